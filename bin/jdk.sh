@@ -1,0 +1,39 @@
+# Sourced by bin/serve and bin/test: makes JAVA_HOME point at a JDK 21 or newer, or stops with a
+# message that says how to provide one.
+
+java_major() { # prints the major version of the java binary $1 (17, 21, 25...)
+  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p' | head -n 1
+}
+
+jdk_ok() { # $1 = a JDK home; true if it has javac and java >= 21
+  [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 1
+  local v; v=$(java_major "$1/bin/java")
+  [ -n "$v" ] && [ "${v%%.*}" -ge 21 ] 2>/dev/null
+}
+
+select_jdk() {
+  if [ -n "${JAVA_HOME:-}" ] && jdk_ok "$JAVA_HOME"; then return 0; fi
+  local candidate
+  if command -v javac >/dev/null 2>&1; then
+    candidate=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+    if jdk_ok "$candidate"; then export JAVA_HOME="$candidate"; return 0; fi
+  fi
+  # Newest first: temurin-25, java-21-openjdk, ...
+  for candidate in $(ls -d /usr/lib/jvm/*/ /opt/java/*/ /opt/jdk*/ 2>/dev/null | sed 's:/$::' | sort -t- -k2 -rV); do
+    if jdk_ok "$candidate"; then export JAVA_HOME="$candidate"; return 0; fi
+  done
+  cat >&2 <<MSG
+wsgiserver needs a JDK 21 or newer, and none was found
+(JAVA_HOME=${JAVA_HOME:-unset}; default java: $(java -version 2>&1 | head -n 1)).
+Install one (for example: apt-get install openjdk-21-jdk-headless) or point JAVA_HOME at it:
+    export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+MSG
+  exit 1
+}
+
+select_jdk
+export PATH="$JAVA_HOME/bin:$PATH"
+# Maven 3.8's bundled Guava trips a deprecation warning on JDK 24+; silence it.
+if [ "$(java_major "$JAVA_HOME/bin/java")" -ge 24 ] 2>/dev/null; then
+  export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+fi

@@ -1,0 +1,45 @@
+package org.minipylib.wsgiserver;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Receives one entry per answered request. Off unless configured; ready-made sinks write the
+ * Apache/NCSA combined log format to a stream, a file, or a {@link System.Logger}.
+ */
+@FunctionalInterface
+public interface AccessLog {
+
+    /** Records one request. Called on the worker that served it, after the response was written. */
+    void log(AccessLogEntry entry);
+
+    /** Combined log format lines to {@code out} (e.g. {@code System.out}). */
+    static AccessLog to(PrintStream out) {
+        return entry -> {
+            String line = entry.combinedFormat();
+            synchronized (out) {
+                out.println(line);
+            }
+        };
+    }
+
+    /** Combined log format lines appended to {@code file} (created if missing). */
+    static AccessLog toFile(Path file) throws IOException {
+        OutputStream os = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+                StandardOpenOption.WRITE);
+        return to(new PrintStream(os, true, StandardCharsets.UTF_8));
+    }
+
+    /** Combined log format lines to the {@code System.Logger} named {@code org.minipylib.wsgiserver.access}, at INFO. */
+    static AccessLog toLogger() {
+        System.Logger logger = System.getLogger("org.minipylib.wsgiserver.access");
+        return entry -> {
+            if (logger.isLoggable(System.Logger.Level.INFO)) logger.log(System.Logger.Level.INFO, entry.combinedFormat());
+        };
+    }
+}

@@ -1,0 +1,53 @@
+package org.minipylib.wsgiserver;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/**
+ * What the access log records of one request.
+ *
+ * @param remoteAddress  the client's address (host only)
+ * @param time           when the request arrived
+ * @param requestLine    e.g. {@code GET /index.html HTTP/1.1}
+ * @param status         the status answered
+ * @param bodyBytes      response body bytes sent
+ * @param referer        the Referer header, or {@code null}
+ * @param userAgent      the User-Agent header, or {@code null}
+ * @param durationNanos  from the complete request head to the end of the response
+ */
+public record AccessLogEntry(String remoteAddress, Instant time, String requestLine, int status, long bodyBytes,
+                             String referer, String userAgent, long durationNanos) {
+
+    private static final DateTimeFormatter CLF_TIME =
+            DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneId.systemDefault());
+
+    /** The entry in Apache's combined log format. */
+    public String combinedFormat() {
+        return commonFormat() + " \"" + escape(referer) + "\" \"" + escape(userAgent) + '"';
+    }
+
+    /** The entry in the NCSA common log format. */
+    public String commonFormat() {
+        return (remoteAddress == null ? "-" : remoteAddress) + " - - [" + CLF_TIME.format(time) + "] \""
+                + escape(requestLine) + "\" " + status + ' ' + (bodyBytes == 0 ? "-" : Long.toString(bodyBytes));
+    }
+
+    private static String escape(String s) {
+        if (s == null) return "-";
+        StringBuilder sb = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+            if (plain) {
+                if (sb != null) sb.append(c);
+                continue;
+            }
+            if (sb == null) sb = new StringBuilder(s.length() + 16).append(s, 0, i);
+            if (c == '"' || c == '\\') sb.append('\\').append(c);
+            else sb.append(String.format("\\x%02x", (int) c & 0xff));
+        }
+        return sb == null ? s : sb.toString();
+    }
+}

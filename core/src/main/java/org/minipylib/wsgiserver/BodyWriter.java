@@ -1,0 +1,20 @@
+package org.minipylib.wsgiserver;
+
+import java.io.IOException;
+
+/**
+ * PEP 3333's {@code write} callable, returned by {@link StartResponse#start}: sends body bytes
+ * at once, before the application returns. Prefer returning the body as an iterable; this exists for
+ * applications that need to push their output.
+ */
+@FunctionalInterface
+public interface BodyWriter {
+
+    /**
+     * Sends {@code data} (headers first, if not sent yet) and returns when it has been handed to the
+     * operating system.
+     *
+     * @throws IOException if the client has gone away or stopped reading
+     */
+    void write(byte[] data) throws IOException;
+}

@@ -1,0 +1,164 @@
+package org.minipylib.wsgiserver;
+
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.util.AbstractMap;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The CGI/WSGI variables of one request: a mutable {@code Map<String, Object>} with the keys of
+ * PEP 3333 (REQUEST_METHOD, SCRIPT_NAME, PATH_INFO, QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH,
+ * SERVER_NAME, SERVER_PORT, SERVER_PROTOCOL, HTTP_*, wsgi.*...) plus typed accessors on top.
+ *
+ * <p>String values are "bytes as ISO-8859-1", as in PEP 3333: each character is one byte of the
+ * request. Middleware may change entries (the {@code PathInfoDispatcher} moves a prefix from
+ * PATH_INFO to SCRIPT_NAME); the accessors always read the current entries.
+ */
+public final class Environ extends AbstractMap<String, Object> {
+
+    /** Standard keys. */
+    public static final String REQUEST_METHOD = "REQUEST_METHOD";
+    public static final String SCRIPT_NAME = "SCRIPT_NAME";
+    public static final String PATH_INFO = "PATH_INFO";
+    public static final String QUERY_STRING = "QUERY_STRING";
+    public static final String REQUEST_URI = "REQUEST_URI";
+    public static final String CONTENT_TYPE = "CONTENT_TYPE";
+    public static final String CONTENT_LENGTH = "CONTENT_LENGTH";
+    public static final String SERVER_NAME = "SERVER_NAME";
+    public static final String SERVER_PORT = "SERVER_PORT";
+    public static final String SERVER_PROTOCOL = "SERVER_PROTOCOL";
+    public static final String SERVER_SOFTWARE = "SERVER_SOFTWARE";
+    public static final String REMOTE_ADDR = "REMOTE_ADDR";
+    public static final String REMOTE_PORT = "REMOTE_PORT";
+    public static final String WSGI_VERSION = "wsgi.version";
+    public static final String WSGI_URL_SCHEME = "wsgi.url_scheme";
+    public static final String WSGI_INPUT = "wsgi.input";
+    public static final String WSGI_INPUT_TERMINATED = "wsgi.input_terminated";
+    public static final String WSGI_ERRORS = "wsgi.errors";
+    public static final String WSGI_MULTITHREAD = "wsgi.multithread";
+    public static final String WSGI_MULTIPROCESS = "wsgi.multiprocess";
+    public static final String WSGI_RUN_ONCE = "wsgi.run_once";
+
+    private final HashMap<String, Object> map;
+
+    /** An empty environ (for tests and for calling applications directly). */
+    public Environ() {
+        this.map = new HashMap<>(64);
+    }
+
+    /** An environ holding a copy of {@code entries}. */
+    public Environ(Map<String, ?> entries) {
+        this.map = new HashMap<>(Math.max(64, entries.size() * 2));
+        this.map.putAll(entries);
+    }
+
+    // ---- Map ----
+
+    @Override public Object get(Object key) { return map.get(key); }
+    @Override public boolean containsKey(Object key) { return map.containsKey(key); }
+    @Override public Object put(String key, Object value) { return map.put(key, value); }
+    @Override public Object remove(Object key) { return map.remove(key); }
+    @Override public int size() { return map.size(); }
+    @Override public Set<Entry<String, Object>> entrySet() { return map.entrySet(); }
+
+    // ---- typed accessors ----
+
+    /** The string value of {@code key}, or {@code null} if absent or not a string. */
+    public String string(String key) {
+        return map.get(key) instanceof String s ? s : null;
+    }
+
+    private String stringOr(String key, String fallback) {
+        String s = string(key);
+        return s == null ? fallback : s;
+    }
+
+    /** REQUEST_METHOD, e.g. {@code GET}. */
+    public String method() { return stringOr(REQUEST_METHOD, "GET"); }
+
+    /** SCRIPT_NAME: where the application is mounted ({@code ""} at the root). */
+    public String scriptName() { return stringOr(SCRIPT_NAME, ""); }
+
+    /** PATH_INFO: the percent-decoded path below SCRIPT_NAME ({@code %2F} stays encoded). */
+    public String pathInfo() { return stringOr(PATH_INFO, ""); }
+
+    /** SCRIPT_NAME + PATH_INFO: the whole decoded path of the request. */
+    public String path() { return scriptName() + pathInfo(); }
+
+    /** QUERY_STRING, raw (not decoded), without the {@code ?}; {@code ""} if there is none. */
+    public String queryString() { return stringOr(QUERY_STRING, ""); }
+
+    /** REQUEST_URI: the request target exactly as the client sent it. */
+    public String requestUri() { return string(REQUEST_URI); }
+
+    /** SERVER_PROTOCOL, e.g. {@code HTTP/1.1}. */
+    public String protocol() { return stringOr(SERVER_PROTOCOL, "HTTP/1.1"); }
+
+    /** wsgi.url_scheme: {@code http} or {@code https}. */
+    public String urlScheme() { return stringOr(WSGI_URL_SCHEME, "http"); }
+
+    /** SERVER_NAME. */
+    public String serverName() { return string(SERVER_NAME); }
+
+    /** SERVER_PORT as a number, or -1 if absent or not numeric. */
+    public int serverPort() { return parseInt(string(SERVER_PORT)); }
+
+    /** REMOTE_ADDR: the client's address. */
+    public String remoteAddr() { return string(REMOTE_ADDR); }
+
+    /** REMOTE_PORT as a number, or -1 if absent. */
+    public int remotePort() { return parseInt(string(REMOTE_PORT)); }
+
+    /** CONTENT_TYPE, or {@code null} if the request had none. */
+    public String contentType() {
+        String s = string(CONTENT_TYPE);
+        return s == null || s.isEmpty() ? null : s;
+    }
+
+    /** CONTENT_LENGTH as a number, or -1 if absent (for example, a chunked request body). */
+    public long contentLength() {
+        String s = string(CONTENT_LENGTH);
+        if (s == null || s.isEmpty()) return -1;
+        try {
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * A request header by its HTTP name, ignoring case: {@code header("User-Agent")} reads
+     * HTTP_USER_AGENT; {@code Content-Type} and {@code Content-Length} read their CGI keys.
+     * Repeated headers come joined with {@code ", "}. Returns {@code null} if absent.
+     */
+    public String header(String name) {
+        String upper = name.toUpperCase(Locale.ROOT).replace('-', '_');
+        if (upper.equals("CONTENT_TYPE") || upper.equals("CONTENT_LENGTH")) {
+            String s = string(upper);
+            return s == null || s.isEmpty() ? null : s;
+        }
+        return string("HTTP_" + upper);
+    }
+
+    /** wsgi.input: the request body, bounded by its framing (reads return -1 at its end). */
+    public InputStream input() {
+        return map.get(WSGI_INPUT) instanceof InputStream in ? in : InputStream.nullInputStream();
+    }
+
+    /** wsgi.errors: where an application may write error text; it goes to the server's error log. */
+    public PrintStream errors() {
+        return map.get(WSGI_ERRORS) instanceof PrintStream ps ? ps : System.err;
+    }
+
+    private static int parseInt(String s) {
+        if (s == null) return -1;
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package org.minipylib.wsgiserver;
+
+import org.minipylib.wsgiserver.http.HttpLimits;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything about a server but its application; immutable. Build one with {@link #builder()} (or
+ * {@link WsgiServer#builder(WsgiApp)}); every field has a safe default.
+ *
+ * @param bindAddresses         where to listen (port 0: any free port); default {@code 127.0.0.1:8080}
+ * @param serverName            SERVER_NAME for applications; {@code null}: the address the client connected to
+ * @param workerMode            pool of platform threads or virtual threads
+ * @param minThreads            pool mode: threads kept alive when idle
+ * @param maxThreads            pool mode: most threads; virtual mode: most requests served at once
+ * @param threadIdleTimeout     pool mode: how long an idle thread above the minimum lives
+ * @param acceptQueueSize       requests that may wait for a worker; beyond that a request gets 503
+ * @param maxConnections        most open connections; beyond that a new one gets 503 and is closed
+ * @param acceptBacklog         the listen backlog of the operating system
+ * @param limits                request size limits
+ * @param timeouts              client timeouts
+ * @param shutdownTimeout       how long {@link WsgiServer#stop()} lets in-flight requests finish
+ * @param accessLog             where to log requests; {@code null}: no access log
+ * @param serverHeader          the Server response header; {@code null}: none
+ */
+public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
+                           int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,
+                           int maxConnections, int acceptBacklog, HttpLimits limits, HttpTimeouts timeouts,
+                           Duration shutdownTimeout, AccessLog accessLog, String serverHeader) {
+
+    public ServerConfig {
+        bindAddresses = List.copyOf(bindAddresses);
+        if (bindAddresses.isEmpty()) throw new IllegalArgumentException("at least one bind address is needed");
+        Objects.requireNonNull(workerMode, "workerMode");
+        if (minThreads < 1) throw new IllegalArgumentException("minThreads must be >= 1");
+        if (maxThreads < minThreads) throw new IllegalArgumentException("maxThreads must be >= minThreads");
+        if (acceptQueueSize < 0) throw new IllegalArgumentException("acceptQueueSize must be >= 0");
+        if (maxConnections < 1) throw new IllegalArgumentException("maxConnections must be >= 1");
+        if (acceptBacklog < 1) throw new IllegalArgumentException("acceptBacklog must be >= 1");
+        Objects.requireNonNull(threadIdleTimeout, "threadIdleTimeout");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(timeouts, "timeouts");
+        Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        if (shutdownTimeout.isNegative()) throw new IllegalArgumentException("shutdownTimeout must be >= 0");
+    }
+
+    /** A builder with every default set. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.bindAddresses.addAll(bindAddresses);
+        b.serverName = serverName;
+        b.workerMode = workerMode;
+        b.minThreads = minThreads;
+        b.maxThreads = maxThreads;
+        b.threadIdleTimeout = threadIdleTimeout;
+        b.acceptQueueSize = acceptQueueSize;
+        b.maxConnections = maxConnections;
+        b.acceptBacklog = acceptBacklog;
+        b.limits = limits;
+        b.timeouts = timeouts;
+        b.shutdownTimeout = shutdownTimeout;
+        b.accessLog = accessLog;
+        b.serverHeader = serverHeader;
+        return b;
+    }
+
+    /** Builds a {@link ServerConfig}. */
+    public static final class Builder {
+        private final List<InetSocketAddress> bindAddresses = new ArrayList<>();
+        private String serverName;
+        private WorkerMode workerMode = WorkerMode.VIRTUAL;
+        private int minThreads = 10;
+        private int maxThreads = 200;
+        private Duration threadIdleTimeout = Duration.ofSeconds(60);
+        private int acceptQueueSize = 1024;
+        private int maxConnections = 10_000;
+        private int acceptBacklog = 1024;
+        private HttpLimits limits = HttpLimits.defaults();
+        private HttpTimeouts timeouts = HttpTimeouts.defaults();
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private AccessLog accessLog;
+        private String serverHeader = "wsgiserver/" + Version.VERSION;
+
+        Builder() {
+        }
+
+        /** Adds an address to listen on (the first call replaces the default 127.0.0.1:8080). */
+        public Builder bind(InetSocketAddress address) {
+            bindAddresses.add(Objects.requireNonNull(address));
+            return this;
+        }
+
+        /** Adds {@code host:port} to listen on; port 0 picks a free port. */
+        public Builder bind(String host, int port) {
+            return bind(new InetSocketAddress(host, port));
+        }
+
+        public Builder serverName(String name) { this.serverName = name; return this; }
+        public Builder workerMode(WorkerMode mode) { this.workerMode = mode; return this; }
+        public Builder minThreads(int n) { this.minThreads = n; return this; }
+        public Builder maxThreads(int n) { this.maxThreads = n; return this; }
+        public Builder threadIdleTimeout(Duration d) { this.threadIdleTimeout = d; return this; }
+        public Builder acceptQueueSize(int n) { this.acceptQueueSize = n; return this; }
+        public Builder maxConnections(int n) { this.maxConnections = n; return this; }
+        public Builder acceptBacklog(int n) { this.acceptBacklog = n; return this; }
+        public Builder limits(HttpLimits l) { this.limits = l; return this; }
+        public Builder timeouts(HttpTimeouts t) { this.timeouts = t; return this; }
+        public Builder shutdownTimeout(Duration d) { this.shutdownTimeout = d; return this; }
+        public Builder accessLog(AccessLog log) { this.accessLog = log; return this; }
+        public Builder serverHeader(String value) { this.serverHeader = value; return this; }
+
+        public ServerConfig build() {
+            List<InetSocketAddress> addresses = bindAddresses.isEmpty()
+                    ? List.of(new InetSocketAddress("127.0.0.1", 8080)) : bindAddresses;
+            return new ServerConfig(addresses, serverName, workerMode, minThreads, maxThreads, threadIdleTimeout,
+                    acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, accessLog,
+                    serverHeader);
+        }
+    }
+}

@@ -1,0 +1,279 @@
+package org.minipylib.wsgiserver;
+
+import org.minipylib.wsgiserver.http.Gateway;
+import org.minipylib.wsgiserver.http.HttpConnection;
+import org.minipylib.wsgiserver.http.HttpLimits;
+import org.minipylib.wsgiserver.http.HttpSettings;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.server.ConnectionRegistry;
+import org.minipylib.wsgiserver.server.ConnectionScheduler;
+import org.minipylib.wsgiserver.server.Listener;
+import org.minipylib.wsgiserver.server.PooledScheduler;
+import org.minipylib.wsgiserver.server.SocketTransport;
+import org.minipylib.wsgiserver.server.VirtualThreadScheduler;
+import org.minipylib.wsgiserver.server.WorkerPool;
+import org.minipylib.wsgiserver.wsgi.WsgiGateway;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The server: listens on one or more addresses and serves a {@link WsgiApp} over HTTP/1.1.
+ *
+ * <pre>{@code
+ * try (WsgiServer server = WsgiServer.builder(app).bind("127.0.0.1", 8080).build().start()) {
+ *     server.awaitStop();
+ * }
+ * }</pre>
+ *
+ * <p>The call flow follows CherryPy's wsgiserver: a listener thread per address accepts
+ * connections; each connection waits for its next request on a virtual thread (so idle keep-alive
+ * connections hold no worker) and is served by a worker (a pooled platform thread or its virtual
+ * thread, see {@link WorkerMode}); each connection serves any number of requests.
+ * {@link #stop()} is graceful: it stops accepting, closes idle connections, lets in-flight requests
+ * finish (their responses say {@code Connection: close}) for up to the shutdown timeout, then closes
+ * what is left.
+ */
+public final class WsgiServer implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+
+    private final ServerConfig config;
+    private final Gateway gateway;
+    private final Object lifecycle = new Object();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final List<Listener> listeners = new ArrayList<>();
+    private final List<Thread> listenerThreads = new ArrayList<>();
+    private ConnectionRegistry registry;
+    private ConnectionScheduler scheduler;
+    private HttpSettings settings;
+    private Thread watchdog;
+    private volatile boolean running;
+
+    /** A server for {@code app} with {@code config}; call {@link #start()} to listen. */
+    public WsgiServer(WsgiApp app, ServerConfig config) {
+        this(new WsgiGateway(Objects.requireNonNull(app, "app"), config.serverName(), config.serverHeader() == null
+                ? "wsgiserver/" + Version.VERSION : config.serverHeader()), config);
+    }
+
+    /** A server for any {@link Gateway} (the HTTP layer does not depend on WSGI). */
+    public WsgiServer(Gateway gateway, ServerConfig config) {
+        this.gateway = Objects.requireNonNull(gateway, "gateway");
+        this.config = Objects.requireNonNull(config, "config");
+    }
+
+    /** A builder for a server running {@code app}. */
+    public static Builder builder(WsgiApp app) {
+        return new Builder(app);
+    }
+
+    /** Starts a server for {@code app} on {@code 127.0.0.1:port} with every default. */
+    public static WsgiServer serve(WsgiApp app, int port) throws IOException {
+        return builder(app).bind("127.0.0.1", port).build().start();
+    }
+
+    /** This server's configuration. */
+    public ServerConfig config() {
+        return config;
+    }
+
+    /**
+     * Binds every address and starts accepting; returns once listening.
+     *
+     * @return this server
+     * @throws IOException if an address cannot be bound (nothing is left listening then)
+     */
+    public WsgiServer start() throws IOException {
+        synchronized (lifecycle) {
+            if (running) throw new IllegalStateException("already started");
+            if (stopped.getCount() == 0) throw new IllegalStateException("a stopped server cannot be restarted");
+            settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
+            registry = new ConnectionRegistry(config.maxConnections());
+            List<ServerSocketChannel> channels = new ArrayList<>();
+            try {
+                for (InetSocketAddress address : config.bindAddresses()) {
+                    ServerSocketChannel ch = ServerSocketChannel.open();
+                    channels.add(ch);
+                    ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                    ch.bind(address, config.acceptBacklog());
+                }
+            } catch (IOException e) {
+                for (ServerSocketChannel ch : channels) ch.close();
+                throw new IOException("Cannot listen on " + config.bindAddresses() + ": " + e.getMessage(), e);
+            }
+            scheduler = switch (config.workerMode()) {
+                case POOL -> new PooledScheduler(new WorkerPool("wsgiserver-worker", config.minThreads(),
+                        config.maxThreads(), config.threadIdleTimeout(), config.acceptQueueSize()));
+                case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
+                        config.timeouts().requestHead());
+            };
+            for (ServerSocketChannel ch : channels) {
+                Listener listener = new Listener(ch, this::accepted);
+                listeners.add(listener);
+                Thread t = Thread.ofPlatform().name("wsgiserver-accept-" + listener.address()).daemon(true).unstarted(listener);
+                listenerThreads.add(t);
+            }
+            watchdog = Thread.ofPlatform().name("wsgiserver-watchdog").daemon(true).unstarted(this::watch);
+            running = true;
+            watchdog.start();
+            listenerThreads.forEach(Thread::start);
+            LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)", addresses(),
+                    config.workerMode().name().toLowerCase());
+            return this;
+        }
+    }
+
+    private void accepted(SocketChannel channel) {
+        HttpConnection connection;
+        try {
+            connection = new HttpConnection(new SocketTransport(channel), gateway, settings, registry);
+        } catch (IOException e) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // gone already
+            }
+            return;
+        }
+        if (!registry.add(connection)) {
+            LOG.log(System.Logger.Level.WARNING, "Connection limit ({0}) reached; refusing a connection", config.maxConnections());
+            connection.rejectBusy();
+            return;
+        }
+        scheduler.start(connection);
+    }
+
+    private void watch() {
+        while (running) {
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                return;
+            }
+            registry.checkWriteTimeouts();
+        }
+    }
+
+    /** The addresses actually listened on (with the real port where 0 was asked for). */
+    public List<InetSocketAddress> addresses() {
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (Listener l : listeners) out.add(l.address());
+        return out;
+    }
+
+    /** The port of the first address listened on. */
+    public int port() {
+        if (listeners.isEmpty()) throw new IllegalStateException("not started");
+        return listeners.get(0).address().getPort();
+    }
+
+    /** True between {@link #start()} and {@link #stop()}. */
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Open connections right now. */
+    public int openConnections() {
+        return registry == null ? 0 : registry.size();
+    }
+
+    /** Requests being served right now. */
+    public int busyWorkers() {
+        return scheduler == null ? 0 : scheduler.busy();
+    }
+
+    /**
+     * Stops gracefully: stops accepting, closes idle connections, waits up to the shutdown timeout for
+     * in-flight requests (whose responses say {@code Connection: close}), then closes the rest.
+     * Idempotent.
+     */
+    public void stop() {
+        synchronized (lifecycle) {
+            if (!running) return;
+            running = false;
+            registry.startDraining();
+            listeners.forEach(Listener::close);
+            long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+            while (registry.size() > 0 && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                registry.startDraining(); // connections that went idle since
+            }
+            if (registry.size() > 0) {
+                LOG.log(System.Logger.Level.WARNING, "Shutdown timeout: closing {0} connections with requests in flight", registry.size());
+            }
+            registry.abortAll();
+            scheduler.shutdown();
+            watchdog.interrupt();
+            for (Thread t : listenerThreads) {
+                try {
+                    t.join(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            LOG.log(System.Logger.Level.INFO, "Stopped");
+            stopped.countDown();
+        }
+    }
+
+    /** Same as {@link #stop()}. */
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /** Blocks until the server has stopped. */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Blocks until the server has stopped or the timeout passed; true if stopped. */
+    public boolean awaitStop(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Builds a {@link WsgiServer}: the options of {@link ServerConfig.Builder}, plus the application. */
+    public static final class Builder {
+        private final WsgiApp app;
+        private final ServerConfig.Builder config = ServerConfig.builder();
+
+        Builder(WsgiApp app) {
+            this.app = Objects.requireNonNull(app, "app");
+        }
+
+        public Builder bind(String host, int port) { config.bind(host, port); return this; }
+        public Builder bind(InetSocketAddress address) { config.bind(address); return this; }
+        public Builder serverName(String name) { config.serverName(name); return this; }
+        public Builder workerMode(WorkerMode mode) { config.workerMode(mode); return this; }
+        public Builder minThreads(int n) { config.minThreads(n); return this; }
+        public Builder maxThreads(int n) { config.maxThreads(n); return this; }
+        public Builder threadIdleTimeout(Duration d) { config.threadIdleTimeout(d); return this; }
+        public Builder acceptQueueSize(int n) { config.acceptQueueSize(n); return this; }
+        public Builder maxConnections(int n) { config.maxConnections(n); return this; }
+        public Builder acceptBacklog(int n) { config.acceptBacklog(n); return this; }
+        public Builder limits(HttpLimits limits) { config.limits(limits); return this; }
+        public Builder timeouts(HttpTimeouts timeouts) { config.timeouts(timeouts); return this; }
+        public Builder shutdownTimeout(Duration d) { config.shutdownTimeout(d); return this; }
+        public Builder accessLog(AccessLog log) { config.accessLog(log); return this; }
+        public Builder serverHeader(String value) { config.serverHeader(value); return this; }
+
+        /** The server (not started yet). */
+        public WsgiServer build() {
+            return new WsgiServer(app, config.build());
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package org.minipylib.wsgiserver.apps;
+
+import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.StartResponse;
+import org.minipylib.wsgiserver.WsgiApp;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Hosts several applications in one server, mounted by path prefix (CherryPy's
+ * {@code WSGIPathInfoDispatcher}). The longest matching prefix wins; prefixes match on {@code /}
+ * boundaries ({@code /blog} serves {@code /blog}, {@code /blog/} and {@code /blog/x}, not
+ * {@code /blogx}); the matched prefix moves from PATH_INFO to SCRIPT_NAME. A request no prefix
+ * matches gets a 404. Mount an application at {@code "/"} (or {@code ""}) to catch everything else.
+ *
+ * <pre>{@code
+ * WsgiApp root = new PathInfoDispatcher(Map.of("/", home, "/blog", blog));
+ * }</pre>
+ */
+public final class PathInfoDispatcher implements WsgiApp {
+
+    private record Mount(String prefix, WsgiApp app) {
+    }
+
+    private static final byte[] NOT_FOUND = "Not Found\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final List<Mount> mounts; // longest prefix first
+
+    /** Mounts each application at its prefix ({@code "/"} or {@code ""} for the root). */
+    public PathInfoDispatcher(Map<String, ? extends WsgiApp> apps) {
+        List<Mount> list = new ArrayList<>();
+        for (Map.Entry<String, ? extends WsgiApp> e : apps.entrySet()) {
+            list.add(new Mount(normalize(e.getKey()), e.getValue()));
+        }
+        list.sort(Comparator.comparingInt((Mount m) -> m.prefix.length()).reversed());
+        this.mounts = List.copyOf(list);
+    }
+
+    /** A builder-style way to mount applications in order. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private static String normalize(String prefix) {
+        if (prefix == null) throw new IllegalArgumentException("prefix must not be null");
+        String p = prefix;
+        while (p.endsWith("/")) p = p.substring(0, p.length() - 1); // "/" -> "", "/blog/" -> "/blog"
+        if (!p.isEmpty() && !p.startsWith("/")) throw new IllegalArgumentException("prefix must start with /: " + prefix);
+        return p;
+    }
+
+    @Override
+    public Iterable<byte[]> call(Environ environ, StartResponse startResponse) throws Exception {
+        String path = environ.pathInfo();
+        for (Mount m : mounts) {
+            String prefix = m.prefix;
+            if (path.startsWith(prefix) && (path.length() == prefix.length() || path.charAt(prefix.length()) == '/')) {
+                environ.put(Environ.SCRIPT_NAME, environ.scriptName() + prefix);
+                environ.put(Environ.PATH_INFO, path.substring(prefix.length()));
+                return m.app.call(environ, startResponse);
+            }
+        }
+        startResponse.start("404 Not Found", List.of(
+                Header.of("Content-Type", "text/plain; charset=utf-8"),
+                Header.of("Content-Length", Integer.toString(NOT_FOUND.length))));
+        return List.of(NOT_FOUND);
+    }
+
+    /** Collects mounts, then builds the dispatcher. */
+    public static final class Builder {
+        private final Map<String, WsgiApp> apps = new LinkedHashMap<>();
+
+        public Builder mount(String prefix, WsgiApp app) {
+            apps.put(prefix, app);
+            return this;
+        }
+
+        public PathInfoDispatcher build() {
+            return new PathInfoDispatcher(apps);
+        }
+    }
+}

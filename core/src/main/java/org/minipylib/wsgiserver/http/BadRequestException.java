@@ -1,0 +1,37 @@
+package org.minipylib.wsgiserver.http;
+
+import java.io.IOException;
+
+/**
+ * A request the server refuses: malformed, too large, or of a kind it does not implement. Carries
+ * the status to answer with (400, 408, 411, 413, 414, 417, 431, 501, 505) and a short message that
+ * becomes the response body. After one of these the connection is always closed, because the
+ * framing of whatever follows is in doubt.
+ *
+ * <p>It is an {@link IOException} so that an application reading {@code wsgi.input} sees a body
+ * error as an I/O error; the server still answers with this status if the response had not started.
+ */
+public final class BadRequestException extends IOException {
+
+    private final int status;
+
+    public BadRequestException(int status, String message) {
+        super(message, null);
+        this.status = status;
+    }
+
+    /** A 400 Bad Request. */
+    public static BadRequestException badRequest(String message) {
+        return new BadRequestException(400, message);
+    }
+
+    /** The HTTP status to answer with. */
+    public int status() {
+        return status;
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+        return this; // thrown on hostile input: keep it cheap
+    }
+}

@@ -1,0 +1,204 @@
+package org.minipylib.wsgiserver.http;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Decodes a chunked request body (RFC 9112 section 7.1): chunk sizes in pure hex, chunk extensions
+ * checked and skipped, each chunk's data followed by CRLF, and the trailer section read (and
+ * checked) at the end, so that the connection is positioned at the next request. Any deviation is a
+ * {@link BadRequestException}; a body larger than the limit is one with status 413.
+ */
+public final class ChunkedInputStream extends InputStream {
+
+    private final ConnectionInput in;
+    private final HttpLimits limits;
+    private final int timeoutMillis;
+    private final HeaderFields trailers = new HeaderFields();
+    private final byte[] line;
+    private long remainingInChunk;
+    private long total;
+    private boolean started;
+    private boolean done;
+
+    ChunkedInputStream(ConnectionInput in, HttpLimits limits, int timeoutMillis) {
+        this.in = in;
+        this.limits = limits;
+        this.timeoutMillis = timeoutMillis;
+        this.line = new byte[Math.max(limits.maxChunkExtensionLength() + 32, 256)];
+    }
+
+    /** The trailer fields, once the body was read to its end. */
+    public HeaderFields trailers() {
+        return trailers;
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, b.length);
+        if (done) return -1;
+        if (len == 0) return 0;
+        if (remainingInChunk == 0) {
+            if (started) expectCrlf();
+            started = true;
+            long size = readChunkSize();
+            if (size == 0) {
+                readTrailers();
+                done = true;
+                return -1;
+            }
+            total += size;
+            if (total > limits.maxBodySize() || total < 0) {
+                throw new BadRequestException(413, "Request body is larger than " + limits.maxBodySize() + " bytes");
+            }
+            remainingInChunk = size;
+        }
+        int n = in.read(b, off, (int) Math.min(len, remainingInChunk), timeoutMillis);
+        if (n < 0) throw truncated();
+        remainingInChunk -= n;
+        return n;
+    }
+
+    @Override
+    public int available() {
+        return done ? 0 : (int) Math.min(in.available(), remainingInChunk);
+    }
+
+    private long readChunkSize() throws IOException {
+        int len = readLine(line.length);
+        int p = 0;
+        long size = 0;
+        while (p < len && hexValue(line[p]) >= 0) {
+            if (p >= 15) throw BadRequestException.badRequest("Chunk size is too large");
+            size = (size << 4) | hexValue(line[p]);
+            p++;
+        }
+        if (p == 0) throw BadRequestException.badRequest("Invalid chunk size");
+        checkExtensions(line, p, len);
+        return size;
+    }
+
+    /** chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), RFC 9112 section 7.1.1. */
+    private void checkExtensions(byte[] b, int p, int end) throws BadRequestException {
+        if (end - p > limits.maxChunkExtensionLength()) {
+            throw BadRequestException.badRequest("Chunk extension is too long");
+        }
+        while (true) {
+            p = skipWhitespace(b, p, end);
+            if (p == end) return;
+            if (b[p] != ';') throw BadRequestException.badRequest("Invalid chunk size line");
+            p = skipWhitespace(b, p + 1, end);
+            int nameStart = p;
+            while (p < end && RequestParser.isTokenChar(b[p] & 0xff)) p++;
+            if (p == nameStart) throw BadRequestException.badRequest("Invalid chunk extension");
+            p = skipWhitespace(b, p, end);
+            if (p < end && b[p] == '=') {
+                p = skipWhitespace(b, p + 1, end);
+                if (p < end && b[p] == '"') {
+                    p++;
+                    while (true) {
+                        if (p >= end) throw BadRequestException.badRequest("Unterminated quoted string in chunk extension");
+                        int c = b[p] & 0xff;
+                        if (c == '"') {
+                            p++;
+                            break;
+                        }
+                        if (c == '\\') {
+                            p++;
+                            if (p >= end) throw BadRequestException.badRequest("Invalid chunk extension");
+                            c = b[p] & 0xff;
+                        }
+                        if ((c < 0x20 && c != '\t') || c == 0x7f) throw BadRequestException.badRequest("Invalid chunk extension");
+                        p++;
+                    }
+                } else {
+                    int valueStart = p;
+                    while (p < end && RequestParser.isTokenChar(b[p] & 0xff)) p++;
+                    if (p == valueStart) throw BadRequestException.badRequest("Invalid chunk extension");
+                }
+            }
+        }
+    }
+
+    private void readTrailers() throws IOException {
+        int size = 0;
+        while (true) {
+            int len = readTrailerLine(limits.maxHeaderSectionSize() - size);
+            if (len == 0) return;
+            size += len + 2;
+            RequestParser.parseFieldLine(trailerLine, 0, len, trailers);
+            if (trailers.size() > limits.maxHeaderCount()) {
+                throw new BadRequestException(431, "Too many trailer fields");
+            }
+        }
+    }
+
+    private byte[] trailerLine = new byte[256];
+
+    /** Reads one trailer line into {@link #trailerLine} (at most {@code max} bytes); returns its length. */
+    private int readTrailerLine(int max) throws IOException {
+        int len = 0;
+        while (true) {
+            int c = in.read(timeoutMillis);
+            if (c < 0) throw truncated();
+            if (c == '\n') throw BadRequestException.badRequest("Trailer line must end with CRLF");
+            if (c == '\r') {
+                int lf = in.read(timeoutMillis);
+                if (lf < 0) throw truncated();
+                if (lf != '\n') throw BadRequestException.badRequest("Bare CR in trailer section");
+                return len;
+            }
+            if (len >= max) throw new BadRequestException(431, "Trailer section is too large");
+            if (len == trailerLine.length) trailerLine = java.util.Arrays.copyOf(trailerLine, len * 2);
+            trailerLine[len++] = (byte) c;
+        }
+    }
+
+    /** Reads a chunk-size line into {@link #line}; returns its length without CRLF. */
+    private int readLine(int max) throws IOException {
+        int len = 0;
+        while (true) {
+            int c = in.read(timeoutMillis);
+            if (c < 0) throw truncated();
+            if (c == '\n') throw BadRequestException.badRequest("Chunk size line must end with CRLF");
+            if (c == '\r') {
+                int lf = in.read(timeoutMillis);
+                if (lf < 0) throw truncated();
+                if (lf != '\n') throw BadRequestException.badRequest("Bare CR in chunk size line");
+                return len;
+            }
+            if (len >= max) throw BadRequestException.badRequest("Chunk size line is too long");
+            line[len++] = (byte) c;
+        }
+    }
+
+    private void expectCrlf() throws IOException {
+        int cr = in.read(timeoutMillis);
+        int lf = cr < 0 ? -1 : in.read(timeoutMillis);
+        if (cr < 0 || lf < 0) throw truncated();
+        if (cr != '\r' || lf != '\n') throw BadRequestException.badRequest("Chunk data must be followed by CRLF");
+    }
+
+    private static int skipWhitespace(byte[] b, int p, int end) {
+        while (p < end && (b[p] == ' ' || b[p] == '\t')) p++;
+        return p;
+    }
+
+    private static int hexValue(byte c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+
+    private static BadRequestException truncated() {
+        return BadRequestException.badRequest("Chunked request body ended early");
+    }
+}

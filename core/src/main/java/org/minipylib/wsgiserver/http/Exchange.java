@@ -1,0 +1,18 @@
+package org.minipylib.wsgiserver.http;
+
+import java.net.SocketAddress;
+
+/**
+ * One request/response pair, as given to a {@link Gateway}.
+ *
+ * @param request       the parsed request head
+ * @param body          the request body (empty if there is none); reading it first sends
+ *                      {@code 100 Continue} if the client asked for it
+ * @param response      where the answer goes
+ * @param localAddress  the server address the client connected to
+ * @param remoteAddress the client's address
+ * @param scheme        {@code http} or {@code https}
+ */
+public record Exchange(RequestHead request, RequestBody body, HttpResponse response,
+                       SocketAddress localAddress, SocketAddress remoteAddress, String scheme) {
+}

@@ -1,0 +1,47 @@
+package org.minipylib.wsgiserver.http;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/** A request body framed by Content-Length: exactly that many bytes, then end of stream. */
+final class FixedLengthInputStream extends InputStream {
+
+    private final ConnectionInput in;
+    private final int timeoutMillis;
+    private long remaining;
+
+    FixedLengthInputStream(ConnectionInput in, long length, int timeoutMillis) {
+        this.in = in;
+        this.remaining = length;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    @Override
+    public int read() throws IOException {
+        if (remaining <= 0) return -1;
+        int c = in.read(timeoutMillis);
+        if (c < 0) throw truncated();
+        remaining--;
+        return c;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, b.length);
+        if (remaining <= 0) return -1;
+        if (len == 0) return 0;
+        int n = in.read(b, off, (int) Math.min(len, remaining), timeoutMillis);
+        if (n < 0) throw truncated();
+        remaining -= n;
+        return n;
+    }
+
+    @Override
+    public int available() {
+        return (int) Math.min(in.available(), remaining);
+    }
+
+    private static BadRequestException truncated() {
+        return BadRequestException.badRequest("Request body ended before its Content-Length");
+    }
+}

@@ -1,0 +1,77 @@
+package org.minipylib.wsgiserver.http;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The header fields of a request, in the order received. Names keep the case the client sent
+ * (common names come as shared canonical strings); lookups ignore case.
+ */
+public final class HeaderFields {
+
+    private String[] names = new String[16];
+    private String[] values = new String[16];
+    private int size;
+
+    /** Appends a field. */
+    public void add(String name, String value) {
+        if (size == names.length) {
+            names = Arrays.copyOf(names, size * 2);
+            values = Arrays.copyOf(values, size * 2);
+        }
+        names[size] = name;
+        values[size] = value;
+        size++;
+    }
+
+    /** Number of fields, repeated names counted each time. */
+    public int size() {
+        return size;
+    }
+
+    public String name(int i) {
+        return names[i];
+    }
+
+    public String value(int i) {
+        return values[i];
+    }
+
+    /** The first value of {@code name} (case-insensitive), or {@code null}. */
+    public String get(String name) {
+        for (int i = 0; i < size; i++) {
+            if (sameName(names[i], name)) return values[i];
+        }
+        return null;
+    }
+
+    /** Every value of {@code name}, in order. */
+    public List<String> getAll(String name) {
+        List<String> all = new ArrayList<>(2);
+        for (int i = 0; i < size; i++) {
+            if (sameName(names[i], name)) all.add(values[i]);
+        }
+        return all;
+    }
+
+    /** How many fields are named {@code name}. */
+    public int count(String name) {
+        int n = 0;
+        for (int i = 0; i < size; i++) {
+            if (sameName(names[i], name)) n++;
+        }
+        return n;
+    }
+
+    private static boolean sameName(String a, String b) {
+        return a == b || a.equalsIgnoreCase(b);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < size; i++) sb.append(names[i]).append(": ").append(values[i]).append('\n');
+        return sb.toString();
+    }
+}

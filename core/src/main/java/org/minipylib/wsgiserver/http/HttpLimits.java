@@ -1,0 +1,64 @@
+package org.minipylib.wsgiserver.http;
+
+/**
+ * Size limits on what a client may send. Every limit has a safe default ({@link #defaults()}).
+ *
+ * @param maxRequestLineLength    longest request line in bytes, without CRLF (else 414)
+ * @param maxHeaderSectionSize    largest header section in bytes, all field lines together (else 431);
+ *                                also bounds a chunked body's trailer section (else 431)
+ * @param maxHeaderCount          most header fields in one request (else 431)
+ * @param maxBodySize             largest request body in bytes, declared or chunked (else 413)
+ * @param maxDrainSize            how much of a body the application left unread the server reads
+ *                                and discards to keep the connection; beyond it the connection closes
+ * @param maxChunkExtensionLength longest chunk-extension part of one chunk-size line (else 400)
+ */
+public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int maxHeaderCount,
+                         long maxBodySize, long maxDrainSize, int maxChunkExtensionLength) {
+
+    public HttpLimits {
+        positive(maxRequestLineLength, "maxRequestLineLength");
+        positive(maxHeaderSectionSize, "maxHeaderSectionSize");
+        positive(maxHeaderCount, "maxHeaderCount");
+        positive(maxBodySize, "maxBodySize");
+        if (maxDrainSize < 0) throw new IllegalArgumentException("maxDrainSize must be >= 0");
+        positive(maxChunkExtensionLength, "maxChunkExtensionLength");
+    }
+
+    /** 8 KiB request line, 32 KiB headers, 100 fields, 64 MiB body, 64 KiB drain, 1 KiB extensions. */
+    public static HttpLimits defaults() {
+        return new HttpLimits(8 * 1024, 32 * 1024, 100, 64L * 1024 * 1024, 64 * 1024, 1024);
+    }
+
+    public HttpLimits withMaxRequestLineLength(int v) {
+        return new HttpLimits(v, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize, maxChunkExtensionLength);
+    }
+
+    public HttpLimits withMaxHeaderSectionSize(int v) {
+        return new HttpLimits(maxRequestLineLength, v, maxHeaderCount, maxBodySize, maxDrainSize, maxChunkExtensionLength);
+    }
+
+    public HttpLimits withMaxHeaderCount(int v) {
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, v, maxBodySize, maxDrainSize, maxChunkExtensionLength);
+    }
+
+    public HttpLimits withMaxBodySize(long v) {
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, v, maxDrainSize, maxChunkExtensionLength);
+    }
+
+    public HttpLimits withMaxDrainSize(long v) {
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, v, maxChunkExtensionLength);
+    }
+
+    public HttpLimits withMaxChunkExtensionLength(int v) {
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize, v);
+    }
+
+    /** Bytes a whole request head may take: request line, header section and their line ends. */
+    public int maxHeadSize() {
+        return maxRequestLineLength + maxHeaderSectionSize + 4;
+    }
+
+    private static void positive(long v, String name) {
+        if (v <= 0) throw new IllegalArgumentException(name + " must be > 0, got " + v);
+    }
+}

@@ -1,0 +1,208 @@
+package org.minipylib.wsgiserver.http;
+
+import org.minipylib.wsgiserver.Header;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The response to one request: status line and headers, then the body, framed by the HTTP layer.
+ *
+ * <p>Framing follows RFC 9112 section 6: the application's Content-Length if it gave one (the body
+ * is cut there, and a short body closes the connection); else a length the gateway knows; else
+ * chunked for HTTP/1.1; else close-delimited for HTTP/1.0. HEAD responses and 1xx/204/304 carry no
+ * body but keep their framing headers. The server adds {@code Date}, {@code Server} and
+ * {@code Connection} itself.
+ */
+public final class HttpResponse {
+
+    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+
+    private final HttpConnection connection;
+    private final RequestHead request;
+    private final ConnectionOutput out;
+    private final String serverHeader;
+
+    private int status;
+    private boolean committed;
+    private boolean finished;
+    private boolean noBody;
+    private boolean chunked;
+    private long declaredLength = -1;
+    private long bodyBytes;
+    private boolean closeAfter;
+
+    HttpResponse(HttpConnection connection, RequestHead request, ConnectionOutput out, String serverHeader) {
+        this.connection = connection;
+        this.request = request;
+        this.out = out;
+        this.serverHeader = serverHeader;
+    }
+
+    /**
+     * Writes the status line and headers (into the connection's buffer; see {@link #flush()}).
+     *
+     * @param status      100-999 (1xx is not allowed: the HTTP layer sends 100 Continue itself)
+     * @param reason      the reason phrase
+     * @param headers     end-to-end headers; a {@code Connection} header is read for {@code close} and
+     *                    replaced by the server's own
+     * @param knownLength the body length if the caller knows it and gave no Content-Length, else -1
+     */
+    public void begin(int status, String reason, List<Header> headers, long knownLength) throws IOException {
+        if (committed) throw new IllegalStateException("response already started");
+        if (status < 200 || status > 999) throw new IllegalArgumentException("status must be 200-999: " + status);
+        committed = true;
+        this.status = status;
+        boolean bodyForbidden = HttpStatus.forbidsBody(status);
+        noBody = bodyForbidden || request.isHead();
+
+        out.writeLatin1("HTTP/1.1 ");
+        out.writeDecimal(status);
+        out.write(' ');
+        out.writeLatin1(reason);
+        out.writeCrlf();
+
+        boolean hasDate = false;
+        boolean hasServer = false;
+        boolean appClose = false;
+        long appLength = -1;
+        for (int i = 0, n = headers.size(); i < n; i++) {
+            Header h = headers.get(i);
+            String name = h.name();
+            if (name.equalsIgnoreCase("Content-Length")) {
+                if (status == 204) continue; // RFC 9110 section 8.6: never in a 204
+                appLength = Long.parseLong(h.value().trim());
+            } else if (name.equalsIgnoreCase("Connection")) {
+                if (containsToken(h.value(), "close")) appClose = true;
+                continue;
+            } else if (name.equalsIgnoreCase("Date")) {
+                hasDate = true;
+            } else if (name.equalsIgnoreCase("Server")) {
+                hasServer = true;
+            }
+            out.writeLatin1(name);
+            out.write(':');
+            out.write(' ');
+            out.writeLatin1(h.value());
+            out.writeCrlf();
+        }
+        if (!hasDate) out.write(HttpDate.headerLine());
+        if (!hasServer && serverHeader != null) {
+            out.writeLatin1("Server: ");
+            out.writeLatin1(serverHeader);
+            out.writeCrlf();
+        }
+
+        if (appLength >= 0) {
+            declaredLength = appLength;
+        } else if (!bodyForbidden) {
+            if (knownLength >= 0) {
+                declaredLength = knownLength;
+                out.writeLatin1("Content-Length: ");
+                out.writeDecimal(knownLength);
+                out.writeCrlf();
+            } else if (request.minorVersion() == 1) {
+                chunked = true;
+                out.writeLatin1("Transfer-Encoding: chunked\r\n");
+            } else {
+                closeAfter = true; // HTTP/1.0 without a length: the body ends when the connection does
+            }
+        }
+        if (appClose || connection.mustCloseAfter(request)) closeAfter = true;
+        if (closeAfter) {
+            out.writeLatin1("Connection: close\r\n");
+        } else if (request.minorVersion() == 0) {
+            out.writeLatin1("Connection: keep-alive\r\n");
+        }
+        out.writeCrlf();
+    }
+
+    /**
+     * Writes body bytes. They are discarded for HEAD and bodiless statuses; bytes beyond a declared
+     * Content-Length are dropped (logged) and the connection is closed afterwards.
+     */
+    public void write(byte[] b, int off, int len) throws IOException {
+        if (!committed) throw new IllegalStateException("response not started");
+        if (finished) throw new IllegalStateException("response already finished");
+        if (noBody || len == 0) return;
+        if (declaredLength >= 0 && len > declaredLength - bodyBytes) {
+            long room = declaredLength - bodyBytes;
+            if (!closeAfter) {
+                LOG.log(System.Logger.Level.WARNING, "Response to \"{0}\" is longer than its Content-Length {1}; truncated",
+                        request.requestLine(), declaredLength);
+            }
+            closeAfter = true;
+            len = (int) room;
+            if (len == 0) return;
+        }
+        if (chunked) {
+            out.writeChunkSize(len);
+            out.write(b, off, len);
+            out.writeCrlf();
+        } else {
+            out.write(b, off, len);
+        }
+        bodyBytes += len;
+    }
+
+    /** Pushes everything written so far to the client. */
+    public void flush() throws IOException {
+        out.flush();
+    }
+
+    /**
+     * Ends the body: writes the last chunk if chunked. A body shorter than its declared
+     * Content-Length leaves the client waiting for bytes that never come, so the connection closes.
+     * Does not flush: the connection decides when (to batch pipelined responses).
+     */
+    public void finish() throws IOException {
+        if (finished) return;
+        if (!committed) throw new IllegalStateException("response not started");
+        finished = true;
+        if (noBody) return;
+        if (chunked) {
+            out.writeLatin1("0\r\n\r\n");
+        } else if (declaredLength >= 0 && bodyBytes < declaredLength) {
+            LOG.log(System.Logger.Level.WARNING, "Response to \"{0}\" is shorter than its Content-Length ({1} of {2} bytes); closing",
+                    request.requestLine(), bodyBytes, declaredLength);
+            closeAfter = true;
+        }
+    }
+
+    /** True once the status line was written. */
+    public boolean isCommitted() {
+        return committed;
+    }
+
+    /** True once {@link #finish()} ran. */
+    public boolean isFinished() {
+        return finished;
+    }
+
+    /** The status sent, or 0 if not started. */
+    public int status() {
+        return status;
+    }
+
+    /** Body bytes sent (after truncation; 0 for HEAD). */
+    public long bodyBytes() {
+        return bodyBytes;
+    }
+
+    /** True if the connection must close after this response. */
+    public boolean closeAfter() {
+        return closeAfter;
+    }
+
+    static boolean containsToken(String value, String token) {
+        int from = 0;
+        int n = value.length();
+        while (from <= n) {
+            int comma = value.indexOf(',', from);
+            if (comma < 0) comma = n;
+            if (value.substring(from, comma).trim().equalsIgnoreCase(token)) return true;
+            from = comma + 1;
+        }
+        return false;
+    }
+}

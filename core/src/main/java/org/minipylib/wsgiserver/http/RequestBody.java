@@ -1,0 +1,108 @@
+package org.minipylib.wsgiserver.http;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * The request body as the gateway sees it: the framed stream (Content-Length, chunked, or empty),
+ * plus what the connection needs to know afterwards: whether it was read to the end, whether reading
+ * failed, and whether the client was told to go ahead ({@code 100 Continue}).
+ */
+public final class RequestBody extends InputStream {
+
+    /** Called before the first read: sends {@code 100 Continue} when the client asked for it. */
+    interface FirstReadHook {
+        void beforeFirstRead() throws IOException;
+    }
+
+    private final InputStream framed;
+    private final FirstReadHook hook;
+    private boolean started;
+    private boolean eof;
+    private IOException failure;
+
+    RequestBody(InputStream framed, FirstReadHook hook) {
+        this.framed = framed;
+        this.hook = hook;
+        this.eof = framed == null;
+    }
+
+    @Override
+    public int read() throws IOException {
+        if (eof) return -1;
+        begin();
+        try {
+            int c = framed.read();
+            if (c < 0) eof = true;
+            return c;
+        } catch (IOException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (eof) return -1;
+        if (len == 0) return 0;
+        begin();
+        try {
+            int n = framed.read(b, off, len);
+            if (n < 0) eof = true;
+            return n;
+        } catch (IOException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    @Override
+    public int available() throws IOException {
+        return eof || !started ? 0 : framed.available();
+    }
+
+    private void begin() throws IOException {
+        if (failure != null) throw failure;
+        if (!started) {
+            started = true;
+            if (hook != null) hook.beforeFirstRead();
+        }
+    }
+
+    /** True if the body was read to its end (or there is none). */
+    public boolean isFullyRead() {
+        return eof;
+    }
+
+    /** True if anyone tried to read the body. */
+    public boolean isStarted() {
+        return started;
+    }
+
+    /** The error reading the body ran into, or {@code null}. */
+    public IOException failure() {
+        return failure;
+    }
+
+    /**
+     * Reads and discards what is left of the body, up to {@code max} bytes.
+     *
+     * @return true if the body is now fully read; false if more than {@code max} remained or reading failed
+     */
+    boolean drain(long max) {
+        if (eof) return true;
+        if (failure != null) return false;
+        byte[] scratch = new byte[(int) Math.min(8192, Math.max(1, max))];
+        long left = max;
+        try {
+            while (!eof) {
+                if (left <= 0) return false;
+                int n = read(scratch, 0, (int) Math.min(scratch.length, left));
+                if (n > 0) left -= n;
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package org.minipylib.wsgiserver.http;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+
+/**
+ * A connected byte stream to one client: a plain TCP socket, or a TLS session on top of one. The
+ * HTTP layer reads and writes through this and knows nothing else of the network.
+ *
+ * <p>One thread at a time reads and writes; {@link #close()} may be called from any thread and
+ * makes a blocked read or write fail at once.
+ */
+public interface Transport {
+
+    /**
+     * Reads up to {@code len} bytes, blocking until at least one is available.
+     *
+     * @param timeoutMillis longest wait; 0 waits forever
+     * @return bytes read, or -1 at end of stream
+     * @throws java.net.SocketTimeoutException if nothing arrived in time (the transport stays usable)
+     */
+    int read(byte[] b, int off, int len, int timeoutMillis) throws IOException;
+
+    /** Writes all of {@code b[off, off+len)}, blocking until the operating system took it. */
+    void write(byte[] b, int off, int len) throws IOException;
+
+    /** Half-closes: no more writes; the client sees end of stream while we may still read. */
+    void shutdownOutput() throws IOException;
+
+    /** The server-side address the client connected to. */
+    SocketAddress localAddress();
+
+    /** The client's address. */
+    SocketAddress remoteAddress();
+
+    /** {@code http} or {@code https}. */
+    String scheme();
+
+    /** Closes the connection; idempotent and thread-safe. */
+    void close();
+}

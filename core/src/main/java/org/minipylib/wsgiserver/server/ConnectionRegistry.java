@@ -1,0 +1,65 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.http.HttpConnection;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The open connections of a server: enforces the connection limit, knows whether the server is
+ * draining, and lets shutdown and the watchdog reach every connection.
+ */
+public final class ConnectionRegistry implements HttpConnection.Owner {
+
+    private final Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger count = new AtomicInteger();
+    private final int maxConnections;
+    private volatile boolean draining;
+
+    public ConnectionRegistry(int maxConnections) {
+        this.maxConnections = maxConnections;
+    }
+
+    /** Registers a new connection; false if the server already has its maximum. */
+    public boolean add(HttpConnection connection) {
+        if (count.incrementAndGet() > maxConnections) {
+            count.decrementAndGet();
+            return false;
+        }
+        connections.add(connection);
+        return true;
+    }
+
+    @Override
+    public void connectionClosed(HttpConnection connection) {
+        if (connections.remove(connection)) count.decrementAndGet();
+    }
+
+    @Override
+    public boolean isDraining() {
+        return draining;
+    }
+
+    /** From now on responses say {@code Connection: close} and idle connections close. */
+    public void startDraining() {
+        draining = true;
+        for (HttpConnection c : connections) c.closeIfIdle();
+    }
+
+    /** Open connections. */
+    public int size() {
+        return count.get();
+    }
+
+    /** Closes connections whose client stopped reading for longer than the write timeout. */
+    public void checkWriteTimeouts() {
+        long now = System.nanoTime();
+        for (HttpConnection c : connections) c.checkWriteTimeout(now);
+    }
+
+    /** Closes every connection at once. */
+    public void abortAll() {
+        for (HttpConnection c : connections) c.abort();
+    }
+}

@@ -1,0 +1,20 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.http.HttpConnection;
+
+/**
+ * Decides which threads run a connection's two phases: waiting for a request, and serving it.
+ * Waiting always happens on a virtual thread (parked in the JDK's poller), so an idle keep-alive
+ * connection never holds a worker. When no worker can take a request, the client gets a 503.
+ */
+public interface ConnectionScheduler {
+
+    /** Takes charge of a newly accepted connection. */
+    void start(HttpConnection connection);
+
+    /** Requests being served right now. */
+    int busy();
+
+    /** Stops the workers; connections still being served are interrupted. */
+    void shutdown();
+}

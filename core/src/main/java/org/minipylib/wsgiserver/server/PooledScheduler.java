@@ -1,0 +1,59 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.http.HttpConnection;
+
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Thread-pool mode: a virtual thread waits for each request; requests are served by a
+ * {@link WorkerPool} of platform threads; an idle connection goes back to waiting on a virtual thread.
+ */
+public final class PooledScheduler implements ConnectionScheduler {
+
+    private final WorkerPool pool;
+    private final ThreadFactory waiters = Thread.ofVirtual().name("wsgiserver-wait-", 0).factory();
+    private final AtomicInteger busy = new AtomicInteger();
+
+    public PooledScheduler(WorkerPool pool) {
+        this.pool = pool;
+    }
+
+    @Override
+    public void start(HttpConnection connection) {
+        awaitThenServe(connection);
+    }
+
+    private void awaitThenServe(HttpConnection connection) {
+        waiters.newThread(() -> {
+            if (!connection.awaitRequest()) return;
+            if (!pool.submit(() -> serve(connection))) connection.rejectBusy();
+        }).start();
+    }
+
+    private void serve(HttpConnection connection) {
+        busy.incrementAndGet();
+        boolean idle;
+        try {
+            idle = connection.serve();
+        } finally {
+            busy.decrementAndGet();
+        }
+        if (idle) awaitThenServe(connection);
+    }
+
+    /** The pool behind this scheduler. */
+    public WorkerPool pool() {
+        return pool;
+    }
+
+    @Override
+    public int busy() {
+        return busy.get();
+    }
+
+    @Override
+    public void shutdown() {
+        pool.shutdown();
+    }
+}

@@ -1,0 +1,80 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.http.Transport;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+
+/**
+ * A plain TCP connection: a blocking {@link SocketChannel} read and written through its socket
+ * adaptor, which supports read timeouts. On a virtual thread a blocked read parks the thread in the
+ * JDK's poller instead of holding a carrier.
+ */
+public final class SocketTransport implements Transport {
+
+    private final SocketChannel channel;
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final SocketAddress local;
+    private final SocketAddress remote;
+    private int currentTimeout = -1;
+
+    public SocketTransport(SocketChannel channel) throws IOException {
+        this.channel = channel;
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        this.socket = channel.socket();
+        this.in = socket.getInputStream();
+        this.out = socket.getOutputStream();
+        this.local = channel.getLocalAddress();
+        this.remote = channel.getRemoteAddress();
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        if (timeoutMillis != currentTimeout) {
+            socket.setSoTimeout(timeoutMillis);
+            currentTimeout = timeoutMillis;
+        }
+        return in.read(b, off, len);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        out.write(b, off, len);
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return local;
+    }
+
+    @Override
+    public SocketAddress remoteAddress() {
+        return remote;
+    }
+
+    @Override
+    public String scheme() {
+        return "http";
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // nothing more to do
+        }
+    }
+}

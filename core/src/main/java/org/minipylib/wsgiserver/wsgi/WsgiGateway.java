@@ -1,0 +1,160 @@
+package org.minipylib.wsgiserver.wsgi;
+
+import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.http.Exchange;
+import org.minipylib.wsgiserver.http.Gateway;
+import org.minipylib.wsgiserver.http.HeaderFields;
+import org.minipylib.wsgiserver.http.RequestHead;
+
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The WSGI gateway: turns each HTTP exchange into a call of a {@link WsgiApp} with a PEP 3333
+ * environ, and streams the returned body out.
+ *
+ * <p>Bodies that are a {@link Collection} are fully in memory, so they get a Content-Length and go
+ * out in as few writes as possible; other iterables are streamed, each chunk sent before the next is
+ * asked for (PEP 3333 forbids delaying a block). An {@link AutoCloseable} body is closed exactly once.
+ */
+public final class WsgiGateway implements Gateway {
+
+    private static final List<Integer> WSGI_VERSION = List.of(1, 0);
+    private static final int MAX_CACHED_KEYS = 1024;
+    private static final Map<String, String> CGI_KEYS = new ConcurrentHashMap<>();
+
+    private final WsgiApp app;
+    private final String serverName;
+    private final String software;
+    private final PrintStream errors;
+
+    /**
+     * @param app        the application
+     * @param serverName SERVER_NAME to report, or {@code null} for the address the client connected to
+     * @param software   SERVER_SOFTWARE to report
+     */
+    public WsgiGateway(WsgiApp app, String serverName, String software) {
+        this.app = app;
+        this.serverName = serverName;
+        this.software = software;
+        this.errors = ErrorLogStream.create();
+    }
+
+    @Override
+    public void handle(Exchange exchange) throws Exception {
+        Environ environ = environ(exchange);
+        WsgiResponse response = new WsgiResponse(exchange.response());
+        Iterable<byte[]> body = app.call(environ, response);
+        if (body == null) throw new IllegalStateException("The application returned null instead of a body");
+        Throwable failure = null;
+        try {
+            if (body instanceof Collection<byte[]> chunks) {
+                if (response.isStarted() && !response.headersSent()) response.sendHeaders(totalLength(chunks));
+                for (byte[] chunk : chunks) response.chunk(chunk, false);
+            } else {
+                for (byte[] chunk : body) response.chunk(chunk, true);
+            }
+        } catch (Throwable t) {
+            failure = t;
+        }
+        if (body instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                if (failure == null) failure = e;
+                else failure.addSuppressed(e);
+            }
+        }
+        if (failure instanceof Exception e) throw e;
+        if (failure instanceof Error e) throw e;
+        response.finish();
+    }
+
+    private static long totalLength(Collection<byte[]> chunks) {
+        long total = 0;
+        for (byte[] chunk : chunks) {
+            if (chunk != null) total += chunk.length;
+        }
+        return total;
+    }
+
+    /** Builds the PEP 3333 environ for an exchange. */
+    public Environ environ(Exchange exchange) {
+        RequestHead head = exchange.request();
+        Environ env = new Environ();
+        env.put(Environ.REQUEST_METHOD, head.method());
+        env.put(Environ.SCRIPT_NAME, "");
+        env.put(Environ.PATH_INFO, head.path());
+        env.put(Environ.QUERY_STRING, head.query() == null ? "" : head.query());
+        env.put(Environ.REQUEST_URI, head.target());
+        env.put(Environ.SERVER_PROTOCOL, head.protocol());
+        env.put(Environ.SERVER_SOFTWARE, software);
+
+        SocketAddress local = exchange.localAddress();
+        if (local instanceof InetSocketAddress isa) {
+            env.put(Environ.SERVER_NAME, serverName != null ? serverName : isa.getAddress().getHostAddress());
+            env.put(Environ.SERVER_PORT, Integer.toString(isa.getPort()));
+        } else {
+            env.put(Environ.SERVER_NAME, serverName != null ? serverName : String.valueOf(local));
+            env.put(Environ.SERVER_PORT, "");
+        }
+        SocketAddress remote = exchange.remoteAddress();
+        if (remote instanceof InetSocketAddress isa) {
+            env.put(Environ.REMOTE_ADDR, isa.getAddress().getHostAddress());
+            env.put(Environ.REMOTE_PORT, Integer.toString(isa.getPort()));
+        } else if (remote != null) {
+            env.put(Environ.REMOTE_ADDR, String.valueOf(remote));
+        }
+
+        HeaderFields headers = head.headers();
+        for (int i = 0; i < headers.size(); i++) {
+            String name = headers.name(i);
+            if (name.indexOf('_') >= 0) continue; // could impersonate a dash-named header (X_User vs X-User)
+            String key = cgiKey(name);
+            if (key.equals("HTTP_CONTENT_TYPE")) {
+                env.put(Environ.CONTENT_TYPE, headers.value(i));
+            } else if (key.equals("HTTP_CONTENT_LENGTH")) {
+                // CONTENT_LENGTH is set from the parsed framing below
+            } else if (key.equals("HTTP_HOST")) {
+                // set from head.host() below (an absolute-form target overrides the header)
+            } else {
+                Object previous = env.get(key);
+                String value = headers.value(i);
+                if (previous instanceof String p) {
+                    value = p + (key.equals("HTTP_COOKIE") ? "; " : ", ") + value;
+                }
+                env.put(key, value);
+            }
+        }
+        if (head.framing() != RequestHead.BodyFraming.CHUNKED && head.contentLength() >= 0) {
+            env.put(Environ.CONTENT_LENGTH, Long.toString(head.contentLength()));
+        }
+        if (head.host() != null) env.put("HTTP_HOST", head.host());
+
+        env.put(Environ.WSGI_VERSION, WSGI_VERSION);
+        env.put(Environ.WSGI_URL_SCHEME, exchange.scheme());
+        env.put(Environ.WSGI_INPUT, exchange.body());
+        env.put(Environ.WSGI_INPUT_TERMINATED, Boolean.TRUE);
+        env.put(Environ.WSGI_ERRORS, errors);
+        env.put(Environ.WSGI_MULTITHREAD, Boolean.TRUE);
+        env.put(Environ.WSGI_MULTIPROCESS, Boolean.FALSE);
+        env.put(Environ.WSGI_RUN_ONCE, Boolean.FALSE);
+        return env;
+    }
+
+    /** {@code User-Agent} -> {@code HTTP_USER_AGENT}, cached for names seen often. */
+    private static String cgiKey(String name) {
+        String key = CGI_KEYS.get(name);
+        if (key != null) return key;
+        key = "HTTP_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
+        if (CGI_KEYS.size() < MAX_CACHED_KEYS) CGI_KEYS.put(name, key);
+        return key;
+    }
+}

@@ -1,0 +1,145 @@
+package org.minipylib.wsgiserver.wsgi;
+
+import org.minipylib.wsgiserver.BodyWriter;
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.StartResponse;
+import org.minipylib.wsgiserver.http.HttpResponse;
+import org.minipylib.wsgiserver.http.RequestParser;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * PEP 3333's {@code start_response} and {@code write} for one request, on top of the HTTP layer's
+ * {@link HttpResponse}: remembers status and headers, sends them at the first non-empty body chunk
+ * (or at the end for an empty body), and implements the {@code exc_info} rules.
+ */
+final class WsgiResponse implements StartResponse, BodyWriter {
+
+    /** Hop-by-hop headers an application may not set (PEP 3333; Connection is allowed for "close"). */
+    private static final Set<String> HOP_BY_HOP = Set.of("keep-alive", "proxy-authenticate", "proxy-authorization",
+            "te", "trailer", "trailers", "transfer-encoding", "upgrade");
+
+    private final HttpResponse http;
+    private boolean started;
+    private int status;
+    private String reason;
+    private List<Header> headers;
+
+    WsgiResponse(HttpResponse http) {
+        this.http = http;
+    }
+
+    @Override
+    public BodyWriter start(String status, List<Header> headers) {
+        return start(status, headers, null);
+    }
+
+    @Override
+    public BodyWriter start(String status, List<Header> headers, Throwable excInfo) {
+        if (excInfo != null) {
+            if (http.isCommitted()) {
+                // PEP 3333: too late to change the response; re-raise so the server aborts it.
+                if (excInfo instanceof RuntimeException re) throw re;
+                if (excInfo instanceof Error err) throw err;
+                throw new IllegalStateException("Response already started", excInfo);
+            }
+        } else if (started) {
+            throw new IllegalStateException("start() was already called for this response (pass excInfo to replace it)");
+        }
+        parseStatus(status);
+        List<Header> copy = List.copyOf(headers);
+        for (Header h : copy) validate(h);
+        this.headers = copy;
+        this.started = true;
+        return this;
+    }
+
+    @Override
+    public void write(byte[] data) throws IOException {
+        if (!started) throw new IllegalStateException("write() called before start()");
+        if (data.length == 0) return;
+        sendHeaders(-1);
+        http.write(data, 0, data.length);
+        http.flush();
+    }
+
+    boolean isStarted() {
+        return started;
+    }
+
+    boolean headersSent() {
+        return http.isCommitted();
+    }
+
+    /** Sends one body chunk from the returned iterable; {@code flush} pushes it out at once. */
+    void chunk(byte[] data, boolean flush) throws IOException {
+        if (data == null || data.length == 0) return;
+        if (!started) throw new IllegalStateException("The application produced a body before calling start()");
+        sendHeaders(-1);
+        http.write(data, 0, data.length);
+        if (flush) http.flush();
+    }
+
+    /** Sends status and headers now, if not sent yet; {@code knownLength} is the whole body's length or -1. */
+    void sendHeaders(long knownLength) throws IOException {
+        if (!http.isCommitted()) http.begin(status, reason, headers, knownLength);
+    }
+
+    /** Ends the response: headers (with Content-Length 0 if nothing was sent), last chunk. */
+    void finish() throws IOException {
+        if (!started) throw new IllegalStateException("The application returned without calling start()");
+        sendHeaders(0);
+        http.finish();
+    }
+
+    private void parseStatus(String s) {
+        if (s == null || s.length() < 3 || !isDigit(s.charAt(0)) || !isDigit(s.charAt(1)) || !isDigit(s.charAt(2))
+                || (s.length() > 3 && s.charAt(3) != ' ')) {
+            throw new IllegalArgumentException("Status must be three digits and a reason phrase, like \"200 OK\": " + s);
+        }
+        int code = Integer.parseInt(s.substring(0, 3));
+        if (code < 200) throw new IllegalArgumentException("Applications may not send 1xx statuses: " + s);
+        String r = s.length() > 4 ? s.substring(4) : "";
+        for (int i = 0; i < r.length(); i++) {
+            char c = r.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
+                throw new IllegalArgumentException("Invalid character in status reason phrase");
+            }
+        }
+        this.status = code;
+        this.reason = r;
+    }
+
+    private static void validate(Header h) {
+        String name = h.name();
+        if (name.isEmpty()) throw new IllegalArgumentException("Empty header name");
+        for (int i = 0; i < name.length(); i++) {
+            if (!RequestParser.isTokenChar(name.charAt(i))) {
+                throw new IllegalArgumentException("Invalid header name: " + name);
+            }
+        }
+        String value = h.value();
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
+                throw new IllegalArgumentException("Invalid character in the value of header " + name);
+            }
+        }
+        String lower = name.toLowerCase(java.util.Locale.ROOT);
+        if (HOP_BY_HOP.contains(lower)) {
+            throw new IllegalArgumentException("Hop-by-hop header not allowed from an application: " + name);
+        }
+        if (lower.equals("content-length")) {
+            String v = value.trim();
+            if (v.isEmpty() || v.length() > 18 || !v.chars().allMatch(WsgiResponse::isDigit)) {
+                throw new IllegalArgumentException("Invalid Content-Length: " + value);
+            }
+        }
+    }
+
+    private static boolean isDigit(int c) {
+        return c >= '0' && c <= '9';
+    }
+}
