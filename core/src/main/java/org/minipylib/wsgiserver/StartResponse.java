@@ -11,6 +11,7 @@ import java.util.List;
  * {@link #start(String, List, Throwable)} then replaces status and headers if they have not been
  * sent yet, and rethrows {@code excInfo} if they have.
  */
+@FunctionalInterface
 public interface StartResponse {
 
     /**
@@ -23,7 +24,9 @@ public interface StartResponse {
      * @throws IllegalStateException    if the response was already started
      * @throws IllegalArgumentException if the status or a header is malformed
      */
-    BodyWriter start(String status, List<Header> headers);
+    default BodyWriter start(String status, List<Header> headers) {
+        return start(status, headers, null);
+    }
 
     /**
      * Sets status and headers after an error: replaces an earlier status and headers if they were

@@ -412,13 +412,13 @@ public final class HttpConnection {
      * read it. The lingering runs on a virtual thread so that no worker waits for it.
      */
     private void closeGracefully() {
-        if (!lingerOnClose && input.available() == 0) {
-            close();
-            return;
-        }
         try {
             output.flush();
         } catch (IOException e) {
+            close();
+            return;
+        }
+        if (!lingerOnClose && input.available() == 0) {
             close();
             return;
         }

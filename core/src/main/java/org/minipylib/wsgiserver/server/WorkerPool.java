@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -39,7 +40,8 @@ public final class WorkerPool {
         this.minThreads = minThreads;
         this.maxThreads = maxThreads;
         this.idleNanos = idleTimeout.toNanos();
-        this.queue = new ArrayBlockingQueue<>(Math.max(1, queueSize));
+        // With no queue, work is handed straight to an idle thread or a new one, else refused.
+        this.queue = queueSize == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(queueSize);
         for (int i = 0; i < minThreads; i++) addWorker(null);
     }
 

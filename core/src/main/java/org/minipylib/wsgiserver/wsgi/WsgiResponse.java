@@ -32,11 +32,6 @@ final class WsgiResponse implements StartResponse, BodyWriter {
     }
 
     @Override
-    public BodyWriter start(String status, List<Header> headers) {
-        return start(status, headers, null);
-    }
-
-    @Override
     public BodyWriter start(String status, List<Header> headers, Throwable excInfo) {
         if (excInfo != null) {
             if (http.isCommitted()) {

@@ -1,0 +1,124 @@
+package org.minipylib.wsgiserver;
+
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Binding, the public entry points, and the access log. */
+class WsgiServerTest {
+
+    private static final WsgiApp HELLO = (env, sr) -> {
+        sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+        return List.of(("hello from " + env.serverName() + ":" + env.serverPort()).getBytes(StandardCharsets.US_ASCII));
+    };
+
+    @Test
+    void bindsSeveralAddressesAndReportsRealPorts() throws Exception {
+        try (WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", 0).bind("127.0.0.2", 0).build().start()) {
+            List<InetSocketAddress> addresses = server.addresses();
+            assertEquals(2, addresses.size());
+            for (InetSocketAddress a : addresses) {
+                assertNotEquals(0, a.getPort());
+                try (RawClient c = new RawClient(a.getAddress().getHostAddress(), a.getPort())) {
+                    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+                    RawClient.Response r = c.read();
+                    assertEquals(200, r.status());
+                    assertEquals("hello from " + a.getAddress().getHostAddress() + ":" + a.getPort(), r.bodyText());
+                }
+            }
+        }
+    }
+
+    @Test
+    void bindsIpv6Loopback() throws Exception {
+        assumeTrue(ipv6LoopbackAvailable(), "no IPv6 loopback on this machine");
+        try (WsgiServer server = WsgiServer.builder(HELLO).bind("::1", 0).build().start()) {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(
+                    java.net.URI.create("http://[::1]:" + server.port() + "/")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertTrue(r.body().startsWith("hello from 0:0:0:0:0:0:0:1"), r.body());
+        }
+    }
+
+    @Test
+    void configuredServerNameIsReported() throws Exception {
+        try (WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", 0).serverName("www.example.test").build().start();
+             RawClient c = new RawClient("127.0.0.1", server.port())) {
+            c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals("hello from www.example.test:" + server.port(), c.read().bodyText());
+        }
+    }
+
+    @Test
+    void portInUseFailsStartWithAClearError() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", taken.getLocalPort()).build();
+            var e = assertThrows(java.io.IOException.class, server::start);
+            assertTrue(e.getMessage().contains("Cannot listen"), e.getMessage());
+        }
+    }
+
+    @Test
+    void serveStartsInOneLine() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            port = probe.getLocalPort();
+        }
+        try (WsgiServer server = WsgiServer.serve(HELLO, port); Socket s = new Socket("127.0.0.1", port)) {
+            assertTrue(server.isRunning());
+            assertTrue(s.isConnected());
+        }
+    }
+
+    @Test
+    void accessLogWritesCombinedFormat() throws Exception {
+        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(sink, true, StandardCharsets.UTF_8);
+        try (WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", 0).accessLog(AccessLog.to(out)).build().start();
+             RawClient c = new RawClient("127.0.0.1", server.port())) {
+            c.send("GET /page?x=1 HTTP/1.1\r\nHost: x\r\nReferer: http://ref/\r\nUser-Agent: tester \"1\"\r\n\r\n");
+            RawClient.Response r = c.read();
+            assertEquals(200, r.status());
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (sink.size() == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        }
+        String line = sink.toString(StandardCharsets.UTF_8).trim();
+        assertTrue(line.matches("127\\.0\\.0\\.1 - - \\[\\d{2}/\\w{3}/\\d{4}:\\d{2}:\\d{2}:\\d{2} [+-]\\d{4}] "
+                + "\"GET /page\\?x=1 HTTP/1\\.1\" 200 \\d+ \"http://ref/\" \"tester \\\\\"1\\\\\"\""), line);
+    }
+
+    private static boolean ipv6LoopbackAvailable() {
+        try {
+            NetworkInterface lo = NetworkInterface.getByInetAddress(InetAddress.getByName("::1"));
+            if (lo == null) return false;
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress(Inet6Address.getByName("::1"), 0));
+                return true;
+            }
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package org.minipylib.wsgiserver.apps;
+
+import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** The dispatcher mounts apps by longest prefix on '/' boundaries and moves the prefix to SCRIPT_NAME. */
+class PathInfoDispatcherTest {
+
+    /** An app that answers "name|SCRIPT_NAME|PATH_INFO". */
+    private static WsgiApp named(String name) {
+        return (env, sr) -> {
+            sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return List.of((name + "|" + env.scriptName() + "|" + env.pathInfo()).getBytes(StandardCharsets.ISO_8859_1));
+        };
+    }
+
+    private static PathInfoDispatcher dispatcher(boolean withRoot) {
+        Map<String, WsgiApp> apps = new LinkedHashMap<>();
+        if (withRoot) apps.put("/", named("root"));
+        apps.put("/x", named("x"));
+        apps.put("/blog", named("blog"));
+        apps.put("/blog/admin", named("admin"));
+        return new PathInfoDispatcher(apps);
+    }
+
+    /** Calls the dispatcher directly; returns "status|body". */
+    private static String call(WsgiApp app, String path) throws Exception {
+        Environ env = new Environ();
+        env.put(Environ.SCRIPT_NAME, "");
+        env.put(Environ.PATH_INFO, path);
+        List<String> status = new ArrayList<>();
+        Iterable<byte[]> body = app.call(env, (s, h, e) -> {
+            status.add(s.substring(0, 3));
+            return data -> { };
+        });
+        StringBuilder sb = new StringBuilder();
+        for (byte[] chunk : body) sb.append(new String(chunk, StandardCharsets.ISO_8859_1));
+        return status.get(0) + "|" + sb;
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = ';', value = {
+            "/;             200|root||/",
+            "'';            200|root||",
+            "/x;            200|x|/x|",
+            "/x/;           200|x|/x|/",
+            "/xy;           200|root||/xy",
+            "/blog;         200|blog|/blog|",
+            "/blog/;        200|blog|/blog|/",
+            "/blog/post/1;  200|blog|/blog|/post/1",
+            "/blogx;        200|root||/blogx",
+            "/blog/admin;   200|admin|/blog/admin|",
+            "/blog/admin/x; 200|admin|/blog/admin|/x",
+            "/blog/adminx;  200|blog|/blog|/adminx",
+            "/other/deep;   200|root||/other/deep",
+    })
+    void longestPrefixOnSlashBoundariesWins(String path, String expected) throws Exception {
+        assertEquals(expected, call(dispatcher(true), path));
+    }
+
+    @ParameterizedTest(name = "{0} -> 404")
+    @CsvSource({"/", "/blogx", "/y", "/xblog"})
+    void withoutRootMountUnmatchedPathsAre404(String path) throws Exception {
+        assertEquals("404|Not Found\n", call(dispatcher(false), path));
+    }
+
+    @Test
+    void nestedDispatchersAccumulateScriptName() throws Exception {
+        WsgiApp inner = new PathInfoDispatcher(Map.of("/api", named("api")));
+        WsgiApp outer = new PathInfoDispatcher(Map.of("/v1", inner));
+        assertEquals("200|api|/v1/api|/users", call(outer, "/v1/api/users"));
+    }
+
+    @Test
+    void prefixesMustStartWithSlash() {
+        assertThrows(IllegalArgumentException.class, () -> new PathInfoDispatcher(Map.of("blog", named("b"))));
+    }
+
+    @Test
+    void dispatchesRealRequests() throws Exception {
+        try (TestServer server = TestServer.start(dispatcher(false));
+             RawClient client = server.connect()) {
+            client.send("GET /blog/a%20b?q=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawClient.Response r = client.read();
+            assertEquals(200, r.status());
+            assertEquals("blog|/blog|/a b", r.bodyText());
+            client.send("GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals(404, client.read().status());
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.WsgiServer;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** stop() stops accepting, closes idle connections, and lets in-flight requests finish. */
+class GracefulStopTest {
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void inFlightRequestFinishesIdleConnectionsCloseNewOnesAreRefused(WorkerMode mode) throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/slow")) {
+                entered.countDown();
+                release.await(10, TimeUnit.SECONDS);
+            }
+            sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return List.of(("finished " + env.pathInfo()).getBytes(StandardCharsets.US_ASCII));
+        };
+        WsgiServer server = WsgiServer.builder(app).bind("127.0.0.1", 0).workerMode(mode)
+                .shutdownTimeout(Duration.ofSeconds(10)).build().start();
+        int port = server.port();
+        try (RawClient idle = new RawClient("127.0.0.1", port); RawClient busy = new RawClient("127.0.0.1", port)) {
+            idle.send("GET /first HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(200, idle.read().status());
+            busy.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stop);
+            assertTrue(idle.isClosedByServer(), "idle keep-alive connection closed at once");
+            assertFalse(stopping.isDone(), "stop waits for the request in flight");
+            waitUntilRefused(port);
+
+            release.countDown();
+            RawClient.Response r = busy.read();
+            assertEquals(200, r.status());
+            assertEquals("finished /slow", r.bodyText());
+            assertEquals("close", r.header("Connection"), "a draining server closes keep-alive connections");
+            assertTrue(busy.isClosedByServer());
+            stopping.get(10, TimeUnit.SECONDS);
+            assertFalse(server.isRunning());
+            assertEquals(0, server.openConnections());
+        } finally {
+            release.countDown();
+            server.stop();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void requestsStillRunningAfterTheShutdownTimeoutAreCut(WorkerMode mode) throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        WsgiApp stuck = (env, sr) -> {
+            entered.countDown();
+            Thread.sleep(30_000); // interrupted by the forced shutdown
+            sr.start("200 OK", List.of());
+            return List.of();
+        };
+        WsgiServer server = WsgiServer.builder(stuck).bind("127.0.0.1", 0).workerMode(mode)
+                .shutdownTimeout(Duration.ofMillis(300)).build().start();
+        try (RawClient client = new RawClient("127.0.0.1", server.port())) {
+            client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            long start = System.nanoTime();
+            server.stop();
+            assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 5, "stop() is bounded by its timeout");
+            assertTrue(client.isClosedByServer());
+            assertTrue(server.awaitStop(Duration.ofSeconds(1)));
+        } finally {
+            server.stop();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aStoppedServerCannotRestart(WorkerMode mode) throws Exception {
+        WsgiServer server = WsgiServer.builder((env, sr) -> List.of()).bind("127.0.0.1", 0).workerMode(mode).build().start();
+        server.stop();
+        server.stop(); // idempotent
+        assertThrows(IllegalStateException.class, server::start);
+    }
+
+    private static void waitUntilRefused(int port) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                Thread.sleep(10);
+            } catch (ConnectException e) {
+                return;
+            } catch (IOException e) {
+                return;
+            }
+        }
+        throw new AssertionError("the server still accepts connections after stop() began");
+    }
+}

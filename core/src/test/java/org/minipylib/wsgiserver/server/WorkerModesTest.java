@@ -1,0 +1,160 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Both worker modes under concurrent load: no request lost, idle keep-alive connections hold no
+ * worker, and a full server answers 503 at once instead of hanging.
+ */
+class WorkerModesTest {
+
+    private static final WsgiApp ECHO_PATH = (env, sr) -> {
+        byte[] body = (env.pathInfo() + "?" + env.queryString()).getBytes(StandardCharsets.ISO_8859_1);
+        sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+        return List.of(body);
+    };
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void thousandRequestsOverFiftyConnectionsAllAnswered(WorkerMode mode) throws Exception {
+        try (TestServer server = TestServer.start(ECHO_PATH, b -> b.workerMode(mode).minThreads(4).maxThreads(16))) {
+            ExecutorService clients = Executors.newFixedThreadPool(50);
+            AtomicInteger ok = new AtomicInteger();
+            List<Future<?>> futures = new ArrayList<>();
+            for (int c = 0; c < 50; c++) {
+                int conn = c;
+                futures.add(clients.submit(() -> {
+                    try (RawClient client = server.connect()) {
+                        for (int i = 0; i < 20; i++) {
+                            client.send("GET /c" + conn + "?i=" + i + " HTTP/1.1\r\nHost: t\r\n\r\n");
+                            RawClient.Response r = client.read();
+                            assertEquals(200, r.status());
+                            assertEquals("/c" + conn + "?i=" + i, r.bodyText(), "responses match their requests");
+                            ok.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) f.get(60, TimeUnit.SECONDS);
+            clients.shutdown();
+            assertEquals(1000, ok.get());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void idleKeepAliveConnectionsDoNotHoldWorkers(WorkerMode mode) throws Exception {
+        // Two workers, forty idle keep-alive connections: a new client must still be served at once.
+        try (TestServer server = TestServer.start(ECHO_PATH, b -> b.workerMode(mode).minThreads(1).maxThreads(2)
+                .acceptQueueSize(0))) {
+            List<RawClient> idle = new ArrayList<>();
+            try {
+                for (int i = 0; i < 40; i++) {
+                    RawClient c = server.connect();
+                    c.send("GET /idle HTTP/1.1\r\nHost: t\r\n\r\n");
+                    assertEquals(200, c.read().status());
+                    idle.add(c);
+                }
+                try (RawClient fresh = server.connect()) {
+                    for (int i = 0; i < 5; i++) {
+                        fresh.send("GET /fresh HTTP/1.1\r\nHost: t\r\n\r\n");
+                        assertEquals(200, fresh.read().status());
+                    }
+                }
+                // and the idle ones are still usable
+                RawClient first = idle.get(0);
+                first.send("GET /again HTTP/1.1\r\nHost: t\r\n\r\n");
+                assertEquals("/again?", first.read().bodyText());
+            } finally {
+                for (RawClient c : idle) c.close();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void fullServerAnswers503Quickly(WorkerMode mode) throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch entered = new CountDownLatch(1);
+        WsgiApp blocking = (env, sr) -> {
+            if (env.pathInfo().equals("/block")) {
+                entered.countDown();
+                release.await(20, TimeUnit.SECONDS);
+            }
+            sr.start("200 OK", List.of());
+            return List.of("done".getBytes(StandardCharsets.US_ASCII));
+        };
+        try (TestServer server = TestServer.start(blocking, b -> b.workerMode(mode).minThreads(1).maxThreads(1)
+                .acceptQueueSize(0))) {
+            try (RawClient busy = server.connect(); RawClient refused = server.connect()) {
+                busy.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n");
+                assertTrue(entered.await(10, TimeUnit.SECONDS));
+                long start = System.nanoTime();
+                refused.send("GET /other HTTP/1.1\r\nHost: t\r\n\r\n");
+                RawClient.Response r = refused.read();
+                assertEquals(503, r.status());
+                assertEquals("close", r.header("Connection"));
+                assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 5, "answered without waiting for a worker");
+                release.countDown();
+                RawClient.Response done = busy.read();
+                assertEquals("done", done.bodyText());
+            } finally {
+                release.countDown();
+            }
+            assertEquals(200, statusOnceFree(server, "/other"), "the server recovers");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void connectionLimitRefusesExtraConnectionsWith503(WorkerMode mode) throws Exception {
+        try (TestServer server = TestServer.start(ECHO_PATH, b -> b.workerMode(mode).maxConnections(2));
+             RawClient a = server.connect(); RawClient b = server.connect()) {
+            a.send("GET /a HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(200, a.read().status());
+            b.send("GET /b HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(200, b.read().status());
+            try (RawClient c = server.connect()) {
+                c.send("GET /c HTTP/1.1\r\nHost: t\r\n\r\n");
+                assertEquals(503, c.read().status());
+            }
+            a.close();
+            assertEquals(200, statusOnceFree(server, "/d"), "once a slot is free, new connections are served again");
+        }
+    }
+
+    /** Asks on fresh connections until the answer is not 503 (the freed worker or slot may lag the response). */
+    private static int statusOnceFree(TestServer server, String path) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        int status = 0;
+        while (System.nanoTime() < deadline) {
+            try (RawClient c = server.connect()) {
+                c.send("GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n");
+                status = c.read().status();
+            }
+            if (status != 503) break;
+            Thread.sleep(20);
+        }
+        return status;
+    }
+}

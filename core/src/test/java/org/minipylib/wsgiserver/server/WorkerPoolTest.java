@@ -1,0 +1,109 @@
+package org.minipylib.wsgiserver.server;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The pool grows before it queues, refuses when full, and shrinks back to its minimum when idle. */
+class WorkerPoolTest {
+
+    @Test
+    void growsToMaxThenQueuesThenRefuses() throws Exception {
+        WorkerPool pool = new WorkerPool("test", 1, 3, Duration.ofSeconds(30), 2);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch running = new CountDownLatch(3);
+        try {
+            for (int i = 0; i < 3; i++) {
+                assertTrue(pool.submit(() -> {
+                    running.countDown();
+                    await(release);
+                }));
+            }
+            assertTrue(running.await(5, TimeUnit.SECONDS), "three tasks run at once: the pool grew to 3 threads");
+            assertEquals(3, pool.threads());
+            assertTrue(pool.submit(() -> { }), "queued");
+            assertTrue(pool.submit(() -> { }), "queued");
+            assertFalse(pool.submit(() -> { }), "every thread busy and the queue full: refused");
+            release.countDown();
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void withoutQueueRefusesAsSoonAsAllThreadsAreBusy() throws Exception {
+        WorkerPool pool = new WorkerPool("test", 1, 1, Duration.ofSeconds(30), 0);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch running = new CountDownLatch(1);
+        try {
+            waitUntilIdle(pool, 1);
+            assertTrue(pool.submit(() -> {
+                running.countDown();
+                await(release);
+            }));
+            assertTrue(running.await(5, TimeUnit.SECONDS));
+            assertFalse(pool.submit(() -> { }));
+            release.countDown();
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void idleThreadsAboveMinimumRetire() throws Exception {
+        WorkerPool pool = new WorkerPool("test", 1, 4, Duration.ofMillis(100), 10);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch running = new CountDownLatch(4);
+        try {
+            for (int i = 0; i < 4; i++) {
+                pool.submit(() -> {
+                    running.countDown();
+                    await(release);
+                });
+            }
+            assertTrue(running.await(5, TimeUnit.SECONDS));
+            assertEquals(4, pool.threads());
+            release.countDown();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (pool.threads() > 1 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertEquals(1, pool.threads(), "shrinks back to minThreads");
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void aTaskThatThrowsDoesNotKillTheWorker() throws Exception {
+        WorkerPool pool = new WorkerPool("test", 1, 1, Duration.ofSeconds(30), 10);
+        CountDownLatch done = new CountDownLatch(1);
+        try {
+            pool.submit(() -> {
+                throw new IllegalStateException("expected by the test");
+            });
+            pool.submit(done::countDown);
+            assertTrue(done.await(5, TimeUnit.SECONDS));
+            assertEquals(1, pool.threads());
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    private static void waitUntilIdle(WorkerPool pool, int idle) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (pool.idleThreads() < idle && System.nanoTime() < deadline) Thread.sleep(5);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

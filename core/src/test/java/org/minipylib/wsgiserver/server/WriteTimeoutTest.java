@@ -1,0 +1,64 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A client that stops reading is cut off after the write timeout, and frees its worker. */
+class WriteTimeoutTest {
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void clientThatStopsReadingIsDisconnected(WorkerMode mode) throws Exception {
+        byte[] mib = new byte[1 << 20];
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/huge")) {
+                sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
+                return () -> new Iterator<>() { // endless
+                    public boolean hasNext() { return true; }
+                    public byte[] next() { return mib; }
+                };
+            }
+            sr.start("200 OK", List.of());
+            return List.of("ok".getBytes(StandardCharsets.US_ASCII));
+        };
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofMillis(500));
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(mode).minThreads(1).maxThreads(1)
+                .acceptQueueSize(0).timeouts(timeouts))) {
+            try (Socket stalled = new Socket("127.0.0.1", server.port())) {
+                stalled.setReceiveBufferSize(4096);
+                stalled.getOutputStream().write("GET /huge HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                // never read: the server's writes block, then the watchdog closes the connection
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+                int status = 0;
+                while (System.nanoTime() < deadline) {
+                    try (RawClient other = server.connect()) {
+                        other.send("GET /small HTTP/1.1\r\nHost: t\r\n\r\n");
+                        status = other.read().status();
+                    }
+                    if (status == 200) break;
+                    Thread.sleep(100);
+                }
+                assertEquals(200, status, "the single worker was freed by the write timeout");
+                long idleBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (server.server().busyWorkers() > 0 && System.nanoTime() < idleBy) Thread.sleep(10);
+                assertEquals(0, server.server().busyWorkers(), "nothing left serving the stalled client");
+            }
+        }
+    }
+}
