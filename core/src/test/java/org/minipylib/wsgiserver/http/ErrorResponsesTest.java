@@ -103,10 +103,7 @@ class ErrorResponsesTest {
 
             try (RawClient client = server.connect()) {
                 client.send(request);
-                RawClient.Response r = client.read();
-                assertErrorResponse(status, r);
-                assertEquals("close", r.header("Connection"), "Connection header");
-                assertTrue(client.isClosedByServer(), "the server must close the connection after " + status);
+                assertAnsweredAndClosed(status, client);
             }
 
             assertServed(bystander, "/after"); // an idle keep-alive connection still works
@@ -121,10 +118,7 @@ class ErrorResponsesTest {
         try (TestServer server = startServer(); RawClient client = server.connect()) {
             client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhalf");
             client.socket().shutdownOutput(); // end of stream before the declared length
-            RawClient.Response r = client.read();
-            assertErrorResponse(400, r);
-            assertEquals("close", r.header("Connection"));
-            assertTrue(client.isClosedByServer());
+            assertAnsweredAndClosed(400, client);
         }
     }
 
@@ -144,10 +138,7 @@ class ErrorResponsesTest {
     void applicationErrorIs500AndClosesWhenTheClientAskedToClose() throws Exception {
         try (TestServer server = startServer(); RawClient client = server.connect()) {
             client.send("GET /boom HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-            RawClient.Response r = client.read();
-            assertErrorResponse(500, r);
-            assertEquals("close", r.header("Connection"));
-            assertTrue(client.isClosedByServer());
+            assertAnsweredAndClosed(500, client);
         }
     }
 
@@ -211,6 +202,14 @@ class ErrorResponsesTest {
         String line = prefix + "p".repeat(MAX_LINE - prefix.length() - suffix.length()) + suffix;
         assertEquals(MAX_LINE, line.length());
         return line;
+    }
+
+    /** Reads an error response with {@code status} and {@code Connection: close}, then sees the server close. */
+    private static void assertAnsweredAndClosed(int status, RawClient client) throws IOException {
+        RawClient.Response r = client.read();
+        assertErrorResponse(status, r);
+        assertEquals("close", r.header("Connection"), "Connection header");
+        assertTrue(client.isClosedByServer(), "the server must close the connection after " + status);
     }
 
     private static void assertErrorResponse(int status, RawClient.Response r) {
