@@ -13,10 +13,15 @@ import java.nio.file.StandardOpenOption;
  * Apache/NCSA combined log format to a stream, a file, or a {@link System.Logger}.
  */
 @FunctionalInterface
-public interface AccessLog {
+public interface AccessLog extends AutoCloseable {
 
     /** Records one request. Called on the worker that served it, after the response was written. */
     void log(AccessLogEntry entry);
+
+    /** Releases what the log holds (a file); the server calls this when it stops. Does nothing by default. */
+    @Override
+    default void close() {
+    }
 
     /** Combined log format lines to {@code out} (e.g. {@code System.out}). */
     static AccessLog to(PrintStream out) {
@@ -28,11 +33,23 @@ public interface AccessLog {
         };
     }
 
-    /** Combined log format lines appended to {@code file} (created if missing). */
+    /** Combined log format lines appended to {@code file} (created if missing); closed when the server stops. */
     static AccessLog toFile(Path file) throws IOException {
         OutputStream os = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
                 StandardOpenOption.WRITE);
-        return to(new PrintStream(os, true, StandardCharsets.UTF_8));
+        PrintStream out = new PrintStream(os, true, StandardCharsets.UTF_8);
+        AccessLog lines = to(out);
+        return new AccessLog() {
+            @Override
+            public void log(AccessLogEntry entry) {
+                lines.log(entry);
+            }
+
+            @Override
+            public void close() {
+                out.close();
+            }
+        };
     }
 
     /** Combined log format lines to the {@code System.Logger} named {@code org.minipylib.wsgiserver.access}, at INFO. */

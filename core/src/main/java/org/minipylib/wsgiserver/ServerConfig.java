@@ -16,7 +16,7 @@ import java.util.Objects;
  * @param bindAddresses         where to listen (port 0: any free port); default {@code 127.0.0.1:8080}
  * @param serverName            SERVER_NAME for applications; {@code null}: the address the client connected to
  * @param workerMode            pool of platform threads or virtual threads
- * @param minThreads            pool mode: threads kept alive when idle
+ * @param minThreads            pool mode: threads kept alive when idle (default: 10, or maxThreads if smaller)
  * @param maxThreads            pool mode: most threads; virtual mode: most requests served at once
  * @param threadIdleTimeout     pool mode: how long an idle thread above the minimum lives
  * @param acceptQueueSize       requests that may wait for a worker; beyond that a request gets 503
@@ -79,7 +79,7 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
         private final List<InetSocketAddress> bindAddresses = new ArrayList<>();
         private String serverName;
         private WorkerMode workerMode = WorkerMode.VIRTUAL;
-        private int minThreads = 10;
+        private Integer minThreads; // default: min(10, maxThreads)
         private int maxThreads = 200;
         private Duration threadIdleTimeout = Duration.ofSeconds(60);
         private int acceptQueueSize = 1024;
@@ -122,7 +122,8 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
         public ServerConfig build() {
             List<InetSocketAddress> addresses = bindAddresses.isEmpty()
                     ? List.of(new InetSocketAddress("127.0.0.1", 8080)) : bindAddresses;
-            return new ServerConfig(addresses, serverName, workerMode, minThreads, maxThreads, threadIdleTimeout,
+            int min = minThreads != null ? minThreads : Math.min(10, maxThreads);
+            return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
                     acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, accessLog,
                     serverHeader);
         }

@@ -126,8 +126,9 @@ public final class WsgiServer implements AutoCloseable {
             running = true;
             watchdog.start();
             listenerThreads.forEach(Thread::start);
-            LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)", addresses(),
-                    config.workerMode().name().toLowerCase());
+            LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
+                    addresses().stream().map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()).toList(),
+                    config.workerMode().name().toLowerCase(java.util.Locale.ROOT));
             return this;
         }
     }
@@ -225,6 +226,7 @@ public final class WsgiServer implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
+            if (config.accessLog() != null) config.accessLog().close();
             LOG.log(System.Logger.Level.INFO, "Stopped");
             stopped.countDown();
         }

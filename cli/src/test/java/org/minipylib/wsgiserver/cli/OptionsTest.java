@@ -169,14 +169,32 @@ class OptionsTest {
         "--workers=threads            | Invalid value for option '--workers'",
         "--threads=many               | Invalid value for option '--threads'",
         "--threads=0                  | Invalid settings: --threads must be >= 1",
-        "--max-threads=5              | Invalid settings: --max-threads must be >= --threads",
         "--timeout=0                  | --timeout must be more than 0 seconds",
         "--timeout=-1                 | seconds must not be negative",
         "--shutdown-timeout=soon      | 'soon' is not a number of seconds",
         "--access-log=/nonexistent-dir/x.log | Cannot open the access log /nonexistent-dir/x.log",
     })
     void badOptionsExitWith2AndSayWhy(String option, String expectedMessage) {
-        try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", option)) {
+        assertUsageError(expectedMessage, "--bind", "127.0.0.1:0", option);
+    }
+
+    @Test
+    void maxThreadsBelowThreadsIsAUsageError() {
+        assertUsageError("Invalid settings: --max-threads must be >= --threads",
+                "--bind", "127.0.0.1:0", "--threads=8", "--max-threads=5");
+    }
+
+    @Test
+    void maxThreadsAloneMayBeBelowTheDefaultMinimum() {
+        try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", "--max-threads=5")) {
+            assertEquals(0, cli.exitCode(), cli.err());
+            assertEquals(5, cli.server().config().maxThreads());
+            assertEquals(5, cli.server().config().minThreads());
+        }
+    }
+
+    private static void assertUsageError(String expectedMessage, String... args) {
+        try (CliRun cli = CliRun.run(args)) {
             assertNull(cli.server(), "no server started");
             assertEquals(2, cli.exitCode());
             assertTrue(cli.err().contains(expectedMessage), cli.err());

@@ -59,7 +59,11 @@ public final class WsgiGateway implements Gateway {
                 if (response.isStarted() && !response.headersSent()) response.sendHeaders(totalLength(chunks));
                 for (byte[] chunk : chunks) response.chunk(chunk, false);
             } else {
-                for (byte[] chunk : body) response.chunk(chunk, true);
+                boolean head = exchange.request().isHead();
+                for (byte[] chunk : body) {
+                    response.chunk(chunk, true);
+                    if (head && response.headersSent()) break; // nothing more can be sent: spare the app the work
+                }
             }
         } catch (Throwable t) {
             failure = t;
