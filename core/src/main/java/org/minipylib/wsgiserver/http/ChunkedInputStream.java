@@ -76,7 +76,7 @@ public final class ChunkedInputStream extends InputStream {
         int p = 0;
         long size = 0;
         while (p < len && hexValue(line[p]) >= 0) {
-            if (p >= 15) throw BadRequestException.badRequest("Chunk size is too large");
+            if (size > (Long.MAX_VALUE >> 4)) throw BadRequestException.badRequest("Chunk size is too large");
             size = (size << 4) | hexValue(line[p]);
             p++;
         }

@@ -229,7 +229,9 @@ public final class HttpConnection {
                 if (!lineComplete) {
                     int lf = RequestParser.indexOf(b, (byte) '\n', start + scanned, start + avail);
                     lineComplete = lf >= 0;
-                    if ((lineComplete ? lf - start - 1 : avail) > limits.maxRequestLineLength()) {
+                    // an unfinished line may end in the CR of its CRLF: that byte is not part of the line
+                    int lineLength = lineComplete ? lf - start - 1 : (b[start + avail - 1] == '\r' ? avail - 1 : avail);
+                    if (lineLength > limits.maxRequestLineLength()) {
                         throw new BadRequestException(414, "Request line is longer than " + limits.maxRequestLineLength() + " bytes");
                     }
                 }

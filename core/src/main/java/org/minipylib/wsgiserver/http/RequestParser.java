@@ -1,6 +1,9 @@
 package org.minipylib.wsgiserver.http;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * Parses a request head (RFC 9112 sections 2-3, 5 and 6) from bytes: no I/O, so it can be tested on
@@ -150,6 +153,7 @@ public final class RequestParser {
         String rawPath;
         String query = null;
         String authority = null;
+        if (method.equals("CONNECT")) throw new BadRequestException(501, "CONNECT is not supported");
         char first = target.charAt(0);
         if (first == '/') {
             int q = target.indexOf('?');
@@ -158,8 +162,6 @@ public final class RequestParser {
         } else if (target.equals("*")) {
             if (!method.equals("OPTIONS")) throw bad("Asterisk-form request target is only for OPTIONS");
             rawPath = "*";
-        } else if (method.equals("CONNECT")) {
-            throw new BadRequestException(501, "CONNECT is not supported");
         } else {
             int schemeEnd = target.indexOf("://");
             if (schemeEnd <= 0 || !isScheme(target, schemeEnd)) throw bad("Invalid request target");
@@ -179,7 +181,7 @@ public final class RequestParser {
         String host = null;
         String contentLength = null;
         boolean transferEncoding = false;
-        boolean chunked = false;
+        List<String> codings = new ArrayList<>(2);
         boolean close = false;
         boolean keepAliveToken = false;
         boolean expectContinue = false;
@@ -195,7 +197,7 @@ public final class RequestParser {
                 contentLength = v;
             } else if (is(name, "Transfer-Encoding")) {
                 transferEncoding = true;
-                chunked = parseTransferEncoding(value, chunked);
+                parseTransferEncoding(value, codings);
             } else if (is(name, "Connection")) {
                 for (String token : value.split(",")) {
                     String t = token.trim();
@@ -226,7 +228,7 @@ public final class RequestParser {
         if (transferEncoding) {
             if (minorVersion == 0) throw bad("Transfer-Encoding is not allowed in an HTTP/1.0 request");
             if (contentLength != null) throw bad("Both Transfer-Encoding and Content-Length");
-            if (!chunked) throw bad("Transfer-Encoding does not end with chunked");
+            checkCodings(codings);
             framing = RequestHead.BodyFraming.CHUNKED;
         } else if (contentLength != null) {
             length = Long.parseLong(contentLength);
@@ -267,32 +269,36 @@ public final class RequestParser {
         return result;
     }
 
-    /** Folds one Transfer-Encoding field into the state: returns whether chunked is (still) the last coding. */
-    private static boolean parseTransferEncoding(String value, boolean chunkedSoFar) throws BadRequestException {
-        boolean chunked = chunkedSoFar;
-        String unknown = null;
+    /** Adds the codings of one Transfer-Encoding field line to {@code codings} (lower-cased). */
+    private static void parseTransferEncoding(String value, List<String> codings) throws BadRequestException {
         for (String element : value.split(",", -1)) {
             String coding = element.trim();
             if (coding.isEmpty()) continue; // empty list elements are allowed (RFC 9110 section 5.6.1)
-            if (chunked) throw bad("Transfer-Encoding: chunked is not the final coding");
             int semi = coding.indexOf(';');
-            String bare = (semi < 0 ? coding : coding.substring(0, semi)).trim();
-            if (bare.equalsIgnoreCase("chunked")) {
-                if (semi >= 0) throw bad("Transfer-Encoding: chunked takes no parameters");
-                chunked = true;
-            } else {
-                for (int k = 0; k < bare.length(); k++) {
-                    if (!isTokenChar(bare.charAt(k))) throw bad("Invalid Transfer-Encoding");
-                }
-                if (bare.isEmpty()) throw bad("Invalid Transfer-Encoding");
-                if (unknown == null) unknown = bare;
+            String bare = (semi < 0 ? coding : coding.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
+            if (bare.isEmpty()) throw bad("Invalid Transfer-Encoding");
+            for (int k = 0; k < bare.length(); k++) {
+                if (!isTokenChar(bare.charAt(k))) throw bad("Invalid Transfer-Encoding");
             }
+            if (bare.equals("chunked") && semi >= 0) throw bad("Transfer-Encoding: chunked takes no parameters");
+            codings.add(bare);
         }
-        if (unknown != null) {
-            if (!chunked) throw bad("Transfer-Encoding does not end with chunked");
-            throw new BadRequestException(501, "Transfer-Encoding " + unknown + " is not implemented");
+    }
+
+    /**
+     * RFC 9112 section 6.1/6.3: chunked must be the final coding, and only once (else 400); any other
+     * coding is one we do not implement (501).
+     */
+    private static void checkCodings(List<String> codings) throws BadRequestException {
+        if (codings.isEmpty() || !codings.get(codings.size() - 1).equals("chunked")) {
+            throw bad("Transfer-Encoding does not end with chunked");
         }
-        return chunked;
+        for (int i = 0; i < codings.size() - 1; i++) {
+            if (codings.get(i).equals("chunked")) throw bad("Transfer-Encoding: chunked is not the final coding");
+        }
+        if (codings.size() > 1) {
+            throw new BadRequestException(501, "Transfer-Encoding " + codings.get(0) + " is not implemented");
+        }
     }
 
     private static boolean isValidHost(String host) {

@@ -1,0 +1,157 @@
+package org.minipylib.wsgiserver.cli;
+
+import org.minipylib.wsgiserver.WsgiApp;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Finds the application the APP argument names, on a class loader's class path. APP is one of:
+ *
+ * <ul>
+ *   <li>{@code com.example.MyApp}: a public class implementing {@link WsgiApp} with a public no-argument
+ *       constructor, which is called once;</li>
+ *   <li>{@code com.example.MyApp::MEMBER}, where MEMBER is a public static field of type {@code WsgiApp},
+ *       or a public static method with no parameters returning a {@code WsgiApp} (called once), or a
+ *       public static method {@code Iterable<byte[]> MEMBER(Environ, StartResponse)}, which becomes the
+ *       application itself.</li>
+ * </ul>
+ *
+ * Nested classes go by their binary name: {@code com.example.Outer$Inner}.
+ */
+public final class AppLoader {
+
+    private static final String KINDS = "APP must be a class implementing " + WsgiApp.class.getName()
+            + " with a public no-argument constructor, or CLASS::MEMBER naming a public static WsgiApp field,"
+            + " a public static no-argument method returning a WsgiApp, or a public static method"
+            + " (Environ, StartResponse) -> Iterable<byte[]>";
+
+    private final ClassLoader classLoader;
+
+    /** Loads application classes with {@code classLoader}. */
+    public AppLoader(ClassLoader classLoader) {
+        this.classLoader = classLoader;
+    }
+
+    /**
+     * The application {@code spec} names.
+     *
+     * @throws AppLoadingException       if {@code spec} names no usable application; the message says why
+     * @throws InvocationTargetException if the application's own code (static initializer, constructor or
+     *                                   factory method) threw; its cause is what was thrown
+     */
+    public WsgiApp load(String spec) throws AppLoadingException, InvocationTargetException {
+        int separator = spec.indexOf("::");
+        if (separator < 0) return instantiate(loadClass(spec));
+        String className = spec.substring(0, separator);
+        String member = spec.substring(separator + 2);
+        if (className.isEmpty() || member.isEmpty() || member.contains("::")) {
+            throw new AppLoadingException("'" + spec + "' is not of the form CLASS or CLASS::MEMBER");
+        }
+        return fromMember(loadClass(className), member);
+    }
+
+    private Class<?> loadClass(String name) throws AppLoadingException, InvocationTargetException {
+        try {
+            return Class.forName(name, true, classLoader);
+        } catch (ClassNotFoundException e) {
+            throw new AppLoadingException("Class " + name + " not found on the class path"
+                    + " (run with java -cp wsgiserver.jar:YOUR.jar org.minipylib.wsgiserver.cli.Main " + name + ")");
+        } catch (ExceptionInInitializerError e) {
+            throw new InvocationTargetException(e.getCause(), "The static initializer of " + name + " failed");
+        } catch (LinkageError e) { // e.g. a class it needs is missing
+            throw new AppLoadingException("Class " + name + " cannot be loaded: " + e, e);
+        }
+    }
+
+    private static WsgiApp instantiate(Class<?> type) throws AppLoadingException, InvocationTargetException {
+        String name = type.getName();
+        if (!WsgiApp.class.isAssignableFrom(type)) {
+            throw new AppLoadingException(name + " does not implement " + WsgiApp.class.getName() + ". " + KINDS);
+        }
+        if (type.isInterface() || Modifier.isAbstract(type.getModifiers())) {
+            throw new AppLoadingException(name + " is abstract: it cannot be instantiated. " + KINDS);
+        }
+        if (!Modifier.isPublic(type.getModifiers())) {
+            throw new AppLoadingException(name + " is not public");
+        }
+        Constructor<?> constructor;
+        try {
+            constructor = type.getConstructor();
+        } catch (NoSuchMethodException e) {
+            throw new AppLoadingException(name + " has no public no-argument constructor. " + KINDS);
+        }
+        try {
+            return (WsgiApp) constructor.newInstance();
+        } catch (InstantiationException | IllegalAccessException e) {
+            throw new AppLoadingException("Cannot create an instance of " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static WsgiApp fromMember(Class<?> type, String member) throws AppLoadingException, InvocationTargetException {
+        String spec = type.getName() + "::" + member;
+        try {
+            Field field = field(type, member);
+            if (field != null) return fromField(field, spec);
+            List<Method> methods = methods(type, member);
+            if (methods.isEmpty()) {
+                throw new AppLoadingException(type.getName() + " has no public static field or method named " + member
+                        + ". " + KINDS);
+            }
+            for (Method method : methods) {
+                if (isFactory(method)) return fromFactory(method, spec);
+            }
+            for (Method method : methods) {
+                if (StaticMethodApp.fits(method)) return new StaticMethodApp(method);
+            }
+            throw new AppLoadingException(spec + " is not a method of a kind that gives an application. " + KINDS);
+        } catch (IllegalAccessException e) {
+            throw new AppLoadingException("Cannot access " + spec + " (is " + type.getName() + " public?): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static Field field(Class<?> type, String name) {
+        try {
+            return type.getField(name);
+        } catch (NoSuchFieldException e) {
+            return null;
+        }
+    }
+
+    private static List<Method> methods(Class<?> type, String name) {
+        List<Method> found = new ArrayList<>();
+        for (Method method : type.getMethods()) {
+            if (method.getName().equals(name)) found.add(method);
+        }
+        return found;
+    }
+
+    private static WsgiApp fromField(Field field, String spec) throws AppLoadingException, IllegalAccessException {
+        if (!Modifier.isStatic(field.getModifiers())) throw new AppLoadingException(spec + " is not static");
+        if (!WsgiApp.class.isAssignableFrom(field.getType())) {
+            throw new AppLoadingException(spec + " is a field of type " + field.getType().getName()
+                    + ", not " + WsgiApp.class.getName());
+        }
+        Object value = field.get(null);
+        if (value == null) throw new AppLoadingException(spec + " is null");
+        return (WsgiApp) value;
+    }
+
+    private static boolean isFactory(Method method) {
+        return Modifier.isStatic(method.getModifiers()) && method.getParameterCount() == 0
+                && WsgiApp.class.isAssignableFrom(method.getReturnType());
+    }
+
+    private static WsgiApp fromFactory(Method method, String spec)
+            throws AppLoadingException, IllegalAccessException, InvocationTargetException {
+        Object value = method.invoke(null);
+        if (value == null) throw new AppLoadingException(spec + "() returned null");
+        return (WsgiApp) value;
+    }
+}

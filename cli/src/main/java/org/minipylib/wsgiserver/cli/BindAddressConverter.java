@@ -1,0 +1,60 @@
+package org.minipylib.wsgiserver.cli;
+
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+import java.net.InetSocketAddress;
+
+/**
+ * Reads a {@code --bind} value: {@code HOST:PORT}, with an IPv6 address in brackets
+ * ({@code [::1]:8080}). HOST is a name or an address literal ({@code 0.0.0.0} and {@code [::]} mean
+ * every interface); PORT is 0 to 65535, 0 meaning any free port. Names are resolved at once.
+ */
+final class BindAddressConverter implements ITypeConverter<InetSocketAddress> {
+
+    @Override
+    public InetSocketAddress convert(String value) {
+        return parse(value);
+    }
+
+    /**
+     * The address {@code value} names.
+     *
+     * @throws TypeConversionException if it is not {@code HOST:PORT} or HOST cannot be resolved
+     */
+    static InetSocketAddress parse(String value) {
+        String host;
+        String port;
+        if (value.startsWith("[")) {
+            int close = value.indexOf(']');
+            if (close < 0 || !value.startsWith(":", close + 1)) throw invalid(value);
+            host = value.substring(1, close);
+            port = value.substring(close + 2);
+        } else {
+            int colon = value.lastIndexOf(':');
+            if (colon < 0) throw invalid(value);
+            host = value.substring(0, colon);
+            port = value.substring(colon + 1);
+            if (host.indexOf(':') >= 0) {
+                throw new TypeConversionException("'" + value + "': put an IPv6 address in brackets, like [::1]:8080");
+            }
+        }
+        if (host.isEmpty()) throw invalid(value);
+        InetSocketAddress address = new InetSocketAddress(host, portNumber(value, port));
+        if (address.isUnresolved()) throw new TypeConversionException("'" + value + "': unknown host " + host);
+        return address;
+    }
+
+    private static int portNumber(String value, String port) {
+        if (port.isEmpty() || port.length() > 5 || !port.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw invalid(value);
+        }
+        int n = Integer.parseInt(port);
+        if (n > 65535) throw new TypeConversionException("'" + value + "': the port must be 0 to 65535");
+        return n;
+    }
+
+    private static TypeConversionException invalid(String value) {
+        return new TypeConversionException("'" + value + "' is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:80)");
+    }
+}

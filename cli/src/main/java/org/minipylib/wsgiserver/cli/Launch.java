@@ -1,0 +1,18 @@
+package org.minipylib.wsgiserver.cli;
+
+import org.minipylib.wsgiserver.WsgiServer;
+
+/**
+ * What running the command line did: the server it started, or, if it started none (after
+ * {@code --help} or {@code --version}, or on an error), the exit code to end with.
+ *
+ * @param exitCode 0 on success, 2 for a usage error, 1 if the server could not start
+ * @param server   the running server, or {@code null}
+ */
+public record Launch(int exitCode, WsgiServer server) {
+
+    /** True if a server was started. */
+    public boolean started() {
+        return server != null;
+    }
+}

@@ -1,0 +1,81 @@
+package org.minipylib.wsgiserver.cli;
+
+import org.minipylib.wsgiserver.ServerConfig;
+import org.minipylib.wsgiserver.WsgiServer;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+
+/**
+ * The command line: {@code java -jar wsgiserver.jar [options] [APP]} (see {@link ServeCommand} for
+ * the options). {@link #main} starts the server and runs until SIGINT or SIGTERM, then stops it
+ * gracefully; {@link #launch} only starts it, for tests and for programs that embed the command line.
+ */
+public final class Main {
+
+    /** This class's name, for messages that show how to run it. */
+    static final String CLASS_NAME = "org.minipylib.wsgiserver.cli.Main";
+
+    private static final String LOG_FORMAT_PROPERTY = "java.util.logging.SimpleFormatter.format";
+
+    private Main() {
+    }
+
+    /** Runs the command line; exits with 0 after help or version, 2 on a usage error, 1 if the server cannot start. */
+    public static void main(String[] args) throws InterruptedException {
+        useOneLineLogFormat();
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        Launch launch = launch(out, err, args);
+        if (!launch.started()) System.exit(launch.exitCode());
+        serveUntilStopped(launch.server(), out);
+    }
+
+    /**
+     * Parses {@code args} and starts the server they describe, writing to {@code out} the addresses it
+     * listens on (or the help or version text) and to {@code err} any error. Returns at once; the
+     * caller stops the server.
+     */
+    public static Launch launch(PrintWriter out, PrintWriter err, String... args) {
+        ServeCommand command = new ServeCommand();
+        int exitCode = commandLine(command, out, err).execute(args);
+        return new Launch(exitCode, command.server());
+    }
+
+    /** The picocli command line for {@code command}, set up as {@code main} uses it. */
+    static CommandLine commandLine(ServeCommand command, PrintWriter out, PrintWriter err) {
+        CommandLine commandLine = new CommandLine(command);
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        commandLine.setParameterExceptionHandler(new UsageErrorHandler());
+        commandLine.setExecutionExceptionHandler(new StartupErrorHandler());
+        commandLine.getCommandSpec().usageMessage().footer(DefaultsFooter.lines(ServerConfig.builder().build()));
+        return commandLine;
+    }
+
+    /**
+     * Blocks until the JVM is asked to exit (SIGINT, SIGTERM), whose shutdown hook stops
+     * {@code server} gracefully and waits for it.
+     */
+    static void serveUntilStopped(WsgiServer server, PrintWriter out) throws InterruptedException {
+        Runnable stop = () -> {
+            out.println("wsgiserver stopping (in-flight requests get up to "
+                    + server.config().shutdownTimeout().toMillis() + " ms)");
+            server.stop();
+            out.println("wsgiserver stopped");
+        };
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("wsgiserver-shutdown").unstarted(stop));
+        server.awaitStop();
+    }
+
+    /**
+     * Makes java.util.logging, which the server logs through by default, print one line per message,
+     * unless the user configured logging.
+     */
+    private static void useOneLineLogFormat() {
+        if (System.getProperty(LOG_FORMAT_PROPERTY) == null && System.getProperty("java.util.logging.config.file") == null) {
+            System.setProperty(LOG_FORMAT_PROPERTY, "%1$tF %1$tT %4$s %5$s%6$s%n");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package org.minipylib.wsgiserver.cli;
+
+import org.minipylib.wsgiserver.WsgiServer;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The command line run in this JVM, with its output captured; closing it stops the server if one
+ * started. Tests bind to 127.0.0.1:0 (any free port).
+ */
+final class CliRun implements AutoCloseable {
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+    private final Launch launch;
+
+    private CliRun(String... args) {
+        launch = Main.launch(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    }
+
+    /** Runs the command line with {@code args}, whatever comes of it. */
+    static CliRun run(String... args) {
+        return new CliRun(args);
+    }
+
+    /** Runs the command line with {@code args}, which must start a server. */
+    static CliRun start(String... args) {
+        CliRun run = new CliRun(args);
+        assertTrue(run.launch.started(), () -> "the server did not start (exit code " + run.exitCode() + "): " + run.err());
+        return run;
+    }
+
+    WsgiServer server() {
+        return launch.server();
+    }
+
+    int exitCode() {
+        return launch.exitCode();
+    }
+
+    /** What the command printed to standard output. */
+    String out() {
+        return out.toString();
+    }
+
+    /** What the command printed to standard error. */
+    String err() {
+        return err.toString();
+    }
+
+    /** {@code http://127.0.0.1:PORT} + {@code pathAndQuery}, on the first address listened on. */
+    URI uri(String pathAndQuery) {
+        return URI.create("http://127.0.0.1:" + server().port() + pathAndQuery);
+    }
+
+    @Override
+    public void close() {
+        if (launch.started()) server().stop();
+    }
+}

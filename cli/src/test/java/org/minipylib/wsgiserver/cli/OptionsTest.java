@@ -1,0 +1,204 @@
+package org.minipylib.wsgiserver.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.minipylib.wsgiserver.ServerConfig;
+import org.minipylib.wsgiserver.Version;
+import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The command line's options, run in this JVM: what they do to the server, and the errors they give. */
+@Timeout(60)
+class OptionsTest {
+
+    @TempDir
+    Path dir;
+
+    private static String get(CliRun cli, String path) throws IOException, InterruptedException {
+        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build()) {
+            return client.send(HttpRequest.newBuilder(cli.uri(path)).timeout(Duration.ofSeconds(10)).build(),
+                    BodyHandlers.ofString()).body();
+        }
+    }
+
+    @Test
+    void optionsNotGivenLeaveTheLibraryDefaults() {
+        InetSocketAddress anyPort = new InetSocketAddress("127.0.0.1", 0);
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0")) {
+            assertEquals(ServerConfig.builder().bind(anyPort).build(), cli.server().config());
+        }
+    }
+
+    @Test
+    void printsEachAddressItServesOn() {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--bind", "127.0.0.1:0")) {
+            List<InetSocketAddress> addresses = cli.server().addresses();
+            assertEquals(2, addresses.size());
+            for (InetSocketAddress address : addresses) {
+                String line = "wsgiserver " + Version.VERSION + " serving on http://127.0.0.1:" + address.getPort();
+                assertTrue(cli.out().lines().anyMatch(line::equals), cli.out());
+            }
+        }
+    }
+
+    @Test
+    void bindsIpv6LoopbackInBrackets() throws IOException {
+        assumeTrue(ipv6LoopbackWorks(), "no IPv6 loopback here");
+        try (CliRun cli = CliRun.start("--bind", "[::1]:0")) {
+            InetSocketAddress address = cli.server().addresses().get(0);
+            assertTrue(address.getAddress() instanceof Inet6Address && address.getAddress().isLoopbackAddress(),
+                    address::toString);
+            assertTrue(cli.out().contains("serving on http://[0:0:0:0:0:0:0:1]:" + address.getPort()), cli.out());
+        }
+    }
+
+    private static boolean ipv6LoopbackWorks() {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(InetAddress.getByName("::1"), 0));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void poolWorkersWithThreadCounts() {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--workers", "pool", "--threads", "2", "--max-threads", "4")) {
+            ServerConfig config = cli.server().config();
+            assertEquals(WorkerMode.POOL, config.workerMode());
+            assertEquals(2, config.minThreads());
+            assertEquals(4, config.maxThreads());
+        }
+    }
+
+    @Test
+    void virtualWorkersInAnyCase() throws Exception {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--workers", "VIRTUAL", "--max-threads", "50")) {
+            assertEquals(WorkerMode.VIRTUAL, cli.server().config().workerMode());
+            assertEquals(50, cli.server().config().maxThreads());
+            assertEquals("Hello, World!", get(cli, "/plaintext"));
+        }
+    }
+
+    @Test
+    void timeoutsServerNameAndShutdownTimeout() throws Exception {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--timeout", "2.5", "--shutdown-timeout", "0",
+                "--server-name", "example.org")) {
+            ServerConfig config = cli.server().config();
+            assertEquals(HttpTimeouts.all(Duration.ofMillis(2500)), config.timeouts());
+            assertEquals(Duration.ZERO, config.shutdownTimeout());
+            assertEquals("example.org", config.serverName());
+            assertTrue(get(cli, "/environ").lines().anyMatch("SERVER_NAME = example.org"::equals));
+        }
+    }
+
+    @Test
+    void accessLogToAFile() throws Exception {
+        Path log = dir.resolve("access.log");
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--access-log", log.toString())) {
+            get(cli, "/plaintext");
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (!(Files.exists(log) && Files.readString(log).contains("\"GET /plaintext HTTP/1.1\" 200 13"))) {
+                assertTrue(System.nanoTime() < deadline, "the request was logged within 5 s");
+                Thread.sleep(10);
+            }
+        }
+    }
+
+    @Test
+    void accessLogToStandardOutput() {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--access-log", "-")) {
+            assertNotNull(cli.server().config().accessLog());
+        }
+    }
+
+    @Test
+    void helpListsTheOptionsAndTheLibraryDefaults() {
+        try (CliRun cli = CliRun.run("--help")) {
+            assertNull(cli.server());
+            assertEquals(0, cli.exitCode());
+            for (String option : List.of("--bind", "--threads", "--max-threads", "--workers", "--server-name",
+                    "--timeout", "--shutdown-timeout", "--access-log", "--version", "APP")) {
+                assertTrue(cli.out().contains(option), option);
+            }
+            ServerConfig defaults = ServerConfig.builder().build();
+            assertTrue(cli.out().contains("--threads " + defaults.minThreads() + ","), cli.out());
+            assertTrue(cli.out().contains("--max-threads " + defaults.maxThreads() + ","), cli.out());
+        }
+    }
+
+    @Test
+    void versionPrintsTheLibraryVersion() {
+        try (CliRun cli = CliRun.run("--version")) {
+            assertNull(cli.server());
+            assertEquals(0, cli.exitCode());
+            assertTrue(cli.out().startsWith("wsgiserver " + Version.VERSION + System.lineSeparator()), cli.out());
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--bogus                      | Unknown option: '--bogus'",
+        "--bind=localhost             | 'localhost' is not HOST:PORT",
+        "--bind=::1:8080              | put an IPv6 address in brackets",
+        "--bind=127.0.0.1:65536       | the port must be 0 to 65535",
+        "--bind=no.such.host.invalid:80 | unknown host",
+        "--workers=threads            | Invalid value for option '--workers'",
+        "--threads=many               | Invalid value for option '--threads'",
+        "--threads=0                  | Invalid settings: --threads must be >= 1",
+        "--max-threads=5              | Invalid settings: --max-threads must be >= --threads",
+        "--timeout=0                  | --timeout must be more than 0 seconds",
+        "--timeout=-1                 | seconds must not be negative",
+        "--shutdown-timeout=soon      | 'soon' is not a number of seconds",
+        "--access-log=/nonexistent-dir/x.log | Cannot open the access log /nonexistent-dir/x.log",
+    })
+    void badOptionsExitWith2AndSayWhy(String option, String expectedMessage) {
+        try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", option)) {
+            assertNull(cli.server(), "no server started");
+            assertEquals(2, cli.exitCode());
+            assertTrue(cli.err().contains(expectedMessage), cli.err());
+            assertTrue(cli.err().contains("Try 'wsgiserver --help'"), cli.err());
+        }
+    }
+
+    @Test
+    void twoAppsAreAUsageError() {
+        try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", HelloApp.class.getName(), HelloApp.class.getName())) {
+            assertEquals(2, cli.exitCode());
+            assertTrue(cli.err().contains("Unmatched argument"), cli.err());
+        }
+    }
+
+    @Test
+    void anAddressInUseExitsWith1() throws IOException {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
+             CliRun cli = CliRun.run("--bind", "127.0.0.1:" + taken.getLocalPort())) {
+            assertNull(cli.server());
+            assertEquals(1, cli.exitCode());
+            assertTrue(cli.err().startsWith("wsgiserver: Cannot listen on"), cli.err());
+        }
+    }
+}

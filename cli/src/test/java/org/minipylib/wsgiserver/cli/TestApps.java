@@ -1,0 +1,85 @@
+package org.minipylib.wsgiserver.cli;
+
+import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.StartResponse;
+import org.minipylib.wsgiserver.WsgiApp;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/** Members for the {@code CLASS::MEMBER} form of APP, good and bad, and classes APP must refuse. */
+public final class TestApps {
+
+    private TestApps() {
+    }
+
+    /** A public static field holding an app. */
+    public static final WsgiApp FIELD = new HelloApp("FIELD");
+
+    /** A public static no-argument method returning an app. */
+    public static WsgiApp factory() {
+        return new HelloApp("factory");
+    }
+
+    /** A public static method with the application's signature. */
+    public static Iterable<byte[]> handle(Environ environ, StartResponse startResponse) {
+        startResponse.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+        return List.of(("hello from handle at " + environ.pathInfo()).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** The application's signature, but it fails. */
+    public static Iterable<byte[]> failing(Environ environ, StartResponse startResponse) throws IOException {
+        throw new IOException("failing on purpose");
+    }
+
+    /** A factory that fails. */
+    public static WsgiApp brokenFactory() {
+        throw new IllegalStateException("broken on purpose");
+    }
+
+    /** Not an app. */
+    public static final String NOT_AN_APP = "text";
+
+    /** Of the right type, but empty. */
+    public static final WsgiApp NULL_APP = null;
+
+    /** A method that takes the wrong parameters. */
+    public static WsgiApp withParameter(String name) {
+        return new HelloApp(name);
+    }
+
+    /** Not static. */
+    public WsgiApp instanceMethod() {
+        return new HelloApp("instance");
+    }
+
+    /** Implements WsgiApp but has no no-argument constructor. */
+    public static final class NoDefaultConstructor extends HelloApp {
+        /** Needs a greeting. */
+        public NoDefaultConstructor(String greeting) {
+            super(greeting);
+        }
+    }
+
+    /** Implements WsgiApp but is abstract. */
+    public abstract static class Abstract implements WsgiApp {
+    }
+
+    /** A nested app class, loaded by its binary name {@code TestApps$Nested}. */
+    public static final class Nested extends HelloApp {
+        /** The constructor the command line calls. */
+        public Nested() {
+            super("Nested");
+        }
+    }
+
+    /** An app whose constructor fails. */
+    public static final class FailingConstructor extends HelloApp {
+        /** Always throws. */
+        public FailingConstructor() {
+            throw new IllegalStateException("constructor fails on purpose");
+        }
+    }
+}

@@ -1,0 +1,230 @@
+package org.minipylib.wsgiserver.http;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+/**
+ * The responses the server writes itself, over real sockets: each has the right status, a short
+ * text/plain body and {@code Connection: close}, the connection is then closed, and nothing else
+ * (an idle keep-alive connection, a new connection) is disturbed.
+ */
+class ErrorResponsesTest {
+
+    /** Echoes method, path and body length; {@code /boom} throws before starting the response. */
+    private static final WsgiApp APP = (environ, startResponse) -> {
+        if (environ.pathInfo().equals("/boom")) throw new IllegalStateException("boom (thrown by the test app)");
+        byte[] body = environ.input().readAllBytes();
+        startResponse.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+        return List.of(("ok " + environ.method() + " " + environ.pathInfo() + " " + body.length)
+                .getBytes(StandardCharsets.ISO_8859_1));
+    };
+
+    private static final int MAX_LINE = 256;
+    private static final HttpLimits LIMITS = HttpLimits.defaults()
+            .withMaxRequestLineLength(MAX_LINE).withMaxHeaderSectionSize(1024).withMaxHeaderCount(20).withMaxBodySize(100);
+    /** Short head and body timeouts for the 408 cases; everything else as default. */
+    private static final HttpTimeouts TIMEOUTS = HttpTimeouts.defaults()
+            .withRequestHead(Duration.ofMillis(750)).withBodyRead(Duration.ofMillis(750));
+
+    private static TestServer startServer() throws IOException {
+        return TestServer.start(APP, b -> b.limits(LIMITS).timeouts(TIMEOUTS));
+    }
+
+    private static String headers(int count) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < count; i++) sb.append("X-H").append(i).append(": ").append(i).append("\r\n");
+        return sb.toString();
+    }
+
+    private static String chunk(int size) {
+        return Integer.toHexString(size) + "\r\n" + "c".repeat(size) + "\r\n";
+    }
+
+    static Stream<Arguments> serverErrors() {
+        return Stream.of(
+                arguments(400, "malformed request line", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n"),
+                arguments(400, "malformed header", "GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n"),
+                arguments(400, "bare LF line ends", "GET / HTTP/1.1\nHost: a\n\n"),
+                arguments(400, "missing Host", "GET / HTTP/1.1\r\n\r\n"),
+                arguments(400, "Transfer-Encoding with Content-Length",
+                        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n"),
+                arguments(400, "malformed chunked body read by the app",
+                        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"),
+                arguments(408, "partial head", "GET / HTTP/1.1\r\nHost: a\r\n"),
+                arguments(408, "partial request line", "GET /slow"),
+                arguments(408, "body that stops arriving", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhalf"),
+                arguments(413, "declared Content-Length over the limit",
+                        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n"),
+                arguments(413, "declared Content-Length over the limit with 100-continue",
+                        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"),
+                arguments(413, "chunked body over the limit read by the app",
+                        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + chunk(50) + chunk(50) + chunk(50) + "0\r\n\r\n"),
+                arguments(414, "request line over the limit",
+                        "GET /" + "x".repeat(MAX_LINE) + " HTTP/1.1\r\nHost: a\r\n\r\n"),
+                arguments(414, "unfinished request line over the limit", "GET /" + "x".repeat(2 * MAX_LINE)),
+                arguments(431, "too many header fields", "GET / HTTP/1.1\r\nHost: a\r\n" + headers(20) + "\r\n"),
+                arguments(431, "header section over the limit",
+                        "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "v".repeat(1100) + "\r\n\r\n"),
+                arguments(431, "unfinished header section over the limit",
+                        "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "v".repeat(3000)),
+                arguments(417, "unsupported expectation", "GET / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n"),
+                arguments(501, "unknown transfer coding",
+                        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+                arguments(501, "CONNECT", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+                arguments(505, "HTTP/2.0", "GET / HTTP/2.0\r\nHost: a\r\n\r\n"));
+    }
+
+    @ParameterizedTest(name = "{0} for {1}")
+    @MethodSource("serverErrors")
+    void answersClosesAndDisturbsNothingElse(int status, String description, String request) throws Exception {
+        try (TestServer server = startServer();
+             RawClient bystander = server.connect()) {
+            assertServed(bystander, "/before");
+
+            try (RawClient client = server.connect()) {
+                client.send(request);
+                assertAnsweredAndClosed(status, client);
+            }
+
+            assertServed(bystander, "/after"); // an idle keep-alive connection still works
+            try (RawClient fresh = server.connect()) {
+                assertServed(fresh, "/fresh"); // and so does a new one
+            }
+        }
+    }
+
+    @Test
+    void bodyCutShortByTheClientIs400() throws Exception {
+        try (TestServer server = startServer(); RawClient client = server.connect()) {
+            client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhalf");
+            client.socket().shutdownOutput(); // end of stream before the declared length
+            assertAnsweredAndClosed(400, client);
+        }
+    }
+
+    @Test
+    void applicationErrorBeforeTheResponseIs500AndTheConnectionStaysUsable() throws Exception {
+        try (TestServer server = startServer(); RawClient client = server.connect()) {
+            client.send("GET /boom HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawClient.Response r = client.read();
+            assertErrorResponse(500, r);
+            assertFalse(r.bodyText().contains("boom"), "the exception must not leak to the client: " + r.bodyText());
+            // The request was fully read, so the framing is intact: keep-alive may go on.
+            assertServed(client, "/next");
+        }
+    }
+
+    @Test
+    void applicationErrorIs500AndClosesWhenTheClientAskedToClose() throws Exception {
+        try (TestServer server = startServer(); RawClient client = server.connect()) {
+            client.send("GET /boom HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            assertAnsweredAndClosed(500, client);
+        }
+    }
+
+    @Test
+    void idleConnectionIsClosedAfterTheKeepAliveTimeoutWithoutAResponse() throws Exception {
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(500));
+        try (TestServer server = TestServer.start(APP, b -> b.limits(LIMITS).timeouts(timeouts));
+             RawClient silent = server.connect();
+             RawClient afterOne = server.connect()) {
+            assertServed(afterOne, "/one");
+            // isClosedByServer reads one byte: true only on end of stream, so no response was sent
+            assertTrue(silent.isClosedByServer(), "a connection that sends nothing must be closed");
+            assertTrue(afterOne.isClosedByServer(), "an idle connection after a response must be closed");
+        }
+    }
+
+    @Test
+    void connectionSendingOnlyEmptyLinesIsClosedWithoutAResponse() throws Exception {
+        try (TestServer server = startServer(); RawClient client = server.connect()) {
+            client.send("\r\n\r\n");
+            assertTrue(client.isClosedByServer(), "empty lines before a request are not a request (RFC 9112 2.2)");
+        }
+    }
+
+    @Test
+    void emptyLinesBeforeARequestAreIgnored() throws Exception {
+        try (TestServer server = startServer(); RawClient client = server.connect()) {
+            client.send("\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawClient.Response r = client.read();
+            assertEquals(200, r.status());
+            assertEquals("ok GET /x 0", r.bodyText());
+        }
+    }
+
+    @Test
+    void requestLineOfExactlyTheLimitIsServed() throws Exception {
+        String line = limitLengthRequestLine();
+        try (TestServer server = startServer(); RawClient client = server.connect()) {
+            client.send(line + "\r\nHost: a\r\n\r\n");
+            assertEquals(200, client.read().status());
+        }
+    }
+
+    @Test
+    void requestLineOfExactlyTheLimitIsServedWhenItsLineEndArrivesSplit() throws Exception {
+        String line = limitLengthRequestLine();
+        try (TestServer server = startServer(); RawClient client = server.connect()) {
+            client.send(line + "\r");
+            Thread.sleep(300); // let the server read the line with its CR alone
+            client.send("\nHost: a\r\n\r\n");
+            RawClient.Response r = client.read();
+            assertEquals(200, r.status(), r.bodyText());
+        }
+    }
+
+    private static String limitLengthRequestLine() {
+        String prefix = "GET /";
+        String suffix = " HTTP/1.1";
+        String line = prefix + "p".repeat(MAX_LINE - prefix.length() - suffix.length()) + suffix;
+        assertEquals(MAX_LINE, line.length());
+        return line;
+    }
+
+    /** Reads an error response with {@code status} and {@code Connection: close}, then sees the server close. */
+    private static void assertAnsweredAndClosed(int status, RawClient client) throws IOException {
+        RawClient.Response r = client.read();
+        assertErrorResponse(status, r);
+        assertEquals("close", r.header("Connection"), "Connection header");
+        assertTrue(client.isClosedByServer(), "the server must close the connection after " + status);
+    }
+
+    private static void assertErrorResponse(int status, RawClient.Response r) {
+        assertEquals(status, r.status(), () -> "status; body: " + r.bodyText());
+        assertEquals("HTTP/1.1", r.version());
+        assertEquals(HttpStatus.reason(status), r.reason());
+        String type = r.header("Content-Type");
+        assertNotNull(type, "Content-Type");
+        assertTrue(type.startsWith("text/plain"), type);
+        assertEquals(String.valueOf(r.body().length), r.header("Content-Length"));
+        assertTrue(r.body().length > 1 && r.body().length < 200, () -> "a short body: " + r.bodyText());
+        assertNotNull(r.header("Date"), "Date");
+    }
+
+    private static void assertServed(RawClient client, String path) throws IOException {
+        client.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        RawClient.Response r = client.read();
+        assertEquals(200, r.status(), () -> "status of GET " + path + ": " + r.bodyText());
+        assertEquals("ok GET " + path + " 0", r.bodyText());
+    }
+}

@@ -1,0 +1,59 @@
+package org.minipylib.wsgiserver.http;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** {@link PercentDecoder#decodePath}: PEP 3333 PATH_INFO decoding, byte for byte to ISO-8859-1. */
+class PercentDecoderTest {
+
+    @Test
+    void pathWithoutPercentIsReturnedAsIs() throws Exception {
+        String raw = "/plain/path+with;params";
+        assertSame(raw, PercentDecoder.decodePath(raw));
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+            "/a%20b       | /a b",
+            "%41%42%43    | ABC",
+            "/%7e%7E      | /~~",
+            "/x%3Fy%23z   | /x?y#z",
+            "/100%25      | /100%",
+            "/%2541       | /%41",
+            "/a+b         | /a+b",
+            "/%c3%A9      | /\u00c3\u00a9",
+            "/%FF%80      | /\u00ff\u0080",
+            "/end%21      | /end!"})
+    void decodesEachEscapeToOneLatin1Character(String raw, String decoded) throws Exception {
+        assertEquals(decoded, PercentDecoder.decodePath(raw));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/a%2Fb", "/a%2fb", "%2F", "/a%2F%2F/b"})
+    void encodedSlashStaysAsSent(String raw) throws Exception {
+        assertEquals(raw, PercentDecoder.decodePath(raw));
+    }
+
+    @Test
+    void encodedSlashNextToOtherEscapes() throws Exception {
+        assertEquals("/a b%2fc d", PercentDecoder.decodePath("/a%20b%2fc%20d"));
+    }
+
+    @Test
+    void rawLatin1CharactersPassThrough() throws Exception {
+        assertEquals("/caf\u00e9 x", PercentDecoder.decodePath("/caf\u00e9%20x"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"%", "/a%", "/a%4", "/a%zz", "/a%4g", "/a%g4", "/a%%41", "/a% 41", "/a%-1", "/ok%20then%2"})
+    void malformedEscapesAre400(String raw) {
+        BadRequestException e = assertThrows(BadRequestException.class, () -> PercentDecoder.decodePath(raw));
+        assertEquals(400, e.status());
+    }
+}
