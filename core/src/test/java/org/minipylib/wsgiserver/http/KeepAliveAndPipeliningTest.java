@@ -1,0 +1,222 @@
+package org.minipylib.wsgiserver.http;
+
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.assertLastResponse;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.post;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.postChunked;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.request;
+
+/**
+ * Persistent connections (RFC 9112 section 9): which requests keep the connection, which close it and
+ * say so, pipelined requests answered in order, and unread request bodies drained or, when too large,
+ * the connection closed. Every test runs in both worker modes; the application is
+ * {@link WsgiTestApps#echo()} ({@code METHOD PATH:body}).
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class KeepAliveAndPipeliningTest {
+
+    private static TestServer start(WorkerMode mode) throws IOException {
+        return TestServer.start(WsgiTestApps.echo(), b -> b.workerMode(mode));
+    }
+
+    /** True if the connection is still open: nothing arrives and no end of stream within a short wait. */
+    private static boolean staysOpen(RawClient client) throws IOException {
+        client.timeout(300);
+        boolean open = !client.isClosedByServer();
+        client.timeout(10_000);
+        return open;
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void severalRequestsShareOneConnection(WorkerMode mode) throws Exception {
+        try (TestServer server = start(mode); RawClient client = server.connect()) {
+            for (int i = 0; i < 5; i++) {
+                RawClient.Response r = client.send(get("/req" + i)).read();
+                assertEquals(200, r.status());
+                assertEquals("GET /req" + i + ":", r.bodyText());
+                assertNull(r.header("Connection"), "HTTP/1.1 is persistent by default");
+            }
+            assertTrue(staysOpen(client));
+        }
+    }
+
+    static Stream<Arguments> closeTokens() {
+        return Stream.of(WorkerMode.values()).flatMap(mode -> Stream.of("close", "Close", "CLOSE", "keep-alive, close")
+                .map(token -> Arguments.of(mode, token)));
+    }
+
+    @ParameterizedTest(name = "{0}: Connection: {1}")
+    @MethodSource("closeTokens")
+    void http11ConnectionCloseInAnyCaseClosesAfterTheResponse(WorkerMode mode, String token) throws Exception {
+        try (TestServer server = start(mode); RawClient client = server.connect()) {
+            assertEquals("GET /first:", client.send(get("/first")).read().bodyText());
+            assertLastResponse(client, client.send(get("/last", "Connection: " + token + "\r\n")).read(), "GET /last:");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void http10WithoutKeepAliveClosesAfterTheResponse(WorkerMode mode) throws Exception {
+        try (TestServer server = start(mode); RawClient client = server.connect()) {
+            RawClient.Response r = client.send("GET /old HTTP/1.0\r\n\r\n").read();
+            assertEquals(Integer.toString("GET /old:".length()), r.header("Content-Length"));
+            assertLastResponse(client, r, "GET /old:");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void http10WithKeepAliveStaysOpenAndSaysSo(WorkerMode mode) throws Exception {
+        try (TestServer server = start(mode); RawClient client = server.connect()) {
+            for (int i = 0; i < 3; i++) {
+                RawClient.Response r = client.send("GET /ka" + i + " HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").read();
+                assertEquals("GET /ka" + i + ":", r.bodyText());
+                assertEquals("keep-alive", r.header("Connection"));
+            }
+            assertTrue(staysOpen(client));
+            assertLastResponse(client, client.send("GET /bye HTTP/1.0\r\n\r\n").read(), "GET /bye:");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void pipelinedMixedRequestsAreAnsweredInOrder(WorkerMode mode) throws Exception {
+        List<String> requests = List.of(
+                get("/1"),
+                request("HEAD", "/2"),
+                post("/3", "three"),
+                postChunked("/4", "fo", "ur"),
+                get("/5?x=y"),
+                post("/noread6", "a body the application does not read"),
+                request("HEAD", "/7"),
+                post("/8", ""),
+                postChunked("/noread9", "unread ", "chunks"),
+                postChunked("/10", "ten"),
+                request("OPTIONS", "/11"),
+                request("DELETE", "/12"));
+        List<String> expected = List.of("GET /1:", "HEAD /2:", "POST /3:three", "POST /4:four", "GET /5:",
+                "POST /noread6:", "HEAD /7:", "POST /8:", "POST /noread9:", "POST /10:ten", "OPTIONS /11:", "DELETE /12:");
+        try (TestServer server = start(mode); RawClient client = server.connect()) {
+            client.send(String.join("", requests)); // one write
+            for (String want : expected) {
+                boolean head = want.startsWith("HEAD");
+                RawClient.Response r = client.read(head);
+                assertEquals(200, r.status(), want);
+                if (head) {
+                    assertEquals(Integer.toString(want.length()), r.header("Content-Length"), want);
+                } else {
+                    assertEquals(want, r.bodyText());
+                }
+            }
+            assertEquals("GET /after:", client.send(get("/after")).read().bodyText());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void requestsPipelinedAfterConnectionCloseAreNotAnswered(WorkerMode mode) throws Exception {
+        try (TestServer server = start(mode); RawClient client = server.connect()) {
+            client.send(get("/1") + post("/2", "two", "Connection: close\r\n") + get("/3"));
+            assertEquals("GET /1:", client.read().bodyText());
+            assertLastResponse(client, client.read(), "POST /2:two"); // GET /3 came after Connection: close
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void manyPipelinedRequestsLargerThanTheInputBufferAreAnsweredInOrder(WorkerMode mode) throws Exception {
+        String padding = "X-Padding: " + "p".repeat(200) + "\r\n";
+        StringBuilder batch = new StringBuilder();
+        for (int i = 0; i < 200; i++) batch.append(i % 2 == 0 ? get("/n" + i, padding) : post("/n" + i, "body" + i));
+        try (TestServer server = start(mode); RawClient client = server.connect()) {
+            client.send(batch.toString());
+            for (int i = 0; i < 200; i++) {
+                String want = i % 2 == 0 ? "GET /n" + i + ":" : "POST /n" + i + ":body" + i;
+                assertEquals(want, client.read().bodyText());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aSmallUnreadBodyIsDrainedSoTheNextRequestWorks(WorkerMode mode) throws Exception {
+        try (TestServer server = start(mode); RawClient client = server.connect()) {
+            RawClient.Response first = client.send(post("/noread", "x".repeat(4000))).read();
+            assertEquals("POST /noread:", first.bodyText());
+            assertNull(first.header("Connection"));
+            assertEquals("GET /next:", client.send(get("/next")).read().bodyText());
+            assertEquals("POST /noread-chunked:", client.send(postChunked("/noread-chunked", "a".repeat(3000), "b")).read().bodyText());
+            assertEquals("GET /last:", client.send(get("/last")).read().bodyText());
+        }
+    }
+
+    static Stream<Arguments> largeUnreadBodies() {
+        List<Arguments> args = new ArrayList<>();
+        for (WorkerMode mode : WorkerMode.values()) {
+            args.add(Arguments.of(mode, post("/noread", "x".repeat(8192))));
+            args.add(Arguments.of(mode, postChunked("/noread", "y".repeat(4096), "z".repeat(4096))));
+        }
+        return args.stream();
+    }
+
+    @ParameterizedTest(name = "{0} [{index}]")
+    @MethodSource("largeUnreadBodies")
+    void anUnreadBodyLargerThanMaxDrainSizeClosesTheConnection(WorkerMode mode, String request) throws Exception {
+        try (TestServer server = TestServer.start(WsgiTestApps.echo(),
+                b -> b.workerMode(mode).limits(HttpLimits.defaults().withMaxDrainSize(1024)));
+             RawClient client = server.connect()) {
+            RawClient.Response r = client.send(request).read();
+            assertEquals(200, r.status());
+            assertEquals("POST /noread:", r.bodyText());
+            assertTrue(client.isClosedByServer(), "the rest of the body is not read: the connection must close");
+        }
+    }
+
+    @Disabled("BUG: HttpConnection.mustCloseAfter ignores an unread Content-Length body larger than maxDrainSize: the response omits Connection: close")
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void theResponseSaysCloseWhenTheUnreadBodyIsKnownToExceedMaxDrainSize(WorkerMode mode) throws Exception {
+        // The Content-Length says at the start of the response that the server will not drain the body:
+        // without "Connection: close" a client may send its next request into a connection being closed.
+        try (TestServer server = TestServer.start(WsgiTestApps.echo(),
+                b -> b.workerMode(mode).limits(HttpLimits.defaults().withMaxDrainSize(1024)));
+             RawClient client = server.connect()) {
+            RawClient.Response r = client.send(post("/noread", "x".repeat(8192))).read();
+            assertEquals("close", r.header("Connection"));
+            assertTrue(client.isClosedByServer());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aRequestPipelinedBehindAnUndrainableBodyIsNotAnswered(WorkerMode mode) throws Exception {
+        try (TestServer server = TestServer.start(WsgiTestApps.echo(),
+                b -> b.workerMode(mode).limits(HttpLimits.defaults().withMaxDrainSize(16)));
+             RawClient client = server.connect()) {
+            client.send(post("/noread", "x".repeat(1000)) + get("/smuggled"));
+            assertEquals("POST /noread:", client.read().bodyText());
+            assertTrue(client.isClosedByServer(), "the bytes after the unread body must never be parsed as a request");
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package org.minipylib.wsgiserver.wsgi;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps.ChunkSource;
+import org.minipylib.wsgiserver.testing.WsgiTestApps.Streamed;
+
+import java.io.IOException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.ascii;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.await;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.textPlain;
+
+/** An AutoCloseable body is closed exactly once, whatever ends the response. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BodyCloseTest {
+
+    /** Serves one Streamed body made of {@code source}; hands it to the test through {@code body}. */
+    private static WsgiApp serving(AtomicReference<Streamed> body, ChunkSource source) {
+        return (env, sr) -> {
+            sr.start("200 OK", textPlain());
+            Streamed s = new Streamed(source);
+            body.set(s);
+            return s;
+        };
+    }
+
+    @Test
+    void closedOnceAfterANormalEnd() throws Exception {
+        AtomicReference<Streamed> body = new AtomicReference<>();
+        byte[][] chunks = {ascii("a"), ascii("b"), ascii("c")};
+        try (TestServer server = TestServer.start(serving(body, i -> i < 3 ? chunks[i] : null));
+             RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/")).read();
+            assertEquals("abc", r.bodyText());
+            assertEquals(1, body.get().awaitCloses());
+            assertEquals(200, client.send(get("/")).read().status(), "the connection stays usable");
+        }
+    }
+
+    @Test
+    void closedOnceWhenIterationFailsBeforeAnyByteWasSent() throws Exception {
+        AtomicReference<Streamed> body = new AtomicReference<>();
+        ChunkSource failing = i -> {
+            throw new IllegalStateException("database error");
+        };
+        try (TestServer server = TestServer.start(serving(body, failing)); RawClient client = server.connect()) {
+            assertEquals(500, client.send(get("/")).read().status());
+            assertEquals(1, body.get().awaitCloses());
+        }
+    }
+
+    @Test
+    void closedOnceWhenIterationFailsMidStream() throws Exception {
+        AtomicReference<Streamed> body = new AtomicReference<>();
+        ChunkSource failing = i -> {
+            if (i == 0) return ascii("partial");
+            throw new IllegalStateException("database error");
+        };
+        try (TestServer server = TestServer.start(serving(body, failing)); RawClient client = server.connect()) {
+            assertThrows(IOException.class, () -> client.send(get("/")).read(), "the chunked body is cut short");
+            assertEquals(1, body.get().awaitCloses());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void closedOnceWhenTheClientDisconnectsMidStream(WorkerMode mode) throws Exception {
+        AtomicReference<Streamed> body = new AtomicReference<>();
+        CountDownLatch streaming = new CountDownLatch(1);
+        byte[] piece = new byte[16 * 1024];
+        ChunkSource endless = i -> {
+            if (i == 2) streaming.countDown();
+            return piece;
+        };
+        try (TestServer server = TestServer.start(serving(body, endless), b -> b.workerMode(mode))) {
+            try (RawClient client = server.connect()) {
+                client.send(get("/"));
+                assertEquals("HTTP/1.1 200 OK", client.readLine());
+                await(streaming);
+                client.socket().setSoLinger(true, 0); // reset: the server's next writes fail
+            }
+            assertEquals(1, body.get().awaitCloses(), "close() must run once the server notices the client is gone");
+            Thread.sleep(200);
+            assertEquals(1, body.get().closes(), "and only once");
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package org.minipylib.wsgiserver.wsgi;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.minipylib.wsgiserver.BodyWriter;
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
+import org.minipylib.wsgiserver.testing.WsgiTestApps.Streamed;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.ascii;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.assertLastResponse;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.request;
+
+/**
+ * How the server frames what the application returns: the application's Content-Length (enforced),
+ * a computed one for in-memory bodies, chunked or close-delimited streams, and no body at all for
+ * HEAD, 204 and 304.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ResponseFramingTest {
+
+    /** The body kinds an application may return. */
+    enum Kind { LIST, STREAMED, WRITE }
+
+    /** Answers {@code chunks} with {@code headers}, returned as a List, a streamed iterable, or pushed with write(). */
+    private static WsgiApp app(Kind kind, String status, List<Header> headers, String... chunks) {
+        return (env, sr) -> {
+            BodyWriter write = sr.start(status, headers);
+            return switch (kind) {
+                case LIST -> Arrays.stream(chunks).map(WsgiTestApps::ascii).toList();
+                case STREAMED -> Streamed.of(Arrays.stream(chunks).map(WsgiTestApps::ascii).toArray(byte[][]::new));
+                case WRITE -> {
+                    for (String c : chunks) write.write(ascii(c));
+                    yield List.of();
+                }
+            };
+        };
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"LIST", "STREAMED", "WRITE"})
+    void aBodyLongerThanItsContentLengthIsTruncatedAndTheConnectionClosed(Kind kind) throws Exception {
+        try (TestServer server = TestServer.start(app(kind, "200 OK", List.of(Header.of("Content-Length", "5")),
+                "hel", "lo world", "!"));
+             RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/")).read();
+            assertEquals("5", r.header("Content-Length"));
+            assertEquals("hello", r.bodyText());
+            assertTrue(client.isClosedByServer(), "no extra bytes, and the connection is closed");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"LIST", "STREAMED", "WRITE"})
+    void aBodyShorterThanItsContentLengthClosesTheConnection(Kind kind) throws Exception {
+        try (TestServer server = TestServer.start(app(kind, "200 OK", List.of(Header.of("Content-Length", "10")),
+                "hel", "lo"));
+             RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/")).read(); // reads up to 10 bytes or the end of the stream
+            assertEquals("hello", r.bodyText());
+            assertTrue(client.isClosedByServer());
+        }
+    }
+
+    @Test
+    void aCollectionBodyWithoutContentLengthGetsOneComputed() throws Exception {
+        try (TestServer server = TestServer.start(app(Kind.LIST, "200 OK", List.of(), "Hello, ", "", "world"));
+             RawClient client = server.connect()) {
+            for (int i = 0; i < 3; i++) {
+                RawClient.Response r = client.send(get("/")).read();
+                assertEquals("12", r.header("Content-Length"));
+                assertNull(r.header("Transfer-Encoding"));
+                assertEquals("Hello, world", r.bodyText());
+            }
+        }
+    }
+
+    @Test
+    void anEmptyBodyGetsContentLengthZero() throws Exception {
+        for (Kind kind : Kind.values()) {
+            try (TestServer server = TestServer.start(app(kind, "200 OK", List.of()));
+                 RawClient client = server.connect()) {
+                RawClient.Response r = client.send(get("/")).read();
+                assertEquals("0", r.header("Content-Length"), kind.name());
+                assertEquals(0, r.body().length);
+                assertEquals(200, client.send(get("/")).read().status(), "keep-alive");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"STREAMED", "WRITE"})
+    void aStreamedBodyWithoutContentLengthIsChunkedForHttp11(Kind kind) throws Exception {
+        try (TestServer server = TestServer.start(app(kind, "200 OK", List.of(), "one ", "two ", "three"));
+             RawClient client = server.connect()) {
+            for (int i = 0; i < 2; i++) {
+                RawClient.Response r = client.send(get("/")).read();
+                assertEquals("chunked", r.header("Transfer-Encoding"));
+                assertNull(r.header("Content-Length"));
+                assertNull(r.header("Connection"));
+                assertEquals("one two three", r.bodyText());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"STREAMED, ''", "STREAMED, 'Connection: keep-alive\r\n'", "WRITE, ''"})
+    void aStreamedBodyWithoutContentLengthIsCloseDelimitedForHttp10(Kind kind, String connection) throws Exception {
+        try (TestServer server = TestServer.start(app(kind, "200 OK", List.of(), "one ", "two ", "three"));
+             RawClient client = server.connect()) {
+            RawClient.Response r = client.send("GET / HTTP/1.0\r\n" + connection + "\r\n").read();
+            assertEquals("HTTP/1.1", r.version());
+            assertNull(r.header("Transfer-Encoding"));
+            assertNull(r.header("Content-Length"));
+            assertEquals("close", r.header("Connection"));
+            assertEquals("one two three", r.bodyText()); // read up to the end of the stream
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"LIST", "STREAMED", "WRITE"})
+    void headGetsTheSameFramingHeadersAsGetButNoBody(Kind kind) throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        WsgiApp inner = app(kind, "200 OK", List.of(Header.of("X-Kind", kind.name())), "some ", "body");
+        WsgiApp app = (env, sr) -> {
+            calls.incrementAndGet();
+            return inner.call(env, sr);
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            RawClient.Response getResponse = client.send(get("/")).read();
+            RawClient.Response headResponse = client.send(request("HEAD", "/")).read(true);
+            RawClient.Response after = client.send(get("/")).read(); // out of step if HEAD carried a body
+            assertEquals(3, calls.get(), "the application runs for HEAD too");
+            assertEquals(200, headResponse.status());
+            assertEquals(kind.name(), headResponse.header("X-Kind"));
+            assertEquals(getResponse.header("Content-Length"), headResponse.header("Content-Length"));
+            assertEquals(getResponse.header("Transfer-Encoding"), headResponse.header("Transfer-Encoding"));
+            assertEquals("some body", after.bodyText());
+        }
+    }
+
+    @Test
+    void headWithAnApplicationContentLengthAndNoBodyKeepsTheConnection() throws Exception {
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", List.of(Header.of("Content-Length", "1234")));
+            return env.method().equals("HEAD") ? List.of() : List.of(new byte[1234]);
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            RawClient.Response head = client.send(request("HEAD", "/")).read(true);
+            assertEquals("1234", head.header("Content-Length"));
+            assertNull(head.header("Connection"));
+            assertArrayEquals(new byte[1234], client.send(get("/")).read().body());
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"204 No Content, LIST", "204 No Content, STREAMED", "304 Not Modified, LIST", "304 Not Modified, STREAMED",
+            "304 Not Modified, WRITE"})
+    void status204And304NeverCarryABody(String status, Kind kind) throws Exception {
+        WsgiApp bodiless = app(kind, status, List.of(Header.of("ETag", "\"v1\"")), "must not be sent");
+        WsgiApp app = (env, sr) -> env.pathInfo().equals("/next")
+                ? app(Kind.LIST, "200 OK", List.of(), "next").call(env, sr) : bodiless.call(env, sr);
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/")).read();
+            assertEquals(Integer.parseInt(status.substring(0, 3)), r.status());
+            assertNull(r.header("Transfer-Encoding"));
+            if (r.status() == 204) assertNull(r.header("Content-Length"));
+            RawClient.Response next = client.send(get("/next")).read(); // out of step if a body was sent
+            assertEquals(200, next.status());
+            assertEquals("next", next.bodyText());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"close", "Close", "keep-alive, close"})
+    void theApplicationsConnectionCloseClosesTheConnectionAfterTheResponse(String value) throws Exception {
+        try (TestServer server = TestServer.start(app(Kind.LIST, "200 OK", List.of(Header.of("Connection", value)),
+                "bye"));
+             RawClient client = server.connect()) {
+            assertLastResponse(client, client.send(get("/")).read(), "bye");
+        }
+    }
+
+    @Test
+    void theApplicationsOtherConnectionTokensAreNotForwarded() throws Exception {
+        try (TestServer server = TestServer.start(app(Kind.LIST, "200 OK", List.of(Header.of("Connection", "x-private")),
+                "hi"));
+             RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/")).read();
+            assertNull(r.header("Connection"));
+            assertFalse(client.timeout(300).isClosedByServer(), "the connection stays open");
+        }
+    }
+}
