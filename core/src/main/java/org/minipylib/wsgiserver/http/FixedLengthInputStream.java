@@ -36,6 +36,11 @@ final class FixedLengthInputStream extends InputStream {
         return n;
     }
 
+    /** Bytes not read yet. */
+    long remaining() {
+        return remaining;
+    }
+
     @Override
     public int available() {
         return (int) Math.min(in.available(), remaining);

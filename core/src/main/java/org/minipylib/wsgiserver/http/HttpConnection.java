@@ -56,6 +56,7 @@ public final class HttpConnection {
     private final long headTimeoutNanos;
     private final long writeTimeoutNanos;
     private RequestBody currentBody;
+    private HttpResponse currentResponse;
     private boolean lingerOnClose;
     private long requests;
 
@@ -277,6 +278,7 @@ public final class HttpConnection {
         RequestBody body = newBody(head);
         currentBody = body;
         HttpResponse response = new HttpResponse(this, head, output, settings.serverHeader());
+        currentResponse = response;
         Throwable failure = null;
         try {
             gateway.handle(new Exchange(head, body, response, transport.localAddress(), transport.remoteAddress(),
@@ -322,6 +324,7 @@ public final class HttpConnection {
         }
         log(head, response.status(), response.bodyBytes(), startNanos);
         currentBody = null;
+        currentResponse = null;
         return keep;
     }
 
@@ -338,7 +341,8 @@ public final class HttpConnection {
     private RequestBody.FirstReadHook continueHook(RequestHead head) {
         if (!head.expectContinue()) return null;
         return () -> {
-            if (input.available() == 0) { // the client is waiting for us before it sends the body
+            // The client waits for this before it sends the body; once a response started it is too late.
+            if (input.available() == 0 && !currentResponse.isCommitted()) {
                 output.write(CONTINUE_100);
                 output.flush();
             }
@@ -351,6 +355,7 @@ public final class HttpConnection {
         RequestBody body = currentBody;
         if (body == null || body.isFullyRead()) return false;
         if (body.failure() != null) return true;
+        if (body.remainingLength() > settings.limits().maxDrainSize()) return true; // too much to drain
         // The client waits for 100 Continue that we never sent: it may or may not send the body.
         return request.expectContinue() && !body.isStarted();
     }

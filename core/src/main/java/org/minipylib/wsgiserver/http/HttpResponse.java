@@ -70,7 +70,7 @@ public final class HttpResponse {
             Header h = headers.get(i);
             String name = h.name();
             if (name.equalsIgnoreCase("Content-Length")) {
-                if (status == 204) continue; // RFC 9110 section 8.6: never in a 204
+                if (status == 204 || appLength >= 0) continue; // never in a 204 (RFC 9110 section 8.6); once
                 appLength = Long.parseLong(h.value().trim());
             } else if (name.equalsIgnoreCase("Connection")) {
                 if (containsToken(h.value(), "close")) appClose = true;

@@ -74,6 +74,12 @@ public final class RequestBody extends InputStream {
         return eof;
     }
 
+    /** Bytes of a Content-Length body not read yet; -1 if unknown (chunked); 0 when read to the end. */
+    public long remainingLength() {
+        if (eof) return 0;
+        return framed instanceof FixedLengthInputStream fixed ? fixed.remaining() : -1;
+    }
+
     /** True if anyone tried to read the body. */
     public boolean isStarted() {
         return started;

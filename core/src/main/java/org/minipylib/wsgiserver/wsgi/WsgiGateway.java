@@ -56,7 +56,7 @@ public final class WsgiGateway implements Gateway {
         Throwable failure = null;
         try {
             if (body instanceof Collection<byte[]> chunks) {
-                if (response.isStarted() && !response.headersSent()) response.sendHeaders(totalLength(chunks));
+                response.bodyLength(totalLength(chunks));
                 for (byte[] chunk : chunks) response.chunk(chunk, false);
             } else {
                 boolean head = exchange.request().isHead();

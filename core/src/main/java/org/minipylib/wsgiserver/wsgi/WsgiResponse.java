@@ -26,6 +26,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
     private int status;
     private String reason;
     private List<Header> headers;
+    private long bodyLength = -1;
 
     WsgiResponse(HttpResponse http) {
         this.http = http;
@@ -45,7 +46,15 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         }
         parseStatus(status);
         List<Header> copy = List.copyOf(headers);
-        for (Header h : copy) validate(h);
+        long length = -1;
+        for (Header h : copy) {
+            validate(h);
+            if (h.is("Content-Length")) {
+                long v = Long.parseLong(h.value().trim());
+                if (length >= 0 && v != length) throw new IllegalArgumentException("Conflicting Content-Length headers");
+                length = v;
+            }
+        }
         this.headers = copy;
         this.started = true;
         return this;
@@ -68,11 +77,19 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         return http.isCommitted();
     }
 
+    /**
+     * The whole body's length, when the returned iterable is a collection: sent as Content-Length
+     * (unless the application gave one) when the headers go out with the first non-empty chunk.
+     */
+    void bodyLength(long length) {
+        this.bodyLength = length;
+    }
+
     /** Sends one body chunk from the returned iterable; {@code flush} pushes it out at once. */
     void chunk(byte[] data, boolean flush) throws IOException {
         if (data == null || data.length == 0) return;
         if (!started) throw new IllegalStateException("The application produced a body before calling start()");
-        sendHeaders(-1);
+        sendHeaders(bodyLength);
         http.write(data, 0, data.length);
         if (flush) http.flush();
     }
