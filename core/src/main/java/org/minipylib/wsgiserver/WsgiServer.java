@@ -147,7 +147,7 @@ public final class WsgiServer implements AutoCloseable {
         }
         if (!registry.add(connection)) {
             LOG.log(System.Logger.Level.WARNING, "Connection limit ({0}) reached; refusing a connection", config.maxConnections());
-            connection.rejectBusy();
+            connection.refuseOverLimit();
             return;
         }
         scheduler.start(connection);

@@ -12,6 +12,8 @@ final class ConnectionOutput {
 
     private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
+    private static final int WRITE_SLICE = 64 * 1024;
+
     private final Transport transport;
     private final byte[] buf;
     private int count;
@@ -113,11 +115,19 @@ final class ConnectionOutput {
         }
     }
 
+    /**
+     * Writes in slices, restarting the write clock for each, so that the write timeout measures a
+     * stall (no progress), not the time a large body takes to reach a slow but steady reader.
+     */
     private void transportWrite(byte[] b, int off, int len) throws IOException {
-        writeStartedNanos = System.nanoTime() | 1; // never 0 while writing
         try {
-            transport.write(b, off, len);
-            bytesWritten += len;
+            for (int done = 0; done < len; ) {
+                int n = Math.min(WRITE_SLICE, len - done);
+                writeStartedNanos = System.nanoTime() | 1; // never 0 while writing
+                transport.write(b, off + done, n);
+                done += n;
+                bytesWritten += n;
+            }
         } catch (IOException | RuntimeException e) {
             failed = true;
             throw e;

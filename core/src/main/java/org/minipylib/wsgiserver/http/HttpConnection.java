@@ -17,12 +17,14 @@ import org.minipylib.wsgiserver.Header;
 /**
  * One client connection and its request loop (RFC 9112): read a request head, hand the exchange to
  * the gateway, finish the response, decide whether the connection can carry another request, and
- * repeat while requests are buffered (pipelining; responses in order, batched into few writes).
+ * repeat while requests are buffered (pipelining; responses in order).
  *
- * <p>A connection alternates between waiting for a request ({@link #awaitRequest()}, which holds no
- * worker in the server's design) and serving the requests that arrived ({@link #serve()}). Which
- * threads run the two is the server's business. Errors the server itself answers: 400, 408, 413,
- * 414, 417, 431, 500, 501, 503, 505; after any doubt about framing the connection is closed.
+ * <p>A connection alternates between two phases, and the server decides which threads run them:
+ * {@link #awaitRequest()} waits for the next request and reads its whole head (bounded by the
+ * keep-alive and request-head timeouts; the server runs it on a virtual thread, so neither an idle
+ * connection nor a slow client holds a worker), and {@link #serve()} runs the request(s) on a worker.
+ * Errors the server itself answers: 400, 408, 413, 414, 417, 431, 500, 501, 503, 505; after any
+ * doubt about framing the connection is closed.
  */
 public final class HttpConnection {
 
@@ -37,9 +39,13 @@ public final class HttpConnection {
 
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
     private static final byte[] CONTINUE_100 = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    /** Waiting for (the head of) the next request: stop() may close it. */
     private static final int IDLE = 0;
+    /** Serving a request. */
     private static final int BUSY = 1;
-    private static final int CLOSED = 2;
+    /** Response sent; reading what the client still sends before closing (see closeGracefully). */
+    private static final int LINGERING = 2;
+    private static final int CLOSED = 3;
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long LINGER_MAX_BYTES = 1 << 20;
 
@@ -55,6 +61,9 @@ public final class HttpConnection {
     private final int bodyReadMillis;
     private final long headTimeoutNanos;
     private final long writeTimeoutNanos;
+    private RequestHead pendingHead;
+    private int headScanned; // bytes of the buffered head already scanned for its end
+    private boolean headLineComplete;
     private RequestBody currentBody;
     private HttpResponse currentResponse;
     private boolean lingerOnClose;
@@ -85,64 +94,81 @@ public final class HttpConnection {
         return requests;
     }
 
-    /** True once the connection is closed. */
+    /** True once the connection is closed (or closing). */
     public boolean isClosed() {
-        return state.get() == CLOSED;
+        int s = state.get();
+        return s == CLOSED || s == LINGERING;
     }
 
     /**
-     * Waits for the first bytes of the next request (up to the keep-alive timeout). Blocks: the
-     * server runs this on a virtual thread, so an idle connection holds no worker.
+     * Waits for the next request and reads its head: up to the keep-alive timeout for the first
+     * byte, then up to the request-head timeout for the rest. Blocks; the server runs this on a
+     * virtual thread. A malformed or late head is answered (400, 408, 414, 431...) and the
+     * connection closed here.
      *
-     * @return true if request bytes arrived and the connection is now busy; false if it was closed
-     *         (client gone, timeout, or server shutting down)
+     * @return true if a request head is ready and the connection is now busy (call {@link #serve()});
+     *         false if the connection was closed (client gone, timeout, error, or server shutting down)
      */
     public boolean awaitRequest() {
-        if (input.available() > 0) return state.get() != CLOSED; // pipelined bytes already here
-        state.compareAndSet(BUSY, IDLE);
-        if (owner.isDraining()) {
+        if (pendingHead != null) return !isClosed();
+        if (!state.compareAndSet(BUSY, IDLE)) return false;
+        if (owner.isDraining()) { // stop() may have looked before this connection became idle
             closeIfIdle();
             return false;
         }
         try {
-            int n = input.fill(keepAliveMillis);
-            if (n < 0) {
-                close();
-                return false;
+            // Idle, the connection may wait up to the keep-alive timeout (empty lines do not extend
+            // it); once a request has begun, its head must be complete within the head timeout.
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
+            boolean started = false;
+            while (true) {
+                if (headScanned == 0) skipEmptyLines();
+                if (!started && input.available() > 0) {
+                    started = true;
+                    deadline = System.nanoTime() + headTimeoutNanos;
+                }
+                RequestHead head = tryParseHead();
+                if (head != null) {
+                    if (!state.compareAndSet(IDLE, BUSY)) return false; // closed by stop()
+                    pendingHead = head;
+                    return true;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) throw new SocketTimeoutException(started ? "request head timeout" : "keep-alive timeout");
+                int timeout = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left)));
+                if (input.fill(timeout) < 0) { // the client closed the connection
+                    close();
+                    return false;
+                }
             }
-        } catch (IOException e) { // timeout, reset, or closed by closeIfIdle()
+        } catch (BadRequestException e) {
+            refuse(e.status(), e.getMessage());
+        } catch (SocketTimeoutException e) {
+            // 408 if part of a request arrived; an idle connection (or one sending only empty lines) just closes
+            if (input.available() > 0) refuse(408, "The request head did not arrive in time");
+            else close();
+        } catch (IOException e) { // reset, or closed by stop()
             close();
-            return false;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "Unexpected error reading from " + transport.remoteAddress(), e);
+            close();
         }
-        return state.compareAndSet(IDLE, BUSY);
+        return false;
     }
 
     /**
-     * Serves requests while they are buffered or arriving, then returns.
+     * Serves the request {@link #awaitRequest()} read, and any further ones whose heads are already
+     * buffered (pipelining), then returns.
      *
-     * @return true if the connection is open and idle (no buffered bytes; call {@link #awaitRequest()}
-     *         next); false if it was closed
+     * @return true if the connection is open and idle (call {@link #awaitRequest()} next); false if
+     *         it was closed
      */
     public boolean serve() {
         try {
             while (true) {
-                RequestHead head;
-                try {
-                    head = readHead();
-                } catch (BadRequestException e) {
-                    sendError(e.status(), e.getMessage());
-                    closeGracefully();
-                    return false;
-                } catch (SocketTimeoutException e) {
-                    if (headStarted) {
-                        sendError(408, "The request head did not arrive in time");
-                        closeGracefully();
-                    } else {
-                        close();
-                    }
-                    return false;
-                }
-                if (head == null) {
+                RequestHead head = pendingHead;
+                pendingHead = null;
+                if (head == null || isClosed()) {
                     close();
                     return false;
                 }
@@ -150,7 +176,18 @@ public final class HttpConnection {
                     closeGracefully();
                     return false;
                 }
-                if (input.available() == 0) {
+                skipEmptyLines();
+                if (input.available() > 0) {
+                    try {
+                        pendingHead = tryParseHead();
+                    } catch (BadRequestException e) {
+                        sendError(e.status(), e.getMessage());
+                        lingerOnClose = true;
+                        closeGracefully();
+                        return false;
+                    }
+                }
+                if (pendingHead == null) { // wait for the rest, or for the next request, without a worker
                     output.flush();
                     return true;
                 }
@@ -166,16 +203,23 @@ public final class HttpConnection {
         }
     }
 
-    /** Answers 503 (the server is full) and closes. */
+    /** Answers 503 (the server is too busy to serve this request) and closes. */
     public void rejectBusy() {
+        state.compareAndSet(IDLE, BUSY);
+        refuse(503, "The server is too busy to take this request; try again later.");
+    }
+
+    /**
+     * Answers 503 to a connection the server will not take at all (over its connection limit) and
+     * closes it at once: it is not counted, so it must not linger.
+     */
+    public void refuseOverLimit() {
         try {
-            sendErrorWithHeaders(503, "The server is too busy to take this request; try again later.",
-                    "Retry-After: 1\r\n");
+            sendError(503, "The server has too many connections; try again later.");
         } catch (IOException e) {
             // the client is gone
         }
-        lingerOnClose = true;
-        closeGracefully();
+        close();
     }
 
     /** Closes the connection if it is waiting for a request; returns true if it did. */
@@ -194,8 +238,8 @@ public final class HttpConnection {
     }
 
     /**
-     * Closes the connection if a write has been blocked longer than the write timeout (the client
-     * stopped reading). Called periodically by the server's watchdog.
+     * Closes the connection if a write has made no progress for longer than the write timeout (the
+     * client stopped reading). Called periodically by the server's watchdog.
      *
      * @return true if it closed the connection
      */
@@ -211,55 +255,56 @@ public final class HttpConnection {
 
     // ---- request head ----
 
-    private boolean headStarted;
-
-    /** Reads and parses the next request head; null at end of stream before a request began. */
-    private RequestHead readHead() throws IOException {
+    /**
+     * Parses the head at the front of the input buffer if it is all there; null if more bytes are
+     * needed. Scanning is incremental, so a head that trickles in is not rescanned from its start.
+     */
+    private RequestHead tryParseHead() throws BadRequestException {
+        int avail = input.available();
+        if (avail == 0) return null;
         HttpLimits limits = settings.limits();
-        headStarted = false;
-        long deadline = 0;
-        int scanned = 0;
-        boolean lineComplete = false;
-        while (true) {
-            if (scanned == 0) skipEmptyLines();
-            int avail = input.available();
-            if (avail > 0) {
-                headStarted = true;
-                byte[] b = input.buf;
-                int start = input.pos;
-                if (!lineComplete) {
-                    int lf = RequestParser.indexOf(b, (byte) '\n', start + scanned, start + avail);
-                    lineComplete = lf >= 0;
-                    // an unfinished line may end in the CR of its CRLF: that byte is not part of the line
-                    int lineLength = lineComplete ? lf - start - 1 : (b[start + avail - 1] == '\r' ? avail - 1 : avail);
-                    if (lineLength > limits.maxRequestLineLength()) {
-                        throw new BadRequestException(414, "Request line is longer than " + limits.maxRequestLineLength() + " bytes");
-                    }
-                }
-                int end = RequestParser.findHeadEnd(b, start, start + scanned, start + avail);
-                if (end >= 0) {
-                    RequestHead head = parser.parse(b, start, end);
-                    input.skip(end - start);
-                    return head;
-                }
-                scanned = avail;
-                if (avail >= limits.maxHeadSize()) {
-                    throw new BadRequestException(431, "Request header section is larger than " + limits.maxHeaderSectionSize() + " bytes");
-                }
+        byte[] b = input.buf;
+        int start = input.pos;
+        if (!headLineComplete) {
+            int lf = RequestParser.indexOf(b, (byte) '\n', start + headScanned, start + avail);
+            headLineComplete = lf >= 0;
+            // an unfinished line may end in the CR of its CRLF: that byte is not part of the line
+            int lineLength = headLineComplete ? lf - start - 1 : (b[start + avail - 1] == '\r' ? avail - 1 : avail);
+            if (lineLength > limits.maxRequestLineLength()) {
+                throw new BadRequestException(414, "Request line is longer than " + limits.maxRequestLineLength() + " bytes");
             }
-            long now = System.nanoTime();
-            if (deadline == 0) deadline = now + headTimeoutNanos;
-            long left = deadline - now;
-            if (left <= 0) throw new SocketTimeoutException("request head timeout");
-            int n = input.fill((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
-            if (n < 0) return null;
         }
+        int end = RequestParser.findHeadEnd(b, start, start + headScanned, start + avail);
+        if (end < 0) {
+            headScanned = avail;
+            if (avail >= limits.maxHeadSize()) {
+                throw new BadRequestException(431, "Request header section is larger than " + limits.maxHeaderSectionSize() + " bytes");
+            }
+            return null;
+        }
+        headScanned = 0;
+        headLineComplete = false;
+        RequestHead head = parser.parse(b, start, end);
+        input.skip(end - start);
+        return head;
     }
 
     /** RFC 9112 section 2.2: ignore empty lines before a request line. */
     private void skipEmptyLines() {
         byte[] b = input.buf;
         while (input.pos < input.limit && (b[input.pos] == '\r' || b[input.pos] == '\n')) input.pos++;
+    }
+
+    /** Answers an error the client caused before its request could be served, and closes. */
+    private void refuse(int status, String message) {
+        try {
+            sendError(status, message);
+        } catch (IOException e) {
+            close();
+            return;
+        }
+        lingerOnClose = true;
+        closeGracefully();
     }
 
     // ---- one exchange ----
@@ -275,6 +320,8 @@ public final class HttpConnection {
             log(head, 413, 0, startNanos);
             return false;
         }
+        // Responses to earlier pipelined requests go out now, not after this application returns.
+        if (output.hasPending()) output.flush();
         RequestBody body = newBody(head);
         currentBody = body;
         HttpResponse response = new HttpResponse(this, head, output, settings.serverHeader());
@@ -349,15 +396,24 @@ public final class HttpConnection {
         };
     }
 
-    /** Called by {@link HttpResponse#begin}: true if the connection will close after this response. */
+    /**
+     * Called by {@link HttpResponse#begin} before it writes anything: true if the connection will
+     * close after this response. If the application never touched the request body, a small one is
+     * read (and discarded) now, so that the response can promise to keep the connection; a large or
+     * unreadable one means closing. A body the application is reading (perhaps while it streams its
+     * response) is left to it, and judged after the response.
+     */
     boolean mustCloseAfter(RequestHead request) {
         if (!request.keepAlive() || owner.isDraining()) return true;
         RequestBody body = currentBody;
         if (body == null || body.isFullyRead()) return false;
         if (body.failure() != null) return true;
-        if (body.remainingLength() > settings.limits().maxDrainSize()) return true; // too much to drain
-        // The client waits for 100 Continue that we never sent: it may or may not send the body.
-        return request.expectContinue() && !body.isStarted();
+        if (body.isStarted()) return false;
+        // The client waits for a 100 Continue that never came: it may or may not send the body.
+        if (request.expectContinue()) return true;
+        long maxDrain = settings.limits().maxDrainSize();
+        if (body.remainingLength() > maxDrain) return true;
+        return !body.drain(maxDrain);
     }
 
     private HttpResponse errorResponse(RequestHead head, int status, String message, boolean close) throws IOException {
@@ -375,10 +431,7 @@ public final class HttpConnection {
 
     /** Writes a complete error response when there is no usable request head, and flushes it. */
     private void sendError(int status, String message) throws IOException {
-        sendErrorWithHeaders(status, message, "");
-    }
-
-    private void sendErrorWithHeaders(int status, String message, String extraHeaders) throws IOException {
+        String extraHeaders = status == 503 ? "Retry-After: 1\r\n" : "";
         byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
         output.writeLatin1("HTTP/1.1 " + status + " " + HttpStatus.reason(status) + "\r\n");
         output.write(HttpDate.headerLine());
@@ -406,7 +459,8 @@ public final class HttpConnection {
     // ---- closing ----
 
     private void close() {
-        if (state.getAndSet(CLOSED) != CLOSED) {
+        int previous = state.getAndSet(CLOSED);
+        if (previous != CLOSED) {
             transport.close();
             owner.connectionClosed(this);
         }
@@ -416,7 +470,8 @@ public final class HttpConnection {
      * Closes after a response. If the client may still be sending (an unread body, a refused
      * request), first half-close and read what it sends for a short while: closing a socket with
      * unread input makes the kernel send a reset, which can destroy the response before the client
-     * read it. The lingering runs on a virtual thread so that no worker waits for it.
+     * read it. The lingering runs on a virtual thread, so no worker waits for it; the connection stays
+     * registered (counted against the connection limit, closed by a forced stop) until it ends.
      */
     private void closeGracefully() {
         try {
@@ -429,18 +484,18 @@ public final class HttpConnection {
             close();
             return;
         }
-        if (state.getAndSet(CLOSED) == CLOSED) return;
-        owner.connectionClosed(this);
+        int s = state.get();
+        if (s == CLOSED || s == LINGERING || !state.compareAndSet(s, LINGERING)) return;
         Thread.ofVirtual().name("wsgiserver-linger").start(this::linger);
     }
 
     private void linger() {
         try {
             transport.shutdownOutput();
-            byte[] scratch = new byte[8192];
+            byte[] scratch = new byte[4096];
             long deadline = System.nanoTime() + LINGER_NANOS;
             long total = 0;
-            while (total < LINGER_MAX_BYTES) {
+            while (total < LINGER_MAX_BYTES && state.get() == LINGERING) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) break;
                 int n = transport.read(scratch, 0, scratch.length, (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
@@ -448,9 +503,9 @@ public final class HttpConnection {
                 total += n;
             }
         } catch (IOException e) {
-            // timeout or reset: either way we are done
+            // timeout, reset, or closed by a forced stop: either way we are done
         } finally {
-            transport.close();
+            close();
         }
     }
 }

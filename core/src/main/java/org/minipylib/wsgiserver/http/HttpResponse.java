@@ -53,6 +53,7 @@ public final class HttpResponse {
         if (status < 200 || status > 999) throw new IllegalArgumentException("status must be 200-999: " + status);
         committed = true;
         this.status = status;
+        closeAfter = connection.mustCloseAfter(request); // first: it may read the rest of the request body
         boolean bodyForbidden = HttpStatus.forbidsBody(status);
         noBody = bodyForbidden || request.isHead();
 
@@ -108,7 +109,7 @@ public final class HttpResponse {
                 closeAfter = true; // HTTP/1.0 without a length: the body ends when the connection does
             }
         }
-        if (appClose || connection.mustCloseAfter(request)) closeAfter = true;
+        if (appClose) closeAfter = true;
         if (closeAfter) {
             out.writeLatin1("Connection: close\r\n");
         } else if (request.minorVersion() == 0) {

@@ -37,6 +37,7 @@ public final class SocketTransport implements Transport {
 
     @Override
     public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        clearStaleInterrupt();
         if (timeoutMillis != currentTimeout) {
             socket.setSoTimeout(timeoutMillis);
             currentTimeout = timeoutMillis;
@@ -46,7 +47,17 @@ public final class SocketTransport implements Transport {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
+        clearStaleInterrupt();
         out.write(b, off, len);
+    }
+
+    /**
+     * A socket channel closes itself when an interrupted thread uses it. An application that
+     * restored an interrupt flag (the usual catch-InterruptedException idiom) must not cost the
+     * client its response; shutting down does not rely on interrupts (it closes sockets).
+     */
+    private static void clearStaleInterrupt() {
+        Thread.interrupted();
     }
 
     @Override

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Virtual-thread mode: one virtual thread per connection, which both waits for and serves its
  * requests. At most {@code maxConcurrent} requests are served at once; up to {@code maxWaiting}
- * more wait (at most {@code maxWait}) for a turn, and beyond that a request is answered 503.
+ * more wait (at most {@code maxWait}) for a turn, and beyond that a request is answered 503. A
+ * request's whole head is read before it takes a turn, so slow clients do not use up turns.
  */
 public final class VirtualThreadScheduler implements ConnectionScheduler {
 
@@ -23,7 +24,8 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     private final long maxWaitNanos;
     private final AtomicInteger waiting = new AtomicInteger();
     private final ThreadFactory threads = Thread.ofVirtual().name("wsgiserver-conn-", 0).factory();
-    private final Set<Thread> serving = ConcurrentHashMap.newKeySet();
+    private final Set<Thread> active = ConcurrentHashMap.newKeySet(); // waiting for a turn or serving
+    private volatile boolean stopped;
 
     public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait) {
         this.maxConcurrent = maxConcurrent;
@@ -39,20 +41,29 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
 
     private void run(HttpConnection connection) {
         while (connection.awaitRequest()) {
-            if (!acquire()) {
-                connection.rejectBusy();
-                return;
-            }
-            boolean idle;
-            serving.add(Thread.currentThread());
+            Thread self = Thread.currentThread();
+            active.add(self);
             try {
-                idle = connection.serve();
+                if (!acquire()) {
+                    if (stopped) connection.abort();
+                    else connection.rejectBusy();
+                    return;
+                }
+                boolean idle;
+                try {
+                    if (stopped) {
+                        connection.abort();
+                        return;
+                    }
+                    idle = connection.serve();
+                } finally {
+                    permits.release();
+                }
+                if (!idle) return;
             } finally {
-                serving.remove(Thread.currentThread());
-                permits.release();
+                active.remove(self);
                 Thread.interrupted();
             }
-            if (!idle) return;
         }
     }
 
@@ -78,6 +89,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
 
     @Override
     public void shutdown() {
-        for (Thread t : serving) t.interrupt();
+        stopped = true;
+        for (Thread t : active) t.interrupt();
     }
 }

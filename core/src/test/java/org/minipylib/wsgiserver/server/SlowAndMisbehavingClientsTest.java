@@ -1,0 +1,176 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.WsgiServer;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Clients that are slow or odd must not take workers from others, and applications that misbehave
+ * in small ways must not cost the client its response.
+ */
+class SlowAndMisbehavingClientsTest {
+
+    private static final WsgiApp OK = (env, sr) -> {
+        sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+        return List.of(("ok " + env.pathInfo()).getBytes(StandardCharsets.US_ASCII));
+    };
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void clientsTricklingTheirHeadHoldNoWorker(WorkerMode mode) throws Exception {
+        // Two workers and no queue: if a started-but-unfinished head held a worker, the third
+        // client would get 503. The head is read before a worker is taken.
+        try (TestServer server = TestServer.start(OK, b -> b.workerMode(mode).minThreads(1).maxThreads(2).acceptQueueSize(0))) {
+            List<RawClient> tricklers = new ArrayList<>();
+            try {
+                for (int i = 0; i < 10; i++) {
+                    RawClient c = server.connect();
+                    c.send("GET /slow HTTP/1.1\r\nHo");
+                    tricklers.add(c);
+                }
+                Thread.sleep(100);
+                try (RawClient fresh = server.connect()) {
+                    fresh.send("GET /fresh HTTP/1.1\r\nHost: t\r\n\r\n");
+                    assertEquals("ok /fresh", fresh.read().bodyText());
+                }
+                RawClient first = tricklers.get(0);
+                first.send("st: t\r\n\r\n"); // the head completes: it is served normally
+                assertEquals("ok /slow", first.read().bodyText());
+            } finally {
+                for (RawClient c : tricklers) c.close();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aSlowButSteadyReaderIsNotCutOffByTheWriteTimeout(WorkerMode mode) throws Exception {
+        byte[] big = new byte[3 << 20];
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
+            return List.of(big); // one 3 MiB piece: written in one go by the application
+        };
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofMillis(700));
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(mode).timeouts(timeouts));
+             Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(64 * 1024);
+            socket.setSoTimeout(10_000);
+            socket.connect(new InetSocketAddress("127.0.0.1", server.port()));
+            socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+            byte[] buf = new byte[32 * 1024];
+            long total = 0;
+            long started = System.nanoTime();
+            while (true) { // about 1 MB/s: the transfer takes longer than the write timeout, but never stalls
+                int n = in.read(buf);
+                if (n < 0) break;
+                total += n;
+                if (total >= big.length) break;
+                Thread.sleep(30);
+            }
+            long seconds = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertTrue(total >= big.length, "got " + total + " bytes in " + seconds + " ms; the body must arrive whole");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void anInterruptFlagLeftByTheApplicationDoesNotLoseTheResponse(WorkerMode mode) throws Exception {
+        WsgiApp app = (env, sr) -> {
+            Thread.currentThread().interrupt(); // e.g. the catch-InterruptedException idiom
+            sr.start("200 OK", List.of());
+            return List.of("still here".getBytes(StandardCharsets.US_ASCII));
+        };
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(mode)); RawClient client = server.connect()) {
+            for (int i = 0; i < 3; i++) {
+                client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+                assertEquals("still here", client.read().bodyText());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aPipelinedResponseIsNotHeldBackWhileTheNextRequestRuns(WorkerMode mode) throws Exception {
+        CountDownLatch firstReceived = new CountDownLatch(1);
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/slow")) firstReceived.await(10, TimeUnit.SECONDS);
+            return OK.call(env, sr);
+        };
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(mode)); RawClient client = server.connect()) {
+            client.send("GET /fast HTTP/1.1\r\nHost: t\r\n\r\nGET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+            client.timeout(5_000);
+            assertEquals("ok /fast", client.read().bodyText(), "sent while /slow was still running");
+            firstReceived.countDown();
+            assertEquals("ok /slow", client.read().bodyText());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aStrayEmptyLineAfterARequestDoesNotShortenKeepAlive(WorkerMode mode) throws Exception {
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withRequestHead(Duration.ofMillis(300)).withKeepAlive(Duration.ofSeconds(10));
+        try (TestServer server = TestServer.start(OK, b -> b.workerMode(mode).timeouts(timeouts));
+             RawClient client = server.connect()) {
+            client.send("GET /one HTTP/1.1\r\nHost: t\r\n\r\n\r\n"); // an extra CRLF, as some old clients send
+            assertEquals("ok /one", client.read().bodyText());
+            Thread.sleep(600); // longer than the head timeout
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (server.server().busyWorkers() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
+            assertEquals(0, server.server().busyWorkers(), "an idle connection holds no worker");
+            client.send("GET /two HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals("ok /two", client.read().bodyText());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void requestsWaitingForAWorkerDoNotRunAfterStop(WorkerMode mode) throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        AtomicInteger lateCalls = new AtomicInteger();
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/block")) {
+                entered.countDown();
+                Thread.sleep(20_000); // interrupted by the forced stop
+            } else {
+                lateCalls.incrementAndGet();
+            }
+            return OK.call(env, sr);
+        };
+        WsgiServer server = WsgiServer.builder(app).bind("127.0.0.1", 0).workerMode(mode).minThreads(1).maxThreads(1)
+                .acceptQueueSize(8).shutdownTimeout(Duration.ofMillis(300)).build().start();
+        try (RawClient blocker = new RawClient("127.0.0.1", server.port());
+             RawClient waiter = new RawClient("127.0.0.1", server.port())) {
+            blocker.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            waiter.send("GET /late HTTP/1.1\r\nHost: t\r\n\r\n");
+            Thread.sleep(200); // the request is read and waits for the only worker
+            server.stop();
+            assertTrue(waiter.isClosedByServer());
+            Thread.sleep(300);
+            assertEquals(0, lateCalls.get(), "a request still waiting when the server stopped is never run");
+        } finally {
+            server.stop();
+        }
+    }
+}
