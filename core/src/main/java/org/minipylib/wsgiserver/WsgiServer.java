@@ -47,6 +47,9 @@ public final class WsgiServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
 
+    /** How often the watchdog enforces keep-alive and write timeouts (their granularity). */
+    private static final long WATCHDOG_PERIOD_MILLIS = 100;
+
     private final ServerConfig config;
     private final Gateway gateway;
     private final Object lifecycle = new Object();
@@ -156,11 +159,11 @@ public final class WsgiServer implements AutoCloseable {
     private void watch() {
         while (running) {
             try {
-                Thread.sleep(250);
+                Thread.sleep(WATCHDOG_PERIOD_MILLIS);
             } catch (InterruptedException e) {
                 return;
             }
-            registry.checkWriteTimeouts();
+            registry.checkTimeouts();
         }
     }
 

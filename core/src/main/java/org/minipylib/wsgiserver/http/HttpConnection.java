@@ -61,6 +61,8 @@ public final class HttpConnection {
     private final int bodyReadMillis;
     private final long headTimeoutNanos;
     private final long writeTimeoutNanos;
+    /** While waiting idle for a request: System.nanoTime() when the wait ends (0 otherwise); see checkTimeouts. */
+    private volatile long idleDeadline;
     private RequestHead pendingHead;
     private int headScanned; // bytes of the buffered head already scanned for its end
     private boolean headLineComplete;
@@ -135,8 +137,20 @@ public final class HttpConnection {
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) throw new SocketTimeoutException(started ? "request head timeout" : "keep-alive timeout");
-                int timeout = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left)));
-                if (input.fill(timeout) < 0) { // the client closed the connection
+                int n;
+                if (started) {
+                    n = input.fill((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
+                } else {
+                    // An untimed read: the watchdog closes the connection at the deadline. A timed read
+                    // would arm and cancel a timer for every request, which costs more than the request.
+                    idleDeadline = deadline;
+                    try {
+                        n = input.fill(0);
+                    } finally {
+                        idleDeadline = 0;
+                    }
+                }
+                if (n < 0) { // the client closed the connection
                     close();
                     return false;
                 }
@@ -238,12 +252,15 @@ public final class HttpConnection {
     }
 
     /**
-     * Closes the connection if a write has made no progress for longer than the write timeout (the
-     * client stopped reading). Called periodically by the server's watchdog.
+     * Enforces the timeouts that are not checked by a timed read: closes the connection if it has
+     * waited idle past its keep-alive deadline, or if a write has made no progress for longer than
+     * the write timeout (the client stopped reading). Called periodically by the server's watchdog.
      *
      * @return true if it closed the connection
      */
-    public boolean checkWriteTimeout(long nowNanos) {
+    public boolean checkTimeouts(long nowNanos) {
+        long idleUntil = idleDeadline;
+        if (idleUntil != 0 && nowNanos - idleUntil >= 0) return closeIfIdle();
         long started = output.writeStartedNanos();
         if (started != 0 && nowNanos - started > writeTimeoutNanos && state.get() != CLOSED) {
             LOG.log(System.Logger.Level.DEBUG, "Write to {0} timed out; closing", transport.remoteAddress());

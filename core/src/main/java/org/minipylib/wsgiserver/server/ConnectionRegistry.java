@@ -52,10 +52,10 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
         return count.get();
     }
 
-    /** Closes connections whose client stopped reading for longer than the write timeout. */
-    public void checkWriteTimeouts() {
+    /** Closes connections idle past their keep-alive deadline, or whose client stopped reading. */
+    public void checkTimeouts() {
         long now = System.nanoTime();
-        for (HttpConnection c : connections) c.checkWriteTimeout(now);
+        for (HttpConnection c : connections) c.checkTimeouts(now);
     }
 
     /** Closes every connection at once. */
