@@ -130,7 +130,7 @@ public final class WsgiServer implements AutoCloseable {
             watchdog.start();
             listenerThreads.forEach(Thread::start);
             LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
-                    addresses().stream().map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()).toList(),
+                    addresses().stream().map(a -> HostAddress.text(a.getAddress()) + ":" + a.getPort()).toList(),
                     config.workerMode().name().toLowerCase(java.util.Locale.ROOT));
             return this;
         }

@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.cli;
 
+import org.minipylib.wsgiserver.HostAddress;
 import org.minipylib.wsgiserver.AccessLog;
 import org.minipylib.wsgiserver.Version;
 import org.minipylib.wsgiserver.WorkerMode;
@@ -158,7 +159,7 @@ final class ServeCommand implements Callable<Integer> {
 
     /** {@code http://HOST:PORT}, with an IPv6 host in brackets. */
     static String url(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
+        String host = HostAddress.text(address.getAddress());
         if (address.getAddress() instanceof Inet6Address) host = "[" + host + "]";
         return "http://" + host + ":" + address.getPort();
     }

@@ -71,7 +71,7 @@ class OptionsTest {
             InetSocketAddress address = cli.server().addresses().get(0);
             assertTrue(address.getAddress() instanceof Inet6Address && address.getAddress().isLoopbackAddress(),
                     address::toString);
-            assertTrue(cli.out().contains("serving on http://[0:0:0:0:0:0:0:1]:" + address.getPort()), cli.out());
+            assertTrue(cli.out().contains("serving on http://[::1]:" + address.getPort()), cli.out());
         }
     }
 

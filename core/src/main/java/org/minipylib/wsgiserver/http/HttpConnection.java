@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.http;
 
 import org.minipylib.wsgiserver.AccessLogEntry;
+import org.minipylib.wsgiserver.HostAddress;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -464,7 +465,7 @@ public final class HttpConnection {
         if (accessLog == null) return;
         long duration = System.nanoTime() - startNanos;
         SocketAddress remote = transport.remoteAddress();
-        String addr = remote instanceof InetSocketAddress isa ? isa.getAddress().getHostAddress() : String.valueOf(remote);
+        String addr = remote instanceof InetSocketAddress isa ? HostAddress.text(isa.getAddress()) : String.valueOf(remote);
         try {
             accessLog.log(new AccessLogEntry(addr, Instant.now().minusNanos(duration), head.requestLine(), status, bodyBytes,
                     head.headers().get("Referer"), head.headers().get("User-Agent"), duration));

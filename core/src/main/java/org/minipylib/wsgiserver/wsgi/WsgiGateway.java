@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.wsgi;
 
 import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.HostAddress;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.http.Exchange;
 import org.minipylib.wsgiserver.http.Gateway;
@@ -103,7 +104,7 @@ public final class WsgiGateway implements Gateway {
 
         SocketAddress local = exchange.localAddress();
         if (local instanceof InetSocketAddress isa) {
-            env.put(Environ.SERVER_NAME, serverName != null ? serverName : isa.getAddress().getHostAddress());
+            env.put(Environ.SERVER_NAME, serverName != null ? serverName : HostAddress.text(isa.getAddress()));
             env.put(Environ.SERVER_PORT, Integer.toString(isa.getPort()));
         } else {
             env.put(Environ.SERVER_NAME, serverName != null ? serverName : String.valueOf(local));
@@ -111,7 +112,7 @@ public final class WsgiGateway implements Gateway {
         }
         SocketAddress remote = exchange.remoteAddress();
         if (remote instanceof InetSocketAddress isa) {
-            env.put(Environ.REMOTE_ADDR, isa.getAddress().getHostAddress());
+            env.put(Environ.REMOTE_ADDR, HostAddress.text(isa.getAddress()));
             env.put(Environ.REMOTE_PORT, Integer.toString(isa.getPort()));
         } else if (remote != null) {
             env.put(Environ.REMOTE_ADDR, String.valueOf(remote));

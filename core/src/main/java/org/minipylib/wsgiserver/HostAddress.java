@@ -1,0 +1,50 @@
+package org.minipylib.wsgiserver;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+
+/**
+ * IP addresses as text the way people and other servers write them: IPv4 dotted, IPv6 in the
+ * canonical form of RFC 5952 ({@code ::1}, not Java's {@code 0:0:0:0:0:0:0:1}). Used for
+ * REMOTE_ADDR, SERVER_NAME and the access log, so that they match what Cheroot and nginx report.
+ */
+public final class HostAddress {
+
+    private HostAddress() {
+    }
+
+    /** The canonical text of {@code address} (no brackets, no scope id). */
+    public static String text(InetAddress address) {
+        if (!(address instanceof Inet6Address)) return address.getHostAddress();
+        byte[] b = address.getAddress();
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) groups[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+        // the longest run of two or more zero groups (the first one on a tie) becomes "::"
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; ) {
+            if (groups[i] != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && groups[j] == 0) j++;
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j;
+        }
+        StringBuilder sb = new StringBuilder(39);
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                sb.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') sb.append(':');
+            sb.append(Integer.toHexString(groups[i]));
+        }
+        return sb.toString();
+    }
+}
