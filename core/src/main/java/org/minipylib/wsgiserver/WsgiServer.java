@@ -61,6 +61,7 @@ public final class WsgiServer implements AutoCloseable {
     private HttpSettings settings;
     private Thread watchdog;
     private volatile boolean running;
+    private volatile boolean watching;
 
     /** A server for {@code app} with {@code config}; call {@link #start()} to listen. */
     public WsgiServer(WsgiApp app, ServerConfig config) {
@@ -127,6 +128,7 @@ public final class WsgiServer implements AutoCloseable {
             }
             watchdog = Thread.ofPlatform().name("wsgiserver-watchdog").daemon(true).unstarted(this::watch);
             running = true;
+            watching = true;
             watchdog.start();
             listenerThreads.forEach(Thread::start);
             LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
@@ -156,14 +158,19 @@ public final class WsgiServer implements AutoCloseable {
         scheduler.start(connection);
     }
 
+    /** Enforces keep-alive and write timeouts, until the server has stopped (also while it drains). */
     private void watch() {
-        while (running) {
+        while (watching) {
             try {
                 Thread.sleep(WATCHDOG_PERIOD_MILLIS);
             } catch (InterruptedException e) {
                 return;
             }
-            registry.checkTimeouts();
+            try {
+                registry.checkTimeouts();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "Watchdog error", e);
+            }
         }
     }
 
@@ -221,6 +228,7 @@ public final class WsgiServer implements AutoCloseable {
             }
             registry.abortAll();
             scheduler.shutdown();
+            watching = false;
             watchdog.interrupt();
             for (Thread t : listenerThreads) {
                 try {

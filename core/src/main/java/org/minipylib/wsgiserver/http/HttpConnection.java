@@ -115,10 +115,7 @@ public final class HttpConnection {
     public boolean awaitRequest() {
         if (pendingHead != null) return !isClosed();
         if (!state.compareAndSet(BUSY, IDLE)) return false;
-        if (owner.isDraining()) { // stop() may have looked before this connection became idle
-            closeIfIdle();
-            return false;
-        }
+        if (owner.isDraining() && closeIfIdleAndQuiet()) return false; // stop() may have looked before we were idle
         try {
             // Idle, the connection may wait up to the keep-alive timeout (empty lines do not extend
             // it); once a request has begun, its head must be complete within the head timeout.
@@ -237,8 +234,22 @@ public final class HttpConnection {
         close();
     }
 
-    /** Closes the connection if it is waiting for a request; returns true if it did. */
-    public boolean closeIfIdle() {
+    /**
+     * Closes the connection if it is waiting for a request and none has arrived; returns true if it
+     * did. A request already in the socket (its reader has not run yet) is left to be served.
+     */
+    public boolean closeIfIdleAndQuiet() {
+        return closeIfIdleAndQuiet(0);
+    }
+
+    /** As {@link #closeIfIdleAndQuiet()}; with a non-zero {@code deadline}, only if it is still the idle deadline. */
+    private boolean closeIfIdleAndQuiet(long deadline) {
+        if (state.get() != IDLE || transport.hasPendingInput()) return false;
+        if (deadline != 0 && idleDeadline != deadline) return false; // it has moved on since
+        return closeIfIdle();
+    }
+
+    private boolean closeIfIdle() {
         if (state.compareAndSet(IDLE, CLOSED)) {
             transport.close();
             owner.connectionClosed(this);
@@ -261,7 +272,7 @@ public final class HttpConnection {
      */
     public boolean checkTimeouts(long nowNanos) {
         long idleUntil = idleDeadline;
-        if (idleUntil != 0 && nowNanos - idleUntil >= 0) return closeIfIdle();
+        if (idleUntil != 0 && nowNanos - idleUntil >= 0) return closeIfIdleAndQuiet(idleUntil);
         long started = output.writeStartedNanos();
         if (started != 0 && nowNanos - started > writeTimeoutNanos && state.get() != CLOSED) {
             LOG.log(System.Logger.Level.DEBUG, "Write to {0} timed out; closing", transport.remoteAddress());
@@ -416,22 +427,19 @@ public final class HttpConnection {
 
     /**
      * Called by {@link HttpResponse#begin} before it writes anything: true if the connection will
-     * close after this response. If the application never touched the request body, a small one is
-     * read (and discarded) now, so that the response can promise to keep the connection; a large or
-     * unreadable one means closing. A body the application is reading (perhaps while it streams its
-     * response) is left to it, and judged after the response.
+     * close after this response, so that the response can say so. An unread body is never read here
+     * (the application may still read it after starting its response); one known to be larger than
+     * what the server drains afterwards means closing.
      */
     boolean mustCloseAfter(RequestHead request) {
         if (!request.keepAlive() || owner.isDraining()) return true;
         RequestBody body = currentBody;
         if (body == null || body.isFullyRead()) return false;
         if (body.failure() != null) return true;
-        if (body.isStarted()) return false;
+        if (body.isStarted()) return false; // the application is reading it; judged after the response
         // The client waits for a 100 Continue that never came: it may or may not send the body.
         if (request.expectContinue()) return true;
-        long maxDrain = settings.limits().maxDrainSize();
-        if (body.remainingLength() > maxDrain) return true;
-        return !body.drain(maxDrain);
+        return body.remainingLength() > settings.limits().maxDrainSize();
     }
 
     private HttpResponse errorResponse(RequestHead head, int status, String message, boolean close) throws IOException {

@@ -24,6 +24,12 @@ public interface Transport {
     /** Writes all of {@code b[off, off+len)}, blocking until the operating system took it. */
     void write(byte[] b, int off, int len) throws IOException;
 
+    /**
+     * True if bytes from the client are waiting to be read. Safe to call from another thread while
+     * a read is blocked.
+     */
+    boolean hasPendingInput();
+
     /** Half-closes: no more writes; the client sees end of stream while we may still read. */
     void shutdownOutput() throws IOException;
 

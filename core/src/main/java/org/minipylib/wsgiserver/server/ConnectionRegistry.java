@@ -44,7 +44,7 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
     /** From now on responses say {@code Connection: close} and idle connections close. */
     public void startDraining() {
         draining = true;
-        for (HttpConnection c : connections) c.closeIfIdle();
+        for (HttpConnection c : connections) c.closeIfIdleAndQuiet();
     }
 
     /** Open connections. */

@@ -61,6 +61,15 @@ public final class SocketTransport implements Transport {
     }
 
     @Override
+    public boolean hasPendingInput() {
+        try {
+            return in.available() > 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
     public void shutdownOutput() throws IOException {
         channel.shutdownOutput();
     }

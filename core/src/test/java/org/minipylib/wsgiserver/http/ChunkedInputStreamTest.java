@@ -58,6 +58,7 @@ class ChunkedInputStreamTest {
         }
 
         @Override public void write(byte[] b, int off, int len) { throw new UnsupportedOperationException(); }
+        @Override public boolean hasPendingInput() { return false; }
         @Override public void shutdownOutput() { }
         @Override public SocketAddress localAddress() { return new InetSocketAddress("127.0.0.1", 80); }
         @Override public SocketAddress remoteAddress() { return new InetSocketAddress("127.0.0.1", 5000); }

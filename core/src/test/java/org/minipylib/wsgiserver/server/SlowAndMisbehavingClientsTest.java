@@ -173,4 +173,119 @@ class SlowAndMisbehavingClientsTest {
             server.stop();
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void anApplicationMayStartItsResponseBeforeReadingTheBody(WorkerMode mode) throws Exception {
+        WsgiApp app = (env, sr) -> {
+            var write = sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            write.write("reading: ".getBytes(StandardCharsets.US_ASCII)); // the response starts first
+            byte[] body = env.input().readAllBytes();
+            return List.of(("got " + body.length + " bytes, first=" + (char) body[0]).getBytes(StandardCharsets.US_ASCII));
+        };
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(mode)); RawClient client = server.connect()) {
+            client.send("POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" + "A".repeat(1000));
+            assertEquals("reading: got 1000 bytes, first=A", client.read().bodyText());
+            StringBuilder chunked = new StringBuilder("POST /b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+            for (int i = 0; i < 25; i++) chunked.append("1000\r\n").append("C".repeat(4096)).append("\r\n");
+            chunked.append("0\r\n\r\n");
+            client.send(chunked.toString());
+            assertEquals("reading: got 102400 bytes, first=C", client.read().bodyText());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void theResponseIsNotHeldBackByABodyTheClientSendsLater(WorkerMode mode) throws Exception {
+        // A client may wait for the start of the response before it sends its body.
+        WsgiApp app = (env, sr) -> {
+            var write = sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            write.write("go\n".getBytes(StandardCharsets.US_ASCII));
+            return List.of(env.input().readAllBytes());
+        };
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(mode)); Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+            StringBuilder seen = new StringBuilder();
+            while (!seen.toString().contains("go\n")) { // fails with a timeout if the server waits for the body first
+                int c = in.read();
+                if (c < 0) throw new AssertionError("closed: " + seen);
+                seen.append((char) c);
+            }
+            socket.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            while (!seen.toString().contains("hello")) { // the echoed body follows
+                int c = in.read();
+                if (c < 0) throw new AssertionError("closed: " + seen);
+                seen.append((char) c);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void stopDoesNotWaitOutTheShutdownTimeoutForAClientThatStoppedReading(WorkerMode mode) throws Exception {
+        byte[] big = new byte[16 << 20];
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", List.of());
+            return List.of(big);
+        };
+        WsgiServer server = WsgiServer.builder(app).bind("127.0.0.1", 0).workerMode(mode)
+                .timeouts(HttpTimeouts.defaults().withWrite(Duration.ofMillis(500)))
+                .shutdownTimeout(Duration.ofSeconds(20)).build().start();
+        try (Socket stalled = new Socket()) {
+            stalled.setReceiveBufferSize(16 * 1024);
+            stalled.connect(new InetSocketAddress("127.0.0.1", server.port()));
+            stalled.getOutputStream().write("GET / HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (server.busyWorkers() == 0 && System.nanoTime() < deadline) Thread.sleep(10);
+            long start = System.nanoTime();
+            server.stop(); // the write timeout still applies while draining
+            long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+            assertTrue(seconds < 10, "stop() took " + seconds + " s; the stalled write should be cut after 0.5 s");
+        } finally {
+            server.stop();
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aRequestThatArrivedBeforeTheKeepAliveDeadlineIsServedEvenIfItsThreadRunsLate() throws Exception {
+        // Virtual threads: CPU-bound requests occupy every carrier thread, so the idle connection's
+        // reader cannot run when its next request arrives. The watchdog must not close it then.
+        int carriers = Integer.getInteger("jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
+        java.util.concurrent.atomic.AtomicBoolean spin = new java.util.concurrent.atomic.AtomicBoolean(true);
+        CountDownLatch spinning = new CountDownLatch(carriers);
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/spin")) {
+                spinning.countDown();
+                while (spin.get()) Thread.onSpinWait(); // never yields its carrier
+            }
+            return OK.call(env, sr);
+        };
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(1000));
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(WorkerMode.VIRTUAL).timeouts(timeouts));
+             RawClient idle = server.connect()) {
+            idle.send("GET /first HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals("ok /first", idle.read().bodyText());
+            long idleSince = System.nanoTime();
+            List<RawClient> spinners = new ArrayList<>();
+            try {
+                for (int i = 0; i < carriers; i++) {
+                    RawClient c = server.connect();
+                    c.send("GET /spin HTTP/1.1\r\nHost: t\r\n\r\n");
+                    spinners.add(c);
+                }
+                spinning.await(10, TimeUnit.SECONDS);
+                long sinceMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - idleSince);
+                org.junit.jupiter.api.Assumptions.assumeTrue(sinceMillis < 600, "machine too slow to set the scene");
+                idle.send("GET /second HTTP/1.1\r\nHost: t\r\n\r\n"); // well before the deadline
+                Thread.sleep(1500); // the deadline passes while no carrier is free
+                spin.set(false);
+                assertEquals("ok /second", idle.read().bodyText());
+            } finally {
+                spin.set(false);
+                for (RawClient c : spinners) c.close();
+            }
+        }
+    }
 }
