@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class WorkerPool {
 
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+    private static final long HANDOFF_GRACE_MILLIS = 100;
 
     private final String name;
     private final int minThreads;
@@ -45,14 +46,25 @@ public final class WorkerPool {
         for (int i = 0; i < minThreads; i++) addWorker(null);
     }
 
-    /** Runs {@code task} on a worker; false if the pool is saturated (every thread busy, queue full) or shut down. */
+    /**
+     * Runs {@code task} on a worker; false if the pool is saturated (every thread busy, queue full)
+     * or shut down. When the queue is full and no thread can be added, the caller waits a moment
+     * ({@value #HANDOFF_GRACE_MILLIS} ms) for a place: a worker that is just finishing a task or
+     * just starting should not turn a request away.
+     */
     public boolean submit(Runnable task) {
         if (shutdown) return false;
         if (queue.offer(task)) {
             if (idleCount.get() < queue.size()) addWorker(null);
             return true;
         }
-        return addWorker(task);
+        if (addWorker(task)) return true;
+        try {
+            return !shutdown && queue.offer(task, HANDOFF_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Threads alive. */
