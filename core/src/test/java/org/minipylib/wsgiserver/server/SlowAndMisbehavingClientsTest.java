@@ -212,7 +212,7 @@ class SlowAndMisbehavingClientsTest {
             return List.of(env.input().readAllBytes());
         };
         try (TestServer server = TestServer.start(app, b -> b.workerMode(mode)); Socket socket = new Socket("127.0.0.1", server.port())) {
-            socket.setSoTimeout(5_000);
+            socket.setSoTimeout(10_000); // a server waiting for the body would hold "go" for the 30 s body-read timeout
             socket.getOutputStream().write("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             InputStream in = socket.getInputStream();
             StringBuilder seen = new StringBuilder();
@@ -284,9 +284,11 @@ class SlowAndMisbehavingClientsTest {
                     spinners.add(c);
                 }
                 spinning.await(10, TimeUnit.SECONDS);
+                idle.send("GET /second HTTP/1.1\r\nHost: t\r\n\r\n"); // well before the deadline
+                // Measured once the request is sent: a test thread descheduled between a check and the
+                // send could otherwise send after the deadline, and the test would fail for nothing.
                 long sinceMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - idleSince);
                 org.junit.jupiter.api.Assumptions.assumeTrue(sinceMillis < 600, "machine too slow to set the scene");
-                idle.send("GET /second HTTP/1.1\r\nHost: t\r\n\r\n"); // well before the deadline
                 Thread.sleep(1500); // the deadline passes while no carrier is free
                 spin.set(false);
                 assertEquals("ok /second", idle.read().bodyText());
