@@ -48,6 +48,9 @@ class SlowAndMisbehavingClientsTest {
                     c.send("GET /slow HTTP/1.1\r\nHo");
                     tricklers.add(c);
                 }
+                // Every trickler accepted (on a busy machine the listener may lag), then a moment for
+                // their first bytes to be read: only then does the fresh request prove anything.
+                awaitOpenConnections(server, 10);
                 Thread.sleep(100);
                 try (RawClient fresh = server.connect()) {
                     fresh.send("GET /fresh HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -70,7 +73,10 @@ class SlowAndMisbehavingClientsTest {
             sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
             return List.of(big); // one 3 MiB piece: written in one go by the application
         };
-        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofMillis(700));
+        // The transfer below takes about 3 s (32 KiB per 30 ms): longer than the write timeout, which
+        // still leaves room for a reader descheduled for a while on a busy machine.
+        Duration writeTimeout = Duration.ofMillis(1500);
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(writeTimeout);
         try (TestServer server = TestServer.start(app, b -> b.workerMode(mode).timeouts(timeouts));
              Socket socket = new Socket()) {
             socket.setReceiveBufferSize(64 * 1024);
@@ -88,8 +94,9 @@ class SlowAndMisbehavingClientsTest {
                 if (total >= big.length) break;
                 Thread.sleep(30);
             }
-            long seconds = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-            assertTrue(total >= big.length, "got " + total + " bytes in " + seconds + " ms; the body must arrive whole");
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertTrue(total >= big.length, "got " + total + " bytes in " + millis + " ms; the body must arrive whole");
+            assertTrue(millis > writeTimeout.toMillis(), "the transfer (" + millis + " ms) outlasted the write timeout");
         }
     }
 
@@ -164,6 +171,7 @@ class SlowAndMisbehavingClientsTest {
             blocker.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n");
             assertTrue(entered.await(10, TimeUnit.SECONDS));
             waiter.send("GET /late HTTP/1.1\r\nHost: t\r\n\r\n");
+            awaitOpenConnections(server, 2); // the waiter is accepted (the listener may lag on a busy machine)
             Thread.sleep(200); // the request is read and waits for the only worker
             server.stop();
             assertTrue(waiter.isClosedByServer());
@@ -204,7 +212,7 @@ class SlowAndMisbehavingClientsTest {
             return List.of(env.input().readAllBytes());
         };
         try (TestServer server = TestServer.start(app, b -> b.workerMode(mode)); Socket socket = new Socket("127.0.0.1", server.port())) {
-            socket.setSoTimeout(5_000);
+            socket.setSoTimeout(10_000); // a server waiting for the body would hold "go" for the 30 s body-read timeout
             socket.getOutputStream().write("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             InputStream in = socket.getInputStream();
             StringBuilder seen = new StringBuilder();
@@ -276,9 +284,11 @@ class SlowAndMisbehavingClientsTest {
                     spinners.add(c);
                 }
                 spinning.await(10, TimeUnit.SECONDS);
+                idle.send("GET /second HTTP/1.1\r\nHost: t\r\n\r\n"); // well before the deadline
+                // Measured once the request is sent: a test thread descheduled between a check and the
+                // send could otherwise send after the deadline, and the test would fail for nothing.
                 long sinceMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - idleSince);
                 org.junit.jupiter.api.Assumptions.assumeTrue(sinceMillis < 600, "machine too slow to set the scene");
-                idle.send("GET /second HTTP/1.1\r\nHost: t\r\n\r\n"); // well before the deadline
                 Thread.sleep(1500); // the deadline passes while no carrier is free
                 spin.set(false);
                 assertEquals("ok /second", idle.read().bodyText());
@@ -287,5 +297,16 @@ class SlowAndMisbehavingClientsTest {
                 for (RawClient c : spinners) c.close();
             }
         }
+    }
+
+    /** Waits (bounded) until the server has registered {@code n} connections. */
+    private static void awaitOpenConnections(TestServer server, int n) throws InterruptedException {
+        awaitOpenConnections(server.server(), n);
+    }
+
+    private static void awaitOpenConnections(WsgiServer server, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (server.openConnections() < n && System.nanoTime() < deadline) Thread.sleep(5);
+        assertEquals(n, server.openConnections(), "connections accepted");
     }
 }

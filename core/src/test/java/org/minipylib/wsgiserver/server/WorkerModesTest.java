@@ -146,7 +146,7 @@ class WorkerModesTest {
 
     /** Asks on fresh connections until the answer is not 503 (the freed worker or slot may lag the response). */
     private static int statusOnceFree(TestServer server, String path) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         int status = 0;
         while (System.nanoTime() < deadline) {
             try (RawClient c = server.connect()) {
