@@ -2,31 +2,34 @@ package org.minipylib.wsgiserver.server;
 
 import java.time.Duration;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A pool of platform worker threads that grows from {@code min} to {@code max} threads while work
- * waits, and shrinks back when threads stay idle. Work that finds every thread busy waits in a
- * bounded queue; when that is full, {@link #submit} refuses at once (the caller answers 503).
+ * A pool of platform worker threads that grows from {@code min} to {@code max} threads as work
+ * arrives, and shrinks back when threads stay idle. It counts the tasks it has accepted and not yet
+ * finished: up to {@code max} run at once and up to {@code queueSize} more wait; beyond that
+ * {@link #submit} refuses at once (the caller answers 503). Counting accepted work, rather than
+ * guessing which threads are free, means a thread that is just starting or just finishing never
+ * causes a refusal.
  *
- * <p>Unlike {@link java.util.concurrent.ThreadPoolExecutor}, it adds threads before queueing, not
- * only once the queue is full.
+ * <p>Unlike {@link java.util.concurrent.ThreadPoolExecutor}, it adds threads before anything waits,
+ * not only once the queue is full.
  */
 public final class WorkerPool {
 
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
-    private static final long HANDOFF_GRACE_MILLIS = 100;
 
     private final String name;
     private final int minThreads;
     private final int maxThreads;
+    private final int maxInFlight;
     private final long idleNanos;
-    private final BlockingQueue<Runnable> queue;
+    private final BlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger inFlight = new AtomicInteger(); // accepted, not finished: running + waiting
     private final AtomicInteger threadCount = new AtomicInteger();
     private final AtomicInteger idleCount = new AtomicInteger();
     private final AtomicInteger sequence = new AtomicInteger();
@@ -37,34 +40,26 @@ public final class WorkerPool {
         if (minThreads < 1 || maxThreads < minThreads) {
             throw new IllegalArgumentException("need 1 <= minThreads <= maxThreads, got " + minThreads + ", " + maxThreads);
         }
+        if (queueSize < 0) throw new IllegalArgumentException("queueSize must be >= 0");
         this.name = name;
         this.minThreads = minThreads;
         this.maxThreads = maxThreads;
+        this.maxInFlight = maxThreads + queueSize;
         this.idleNanos = idleTimeout.toNanos();
-        // With no queue, work is handed straight to an idle thread or a new one, else refused.
-        this.queue = queueSize == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(queueSize);
-        for (int i = 0; i < minThreads; i++) addWorker(null);
+        for (int i = 0; i < minThreads; i++) addWorker();
     }
 
-    /**
-     * Runs {@code task} on a worker; false if the pool is saturated (every thread busy, queue full)
-     * or shut down. When the queue is full and no thread can be added, the caller waits a moment
-     * ({@value #HANDOFF_GRACE_MILLIS} ms) for a place: a worker that is just finishing a task or
-     * just starting should not turn a request away.
-     */
+    /** Runs {@code task} on a worker; false if {@code max} tasks run and {@code queueSize} wait already, or shut down. */
     public boolean submit(Runnable task) {
         if (shutdown) return false;
-        if (queue.offer(task)) {
-            if (idleCount.get() < queue.size()) addWorker(null);
-            return true;
+        while (true) {
+            int n = inFlight.get();
+            if (n >= maxInFlight) return false;
+            if (inFlight.compareAndSet(n, n + 1)) break;
         }
-        if (addWorker(task)) return true;
-        try {
-            return !shutdown && queue.offer(task, HANDOFF_GRACE_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        queue.add(task);
+        ensureThreads();
+        return true;
     }
 
     /** Threads alive. */
@@ -82,42 +77,51 @@ public final class WorkerPool {
         return queue.size();
     }
 
-    /** Stops all threads: idle ones at once, busy ones are interrupted. */
+    /** Stops all threads: idle ones at once, busy ones are interrupted. Tasks still waiting are dropped. */
     public void shutdown() {
         shutdown = true;
         for (Thread t : threads) t.interrupt();
     }
 
-    private boolean addWorker(Runnable first) {
+    /** Adds threads until every accepted task has one (up to the maximum). */
+    private void ensureThreads() {
+        while (threadCount.get() < Math.min(inFlight.get(), maxThreads)) {
+            if (!addWorker()) return;
+        }
+    }
+
+    private boolean addWorker() {
         while (true) {
             int n = threadCount.get();
             if (n >= maxThreads || shutdown) return false;
             if (threadCount.compareAndSet(n, n + 1)) break;
         }
-        Thread t = Thread.ofPlatform().name(name + "-" + sequence.incrementAndGet()).daemon(true).unstarted(() -> work(first));
+        Thread t = Thread.ofPlatform().name(name + "-" + sequence.incrementAndGet()).daemon(true).unstarted(this::work);
         threads.add(t);
         t.start();
         return true;
     }
 
-    private void work(Runnable first) {
+    private void work() {
         try {
-            if (first != null) runSafely(first);
             while (!shutdown) {
                 Runnable task;
                 idleCount.incrementAndGet();
                 try {
                     task = queue.poll(idleNanos, TimeUnit.NANOSECONDS);
                 } catch (InterruptedException e) {
-                    if (shutdown) return;
-                    continue;
+                    continue; // shutdown is checked by the loop
                 } finally {
                     idleCount.decrementAndGet();
                 }
-                if (task != null) {
+                if (task == null) {
+                    if (retire()) return;
+                    continue;
+                }
+                try {
                     runSafely(task);
-                } else if (retire()) {
-                    return;
+                } finally {
+                    inFlight.decrementAndGet();
                 }
             }
         } finally {
@@ -125,13 +129,13 @@ public final class WorkerPool {
         }
     }
 
-    /** An idle thread leaves if the pool has more than its minimum; returns true if this one left. */
+    /** An idle thread leaves if the pool has more than its minimum and than its work needs; true if it left. */
     private boolean retire() {
         while (true) {
             int n = threadCount.get();
-            if (n <= minThreads || !queue.isEmpty()) return false;
+            if (n <= minThreads || n <= Math.min(inFlight.get(), maxThreads)) return false;
             if (threadCount.compareAndSet(n, n - 1)) {
-                if (!queue.isEmpty()) addWorker(null); // work arrived just now: keep it covered
+                ensureThreads(); // work may have arrived just now
                 return true;
             }
         }
