@@ -76,6 +76,9 @@ public final class PathInfoDispatcher implements WsgiApp {
     public static final class Builder {
         private final Map<String, WsgiApp> apps = new LinkedHashMap<>();
 
+        Builder() {
+        }
+
         public Builder mount(String prefix, WsgiApp app) {
             apps.put(prefix, app);
             return this;

@@ -16,6 +16,7 @@ public final class ChunkedInputStream extends InputStream {
     private final int timeoutMillis;
     private final HeaderFields trailers = new HeaderFields();
     private final byte[] line;
+    private final byte[] one = new byte[1];
     private long remainingInChunk;
     private long total;
     private boolean started;
@@ -35,7 +36,6 @@ public final class ChunkedInputStream extends InputStream {
 
     @Override
     public int read() throws IOException {
-        byte[] one = new byte[1];
         int n = read(one, 0, 1);
         return n < 0 ? -1 : one[0] & 0xff;
     }

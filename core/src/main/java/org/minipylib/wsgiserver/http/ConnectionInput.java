@@ -57,11 +57,6 @@ final class ConnectionInput {
         return n;
     }
 
-    /** True if the buffer cannot take more bytes without consuming some. */
-    boolean isFull() {
-        return pos == 0 && limit == buf.length && buf.length >= maxCapacity;
-    }
-
     /** Reads body bytes: buffered ones first, then from the transport. Returns -1 at end of stream. */
     int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
         if (len == 0) return 0;

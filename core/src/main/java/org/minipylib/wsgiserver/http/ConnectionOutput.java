@@ -18,7 +18,6 @@ final class ConnectionOutput {
     private final byte[] buf;
     private int count;
     private volatile long writeStartedNanos;
-    private long bytesWritten;
     private boolean failed;
 
     ConnectionOutput(Transport transport, int capacity) {
@@ -38,11 +37,6 @@ final class ConnectionOutput {
     /** True once a write to the transport failed: the client is gone or stopped reading. */
     boolean failed() {
         return failed;
-    }
-
-    /** Bytes handed to the transport so far. */
-    long bytesWritten() {
-        return bytesWritten;
     }
 
     void write(int b) throws IOException {
@@ -126,7 +120,6 @@ final class ConnectionOutput {
                 writeStartedNanos = System.nanoTime() | 1; // never 0 while writing
                 transport.write(b, off + done, n);
                 done += n;
-                bytesWritten += n;
             }
         } catch (IOException | RuntimeException e) {
             failed = true;

@@ -14,6 +14,10 @@ public final class HeaderFields {
     private String[] values = new String[16];
     private int size;
 
+    /** An empty set of fields. */
+    public HeaderFields() {
+    }
+
     /** Appends a field. */
     public void add(String name, String value) {
         if (size == names.length) {

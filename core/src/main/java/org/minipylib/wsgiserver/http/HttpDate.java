@@ -35,9 +35,4 @@ public final class HttpDate {
         }
         return c.line;
     }
-
-    /** The current date as an IMF-fixdate string. */
-    public static String now() {
-        return IMF_FIXDATE.format(Instant.now());
-    }
 }
