@@ -3,6 +3,8 @@
  * Depends on nothing but the JDK.
  */
 module org.minipylib.wsgiserver {
+    requires jdk.net; // SO_PEERCRED of UNIX domain sockets
+
     exports org.minipylib.wsgiserver;
     exports org.minipylib.wsgiserver.apps;
     exports org.minipylib.wsgiserver.http;

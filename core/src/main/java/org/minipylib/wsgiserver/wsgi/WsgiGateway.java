@@ -1,7 +1,6 @@
 package org.minipylib.wsgiserver.wsgi;
 
 import org.minipylib.wsgiserver.Environ;
-import org.minipylib.wsgiserver.HostAddress;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.http.Exchange;
 import org.minipylib.wsgiserver.http.Gateway;
@@ -9,8 +8,6 @@ import org.minipylib.wsgiserver.http.HeaderFields;
 import org.minipylib.wsgiserver.http.RequestHead;
 
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -32,9 +29,9 @@ public final class WsgiGateway implements Gateway {
     private static final Map<String, String> CGI_KEYS = new ConcurrentHashMap<>();
 
     private final WsgiApp app;
-    private final String serverName;
     private final String software;
     private final PrintStream errors;
+    private final AddressVariables addressVariables;
 
     /**
      * @param app        the application
@@ -43,9 +40,9 @@ public final class WsgiGateway implements Gateway {
      */
     public WsgiGateway(WsgiApp app, String serverName, String software) {
         this.app = app;
-        this.serverName = serverName;
         this.software = software;
         this.errors = ErrorLogStream.create();
+        this.addressVariables = new AddressVariables(serverName);
     }
 
     @Override
@@ -102,21 +99,7 @@ public final class WsgiGateway implements Gateway {
         env.put(Environ.SERVER_PROTOCOL, head.protocol());
         env.put(Environ.SERVER_SOFTWARE, software);
 
-        SocketAddress local = exchange.localAddress();
-        if (local instanceof InetSocketAddress isa) {
-            env.put(Environ.SERVER_NAME, serverName != null ? serverName : HostAddress.text(isa.getAddress()));
-            env.put(Environ.SERVER_PORT, Integer.toString(isa.getPort()));
-        } else {
-            env.put(Environ.SERVER_NAME, serverName != null ? serverName : String.valueOf(local));
-            env.put(Environ.SERVER_PORT, "");
-        }
-        SocketAddress remote = exchange.remoteAddress();
-        if (remote instanceof InetSocketAddress isa) {
-            env.put(Environ.REMOTE_ADDR, HostAddress.text(isa.getAddress()));
-            env.put(Environ.REMOTE_PORT, Integer.toString(isa.getPort()));
-        } else if (remote != null) {
-            env.put(Environ.REMOTE_ADDR, String.valueOf(remote));
-        }
+        addressVariables.put(env, exchange.localAddress(), exchange.remoteAddress());
 
         HeaderFields headers = head.headers();
         for (int i = 0; i < headers.size(); i++) {
