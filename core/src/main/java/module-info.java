@@ -8,6 +8,7 @@ module org.minipylib.wsgiserver {
     exports org.minipylib.wsgiserver;
     exports org.minipylib.wsgiserver.apps;
     exports org.minipylib.wsgiserver.http;
+    exports org.minipylib.wsgiserver.proxy;
     exports org.minipylib.wsgiserver.server;
     exports org.minipylib.wsgiserver.wsgi;
 }

@@ -7,6 +7,7 @@ import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpSettings;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.http.Transport;
+import org.minipylib.wsgiserver.proxy.ProxyProtocolSetup;
 import org.minipylib.wsgiserver.server.ConnectionRegistry;
 import org.minipylib.wsgiserver.server.ConnectionScheduler;
 import org.minipylib.wsgiserver.server.Listener;
@@ -171,6 +172,7 @@ public final class WsgiServer implements AutoCloseable {
      */
     private List<ConnectionSetup> connectionSetups() {
         List<ConnectionSetup> steps = new ArrayList<>();
+        if (config.listenOptions().proxyProtocol()) steps.add(new ProxyProtocolSetup());
         return List.copyOf(steps);
     }
 

@@ -67,6 +67,11 @@ final class ServeCommand implements Callable<Integer> {
         "Permissions of UNIX socket files, like 660 (default: what the umask gives)."})
     String unixSocketMode;
 
+    @Option(names = "--proxy-protocol", description = {
+        "Every connection starts with a PROXY protocol header (v1 or v2, from HAProxy or nginx): REMOTE_ADDR is the",
+        "real client. Only for listeners that nothing but the proxy can reach; connections without one are closed."})
+    boolean proxyProtocol;
+
     @Option(names = "--peer-credentials", description = {
         "On UNIX sockets, read the client's user and group (SO_PEERCRED) into X_REMOTE_USER, X_REMOTE_GROUP, REMOTE_USER."})
     boolean peerCredentials;
@@ -161,7 +166,8 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private ListenOptions listenOptions() {
-        ListenOptions options = ListenOptions.defaults().withReusePort(reusePort).withPeerCredentials(peerCredentials);
+        ListenOptions options = ListenOptions.defaults().withReusePort(reusePort).withPeerCredentials(peerCredentials)
+                .withProxyProtocol(proxyProtocol);
         if (unixSocketMode != null) {
             try {
                 options = options.withUnixSocketPermissions(ListenOptions.permissions(unixSocketMode));
