@@ -7,6 +7,8 @@ import org.minipylib.wsgiserver.Version;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
+import org.minipylib.wsgiserver.apps.ForwardedHeadersApp;
+import org.minipylib.wsgiserver.apps.TrustedProxies;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -71,6 +73,12 @@ final class ServeCommand implements Callable<Integer> {
         "Every connection starts with a PROXY protocol header (v1 or v2, from HAProxy or nginx): REMOTE_ADDR is the",
         "real client. Only for listeners that nothing but the proxy can reach; connections without one are closed."})
     boolean proxyProtocol;
+
+    @Option(names = "--forwarded-allow-ips", paramLabel = "LIST", description = {
+        "Believe Forwarded / X-Forwarded-For / -Proto / -Host only from these proxies (gunicorn's forwarded_allow_ips):",
+        "IPs and CIDR networks, comma-separated, '*' for any, 'unix' for UNIX socket peers. Then REMOTE_ADDR,",
+        "wsgi.url_scheme, HTTP_HOST, SERVER_NAME and SERVER_PORT describe the real client. Default: believe no one."})
+    String forwardedAllowIps;
 
     @Option(names = "--peer-credentials", description = {
         "On UNIX sockets, read the client's user and group (SO_PEERCRED) into X_REMOTE_USER, X_REMOTE_GROUP, REMOTE_USER."})
@@ -140,6 +148,16 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private WsgiApp application() throws ReflectiveOperationException {
+        WsgiApp loaded = loadApplication();
+        if (forwardedAllowIps == null) return loaded;
+        try {
+            return new ForwardedHeadersApp(loaded, TrustedProxies.parse(forwardedAllowIps));
+        } catch (IllegalArgumentException e) {
+            throw usageError("--forwarded-allow-ips: " + e.getMessage());
+        }
+    }
+
+    private WsgiApp loadApplication() throws ReflectiveOperationException {
         if (app == null) return new DemoApp();
         try {
             ClassLoader loader = Thread.currentThread().getContextClassLoader();
