@@ -249,6 +249,9 @@ public final class WsgiServer implements AutoCloseable {
             running = false;
             registry.startDraining();
             listeners.forEach(Listener::close);
+            // A connection accepted just before the close is registered before the drain counts
+            // connections: else it could start after the workers are gone and be refused.
+            joinListeners();
             long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
             while (registry.size() > 0 && System.nanoTime() < deadline) {
                 try {
@@ -266,16 +269,19 @@ public final class WsgiServer implements AutoCloseable {
             scheduler.shutdown();
             watching = false;
             watchdog.interrupt();
-            for (Thread t : listenerThreads) {
-                try {
-                    t.join(1000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
             if (config.accessLog() != null) config.accessLog().close();
             LOG.log(System.Logger.Level.INFO, "Stopped");
             stopped.countDown();
+        }
+    }
+
+    private void joinListeners() {
+        for (Thread t : listenerThreads) {
+            try {
+                t.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
