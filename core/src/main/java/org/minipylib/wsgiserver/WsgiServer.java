@@ -23,7 +23,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -113,8 +112,7 @@ public final class WsgiServer implements AutoCloseable {
             try {
                 ListeningSocketOpener opener = new ListeningSocketOpener(config.listenOptions(), config.acceptBacklog());
                 for (SocketAddress address : config.bindAddresses()) {
-                    ServerSocketChannel channel = opener.open(address);
-                    listeners.add(new Listener(channel, this::accepted, !(address instanceof InheritedSocketAddress)));
+                    listeners.add(new Listener(opener.open(address), this::accepted));
                 }
             } catch (IOException e) {
                 listeners.forEach(Listener::close);

@@ -2,7 +2,6 @@ package org.minipylib.wsgiserver.server;
 
 import java.io.IOException;
 import java.net.SocketAddress;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -25,22 +24,14 @@ public final class Listener implements Runnable {
     private volatile boolean running = true;
 
     /**
-     * @param channel  a bound, listening channel; the listener owns it from now on
+     * @param socket   the listening socket; the listener owns it from now on
      * @param onAccept called with each accepted connection, on the accept thread
      */
-    public Listener(ServerSocketChannel channel, Consumer<SocketChannel> onAccept) throws IOException {
-        this(channel, onAccept, false);
-    }
-
-    /**
-     * @param removeSocketFile for a UNIX domain socket the server bound itself: remove its file on close
-     */
-    public Listener(ServerSocketChannel channel, Consumer<SocketChannel> onAccept, boolean removeSocketFile)
-            throws IOException {
-        this.channel = channel;
+    public Listener(ListeningSocket socket, Consumer<SocketChannel> onAccept) {
+        this.channel = socket.channel();
         this.onAccept = onAccept;
-        this.address = channel.getLocalAddress();
-        this.socketFile = removeSocketFile && address instanceof UnixDomainSocketAddress unix ? unix.getPath() : null;
+        this.address = socket.address();
+        this.socketFile = socket.socketFile();
     }
 
     /** The address actually bound: an InetSocketAddress, or a UnixDomainSocketAddress. */
