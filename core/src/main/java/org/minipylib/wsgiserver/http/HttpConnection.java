@@ -442,6 +442,15 @@ public final class HttpConnection {
         return body.remainingLength() > settings.limits().maxDrainSize();
     }
 
+    /**
+     * Throws the error the application ran into reading the request body if it now starts its own
+     * response anyway (having caught the error): the server answers with the error's status instead.
+     */
+    void rethrowRequestBodyFailure(HttpResponse response) throws IOException {
+        RequestBody body = currentBody;
+        if (response == currentResponse && body != null && body.failure() != null) throw body.failure();
+    }
+
     private HttpResponse errorResponse(RequestHead head, int status, String message, boolean close) throws IOException {
         HttpResponse response = new HttpResponse(this, head, output, settings.serverHeader());
         byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
