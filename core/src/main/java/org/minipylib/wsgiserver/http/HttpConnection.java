@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.minipylib.wsgiserver.Header;
@@ -58,6 +59,7 @@ public final class HttpConnection {
     private final ConnectionInput input;
     private final ConnectionOutput output;
     private final AtomicInteger state = new AtomicInteger(BUSY);
+    private final AtomicBoolean heldFlushRunning = new AtomicBoolean();
     private final int keepAliveMillis;
     private final int bodyReadMillis;
     private final long headTimeoutNanos;
@@ -266,7 +268,9 @@ public final class HttpConnection {
     /**
      * Enforces the timeouts that are not checked by a timed read: closes the connection if it has
      * waited idle past its keep-alive deadline, or if a write has made no progress for longer than
-     * the write timeout (the client stopped reading). Called periodically by the server's watchdog.
+     * the write timeout (the client stopped reading). Also has responses held for batching written
+     * out when the next pipelined request's application is slow. Called periodically (every 100 ms)
+     * by the server's watchdog.
      *
      * @return true if it closed the connection
      */
@@ -279,7 +283,21 @@ public final class HttpConnection {
             abort();
             return true;
         }
+        if (output.heldTooLong(nowNanos) && heldFlushRunning.compareAndSet(false, true)) {
+            Thread.ofVirtual().name("wsgiserver-flush").start(this::flushHeldResponses);
+        }
         return false;
+    }
+
+    /** Writes the complete responses held while a slow application runs (see ConnectionOutput). */
+    private void flushHeldResponses() {
+        try {
+            output.flushHeld();
+        } catch (IOException e) {
+            abort(); // the client is gone or stopped reading
+        } finally {
+            heldFlushRunning.set(false);
+        }
     }
 
     // ---- request head ----
@@ -349,8 +367,9 @@ public final class HttpConnection {
             log(head, 413, 0, startNanos);
             return false;
         }
-        // Responses to earlier pipelined requests go out now, not after this application returns.
-        if (output.hasPending()) output.flush();
+        // Responses to earlier pipelined requests wait for this one to share a write, but only
+        // briefly: if this application is slow, the watchdog has them written (see checkTimeouts).
+        output.holdCompleteResponses();
         RequestBody body = newBody(head);
         currentBody = body;
         HttpResponse response = new HttpResponse(this, head, output, settings.serverHeader());
