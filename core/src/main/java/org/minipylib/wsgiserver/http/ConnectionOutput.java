@@ -101,9 +101,17 @@ final class ConnectionOutput {
         count += len;
     }
 
-    /** Writes a non-negative number in decimal. */
+    /** Writes a non-negative number in decimal (without building a string). */
     void writeDecimal(long v) throws IOException {
-        writeLatin1(Long.toString(v));
+        if (buf.length - count < 20) flush();
+        int digits = 1;
+        for (long rest = v / 10; rest > 0; rest /= 10) digits++;
+        int end = count + digits;
+        for (int i = end - 1; i >= count; i--) {
+            buf[i] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
+        count = end;
     }
 
     /** Writes a chunk-size line: hex length and CRLF. */
