@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver;
 
+import org.minipylib.wsgiserver.http.ConnectionSetup;
 import org.minipylib.wsgiserver.http.Gateway;
 import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.HttpLimits;
@@ -59,6 +60,7 @@ public final class WsgiServer implements AutoCloseable {
     private ConnectionRegistry registry;
     private ConnectionScheduler scheduler;
     private HttpSettings settings;
+    private List<ConnectionSetup> setups;
     private Thread watchdog;
     private volatile boolean running;
     private volatile boolean watching;
@@ -102,6 +104,7 @@ public final class WsgiServer implements AutoCloseable {
             if (stopped.getCount() == 0) throw new IllegalStateException("a stopped server cannot be restarted");
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
             registry = new ConnectionRegistry(config.maxConnections());
+            setups = connectionSetups();
             List<ServerSocketChannel> channels = new ArrayList<>();
             try {
                 for (InetSocketAddress address : config.bindAddresses()) {
@@ -141,7 +144,7 @@ public final class WsgiServer implements AutoCloseable {
     private void accepted(SocketChannel channel) {
         HttpConnection connection;
         try {
-            connection = new HttpConnection(new SocketTransport(channel), gateway, settings, registry);
+            connection = new HttpConnection(new SocketTransport(channel), setups, gateway, settings, registry);
         } catch (IOException e) {
             try {
                 channel.close();
@@ -158,7 +161,16 @@ public final class WsgiServer implements AutoCloseable {
         scheduler.start(connection);
     }
 
-    /** Enforces keep-alive and write timeouts, until the server has stopped (also while it drains). */
+    /**
+     * What every new connection does before HTTP, in order, on its own virtual thread: read a PROXY
+     * protocol header, then a TLS handshake (each when configured).
+     */
+    private List<ConnectionSetup> connectionSetups() {
+        List<ConnectionSetup> steps = new ArrayList<>();
+        return List.copyOf(steps);
+    }
+
+    /** Enforces handshake, keep-alive and write timeouts, until the server has stopped (also while it drains). */
     private void watch() {
         while (watching) {
             try {
