@@ -436,7 +436,7 @@ public final class HttpConnection {
         Throwable failure = null;
         try {
             gateway.handle(new Exchange(head, body, response, transport.localAddress(), transport.remoteAddress(),
-                    transport.scheme()));
+                    transport.scheme(), transport.sslSession()));
         } catch (Throwable t) {
             failure = t;
         }

@@ -102,9 +102,9 @@ public final class JsseSslAdapter implements SslAdapter {
         engine.setSSLParameters(params);
         List<String> ours = config.applicationProtocols();
         if (!ours.isEmpty()) {
-            // The first of ours the client offers; none in common: go on without ALPN rather than fail.
+            // The first of ours the client offers; none in common: go on without ALPN ("") rather than fail.
             engine.setHandshakeApplicationProtocolSelector((e, offered) ->
-                    ours.stream().filter(offered::contains).findFirst().orElse(null));
+                    ours.stream().filter(offered::contains).findFirst().orElse(""));
         }
         return engine;
     }
