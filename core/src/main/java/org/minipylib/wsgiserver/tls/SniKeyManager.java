@@ -52,7 +52,8 @@ final class SniKeyManager extends X509ExtendedKeyManager {
                 int dot = host.indexOf('.');
                 alias = dot > 0 ? HOST_PREFIX + "*" + host.substring(dot) : null;
             }
-            if (alias != null && fits(byAlias.get(alias), keyType)) return alias;
+            // A host with its own certificate gets only that one: null lets the JDK try the next key type.
+            if (alias != null && byAlias.containsKey(alias)) return fits(byAlias.get(alias), keyType) ? alias : null;
         }
         return fits(byAlias.get(DEFAULT_ALIAS), keyType) ? DEFAULT_ALIAS : null;
     }

@@ -40,6 +40,10 @@ import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedKeyManager;
+import java.net.Socket;
+import java.security.Principal;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -56,8 +60,13 @@ public final class TestCertificates {
     /** A key pair, its certificate, and the CA that signed it. */
     public record Identity(KeyPair keys, X509Certificate certificate, X509Certificate ca) {
         public String commonName() {
-            return certificate.getSubjectX500Principal().getName().replaceFirst("^CN=([^,]*).*$", "$1");
+            return TestCertificates.commonName(certificate);
         }
+    }
+
+    /** The CN part of a certificate's subject. */
+    public static String commonName(X509Certificate certificate) {
+        return certificate.getSubjectX500Principal().getName().replaceFirst("^(?:.*,)?CN=([^,]*).*$", "$1");
     }
 
     private final Path dir;
@@ -170,11 +179,58 @@ public final class TestCertificates {
                     new Certificate[] {clientIdentity.certificate(), clientIdentity.ca()});
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(keys, pw);
-            keyManagers = kmf.getKeyManagers();
+            keyManagers = new javax.net.ssl.KeyManager[] {new AlwaysPresent((X509ExtendedKeyManager) kmf.getKeyManagers()[0])};
         }
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(keyManagers, tmf.getTrustManagers(), null);
         return context;
+    }
+
+    /**
+     * Presents the client certificate whichever CAs the server names, as a misconfigured or hostile
+     * client would (the JDK's own key manager would quietly send none).
+     */
+    private static final class AlwaysPresent extends X509ExtendedKeyManager {
+        private final X509ExtendedKeyManager keys;
+
+        AlwaysPresent(X509ExtendedKeyManager keys) {
+            this.keys = keys;
+        }
+
+        @Override
+        public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
+            return "client";
+        }
+
+        @Override
+        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+            return "client";
+        }
+
+        @Override
+        public String[] getClientAliases(String keyType, Principal[] issuers) {
+            return new String[] {"client"};
+        }
+
+        @Override
+        public String[] getServerAliases(String keyType, Principal[] issuers) {
+            return null;
+        }
+
+        @Override
+        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+            return null;
+        }
+
+        @Override
+        public X509Certificate[] getCertificateChain(String alias) {
+            return keys.getCertificateChain(alias);
+        }
+
+        @Override
+        public PrivateKey getPrivateKey(String alias) {
+            return keys.getPrivateKey(alias);
+        }
     }
 
     private Path writeCertificates(String file, X509Certificate... certs) throws IOException {
