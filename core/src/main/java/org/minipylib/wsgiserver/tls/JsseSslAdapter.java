@@ -73,8 +73,7 @@ public final class JsseSslAdapter implements SslAdapter {
         try {
             tls.handshake(deadlineNanos);
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "TLS handshake with {0} failed: {1}", transport.remoteAddress(), reason(e));
-            throw e;
+            throw new TlsHandshakeException(reason(e), e); // the server logs it as one line at DEBUG
         }
         return tls;
     }
@@ -83,6 +82,7 @@ public final class JsseSslAdapter implements SslAdapter {
     private static String reason(IOException e) {
         if (e instanceof SocketTimeoutException) return "timed out";
         if (e instanceof EOFException) return "the client closed the connection";
+        if (e instanceof java.nio.channels.AsynchronousCloseException) return "closed by the server (timeout or stop)";
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         return e instanceof SSLException ? message : e.getClass().getSimpleName() + ": " + message;
     }

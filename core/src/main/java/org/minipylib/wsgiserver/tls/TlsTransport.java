@@ -29,9 +29,10 @@ final class TlsTransport implements Transport {
 
     /** The first byte of a TLS record carrying a handshake message (a ClientHello). */
     private static final int TLS_HANDSHAKE_RECORD = 0x16;
-    private static final byte[] PLAIN_HTTP_ANSWER = ("HTTP/1.1 400 Bad Request\r\n"
-            + "Content-Type: text/plain\r\nContent-Length: 51\r\nConnection: close\r\n\r\n"
-            + "The client sent a plain HTTP request to an HTTPS port.\n").getBytes(StandardCharsets.US_ASCII);
+    private static final String PLAIN_HTTP_BODY = "The client sent a plain HTTP request to an HTTPS port.\n";
+    private static final byte[] PLAIN_HTTP_ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+            + "Content-Length: " + PLAIN_HTTP_BODY.length() + "\r\nConnection: close\r\n\r\n" + PLAIN_HTTP_BODY)
+            .getBytes(StandardCharsets.US_ASCII);
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     private final Transport wrapped;
