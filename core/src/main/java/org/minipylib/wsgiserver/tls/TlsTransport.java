@@ -282,7 +282,7 @@ final class TlsTransport implements Transport {
     @Override
     public void shutdownOutput() throws IOException {
         engine.closeOutbound();
-        wrapAndSend(EMPTY);
+        for (int i = 0; i < 4 && !engine.isOutboundDone(); i++) wrapAndSend(EMPTY); // TLS 1.3 may send two alerts
         wrapped.shutdownOutput();
     }
 
