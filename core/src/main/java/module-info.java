@@ -3,9 +3,11 @@
  * Depends on nothing but the JDK.
  */
 module org.minipylib.wsgiserver {
+    requires java.naming; // LdapName splits certificate names into their parts for the TLS environ
     exports org.minipylib.wsgiserver;
     exports org.minipylib.wsgiserver.apps;
     exports org.minipylib.wsgiserver.http;
     exports org.minipylib.wsgiserver.server;
+    exports org.minipylib.wsgiserver.tls;
     exports org.minipylib.wsgiserver.wsgi;
 }

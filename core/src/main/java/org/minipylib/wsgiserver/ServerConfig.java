@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver;
 
 import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.tls.SslAdapter;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -27,11 +28,13 @@ import java.util.Objects;
  * @param shutdownTimeout       how long {@link WsgiServer#stop()} lets in-flight requests finish
  * @param accessLog             where to log requests; {@code null}: no access log
  * @param serverHeader          the Server response header; {@code null}: none
+ * @param sslAdapter            TLS for every address; {@code null}: plain HTTP
  */
 public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,
                            int maxConnections, int acceptBacklog, HttpLimits limits, HttpTimeouts timeouts,
-                           Duration shutdownTimeout, AccessLog accessLog, String serverHeader) {
+                           Duration shutdownTimeout, AccessLog accessLog, String serverHeader,
+                           SslAdapter sslAdapter) {
 
     public ServerConfig {
         bindAddresses = List.copyOf(bindAddresses);
@@ -71,6 +74,7 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
         b.shutdownTimeout = shutdownTimeout;
         b.accessLog = accessLog;
         b.serverHeader = serverHeader;
+        b.sslAdapter = sslAdapter;
         return b;
     }
 
@@ -90,6 +94,7 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
         private Duration shutdownTimeout = Duration.ofSeconds(10);
         private AccessLog accessLog;
         private String serverHeader = "wsgiserver/" + Version.VERSION;
+        private SslAdapter sslAdapter;
 
         Builder() {
         }
@@ -118,6 +123,8 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
         public Builder shutdownTimeout(Duration d) { this.shutdownTimeout = d; return this; }
         public Builder accessLog(AccessLog log) { this.accessLog = log; return this; }
         public Builder serverHeader(String value) { this.serverHeader = value; return this; }
+        /** Serves HTTPS through {@code adapter} (e.g. a {@link org.minipylib.wsgiserver.tls.JsseSslAdapter}); null: plain HTTP. */
+        public Builder sslAdapter(SslAdapter adapter) { this.sslAdapter = adapter; return this; }
 
         public ServerConfig build() {
             List<InetSocketAddress> addresses = bindAddresses.isEmpty()
@@ -125,7 +132,7 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
             int min = minThreads != null ? minThreads : Math.min(10, maxThreads);
             return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
                     acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, accessLog,
-                    serverHeader);
+                    serverHeader, sslAdapter);
         }
     }
 }

@@ -13,6 +13,7 @@ import org.minipylib.wsgiserver.server.PooledScheduler;
 import org.minipylib.wsgiserver.server.SocketTransport;
 import org.minipylib.wsgiserver.server.VirtualThreadScheduler;
 import org.minipylib.wsgiserver.server.WorkerPool;
+import org.minipylib.wsgiserver.tls.SslAdapter;
 import org.minipylib.wsgiserver.wsgi.WsgiGateway;
 
 import java.io.IOException;
@@ -167,6 +168,7 @@ public final class WsgiServer implements AutoCloseable {
      */
     private List<ConnectionSetup> connectionSetups() {
         List<ConnectionSetup> steps = new ArrayList<>();
+        if (config.sslAdapter() != null) steps.add(config.sslAdapter()::open);
         return List.copyOf(steps);
     }
 
@@ -295,6 +297,7 @@ public final class WsgiServer implements AutoCloseable {
         public Builder shutdownTimeout(Duration d) { config.shutdownTimeout(d); return this; }
         public Builder accessLog(AccessLog log) { config.accessLog(log); return this; }
         public Builder serverHeader(String value) { config.serverHeader(value); return this; }
+        public Builder sslAdapter(SslAdapter adapter) { config.sslAdapter(adapter); return this; }
 
         /** The server (not started yet). */
         public WsgiServer build() {

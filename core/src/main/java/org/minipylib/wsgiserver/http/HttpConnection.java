@@ -455,7 +455,7 @@ public final class HttpConnection {
         Throwable failure = null;
         try {
             gateway.handle(new Exchange(head, body, response, transport.localAddress(), transport.remoteAddress(),
-                    transport.scheme()));
+                    transport.scheme(), transport.sslSession()));
         } catch (Throwable t) {
             failure = t;
         }
@@ -613,6 +613,11 @@ public final class HttpConnection {
             return;
         }
         if (!lingerOnClose && input.available() == 0) {
+            try {
+                transport.shutdownOutput(); // TLS: close_notify, so the client sees a clean end, not a truncation
+            } catch (IOException e) {
+                // closing anyway
+            }
             close();
             return;
         }

@@ -7,6 +7,7 @@ import org.minipylib.wsgiserver.http.Exchange;
 import org.minipylib.wsgiserver.http.Gateway;
 import org.minipylib.wsgiserver.http.HeaderFields;
 import org.minipylib.wsgiserver.http.RequestHead;
+import org.minipylib.wsgiserver.tls.SslEnviron;
 
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -158,6 +159,7 @@ public final class WsgiGateway implements Gateway {
         env.put(Environ.WSGI_MULTITHREAD, Boolean.TRUE);
         env.put(Environ.WSGI_MULTIPROCESS, Boolean.FALSE);
         env.put(Environ.WSGI_RUN_ONCE, Boolean.FALSE);
+        SslEnviron.addTo(env, exchange.sslSession());
         return env;
     }
 
