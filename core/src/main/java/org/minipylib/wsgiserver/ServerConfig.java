@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver;
 
 import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.tls.SslAdapter;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -31,13 +32,14 @@ import java.util.Objects;
  * @param shutdownTimeout       how long {@link WsgiServer#stop()} lets in-flight requests finish
  * @param accessLog             where to log requests; {@code null}: no access log
  * @param serverHeader          the Server response header; {@code null}: none
+ * @param sslAdapter            TLS for every address; {@code null}: plain HTTP
  * @param listenOptions         socket options of the listeners: SO_REUSEPORT, PROXY protocol, UNIX socket options
  */
 public record ServerConfig(List<SocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,
                            int maxConnections, int acceptBacklog, HttpLimits limits, HttpTimeouts timeouts,
                            Duration shutdownTimeout, AccessLog accessLog, String serverHeader,
-                           ListenOptions listenOptions) {
+                           SslAdapter sslAdapter, ListenOptions listenOptions) {
 
     public ServerConfig {
         bindAddresses = List.copyOf(bindAddresses);
@@ -83,6 +85,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         b.shutdownTimeout = shutdownTimeout;
         b.accessLog = accessLog;
         b.serverHeader = serverHeader;
+        b.sslAdapter = sslAdapter;
         b.listenOptions = listenOptions;
         return b;
     }
@@ -103,6 +106,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         private Duration shutdownTimeout = Duration.ofSeconds(10);
         private AccessLog accessLog;
         private String serverHeader = "wsgiserver/" + Version.VERSION;
+        private SslAdapter sslAdapter;
         private ListenOptions listenOptions = ListenOptions.defaults();
 
         Builder() {
@@ -135,6 +139,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         public Builder shutdownTimeout(Duration d) { this.shutdownTimeout = d; return this; }
         public Builder accessLog(AccessLog log) { this.accessLog = log; return this; }
         public Builder serverHeader(String value) { this.serverHeader = value; return this; }
+        /** Serves HTTPS through {@code adapter} (e.g. a {@link org.minipylib.wsgiserver.tls.JsseSslAdapter}); null: plain HTTP. */
+        public Builder sslAdapter(SslAdapter adapter) { this.sslAdapter = adapter; return this; }
         public Builder listenOptions(ListenOptions options) { this.listenOptions = options; return this; }
 
         public ServerConfig build() {
@@ -143,7 +149,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
             int min = minThreads != null ? minThreads : Math.min(10, maxThreads);
             return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
                     acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, accessLog,
-                    serverHeader, listenOptions);
+                    serverHeader, sslAdapter, listenOptions);
         }
     }
 }

@@ -17,6 +17,7 @@ import org.minipylib.wsgiserver.server.SocketTransport;
 import org.minipylib.wsgiserver.server.UnixSocketTransport;
 import org.minipylib.wsgiserver.server.VirtualThreadScheduler;
 import org.minipylib.wsgiserver.server.WorkerPool;
+import org.minipylib.wsgiserver.tls.SslAdapter;
 import org.minipylib.wsgiserver.wsgi.WsgiGateway;
 
 import java.io.IOException;
@@ -171,6 +172,7 @@ public final class WsgiServer implements AutoCloseable {
     private List<ConnectionSetup> connectionSetups() {
         List<ConnectionSetup> steps = new ArrayList<>();
         if (config.listenOptions().proxyProtocol()) steps.add(new ProxyProtocolSetup());
+        if (config.sslAdapter() != null) steps.add(config.sslAdapter()::open);
         return List.copyOf(steps);
     }
 
@@ -323,6 +325,7 @@ public final class WsgiServer implements AutoCloseable {
         public Builder shutdownTimeout(Duration d) { config.shutdownTimeout(d); return this; }
         public Builder accessLog(AccessLog log) { config.accessLog(log); return this; }
         public Builder serverHeader(String value) { config.serverHeader(value); return this; }
+        public Builder sslAdapter(SslAdapter adapter) { config.sslAdapter(adapter); return this; }
         public Builder listenOptions(ListenOptions options) { config.listenOptions(options); return this; }
 
         /** The server (not started yet). */

@@ -6,6 +6,7 @@ import org.minipylib.wsgiserver.http.Exchange;
 import org.minipylib.wsgiserver.http.Gateway;
 import org.minipylib.wsgiserver.http.HeaderFields;
 import org.minipylib.wsgiserver.http.RequestHead;
+import org.minipylib.wsgiserver.tls.SslEnviron;
 
 import java.io.PrintStream;
 import java.util.Collection;
@@ -26,6 +27,8 @@ public final class WsgiGateway implements Gateway {
 
     private static final List<Integer> WSGI_VERSION = List.of(1, 0);
     private static final int MAX_CACHED_KEYS = 1024;
+    /** Entries of every environ besides the HTTP_* ones (CGI variables and wsgi.*). */
+    private static final int FIXED_ENTRIES = 21;
     private static final Map<String, String> CGI_KEYS = new ConcurrentHashMap<>();
 
     private final WsgiApp app;
@@ -90,7 +93,7 @@ public final class WsgiGateway implements Gateway {
     /** Builds the PEP 3333 environ for an exchange. */
     public Environ environ(Exchange exchange) {
         RequestHead head = exchange.request();
-        Environ env = new Environ();
+        Environ env = new Environ(FIXED_ENTRIES + head.headers().size());
         env.put(Environ.REQUEST_METHOD, head.method());
         env.put(Environ.SCRIPT_NAME, "");
         env.put(Environ.PATH_INFO, head.path());
@@ -134,6 +137,7 @@ public final class WsgiGateway implements Gateway {
         env.put(Environ.WSGI_MULTITHREAD, Boolean.TRUE);
         env.put(Environ.WSGI_MULTIPROCESS, Boolean.FALSE);
         env.put(Environ.WSGI_RUN_ONCE, Boolean.FALSE);
+        SslEnviron.addTo(env, exchange.sslSession());
         return env;
     }
 
