@@ -1,6 +1,8 @@
 package org.minipylib.wsgiserver.server;
 
 import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
@@ -21,6 +23,7 @@ public final class Listener implements Runnable {
     private final Consumer<SocketChannel> onAccept;
     private final SocketAddress address;
     private final Path socketFile;
+    private final boolean inherited;
     private volatile boolean running = true;
 
     /**
@@ -32,11 +35,24 @@ public final class Listener implements Runnable {
         this.onAccept = onAccept;
         this.address = socket.address();
         this.socketFile = socket.socketFile();
+        this.inherited = socket.inherited();
     }
 
     /** The address actually bound: an InetSocketAddress, or a UnixDomainSocketAddress. */
     public SocketAddress address() {
         return address;
+    }
+
+    private void wakeAccept() {
+        SocketAddress self = address;
+        if (address instanceof InetSocketAddress inet && inet.getAddress().isAnyLocalAddress()) {
+            self = new InetSocketAddress(inet.getAddress() instanceof Inet6Address ? "::1" : "127.0.0.1", inet.getPort());
+        }
+        try (SocketChannel wake = SocketChannel.open(self)) {
+            // connected: the accept loop returns and sees that it must stop
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "Could not wake the accept loop on {0}: {1}", address, e.toString());
+        }
     }
 
     @Override
@@ -71,9 +87,19 @@ public final class Listener implements Runnable {
         }
     }
 
-    /** Stops accepting and closes the listening socket (and removes its file, if it owns one). */
+    /**
+     * Stops accepting and closes the listening socket (and removes its file, if it owns one). An
+     * inherited socket is not closed: the JDK would point standard input, output and error at
+     * /dev/null when it closes one, and the last log lines would be lost; and with systemd, the
+     * socket is systemd's, which queues new connections for the next instance. The accept loop is
+     * woken by a connection to the socket itself instead (served like any other).
+     */
     public void close() {
         running = false;
+        if (inherited) {
+            wakeAccept();
+            return;
+        }
         try {
             channel.close();
         } catch (IOException e) {

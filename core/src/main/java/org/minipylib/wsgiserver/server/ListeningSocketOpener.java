@@ -34,12 +34,12 @@ public final class ListeningSocketOpener {
         return switch (address) {
             case InetSocketAddress inet -> {
                 ServerSocketChannel channel = openTcp(inet);
-                yield new ListeningSocket(channel, channel.getLocalAddress(), null);
+                yield new ListeningSocket(channel, channel.getLocalAddress(), null, false);
             }
-            case UnixDomainSocketAddress unix -> new ListeningSocket(openUnix(unix), unix, unix.getPath());
+            case UnixDomainSocketAddress unix -> new ListeningSocket(openUnix(unix), unix, unix.getPath(), false);
             case InheritedSocketAddress inherited -> {
                 ServerSocketChannel channel = new SystemdActivation().inheritedChannel();
-                yield new ListeningSocket(channel, channel.getLocalAddress(), null);
+                yield new ListeningSocket(channel, channel.getLocalAddress(), null, true);
             }
             default -> throw new IOException("cannot listen on " + address);
         };
