@@ -8,4 +8,6 @@ module org.minipylib.wsgiserver {
     exports org.minipylib.wsgiserver.http;
     exports org.minipylib.wsgiserver.server;
     exports org.minipylib.wsgiserver.wsgi;
+
+    requires java.management; // the optional JMX view (ServerConfig.jmx)
 }

@@ -27,11 +27,12 @@ import java.util.Objects;
  * @param shutdownTimeout       how long {@link WsgiServer#stop()} lets in-flight requests finish
  * @param accessLog             where to log requests; {@code null}: no access log
  * @param serverHeader          the Server response header; {@code null}: none
+ * @param jmx                   register a {@link WsgiServerMXBean} on the platform MBean server while running
  */
 public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,
                            int maxConnections, int acceptBacklog, HttpLimits limits, HttpTimeouts timeouts,
-                           Duration shutdownTimeout, AccessLog accessLog, String serverHeader) {
+                           Duration shutdownTimeout, AccessLog accessLog, String serverHeader, boolean jmx) {
 
     public ServerConfig {
         bindAddresses = List.copyOf(bindAddresses);
@@ -71,6 +72,7 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
         b.shutdownTimeout = shutdownTimeout;
         b.accessLog = accessLog;
         b.serverHeader = serverHeader;
+        b.jmx = jmx;
         return b;
     }
 
@@ -90,6 +92,7 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
         private Duration shutdownTimeout = Duration.ofSeconds(10);
         private AccessLog accessLog;
         private String serverHeader = "wsgiserver/" + Version.VERSION;
+        private boolean jmx;
 
         Builder() {
         }
@@ -118,6 +121,7 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
         public Builder shutdownTimeout(Duration d) { this.shutdownTimeout = d; return this; }
         public Builder accessLog(AccessLog log) { this.accessLog = log; return this; }
         public Builder serverHeader(String value) { this.serverHeader = value; return this; }
+        public Builder jmx(boolean on) { this.jmx = on; return this; }
 
         public ServerConfig build() {
             List<InetSocketAddress> addresses = bindAddresses.isEmpty()
@@ -125,7 +129,7 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
             int min = minThreads != null ? minThreads : Math.min(10, maxThreads);
             return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
                     acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, accessLog,
-                    serverHeader);
+                    serverHeader, jmx);
         }
     }
 }
