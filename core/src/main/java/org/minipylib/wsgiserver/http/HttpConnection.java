@@ -20,7 +20,9 @@ import org.minipylib.wsgiserver.Header;
  * the gateway, finish the response, decide whether the connection can carry another request, and
  * repeat while requests are buffered (pipelining; responses in order).
  *
- * <p>A connection alternates between two phases, and the server decides which threads run them:
+ * <p>A new connection first runs its {@link ConnectionSetup} steps (TLS handshake, PROXY protocol
+ * header), if any, bounded by the handshake timeout. Then it alternates between two phases, and the
+ * server decides which threads run them:
  * {@link #awaitRequest()} waits for the next request and reads its whole head (bounded by the
  * keep-alive and request-head timeouts; the server runs it on a virtual thread, so neither an idle
  * connection nor a slow client holds a worker), and {@link #serve()} runs the request(s) on a worker.
@@ -59,23 +61,30 @@ public final class HttpConnection {
     /** Response sent; reading what the client still sends before closing (see closeGracefully). */
     private static final int LINGERING = 2;
     private static final int CLOSED = 3;
+    /** Running the connection's setup steps (before any request): stop() may close it. */
+    private static final int SETUP = 4;
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long LINGER_MAX_BYTES = 1 << 20;
 
-    private final Transport transport;
+    /** The plain connection until setup is done, then what the setup steps returned. */
+    private volatile Transport transport;
+    private final List<ConnectionSetup> setups;
     private final Gateway gateway;
     private final HttpSettings settings;
     private final Owner owner;
-    private final RequestParser parser;
-    private final ConnectionInput input;
-    private final ConnectionOutput output;
-    private final AtomicInteger state = new AtomicInteger(BUSY);
+    // created once setup is done, over the final transport
+    private RequestParser parser;
+    private ConnectionInput input;
+    private ConnectionOutput output;
+    private final AtomicInteger state;
     private final int keepAliveMillis;
     private final int bodyReadMillis;
     private final long headTimeoutNanos;
     private final long writeTimeoutNanos;
     /** While waiting idle for a request: System.nanoTime() when the wait ends (0 otherwise); see checkTimeouts. */
     private volatile long idleDeadline;
+    /** While running setup steps: System.nanoTime() when they must be done; see checkTimeouts. */
+    private volatile long setupDeadline;
     private RequestHead pendingHead;
     private int headScanned; // bytes of the buffered head already scanned for its end
     private boolean headLineComplete;
@@ -84,14 +93,24 @@ public final class HttpConnection {
     private boolean lingerOnClose;
     private long requests;
 
+    /** A connection that speaks HTTP over {@code transport} from its first byte. */
     public HttpConnection(Transport transport, Gateway gateway, HttpSettings settings, Owner owner) {
+        this(transport, List.of(), gateway, settings, owner);
+    }
+
+    /**
+     * A connection that first runs {@code setups} in order (in its first {@link #awaitRequest()}),
+     * then speaks HTTP over the transport they return.
+     */
+    public HttpConnection(Transport transport, List<ConnectionSetup> setups, Gateway gateway, HttpSettings settings,
+                          Owner owner) {
         this.transport = transport;
+        this.setups = List.copyOf(setups);
         this.gateway = gateway;
         this.settings = settings;
         this.owner = owner;
-        this.parser = new RequestParser(settings.limits());
-        this.output = new ConnectionOutput(transport, 16 * 1024);
-        this.input = new ConnectionInput(transport, output, 8 * 1024, settings.limits().maxHeadSize() + 16);
+        this.state = new AtomicInteger(this.setups.isEmpty() ? BUSY : SETUP);
+        if (this.setups.isEmpty()) openHttp();
         HttpTimeouts t = settings.timeouts();
         this.keepAliveMillis = HttpTimeouts.millis(t.keepAlive());
         this.bodyReadMillis = HttpTimeouts.millis(t.bodyRead());
@@ -99,7 +118,13 @@ public final class HttpConnection {
         this.writeTimeoutNanos = t.write().toNanos();
     }
 
-    /** The transport this connection speaks over. */
+    private void openHttp() {
+        this.parser = new RequestParser(settings.limits());
+        this.output = new ConnectionOutput(transport, 16 * 1024);
+        this.input = new ConnectionInput(transport, output, 8 * 1024, settings.limits().maxHeadSize() + 16);
+    }
+
+    /** The transport this connection speaks over (the plain one while setup steps run). */
     public Transport transport() {
         return transport;
     }
@@ -125,6 +150,7 @@ public final class HttpConnection {
      *         false if the connection was closed (client gone, timeout, error, or server shutting down)
      */
     public boolean awaitRequest() {
+        if (state.get() == SETUP && !setUp()) return false;
         if (pendingHead != null) return !isClosed();
         if (!state.compareAndSet(BUSY, IDLE)) return false;
         if (owner.isDraining() && closeIfIdleAndQuiet()) return false; // stop() may have looked before we were idle
@@ -178,6 +204,37 @@ public final class HttpConnection {
             close();
         }
         return false;
+    }
+
+    /** Runs the setup steps; true if the connection is ready for HTTP, false if it was closed. */
+    private boolean setUp() {
+        long deadline = System.nanoTime() + settings.timeouts().handshake().toNanos();
+        setupDeadline = deadline;
+        Transport t = transport;
+        try {
+            for (ConnectionSetup step : setups) {
+                t = step.setUp(t, deadline);
+                if (state.get() != SETUP) break; // closed by stop() or the watchdog meanwhile
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "Connection setup with {0} failed: {1}", t.remoteAddress(), e.toString());
+            t.close();
+            close();
+            return false;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "Unexpected error setting up a connection with " + t.remoteAddress(), e);
+            t.close();
+            close();
+            return false;
+        }
+        transport = t;
+        openHttp();
+        if (!state.compareAndSet(SETUP, BUSY)) { // closed meanwhile: make sure the new transport is closed too
+            t.close();
+            return false;
+        }
+        setupDeadline = 0;
+        return true;
     }
 
     /**
@@ -240,6 +297,10 @@ public final class HttpConnection {
      * closes it at once: it is not counted, so it must not linger.
      */
     public void refuseOverLimit() {
+        if (state.get() == SETUP) { // it cannot be answered before its setup (say, a TLS handshake)
+            close();
+            return;
+        }
         try {
             sendError(503, "The server has too many connections; try again later.");
             owner.refused(503);
@@ -259,9 +320,19 @@ public final class HttpConnection {
 
     /** As {@link #closeIfIdleAndQuiet()}; with a non-zero {@code deadline}, only if it is still the idle deadline. */
     private boolean closeIfIdleAndQuiet(long deadline) {
+        if (deadline == 0 && state.get() == SETUP) return closeInSetup();
         if (state.get() != IDLE || transport.hasPendingInput()) return false;
         if (deadline != 0 && idleDeadline != deadline) return false; // it has moved on since
         return closeIfIdle();
+    }
+
+    private boolean closeInSetup() {
+        if (state.compareAndSet(SETUP, CLOSED)) {
+            transport.close();
+            owner.connectionClosed(this);
+            return true;
+        }
+        return false;
     }
 
     private boolean closeIfIdle() {
@@ -279,13 +350,20 @@ public final class HttpConnection {
     }
 
     /**
-     * Enforces the timeouts that are not checked by a timed read: closes the connection if it has
-     * waited idle past its keep-alive deadline, or if a write has made no progress for longer than
+     * Enforces the timeouts that are not checked by a timed read: closes the connection if its setup
+     * steps ran past the handshake deadline, if it has waited idle past its keep-alive deadline, or if a write has made no progress for longer than
      * the write timeout (the client stopped reading). Called periodically by the server's watchdog.
      *
      * @return true if it closed the connection
      */
     public boolean checkTimeouts(long nowNanos) {
+        if (state.get() == SETUP) {
+            long setupUntil = setupDeadline;
+            if (setupUntil == 0 || nowNanos - setupUntil < 0) return false;
+            LOG.log(System.Logger.Level.DEBUG, "Connection setup with {0} timed out; closing", transport.remoteAddress());
+            return closeInSetup();
+        }
+        if (output == null) return false; // closed during setup
         long idleUntil = idleDeadline;
         if (idleUntil != 0 && nowNanos - idleUntil >= 0) return closeIfIdleAndQuiet(idleUntil);
         long started = output.writeStartedNanos();
