@@ -6,6 +6,9 @@ import org.minipylib.wsgiserver.Version;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
+import org.minipylib.wsgiserver.apps.HealthApp;
+import org.minipylib.wsgiserver.apps.MetricsApp;
+import org.minipylib.wsgiserver.apps.StatusPage;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -78,6 +81,21 @@ final class ServeCommand implements Callable<Integer> {
         "Log requests in the combined log format to FILE (appended to), or to standard output if FILE is -."})
     String accessLog;
 
+    @Option(names = "--status-path", paramLabel = "PATH", description = {
+        "Serve a live HTML status page at PATH (e.g. /server-status); its JSON at PATH/json."})
+    String statusPath;
+
+    @Option(names = "--metrics-path", paramLabel = "PATH", description = {
+        "Serve statistics at PATH (e.g. /metrics) in Prometheus text format, and as JSON at PATH/json."})
+    String metricsPath;
+
+    @Option(names = "--health-path", paramLabel = "PATH", description = {
+        "Serve health checks at PATH (e.g. /health): PATH/livez, and PATH/readyz (503 while draining)."})
+    String healthPath;
+
+    @Option(names = "--jmx", description = "Register the server's statistics as a JMX MXBean (org.minipylib.wsgiserver:type=Server).")
+    boolean jmx;
+
     @Spec
     CommandSpec spec;
 
@@ -135,6 +153,18 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (shutdownTimeout != null) builder.shutdownTimeout(shutdownTimeout);
         if (accessLog != null) builder.accessLog(openAccessLog());
+        if (statusPath != null) builder.mount(mountPath("--status-path", statusPath), StatusPage::new);
+        if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath), MetricsApp::new);
+        if (healthPath != null) builder.mount(mountPath("--health-path", healthPath), HealthApp::new);
+        if (jmx) builder.jmx(true);
+    }
+
+    /** A monitoring mount point: below the root, so that the application keeps serving everything else. */
+    private String mountPath(String option, String path) {
+        if (!path.startsWith("/") || path.replaceAll("/+$", "").isEmpty()) {
+            throw usageError(option + " must be a path below / such as /server-status, got '" + path + "'");
+        }
+        return path;
     }
 
     private AccessLog openAccessLog() {
