@@ -166,6 +166,33 @@ class ServerStatisticsTest {
     }
 
     @Test
+    void aRequestRefusedBecauseEveryWorkerIsBusyIsCountedAsA503() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        WsgiApp slow = (env, sr) -> {
+            entered.countDown();
+            release.await(WsgiTestApps.WAIT_SECONDS, TimeUnit.SECONDS);
+            sr.start("200 OK", textPlain());
+            return List.of("done".getBytes(StandardCharsets.US_ASCII));
+        };
+        try (TestServer server = TestServer.start(slow, b -> b.workerMode(WorkerMode.POOL).minThreads(1).maxThreads(1)
+                .acceptQueueSize(0));
+             RawClient busy = server.connect(); RawClient refused = server.connect()) {
+            busy.send(get("/slow"));
+            WsgiTestApps.await(entered);
+            refused.send(get("/refused"));
+            assertEquals(503, refused.read().status());
+            release.countDown();
+            assertEquals(200, busy.read().status());
+            ServerStats stats = Poll.until(server.server()::statistics, st -> st.requests() == 2, "two responses");
+            assertEquals(Map.of(200, 1L, 503, 1L), stats.responsesByStatus());
+            assertEquals(1, stats.latency().count(), "only the served request has a latency");
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void statisticsExistBeforeStartAndAfterStop() throws IOException {
         WsgiServer server = WsgiServer.builder(WsgiTestApps.text("200 OK", "hi")).bind("127.0.0.1", 0).build();
         ServerStats before = server.statistics();
