@@ -29,19 +29,28 @@ public final class StatisticsMXBean implements WsgiServerMXBean {
         this.server = server;
     }
 
-    /** The JMX name for a server listening on {@code address}. */
+    /** The JMX name for a server listening on {@code address}: {@code org.minipylib.wsgiserver:type=Server,name="HOST:PORT"}. */
     public static ObjectName nameFor(InetSocketAddress address) {
+        return nameFor(HostAddress.text(address.getAddress()) + ":" + address.getPort());
+    }
+
+    private static ObjectName nameFor(String addressText) {
         try {
-            String text = HostAddress.text(address.getAddress()) + ":" + address.getPort();
-            return new ObjectName("org.minipylib.wsgiserver:type=Server,name=" + ObjectName.quote(text));
+            return new ObjectName("org.minipylib.wsgiserver:type=Server,name=" + ObjectName.quote(addressText));
         } catch (JMException e) {
             throw new IllegalArgumentException(e);
         }
     }
 
-    /** Registers this bean for the server's first address; a failure is logged, not thrown (monitoring must not stop serving). */
+    /**
+     * Registers this bean under the server's first TCP address (a server on other kinds of address only:
+     * under its first configured address). A failure, such as a second server with the same name, is
+     * logged, not thrown: monitoring must not stop a server from serving.
+     */
     public void register() {
-        ObjectName n = nameFor(server.addresses().get(0));
+        ObjectName n = server.addresses().isEmpty()
+                ? nameFor(String.valueOf(server.config().bindAddresses().get(0)))
+                : nameFor(server.addresses().get(0));
         try {
             ManagementFactory.getPlatformMBeanServer().registerMBean(this, n);
             name = n;
