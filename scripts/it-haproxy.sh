@@ -13,8 +13,8 @@ FRONT=$(free_port); STATS=$(free_port)
 declare -A PORT
 for s in s1 s2 s3; do PORT[$s]=$(free_port); done
 
-start_backend() { # the demo app; /plaintext answers health checks, /json carries the load
-  start_instance "$1" --bind "127.0.0.1:${PORT[$1]}" --proxy-protocol --shutdown-timeout 10
+start_backend() { # the demo app; /health/readyz answers health checks (503 while draining), /json carries the load
+  start_instance "$1" --bind "127.0.0.1:${PORT[$1]}" --proxy-protocol --health-path /health --shutdown-timeout 10
 }
 for s in s1 s2 s3; do start_backend "$s"; done
 
@@ -37,7 +37,7 @@ frontend web
     default_backend app
 backend app
     balance roundrobin
-    option httpchk GET /plaintext
+    option httpchk GET /health/readyz
     default-server check inter 200ms fall 1 rise 2 check-send-proxy
     server s1 127.0.0.1:${PORT[s1]} send-proxy
     server s2 127.0.0.1:${PORT[s2]} send-proxy-v2
