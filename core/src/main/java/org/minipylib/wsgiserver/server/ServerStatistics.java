@@ -73,9 +73,11 @@ public final class ServerStatistics {
     }
 
     private void countResponse(int status) {
-        requests.increment();
+        // the status first, the total last, and snapshot() reads them the other way round: a snapshot
+        // that counts a response also finds its status
         int i = status - LOWEST_STATUS;
         if (i >= 0 && i < STATUS_CODES) byStatus[i].increment();
+        requests.increment();
     }
 
     private static int bucketOf(long nanos) {
@@ -101,6 +103,7 @@ public final class ServerStatistics {
 
     /** The counters now, with the gauges the caller read from their owners. */
     public ServerStats snapshot(ServerState state, int openConnections, int queued, int threads, int busyWorkers) {
+        long requestCount = requests.sum(); // before the statuses: see countResponse
         SortedMap<Integer, Long> statuses = new TreeMap<>();
         for (int i = 0; i < STATUS_CODES; i++) {
             long n = byStatus[i].sum();
@@ -113,7 +116,7 @@ public final class ServerStatistics {
         long work = workNanos.sum();
         Instant started = startedAt;
         Duration uptime = started == null ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - startedNanos);
-        return new ServerStats(state, started, uptime, accepts.sum(), openConnections, requests.sum(), bytesRead.sum(),
+        return new ServerStats(state, started, uptime, accepts.sum(), openConnections, requestCount, bytesRead.sum(),
                 bytesWritten.sum(), Duration.ofNanos(work), queued, threads, busyWorkers, socketErrors.sum(), statuses,
                 new ServerStats.Latency(bounds, counts, work / 1e9));
     }
