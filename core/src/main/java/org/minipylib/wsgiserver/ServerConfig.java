@@ -40,7 +40,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,
                            int maxConnections, int acceptBacklog, HttpLimits limits, HttpTimeouts timeouts,
                            Duration shutdownTimeout, AccessLog accessLog, String serverHeader,
-                           SslAdapter sslAdapter, ListenOptions listenOptions, boolean jmx) {
+                           SslAdapter sslAdapter, ListenOptions listenOptions,
+                           boolean jmx) {
 
     public ServerConfig {
         bindAddresses = List.copyOf(bindAddresses);

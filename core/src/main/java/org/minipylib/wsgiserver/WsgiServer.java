@@ -16,8 +16,8 @@ import org.minipylib.wsgiserver.server.ListeningSocketOpener;
 import org.minipylib.wsgiserver.server.PooledScheduler;
 import org.minipylib.wsgiserver.server.ServerStatistics;
 import org.minipylib.wsgiserver.server.SocketTransport;
-import org.minipylib.wsgiserver.server.StatisticsMXBean;
 import org.minipylib.wsgiserver.server.UnixSocketTransport;
+import org.minipylib.wsgiserver.server.StatisticsMXBean;
 import org.minipylib.wsgiserver.server.VirtualThreadScheduler;
 import org.minipylib.wsgiserver.server.WorkerPool;
 import org.minipylib.wsgiserver.tls.SslAdapter;
@@ -170,7 +170,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             Transport transport = channel.getLocalAddress() instanceof UnixDomainSocketAddress
                     ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials())
                     : new SocketTransport(channel);
-            connection = new HttpConnection(new CountingTransport(transport, statistics), setups, gateway, settings, registry);
+            connection = new HttpConnection(new CountingTransport(transport, statistics), setups, gateway, settings,
+                    registry);
         } catch (IOException e) {
             try {
                 channel.close();

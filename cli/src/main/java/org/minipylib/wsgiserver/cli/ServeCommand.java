@@ -120,7 +120,6 @@ final class ServeCommand implements Callable<Integer> {
         "Accept these deviations from RFC 9112 that strict parsing refuses, e.g. bare-lf-line-endings,obs-fold "
             + "(list: docs/http-compliance.md). Smuggling vectors cannot be relaxed."})
     String relax;
-
     @Option(names = "--status-path", paramLabel = "PATH", description = {
         "Serve a live HTML status page at PATH (e.g. /server-status); its JSON at PATH/json."})
     String statusPath;
@@ -206,11 +205,11 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (shutdownTimeout != null) builder.shutdownTimeout(shutdownTimeout);
         if (accessLog != null) builder.accessLog(openAccessLog());
+        if (relax != null) builder.limits(HttpLimits.defaults().withCompliance(compliance()));
         if (statusPath != null) builder.mount(mountPath("--status-path", statusPath), StatusPage::new);
         if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath), MetricsApp::new);
         if (healthPath != null) builder.mount(mountPath("--health-path", healthPath), HealthApp::new);
         if (jmx) builder.jmx(true);
-        if (relax != null) builder.limits(HttpLimits.defaults().withCompliance(compliance()));
     }
 
     private HttpCompliance compliance() {
