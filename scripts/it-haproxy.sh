@@ -38,7 +38,8 @@ frontend web
 backend app
     balance roundrobin
     option httpchk GET /health/readyz
-    default-server check inter 200ms fall 1 rise 2 check-send-proxy
+    timeout check 2s
+    default-server check inter 200ms fall 2 rise 2 check-send-proxy
     server s1 127.0.0.1:${PORT[s1]} send-proxy
     server s2 127.0.0.1:${PORT[s2]} send-proxy-v2
     server s3 127.0.0.1:${PORT[s3]} send-proxy-v2
@@ -51,16 +52,21 @@ haproxy -c -f "$WORK/haproxy.cfg" > "$WORK/haproxy-check.log" 2>&1 || fail "hapr
 haproxy -db -f "$WORK/haproxy.cfg" > "$WORK/haproxy.log" 2>&1 &
 PIDS+=("$!")
 
-up_servers() { curl -s "http://127.0.0.1:$STATS/stats;csv" | awk -F, '$1 == "app" && $2 ~ /^s[0-9]$/ && $18 == "UP"' | wc -l; }
+# Instances HAProxy has checked and found up (servers start UP before their first check: field 37,
+# check_status, says whether a check has passed).
+up_servers() {
+  curl -s "http://127.0.0.1:$STATS/stats;csv" | awk -F, '$1 == "app" && $2 ~ /^s[0-9]$/ && $18 == "UP" && $37 ~ /^L7OK/' | wc -l
+}
 await_all_up() {
   local i
-  for i in $(seq 1 100); do [ "$(up_servers)" = 3 ] && return 0; sleep 0.1; done
-  fail "HAProxy does not see all three instances up within 10 s"
+  for i in $(seq 1 200); do [ "$(up_servers)" = 3 ] && return 0; sleep 0.1; done
+  fail "HAProxy does not see all three instances up within 20 s"
 }
 await_all_up
 
 # The PROXY protocol carries the client's own address and port to the application.
-environ=$(curl -s --max-time 5 -w '\nLOCAL_PORT=%{local_port}\n' "http://127.0.0.1:$FRONT/environ")
+environ=$(curl -s --max-time 5 --fail -w '\nLOCAL_PORT=%{local_port}\n' "http://127.0.0.1:$FRONT/environ") \
+  || fail "GET /environ through HAProxy failed"
 local_port=$(echo "$environ" | sed -n 's/^LOCAL_PORT=//p')
 echo "$environ" | grep -qx "REMOTE_PORT = $local_port" \
   || fail "REMOTE_PORT is not the client's port $local_port: $environ"

@@ -33,7 +33,7 @@ public final class ServerStatistics {
     }
 
     private final LongAdder accepts = new LongAdder();
-    private final LongAdder requests = new LongAdder();
+    private final LongAdder otherStatuses = new LongAdder(); // outside 100..599; requests = these + byStatus
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder bytesWritten = new LongAdder();
     private final LongAdder workNanos = new LongAdder();
@@ -73,11 +73,17 @@ public final class ServerStatistics {
     }
 
     private void countResponse(int status) {
+<<<<<<< HEAD
         // the status first, the total last, and snapshot() reads them the other way round: a snapshot
         // that counts a response also finds its status
         int i = status - LOWEST_STATUS;
         if (i >= 0 && i < STATUS_CODES) byStatus[i].increment();
         requests.increment();
+=======
+        int i = status - LOWEST_STATUS;
+        if (i >= 0 && i < STATUS_CODES) byStatus[i].increment();
+        else otherStatuses.increment();
+>>>>>>> 4cd40f17f392dc86170cd6de41a7ab2a1a992810
     }
 
     private static int bucketOf(long nanos) {
@@ -105,9 +111,11 @@ public final class ServerStatistics {
     public ServerStats snapshot(ServerState state, int openConnections, int queued, int threads, int busyWorkers) {
         long requestCount = requests.sum(); // before the statuses: see countResponse
         SortedMap<Integer, Long> statuses = new TreeMap<>();
+        long requests = otherStatuses.sum();
         for (int i = 0; i < STATUS_CODES; i++) {
             long n = byStatus[i].sum();
             if (n != 0) statuses.put(LOWEST_STATUS + i, n);
+            requests += n;
         }
         List<Double> bounds = new ArrayList<>(LATENCY_BOUNDS_SECONDS.length);
         for (double b : LATENCY_BOUNDS_SECONDS) bounds.add(b);
@@ -116,7 +124,11 @@ public final class ServerStatistics {
         long work = workNanos.sum();
         Instant started = startedAt;
         Duration uptime = started == null ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - startedNanos);
+<<<<<<< HEAD
         return new ServerStats(state, started, uptime, accepts.sum(), openConnections, requestCount, bytesRead.sum(),
+=======
+        return new ServerStats(state, started, uptime, accepts.sum(), openConnections, requests, bytesRead.sum(),
+>>>>>>> 4cd40f17f392dc86170cd6de41a7ab2a1a992810
                 bytesWritten.sum(), Duration.ofNanos(work), queued, threads, busyWorkers, socketErrors.sum(), statuses,
                 new ServerStats.Latency(bounds, counts, work / 1e9));
     }
