@@ -73,17 +73,9 @@ public final class ServerStatistics {
     }
 
     private void countResponse(int status) {
-<<<<<<< HEAD
-        // the status first, the total last, and snapshot() reads them the other way round: a snapshot
-        // that counts a response also finds its status
-        int i = status - LOWEST_STATUS;
-        if (i >= 0 && i < STATUS_CODES) byStatus[i].increment();
-        requests.increment();
-=======
         int i = status - LOWEST_STATUS;
         if (i >= 0 && i < STATUS_CODES) byStatus[i].increment();
         else otherStatuses.increment();
->>>>>>> 4cd40f17f392dc86170cd6de41a7ab2a1a992810
     }
 
     private static int bucketOf(long nanos) {
@@ -109,7 +101,6 @@ public final class ServerStatistics {
 
     /** The counters now, with the gauges the caller read from their owners. */
     public ServerStats snapshot(ServerState state, int openConnections, int queued, int threads, int busyWorkers) {
-        long requestCount = requests.sum(); // before the statuses: see countResponse
         SortedMap<Integer, Long> statuses = new TreeMap<>();
         long requests = otherStatuses.sum();
         for (int i = 0; i < STATUS_CODES; i++) {
@@ -124,11 +115,7 @@ public final class ServerStatistics {
         long work = workNanos.sum();
         Instant started = startedAt;
         Duration uptime = started == null ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - startedNanos);
-<<<<<<< HEAD
-        return new ServerStats(state, started, uptime, accepts.sum(), openConnections, requestCount, bytesRead.sum(),
-=======
         return new ServerStats(state, started, uptime, accepts.sum(), openConnections, requests, bytesRead.sum(),
->>>>>>> 4cd40f17f392dc86170cd6de41a7ab2a1a992810
                 bytesWritten.sum(), Duration.ofNanos(work), queued, threads, busyWorkers, socketErrors.sum(), statuses,
                 new ServerStats.Latency(bounds, counts, work / 1e9));
     }
