@@ -6,18 +6,24 @@ import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpSettings;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.http.Transport;
+import org.minipylib.wsgiserver.proxy.ProxyProtocolSetup;
 import org.minipylib.wsgiserver.server.ConnectionRegistry;
 import org.minipylib.wsgiserver.server.ConnectionScheduler;
 import org.minipylib.wsgiserver.server.Listener;
+import org.minipylib.wsgiserver.server.ListeningSocketOpener;
 import org.minipylib.wsgiserver.server.PooledScheduler;
 import org.minipylib.wsgiserver.server.SocketTransport;
+import org.minipylib.wsgiserver.server.UnixSocketTransport;
 import org.minipylib.wsgiserver.server.VirtualThreadScheduler;
 import org.minipylib.wsgiserver.server.WorkerPool;
+import org.minipylib.wsgiserver.tls.SslAdapter;
 import org.minipylib.wsgiserver.wsgi.WsgiGateway;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
@@ -105,16 +111,15 @@ public final class WsgiServer implements AutoCloseable {
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
             registry = new ConnectionRegistry(config.maxConnections());
             setups = connectionSetups();
-            List<ServerSocketChannel> channels = new ArrayList<>();
             try {
-                for (InetSocketAddress address : config.bindAddresses()) {
-                    ServerSocketChannel ch = ServerSocketChannel.open();
-                    channels.add(ch);
-                    ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                    ch.bind(address, config.acceptBacklog());
+                ListeningSocketOpener opener = new ListeningSocketOpener(config.listenOptions(), config.acceptBacklog());
+                for (SocketAddress address : config.bindAddresses()) {
+                    ServerSocketChannel channel = opener.open(address);
+                    listeners.add(new Listener(channel, this::accepted, !(address instanceof InheritedSocketAddress)));
                 }
             } catch (IOException e) {
-                for (ServerSocketChannel ch : channels) ch.close();
+                listeners.forEach(Listener::close);
+                listeners.clear();
                 throw new IOException("Cannot listen on " + config.bindAddresses() + ": " + e.getMessage(), e);
             }
             scheduler = switch (config.workerMode()) {
@@ -123,10 +128,8 @@ public final class WsgiServer implements AutoCloseable {
                 case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
                         config.timeouts().requestHead());
             };
-            for (ServerSocketChannel ch : channels) {
-                Listener listener = new Listener(ch, this::accepted);
-                listeners.add(listener);
-                Thread t = Thread.ofPlatform().name("wsgiserver-accept-" + listener.address()).daemon(true).unstarted(listener);
+            for (Listener listener : listeners) {
+                Thread t = Thread.ofPlatform().name("wsgiserver-accept-" + addressText(listener.address())).daemon(true).unstarted(listener);
                 listenerThreads.add(t);
             }
             watchdog = Thread.ofPlatform().name("wsgiserver-watchdog").daemon(true).unstarted(this::watch);
@@ -135,7 +138,7 @@ public final class WsgiServer implements AutoCloseable {
             watchdog.start();
             listenerThreads.forEach(Thread::start);
             LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
-                    addresses().stream().map(a -> HostAddress.text(a.getAddress()) + ":" + a.getPort()).toList(),
+                    listeningAddresses().stream().map(WsgiServer::addressText).toList(),
                     config.workerMode().name().toLowerCase(java.util.Locale.ROOT));
             return this;
         }
@@ -144,7 +147,10 @@ public final class WsgiServer implements AutoCloseable {
     private void accepted(SocketChannel channel) {
         HttpConnection connection;
         try {
-            connection = new HttpConnection(new SocketTransport(channel), setups, gateway, settings, registry);
+            Transport transport = channel.getLocalAddress() instanceof UnixDomainSocketAddress
+                    ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials())
+                    : new SocketTransport(channel);
+            connection = new HttpConnection(transport, setups, gateway, settings, registry);
         } catch (IOException e) {
             try {
                 channel.close();
@@ -167,6 +173,8 @@ public final class WsgiServer implements AutoCloseable {
      */
     private List<ConnectionSetup> connectionSetups() {
         List<ConnectionSetup> steps = new ArrayList<>();
+        if (config.listenOptions().proxyProtocol()) steps.add(new ProxyProtocolSetup());
+        if (config.sslAdapter() != null) steps.add(config.sslAdapter()::open);
         return List.copyOf(steps);
     }
 
@@ -186,17 +194,35 @@ public final class WsgiServer implements AutoCloseable {
         }
     }
 
-    /** The addresses actually listened on (with the real port where 0 was asked for). */
+    /** The TCP addresses actually listened on (with the real port where 0 was asked for). */
     public List<InetSocketAddress> addresses() {
         List<InetSocketAddress> out = new ArrayList<>();
+        for (Listener l : listeners) {
+            if (l.address() instanceof InetSocketAddress inet) out.add(inet);
+        }
+        return out;
+    }
+
+    /** Every address listened on: {@link InetSocketAddress}es and {@link UnixDomainSocketAddress}es. */
+    public List<SocketAddress> listeningAddresses() {
+        List<SocketAddress> out = new ArrayList<>();
         for (Listener l : listeners) out.add(l.address());
         return out;
     }
 
-    /** The port of the first address listened on. */
+    /** The port of the first TCP address listened on. */
     public int port() {
         if (listeners.isEmpty()) throw new IllegalStateException("not started");
-        return listeners.get(0).address().getPort();
+        List<InetSocketAddress> tcp = addresses();
+        if (tcp.isEmpty()) throw new IllegalStateException("not listening on TCP");
+        return tcp.get(0).getPort();
+    }
+
+    /** {@code host:port} for TCP (IPv6 without brackets, as logged before), the path for a UNIX socket. */
+    private static String addressText(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) return HostAddress.text(inet.getAddress()) + ":" + inet.getPort();
+        if (address instanceof UnixDomainSocketAddress unix) return "unix:" + unix.getPath();
+        return String.valueOf(address);
     }
 
     /** True between {@link #start()} and {@link #stop()}. */
@@ -225,6 +251,9 @@ public final class WsgiServer implements AutoCloseable {
             running = false;
             registry.startDraining();
             listeners.forEach(Listener::close);
+            // A connection accepted just before the close is registered before the drain counts
+            // connections: else it could start after the workers are gone and be refused.
+            joinListeners();
             long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
             while (registry.size() > 0 && System.nanoTime() < deadline) {
                 try {
@@ -242,16 +271,19 @@ public final class WsgiServer implements AutoCloseable {
             scheduler.shutdown();
             watching = false;
             watchdog.interrupt();
-            for (Thread t : listenerThreads) {
-                try {
-                    t.join(1000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
             if (config.accessLog() != null) config.accessLog().close();
             LOG.log(System.Logger.Level.INFO, "Stopped");
             stopped.countDown();
+        }
+    }
+
+    private void joinListeners() {
+        for (Thread t : listenerThreads) {
+            try {
+                t.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -281,7 +313,7 @@ public final class WsgiServer implements AutoCloseable {
         }
 
         public Builder bind(String host, int port) { config.bind(host, port); return this; }
-        public Builder bind(InetSocketAddress address) { config.bind(address); return this; }
+        public Builder bind(SocketAddress address) { config.bind(address); return this; }
         public Builder serverName(String name) { config.serverName(name); return this; }
         public Builder workerMode(WorkerMode mode) { config.workerMode(mode); return this; }
         public Builder minThreads(int n) { config.minThreads(n); return this; }
@@ -295,6 +327,8 @@ public final class WsgiServer implements AutoCloseable {
         public Builder shutdownTimeout(Duration d) { config.shutdownTimeout(d); return this; }
         public Builder accessLog(AccessLog log) { config.accessLog(log); return this; }
         public Builder serverHeader(String value) { config.serverHeader(value); return this; }
+        public Builder sslAdapter(SslAdapter adapter) { config.sslAdapter(adapter); return this; }
+        public Builder listenOptions(ListenOptions options) { config.listenOptions(options); return this; }
 
         /** The server (not started yet). */
         public WsgiServer build() {

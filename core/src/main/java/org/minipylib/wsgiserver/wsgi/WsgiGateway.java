@@ -1,16 +1,14 @@
 package org.minipylib.wsgiserver.wsgi;
 
 import org.minipylib.wsgiserver.Environ;
-import org.minipylib.wsgiserver.HostAddress;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.http.Exchange;
 import org.minipylib.wsgiserver.http.Gateway;
 import org.minipylib.wsgiserver.http.HeaderFields;
 import org.minipylib.wsgiserver.http.RequestHead;
+import org.minipylib.wsgiserver.tls.SslEnviron;
 
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -29,12 +27,14 @@ public final class WsgiGateway implements Gateway {
 
     private static final List<Integer> WSGI_VERSION = List.of(1, 0);
     private static final int MAX_CACHED_KEYS = 1024;
+    /** Entries of every environ besides the HTTP_* ones (CGI variables and wsgi.*). */
+    private static final int FIXED_ENTRIES = 21;
     private static final Map<String, String> CGI_KEYS = new ConcurrentHashMap<>();
 
     private final WsgiApp app;
-    private final String serverName;
     private final String software;
     private final PrintStream errors;
+    private final AddressVariables addressVariables;
 
     /**
      * @param app        the application
@@ -43,9 +43,9 @@ public final class WsgiGateway implements Gateway {
      */
     public WsgiGateway(WsgiApp app, String serverName, String software) {
         this.app = app;
-        this.serverName = serverName;
         this.software = software;
         this.errors = ErrorLogStream.create();
+        this.addressVariables = new AddressVariables(serverName);
     }
 
     @Override
@@ -93,7 +93,7 @@ public final class WsgiGateway implements Gateway {
     /** Builds the PEP 3333 environ for an exchange. */
     public Environ environ(Exchange exchange) {
         RequestHead head = exchange.request();
-        Environ env = new Environ();
+        Environ env = new Environ(FIXED_ENTRIES + head.headers().size());
         env.put(Environ.REQUEST_METHOD, head.method());
         env.put(Environ.SCRIPT_NAME, "");
         env.put(Environ.PATH_INFO, head.path());
@@ -102,21 +102,7 @@ public final class WsgiGateway implements Gateway {
         env.put(Environ.SERVER_PROTOCOL, head.protocol());
         env.put(Environ.SERVER_SOFTWARE, software);
 
-        SocketAddress local = exchange.localAddress();
-        if (local instanceof InetSocketAddress isa) {
-            env.put(Environ.SERVER_NAME, serverName != null ? serverName : HostAddress.text(isa.getAddress()));
-            env.put(Environ.SERVER_PORT, Integer.toString(isa.getPort()));
-        } else {
-            env.put(Environ.SERVER_NAME, serverName != null ? serverName : String.valueOf(local));
-            env.put(Environ.SERVER_PORT, "");
-        }
-        SocketAddress remote = exchange.remoteAddress();
-        if (remote instanceof InetSocketAddress isa) {
-            env.put(Environ.REMOTE_ADDR, HostAddress.text(isa.getAddress()));
-            env.put(Environ.REMOTE_PORT, Integer.toString(isa.getPort()));
-        } else if (remote != null) {
-            env.put(Environ.REMOTE_ADDR, String.valueOf(remote));
-        }
+        addressVariables.put(env, exchange.localAddress(), exchange.remoteAddress());
 
         HeaderFields headers = head.headers();
         for (int i = 0; i < headers.size(); i++) {
@@ -151,6 +137,7 @@ public final class WsgiGateway implements Gateway {
         env.put(Environ.WSGI_MULTITHREAD, Boolean.TRUE);
         env.put(Environ.WSGI_MULTIPROCESS, Boolean.FALSE);
         env.put(Environ.WSGI_RUN_ONCE, Boolean.FALSE);
+        SslEnviron.addTo(env, exchange.sslSession());
         return env;
     }
 
