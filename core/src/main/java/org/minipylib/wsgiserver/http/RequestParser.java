@@ -173,6 +173,11 @@ public final class RequestParser {
         while (e > s && (b[e - 1] == ' ' || b[e - 1] == '\t')) e--;
         checkFieldValue(b, s, e);
         int last = headers.size() - 1;
+        String name = headers.name(last);
+        if (is(name, "Transfer-Encoding") || is(name, "Content-Length") || is(name, "Host")) {
+            // a proxy that does not unfold the same way would frame or route the request differently
+            throw violation(ComplianceViolation.OBS_FOLD, "Obsolete line folding (obs-fold) in " + name + " is never allowed");
+        }
         String previous = headers.value(last);
         String more = new String(b, s, e - s, StandardCharsets.ISO_8859_1);
         headers.setValue(last, previous.isEmpty() ? more : more.isEmpty() ? previous : previous + ' ' + more);

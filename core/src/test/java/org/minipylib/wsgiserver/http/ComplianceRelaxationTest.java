@@ -5,6 +5,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.RawClient;
@@ -100,6 +101,16 @@ class ComplianceRelaxationTest {
         for (ComplianceViolation v : ComplianceViolation.values()) if (v.relaxable() && v != c.violation()) others.add(v);
         BadRequestException e = assertThrows(BadRequestException.class, () -> parse(new HttpCompliance(others), c.request()));
         assertEquals(c.violation(), e.violation());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Transfer-Encoding: gzip,\r\n chunked", "Transfer-Encoding:\r\n chunked",
+            "Content-Length: 1\r\n 0", "Host: a\r\n b"})
+    void foldingAFramingOrHostFieldIsRefusedEvenWhenObsFoldIsRelaxed(String fieldLines) {
+        String request = "POST / HTTP/1.1\r\n" + (fieldLines.startsWith("Host") ? "" : "Host: a\r\n") + fieldLines + "\r\n\r\n";
+        BadRequestException e = assertThrows(BadRequestException.class,
+                () -> parse(HttpCompliance.strict().relaxing(ComplianceViolation.OBS_FOLD), request));
+        assertEquals(ComplianceViolation.OBS_FOLD, e.violation());
     }
 
     @ParameterizedTest
