@@ -13,4 +13,6 @@ module org.minipylib.wsgiserver {
     exports org.minipylib.wsgiserver.server;
     exports org.minipylib.wsgiserver.tls;
     exports org.minipylib.wsgiserver.wsgi;
+
+    requires java.management; // the optional JMX view (ServerConfig.jmx)
 }

@@ -34,12 +34,14 @@ import java.util.Objects;
  * @param serverHeader          the Server response header; {@code null}: none
  * @param sslAdapter            TLS for every address; {@code null}: plain HTTP
  * @param listenOptions         socket options of the listeners: SO_REUSEPORT, PROXY protocol, UNIX socket options
+ * @param jmx                   register a {@link WsgiServerMXBean} on the platform MBean server while running
  */
 public record ServerConfig(List<SocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,
                            int maxConnections, int acceptBacklog, HttpLimits limits, HttpTimeouts timeouts,
                            Duration shutdownTimeout, AccessLog accessLog, String serverHeader,
-                           SslAdapter sslAdapter, ListenOptions listenOptions) {
+                           SslAdapter sslAdapter, ListenOptions listenOptions,
+                           boolean jmx) {
 
     public ServerConfig {
         bindAddresses = List.copyOf(bindAddresses);
@@ -87,6 +89,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         b.serverHeader = serverHeader;
         b.sslAdapter = sslAdapter;
         b.listenOptions = listenOptions;
+        b.jmx = jmx;
         return b;
     }
 
@@ -108,6 +111,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         private String serverHeader = "wsgiserver/" + Version.VERSION;
         private SslAdapter sslAdapter;
         private ListenOptions listenOptions = ListenOptions.defaults();
+        private boolean jmx;
 
         Builder() {
         }
@@ -142,6 +146,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         /** Serves HTTPS through {@code adapter} (e.g. a {@link org.minipylib.wsgiserver.tls.JsseSslAdapter}); null: plain HTTP. */
         public Builder sslAdapter(SslAdapter adapter) { this.sslAdapter = adapter; return this; }
         public Builder listenOptions(ListenOptions options) { this.listenOptions = options; return this; }
+        public Builder jmx(boolean on) { this.jmx = on; return this; }
 
         public ServerConfig build() {
             List<SocketAddress> addresses = bindAddresses.isEmpty()
@@ -149,7 +154,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
             int min = minThreads != null ? minThreads : Math.min(10, maxThreads);
             return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
                     acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, accessLog,
-                    serverHeader, sslAdapter, listenOptions);
+                    serverHeader, sslAdapter, listenOptions, jmx);
         }
     }
 }

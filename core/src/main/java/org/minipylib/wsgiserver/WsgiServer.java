@@ -10,15 +10,19 @@ import org.minipylib.wsgiserver.http.Transport;
 import org.minipylib.wsgiserver.proxy.ProxyProtocolSetup;
 import org.minipylib.wsgiserver.server.ConnectionRegistry;
 import org.minipylib.wsgiserver.server.ConnectionScheduler;
+import org.minipylib.wsgiserver.server.CountingTransport;
 import org.minipylib.wsgiserver.server.Listener;
 import org.minipylib.wsgiserver.server.ListeningSocketOpener;
 import org.minipylib.wsgiserver.server.PooledScheduler;
+import org.minipylib.wsgiserver.server.ServerStatistics;
 import org.minipylib.wsgiserver.server.SocketTransport;
 import org.minipylib.wsgiserver.server.UnixSocketTransport;
+import org.minipylib.wsgiserver.server.StatisticsMXBean;
 import org.minipylib.wsgiserver.server.VirtualThreadScheduler;
 import org.minipylib.wsgiserver.server.WorkerPool;
 import org.minipylib.wsgiserver.tls.SslAdapter;
 import org.minipylib.wsgiserver.wsgi.WsgiGateway;
+import org.minipylib.wsgiserver.apps.PathInfoDispatcher;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -28,10 +32,13 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * The server: listens on one or more addresses and serves a {@link WsgiApp} over HTTP/1.1.
@@ -49,8 +56,11 @@ import java.util.concurrent.TimeUnit;
  * {@link #stop()} is graceful: it stops accepting, closes idle connections, lets in-flight requests
  * finish (their responses say {@code Connection: close}) for up to the shutdown timeout, then closes
  * what is left.
+ *
+ * <p>Statistics are always collected ({@link #statistics()}); {@link Builder#mount} adds monitoring
+ * applications such as {@link org.minipylib.wsgiserver.apps.MetricsApp} next to the application.
  */
-public final class WsgiServer implements AutoCloseable {
+public final class WsgiServer implements AutoCloseable, ServerStatus {
 
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
 
@@ -63,6 +73,8 @@ public final class WsgiServer implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final List<Listener> listeners = new ArrayList<>();
     private final List<Thread> listenerThreads = new ArrayList<>();
+    private final ServerStatistics statistics = new ServerStatistics();
+    private StatisticsMXBean mxBean;
     private ConnectionRegistry registry;
     private ConnectionScheduler scheduler;
     private HttpSettings settings;
@@ -70,6 +82,7 @@ public final class WsgiServer implements AutoCloseable {
     private Thread watchdog;
     private volatile boolean running;
     private volatile boolean watching;
+    private volatile boolean draining;
 
     /** A server for {@code app} with {@code config}; call {@link #start()} to listen. */
     public WsgiServer(WsgiApp app, ServerConfig config) {
@@ -94,6 +107,7 @@ public final class WsgiServer implements AutoCloseable {
     }
 
     /** This server's configuration. */
+    @Override
     public ServerConfig config() {
         return config;
     }
@@ -109,7 +123,7 @@ public final class WsgiServer implements AutoCloseable {
             if (running) throw new IllegalStateException("already started");
             if (stopped.getCount() == 0) throw new IllegalStateException("a stopped server cannot be restarted");
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
-            registry = new ConnectionRegistry(config.maxConnections());
+            registry = new ConnectionRegistry(config.maxConnections(), statistics);
             setups = connectionSetups();
             try {
                 ListeningSocketOpener opener = new ListeningSocketOpener(config.listenOptions(), config.acceptBacklog());
@@ -134,12 +148,17 @@ public final class WsgiServer implements AutoCloseable {
             }
             watchdog = Thread.ofPlatform().name("wsgiserver-watchdog").daemon(true).unstarted(this::watch);
             running = true;
+            statistics.started();
             watching = true;
             watchdog.start();
             listenerThreads.forEach(Thread::start);
             LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
                     listeningAddresses().stream().map(WsgiServer::addressText).toList(),
                     config.workerMode().name().toLowerCase(java.util.Locale.ROOT));
+            if (config.jmx()) {
+                mxBean = new StatisticsMXBean(this);
+                mxBean.register();
+            }
             return this;
         }
     }
@@ -147,10 +166,12 @@ public final class WsgiServer implements AutoCloseable {
     private void accepted(SocketChannel channel) {
         HttpConnection connection;
         try {
+            statistics.accepted();
             Transport transport = channel.getLocalAddress() instanceof UnixDomainSocketAddress
                     ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials())
                     : new SocketTransport(channel);
-            connection = new HttpConnection(transport, setups, gateway, settings, registry);
+            connection = new HttpConnection(new CountingTransport(transport, statistics), setups, gateway, settings,
+                    registry);
         } catch (IOException e) {
             try {
                 channel.close();
@@ -195,6 +216,7 @@ public final class WsgiServer implements AutoCloseable {
     }
 
     /** The TCP addresses actually listened on (with the real port where 0 was asked for). */
+    @Override
     public List<InetSocketAddress> addresses() {
         List<InetSocketAddress> out = new ArrayList<>();
         for (Listener l : listeners) {
@@ -240,6 +262,27 @@ public final class WsgiServer implements AutoCloseable {
         return scheduler == null ? 0 : scheduler.busy();
     }
 
+    /** Where the server is in its life: NEW, RUNNING, DRAINING (inside {@link #stop()}), STOPPED. */
+    @Override
+    public ServerState state() {
+        if (stopped.getCount() == 0) return ServerState.STOPPED;
+        if (draining) return ServerState.DRAINING;
+        return running ? ServerState.RUNNING : ServerState.NEW;
+    }
+
+    /** True while {@link #stop()} lets in-flight requests finish: health checks report not ready. */
+    public boolean isDraining() {
+        return state() == ServerState.DRAINING;
+    }
+
+    /** The server's statistics now (always collected; cheap enough to call often). */
+    @Override
+    public ServerStats statistics() {
+        ConnectionScheduler s = scheduler;
+        return statistics.snapshot(state(), openConnections(), s == null ? 0 : s.queued(), s == null ? 0 : s.threads(),
+                s == null ? 0 : s.busy());
+    }
+
     /**
      * Stops gracefully: stops accepting, closes idle connections, waits up to the shutdown timeout for
      * in-flight requests (whose responses say {@code Connection: close}), then closes the rest.
@@ -248,6 +291,7 @@ public final class WsgiServer implements AutoCloseable {
     public void stop() {
         synchronized (lifecycle) {
             if (!running) return;
+            draining = true;
             running = false;
             registry.startDraining();
             listeners.forEach(Listener::close);
@@ -272,8 +316,10 @@ public final class WsgiServer implements AutoCloseable {
             watching = false;
             watchdog.interrupt();
             if (config.accessLog() != null) config.accessLog().close();
+            if (mxBean != null) mxBean.unregister();
             LOG.log(System.Logger.Level.INFO, "Stopped");
             stopped.countDown();
+            draining = false;
         }
     }
 
@@ -307,6 +353,7 @@ public final class WsgiServer implements AutoCloseable {
     public static final class Builder {
         private final WsgiApp app;
         private final ServerConfig.Builder config = ServerConfig.builder();
+        private final Map<String, Function<ServerStatus, WsgiApp>> mounts = new LinkedHashMap<>();
 
         Builder(WsgiApp app) {
             this.app = Objects.requireNonNull(app, "app");
@@ -329,10 +376,40 @@ public final class WsgiServer implements AutoCloseable {
         public Builder serverHeader(String value) { config.serverHeader(value); return this; }
         public Builder sslAdapter(SslAdapter adapter) { config.sslAdapter(adapter); return this; }
         public Builder listenOptions(ListenOptions options) { config.listenOptions(options); return this; }
+        public Builder jmx(boolean on) { config.jmx(on); return this; }
+
+        /**
+         * Mounts a monitoring application at {@code prefix}, next to the main application (which then
+         * serves every other path, see {@link PathInfoDispatcher}). The application is made from the
+         * server's {@link ServerStatus}, which does not exist yet when the builder runs:
+         * <pre>{@code
+         * WsgiServer.builder(app).mount("/metrics", MetricsApp::new).mount("/server-status", StatusPage::new)
+         * }</pre>
+         */
+        public Builder mount(String prefix, Function<ServerStatus, ? extends WsgiApp> monitoringApp) {
+            mounts.put(prefix, Objects.requireNonNull(monitoringApp, "monitoringApp")::apply);
+            return this;
+        }
 
         /** The server (not started yet). */
         public WsgiServer build() {
-            return new WsgiServer(app, config.build());
+            if (mounts.isEmpty()) return new WsgiServer(app, config.build());
+            LateServerStatus status = new LateServerStatus();
+            PathInfoDispatcher.Builder dispatcher = PathInfoDispatcher.builder().mount("/", app);
+            mounts.forEach((prefix, factory) -> dispatcher.mount(prefix, factory.apply(status)));
+            WsgiServer server = new WsgiServer(dispatcher.build(), config.build());
+            status.server = server;
+            return server;
         }
+    }
+
+    /** The {@link ServerStatus} handed to monitoring applications before their server is built. */
+    private static final class LateServerStatus implements ServerStatus {
+        private volatile WsgiServer server;
+
+        @Override public ServerStats statistics() { return server.statistics(); }
+        @Override public ServerState state() { return server.state(); }
+        @Override public ServerConfig config() { return server.config(); }
+        @Override public List<InetSocketAddress> addresses() { return server.addresses(); }
     }
 }

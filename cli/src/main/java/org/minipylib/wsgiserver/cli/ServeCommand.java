@@ -11,6 +11,9 @@ import org.minipylib.wsgiserver.http.HttpCompliance;
 import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.apps.ForwardedHeadersApp;
 import org.minipylib.wsgiserver.apps.TrustedProxies;
+import org.minipylib.wsgiserver.apps.HealthApp;
+import org.minipylib.wsgiserver.apps.MetricsApp;
+import org.minipylib.wsgiserver.apps.StatusPage;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -117,6 +120,20 @@ final class ServeCommand implements Callable<Integer> {
         "Accept these deviations from RFC 9112 that strict parsing refuses, e.g. bare-lf-line-endings,obs-fold "
             + "(list: docs/http-compliance.md). Smuggling vectors cannot be relaxed."})
     String relax;
+    @Option(names = "--status-path", paramLabel = "PATH", description = {
+        "Serve a live HTML status page at PATH (e.g. /server-status); its JSON at PATH/json."})
+    String statusPath;
+
+    @Option(names = "--metrics-path", paramLabel = "PATH", description = {
+        "Serve statistics at PATH (e.g. /metrics) in Prometheus text format, and as JSON at PATH/json."})
+    String metricsPath;
+
+    @Option(names = "--health-path", paramLabel = "PATH", description = {
+        "Serve health checks at PATH (e.g. /health): PATH/livez, and PATH/readyz (503 while draining)."})
+    String healthPath;
+
+    @Option(names = "--jmx", description = "Register the server's statistics as a JMX MXBean (org.minipylib.wsgiserver:type=Server).")
+    boolean jmx;
 
     @Spec
     CommandSpec spec;
@@ -189,6 +206,10 @@ final class ServeCommand implements Callable<Integer> {
         if (shutdownTimeout != null) builder.shutdownTimeout(shutdownTimeout);
         if (accessLog != null) builder.accessLog(openAccessLog());
         if (relax != null) builder.limits(HttpLimits.defaults().withCompliance(compliance()));
+        if (statusPath != null) builder.mount(mountPath("--status-path", statusPath), StatusPage::new);
+        if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath), MetricsApp::new);
+        if (healthPath != null) builder.mount(mountPath("--health-path", healthPath), HealthApp::new);
+        if (jmx) builder.jmx(true);
     }
 
     private HttpCompliance compliance() {
@@ -210,6 +231,14 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         return options;
+    }
+
+    /** A monitoring mount point: below the root, so that the application keeps serving everything else. */
+    private String mountPath(String option, String path) {
+        if (!path.startsWith("/") || path.replaceAll("/+$", "").isEmpty()) {
+            throw usageError(option + " must be a path below / such as /server-status, got '" + path + "'");
+        }
+        return path;
     }
 
     private AccessLog openAccessLog() {
