@@ -41,8 +41,12 @@ class SlowlorisTest {
             int sent = 0;
             // one byte every 25 ms: 400+ bytes would take over 10 s, twenty times the deadline
             while (sent < endless.length && in.available() == 0) {
-                out.write(endless[sent++]);
-                out.flush();
+                try {
+                    out.write(endless[sent++]);
+                    out.flush();
+                } catch (java.net.SocketException closed) {
+                    break; // the server already answered and closed (seen late on a very busy machine)
+                }
                 if (sent == 5) {
                     try (RawClient other = server.connect()) {
                         assertEquals("ok /other", other.send("GET /other HTTP/1.1\r\nHost: a\r\n\r\n").read().bodyText(),
