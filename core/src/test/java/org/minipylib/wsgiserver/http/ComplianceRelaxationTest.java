@@ -15,6 +15,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -124,6 +129,33 @@ class ComplianceRelaxationTest {
         }
         assertFalse(HttpCompliance.strict().allows(v), "strict allows nothing");
         assertFalse(v.rfcSection().isBlank() || v.description().isBlank());
+    }
+
+    @Test
+    void theFirstAcceptedRelaxedViolationOfAConnectionIsLoggedAtDebugOnce() throws Exception {
+        Logger logger = Logger.getLogger("org.minipylib.wsgiserver");
+        List<LogRecord> records = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override public void publish(LogRecord r) { if (r.getMessage().startsWith("Accepted a relaxed")) records.add(r); }
+            @Override public void flush() { }
+            @Override public void close() { }
+        };
+        Level previous = logger.getLevel();
+        logger.setLevel(Level.FINE);
+        logger.addHandler(capture);
+        try {
+            RequestParser parser = new RequestParser(HttpLimits.defaults().withCompliance(
+                    HttpCompliance.strict().relaxing(ComplianceViolation.FRAGMENT_IN_TARGET)));
+            for (int i = 0; i < 3; i++) {
+                byte[] b = "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+                assertEquals("/a", parser.parse(b, 0, b.length).path());
+            }
+        } finally {
+            logger.removeHandler(capture);
+            logger.setLevel(previous);
+        }
+        assertEquals(1, records.size(), "logged once per connection's parser");
+        assertEquals("FRAGMENT_IN_TARGET", records.get(0).getParameters()[0]);
     }
 
     static Stream<Arguments> names() {
