@@ -3,9 +3,9 @@ package org.minipylib.wsgiserver;
 import java.net.SocketAddress;
 
 /**
- * Listen on a socket the process inherited instead of one it binds: systemd socket activation with
- * {@code StandardInput=socket}, or an inetd-style launcher, hand the server a listening socket on its
- * standard input. If {@code LISTEN_PID} and {@code LISTEN_FDS} are set (systemd), they are checked: the
+ * Listen on a socket the process inherited instead of one it binds: systemd socket activation (with
+ * {@code StandardInput=socket}, or systemd's descriptor 3 moved to 0 by {@code sh -c 'exec java ... 0<&3'}),
+ * or an inetd-style launcher, hand the server a listening socket on its standard input. If {@code LISTEN_PID} and {@code LISTEN_FDS} are set (systemd), they are checked: the
  * socket must be meant for this process and be the only one. Any address family works (TCP, IPv6,
  * UNIX). Use {@link #INSTANCE} with {@link ServerConfig.Builder#bind(SocketAddress)}.
  */

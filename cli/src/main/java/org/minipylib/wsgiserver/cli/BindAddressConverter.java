@@ -29,7 +29,8 @@ final class BindAddressConverter implements ITypeConverter<SocketAddress> {
             String fd = value.startsWith("fd://") ? value.substring(5) : value.substring(3);
             if (!fd.equals("0")) {
                 throw new TypeConversionException("'" + value + "': only fd:0 (standard input) is supported;"
-                        + " with systemd, set StandardInput=socket in the service unit");
+                        + " for systemd's descriptor 3, start with /bin/sh -c 'exec java ... --bind fd:0 0<&3 3<&-'"
+                        + " or set StandardInput=socket in the service unit");
             }
             return InheritedSocketAddress.INSTANCE;
         }

@@ -60,7 +60,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--bind", paramLabel = "ADDRESS", converter = BindAddressConverter.class, description = {
         "Address to listen on; repeat for several: HOST:PORT (IPv6 in brackets: [::1]:8080; port 0: any free port),",
         "unix:PATH (a UNIX domain socket; a stale socket file is replaced), or fd:0 (the listening socket inherited",
-        "on standard input: systemd socket activation with StandardInput=socket, LISTEN_PID/LISTEN_FDS checked)."})
+        "on standard input: systemd socket activation with StandardInput=socket or 0<&3, LISTEN_PID/LISTEN_FDS checked)."})
     List<SocketAddress> bindAddresses = new ArrayList<>();
 
     @Option(names = "--backlog", paramLabel = "N", description = "The listen backlog: connections the system queues before accept.")

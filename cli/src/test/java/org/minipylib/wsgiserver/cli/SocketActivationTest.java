@@ -12,6 +12,7 @@ import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -20,39 +21,81 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * systemd socket activation, done as systemd does it: a launcher (python3 here) creates the
- * listening socket, puts it on standard input, sets LISTEN_PID to its own pid and LISTEN_FDS=1, and
- * execs the server, which keeps that pid. {@code --bind fd:0} serves on the inherited socket; a
- * LISTEN_PID meant for another process is refused.
+ * listening socket, puts it on standard input ({@code StandardInput=socket}) or on descriptor 3
+ * (systemd's default), sets LISTEN_PID to its own pid and LISTEN_FDS=1, and execs the server, which
+ * keeps that pid. {@code --bind fd:0} serves on the inherited socket; a LISTEN_PID meant for another
+ * process is refused. Descriptor 3 is moved to standard input by the README's
+ * {@code /bin/sh -c 'exec ... 0<&3 3<&-'} (same pid); without that the server says how to fix it.
  */
 @Timeout(60)
 class SocketActivationTest {
 
+    /** argv: pid offset, the descriptor to pass the socket on (0 or 3), the command to exec. */
     private static final String LAUNCHER = String.join("\n",
             "import os, socket, sys",
             "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
             "s.bind(('127.0.0.1', 0))",
             "s.listen(16)",
             "print('PORT=%d' % s.getsockname()[1], flush=True)",
-            "os.dup2(s.fileno(), 0)",
+            "fd = int(sys.argv[2])",
+            "if fd == 3:",
+            "    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)",
+            "if s.fileno() != fd:",
+            "    os.dup2(s.fileno(), fd)",
+            "    s.close()",
+            "os.set_inheritable(fd, True)",
             "pid = os.getpid() + int(sys.argv[1])",
-            "env = dict(os.environ, LISTEN_PID=str(pid), LISTEN_FDS='1')",
-            "os.execve(sys.argv[2], sys.argv[2:], env)");
+            "env = dict(os.environ, LISTEN_PID=str(pid), LISTEN_FDS='1', LISTEN_FDNAMES='app.socket')",
+            "os.execve(sys.argv[3], sys.argv[3:], env)");
+
+    /** The README's ExecStart for systemd's usual descriptor 3: a shell that moves it to 0 and execs. */
+    private static final String MOVE_FD_3_TO_STDIN = "exec \"$@\" 0<&3 3<&-";
 
     @TempDir
     Path dir;
 
     private Process launch(int pidOffset, Path stdout) throws IOException {
+        return launch(pidOffset, 0, List.of(), stdout);
+    }
+
+    private Process launch(int pidOffset, int fd, List<String> wrapper, Path stdout) throws IOException {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        return new ProcessBuilder("python3", "-c", LAUNCHER, Integer.toString(pidOffset), java, "-Xmx128m", "-cp",
-                System.getProperty("java.class.path"), Main.CLASS_NAME, "--bind", "fd:0")
-                .redirectErrorStream(true).redirectOutput(stdout.toFile()).start();
+        List<String> command = new ArrayList<>(List.of("python3", "-c", LAUNCHER, Integer.toString(pidOffset),
+                Integer.toString(fd)));
+        command.addAll(wrapper);
+        command.addAll(List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"), Main.CLASS_NAME,
+                "--bind", "fd:0"));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(stdout.toFile()).start();
     }
 
     @Test
     void servesOnTheSocketSystemdPassedAndStopsOnSigterm() throws Exception {
+        servesAndStops(launch(0, dir.resolve("out.txt")), dir.resolve("out.txt"));
+    }
+
+    @Test
+    void servesOnSystemdsDescriptor3MovedToStandardInputByTheShell() throws Exception {
         Path stdout = dir.resolve("out.txt");
-        Process process = launch(0, stdout);
+        servesAndStops(launch(0, 3, List.of("/bin/sh", "-c", MOVE_FD_3_TO_STDIN, "sh"), stdout), stdout);
+    }
+
+    @Test
+    void descriptor3AloneIsRefusedWithTheFix() throws Exception {
+        Path stdout = dir.resolve("out.txt");
+        Process process = launch(0, 3, List.of(), stdout);
+        try {
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(1, process.exitValue());
+            String output = Files.readString(stdout);
+            assertTrue(output.contains("0<&3"), output);
+            assertTrue(output.contains("StandardInput=socket"), output);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    private static void servesAndStops(Process process, Path stdout) throws Exception {
         try {
             String port = ProcessOutput.awaitLine(process, stdout, l -> l.startsWith("PORT=")).substring("PORT=".length());
             String serving = ProcessOutput.awaitLine(process, stdout, l -> l.startsWith("wsgiserver "));

@@ -11,9 +11,13 @@ import java.util.Map;
  *
  * <p>Why standard input: systemd passes sockets as file descriptors 3 and up ({@code LISTEN_FDS}), and
  * the JDK has no public way to turn such a number into a channel; {@link System#inheritedChannel()}
- * is the one supported way, and it reads descriptor 0. With {@code StandardInput=socket} systemd puts
- * the (single) socket there too. The systemd variables are still checked, as {@code sd_listen_fds}
- * does: when {@code LISTEN_PID} is set it must be this process, and {@code LISTEN_FDS} must be 1.
+ * is the one supported way, and it reads descriptor 0. Two ways to get the socket there: a service
+ * started through {@code /bin/sh -c 'exec java ... 0<&3 3<&-'} (the shell moves descriptor 3 to 0
+ * and becomes java, so the pid systemd wrote into {@code LISTEN_PID} stays right), or
+ * {@code StandardInput=socket} in the unit. The systemd variables are still checked, as
+ * {@code sd_listen_fds} does: when {@code LISTEN_PID} is set it must be this process, and
+ * {@code LISTEN_FDS} must be 1 (several sockets cannot all be moved to descriptor 0).
+ * {@code LISTEN_FDNAMES} only names the sockets; it is shown in messages, never required.
  */
 public final class SystemdActivation {
 
@@ -48,9 +52,19 @@ public final class SystemdActivation {
                     + "): the sockets were meant for another process");
         }
         if (!listenFds.trim().equals("1")) {
-            throw new IOException("LISTEN_FDS=" + listenFds + ": exactly one socket is supported, passed on standard"
-                    + " input (StandardInput=socket in the service unit)");
+            throw new IOException("LISTEN_FDS=" + listenFds + names() + ": exactly one socket is supported (give the"
+                    + " .socket unit one ListenStream=, or run one service per socket), passed on standard input");
         }
+    }
+
+    private String names() {
+        String names = environment.get("LISTEN_FDNAMES");
+        return names == null || names.isEmpty() ? "" : " (LISTEN_FDNAMES=" + names + ")";
+    }
+
+    /** Whether systemd's variables are set: then the socket came as descriptor 3, unless moved. */
+    private boolean fromSystemd() {
+        return environment.get("LISTEN_FDS") != null;
     }
 
     /**
@@ -64,7 +78,11 @@ public final class SystemdActivation {
         if (!(channel instanceof ServerSocketChannel server)) {
             throw new IOException("standard input is not a listening socket"
                     + (channel == null ? "" : " (it is a " + channel.getClass().getSimpleName() + ")")
-                    + "; with systemd, set StandardInput=socket in the service unit");
+                    + (fromSystemd()
+                        ? "; systemd passed the socket" + names() + " as descriptor 3, and Java adopts only descriptor 0:"
+                            + " start the server with ExecStart=/bin/sh -c 'exec java ... --bind fd:0 0<&3 3<&-',"
+                            + " or set StandardInput=socket in the service unit"
+                        : "; with systemd, set StandardInput=socket in the service unit"));
         }
         server.configureBlocking(true);
         return server;

@@ -38,6 +38,9 @@ class SystemdActivationTest {
             IOException e = assertThrows(IOException.class, () -> check(Map.of("LISTEN_PID", c[0], "LISTEN_FDS", c[1])));
             assertTrue(e.getMessage().contains(c[2]), e.getMessage());
         }
+        IOException two = assertThrows(IOException.class,
+                () -> check(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "web:admin")));
+        assertTrue(two.getMessage().contains("LISTEN_FDNAMES=web:admin"), two.getMessage());
         IOException half = assertThrows(IOException.class, () -> check(Map.of("LISTEN_FDS", "1")));
         assertTrue(half.getMessage().contains("together"), half.getMessage());
     }
