@@ -16,6 +16,7 @@ import java.util.Objects;
  *       it drains or stops, so a balancer sends it no more work;</li>
  *   <li>{@code /health}: both, answered with the readiness status.</li>
  * </ul>
+ * Only GET and HEAD are answered; other methods get {@code 405 Method Not Allowed}.
  * Bodies are small JSON objects such as {@code {"status":"ready","state":"RUNNING"}}; never cached.
  */
 public final class HealthApp implements WsgiApp {
@@ -29,6 +30,8 @@ public final class HealthApp implements WsgiApp {
 
     @Override
     public Iterable<byte[]> call(Environ environ, StartResponse startResponse) {
+        Iterable<byte[]> refused = MonitoringResponse.refuseUnlessRead(environ, startResponse);
+        if (refused != null) return refused;
         ServerState state = server.state();
         boolean live = state == ServerState.RUNNING || state == ServerState.DRAINING;
         boolean ready = state == ServerState.RUNNING;

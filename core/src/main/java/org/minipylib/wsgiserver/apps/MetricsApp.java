@@ -13,6 +13,7 @@ import java.util.Objects;
  *   <li>{@code /metrics}: Prometheus text format 0.0.4 (counters, gauges, a latency histogram);</li>
  *   <li>{@code /metrics/json} (or {@code /metrics?format=json}): the same as one JSON object.</li>
  * </ul>
+ * Only GET and HEAD are answered; other methods get {@code 405 Method Not Allowed}.
  * <pre>{@code
  * WsgiServer.builder(app).mount("/metrics", MetricsApp::new).build();
  * }</pre>
@@ -28,6 +29,8 @@ public final class MetricsApp implements WsgiApp {
 
     @Override
     public Iterable<byte[]> call(Environ environ, StartResponse startResponse) {
+        Iterable<byte[]> refused = MonitoringResponse.refuseUnlessRead(environ, startResponse);
+        if (refused != null) return refused;
         String path = environ.pathInfo();
         boolean json = path.equals("/json") || "format=json".equals(environ.queryString());
         if (json) {

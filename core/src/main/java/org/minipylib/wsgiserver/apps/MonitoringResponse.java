@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.apps;
 
+import org.minipylib.wsgiserver.Environ;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.StartResponse;
 
@@ -25,6 +26,17 @@ final class MonitoringResponse {
         headers.addAll(Arrays.asList(extraHeaders));
         startResponse.start(status, headers);
         return List.of(bytes);
+    }
+
+    /**
+     * The {@code 405} for a method other than GET and HEAD, or null to go on: the monitoring
+     * endpoints only read, so a POST must not pass for a health check nor a DELETE for a reset.
+     */
+    static Iterable<byte[]> refuseUnlessRead(Environ environ, StartResponse startResponse) {
+        String method = environ.method();
+        if (method.equals("GET") || method.equals("HEAD")) return null;
+        return send(startResponse, "405 Method Not Allowed", "text/plain; charset=utf-8", "Method Not Allowed\n",
+                Header.of("Allow", "GET, HEAD"));
     }
 
     static Iterable<byte[]> notFound(StartResponse startResponse) {

@@ -22,6 +22,7 @@ import java.util.Objects;
  *       totals, responses by status and the latency distribution;</li>
  *   <li>{@code /server-status/json}: the statistics it polls (the same JSON as {@link MetricsApp}).</li>
  * </ul>
+ * Only GET and HEAD are answered; other methods get {@code 405 Method Not Allowed}.
  * The page carries a first snapshot, so it shows numbers before its first poll.
  */
 public final class StatusPage implements WsgiApp {
@@ -48,6 +49,8 @@ public final class StatusPage implements WsgiApp {
 
     @Override
     public Iterable<byte[]> call(Environ environ, StartResponse startResponse) {
+        Iterable<byte[]> refused = MonitoringResponse.refuseUnlessRead(environ, startResponse);
+        if (refused != null) return refused;
         String path = environ.pathInfo();
         if (path.equals("/json")) {
             return MonitoringResponse.send(startResponse, "200 OK", "application/json", StatsJson.of(server));
