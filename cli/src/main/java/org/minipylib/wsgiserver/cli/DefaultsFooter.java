@@ -28,11 +28,12 @@ final class DefaultsFooter {
             "Defaults: --bind " + addresses(defaults.bindAddresses())
                     + ", --workers " + defaults.workerMode().name().toLowerCase(Locale.ROOT)
                     + ", --threads " + defaults.minThreads() + ",",
-            "  --max-threads " + defaults.maxThreads()
+            "  --max-threads " + defaults.maxThreads() + ", --backlog " + defaults.acceptBacklog()
                     + ", --shutdown-timeout " + seconds(defaults.shutdownTimeout()) + ";",
             "  client timeouts in seconds: request head " + seconds(timeouts.requestHead())
                     + ", body read " + seconds(timeouts.bodyRead()) + ",",
-            "  write " + seconds(timeouts.write()) + ", keep-alive idle " + seconds(timeouts.keepAlive()) + ".",
+            "  write " + seconds(timeouts.write()) + ", keep-alive idle " + seconds(timeouts.keepAlive())
+                    + ", handshake " + seconds(timeouts.handshake()) + ".",
             "Stop with Ctrl-C or SIGTERM: in-flight requests may finish, up to the",
             "shutdown timeout.",
             "",

@@ -58,9 +58,10 @@ final class ServeCommand implements Callable<Integer> {
     String app;
 
     @Option(names = "--bind", paramLabel = "ADDRESS", converter = BindAddressConverter.class, description = {
-        "Address to listen on; repeat for several: HOST:PORT (IPv6 in brackets: [::1]:8080; port 0: any free port),",
-        "unix:PATH (a UNIX domain socket; a stale socket file is replaced), or fd:0 (the listening socket inherited",
-        "on standard input: systemd socket activation with StandardInput=socket or 0<&3, LISTEN_PID/LISTEN_FDS checked)."})
+        "Address to listen on; repeat for several: HOST:PORT (IPv6 in brackets: [::1]:8080; port 0: any free port),"
+                + " unix:PATH (a UNIX domain socket; a stale socket file is replaced), or fd:0 (the listening socket"
+                + " inherited on standard input: systemd socket activation with StandardInput=socket or 0<&3,"
+                + " LISTEN_PID/LISTEN_FDS checked)."})
     List<SocketAddress> bindAddresses = new ArrayList<>();
 
     @Option(names = "--backlog", paramLabel = "N", description = "The listen backlog: connections the system queues before accept.")
@@ -75,14 +76,16 @@ final class ServeCommand implements Callable<Integer> {
     String unixSocketMode;
 
     @Option(names = "--proxy-protocol", description = {
-        "Every connection starts with a PROXY protocol header (v1 or v2, from HAProxy or nginx): REMOTE_ADDR is the",
-        "real client. Only for listeners that nothing but the proxy can reach; connections without one are closed."})
+        "Every connection starts with a PROXY protocol header (v1 or v2, from HAProxy or nginx): REMOTE_ADDR is the"
+                + " real client. Only for listeners that nothing but the proxy can reach; connections without one are"
+                + " closed."})
     boolean proxyProtocol;
 
     @Option(names = "--forwarded-allow-ips", paramLabel = "LIST", description = {
-        "Believe Forwarded / X-Forwarded-For / -Proto / -Host only from these proxies (gunicorn's forwarded_allow_ips):",
-        "IPs and CIDR networks, comma-separated, '*' for any, 'unix' for UNIX socket peers. Then REMOTE_ADDR,",
-        "wsgi.url_scheme, HTTP_HOST, SERVER_NAME and SERVER_PORT describe the real client. Default: believe no one."})
+        "Believe Forwarded / X-Forwarded-For / -Proto / -Host only from these proxies (gunicorn's forwarded_allow_ips):"
+                + " IPs and CIDR networks, comma-separated, '*' for any, 'unix' for UNIX socket peers. Then REMOTE_ADDR,"
+                + " wsgi.url_scheme, HTTP_HOST, SERVER_NAME and SERVER_PORT describe the real client. Default: believe"
+                + " no one."})
     String forwardedAllowIps;
 
     @Option(names = "--peer-credentials", description = {
@@ -105,7 +108,7 @@ final class ServeCommand implements Callable<Integer> {
     String serverName;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
-        "Every client timeout: request head, body read, write, keep-alive idle."})
+        "Every client timeout: request head, body read, write, keep-alive idle, handshake (TLS, PROXY header)."})
     Duration timeout;
 
     @Option(names = "--shutdown-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {

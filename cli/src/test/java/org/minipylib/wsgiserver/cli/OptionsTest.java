@@ -157,6 +157,9 @@ class OptionsTest {
             ServerConfig defaults = ServerConfig.builder().build();
             assertTrue(cli.out().contains("--threads " + defaults.minThreads() + ","), cli.out());
             assertTrue(cli.out().contains("--max-threads " + defaults.maxThreads() + ","), cli.out());
+            assertTrue(cli.out().contains("--backlog " + defaults.acceptBacklog() + ","), cli.out());
+            assertTrue(cli.out().contains("handshake " + defaults.timeouts().handshake().toSeconds() + "."), cli.out());
+            assertTrue(cli.out().contains("inherited on standard input"), "one paragraph, wrapped by picocli: " + cli.out());
         }
     }
 
