@@ -5,6 +5,7 @@ import org.minipylib.wsgiserver.WsgiServer;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The command line: {@code java -jar wsgiserver.jar [options] [APP]} (see {@link ServeCommand} for
@@ -26,9 +27,19 @@ public final class Main {
         useOneLineLogFormat();
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
-        Launch launch = launch(out, err, args);
+        // The hook goes in before the server starts: a SIGTERM while it starts (say, while its JMX bean
+        // registers) must stop it gracefully too, not end the JVM under requests it already accepted.
+        CompletableFuture<WsgiServer> started = new CompletableFuture<>();
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("wsgiserver-shutdown")
+                .unstarted(() -> stopGracefully(started.join(), out)));
+        Launch launch = null;
+        try {
+            launch = launch(out, err, args);
+        } finally {
+            started.complete(launch == null ? null : launch.server());
+        }
         if (!launch.started()) System.exit(launch.exitCode());
-        serveUntilStopped(launch.server(), out);
+        launch.server().awaitStop();
     }
 
     /**
@@ -54,19 +65,13 @@ public final class Main {
         return commandLine;
     }
 
-    /**
-     * Blocks until the JVM is asked to exit (SIGINT, SIGTERM), whose shutdown hook stops
-     * {@code server} gracefully and waits for it.
-     */
-    static void serveUntilStopped(WsgiServer server, PrintWriter out) throws InterruptedException {
-        Runnable stop = () -> {
-            out.println("wsgiserver stopping (in-flight requests get up to "
-                    + server.config().shutdownTimeout().toMillis() + " ms)");
-            server.stop();
-            out.println("wsgiserver stopped");
-        };
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("wsgiserver-shutdown").unstarted(stop));
-        server.awaitStop();
+    /** The shutdown hook's work: stops {@code server} (if one started) gracefully and waits for it. */
+    private static void stopGracefully(WsgiServer server, PrintWriter out) {
+        if (server == null) return;
+        out.println("wsgiserver stopping (in-flight requests get up to "
+                + server.config().shutdownTimeout().toMillis() + " ms)");
+        server.stop();
+        out.println("wsgiserver stopped");
     }
 
     /**

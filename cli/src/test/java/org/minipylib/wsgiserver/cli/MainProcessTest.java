@@ -61,6 +61,33 @@ class MainProcessTest {
         }
     }
 
+    /**
+     * A SIGTERM that comes as soon as the server listens (systemd or Kubernetes stopping an instance
+     * that just started, while it still registers its JMX bean) is a graceful stop too: not the JVM's
+     * bare exit, which would drop requests already accepted and leave the socket file behind.
+     */
+    @Test
+    void sigtermRightAfterListeningStillStopsGracefully() throws Exception {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Path stdout = dir.resolve("stdout.txt");
+        Path stderr = dir.resolve("stderr.txt");
+        Path socket = dir.resolve("app.sock");
+        Process process = new ProcessBuilder(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
+                Main.CLASS_NAME, "--bind", "unix:" + socket, "--jmx")
+                .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        try {
+            ProcessOutput.awaitLine(process, stderr, line -> line.contains("Listening on"));
+            process.destroy(); // SIGTERM
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "exited within 20 s of SIGTERM");
+            String output = Files.readString(stdout);
+            assertTrue(output.contains("wsgiserver stopped"), () -> "stdout: " + output + "\nstderr: " + read(stderr));
+            assertTrue(Files.notExists(socket), "the socket file is removed");
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
     /** Waits (up to 30 s) for the line saying where the server listens; returns its URL. */
     private static String awaitServingUrl(Process process, Path stdout, Path stderr) throws Exception {
         Matcher serving = SERVING.matcher(ProcessOutput.awaitLine(process, stdout, line -> SERVING.matcher(line).matches()));
