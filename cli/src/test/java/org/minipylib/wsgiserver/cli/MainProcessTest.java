@@ -13,6 +13,7 @@ import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -32,14 +33,9 @@ class MainProcessTest {
 
     @Test
     void servesUntilSigtermThenStopsGracefully() throws Exception {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // Output goes to files: Process.destroy() closes the pipes, and we want what is printed after it.
         Path stdout = dir.resolve("stdout.txt");
         Path stderr = dir.resolve("stderr.txt");
-        Process process = new ProcessBuilder(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                Main.CLASS_NAME, "--bind", "127.0.0.1:0")
-                .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0");
         try {
             String url = awaitServingUrl(process, stdout, stderr);
             try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -68,14 +64,10 @@ class MainProcessTest {
      */
     @Test
     void sigtermRightAfterListeningStillStopsGracefully() throws Exception {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         Path stdout = dir.resolve("stdout.txt");
         Path stderr = dir.resolve("stderr.txt");
         Path socket = dir.resolve("app.sock");
-        Process process = new ProcessBuilder(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                Main.CLASS_NAME, "--bind", "unix:" + socket, "--jmx")
-                .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        Process process = startMain(stdout, stderr, "--bind", "unix:" + socket, "--jmx");
         try {
             ProcessOutput.awaitLine(process, stderr, line -> line.contains("Listening on"));
             process.destroy(); // SIGTERM
@@ -86,6 +78,19 @@ class MainProcessTest {
         } finally {
             process.destroyForcibly();
         }
+    }
+
+    /**
+     * Runs {@link Main} with {@code args} in a new JVM. Output goes to files: Process.destroy() closes
+     * the pipes, and we want what is printed after it.
+     */
+    private static Process startMain(Path stdout, Path stderr, String... args) throws IOException {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
+                Main.CLASS_NAME));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
     }
 
     /** Waits (up to 30 s) for the line saying where the server listens; returns its URL. */
