@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.server;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -10,8 +11,9 @@ import java.nio.file.Path;
 
 /**
  * The file of a UNIX domain socket. Binding fails if the file exists, and a server that was killed
- * leaves its file behind; so before binding, a stale socket file (one nobody listens on) is removed,
- * while a live one, or any other kind of file, is left alone and reported.
+ * leaves its file behind; so before binding, a stale socket file (one whose connect is refused) is
+ * removed, while a live one, one that fails otherwise (a datagram socket, no permission), or any
+ * other kind of file, is left alone and reported.
  */
 final class UnixSocketFile {
 
@@ -31,14 +33,16 @@ final class UnixSocketFile {
         Path path = address.getPath();
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) return;
         if (!isSocket(path)) throw new IOException(path + " exists and is not a socket; not replacing it");
-        boolean live;
         try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            live = probe.connect(address);
+            probe.connect(address);
+        } catch (ConnectException e) {
+            Files.deleteIfExists(path); // connection refused: nobody listens, the file is stale
+            return;
         } catch (IOException e) {
-            live = false; // connection refused: nobody listens, the file is stale
+            // not refused: a datagram socket in use (like /dev/log), or no permission to connect
+            throw new IOException("cannot tell whether " + path + " is in use (" + e.getMessage() + "); not replacing it", e);
         }
-        if (live) throw new IOException("another server is listening on " + path);
-        Files.deleteIfExists(path);
+        throw new IOException("another server is listening on " + path);
     }
 
     private static boolean isSocket(Path path) throws IOException {

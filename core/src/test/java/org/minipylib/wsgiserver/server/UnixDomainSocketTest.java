@@ -4,12 +4,16 @@ import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.ListenOptions;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 
+import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -25,6 +29,7 @@ import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -156,6 +161,38 @@ class UnixDomainSocketTest {
         try (WsgiServer server = WsgiServer.builder(ADDRESSES).bind(UnixDomainSocketAddress.of(socket)).build().start()) {
             assertTrue(exchange(socket, GET).startsWith("HTTP/1.1 200 OK"));
         }
+    }
+
+    /**
+     * Only a refused connection proves a socket file stale. A datagram socket in use (syslog's
+     * /dev/log, say, named by mistake) answers a stream connect with another error, and must be left
+     * alone, as must one this process may not connect to.
+     */
+    @Test
+    void aSocketFileThatDoesNotRefuseIsNeverReplaced() throws Exception {
+        Assumptions.assumeTrue(commandExists("python3"), "python3 holds a datagram socket here");
+        Path socket = dir.resolve("dgram.sock");
+        Process holder = new ProcessBuilder("python3", "-c", String.join("\n",
+                "import socket, sys",
+                "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)",
+                "s.bind(sys.argv[1])",
+                "print('bound', flush=True)",
+                "sys.stdin.read()"), socket.toString()).redirectErrorStream(true).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8))) {
+            assertEquals("bound", out.readLine());
+            IOException e = assertThrows(IOException.class,
+                    () -> WsgiServer.builder(ADDRESSES).bind(UnixDomainSocketAddress.of(socket)).build().start());
+            assertTrue(e.getMessage().contains("cannot tell whether"), e.getMessage());
+            assertTrue(Files.exists(socket), "the datagram socket's file is still there");
+        } finally {
+            holder.destroyForcibly();
+            assertTrue(holder.waitFor(10, TimeUnit.SECONDS));
+        }
+    }
+
+    private static boolean commandExists(String name) {
+        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+                .anyMatch(d -> Files.isExecutable(Path.of(d, name)));
     }
 
     @Test
