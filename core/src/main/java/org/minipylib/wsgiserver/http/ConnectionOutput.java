@@ -107,17 +107,44 @@ final class ConnectionOutput {
             count += len;
             return;
         }
-        flush();
         if (len < capacity) {
+            flush();
             System.arraycopy(b, off, buf, 0, len);
             count = len;
         } else {
-            writeLock.lock();
-            try {
-                transportWrite(b, off, len);
-            } finally {
-                writeLock.unlock();
+            writeThrough(b, off, len);
+        }
+    }
+
+    /**
+     * Writes what is buffered and then a large piece, without copying the piece: the buffered bytes
+     * (a response head, a chunk-size line) and the piece's first slice go out in one gathering write.
+     */
+    private void writeThrough(byte[] b, int off, int len) throws IOException {
+        writeLock.lock();
+        try {
+            int from = sent;
+            int to = count;
+            count = 0;
+            sent = 0;
+            held = 0;
+            heldSinceNanos = 0;
+            int done = 0;
+            if (to > from) {
+                done = Math.min(len, WRITE_SLICE);
+                try {
+                    writeStartedNanos = System.nanoTime() | 1;
+                    transport.write(buf, from, to - from, b, off, done);
+                } catch (IOException | RuntimeException e) {
+                    failed = true;
+                    throw e;
+                } finally {
+                    writeStartedNanos = 0;
+                }
             }
+            if (len > done) transportWrite(b, off + done, len - done);
+        } finally {
+            writeLock.unlock();
         }
     }
 
