@@ -125,24 +125,8 @@ final class ConnectionOutput {
         try {
             int from = sent;
             int to = count;
-            count = 0;
-            sent = 0;
-            held = 0;
-            heldSinceNanos = 0;
-            int done = 0;
-            if (to > from) {
-                done = Math.min(len, WRITE_SLICE);
-                try {
-                    writeStartedNanos = System.nanoTime() | 1;
-                    transport.write(buf, from, to - from, b, off, done);
-                } catch (IOException | RuntimeException e) {
-                    failed = true;
-                    throw e;
-                } finally {
-                    writeStartedNanos = 0;
-                }
-            }
-            if (len > done) transportWrite(b, off + done, len - done);
+            clearBuffered();
+            transportWrite(buf, from, to - from, b, off, len);
         } finally {
             writeLock.unlock();
         }
@@ -204,14 +188,18 @@ final class ConnectionOutput {
         try {
             int from = sent;
             int to = count;
-            count = 0;
-            sent = 0;
-            held = 0;
-            heldSinceNanos = 0;
+            clearBuffered();
             if (to > from) transportWrite(buf, from, to - from);
         } finally {
             writeLock.unlock();
         }
+    }
+
+    private void clearBuffered() {
+        count = 0;
+        sent = 0;
+        held = 0;
+        heldSinceNanos = 0;
     }
 
     /**
@@ -255,17 +243,23 @@ final class ConnectionOutput {
         }
     }
 
+    private void transportWrite(byte[] b, int off, int len) throws IOException {
+        transportWrite(b, 0, 0, b, off, len);
+    }
+
     /**
-     * Writes in slices, restarting the write clock for each, so that the write timeout measures a
+     * Writes {@code head} (if any) and the first slice of {@code b} together, then the rest of
+     * {@code b} in slices, restarting the write clock for each, so that the write timeout measures a
      * stall (no progress), not the time a large body takes to reach a slow but steady reader.
      * Called with the write lock held.
      */
-    private void transportWrite(byte[] b, int off, int len) throws IOException {
+    private void transportWrite(byte[] head, int headOff, int headLen, byte[] b, int off, int len) throws IOException {
         try {
             for (int done = 0; done < len; ) {
                 int n = Math.min(WRITE_SLICE, len - done);
                 writeStartedNanos = System.nanoTime() | 1; // never 0 while writing
-                transport.write(b, off + done, n);
+                if (done == 0 && headLen > 0) transport.write(head, headOff, headLen, b, off, n);
+                else transport.write(b, off + done, n);
                 done += n;
             }
         } catch (IOException | RuntimeException e) {
