@@ -12,7 +12,15 @@ import java.net.SocketAddress;
  * @param localAddress  the server address the client connected to
  * @param remoteAddress the client's address
  * @param scheme        {@code http} or {@code https}
+ * @param sslSession    the TLS session, or {@code null} on a plain connection
  */
 public record Exchange(RequestHead request, RequestBody body, HttpResponse response,
-                       SocketAddress localAddress, SocketAddress remoteAddress, String scheme) {
+                       SocketAddress localAddress, SocketAddress remoteAddress, String scheme,
+                       javax.net.ssl.SSLSession sslSession) {
+
+    /** An exchange on a plain (non-TLS) connection. */
+    public Exchange(RequestHead request, RequestBody body, HttpResponse response,
+                    SocketAddress localAddress, SocketAddress remoteAddress, String scheme) {
+        this(request, body, response, localAddress, remoteAddress, scheme, null);
+    }
 }

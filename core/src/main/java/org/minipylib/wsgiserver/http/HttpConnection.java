@@ -47,6 +47,18 @@ public final class HttpConnection {
         default BufferPool outputBuffers() {
             return null;
         }
+
+        /** A request was answered with {@code status}, {@code nanos} after its head was parsed (for statistics). */
+        default void served(int status, long nanos) {
+        }
+
+        /** The server answered {@code status} and closed without serving a request (for statistics). */
+        default void refused(int status) {
+        }
+
+        /** The connection was lost to a network error while serving (for statistics). */
+        default void socketError() {
+        }
     }
 
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
@@ -269,6 +281,7 @@ public final class HttpConnection {
                         pendingHead = tryParseHead();
                     } catch (BadRequestException e) {
                         sendError(e.status(), e.getMessage());
+                        owner.refused(e.status());
                         lingerOnClose = true;
                         closeGracefully();
                         return false;
@@ -282,6 +295,7 @@ public final class HttpConnection {
             }
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "Connection from {0} failed: {1}", transport.remoteAddress(), e.toString());
+            owner.socketError();
             abort();
             return false;
         } catch (Throwable t) {
@@ -308,6 +322,7 @@ public final class HttpConnection {
         }
         try {
             sendError(503, "The server has too many connections; try again later.");
+            owner.refused(503);
         } catch (IOException e) {
             // the client is gone
         }
@@ -441,6 +456,7 @@ public final class HttpConnection {
     private void refuse(int status, String message) {
         try {
             sendError(status, message);
+            owner.refused(status);
         } catch (IOException e) {
             close();
             return;
@@ -472,13 +488,14 @@ public final class HttpConnection {
         Throwable failure = null;
         try {
             gateway.handle(new Exchange(head, body, response, transport.localAddress(), transport.remoteAddress(),
-                    transport.scheme()));
+                    transport.scheme(), transport.sslSession()));
         } catch (Throwable t) {
             failure = t;
         }
         if (failure != null || !response.isFinished()) {
             if (output.failed()) { // the client went away mid-response
                 LOG.log(System.Logger.Level.DEBUG, "Client {0} went away during \"{1}\"", transport.remoteAddress(), head.requestLine());
+                owner.socketError();
                 return false;
             }
             if (response.isCommitted()) {
@@ -556,6 +573,15 @@ public final class HttpConnection {
         return body.remainingLength() > settings.limits().maxDrainSize();
     }
 
+    /**
+     * Throws the error the application ran into reading the request body if it now starts its own
+     * response anyway (having caught the error): the server answers with the error's status instead.
+     */
+    void rethrowRequestBodyFailure(HttpResponse response) throws IOException {
+        RequestBody body = currentBody;
+        if (response == currentResponse && body != null && body.failure() != null) throw body.failure();
+    }
+
     private HttpResponse errorResponse(RequestHead head, int status, String message, boolean close) throws IOException {
         HttpResponse response = new HttpResponse(this, head, output, settings.serverHeader());
         byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
@@ -583,9 +609,10 @@ public final class HttpConnection {
     }
 
     private void log(RequestHead head, int status, long bodyBytes, long startNanos) {
+        long duration = System.nanoTime() - startNanos;
+        owner.served(status, duration);
         var accessLog = settings.accessLog();
         if (accessLog == null) return;
-        long duration = System.nanoTime() - startNanos;
         SocketAddress remote = transport.remoteAddress();
         String addr = remote instanceof InetSocketAddress isa ? HostAddress.text(isa.getAddress()) : String.valueOf(remote);
         try {
@@ -621,6 +648,11 @@ public final class HttpConnection {
             return;
         }
         if (!lingerOnClose && input.available() == 0) {
+            try {
+                transport.shutdownOutput(); // TLS: close_notify, so the client sees a clean end, not a truncation
+            } catch (IOException e) {
+                // closing anyway
+            }
             close();
             return;
         }

@@ -52,6 +52,11 @@ public interface Transport {
     /** {@code http} or {@code https}. */
     String scheme();
 
+    /** The TLS session of this connection, or {@code null} on a plain connection. */
+    default javax.net.ssl.SSLSession sslSession() {
+        return null;
+    }
+
     /** Closes the connection; idempotent and thread-safe. */
     void close();
 }

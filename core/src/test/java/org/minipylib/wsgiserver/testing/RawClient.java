@@ -38,7 +38,12 @@ public final class RawClient implements AutoCloseable {
     private final OutputStream out;
 
     public RawClient(String host, int port) throws IOException {
-        socket = new Socket(host, port);
+        this(new Socket(host, port));
+    }
+
+    /** A client over a socket connected already (e.g. a TLS socket). */
+    public RawClient(Socket connected) throws IOException {
+        socket = connected;
         socket.setSoTimeout(10_000);
         socket.setTcpNoDelay(true);
         in = new java.io.BufferedInputStream(socket.getInputStream());

@@ -1,0 +1,23 @@
+package org.minipylib.wsgiserver.tls;
+
+import org.minipylib.wsgiserver.http.Transport;
+
+import java.io.IOException;
+
+/**
+ * Turns a plain connection into a TLS one. The server calls {@link #open} on the connection's own
+ * thread (never on the accept thread) before HTTP begins; {@link JsseSslAdapter} is the JDK-based one.
+ */
+public interface SslAdapter {
+
+    /**
+     * Runs the server side of the TLS handshake over {@code transport}.
+     *
+     * @param transport     the connection so far (a plain socket, or what an earlier setup step returned)
+     * @param deadlineNanos {@link System#nanoTime()} by which the handshake must be done
+     * @return a transport that reads and writes application data; its {@code sslSession()} is set
+     * @throws IOException if the handshake failed or timed out (the caller closes the connection);
+     *                     a client speaking plain HTTP has been answered {@code 400} already
+     */
+    Transport open(Transport transport, long deadlineNanos) throws IOException;
+}

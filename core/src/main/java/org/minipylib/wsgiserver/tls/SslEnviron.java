@@ -1,0 +1,136 @@
+package org.minipylib.wsgiserver.tls;
+
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import javax.security.auth.x500.X500Principal;
+
+/**
+ * The environ variables of a TLS connection, named as Apache's mod_ssl (and Cheroot) name them:
+ * {@code HTTPS=on}, {@code SSL_PROTOCOL}, {@code SSL_CIPHER}, {@code SSL_CLIENT_S_DN_CN}... Computed
+ * once per TLS session and kept in it, so a request costs one {@code putAll}.
+ *
+ * <p>Differences from mod_ssl: {@code SSL_CIPHER} is the IANA/JSSE suite name
+ * ({@code TLS_AES_128_GCM_SHA256}); distinguished names are RFC 2253 strings.
+ */
+public final class SslEnviron {
+
+    private static final String SESSION_KEY = "org.minipylib.wsgiserver.environ";
+    /** OpenSSL's date form, as in mod_ssl: {@code Jan  2 03:04:05 2027 GMT}. */
+    private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("MMM ppd HH:mm:ss yyyy 'GMT'", Locale.ROOT)
+            .withZone(ZoneOffset.UTC);
+    private static final Map<String, String> KEYWORDS = Map.of("1.2.840.113549.1.9.1", "emailAddress");
+    private static final Map<String, String> DN_PARTS = Map.of("CN", "CN", "O", "O", "OU", "OU", "C", "C",
+            "ST", "ST", "L", "L", "EMAILADDRESS", "Email", "DC", "DC", "SERIALNUMBER", "serialNumber");
+
+    private SslEnviron() {
+    }
+
+    /** Adds the TLS variables of {@code session} to {@code environ}; nothing if it is null (plain HTTP). */
+    public static void addTo(Map<String, Object> environ, SSLSession session) {
+        if (session == null) return;
+        Object cached = session.getValue(SESSION_KEY);
+        if (!(cached instanceof Map<?, ?>)) {
+            cached = Map.copyOf(variables(session));
+            session.putValue(SESSION_KEY, cached);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> variables = (Map<String, Object>) cached;
+        environ.putAll(variables);
+    }
+
+    /** Every variable for one session. */
+    static Map<String, String> variables(SSLSession session) {
+        Map<String, String> env = new HashMap<>();
+        env.put("HTTPS", "on");
+        env.put("SSL_PROTOCOL", session.getProtocol());
+        String cipher = session.getCipherSuite();
+        env.put("SSL_CIPHER", cipher);
+        String bits = Integer.toString(keyBits(cipher));
+        env.put("SSL_CIPHER_USEKEYSIZE", bits);
+        env.put("SSL_CIPHER_ALGKEYSIZE", bits);
+        env.put("SSL_CIPHER_EXPORT", "false");
+        env.put("SSL_COMPRESS_METHOD", "NULL");
+        env.put("SSL_VERSION_INTERFACE", "wsgiserver");
+        env.put("SSL_VERSION_LIBRARY", "JSSE/" + Runtime.version().feature());
+        env.put("SSL_SESSION_ID", HexFormat.of().formatHex(session.getId()));
+        String sni = SniKeyManager.requestedHost(session);
+        if (sni != null) env.put("SSL_TLS_SNI", sni);
+
+        Certificate[] local = session.getLocalCertificates();
+        if (local != null && local.length > 0 && local[0] instanceof X509Certificate server) {
+            addCertificate(env, "SSL_SERVER_", server);
+        }
+        X509Certificate client = null;
+        try {
+            Certificate[] peer = session.getPeerCertificates();
+            if (peer.length > 0 && peer[0] instanceof X509Certificate c) client = c;
+        } catch (SSLPeerUnverifiedException e) {
+            // no client certificate
+        }
+        // JSSE has verified a client certificate against the CA bundle before the session exists.
+        env.put("SSL_CLIENT_VERIFY", client != null ? "SUCCESS" : "NONE");
+        if (client != null) {
+            addCertificate(env, "SSL_CLIENT_", client);
+            env.put("SSL_CLIENT_CERT", pem(client));
+        }
+        return env;
+    }
+
+    private static void addCertificate(Map<String, String> env, String prefix, X509Certificate cert) {
+        env.put(prefix + "M_VERSION", Integer.toString(cert.getVersion()));
+        env.put(prefix + "M_SERIAL", cert.getSerialNumber().toString(16).toUpperCase(Locale.ROOT));
+        env.put(prefix + "V_START", DATE.format(cert.getNotBefore().toInstant()));
+        env.put(prefix + "V_END", DATE.format(cert.getNotAfter().toInstant()));
+        env.put(prefix + "A_SIG", cert.getSigAlgName());
+        env.put(prefix + "A_KEY", cert.getPublicKey().getAlgorithm());
+        addName(env, prefix + "S_DN", cert.getSubjectX500Principal());
+        addName(env, prefix + "I_DN", cert.getIssuerX500Principal());
+    }
+
+    /** The DN as one string, and its parts as {@code ..._CN}, {@code ..._O}, repeats as {@code ..._OU_1}. */
+    private static void addName(Map<String, String> env, String key, X500Principal principal) {
+        String dn = principal.getName(X500Principal.RFC2253, KEYWORDS);
+        env.put(key, dn);
+        try {
+            Map<String, Integer> seen = new HashMap<>();
+            for (Rdn rdn : new LdapName(dn).getRdns()) { // LdapName lists the parts last first
+                String part = DN_PARTS.get(rdn.getType().toUpperCase(Locale.ROOT));
+                if (part == null) continue;
+                int n = seen.merge(part, 1, Integer::sum);
+                env.put(key + "_" + part + (n == 1 ? "" : "_" + (n - 1)), String.valueOf(rdn.getValue()));
+            }
+        } catch (InvalidNameException e) {
+            // the whole DN is there; the parts are a convenience
+        }
+    }
+
+    private static String pem(X509Certificate cert) {
+        try {
+            return "-----BEGIN CERTIFICATE-----\n"
+                    + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded())
+                    + "\n-----END CERTIFICATE-----\n";
+        } catch (java.security.cert.CertificateEncodingException e) {
+            return "";
+        }
+    }
+
+    /** The symmetric key size a suite name implies (e.g. TLS_AES_256_GCM_SHA384: 256). */
+    static int keyBits(String cipherSuite) {
+        if (cipherSuite.contains("CHACHA20") || cipherSuite.contains("AES_256")) return 256;
+        if (cipherSuite.contains("AES_128") || cipherSuite.contains("ARIA_128") || cipherSuite.contains("CAMELLIA_128")) return 128;
+        if (cipherSuite.contains("3DES")) return 168;
+        return 0;
+    }
+}

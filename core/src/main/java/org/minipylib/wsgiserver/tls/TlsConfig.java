@@ -1,0 +1,87 @@
+package org.minipylib.wsgiserver.tls;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * How {@link JsseSslAdapter} does TLS; immutable. Build one with {@link #builder(TlsCredentials)}.
+ *
+ * @param credentials          the default certificate and key
+ * @param sniCredentials       certificates chosen by the host name the client asks for (SNI): lower-case
+ *                             host names or wildcards ({@code *.example.com}); others get the default
+ * @param clientAuth           whether to ask clients for certificates (default {@link ClientAuth#NONE})
+ * @param clientCa             PEM bundle of the CAs client certificates must chain to; needed unless
+ *                             clientAuth is NONE
+ * @param protocols            enabled protocols (default {@code TLSv1.3, TLSv1.2})
+ * @param cipherSuites         enabled cipher suites in order of preference; empty: the JDK's defaults
+ * @param applicationProtocols ALPN protocols offered, in order of preference (default {@code http/1.1});
+ *                             a client offering none of them is served without ALPN
+ * @param reloadInterval       how often a handshake checks whether the files changed (and reloads them);
+ *                             {@link Duration#ZERO}: only on {@link JsseSslAdapter#reload()}
+ */
+public record TlsConfig(TlsCredentials credentials, Map<String, TlsCredentials> sniCredentials, ClientAuth clientAuth,
+                        Path clientCa, List<String> protocols, List<String> cipherSuites,
+                        List<String> applicationProtocols, Duration reloadInterval) {
+
+    /** The protocols enabled unless configured otherwise: TLS 1.2 and newer. */
+    public static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+    public TlsConfig {
+        Objects.requireNonNull(credentials, "credentials");
+        sniCredentials = Map.copyOf(sniCredentials);
+        Objects.requireNonNull(clientAuth, "clientAuth");
+        if (clientAuth != ClientAuth.NONE && clientCa == null) {
+            throw new IllegalArgumentException("client authentication needs a CA bundle (clientCa)");
+        }
+        protocols = List.copyOf(protocols);
+        if (protocols.isEmpty()) throw new IllegalArgumentException("at least one protocol is needed");
+        cipherSuites = List.copyOf(cipherSuites);
+        applicationProtocols = List.copyOf(applicationProtocols);
+        Objects.requireNonNull(reloadInterval, "reloadInterval");
+        if (reloadInterval.isNegative()) throw new IllegalArgumentException("reloadInterval must be >= 0");
+    }
+
+    /** A builder with every default set, serving {@code credentials}. */
+    public static Builder builder(TlsCredentials credentials) {
+        return new Builder(credentials);
+    }
+
+    /** Builds a {@link TlsConfig}. */
+    public static final class Builder {
+        private final TlsCredentials credentials;
+        private final Map<String, TlsCredentials> sni = new LinkedHashMap<>();
+        private ClientAuth clientAuth = ClientAuth.NONE;
+        private Path clientCa;
+        private List<String> protocols = DEFAULT_PROTOCOLS;
+        private List<String> cipherSuites = List.of();
+        private List<String> applicationProtocols = List.of("http/1.1");
+        private Duration reloadInterval = Duration.ZERO;
+
+        Builder(TlsCredentials credentials) {
+            this.credentials = Objects.requireNonNull(credentials, "credentials");
+        }
+
+        /** Serves {@code credentials} to clients asking for {@code host} (or a name under {@code *.domain}). */
+        public Builder sni(String host, TlsCredentials credentials) {
+            sni.put(host.toLowerCase(Locale.ROOT), Objects.requireNonNull(credentials));
+            return this;
+        }
+
+        public Builder clientAuth(ClientAuth mode) { this.clientAuth = mode; return this; }
+        public Builder clientCa(Path pemBundle) { this.clientCa = pemBundle; return this; }
+        public Builder protocols(List<String> names) { this.protocols = names; return this; }
+        public Builder cipherSuites(List<String> names) { this.cipherSuites = names; return this; }
+        public Builder applicationProtocols(List<String> names) { this.applicationProtocols = names; return this; }
+        public Builder reloadInterval(Duration interval) { this.reloadInterval = interval; return this; }
+
+        public TlsConfig build() {
+            return new TlsConfig(credentials, sni, clientAuth, clientCa, protocols, cipherSuites,
+                    applicationProtocols, reloadInterval);
+        }
+    }
+}

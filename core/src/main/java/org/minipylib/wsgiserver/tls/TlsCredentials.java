@@ -1,0 +1,105 @@
+package org.minipylib.wsgiserver.tls;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.Key;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Where a server certificate and its private key come from: PEM files or a key store. The files are
+ * read when the adapter is built and again on every reload.
+ */
+public sealed interface TlsCredentials {
+
+    /**
+     * A PEM certificate (or chain, leaf first) and a PEM private key in PKCS#8, PKCS#1 (RSA), SEC1
+     * (EC) or encrypted PKCS#8 form.
+     */
+    static TlsCredentials pem(Path certificate, Path privateKey) {
+        return new Pem(certificate, null, privateKey, null);
+    }
+
+    /**
+     * Like {@link #pem(Path, Path)}, with intermediate CA certificates in a separate file
+     * ({@code chain}, may be {@code null}) and the password of an encrypted key (may be {@code null}).
+     */
+    static TlsCredentials pem(Path certificate, Path chain, Path privateKey, char[] keyPassword) {
+        return new Pem(certificate, chain, privateKey, keyPassword);
+    }
+
+    /** The first private-key entry of a key store; {@code type} {@code PKCS12} (the default if null) or {@code JKS}. */
+    static TlsCredentials keyStore(Path file, String type, char[] password) {
+        return new Store(file, type == null ? "PKCS12" : type, password, null);
+    }
+
+    /** The files this reads (to notice changes). */
+    List<Path> files();
+
+    /** Reads the files. */
+    ServerCredential load() throws IOException, GeneralSecurityException;
+
+    /** PEM files; see {@link #pem(Path, Path, Path, char[])}. */
+    record Pem(Path certificate, Path chain, Path privateKey, char[] keyPassword) implements TlsCredentials {
+        public Pem {
+            Objects.requireNonNull(certificate, "certificate");
+            Objects.requireNonNull(privateKey, "privateKey");
+        }
+
+        @Override
+        public List<Path> files() {
+            List<Path> files = new ArrayList<>(List.of(certificate, privateKey));
+            if (chain != null) files.add(chain);
+            return files;
+        }
+
+        @Override
+        public ServerCredential load() throws IOException, GeneralSecurityException {
+            List<X509Certificate> certs = new ArrayList<>(PemReader.certificates(certificate));
+            if (chain != null) certs.addAll(PemReader.certificates(chain));
+            if (certs.isEmpty()) throw new GeneralSecurityException("No certificate in " + certificate);
+            PrivateKey key = PemReader.privateKey(privateKey, keyPassword);
+            return ServerCredential.of(key, certs, certificate + " / " + privateKey);
+        }
+    }
+
+    /** A key store; see {@link #keyStore(Path, String, char[])}. */
+    record Store(Path file, String type, char[] password, String alias) implements TlsCredentials {
+        public Store {
+            Objects.requireNonNull(file, "file");
+            Objects.requireNonNull(type, "type");
+        }
+
+        @Override
+        public List<Path> files() {
+            return List.of(file);
+        }
+
+        @Override
+        public ServerCredential load() throws IOException, GeneralSecurityException {
+            KeyStore store = KeyStore.getInstance(type);
+            try (InputStream in = Files.newInputStream(file)) {
+                store.load(in, password);
+            }
+            for (String name : Collections.list(store.aliases())) {
+                if ((alias == null || alias.equals(name)) && store.isKeyEntry(name)) {
+                    Key key = store.getKey(name, password);
+                    if (!(key instanceof PrivateKey privateKey)) continue;
+                    List<X509Certificate> certs = new ArrayList<>();
+                    for (Certificate c : store.getCertificateChain(name)) certs.add((X509Certificate) c);
+                    return ServerCredential.of(privateKey, certs, file.toString());
+                }
+            }
+            throw new GeneralSecurityException("No private key entry in " + file);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+package org.minipylib.wsgiserver.tls;
+
+import java.io.IOException;
+
+/**
+ * A TLS handshake that did not complete (timeout, plain HTTP, a scanner, a refused certificate).
+ * Its {@link #toString()} is just the message, so the server's one debug line per failed connection
+ * reads well; the cause is kept for anyone who wants the detail.
+ */
+public final class TlsHandshakeException extends IOException {
+
+    /** @param reason what went wrong, in a few words */
+    public TlsHandshakeException(String reason, Throwable cause) {
+        super("TLS handshake failed: " + reason, cause);
+    }
+
+    @Override
+    public String toString() {
+        return getMessage();
+    }
+}

@@ -1,0 +1,313 @@
+package org.minipylib.wsgiserver.tls;
+
+import org.minipylib.wsgiserver.http.Transport;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * A TLS connection: an {@link SSLEngine} over another {@link Transport}, so it layers over whatever
+ * came before (a plain socket, a PROXY-protocol step) and keeps that transport's addresses.
+ *
+ * <p>One thread reads and one writes at a time (each under its own lock; the reader also writes when
+ * TLS itself must answer, e.g. a key update). {@link #close()} closes the wrapped transport from any
+ * thread, which makes a blocked read or write fail at once.
+ */
+final class TlsTransport implements Transport {
+
+    /** The first byte of a TLS record carrying a handshake message (a ClientHello). */
+    private static final int TLS_HANDSHAKE_RECORD = 0x16;
+    private static final String PLAIN_HTTP_BODY = "The client sent a plain HTTP request to an HTTPS port.\n";
+    private static final byte[] PLAIN_HTTP_ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+            + "Content-Length: " + PLAIN_HTTP_BODY.length() + "\r\nConnection: close\r\n\r\n" + PLAIN_HTTP_BODY)
+            .getBytes(StandardCharsets.US_ASCII);
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
+    private final Transport wrapped;
+    private final SSLEngine engine;
+    private final ReentrantLock readLock = new ReentrantLock();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    /** Bytes from the client not unwrapped yet, in [0, position). */
+    private ByteBuffer netIn;
+    /** Decrypted bytes not read yet, in [position, limit). */
+    private ByteBuffer appIn;
+    /** Scratch space for one outgoing record. */
+    private ByteBuffer netOut;
+    private volatile boolean inputBuffered;
+    private boolean inboundDone;
+
+    TlsTransport(Transport wrapped, SSLEngine engine) {
+        this.wrapped = wrapped;
+        this.engine = engine;
+        SSLSession session = engine.getSession();
+        this.netIn = ByteBuffer.allocate(session.getPacketBufferSize());
+        this.appIn = ByteBuffer.allocate(session.getApplicationBufferSize()).flip();
+        this.netOut = ByteBuffer.allocate(session.getPacketBufferSize());
+    }
+
+    /** Thrown when the client spoke plain HTTP (it has been answered 400 already). */
+    static final class PlainHttpException extends SSLException {
+        PlainHttpException() {
+            super("plain HTTP request on the HTTPS port");
+        }
+    }
+
+    /**
+     * Runs the server side of the handshake; the client's first bytes must be a TLS handshake
+     * record, else a plain-HTTP client gets a {@code 400} and this throws.
+     */
+    void handshake(long deadlineNanos) throws IOException {
+        readLock.lock();
+        try {
+            if (fill(deadlineNanos) < 0) throw new EOFException("closed before the TLS handshake");
+            if ((netIn.get(0) & 0xff) != TLS_HANDSHAKE_RECORD) {
+                if (Character.isLetter(netIn.get(0))) {
+                    wrapped.write(PLAIN_HTTP_ANSWER, 0, PLAIN_HTTP_ANSWER.length);
+                    wrapped.shutdownOutput();
+                    throw new PlainHttpException();
+                }
+                throw new SSLException("not a TLS handshake (first byte 0x" + Integer.toHexString(netIn.get(0) & 0xff) + ")");
+            }
+            runHandshake(deadlineNanos);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    private void runHandshake(long deadlineNanos) throws IOException {
+        try {
+            engine.beginHandshake();
+            HandshakeStatus status = engine.getHandshakeStatus();
+            while (status != HandshakeStatus.FINISHED && status != HandshakeStatus.NOT_HANDSHAKING) {
+                status = switch (status) {
+                    case NEED_TASK -> runTasks();
+                    case NEED_WRAP -> wrapAndSend(EMPTY);
+                    default -> unwrapHandshake(deadlineNanos); // NEED_UNWRAP (NEED_UNWRAP_AGAIN is DTLS only)
+                };
+            }
+            inputBuffered = appIn.hasRemaining() || netIn.position() > 0;
+        } catch (SSLException e) {
+            sendAlert();
+            throw e;
+        }
+    }
+
+    private HandshakeStatus unwrapHandshake(long deadlineNanos) throws IOException {
+        while (true) {
+            SSLEngineResult result = unwrap();
+            switch (result.getStatus()) {
+                case OK -> {
+                    return result.getHandshakeStatus();
+                }
+                case BUFFER_OVERFLOW -> appIn = grow(appIn, engine.getSession().getApplicationBufferSize(), true);
+                case CLOSED -> throw new SSLException("the client closed the connection during the handshake");
+                case BUFFER_UNDERFLOW -> {
+                    if (fill(deadlineNanos) < 0) throw new EOFException("the client closed the connection during the handshake");
+                }
+            }
+        }
+    }
+
+    /** Reads more client bytes into netIn, waiting up to the deadline; -1 at end of stream. */
+    private int fill(long deadlineNanos) throws IOException {
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) throw new SocketTimeoutException("TLS handshake timeout");
+        return readWrapped((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
+    }
+
+    private int readWrapped(int timeoutMillis) throws IOException {
+        if (!netIn.hasRemaining()) netIn = grow(netIn, engine.getSession().getPacketBufferSize(), false);
+        int n = wrapped.read(netIn.array(), netIn.position(), netIn.remaining(), timeoutMillis);
+        if (n > 0) netIn.position(netIn.position() + n);
+        return n;
+    }
+
+    /** Unwraps what netIn holds into appIn, keeping both buffers in their resting modes. */
+    private SSLEngineResult unwrap() throws SSLException {
+        netIn.flip();
+        appIn.compact();
+        try {
+            return engine.unwrap(netIn, appIn);
+        } finally {
+            appIn.flip();
+            netIn.compact();
+        }
+    }
+
+    private HandshakeStatus runTasks() {
+        Runnable task;
+        while ((task = engine.getDelegatedTask()) != null) task.run();
+        return engine.getHandshakeStatus();
+    }
+
+    /** Wraps all of {@code src} (nothing, for handshake messages) and sends the records. */
+    private HandshakeStatus wrapAndSend(ByteBuffer src) throws IOException {
+        writeLock.lock();
+        try {
+            while (true) {
+                netOut.clear();
+                SSLEngineResult result = engine.wrap(src, netOut);
+                if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                    netOut = ByteBuffer.allocate(netOut.capacity() * 2);
+                    continue;
+                }
+                send();
+                HandshakeStatus status = result.getHandshakeStatus();
+                if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
+                    if (src.hasRemaining()) throw new SocketException("the TLS connection is closed");
+                    return status;
+                }
+                if (status == HandshakeStatus.NEED_TASK) status = runTasks();
+                if (!src.hasRemaining()) return status;
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void send() throws IOException {
+        if (netOut.position() > 0) wrapped.write(netOut.array(), 0, netOut.position());
+    }
+
+    /** After a failed handshake: tell the client why (the engine has an alert ready), best effort. */
+    private void sendAlert() {
+        try {
+            engine.closeOutbound();
+            wrapAndSend(EMPTY);
+        } catch (IOException | RuntimeException e) {
+            // the client is gone or the engine has nothing to say
+        }
+    }
+
+    private static ByteBuffer grow(ByteBuffer buffer, int atLeast, boolean readMode) {
+        ByteBuffer bigger = ByteBuffer.allocate(Math.max(atLeast, buffer.capacity() * 2));
+        if (readMode) {
+            bigger.put(buffer).flip();
+        } else {
+            bigger.put(buffer.flip());
+        }
+        return bigger;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        readLock.lock();
+        try {
+            long deadline = timeoutMillis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : 0;
+            while (true) {
+                if (appIn.hasRemaining()) {
+                    int n = Math.min(len, appIn.remaining());
+                    appIn.get(b, off, n);
+                    inputBuffered = appIn.hasRemaining() || netIn.position() > 0;
+                    return n;
+                }
+                if (inboundDone) return -1;
+                if (netIn.position() > 0) {
+                    SSLEngineResult result = unwrap();
+                    switch (result.getStatus()) {
+                        case OK -> {
+                            afterHandshakeMessage(result.getHandshakeStatus());
+                            continue;
+                        }
+                        case BUFFER_OVERFLOW -> {
+                            appIn = grow(appIn, engine.getSession().getApplicationBufferSize(), true);
+                            continue;
+                        }
+                        case CLOSED -> { // close_notify from the client
+                            inboundDone = true;
+                            continue;
+                        }
+                        case BUFFER_UNDERFLOW -> {
+                            // a partial record: read more below
+                        }
+                    }
+                }
+                int timeout = 0;
+                if (deadline != 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) throw new SocketTimeoutException("read timed out");
+                    timeout = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left));
+                }
+                if (readWrapped(timeout) < 0) {
+                    inboundDone = true;
+                    try {
+                        engine.closeInbound();
+                    } catch (SSLException e) {
+                        // no close_notify first: a truncation the HTTP framing notices by itself
+                    }
+                    return -1;
+                }
+            }
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** TLS messages after the handshake (session tickets, key updates) may need an answer or a task. */
+    private void afterHandshakeMessage(HandshakeStatus status) throws IOException {
+        while (true) {
+            switch (status) {
+                case NEED_TASK -> status = runTasks();
+                case NEED_WRAP -> status = wrapAndSend(EMPTY);
+                default -> {
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        wrapAndSend(ByteBuffer.wrap(b, off, len));
+    }
+
+    @Override
+    public boolean hasPendingInput() {
+        return inputBuffered || wrapped.hasPendingInput();
+    }
+
+    /** Sends close_notify, then half-closes the wrapped transport. */
+    @Override
+    public void shutdownOutput() throws IOException {
+        engine.closeOutbound();
+        for (int i = 0; i < 4 && !engine.isOutboundDone(); i++) wrapAndSend(EMPTY); // TLS 1.3 may send two alerts
+        wrapped.shutdownOutput();
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return wrapped.localAddress();
+    }
+
+    @Override
+    public SocketAddress remoteAddress() {
+        return wrapped.remoteAddress();
+    }
+
+    @Override
+    public String scheme() {
+        return "https";
+    }
+
+    @Override
+    public SSLSession sslSession() {
+        return engine.getSession();
+    }
+
+    @Override
+    public void close() {
+        wrapped.close();
+    }
+}

@@ -1,0 +1,189 @@
+package org.minipylib.wsgiserver.tls;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestCertificates;
+import org.minipylib.wsgiserver.testing.TestCertificates.Identity;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.TlsClients;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
+
+/**
+ * Clients that do not do TLS properly: plain HTTP gets a plain-text 400 and the connection closes;
+ * a silent, dribbling or garbage-sending client is closed at the handshake deadline (or at once)
+ * while other clients are served meanwhile; a server stop closes connections mid-handshake; each
+ * failed handshake is one debug log line without a stack trace.
+ */
+class MisbehavingTlsClientsTest {
+
+    @TempDir
+    static Path dir;
+    static TlsConfig config;
+    static SSLContext client;
+
+    private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
+    private final Logger logger = Logger.getLogger("org.minipylib.wsgiserver");
+    private final Handler capture = new Handler() {
+        @Override public void publish(LogRecord record) { logged.add(record); }
+        @Override public void flush() { }
+        @Override public void close() { }
+    };
+    private Level previousLevel;
+
+    @BeforeAll
+    static void makeCertificates() throws Exception {
+        TestCertificates certs = TestCertificates.newCa(dir, "misbehaving-ca");
+        Identity id = certs.issue("localhost", "EC", "localhost");
+        config = TlsConfig.builder(TlsCredentials.pem(certs.certificatePem(id, "s.pem"), certs.pkcs8(id, "s.key"))).build();
+        client = certs.clientContext(null);
+    }
+
+    @BeforeEach
+    void captureLog() {
+        previousLevel = logger.getLevel();
+        logger.setLevel(Level.FINE);
+        logger.addHandler(capture);
+    }
+
+    @AfterEach
+    void restoreLog() {
+        logger.removeHandler(capture);
+        logger.setLevel(previousLevel);
+    }
+
+    private static TestServer start(Duration handshakeTimeout) throws Exception {
+        JsseSslAdapter adapter = new JsseSslAdapter(config);
+        return TestServer.start(WsgiTestApps.text("200 OK", "served"), b -> b.sslAdapter(adapter)
+                .timeouts(HttpTimeouts.defaults().withHandshake(handshakeTimeout)));
+    }
+
+    /** Reads until the server closes the connection (bounded by the socket timeout, 10 s). */
+    private static void assertClosedByServer(Socket socket) throws IOException {
+        socket.setSoTimeout(10_000);
+        InputStream in = socket.getInputStream();
+        byte[] buffer = new byte[1024];
+        try {
+            while (in.read(buffer) >= 0) {
+                // whatever the server sent before closing (an alert, say)
+            }
+        } catch (java.net.SocketException reset) {
+            // closed with unread data: a reset is a close too
+        }
+    }
+
+    private LogRecord awaitHandshakeLogLine() throws InterruptedException {
+        for (int i = 0; i < 500; i++) {
+            for (LogRecord r : logged) {
+                if (r.getParameters() != null && String.valueOf(r.getParameters()[r.getParameters().length - 1]).startsWith("TLS handshake failed")) return r;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no handshake failure was logged: " + logged);
+    }
+
+    @Test
+    void plainHttpGetsAPlainTextBadRequestAndIsClosed() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(10)); RawClient raw = server.connect()) {
+            raw.send(get("/"));
+            RawClient.Response response = raw.read();
+            assertEquals(400, response.status());
+            assertEquals("text/plain", response.header("Content-Type"));
+            assertTrue(response.bodyText().contains("plain HTTP request to an HTTPS port"), response.bodyText());
+            assertTrue(raw.isClosedByServer());
+
+            LogRecord line = awaitHandshakeLogLine();
+            assertEquals(Level.FINE, line.getLevel()); // System.Logger DEBUG
+            assertNull(line.getThrown());
+            assertTrue(java.text.MessageFormat.format(line.getMessage(), line.getParameters()).contains("plain HTTP"));
+        }
+    }
+
+    @Test
+    void silentClientIsClosedAtTheDeadlineWithoutBlockingOthers() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(1)); Socket silent = new Socket("127.0.0.1", server.port())) {
+            for (int i = 0; i < 3; i++) { // served while the silent client holds its connection
+                assertEquals("served", TlsClients.get(client, server.port(), "/").body());
+            }
+            assertClosedByServer(silent);
+            LogRecord line = awaitHandshakeLogLine();
+            assertNull(line.getThrown());
+        }
+    }
+
+    @Test
+    void dribblingClientIsClosedAtTheDeadline() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(1)); Socket dribbler = new Socket("127.0.0.1", server.port())) {
+            OutputStream out = dribbler.getOutputStream();
+            out.write(0x16); // looks like a handshake record, then one byte at a time
+            boolean closed = false;
+            for (int i = 0; i < 200 && !closed; i++) { // at most 20 s
+                try {
+                    out.write(0x03);
+                    out.flush();
+                    Thread.sleep(100);
+                } catch (IOException e) {
+                    closed = true;
+                }
+                if (!closed && dribbler.getInputStream().available() == 0) {
+                    dribbler.setSoTimeout(1);
+                    try {
+                        closed = dribbler.getInputStream().read() < 0;
+                    } catch (java.net.SocketTimeoutException stillOpen) {
+                        // not yet
+                    } catch (IOException reset) {
+                        closed = true;
+                    }
+                }
+            }
+            assertTrue(closed, "the dribbling client was not closed");
+            assertEquals("served", TlsClients.get(client, server.port(), "/").body());
+        }
+    }
+
+    @Test
+    void garbageIsClosedAtOnce() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(30)); Socket garbage = new Socket("127.0.0.1", server.port())) {
+            garbage.getOutputStream().write(new byte[] {0, 1, 2, 3, (byte) 0xff});
+            assertClosedByServer(garbage); // well before the 30 s deadline: the socket timeout is 10 s
+            assertNull(awaitHandshakeLogLine().getThrown());
+        }
+    }
+
+    @Test
+    void stopClosesConnectionsStillInTheHandshake() throws Exception {
+        TestServer server = start(Duration.ofSeconds(30));
+        try (Socket silent = new Socket("127.0.0.1", server.port())) {
+            for (int i = 0; i < 500 && server.server().openConnections() == 0; i++) Thread.sleep(10);
+            assertEquals(1, server.server().openConnections());
+            server.close();
+            assertClosedByServer(silent);
+            assertEquals(0, server.server().openConnections());
+        } finally {
+            server.close();
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package org.minipylib.wsgiserver.tls;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.testing.TestCertificates;
+import org.minipylib.wsgiserver.testing.TestCertificates.Identity;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The server as real TLS clients see it: {@code curl --cacert} verifies the chain and host name,
+ * {@code openssl s_client} the chain, the protocol and ALPN. Each is skipped if not installed
+ * (Debian: {@code apt-get install -y curl openssl}).
+ */
+@Timeout(120)
+class RealTlsClientsTest {
+
+    private static final Path CURL = Path.of("/usr/bin/curl");
+    private static final Path OPENSSL = Path.of("/usr/bin/openssl");
+
+    @TempDir
+    static Path dir;
+    static Path caPem;
+    static TestServer server;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        TestCertificates certs = TestCertificates.newCa(dir, "real-clients-ca");
+        Identity id = certs.issue("localhost", "RSA", "localhost");
+        caPem = certs.caPem();
+        TlsConfig config = TlsConfig.builder(TlsCredentials.pem(certs.certificatePem(id, "s.pem"), certs.pkcs1(id, "s.key"))).build();
+        server = HttpsServingTest.start(WsgiTestApps.echo(), config);
+    }
+
+    @AfterAll
+    static void stopServer() {
+        if (server != null) server.close();
+    }
+
+    /** Runs a command with {@code stdin}, bounded in time; returns its exit code and output. */
+    private static String run(int expectedExit, String stdin, String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try (var in = process.getOutputStream()) {
+            in.write(stdin.getBytes(StandardCharsets.US_ASCII));
+        }
+        byte[] output = process.getInputStream().readAllBytes(); // ends when the process exits or is killed
+        boolean exited = process.waitFor(60, TimeUnit.SECONDS);
+        if (!exited) process.destroyForcibly();
+        String text = new String(output, StandardCharsets.UTF_8);
+        assertTrue(exited, "finished: " + List.of(command));
+        assertEquals(expectedExit, process.exitValue(), "exit code of " + List.of(command) + "; output: " + text);
+        return text;
+    }
+
+    @Test
+    void curlVerifiesTheCertificateAndPostsOverKeepAlive() throws Exception {
+        assumeTrue(Files.isExecutable(CURL), "curl is not installed at " + CURL);
+        String url = "https://localhost:" + server.port();
+        List<String> command = new ArrayList<>(List.of(CURL.toString(), "-sS", "--max-time", "30", "--http1.1",
+                "--cacert", caPem.toString(), "--resolve", "localhost:" + server.port() + ":127.0.0.1",
+                "-d", "hello", url + "/one", "--next", "--http1.1", "--cacert", caPem.toString(),
+                "--resolve", "localhost:" + server.port() + ":127.0.0.1", "-d", "again", url + "/two"));
+        String output = run(0, "", command.toArray(String[]::new));
+        assertEquals("POST /one:helloPOST /two:again", output);
+    }
+
+    @Test
+    void curlRefusesTheServerWithoutTheCa() throws Exception {
+        assumeTrue(Files.isExecutable(CURL), "curl is not installed at " + CURL);
+        // 60: peer certificate cannot be authenticated with known CA certificates
+        run(60, "", CURL.toString(), "-sS", "--max-time", "30", "--resolve", "localhost:" + server.port() + ":127.0.0.1",
+                "https://localhost:" + server.port() + "/");
+    }
+
+    @Test
+    void opensslSClientHandshakesAndSpeaksHttp() throws Exception {
+        assumeTrue(Files.isExecutable(OPENSSL), "openssl is not installed at " + OPENSSL);
+        String output = run(0, "GET /via-openssl HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+                OPENSSL.toString(), "s_client", "-connect", "127.0.0.1:" + server.port(), "-servername", "localhost",
+                "-CAfile", caPem.toString(), "-alpn", "h2,http/1.1", "-ign_eof");
+        assertTrue(output.contains("Verify return code: 0 (ok)"), output);
+        assertTrue(output.contains("ALPN protocol: http/1.1"), output);
+        assertTrue(output.contains("HTTP/1.1 200 OK"), output);
+        assertTrue(output.contains("GET /via-openssl:"), output);
+    }
+
+    @Test
+    void opensslTls11IsRefused() throws Exception {
+        assumeTrue(Files.isExecutable(OPENSSL), "openssl is not installed at " + OPENSSL);
+        String output = run(1, "", OPENSSL.toString(), "s_client", "-connect", "127.0.0.1:" + server.port(),
+                "-tls1_1", "-CAfile", caPem.toString());
+        assertTrue(output.contains("alert") || output.contains("no protocols available") || output.contains("error"), output);
+    }
+}
