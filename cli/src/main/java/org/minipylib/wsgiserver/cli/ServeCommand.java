@@ -8,6 +8,7 @@ import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -78,6 +79,9 @@ final class ServeCommand implements Callable<Integer> {
         "Log requests in the combined log format to FILE (appended to), or to standard output if FILE is -."})
     String accessLog;
 
+    @Mixin
+    TlsOptions tls = new TlsOptions();
+
     @Spec
     CommandSpec spec;
 
@@ -107,7 +111,7 @@ final class ServeCommand implements Callable<Integer> {
         server = built.start();
         PrintWriter out = spec.commandLine().getOut();
         for (InetSocketAddress address : server.addresses()) {
-            out.println("wsgiserver " + Version.VERSION + " serving on " + url(address));
+            out.println("wsgiserver " + Version.VERSION + " serving on " + url(address, server.config().sslAdapter() != null));
         }
         out.flush();
         return 0;
@@ -135,6 +139,11 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (shutdownTimeout != null) builder.shutdownTimeout(shutdownTimeout);
         if (accessLog != null) builder.accessLog(openAccessLog());
+        try {
+            builder.sslAdapter(tls.adapter());
+        } catch (IllegalArgumentException e) {
+            throw usageError(e.getMessage());
+        }
     }
 
     private AccessLog openAccessLog() {
@@ -159,8 +168,13 @@ final class ServeCommand implements Callable<Integer> {
 
     /** {@code http://HOST:PORT}, with an IPv6 host in brackets. */
     static String url(InetSocketAddress address) {
+        return url(address, false);
+    }
+
+    /** {@code http://HOST:PORT} or {@code https://HOST:PORT}, with an IPv6 host in brackets. */
+    static String url(InetSocketAddress address, boolean https) {
         String host = HostAddress.text(address.getAddress());
         if (address.getAddress() instanceof Inet6Address) host = "[" + host + "]";
-        return "http://" + host + ":" + address.getPort();
+        return (https ? "https://" : "http://") + host + ":" + address.getPort();
     }
 }
