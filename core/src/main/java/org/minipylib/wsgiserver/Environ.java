@@ -3,7 +3,6 @@ package org.minipylib.wsgiserver;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.AbstractMap;
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -42,16 +41,24 @@ public final class Environ extends AbstractMap<String, Object> {
     public static final String WSGI_MULTIPROCESS = "wsgi.multiprocess";
     public static final String WSGI_RUN_ONCE = "wsgi.run_once";
 
-    private final HashMap<String, Object> map;
+    /** Room for a typical request's entries (about 20, plus one per request header) before growing. */
+    private static final int EXPECTED_ENTRIES = 32;
+
+    private final LinearProbingMap map;
 
     /** An empty environ (for tests and for calling applications directly). */
     public Environ() {
-        this.map = new HashMap<>(64);
+        this(EXPECTED_ENTRIES);
+    }
+
+    /** An empty environ with room for {@code expectedEntries} before it grows (the server sizes each request's). */
+    public Environ(int expectedEntries) {
+        this.map = new LinearProbingMap(expectedEntries);
     }
 
     /** An environ holding a copy of {@code entries}. */
     public Environ(Map<String, ?> entries) {
-        this.map = new HashMap<>(Math.max(64, entries.size() * 2));
+        this.map = new LinearProbingMap(Math.max(EXPECTED_ENTRIES, entries.size()));
         this.map.putAll(entries);
     }
 
@@ -61,6 +68,7 @@ public final class Environ extends AbstractMap<String, Object> {
     @Override public boolean containsKey(Object key) { return map.containsKey(key); }
     @Override public Object put(String key, Object value) { return map.put(key, value); }
     @Override public Object remove(Object key) { return map.remove(key); }
+    @Override public void clear() { map.clear(); }
     @Override public int size() { return map.size(); }
     @Override public Set<Entry<String, Object>> entrySet() { return map.entrySet(); }
 

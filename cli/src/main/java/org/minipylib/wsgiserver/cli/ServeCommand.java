@@ -6,6 +6,8 @@ import org.minipylib.wsgiserver.Version;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
+import org.minipylib.wsgiserver.http.HttpCompliance;
+import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -79,6 +81,11 @@ final class ServeCommand implements Callable<Integer> {
         "Log requests in the combined log format to FILE (appended to), or to standard output if FILE is -."})
     String accessLog;
 
+    @Option(names = "--relax", paramLabel = "VIOLATION[,VIOLATION...]", description = {
+        "Accept these deviations from RFC 9112 that strict parsing refuses, e.g. bare-lf-line-endings,obs-fold "
+            + "(list: docs/http-compliance.md). Smuggling vectors cannot be relaxed."})
+    String relax;
+
     @Mixin
     TlsOptions tls = new TlsOptions();
 
@@ -139,10 +146,19 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (shutdownTimeout != null) builder.shutdownTimeout(shutdownTimeout);
         if (accessLog != null) builder.accessLog(openAccessLog());
+        if (relax != null) builder.limits(HttpLimits.defaults().withCompliance(compliance()));
         try {
             builder.sslAdapter(tls.adapter());
         } catch (IllegalArgumentException e) {
             throw usageError(e.getMessage());
+        }
+    }
+
+    private HttpCompliance compliance() {
+        try {
+            return HttpCompliance.parse(relax);
+        } catch (IllegalArgumentException e) {
+            throw usageError("--relax: " + e.getMessage());
         }
     }
 

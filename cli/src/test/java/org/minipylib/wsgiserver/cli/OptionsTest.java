@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.minipylib.wsgiserver.ServerConfig;
 import org.minipylib.wsgiserver.Version;
 import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.http.ComplianceViolation;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 
 import java.io.IOException;
@@ -22,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -116,6 +118,14 @@ class OptionsTest {
     }
 
     @Test
+    void relaxNamesViolationsTheParserThenAccepts() throws Exception {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--relax", "bare-lf-line-endings,OBS_FOLD")) {
+            assertEquals(Set.of(ComplianceViolation.BARE_LF_LINE_ENDINGS, ComplianceViolation.OBS_FOLD),
+                    cli.server().config().limits().compliance().relaxed());
+        }
+    }
+
+    @Test
     void accessLogToAFile() throws Exception {
         Path log = dir.resolve("access.log");
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--access-log", log.toString())) {
@@ -173,6 +183,8 @@ class OptionsTest {
         "--timeout=-1                 | seconds must not be negative",
         "--shutdown-timeout=soon      | 'soon' is not a number of seconds",
         "--access-log=/nonexistent-dir/x.log | Cannot open the access log /nonexistent-dir/x.log",
+        "--relax=no-such-rule         | --relax: Unknown compliance violation: no-such-rule",
+        "--relax=bare-cr              | cannot be relaxed: it enables request smuggling",
     })
     void badOptionsExitWith2AndSayWhy(String option, String expectedMessage) {
         assertUsageError(expectedMessage, "--bind", "127.0.0.1:0", option);

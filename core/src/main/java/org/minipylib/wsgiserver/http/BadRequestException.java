@@ -14,15 +14,32 @@ import java.io.IOException;
 public final class BadRequestException extends IOException {
 
     private final int status;
+    private final ComplianceViolation violation;
 
     public BadRequestException(int status, String message) {
+        this(status, null, message);
+    }
+
+    private BadRequestException(int status, ComplianceViolation violation, String message) {
         super(message, null);
         this.status = status;
+        this.violation = violation;
+    }
+
+    /** A 400 Bad Request for {@code violation}; the message names it and its RFC section. */
+    public static BadRequestException violation(ComplianceViolation violation, String message) {
+        return new BadRequestException(400, violation,
+                message + " (" + violation.name() + ", " + violation.rfcSection() + ")");
     }
 
     /** A 400 Bad Request. */
     public static BadRequestException badRequest(String message) {
         return new BadRequestException(400, message);
+    }
+
+    /** The rule the request broke, or {@code null} for a limit or an unsupported feature. */
+    public ComplianceViolation violation() {
+        return violation;
     }
 
     /** The HTTP status to answer with. */

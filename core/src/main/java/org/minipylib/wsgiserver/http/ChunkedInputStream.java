@@ -76,11 +76,11 @@ public final class ChunkedInputStream extends InputStream {
         int p = 0;
         long size = 0;
         while (p < len && hexValue(line[p]) >= 0) {
-            if (size > (Long.MAX_VALUE >> 4)) throw BadRequestException.badRequest("Chunk size is too large");
+            if (size > (Long.MAX_VALUE >> 4)) throw violation(ComplianceViolation.INVALID_CHUNK_SIZE, "Chunk size is too large");
             size = (size << 4) | hexValue(line[p]);
             p++;
         }
-        if (p == 0) throw BadRequestException.badRequest("Invalid chunk size");
+        if (p == 0) throw violation(ComplianceViolation.INVALID_CHUNK_SIZE, "Invalid chunk size");
         checkExtensions(line, p, len);
         return size;
     }
@@ -91,20 +91,25 @@ public final class ChunkedInputStream extends InputStream {
             throw BadRequestException.badRequest("Chunk extension is too long");
         }
         while (true) {
-            p = skipWhitespace(b, p, end);
-            if (p == end) return;
-            if (b[p] != ';') throw BadRequestException.badRequest("Invalid chunk size line");
+            int afterWhitespace = skipWhitespace(b, p, end);
+            if (afterWhitespace == end) {
+                // BWS is allowed only before ';': trailing whitespace on the line is not
+                if (afterWhitespace != p) throw violation(ComplianceViolation.INVALID_CHUNK_EXTENSION, "Whitespace at the end of a chunk size line");
+                return;
+            }
+            p = afterWhitespace;
+            if (b[p] != ';') throw violation(ComplianceViolation.INVALID_CHUNK_EXTENSION, "Invalid chunk size line");
             p = skipWhitespace(b, p + 1, end);
             int nameStart = p;
             while (p < end && RequestParser.isTokenChar(b[p] & 0xff)) p++;
-            if (p == nameStart) throw BadRequestException.badRequest("Invalid chunk extension");
+            if (p == nameStart) throw violation(ComplianceViolation.INVALID_CHUNK_EXTENSION, "Invalid chunk extension");
             p = skipWhitespace(b, p, end);
             if (p < end && b[p] == '=') {
                 p = skipWhitespace(b, p + 1, end);
                 if (p < end && b[p] == '"') {
                     p++;
                     while (true) {
-                        if (p >= end) throw BadRequestException.badRequest("Unterminated quoted string in chunk extension");
+                        if (p >= end) throw violation(ComplianceViolation.INVALID_CHUNK_EXTENSION, "Unterminated quoted string in chunk extension");
                         int c = b[p] & 0xff;
                         if (c == '"') {
                             p++;
@@ -112,16 +117,16 @@ public final class ChunkedInputStream extends InputStream {
                         }
                         if (c == '\\') {
                             p++;
-                            if (p >= end) throw BadRequestException.badRequest("Invalid chunk extension");
+                            if (p >= end) throw violation(ComplianceViolation.INVALID_CHUNK_EXTENSION, "Invalid chunk extension");
                             c = b[p] & 0xff;
                         }
-                        if ((c < 0x20 && c != '\t') || c == 0x7f) throw BadRequestException.badRequest("Invalid chunk extension");
+                        if ((c < 0x20 && c != '\t') || c == 0x7f) throw violation(ComplianceViolation.INVALID_CHUNK_EXTENSION, "Invalid chunk extension");
                         p++;
                     }
                 } else {
                     int valueStart = p;
                     while (p < end && RequestParser.isTokenChar(b[p] & 0xff)) p++;
-                    if (p == valueStart) throw BadRequestException.badRequest("Invalid chunk extension");
+                    if (p == valueStart) throw violation(ComplianceViolation.INVALID_CHUNK_EXTENSION, "Invalid chunk extension");
                 }
             }
         }
@@ -148,11 +153,11 @@ public final class ChunkedInputStream extends InputStream {
         while (true) {
             int c = in.read(timeoutMillis);
             if (c < 0) throw truncated();
-            if (c == '\n') throw BadRequestException.badRequest("Trailer line must end with CRLF");
+            if (c == '\n') throw violation(ComplianceViolation.INVALID_CHUNK_FRAMING, "Trailer line must end with CRLF");
             if (c == '\r') {
                 int lf = in.read(timeoutMillis);
                 if (lf < 0) throw truncated();
-                if (lf != '\n') throw BadRequestException.badRequest("Bare CR in trailer section");
+                if (lf != '\n') throw violation(ComplianceViolation.BARE_CR, "Bare CR in trailer section");
                 return len;
             }
             if (len >= max) throw new BadRequestException(431, "Trailer section is too large");
@@ -167,14 +172,14 @@ public final class ChunkedInputStream extends InputStream {
         while (true) {
             int c = in.read(timeoutMillis);
             if (c < 0) throw truncated();
-            if (c == '\n') throw BadRequestException.badRequest("Chunk size line must end with CRLF");
+            if (c == '\n') throw violation(ComplianceViolation.INVALID_CHUNK_SIZE, "Chunk size line must end with CRLF");
             if (c == '\r') {
                 int lf = in.read(timeoutMillis);
                 if (lf < 0) throw truncated();
-                if (lf != '\n') throw BadRequestException.badRequest("Bare CR in chunk size line");
+                if (lf != '\n') throw violation(ComplianceViolation.BARE_CR, "Bare CR in chunk size line");
                 return len;
             }
-            if (len >= max) throw BadRequestException.badRequest("Chunk size line is too long");
+            if (len >= max) throw violation(ComplianceViolation.INVALID_CHUNK_SIZE, "Chunk size line is too long");
             line[len++] = (byte) c;
         }
     }
@@ -183,7 +188,7 @@ public final class ChunkedInputStream extends InputStream {
         int cr = in.read(timeoutMillis);
         int lf = cr < 0 ? -1 : in.read(timeoutMillis);
         if (cr < 0 || lf < 0) throw truncated();
-        if (cr != '\r' || lf != '\n') throw BadRequestException.badRequest("Chunk data must be followed by CRLF");
+        if (cr != '\r' || lf != '\n') throw violation(ComplianceViolation.INVALID_CHUNK_FRAMING, "Chunk data must be followed by CRLF");
     }
 
     private static int skipWhitespace(byte[] b, int p, int end) {
@@ -198,7 +203,11 @@ public final class ChunkedInputStream extends InputStream {
         return -1;
     }
 
+    private static BadRequestException violation(ComplianceViolation v, String message) {
+        return BadRequestException.violation(v, message);
+    }
+
     private static BadRequestException truncated() {
-        return BadRequestException.badRequest("Chunked request body ended early");
+        return violation(ComplianceViolation.INVALID_CHUNK_FRAMING, "Chunked request body ended early");
     }
 }

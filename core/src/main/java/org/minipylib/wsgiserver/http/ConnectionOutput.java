@@ -1,14 +1,25 @@
 package org.minipylib.wsgiserver.http;
 
 import java.io.IOException;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The per-connection output buffer. Response heads and small bodies collect here and go out in one
  * write; responses to pipelined requests are batched until the connection would otherwise wait.
  * Large body pieces bypass the buffer. Records when a write began, so that a watchdog can close a
  * connection whose client stopped reading.
+ *
+ * <p>Batching must never let an earlier response wait on a slow later application. So the
+ * connection {@linkplain #holdCompleteResponses() marks} the buffered bytes that are complete
+ * responses before it runs the next application, and if they are still held after
+ * {@link #HOLD_NANOS}, the server's watchdog has another thread {@linkplain #flushHeld() write them}
+ * while the application runs. The connection's own thread only appends after the mark, so the two
+ * never touch the same bytes; every write to the transport happens under one lock, in order.
  */
 final class ConnectionOutput {
+
+    /** How long complete responses may wait in the buffer for the next ones (a batching window). */
+    static final long HOLD_NANOS = 20_000_000L;
 
     private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
@@ -16,9 +27,15 @@ final class ConnectionOutput {
 
     private final Transport transport;
     private final byte[] buf;
+    private final ReentrantLock writeLock = new ReentrantLock();
     private int count;
+    /** buf[sent, held) are complete responses that another thread may write out (guarded by writeLock). */
+    private int sent;
+    private int held;
+    /** System.nanoTime() when bytes were first held (0 when none are): read by the watchdog. */
+    private volatile long heldSinceNanos;
     private volatile long writeStartedNanos;
-    private boolean failed;
+    private volatile boolean failed;
 
     ConnectionOutput(Transport transport, int capacity) {
         this.transport = transport;
@@ -59,7 +76,12 @@ final class ConnectionOutput {
             System.arraycopy(b, off, buf, 0, len);
             count = len;
         } else {
-            transportWrite(b, off, len);
+            writeLock.lock();
+            try {
+                transportWrite(b, off, len);
+            } finally {
+                writeLock.unlock();
+            }
         }
     }
 
@@ -79,9 +101,17 @@ final class ConnectionOutput {
         count += len;
     }
 
-    /** Writes a non-negative number in decimal. */
+    /** Writes a non-negative number in decimal (without building a string). */
     void writeDecimal(long v) throws IOException {
-        writeLatin1(Long.toString(v));
+        if (buf.length - count < 20) flush();
+        int digits = 1;
+        for (long rest = v / 10; rest > 0; rest /= 10) digits++;
+        int end = count + digits;
+        for (int i = end - 1; i >= count; i--) {
+            buf[i] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
+        count = end;
     }
 
     /** Writes a chunk-size line: hex length and CRLF. */
@@ -102,16 +132,66 @@ final class ConnectionOutput {
     }
 
     void flush() throws IOException {
-        if (count > 0) {
-            int n = count;
+        if (count == 0) return;
+        writeLock.lock();
+        try {
+            int from = sent;
+            int to = count;
             count = 0;
-            transportWrite(buf, 0, n);
+            sent = 0;
+            held = 0;
+            heldSinceNanos = 0;
+            if (to > from) transportWrite(buf, from, to - from);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Marks everything buffered as complete responses that may go out without waiting for what
+     * follows (see {@link #flushHeld()}); called before the next pipelined request runs. Writes
+     * nothing itself.
+     */
+    void holdCompleteResponses() {
+        if (count == 0) return;
+        writeLock.lock();
+        try {
+            held = count;
+            if (heldSinceNanos == 0) heldSinceNanos = System.nanoTime() | 1;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** True if complete responses have been held in the buffer for longer than {@link #HOLD_NANOS}. */
+    boolean heldTooLong(long nowNanos) {
+        long since = heldSinceNanos;
+        return since != 0 && nowNanos - since > HOLD_NANOS;
+    }
+
+    /**
+     * Writes the held complete responses now, from any thread, while the connection's own thread may
+     * be appending a later response behind them.
+     */
+    void flushHeld() throws IOException {
+        writeLock.lock();
+        try {
+            int from = sent;
+            int to = held;
+            heldSinceNanos = 0;
+            if (to > from) {
+                sent = to;
+                transportWrite(buf, from, to - from);
+            }
+        } finally {
+            writeLock.unlock();
         }
     }
 
     /**
      * Writes in slices, restarting the write clock for each, so that the write timeout measures a
      * stall (no progress), not the time a large body takes to reach a slow but steady reader.
+     * Called with the write lock held.
      */
     private void transportWrite(byte[] b, int off, int len) throws IOException {
         try {

@@ -29,6 +29,12 @@ public final class HeaderFields {
         size++;
     }
 
+    /** Replaces the value of field {@code i} (the parser joins an obs-fold continuation this way). */
+    void setValue(int i, String value) {
+        java.util.Objects.checkIndex(i, size);
+        values[i] = value;
+    }
+
     /** Number of fields, repeated names counted each time. */
     public int size() {
         return size;

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.minipylib.wsgiserver.Header;
@@ -65,6 +66,7 @@ public final class HttpConnection {
     private ConnectionInput input;
     private ConnectionOutput output;
     private final AtomicInteger state;
+    private final AtomicBoolean heldFlushRunning = new AtomicBoolean();
     private final int keepAliveMillis;
     private final int bodyReadMillis;
     private final long headTimeoutNanos;
@@ -336,8 +338,10 @@ public final class HttpConnection {
 
     /**
      * Enforces the timeouts that are not checked by a timed read: closes the connection if its setup
-     * steps ran past the handshake deadline, if it has waited idle past its keep-alive deadline, or if a write has made no progress for longer than
-     * the write timeout (the client stopped reading). Called periodically by the server's watchdog.
+     * steps ran past the handshake deadline, if it has waited idle past its keep-alive deadline, or
+     * if a write has made no progress for longer than the write timeout (the client stopped
+     * reading). Also has responses held for batching written out when the next pipelined request's
+     * application is slow. Called periodically (every 100 ms) by the server's watchdog.
      *
      * @return true if it closed the connection
      */
@@ -357,7 +361,21 @@ public final class HttpConnection {
             abort();
             return true;
         }
+        if (output.heldTooLong(nowNanos) && heldFlushRunning.compareAndSet(false, true)) {
+            Thread.ofVirtual().name("wsgiserver-flush").start(this::flushHeldResponses);
+        }
         return false;
+    }
+
+    /** Writes the complete responses held while a slow application runs (see ConnectionOutput). */
+    private void flushHeldResponses() {
+        try {
+            output.flushHeld();
+        } catch (IOException e) {
+            abort(); // the client is gone or stopped reading
+        } finally {
+            heldFlushRunning.set(false);
+        }
     }
 
     // ---- request head ----
@@ -427,8 +445,9 @@ public final class HttpConnection {
             log(head, 413, 0, startNanos);
             return false;
         }
-        // Responses to earlier pipelined requests go out now, not after this application returns.
-        if (output.hasPending()) output.flush();
+        // Responses to earlier pipelined requests wait for this one to share a write, but only
+        // briefly: if this application is slow, the watchdog has them written (see checkTimeouts).
+        output.holdCompleteResponses();
         RequestBody body = newBody(head);
         currentBody = body;
         HttpResponse response = new HttpResponse(this, head, output, settings.serverHeader());
@@ -518,6 +537,15 @@ public final class HttpConnection {
         // The client waits for a 100 Continue that never came: it may or may not send the body.
         if (request.expectContinue()) return true;
         return body.remainingLength() > settings.limits().maxDrainSize();
+    }
+
+    /**
+     * Throws the error the application ran into reading the request body if it now starts its own
+     * response anyway (having caught the error): the server answers with the error's status instead.
+     */
+    void rethrowRequestBodyFailure(HttpResponse response) throws IOException {
+        RequestBody body = currentBody;
+        if (response == currentResponse && body != null && body.failure() != null) throw body.failure();
     }
 
     private HttpResponse errorResponse(RequestHead head, int status, String message, boolean close) throws IOException {

@@ -11,11 +11,14 @@ package org.minipylib.wsgiserver.http;
  * @param maxDrainSize            how much of a body the application left unread the server reads
  *                                and discards to keep the connection; beyond it the connection closes
  * @param maxChunkExtensionLength longest chunk-extension part of one chunk-size line (else 400)
+ * @param compliance              which deviations from RFC 9112 the parser accepts (default: none)
  */
 public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int maxHeaderCount,
-                         long maxBodySize, long maxDrainSize, int maxChunkExtensionLength) {
+                         long maxBodySize, long maxDrainSize, int maxChunkExtensionLength,
+                         HttpCompliance compliance) {
 
     public HttpLimits {
+        java.util.Objects.requireNonNull(compliance, "compliance");
         positive(maxRequestLineLength, "maxRequestLineLength");
         positive(maxHeaderSectionSize, "maxHeaderSectionSize");
         positive(maxHeaderCount, "maxHeaderCount");
@@ -24,33 +27,45 @@ public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int
         positive(maxChunkExtensionLength, "maxChunkExtensionLength");
     }
 
-    /** 8 KiB request line, 32 KiB headers, 100 fields, 64 MiB body, 64 KiB drain, 1 KiB extensions. */
+    /** Limits with {@linkplain HttpCompliance#strict() strict} parsing. */
+    public HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int maxHeaderCount,
+                      long maxBodySize, long maxDrainSize, int maxChunkExtensionLength) {
+        this(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
+                maxChunkExtensionLength, HttpCompliance.strict());
+    }
+
+    /** 8 KiB request line, 32 KiB headers, 100 fields, 64 MiB body, 64 KiB drain, 1 KiB extensions, strict parsing. */
     public static HttpLimits defaults() {
         return new HttpLimits(8 * 1024, 32 * 1024, 100, 64L * 1024 * 1024, 64 * 1024, 1024);
     }
 
     public HttpLimits withMaxRequestLineLength(int v) {
-        return new HttpLimits(v, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize, maxChunkExtensionLength);
+        return new HttpLimits(v, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize, maxChunkExtensionLength, compliance);
     }
 
     public HttpLimits withMaxHeaderSectionSize(int v) {
-        return new HttpLimits(maxRequestLineLength, v, maxHeaderCount, maxBodySize, maxDrainSize, maxChunkExtensionLength);
+        return new HttpLimits(maxRequestLineLength, v, maxHeaderCount, maxBodySize, maxDrainSize, maxChunkExtensionLength, compliance);
     }
 
     public HttpLimits withMaxHeaderCount(int v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, v, maxBodySize, maxDrainSize, maxChunkExtensionLength);
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, v, maxBodySize, maxDrainSize, maxChunkExtensionLength, compliance);
     }
 
     public HttpLimits withMaxBodySize(long v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, v, maxDrainSize, maxChunkExtensionLength);
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, v, maxDrainSize, maxChunkExtensionLength, compliance);
     }
 
     public HttpLimits withMaxDrainSize(long v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, v, maxChunkExtensionLength);
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, v, maxChunkExtensionLength, compliance);
     }
 
     public HttpLimits withMaxChunkExtensionLength(int v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize, v);
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize, v, compliance);
+    }
+
+    public HttpLimits withCompliance(HttpCompliance v) {
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
+                maxChunkExtensionLength, v);
     }
 
     /** Bytes a whole request head may take: request line, header section and their line ends. */

@@ -51,6 +51,7 @@ public final class HttpResponse {
     public void begin(int status, String reason, List<Header> headers, long knownLength) throws IOException {
         if (committed) throw new IllegalStateException("response already started");
         if (status < 200 || status > 999) throw new IllegalArgumentException("status must be 200-999: " + status);
+        connection.rethrowRequestBodyFailure(this); // a broken request body is answered 4xx by the server, not 200 by the app
         committed = true;
         this.status = status;
         closeAfter = connection.mustCloseAfter(request); // first: it may read the rest of the request body

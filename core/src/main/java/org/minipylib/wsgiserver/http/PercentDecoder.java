@@ -26,11 +26,11 @@ public final class PercentDecoder {
                 sb.append(c);
                 continue;
             }
-            if (i + 2 >= raw.length()) throw BadRequestException.badRequest("Malformed percent-encoding in path");
+            if (i + 2 >= raw.length()) throw malformed();
             int hi = Character.digit(raw.charAt(i + 1), 16);
             int lo = Character.digit(raw.charAt(i + 2), 16);
             if (hi < 0 || lo < 0 || raw.charAt(i + 1) > 'f' || raw.charAt(i + 2) > 'f') {
-                throw BadRequestException.badRequest("Malformed percent-encoding in path");
+                throw malformed();
             }
             int b = (hi << 4) | lo;
             if (b == '/') {
@@ -41,5 +41,9 @@ public final class PercentDecoder {
             i += 2;
         }
         return sb.toString();
+    }
+
+    private static BadRequestException malformed() {
+        return BadRequestException.violation(ComplianceViolation.INVALID_PERCENT_ENCODING, "Malformed percent-encoding in path");
     }
 }

@@ -15,24 +15,36 @@ import java.util.Locale;
 public final class RequestParser {
 
     private static final boolean[] TCHAR = new boolean[256];
-    private static final boolean[] HOST_CHAR = new boolean[256];
+    /** RFC 3986 reg-name characters: unreserved and sub-delims ({@code %} is checked separately). */
+    private static final boolean[] REG_NAME_CHAR = new boolean[256];
+    /** What a byte in a request-target is: one of the TARGET_* values. */
+    private static final byte[] TARGET_CLASS = new byte[256];
+    private static final byte TARGET_OK = 0;
+    private static final byte TARGET_INVALID = 1; // CTL, SP, DEL: ends or breaks the request-line
+    private static final byte TARGET_UNSAFE = 2;  // " < > \ ^ ` { | }
+    private static final byte TARGET_OBS_TEXT = 3;
+    private static final byte TARGET_HASH = 4;
 
     static {
         for (char c : "!#$%&'*+-.^_`|~".toCharArray()) TCHAR[c] = true;
-        for (char c = '0'; c <= '9'; c++) TCHAR[c] = true;
-        for (char c = 'a'; c <= 'z'; c++) TCHAR[c] = true;
-        for (char c = 'A'; c <= 'Z'; c++) TCHAR[c] = true;
-        // RFC 3986 reg-name / IP-literal / port characters
-        for (char c : "-._~!$&'()*+,;=:[]%".toCharArray()) HOST_CHAR[c] = true;
-        for (char c = '0'; c <= '9'; c++) HOST_CHAR[c] = true;
-        for (char c = 'a'; c <= 'z'; c++) HOST_CHAR[c] = true;
-        for (char c = 'A'; c <= 'Z'; c++) HOST_CHAR[c] = true;
+        for (char c = '0'; c <= '9'; c++) TCHAR[c] = REG_NAME_CHAR[c] = true;
+        for (char c = 'a'; c <= 'z'; c++) TCHAR[c] = REG_NAME_CHAR[c] = true;
+        for (char c = 'A'; c <= 'Z'; c++) TCHAR[c] = REG_NAME_CHAR[c] = true;
+        for (char c : "-._~!$&'()*+,;=".toCharArray()) REG_NAME_CHAR[c] = true;
+        for (int c = 0; c < 0x21; c++) TARGET_CLASS[c] = TARGET_INVALID;
+        TARGET_CLASS[0x7f] = TARGET_INVALID;
+        for (char c : "\"<>\\^`{|}".toCharArray()) TARGET_CLASS[c] = TARGET_UNSAFE;
+        for (int c = 0x80; c < 256; c++) TARGET_CLASS[c] = TARGET_OBS_TEXT;
+        TARGET_CLASS['#'] = TARGET_HASH;
     }
 
     private final HttpLimits limits;
+    private final HttpCompliance compliance;
 
+    /** A parser for heads within {@code limits}, as strict as {@link HttpLimits#compliance()} says. */
     public RequestParser(HttpLimits limits) {
         this.limits = limits;
+        this.compliance = limits.compliance();
     }
 
     /** True if {@code c} may appear in a token (RFC 9110 section 5.6.2). */
@@ -44,7 +56,8 @@ public final class RequestParser {
      * Finds the end of a head that starts at {@code headStart}: the index just past the empty line
      * that ends it, or -1 if it is not complete within {@code b[headStart, to)}. Scanning resumes at
      * {@code from} (bytes before it were scanned already). Bare-LF line ends are recognised too, so
-     * that such a head is found and then refused by {@link #parse}, not waited on.
+     * that such a head is found and then refused (or, if relaxed, accepted) by {@link #parse}, not
+     * waited on.
      */
     public static int findHeadEnd(byte[] b, int headStart, int from, int to) {
         for (int i = Math.max(from, headStart); i < to; i++) {
@@ -58,13 +71,14 @@ public final class RequestParser {
     /**
      * Parses the head in {@code b[start, end)}, where {@code end} came from {@link #findHeadEnd}.
      *
-     * @throws BadRequestException with the status to answer (400, 414, 417, 431, 501, 505)
+     * @throws BadRequestException with the status to answer (400, 414, 417, 431, 501, 505); a 400
+     *                             for a broken rule names it ({@link BadRequestException#violation()})
      */
     public RequestHead parse(byte[] b, int start, int end) throws BadRequestException {
+        rejectBareCr(b, start, end);
         int lf = indexOf(b, (byte) '\n', start, end);
-        if (lf < 0) throw bad("Incomplete request line");
-        if (lf == start || b[lf - 1] != '\r') throw bad("Request line must end with CRLF");
-        int lineEnd = lf - 1;
+        if (lf < 0) throw violation(ComplianceViolation.INVALID_REQUEST_LINE, "Incomplete request line");
+        int lineEnd = lineEnd(b, start, lf);
         if (lineEnd - start > limits.maxRequestLineLength()) {
             throw new BadRequestException(414, "Request line is longer than " + limits.maxRequestLineLength() + " bytes");
         }
@@ -72,18 +86,20 @@ public final class RequestParser {
         // method SP request-target SP HTTP-version
         int p = start;
         while (p < lineEnd && TCHAR[b[p] & 0xff]) p++;
-        if (p == start || p >= lineEnd || b[p] != ' ') throw bad("Malformed request line");
+        if (p == start || p >= lineEnd || b[p] != ' ') throw violation(ComplianceViolation.INVALID_REQUEST_LINE, "Malformed request line");
         String method = KnownNames.method(b, start, p - start);
         int targetStart = ++p;
-        while (p < lineEnd && b[p] != ' ') {
-            int c = b[p] & 0xff;
-            if (c < 0x21 || c == 0x7f) throw bad("Invalid character in request target");
-            p++;
+        int fragment = -1;
+        for (; p < lineEnd && b[p] != ' '; p++) {
+            byte kind = TARGET_CLASS[b[p] & 0xff];
+            if (kind != TARGET_OK) checkTargetByte(kind);
+            if (kind == TARGET_HASH && fragment < 0) fragment = p;
         }
-        if (p == targetStart) throw bad("Malformed request line");
-        if (p >= lineEnd) throw bad("Missing HTTP version in request line");
-        int targetEnd = p++;
-        int minorVersion = parseVersion(b, p, lineEnd);
+        if (p == targetStart) throw violation(ComplianceViolation.INVALID_REQUEST_LINE, "Malformed request line");
+        if (p >= lineEnd) throw violation(ComplianceViolation.INVALID_REQUEST_LINE, "Missing HTTP version in request line");
+        int targetEnd = fragment >= 0 ? fragment : p; // a relaxed fragment is dropped
+        int minorVersion = parseVersion(b, p + 1, lineEnd);
+        if (targetEnd == targetStart) throw violation(ComplianceViolation.INVALID_TARGET_FORM, "Empty request target");
 
         String target = new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
 
@@ -92,13 +108,16 @@ public final class RequestParser {
         while (true) {
             int nl = indexOf(b, (byte) '\n', pos, end);
             if (nl < 0) throw bad("Incomplete header section");
-            if (nl == pos || b[nl - 1] != '\r') throw bad("Header line must end with CRLF");
-            int lineEndAt = nl - 1; // the field line is b[pos, lineEndAt)
+            int lineEndAt = lineEnd(b, pos, nl); // the field line is b[pos, lineEndAt)
             if (lineEndAt == pos) {
                 pos = nl + 1;
                 break;
             }
-            parseFieldLine(b, pos, lineEndAt, headers);
+            if (b[pos] == ' ' || b[pos] == '\t') {
+                unfold(b, pos, lineEndAt, headers);
+            } else {
+                parseFieldLine(b, pos, lineEndAt, headers);
+            }
             if (headers.size() > limits.maxHeaderCount()) {
                 throw new BadRequestException(431, "More than " + limits.maxHeaderCount() + " header fields");
             }
@@ -110,10 +129,59 @@ public final class RequestParser {
         return interpret(method, target, minorVersion, headers);
     }
 
+    /** RFC 9112 section 2.2: a CR must be followed by LF, everywhere in the head. */
+    private static void rejectBareCr(byte[] b, int start, int end) throws BadRequestException {
+        for (int i = start; i < end; i++) {
+            if (b[i] == '\r' && (i + 1 >= end || b[i + 1] != '\n')) {
+                throw violation(ComplianceViolation.BARE_CR, "CR not followed by LF");
+            }
+        }
+    }
+
+    /** The end of the line whose LF is at {@code lf}: before its CR, or (if allowed) at a bare LF. */
+    private int lineEnd(byte[] b, int lineStart, int lf) throws BadRequestException {
+        if (lf > lineStart && b[lf - 1] == '\r') return lf - 1;
+        if (!compliance.allows(ComplianceViolation.BARE_LF_LINE_ENDINGS)) {
+            throw violation(ComplianceViolation.BARE_LF_LINE_ENDINGS, "Line must end with CRLF");
+        }
+        return lf;
+    }
+
+    private void checkTargetByte(byte kind) throws BadRequestException {
+        switch (kind) {
+            case TARGET_INVALID -> throw violation(ComplianceViolation.INVALID_REQUEST_LINE, "Invalid character in request target");
+            case TARGET_UNSAFE -> allowOrThrow(ComplianceViolation.UNSAFE_CHARACTER_IN_TARGET, "Character not allowed in a URI in request target");
+            case TARGET_OBS_TEXT -> allowOrThrow(ComplianceViolation.OBS_TEXT_IN_TARGET, "Non-ASCII byte in request target");
+            case TARGET_HASH -> allowOrThrow(ComplianceViolation.FRAGMENT_IN_TARGET, "Fragment in request target");
+            default -> { }
+        }
+    }
+
+    private void allowOrThrow(ComplianceViolation v, String message) throws BadRequestException {
+        if (!compliance.allows(v)) throw violation(v, message);
+    }
+
+    /** A relaxed obs-fold line: its content joins the previous field's value after one SP (RFC 9112 section 5.2). */
+    private void unfold(byte[] b, int from, int to, HeaderFields headers) throws BadRequestException {
+        if (headers.size() == 0) {
+            throw violation(ComplianceViolation.WHITESPACE_BEFORE_FIRST_FIELD, "Whitespace before the first header field");
+        }
+        allowOrThrow(ComplianceViolation.OBS_FOLD, "Obsolete line folding (obs-fold) is not allowed");
+        int s = from;
+        int e = to;
+        while (s < e && (b[s] == ' ' || b[s] == '\t')) s++;
+        while (e > s && (b[e - 1] == ' ' || b[e - 1] == '\t')) e--;
+        checkFieldValue(b, s, e);
+        int last = headers.size() - 1;
+        String previous = headers.value(last);
+        String more = new String(b, s, e - s, StandardCharsets.ISO_8859_1);
+        headers.setValue(last, previous.isEmpty() ? more : more.isEmpty() ? previous : previous + ' ' + more);
+    }
+
     private static int parseVersion(byte[] b, int p, int lineEnd) throws BadRequestException {
         if (lineEnd - p != 8 || b[p] != 'H' || b[p + 1] != 'T' || b[p + 2] != 'T' || b[p + 3] != 'P'
                 || b[p + 4] != '/' || !isDigit(b[p + 5]) || b[p + 6] != '.' || !isDigit(b[p + 7])) {
-            throw bad("Malformed HTTP version");
+            throw violation(ComplianceViolation.INVALID_VERSION, "Malformed HTTP version");
         }
         int major = b[p + 5] - '0';
         int minor = b[p + 7] - '0';
@@ -128,24 +196,34 @@ public final class RequestParser {
      */
     static void parseFieldLine(byte[] b, int from, int to, HeaderFields into) throws BadRequestException {
         int c0 = b[from];
-        if (c0 == ' ' || c0 == '\t') throw bad("Obsolete line folding (obs-fold) is not allowed");
+        if (c0 == ' ' || c0 == '\t') throw violation(ComplianceViolation.OBS_FOLD, "Obsolete line folding (obs-fold) is not allowed");
         int p = from;
         while (p < to && TCHAR[b[p] & 0xff]) p++;
-        if (p == from) throw bad("Invalid header field name");
+        if (p == from) throw violation(ComplianceViolation.INVALID_FIELD_NAME, "Invalid header field name");
         if (p >= to || b[p] != ':') {
-            if (p < to && (b[p] == ' ' || b[p] == '\t')) throw bad("Whitespace between header field name and colon");
-            throw bad(p >= to ? "Header field without a colon" : "Invalid character in header field name");
+            if (p < to && (b[p] == ' ' || b[p] == '\t')) {
+                throw violation(ComplianceViolation.WHITESPACE_BEFORE_COLON, "Whitespace between header field name and colon");
+            }
+            throw violation(ComplianceViolation.INVALID_FIELD_NAME,
+                    p >= to ? "Header field without a colon" : "Invalid character in header field name");
         }
         String name = KnownNames.header(b, from, p - from);
         p++;
         while (p < to && (b[p] == ' ' || b[p] == '\t')) p++;
         int ve = to;
         while (ve > p && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) ve--;
-        for (int i = p; i < ve; i++) {
-            int c = b[i] & 0xff;
-            if ((c < 0x20 && c != '\t') || c == 0x7f) throw bad("Invalid character in header field value");
-        }
+        checkFieldValue(b, p, ve);
         into.add(name, ve == p ? "" : new String(b, p, ve - p, StandardCharsets.ISO_8859_1));
+    }
+
+    /** RFC 9110 section 5.5: field-vchar, SP and HTAB only (obs-text allowed). */
+    private static void checkFieldValue(byte[] b, int from, int to) throws BadRequestException {
+        for (int i = from; i < to; i++) {
+            int c = b[i] & 0xff;
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                throw violation(ComplianceViolation.INVALID_FIELD_VALUE, "Invalid character in header field value");
+            }
+        }
     }
 
     private RequestHead interpret(String method, String target, int minorVersion, HeaderFields headers)
@@ -160,22 +238,30 @@ public final class RequestParser {
             rawPath = q < 0 ? target : target.substring(0, q);
             query = q < 0 ? null : target.substring(q + 1);
         } else if (target.equals("*")) {
-            if (!method.equals("OPTIONS")) throw bad("Asterisk-form request target is only for OPTIONS");
+            if (!method.equals("OPTIONS")) {
+                throw violation(ComplianceViolation.INVALID_TARGET_FORM, "Asterisk-form request target is only for OPTIONS");
+            }
             rawPath = "*";
         } else {
             int schemeEnd = target.indexOf("://");
-            if (schemeEnd <= 0 || !isScheme(target, schemeEnd)) throw bad("Invalid request target");
+            if (schemeEnd <= 0 || !isScheme(target, schemeEnd)) {
+                throw violation(ComplianceViolation.INVALID_TARGET_FORM, "Invalid request target");
+            }
             int authStart = schemeEnd + 3;
             int authEnd = authStart;
             while (authEnd < target.length() && target.charAt(authEnd) != '/' && target.charAt(authEnd) != '?') authEnd++;
             authority = target.substring(authStart, authEnd);
-            if (authority.isEmpty() || authority.indexOf('@') >= 0) throw bad("Invalid authority in request target");
+            if (authority.indexOf('@') >= 0) {
+                throw violation(ComplianceViolation.USERINFO_IN_TARGET, "Userinfo in request target");
+            }
+            if (authority.isEmpty() || !isValidHost(authority)) {
+                throw violation(ComplianceViolation.INVALID_HOST, "Invalid authority in request target");
+            }
             int q = target.indexOf('?', authEnd);
             rawPath = q < 0 ? target.substring(authEnd) : target.substring(authEnd, q);
             if (rawPath.isEmpty()) rawPath = "/";
             query = q < 0 ? null : target.substring(q + 1);
         }
-        if (target.indexOf('#') >= 0) throw bad("Fragment in request target");
 
         int hostCount = 0;
         String host = null;
@@ -192,9 +278,7 @@ public final class RequestParser {
                 hostCount++;
                 host = value;
             } else if (is(name, "Content-Length")) {
-                String v = parseContentLength(value);
-                if (contentLength != null && !contentLength.equals(v)) throw bad("Conflicting Content-Length values");
-                contentLength = v;
+                contentLength = parseContentLength(value, contentLength);
             } else if (is(name, "Transfer-Encoding")) {
                 transferEncoding = true;
                 parseTransferEncoding(value, codings);
@@ -211,39 +295,47 @@ public final class RequestParser {
             }
         }
 
-        if (minorVersion == 1) {
-            if (hostCount == 0) throw bad("Missing Host header (required in HTTP/1.1)");
-            if (hostCount > 1) throw bad("More than one Host header");
-        } else if (hostCount > 1) {
-            throw bad("More than one Host header");
+        if (hostCount > 1) throw violation(ComplianceViolation.DUPLICATE_HOST, "More than one Host header");
+        if (hostCount == 0 && minorVersion == 1) {
+            allowOrThrow(ComplianceViolation.MISSING_HOST, "Missing Host header (required in HTTP/1.1)");
         }
-        if (host != null && !isValidHost(host)) throw bad("Invalid Host header");
-        if (authority != null) {
-            if (!isValidHost(authority)) throw bad("Invalid authority in request target");
-            host = authority;
+        if (host != null) {
+            if (host.indexOf('@') >= 0) throw violation(ComplianceViolation.USERINFO_IN_TARGET, "Userinfo in Host header");
+            if (!isValidHost(host)) throw violation(ComplianceViolation.INVALID_HOST, "Invalid Host header");
         }
+        if (authority != null) host = authority; // RFC 9112 section 3.2.2
 
         RequestHead.BodyFraming framing = RequestHead.BodyFraming.NONE;
         long length = -1;
+        boolean keepAlive = minorVersion == 1 ? !close : keepAliveToken && !close;
         if (transferEncoding) {
-            if (minorVersion == 0) throw bad("Transfer-Encoding is not allowed in an HTTP/1.0 request");
-            if (contentLength != null) throw bad("Both Transfer-Encoding and Content-Length");
+            if (contentLength != null) {
+                throw violation(ComplianceViolation.TRANSFER_ENCODING_WITH_CONTENT_LENGTH, "Both Transfer-Encoding and Content-Length");
+            }
+            if (minorVersion == 0) {
+                allowOrThrow(ComplianceViolation.HTTP_1_0_TRANSFER_ENCODING, "Transfer-Encoding is not allowed in an HTTP/1.0 request");
+                keepAlive = false; // RFC 9112 section 6.1: the framing is faulty; close after this request
+            }
             checkCodings(codings);
             framing = RequestHead.BodyFraming.CHUNKED;
         } else if (contentLength != null) {
             length = Long.parseLong(contentLength);
             framing = length == 0 ? RequestHead.BodyFraming.NONE : RequestHead.BodyFraming.CONTENT_LENGTH;
         }
-        boolean keepAlive = minorVersion == 1 ? !close : keepAliveToken && !close;
 
         String path = rawPath.equals("*") ? rawPath : PercentDecoder.decodePath(rawPath);
         return new RequestHead(method, target, rawPath, path, query, minorVersion, headers, host, framing,
                 length, keepAlive, expectContinue);
     }
 
-    /** Returns the canonical digits of a Content-Length value (a list of identical values is allowed). */
-    private static String parseContentLength(String value) throws BadRequestException {
-        String result = null;
+    /**
+     * Checks one Content-Length field value against what earlier fields said ({@code previous}, or
+     * null) and returns its canonical digits. RFC 9110 section 8.6: 1*DIGIT; a list, or a repeat,
+     * only of identical values and only if {@link ComplianceViolation#CONTENT_LENGTH_REPEATED} is
+     * relaxed; different values never.
+     */
+    private String parseContentLength(String value, String previous) throws BadRequestException {
+        String result = previous;
         int i = 0;
         int n = value.length();
         while (i <= n) {
@@ -253,16 +345,21 @@ public final class RequestParser {
             int e = comma;
             while (s < e && (value.charAt(s) == ' ' || value.charAt(s) == '\t')) s++;
             while (e > s && (value.charAt(e - 1) == ' ' || value.charAt(e - 1) == '\t')) e--;
-            if (s == e) throw bad("Invalid Content-Length");
+            if (s == e) throw violation(ComplianceViolation.INVALID_CONTENT_LENGTH, "Invalid Content-Length");
             for (int k = s; k < e; k++) {
                 char c = value.charAt(k);
-                if (c < '0' || c > '9') throw bad("Invalid Content-Length");
+                if (c < '0' || c > '9') throw violation(ComplianceViolation.INVALID_CONTENT_LENGTH, "Invalid Content-Length");
             }
             // strip leading zeros, then at most 18 digits fit a long
             while (s < e - 1 && value.charAt(s) == '0') s++;
-            if (e - s > 18) throw bad("Content-Length is too large");
+            if (e - s > 18) throw violation(ComplianceViolation.INVALID_CONTENT_LENGTH, "Content-Length is too large");
             String v = value.substring(s, e);
-            if (result != null && !result.equals(v)) throw bad("Conflicting Content-Length values");
+            if (result != null) {
+                if (!result.equals(v)) {
+                    throw violation(ComplianceViolation.CONFLICTING_CONTENT_LENGTH, "Conflicting Content-Length values");
+                }
+                allowOrThrow(ComplianceViolation.CONTENT_LENGTH_REPEATED, "Content-Length is repeated");
+            }
             result = v;
             i = comma + 1;
         }
@@ -276,11 +373,13 @@ public final class RequestParser {
             if (coding.isEmpty()) continue; // empty list elements are allowed (RFC 9110 section 5.6.1)
             int semi = coding.indexOf(';');
             String bare = (semi < 0 ? coding : coding.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
-            if (bare.isEmpty()) throw bad("Invalid Transfer-Encoding");
+            if (bare.isEmpty()) throw violation(ComplianceViolation.CHUNKED_NOT_FINAL, "Invalid Transfer-Encoding");
             for (int k = 0; k < bare.length(); k++) {
-                if (!isTokenChar(bare.charAt(k))) throw bad("Invalid Transfer-Encoding");
+                if (!isTokenChar(bare.charAt(k))) throw violation(ComplianceViolation.CHUNKED_NOT_FINAL, "Invalid Transfer-Encoding");
             }
-            if (bare.equals("chunked") && semi >= 0) throw bad("Transfer-Encoding: chunked takes no parameters");
+            if (bare.equals("chunked") && semi >= 0) {
+                throw violation(ComplianceViolation.CHUNKED_NOT_FINAL, "Transfer-Encoding: chunked takes no parameters");
+            }
             codings.add(bare);
         }
     }
@@ -291,22 +390,56 @@ public final class RequestParser {
      */
     private static void checkCodings(List<String> codings) throws BadRequestException {
         if (codings.isEmpty() || !codings.get(codings.size() - 1).equals("chunked")) {
-            throw bad("Transfer-Encoding does not end with chunked");
+            throw violation(ComplianceViolation.CHUNKED_NOT_FINAL, "Transfer-Encoding does not end with chunked");
         }
         for (int i = 0; i < codings.size() - 1; i++) {
-            if (codings.get(i).equals("chunked")) throw bad("Transfer-Encoding: chunked is not the final coding");
+            if (codings.get(i).equals("chunked")) {
+                throw violation(ComplianceViolation.CHUNKED_NOT_FINAL, "Transfer-Encoding: chunked is not the final coding");
+            }
         }
         if (codings.size() > 1) {
             throw new BadRequestException(501, "Transfer-Encoding " + codings.get(0) + " is not implemented");
         }
     }
 
-    private static boolean isValidHost(String host) {
-        for (int i = 0; i < host.length(); i++) {
+    /**
+     * RFC 9112 section 3.2 / RFC 3986 section 3.2.2: {@code uri-host [":" port]}, where uri-host is an
+     * IP-literal in brackets or a reg-name (an IPv4 address is one too); may be empty.
+     */
+    static boolean isValidHost(String host) {
+        int n = host.length();
+        int i = 0;
+        if (n > 0 && host.charAt(0) == '[') {
+            int close = host.indexOf(']');
+            if (close < 2) return false;
+            for (i = 1; i < close; i++) {
+                char c = host.charAt(i);
+                if (!(c == ':' || c == '.' || Character.digit(c, 16) >= 0 && c < 128)) return false;
+            }
+            i = close + 1;
+        } else {
+            while (i < n && host.charAt(i) != ':') {
+                char c = host.charAt(i);
+                if (c == '%') {
+                    if (i + 2 >= n || !isHex(host.charAt(i + 1)) || !isHex(host.charAt(i + 2))) return false;
+                    i += 3;
+                    continue;
+                }
+                if (c >= 256 || !REG_NAME_CHAR[c]) return false;
+                i++;
+            }
+        }
+        if (i == n) return true;
+        if (host.charAt(i) != ':') return false;
+        for (i++; i < n; i++) {
             char c = host.charAt(i);
-            if (c >= 256 || !HOST_CHAR[c]) return false;
+            if (c < '0' || c > '9') return false;
         }
         return true;
+    }
+
+    private static boolean isHex(char c) {
+        return c < 128 && Character.digit(c, 16) >= 0;
     }
 
     private static boolean isScheme(String target, int end) {
@@ -335,5 +468,9 @@ public final class RequestParser {
 
     private static BadRequestException bad(String message) {
         return BadRequestException.badRequest(message);
+    }
+
+    private static BadRequestException violation(ComplianceViolation v, String message) {
+        return BadRequestException.violation(v, message);
     }
 }

@@ -10,6 +10,7 @@ import org.minipylib.wsgiserver.http.RequestHead;
 import org.minipylib.wsgiserver.tls.SslEnviron;
 
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Collection;
@@ -30,12 +31,17 @@ public final class WsgiGateway implements Gateway {
 
     private static final List<Integer> WSGI_VERSION = List.of(1, 0);
     private static final int MAX_CACHED_KEYS = 1024;
+    /** Entries of every environ besides the HTTP_* ones (CGI variables and wsgi.*). */
+    private static final int FIXED_ENTRIES = 21;
     private static final Map<String, String> CGI_KEYS = new ConcurrentHashMap<>();
 
     private final WsgiApp app;
     private final String serverName;
     private final String software;
     private final PrintStream errors;
+    // Immutable records, replaced whole: a thread sees either an old one or a new one (a race only costs a miss).
+    private volatile AddressText lastLocal;
+    private volatile RemoteHostText lastRemote;
 
     /**
      * @param app        the application
@@ -94,7 +100,7 @@ public final class WsgiGateway implements Gateway {
     /** Builds the PEP 3333 environ for an exchange. */
     public Environ environ(Exchange exchange) {
         RequestHead head = exchange.request();
-        Environ env = new Environ();
+        Environ env = new Environ(FIXED_ENTRIES + head.headers().size());
         env.put(Environ.REQUEST_METHOD, head.method());
         env.put(Environ.SCRIPT_NAME, "");
         env.put(Environ.PATH_INFO, head.path());
@@ -105,15 +111,16 @@ public final class WsgiGateway implements Gateway {
 
         SocketAddress local = exchange.localAddress();
         if (local instanceof InetSocketAddress isa) {
-            env.put(Environ.SERVER_NAME, serverName != null ? serverName : HostAddress.text(isa.getAddress()));
-            env.put(Environ.SERVER_PORT, Integer.toString(isa.getPort()));
+            AddressText text = localText(isa);
+            env.put(Environ.SERVER_NAME, serverName != null ? serverName : text.host());
+            env.put(Environ.SERVER_PORT, text.port());
         } else {
             env.put(Environ.SERVER_NAME, serverName != null ? serverName : String.valueOf(local));
             env.put(Environ.SERVER_PORT, "");
         }
         SocketAddress remote = exchange.remoteAddress();
         if (remote instanceof InetSocketAddress isa) {
-            env.put(Environ.REMOTE_ADDR, HostAddress.text(isa.getAddress()));
+            env.put(Environ.REMOTE_ADDR, remoteHostText(isa.getAddress()));
             env.put(Environ.REMOTE_PORT, Integer.toString(isa.getPort()));
         } else if (remote != null) {
             env.put(Environ.REMOTE_ADDR, String.valueOf(remote));
@@ -154,6 +161,35 @@ public final class WsgiGateway implements Gateway {
         env.put(Environ.WSGI_RUN_ONCE, Boolean.FALSE);
         SslEnviron.addTo(env, exchange.sslSession());
         return env;
+    }
+
+    /**
+     * SERVER_NAME and SERVER_PORT of the address most recently connected to: a server listens on
+     * few addresses, so this is nearly always a hit, and no text is built per request.
+     */
+    private AddressText localText(InetSocketAddress address) {
+        AddressText text = lastLocal;
+        if (text == null || !text.address().equals(address)) {
+            text = new AddressText(address, HostAddress.text(address.getAddress()), Integer.toString(address.getPort()));
+            lastLocal = text;
+        }
+        return text;
+    }
+
+    /** REMOTE_ADDR, reusing the text of the previous request's client when it is the same host. */
+    private String remoteHostText(InetAddress host) {
+        RemoteHostText text = lastRemote;
+        if (text == null || !text.host().equals(host)) {
+            text = new RemoteHostText(host, HostAddress.text(host));
+            lastRemote = text;
+        }
+        return text.text();
+    }
+
+    private record AddressText(InetSocketAddress address, String host, String port) {
+    }
+
+    private record RemoteHostText(InetAddress host, String text) {
     }
 
     /** {@code User-Agent} -> {@code HTTP_USER_AGENT}, cached for names seen often. */

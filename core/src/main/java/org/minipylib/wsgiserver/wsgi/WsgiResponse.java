@@ -8,7 +8,6 @@ import org.minipylib.wsgiserver.http.RequestParser;
 
 import java.io.IOException;
 import java.util.List;
-import java.util.Set;
 
 /**
  * PEP 3333's {@code start_response} and {@code write} for one request, on top of the HTTP layer's
@@ -18,8 +17,8 @@ import java.util.Set;
 final class WsgiResponse implements StartResponse, BodyWriter {
 
     /** Hop-by-hop headers an application may not set (PEP 3333; Connection is allowed for "close"). */
-    private static final Set<String> HOP_BY_HOP = Set.of("keep-alive", "proxy-authenticate", "proxy-authorization",
-            "te", "trailer", "trailers", "transfer-encoding", "upgrade");
+    private static final String[] HOP_BY_HOP = {"Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+            "TE", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade"};
 
     private final HttpResponse http;
     private boolean started;
@@ -47,7 +46,8 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         parseStatus(status);
         List<Header> copy = List.copyOf(headers);
         long length = -1;
-        for (Header h : copy) {
+        for (int i = 0, n = copy.size(); i < n; i++) {
+            Header h = copy.get(i);
             validate(h);
             if (h.is("Content-Length")) {
                 long v = Long.parseLong(h.value().trim());
@@ -111,7 +111,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
                 || (s.length() > 3 && s.charAt(3) != ' ')) {
             throw new IllegalArgumentException("Status must be three digits and a reason phrase, like \"200 OK\": " + s);
         }
-        int code = Integer.parseInt(s.substring(0, 3));
+        int code = (s.charAt(0) - '0') * 100 + (s.charAt(1) - '0') * 10 + (s.charAt(2) - '0');
         if (code < 200) throw new IllegalArgumentException("Applications may not send 1xx statuses: " + s);
         String r = s.length() > 4 ? s.substring(4) : "";
         for (int i = 0; i < r.length(); i++) {
@@ -139,16 +139,24 @@ final class WsgiResponse implements StartResponse, BodyWriter {
                 throw new IllegalArgumentException("Invalid character in the value of header " + name);
             }
         }
-        String lower = name.toLowerCase(java.util.Locale.ROOT);
-        if (HOP_BY_HOP.contains(lower)) {
-            throw new IllegalArgumentException("Hop-by-hop header not allowed from an application: " + name);
+        for (String hopByHop : HOP_BY_HOP) {
+            if (name.equalsIgnoreCase(hopByHop)) {
+                throw new IllegalArgumentException("Hop-by-hop header not allowed from an application: " + name);
+            }
         }
-        if (lower.equals("content-length")) {
+        if (name.equalsIgnoreCase("Content-Length")) {
             String v = value.trim();
-            if (v.isEmpty() || v.length() > 18 || !v.chars().allMatch(WsgiResponse::isDigit)) {
+            if (v.isEmpty() || v.length() > 18 || !allDigits(v)) {
                 throw new IllegalArgumentException("Invalid Content-Length: " + value);
             }
         }
+    }
+
+    private static boolean allDigits(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (!isDigit(s.charAt(i))) return false;
+        }
+        return true;
     }
 
     private static boolean isDigit(int c) {

@@ -39,6 +39,10 @@ class RequestParserTest {
         return new RequestParser(limits).parse(b, 0, end);
     }
 
+    private static HttpLimits relaxed(ComplianceViolation... violations) {
+        return HttpLimits.defaults().withCompliance(HttpCompliance.strict().relaxing(violations));
+    }
+
     private static RequestHead parse(String text) throws BadRequestException {
         return parse(HttpLimits.defaults(), text);
     }
@@ -205,8 +209,10 @@ class RequestParserTest {
         }
 
         @Test
-        void rawNonAsciiBytesInTheTargetAreKeptAsLatin1() throws Exception {
-            RequestHead h = get("/caf\u00e9");
+        void rawNonAsciiBytesInTheTargetAreRefusedOrIfRelaxedKeptAsLatin1() throws Exception {
+            String text = request("GET", "/caf\u00e9", "HTTP/1.1", "Host: a");
+            assertRejected(400, text);
+            RequestHead h = parse(relaxed(ComplianceViolation.OBS_TEXT_IN_TARGET), text);
             assertEquals("/caf\u00e9", h.path());
         }
     }
@@ -400,16 +406,26 @@ class RequestParserTest {
         }
 
         @ParameterizedTest
-        @ValueSource(strings = {"7, 7", "7,7,7", "7 ,\t7", "007", "0000000000000000000000007", "07, 7"})
-        void contentLengthListsOfIdenticalValuesAndLeadingZerosAreAccepted(String value) throws Exception {
+        @ValueSource(strings = {"007", "0000000000000000000000007"})
+        void contentLengthWithLeadingZerosIsAccepted(String value) throws Exception {
             RequestHead h = parse(request("POST", "/", "HTTP/1.1", "Host: a", "Content-Length: " + value));
             assertEquals(7, h.contentLength(), value);
         }
 
+        @ParameterizedTest
+        @ValueSource(strings = {"7, 7", "7,7,7", "7 ,\t7", "07, 7"})
+        void contentLengthListsOfIdenticalValuesAreRefusedUnlessRelaxed(String value) throws Exception {
+            String text = request("POST", "/", "HTTP/1.1", "Host: a", "Content-Length: " + value);
+            assertRejected(400, text);
+            RequestHead h = parse(relaxed(ComplianceViolation.CONTENT_LENGTH_REPEATED), text);
+            assertEquals(7, h.contentLength(), value);
+        }
+
         @Test
-        void repeatedIdenticalContentLengthFieldsAreAccepted() throws Exception {
-            RequestHead h = parse(request("POST", "/", "HTTP/1.1", "Host: a", "Content-Length: 5", "content-length: 5"));
-            assertEquals(5, h.contentLength());
+        void repeatedIdenticalContentLengthFieldsAreRefusedUnlessRelaxed() throws Exception {
+            String text = request("POST", "/", "HTTP/1.1", "Host: a", "Content-Length: 5", "content-length: 5");
+            assertRejected(400, text);
+            assertEquals(5, parse(relaxed(ComplianceViolation.CONTENT_LENGTH_REPEATED), text).contentLength());
         }
 
         @Test

@@ -1,0 +1,99 @@
+package org.minipylib.wsgiserver.http;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Fuzzes {@link ChunkedInputStream} with the bytes arriving in random pieces and read with random
+ * read sizes: it must end with a body or its own {@link BadRequestException}, never anything else,
+ * never hang, never read past its body, and the outcome must not depend on how the bytes arrived.
+ * A normal build replays the seed corpus; {@code JAZZER_FUZZ=1} fuzzes (see docs/http-compliance.md).
+ */
+class ChunkedInputStreamFuzzTest {
+
+    private static final HttpLimits LIMITS = HttpLimits.defaults().withMaxBodySize(4096).withMaxChunkExtensionLength(64)
+            .withMaxHeaderSectionSize(512).withMaxHeaderCount(8);
+
+    /** What one decoding ended with. */
+    private record Outcome(byte[] body, int status, int rest) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Outcome other && Arrays.equals(body, other.body) && status == other.status && rest == other.rest;
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(body) * 31 + status;
+        }
+
+        @Override
+        public String toString() {
+            return "status " + status + ", " + (body == null ? "no body" : body.length + " body bytes") + ", rest " + rest;
+        }
+    }
+
+    @FuzzTest(maxDuration = "10s")
+    // libFuzzer dictionary syntax: \xNN escapes, \" and \\
+    @DictionaryEntries({"\\x0D\\x0A", "0\\x0D\\x0A\\x0D\\x0A", ";", "=", "\\\"", "\\\\", "ffffffffffffffff", "7fffffffffffffff",
+            "X-T: v\\x0D\\x0A"})
+    void decode(FuzzedDataProvider data) {
+        long seed = data.consumeLong();
+        byte[] wire = data.consumeRemainingAsBytes();
+        Outcome first = run(wire, new Random(seed), 1);
+        Outcome second = run(wire, new Random(~seed), 7);
+        assertEquals(first, second, "the outcome depends on how the bytes arrived");
+        if (first.body != null) {
+            assertTrue(first.body.length <= LIMITS.maxBodySize());
+            assertTrue(first.rest >= 0 && first.body.length <= wire.length);
+        }
+    }
+
+    private static Outcome run(byte[] wire, Random random, int maxPiece) {
+        ChunkedInputStreamTest.PieceTransport transport = new ChunkedInputStreamTest.PieceTransport(wire, random, maxPiece);
+        ConnectionInput in = new ConnectionInput(transport, new ConnectionOutput(transport, 64), 16, 4096);
+        ChunkedInputStream body = new ChunkedInputStream(in, LIMITS, 1000);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[32];
+        try {
+            // bounded: every read either returns data from the finite wire, ends, or throws
+            for (int reads = 0; reads <= wire.length + 2; reads++) {
+                int n = random.nextBoolean() ? single(body, buf) : body.read(buf, 0, 1 + random.nextInt(buf.length));
+                if (n < 0) {
+                    assertEquals(-1, body.read(), "end of body is sticky");
+                    return new Outcome(out.toByteArray(), 0, remaining(in));
+                }
+                assertTrue(n > 0, "a read of at least one byte returns at least one byte or -1");
+                out.write(buf, 0, n);
+            }
+            throw new AssertionError("more reads than bytes on the wire: the decoder makes no progress");
+        } catch (BadRequestException e) {
+            assertTrue(e.status() == 400 || e.status() == 413 || e.status() == 431, "status " + e.status());
+            return new Outcome(null, e.status(), 0);
+        } catch (IOException e) {
+            throw new AssertionError("only BadRequestException may come out of the decoder", e);
+        }
+    }
+
+    private static int single(InputStream in, byte[] buf) throws IOException {
+        int c = in.read();
+        if (c < 0) return -1;
+        buf[0] = (byte) c;
+        return 1;
+    }
+
+    private static int remaining(ConnectionInput in) throws IOException {
+        int n = 0;
+        while (in.read(1000) >= 0) n++;
+        return n;
+    }
+}

@@ -1,0 +1,165 @@
+package org.minipylib.wsgiserver.http;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+/**
+ * Each relaxable {@link ComplianceViolation}: refused by default and named in the refusal, accepted
+ * (with the documented meaning) once relaxed, and relaxing it relaxes nothing else; the others
+ * cannot be relaxed at all.
+ */
+class ComplianceRelaxationTest {
+
+    /** A request that breaks exactly one rule, and what it means once that rule is relaxed. */
+    record Case(ComplianceViolation violation, String request, String expectedPath, String expectedField, String fieldValue) { }
+
+    static Stream<Case> cases() {
+        return Stream.of(
+                new Case(ComplianceViolation.BARE_LF_LINE_ENDINGS, "GET /lf HTTP/1.1\nHost: a\nX-A: 1\n\n", "/lf", "X-A", "1"),
+                new Case(ComplianceViolation.OBS_FOLD, "GET /f HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n \t2 \r\n\t3\r\n\r\n", "/f", "X-A", "1 2 3"),
+                new Case(ComplianceViolation.MISSING_HOST, "GET /h HTTP/1.1\r\nX-A: 1\r\n\r\n", "/h", "Host", null),
+                new Case(ComplianceViolation.FRAGMENT_IN_TARGET, "GET /p?q#frag HTTP/1.1\r\nHost: a\r\n\r\n", "/p", "X-A", null),
+                new Case(ComplianceViolation.OBS_TEXT_IN_TARGET, "GET /caf\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n", "/caf\u00e9", "X-A", null),
+                new Case(ComplianceViolation.UNSAFE_CHARACTER_IN_TARGET, "GET /a|b{c} HTTP/1.1\r\nHost: a\r\n\r\n", "/a|b{c}", "X-A", null),
+                new Case(ComplianceViolation.CONTENT_LENGTH_REPEATED,
+                        "POST /cl HTTP/1.1\r\nHost: a\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\n", "/cl", "X-A", null),
+                new Case(ComplianceViolation.HTTP_1_0_TRANSFER_ENCODING,
+                        "POST /te HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", "/te", "X-A", null));
+    }
+
+    private static RequestHead parse(HttpCompliance compliance, String text) throws BadRequestException {
+        byte[] b = text.getBytes(StandardCharsets.ISO_8859_1);
+        int end = RequestParser.findHeadEnd(b, 0, 0, b.length);
+        assertTrue(end > 0, "the head is complete");
+        return new RequestParser(HttpLimits.defaults().withCompliance(compliance)).parse(b, 0, end);
+    }
+
+    @Test
+    void everyRelaxableViolationHasACase() {
+        Set<ComplianceViolation> covered = EnumSet.noneOf(ComplianceViolation.class);
+        cases().forEach(c -> covered.add(c.violation()));
+        for (ComplianceViolation v : ComplianceViolation.values()) {
+            assertEquals(v.relaxable(), covered.contains(v), v.name());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void strictParsingRefusesAndNamesTheViolation(Case c) {
+        BadRequestException e = assertThrows(BadRequestException.class, () -> parse(HttpCompliance.strict(), c.request()));
+        assertEquals(400, e.status());
+        assertEquals(c.violation(), e.violation());
+        assertTrue(e.getMessage().contains(c.violation().name()) && e.getMessage().contains(c.violation().rfcSection()),
+                e.getMessage());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void relaxedParsingAcceptsWithTheDocumentedMeaning(Case c) throws BadRequestException {
+        RequestHead h = parse(HttpCompliance.strict().relaxing(c.violation()), c.request());
+        assertEquals(c.expectedPath(), h.path());
+        assertEquals(c.fieldValue(), h.headers().get(c.expectedField()));
+        switch (c.violation()) {
+            case FRAGMENT_IN_TARGET -> {
+                assertEquals("/p?q", h.target(), "the fragment is dropped");
+                assertEquals("q", h.query());
+            }
+            case MISSING_HOST -> assertEquals(null, h.host());
+            case CONTENT_LENGTH_REPEATED -> assertEquals(2, h.contentLength());
+            case HTTP_1_0_TRANSFER_ENCODING -> {
+                assertEquals(RequestHead.BodyFraming.CHUNKED, h.framing());
+                assertFalse(h.keepAlive(), "RFC 9112 section 6.1: close after a 1.0 request with Transfer-Encoding");
+            }
+            default -> { }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void relaxingEverythingElseDoesNotAcceptIt(Case c) {
+        EnumSet<ComplianceViolation> others = EnumSet.noneOf(ComplianceViolation.class);
+        for (ComplianceViolation v : ComplianceViolation.values()) if (v.relaxable() && v != c.violation()) others.add(v);
+        BadRequestException e = assertThrows(BadRequestException.class, () -> parse(new HttpCompliance(others), c.request()));
+        assertEquals(c.violation(), e.violation());
+    }
+
+    @ParameterizedTest
+    @EnumSource(ComplianceViolation.class)
+    void onlySafeViolationsCanBeRelaxed(ComplianceViolation v) {
+        if (v.relaxable()) {
+            assertTrue(HttpCompliance.strict().relaxing(v).allows(v));
+        } else {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HttpCompliance.strict().relaxing(v));
+            assertTrue(e.getMessage().contains(v.name()), e.getMessage());
+        }
+        assertFalse(HttpCompliance.strict().allows(v), "strict allows nothing");
+        assertFalse(v.rfcSection().isBlank() || v.description().isBlank());
+    }
+
+    static Stream<Arguments> names() {
+        return Stream.of(
+                arguments("obs-fold", Set.of(ComplianceViolation.OBS_FOLD)),
+                arguments("BARE_LF_LINE_ENDINGS, missing-host", Set.of(ComplianceViolation.BARE_LF_LINE_ENDINGS, ComplianceViolation.MISSING_HOST)),
+                arguments("", Set.of()));
+    }
+
+    @ParameterizedTest
+    @MethodSource("names")
+    void parsesTheCommandLineForm(String text, Set<ComplianceViolation> expected) {
+        assertEquals(expected, HttpCompliance.parse(text).relaxed());
+    }
+
+    @Test
+    void unknownOrUnrelaxableNamesAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> HttpCompliance.parse("no-such-thing"));
+        assertThrows(IllegalArgumentException.class, () -> HttpCompliance.parse("transfer-encoding-with-content-length"));
+    }
+
+    @Test
+    void theRelaxedSetIsImmutable() {
+        HttpCompliance c = HttpCompliance.strict().relaxing(ComplianceViolation.OBS_FOLD);
+        assertThrows(UnsupportedOperationException.class, () -> c.relaxed().add(ComplianceViolation.MISSING_HOST));
+    }
+
+    /** Over a socket: a relaxed server serves what a strict one refuses, and the connection framing still holds. */
+    @Test
+    void aRelaxedServerServesWhatAStrictOneRefuses() throws Exception {
+        WsgiApp app = (environ, startResponse) -> {
+            byte[] body = environ.input().readAllBytes();
+            startResponse.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return List.of((environ.pathInfo() + " " + environ.header("X-A") + " " + body.length).getBytes(StandardCharsets.ISO_8859_1));
+        };
+        String request = "POST /x HTTP/1.1\nHost: a\nX-A: 1\n 2\nContent-Length: 3\n\nabc";
+        HttpLimits relaxed = HttpLimits.defaults().withCompliance(
+                HttpCompliance.strict().relaxing(ComplianceViolation.BARE_LF_LINE_ENDINGS, ComplianceViolation.OBS_FOLD));
+        try (TestServer strict = TestServer.start(app); RawClient client = strict.connect()) {
+            RawClient.Response r = client.send(request).read();
+            assertEquals(400, r.status());
+            assertTrue(client.isClosedByServer());
+        }
+        try (TestServer lenient = TestServer.start(app, b -> b.limits(relaxed)); RawClient client = lenient.connect()) {
+            client.send(request + "GET /y HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertEquals("/x 1 2 3", client.read().bodyText());
+            assertEquals("/y null 0", client.read().bodyText(), "the next request starts right after the body");
+        }
+    }
+}
