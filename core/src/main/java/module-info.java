@@ -4,10 +4,15 @@
  */
 module org.minipylib.wsgiserver {
     requires java.naming; // LdapName splits certificate names into their parts for the TLS environ
+    requires jdk.net; // SO_PEERCRED of UNIX domain sockets
+
     exports org.minipylib.wsgiserver;
     exports org.minipylib.wsgiserver.apps;
     exports org.minipylib.wsgiserver.http;
+    exports org.minipylib.wsgiserver.proxy;
     exports org.minipylib.wsgiserver.server;
     exports org.minipylib.wsgiserver.tls;
     exports org.minipylib.wsgiserver.wsgi;
+
+    requires java.management; // the optional JMX view (ServerConfig.jmx)
 }

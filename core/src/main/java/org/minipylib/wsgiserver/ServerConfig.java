@@ -5,6 +5,8 @@ import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.tls.SslAdapter;
 
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +16,9 @@ import java.util.Objects;
  * Everything about a server but its application; immutable. Build one with {@link #builder()} (or
  * {@link WsgiServer#builder(WsgiApp)}); every field has a safe default.
  *
- * @param bindAddresses         where to listen (port 0: any free port); default {@code 127.0.0.1:8080}
+ * @param bindAddresses         where to listen: {@link InetSocketAddress} (port 0: any free port),
+ *                              {@link UnixDomainSocketAddress} or {@link InheritedSocketAddress};
+ *                              default {@code 127.0.0.1:8080}
  * @param serverName            SERVER_NAME for applications; {@code null}: the address the client connected to
  * @param workerMode            pool of platform threads or virtual threads
  * @param minThreads            pool mode: threads kept alive when idle (default: 10, or maxThreads if smaller)
@@ -29,16 +33,25 @@ import java.util.Objects;
  * @param accessLog             where to log requests; {@code null}: no access log
  * @param serverHeader          the Server response header; {@code null}: none
  * @param sslAdapter            TLS for every address; {@code null}: plain HTTP
+ * @param listenOptions         socket options of the listeners: SO_REUSEPORT, PROXY protocol, UNIX socket options
+ * @param jmx                   register a {@link WsgiServerMXBean} on the platform MBean server while running
  */
-public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
+public record ServerConfig(List<SocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,
                            int maxConnections, int acceptBacklog, HttpLimits limits, HttpTimeouts timeouts,
                            Duration shutdownTimeout, AccessLog accessLog, String serverHeader,
-                           SslAdapter sslAdapter) {
+                           SslAdapter sslAdapter, ListenOptions listenOptions,
+                           boolean jmx) {
 
     public ServerConfig {
         bindAddresses = List.copyOf(bindAddresses);
         if (bindAddresses.isEmpty()) throw new IllegalArgumentException("at least one bind address is needed");
+        for (SocketAddress a : bindAddresses) {
+            if (!(a instanceof InetSocketAddress || a instanceof UnixDomainSocketAddress || a instanceof InheritedSocketAddress)) {
+                throw new IllegalArgumentException("cannot listen on a " + a.getClass().getName());
+            }
+        }
+        Objects.requireNonNull(listenOptions, "listenOptions");
         Objects.requireNonNull(workerMode, "workerMode");
         if (minThreads < 1) throw new IllegalArgumentException("minThreads must be >= 1");
         if (maxThreads < minThreads) throw new IllegalArgumentException("maxThreads must be >= minThreads");
@@ -75,12 +88,14 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
         b.accessLog = accessLog;
         b.serverHeader = serverHeader;
         b.sslAdapter = sslAdapter;
+        b.listenOptions = listenOptions;
+        b.jmx = jmx;
         return b;
     }
 
     /** Builds a {@link ServerConfig}. */
     public static final class Builder {
-        private final List<InetSocketAddress> bindAddresses = new ArrayList<>();
+        private final List<SocketAddress> bindAddresses = new ArrayList<>();
         private String serverName;
         private WorkerMode workerMode = WorkerMode.VIRTUAL;
         private Integer minThreads; // default: min(10, maxThreads)
@@ -95,12 +110,17 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
         private AccessLog accessLog;
         private String serverHeader = "wsgiserver/" + Version.VERSION;
         private SslAdapter sslAdapter;
+        private ListenOptions listenOptions = ListenOptions.defaults();
+        private boolean jmx;
 
         Builder() {
         }
 
-        /** Adds an address to listen on (the first call replaces the default 127.0.0.1:8080). */
-        public Builder bind(InetSocketAddress address) {
+        /**
+         * Adds an address to listen on (the first call replaces the default 127.0.0.1:8080): an
+         * {@link InetSocketAddress}, a {@link UnixDomainSocketAddress} or {@link InheritedSocketAddress#INSTANCE}.
+         */
+        public Builder bind(SocketAddress address) {
             bindAddresses.add(Objects.requireNonNull(address));
             return this;
         }
@@ -125,14 +145,16 @@ public record ServerConfig(List<InetSocketAddress> bindAddresses, String serverN
         public Builder serverHeader(String value) { this.serverHeader = value; return this; }
         /** Serves HTTPS through {@code adapter} (e.g. a {@link org.minipylib.wsgiserver.tls.JsseSslAdapter}); null: plain HTTP. */
         public Builder sslAdapter(SslAdapter adapter) { this.sslAdapter = adapter; return this; }
+        public Builder listenOptions(ListenOptions options) { this.listenOptions = options; return this; }
+        public Builder jmx(boolean on) { this.jmx = on; return this; }
 
         public ServerConfig build() {
-            List<InetSocketAddress> addresses = bindAddresses.isEmpty()
+            List<SocketAddress> addresses = bindAddresses.isEmpty()
                     ? List.of(new InetSocketAddress("127.0.0.1", 8080)) : bindAddresses;
             int min = minThreads != null ? minThreads : Math.min(10, maxThreads);
             return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
                     acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, accessLog,
-                    serverHeader, sslAdapter);
+                    serverHeader, sslAdapter, listenOptions, jmx);
         }
     }
 }

@@ -6,27 +6,39 @@ import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpSettings;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.http.Transport;
+import org.minipylib.wsgiserver.proxy.ProxyProtocolSetup;
 import org.minipylib.wsgiserver.server.ConnectionRegistry;
 import org.minipylib.wsgiserver.server.ConnectionScheduler;
+import org.minipylib.wsgiserver.server.CountingTransport;
 import org.minipylib.wsgiserver.server.Listener;
+import org.minipylib.wsgiserver.server.ListeningSocketOpener;
 import org.minipylib.wsgiserver.server.PooledScheduler;
+import org.minipylib.wsgiserver.server.ServerStatistics;
 import org.minipylib.wsgiserver.server.SocketTransport;
+import org.minipylib.wsgiserver.server.UnixSocketTransport;
+import org.minipylib.wsgiserver.server.StatisticsMXBean;
 import org.minipylib.wsgiserver.server.VirtualThreadScheduler;
 import org.minipylib.wsgiserver.server.WorkerPool;
 import org.minipylib.wsgiserver.tls.SslAdapter;
 import org.minipylib.wsgiserver.wsgi.WsgiGateway;
+import org.minipylib.wsgiserver.apps.PathInfoDispatcher;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * The server: listens on one or more addresses and serves a {@link WsgiApp} over HTTP/1.1.
@@ -44,8 +56,11 @@ import java.util.concurrent.TimeUnit;
  * {@link #stop()} is graceful: it stops accepting, closes idle connections, lets in-flight requests
  * finish (their responses say {@code Connection: close}) for up to the shutdown timeout, then closes
  * what is left.
+ *
+ * <p>Statistics are always collected ({@link #statistics()}); {@link Builder#mount} adds monitoring
+ * applications such as {@link org.minipylib.wsgiserver.apps.MetricsApp} next to the application.
  */
-public final class WsgiServer implements AutoCloseable {
+public final class WsgiServer implements AutoCloseable, ServerStatus {
 
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
 
@@ -58,6 +73,8 @@ public final class WsgiServer implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final List<Listener> listeners = new ArrayList<>();
     private final List<Thread> listenerThreads = new ArrayList<>();
+    private final ServerStatistics statistics = new ServerStatistics();
+    private StatisticsMXBean mxBean;
     private ConnectionRegistry registry;
     private ConnectionScheduler scheduler;
     private HttpSettings settings;
@@ -65,6 +82,7 @@ public final class WsgiServer implements AutoCloseable {
     private Thread watchdog;
     private volatile boolean running;
     private volatile boolean watching;
+    private volatile boolean draining;
 
     /** A server for {@code app} with {@code config}; call {@link #start()} to listen. */
     public WsgiServer(WsgiApp app, ServerConfig config) {
@@ -89,6 +107,7 @@ public final class WsgiServer implements AutoCloseable {
     }
 
     /** This server's configuration. */
+    @Override
     public ServerConfig config() {
         return config;
     }
@@ -104,18 +123,17 @@ public final class WsgiServer implements AutoCloseable {
             if (running) throw new IllegalStateException("already started");
             if (stopped.getCount() == 0) throw new IllegalStateException("a stopped server cannot be restarted");
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
-            registry = new ConnectionRegistry(config.maxConnections());
+            registry = new ConnectionRegistry(config.maxConnections(), statistics);
             setups = connectionSetups();
-            List<ServerSocketChannel> channels = new ArrayList<>();
             try {
-                for (InetSocketAddress address : config.bindAddresses()) {
-                    ServerSocketChannel ch = ServerSocketChannel.open();
-                    channels.add(ch);
-                    ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                    ch.bind(address, config.acceptBacklog());
+                ListeningSocketOpener opener = new ListeningSocketOpener(config.listenOptions(), config.acceptBacklog());
+                for (SocketAddress address : config.bindAddresses()) {
+                    ServerSocketChannel channel = opener.open(address);
+                    listeners.add(new Listener(channel, this::accepted, !(address instanceof InheritedSocketAddress)));
                 }
             } catch (IOException e) {
-                for (ServerSocketChannel ch : channels) ch.close();
+                listeners.forEach(Listener::close);
+                listeners.clear();
                 throw new IOException("Cannot listen on " + config.bindAddresses() + ": " + e.getMessage(), e);
             }
             scheduler = switch (config.workerMode()) {
@@ -124,20 +142,23 @@ public final class WsgiServer implements AutoCloseable {
                 case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
                         config.timeouts().requestHead());
             };
-            for (ServerSocketChannel ch : channels) {
-                Listener listener = new Listener(ch, this::accepted);
-                listeners.add(listener);
-                Thread t = Thread.ofPlatform().name("wsgiserver-accept-" + listener.address()).daemon(true).unstarted(listener);
+            for (Listener listener : listeners) {
+                Thread t = Thread.ofPlatform().name("wsgiserver-accept-" + addressText(listener.address())).daemon(true).unstarted(listener);
                 listenerThreads.add(t);
             }
             watchdog = Thread.ofPlatform().name("wsgiserver-watchdog").daemon(true).unstarted(this::watch);
             running = true;
+            statistics.started();
             watching = true;
             watchdog.start();
             listenerThreads.forEach(Thread::start);
             LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
-                    addresses().stream().map(a -> HostAddress.text(a.getAddress()) + ":" + a.getPort()).toList(),
+                    listeningAddresses().stream().map(WsgiServer::addressText).toList(),
                     config.workerMode().name().toLowerCase(java.util.Locale.ROOT));
+            if (config.jmx()) {
+                mxBean = new StatisticsMXBean(this);
+                mxBean.register();
+            }
             return this;
         }
     }
@@ -145,7 +166,12 @@ public final class WsgiServer implements AutoCloseable {
     private void accepted(SocketChannel channel) {
         HttpConnection connection;
         try {
-            connection = new HttpConnection(new SocketTransport(channel), setups, gateway, settings, registry);
+            statistics.accepted();
+            Transport transport = channel.getLocalAddress() instanceof UnixDomainSocketAddress
+                    ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials())
+                    : new SocketTransport(channel);
+            connection = new HttpConnection(new CountingTransport(transport, statistics), setups, gateway, settings,
+                    registry);
         } catch (IOException e) {
             try {
                 channel.close();
@@ -168,6 +194,7 @@ public final class WsgiServer implements AutoCloseable {
      */
     private List<ConnectionSetup> connectionSetups() {
         List<ConnectionSetup> steps = new ArrayList<>();
+        if (config.listenOptions().proxyProtocol()) steps.add(new ProxyProtocolSetup());
         if (config.sslAdapter() != null) steps.add(config.sslAdapter()::open);
         return List.copyOf(steps);
     }
@@ -188,17 +215,36 @@ public final class WsgiServer implements AutoCloseable {
         }
     }
 
-    /** The addresses actually listened on (with the real port where 0 was asked for). */
+    /** The TCP addresses actually listened on (with the real port where 0 was asked for). */
+    @Override
     public List<InetSocketAddress> addresses() {
         List<InetSocketAddress> out = new ArrayList<>();
+        for (Listener l : listeners) {
+            if (l.address() instanceof InetSocketAddress inet) out.add(inet);
+        }
+        return out;
+    }
+
+    /** Every address listened on: {@link InetSocketAddress}es and {@link UnixDomainSocketAddress}es. */
+    public List<SocketAddress> listeningAddresses() {
+        List<SocketAddress> out = new ArrayList<>();
         for (Listener l : listeners) out.add(l.address());
         return out;
     }
 
-    /** The port of the first address listened on. */
+    /** The port of the first TCP address listened on. */
     public int port() {
         if (listeners.isEmpty()) throw new IllegalStateException("not started");
-        return listeners.get(0).address().getPort();
+        List<InetSocketAddress> tcp = addresses();
+        if (tcp.isEmpty()) throw new IllegalStateException("not listening on TCP");
+        return tcp.get(0).getPort();
+    }
+
+    /** {@code host:port} for TCP (IPv6 without brackets, as logged before), the path for a UNIX socket. */
+    private static String addressText(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) return HostAddress.text(inet.getAddress()) + ":" + inet.getPort();
+        if (address instanceof UnixDomainSocketAddress unix) return "unix:" + unix.getPath();
+        return String.valueOf(address);
     }
 
     /** True between {@link #start()} and {@link #stop()}. */
@@ -216,6 +262,27 @@ public final class WsgiServer implements AutoCloseable {
         return scheduler == null ? 0 : scheduler.busy();
     }
 
+    /** Where the server is in its life: NEW, RUNNING, DRAINING (inside {@link #stop()}), STOPPED. */
+    @Override
+    public ServerState state() {
+        if (stopped.getCount() == 0) return ServerState.STOPPED;
+        if (draining) return ServerState.DRAINING;
+        return running ? ServerState.RUNNING : ServerState.NEW;
+    }
+
+    /** True while {@link #stop()} lets in-flight requests finish: health checks report not ready. */
+    public boolean isDraining() {
+        return state() == ServerState.DRAINING;
+    }
+
+    /** The server's statistics now (always collected; cheap enough to call often). */
+    @Override
+    public ServerStats statistics() {
+        ConnectionScheduler s = scheduler;
+        return statistics.snapshot(state(), openConnections(), s == null ? 0 : s.queued(), s == null ? 0 : s.threads(),
+                s == null ? 0 : s.busy());
+    }
+
     /**
      * Stops gracefully: stops accepting, closes idle connections, waits up to the shutdown timeout for
      * in-flight requests (whose responses say {@code Connection: close}), then closes the rest.
@@ -224,9 +291,13 @@ public final class WsgiServer implements AutoCloseable {
     public void stop() {
         synchronized (lifecycle) {
             if (!running) return;
+            draining = true;
             running = false;
             registry.startDraining();
             listeners.forEach(Listener::close);
+            // A connection accepted just before the close is registered before the drain counts
+            // connections: else it could start after the workers are gone and be refused.
+            joinListeners();
             long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
             while (registry.size() > 0 && System.nanoTime() < deadline) {
                 try {
@@ -244,16 +315,21 @@ public final class WsgiServer implements AutoCloseable {
             scheduler.shutdown();
             watching = false;
             watchdog.interrupt();
-            for (Thread t : listenerThreads) {
-                try {
-                    t.join(1000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
             if (config.accessLog() != null) config.accessLog().close();
+            if (mxBean != null) mxBean.unregister();
             LOG.log(System.Logger.Level.INFO, "Stopped");
             stopped.countDown();
+            draining = false;
+        }
+    }
+
+    private void joinListeners() {
+        for (Thread t : listenerThreads) {
+            try {
+                t.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -277,13 +353,14 @@ public final class WsgiServer implements AutoCloseable {
     public static final class Builder {
         private final WsgiApp app;
         private final ServerConfig.Builder config = ServerConfig.builder();
+        private final Map<String, Function<ServerStatus, WsgiApp>> mounts = new LinkedHashMap<>();
 
         Builder(WsgiApp app) {
             this.app = Objects.requireNonNull(app, "app");
         }
 
         public Builder bind(String host, int port) { config.bind(host, port); return this; }
-        public Builder bind(InetSocketAddress address) { config.bind(address); return this; }
+        public Builder bind(SocketAddress address) { config.bind(address); return this; }
         public Builder serverName(String name) { config.serverName(name); return this; }
         public Builder workerMode(WorkerMode mode) { config.workerMode(mode); return this; }
         public Builder minThreads(int n) { config.minThreads(n); return this; }
@@ -298,10 +375,41 @@ public final class WsgiServer implements AutoCloseable {
         public Builder accessLog(AccessLog log) { config.accessLog(log); return this; }
         public Builder serverHeader(String value) { config.serverHeader(value); return this; }
         public Builder sslAdapter(SslAdapter adapter) { config.sslAdapter(adapter); return this; }
+        public Builder listenOptions(ListenOptions options) { config.listenOptions(options); return this; }
+        public Builder jmx(boolean on) { config.jmx(on); return this; }
+
+        /**
+         * Mounts a monitoring application at {@code prefix}, next to the main application (which then
+         * serves every other path, see {@link PathInfoDispatcher}). The application is made from the
+         * server's {@link ServerStatus}, which does not exist yet when the builder runs:
+         * <pre>{@code
+         * WsgiServer.builder(app).mount("/metrics", MetricsApp::new).mount("/server-status", StatusPage::new)
+         * }</pre>
+         */
+        public Builder mount(String prefix, Function<ServerStatus, ? extends WsgiApp> monitoringApp) {
+            mounts.put(prefix, Objects.requireNonNull(monitoringApp, "monitoringApp")::apply);
+            return this;
+        }
 
         /** The server (not started yet). */
         public WsgiServer build() {
-            return new WsgiServer(app, config.build());
+            if (mounts.isEmpty()) return new WsgiServer(app, config.build());
+            LateServerStatus status = new LateServerStatus();
+            PathInfoDispatcher.Builder dispatcher = PathInfoDispatcher.builder().mount("/", app);
+            mounts.forEach((prefix, factory) -> dispatcher.mount(prefix, factory.apply(status)));
+            WsgiServer server = new WsgiServer(dispatcher.build(), config.build());
+            status.server = server;
+            return server;
         }
+    }
+
+    /** The {@link ServerStatus} handed to monitoring applications before their server is built. */
+    private static final class LateServerStatus implements ServerStatus {
+        private volatile WsgiServer server;
+
+        @Override public ServerStats statistics() { return server.statistics(); }
+        @Override public ServerState state() { return server.state(); }
+        @Override public ServerConfig config() { return server.config(); }
+        @Override public List<InetSocketAddress> addresses() { return server.addresses(); }
     }
 }

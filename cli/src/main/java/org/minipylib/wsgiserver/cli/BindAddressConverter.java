@@ -3,17 +3,36 @@ package org.minipylib.wsgiserver.cli;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
+import org.minipylib.wsgiserver.InheritedSocketAddress;
+
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 
 /**
  * Reads a {@code --bind} value: {@code HOST:PORT}, with an IPv6 address in brackets
  * ({@code [::1]:8080}). HOST is a name or an address literal ({@code 0.0.0.0} and {@code [::]} mean
  * every interface); PORT is 0 to 65535, 0 meaning any free port. Names are resolved at once.
+ * {@code unix:PATH} is a UNIX domain socket; {@code fd:0} (or {@code fd://0}) the listening socket
+ * inherited on standard input (systemd socket activation with {@code StandardInput=socket}).
  */
-final class BindAddressConverter implements ITypeConverter<InetSocketAddress> {
+final class BindAddressConverter implements ITypeConverter<SocketAddress> {
 
     @Override
-    public InetSocketAddress convert(String value) {
+    public SocketAddress convert(String value) {
+        if (value.startsWith("unix:")) {
+            String path = value.substring("unix:".length());
+            if (path.isEmpty()) throw new TypeConversionException("'" + value + "': unix: needs a path, like unix:/run/app.sock");
+            return UnixDomainSocketAddress.of(path);
+        }
+        if (value.startsWith("fd:")) {
+            String fd = value.startsWith("fd://") ? value.substring(5) : value.substring(3);
+            if (!fd.equals("0")) {
+                throw new TypeConversionException("'" + value + "': only fd:0 (standard input) is supported;"
+                        + " with systemd, set StandardInput=socket in the service unit");
+            }
+            return InheritedSocketAddress.INSTANCE;
+        }
         return parse(value);
     }
 
@@ -55,6 +74,7 @@ final class BindAddressConverter implements ITypeConverter<InetSocketAddress> {
     }
 
     private static TypeConversionException invalid(String value) {
-        return new TypeConversionException("'" + value + "' is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:80)");
+        return new TypeConversionException("'" + value + "' is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:80)"
+                + " or unix:PATH or fd:0");
     }
 }

@@ -5,6 +5,7 @@ import org.minipylib.wsgiserver.http.HttpTimeouts;
 
 import java.math.BigDecimal;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -41,8 +42,9 @@ final class DefaultsFooter {
         };
     }
 
-    private static String addresses(List<InetSocketAddress> addresses) {
-        return addresses.stream().map(a -> a.getHostString() + ":" + a.getPort()).collect(Collectors.joining(" --bind "));
+    private static String addresses(List<SocketAddress> addresses) {
+        return addresses.stream().map(a -> a instanceof InetSocketAddress inet ? inet.getHostString() + ":" + inet.getPort()
+                : String.valueOf(a)).collect(Collectors.joining(" --bind "));
     }
 
     /** {@code 10} for ten seconds, {@code 0.25} for a quarter of one. */

@@ -2,12 +2,18 @@ package org.minipylib.wsgiserver.cli;
 
 import org.minipylib.wsgiserver.HostAddress;
 import org.minipylib.wsgiserver.AccessLog;
+import org.minipylib.wsgiserver.ListenOptions;
 import org.minipylib.wsgiserver.Version;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.http.HttpCompliance;
 import org.minipylib.wsgiserver.http.HttpLimits;
+import org.minipylib.wsgiserver.apps.ForwardedHeadersApp;
+import org.minipylib.wsgiserver.apps.TrustedProxies;
+import org.minipylib.wsgiserver.apps.HealthApp;
+import org.minipylib.wsgiserver.apps.MetricsApp;
+import org.minipylib.wsgiserver.apps.StatusPage;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,6 +27,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,9 +58,37 @@ final class ServeCommand implements Callable<Integer> {
                 + " Loaded from the class path (see below)."})
     String app;
 
-    @Option(names = "--bind", paramLabel = "HOST:PORT", converter = BindAddressConverter.class, description = {
-        "Address to listen on; repeat for several. IPv6 in brackets: [::1]:8080. Port 0: any free port."})
-    List<InetSocketAddress> bindAddresses = new ArrayList<>();
+    @Option(names = "--bind", paramLabel = "ADDRESS", converter = BindAddressConverter.class, description = {
+        "Address to listen on; repeat for several: HOST:PORT (IPv6 in brackets: [::1]:8080; port 0: any free port),",
+        "unix:PATH (a UNIX domain socket; a stale socket file is replaced), or fd:0 (the listening socket inherited",
+        "on standard input: systemd socket activation with StandardInput=socket, LISTEN_PID/LISTEN_FDS checked)."})
+    List<SocketAddress> bindAddresses = new ArrayList<>();
+
+    @Option(names = "--backlog", paramLabel = "N", description = "The listen backlog: connections the system queues before accept.")
+    Integer acceptBacklog;
+
+    @Option(names = "--reuse-port", description = {
+        "Set SO_REUSEPORT on TCP listeners, so that several processes can listen on the same port."})
+    boolean reusePort;
+
+    @Option(names = "--unix-socket-mode", paramLabel = "OCTAL", description = {
+        "Permissions of UNIX socket files, like 660 (default: what the umask gives)."})
+    String unixSocketMode;
+
+    @Option(names = "--proxy-protocol", description = {
+        "Every connection starts with a PROXY protocol header (v1 or v2, from HAProxy or nginx): REMOTE_ADDR is the",
+        "real client. Only for listeners that nothing but the proxy can reach; connections without one are closed."})
+    boolean proxyProtocol;
+
+    @Option(names = "--forwarded-allow-ips", paramLabel = "LIST", description = {
+        "Believe Forwarded / X-Forwarded-For / -Proto / -Host only from these proxies (gunicorn's forwarded_allow_ips):",
+        "IPs and CIDR networks, comma-separated, '*' for any, 'unix' for UNIX socket peers. Then REMOTE_ADDR,",
+        "wsgi.url_scheme, HTTP_HOST, SERVER_NAME and SERVER_PORT describe the real client. Default: believe no one."})
+    String forwardedAllowIps;
+
+    @Option(names = "--peer-credentials", description = {
+        "On UNIX sockets, read the client's user and group (SO_PEERCRED) into X_REMOTE_USER, X_REMOTE_GROUP, REMOTE_USER."})
+    boolean peerCredentials;
 
     @Option(names = "--threads", paramLabel = "N", description = "Pool threads kept alive when idle (pool mode).")
     Integer minThreads;
@@ -85,6 +121,20 @@ final class ServeCommand implements Callable<Integer> {
         "Accept these deviations from RFC 9112 that strict parsing refuses, e.g. bare-lf-line-endings,obs-fold "
             + "(list: docs/http-compliance.md). Smuggling vectors cannot be relaxed."})
     String relax;
+    @Option(names = "--status-path", paramLabel = "PATH", description = {
+        "Serve a live HTML status page at PATH (e.g. /server-status); its JSON at PATH/json."})
+    String statusPath;
+
+    @Option(names = "--metrics-path", paramLabel = "PATH", description = {
+        "Serve statistics at PATH (e.g. /metrics) in Prometheus text format, and as JSON at PATH/json."})
+    String metricsPath;
+
+    @Option(names = "--health-path", paramLabel = "PATH", description = {
+        "Serve health checks at PATH (e.g. /health): PATH/livez, and PATH/readyz (503 while draining)."})
+    String healthPath;
+
+    @Option(names = "--jmx", description = "Register the server's statistics as a JMX MXBean (org.minipylib.wsgiserver:type=Server).")
+    boolean jmx;
 
     @Mixin
     TlsOptions tls = new TlsOptions();
@@ -94,7 +144,8 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The names of {@link org.minipylib.wsgiserver.ServerConfig} fields that options set. */
     private static final Map<String, String> OPTION_NAMES = Map.of(
-            "minThreads", "--threads", "maxThreads", "--max-threads", "shutdownTimeout", "--shutdown-timeout");
+            "minThreads", "--threads", "maxThreads", "--max-threads", "shutdownTimeout", "--shutdown-timeout",
+            "acceptBacklog", "--backlog");
 
     private WsgiServer server;
 
@@ -117,7 +168,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         server = built.start();
         PrintWriter out = spec.commandLine().getOut();
-        for (InetSocketAddress address : server.addresses()) {
+        for (SocketAddress address : server.listeningAddresses()) {
             out.println("wsgiserver " + Version.VERSION + " serving on " + url(address, server.config().sslAdapter() != null));
         }
         out.flush();
@@ -125,6 +176,16 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private WsgiApp application() throws ReflectiveOperationException {
+        WsgiApp loaded = loadApplication();
+        if (forwardedAllowIps == null) return loaded;
+        try {
+            return new ForwardedHeadersApp(loaded, TrustedProxies.parse(forwardedAllowIps));
+        } catch (IllegalArgumentException e) {
+            throw usageError("--forwarded-allow-ips: " + e.getMessage());
+        }
+    }
+
+    private WsgiApp loadApplication() throws ReflectiveOperationException {
         if (app == null) return new DemoApp();
         try {
             ClassLoader loader = Thread.currentThread().getContextClassLoader();
@@ -136,6 +197,8 @@ final class ServeCommand implements Callable<Integer> {
 
     private void configure(WsgiServer.Builder builder) {
         bindAddresses.forEach(builder::bind);
+        if (acceptBacklog != null) builder.acceptBacklog(acceptBacklog);
+        builder.listenOptions(listenOptions());
         if (minThreads != null) builder.minThreads(minThreads);
         if (maxThreads != null) builder.maxThreads(maxThreads);
         if (workerMode != null) builder.workerMode(workerMode);
@@ -147,6 +210,10 @@ final class ServeCommand implements Callable<Integer> {
         if (shutdownTimeout != null) builder.shutdownTimeout(shutdownTimeout);
         if (accessLog != null) builder.accessLog(openAccessLog());
         if (relax != null) builder.limits(HttpLimits.defaults().withCompliance(compliance()));
+        if (statusPath != null) builder.mount(mountPath("--status-path", statusPath), StatusPage::new);
+        if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath), MetricsApp::new);
+        if (healthPath != null) builder.mount(mountPath("--health-path", healthPath), HealthApp::new);
+        if (jmx) builder.jmx(true);
         try {
             builder.sslAdapter(tls.adapter());
         } catch (IllegalArgumentException e) {
@@ -160,6 +227,27 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usageError("--relax: " + e.getMessage());
         }
+    }
+
+    private ListenOptions listenOptions() {
+        ListenOptions options = ListenOptions.defaults().withReusePort(reusePort).withPeerCredentials(peerCredentials)
+                .withProxyProtocol(proxyProtocol);
+        if (unixSocketMode != null) {
+            try {
+                options = options.withUnixSocketPermissions(ListenOptions.permissions(unixSocketMode));
+            } catch (IllegalArgumentException e) {
+                throw usageError("--unix-socket-mode: " + e.getMessage());
+            }
+        }
+        return options;
+    }
+
+    /** A monitoring mount point: below the root, so that the application keeps serving everything else. */
+    private String mountPath(String option, String path) {
+        if (!path.startsWith("/") || path.replaceAll("/+$", "").isEmpty()) {
+            throw usageError(option + " must be a path below / such as /server-status, got '" + path + "'");
+        }
+        return path;
     }
 
     private AccessLog openAccessLog() {
@@ -182,13 +270,15 @@ final class ServeCommand implements Callable<Integer> {
         return new ParameterException(spec.commandLine(), message);
     }
 
-    /** {@code http://HOST:PORT}, with an IPv6 host in brackets. */
-    static String url(InetSocketAddress address) {
-        return url(address, false);
+    /** {@code http://HOST:PORT}, with an IPv6 host in brackets; {@code unix:PATH} for a UNIX socket. */
+    static String url(SocketAddress socketAddress) {
+        return url(socketAddress, false);
     }
 
-    /** {@code http://HOST:PORT} or {@code https://HOST:PORT}, with an IPv6 host in brackets. */
-    static String url(InetSocketAddress address, boolean https) {
+    /** Like {@link #url(SocketAddress)}, with {@code https://} for TLS. */
+    static String url(SocketAddress socketAddress, boolean https) {
+        if (socketAddress instanceof UnixDomainSocketAddress unix) return "unix:" + unix.getPath();
+        if (!(socketAddress instanceof InetSocketAddress address)) return String.valueOf(socketAddress);
         String host = HostAddress.text(address.getAddress());
         if (address.getAddress() instanceof Inet6Address) host = "[" + host + "]";
         return (https ? "https://" : "http://") + host + ":" + address.getPort();

@@ -39,6 +39,18 @@ public final class HttpConnection {
 
         /** Called exactly once, when the connection is closed. */
         void connectionClosed(HttpConnection connection);
+
+        /** A request was answered with {@code status}, {@code nanos} after its head was parsed (for statistics). */
+        default void served(int status, long nanos) {
+        }
+
+        /** The server answered {@code status} and closed without serving a request (for statistics). */
+        default void refused(int status) {
+        }
+
+        /** The connection was lost to a network error while serving (for statistics). */
+        default void socketError() {
+        }
     }
 
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
@@ -253,6 +265,7 @@ public final class HttpConnection {
                         pendingHead = tryParseHead();
                     } catch (BadRequestException e) {
                         sendError(e.status(), e.getMessage());
+                        owner.refused(e.status());
                         lingerOnClose = true;
                         closeGracefully();
                         return false;
@@ -265,6 +278,7 @@ public final class HttpConnection {
             }
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "Connection from {0} failed: {1}", transport.remoteAddress(), e.toString());
+            owner.socketError();
             abort();
             return false;
         } catch (Throwable t) {
@@ -291,6 +305,7 @@ public final class HttpConnection {
         }
         try {
             sendError(503, "The server has too many connections; try again later.");
+            owner.refused(503);
         } catch (IOException e) {
             // the client is gone
         }
@@ -424,6 +439,7 @@ public final class HttpConnection {
     private void refuse(int status, String message) {
         try {
             sendError(status, message);
+            owner.refused(status);
         } catch (IOException e) {
             close();
             return;
@@ -462,6 +478,7 @@ public final class HttpConnection {
         if (failure != null || !response.isFinished()) {
             if (output.failed()) { // the client went away mid-response
                 LOG.log(System.Logger.Level.DEBUG, "Client {0} went away during \"{1}\"", transport.remoteAddress(), head.requestLine());
+                owner.socketError();
                 return false;
             }
             if (response.isCommitted()) {
@@ -575,9 +592,10 @@ public final class HttpConnection {
     }
 
     private void log(RequestHead head, int status, long bodyBytes, long startNanos) {
+        long duration = System.nanoTime() - startNanos;
+        owner.served(status, duration);
         var accessLog = settings.accessLog();
         if (accessLog == null) return;
-        long duration = System.nanoTime() - startNanos;
         SocketAddress remote = transport.remoteAddress();
         String addr = remote instanceof InetSocketAddress isa ? HostAddress.text(isa.getAddress()) : String.valueOf(remote);
         try {

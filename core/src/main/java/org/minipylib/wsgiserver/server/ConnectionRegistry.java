@@ -15,10 +15,17 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
     private final Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger count = new AtomicInteger();
     private final int maxConnections;
+    private final ServerStatistics statistics;
     private volatile boolean draining;
 
     public ConnectionRegistry(int maxConnections) {
+        this(maxConnections, new ServerStatistics());
+    }
+
+    /** A registry that also passes what its connections report on to {@code statistics}. */
+    public ConnectionRegistry(int maxConnections, ServerStatistics statistics) {
         this.maxConnections = maxConnections;
+        this.statistics = statistics;
     }
 
     /** Registers a new connection; false if the server already has its maximum. */
@@ -34,6 +41,21 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
     @Override
     public void connectionClosed(HttpConnection connection) {
         if (connections.remove(connection)) count.decrementAndGet();
+    }
+
+    @Override
+    public void served(int status, long nanos) {
+        statistics.served(status, nanos);
+    }
+
+    @Override
+    public void refused(int status) {
+        statistics.refused(status);
+    }
+
+    @Override
+    public void socketError() {
+        statistics.socketError();
     }
 
     @Override

@@ -15,6 +15,12 @@ public interface ConnectionScheduler {
     /** Requests being served right now. */
     int busy();
 
+    /** Requests waiting for a worker right now. */
+    int queued();
+
+    /** Threads working on requests right now (pool mode: the pool's threads, idle ones included). */
+    int threads();
+
     /** Stops the workers; connections still being served are interrupted. */
     void shutdown();
 }

@@ -1,10 +1,13 @@
 package org.minipylib.wsgiserver.server;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.function.Consumer;
 
 /**
@@ -17,17 +20,31 @@ public final class Listener implements Runnable {
 
     private final ServerSocketChannel channel;
     private final Consumer<SocketChannel> onAccept;
-    private final InetSocketAddress address;
+    private final SocketAddress address;
+    private final Path socketFile;
     private volatile boolean running = true;
 
+    /**
+     * @param channel  a bound, listening channel; the listener owns it from now on
+     * @param onAccept called with each accepted connection, on the accept thread
+     */
     public Listener(ServerSocketChannel channel, Consumer<SocketChannel> onAccept) throws IOException {
-        this.channel = channel;
-        this.onAccept = onAccept;
-        this.address = (InetSocketAddress) channel.getLocalAddress();
+        this(channel, onAccept, false);
     }
 
-    /** The address actually bound. */
-    public InetSocketAddress address() {
+    /**
+     * @param removeSocketFile for a UNIX domain socket the server bound itself: remove its file on close
+     */
+    public Listener(ServerSocketChannel channel, Consumer<SocketChannel> onAccept, boolean removeSocketFile)
+            throws IOException {
+        this.channel = channel;
+        this.onAccept = onAccept;
+        this.address = channel.getLocalAddress();
+        this.socketFile = removeSocketFile && address instanceof UnixDomainSocketAddress unix ? unix.getPath() : null;
+    }
+
+    /** The address actually bound: an InetSocketAddress, or a UnixDomainSocketAddress. */
+    public SocketAddress address() {
         return address;
     }
 
@@ -63,13 +80,20 @@ public final class Listener implements Runnable {
         }
     }
 
-    /** Stops accepting and closes the listening socket. */
+    /** Stops accepting and closes the listening socket (and removes its file, if it owns one). */
     public void close() {
         running = false;
         try {
             channel.close();
         } catch (IOException e) {
             // already closed
+        }
+        if (socketFile != null) {
+            try {
+                Files.deleteIfExists(socketFile);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "Could not remove the socket file {0}: {1}", socketFile, e.toString());
+            }
         }
     }
 }

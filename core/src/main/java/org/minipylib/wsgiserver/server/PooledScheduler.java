@@ -53,6 +53,16 @@ public final class PooledScheduler implements ConnectionScheduler {
     }
 
     @Override
+    public int queued() {
+        return pool.queued();
+    }
+
+    @Override
+    public int threads() {
+        return pool.threads();
+    }
+
+    @Override
     public void shutdown() {
         pool.shutdown();
     }

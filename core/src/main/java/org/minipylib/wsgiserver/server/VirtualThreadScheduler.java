@@ -88,6 +88,16 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     }
 
     @Override
+    public int queued() {
+        return waiting.get();
+    }
+
+    @Override
+    public int threads() {
+        return active.size();
+    }
+
+    @Override
     public void shutdown() {
         stopped = true;
         for (Thread t : active) t.interrupt();

@@ -1,7 +1,6 @@
 package org.minipylib.wsgiserver.wsgi;
 
 import org.minipylib.wsgiserver.Environ;
-import org.minipylib.wsgiserver.HostAddress;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.http.Exchange;
 import org.minipylib.wsgiserver.http.Gateway;
@@ -10,9 +9,6 @@ import org.minipylib.wsgiserver.http.RequestHead;
 import org.minipylib.wsgiserver.tls.SslEnviron;
 
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -36,12 +32,9 @@ public final class WsgiGateway implements Gateway {
     private static final Map<String, String> CGI_KEYS = new ConcurrentHashMap<>();
 
     private final WsgiApp app;
-    private final String serverName;
     private final String software;
     private final PrintStream errors;
-    // Immutable records, replaced whole: a thread sees either an old one or a new one (a race only costs a miss).
-    private volatile AddressText lastLocal;
-    private volatile RemoteHostText lastRemote;
+    private final AddressVariables addressVariables;
 
     /**
      * @param app        the application
@@ -50,9 +43,9 @@ public final class WsgiGateway implements Gateway {
      */
     public WsgiGateway(WsgiApp app, String serverName, String software) {
         this.app = app;
-        this.serverName = serverName;
         this.software = software;
         this.errors = ErrorLogStream.create();
+        this.addressVariables = new AddressVariables(serverName);
     }
 
     @Override
@@ -109,22 +102,7 @@ public final class WsgiGateway implements Gateway {
         env.put(Environ.SERVER_PROTOCOL, head.protocol());
         env.put(Environ.SERVER_SOFTWARE, software);
 
-        SocketAddress local = exchange.localAddress();
-        if (local instanceof InetSocketAddress isa) {
-            AddressText text = localText(isa);
-            env.put(Environ.SERVER_NAME, serverName != null ? serverName : text.host());
-            env.put(Environ.SERVER_PORT, text.port());
-        } else {
-            env.put(Environ.SERVER_NAME, serverName != null ? serverName : String.valueOf(local));
-            env.put(Environ.SERVER_PORT, "");
-        }
-        SocketAddress remote = exchange.remoteAddress();
-        if (remote instanceof InetSocketAddress isa) {
-            env.put(Environ.REMOTE_ADDR, remoteHostText(isa.getAddress()));
-            env.put(Environ.REMOTE_PORT, Integer.toString(isa.getPort()));
-        } else if (remote != null) {
-            env.put(Environ.REMOTE_ADDR, String.valueOf(remote));
-        }
+        addressVariables.put(env, exchange.localAddress(), exchange.remoteAddress());
 
         HeaderFields headers = head.headers();
         for (int i = 0; i < headers.size(); i++) {
@@ -161,35 +139,6 @@ public final class WsgiGateway implements Gateway {
         env.put(Environ.WSGI_RUN_ONCE, Boolean.FALSE);
         SslEnviron.addTo(env, exchange.sslSession());
         return env;
-    }
-
-    /**
-     * SERVER_NAME and SERVER_PORT of the address most recently connected to: a server listens on
-     * few addresses, so this is nearly always a hit, and no text is built per request.
-     */
-    private AddressText localText(InetSocketAddress address) {
-        AddressText text = lastLocal;
-        if (text == null || !text.address().equals(address)) {
-            text = new AddressText(address, HostAddress.text(address.getAddress()), Integer.toString(address.getPort()));
-            lastLocal = text;
-        }
-        return text;
-    }
-
-    /** REMOTE_ADDR, reusing the text of the previous request's client when it is the same host. */
-    private String remoteHostText(InetAddress host) {
-        RemoteHostText text = lastRemote;
-        if (text == null || !text.host().equals(host)) {
-            text = new RemoteHostText(host, HostAddress.text(host));
-            lastRemote = text;
-        }
-        return text.text();
-    }
-
-    private record AddressText(InetSocketAddress address, String host, String port) {
-    }
-
-    private record RemoteHostText(InetAddress host, String text) {
     }
 
     /** {@code User-Agent} -> {@code HTTP_USER_AGENT}, cached for names seen often. */

@@ -1,0 +1,110 @@
+package org.minipylib.wsgiserver.cli;
+
+import org.minipylib.wsgiserver.InheritedSocketAddress;
+import org.minipylib.wsgiserver.ListenOptions;
+import org.minipylib.wsgiserver.ServerConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The options for deploying behind proxies and service managers: --bind unix:PATH and fd:0,
+ * --backlog, --reuse-port, --unix-socket-mode, --peer-credentials, --proxy-protocol,
+ * --forwarded-allow-ips; each reaches the server, and bad values are usage errors.
+ */
+class DeploymentOptionsTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void servesOnAUnixSocketWithTheModeAskedFor() throws Exception {
+        Path socket = dir.resolve("cli.sock");
+        try (CliRun cli = CliRun.start("--bind", "unix:" + socket, "--unix-socket-mode", "660", "--peer-credentials")) {
+            assertTrue(cli.out().contains("serving on unix:" + socket), cli.out());
+            assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
+            try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                ch.write(ByteBuffer.wrap("GET /environ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII)));
+                String response = new String(readAll(ch), StandardCharsets.UTF_8);
+                assertTrue(response.startsWith("HTTP/1.1 200 OK"), response);
+                assertTrue(response.contains("X_REMOTE_USER"), response);
+            }
+        }
+        assertFalse(Files.exists(socket), "the socket file is removed on stop");
+    }
+
+    @Test
+    void listenAndProxyOptionsReachTheServer() {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--backlog", "77", "--reuse-port", "--proxy-protocol")) {
+            ServerConfig config = cli.server().config();
+            assertEquals(77, config.acceptBacklog());
+            assertEquals(ListenOptions.defaults().withReusePort(true).withProxyProtocol(true), config.listenOptions());
+        }
+    }
+
+    @Test
+    void proxyProtocolAndTrustedForwardingEndToEnd() throws Exception {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--proxy-protocol", "--forwarded-allow-ips", "192.0.2.0/24");
+             Socket s = new Socket("127.0.0.1", cli.server().port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("PROXY TCP4 192.0.2.10 192.0.2.1 5555 443\r\nGET /environ HTTP/1.1\r\nHost: x\r\n"
+                    + "X-Forwarded-For: 198.51.100.77\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(response.startsWith("HTTP/1.1 200 OK"), response);
+            assertTrue(response.contains("REMOTE_ADDR") && response.contains("198.51.100.77"), response);
+            assertTrue(response.contains("https"), response);
+        }
+    }
+
+    @Test
+    void fdZeroIsTheInheritedSocket() {
+        assertEquals(InheritedSocketAddress.INSTANCE, new BindAddressConverter().convert("fd:0"));
+        assertEquals(InheritedSocketAddress.INSTANCE, new BindAddressConverter().convert("fd://0"));
+        assertEquals(UnixDomainSocketAddress.of("/run/x.sock"), new BindAddressConverter().convert("unix:/run/x.sock"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--bind=fd:3", "--bind=unix:", "--unix-socket-mode=999", "--forwarded-allow-ips=localhost",
+        "--backlog=0"})
+    void badValuesAreUsageErrors(String option) {
+        try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", option)) {
+            assertEquals(2, cli.exitCode(), cli.err());
+        }
+    }
+
+    /** Reads a channel to its end (the server closes: Connection: close), at most 10 s. */
+    private static byte[] readAll(SocketChannel ch) throws Exception {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return Channels.newInputStream(ch).readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }).get(10, TimeUnit.SECONDS);
+    }
+}

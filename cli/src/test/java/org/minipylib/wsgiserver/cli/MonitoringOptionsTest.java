@@ -1,0 +1,63 @@
+package org.minipylib.wsgiserver.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.lang.management.ManagementFactory;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import javax.management.ObjectName;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** --status-path, --metrics-path, --health-path and --jmx mount the monitoring apps next to the application. */
+@Timeout(60)
+class MonitoringOptionsTest {
+
+    private static HttpResponse<String> get(CliRun cli, String path) throws Exception {
+        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build()) {
+            return client.send(HttpRequest.newBuilder(cli.uri(path)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        }
+    }
+
+    @Test
+    void monitoringAppsAreMountedNextToTheDemoApp() throws Exception {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--status-path", "/server-status",
+                "--metrics-path", "/metrics", "--health-path", "/health", "--jmx")) {
+            assertEquals("Hello, World!", get(cli, "/plaintext").body(), "the demo app still serves its paths");
+            HttpResponse<String> metrics = get(cli, "/metrics");
+            assertTrue(metrics.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain; version=0.0.4"));
+            assertTrue(metrics.body().contains("\nwsgiserver_responses_total{code=\"200\"} 1\n"), metrics.body());
+            assertTrue(get(cli, "/metrics/json").body().contains("\"state\":\"RUNNING\""));
+            assertTrue(get(cli, "/server-status").body().contains("<title>wsgiserver status</title>"));
+            assertEquals(200, get(cli, "/health/readyz").statusCode());
+            assertEquals(200, get(cli, "/health/livez").statusCode());
+            ObjectName bean = new ObjectName("org.minipylib.wsgiserver:type=Server,name=\"127.0.0.1:" + cli.server().port() + "\"");
+            assertTrue(ManagementFactory.getPlatformMBeanServer().isRegistered(bean));
+        }
+    }
+
+    @Test
+    void withoutTheOptionsNothingIsMounted() throws Exception {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0")) {
+            assertEquals(404, get(cli, "/metrics").statusCode());
+            assertFalse(cli.server().config().jmx());
+        }
+    }
+
+    @Test
+    void aMountPathMustBeBelowTheRoot() {
+        try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", "--metrics-path", "/")) {
+            assertNull(cli.server());
+            assertEquals(2, cli.exitCode());
+            assertTrue(cli.err().contains("--metrics-path must be a path below /"), cli.err());
+        }
+    }
+}

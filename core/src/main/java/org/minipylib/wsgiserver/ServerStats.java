@@ -1,0 +1,82 @@
+package org.minipylib.wsgiserver;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.Collections;
+
+/**
+ * A snapshot of a server's statistics, in the spirit of Cheroot's {@code server.stats}: counters
+ * that only grow since the server started, and gauges of this moment. Taken by
+ * {@link WsgiServer#statistics()}; each counter is read on its own, so counters taken while
+ * requests run may disagree by a request or two.
+ *
+ * @param state              lifecycle state when the snapshot was taken
+ * @param startedAt          when the server started; {@code null} if it has not
+ * @param uptime             time since the server started (zero if it has not)
+ * @param accepts            connections accepted (including those refused over the connection limit)
+ * @param openConnections    connections open now
+ * @param requests           responses sent, including the server's own error responses
+ * @param bytesRead          bytes read from clients (request heads and bodies)
+ * @param bytesWritten       bytes written to clients (response heads and bodies)
+ * @param workTime           total time spent serving requests (from a parsed head to a finished response)
+ * @param queued             requests waiting for a worker now
+ * @param threads            worker threads now (pool mode: pool threads; virtual mode: threads on a request)
+ * @param busyWorkers        requests being served now
+ * @param socketErrors       connections lost to a network error while a request was being served
+ * @param responsesByStatus  responses sent, by status code (only codes sent at least once), ascending
+ * @param latency            the distribution of request durations
+ */
+public record ServerStats(ServerState state, Instant startedAt, Duration uptime, long accepts, int openConnections,
+                          long requests, long bytesRead, long bytesWritten, Duration workTime, int queued, int threads,
+                          int busyWorkers, long socketErrors, SortedMap<Integer, Long> responsesByStatus,
+                          Latency latency) {
+
+    public ServerStats {
+        responsesByStatus = Collections.unmodifiableSortedMap(new TreeMap<>(responsesByStatus));
+    }
+
+    /**
+     * A latency histogram with fixed, log-scale buckets, with the semantics of a Prometheus histogram:
+     * bucket {@code i} counts requests that took at most {@code upperBounds.get(i)} seconds and more
+     * than the bound before it; the last count is the overflow bucket ({@code +Inf}).
+     *
+     * @param upperBounds upper bounds of the buckets in seconds, ascending ({@code +Inf} not included)
+     * @param counts      requests per bucket (not cumulative); one more than {@code upperBounds}
+     * @param sumSeconds  the sum of all request durations, in seconds
+     */
+    public record Latency(List<Double> upperBounds, List<Long> counts, double sumSeconds) {
+
+        public Latency {
+            upperBounds = List.copyOf(upperBounds);
+            counts = List.copyOf(counts);
+            if (counts.size() != upperBounds.size() + 1) {
+                throw new IllegalArgumentException("need one count per bound plus the +Inf bucket");
+            }
+        }
+
+        /** Requests measured. */
+        public long count() {
+            long n = 0;
+            for (long c : counts) n += c;
+            return n;
+        }
+
+        /** Requests that took at most the bound of bucket {@code i} (Prometheus {@code _bucket{le=...}}). */
+        public long cumulativeCount(int i) {
+            long n = 0;
+            for (int k = 0; k <= i; k++) n += counts.get(k);
+            return n;
+        }
+    }
+
+    /** Responses sent with status codes in {@code [from, to)}, e.g. {@code responses(500, 600)}. */
+    public long responses(int from, int to) {
+        long n = 0;
+        for (Map.Entry<Integer, Long> e : responsesByStatus.subMap(from, to).entrySet()) n += e.getValue();
+        return n;
+    }
+}

@@ -1,0 +1,53 @@
+package org.minipylib.wsgiserver;
+
+import java.util.Map;
+
+/**
+ * The JMX view of a running server, registered on the platform MBean server as
+ * {@code org.minipylib.wsgiserver:type=Server,name="HOST:PORT"} when {@link ServerConfig#jmx()} is on,
+ * and unregistered when it stops. Every attribute is read from a fresh {@link ServerStats}.
+ */
+public interface WsgiServerMXBean {
+
+    /** {@link ServerState} name: RUNNING, DRAINING... */
+    String getState();
+
+    /** Seconds since the server started. */
+    long getUptimeSeconds();
+
+    /** Connections accepted. */
+    long getAccepts();
+
+    /** Connections open now. */
+    int getOpenConnections();
+
+    /** Responses sent. */
+    long getRequests();
+
+    /** Bytes read from clients. */
+    long getBytesRead();
+
+    /** Bytes written to clients. */
+    long getBytesWritten();
+
+    /** Total time spent serving requests, in milliseconds. */
+    long getWorkTimeMillis();
+
+    /** Requests waiting for a worker now. */
+    int getQueued();
+
+    /** Worker threads now. */
+    int getThreads();
+
+    /** Requests being served now. */
+    int getBusyWorkers();
+
+    /** Connections lost to network errors while serving. */
+    long getSocketErrors();
+
+    /** Responses by status code (the code as text). */
+    Map<String, Long> getResponsesByStatus();
+
+    /** Cumulative latency buckets: upper bound in seconds (as text, last {@code +Inf}) to requests at most that long. */
+    Map<String, Long> getLatencyBuckets();
+}

@@ -1,0 +1,81 @@
+package org.minipylib.wsgiserver.apps;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Parses the {@code Forwarded} header of RFC 7239: comma-separated elements (one per proxy hop,
+ * client side first), each a {@code ;}-separated list of {@code name=value} pairs whose value is a
+ * token or a quoted string. Parameter names are case-insensitive.
+ */
+final class ForwardedHeader {
+
+    private ForwardedHeader() {
+    }
+
+    /**
+     * The elements of {@code value}, each a map of lower-case parameter names to values (quotes
+     * removed, escapes resolved).
+     *
+     * @return the elements, or {@code null} if the header is malformed (it is then ignored as a whole)
+     */
+    static List<Map<String, String>> parse(String value) {
+        List<Map<String, String>> elements = new ArrayList<>();
+        Map<String, String> element = new LinkedHashMap<>();
+        int i = 0;
+        int n = value.length();
+        while (true) {
+            i = skipSpaces(value, i);
+            int nameStart = i;
+            while (i < n && isTokenChar(value.charAt(i))) i++;
+            if (i == nameStart || i >= n || value.charAt(i) != '=') return null;
+            String name = value.substring(nameStart, i).toLowerCase(Locale.ROOT);
+            i++;
+            StringBuilder v = new StringBuilder();
+            if (i < n && value.charAt(i) == '"') {
+                i++;
+                while (true) {
+                    if (i >= n) return null; // unterminated quoted string
+                    char c = value.charAt(i++);
+                    if (c == '"') break;
+                    if (c == '\\') {
+                        if (i >= n) return null;
+                        c = value.charAt(i++);
+                    }
+                    v.append(c);
+                }
+            } else {
+                int start = i;
+                while (i < n && isTokenChar(value.charAt(i))) i++;
+                if (i == start) return null;
+                v.append(value, start, i);
+            }
+            if (element.putIfAbsent(name, v.toString()) != null) return null; // a parameter twice in one element
+            i = skipSpaces(value, i);
+            if (i >= n) {
+                elements.add(element);
+                return elements;
+            }
+            char separator = value.charAt(i++);
+            if (separator == ',') {
+                elements.add(element);
+                element = new LinkedHashMap<>();
+            } else if (separator != ';') {
+                return null;
+            }
+        }
+    }
+
+    private static int skipSpaces(String s, int i) {
+        while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) i++;
+        return i;
+    }
+
+    /** RFC 9110 tchar. */
+    private static boolean isTokenChar(char c) {
+        return c < 127 && c > 32 && "()<>@,;:\\\"/[]?={} \t".indexOf(c) < 0;
+    }
+}

@@ -1,0 +1,143 @@
+package org.minipylib.wsgiserver.apps;
+
+import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.HostAddress;
+import org.minipylib.wsgiserver.StartResponse;
+import org.minipylib.wsgiserver.WsgiApp;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Middleware for an application behind reverse proxies: when, and only when, the request comes from
+ * a {@link TrustedProxies trusted proxy}, the environ describes the real client instead of the proxy.
+ *
+ * <ul>
+ *   <li>{@code Forwarded} (RFC 7239), if present, is used; otherwise {@code X-Forwarded-For},
+ *       {@code X-Forwarded-Proto} and {@code X-Forwarded-Host}.</li>
+ *   <li>The client is found from the right: the last hop's address, then leftwards past every
+ *       address that is itself a trusted proxy; the first one that is not is the client (so a client
+ *       cannot pose as another by sending its own {@code X-Forwarded-For}).</li>
+ *   <li>REMOTE_ADDR (and REMOTE_PORT, when {@code Forwarded} gives one) become the client's;
+ *       {@code wsgi.url_scheme} the protocol ({@code http}/{@code https} only); HTTP_HOST, SERVER_NAME and
+ *       SERVER_PORT the host. The proxy's own address is kept in {@code wsgiserver.proxy_addr}.</li>
+ *   <li>From anyone else, or when the header is malformed, nothing changes: the application still
+ *       sees the headers as HTTP_* variables, but the server's own values stand.</li>
+ * </ul>
+ */
+public final class ForwardedHeadersApp implements WsgiApp {
+
+    /** Where the address of the proxy that sent the request is kept when REMOTE_ADDR is replaced. */
+    public static final String PROXY_ADDR = "wsgiserver.proxy_addr";
+
+    private final WsgiApp app;
+    private final TrustedProxies trusted;
+
+    public ForwardedHeadersApp(WsgiApp app, TrustedProxies trusted) {
+        this.app = Objects.requireNonNull(app, "app");
+        this.trusted = Objects.requireNonNull(trusted, "trusted");
+    }
+
+    @Override
+    public Iterable<byte[]> call(Environ environ, StartResponse startResponse) throws Exception {
+        String peer = environ.string(Environ.REMOTE_ADDR);
+        if (trusted.trusts(peer)) {
+            String forwarded = environ.string("HTTP_FORWARDED");
+            if (forwarded != null) applyForwarded(environ, forwarded);
+            else applyXForwarded(environ);
+        }
+        return app.call(environ, startResponse);
+    }
+
+    private void applyForwarded(Environ env, String header) {
+        List<Map<String, String>> elements = ForwardedHeader.parse(header);
+        if (elements == null) return;
+        int chosen = elements.size() - 1;
+        while (chosen > 0 && trusted.trusts(nodeAddress(elements.get(chosen).get("for")))) chosen--;
+        Map<String, String> element = elements.get(chosen);
+        String node = element.get("for");
+        String address = nodeAddress(node);
+        if (address != null && TrustedProxies.literal(address) != null) {
+            setClient(env, address, nodePort(node));
+        }
+        String proto = element.getOrDefault("proto", elements.get(elements.size() - 1).get("proto"));
+        String host = element.getOrDefault("host", elements.get(elements.size() - 1).get("host"));
+        setScheme(env, proto);
+        setHost(env, host);
+    }
+
+    private void applyXForwarded(Environ env) {
+        String forwardedFor = env.string("HTTP_X_FORWARDED_FOR");
+        if (forwardedFor != null) {
+            String[] hops = forwardedFor.split(",");
+            int chosen = hops.length - 1;
+            while (chosen > 0 && trusted.trusts(hops[chosen].trim())) chosen--;
+            String address = hops[chosen].trim();
+            if (TrustedProxies.literal(address) != null) setClient(env, address, null);
+        }
+        setScheme(env, last(env.string("HTTP_X_FORWARDED_PROTO")));
+        setHost(env, last(env.string("HTTP_X_FORWARDED_HOST")));
+    }
+
+    /** The value the nearest proxy added to a comma-separated list. */
+    private static String last(String list) {
+        if (list == null) return null;
+        int comma = list.lastIndexOf(',');
+        return list.substring(comma + 1).trim();
+    }
+
+    private static void setClient(Environ env, String address, String port) {
+        env.put(PROXY_ADDR, env.get(Environ.REMOTE_ADDR));
+        env.put(Environ.REMOTE_ADDR, canonical(address));
+        env.put(Environ.REMOTE_PORT, port != null ? port : "");
+    }
+
+    private static void setScheme(Environ env, String proto) {
+        if (proto == null) return;
+        String scheme = proto.toLowerCase(Locale.ROOT);
+        if (scheme.equals("http") || scheme.equals("https")) env.put(Environ.WSGI_URL_SCHEME, scheme);
+    }
+
+    /** {@code host}, {@code host:port}, {@code [v6]} or {@code [v6]:port}; anything else is ignored. */
+    private static void setHost(Environ env, String host) {
+        if (host == null || !host.matches("[A-Za-z0-9.\\-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) return;
+        int colon = host.lastIndexOf(':');
+        boolean hasPort = colon > host.lastIndexOf(']');
+        env.put("HTTP_HOST", host);
+        env.put(Environ.SERVER_NAME, hasPort ? host.substring(0, colon) : host);
+        env.put(Environ.SERVER_PORT, hasPort ? host.substring(colon + 1)
+                : "https".equals(env.get(Environ.WSGI_URL_SCHEME)) ? "443" : "80");
+    }
+
+    /** The address of a {@code for=} node: {@code 192.0.2.1}, {@code 192.0.2.1:80}, {@code [2001:db8::1]:80}. */
+    private static String nodeAddress(String node) {
+        if (node == null) return null;
+        if (node.startsWith("[")) {
+            int close = node.indexOf(']');
+            return close < 0 ? null : node.substring(1, close);
+        }
+        int colon = node.indexOf(':');
+        return colon < 0 ? node : node.substring(0, colon);
+    }
+
+    private static String nodePort(String node) {
+        int close = node.lastIndexOf(']');
+        int colon = node.indexOf(':', close + 1);
+        if (colon < 0) return null;
+        String port = node.substring(colon + 1);
+        return port.matches("[0-9]{1,5}") ? port : null; // obfuscated ports ("_abc") are not ports
+    }
+
+    /** IPv6 as RFC 5952 text, like the server's own REMOTE_ADDR. */
+    private static String canonical(String address) {
+        try {
+            return HostAddress.text(InetAddress.getByAddress(TrustedProxies.literal(address)));
+        } catch (UnknownHostException e) {
+            return address;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package org.minipylib.wsgiserver.apps;
+
+import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.ServerStatus;
+import org.minipylib.wsgiserver.StartResponse;
+import org.minipylib.wsgiserver.WsgiApp;
+
+import java.util.Objects;
+
+/**
+ * Serves a server's statistics for monitoring systems. Mounted at {@code /metrics}:
+ * <ul>
+ *   <li>{@code /metrics}: Prometheus text format 0.0.4 (counters, gauges, a latency histogram);</li>
+ *   <li>{@code /metrics/json} (or {@code /metrics?format=json}): the same as one JSON object.</li>
+ * </ul>
+ * <pre>{@code
+ * WsgiServer.builder(app).mount("/metrics", MetricsApp::new).build();
+ * }</pre>
+ */
+public final class MetricsApp implements WsgiApp {
+
+    private final ServerStatus server;
+
+    /** Serves the statistics of {@code server}. */
+    public MetricsApp(ServerStatus server) {
+        this.server = Objects.requireNonNull(server, "server");
+    }
+
+    @Override
+    public Iterable<byte[]> call(Environ environ, StartResponse startResponse) {
+        String path = environ.pathInfo();
+        boolean json = path.equals("/json") || "format=json".equals(environ.queryString());
+        if (json) {
+            return MonitoringResponse.send(startResponse, "200 OK", "application/json", StatsJson.of(server));
+        }
+        if (path.isEmpty() || path.equals("/")) {
+            return MonitoringResponse.send(startResponse, "200 OK", PrometheusText.CONTENT_TYPE,
+                    PrometheusText.of(server.statistics()));
+        }
+        return MonitoringResponse.notFound(startResponse);
+    }
+}

@@ -1,0 +1,81 @@
+package org.minipylib.wsgiserver.apps;
+
+import org.minipylib.wsgiserver.ServerState;
+import org.minipylib.wsgiserver.ServerStats;
+
+import java.util.Map;
+
+/**
+ * A server's statistics in the Prometheus text exposition format, version 0.0.4: one
+ * {@code # HELP} and {@code # TYPE} line per metric family, counters named {@code *_total}, and
+ * the request latency as a histogram ({@code _bucket{le=...}} cumulative, {@code +Inf} equal to
+ * {@code _count}).
+ */
+final class PrometheusText {
+
+    static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private final StringBuilder out = new StringBuilder(4096);
+
+    private PrometheusText() {
+    }
+
+    static String of(ServerStats stats) {
+        return new PrometheusText().write(stats);
+    }
+
+    private String write(ServerStats s) {
+        gauge("wsgiserver_up", "1 while the server accepts connections, 0 while draining or stopped.",
+                s.state() == ServerState.RUNNING ? 1 : 0);
+        if (s.startedAt() != null) {
+            gauge("wsgiserver_start_time_seconds", "When the server started, in seconds since the Unix epoch.",
+                    s.startedAt().toEpochMilli() / 1000.0);
+        }
+        gauge("wsgiserver_uptime_seconds", "Seconds since the server started.", s.uptime().toNanos() / 1e9);
+        counter("wsgiserver_connections_accepted_total", "Connections accepted.", s.accepts());
+        gauge("wsgiserver_connections_open", "Connections open now.", s.openConnections());
+        counter("wsgiserver_requests_total", "Responses sent, including the server's own error responses.", s.requests());
+        counter("wsgiserver_bytes_read_total", "Bytes read from clients.", s.bytesRead());
+        counter("wsgiserver_bytes_written_total", "Bytes written to clients.", s.bytesWritten());
+        counter("wsgiserver_work_seconds_total", "Time spent serving requests.", s.workTime().toNanos() / 1e9);
+        gauge("wsgiserver_queue_length", "Requests waiting for a worker now.", s.queued());
+        gauge("wsgiserver_threads", "Worker threads now.", s.threads());
+        gauge("wsgiserver_busy_workers", "Requests being served now.", s.busyWorkers());
+        counter("wsgiserver_socket_errors_total", "Connections lost to network errors while serving.", s.socketErrors());
+
+        family("wsgiserver_responses_total", "counter", "Responses sent, by status code.");
+        for (Map.Entry<Integer, Long> e : s.responsesByStatus().entrySet()) {
+            out.append("wsgiserver_responses_total{code=\"").append(e.getKey()).append("\"} ").append(e.getValue()).append('\n');
+        }
+
+        String name = "wsgiserver_request_duration_seconds";
+        family(name, "histogram", "Time from a parsed request head to the finished response.");
+        ServerStats.Latency latency = s.latency();
+        long cumulative = 0;
+        for (int i = 0; i < latency.upperBounds().size(); i++) {
+            cumulative += latency.counts().get(i);
+            out.append(name).append("_bucket{le=\"").append(MonitoringResponse.number(latency.upperBounds().get(i)))
+                    .append("\"} ").append(cumulative).append('\n');
+        }
+        cumulative += latency.counts().get(latency.upperBounds().size());
+        out.append(name).append("_bucket{le=\"+Inf\"} ").append(cumulative).append('\n');
+        out.append(name).append("_sum ").append(MonitoringResponse.number(latency.sumSeconds())).append('\n');
+        out.append(name).append("_count ").append(cumulative).append('\n');
+        return out.toString();
+    }
+
+    private void family(String name, String type, String help) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    private void counter(String name, String help, double value) {
+        family(name, "counter", help);
+        out.append(name).append(' ').append(MonitoringResponse.number(value)).append('\n');
+    }
+
+    private void gauge(String name, String help, double value) {
+        family(name, "gauge", help);
+        out.append(name).append(' ').append(MonitoringResponse.number(value)).append('\n');
+    }
+}

@@ -1,0 +1,79 @@
+package org.minipylib.wsgiserver.proxy;
+
+import org.minipylib.wsgiserver.http.Transport;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+
+/**
+ * A connection that came through a proxy speaking the PROXY protocol: the addresses are those of the
+ * header (when it gave any), and the bytes read after the header with it are read first. Everything
+ * else goes to the wrapped transport.
+ */
+final class ProxiedTransport implements Transport {
+
+    private final Transport wrapped;
+    private final SocketAddress remote;
+    private final SocketAddress local;
+    private final byte[] leftover;
+    private int leftoverPos;
+    private final int leftoverEnd;
+
+    /**
+     * @param leftover bytes {@code [from, to)} were read past the header: the client's first data
+     */
+    ProxiedTransport(Transport wrapped, ProxyHeader header, byte[] leftover, int from, int to) {
+        this.wrapped = wrapped;
+        this.remote = header.source() != null ? header.source() : wrapped.remoteAddress();
+        this.local = header.destination() != null ? header.destination() : wrapped.localAddress();
+        this.leftover = leftover;
+        this.leftoverPos = from;
+        this.leftoverEnd = to;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        if (leftoverPos < leftoverEnd) {
+            int n = Math.min(len, leftoverEnd - leftoverPos);
+            System.arraycopy(leftover, leftoverPos, b, off, n);
+            leftoverPos += n;
+            return n;
+        }
+        return wrapped.read(b, off, len, timeoutMillis);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        wrapped.write(b, off, len);
+    }
+
+    @Override
+    public boolean hasPendingInput() {
+        return leftoverPos < leftoverEnd || wrapped.hasPendingInput();
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        wrapped.shutdownOutput();
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return local;
+    }
+
+    @Override
+    public SocketAddress remoteAddress() {
+        return remote;
+    }
+
+    @Override
+    public String scheme() {
+        return wrapped.scheme();
+    }
+
+    @Override
+    public void close() {
+        wrapped.close();
+    }
+}

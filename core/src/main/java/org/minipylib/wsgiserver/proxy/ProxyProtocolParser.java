@@ -1,0 +1,181 @@
+package org.minipylib.wsgiserver.proxy;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Parses the PROXY protocol header (HAProxy's specification, versions 1 and 2) at the start of a
+ * byte array; no I/O. Strict: anything but a well-formed header is refused.
+ *
+ * <ul>
+ *   <li>v1: one text line, at most 107 bytes: {@code PROXY TCP4|TCP6 SRC DST SPORT DPORT\r\n}, or
+ *       {@code PROXY UNKNOWN ...\r\n}; single spaces, literal addresses of the named family, ports
+ *       0-65535 without leading zeros.</li>
+ *   <li>v2: the 12-byte signature, version 2, command {@code LOCAL} or {@code PROXY}, family
+ *       {@code UNSPEC}, {@code INET}, {@code INET6} or {@code UNIX} over {@code STREAM}; the address
+ *       block, then TLVs, which are skipped.</li>
+ * </ul>
+ */
+public final class ProxyProtocolParser {
+
+    /** Longest v1 header, CRLF included. */
+    public static final int V1_MAX_LENGTH = 107;
+    /** The fixed part of a v2 header. */
+    public static final int V2_FIXED_LENGTH = 16;
+
+    private static final byte[] V1_PREFIX = "PROXY ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+
+    private ProxyProtocolParser() {
+    }
+
+    /**
+     * Parses the header at {@code b[0, len)}.
+     *
+     * @return the header, or {@code null} if the bytes so far are a valid beginning but not yet a whole header
+     * @throws ProxyProtocolException if they cannot be the start of a valid header
+     */
+    public static ProxyHeader parse(byte[] b, int len) throws ProxyProtocolException {
+        if (len == 0) return null;
+        if (startsWith(b, len, V1_PREFIX)) {
+            if (len < V1_PREFIX.length) return null;
+            return parseV1(b, len);
+        }
+        if (startsWith(b, len, V2_SIGNATURE)) {
+            if (len < V2_FIXED_LENGTH) return null;
+            return parseV2(b, len);
+        }
+        throw new ProxyProtocolException("the connection does not start with a PROXY protocol header");
+    }
+
+    /**
+     * How many bytes the v2 header at {@code b} is long in total, once its fixed part is there;
+     * -1 if not known yet (or not v2).
+     */
+    public static int v2Length(byte[] b, int len) {
+        if (len < V2_FIXED_LENGTH || !startsWith(b, len, V2_SIGNATURE)) return -1;
+        return V2_FIXED_LENGTH + (((b[14] & 0xff) << 8) | (b[15] & 0xff));
+    }
+
+    /** True if the first min(len, prefix.length) bytes agree with {@code prefix}. */
+    private static boolean startsWith(byte[] b, int len, byte[] prefix) {
+        int n = Math.min(len, prefix.length);
+        return Arrays.equals(b, 0, n, prefix, 0, n);
+    }
+
+    // ---- version 1 ----
+
+    private static ProxyHeader parseV1(byte[] b, int len) throws ProxyProtocolException {
+        int end = -1;
+        for (int i = 0; i < Math.min(len, V1_MAX_LENGTH); i++) {
+            if (b[i] == '\n') {
+                end = i;
+                break;
+            }
+        }
+        if (end < 0) {
+            if (len >= V1_MAX_LENGTH) throw new ProxyProtocolException("PROXY v1 header longer than 107 bytes");
+            return null;
+        }
+        if (end == 0 || b[end - 1] != '\r') throw new ProxyProtocolException("PROXY v1 header not ended by CRLF");
+        String line = new String(b, 0, end - 1, StandardCharsets.US_ASCII);
+        int length = end + 1;
+        String[] parts = line.split(" ", -1);
+        if (parts.length >= 2 && parts[1].equals("UNKNOWN")) return new ProxyHeader(null, null, length);
+        if (parts.length != 6) throw new ProxyProtocolException("malformed PROXY v1 header: " + printable(line));
+        int addressLength = switch (parts[1]) {
+            case "TCP4" -> 4;
+            case "TCP6" -> 16;
+            default -> throw new ProxyProtocolException("unknown PROXY v1 protocol: " + printable(parts[1]));
+        };
+        InetAddress source = literal(parts[2], addressLength);
+        InetAddress destination = literal(parts[3], addressLength);
+        return new ProxyHeader(new InetSocketAddress(source, port(parts[4])), new InetSocketAddress(destination, port(parts[5])),
+                length);
+    }
+
+    /** An IPv4 dotted quad or an IPv6 literal, never a name (no lookups). */
+    private static InetAddress literal(String text, int addressLength) throws ProxyProtocolException {
+        boolean ok = addressLength == 4 ? text.matches("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}")
+                : text.matches("[0-9A-Fa-f:.]{2,45}") && text.indexOf(':') >= 0;
+        if (ok) {
+            try {
+                InetAddress address = InetAddress.getByName(text); // a literal: no lookup
+                if (address.getAddress().length == addressLength) return address;
+            } catch (UnknownHostException e) {
+                // refused below
+            }
+        }
+        throw new ProxyProtocolException("bad address in PROXY v1 header: " + printable(text));
+    }
+
+    private static int port(String text) throws ProxyProtocolException {
+        if (!text.matches("0|[1-9][0-9]{0,4}") || Integer.parseInt(text) > 65535) {
+            throw new ProxyProtocolException("bad port in PROXY v1 header: " + printable(text));
+        }
+        return Integer.parseInt(text);
+    }
+
+    private static String printable(String s) {
+        String cut = s.length() > 60 ? s.substring(0, 60) + "..." : s;
+        return cut.replaceAll("[^\\x20-\\x7e]", "?");
+    }
+
+    // ---- version 2 ----
+
+    private static ProxyHeader parseV2(byte[] b, int len) throws ProxyProtocolException {
+        int versionCommand = b[12] & 0xff;
+        if (versionCommand >> 4 != 2) throw new ProxyProtocolException("unsupported PROXY protocol version " + (versionCommand >> 4));
+        int command = versionCommand & 0x0f;
+        if (command > 1) throw new ProxyProtocolException("unknown PROXY v2 command " + command);
+        int family = (b[13] & 0xff) >> 4;
+        int transport = b[13] & 0x0f;
+        int length = v2Length(b, len);
+        if (len < length) return null;
+        int addressBlock = length - V2_FIXED_LENGTH;
+        if (command == 0) return new ProxyHeader(null, null, length); // LOCAL: the proxy's own connection
+        if (family == 0) return new ProxyHeader(null, null, length); // UNSPEC
+        if (transport != 1) throw new ProxyProtocolException("PROXY v2: only STREAM connections can carry HTTP");
+        int p = V2_FIXED_LENGTH;
+        return switch (family) {
+            case 1 -> {
+                need(addressBlock, 12);
+                yield new ProxyHeader(inet(b, p, 4, p + 8), inet(b, p + 4, 4, p + 10), length);
+            }
+            case 2 -> {
+                need(addressBlock, 36);
+                yield new ProxyHeader(inet(b, p, 16, p + 32), inet(b, p + 16, 16, p + 34), length);
+            }
+            case 3 -> {
+                need(addressBlock, 216);
+                yield new ProxyHeader(unix(b, p), unix(b, p + 108), length);
+            }
+            default -> throw new ProxyProtocolException("unknown PROXY v2 address family " + family);
+        };
+    }
+
+    private static void need(int have, int need) throws ProxyProtocolException {
+        if (have < need) throw new ProxyProtocolException("PROXY v2 address block too short: " + have + " < " + need);
+    }
+
+    private static SocketAddress inet(byte[] b, int at, int length, int portAt) {
+        try {
+            InetAddress address = InetAddress.getByAddress(Arrays.copyOfRange(b, at, at + length));
+            return new InetSocketAddress(address, ((b[portAt] & 0xff) << 8) | (b[portAt + 1] & 0xff));
+        } catch (UnknownHostException e) {
+            throw new AssertionError("4 and 16 bytes are valid address lengths", e);
+        }
+    }
+
+    /** A 108-byte, NUL-padded path; an empty one is an unnamed socket. */
+    private static SocketAddress unix(byte[] b, int at) {
+        int end = at;
+        while (end < at + 108 && b[end] != 0) end++;
+        return UnixDomainSocketAddress.of(new String(b, at, end - at, StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,131 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.http.Transport;
+import org.minipylib.wsgiserver.http.UnixPeerAddress;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+
+/**
+ * A UNIX domain socket connection. Such channels have no socket adaptor, hence no read timeout of
+ * their own: an untimed read is a plain blocking read (on a virtual thread it parks in the JDK's
+ * poller), and a timed read that finds nothing waits on a selector of this connection, opened the
+ * first time it is needed.
+ *
+ * <p>{@link #hasPendingInput()} cannot look into a UNIX socket from another thread and says false:
+ * a request that arrives at the very moment the server drains may find its connection closed (the
+ * proxy in front sees a closed idle connection and retries, as with any keep-alive race).
+ */
+public final class UnixSocketTransport implements Transport {
+
+    private final SocketChannel channel;
+    private final SocketAddress local;
+    private final SocketAddress remote;
+    private Selector selector;
+    private SelectionKey key;
+
+    /**
+     * @param peerCredentials read the client's user and group ({@code SO_PEERCRED}): the remote
+     *                        address is then a {@link UnixPeerAddress}
+     */
+    public UnixSocketTransport(SocketChannel channel, boolean peerCredentials) throws IOException {
+        this.channel = channel;
+        this.local = channel.getLocalAddress();
+        this.remote = peerCredentials ? peer(channel) : channel.getRemoteAddress();
+    }
+
+    private static SocketAddress peer(SocketChannel channel) throws IOException {
+        UnixDomainPrincipal principal = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
+        return new UnixPeerAddress(principal.user().getName(), principal.group().getName());
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        Thread.interrupted(); // see SocketTransport: a stale interrupt must not close the channel
+        ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
+        if (timeoutMillis == 0) return channel.read(buffer);
+        try {
+            return timedRead(buffer, timeoutMillis);
+        } catch (ClosedSelectorException e) { // closed by another thread meanwhile
+            throw new ClosedChannelException();
+        }
+    }
+
+    private int timedRead(ByteBuffer buffer, int timeoutMillis) throws IOException {
+        channel.configureBlocking(false);
+        try {
+            int n = channel.read(buffer);
+            if (n != 0) return n;
+            if (selector == null) selector = Selector.open();
+            key = channel.register(selector, SelectionKey.OP_READ);
+            if (selector.select(timeoutMillis) == 0) throw new SocketTimeoutException("Read timed out");
+            selector.selectedKeys().clear();
+            return channel.read(buffer);
+        } finally {
+            if (key != null) {
+                key.cancel();
+                selector.selectNow(); // deregisters, so that the channel may block again
+                key = null;
+            }
+            if (channel.isOpen()) channel.configureBlocking(true);
+        }
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        Thread.interrupted();
+        ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
+        while (buffer.hasRemaining()) channel.write(buffer);
+    }
+
+    @Override
+    public boolean hasPendingInput() {
+        return false;
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return local;
+    }
+
+    @Override
+    public SocketAddress remoteAddress() {
+        return remote;
+    }
+
+    @Override
+    public String scheme() {
+        return "http";
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // nothing more to do
+        }
+        Selector s = selector;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // nothing more to do
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package org.minipylib.wsgiserver.wsgi;
+
+import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.HostAddress;
+import org.minipylib.wsgiserver.http.UnixPeerAddress;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnknownHostException;
+
+/**
+ * The environ variables that describe the two ends of a connection, with Cheroot's rules:
+ * over TCP, SERVER_NAME (configured, else the address connected to), SERVER_PORT, REMOTE_ADDR and
+ * REMOTE_PORT; over a UNIX domain socket, which WSGI does not foresee, SERVER_NAME is the configured
+ * name or this host's name, and SERVER_PORT, REMOTE_ADDR and REMOTE_PORT are empty. A UNIX peer whose
+ * credentials were read adds X_REMOTE_USER, X_REMOTE_GROUP and REMOTE_USER.
+ */
+final class AddressVariables {
+
+    private final String serverName;
+    private volatile String hostName;
+    // Immutable records, replaced whole: a thread sees either an old one or a new one (a race only costs a miss).
+    private volatile LocalText lastLocal;
+    private volatile RemoteHostText lastRemote;
+
+    /** @param serverName the configured SERVER_NAME, or {@code null} */
+    AddressVariables(String serverName) {
+        this.serverName = serverName;
+    }
+
+    void put(Environ env, SocketAddress local, SocketAddress remote) {
+        if (local instanceof InetSocketAddress isa) {
+            LocalText text = localText(isa);
+            env.put(Environ.SERVER_NAME, serverName != null ? serverName : text.host());
+            env.put(Environ.SERVER_PORT, text.port());
+        } else {
+            env.put(Environ.SERVER_NAME, serverName != null ? serverName : hostName());
+            env.put(Environ.SERVER_PORT, "");
+        }
+        if (remote instanceof InetSocketAddress isa) {
+            env.put(Environ.REMOTE_ADDR, remoteHostText(isa.getAddress()));
+            env.put(Environ.REMOTE_PORT, Integer.toString(isa.getPort()));
+        } else {
+            env.put(Environ.REMOTE_ADDR, "");
+            env.put(Environ.REMOTE_PORT, "");
+            if (remote instanceof UnixPeerAddress peer) {
+                env.put("X_REMOTE_USER", peer.user());
+                env.put("X_REMOTE_GROUP", peer.group());
+                env.put("REMOTE_USER", peer.user());
+            }
+        }
+    }
+
+    /**
+     * SERVER_NAME and SERVER_PORT of the address most recently connected to: a server listens on
+     * few addresses, so this is nearly always a hit, and no text is built per request.
+     */
+    private LocalText localText(InetSocketAddress address) {
+        LocalText text = lastLocal;
+        if (text == null || !text.address().equals(address)) {
+            text = new LocalText(address, HostAddress.text(address.getAddress()), Integer.toString(address.getPort()));
+            lastLocal = text;
+        }
+        return text;
+    }
+
+    /** REMOTE_ADDR, reusing the text of the previous request's client when it is the same host. */
+    private String remoteHostText(InetAddress host) {
+        RemoteHostText text = lastRemote;
+        if (text == null || !text.host().equals(host)) {
+            text = new RemoteHostText(host, HostAddress.text(host));
+            lastRemote = text;
+        }
+        return text.text();
+    }
+
+    private record LocalText(InetSocketAddress address, String host, String port) {
+    }
+
+    private record RemoteHostText(InetAddress host, String text) {
+    }
+
+    /** This host's name, looked up once (Cheroot's default server_name, socket.gethostname()). */
+    private String hostName() {
+        String name = hostName;
+        if (name == null) {
+            try {
+                name = InetAddress.getLocalHost().getHostName();
+            } catch (UnknownHostException e) {
+                name = "localhost";
+            }
+            hostName = name;
+        }
+        return name;
+    }
+}

@@ -1,0 +1,123 @@
+package org.minipylib.wsgiserver.apps;
+
+import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps.Capture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Forwarded / X-Forwarded-* are believed only from trusted proxies (gunicorn's forwarded_allow_ips
+ * notation), over a real server: REMOTE_ADDR, wsgi.url_scheme, HTTP_HOST, SERVER_NAME and
+ * SERVER_PORT then describe the real client; from anyone else nothing changes.
+ */
+class ForwardedHeadersTest {
+
+    /** Sends one request with {@code headers} through a server whose app trusts {@code trusted}. */
+    private static Environ environFor(String trusted, String headers) throws Exception {
+        Capture capture = new Capture();
+        ForwardedHeadersApp app = new ForwardedHeadersApp(capture.app(), TrustedProxies.parse(trusted));
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            client.send("GET / HTTP/1.1\r\nHost: backend:8000\r\n" + headers + "\r\n");
+            assertEquals(200, client.read().status());
+            return capture.nextEnviron();
+        }
+    }
+
+    @Test
+    void xForwardedFromATrustedProxy() throws Exception {
+        Environ env = environFor("127.0.0.1", "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n"
+                + "X-Forwarded-Host: www.example.com\r\n");
+        assertEquals("203.0.113.9", env.get("REMOTE_ADDR"));
+        assertEquals("", env.get("REMOTE_PORT"));
+        assertEquals("127.0.0.1", env.get(ForwardedHeadersApp.PROXY_ADDR));
+        assertEquals("https", env.get("wsgi.url_scheme"));
+        assertEquals("www.example.com", env.get("HTTP_HOST"));
+        assertEquals("www.example.com", env.get("SERVER_NAME"));
+        assertEquals("443", env.get("SERVER_PORT"));
+    }
+
+    @Test
+    void nothingChangesForAnUntrustedPeer() throws Exception {
+        Environ env = environFor("10.0.0.0/8, ::1", "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n"
+                + "Forwarded: for=198.51.100.1;proto=https;host=evil.example\r\n");
+        assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
+        assertEquals("http", env.get("wsgi.url_scheme"));
+        assertEquals("backend:8000", env.get("HTTP_HOST"));
+        assertEquals("203.0.113.9", env.get("HTTP_X_FORWARDED_FOR"), "the application still sees the header");
+        assertNull(env.get(ForwardedHeadersApp.PROXY_ADDR));
+    }
+
+    @Test
+    void aClientCannotPoseAsAnotherThroughXForwardedFor() throws Exception {
+        // the client sent "X-Forwarded-For: 1.1.1.1"; the trusted proxies appended the client's real address and their own
+        Environ env = environFor("127.0.0.0/8,10.0.0.0/8", "X-Forwarded-For: 1.1.1.1, 198.51.100.23, 10.1.2.3\r\n");
+        assertEquals("198.51.100.23", env.get("REMOTE_ADDR"));
+    }
+
+    @Test
+    void rfc7239Forwarded() throws Exception {
+        Environ env = environFor("*", "Forwarded: for=\"[2001:DB8:0:0::17]:4711\";proto=HTTPS;host=\"app.example:8443\","
+                + " For=10.0.0.1;by=10.0.0.2\r\n");
+        // "*" trusts every hop, so the search goes past 10.0.0.1 to the leftmost element, the client
+        assertEquals("2001:db8::17", env.get("REMOTE_ADDR"));
+        assertEquals("4711", env.get("REMOTE_PORT"));
+        assertEquals("https", env.get("wsgi.url_scheme"));
+        assertEquals("app.example:8443", env.get("HTTP_HOST"));
+        assertEquals("app.example", env.get("SERVER_NAME"));
+        assertEquals("8443", env.get("SERVER_PORT"));
+    }
+
+    @Test
+    void forwardedWinsOverXForwarded() throws Exception {
+        Environ env = environFor("127.0.0.1", "Forwarded: for=192.0.2.60;proto=http\r\nX-Forwarded-For: 203.0.113.9\r\n"
+                + "X-Forwarded-Proto: https\r\n");
+        assertEquals("192.0.2.60", env.get("REMOTE_ADDR"));
+        assertEquals("http", env.get("wsgi.url_scheme"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"for=192.0.2.60;proto", "for=\"192.0.2.60", "for=192.0.2.60;for=192.0.2.61",
+        "for=192.0.2.60 proto=https", "=x"})
+    void aMalformedForwardedHeaderChangesNothing(String header) throws Exception {
+        Environ env = environFor("127.0.0.1", "Forwarded: " + header + "\r\n");
+        assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
+    }
+
+    @Test
+    void unknownOrObfuscatedNodesAndOddProtocolsAreNotTakenForAddresses() throws Exception {
+        Environ env = environFor("127.0.0.1", "Forwarded: for=unknown;proto=gopher\r\n");
+        assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
+        assertEquals("http", env.get("wsgi.url_scheme"));
+        env = environFor("127.0.0.1", "X-Forwarded-For: not-an-ip\r\nX-Forwarded-Host: bad host\r\n");
+        assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
+        assertEquals("backend:8000", env.get("HTTP_HOST"));
+    }
+
+    @Test
+    void trustedProxyLists() {
+        TrustedProxies list = TrustedProxies.parse("127.0.0.1, 10.0.0.0/8,2001:db8::/32 ,unix");
+        assertTrue(list.trusts("127.0.0.1"));
+        assertTrue(list.trusts("10.255.1.2"));
+        assertFalse(list.trusts("11.0.0.1"));
+        assertTrue(list.trusts("2001:db8:ffff::1"));
+        assertFalse(list.trusts("2001:db9::1"));
+        assertTrue(list.trusts(""), "unix: UNIX socket peers");
+        assertFalse(list.trusts("localhost"), "names are never resolved");
+        assertFalse(TrustedProxies.parse("127.0.0.1").trusts(""));
+        assertTrue(TrustedProxies.parse("*").trusts("198.51.100.1"));
+        assertTrue(TrustedProxies.parse("192.168.1.0/23").trusts("192.168.0.77"));
+        assertFalse(TrustedProxies.parse("192.168.1.0/24").trusts("192.168.0.77"));
+        for (String bad : new String[] {"localhost", "10.0.0.0/33", "::1/129", "1.2.3", "10.0.0.0/x"}) {
+            assertThrows(IllegalArgumentException.class, () -> TrustedProxies.parse(bad), bad);
+        }
+    }
+}

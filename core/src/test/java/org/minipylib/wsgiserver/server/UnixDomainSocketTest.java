@@ -1,0 +1,196 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.ListenOptions;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.WsgiServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Listening on UNIX domain sockets: requests are served, the environ follows Cheroot's rules for
+ * them, peer credentials when enabled, stale socket files are replaced, live ones and other files
+ * are not, the file is removed on stop and gets the permissions asked for.
+ */
+class UnixDomainSocketTest {
+
+    /** Answers with the address variables of its environ, one {@code KEY=value} line each. */
+    private static final WsgiApp ADDRESSES = (env, sr) -> {
+        TreeMap<String, Object> shown = new TreeMap<>();
+        for (String key : List.of("SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR", "REMOTE_PORT", "X_REMOTE_USER",
+                "X_REMOTE_GROUP", "REMOTE_USER")) {
+            if (env.containsKey(key)) shown.put(key, env.get(key));
+        }
+        StringBuilder sb = new StringBuilder();
+        shown.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+        return List.of(sb.toString().getBytes(StandardCharsets.UTF_8));
+    };
+
+    @TempDir
+    Path dir;
+
+    /**
+     * Sends a request over the socket and returns everything the server sends until it closes (the
+     * request should ask to close); at most 10 s, then the channel is closed and the test fails.
+     */
+    static String exchange(Path socket, String request) throws Exception {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            ch.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.ISO_8859_1)));
+            CompletableFuture<byte[]> response = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return readAll(ch);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            return new String(response.get(10, TimeUnit.SECONDS), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private static byte[] readAll(SocketChannel ch) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(1 << 16);
+        while (ch.read(buf) >= 0) {
+            if (!buf.hasRemaining()) break;
+        }
+        buf.flip();
+        byte[] out = new byte[buf.remaining()];
+        buf.get(out);
+        return out;
+    }
+
+    private static final String GET = "GET /x HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n";
+
+    @Test
+    void servesRequestsWithCherootsEnvironRules() throws Exception {
+        Path socket = dir.resolve("app.sock");
+        try (WsgiServer server = WsgiServer.builder(ADDRESSES).bind(UnixDomainSocketAddress.of(socket))
+                .serverName("app.example").build().start()) {
+            assertEquals(List.of(UnixDomainSocketAddress.of(socket)), server.listeningAddresses());
+            String response = exchange(socket, GET);
+            assertTrue(response.startsWith("HTTP/1.1 200 OK\r\n"), response);
+            assertTrue(response.endsWith("\r\n\r\nREMOTE_ADDR=\nREMOTE_PORT=\nSERVER_NAME=app.example\nSERVER_PORT=\n"), response);
+        }
+        assertFalse(Files.exists(socket), "the socket file is removed on stop");
+    }
+
+    @Test
+    void aBodyThatComesLaterIsReadAndOneThatNeverComesTimesOut() throws Exception {
+        Path socket = dir.resolve("body.sock");
+        WsgiApp echo = (env, sr) -> {
+            byte[] body = env.input().readAllBytes();
+            sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return List.of(body);
+        };
+        try (WsgiServer server = WsgiServer.builder(echo).bind(UnixDomainSocketAddress.of(socket))
+                .timeouts(HttpTimeouts.defaults().withBodyRead(Duration.ofMillis(300))).build().start();
+             SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            String head = "POST /echo HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\nConnection: close\r\n\r\n";
+            ch.write(ByteBuffer.wrap(head.getBytes(StandardCharsets.ISO_8859_1)));
+            ch.write(ByteBuffer.wrap("he".getBytes(StandardCharsets.ISO_8859_1)));
+            CompletableFuture<byte[]> response = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return readAll(ch);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            // the rest never comes: the server's timed body read gives up and answers 408
+            String text = new String(response.get(10, TimeUnit.SECONDS), StandardCharsets.ISO_8859_1);
+            assertTrue(text.startsWith("HTTP/1.1 408 "), text);
+        }
+        try (WsgiServer server = WsgiServer.builder(echo).bind(UnixDomainSocketAddress.of(socket)).build().start()) {
+            String response = exchange(socket, "POST /echo HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\n"
+                    + "Connection: close\r\n\r\nhello");
+            assertTrue(response.startsWith("HTTP/1.1 200 OK") && response.endsWith("\r\n\r\nhello"), response);
+        }
+    }
+
+    @Test
+    void peerCredentialsWhenEnabled() throws Exception {
+        Path socket = dir.resolve("creds.sock");
+        String user = System.getProperty("user.name");
+        try (WsgiServer server = WsgiServer.builder(ADDRESSES).bind(UnixDomainSocketAddress.of(socket))
+                .listenOptions(ListenOptions.defaults().withPeerCredentials(true)).build().start()) {
+            String response = exchange(socket, GET);
+            assertTrue(response.contains("\nX_REMOTE_USER=" + user + "\n"), response);
+            assertTrue(response.contains("\nREMOTE_USER=" + user + "\n"), response);
+            assertTrue(response.contains("\nX_REMOTE_GROUP="), response);
+        }
+    }
+
+    @Test
+    void aStaleSocketFileIsReplacedALiveOneIsNot() throws Exception {
+        Path socket = dir.resolve("stale.sock");
+        try (ServerSocketChannel old = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            old.bind(UnixDomainSocketAddress.of(socket));
+            IOException e = assertThrows(IOException.class,
+                    () -> WsgiServer.builder(ADDRESSES).bind(UnixDomainSocketAddress.of(socket)).build().start());
+            assertTrue(e.getMessage().contains("another server is listening"), e.getMessage());
+        } // closed: the file stays behind, as after a crash
+        assertTrue(Files.exists(socket));
+        try (WsgiServer server = WsgiServer.builder(ADDRESSES).bind(UnixDomainSocketAddress.of(socket)).build().start()) {
+            assertTrue(exchange(socket, GET).startsWith("HTTP/1.1 200 OK"));
+        }
+    }
+
+    @Test
+    void anOrdinaryFileIsNeverReplaced() throws Exception {
+        Path file = dir.resolve("data.txt");
+        Files.writeString(file, "precious");
+        IOException e = assertThrows(IOException.class,
+                () -> WsgiServer.builder(ADDRESSES).bind(UnixDomainSocketAddress.of(file)).build().start());
+        assertTrue(e.getMessage().contains("not a socket"), e.getMessage());
+        assertEquals("precious", Files.readString(file));
+    }
+
+    @Test
+    void socketFileGetsThePermissionsAskedFor() throws Exception {
+        Path socket = dir.resolve("mode.sock");
+        try (WsgiServer server = WsgiServer.builder(ADDRESSES).bind(UnixDomainSocketAddress.of(socket))
+                .listenOptions(ListenOptions.defaults().withUnixSocketPermissions(ListenOptions.permissions("660")))
+                .build().start()) {
+            assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
+        }
+    }
+
+    @Test
+    void tcpAndUnixTogether() throws Exception {
+        Path socket = dir.resolve("both.sock");
+        try (WsgiServer server = WsgiServer.builder(ADDRESSES).bind("127.0.0.1", 0)
+                .bind(UnixDomainSocketAddress.of(socket)).build().start()) {
+            assertEquals(2, server.listeningAddresses().size());
+            assertEquals(1, server.addresses().size());
+            assertTrue(exchange(socket, GET).startsWith("HTTP/1.1 200 OK"));
+            try (var client = new org.minipylib.wsgiserver.testing.RawClient("127.0.0.1", server.port())) {
+                client.send(GET);
+                String body = client.read().bodyText();
+                assertTrue(body.contains("REMOTE_ADDR=127.0.0.1\n") && body.contains("SERVER_PORT=" + server.port() + "\n"), body);
+            }
+        }
+    }
+}
