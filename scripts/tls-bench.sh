@@ -53,7 +53,7 @@ for round in $(seq 1 "$ROUNDS"); do
     ka=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" "$URL")
     cl=$(taskset -c 1 wrk -t1 -c"$HS_CONNS" -d"${DURATION}s" -H 'Connection: close' "$URL")
     st=$(taskset -c 1 openssl s_time -connect "127.0.0.1:$PORT" -new -time "$DURATION" 2>/dev/null \
-         | awk '/connections\/user sec/ {print $(NF-3)}' | head -1)
+         | awk '/real seconds/ {printf "%d", $1 / $4}' | head -1)
     printf '%-6s %-11s %14s %14s %14s  %s\n' "$round" "$server" "$(rps <<<"$ka")" "$(rps <<<"$cl")" "${st:-?}" \
       "$(errs <<<"$ka$cl")"
     stop
