@@ -42,20 +42,29 @@ start() { # NAME: starts the server on $PORT and waits until it answers
 }
 stop() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
 rps() { awk '/Requests\/sec/ {print $2}'; }
+requests() { awk '/requests in/ {print $1}'; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+# Requests per second of server CPU time: stays comparable when other work on the machine takes CPU.
+per_cpu() { awk -v n="$1" -v t="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (t > 0) printf "%d", n / (t / hz); else print "?" }'; }
+# wrk with the server's CPU time measured around it: prints wrk's output, then "CPU_TICKS n"
+measure() { local before after out; before=$(cpu_ticks); out=$(taskset -c 1 wrk "$@"); after=$(cpu_ticks)
+            printf '%s\nCPU_TICKS %s\n' "$out" "$((after - before))"; }
+ticks() { awk '/^CPU_TICKS/ {print $2}'; }
 errs() { awk '/Socket errors|Non-2xx/ {printf "%s ", $0}'; }
 
 URL="https://127.0.0.1:$PORT/plaintext"
-printf '%-6s %-11s %14s %14s %14s  %s\n' round server keepalive_rps close_rps s_time_conn/s errors
+printf '%-6s %-11s %13s %13s %13s %13s %13s  %s\n' round server keepalive_rps ka_req/cpu_s close_rps close_req/cpu_s s_time_conn/s errors
 for round in $(seq 1 "$ROUNDS"); do
   for server in wsgiserver jetty; do
     start "$server"
     taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$URL" >/dev/null 2>&1 || true
-    ka=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" "$URL")
-    cl=$(taskset -c 1 wrk -t1 -c"$HS_CONNS" -d"${DURATION}s" -H 'Connection: close' "$URL")
+    ka=$(measure -t1 -c"$CONNS" -d"${DURATION}s" "$URL")
+    cl=$(measure -t1 -c"$HS_CONNS" -d"${DURATION}s" -H 'Connection: close' "$URL")
     st=$(taskset -c 1 openssl s_time -connect "127.0.0.1:$PORT" -new -time "$DURATION" 2>/dev/null \
          | awk '/real seconds/ {printf "%d", $1 / $4}' | head -1)
-    printf '%-6s %-11s %14s %14s %14s  %s\n' "$round" "$server" "$(rps <<<"$ka")" "$(rps <<<"$cl")" "${st:-?}" \
-      "$(errs <<<"$ka$cl")"
+    printf '%-6s %-11s %13s %13s %13s %13s %13s  %s\n' "$round" "$server" "$(rps <<<"$ka")" \
+      "$(per_cpu "$(requests <<<"$ka")" "$(ticks <<<"$ka")")" "$(rps <<<"$cl")" \
+      "$(per_cpu "$(requests <<<"$cl")" "$(ticks <<<"$cl")")" "${st:-?}" "$(errs <<<"$ka$cl")"
     stop
   done
 done

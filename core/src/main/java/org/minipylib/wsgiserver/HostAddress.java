@@ -2,6 +2,9 @@ package org.minipylib.wsgiserver;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 
 /**
  * IP addresses as text the way people and other servers write them: IPv4 dotted, IPv6 in the
@@ -11,6 +14,16 @@ import java.net.InetAddress;
 public final class HostAddress {
 
     private HostAddress() {
+    }
+
+    /**
+     * A listening or connected address as text: {@code host:port} for TCP (IPv6 without brackets, as
+     * the log has always written it), {@code unix:/path} for a UNIX domain socket.
+     */
+    public static String text(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) return text(inet.getAddress()) + ":" + inet.getPort();
+        if (address instanceof UnixDomainSocketAddress unix) return "unix:" + unix.getPath();
+        return String.valueOf(address);
     }
 
     /** The canonical text of {@code address} (no brackets, no scope id). */

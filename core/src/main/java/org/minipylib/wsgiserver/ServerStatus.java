@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver;
 
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.List;
 
 /**
@@ -19,6 +20,9 @@ public interface ServerStatus {
     /** The server's configuration. */
     ServerConfig config();
 
-    /** The addresses the server listens on (empty before it starts). */
+    /** The TCP addresses the server listens on (empty before it starts). */
     List<InetSocketAddress> addresses();
+
+    /** Every address the server listens on, TCP and UNIX domain sockets (empty before it starts). */
+    List<SocketAddress> listeningAddresses();
 }

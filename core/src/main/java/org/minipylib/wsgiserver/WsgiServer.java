@@ -28,7 +28,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -128,8 +127,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             try {
                 ListeningSocketOpener opener = new ListeningSocketOpener(config.listenOptions(), config.acceptBacklog());
                 for (SocketAddress address : config.bindAddresses()) {
-                    ServerSocketChannel channel = opener.open(address);
-                    listeners.add(new Listener(channel, this::accepted, !(address instanceof InheritedSocketAddress)));
+                    listeners.add(new Listener(opener.open(address), this::accepted));
                 }
             } catch (IOException e) {
                 listeners.forEach(Listener::close);
@@ -143,7 +141,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                         config.timeouts().requestHead());
             };
             for (Listener listener : listeners) {
-                Thread t = Thread.ofPlatform().name("wsgiserver-accept-" + addressText(listener.address())).daemon(true).unstarted(listener);
+                Thread t = Thread.ofPlatform().name("wsgiserver-accept-" + HostAddress.text(listener.address())).daemon(true).unstarted(listener);
                 listenerThreads.add(t);
             }
             watchdog = Thread.ofPlatform().name("wsgiserver-watchdog").daemon(true).unstarted(this::watch);
@@ -153,7 +151,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             watchdog.start();
             listenerThreads.forEach(Thread::start);
             LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
-                    listeningAddresses().stream().map(WsgiServer::addressText).toList(),
+                    listeningAddresses().stream().map(HostAddress::text).toList(),
                     config.workerMode().name().toLowerCase(java.util.Locale.ROOT));
             if (config.jmx()) {
                 mxBean = new StatisticsMXBean(this);
@@ -226,6 +224,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     }
 
     /** Every address listened on: {@link InetSocketAddress}es and {@link UnixDomainSocketAddress}es. */
+    @Override
     public List<SocketAddress> listeningAddresses() {
         List<SocketAddress> out = new ArrayList<>();
         for (Listener l : listeners) out.add(l.address());
@@ -238,13 +237,6 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         List<InetSocketAddress> tcp = addresses();
         if (tcp.isEmpty()) throw new IllegalStateException("not listening on TCP");
         return tcp.get(0).getPort();
-    }
-
-    /** {@code host:port} for TCP (IPv6 without brackets, as logged before), the path for a UNIX socket. */
-    private static String addressText(SocketAddress address) {
-        if (address instanceof InetSocketAddress inet) return HostAddress.text(inet.getAddress()) + ":" + inet.getPort();
-        if (address instanceof UnixDomainSocketAddress unix) return "unix:" + unix.getPath();
-        return String.valueOf(address);
     }
 
     /** True between {@link #start()} and {@link #stop()}. */
@@ -411,5 +403,6 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         @Override public ServerState state() { return server.state(); }
         @Override public ServerConfig config() { return server.config(); }
         @Override public List<InetSocketAddress> addresses() { return server.addresses(); }
+        @Override public List<SocketAddress> listeningAddresses() { return server.listeningAddresses(); }
     }
 }

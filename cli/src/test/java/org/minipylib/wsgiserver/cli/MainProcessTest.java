@@ -63,23 +63,12 @@ class MainProcessTest {
 
     /** Waits (up to 30 s) for the line saying where the server listens; returns its URL. */
     private static String awaitServingUrl(Process process, Path stdout, Path stderr) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            for (String line : Files.readAllLines(stdout)) {
-                Matcher serving = SERVING.matcher(line);
-                if (serving.matches()) return serving.group(1);
-            }
-            assertTrue(process.isAlive(), () -> "the server exited early; stderr: " + read(stderr));
-            assertTrue(System.nanoTime() < deadline, () -> "no serving line within 30 s; stdout: " + read(stdout));
-            Thread.sleep(20);
-        }
+        Matcher serving = SERVING.matcher(ProcessOutput.awaitLine(process, stdout, line -> SERVING.matcher(line).matches()));
+        assertTrue(serving.matches());
+        return serving.group(1);
     }
 
     private static String read(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            return "(unreadable: " + e + ")";
-        }
+        return ProcessOutput.read(file);
     }
 }

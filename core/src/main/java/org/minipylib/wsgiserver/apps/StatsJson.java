@@ -6,7 +6,7 @@ import org.minipylib.wsgiserver.ServerStats;
 import org.minipylib.wsgiserver.ServerStatus;
 import org.minipylib.wsgiserver.Version;
 
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.Map;
 
 /**
@@ -32,10 +32,10 @@ final class StatsJson {
         field("software", "wsgiserver/" + Version.VERSION).append(',');
         out.append("\"addresses\":[");
         boolean first = true;
-        for (InetSocketAddress a : status.addresses()) {
+        for (SocketAddress a : status.listeningAddresses()) {
             if (!first) out.append(',');
             first = false;
-            string(HostAddress.text(a.getAddress()) + ":" + a.getPort());
+            string(HostAddress.text(a));
         }
         out.append("],");
         field("workerMode", c.workerMode().name().toLowerCase(java.util.Locale.ROOT)).append(',');

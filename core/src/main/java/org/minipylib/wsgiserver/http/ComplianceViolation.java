@@ -7,7 +7,7 @@ package org.minipylib.wsgiserver.http;
  * smuggling) or which host it is for, so they are always refused.
  *
  * <p>Every refusal caused by one of these is a {@code 400 Bad Request} that names the violation
- * ({@link BadRequestException#violation()}).
+ * ({@link BadRequestException#violation()}). At most 64 constants: the parser keeps a bit per constant.
  */
 public enum ComplianceViolation {
 

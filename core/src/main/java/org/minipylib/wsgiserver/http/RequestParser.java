@@ -11,6 +11,7 @@ import java.util.Locale;
  * request ends (request smuggling) is refused, with the status RFC 9110/9112 asks for.
  *
  * <p>Use {@link #findHeadEnd} to learn whether a buffer holds a complete head, then {@link #parse}.
+ * One parser per connection: it remembers which relaxed violations it has logged (at DEBUG, once each).
  */
 public final class RequestParser {
 
@@ -38,8 +39,12 @@ public final class RequestParser {
         TARGET_CLASS['#'] = TARGET_HASH;
     }
 
+    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+
     private final HttpLimits limits;
     private final HttpCompliance compliance;
+    /** Relaxed violations already logged (one bit per ordinal), so each is logged once per parser. */
+    private long accepted;
 
     /** A parser for heads within {@code limits}, as strict as {@link HttpLimits#compliance()} says. */
     public RequestParser(HttpLimits limits) {
@@ -159,6 +164,10 @@ public final class RequestParser {
 
     private void allowOrThrow(ComplianceViolation v, String message) throws BadRequestException {
         if (!compliance.allows(v)) throw violation(v, message);
+        if ((accepted & (1L << v.ordinal())) == 0) { // the first time on this connection
+            accepted |= 1L << v.ordinal();
+            LOG.log(System.Logger.Level.DEBUG, "Accepted a relaxed {0} ({1}): {2}", v.name(), v.rfcSection(), message);
+        }
     }
 
     /** A relaxed obs-fold line: its content joins the previous field's value after one SP (RFC 9112 section 5.2). */
@@ -173,6 +182,11 @@ public final class RequestParser {
         while (e > s && (b[e - 1] == ' ' || b[e - 1] == '\t')) e--;
         checkFieldValue(b, s, e);
         int last = headers.size() - 1;
+        String name = headers.name(last);
+        if (is(name, "Transfer-Encoding") || is(name, "Content-Length") || is(name, "Host")) {
+            // a proxy that does not unfold the same way would frame or route the request differently
+            throw violation(ComplianceViolation.OBS_FOLD, "Obsolete line folding (obs-fold) in " + name + " is never allowed");
+        }
         String previous = headers.value(last);
         String more = new String(b, s, e - s, StandardCharsets.ISO_8859_1);
         headers.setValue(last, previous.isEmpty() ? more : more.isEmpty() ? previous : previous + ' ' + more);

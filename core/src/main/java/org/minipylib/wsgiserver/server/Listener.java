@@ -1,8 +1,9 @@
 package org.minipylib.wsgiserver.server;
 
 import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -22,30 +23,36 @@ public final class Listener implements Runnable {
     private final Consumer<SocketChannel> onAccept;
     private final SocketAddress address;
     private final Path socketFile;
+    private final boolean inherited;
     private volatile boolean running = true;
 
     /**
-     * @param channel  a bound, listening channel; the listener owns it from now on
+     * @param socket   the listening socket; the listener owns it from now on
      * @param onAccept called with each accepted connection, on the accept thread
      */
-    public Listener(ServerSocketChannel channel, Consumer<SocketChannel> onAccept) throws IOException {
-        this(channel, onAccept, false);
-    }
-
-    /**
-     * @param removeSocketFile for a UNIX domain socket the server bound itself: remove its file on close
-     */
-    public Listener(ServerSocketChannel channel, Consumer<SocketChannel> onAccept, boolean removeSocketFile)
-            throws IOException {
-        this.channel = channel;
+    public Listener(ListeningSocket socket, Consumer<SocketChannel> onAccept) {
+        this.channel = socket.channel();
         this.onAccept = onAccept;
-        this.address = channel.getLocalAddress();
-        this.socketFile = removeSocketFile && address instanceof UnixDomainSocketAddress unix ? unix.getPath() : null;
+        this.address = socket.address();
+        this.socketFile = socket.socketFile();
+        this.inherited = socket.inherited();
     }
 
     /** The address actually bound: an InetSocketAddress, or a UnixDomainSocketAddress. */
     public SocketAddress address() {
         return address;
+    }
+
+    private void wakeAccept() {
+        SocketAddress self = address;
+        if (address instanceof InetSocketAddress inet && inet.getAddress().isAnyLocalAddress()) {
+            self = new InetSocketAddress(inet.getAddress() instanceof Inet6Address ? "::1" : "127.0.0.1", inet.getPort());
+        }
+        try (SocketChannel wake = SocketChannel.open(self)) {
+            // connected: the accept loop returns and sees that it must stop
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "Could not wake the accept loop on {0}: {1}", address, e.toString());
+        }
     }
 
     @Override
@@ -80,9 +87,19 @@ public final class Listener implements Runnable {
         }
     }
 
-    /** Stops accepting and closes the listening socket (and removes its file, if it owns one). */
+    /**
+     * Stops accepting and closes the listening socket (and removes its file, if it owns one). An
+     * inherited socket is not closed: the JDK would point standard input, output and error at
+     * /dev/null when it closes one, and the last log lines would be lost; and with systemd, the
+     * socket is systemd's, which queues new connections for the next instance. The accept loop is
+     * woken by a connection to the socket itself instead (served like any other).
+     */
     public void close() {
         running = false;
+        if (inherited) {
+            wakeAccept();
+            return;
+        }
         try {
             channel.close();
         } catch (IOException e) {

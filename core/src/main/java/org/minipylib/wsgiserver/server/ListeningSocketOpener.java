@@ -11,6 +11,8 @@ import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
  * Opens the listening socket for one bind address: TCP (with {@code SO_REUSEADDR}, optionally
@@ -27,12 +29,18 @@ public final class ListeningSocketOpener {
         this.backlog = backlog;
     }
 
-    /** A bound, listening, blocking channel for {@code address}. */
-    public ServerSocketChannel open(SocketAddress address) throws IOException {
+    /** A bound, listening, blocking socket for {@code address}. */
+    public ListeningSocket open(SocketAddress address) throws IOException {
         return switch (address) {
-            case InetSocketAddress inet -> openTcp(inet);
-            case UnixDomainSocketAddress unix -> openUnix(unix);
-            case InheritedSocketAddress inherited -> new SystemdActivation().inheritedChannel();
+            case InetSocketAddress inet -> {
+                ServerSocketChannel channel = openTcp(inet);
+                yield new ListeningSocket(channel, channel.getLocalAddress(), null, false);
+            }
+            case UnixDomainSocketAddress unix -> new ListeningSocket(openUnix(unix), unix, unix.getPath(), false);
+            case InheritedSocketAddress inherited -> {
+                ServerSocketChannel channel = new SystemdActivation().inheritedChannel();
+                yield new ListeningSocket(channel, channel.getLocalAddress(), null, true);
+            }
             default -> throw new IOException("cannot listen on " + address);
         };
     }
@@ -55,17 +63,29 @@ public final class ListeningSocketOpener {
         }
     }
 
+    /**
+     * Binds a UNIX socket. With permissions to set, it binds under a temporary name, sets them, and
+     * renames the file into place, so that no client ever finds the socket with the umask's
+     * permissions (say, nginx's workers during a restart).
+     */
     private ServerSocketChannel openUnix(UnixDomainSocketAddress address) throws IOException {
         UnixSocketFile.clearStale(address);
         ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        Path path = address.getPath();
+        Path temporary = path.resolveSibling(path.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
         try {
-            channel.bind(address, backlog);
-            if (options.unixSocketPermissions() != null) {
-                Files.setPosixFilePermissions(address.getPath(), options.unixSocketPermissions());
+            if (options.unixSocketPermissions() == null) {
+                channel.bind(address, backlog);
+                return channel;
             }
+            Files.deleteIfExists(temporary);
+            channel.bind(UnixDomainSocketAddress.of(temporary), backlog);
+            Files.setPosixFilePermissions(temporary, options.unixSocketPermissions());
+            Files.move(temporary, path, StandardCopyOption.ATOMIC_MOVE);
             return channel;
         } catch (IOException | RuntimeException e) {
             channel.close();
+            Files.deleteIfExists(temporary);
             throw e;
         }
     }

@@ -33,7 +33,7 @@ public final class ServerStatistics {
     }
 
     private final LongAdder accepts = new LongAdder();
-    private final LongAdder requests = new LongAdder();
+    private final LongAdder otherStatuses = new LongAdder(); // outside 100..599; requests = these + byStatus
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder bytesWritten = new LongAdder();
     private final LongAdder workNanos = new LongAdder();
@@ -73,9 +73,9 @@ public final class ServerStatistics {
     }
 
     private void countResponse(int status) {
-        requests.increment();
         int i = status - LOWEST_STATUS;
         if (i >= 0 && i < STATUS_CODES) byStatus[i].increment();
+        else otherStatuses.increment();
     }
 
     private static int bucketOf(long nanos) {
@@ -102,9 +102,11 @@ public final class ServerStatistics {
     /** The counters now, with the gauges the caller read from their owners. */
     public ServerStats snapshot(ServerState state, int openConnections, int queued, int threads, int busyWorkers) {
         SortedMap<Integer, Long> statuses = new TreeMap<>();
+        long requests = otherStatuses.sum();
         for (int i = 0; i < STATUS_CODES; i++) {
             long n = byStatus[i].sum();
             if (n != 0) statuses.put(LOWEST_STATUS + i, n);
+            requests += n;
         }
         List<Double> bounds = new ArrayList<>(LATENCY_BOUNDS_SECONDS.length);
         for (double b : LATENCY_BOUNDS_SECONDS) bounds.add(b);
@@ -113,7 +115,7 @@ public final class ServerStatistics {
         long work = workNanos.sum();
         Instant started = startedAt;
         Duration uptime = started == null ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - startedNanos);
-        return new ServerStats(state, started, uptime, accepts.sum(), openConnections, requests.sum(), bytesRead.sum(),
+        return new ServerStats(state, started, uptime, accepts.sum(), openConnections, requests, bytesRead.sum(),
                 bytesWritten.sum(), Duration.ofNanos(work), queued, threads, busyWorkers, socketErrors.sum(), statuses,
                 new ServerStats.Latency(bounds, counts, work / 1e9));
     }

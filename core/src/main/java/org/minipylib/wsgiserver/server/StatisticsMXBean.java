@@ -6,7 +6,7 @@ import org.minipylib.wsgiserver.ServerStatus;
 import org.minipylib.wsgiserver.WsgiServerMXBean;
 
 import java.lang.management.ManagementFactory;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import javax.management.JMException;
@@ -29,28 +29,24 @@ public final class StatisticsMXBean implements WsgiServerMXBean {
         this.server = server;
     }
 
-    /** The JMX name for a server listening on {@code address}: {@code org.minipylib.wsgiserver:type=Server,name="HOST:PORT"}. */
-    public static ObjectName nameFor(InetSocketAddress address) {
-        return nameFor(HostAddress.text(address.getAddress()) + ":" + address.getPort());
-    }
-
-    private static ObjectName nameFor(String addressText) {
+    /**
+     * The JMX name for a server whose first address is {@code address}:
+     * {@code org.minipylib.wsgiserver:type=Server,name="HOST:PORT"} (or {@code name="unix:/path"}).
+     */
+    public static ObjectName nameFor(SocketAddress address) {
         try {
-            return new ObjectName("org.minipylib.wsgiserver:type=Server,name=" + ObjectName.quote(addressText));
+            return new ObjectName("org.minipylib.wsgiserver:type=Server,name=" + ObjectName.quote(HostAddress.text(address)));
         } catch (JMException e) {
             throw new IllegalArgumentException(e);
         }
     }
 
     /**
-     * Registers this bean under the server's first TCP address (a server on other kinds of address only:
-     * under its first configured address). A failure, such as a second server with the same name, is
-     * logged, not thrown: monitoring must not stop a server from serving.
+     * Registers this bean under the server's first address. A failure, such as a second server with
+     * the same name, is logged, not thrown: monitoring must not stop a server from serving.
      */
     public void register() {
-        ObjectName n = server.addresses().isEmpty()
-                ? nameFor(String.valueOf(server.config().bindAddresses().get(0)))
-                : nameFor(server.addresses().get(0));
+        ObjectName n = nameFor(server.listeningAddresses().get(0));
         try {
             ManagementFactory.getPlatformMBeanServer().registerMBean(this, n);
             name = n;

@@ -5,6 +5,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.RawClient;
@@ -14,6 +15,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -103,6 +109,16 @@ class ComplianceRelaxationTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"Transfer-Encoding: gzip,\r\n chunked", "Transfer-Encoding:\r\n chunked",
+            "Content-Length: 1\r\n 0", "Host: a\r\n b"})
+    void foldingAFramingOrHostFieldIsRefusedEvenWhenObsFoldIsRelaxed(String fieldLines) {
+        String request = "POST / HTTP/1.1\r\n" + (fieldLines.startsWith("Host") ? "" : "Host: a\r\n") + fieldLines + "\r\n\r\n";
+        BadRequestException e = assertThrows(BadRequestException.class,
+                () -> parse(HttpCompliance.strict().relaxing(ComplianceViolation.OBS_FOLD), request));
+        assertEquals(ComplianceViolation.OBS_FOLD, e.violation());
+    }
+
+    @ParameterizedTest
     @EnumSource(ComplianceViolation.class)
     void onlySafeViolationsCanBeRelaxed(ComplianceViolation v) {
         if (v.relaxable()) {
@@ -113,6 +129,33 @@ class ComplianceRelaxationTest {
         }
         assertFalse(HttpCompliance.strict().allows(v), "strict allows nothing");
         assertFalse(v.rfcSection().isBlank() || v.description().isBlank());
+    }
+
+    @Test
+    void theFirstAcceptedRelaxedViolationOfAConnectionIsLoggedAtDebugOnce() throws Exception {
+        Logger logger = Logger.getLogger("org.minipylib.wsgiserver");
+        List<LogRecord> records = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override public void publish(LogRecord r) { if (r.getMessage().startsWith("Accepted a relaxed")) records.add(r); }
+            @Override public void flush() { }
+            @Override public void close() { }
+        };
+        Level previous = logger.getLevel();
+        logger.setLevel(Level.FINE);
+        logger.addHandler(capture);
+        try {
+            RequestParser parser = new RequestParser(HttpLimits.defaults().withCompliance(
+                    HttpCompliance.strict().relaxing(ComplianceViolation.FRAGMENT_IN_TARGET)));
+            for (int i = 0; i < 3; i++) {
+                byte[] b = "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+                assertEquals("/a", parser.parse(b, 0, b.length).path());
+            }
+        } finally {
+            logger.removeHandler(capture);
+            logger.setLevel(previous);
+        }
+        assertEquals(1, records.size(), "logged once per connection's parser");
+        assertEquals("FRAGMENT_IN_TARGET", records.get(0).getParameters()[0]);
     }
 
     static Stream<Arguments> names() {

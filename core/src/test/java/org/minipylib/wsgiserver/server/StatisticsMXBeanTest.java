@@ -6,8 +6,12 @@ import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.apps.MetricsApp;
 
 import java.lang.management.ManagementFactory;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
 import java.util.Map;
 import javax.management.JMX;
 import javax.management.MBeanServer;
@@ -47,6 +51,27 @@ class StatisticsMXBeanTest {
             // What a JMX console sees: open types
             assertEquals(2L, MBEANS.getAttribute(name, "Requests"));
             assertTrue(MBEANS.getAttribute(name, "ResponsesByStatus") instanceof TabularData);
+        } finally {
+            server.stop();
+        }
+        assertFalse(MBEANS.isRegistered(name), "unregistered on stop");
+    }
+
+    @Test
+    void aServerOnAUnixSocketIsNamedByItsPathAndCountsItsBytes(@TempDir Path dir) throws Exception {
+        Path socket = dir.resolve("app.sock");
+        WsgiServer server = WsgiServer.builder(WsgiTestApps.text("200 OK", "hi")).bind(UnixDomainSocketAddress.of(socket))
+                .jmx(true).mount("/metrics", MetricsApp::new).build().start();
+        ObjectName name = new ObjectName("org.minipylib.wsgiserver:type=Server,name=\"unix:" + socket + "\"");
+        try {
+            assertTrue(MBEANS.isRegistered(name), name + " registered");
+            String request = get("/metrics/json", "Connection: close\r\n");
+            String response = UnixDomainSocketTest.exchange(socket, request);
+            assertTrue(response.contains("\"addresses\":[\"unix:" + socket + "\"]"), response);
+            WsgiServerMXBean bean = JMX.newMXBeanProxy(MBEANS, name, WsgiServerMXBean.class);
+            Poll.until(bean::getRequests, n -> n == 1, "one request over JMX");
+            assertEquals(request.length(), bean.getBytesRead());
+            assertEquals(response.length(), bean.getBytesWritten());
         } finally {
             server.stop();
         }
