@@ -6,6 +6,8 @@
 #               and openssl s_time -new (sequential full handshakes, one client)
 # Servers run pinned to CPU 0, clients to CPU 1 (as /work/shared/bench does). Needs wrk, openssl,
 # taskset, Maven with Jetty in its repository (the bench peers' pom), and a JDK 21+.
+# CONSCRYPT_JAR=path/to/conscrypt-openjdk-uber.jar adds our server on Conscrypt (BoringSSL) as a third
+# contender (--ssl-provider org.conscrypt.OpenSSLProvider).
 # Usage: scripts/tls-bench.sh            (DURATION=10 WARMUP=3 ROUNDS=2 CONNS=64 HS_CONNS=16 KEYALG=EC)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,10 @@ start() { # NAME: starts the server on $PORT and waits until it answers
   case "$1" in
     wsgiserver) taskset -c 0 java $JVM_OPTS -jar cli/target/wsgiserver.jar --bind "127.0.0.1:$PORT" \
                   --ssl-keystore "$WORK/server.p12" --ssl-keystore-password-file "$WORK/pw" >"$WORK/$1.log" 2>&1 & ;;
+    wsgi-conscrypt) taskset -c 0 java $JVM_OPTS --enable-native-access=ALL-UNNAMED \
+                  -cp "cli/target/wsgiserver.jar:$CONSCRYPT_JAR" org.minipylib.wsgiserver.cli.Main --bind "127.0.0.1:$PORT" \
+                  --ssl-keystore "$WORK/server.p12" --ssl-keystore-password-file "$WORK/pw" \
+                  --ssl-provider org.conscrypt.OpenSSLProvider >"$WORK/$1.log" 2>&1 & ;;
     jetty)      taskset -c 0 java $JVM_OPTS -cp "$JETTY_CP" scripts/tls-bench/JettyTlsServer.java "$PORT" \
                   "$WORK/server.p12" "$PW" >"$WORK/$1.log" 2>&1 & ;;
   esac
@@ -55,7 +61,8 @@ errs() { awk '/Socket errors|Non-2xx/ {printf "%s ", $0}'; }
 URL="https://127.0.0.1:$PORT/plaintext"
 printf '%-6s %-11s %13s %13s %13s %13s %13s  %s\n' round server keepalive_rps ka_req/cpu_s close_rps close_req/cpu_s s_time_conn/s errors
 for round in $(seq 1 "$ROUNDS"); do
-  for server in wsgiserver jetty; do
+  SERVERS="wsgiserver jetty"; [ -n "${CONSCRYPT_JAR:-}" ] && SERVERS="wsgiserver wsgi-conscrypt jetty"
+  for server in $SERVERS; do
     start "$server"
     taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$URL" >/dev/null 2>&1 || true
     ka=$(measure -t1 -c"$CONNS" -d"${DURATION}s" "$URL")

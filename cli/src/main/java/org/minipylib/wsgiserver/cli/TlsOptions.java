@@ -70,6 +70,10 @@ final class TlsOptions {
         "Enabled cipher suites (IANA names), comma-separated, in order of preference (default: the JDK's)."})
     List<String> ciphers;
 
+    @Option(names = "--ssl-provider", paramLabel = "CLASS", description = {
+        "A JCA provider class for TLS, on the class path (e.g. org.conscrypt.OpenSSLProvider); default: the JDK's."})
+    String provider;
+
     @Option(names = "--ssl-reload-interval", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
         "Check the certificate and key files this often and reload them when they change (default: never)."})
     Duration reloadInterval;
@@ -115,9 +119,19 @@ final class TlsOptions {
             if (protocols != null) config.protocols(protocols);
             if (ciphers != null) config.cipherSuites(ciphers);
             if (reloadInterval != null) config.reloadInterval(reloadInterval);
+            if (provider != null) config.provider(loadProvider());
             return new JsseSslAdapter(config.build());
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
+        }
+    }
+
+    private java.security.Provider loadProvider() {
+        try {
+            return (java.security.Provider) Class.forName(provider, true, TlsOptions.class.getClassLoader())
+                    .getConstructor().newInstance();
+        } catch (ReflectiveOperationException | ClassCastException | LinkageError e) {
+            throw new IllegalArgumentException("--ssl-provider: cannot load " + provider + ": " + e);
         }
     }
 

@@ -125,5 +125,7 @@ class TlsOptionsTest {
         assertUsageError("TLS:", "--bind", "127.0.0.1:0", "--ssl-certificate", dir.resolve("missing.pem").toString(),
                 "--ssl-private-key", keyPem.toString());
         assertUsageError("need --ssl-certificate", "--bind", "127.0.0.1:0", "--ssl-ca", certPem.toString());
+        assertUsageError("--ssl-provider: cannot load", "--bind", "127.0.0.1:0", "--ssl-keystore", keyStore.toString(),
+                "--ssl-keystore-password-file", passwordFile.toString(), "--ssl-provider", "no.such.Provider");
     }
 }

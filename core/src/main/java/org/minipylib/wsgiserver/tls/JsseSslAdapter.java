@@ -123,8 +123,13 @@ public final class JsseSslAdapter implements SslAdapter {
         List<String> ours = config.applicationProtocols();
         if (!ours.isEmpty()) {
             // The first of ours the client offers; none in common: go on without ALPN ("") rather than fail.
-            engine.setHandshakeApplicationProtocolSelector((e, offered) ->
-                    ours.stream().filter(offered::contains).findFirst().orElse(""));
+            try {
+                engine.setHandshakeApplicationProtocolSelector((e, offered) ->
+                        ours.stream().filter(offered::contains).findFirst().orElse(""));
+            } catch (UnsupportedOperationException e) { // a provider without selectors: plain ALPN (strict)
+                params.setApplicationProtocols(ours.toArray(String[]::new));
+                engine.setSSLParameters(params);
+            }
         }
         return engine;
     }
@@ -180,8 +185,8 @@ public final class JsseSslAdapter implements SslAdapter {
         return new Contexts(newContext(config.credentials().load(), trust), Map.copyOf(byHost));
     }
 
-    private static SSLContext newContext(ServerCredential credential, TrustManager[] trust) throws GeneralSecurityException {
-        SSLContext ssl = SSLContext.getInstance("TLS");
+    private SSLContext newContext(ServerCredential credential, TrustManager[] trust) throws GeneralSecurityException {
+        SSLContext ssl = config.provider() == null ? SSLContext.getInstance("TLS") : SSLContext.getInstance("TLS", config.provider());
         ssl.init(new javax.net.ssl.KeyManager[] {new CredentialKeyManager(credential)}, trust, null);
         return ssl;
     }
