@@ -1,6 +1,6 @@
 package org.minipylib.wsgiserver.apps;
 
-import org.minipylib.wsgiserver.proxy.IpLiteral;
+import org.minipylib.wsgiserver.http.IpLiteral;
 
 import java.net.InetAddress;
 import java.util.ArrayList;

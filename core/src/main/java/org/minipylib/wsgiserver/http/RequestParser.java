@@ -114,10 +114,7 @@ public final class RequestParser {
             int nl = indexOf(b, (byte) '\n', pos, end);
             if (nl < 0) throw bad("Incomplete header section");
             int lineEndAt = lineEnd(b, pos, nl); // the field line is b[pos, lineEndAt)
-            if (lineEndAt == pos) {
-                pos = nl + 1;
-                break;
-            }
+            if (lineEndAt == pos) break; // the empty line: not part of the section
             if (b[pos] == ' ' || b[pos] == '\t') {
                 unfold(b, pos, lineEndAt, headers);
             } else {
@@ -128,7 +125,7 @@ public final class RequestParser {
             }
             pos = nl + 1;
         }
-        if (pos - (lf + 1) > limits.maxHeaderSectionSize()) {
+        if (pos - (lf + 1) > limits.maxHeaderSectionSize()) { // field lines with their line ends
             throw new BadRequestException(431, "Header section is larger than " + limits.maxHeaderSectionSize() + " bytes");
         }
         return interpret(method, target, minorVersion, headers);
@@ -425,11 +422,7 @@ public final class RequestParser {
         int i = 0;
         if (n > 0 && host.charAt(0) == '[') {
             int close = host.indexOf(']');
-            if (close < 2) return false;
-            for (i = 1; i < close; i++) {
-                char c = host.charAt(i);
-                if (!(c == ':' || c == '.' || Character.digit(c, 16) >= 0 && c < 128)) return false;
-            }
+            if (close < 2 || IpLiteral.ipv6(host.substring(1, close)) == null) return false; // IPvFuture too
             i = close + 1;
         } else {
             while (i < n && host.charAt(i) != ':') {

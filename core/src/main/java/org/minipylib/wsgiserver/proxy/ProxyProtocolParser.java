@@ -1,5 +1,7 @@
 package org.minipylib.wsgiserver.proxy;
 
+import org.minipylib.wsgiserver.http.IpLiteral;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;

@@ -1,10 +1,10 @@
-package org.minipylib.wsgiserver.proxy;
+package org.minipylib.wsgiserver.http;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /**
- * Reads an IP address written as text (in a PROXY protocol header, {@code Forwarded},
+ * Reads an IP address written as text (in a Host header, a PROXY protocol header, {@code Forwarded},
  * {@code X-Forwarded-For}, a trusted-proxy list) strictly, and never looks a name up:
  * {@link InetAddress#getByName} would send {@code 256.1.1.1} to DNS, and reads {@code 010.0.0.1} as
  * 10.0.0.1 where {@code inet_aton} reads 8.0.0.1.
@@ -23,9 +23,18 @@ public final class IpLiteral {
     /** The address {@code text} writes, or {@code null} if it is not a literal as described above. */
     public static InetAddress parse(String text) {
         byte[] v4 = ipv4(text);
+        if (v4 == null) return ipv6(text);
         try {
-            if (v4 != null) return InetAddress.getByAddress(v4);
-            if (!isIpv6Text(text)) return null;
+            return InetAddress.getByAddress(v4);
+        } catch (UnknownHostException e) {
+            throw new AssertionError("4 bytes are an IPv4 address", e);
+        }
+    }
+
+    /** The address an IPv6 literal writes (an IPv4-mapped one as IPv4), or {@code null}. */
+    public static InetAddress ipv6(String text) {
+        if (!isIpv6Text(text)) return null;
+        try {
             // in brackets, the JDK parses an IPv6 literal or fails: it never asks a resolver
             return InetAddress.getByName("[" + text + "]");
         } catch (UnknownHostException e) {
