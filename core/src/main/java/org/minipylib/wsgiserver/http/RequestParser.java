@@ -449,13 +449,18 @@ public final class RequestParser {
         return c < 128 && Character.digit(c, 16) >= 0;
     }
 
+    /** RFC 3986 section 3.1: {@code ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )}, ASCII only. */
     private static boolean isScheme(String target, int end) {
-        if (!Character.isLetter(target.charAt(0))) return false;
+        if (!isAsciiLetter(target.charAt(0))) return false;
         for (int i = 1; i < end; i++) {
             char c = target.charAt(i);
-            if (!(c < 128 && (Character.isLetterOrDigit(c) || c == '+' || c == '-' || c == '.'))) return false;
+            if (!(isAsciiLetter(c) || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')) return false;
         }
         return true;
+    }
+
+    private static boolean isAsciiLetter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     }
 
     private static boolean is(String name, String known) {

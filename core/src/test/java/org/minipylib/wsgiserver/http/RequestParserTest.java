@@ -215,6 +215,14 @@ class RequestParserTest {
             RequestHead h = parse(relaxed(ComplianceViolation.OBS_TEXT_IN_TARGET), text);
             assertEquals("/caf\u00e9", h.path());
         }
+
+        @Test
+        void aSchemeIsAsciiEvenWhenNonAsciiBytesAreRelaxed() {
+            // RFC 3986 section 3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), ALPHA being ASCII
+            HttpLimits relaxed = relaxed(ComplianceViolation.OBS_TEXT_IN_TARGET);
+            assertRejected(400, relaxed, request("GET", "\u00e9://example.com/", "HTTP/1.1", "Host: a"));
+            assertRejected(400, relaxed, request("GET", "h\u00e9://example.com/", "HTTP/1.1", "Host: a"));
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
