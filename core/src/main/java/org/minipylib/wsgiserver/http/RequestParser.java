@@ -180,13 +180,30 @@ public final class RequestParser {
         checkFieldValue(b, s, e);
         int last = headers.size() - 1;
         String name = headers.name(last);
-        if (is(name, "Transfer-Encoding") || is(name, "Content-Length") || is(name, "Host")) {
-            // a proxy that does not unfold the same way would frame or route the request differently
+        // a proxy that does not unfold the same way would frame or route the request differently
+        if (isFramingOrHost(name)) {
             throw violation(ComplianceViolation.OBS_FOLD, "Obsolete line folding (obs-fold) in " + name + " is never allowed");
+        }
+        String misread = nameIfReadAsField(b, s, e);
+        if (misread != null && isFramingOrHost(misread)) {
+            throw violation(ComplianceViolation.OBS_FOLD, "A folded line that reads as a " + misread + " field is never allowed");
         }
         String previous = headers.value(last);
         String more = new String(b, s, e - s, StandardCharsets.ISO_8859_1);
         headers.setValue(last, previous.isEmpty() ? more : more.isEmpty() ? previous : previous + ' ' + more);
+    }
+
+    private static boolean isFramingOrHost(String name) {
+        return is(name, "Transfer-Encoding") || is(name, "Content-Length") || is(name, "Host");
+    }
+
+    /** The field name a continuation line {@code b[from, to)} would have to a proxy that took it for a field line, or null. */
+    private static String nameIfReadAsField(byte[] b, int from, int to) {
+        int p = from;
+        while (p < to && TCHAR[b[p] & 0xff]) p++;
+        int nameEnd = p;
+        while (p < to && (b[p] == ' ' || b[p] == '\t')) p++;
+        return nameEnd > from && p < to && b[p] == ':' ? KnownNames.header(b, from, nameEnd - from) : null;
     }
 
     private static int parseVersion(byte[] b, int p, int lineEnd) throws BadRequestException {
