@@ -26,7 +26,11 @@ final class ConnectionOutput {
     private static final int WRITE_SLICE = 64 * 1024;
 
     private final Transport transport;
-    private final byte[] buf;
+    /** Where the buffer comes from and goes back to while idle; null if this output keeps its own. */
+    private final BufferPool pool;
+    private final int capacity;
+    /** Null while released to the pool; taken again at the next write. */
+    private byte[] buf;
     private final ReentrantLock writeLock = new ReentrantLock();
     private int count;
     /** buf[sent, held) are complete responses that another thread may write out (guarded by writeLock). */
@@ -37,9 +41,39 @@ final class ConnectionOutput {
     private volatile long writeStartedNanos;
     private volatile boolean failed;
 
+    /** An output with a buffer of its own, kept for its whole life. */
     ConnectionOutput(Transport transport, int capacity) {
         this.transport = transport;
+        this.pool = null;
+        this.capacity = capacity;
         this.buf = new byte[capacity];
+    }
+
+    /** An output that takes a buffer from {@code pool} when it writes and gives it back in {@link #release()}. */
+    ConnectionOutput(Transport transport, BufferPool pool) {
+        this.transport = transport;
+        this.pool = pool;
+        this.capacity = pool.bufferSize();
+    }
+
+    /**
+     * Gives the buffer back to the pool if nothing is buffered: the connection is about to wait for
+     * its next request, which may take long.
+     */
+    void release() {
+        if (pool == null || buf == null || count != 0) return;
+        writeLock.lock();
+        try {
+            byte[] b = buf;
+            buf = null;
+            pool.give(b);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void ensureBuffer() {
+        if (buf == null) buf = pool.take();
     }
 
     boolean hasPending() {
@@ -57,7 +91,8 @@ final class ConnectionOutput {
     }
 
     void write(int b) throws IOException {
-        if (count == buf.length) flush();
+        ensureBuffer();
+        if (count == capacity) flush();
         buf[count++] = (byte) b;
     }
 
@@ -66,31 +101,44 @@ final class ConnectionOutput {
     }
 
     void write(byte[] b, int off, int len) throws IOException {
-        if (len <= buf.length - count) {
+        ensureBuffer();
+        if (len <= capacity - count) {
             System.arraycopy(b, off, buf, count, len);
             count += len;
             return;
         }
-        flush();
-        if (len < buf.length) {
+        if (len < capacity) {
+            flush();
             System.arraycopy(b, off, buf, 0, len);
             count = len;
         } else {
-            writeLock.lock();
-            try {
-                transportWrite(b, off, len);
-            } finally {
-                writeLock.unlock();
-            }
+            writeThrough(b, off, len);
+        }
+    }
+
+    /**
+     * Writes what is buffered and then a large piece, without copying the piece: the buffered bytes
+     * (a response head, a chunk-size line) and the piece's first slice go out in one gathering write.
+     */
+    private void writeThrough(byte[] b, int off, int len) throws IOException {
+        writeLock.lock();
+        try {
+            int from = sent;
+            int to = count;
+            clearBuffered();
+            transportWrite(buf, from, to - from, b, off, len);
+        } finally {
+            writeLock.unlock();
         }
     }
 
     /** Writes an ASCII/ISO-8859-1 string (one byte per char, as HTTP heads are). */
     void writeLatin1(String s) throws IOException {
+        ensureBuffer();
         int len = s.length();
-        if (len > buf.length - count) {
+        if (len > capacity - count) {
             flush();
-            if (len > buf.length) {
+            if (len > capacity) {
                 write(s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
                 return;
             }
@@ -103,7 +151,8 @@ final class ConnectionOutput {
 
     /** Writes a non-negative number in decimal (without building a string). */
     void writeDecimal(long v) throws IOException {
-        if (buf.length - count < 20) flush();
+        ensureBuffer();
+        if (capacity - count < 20) flush();
         int digits = 1;
         for (long rest = v / 10; rest > 0; rest /= 10) digits++;
         int end = count + digits;
@@ -116,7 +165,8 @@ final class ConnectionOutput {
 
     /** Writes a chunk-size line: hex length and CRLF. */
     void writeChunkSize(int size) throws IOException {
-        if (buf.length - count < 10) flush();
+        ensureBuffer();
+        if (capacity - count < 10) flush();
         int digits = Math.max(1, (35 - Integer.numberOfLeadingZeros(size)) / 4);
         for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
             buf[count++] = HEX[(size >>> shift) & 0xf];
@@ -126,7 +176,8 @@ final class ConnectionOutput {
     }
 
     void writeCrlf() throws IOException {
-        if (buf.length - count < 2) flush();
+        ensureBuffer();
+        if (capacity - count < 2) flush();
         buf[count++] = '\r';
         buf[count++] = '\n';
     }
@@ -137,14 +188,18 @@ final class ConnectionOutput {
         try {
             int from = sent;
             int to = count;
-            count = 0;
-            sent = 0;
-            held = 0;
-            heldSinceNanos = 0;
+            clearBuffered();
             if (to > from) transportWrite(buf, from, to - from);
         } finally {
             writeLock.unlock();
         }
+    }
+
+    private void clearBuffered() {
+        count = 0;
+        sent = 0;
+        held = 0;
+        heldSinceNanos = 0;
     }
 
     /**
@@ -188,17 +243,23 @@ final class ConnectionOutput {
         }
     }
 
+    private void transportWrite(byte[] b, int off, int len) throws IOException {
+        transportWrite(b, 0, 0, b, off, len);
+    }
+
     /**
-     * Writes in slices, restarting the write clock for each, so that the write timeout measures a
+     * Writes {@code head} (if any) and the first slice of {@code b} together, then the rest of
+     * {@code b} in slices, restarting the write clock for each, so that the write timeout measures a
      * stall (no progress), not the time a large body takes to reach a slow but steady reader.
      * Called with the write lock held.
      */
-    private void transportWrite(byte[] b, int off, int len) throws IOException {
+    private void transportWrite(byte[] head, int headOff, int headLen, byte[] b, int off, int len) throws IOException {
         try {
             for (int done = 0; done < len; ) {
                 int n = Math.min(WRITE_SLICE, len - done);
                 writeStartedNanos = System.nanoTime() | 1; // never 0 while writing
-                transport.write(b, off + done, n);
+                if (done == 0 && headLen > 0) transport.write(head, headOff, headLen, b, off, n);
+                else transport.write(b, off + done, n);
                 done += n;
             }
         } catch (IOException | RuntimeException e) {

@@ -40,6 +40,14 @@ public final class HttpConnection {
         /** Called exactly once, when the connection is closed. */
         void connectionClosed(HttpConnection connection);
 
+        /**
+         * Output buffers shared by the owner's connections (an idle connection holds none), or
+         * {@code null} for a buffer of its own per connection.
+         */
+        default BufferPool outputBuffers() {
+            return null;
+        }
+
         /** A request was answered with {@code status}, {@code nanos} after its head was parsed (for statistics). */
         default void served(int status, long nanos) {
         }
@@ -66,6 +74,13 @@ public final class HttpConnection {
     private static final int SETUP = 4;
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long LINGER_MAX_BYTES = 1 << 20;
+    /**
+     * Initial size of a connection's input buffer, which it keeps while idle: most request heads fit;
+     * a larger one grows it (up to the head size limit); large body reads bypass it.
+     */
+    private static final int INPUT_BUFFER_SIZE = 2 * 1024;
+    /** Response heads and small bodies collect here; larger pieces go straight out. */
+    public static final int OUTPUT_BUFFER_SIZE = 16 * 1024;
 
     /** The plain connection until setup is done, then what the setup steps returned. */
     private volatile Transport transport;
@@ -122,8 +137,9 @@ public final class HttpConnection {
 
     private void openHttp() {
         this.parser = new RequestParser(settings.limits());
-        this.output = new ConnectionOutput(transport, 16 * 1024);
-        this.input = new ConnectionInput(transport, output, 8 * 1024, settings.limits().maxHeadSize() + 16);
+        BufferPool buffers = owner.outputBuffers();
+        this.output = buffers != null ? new ConnectionOutput(transport, buffers) : new ConnectionOutput(transport, OUTPUT_BUFFER_SIZE);
+        this.input = new ConnectionInput(transport, output, INPUT_BUFFER_SIZE, settings.limits().maxHeadSize() + 16);
     }
 
     /** The transport this connection speaks over (the plain one while setup steps run). */
@@ -273,6 +289,7 @@ public final class HttpConnection {
                 }
                 if (pendingHead == null) { // wait for the rest, or for the next request, without a worker
                     output.flush();
+                    output.release();
                     return true;
                 }
             }

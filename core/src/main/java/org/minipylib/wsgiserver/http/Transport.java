@@ -25,6 +25,16 @@ public interface Transport {
     void write(byte[] b, int off, int len) throws IOException;
 
     /**
+     * Writes all of {@code a[aOff, aOff+aLen)} and then all of {@code b[bOff, bOff+bLen)}: a response
+     * head and a large body piece. A transport that can should send both in one system call (a
+     * gathering write); by default, two writes.
+     */
+    default void write(byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen) throws IOException {
+        write(a, aOff, aLen);
+        write(b, bOff, bLen);
+    }
+
+    /**
      * True if bytes from the client are waiting to be read. Safe to call from another thread while
      * a read is blocked.
      */

@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.server;
 
+import org.minipylib.wsgiserver.http.BufferPool;
 import org.minipylib.wsgiserver.http.HttpConnection;
 
 import java.util.Set;
@@ -12,7 +13,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ConnectionRegistry implements HttpConnection.Owner {
 
+    /** Enough for every request in flight at the default thread limit; more are allocated, then dropped. */
+    private static final int POOLED_OUTPUT_BUFFERS = 256;
+
     private final Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
+    private final BufferPool outputBuffers = new BufferPool(HttpConnection.OUTPUT_BUFFER_SIZE, POOLED_OUTPUT_BUFFERS);
     private final AtomicInteger count = new AtomicInteger();
     private final int maxConnections;
     private final ServerStatistics statistics;
@@ -41,6 +46,11 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
     @Override
     public void connectionClosed(HttpConnection connection) {
         if (connections.remove(connection)) count.decrementAndGet();
+    }
+
+    @Override
+    public BufferPool outputBuffers() {
+        return outputBuffers;
     }
 
     @Override

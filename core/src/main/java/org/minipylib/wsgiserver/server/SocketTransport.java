@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
 /**
@@ -49,6 +50,16 @@ public final class SocketTransport implements Transport {
     public void write(byte[] b, int off, int len) throws IOException {
         clearStaleInterrupt();
         out.write(b, off, len);
+    }
+
+    /** One gathering write system call for both pieces (more only if the socket takes part of them). */
+    @Override
+    public void write(byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen) throws IOException {
+        clearStaleInterrupt();
+        ByteBuffer[] pieces = {ByteBuffer.wrap(a, aOff, aLen), ByteBuffer.wrap(b, bOff, bLen)};
+        while (pieces[1].hasRemaining()) {
+            channel.write(pieces); // a blocking channel: waits until the socket takes some bytes
+        }
     }
 
     /**

@@ -1,0 +1,75 @@
+package org.minipylib.wsgiserver.http;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The output buffer pool reuses what it is given, never hands one buffer to two takers, and stays bounded. */
+class BufferPoolTest {
+
+    @Test
+    void aReturnedBufferIsReused() {
+        BufferPool pool = new BufferPool(1024, 8);
+        byte[] first = pool.take();
+        assertEquals(1024, first.length);
+        pool.give(first);
+        assertSame(first, pool.take());
+    }
+
+    @Test
+    void keepsAtMostItsCapacity() {
+        BufferPool pool = new BufferPool(16, 4);
+        List<byte[]> given = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            byte[] b = new byte[16];
+            given.add(b);
+            pool.give(b);
+        }
+        Set<byte[]> reused = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int i = 0; i < 100; i++) {
+            byte[] b = pool.take();
+            if (given.stream().anyMatch(g -> g == b)) reused.add(b);
+        }
+        assertTrue(reused.size() <= 8, "at most the (rounded-up) capacity is kept: " + reused.size());
+        assertThrows(IllegalArgumentException.class, () -> new BufferPool(0, 4));
+    }
+
+    @Test
+    void concurrentTakersNeverShareABuffer() throws Exception {
+        BufferPool pool = new BufferPool(64, 16);
+        Set<byte[]> inUse = ConcurrentHashMap.newKeySet();
+        AtomicReference<String> failure = new AtomicReference<>();
+        int threads = 8;
+        CountDownLatch done = new CountDownLatch(threads);
+        for (int t = 0; t < threads; t++) {
+            Thread.ofPlatform().start(() -> {
+                try {
+                    for (int i = 0; i < 20_000 && failure.get() == null; i++) {
+                        byte[] b = pool.take();
+                        if (!inUse.add(b)) failure.set("one buffer handed to two takers");
+                        inUse.remove(b);
+                        pool.give(b);
+                    }
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        assertTrue(done.await(60, TimeUnit.SECONDS), "workers finished");
+        assertNull(failure.get());
+    }
+}
