@@ -1,12 +1,20 @@
 package org.minipylib.wsgiserver.apps;
 
 import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps.Capture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -124,6 +132,26 @@ class ForwardedHeadersTest {
         assertEquals("backend:8000", env.get("HTTP_HOST"));
         env = environFor("127.0.0.1", "X-Forwarded-Host: app.example:65535\r\n");
         assertEquals("65535", env.get("SERVER_PORT"));
+    }
+
+    @Test
+    void unixSocketPeersAreTrustedOnlyWhenListed(@TempDir Path dir) throws Exception {
+        String request = "GET / HTTP/1.1\r\nHost: app\r\nConnection: close\r\nX-Forwarded-For: 198.51.100.7\r\n"
+                + "X-Forwarded-Proto: https\r\n\r\n";
+        for (String trusted : new String[] {"unix", "127.0.0.1, ::1"}) {
+            Capture capture = new Capture();
+            Path socket = dir.resolve("fw.sock");
+            WsgiServer server = WsgiServer.builder(new ForwardedHeadersApp(capture.app(), TrustedProxies.parse(trusted)))
+                    .bind(UnixDomainSocketAddress.of(socket)).build().start();
+            try (server; SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                channel.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII)));
+                Environ env = capture.nextEnviron();
+                boolean believed = trusted.equals("unix");
+                assertEquals(believed ? "198.51.100.7" : "", env.get("REMOTE_ADDR"), trusted);
+                assertEquals(believed ? "https" : "http", env.get("wsgi.url_scheme"), trusted);
+                if (believed) assertEquals("", env.get(ForwardedHeadersApp.PROXY_ADDR), "the proxy's own address: none");
+            }
+        }
     }
 
     @Test
