@@ -17,8 +17,11 @@ import java.util.Objects;
  * a {@link TrustedProxies trusted proxy}, the environ describes the real client instead of the proxy.
  *
  * <ul>
- *   <li>{@code Forwarded} (RFC 7239), if present, is used; otherwise {@code X-Forwarded-For},
- *       {@code X-Forwarded-Proto} and {@code X-Forwarded-Host}.</li>
+ *   <li>One family of headers is believed, the one the proxies set ({@link Source}): by default
+ *       {@code X-Forwarded-For}, {@code X-Forwarded-Proto} and {@code X-Forwarded-Host}, or else
+ *       {@code Forwarded} (RFC 7239). Never both: a proxy that sets one family usually passes the
+ *       other through from the client untouched, so believing it would let any client choose its
+ *       own address.</li>
  *   <li>The client is found from the right: the last hop's address, then leftwards past every
  *       address that is itself a trusted proxy; the first one that is not is the client (so a client
  *       cannot pose as another by sending its own {@code X-Forwarded-For}).</li>
@@ -34,21 +37,40 @@ public final class ForwardedHeadersApp implements WsgiApp {
     /** Where the address of the proxy that sent the request is kept when REMOTE_ADDR is replaced. */
     public static final String PROXY_ADDR = "wsgiserver.proxy_addr";
 
+    /** Which headers the trusted proxies set (and so the only ones believed). */
+    public enum Source {
+        /** {@code X-Forwarded-For}, {@code X-Forwarded-Proto}, {@code X-Forwarded-Host} (nginx, HAProxy, most load balancers). */
+        X_FORWARDED,
+        /** {@code Forwarded} (RFC 7239). */
+        FORWARDED
+    }
+
     private final WsgiApp app;
     private final TrustedProxies trusted;
+    private final Source source;
 
+    /** Believes {@link Source#X_FORWARDED X-Forwarded-*} from {@code trusted} proxies. */
     public ForwardedHeadersApp(WsgiApp app, TrustedProxies trusted) {
+        this(app, trusted, Source.X_FORWARDED);
+    }
+
+    /** Believes the headers of {@code source} from {@code trusted} proxies. */
+    public ForwardedHeadersApp(WsgiApp app, TrustedProxies trusted, Source source) {
         this.app = Objects.requireNonNull(app, "app");
         this.trusted = Objects.requireNonNull(trusted, "trusted");
+        this.source = Objects.requireNonNull(source, "source");
     }
 
     @Override
     public Iterable<byte[]> call(Environ environ, StartResponse startResponse) throws Exception {
         String peer = environ.string(Environ.REMOTE_ADDR);
         if (trusted.trusts(peer)) {
-            String forwarded = environ.string("HTTP_FORWARDED");
-            if (forwarded != null) applyForwarded(environ, forwarded);
-            else applyXForwarded(environ);
+            if (source == Source.X_FORWARDED) {
+                applyXForwarded(environ);
+            } else {
+                String forwarded = environ.string("HTTP_FORWARDED");
+                if (forwarded != null) applyForwarded(environ, forwarded);
+            }
         }
         return app.call(environ, startResponse);
     }
@@ -57,7 +79,7 @@ public final class ForwardedHeadersApp implements WsgiApp {
         List<Map<String, String>> elements = ForwardedHeader.parse(header);
         if (elements == null) return;
         int chosen = elements.size() - 1;
-        while (chosen > 0 && trusted.trusts(nodeAddress(elements.get(chosen).get("for")))) chosen--;
+        while (chosen > 0 && isTrustedHop(nodeAddress(elements.get(chosen).get("for")))) chosen--;
         Map<String, String> element = elements.get(chosen);
         String node = element.get("for");
         String address = nodeAddress(node);
@@ -73,14 +95,23 @@ public final class ForwardedHeadersApp implements WsgiApp {
     private void applyXForwarded(Environ env) {
         String forwardedFor = env.string("HTTP_X_FORWARDED_FOR");
         if (forwardedFor != null) {
-            String[] hops = forwardedFor.split(",");
+            String[] hops = forwardedFor.split(",", -1); // keep a trailing empty hop: it is not a trusted one
             int chosen = hops.length - 1;
-            while (chosen > 0 && trusted.trusts(hops[chosen].trim())) chosen--;
+            while (chosen > 0 && isTrustedHop(hops[chosen].trim())) chosen--;
             String address = hops[chosen].trim();
             if (TrustedProxies.literal(address) != null) setClient(env, address, null);
         }
         setScheme(env, last(env.string("HTTP_X_FORWARDED_PROTO")));
         setHost(env, last(env.string("HTTP_X_FORWARDED_HOST")));
+    }
+
+    /**
+     * True if a hop named in a header is a trusted proxy. Only an IP address can be: a hop without one
+     * (no {@code for=}, {@code unknown}, an empty list element) ends the search, even when UNIX socket
+     * peers are trusted (their empty REMOTE_ADDR must not match a missing address).
+     */
+    private boolean isTrustedHop(String address) {
+        return address != null && TrustedProxies.literal(address) != null && trusted.trusts(address);
     }
 
     /** The value the nearest proxy added to a comma-separated list. */
@@ -107,6 +138,7 @@ public final class ForwardedHeadersApp implements WsgiApp {
         if (host == null || !host.matches("[A-Za-z0-9.\\-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) return;
         int colon = host.lastIndexOf(':');
         boolean hasPort = colon > host.lastIndexOf(']');
+        if (hasPort && !isPort(host.substring(colon + 1))) return;
         env.put("HTTP_HOST", host);
         env.put(Environ.SERVER_NAME, hasPort ? host.substring(0, colon) : host);
         env.put(Environ.SERVER_PORT, hasPort ? host.substring(colon + 1)
@@ -129,7 +161,11 @@ public final class ForwardedHeadersApp implements WsgiApp {
         int colon = node.indexOf(':', close + 1);
         if (colon < 0) return null;
         String port = node.substring(colon + 1);
-        return port.matches("[0-9]{1,5}") ? port : null; // obfuscated ports ("_abc") are not ports
+        return isPort(port) ? port : null; // obfuscated ports ("_abc") are not ports
+    }
+
+    private static boolean isPort(String text) {
+        return text.matches("[0-9]{1,5}") && Integer.parseInt(text) <= 65535;
     }
 
     /** IPv6 as RFC 5952 text, like the server's own REMOTE_ADDR. */

@@ -1,12 +1,20 @@
 package org.minipylib.wsgiserver.apps;
 
 import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps.Capture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,10 +29,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ForwardedHeadersTest {
 
-    /** Sends one request with {@code headers} through a server whose app trusts {@code trusted}. */
+    /** Sends one request with {@code headers} through a server whose app trusts X-Forwarded-* from {@code trusted}. */
     private static Environ environFor(String trusted, String headers) throws Exception {
+        return environFor(trusted, ForwardedHeadersApp.Source.X_FORWARDED, headers);
+    }
+
+    /** The same for an app that believes RFC 7239 {@code Forwarded} instead. */
+    private static Environ rfc7239EnvironFor(String trusted, String headers) throws Exception {
+        return environFor(trusted, ForwardedHeadersApp.Source.FORWARDED, headers);
+    }
+
+    private static Environ environFor(String trusted, ForwardedHeadersApp.Source source, String headers) throws Exception {
         Capture capture = new Capture();
-        ForwardedHeadersApp app = new ForwardedHeadersApp(capture.app(), TrustedProxies.parse(trusted));
+        ForwardedHeadersApp app = new ForwardedHeadersApp(capture.app(), TrustedProxies.parse(trusted), source);
         try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
             client.send("GET / HTTP/1.1\r\nHost: backend:8000\r\n" + headers + "\r\n");
             assertEquals(200, client.read().status());
@@ -65,7 +82,7 @@ class ForwardedHeadersTest {
 
     @Test
     void rfc7239Forwarded() throws Exception {
-        Environ env = environFor("*", "Forwarded: for=\"[2001:DB8:0:0::17]:4711\";proto=HTTPS;host=\"app.example:8443\","
+        Environ env = rfc7239EnvironFor("*", "Forwarded: for=\"[2001:DB8:0:0::17]:4711\";proto=HTTPS;host=\"app.example:8443\","
                 + " For=10.0.0.1;by=10.0.0.2\r\n");
         // "*" trusts every hop, so the search goes past 10.0.0.1 to the leftmost element, the client
         assertEquals("2001:db8::17", env.get("REMOTE_ADDR"));
@@ -77,10 +94,18 @@ class ForwardedHeadersTest {
     }
 
     @Test
-    void forwardedWinsOverXForwarded() throws Exception {
-        Environ env = environFor("127.0.0.1", "Forwarded: for=192.0.2.60;proto=http\r\nX-Forwarded-For: 203.0.113.9\r\n"
-                + "X-Forwarded-Proto: https\r\n");
+    void onlyTheConfiguredHeaderFamilyIsBelieved() throws Exception {
+        // a proxy that sets one family passes the other through from the client: it must not count
+        String headers = "Forwarded: for=192.0.2.60;proto=http\r\nX-Forwarded-For: 203.0.113.9\r\n"
+                + "X-Forwarded-Proto: https\r\n";
+        Environ env = environFor("127.0.0.1", headers);
+        assertEquals("203.0.113.9", env.get("REMOTE_ADDR"));
+        assertEquals("https", env.get("wsgi.url_scheme"));
+        env = rfc7239EnvironFor("127.0.0.1", headers);
         assertEquals("192.0.2.60", env.get("REMOTE_ADDR"));
+        assertEquals("http", env.get("wsgi.url_scheme"));
+        env = environFor("127.0.0.1", "Forwarded: for=192.0.2.60;proto=https\r\n");
+        assertEquals("127.0.0.1", env.get("REMOTE_ADDR"), "Forwarded is ignored where X-Forwarded-* is believed");
         assertEquals("http", env.get("wsgi.url_scheme"));
     }
 
@@ -88,18 +113,62 @@ class ForwardedHeadersTest {
     @ValueSource(strings = {"for=192.0.2.60;proto", "for=\"192.0.2.60", "for=192.0.2.60;for=192.0.2.61",
         "for=192.0.2.60 proto=https", "=x"})
     void aMalformedForwardedHeaderChangesNothing(String header) throws Exception {
-        Environ env = environFor("127.0.0.1", "Forwarded: " + header + "\r\n");
+        Environ env = rfc7239EnvironFor("127.0.0.1", "Forwarded: " + header + "\r\n");
         assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
     }
 
     @Test
     void unknownOrObfuscatedNodesAndOddProtocolsAreNotTakenForAddresses() throws Exception {
-        Environ env = environFor("127.0.0.1", "Forwarded: for=unknown;proto=gopher\r\n");
+        Environ env = rfc7239EnvironFor("127.0.0.1", "Forwarded: for=unknown;proto=gopher\r\n");
         assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
         assertEquals("http", env.get("wsgi.url_scheme"));
         env = environFor("127.0.0.1", "X-Forwarded-For: not-an-ip\r\nX-Forwarded-Host: bad host\r\n");
         assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
         assertEquals("backend:8000", env.get("HTTP_HOST"));
+    }
+
+    @Test
+    void aHopWithoutAnAddressEndsTheSearchEvenWhenUnixPeersAreTrusted() throws Exception {
+        // the client sent "Forwarded: for=198.51.100.66"; the trusted proxy appended an element without for=
+        Environ env = rfc7239EnvironFor("127.0.0.1, unix", "Forwarded: for=198.51.100.66, proto=https\r\n");
+        assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
+        assertEquals("https", env.get("wsgi.url_scheme"));
+        env = environFor("127.0.0.1, unix", "X-Forwarded-For: 198.51.100.66, \r\n");
+        assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
+    }
+
+    @Test
+    void ambiguousOrOutOfRangeAddressesAndPortsAreIgnored() throws Exception {
+        // 010.0.0.1 is 8.0.0.1 to inet_aton: which address it means is in doubt
+        Environ env = environFor("127.0.0.1", "X-Forwarded-For: 010.0.0.1\r\nX-Forwarded-Host: app.example:65536\r\n");
+        assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
+        assertEquals("backend:8000", env.get("HTTP_HOST"));
+        env = rfc7239EnvironFor("127.0.0.1", "Forwarded: for=\"[2001:db8::1]:65536\";host=\"app.example:99999\"\r\n");
+        assertEquals("2001:db8::1", env.get("REMOTE_ADDR"));
+        assertEquals("", env.get("REMOTE_PORT"));
+        assertEquals("backend:8000", env.get("HTTP_HOST"));
+        env = environFor("127.0.0.1", "X-Forwarded-Host: app.example:65535\r\n");
+        assertEquals("65535", env.get("SERVER_PORT"));
+    }
+
+    @Test
+    void unixSocketPeersAreTrustedOnlyWhenListed(@TempDir Path dir) throws Exception {
+        String request = "GET / HTTP/1.1\r\nHost: app\r\nConnection: close\r\nX-Forwarded-For: 198.51.100.7\r\n"
+                + "X-Forwarded-Proto: https\r\n\r\n";
+        for (String trusted : new String[] {"unix", "127.0.0.1, ::1"}) {
+            Capture capture = new Capture();
+            Path socket = dir.resolve("fw.sock");
+            WsgiServer server = WsgiServer.builder(new ForwardedHeadersApp(capture.app(), TrustedProxies.parse(trusted)))
+                    .bind(UnixDomainSocketAddress.of(socket)).build().start();
+            try (server; SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                channel.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII)));
+                Environ env = capture.nextEnviron();
+                boolean believed = trusted.equals("unix");
+                assertEquals(believed ? "198.51.100.7" : "", env.get("REMOTE_ADDR"), trusted);
+                assertEquals(believed ? "https" : "http", env.get("wsgi.url_scheme"), trusted);
+                if (believed) assertEquals("", env.get(ForwardedHeadersApp.PROXY_ADDR), "the proxy's own address: none");
+            }
+        }
     }
 
     @Test
@@ -112,11 +181,15 @@ class ForwardedHeadersTest {
         assertFalse(list.trusts("2001:db9::1"));
         assertTrue(list.trusts(""), "unix: UNIX socket peers");
         assertFalse(list.trusts("localhost"), "names are never resolved");
+        assertFalse(list.trusts("010.0.0.1"), "leading zeros are ambiguous (octal to inet_aton)");
+        assertFalse(list.trusts("10.0.0.256"));
+        assertTrue(list.trusts("::ffff:10.1.2.3"), "an IPv4-mapped IPv6 address is the IPv4 address");
         assertFalse(TrustedProxies.parse("127.0.0.1").trusts(""));
         assertTrue(TrustedProxies.parse("*").trusts("198.51.100.1"));
         assertTrue(TrustedProxies.parse("192.168.1.0/23").trusts("192.168.0.77"));
         assertFalse(TrustedProxies.parse("192.168.1.0/24").trusts("192.168.0.77"));
-        for (String bad : new String[] {"localhost", "10.0.0.0/33", "::1/129", "1.2.3", "10.0.0.0/x"}) {
+        for (String bad : new String[] {"localhost", "10.0.0.0/33", "::1/129", "1.2.3", "10.0.0.0/x", "010.0.0.1", "256.0.0.1",
+            "1.2.3.4.5", "::1::2"}) {
             assertThrows(IllegalArgumentException.class, () -> TrustedProxies.parse(bad), bad);
         }
     }
