@@ -90,9 +90,9 @@ final class ServeCommand implements Callable<Integer> {
     String forwardedAllowIps;
 
     @Option(names = "--forwarded-headers", paramLabel = "x-forwarded|forwarded", description = {
-        "Which headers the trusted proxies set, and so the only ones believed: X-Forwarded-For/-Proto/-Host",
-        "(x-forwarded, the default) or RFC 7239 Forwarded (forwarded). Never both: a proxy passes the other family",
-        "through from the client."})
+        "Which headers the trusted proxies set, and so the only ones believed: X-Forwarded-For/-Proto/-Host"
+                + " (x-forwarded, the default) or RFC 7239 Forwarded (forwarded). Never both: a proxy passes the other"
+                + " family through from the client."})
     String forwardedHeaders;
 
     @Option(names = "--peer-credentials", description = {
