@@ -16,6 +16,7 @@ import org.minipylib.wsgiserver.apps.MetricsApp;
 import org.minipylib.wsgiserver.apps.StatusPage;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -135,6 +136,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--jmx", description = "Register the server's statistics as a JMX MXBean (org.minipylib.wsgiserver:type=Server).")
     boolean jmx;
 
+    @Mixin
+    TlsOptions tls = new TlsOptions();
+
     @Spec
     CommandSpec spec;
 
@@ -165,7 +169,7 @@ final class ServeCommand implements Callable<Integer> {
         server = built.start();
         PrintWriter out = spec.commandLine().getOut();
         for (SocketAddress address : server.listeningAddresses()) {
-            out.println("wsgiserver " + Version.VERSION + " serving on " + url(address));
+            out.println("wsgiserver " + Version.VERSION + " serving on " + url(address, server.config().sslAdapter() != null));
         }
         out.flush();
         return 0;
@@ -210,6 +214,11 @@ final class ServeCommand implements Callable<Integer> {
         if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath), MetricsApp::new);
         if (healthPath != null) builder.mount(mountPath("--health-path", healthPath), HealthApp::new);
         if (jmx) builder.jmx(true);
+        try {
+            builder.sslAdapter(tls.adapter());
+        } catch (IllegalArgumentException e) {
+            throw usageError(e.getMessage());
+        }
     }
 
     private HttpCompliance compliance() {
@@ -263,10 +272,15 @@ final class ServeCommand implements Callable<Integer> {
 
     /** {@code http://HOST:PORT}, with an IPv6 host in brackets; {@code unix:PATH} for a UNIX socket. */
     static String url(SocketAddress socketAddress) {
+        return url(socketAddress, false);
+    }
+
+    /** Like {@link #url(SocketAddress)}, with {@code https://} for TLS. */
+    static String url(SocketAddress socketAddress, boolean https) {
         if (socketAddress instanceof UnixDomainSocketAddress unix) return "unix:" + unix.getPath();
         if (!(socketAddress instanceof InetSocketAddress address)) return String.valueOf(socketAddress);
         String host = HostAddress.text(address.getAddress());
         if (address.getAddress() instanceof Inet6Address) host = "[" + host + "]";
-        return "http://" + host + ":" + address.getPort();
+        return (https ? "https://" : "http://") + host + ":" + address.getPort();
     }
 }

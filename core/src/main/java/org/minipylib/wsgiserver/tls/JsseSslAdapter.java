@@ -29,7 +29,10 @@ import javax.net.ssl.TrustManagerFactory;
  * The TLS adapter on the JDK's own TLS implementation (JSSE): loads the certificates and keys of a
  * {@link TlsConfig}, and runs each handshake on the connection's thread, bounded by the deadline.
  *
- * <p>{@link #reload()} re-reads every file and swaps in a new SSL context: handshakes that start
+ * <p>A host with its own certificate (SNI) has its own SSL context, chosen from the ClientHello
+ * before the handshake, so a session is never resumed under another host's name.
+ *
+ * <p>{@link #reload()} re-reads every file and swaps in new SSL contexts: handshakes that start
  * afterwards use the new certificates, connections already open keep theirs. With a reload interval
  * set, a handshake at most that often compares the files' modification times and reloads if one
  * changed (no thread of its own). A failed reload keeps the old certificates and is logged.
@@ -41,7 +44,7 @@ public final class JsseSslAdapter implements SslAdapter {
     private final TlsConfig config;
     private final ReentrantLock reloading = new ReentrantLock();
     private final long reloadIntervalNanos;
-    private volatile SSLContext context;
+    private volatile Contexts contexts;
     private volatile Map<Path, List<Long>> fileStamps;
     private volatile long nextCheckNanos;
 
@@ -56,8 +59,8 @@ public final class JsseSslAdapter implements SslAdapter {
         this.config = config;
         this.reloadIntervalNanos = config.reloadInterval().toNanos();
         this.fileStamps = stamps();
-        this.context = newContext();
-        checkNames(context.getSupportedSSLParameters());
+        this.contexts = newContexts();
+        checkNames(contexts.fallback().getSupportedSSLParameters());
         this.nextCheckNanos = System.nanoTime() + reloadIntervalNanos;
     }
 
@@ -69,7 +72,8 @@ public final class JsseSslAdapter implements SslAdapter {
     @Override
     public Transport open(Transport transport, long deadlineNanos) throws IOException {
         if (reloadIntervalNanos > 0 && System.nanoTime() - nextCheckNanos >= 0) reloadIfChanged();
-        TlsTransport tls = new TlsTransport(transport, newEngine());
+        Contexts current = contexts; // one generation for the whole handshake, even if a reload happens meanwhile
+        TlsTransport tls = new TlsTransport(transport, host -> newEngine(current.forHost(host)));
         try {
             tls.handshake(deadlineNanos);
         } catch (IOException e) {
@@ -87,7 +91,23 @@ public final class JsseSslAdapter implements SslAdapter {
         return e instanceof SSLException ? message : e.getClass().getSimpleName() + ": " + message;
     }
 
-    private SSLEngine newEngine() {
+    /**
+     * The SSL contexts of one load of the files: one per host with its own certificate (so sessions,
+     * kept per context, are never resumed under another host's name), and the default one.
+     */
+    private record Contexts(SSLContext fallback, Map<String, SSLContext> byHost) {
+        /** The context for an SNI host name: exact, then {@code *.domain}, else the default. */
+        SSLContext forHost(String host) {
+            if (host == null || byHost.isEmpty()) return fallback;
+            SSLContext exact = byHost.get(host);
+            if (exact != null) return exact;
+            int dot = host.indexOf('.');
+            SSLContext wildcard = dot > 0 ? byHost.get("*" + host.substring(dot)) : null;
+            return wildcard != null ? wildcard : fallback;
+        }
+    }
+
+    private SSLEngine newEngine(SSLContext context) {
         SSLEngine engine = context.createSSLEngine();
         engine.setUseClientMode(false);
         SSLParameters params = engine.getSSLParameters();
@@ -103,8 +123,13 @@ public final class JsseSslAdapter implements SslAdapter {
         List<String> ours = config.applicationProtocols();
         if (!ours.isEmpty()) {
             // The first of ours the client offers; none in common: go on without ALPN ("") rather than fail.
-            engine.setHandshakeApplicationProtocolSelector((e, offered) ->
-                    ours.stream().filter(offered::contains).findFirst().orElse(""));
+            try {
+                engine.setHandshakeApplicationProtocolSelector((e, offered) ->
+                        ours.stream().filter(offered::contains).findFirst().orElse(""));
+            } catch (UnsupportedOperationException e) { // a provider without selectors: plain ALPN (strict)
+                params.setApplicationProtocols(ours.toArray(String[]::new));
+                engine.setSSLParameters(params);
+            }
         }
         return engine;
     }
@@ -120,7 +145,7 @@ public final class JsseSslAdapter implements SslAdapter {
         reloading.lock();
         try {
             Map<Path, List<Long>> stamps = stamps();
-            context = newContext();
+            contexts = newContexts();
             fileStamps = stamps;
             LOG.log(System.Logger.Level.INFO, "TLS certificates reloaded");
         } finally {
@@ -151,26 +176,30 @@ public final class JsseSslAdapter implements SslAdapter {
         return stamps;
     }
 
-    private SSLContext newContext() throws IOException, GeneralSecurityException {
-        Map<String, ServerCredential> byHost = new HashMap<>();
+    private Contexts newContexts() throws IOException, GeneralSecurityException {
+        TrustManager[] trust = config.clientCa() == null ? null : trustManagers(config.clientCa());
+        Map<String, SSLContext> byHost = new HashMap<>();
         for (Map.Entry<String, TlsCredentials> e : config.sniCredentials().entrySet()) {
-            byHost.put(e.getKey(), e.getValue().load());
+            byHost.put(e.getKey(), newContext(e.getValue().load(), trust));
         }
-        SniKeyManager keys = new SniKeyManager(config.credentials().load(), byHost);
-        TrustManager[] trust = null;
-        if (config.clientCa() != null) {
-            List<X509Certificate> cas = PemReader.certificates(config.clientCa());
-            if (cas.isEmpty()) throw new GeneralSecurityException("No certificate in " + config.clientCa());
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            store.load(null, null);
-            for (int i = 0; i < cas.size(); i++) store.setCertificateEntry("ca-" + i, cas.get(i));
-            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            factory.init(store);
-            trust = factory.getTrustManagers();
-        }
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(new javax.net.ssl.KeyManager[] {keys}, trust, null);
+        return new Contexts(newContext(config.credentials().load(), trust), Map.copyOf(byHost));
+    }
+
+    private SSLContext newContext(ServerCredential credential, TrustManager[] trust) throws GeneralSecurityException {
+        SSLContext ssl = config.provider() == null ? SSLContext.getInstance("TLS") : SSLContext.getInstance("TLS", config.provider());
+        ssl.init(new javax.net.ssl.KeyManager[] {new CredentialKeyManager(credential)}, trust, null);
         return ssl;
+    }
+
+    private static TrustManager[] trustManagers(Path caBundle) throws IOException, GeneralSecurityException {
+        List<X509Certificate> cas = PemReader.certificates(caBundle);
+        if (cas.isEmpty()) throw new GeneralSecurityException("No certificate in " + caBundle);
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        for (int i = 0; i < cas.size(); i++) store.setCertificateEntry("ca-" + i, cas.get(i));
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(store);
+        return factory.getTrustManagers();
     }
 
     private void checkNames(SSLParameters supported) throws GeneralSecurityException {

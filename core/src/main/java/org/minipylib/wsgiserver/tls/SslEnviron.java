@@ -12,6 +12,9 @@ import java.util.Map;
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import javax.security.auth.x500.X500Principal;
@@ -65,7 +68,7 @@ public final class SslEnviron {
         env.put("SSL_VERSION_INTERFACE", "wsgiserver");
         env.put("SSL_VERSION_LIBRARY", "JSSE/" + Runtime.version().feature());
         env.put("SSL_SESSION_ID", HexFormat.of().formatHex(session.getId()));
-        String sni = SniKeyManager.requestedHost(session);
+        String sni = requestedHost(session);
         if (sni != null) env.put("SSL_TLS_SNI", sni);
 
         Certificate[] local = session.getLocalCertificates();
@@ -86,6 +89,16 @@ public final class SslEnviron {
             env.put("SSL_CLIENT_CERT", pem(client));
         }
         return env;
+    }
+
+    /** The SNI host name of a session, lower case, or null. */
+    private static String requestedHost(SSLSession session) {
+        if (session instanceof ExtendedSSLSession extended) {
+            for (SNIServerName name : extended.getRequestedServerNames()) {
+                if (name instanceof SNIHostName hostName) return hostName.getAsciiName().toLowerCase(Locale.ROOT);
+            }
+        }
+        return null;
     }
 
     private static void addCertificate(Map<String, String> env, String prefix, X509Certificate cert) {

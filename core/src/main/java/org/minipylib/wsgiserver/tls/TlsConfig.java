@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.tls;
 
 import java.nio.file.Path;
+import java.security.Provider;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,10 +24,12 @@ import java.util.Objects;
  *                             a client offering none of them is served without ALPN
  * @param reloadInterval       how often a handshake checks whether the files changed (and reloads them);
  *                             {@link Duration#ZERO}: only on {@link JsseSslAdapter#reload()}
+ * @param provider             the JCA provider of the TLS implementation (e.g. Conscrypt's, which
+ *                             runs BoringSSL); {@code null}: the JDK's own
  */
 public record TlsConfig(TlsCredentials credentials, Map<String, TlsCredentials> sniCredentials, ClientAuth clientAuth,
                         Path clientCa, List<String> protocols, List<String> cipherSuites,
-                        List<String> applicationProtocols, Duration reloadInterval) {
+                        List<String> applicationProtocols, Duration reloadInterval, Provider provider) {
 
     /** The protocols enabled unless configured otherwise: TLS 1.2 and newer. */
     public static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
@@ -61,6 +64,7 @@ public record TlsConfig(TlsCredentials credentials, Map<String, TlsCredentials> 
         private List<String> cipherSuites = List.of();
         private List<String> applicationProtocols = List.of("http/1.1");
         private Duration reloadInterval = Duration.ZERO;
+        private Provider provider;
 
         Builder(TlsCredentials credentials) {
             this.credentials = Objects.requireNonNull(credentials, "credentials");
@@ -78,10 +82,11 @@ public record TlsConfig(TlsCredentials credentials, Map<String, TlsCredentials> 
         public Builder cipherSuites(List<String> names) { this.cipherSuites = names; return this; }
         public Builder applicationProtocols(List<String> names) { this.applicationProtocols = names; return this; }
         public Builder reloadInterval(Duration interval) { this.reloadInterval = interval; return this; }
+        public Builder provider(Provider tlsProvider) { this.provider = tlsProvider; return this; }
 
         public TlsConfig build() {
             return new TlsConfig(credentials, sni, clientAuth, clientCa, protocols, cipherSuites,
-                    applicationProtocols, reloadInterval);
+                    applicationProtocols, reloadInterval, provider);
         }
     }
 }

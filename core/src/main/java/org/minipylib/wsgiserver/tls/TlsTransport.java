@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
@@ -35,8 +36,13 @@ final class TlsTransport implements Transport {
             .getBytes(StandardCharsets.US_ASCII);
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
+    /** Room for one TLS record (16 KiB of data plus header and expansion); grown if an engine asks for more. */
+    private static final int PACKET_BUFFER = 17 * 1024;
+    private static final int APPLICATION_BUFFER = 16 * 1024 + 1024;
+
     private final Transport wrapped;
-    private final SSLEngine engine;
+    private final Function<String, SSLEngine> engines;
+    private SSLEngine engine;
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Bytes from the client not unwrapped yet, in [0, position). */
@@ -48,13 +54,16 @@ final class TlsTransport implements Transport {
     private volatile boolean inputBuffered;
     private boolean inboundDone;
 
-    TlsTransport(Transport wrapped, SSLEngine engine) {
+    /**
+     * @param engines makes the server engine for the host name the client asks for (null: none
+     *                named), once the ClientHello is in
+     */
+    TlsTransport(Transport wrapped, Function<String, SSLEngine> engines) {
         this.wrapped = wrapped;
-        this.engine = engine;
-        SSLSession session = engine.getSession();
-        this.netIn = ByteBuffer.allocate(session.getPacketBufferSize());
-        this.appIn = ByteBuffer.allocate(session.getApplicationBufferSize()).flip();
-        this.netOut = ByteBuffer.allocate(session.getPacketBufferSize());
+        this.engines = engines;
+        this.netIn = ByteBuffer.allocate(PACKET_BUFFER);
+        this.appIn = ByteBuffer.allocate(APPLICATION_BUFFER).flip();
+        this.netOut = ByteBuffer.allocate(PACKET_BUFFER);
     }
 
     /** Thrown when the client spoke plain HTTP (it has been answered 400 already). */
@@ -80,6 +89,13 @@ final class TlsTransport implements Transport {
                 }
                 throw new SSLException("not a TLS handshake (first byte 0x" + Integer.toHexString(netIn.get(0) & 0xff) + ")");
             }
+            // The whole first record, to read the host name from the ClientHello (it nearly always fits in one).
+            int record;
+            while ((record = ClientHelloSni.recordLength(netIn.array(), netIn.position())) < 0
+                    || (netIn.position() < record && netIn.hasRemaining())) {
+                if (fill(deadlineNanos) < 0) throw new EOFException("closed during the TLS handshake");
+            }
+            engine = engines.apply(ClientHelloSni.hostName(netIn.array(), netIn.position()));
             runHandshake(deadlineNanos);
         } finally {
             readLock.unlock();
@@ -128,7 +144,7 @@ final class TlsTransport implements Transport {
     }
 
     private int readWrapped(int timeoutMillis) throws IOException {
-        if (!netIn.hasRemaining()) netIn = grow(netIn, engine.getSession().getPacketBufferSize(), false);
+        if (!netIn.hasRemaining()) netIn = grow(netIn, engine == null ? 0 : engine.getSession().getPacketBufferSize(), false);
         int n = wrapped.read(netIn.array(), netIn.position(), netIn.remaining(), timeoutMillis);
         if (n > 0) netIn.position(netIn.position() + n);
         return n;

@@ -181,6 +181,15 @@ class HttpsServingTest {
     }
 
     @Test
+    void explicitProviderServes() throws Exception {
+        java.security.Provider jsse = java.security.Security.getProvider("SunJSSE");
+        TlsConfig config = TlsConfig.builder(credentials("sec1-ec")).provider(jsse).build();
+        try (TestServer server = start(WsgiTestApps.text("200 OK", "via provider"), config)) {
+            assertEquals("via provider", TlsClients.get(client, server.port(), "/").body());
+        }
+    }
+
+    @Test
     void unknownProtocolOrCipherIsRefusedAtConfiguration() throws Exception {
         TlsCredentials credentials = credentials("sec1-ec");
         var e = assertThrows(GeneralSecurityException.class,

@@ -37,6 +37,7 @@ class RealTlsClientsTest {
     static Path dir;
     static Path caPem;
     static TestServer server;
+    static TestServer sniServer;
 
     @BeforeAll
     static void startServer() throws Exception {
@@ -45,11 +46,17 @@ class RealTlsClientsTest {
         caPem = certs.caPem();
         TlsConfig config = TlsConfig.builder(TlsCredentials.pem(certs.certificatePem(id, "s.pem"), certs.pkcs1(id, "s.key"))).build();
         server = HttpsServingTest.start(WsgiTestApps.echo(), config);
+        Identity a = certs.issue("a.test", "EC", "a.test");
+        Identity b = certs.issue("b.test", "EC", "b.test");
+        sniServer = HttpsServingTest.start(WsgiTestApps.echo(), TlsConfig.builder(config.credentials())
+                .sni("a.test", TlsCredentials.pem(certs.certificatePem(a, "a.pem"), certs.pkcs8(a, "a.key")))
+                .sni("b.test", TlsCredentials.pem(certs.certificatePem(b, "b.pem"), certs.pkcs8(b, "b.key"))).build());
     }
 
     @AfterAll
     static void stopServer() {
         if (server != null) server.close();
+        if (sniServer != null) sniServer.close();
     }
 
     /** Runs a command with {@code stdin}, bounded in time; returns its exit code and output. */
@@ -97,6 +104,25 @@ class RealTlsClientsTest {
         assertTrue(output.contains("ALPN protocol: http/1.1"), output);
         assertTrue(output.contains("HTTP/1.1 200 OK"), output);
         assertTrue(output.contains("GET /via-openssl:"), output);
+    }
+
+    /** Unlike the JDK's client, openssl sends the new name with a session it offers to resume. */
+    @Test
+    void opensslSessionIsResumedForItsOwnHostOnly() throws Exception {
+        assumeTrue(Files.isExecutable(OPENSSL), "openssl is not installed at " + OPENSSL);
+        Path session = dir.resolve("a.session");
+        String request = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        String connect = "127.0.0.1:" + sniServer.port();
+        String first = run(0, request, OPENSSL.toString(), "s_client", "-connect", connect, "-servername", "a.test",
+                "-CAfile", caPem.toString(), "-sess_out", session.toString(), "-ign_eof");
+        assertTrue(first.contains("subject=CN = a.test") || first.contains("CN = a.test,") || first.contains("CN=a.test"), first);
+        String again = run(0, request, OPENSSL.toString(), "s_client", "-connect", connect, "-servername", "a.test",
+                "-CAfile", caPem.toString(), "-sess_in", session.toString(), "-ign_eof");
+        assertTrue(again.contains("Reused, TLSv1.3"), again); // resumption works for the same name
+        String other = run(0, request, OPENSSL.toString(), "s_client", "-connect", connect, "-servername", "b.test",
+                "-CAfile", caPem.toString(), "-sess_in", session.toString(), "-ign_eof");
+        assertTrue(other.contains("New, TLSv1.3"), other); // ...and not under another host's name
+        assertTrue(other.contains("b.test"), other);
     }
 
     @Test

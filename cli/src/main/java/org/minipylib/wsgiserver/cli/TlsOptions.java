@@ -1,0 +1,149 @@
+package org.minipylib.wsgiserver.cli;
+
+import org.minipylib.wsgiserver.tls.ClientAuth;
+import org.minipylib.wsgiserver.tls.JsseSslAdapter;
+import org.minipylib.wsgiserver.tls.SslAdapter;
+import org.minipylib.wsgiserver.tls.TlsConfig;
+import org.minipylib.wsgiserver.tls.TlsCredentials;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The {@code --ssl-*} options (a picocli mixin of {@link ServeCommand}) and building the TLS adapter
+ * they describe. No {@code --ssl-*} option: plain HTTP.
+ */
+final class TlsOptions {
+
+    @Option(names = "--ssl-certificate", paramLabel = "FILE", description = {
+        "HTTPS: the server certificate, PEM (may hold the chain after it). Needs --ssl-private-key."})
+    Path certificate;
+
+    @Option(names = "--ssl-private-key", paramLabel = "FILE", description = {
+        "The certificate's private key, PEM: PKCS#8, PKCS#1 (RSA), SEC1 (EC) or encrypted PKCS#8."})
+    Path privateKey;
+
+    @Option(names = "--ssl-private-key-password-file", paramLabel = "FILE", description = {
+        "A file whose first line is the password of an encrypted private key."})
+    Path privateKeyPasswordFile;
+
+    @Option(names = "--ssl-certificate-chain", paramLabel = "FILE", description = {
+        "Intermediate CA certificates (PEM) sent after the server certificate."})
+    Path chain;
+
+    @Option(names = "--ssl-keystore", paramLabel = "FILE", description = {
+        "HTTPS from a key store (instead of PEM files): its first private key entry."})
+    Path keyStore;
+
+    @Option(names = "--ssl-keystore-type", paramLabel = "PKCS12|JKS", description = "The key store's type (default PKCS12).")
+    String keyStoreType;
+
+    @Option(names = "--ssl-keystore-password-file", paramLabel = "FILE", description = {
+        "A file whose first line is the key store's password (also used for its key)."})
+    Path keyStorePasswordFile;
+
+    @Option(names = "--ssl-keystore-password", paramLabel = "PASSWORD", description = {
+        "The key store's password (visible to other local users: prefer --ssl-keystore-password-file)."})
+    String keyStorePassword;
+
+    @Option(names = "--ssl-client-auth", paramLabel = "none|optional|required", converter = ClientAuthConverter.class,
+            description = "Ask clients for certificates (checked against --ssl-ca). Default none.")
+    ClientAuth clientAuth;
+
+    @Option(names = "--ssl-ca", paramLabel = "FILE", description = "CA certificates (PEM) that client certificates must chain to.")
+    Path clientCa;
+
+    @Option(names = "--ssl-protocols", paramLabel = "LIST", split = ",", description = {
+        "Enabled TLS protocols, comma-separated (default TLSv1.3,TLSv1.2)."})
+    List<String> protocols;
+
+    @Option(names = "--ssl-ciphers", paramLabel = "LIST", split = ",", description = {
+        "Enabled cipher suites (IANA names), comma-separated, in order of preference (default: the JDK's)."})
+    List<String> ciphers;
+
+    @Option(names = "--ssl-provider", paramLabel = "CLASS", description = {
+        "A JCA provider class for TLS, on the class path (e.g. org.conscrypt.OpenSSLProvider); default: the JDK's."})
+    String provider;
+
+    @Option(names = "--ssl-reload-interval", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
+        "Check the certificate and key files this often and reload them when they change (default: never)."})
+    Duration reloadInterval;
+
+    /** Reads {@code none|optional|required} in any case. */
+    static final class ClientAuthConverter implements ITypeConverter<ClientAuth> {
+        @Override
+        public ClientAuth convert(String value) {
+            try {
+                return ClientAuth.valueOf(value.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("'" + value + "' is not one of none, optional, required");
+            }
+        }
+    }
+
+    /**
+     * The adapter, or null if no TLS option was given.
+     *
+     * @throws IllegalArgumentException with a message for the user if the options do not fit together
+     *                                  or a file is unusable
+     */
+    SslAdapter adapter() {
+        if (certificate == null && privateKey == null && keyStore == null) {
+            if (clientAuth != null || clientCa != null || protocols != null || ciphers != null || chain != null) {
+                throw new IllegalArgumentException("--ssl-* options need --ssl-certificate and --ssl-private-key, or --ssl-keystore");
+            }
+            return null;
+        }
+        if (keyStore != null && (certificate != null || privateKey != null)) {
+            throw new IllegalArgumentException("give either --ssl-keystore or --ssl-certificate/--ssl-private-key, not both");
+        }
+        if (keyStore == null && (certificate == null || privateKey == null)) {
+            throw new IllegalArgumentException("--ssl-certificate and --ssl-private-key go together");
+        }
+        try {
+            TlsCredentials credentials = keyStore != null
+                    ? TlsCredentials.keyStore(keyStore, keyStoreType, keyStorePassword())
+                    : TlsCredentials.pem(certificate, chain, privateKey, password(privateKeyPasswordFile));
+            TlsConfig.Builder config = TlsConfig.builder(credentials);
+            if (clientAuth != null) config.clientAuth(clientAuth);
+            if (clientCa != null) config.clientCa(clientCa);
+            if (protocols != null) config.protocols(protocols);
+            if (ciphers != null) config.cipherSuites(ciphers);
+            if (reloadInterval != null) config.reloadInterval(reloadInterval);
+            if (provider != null) config.provider(loadProvider());
+            return new JsseSslAdapter(config.build());
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
+        }
+    }
+
+    private java.security.Provider loadProvider() {
+        try {
+            return (java.security.Provider) Class.forName(provider, true, TlsOptions.class.getClassLoader())
+                    .getConstructor().newInstance();
+        } catch (ReflectiveOperationException | ClassCastException | LinkageError e) {
+            throw new IllegalArgumentException("--ssl-provider: cannot load " + provider + ": " + e);
+        }
+    }
+
+    private char[] keyStorePassword() throws IOException {
+        if (keyStorePasswordFile != null) return password(keyStorePasswordFile);
+        return keyStorePassword == null ? null : keyStorePassword.toCharArray();
+    }
+
+    private static char[] password(Path file) throws IOException {
+        if (file == null) return null;
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        int end = text.indexOf('\n');
+        return (end < 0 ? text : text.substring(0, end)).replace("\r", "").toCharArray();
+    }
+}
