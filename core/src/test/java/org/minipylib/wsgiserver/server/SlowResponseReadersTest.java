@@ -85,30 +85,30 @@ class SlowResponseReadersTest {
         HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofSeconds(60)).withRequestHead(Duration.ofSeconds(60));
         try (TestServer server = TestServer.start(app(), b -> b.workerMode(WorkerMode.VIRTUAL).maxThreads(2)
                 .acceptQueueSize(8).timeouts(timeouts));
-             Socket slow = requestBigAndDoNotRead(server);
-             Socket gone = requestBigAndDoNotRead(server)) {
-            Poll.until(bigResponsesStarted::get, n -> n == 2, "both big responses started");
-            // both writes block on their clients, each having lent its turn back
-            Poll.until(() -> server.server().busyWorkers(), n -> n == 0, "no turn held by a blocked write");
-
-            for (int i = 0; i < 3; i++) {
-                try (RawClient other = server.connect().timeout(20_000)) {
-                    other.send("GET /small HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-                    RawClient.Response r = other.read();
-                    assertEquals(200, r.status());
-                    assertEquals("small", r.bodyText());
-                }
+             Socket slow = requestBigAndDoNotRead(server)) {
+            Socket gone = requestBigAndDoNotRead(server);
+            try {
+                Poll.until(bigResponsesStarted::get, n -> n == 2, "both big responses started");
+                // both writes block on their clients, each having lent its turn back
+                Poll.until(() -> server.server().busyWorkers(), n -> n == 0, "no turn held by a blocked write");
+                for (int i = 0; i < 3; i++) assertSmallRequestServed(server);
+            } finally {
+                gone.close(); // its writes now fail: the server must clean up and give its turn back
             }
-
-            gone.close(); // its writes now fail: the server must clean up and give its turn back
             assertCompleteBigResponse(slow.getInputStream());
 
             Poll.until(() -> server.server().openConnections(), n -> n == 0, "both big connections closed");
             assertEquals(0, server.server().busyWorkers(), "every turn given back exactly once");
-            try (RawClient after = server.connect()) {
-                after.send("GET /small HTTP/1.1\r\nHost: t\r\n\r\n");
-                assertEquals(200, after.read().status());
-            }
+            assertSmallRequestServed(server);
+        }
+    }
+
+    private static void assertSmallRequestServed(TestServer server) throws Exception {
+        try (RawClient other = server.connect().timeout(20_000)) {
+            other.send("GET /small HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+            RawClient.Response r = other.read();
+            assertEquals(200, r.status());
+            assertEquals("small", r.bodyText());
         }
     }
 
