@@ -57,7 +57,7 @@ public final class ForwardedHeadersApp implements WsgiApp {
         List<Map<String, String>> elements = ForwardedHeader.parse(header);
         if (elements == null) return;
         int chosen = elements.size() - 1;
-        while (chosen > 0 && trusted.trusts(nodeAddress(elements.get(chosen).get("for")))) chosen--;
+        while (chosen > 0 && isTrustedHop(nodeAddress(elements.get(chosen).get("for")))) chosen--;
         Map<String, String> element = elements.get(chosen);
         String node = element.get("for");
         String address = nodeAddress(node);
@@ -73,14 +73,23 @@ public final class ForwardedHeadersApp implements WsgiApp {
     private void applyXForwarded(Environ env) {
         String forwardedFor = env.string("HTTP_X_FORWARDED_FOR");
         if (forwardedFor != null) {
-            String[] hops = forwardedFor.split(",");
+            String[] hops = forwardedFor.split(",", -1); // keep a trailing empty hop: it is not a trusted one
             int chosen = hops.length - 1;
-            while (chosen > 0 && trusted.trusts(hops[chosen].trim())) chosen--;
+            while (chosen > 0 && isTrustedHop(hops[chosen].trim())) chosen--;
             String address = hops[chosen].trim();
             if (TrustedProxies.literal(address) != null) setClient(env, address, null);
         }
         setScheme(env, last(env.string("HTTP_X_FORWARDED_PROTO")));
         setHost(env, last(env.string("HTTP_X_FORWARDED_HOST")));
+    }
+
+    /**
+     * True if a hop named in a header is a trusted proxy. Only an IP address can be: a hop without one
+     * (no {@code for=}, {@code unknown}, an empty list element) ends the search, even when UNIX socket
+     * peers are trusted (their empty REMOTE_ADDR must not match a missing address).
+     */
+    private boolean isTrustedHop(String address) {
+        return address != null && TrustedProxies.literal(address) != null && trusted.trusts(address);
     }
 
     /** The value the nearest proxy added to a comma-separated list. */
@@ -107,6 +116,7 @@ public final class ForwardedHeadersApp implements WsgiApp {
         if (host == null || !host.matches("[A-Za-z0-9.\\-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) return;
         int colon = host.lastIndexOf(':');
         boolean hasPort = colon > host.lastIndexOf(']');
+        if (hasPort && !isPort(host.substring(colon + 1))) return;
         env.put("HTTP_HOST", host);
         env.put(Environ.SERVER_NAME, hasPort ? host.substring(0, colon) : host);
         env.put(Environ.SERVER_PORT, hasPort ? host.substring(colon + 1)
@@ -129,7 +139,11 @@ public final class ForwardedHeadersApp implements WsgiApp {
         int colon = node.indexOf(':', close + 1);
         if (colon < 0) return null;
         String port = node.substring(colon + 1);
-        return port.matches("[0-9]{1,5}") ? port : null; // obfuscated ports ("_abc") are not ports
+        return isPort(port) ? port : null; // obfuscated ports ("_abc") are not ports
+    }
+
+    private static boolean isPort(String text) {
+        return text.matches("[0-9]{1,5}") && Integer.parseInt(text) <= 65535;
     }
 
     /** IPv6 as RFC 5952 text, like the server's own REMOTE_ADDR. */

@@ -1,7 +1,8 @@
 package org.minipylib.wsgiserver.apps;
 
+import org.minipylib.wsgiserver.http.IpLiteral;
+
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -90,17 +91,14 @@ public final class TrustedProxies {
         return false;
     }
 
-    /** The bytes of an IPv4 or IPv6 literal; {@code null} for anything else (names are never looked up). */
+    /**
+     * The bytes of an IPv4 or IPv6 literal ({@link IpLiteral}: names are never looked up, ambiguous
+     * forms such as {@code 010.0.0.1} are refused; an IPv4-mapped IPv6 address gives the 4 IPv4
+     * bytes); {@code null} for anything else.
+     */
     static byte[] literal(String text) {
-        boolean ipv4 = text.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
-        boolean ipv6 = text.indexOf(':') >= 0 && text.matches("[0-9A-Fa-f:.]+");
-        if (!ipv4 && !ipv6) return null;
-        try {
-            byte[] b = InetAddress.getByName(text).getAddress(); // a literal: no lookup
-            return ipv4 == (b.length == 4) ? b : null;
-        } catch (UnknownHostException e) {
-            return null;
-        }
+        InetAddress address = text == null ? null : IpLiteral.parse(text);
+        return address == null ? null : address.getAddress();
     }
 
     @Override

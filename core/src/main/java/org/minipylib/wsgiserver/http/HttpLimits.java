@@ -4,7 +4,8 @@ package org.minipylib.wsgiserver.http;
  * Size limits on what a client may send. Every limit has a safe default ({@link #defaults()}).
  *
  * @param maxRequestLineLength    longest request line in bytes, without CRLF (else 414)
- * @param maxHeaderSectionSize    largest header section in bytes, all field lines together (else 431);
+ * @param maxHeaderSectionSize    largest header section in bytes: all field lines with their line ends, not the
+ *                                empty line that ends the head (else 431);
  *                                also bounds a chunked body's trailer section (else 431)
  * @param maxHeaderCount          most header fields in one request (else 431)
  * @param maxBodySize             largest request body in bytes, declared or chunked (else 413)

@@ -114,10 +114,7 @@ public final class RequestParser {
             int nl = indexOf(b, (byte) '\n', pos, end);
             if (nl < 0) throw bad("Incomplete header section");
             int lineEndAt = lineEnd(b, pos, nl); // the field line is b[pos, lineEndAt)
-            if (lineEndAt == pos) {
-                pos = nl + 1;
-                break;
-            }
+            if (lineEndAt == pos) break; // the empty line: not part of the section
             if (b[pos] == ' ' || b[pos] == '\t') {
                 unfold(b, pos, lineEndAt, headers);
             } else {
@@ -128,7 +125,7 @@ public final class RequestParser {
             }
             pos = nl + 1;
         }
-        if (pos - (lf + 1) > limits.maxHeaderSectionSize()) {
+        if (pos - (lf + 1) > limits.maxHeaderSectionSize()) { // field lines with their line ends
             throw new BadRequestException(431, "Header section is larger than " + limits.maxHeaderSectionSize() + " bytes");
         }
         return interpret(method, target, minorVersion, headers);
@@ -183,13 +180,30 @@ public final class RequestParser {
         checkFieldValue(b, s, e);
         int last = headers.size() - 1;
         String name = headers.name(last);
-        if (is(name, "Transfer-Encoding") || is(name, "Content-Length") || is(name, "Host")) {
-            // a proxy that does not unfold the same way would frame or route the request differently
+        // a proxy that does not unfold the same way would frame or route the request differently
+        if (isFramingOrHost(name)) {
             throw violation(ComplianceViolation.OBS_FOLD, "Obsolete line folding (obs-fold) in " + name + " is never allowed");
+        }
+        String misread = nameIfReadAsField(b, s, e);
+        if (misread != null && isFramingOrHost(misread)) {
+            throw violation(ComplianceViolation.OBS_FOLD, "A folded line that reads as a " + misread + " field is never allowed");
         }
         String previous = headers.value(last);
         String more = new String(b, s, e - s, StandardCharsets.ISO_8859_1);
         headers.setValue(last, previous.isEmpty() ? more : more.isEmpty() ? previous : previous + ' ' + more);
+    }
+
+    private static boolean isFramingOrHost(String name) {
+        return is(name, "Transfer-Encoding") || is(name, "Content-Length") || is(name, "Host");
+    }
+
+    /** The field name a continuation line {@code b[from, to)} would have to a proxy that took it for a field line, or null. */
+    private static String nameIfReadAsField(byte[] b, int from, int to) {
+        int p = from;
+        while (p < to && TCHAR[b[p] & 0xff]) p++;
+        int nameEnd = p;
+        while (p < to && (b[p] == ' ' || b[p] == '\t')) p++;
+        return nameEnd > from && p < to && b[p] == ':' ? KnownNames.header(b, from, nameEnd - from) : null;
     }
 
     private static int parseVersion(byte[] b, int p, int lineEnd) throws BadRequestException {
@@ -425,11 +439,7 @@ public final class RequestParser {
         int i = 0;
         if (n > 0 && host.charAt(0) == '[') {
             int close = host.indexOf(']');
-            if (close < 2) return false;
-            for (i = 1; i < close; i++) {
-                char c = host.charAt(i);
-                if (!(c == ':' || c == '.' || Character.digit(c, 16) >= 0 && c < 128)) return false;
-            }
+            if (close < 2 || IpLiteral.ipv6(host.substring(1, close)) == null) return false; // IPvFuture too
             i = close + 1;
         } else {
             while (i < n && host.charAt(i) != ':') {
@@ -456,13 +466,18 @@ public final class RequestParser {
         return c < 128 && Character.digit(c, 16) >= 0;
     }
 
+    /** RFC 3986 section 3.1: {@code ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )}, ASCII only. */
     private static boolean isScheme(String target, int end) {
-        if (!Character.isLetter(target.charAt(0))) return false;
+        if (!isAsciiLetter(target.charAt(0))) return false;
         for (int i = 1; i < end; i++) {
             char c = target.charAt(i);
-            if (!(c < 128 && (Character.isLetterOrDigit(c) || c == '+' || c == '-' || c == '.'))) return false;
+            if (!(isAsciiLetter(c) || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')) return false;
         }
         return true;
+    }
+
+    private static boolean isAsciiLetter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     }
 
     private static boolean is(String name, String known) {

@@ -1,5 +1,7 @@
 package org.minipylib.wsgiserver.proxy;
 
+import org.minipylib.wsgiserver.http.IpLiteral;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -99,19 +101,16 @@ public final class ProxyProtocolParser {
                 length);
     }
 
-    /** An IPv4 dotted quad or an IPv6 literal, never a name (no lookups). */
+    /**
+     * An IPv4 dotted quad (TCP4) or an IPv6 literal (TCP6), never a name (no lookups). A TCP6
+     * address may be IPv4-mapped ({@code ::ffff:192.0.2.1}, what HAProxy sends for IPv4 clients of a
+     * dual-stack listener): it is that IPv4 address.
+     */
     private static InetAddress literal(String text, int addressLength) throws ProxyProtocolException {
-        boolean ok = addressLength == 4 ? text.matches("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}")
-                : text.matches("[0-9A-Fa-f:.]{2,45}") && text.indexOf(':') >= 0;
-        if (ok) {
-            try {
-                InetAddress address = InetAddress.getByName(text); // a literal: no lookup
-                if (address.getAddress().length == addressLength) return address;
-            } catch (UnknownHostException e) {
-                // refused below
-            }
-        }
-        throw new ProxyProtocolException("bad address in PROXY v1 header: " + printable(text));
+        boolean familyMatches = addressLength == 4 ? IpLiteral.ipv4(text) != null : text.indexOf(':') >= 0;
+        InetAddress address = familyMatches ? IpLiteral.parse(text) : null;
+        if (address == null) throw new ProxyProtocolException("bad address in PROXY v1 header: " + printable(text));
+        return address;
     }
 
     private static int port(String text) throws ProxyProtocolException {

@@ -1,12 +1,20 @@
 package org.minipylib.wsgiserver.apps;
 
 import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps.Capture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -103,6 +111,50 @@ class ForwardedHeadersTest {
     }
 
     @Test
+    void aHopWithoutAnAddressEndsTheSearchEvenWhenUnixPeersAreTrusted() throws Exception {
+        // the client sent "Forwarded: for=198.51.100.66"; the trusted proxy appended an element without for=
+        Environ env = environFor("127.0.0.1, unix", "Forwarded: for=198.51.100.66, proto=https\r\n");
+        assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
+        assertEquals("https", env.get("wsgi.url_scheme"));
+        env = environFor("127.0.0.1, unix", "X-Forwarded-For: 198.51.100.66, \r\n");
+        assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
+    }
+
+    @Test
+    void ambiguousOrOutOfRangeAddressesAndPortsAreIgnored() throws Exception {
+        // 010.0.0.1 is 8.0.0.1 to inet_aton: which address it means is in doubt
+        Environ env = environFor("127.0.0.1", "X-Forwarded-For: 010.0.0.1\r\nX-Forwarded-Host: app.example:65536\r\n");
+        assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
+        assertEquals("backend:8000", env.get("HTTP_HOST"));
+        env = environFor("127.0.0.1", "Forwarded: for=\"[2001:db8::1]:65536\";host=\"app.example:99999\"\r\n");
+        assertEquals("2001:db8::1", env.get("REMOTE_ADDR"));
+        assertEquals("", env.get("REMOTE_PORT"));
+        assertEquals("backend:8000", env.get("HTTP_HOST"));
+        env = environFor("127.0.0.1", "X-Forwarded-Host: app.example:65535\r\n");
+        assertEquals("65535", env.get("SERVER_PORT"));
+    }
+
+    @Test
+    void unixSocketPeersAreTrustedOnlyWhenListed(@TempDir Path dir) throws Exception {
+        String request = "GET / HTTP/1.1\r\nHost: app\r\nConnection: close\r\nX-Forwarded-For: 198.51.100.7\r\n"
+                + "X-Forwarded-Proto: https\r\n\r\n";
+        for (String trusted : new String[] {"unix", "127.0.0.1, ::1"}) {
+            Capture capture = new Capture();
+            Path socket = dir.resolve("fw.sock");
+            WsgiServer server = WsgiServer.builder(new ForwardedHeadersApp(capture.app(), TrustedProxies.parse(trusted)))
+                    .bind(UnixDomainSocketAddress.of(socket)).build().start();
+            try (server; SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                channel.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII)));
+                Environ env = capture.nextEnviron();
+                boolean believed = trusted.equals("unix");
+                assertEquals(believed ? "198.51.100.7" : "", env.get("REMOTE_ADDR"), trusted);
+                assertEquals(believed ? "https" : "http", env.get("wsgi.url_scheme"), trusted);
+                if (believed) assertEquals("", env.get(ForwardedHeadersApp.PROXY_ADDR), "the proxy's own address: none");
+            }
+        }
+    }
+
+    @Test
     void trustedProxyLists() {
         TrustedProxies list = TrustedProxies.parse("127.0.0.1, 10.0.0.0/8,2001:db8::/32 ,unix");
         assertTrue(list.trusts("127.0.0.1"));
@@ -112,11 +164,15 @@ class ForwardedHeadersTest {
         assertFalse(list.trusts("2001:db9::1"));
         assertTrue(list.trusts(""), "unix: UNIX socket peers");
         assertFalse(list.trusts("localhost"), "names are never resolved");
+        assertFalse(list.trusts("010.0.0.1"), "leading zeros are ambiguous (octal to inet_aton)");
+        assertFalse(list.trusts("10.0.0.256"));
+        assertTrue(list.trusts("::ffff:10.1.2.3"), "an IPv4-mapped IPv6 address is the IPv4 address");
         assertFalse(TrustedProxies.parse("127.0.0.1").trusts(""));
         assertTrue(TrustedProxies.parse("*").trusts("198.51.100.1"));
         assertTrue(TrustedProxies.parse("192.168.1.0/23").trusts("192.168.0.77"));
         assertFalse(TrustedProxies.parse("192.168.1.0/24").trusts("192.168.0.77"));
-        for (String bad : new String[] {"localhost", "10.0.0.0/33", "::1/129", "1.2.3", "10.0.0.0/x"}) {
+        for (String bad : new String[] {"localhost", "10.0.0.0/33", "::1/129", "1.2.3", "10.0.0.0/x", "010.0.0.1", "256.0.0.1",
+            "1.2.3.4.5", "::1::2"}) {
             assertThrows(IllegalArgumentException.class, () -> TrustedProxies.parse(bad), bad);
         }
     }

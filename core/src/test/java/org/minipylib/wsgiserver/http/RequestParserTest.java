@@ -215,6 +215,14 @@ class RequestParserTest {
             RequestHead h = parse(relaxed(ComplianceViolation.OBS_TEXT_IN_TARGET), text);
             assertEquals("/caf\u00e9", h.path());
         }
+
+        @Test
+        void aSchemeIsAsciiEvenWhenNonAsciiBytesAreRelaxed() {
+            // RFC 3986 section 3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), ALPHA being ASCII
+            HttpLimits relaxed = relaxed(ComplianceViolation.OBS_TEXT_IN_TARGET);
+            assertRejected(400, relaxed, request("GET", "\u00e9://example.com/", "HTTP/1.1", "Host: a"));
+            assertRejected(400, relaxed, request("GET", "h\u00e9://example.com/", "HTTP/1.1", "Host: a"));
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -275,9 +283,17 @@ class RequestParserTest {
 
         @ParameterizedTest
         @ValueSource(strings = {"example.com", "example.com:8080", "127.0.0.1", "[::1]:80", "xn--bcher-kva.example",
-                "a_b.local"})
+                "a_b.local", "[2001:db8::1]:8080", "[::ffff:192.0.2.1]", "[1:2:3:4:5:6:7:8]"})
         void validHostValues(String host) throws Exception {
             assertEquals(host, parse(request("GET", "/", "HTTP/1.1", "Host: " + host)).host());
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"[ab]", "[1.2.3.4]", "[:::]", "[1:2:3:4:5:6:7:8:9]", "[1::2::3]", "[::1.2.3.04]", "[::]x"})
+        void bracketsHoldOnlyAnIpv6Address(String host) {
+            // RFC 3986 section 3.2.2: IP-literal = "[" ( IPv6address / IPvFuture ) "]"; IPvFuture is refused too
+            assertRejected(400, request("GET", "/", "HTTP/1.1", "Host: " + host));
+            assertRejected(400, request("GET", "http://" + host + "/", "HTTP/1.1", "Host: a"));
         }
 
         @Test
@@ -523,6 +539,15 @@ class RequestParserTest {
         @Test
         void headerSectionLargerThanTheLimitIs431() {
             assertRejected(431, tight, request("GET", "/", "HTTP/1.1", "Host: a", "X: " + "v".repeat(64)));
+        }
+
+        @Test
+        void headerSectionOfExactlyTheLimitIsAccepted() throws Exception {
+            // the section is its field lines with their CRLFs: 9 + 55 = 64 bytes; the empty line ends it
+            String head = request("GET", "/", "HTTP/1.1", "Host: a", "X: " + "v".repeat(50));
+            assertEquals(64, head.length() - "GET / HTTP/1.1\r\n".length() - 2);
+            assertEquals("v".repeat(50), parse(tight, head).headers().get("X"));
+            assertRejected(431, tight, request("GET", "/", "HTTP/1.1", "Host: a", "X: " + "v".repeat(51)));
         }
 
         @Test

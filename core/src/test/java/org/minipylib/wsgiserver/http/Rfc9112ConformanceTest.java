@@ -273,6 +273,10 @@ class Rfc9112ConformanceTest {
         rows.add(bad("§3.2", 400, "INVALID_HOST", "two colons in Host", "GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n"));
         rows.add(bad("§3.2", 400, "INVALID_HOST", "letters in the port", "GET / HTTP/1.1\r\nHost: a:http\r\n\r\n"));
         rows.add(bad("§3.2", 400, "INVALID_HOST", "IPv6 literal without brackets", "GET / HTTP/1.1\r\nHost: ::1\r\n\r\n"));
+        rows.add(bad("§3.2, RFC 3986 §3.2.2", 400, "INVALID_HOST", "IPv4 address in brackets", "GET / HTTP/1.1\r\nHost: [192.0.2.1]\r\n\r\n"));
+        rows.add(bad("§3.2, RFC 3986 §3.2.2", 400, "INVALID_HOST", "brackets around no IPv6 address", "GET / HTTP/1.1\r\nHost: [ab]:80\r\n\r\n"));
+        rows.add(bad("§3.2.2, RFC 3986 §3.2.2", 400, "INVALID_HOST", "malformed IPv6 literal in the authority",
+                "GET http://[1::2::3]/ HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("§3.2", 400, "INVALID_HOST", "garbage after an IPv6 literal", "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n"));
         rows.add(bad("§3.2", 400, "INVALID_HOST", "bad percent-encoding in Host", "GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n"));
         rows.add(bad("§3.2", 400, "INVALID_HOST", "invalid Host with absolute-form", "GET http://a/ HTTP/1.1\r\nHost: a b\r\n\r\n"));

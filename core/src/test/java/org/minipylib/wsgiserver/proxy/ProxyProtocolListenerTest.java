@@ -44,6 +44,18 @@ class ProxyProtocolListenerTest {
     }
 
     @Test
+    void v1Tcp6WithAnIpv4MappedClientFromADualStackProxy() throws Exception {
+        Capture capture = new Capture();
+        try (TestServer server = proxied(capture); RawClient client = server.connect()) {
+            client.send("PROXY TCP6 ::ffff:203.0.113.7 ::ffff:198.51.100.1 40000 443\r\n" + GET);
+            assertEquals(200, client.read().status());
+            Environ env = capture.nextEnviron();
+            assertEquals("203.0.113.7", env.get("REMOTE_ADDR"));
+            assertEquals("443", env.get("SERVER_PORT"));
+        }
+    }
+
+    @Test
     void v2HeaderArrivingInPieces() throws Exception {
         Capture capture = new Capture();
         byte[] header = HexFormat.of().parseHex("0d0a0d0a000d0a515549540a" + "2121" + "0024"

@@ -49,6 +49,14 @@ class ProxyProtocolParserTest {
     }
 
     @Test
+    void v1Tcp6WithIpv4MappedAddresses() throws Exception {
+        // what HAProxy sends for IPv4 clients of a dual-stack (v4v6) listener
+        ProxyHeader h = parse(ascii("PROXY TCP6 ::ffff:203.0.113.7 ::ffff:10.0.0.2 40000 443\r\n"));
+        assertEquals(new InetSocketAddress("203.0.113.7", 40000), h.source());
+        assertEquals(new InetSocketAddress("10.0.0.2", 443), h.destination());
+    }
+
+    @Test
     void v1UnknownKeepsTheSocketsAddresses() throws Exception {
         ProxyHeader h = parse(ascii("PROXY UNKNOWN\r\n"));
         assertFalse(h.hasAddresses());
@@ -78,6 +86,9 @@ class ProxyProtocolParserTest {
         "PROXY TCP4 ::1 5.6.7.8 1 2\r\n",                // IPv6 under TCP4
         "PROXY TCP6 1.2.3.4 ::1 1 2\r\n",                // IPv4 under TCP6
         "PROXY TCP4 1.2.3.256 5.6.7.8 1 2\r\n",          // not an address
+        "PROXY TCP4 256.2.3.4 5.6.7.8 1 2\r\n",          // not an address (and never a name to look up)
+        "PROXY TCP4 1.2.3.04 5.6.7.8 1 2\r\n",           // leading zero: octal to some parsers
+        "PROXY TCP6 1:2:3:4:5:6:7:8:9 ::1 1 2\r\n",      // nine groups
         "PROXY TCP4 example.com 5.6.7.8 1 2\r\n",        // a name, not a literal
         "PROXY TCP4 1.2.3.4 5.6.7.8 65536 2\r\n",        // port out of range
         "PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n",           // leading zero
