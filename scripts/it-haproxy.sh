@@ -68,9 +68,9 @@ await_all_up
 environ=$(curl -s --max-time 5 --fail -w '\nLOCAL_PORT=%{local_port}\n' "http://127.0.0.1:$FRONT/environ") \
   || fail "GET /environ through HAProxy failed"
 local_port=$(echo "$environ" | sed -n 's/^LOCAL_PORT=//p')
-echo "$environ" | grep -qx "REMOTE_PORT = $local_port" \
+grep -qx "REMOTE_PORT = $local_port" <<< "$environ" \
   || fail "REMOTE_PORT is not the client's port $local_port: $environ"
-echo "$environ" | grep -qx "SERVER_PORT = $FRONT" \
+grep -qx "SERVER_PORT = $FRONT" <<< "$environ" \
   || fail "SERVER_PORT is not HAProxy's port $FRONT: $environ"
 
 start_load "http://127.0.0.1:$FRONT/json" 14

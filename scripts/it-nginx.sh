@@ -59,9 +59,9 @@ for i in $(seq 1 100); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$F
 # The application sees the real client (127.0.0.1) and the scheme through nginx's headers, where a
 # UNIX socket peer alone would give an empty REMOTE_ADDR.
 environ=$(curl -s --max-time 5 "http://127.0.0.1:$FRONT/environ")
-echo "$environ" | grep -qx "REMOTE_ADDR = 127.0.0.1" || fail "REMOTE_ADDR is not the client's: $environ"
-echo "$environ" | grep -qx "SERVER_PORT = $FRONT" || fail "SERVER_PORT is not nginx's port: $environ"
-echo "$environ" | grep -qx "SERVER_NAME = 127.0.0.1" || fail "SERVER_NAME is not the host asked for: $environ"
+grep -qx "REMOTE_ADDR = 127.0.0.1" <<< "$environ" || fail "REMOTE_ADDR is not the client's: $environ"
+grep -qx "SERVER_PORT = $FRONT" <<< "$environ" || fail "SERVER_PORT is not nginx's port: $environ"
+grep -qx "SERVER_NAME = 127.0.0.1" <<< "$environ" || fail "SERVER_NAME is not the host asked for: $environ"
 
 start_load "http://127.0.0.1:$FRONT/json" 10
 sleep 2

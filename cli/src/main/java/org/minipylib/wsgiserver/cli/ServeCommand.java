@@ -86,6 +86,12 @@ final class ServeCommand implements Callable<Integer> {
         "wsgi.url_scheme, HTTP_HOST, SERVER_NAME and SERVER_PORT describe the real client. Default: believe no one."})
     String forwardedAllowIps;
 
+    @Option(names = "--forwarded-headers", paramLabel = "x-forwarded|forwarded", description = {
+        "Which headers the trusted proxies set, and so the only ones believed: X-Forwarded-For/-Proto/-Host",
+        "(x-forwarded, the default) or RFC 7239 Forwarded (forwarded). Never both: a proxy passes the other family",
+        "through from the client."})
+    String forwardedHeaders;
+
     @Option(names = "--peer-credentials", description = {
         "On UNIX sockets, read the client's user and group (SO_PEERCRED) into X_REMOTE_USER, X_REMOTE_GROUP, REMOTE_USER."})
     boolean peerCredentials;
@@ -177,12 +183,26 @@ final class ServeCommand implements Callable<Integer> {
 
     private WsgiApp application() throws ReflectiveOperationException {
         WsgiApp loaded = loadApplication();
-        if (forwardedAllowIps == null) return loaded;
+        if (forwardedAllowIps == null) {
+            if (forwardedHeaders != null) throw usageError("--forwarded-headers needs --forwarded-allow-ips");
+            return loaded;
+        }
+        TrustedProxies trusted;
         try {
-            return new ForwardedHeadersApp(loaded, TrustedProxies.parse(forwardedAllowIps));
+            trusted = TrustedProxies.parse(forwardedAllowIps);
         } catch (IllegalArgumentException e) {
             throw usageError("--forwarded-allow-ips: " + e.getMessage());
         }
+        return new ForwardedHeadersApp(loaded, trusted, forwardedSource());
+    }
+
+    private ForwardedHeadersApp.Source forwardedSource() {
+        if (forwardedHeaders == null) return ForwardedHeadersApp.Source.X_FORWARDED;
+        return switch (forwardedHeaders.toLowerCase(java.util.Locale.ROOT)) {
+            case "x-forwarded" -> ForwardedHeadersApp.Source.X_FORWARDED;
+            case "forwarded" -> ForwardedHeadersApp.Source.FORWARDED;
+            default -> throw usageError("--forwarded-headers must be x-forwarded or forwarded, got '" + forwardedHeaders + "'");
+        };
     }
 
     private WsgiApp loadApplication() throws ReflectiveOperationException {

@@ -82,6 +82,26 @@ class DeploymentOptionsTest {
     }
 
     @Test
+    void forwardedHeadersChoosesTheOneFamilyBelieved() throws Exception {
+        String request = "GET /environ HTTP/1.1\r\nHost: x\r\nForwarded: for=198.51.100.8\r\n"
+                + "X-Forwarded-For: 198.51.100.77\r\nConnection: close\r\n\r\n";
+        for (String family : new String[] {"x-forwarded", "forwarded"}) {
+            try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--forwarded-allow-ips", "127.0.0.1",
+                    "--forwarded-headers", family);
+                 Socket s = new Socket("127.0.0.1", cli.server().port())) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+                String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                String believed = family.equals("forwarded") ? "198.51.100.8" : "198.51.100.77";
+                String ignored = family.equals("forwarded") ? "198.51.100.77" : "198.51.100.8";
+                assertTrue(response.contains("REMOTE_ADDR") && response.contains(believed), response);
+                // the other header is still visible as HTTP_*, but not as REMOTE_ADDR
+                assertTrue(response.lines().noneMatch(l -> l.startsWith("REMOTE_ADDR") && l.contains(ignored)), response);
+            }
+        }
+    }
+
+    @Test
     void fdZeroIsTheInheritedSocket() {
         assertEquals(InheritedSocketAddress.INSTANCE, new BindAddressConverter().convert("fd:0"));
         assertEquals(InheritedSocketAddress.INSTANCE, new BindAddressConverter().convert("fd://0"));
@@ -90,7 +110,7 @@ class DeploymentOptionsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"--bind=fd:3", "--bind=unix:", "--unix-socket-mode=999", "--forwarded-allow-ips=localhost",
-        "--backlog=0"})
+        "--backlog=0", "--forwarded-headers=both", "--forwarded-headers=forwarded"})
     void badValuesAreUsageErrors(String option) {
         try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", option)) {
             assertEquals(2, cli.exitCode(), cli.err());

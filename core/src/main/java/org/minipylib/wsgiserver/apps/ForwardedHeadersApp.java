@@ -17,8 +17,11 @@ import java.util.Objects;
  * a {@link TrustedProxies trusted proxy}, the environ describes the real client instead of the proxy.
  *
  * <ul>
- *   <li>{@code Forwarded} (RFC 7239), if present, is used; otherwise {@code X-Forwarded-For},
- *       {@code X-Forwarded-Proto} and {@code X-Forwarded-Host}.</li>
+ *   <li>One family of headers is believed, the one the proxies set ({@link Source}): by default
+ *       {@code X-Forwarded-For}, {@code X-Forwarded-Proto} and {@code X-Forwarded-Host}, or else
+ *       {@code Forwarded} (RFC 7239). Never both: a proxy that sets one family usually passes the
+ *       other through from the client untouched, so believing it would let any client choose its
+ *       own address.</li>
  *   <li>The client is found from the right: the last hop's address, then leftwards past every
  *       address that is itself a trusted proxy; the first one that is not is the client (so a client
  *       cannot pose as another by sending its own {@code X-Forwarded-For}).</li>
@@ -34,21 +37,40 @@ public final class ForwardedHeadersApp implements WsgiApp {
     /** Where the address of the proxy that sent the request is kept when REMOTE_ADDR is replaced. */
     public static final String PROXY_ADDR = "wsgiserver.proxy_addr";
 
+    /** Which headers the trusted proxies set (and so the only ones believed). */
+    public enum Source {
+        /** {@code X-Forwarded-For}, {@code X-Forwarded-Proto}, {@code X-Forwarded-Host} (nginx, HAProxy, most load balancers). */
+        X_FORWARDED,
+        /** {@code Forwarded} (RFC 7239). */
+        FORWARDED
+    }
+
     private final WsgiApp app;
     private final TrustedProxies trusted;
+    private final Source source;
 
+    /** Believes {@link Source#X_FORWARDED X-Forwarded-*} from {@code trusted} proxies. */
     public ForwardedHeadersApp(WsgiApp app, TrustedProxies trusted) {
+        this(app, trusted, Source.X_FORWARDED);
+    }
+
+    /** Believes the headers of {@code source} from {@code trusted} proxies. */
+    public ForwardedHeadersApp(WsgiApp app, TrustedProxies trusted, Source source) {
         this.app = Objects.requireNonNull(app, "app");
         this.trusted = Objects.requireNonNull(trusted, "trusted");
+        this.source = Objects.requireNonNull(source, "source");
     }
 
     @Override
     public Iterable<byte[]> call(Environ environ, StartResponse startResponse) throws Exception {
         String peer = environ.string(Environ.REMOTE_ADDR);
         if (trusted.trusts(peer)) {
-            String forwarded = environ.string("HTTP_FORWARDED");
-            if (forwarded != null) applyForwarded(environ, forwarded);
-            else applyXForwarded(environ);
+            if (source == Source.X_FORWARDED) {
+                applyXForwarded(environ);
+            } else {
+                String forwarded = environ.string("HTTP_FORWARDED");
+                if (forwarded != null) applyForwarded(environ, forwarded);
+            }
         }
         return app.call(environ, startResponse);
     }

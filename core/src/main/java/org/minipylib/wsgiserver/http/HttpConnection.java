@@ -108,6 +108,7 @@ public final class HttpConnection {
     private RequestBody currentBody;
     private HttpResponse currentResponse;
     private boolean lingerOnClose;
+    private final boolean bareLfAllowed;
     private long requests;
 
     /** A connection that speaks HTTP over {@code transport} from its first byte. */
@@ -128,6 +129,7 @@ public final class HttpConnection {
         this.owner = owner;
         this.state = new AtomicInteger(this.setups.isEmpty() ? BUSY : SETUP);
         if (this.setups.isEmpty()) openHttp();
+        this.bareLfAllowed = settings.limits().compliance().allows(ComplianceViolation.BARE_LF_LINE_ENDINGS);
         HttpTimeouts t = settings.timeouts();
         this.keepAliveMillis = HttpTimeouts.millis(t.keepAlive());
         this.bodyReadMillis = HttpTimeouts.millis(t.bodyRead());
@@ -178,16 +180,19 @@ public final class HttpConnection {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
             boolean started = false;
             while (true) {
-                if (headScanned == 0) skipEmptyLines();
-                if (!started && input.available() > 0) {
-                    started = true;
-                    deadline = System.nanoTime() + headTimeoutNanos;
-                }
-                RequestHead head = tryParseHead();
-                if (head != null) {
-                    if (!state.compareAndSet(IDLE, BUSY)) return false; // closed by stop()
-                    pendingHead = head;
-                    return true;
+                boolean emptyLineBegun = false;
+                if (headScanned == 0) emptyLineBegun = skipEmptyLines();
+                if (!emptyLineBegun) {
+                    if (!started && input.available() > 0) {
+                        started = true;
+                        deadline = System.nanoTime() + headTimeoutNanos;
+                    }
+                    RequestHead head = tryParseHead();
+                    if (head != null) {
+                        if (!state.compareAndSet(IDLE, BUSY)) return false; // closed by stop()
+                        pendingHead = head;
+                        return true;
+                    }
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) throw new SocketTimeoutException(started ? "request head timeout" : "keep-alive timeout");
@@ -292,8 +297,7 @@ public final class HttpConnection {
                     closeGracefully();
                     return false;
                 }
-                skipEmptyLines();
-                if (input.available() > 0) {
+                if (!skipEmptyLines() && input.available() > 0) {
                     try {
                         pendingHead = tryParseHead();
                     } catch (BadRequestException e) {
@@ -463,10 +467,26 @@ public final class HttpConnection {
         return head;
     }
 
-    /** RFC 9112 section 2.2: ignore empty lines before a request line. */
-    private void skipEmptyLines() {
+    /**
+     * RFC 9112 section 2.2: ignores empty lines (CRLF; a bare LF only where bare-LF line endings are
+     * relaxed) before a request line. A bare CR is left for the parser to refuse.
+     *
+     * @return true if all that is left is a CR whose LF has not arrived yet (wait for it before parsing)
+     */
+    private boolean skipEmptyLines() {
         byte[] b = input.buf;
-        while (input.pos < input.limit && (b[input.pos] == '\r' || b[input.pos] == '\n')) input.pos++;
+        while (input.pos < input.limit) {
+            if (b[input.pos] == '\r') {
+                if (input.pos + 1 == input.limit) return true;
+                if (b[input.pos + 1] != '\n') return false;
+                input.pos += 2;
+            } else if (b[input.pos] == '\n' && bareLfAllowed) {
+                input.pos++;
+            } else {
+                return false;
+            }
+        }
+        return false;
     }
 
     /** Answers an error the client caused before its request could be served, and closes. */

@@ -29,10 +29,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ForwardedHeadersTest {
 
-    /** Sends one request with {@code headers} through a server whose app trusts {@code trusted}. */
+    /** Sends one request with {@code headers} through a server whose app trusts X-Forwarded-* from {@code trusted}. */
     private static Environ environFor(String trusted, String headers) throws Exception {
+        return environFor(trusted, ForwardedHeadersApp.Source.X_FORWARDED, headers);
+    }
+
+    /** The same for an app that believes RFC 7239 {@code Forwarded} instead. */
+    private static Environ rfc7239EnvironFor(String trusted, String headers) throws Exception {
+        return environFor(trusted, ForwardedHeadersApp.Source.FORWARDED, headers);
+    }
+
+    private static Environ environFor(String trusted, ForwardedHeadersApp.Source source, String headers) throws Exception {
         Capture capture = new Capture();
-        ForwardedHeadersApp app = new ForwardedHeadersApp(capture.app(), TrustedProxies.parse(trusted));
+        ForwardedHeadersApp app = new ForwardedHeadersApp(capture.app(), TrustedProxies.parse(trusted), source);
         try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
             client.send("GET / HTTP/1.1\r\nHost: backend:8000\r\n" + headers + "\r\n");
             assertEquals(200, client.read().status());
@@ -73,7 +82,7 @@ class ForwardedHeadersTest {
 
     @Test
     void rfc7239Forwarded() throws Exception {
-        Environ env = environFor("*", "Forwarded: for=\"[2001:DB8:0:0::17]:4711\";proto=HTTPS;host=\"app.example:8443\","
+        Environ env = rfc7239EnvironFor("*", "Forwarded: for=\"[2001:DB8:0:0::17]:4711\";proto=HTTPS;host=\"app.example:8443\","
                 + " For=10.0.0.1;by=10.0.0.2\r\n");
         // "*" trusts every hop, so the search goes past 10.0.0.1 to the leftmost element, the client
         assertEquals("2001:db8::17", env.get("REMOTE_ADDR"));
@@ -85,10 +94,18 @@ class ForwardedHeadersTest {
     }
 
     @Test
-    void forwardedWinsOverXForwarded() throws Exception {
-        Environ env = environFor("127.0.0.1", "Forwarded: for=192.0.2.60;proto=http\r\nX-Forwarded-For: 203.0.113.9\r\n"
-                + "X-Forwarded-Proto: https\r\n");
+    void onlyTheConfiguredHeaderFamilyIsBelieved() throws Exception {
+        // a proxy that sets one family passes the other through from the client: it must not count
+        String headers = "Forwarded: for=192.0.2.60;proto=http\r\nX-Forwarded-For: 203.0.113.9\r\n"
+                + "X-Forwarded-Proto: https\r\n";
+        Environ env = environFor("127.0.0.1", headers);
+        assertEquals("203.0.113.9", env.get("REMOTE_ADDR"));
+        assertEquals("https", env.get("wsgi.url_scheme"));
+        env = rfc7239EnvironFor("127.0.0.1", headers);
         assertEquals("192.0.2.60", env.get("REMOTE_ADDR"));
+        assertEquals("http", env.get("wsgi.url_scheme"));
+        env = environFor("127.0.0.1", "Forwarded: for=192.0.2.60;proto=https\r\n");
+        assertEquals("127.0.0.1", env.get("REMOTE_ADDR"), "Forwarded is ignored where X-Forwarded-* is believed");
         assertEquals("http", env.get("wsgi.url_scheme"));
     }
 
@@ -96,13 +113,13 @@ class ForwardedHeadersTest {
     @ValueSource(strings = {"for=192.0.2.60;proto", "for=\"192.0.2.60", "for=192.0.2.60;for=192.0.2.61",
         "for=192.0.2.60 proto=https", "=x"})
     void aMalformedForwardedHeaderChangesNothing(String header) throws Exception {
-        Environ env = environFor("127.0.0.1", "Forwarded: " + header + "\r\n");
+        Environ env = rfc7239EnvironFor("127.0.0.1", "Forwarded: " + header + "\r\n");
         assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
     }
 
     @Test
     void unknownOrObfuscatedNodesAndOddProtocolsAreNotTakenForAddresses() throws Exception {
-        Environ env = environFor("127.0.0.1", "Forwarded: for=unknown;proto=gopher\r\n");
+        Environ env = rfc7239EnvironFor("127.0.0.1", "Forwarded: for=unknown;proto=gopher\r\n");
         assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
         assertEquals("http", env.get("wsgi.url_scheme"));
         env = environFor("127.0.0.1", "X-Forwarded-For: not-an-ip\r\nX-Forwarded-Host: bad host\r\n");
@@ -113,7 +130,7 @@ class ForwardedHeadersTest {
     @Test
     void aHopWithoutAnAddressEndsTheSearchEvenWhenUnixPeersAreTrusted() throws Exception {
         // the client sent "Forwarded: for=198.51.100.66"; the trusted proxy appended an element without for=
-        Environ env = environFor("127.0.0.1, unix", "Forwarded: for=198.51.100.66, proto=https\r\n");
+        Environ env = rfc7239EnvironFor("127.0.0.1, unix", "Forwarded: for=198.51.100.66, proto=https\r\n");
         assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
         assertEquals("https", env.get("wsgi.url_scheme"));
         env = environFor("127.0.0.1, unix", "X-Forwarded-For: 198.51.100.66, \r\n");
@@ -126,7 +143,7 @@ class ForwardedHeadersTest {
         Environ env = environFor("127.0.0.1", "X-Forwarded-For: 010.0.0.1\r\nX-Forwarded-Host: app.example:65536\r\n");
         assertEquals("127.0.0.1", env.get("REMOTE_ADDR"));
         assertEquals("backend:8000", env.get("HTTP_HOST"));
-        env = environFor("127.0.0.1", "Forwarded: for=\"[2001:db8::1]:65536\";host=\"app.example:99999\"\r\n");
+        env = rfc7239EnvironFor("127.0.0.1", "Forwarded: for=\"[2001:db8::1]:65536\";host=\"app.example:99999\"\r\n");
         assertEquals("2001:db8::1", env.get("REMOTE_ADDR"));
         assertEquals("", env.get("REMOTE_PORT"));
         assertEquals("backend:8000", env.get("HTTP_HOST"));

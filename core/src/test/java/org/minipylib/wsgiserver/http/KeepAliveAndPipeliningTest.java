@@ -60,6 +60,18 @@ class KeepAliveAndPipeliningTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void anEmptyLineSplitBetweenItsCrAndLfIsIgnored(WorkerMode mode) throws Exception {
+        try (TestServer server = start(mode); RawClient client = server.connect()) {
+            assertEquals(200, client.send(get("/a") + "\r").read().status());
+            assertTrue(staysOpen(client), "a CR alone waits for its LF");
+            RawClient.Response r = client.send("\n" + get("/b")).read();
+            assertEquals(200, r.status());
+            assertEquals("GET /b:", r.bodyText());
+        }
+    }
+
     static Stream<Arguments> closeTokens() {
         return Stream.of(WorkerMode.values()).flatMap(mode -> Stream.of("close", "Close", "CLOSE", "keep-alive, close")
                 .map(token -> Arguments.of(mode, token)));

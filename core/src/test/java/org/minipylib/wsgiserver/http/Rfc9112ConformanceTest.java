@@ -201,6 +201,8 @@ class Rfc9112ConformanceTest {
         rows.add(bad("§2.2", 400, "BARE_CR", "bare CR in the target", "GET /a\rb HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("§2.2", 400, "BARE_CR", "CR CR LF", "GET / HTTP/1.1\r\nHost: a\r\r\n\r\n"));
         rows.add(bad("§2.2", 400, "BARE_CR", "bare CR in a field name", "GET / HTTP/1.1\r\nHo\rst: a\r\n\r\n"));
+        rows.add(bad("§2.2", 400, "BARE_CR", "bare CR before the request-line", "\rGET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+        rows.add(bad("§2.2", 400, "BARE_LF_LINE_ENDINGS", "bare LF as an empty line before the request-line", "\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("§2.2", 400, "WHITESPACE_BEFORE_FIRST_FIELD", "SP before the first field line", "GET / HTTP/1.1\r\n Host: a\r\n\r\n"));
         rows.add(bad("§2.2", 400, "WHITESPACE_BEFORE_FIRST_FIELD", "HTAB before the first field line", "GET / HTTP/1.1\r\n\tHost: a\r\n\r\n"));
         // section 3: request-line
