@@ -25,6 +25,13 @@ final class ConnectionOutput {
 
     private static final int WRITE_SLICE = 64 * 1024;
 
+    /**
+     * Writes of at least this many bytes from the connection's own thread lend its worker turn back
+     * while they block (see {@link WorkerTurn}); smaller ones, such as a whole ordinary response,
+     * keep it (they rarely block, and lending costs two atomic operations).
+     */
+    static final int LEND_TURN_MIN_BYTES = 8 * 1024;
+
     private final Transport transport;
     /** Where the buffer comes from and goes back to while idle; null if this output keeps its own. */
     private final BufferPool pool;
@@ -40,6 +47,8 @@ final class ConnectionOutput {
     private volatile long heldSinceNanos;
     private volatile long writeStartedNanos;
     private volatile boolean failed;
+    /** The turn of the request being served; only the connection's own thread uses it. */
+    private WorkerTurn turn = WorkerTurn.KEPT;
 
     /** An output with a buffer of its own, kept for its whole life. */
     ConnectionOutput(Transport transport, int capacity) {
@@ -78,6 +87,11 @@ final class ConnectionOutput {
 
     boolean hasPending() {
         return count > 0;
+    }
+
+    /** The turn the connection's own thread lends back during large writes (see {@link WorkerTurn}). */
+    void useTurn(WorkerTurn turn) {
+        this.turn = turn;
     }
 
     /** System.nanoTime() when the current write began, or 0 when not writing. */
@@ -121,14 +135,19 @@ final class ConnectionOutput {
      * (a response head, a chunk-size line) and the piece's first slice go out in one gathering write.
      */
     private void writeThrough(byte[] b, int off, int len) throws IOException {
-        writeLock.lock();
+        turn.giveBack(); // a large piece (see LEND_TURN_MIN_BYTES)
         try {
-            int from = sent;
-            int to = count;
-            clearBuffered();
-            transportWrite(buf, from, to - from, b, off, len);
+            writeLock.lock();
+            try {
+                int from = sent;
+                int to = count;
+                clearBuffered();
+                transportWrite(buf, from, to - from, b, off, len);
+            } finally {
+                writeLock.unlock();
+            }
         } finally {
-            writeLock.unlock();
+            turn.takeAgain();
         }
     }
 
@@ -184,6 +203,19 @@ final class ConnectionOutput {
 
     void flush() throws IOException {
         if (count == 0) return;
+        if (count < LEND_TURN_MIN_BYTES) {
+            flushBuffered();
+            return;
+        }
+        turn.giveBack();
+        try {
+            flushBuffered();
+        } finally {
+            turn.takeAgain();
+        }
+    }
+
+    private void flushBuffered() throws IOException {
         writeLock.lock();
         try {
             int from = sent;

@@ -268,6 +268,23 @@ public final class HttpConnection {
      *         it was closed
      */
     public boolean serve() {
+        return serve(WorkerTurn.KEPT);
+    }
+
+    /**
+     * As {@link #serve()}, lending {@code turn} back while a large write waits for the client (see
+     * {@link WorkerTurn}); when this returns, the caller holds the turn again (or the server stopped).
+     */
+    public boolean serve(WorkerTurn turn) {
+        output.useTurn(turn);
+        try {
+            return serveBuffered();
+        } finally {
+            output.useTurn(WorkerTurn.KEPT);
+        }
+    }
+
+    private boolean serveBuffered() {
         try {
             while (true) {
                 RequestHead head = pendingHead;

@@ -12,7 +12,10 @@ public interface ConnectionScheduler {
     /** Takes charge of a newly accepted connection. */
     void start(HttpConnection connection);
 
-    /** Requests being served right now. */
+    /**
+     * Requests being served right now (virtual-thread mode: those holding a turn; one whose large
+     * write waits for a slow client has lent its turn back and is not counted).
+     */
     int busy();
 
     /** Requests waiting for a worker right now. */

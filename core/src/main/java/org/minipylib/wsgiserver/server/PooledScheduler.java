@@ -8,6 +8,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Thread-pool mode: a virtual thread waits for each request; requests are served by a
  * {@link WorkerPool} of platform threads; an idle connection goes back to waiting on a virtual thread.
+ * A platform thread cannot be given back in the middle of a response, so a client that reads its
+ * response slowly holds its worker until the response is written or the write timeout cuts it
+ * (virtual-thread mode lends the turn back instead, see {@link VirtualThreadScheduler}).
  */
 public final class PooledScheduler implements ConnectionScheduler {
 

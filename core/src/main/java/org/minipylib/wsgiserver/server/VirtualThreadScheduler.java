@@ -1,7 +1,10 @@
 package org.minipylib.wsgiserver.server;
 
 import org.minipylib.wsgiserver.http.HttpConnection;
+import org.minipylib.wsgiserver.http.WorkerTurn;
 
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,7 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Virtual-thread mode: one virtual thread per connection, which both waits for and serves its
  * requests. At most {@code maxConcurrent} requests are served at once; up to {@code maxWaiting}
  * more wait (at most {@code maxWait}) for a turn, and beyond that a request is answered 503. A
- * request's whole head is read before it takes a turn, so slow clients do not use up turns.
+ * request's whole head is read before it takes a turn, and a request lends its turn back while a
+ * large response write waits for the client, so slow clients do not use up turns (slowloris, slow
+ * read); {@link #busy()} counts the turns taken.
  */
 public final class VirtualThreadScheduler implements ConnectionScheduler {
 
@@ -40,6 +45,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     }
 
     private void run(HttpConnection connection) {
+        Turn turn = new Turn();
         while (connection.awaitRequest()) {
             Thread self = Thread.currentThread();
             active.add(self);
@@ -49,21 +55,48 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                     else connection.rejectBusy();
                     return;
                 }
+                turn.held = true;
                 boolean idle;
                 try {
                     if (stopped) {
                         connection.abort();
                         return;
                     }
-                    idle = connection.serve();
+                    idle = connection.serve(turn);
                 } finally {
-                    permits.release();
+                    turn.giveBack();
                 }
                 if (!idle) return;
             } finally {
                 active.remove(self);
                 Thread.interrupted();
             }
+        }
+    }
+
+    /**
+     * One connection's turn, lent back while a large response write waits for a slow client, so
+     * that such clients cannot take every turn (a slow-read attack). Used by the connection's thread only.
+     */
+    private final class Turn implements WorkerTurn {
+        private boolean held;
+
+        @Override
+        public void giveBack() {
+            if (!held) return;
+            held = false;
+            permits.release();
+        }
+
+        @Override
+        public void takeAgain() throws IOException {
+            if (held) return;
+            try {
+                permits.acquire(); // mid-response: wait as long as it takes, never 503
+            } catch (InterruptedException e) { // stop(): the connection is being closed
+                throw new InterruptedIOException("server stopping");
+            }
+            held = true;
         }
     }
 
