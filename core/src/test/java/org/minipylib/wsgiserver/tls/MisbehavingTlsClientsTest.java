@@ -95,14 +95,21 @@ class MisbehavingTlsClientsTest {
         }
     }
 
-    private LogRecord awaitHandshakeLogLine() throws InterruptedException {
+    /**
+     * The handshake-failure line logged for the client whose local port is {@code clientPort} (other
+     * tests' connections may still be closing and log lines of their own).
+     */
+    private LogRecord awaitHandshakeLogLine(int clientPort) throws InterruptedException {
+        String client = ":" + clientPort;
         for (int i = 0; i < 500; i++) {
             for (LogRecord r : logged) {
-                if (r.getParameters() != null && String.valueOf(r.getParameters()[r.getParameters().length - 1]).startsWith("TLS handshake failed")) return r;
+                Object[] p = r.getParameters();
+                if (p != null && p.length >= 2 && String.valueOf(p[p.length - 1]).startsWith("TLS handshake failed")
+                        && String.valueOf(p[0]).endsWith(client)) return r;
             }
             Thread.sleep(20);
         }
-        throw new AssertionError("no handshake failure was logged: " + logged);
+        throw new AssertionError("no handshake failure was logged for the client on port " + clientPort + ": " + logged);
     }
 
     @Test
@@ -115,7 +122,7 @@ class MisbehavingTlsClientsTest {
             assertTrue(response.bodyText().contains("plain HTTP request to an HTTPS port"), response.bodyText());
             assertTrue(raw.isClosedByServer());
 
-            LogRecord line = awaitHandshakeLogLine();
+            LogRecord line = awaitHandshakeLogLine(raw.socket().getLocalPort());
             assertEquals(Level.FINE, line.getLevel()); // System.Logger DEBUG
             assertNull(line.getThrown());
             assertTrue(java.text.MessageFormat.format(line.getMessage(), line.getParameters()).contains("plain HTTP"));
@@ -129,7 +136,7 @@ class MisbehavingTlsClientsTest {
                 assertEquals("served", TlsClients.get(client, server.port(), "/").body());
             }
             assertClosedByServer(silent);
-            LogRecord line = awaitHandshakeLogLine();
+            LogRecord line = awaitHandshakeLogLine(silent.getLocalPort());
             assertNull(line.getThrown());
         }
     }
@@ -169,7 +176,7 @@ class MisbehavingTlsClientsTest {
         try (TestServer server = start(Duration.ofSeconds(30)); Socket garbage = new Socket("127.0.0.1", server.port())) {
             garbage.getOutputStream().write(new byte[] {0, 1, 2, 3, (byte) 0xff});
             assertClosedByServer(garbage); // well before the 30 s deadline: the socket timeout is 10 s
-            assertNull(awaitHandshakeLogLine().getThrown());
+            assertNull(awaitHandshakeLogLine(garbage.getLocalPort()).getThrown());
         }
     }
 
