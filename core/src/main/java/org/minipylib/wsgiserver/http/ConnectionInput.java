@@ -11,6 +11,12 @@ import java.util.Arrays;
  */
 final class ConnectionInput {
 
+    /**
+     * How often an idle virtual thread yields before its read (see {@link #fillWhenIdle()}). Measured
+     * with wrk, 64 keep-alive connections, server on one core: system calls per request 4 / 2.7 / 2.03
+     * / 2.02 for 0 / 1 / 2 / 4 yields.
+     */
+    private static final int IDLE_YIELDS = 2;
     private final Transport transport;
     private final ConnectionOutput output;
     private final int maxCapacity;
@@ -55,6 +61,24 @@ final class ConnectionInput {
         int n = transport.read(buf, limit, buf.length - limit, timeoutMillis);
         if (n > 0) limit += n;
         return n;
+    }
+
+    /**
+     * As {@link #fill(int) fill(0)} (no timeout), for a connection waiting idle for its next request.
+     * On a virtual thread, pending output is flushed and the thread first lets the other runnable
+     * threads go (twice): under load the client's next request has usually arrived by the time it
+     * runs again, and the read then succeeds at once instead of finding nothing, parking the thread
+     * and re-arming the socket in the JDK's poller (a failed read, an {@code epoll_ctl} and a park
+     * per request saved). When nothing else is runnable a yield returns at once.
+     *
+     * @return bytes added, or -1 at end of stream
+     */
+    int fillWhenIdle() throws IOException {
+        if (pos == limit && Thread.currentThread().isVirtual()) {
+            if (output.hasPending()) output.flush();
+            for (int i = 0; i < IDLE_YIELDS; i++) Thread.yield();
+        }
+        return fill(0);
     }
 
     /** Reads body bytes: buffered ones first, then from the transport. Returns -1 at end of stream. */

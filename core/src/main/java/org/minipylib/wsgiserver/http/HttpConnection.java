@@ -204,7 +204,7 @@ public final class HttpConnection {
                     // would arm and cancel a timer for every request, which costs more than the request.
                     idleDeadline = deadline;
                     try {
-                        n = input.fill(0);
+                        n = input.fillWhenIdle();
                     } finally {
                         idleDeadline = 0;
                     }
