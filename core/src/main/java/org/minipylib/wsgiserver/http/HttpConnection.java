@@ -685,11 +685,7 @@ public final class HttpConnection {
             return;
         }
         if (!lingerOnClose && input.available() == 0) {
-            try {
-                transport.shutdownOutput(); // TLS: close_notify, so the client sees a clean end, not a truncation
-            } catch (IOException e) {
-                // closing anyway
-            }
+            transport.closeCleanly();
             close();
             return;
         }

@@ -43,6 +43,21 @@ public interface Transport {
     /** Half-closes: no more writes; the client sees end of stream while we may still read. */
     void shutdownOutput() throws IOException;
 
+    /**
+     * Closes after a complete exchange when nothing more is read from the client: ends the output
+     * cleanly first (TLS: close_notify, so the client sees a clean end, not a truncation), then
+     * closes. A plain socket overrides this to close at once: its close sends the FIN anyway, and
+     * a shutdown first would cost a system call per connection.
+     */
+    default void closeCleanly() {
+        try {
+            shutdownOutput();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        close();
+    }
+
     /** The server-side address the client connected to. */
     SocketAddress localAddress();
 

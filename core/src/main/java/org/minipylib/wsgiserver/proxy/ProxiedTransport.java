@@ -53,6 +53,11 @@ final class ProxiedTransport implements Transport {
     }
 
     @Override
+    public void closeCleanly() {
+        wrapped.closeCleanly();
+    }
+
+    @Override
     public void shutdownOutput() throws IOException {
         wrapped.shutdownOutput();
     }

@@ -35,6 +35,11 @@ public final class CountingTransport implements Transport {
     }
 
     @Override
+    public void closeCleanly() {
+        transport.closeCleanly();
+    }
+
+    @Override
     public void shutdownOutput() throws IOException {
         transport.shutdownOutput();
     }

@@ -86,6 +86,11 @@ public final class SocketTransport implements Transport {
     }
 
     @Override
+    public void closeCleanly() {
+        close(); // the FIN goes out with the close; no shutdown needed first
+    }
+
+    @Override
     public SocketAddress localAddress() {
         return local;
     }

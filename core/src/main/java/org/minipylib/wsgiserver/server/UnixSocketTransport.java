@@ -98,6 +98,11 @@ public final class UnixSocketTransport implements Transport {
     }
 
     @Override
+    public void closeCleanly() {
+        close(); // the FIN goes out with the close; no shutdown needed first
+    }
+
+    @Override
     public SocketAddress localAddress() {
         return local;
     }
