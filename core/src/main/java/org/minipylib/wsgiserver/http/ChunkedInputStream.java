@@ -11,9 +11,8 @@ import java.io.InputStream;
  */
 public final class ChunkedInputStream extends InputStream {
 
-    private final ConnectionInput in;
+    private final BodyInput in;
     private final HttpLimits limits;
-    private final int timeoutMillis;
     private final HeaderFields trailers = new HeaderFields();
     private final byte[] line;
     private final byte[] one = new byte[1];
@@ -22,10 +21,14 @@ public final class ChunkedInputStream extends InputStream {
     private boolean started;
     private boolean done;
 
+    /** Each read bounded by {@code timeoutMillis} (0: unbounded), nothing else (for tests and benchmarks). */
     ChunkedInputStream(ConnectionInput in, HttpLimits limits, int timeoutMillis) {
+        this(new BodyInput(in, timeoutMillis), limits);
+    }
+
+    ChunkedInputStream(BodyInput in, HttpLimits limits) {
         this.in = in;
         this.limits = limits;
-        this.timeoutMillis = timeoutMillis;
         this.line = new byte[Math.max(limits.maxChunkExtensionLength() + 32, 256)];
     }
 
@@ -60,7 +63,7 @@ public final class ChunkedInputStream extends InputStream {
             }
             remainingInChunk = size;
         }
-        int n = in.read(b, off, (int) Math.min(len, remainingInChunk), timeoutMillis);
+        int n = in.read(b, off, (int) Math.min(len, remainingInChunk));
         if (n < 0) throw truncated();
         remainingInChunk -= n;
         return n;
@@ -151,11 +154,11 @@ public final class ChunkedInputStream extends InputStream {
     private int readTrailerLine(int max) throws IOException {
         int len = 0;
         while (true) {
-            int c = in.read(timeoutMillis);
+            int c = in.read();
             if (c < 0) throw truncated();
             if (c == '\n') throw violation(ComplianceViolation.INVALID_CHUNK_FRAMING, "Trailer line must end with CRLF");
             if (c == '\r') {
-                int lf = in.read(timeoutMillis);
+                int lf = in.read();
                 if (lf < 0) throw truncated();
                 if (lf != '\n') throw violation(ComplianceViolation.BARE_CR, "Bare CR in trailer section");
                 return len;
@@ -170,11 +173,11 @@ public final class ChunkedInputStream extends InputStream {
     private int readLine(int max) throws IOException {
         int len = 0;
         while (true) {
-            int c = in.read(timeoutMillis);
+            int c = in.read();
             if (c < 0) throw truncated();
             if (c == '\n') throw violation(ComplianceViolation.INVALID_CHUNK_SIZE, "Chunk size line must end with CRLF");
             if (c == '\r') {
-                int lf = in.read(timeoutMillis);
+                int lf = in.read();
                 if (lf < 0) throw truncated();
                 if (lf != '\n') throw violation(ComplianceViolation.BARE_CR, "Bare CR in chunk size line");
                 return len;
@@ -185,8 +188,8 @@ public final class ChunkedInputStream extends InputStream {
     }
 
     private void expectCrlf() throws IOException {
-        int cr = in.read(timeoutMillis);
-        int lf = cr < 0 ? -1 : in.read(timeoutMillis);
+        int cr = in.read();
+        int lf = cr < 0 ? -1 : in.read();
         if (cr < 0 || lf < 0) throw truncated();
         if (cr != '\r' || lf != '\n') throw violation(ComplianceViolation.INVALID_CHUNK_FRAMING, "Chunk data must be followed by CRLF");
     }

@@ -4,6 +4,7 @@ import org.minipylib.wsgiserver.AccessLogEntry;
 import org.minipylib.wsgiserver.HostAddress;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
@@ -95,7 +96,7 @@ public final class HttpConnection {
     private final AtomicInteger state;
     private final AtomicBoolean heldFlushRunning = new AtomicBoolean();
     private final int keepAliveMillis;
-    private final int bodyReadMillis;
+    private final long drainNanos;
     private final long headTimeoutNanos;
     private final long writeTimeoutNanos;
     /** While waiting idle for a request: System.nanoTime() when the wait ends (0 otherwise); see checkTimeouts. */
@@ -108,6 +109,8 @@ public final class HttpConnection {
     private RequestBody currentBody;
     private HttpResponse currentResponse;
     private boolean lingerOnClose;
+    /** The turn of the requests being served (see {@link #serve(WorkerTurn)}), lent back while a body read waits. */
+    private WorkerTurn turn = WorkerTurn.KEPT;
     private final boolean bareLfAllowed;
     private long requests;
 
@@ -132,7 +135,7 @@ public final class HttpConnection {
         this.bareLfAllowed = settings.limits().compliance().allows(ComplianceViolation.BARE_LF_LINE_ENDINGS);
         HttpTimeouts t = settings.timeouts();
         this.keepAliveMillis = HttpTimeouts.millis(t.keepAlive());
-        this.bodyReadMillis = HttpTimeouts.millis(t.bodyRead());
+        this.drainNanos = t.drain().toNanos();
         this.headTimeoutNanos = t.requestHead().toNanos();
         this.writeTimeoutNanos = t.write().toNanos();
     }
@@ -272,15 +275,18 @@ public final class HttpConnection {
     }
 
     /**
-     * As {@link #serve()}, lending {@code turn} back while a large write waits for the client (see
-     * {@link WorkerTurn}); when this returns, the caller holds the turn again (or the server stopped).
+     * As {@link #serve()}, lending {@code turn} back while a large write or a request body read waits
+     * for the client (see {@link WorkerTurn}); when this returns, the caller holds the turn again (or
+     * the server stopped).
      */
     public boolean serve(WorkerTurn turn) {
+        this.turn = turn;
         output.useTurn(turn);
         try {
             return serveBuffered();
         } finally {
             output.useTurn(WorkerTurn.KEPT);
+            this.turn = WorkerTurn.KEPT;
         }
     }
 
@@ -562,7 +568,7 @@ public final class HttpConnection {
         if (!body.isFullyRead()) {
             if (keep) {
                 boolean neverAskedForBody = head.expectContinue() && !body.isStarted();
-                keep = !neverAskedForBody && body.drain(limits.maxDrainSize());
+                keep = !neverAskedForBody && body.drain(limits.maxDrainSize(), System.nanoTime() + drainNanos);
             }
             if (!keep) lingerOnClose = true;
         }
@@ -573,13 +579,12 @@ public final class HttpConnection {
     }
 
     private RequestBody newBody(RequestHead head) {
-        return switch (head.framing()) {
-            case NONE -> new RequestBody(null, null);
-            case CONTENT_LENGTH -> new RequestBody(
-                    new FixedLengthInputStream(input, head.contentLength(), bodyReadMillis), continueHook(head));
-            case CHUNKED -> new RequestBody(
-                    new ChunkedInputStream(input, settings.limits(), bodyReadMillis), continueHook(head));
-        };
+        if (head.framing() == RequestHead.BodyFraming.NONE) return new RequestBody(null, null, null);
+        BodyInput source = new BodyInput(input, settings.timeouts(), turn);
+        InputStream framed = head.framing() == RequestHead.BodyFraming.CHUNKED
+                ? new ChunkedInputStream(source, settings.limits())
+                : new FixedLengthInputStream(source, head.contentLength());
+        return new RequestBody(framed, source, continueHook(head));
     }
 
     private RequestBody.FirstReadHook continueHook(RequestHead head) {
