@@ -265,7 +265,7 @@ public final class HttpConnection {
 
     /**
      * Serves the request {@link #awaitRequest()} read, and any further ones whose heads are already
-     * buffered (pipelining), then returns.
+     * buffered (pipelining), up to {@link HttpLimits#maxPipelinedRequestsPerTurn()} of them, then returns.
      *
      * @return true if the connection is open and idle (call {@link #awaitRequest()} next); false if
      *         it was closed
@@ -291,6 +291,7 @@ public final class HttpConnection {
     }
 
     private boolean serveBuffered() {
+        int servedThisTurn = 0;
         try {
             while (true) {
                 RequestHead head = pendingHead;
@@ -303,6 +304,7 @@ public final class HttpConnection {
                     closeGracefully();
                     return false;
                 }
+                servedThisTurn++;
                 if (!skipEmptyLines() && input.available() > 0) {
                     try {
                         pendingHead = tryParseHead();
@@ -315,6 +317,13 @@ public final class HttpConnection {
                     }
                 }
                 if (pendingHead == null) { // wait for the rest, or for the next request, without a worker
+                    output.flush();
+                    output.release();
+                    return true;
+                }
+                if (servedThisTurn >= settings.limits().maxPipelinedRequestsPerTurn()) {
+                    // Enough for one turn: awaitRequest() finds pendingHead at once, and the request
+                    // takes a turn again behind the requests of other connections already waiting.
                     output.flush();
                     output.release();
                     return true;
