@@ -366,8 +366,10 @@ public final class HttpConnection {
     }
 
     /**
-     * Closes the connection if it is waiting for a request and none has arrived; returns true if it
-     * did. A request already in the socket (its reader has not run yet) is left to be served.
+     * Closes the connection if it is waiting for a request (or still in setup) and none has arrived;
+     * returns true if it did. Bytes already in the socket (a request, or a PROXY header and a
+     * request, whose reader has not run yet) are left to be served: the setup steps stay bounded by
+     * the handshake timeout, and the server's stop() by its shutdown timeout.
      */
     public boolean closeIfIdleAndQuiet() {
         return closeIfIdleAndQuiet(0);
@@ -375,7 +377,7 @@ public final class HttpConnection {
 
     /** As {@link #closeIfIdleAndQuiet()}; with a non-zero {@code deadline}, only if it is still the idle deadline. */
     private boolean closeIfIdleAndQuiet(long deadline) {
-        if (deadline == 0 && state.get() == SETUP) return closeInSetup();
+        if (deadline == 0 && state.get() == SETUP) return !transport.hasPendingInput() && closeInSetup();
         if (state.get() != IDLE || transport.hasPendingInput()) return false;
         if (deadline != 0 && idleDeadline != deadline) return false; // it has moved on since
         return closeIfIdle();
