@@ -32,7 +32,10 @@ public final class ChunkedInputStream extends InputStream {
         this.line = new byte[Math.max(limits.maxChunkExtensionLength() + 32, 256)];
     }
 
-    /** The trailer fields, once the body was read to its end. */
+    /**
+     * The trailer fields, once the body was read to its end, without those a trailer may not carry
+     * (framing, routing, authentication, request modifiers, connection control, content format).
+     */
     public HeaderFields trailers() {
         return trailers;
     }
@@ -135,16 +138,23 @@ public final class ChunkedInputStream extends InputStream {
         }
     }
 
+    /**
+     * Reads the trailer section: every field line is checked like a header field and counts against
+     * the limits; fields RFC 9110 section 6.5.1 forbids in trailers ({@link ForbiddenTrailerFields})
+     * are then dropped, the others kept in {@link #trailers()}.
+     */
     private void readTrailers() throws IOException {
         int size = 0;
+        int count = 0;
         while (true) {
             int len = readTrailerLine(limits.maxHeaderSectionSize() - size);
             if (len == 0) return;
             size += len + 2;
             RequestParser.parseFieldLine(trailerLine, 0, len, trailers);
-            if (trailers.size() > limits.maxHeaderCount()) {
+            if (++count > limits.maxHeaderCount()) {
                 throw new BadRequestException(431, "Too many trailer fields");
             }
+            if (ForbiddenTrailerFields.contains(trailers.name(trailers.size() - 1))) trailers.removeLast();
         }
     }
 
