@@ -11,9 +11,8 @@ import java.io.InputStream;
  */
 public final class ChunkedInputStream extends InputStream {
 
-    private final ConnectionInput in;
+    private final BodyInput in;
     private final HttpLimits limits;
-    private final int timeoutMillis;
     private final HeaderFields trailers = new HeaderFields();
     private final byte[] line;
     private final byte[] one = new byte[1];
@@ -22,14 +21,21 @@ public final class ChunkedInputStream extends InputStream {
     private boolean started;
     private boolean done;
 
+    /** Each read bounded by {@code timeoutMillis} (0: unbounded), nothing else (for tests and benchmarks). */
     ChunkedInputStream(ConnectionInput in, HttpLimits limits, int timeoutMillis) {
+        this(new BodyInput(in, timeoutMillis), limits);
+    }
+
+    ChunkedInputStream(BodyInput in, HttpLimits limits) {
         this.in = in;
         this.limits = limits;
-        this.timeoutMillis = timeoutMillis;
         this.line = new byte[Math.max(limits.maxChunkExtensionLength() + 32, 256)];
     }
 
-    /** The trailer fields, once the body was read to its end. */
+    /**
+     * The trailer fields, once the body was read to its end, without those a trailer may not carry
+     * (framing, routing, authentication, request modifiers, connection control, content format).
+     */
     public HeaderFields trailers() {
         return trailers;
     }
@@ -60,7 +66,7 @@ public final class ChunkedInputStream extends InputStream {
             }
             remainingInChunk = size;
         }
-        int n = in.read(b, off, (int) Math.min(len, remainingInChunk), timeoutMillis);
+        int n = in.read(b, off, (int) Math.min(len, remainingInChunk));
         if (n < 0) throw truncated();
         remainingInChunk -= n;
         return n;
@@ -132,16 +138,23 @@ public final class ChunkedInputStream extends InputStream {
         }
     }
 
+    /**
+     * Reads the trailer section: every field line is checked like a header field and counts against
+     * the limits; fields RFC 9110 section 6.5.1 forbids in trailers ({@link ForbiddenTrailerFields})
+     * are then dropped, the others kept in {@link #trailers()}.
+     */
     private void readTrailers() throws IOException {
         int size = 0;
+        int count = 0;
         while (true) {
             int len = readTrailerLine(limits.maxHeaderSectionSize() - size);
             if (len == 0) return;
             size += len + 2;
             RequestParser.parseFieldLine(trailerLine, 0, len, trailers);
-            if (trailers.size() > limits.maxHeaderCount()) {
+            if (++count > limits.maxHeaderCount()) {
                 throw new BadRequestException(431, "Too many trailer fields");
             }
+            if (ForbiddenTrailerFields.contains(trailers.name(trailers.size() - 1))) trailers.removeLast();
         }
     }
 
@@ -151,11 +164,11 @@ public final class ChunkedInputStream extends InputStream {
     private int readTrailerLine(int max) throws IOException {
         int len = 0;
         while (true) {
-            int c = in.read(timeoutMillis);
+            int c = in.read();
             if (c < 0) throw truncated();
             if (c == '\n') throw violation(ComplianceViolation.INVALID_CHUNK_FRAMING, "Trailer line must end with CRLF");
             if (c == '\r') {
-                int lf = in.read(timeoutMillis);
+                int lf = in.read();
                 if (lf < 0) throw truncated();
                 if (lf != '\n') throw violation(ComplianceViolation.BARE_CR, "Bare CR in trailer section");
                 return len;
@@ -170,11 +183,11 @@ public final class ChunkedInputStream extends InputStream {
     private int readLine(int max) throws IOException {
         int len = 0;
         while (true) {
-            int c = in.read(timeoutMillis);
+            int c = in.read();
             if (c < 0) throw truncated();
             if (c == '\n') throw violation(ComplianceViolation.INVALID_CHUNK_SIZE, "Chunk size line must end with CRLF");
             if (c == '\r') {
-                int lf = in.read(timeoutMillis);
+                int lf = in.read();
                 if (lf < 0) throw truncated();
                 if (lf != '\n') throw violation(ComplianceViolation.BARE_CR, "Bare CR in chunk size line");
                 return len;
@@ -185,8 +198,8 @@ public final class ChunkedInputStream extends InputStream {
     }
 
     private void expectCrlf() throws IOException {
-        int cr = in.read(timeoutMillis);
-        int lf = cr < 0 ? -1 : in.read(timeoutMillis);
+        int cr = in.read();
+        int lf = cr < 0 ? -1 : in.read();
         if (cr < 0 || lf < 0) throw truncated();
         if (cr != '\r' || lf != '\n') throw violation(ComplianceViolation.INVALID_CHUNK_FRAMING, "Chunk data must be followed by CRLF");
     }

@@ -6,20 +6,23 @@ import java.io.InputStream;
 /** A request body framed by Content-Length: exactly that many bytes, then end of stream. */
 final class FixedLengthInputStream extends InputStream {
 
-    private final ConnectionInput in;
-    private final int timeoutMillis;
+    private final BodyInput in;
     private long remaining;
 
-    FixedLengthInputStream(ConnectionInput in, long length, int timeoutMillis) {
+    FixedLengthInputStream(BodyInput in, long length) {
         this.in = in;
         this.remaining = length;
-        this.timeoutMillis = timeoutMillis;
+    }
+
+    /** Each read bounded by {@code timeoutMillis}, nothing else (for tests). */
+    FixedLengthInputStream(ConnectionInput in, long length, int timeoutMillis) {
+        this(new BodyInput(in, timeoutMillis), length);
     }
 
     @Override
     public int read() throws IOException {
         if (remaining <= 0) return -1;
-        int c = in.read(timeoutMillis);
+        int c = in.read();
         if (c < 0) throw truncated();
         remaining--;
         return c;
@@ -30,7 +33,7 @@ final class FixedLengthInputStream extends InputStream {
         java.util.Objects.checkFromIndexSize(off, len, b.length);
         if (remaining <= 0) return -1;
         if (len == 0) return 0;
-        int n = in.read(b, off, (int) Math.min(len, remaining), timeoutMillis);
+        int n = in.read(b, off, (int) Math.min(len, remaining));
         if (n < 0) throw truncated();
         remaining -= n;
         return n;

@@ -29,6 +29,14 @@ public final class HeaderFields {
         size++;
     }
 
+    /** Removes the field added last (a trailer field that may not be kept). */
+    void removeLast() {
+        if (size == 0) throw new IllegalStateException("no fields");
+        size--;
+        names[size] = null;
+        values[size] = null;
+    }
+
     /** Replaces the value of field {@code i} (the parser joins an obs-fold continuation this way). */
     void setValue(int i, String value) {
         java.util.Objects.checkIndex(i, size);

@@ -4,6 +4,7 @@ import org.minipylib.wsgiserver.AccessLogEntry;
 import org.minipylib.wsgiserver.HostAddress;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
@@ -95,7 +96,7 @@ public final class HttpConnection {
     private final AtomicInteger state;
     private final AtomicBoolean heldFlushRunning = new AtomicBoolean();
     private final int keepAliveMillis;
-    private final int bodyReadMillis;
+    private final long drainNanos;
     private final long headTimeoutNanos;
     private final long writeTimeoutNanos;
     /** While waiting idle for a request: System.nanoTime() when the wait ends (0 otherwise); see checkTimeouts. */
@@ -108,6 +109,8 @@ public final class HttpConnection {
     private RequestBody currentBody;
     private HttpResponse currentResponse;
     private boolean lingerOnClose;
+    /** The turn of the requests being served (see {@link #serve(WorkerTurn)}), lent back while a body read waits. */
+    private WorkerTurn turn = WorkerTurn.KEPT;
     private final boolean bareLfAllowed;
     private long requests;
 
@@ -132,7 +135,7 @@ public final class HttpConnection {
         this.bareLfAllowed = settings.limits().compliance().allows(ComplianceViolation.BARE_LF_LINE_ENDINGS);
         HttpTimeouts t = settings.timeouts();
         this.keepAliveMillis = HttpTimeouts.millis(t.keepAlive());
-        this.bodyReadMillis = HttpTimeouts.millis(t.bodyRead());
+        this.drainNanos = t.drain().toNanos();
         this.headTimeoutNanos = t.requestHead().toNanos();
         this.writeTimeoutNanos = t.write().toNanos();
     }
@@ -262,7 +265,7 @@ public final class HttpConnection {
 
     /**
      * Serves the request {@link #awaitRequest()} read, and any further ones whose heads are already
-     * buffered (pipelining), then returns.
+     * buffered (pipelining), up to {@link HttpLimits#maxPipelinedRequestsPerTurn()} of them, then returns.
      *
      * @return true if the connection is open and idle (call {@link #awaitRequest()} next); false if
      *         it was closed
@@ -272,19 +275,23 @@ public final class HttpConnection {
     }
 
     /**
-     * As {@link #serve()}, lending {@code turn} back while a large write waits for the client (see
-     * {@link WorkerTurn}); when this returns, the caller holds the turn again (or the server stopped).
+     * As {@link #serve()}, lending {@code turn} back while a large write or a request body read waits
+     * for the client (see {@link WorkerTurn}); when this returns, the caller holds the turn again (or
+     * the server stopped).
      */
     public boolean serve(WorkerTurn turn) {
+        this.turn = turn;
         output.useTurn(turn);
         try {
             return serveBuffered();
         } finally {
             output.useTurn(WorkerTurn.KEPT);
+            this.turn = WorkerTurn.KEPT;
         }
     }
 
     private boolean serveBuffered() {
+        int servedThisTurn = 0;
         try {
             while (true) {
                 RequestHead head = pendingHead;
@@ -297,6 +304,7 @@ public final class HttpConnection {
                     closeGracefully();
                     return false;
                 }
+                servedThisTurn++;
                 if (!skipEmptyLines() && input.available() > 0) {
                     try {
                         pendingHead = tryParseHead();
@@ -309,6 +317,13 @@ public final class HttpConnection {
                     }
                 }
                 if (pendingHead == null) { // wait for the rest, or for the next request, without a worker
+                    output.flush();
+                    output.release();
+                    return true;
+                }
+                if (servedThisTurn >= settings.limits().maxPipelinedRequestsPerTurn()) {
+                    // Enough for one turn: awaitRequest() finds pendingHead at once, and the request
+                    // takes a turn again behind the requests of other connections already waiting.
                     output.flush();
                     output.release();
                     return true;
@@ -351,8 +366,10 @@ public final class HttpConnection {
     }
 
     /**
-     * Closes the connection if it is waiting for a request and none has arrived; returns true if it
-     * did. A request already in the socket (its reader has not run yet) is left to be served.
+     * Closes the connection if it is waiting for a request (or still in setup) and none has arrived;
+     * returns true if it did. Bytes already in the socket (a request, or a PROXY header and a
+     * request, whose reader has not run yet) are left to be served: the setup steps stay bounded by
+     * the handshake timeout, and the server's stop() by its shutdown timeout.
      */
     public boolean closeIfIdleAndQuiet() {
         return closeIfIdleAndQuiet(0);
@@ -360,7 +377,7 @@ public final class HttpConnection {
 
     /** As {@link #closeIfIdleAndQuiet()}; with a non-zero {@code deadline}, only if it is still the idle deadline. */
     private boolean closeIfIdleAndQuiet(long deadline) {
-        if (deadline == 0 && state.get() == SETUP) return closeInSetup();
+        if (deadline == 0 && state.get() == SETUP) return !transport.hasPendingInput() && closeInSetup();
         if (state.get() != IDLE || transport.hasPendingInput()) return false;
         if (deadline != 0 && idleDeadline != deadline) return false; // it has moved on since
         return closeIfIdle();
@@ -562,7 +579,7 @@ public final class HttpConnection {
         if (!body.isFullyRead()) {
             if (keep) {
                 boolean neverAskedForBody = head.expectContinue() && !body.isStarted();
-                keep = !neverAskedForBody && body.drain(limits.maxDrainSize());
+                keep = !neverAskedForBody && body.drain(limits.maxDrainSize(), System.nanoTime() + drainNanos);
             }
             if (!keep) lingerOnClose = true;
         }
@@ -573,13 +590,12 @@ public final class HttpConnection {
     }
 
     private RequestBody newBody(RequestHead head) {
-        return switch (head.framing()) {
-            case NONE -> new RequestBody(null, null);
-            case CONTENT_LENGTH -> new RequestBody(
-                    new FixedLengthInputStream(input, head.contentLength(), bodyReadMillis), continueHook(head));
-            case CHUNKED -> new RequestBody(
-                    new ChunkedInputStream(input, settings.limits(), bodyReadMillis), continueHook(head));
-        };
+        if (head.framing() == RequestHead.BodyFraming.NONE) return new RequestBody(null, null, null);
+        BodyInput source = new BodyInput(input, settings.timeouts(), turn);
+        InputStream framed = head.framing() == RequestHead.BodyFraming.CHUNKED
+                ? new ChunkedInputStream(source, settings.limits())
+                : new FixedLengthInputStream(source, head.contentLength());
+        return new RequestBody(framed, source, continueHook(head));
     }
 
     private RequestBody.FirstReadHook continueHook(RequestHead head) {

@@ -13,10 +13,19 @@ package org.minipylib.wsgiserver.http;
  *                                and discards to keep the connection; beyond it the connection closes
  * @param maxChunkExtensionLength longest chunk-extension part of one chunk-size line (else 400)
  * @param compliance              which deviations from RFC 9112 the parser accepts (default: none)
+ * @param maxPipelinedRequestsPerTurn
+ *                                how many requests of one connection whose heads are already buffered
+ *                                (pipelining) are served in one worker turn; then the connection flushes
+ *                                its responses and waits for a turn again, behind requests already waiting,
+ *                                so one client cannot keep a worker to itself. The bytes a connection
+ *                                buffers are bounded by {@link #maxHeadSize()} anyway.
  */
 public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int maxHeaderCount,
                          long maxBodySize, long maxDrainSize, int maxChunkExtensionLength,
-                         HttpCompliance compliance) {
+                         HttpCompliance compliance, int maxPipelinedRequestsPerTurn) {
+
+    /** The default of {@link #maxPipelinedRequestsPerTurn()}. */
+    public static final int DEFAULT_MAX_PIPELINED_REQUESTS_PER_TURN = 64;
 
     public HttpLimits {
         java.util.Objects.requireNonNull(compliance, "compliance");
@@ -26,6 +35,14 @@ public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int
         positive(maxBodySize, "maxBodySize");
         if (maxDrainSize < 0) throw new IllegalArgumentException("maxDrainSize must be >= 0");
         positive(maxChunkExtensionLength, "maxChunkExtensionLength");
+        positive(maxPipelinedRequestsPerTurn, "maxPipelinedRequestsPerTurn");
+    }
+
+    /** Limits with the default {@link #maxPipelinedRequestsPerTurn()}. */
+    public HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int maxHeaderCount,
+                      long maxBodySize, long maxDrainSize, int maxChunkExtensionLength, HttpCompliance compliance) {
+        this(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
+                maxChunkExtensionLength, compliance, DEFAULT_MAX_PIPELINED_REQUESTS_PER_TURN);
     }
 
     /** Limits with {@linkplain HttpCompliance#strict() strict} parsing. */
@@ -35,38 +52,52 @@ public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int
                 maxChunkExtensionLength, HttpCompliance.strict());
     }
 
-    /** 8 KiB request line, 32 KiB headers, 100 fields, 64 MiB body, 64 KiB drain, 1 KiB extensions, strict parsing. */
+    /**
+     * 8 KiB request line, 32 KiB headers, 100 fields, 64 MiB body, 64 KiB drain, 1 KiB extensions, strict parsing,
+     * 64 pipelined requests per turn.
+     */
     public static HttpLimits defaults() {
         return new HttpLimits(8 * 1024, 32 * 1024, 100, 64L * 1024 * 1024, 64 * 1024, 1024);
     }
 
     public HttpLimits withMaxRequestLineLength(int v) {
-        return new HttpLimits(v, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize, maxChunkExtensionLength, compliance);
+        return new HttpLimits(v, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
+                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn);
     }
 
     public HttpLimits withMaxHeaderSectionSize(int v) {
-        return new HttpLimits(maxRequestLineLength, v, maxHeaderCount, maxBodySize, maxDrainSize, maxChunkExtensionLength, compliance);
+        return new HttpLimits(maxRequestLineLength, v, maxHeaderCount, maxBodySize, maxDrainSize,
+                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn);
     }
 
     public HttpLimits withMaxHeaderCount(int v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, v, maxBodySize, maxDrainSize, maxChunkExtensionLength, compliance);
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, v, maxBodySize, maxDrainSize,
+                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn);
     }
 
     public HttpLimits withMaxBodySize(long v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, v, maxDrainSize, maxChunkExtensionLength, compliance);
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, v, maxDrainSize,
+                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn);
     }
 
     public HttpLimits withMaxDrainSize(long v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, v, maxChunkExtensionLength, compliance);
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, v,
+                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn);
     }
 
     public HttpLimits withMaxChunkExtensionLength(int v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize, v, compliance);
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
+                v, compliance, maxPipelinedRequestsPerTurn);
     }
 
     public HttpLimits withCompliance(HttpCompliance v) {
         return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, v);
+                maxChunkExtensionLength, v, maxPipelinedRequestsPerTurn);
+    }
+
+    public HttpLimits withMaxPipelinedRequestsPerTurn(int v) {
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
+                maxChunkExtensionLength, compliance, v);
     }
 
     /** Bytes a whole request head may take: request line, header section and their line ends. */

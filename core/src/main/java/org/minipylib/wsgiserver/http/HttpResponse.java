@@ -11,7 +11,8 @@ import java.util.List;
  * <p>Framing follows RFC 9112 section 6: the application's Content-Length if it gave one (the body
  * is cut there, and a short body closes the connection); else a length the gateway knows; else
  * chunked for HTTP/1.1; else close-delimited for HTTP/1.0. HEAD responses and 1xx/204/304 carry no
- * body but keep their framing headers. The server adds {@code Date}, {@code Server} and
+ * body but keep their framing headers; a HEAD response for which the application produced no body
+ * and gave no Content-Length has none (see {@link #beginEmpty}). The server adds {@code Date}, {@code Server} and
  * {@code Connection} itself.
  */
 public final class HttpResponse {
@@ -49,6 +50,20 @@ public final class HttpResponse {
      * @param knownLength the body length if the caller knows it and gave no Content-Length, else -1
      */
     public void begin(int status, String reason, List<Header> headers, long knownLength) throws IOException {
+        begin(status, reason, headers, knownLength, false);
+    }
+
+    /**
+     * As {@link #begin}, for a response whose application produced no body at all: {@code Content-Length: 0},
+     * except for HEAD, whose Content-Length must be what GET would send (RFC 9110 sections 8.6 and
+     * 9.3.2): not knowing it, the server sends none (and keeps the connection, as a HEAD response has
+     * no body to delimit), unless the application gave one.
+     */
+    public void beginEmpty(int status, String reason, List<Header> headers) throws IOException {
+        begin(status, reason, headers, 0, true);
+    }
+
+    private void begin(int status, String reason, List<Header> headers, long knownLength, boolean empty) throws IOException {
         if (committed) throw new IllegalStateException("response already started");
         if (status < 200 || status > 999) throw new IllegalArgumentException("status must be 200-999: " + status);
         connection.rethrowRequestBodyFailure(this); // a broken request body is answered 4xx by the server, not 200 by the app
@@ -97,6 +112,8 @@ public final class HttpResponse {
 
         if (appLength >= 0) {
             declaredLength = appLength;
+        } else if (empty && request.isHead()) {
+            // no framing header: the length a GET would have is unknown, and there is no body to delimit
         } else if (!bodyForbidden) {
             if (knownLength >= 0) {
                 declaredLength = knownLength;

@@ -13,9 +13,18 @@ import java.util.Objects;
  * @param keepAlive   longest wait for the first byte of the next request on an idle connection
  * @param handshake   how long a new connection may take for everything before its first request can
  *                    be read: a TLS handshake, a PROXY protocol header (see {@link ConnectionSetup})
+ * @param drain       after a response, how long the server may spend reading and discarding the part
+ *                    of the request body the application left unread (up to
+ *                    {@link HttpLimits#maxDrainSize()}) to keep the connection; past it the connection
+ *                    is closed instead
+ * @param minBodyRate the slowest average rate at which a client may send a request body while it is
+ *                    read ({@link MinDataRate#NONE} for no minimum); else 408 (if the response has not
+ *                    started) and close
  */
 public record HttpTimeouts(Duration requestHead, Duration bodyRead, Duration write, Duration keepAlive,
-                           Duration handshake) {
+                           Duration handshake, Duration drain, MinDataRate minBodyRate) {
+
+    private static final Duration DEFAULT_DRAIN = Duration.ofSeconds(5);
 
     public HttpTimeouts {
         positive(requestHead, "requestHead");
@@ -23,24 +32,36 @@ public record HttpTimeouts(Duration requestHead, Duration bodyRead, Duration wri
         positive(write, "write");
         positive(keepAlive, "keepAlive");
         positive(handshake, "handshake");
+        positive(drain, "drain");
+        Objects.requireNonNull(minBodyRate, "minBodyRate");
     }
 
-    /** 10 s for the head, 30 s per body read and per write, 20 s keep-alive, 10 s for the handshake. */
+    /** The five timeouts given, the default {@code drain} timeout and minimum body rate. */
+    public HttpTimeouts(Duration requestHead, Duration bodyRead, Duration write, Duration keepAlive, Duration handshake) {
+        this(requestHead, bodyRead, write, keepAlive, handshake, DEFAULT_DRAIN, MinDataRate.defaults());
+    }
+
+    /**
+     * 10 s for the head, 30 s per body read and per write, 20 s keep-alive, 10 s for the handshake,
+     * 5 s to drain an unread body, and a body must average 240 bytes/s after 5 s.
+     */
     public static HttpTimeouts defaults() {
         return new HttpTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(30),
                 Duration.ofSeconds(20), Duration.ofSeconds(10));
     }
 
-    /** The same timeout for everything. */
+    /** The same timeout for everything (the drain timeout included); the default minimum body rate. */
     public static HttpTimeouts all(Duration timeout) {
-        return new HttpTimeouts(timeout, timeout, timeout, timeout, timeout);
+        return new HttpTimeouts(timeout, timeout, timeout, timeout, timeout, timeout, MinDataRate.defaults());
     }
 
-    public HttpTimeouts withRequestHead(Duration d) { return new HttpTimeouts(d, bodyRead, write, keepAlive, handshake); }
-    public HttpTimeouts withBodyRead(Duration d) { return new HttpTimeouts(requestHead, d, write, keepAlive, handshake); }
-    public HttpTimeouts withWrite(Duration d) { return new HttpTimeouts(requestHead, bodyRead, d, keepAlive, handshake); }
-    public HttpTimeouts withKeepAlive(Duration d) { return new HttpTimeouts(requestHead, bodyRead, write, d, handshake); }
-    public HttpTimeouts withHandshake(Duration d) { return new HttpTimeouts(requestHead, bodyRead, write, keepAlive, d); }
+    public HttpTimeouts withRequestHead(Duration d) { return new HttpTimeouts(d, bodyRead, write, keepAlive, handshake, drain, minBodyRate); }
+    public HttpTimeouts withBodyRead(Duration d) { return new HttpTimeouts(requestHead, d, write, keepAlive, handshake, drain, minBodyRate); }
+    public HttpTimeouts withWrite(Duration d) { return new HttpTimeouts(requestHead, bodyRead, d, keepAlive, handshake, drain, minBodyRate); }
+    public HttpTimeouts withKeepAlive(Duration d) { return new HttpTimeouts(requestHead, bodyRead, write, d, handshake, drain, minBodyRate); }
+    public HttpTimeouts withHandshake(Duration d) { return new HttpTimeouts(requestHead, bodyRead, write, keepAlive, d, drain, minBodyRate); }
+    public HttpTimeouts withDrain(Duration d) { return new HttpTimeouts(requestHead, bodyRead, write, keepAlive, handshake, d, minBodyRate); }
+    public HttpTimeouts withMinBodyRate(MinDataRate r) { return new HttpTimeouts(requestHead, bodyRead, write, keepAlive, handshake, drain, r); }
 
     private static void positive(Duration d, String name) {
         Objects.requireNonNull(d, name);

@@ -16,13 +16,16 @@ public final class RequestBody extends InputStream {
     }
 
     private final InputStream framed;
+    /** What {@code framed} reads from; null if there is no body. */
+    private final BodyInput source;
     private final FirstReadHook hook;
     private boolean started;
     private boolean eof;
     private IOException failure;
 
-    RequestBody(InputStream framed, FirstReadHook hook) {
+    RequestBody(InputStream framed, BodyInput source, FirstReadHook hook) {
         this.framed = framed;
+        this.source = source;
         this.hook = hook;
         this.eof = framed == null;
     }
@@ -91,13 +94,16 @@ public final class RequestBody extends InputStream {
     }
 
     /**
-     * Reads and discards what is left of the body, up to {@code max} bytes.
+     * Reads and discards what is left of the body, up to {@code max} bytes, by {@code deadline} (a
+     * {@link System#nanoTime()} value).
      *
-     * @return true if the body is now fully read; false if more than {@code max} remained or reading failed
+     * @return true if the body is now fully read; false if more than {@code max} remained, it did not
+     *         arrive by the deadline, or reading failed
      */
-    boolean drain(long max) {
+    boolean drain(long max, long deadline) {
         if (eof) return true;
         if (failure != null) return false;
+        source.deadline(deadline);
         byte[] scratch = new byte[(int) Math.min(8192, Math.max(1, max))];
         long left = max;
         try {

@@ -34,7 +34,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
 
     public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait) {
         this.maxConcurrent = maxConcurrent;
-        this.permits = new Semaphore(maxConcurrent);
+        this.permits = new Semaphore(maxConcurrent, true); // fair: a timed acquire queues behind earlier waiters
         this.maxWaiting = maxWaiting;
         this.maxWaitNanos = maxWait.toNanos();
     }
@@ -100,8 +100,12 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
         }
     }
 
+    /**
+     * Takes a turn, waiting (at most maxWait) behind requests already waiting: a connection that gave
+     * its turn back after a batch of pipelined requests does not take it again before them.
+     */
     private boolean acquire() {
-        if (permits.tryAcquire()) return true;
+        if (!permits.hasQueuedThreads() && permits.tryAcquire()) return true;
         if (waiting.incrementAndGet() > maxWaiting) {
             waiting.decrementAndGet();
             return false;

@@ -99,10 +99,13 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         if (!http.isCommitted()) http.begin(status, reason, headers, knownLength);
     }
 
-    /** Ends the response: headers (with Content-Length 0 if nothing was sent), last chunk. */
+    /**
+     * Ends the response: headers if nothing was sent (with Content-Length 0, but none for HEAD: see
+     * {@link HttpResponse#beginEmpty}), last chunk.
+     */
     void finish() throws IOException {
         if (!started) throw new IllegalStateException("The application returned without calling start()");
-        sendHeaders(0);
+        if (!http.isCommitted()) http.beginEmpty(status, reason, headers);
         http.finish();
     }
 

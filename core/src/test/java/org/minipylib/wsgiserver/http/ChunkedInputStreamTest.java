@@ -228,6 +228,20 @@ class ChunkedInputStreamTest {
             assertNull(d.trailers().get("Missing"));
         }
 
+        @ParameterizedTest
+        @ValueSource(strings = {"Content-Length: 5", "Transfer-Encoding: chunked", "Host: evil.example", "Trailer: X-A",
+                "content-type: text/html", "Authorization: Basic Zm9vOmJhcg==", "Connection: close", "Expect: 100-continue",
+                "TE: trailers", "Cookie: a=b", "If-None-Match: \"x\"", "Range: bytes=0-1", "Content-Encoding: gzip"})
+        void fieldsForbiddenInTrailersAreDropped(String forbidden) throws Exception {
+            String next = "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+            Decoded d = chunked("5\r\nhello\r\n0\r\nX-Before: 1\r\n" + forbidden + "\r\nX-After: 2\r\n\r\n" + next);
+            assertEquals("hello", d.body());
+            assertEquals(2, d.trailers().size(), d.trailers().toString());
+            assertEquals("1", d.trailers().get("X-Before"));
+            assertEquals("2", d.trailers().get("X-After"));
+            assertEquals(next, d.rest(), "the connection is positioned at the next request");
+        }
+
         @Test
         void streamEndsExactlyAfterTheLastChunkWithoutTrailers() throws Exception {
             String next = "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -269,6 +283,12 @@ class ChunkedInputStreamTest {
     // ---------------------------------------------------------------------------------------------
     @Nested
     class InvalidChunkedBodies {
+
+        @Test
+        void droppedTrailerFieldsStillCountAgainstTheFieldLimit() throws Exception {
+            assertFails(431, in -> new ChunkedInputStream(in, HttpLimits.defaults().withMaxHeaderCount(2), 1000),
+                    "1\r\na\r\n0\r\nHost: a\r\nHost: b\r\nHost: c\r\n\r\n");
+        }
 
         static Stream<Arguments> malformed() {
             return Stream.of(

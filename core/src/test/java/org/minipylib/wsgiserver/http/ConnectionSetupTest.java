@@ -16,6 +16,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -163,6 +165,37 @@ class ConnectionSetupTest {
             assertTrue(silent.isClosedByServer());
             awaitTrue(() -> registry.size() == 0);
         }
+    }
+
+    @Test
+    void drainingLetsAConnectionInSetupWhoseBytesAreAlreadyThereProceed() throws Exception {
+        // Accepted just before a stop: preamble and request are in the socket, but the connection's
+        // thread has not run its setup yet. Draining must not close it unanswered.
+        CountDownLatch bytesThere = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        ConnectionSetup notYetRun = (transport, deadline) -> {
+            try {
+                while (!transport.hasPendingInput()) Thread.sleep(1);
+                bytesThere.countDown();
+                go.await();
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+            return PREAMBLE.setUp(transport, deadline);
+        };
+        int port = start(List.of(notYetRun), Duration.ofSeconds(30));
+        try (RawClient client = new RawClient("127.0.0.1", port)) {
+            client.send("HELLO\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(bytesThere.await(10, TimeUnit.SECONDS));
+            registry.startDraining();
+            assertEquals(1, registry.size(), "not closed: its bytes are there");
+            go.countDown();
+            RawClient.Response response = client.read();
+            assertEquals(200, response.status());
+            assertEquals("close", response.header("Connection"), "served as the server drains");
+            assertTrue(client.isClosedByServer());
+        }
+        awaitTrue(() -> registry.size() == 0);
     }
 
     private static void awaitTrue(BooleanSupplier condition) throws InterruptedException {

@@ -1,12 +1,13 @@
 package org.minipylib.wsgiserver.server;
 
 import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.ListenOptions;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,15 +28,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * stop() under steady load loses no request the server accepted: every request the application saw
  * gets its whole response, no client gets a response the application did not give, a request in
- * flight when stop() begins finishes with {@code Connection: close}, and nothing stays open.
+ * flight when stop() begins finishes with {@code Connection: close}, and nothing stays open. Also
+ * behind the PROXY protocol, where a new connection is in setup until its PROXY header is read.
  */
 class GracefulDrainUnderLoadTest {
 
     private static final int CLIENTS = 8;
 
+    /** What a proxy sends first on each connection when the listener expects the PROXY protocol. */
+    private static final String PROXY_HEADER = "PROXY TCP4 203.0.113.7 198.51.100.1 40000 443\r\n";
+
     @ParameterizedTest
-    @EnumSource(WorkerMode.class)
-    void stopUnderLoadAnswersEveryRequestItAccepted(WorkerMode mode) throws Exception {
+    @CsvSource({"POOL, false", "VIRTUAL, false", "POOL, true", "VIRTUAL, true"})
+    void stopUnderLoadAnswersEveryRequestItAccepted(WorkerMode mode, boolean proxyProtocol) throws Exception {
+        String preamble = proxyProtocol ? PROXY_HEADER : "";
         Set<String> seenByApp = ConcurrentHashMap.newKeySet();
         Set<String> answered = ConcurrentHashMap.newKeySet();
         AtomicInteger unanswered = new AtomicInteger();
@@ -55,6 +61,7 @@ class GracefulDrainUnderLoadTest {
             return List.of(("done " + id).getBytes(StandardCharsets.US_ASCII));
         };
         WsgiServer server = WsgiServer.builder(app).bind("127.0.0.1", 0).workerMode(mode).maxThreads(32)
+                .listenOptions(ListenOptions.defaults().withProxyProtocol(proxyProtocol))
                 .shutdownTimeout(Duration.ofSeconds(20)).build().start();
         int port = server.port();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -64,7 +71,7 @@ class GracefulDrainUnderLoadTest {
                 int client = c;
                 clients.add(Thread.ofVirtual().start(() -> {
                     try {
-                        runClient(client, port, deadline, answered, unanswered);
+                        runClient(client, port, preamble, deadline, answered, unanswered);
                     } catch (Throwable t) {
                         clientError.compareAndSet(null, t);
                     }
@@ -74,7 +81,7 @@ class GracefulDrainUnderLoadTest {
             while (answered.size() < 300 && System.nanoTime() < deadline && clientError.get() == null) Thread.sleep(5);
             assertNull(clientError.get());
             try (RawClient held = new RawClient("127.0.0.1", port)) {
-                held.send("GET /hold?held HTTP/1.1\r\nHost: t\r\n\r\n");
+                held.send(preamble + "GET /hold?held HTTP/1.1\r\nHost: t\r\n\r\n");
                 assertTrue(holding.await(30, TimeUnit.SECONDS));
                 Thread stopping = Thread.ofPlatform().start(server::stop);
                 while (server.isRunning() && System.nanoTime() < deadline) Thread.sleep(1);
@@ -103,10 +110,10 @@ class GracefulDrainUnderLoadTest {
      * Sends requests one after another on keep-alive connections until the server refuses to
      * connect. A request whose connection closes before any response is counted as unanswered: the
      * server may close an idle connection as it drains, and such a request must not have reached the
-     * application (checked by the caller).
+     * application (checked by the caller). {@code preamble} starts each connection (a PROXY header, or nothing).
      */
-    private static void runClient(int client, int port, long deadline, Set<String> answered, AtomicInteger unanswered)
-            throws IOException {
+    private static void runClient(int client, int port, String preamble, long deadline, Set<String> answered,
+                                  AtomicInteger unanswered) throws IOException {
         int n = 0;
         while (System.nanoTime() < deadline) {
             RawClient connection;
@@ -116,11 +123,13 @@ class GracefulDrainUnderLoadTest {
                 return; // the server stopped listening
             }
             try (connection) {
+                String start = preamble;
                 while (System.nanoTime() < deadline) {
                     String id = client + "-" + n++;
                     RawClient.Response r;
                     try {
-                        connection.send("GET /work?" + id + " HTTP/1.1\r\nHost: t\r\n\r\n");
+                        connection.send(start + "GET /work?" + id + " HTTP/1.1\r\nHost: t\r\n\r\n");
+                        start = "";
                         r = connection.read();
                     } catch (IOException closed) {
                         unanswered.incrementAndGet();

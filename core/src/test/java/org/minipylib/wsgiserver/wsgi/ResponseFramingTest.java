@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.minipylib.wsgiserver.testing.WsgiTestApps.ascii;
@@ -167,6 +168,36 @@ class ResponseFramingTest {
             assertEquals("1234", head.header("Content-Length"));
             assertNull(head.header("Connection"));
             assertArrayEquals(new byte[1234], client.send(get("/")).read().body());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/1.1", "HTTP/1.0"})
+    void headWithoutABodyOrContentLengthGetsNoInventedContentLength(String version) throws Exception {
+        // The app skips the body for HEAD: what GET would send is unknown, so no "Content-Length: 0".
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return env.method().equals("HEAD") ? List.of() : List.of(ascii("a body"));
+        };
+        String keepAlive = version.equals("HTTP/1.0") ? "Connection: keep-alive\r\n" : "";
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            RawClient.Response head = client.send("HEAD / " + version + "\r\nHost: t\r\n" + keepAlive + "\r\n").read(true);
+            assertEquals(200, head.status());
+            assertNull(head.header("Content-Length"));
+            assertNull(head.header("Transfer-Encoding"));
+            assertNotEquals("close", head.header("Connection"), "a HEAD response needs no close to end it");
+            assertEquals("a body", client.send(get("/")).read().bodyText()); // the connection is still in step
+        }
+    }
+
+    @Test
+    void getWithoutABodyStillGetsContentLengthZero() throws Exception {
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return List.of();
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            assertEquals("0", client.send(get("/")).read().header("Content-Length"));
         }
     }
 

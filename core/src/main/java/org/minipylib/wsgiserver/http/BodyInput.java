@@ -1,0 +1,129 @@
+package org.minipylib.wsgiserver.http;
+
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The connection input as a request body reads it. A read served from the buffer returns at once;
+ * a read that has to wait for the client is bounded by the body-read timeout, by the
+ * {@linkplain MinDataRate minimum body data rate}, and, while the server drains a body the
+ * application left unread, by a total {@linkplain #deadline(long) deadline}: whichever comes first
+ * ends it with a {@link SocketTimeoutException}. While it waits, the read lends the worker turn back
+ * (see {@link WorkerTurn}), as a large response write does.
+ */
+final class BodyInput {
+
+    private final ConnectionInput in;
+    private final long readTimeoutNanos;
+    private final MinDataRate minRate;
+    private final WorkerTurn turn;
+    /** Bytes read so far, framing included. */
+    private long bytes;
+    /** Time spent waiting for the client so far (not the application's time between reads). */
+    private long waitedNanos;
+    /** System.nanoTime() by which reading must be done, or 0 for no deadline. */
+    private long deadline;
+
+    /** Also waiting: why the current wait is bounded as it is (the message if it times out). */
+    private String waitLimit;
+
+    BodyInput(ConnectionInput in, HttpTimeouts timeouts, WorkerTurn turn) {
+        this(in, timeouts.bodyRead().toNanos(), timeouts.minBodyRate(), turn);
+    }
+
+    /** Reads bounded by {@code readTimeoutMillis} each (0: unbounded) and nothing else; for tests and benchmarks. */
+    BodyInput(ConnectionInput in, int readTimeoutMillis) {
+        this(in, readTimeoutMillis == 0 ? Long.MAX_VALUE : TimeUnit.MILLISECONDS.toNanos(readTimeoutMillis),
+                MinDataRate.NONE, WorkerTurn.KEPT);
+    }
+
+    private BodyInput(ConnectionInput in, long readTimeoutNanos, MinDataRate minRate, WorkerTurn turn) {
+        this.in = in;
+        this.readTimeoutNanos = readTimeoutNanos;
+        this.minRate = minRate;
+        this.turn = turn;
+    }
+
+    /** From now on, reading must be done by {@code nanoTime} (a {@link System#nanoTime()} value). */
+    void deadline(long nanoTime) {
+        this.deadline = nanoTime | 1; // never 0
+    }
+
+    /** Body bytes buffered, readable without waiting. */
+    int available() {
+        return in.available();
+    }
+
+    /** Reads one byte, or -1 at end of stream. */
+    int read() throws IOException {
+        if (in.available() > 0) {
+            bytes++;
+            return in.read(1);
+        }
+        int timeout = nextWaitMillis();
+        long start = System.nanoTime();
+        turn.giveBack();
+        int c;
+        try {
+            c = in.read(timeout);
+        } catch (SocketTimeoutException e) {
+            throw new SocketTimeoutException(waitLimit);
+        } finally {
+            waited(start);
+        }
+        if (c >= 0) bytes++;
+        return c;
+    }
+
+    /** Reads up to {@code len} bytes, or -1 at end of stream. */
+    int read(byte[] b, int off, int len) throws IOException {
+        if (in.available() > 0) {
+            int n = in.read(b, off, len, 1);
+            bytes += n;
+            return n;
+        }
+        int timeout = nextWaitMillis();
+        long start = System.nanoTime();
+        turn.giveBack();
+        int n;
+        try {
+            n = in.read(b, off, len, timeout);
+        } catch (SocketTimeoutException e) {
+            throw new SocketTimeoutException(waitLimit);
+        } finally {
+            waited(start);
+        }
+        if (n > 0) bytes += n;
+        return n;
+    }
+
+    private void waited(long start) throws IOException {
+        waitedNanos += System.nanoTime() - start;
+        turn.takeAgain(); // waiting for a turn is not the client's slowness: not counted
+    }
+
+    /** The longest the next read may wait, in milliseconds; throws if it may not wait at all. */
+    private int nextWaitMillis() throws SocketTimeoutException {
+        long allowed = readTimeoutNanos;
+        String why = "request body read timed out";
+        if (minRate.isEnabled()) {
+            long left = minRate.nanosLeft(bytes, waitedNanos);
+            if (left < allowed) {
+                allowed = left;
+                why = "request body arrived slower than " + minRate.bytesPerSecond() + " bytes/s";
+            }
+        }
+        if (deadline != 0) {
+            long left = deadline - System.nanoTime();
+            if (left < allowed) {
+                allowed = left;
+                why = "request body drain deadline passed";
+            }
+        }
+        if (allowed <= 0) throw new SocketTimeoutException(why);
+        waitLimit = why;
+        long millis = TimeUnit.NANOSECONDS.toMillis(Math.min(allowed, TimeUnit.MILLISECONDS.toNanos(Integer.MAX_VALUE)));
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, millis + 1)); // rounded up: never 0 (forever)
+    }
+}
