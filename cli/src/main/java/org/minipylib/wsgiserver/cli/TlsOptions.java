@@ -67,7 +67,8 @@ final class TlsOptions {
     List<String> protocols;
 
     @Option(names = "--ssl-ciphers", paramLabel = "LIST", split = ",", description = {
-        "Enabled cipher suites (IANA names), comma-separated, in order of preference (default: the JDK's)."})
+        "Enabled cipher suites (IANA names), comma-separated, in order of preference, used as given"
+                + " (default: the JDK's TLS 1.3 suites and its forward-secret AEAD TLS 1.2 ones)."})
     List<String> ciphers;
 
     @Option(names = "--ssl-provider", paramLabel = "CLASS", description = {

@@ -44,6 +44,7 @@ public final class JsseSslAdapter implements SslAdapter {
     private final TlsConfig config;
     private final ReentrantLock reloading = new ReentrantLock();
     private final long reloadIntervalNanos;
+    private final String[] cipherSuites;
     private volatile Contexts contexts;
     private volatile Map<Path, List<Long>> fileStamps;
     private volatile long nextCheckNanos;
@@ -61,6 +62,7 @@ public final class JsseSslAdapter implements SslAdapter {
         this.fileStamps = stamps();
         this.contexts = newContexts();
         checkNames(contexts.fallback().getSupportedSSLParameters());
+        this.cipherSuites = cipherSuites(contexts.fallback());
         this.nextCheckNanos = System.nanoTime() + reloadIntervalNanos;
     }
 
@@ -112,7 +114,7 @@ public final class JsseSslAdapter implements SslAdapter {
         engine.setUseClientMode(false);
         SSLParameters params = engine.getSSLParameters();
         params.setProtocols(config.protocols().toArray(String[]::new));
-        if (!config.cipherSuites().isEmpty()) params.setCipherSuites(config.cipherSuites().toArray(String[]::new));
+        params.setCipherSuites(cipherSuites);
         params.setUseCipherSuitesOrder(true);
         switch (config.clientAuth()) {
             case REQUIRED -> params.setNeedClientAuth(true);
@@ -200,6 +202,12 @@ public final class JsseSslAdapter implements SslAdapter {
         TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         factory.init(store);
         return factory.getTrustManagers();
+    }
+
+    /** The configured suites as given; none configured: the strong ones among the engine's defaults. */
+    private String[] cipherSuites(SSLContext context) {
+        if (!config.cipherSuites().isEmpty()) return config.cipherSuites().toArray(String[]::new);
+        return DefaultCipherSuites.strong(context.getDefaultSSLParameters().getCipherSuites());
     }
 
     private void checkNames(SSLParameters supported) throws GeneralSecurityException {
