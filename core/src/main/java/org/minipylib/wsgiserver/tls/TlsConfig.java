@@ -24,7 +24,8 @@ import java.util.Objects;
  *                             (ECDHE/DHE with AES-GCM or ChaCha20-Poly1305)
  * @param applicationProtocols ALPN protocols offered, in order of preference (default {@code http/1.1});
  *                             a client offering none of them is served without ALPN
- * @param reloadInterval       how often a handshake checks whether the files changed (and reloads them);
+ * @param reloadInterval       how often the files are checked for changes (and reloaded), by a handshake or
+ *                             between handshakes by the server's watchdog;
  *                             {@link Duration#ZERO}: only on {@link JsseSslAdapter#reload()}
  * @param provider             the JCA provider of the TLS implementation (e.g. Conscrypt's, which
  *                             runs BoringSSL); {@code null}: the JDK's own
