@@ -207,6 +207,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             }
             try {
                 registry.checkTimeouts();
+                if (config.sslAdapter() != null) config.sslAdapter().tick();
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "Watchdog error", e);
             }

@@ -10,17 +10,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * The {@code --ssl-*} options (a picocli mixin of {@link ServeCommand}) and building the TLS adapter
- * they describe. No {@code --ssl-*} option: plain HTTP.
+ * they describe. No {@code --ssl-*} option: plain HTTP; any of them without a certificate or key
+ * store is a usage error.
  */
 final class TlsOptions {
 
@@ -67,7 +70,8 @@ final class TlsOptions {
     List<String> protocols;
 
     @Option(names = "--ssl-ciphers", paramLabel = "LIST", split = ",", description = {
-        "Enabled cipher suites (IANA names), comma-separated, in order of preference (default: the JDK's)."})
+        "Enabled cipher suites (IANA names), comma-separated, in order of preference, used as given"
+                + " (default: the JDK's TLS 1.3 suites and its forward-secret AEAD TLS 1.2 ones)."})
     List<String> ciphers;
 
     @Option(names = "--ssl-provider", paramLabel = "CLASS", description = {
@@ -98,10 +102,15 @@ final class TlsOptions {
      */
     SslAdapter adapter() {
         if (certificate == null && privateKey == null && keyStore == null) {
-            if (clientAuth != null || clientCa != null || protocols != null || ciphers != null || chain != null) {
-                throw new IllegalArgumentException("--ssl-* options need --ssl-certificate and --ssl-private-key, or --ssl-keystore");
+            List<String> given = givenOptions();
+            if (!given.isEmpty()) {
+                throw new IllegalArgumentException(String.join(", ", given) + (given.size() == 1 ? " needs" : " need")
+                        + " --ssl-certificate and --ssl-private-key, or --ssl-keystore");
             }
             return null;
+        }
+        if (keyStorePassword != null && keyStorePasswordFile != null) {
+            throw new IllegalArgumentException("give either --ssl-keystore-password or --ssl-keystore-password-file, not both");
         }
         if (keyStore != null && (certificate != null || privateKey != null)) {
             throw new IllegalArgumentException("give either --ssl-keystore or --ssl-certificate/--ssl-private-key, not both");
@@ -124,6 +133,24 @@ final class TlsOptions {
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The names of the {@code --ssl-*} options given on the command line, read from the option
+     * fields themselves so that an option added later cannot be forgotten here.
+     */
+    private List<String> givenOptions() {
+        List<String> given = new ArrayList<>();
+        for (Field field : TlsOptions.class.getDeclaredFields()) {
+            Option option = field.getAnnotation(Option.class);
+            if (option == null) continue;
+            try {
+                if (field.get(this) != null) given.add(option.names()[0]);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e); // our own field
+            }
+        }
+        return given;
     }
 
     private java.security.Provider loadProvider() {

@@ -114,6 +114,30 @@ class TlsOptionsTest {
     }
 
     @Test
+    void everySslOptionWithoutACertificateOrKeyStoreIsAUsageErrorNamingIt() {
+        String file = passwordFile.toString();
+        String[][] options = {
+            {"--ssl-private-key-password-file", file}, {"--ssl-certificate-chain", file}, {"--ssl-keystore-type", "JKS"},
+            {"--ssl-keystore-password-file", file}, {"--ssl-keystore-password", "changeit"}, {"--ssl-client-auth", "optional"},
+            {"--ssl-ca", file}, {"--ssl-protocols", "TLSv1.3"}, {"--ssl-ciphers", "TLS_AES_128_GCM_SHA256"},
+            {"--ssl-provider", "no.such.Provider"}, {"--ssl-reload-interval", "60"},
+        };
+        for (String[] option : options) {
+            assertUsageError(option[0] + " needs --ssl-certificate and --ssl-private-key, or --ssl-keystore",
+                    "--bind", "127.0.0.1:0", option[0], option[1]);
+        }
+        assertUsageError("--ssl-keystore-type, --ssl-ciphers need --ssl-certificate", "--bind", "127.0.0.1:0",
+                "--ssl-keystore-type", "JKS", "--ssl-ciphers", "TLS_AES_128_GCM_SHA256");
+    }
+
+    @Test
+    void keyStorePasswordAndPasswordFileTogetherAreAUsageError() {
+        assertUsageError("either --ssl-keystore-password or --ssl-keystore-password-file, not both", "--bind", "127.0.0.1:0",
+                "--ssl-keystore", keyStore.toString(), "--ssl-keystore-password", new String(PASSWORD),
+                "--ssl-keystore-password-file", passwordFile.toString());
+    }
+
+    @Test
     void optionsThatDoNotFitAreUsageErrors() {
         assertUsageError("go together", "--bind", "127.0.0.1:0", "--ssl-certificate", certPem.toString());
         assertUsageError("not both", "--bind", "127.0.0.1:0", "--ssl-keystore", keyStore.toString(),
@@ -124,7 +148,7 @@ class TlsOptionsTest {
                 "--ssl-private-key", keyPem.toString(), "--ssl-client-auth", "required");
         assertUsageError("TLS:", "--bind", "127.0.0.1:0", "--ssl-certificate", dir.resolve("missing.pem").toString(),
                 "--ssl-private-key", keyPem.toString());
-        assertUsageError("need --ssl-certificate", "--bind", "127.0.0.1:0", "--ssl-ca", certPem.toString());
+        assertUsageError("--ssl-ca needs --ssl-certificate", "--bind", "127.0.0.1:0", "--ssl-ca", certPem.toString());
         assertUsageError("--ssl-provider: cannot load", "--bind", "127.0.0.1:0", "--ssl-keystore", keyStore.toString(),
                 "--ssl-keystore-password-file", passwordFile.toString(), "--ssl-provider", "no.such.Provider");
     }

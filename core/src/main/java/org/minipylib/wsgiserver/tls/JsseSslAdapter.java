@@ -34,8 +34,9 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <p>{@link #reload()} re-reads every file and swaps in new SSL contexts: handshakes that start
  * afterwards use the new certificates, connections already open keep theirs. With a reload interval
- * set, a handshake at most that often compares the files' modification times and reloads if one
- * changed (no thread of its own). A failed reload keeps the old certificates and is logged.
+ * set, the files' modification times are compared at most that often, and the files reloaded if one
+ * changed: by the first handshake after the interval, or between handshakes by a short-lived thread
+ * the server's watchdog starts ({@link #tick()}). A failed reload keeps the old certificates and is logged.
  */
 public final class JsseSslAdapter implements SslAdapter {
 
@@ -44,6 +45,7 @@ public final class JsseSslAdapter implements SslAdapter {
     private final TlsConfig config;
     private final ReentrantLock reloading = new ReentrantLock();
     private final long reloadIntervalNanos;
+    private final String[] cipherSuites;
     private volatile Contexts contexts;
     private volatile Map<Path, List<Long>> fileStamps;
     private volatile long nextCheckNanos;
@@ -61,6 +63,7 @@ public final class JsseSslAdapter implements SslAdapter {
         this.fileStamps = stamps();
         this.contexts = newContexts();
         checkNames(contexts.fallback().getSupportedSSLParameters());
+        this.cipherSuites = cipherSuites(contexts.fallback());
         this.nextCheckNanos = System.nanoTime() + reloadIntervalNanos;
     }
 
@@ -71,7 +74,7 @@ public final class JsseSslAdapter implements SslAdapter {
 
     @Override
     public Transport open(Transport transport, long deadlineNanos) throws IOException {
-        if (reloadIntervalNanos > 0 && System.nanoTime() - nextCheckNanos >= 0) reloadIfChanged();
+        if (reloadDue()) reloadIfChanged();
         Contexts current = contexts; // one generation for the whole handshake, even if a reload happens meanwhile
         TlsTransport tls = new TlsTransport(transport, host -> newEngine(current.forHost(host)));
         try {
@@ -112,7 +115,7 @@ public final class JsseSslAdapter implements SslAdapter {
         engine.setUseClientMode(false);
         SSLParameters params = engine.getSSLParameters();
         params.setProtocols(config.protocols().toArray(String[]::new));
-        if (!config.cipherSuites().isEmpty()) params.setCipherSuites(config.cipherSuites().toArray(String[]::new));
+        params.setCipherSuites(cipherSuites);
         params.setUseCipherSuitesOrder(true);
         switch (config.clientAuth()) {
             case REQUIRED -> params.setNeedClientAuth(true);
@@ -153,7 +156,19 @@ public final class JsseSslAdapter implements SslAdapter {
         }
     }
 
-    /** Called by a handshake once the interval passed: reloads if a file changed; others go on meanwhile. */
+    /** Checks the files between handshakes too (so a failed reload is logged without waiting for a client). */
+    @Override
+    public void tick() {
+        if (!reloadDue()) return;
+        nextCheckNanos = System.nanoTime() + reloadIntervalNanos; // no second thread while this one checks
+        Thread.ofVirtual().name("wsgiserver-tls-reload").start(this::reloadIfChanged);
+    }
+
+    private boolean reloadDue() {
+        return reloadIntervalNanos > 0 && System.nanoTime() - nextCheckNanos >= 0;
+    }
+
+    /** Called once the interval passed: reloads if a file changed; handshakes go on meanwhile. */
     private void reloadIfChanged() {
         if (!reloading.tryLock()) return;
         try {
@@ -200,6 +215,12 @@ public final class JsseSslAdapter implements SslAdapter {
         TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         factory.init(store);
         return factory.getTrustManagers();
+    }
+
+    /** The configured suites as given; none configured: the strong ones among the engine's defaults. */
+    private String[] cipherSuites(SSLContext context) {
+        if (!config.cipherSuites().isEmpty()) return config.cipherSuites().toArray(String[]::new);
+        return DefaultCipherSuites.strong(context.getDefaultSSLParameters().getCipherSuites());
     }
 
     private void checkNames(SSLParameters supported) throws GeneralSecurityException {

@@ -20,4 +20,12 @@ public interface SslAdapter {
      *                     a client speaking plain HTTP has been answered {@code 400} already
      */
     Transport open(Transport transport, long deadlineNanos) throws IOException;
+
+    /**
+     * Called about every 100 ms by the server's watchdog while the server runs, for periodic work
+     * ({@link JsseSslAdapter} checks its files for changes once its reload interval has passed). Must
+     * return at once: slow work goes on a thread of its own. The default does nothing.
+     */
+    default void tick() {
+    }
 }

@@ -51,6 +51,10 @@ final class TlsTransport implements Transport {
     private ByteBuffer appIn;
     /** Scratch space for one outgoing record. */
     private ByteBuffer netOut;
+    /**
+     * True while decrypted bytes or a whole record wait in the buffers (for {@link #hasPendingInput()},
+     * read from other threads). Not for part of a record: read() is about to wait for the rest.
+     */
     private volatile boolean inputBuffered;
     private boolean inboundDone;
 
@@ -113,7 +117,7 @@ final class TlsTransport implements Transport {
                     default -> unwrapHandshake(deadlineNanos); // NEED_UNWRAP (NEED_UNWRAP_AGAIN is DTLS only)
                 };
             }
-            inputBuffered = appIn.hasRemaining() || netIn.position() > 0;
+            inputBuffered = inputWaiting();
         } catch (SSLException e) {
             sendAlert();
             throw e;
@@ -226,7 +230,7 @@ final class TlsTransport implements Transport {
                 if (appIn.hasRemaining()) {
                     int n = Math.min(len, appIn.remaining());
                     appIn.get(b, off, n);
-                    inputBuffered = appIn.hasRemaining() || netIn.position() > 0;
+                    inputBuffered = inputWaiting();
                     return n;
                 }
                 if (inboundDone) return -1;
@@ -256,7 +260,12 @@ final class TlsTransport implements Transport {
                     if (left <= 0) throw new SocketTimeoutException("read timed out");
                     timeout = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left));
                 }
-                if (readWrapped(timeout) < 0) {
+                // Nothing decrypted and at most part of a record left: not pending while we wait
+                // (else an idle client stalling mid-record would never be closed as idle).
+                inputBuffered = false;
+                int n = readWrapped(timeout);
+                if (n > 0) inputBuffered = true; // until the loop decrypts it or waits again
+                if (n < 0) {
                     inboundDone = true;
                     try {
                         engine.closeInbound();
@@ -269,6 +278,13 @@ final class TlsTransport implements Transport {
         } finally {
             readLock.unlock();
         }
+    }
+
+    /** Decrypted bytes not read yet, or a whole record not unwrapped yet (so no read will block). */
+    private boolean inputWaiting() {
+        if (appIn.hasRemaining()) return true;
+        int record = ClientHelloSni.recordLength(netIn.array(), netIn.position());
+        return record > 0 && netIn.position() >= record;
     }
 
     /** TLS messages after the handshake (session tickets, key updates) may need an answer or a task. */

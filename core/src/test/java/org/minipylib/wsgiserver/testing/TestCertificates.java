@@ -114,7 +114,7 @@ public final class TestCertificates {
         return new Identity(keys, sign(builder, caKeys.getPrivate()), ca);
     }
 
-    /** The certificate (with the CA after it) as a PEM file. */
+    /** The certificate alone (no CA after it) as a PEM file. */
     public Path certificatePem(Identity id, String file) throws IOException {
         return writeCertificates(file, id.certificate());
     }

@@ -1,0 +1,98 @@
+package org.minipylib.wsgiserver.tls;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.EngineTlsClient;
+import org.minipylib.wsgiserver.testing.Poll;
+import org.minipylib.wsgiserver.testing.TestCertificates;
+import org.minipylib.wsgiserver.testing.TestCertificates.Identity;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import javax.net.ssl.SSLContext;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
+
+/**
+ * A TLS client that sends a request and, in the same write, the first bytes of its next record,
+ * then stalls: nothing decrypted is waiting, so the connection is idle. The keep-alive timeout
+ * closes it and a server stop does not wait for it; a whole pipelined record is still served.
+ */
+class StalledTlsRecordTest {
+
+    @TempDir
+    static Path dir;
+    static TlsConfig config;
+    static SSLContext client;
+
+    @BeforeAll
+    static void makeCertificates() throws Exception {
+        TestCertificates certs = TestCertificates.newCa(dir, "stalled-ca");
+        Identity id = certs.issue("localhost", "EC", "localhost");
+        config = TlsConfig.builder(TlsCredentials.pem(certs.certificatePem(id, "s.pem"), certs.pkcs8(id, "s.key"))).build();
+        client = certs.clientContext(null);
+    }
+
+    private static TestServer start(Duration keepAlive, Duration shutdownTimeout) throws Exception {
+        JsseSslAdapter adapter = new JsseSslAdapter(config);
+        return TestServer.start(WsgiTestApps.text("200 OK", "served"), b -> b.sslAdapter(adapter)
+                .timeouts(HttpTimeouts.defaults().withKeepAlive(keepAlive)).shutdownTimeout(shutdownTimeout));
+    }
+
+    /** Sends a request plus the first {@code prefix} bytes of the next record in one write; reads the response. */
+    private static void requestThenStall(EngineTlsClient tls, int prefix) throws Exception {
+        byte[] request = tls.record(get("/"));
+        byte[] next = tls.record(get("/next")); // wrapped second: records carry sequence numbers
+        tls.send(request, Arrays.copyOf(next, prefix));
+        assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
+    }
+
+    @Test
+    void partialRecordAfterARequestIsClosedAtTheKeepAliveTimeout() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(1), Duration.ofSeconds(30))) {
+            for (int prefix = 1; prefix <= 4; prefix++) { // all within the 5-byte record header
+                try (EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+                    requestThenStall(tls, prefix);
+                    assertTrue(tls.awaitClosedByServer(), // the socket timeout is 10 s
+                            "a " + prefix + "-byte partial record kept the connection past the 1 s keep-alive timeout");
+                }
+            }
+            Poll.until(() -> server.server().openConnections(), n -> n == 0, "no open connections");
+        }
+    }
+
+    @Test
+    void stopClosesAConnectionStalledMidRecordWithoutWaitingOutTheShutdownTimeout() throws Exception {
+        TestServer server = start(Duration.ofSeconds(60), Duration.ofSeconds(60));
+        try (EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+            requestThenStall(tls, 3);
+            Thread stopping = Thread.ofVirtual().start(server::close);
+            assertTrue(tls.awaitClosedByServer(), "stop() did not close the idle connection");
+            stopping.join(Duration.ofSeconds(10)); // far below the 60 s shutdown timeout it used to wait out
+            assertFalse(stopping.isAlive(), "stop() is still waiting for the idle connection");
+            assertEquals(0, server.server().openConnections());
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
+    void wholePipelinedRecordIsStillServed() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(1), Duration.ofSeconds(30));
+             EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+            tls.send(tls.record(get("/")), tls.record(get("/second")));
+            String both = tls.readUntil("served");
+            while (both.split("served", -1).length < 3) both += tls.readUntil("served"); // bounded by the socket timeout
+            assertEquals(2, both.split("HTTP/1.1 200 OK", -1).length - 1, both);
+            assertTrue(tls.awaitClosedByServer(), "not closed at the keep-alive timeout after the pipelined requests");
+        }
+    }
+}
