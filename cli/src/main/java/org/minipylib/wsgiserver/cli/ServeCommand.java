@@ -96,7 +96,8 @@ final class ServeCommand implements Callable<Integer> {
     String forwardedHeaders;
 
     @Option(names = "--peer-credentials", description = {
-        "On UNIX sockets, read the client's user and group (SO_PEERCRED) into X_REMOTE_USER, X_REMOTE_GROUP, REMOTE_USER."})
+        "On UNIX sockets, read the client's user and group (SO_PEERCRED) into X_REMOTE_USER, X_REMOTE_GROUP, REMOTE_USER,"
+                + " X_REMOTE_UID and X_REMOTE_GID (not X_REMOTE_PID: the JDK cannot read it)."})
     boolean peerCredentials;
 
     @Option(names = "--threads", paramLabel = "N", description = "Pool threads kept alive when idle (pool mode).")
