@@ -239,7 +239,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         return tcp.get(0).getPort();
     }
 
-    /** True between {@link #start()} and {@link #stop()}. */
+    /** True from {@link #start()} until {@link #stop()} stops accepting (after its drain delay). */
     public boolean isRunning() {
         return running;
     }
@@ -262,7 +262,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         return running ? ServerState.RUNNING : ServerState.NEW;
     }
 
-    /** True while {@link #stop()} lets in-flight requests finish: health checks report not ready. */
+    /** True inside {@link #stop()} (its drain delay, then while in-flight requests finish): health checks report not ready. */
     public boolean isDraining() {
         return state() == ServerState.DRAINING;
     }
@@ -276,14 +276,18 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     }
 
     /**
-     * Stops gracefully: stops accepting, closes idle connections, waits up to the shutdown timeout for
-     * in-flight requests (whose responses say {@code Connection: close}), then closes the rest.
-     * Idempotent.
+     * Stops gracefully. With a {@linkplain ServerConfig#drainDelay() drain delay}, the server first
+     * reports {@link ServerState#DRAINING} (readiness checks answer 503) for that long while it keeps
+     * accepting and serving as usual. Then it stops accepting, closes idle connections, waits up to the
+     * shutdown timeout for in-flight requests (whose responses say {@code Connection: close}), and
+     * closes the rest. Idempotent. If the calling thread is interrupted, the waiting ends at once and
+     * what is still open is closed.
      */
     public void stop() {
         synchronized (lifecycle) {
             if (!running) return;
             draining = true;
+            awaitDrainDelay();
             running = false;
             registry.startDraining();
             listeners.forEach(Listener::close);
@@ -312,6 +316,18 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             LOG.log(System.Logger.Level.INFO, "Stopped");
             stopped.countDown();
             draining = false;
+        }
+    }
+
+    /** Keeps serving while health checks say not ready, so that balancers stop sending work first. */
+    private void awaitDrainDelay() {
+        if (config.drainDelay().isZero()) return;
+        LOG.log(System.Logger.Level.INFO, "Draining: not ready, still serving for {0} ms before stopping",
+                config.drainDelay().toMillis());
+        try {
+            Thread.sleep(config.drainDelay());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -364,6 +380,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         public Builder limits(HttpLimits limits) { config.limits(limits); return this; }
         public Builder timeouts(HttpTimeouts timeouts) { config.timeouts(timeouts); return this; }
         public Builder shutdownTimeout(Duration d) { config.shutdownTimeout(d); return this; }
+        public Builder drainDelay(Duration d) { config.drainDelay(d); return this; }
         public Builder accessLog(AccessLog log) { config.accessLog(log); return this; }
         public Builder serverHeader(String value) { config.serverHeader(value); return this; }
         public Builder sslAdapter(SslAdapter adapter) { config.sslAdapter(adapter); return this; }

@@ -123,6 +123,12 @@ final class ServeCommand implements Callable<Integer> {
         "On stop, how long in-flight requests may take to finish."})
     Duration shutdownTimeout;
 
+    @Option(names = "--drain-delay", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
+        "On stop (SIGTERM), first keep accepting and serving for this long while the health check's readyz"
+                + " answers 503, so that load balancers and Kubernetes stop sending requests before the listener"
+                + " closes; then stop gracefully."})
+    Duration drainDelay;
+
     @Option(names = "--access-log", paramLabel = "FILE", description = {
         "Log requests in the combined log format to FILE (appended to), or to standard output if FILE is -."})
     String accessLog;
@@ -155,7 +161,7 @@ final class ServeCommand implements Callable<Integer> {
     /** The names of {@link org.minipylib.wsgiserver.ServerConfig} fields that options set. */
     private static final Map<String, String> OPTION_NAMES = Map.of(
             "minThreads", "--threads", "maxThreads", "--max-threads", "shutdownTimeout", "--shutdown-timeout",
-            "acceptBacklog", "--backlog");
+            "acceptBacklog", "--backlog", "drainDelay", "--drain-delay");
 
     private WsgiServer server;
 
@@ -232,6 +238,7 @@ final class ServeCommand implements Callable<Integer> {
             builder.timeouts(HttpTimeouts.all(timeout));
         }
         if (shutdownTimeout != null) builder.shutdownTimeout(shutdownTimeout);
+        if (drainDelay != null) builder.drainDelay(drainDelay);
         if (accessLog != null) builder.accessLog(openAccessLog());
         if (relax != null) builder.limits(HttpLimits.defaults().withCompliance(compliance()));
         if (statusPath != null) builder.mount(mountPath("--status-path", statusPath), StatusPage::new);
