@@ -25,6 +25,7 @@ import org.minipylib.wsgiserver.wsgi.WsgiGateway;
 import org.minipylib.wsgiserver.apps.PathInfoDispatcher;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -124,15 +125,18 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
             registry = new ConnectionRegistry(config.maxConnections(), statistics);
             setups = connectionSetups();
+            SocketAddress binding = null;
             try {
                 ListeningSocketOpener opener = new ListeningSocketOpener(config.listenOptions(), config.acceptBacklog());
                 for (SocketAddress address : config.bindAddresses()) {
+                    binding = address;
                     listeners.add(new Listener(opener.open(address), this::accepted));
                 }
             } catch (IOException e) {
                 listeners.forEach(Listener::close);
                 listeners.clear();
-                throw new IOException("Cannot listen on " + config.bindAddresses() + ": " + e.getMessage(), e);
+                throw new IOException("Cannot listen on " + HostAddress.text(binding) + ": " + e.getMessage()
+                        + addressInUseHint(binding, e), e);
             }
             scheduler = switch (config.workerMode()) {
                 case POOL -> new PooledScheduler(new WorkerPool("wsgiserver-worker", config.minThreads(),
@@ -159,6 +163,14 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             }
             return this;
         }
+    }
+
+    /** Why a TCP port may be taken, and how servers can share one. */
+    private String addressInUseHint(SocketAddress address, IOException e) {
+        if (!(e instanceof BindException) || !(address instanceof InetSocketAddress)) return "";
+        return config.listenOptions().reusePort()
+                ? " (another process listens there without SO_REUSEPORT, or as another user)"
+                : " (another process listens there; servers that all set SO_REUSEPORT, --reuse-port, may share a port)";
     }
 
     private void accepted(SocketChannel channel) {
