@@ -69,8 +69,9 @@ public final class UnixPeerAddress extends SocketAddress {
         return Objects.hash(user, group, uid, gid);
     }
 
+    /** {@code unix-peer:USER:GROUP}: one word, as it stands in the access log's host field. */
     @Override
     public String toString() {
-        return "unix peer " + user + ":" + group;
+        return "unix-peer:" + user + ":" + group;
     }
 }
