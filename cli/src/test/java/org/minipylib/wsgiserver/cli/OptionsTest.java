@@ -152,13 +152,14 @@ class OptionsTest {
             assertNull(cli.server());
             assertEquals(0, cli.exitCode());
             for (String option : List.of("--bind", "--threads", "--max-threads", "--workers", "--server-name",
-                    "--timeout", "--shutdown-timeout", "--access-log", "--version", "APP")) {
+                    "--timeout", "--shutdown-timeout", "--drain-delay", "--access-log", "--version", "APP")) {
                 assertTrue(cli.out().contains(option), option);
             }
             ServerConfig defaults = ServerConfig.builder().build();
             assertTrue(cli.out().contains("--threads " + defaults.minThreads() + ","), cli.out());
             assertTrue(cli.out().contains("--max-threads " + defaults.maxThreads() + ","), cli.out());
             assertTrue(cli.out().contains("--backlog " + defaults.acceptBacklog() + ","), cli.out());
+            assertTrue(cli.out().contains("--drain-delay " + defaults.drainDelay().toSeconds() + ";"), cli.out());
             assertTrue(cli.out().contains("handshake " + defaults.timeouts().handshake().toSeconds() + "."), cli.out());
         }
     }
