@@ -8,7 +8,8 @@ import java.util.Locale;
 /**
  * What the access log records of one request.
  *
- * @param remoteAddress  the client's address (host only)
+ * @param remoteAddress  the client's address (host only); {@code null} or empty when it has none (a client on a
+ *                       UNIX socket), or a UNIX peer's identity ({@code unix-peer:USER:GROUP}) with peer credentials
  * @param time           when the request arrived
  * @param requestLine    e.g. {@code GET /index.html HTTP/1.1}
  * @param status         the status answered
@@ -30,8 +31,18 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
 
     /** The entry in the NCSA common log format. */
     public String commonFormat() {
-        return (remoteAddress == null ? "-" : remoteAddress) + " - - [" + CLF_TIME.format(time) + "] \""
+        return hostField(remoteAddress) + " - - [" + CLF_TIME.format(time) + "] \""
                 + escape(requestLine) + "\" " + status + ' ' + (bodyBytes == 0 ? "-" : Long.toString(bodyBytes));
+    }
+
+    /**
+     * The host field: {@code -} when there is no address, and never a space (nor a control character),
+     * which would shift every field after it for log parsers.
+     */
+    private static String hostField(String address) {
+        if (address == null || address.isEmpty()) return "-";
+        String escaped = escape(address);
+        return escaped.indexOf(' ') < 0 ? escaped : escaped.replace(" ", "\\x20");
     }
 
     private static String escape(String s) {

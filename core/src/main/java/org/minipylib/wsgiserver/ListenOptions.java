@@ -16,7 +16,8 @@ import java.util.Set;
  * @param unixSocketPermissions UNIX sockets: the permissions of the socket file; {@code null}: what the
  *                             process's umask gives
  * @param peerCredentials      UNIX sockets: read the client's user and group ({@code SO_PEERCRED}) into
- *                             the environ as {@code X_REMOTE_USER} and {@code X_REMOTE_GROUP}
+ *                             the environ as {@code X_REMOTE_USER}, {@code X_REMOTE_GROUP}, {@code REMOTE_USER},
+ *                             {@code X_REMOTE_UID} and {@code X_REMOTE_GID} (not {@code X_REMOTE_PID})
  */
 public record ListenOptions(boolean reusePort, boolean proxyProtocol, Set<PosixFilePermission> unixSocketPermissions,
                             boolean peerCredentials) {

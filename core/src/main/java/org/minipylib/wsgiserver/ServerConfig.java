@@ -30,6 +30,9 @@ import java.util.Objects;
  * @param limits                request size limits
  * @param timeouts              client timeouts
  * @param shutdownTimeout       how long {@link WsgiServer#stop()} lets in-flight requests finish
+ * @param drainDelay            how long {@link WsgiServer#stop()} first keeps accepting and serving as usual
+ *                              while health checks report not ready (so that load balancers and Kubernetes
+ *                              take the instance out of rotation before it stops accepting); default 0
  * @param accessLog             where to log requests; {@code null}: no access log
  * @param serverHeader          the Server response header; {@code null}: none
  * @param sslAdapter            TLS for every address; {@code null}: plain HTTP
@@ -39,7 +42,7 @@ import java.util.Objects;
 public record ServerConfig(List<SocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,
                            int maxConnections, int acceptBacklog, HttpLimits limits, HttpTimeouts timeouts,
-                           Duration shutdownTimeout, AccessLog accessLog, String serverHeader,
+                           Duration shutdownTimeout, Duration drainDelay, AccessLog accessLog, String serverHeader,
                            SslAdapter sslAdapter, ListenOptions listenOptions,
                            boolean jmx) {
 
@@ -63,6 +66,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
         if (shutdownTimeout.isNegative()) throw new IllegalArgumentException("shutdownTimeout must be >= 0");
+        Objects.requireNonNull(drainDelay, "drainDelay");
+        if (drainDelay.isNegative()) throw new IllegalArgumentException("drainDelay must be >= 0");
     }
 
     /** A builder with every default set. */
@@ -85,6 +90,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         b.limits = limits;
         b.timeouts = timeouts;
         b.shutdownTimeout = shutdownTimeout;
+        b.drainDelay = drainDelay;
         b.accessLog = accessLog;
         b.serverHeader = serverHeader;
         b.sslAdapter = sslAdapter;
@@ -107,6 +113,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         private HttpLimits limits = HttpLimits.defaults();
         private HttpTimeouts timeouts = HttpTimeouts.defaults();
         private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private Duration drainDelay = Duration.ZERO;
         private AccessLog accessLog;
         private String serverHeader = "wsgiserver/" + Version.VERSION;
         private SslAdapter sslAdapter;
@@ -141,6 +148,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         public Builder limits(HttpLimits l) { this.limits = l; return this; }
         public Builder timeouts(HttpTimeouts t) { this.timeouts = t; return this; }
         public Builder shutdownTimeout(Duration d) { this.shutdownTimeout = d; return this; }
+        /** On stop, first report not ready for {@code d} while still serving; see {@link ServerConfig#drainDelay()}. */
+        public Builder drainDelay(Duration d) { this.drainDelay = d; return this; }
         public Builder accessLog(AccessLog log) { this.accessLog = log; return this; }
         public Builder serverHeader(String value) { this.serverHeader = value; return this; }
         /** Serves HTTPS through {@code adapter} (e.g. a {@link org.minipylib.wsgiserver.tls.JsseSslAdapter}); null: plain HTTP. */
@@ -153,7 +162,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
                     ? List.of(new InetSocketAddress("127.0.0.1", 8080)) : bindAddresses;
             int min = minThreads != null ? minThreads : Math.min(10, maxThreads);
             return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
-                    acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, accessLog,
+                    acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, drainDelay, accessLog,
                     serverHeader, sslAdapter, listenOptions, jmx);
         }
     }

@@ -6,7 +6,10 @@ public enum ServerState {
     NEW,
     /** Listening and serving. */
     RUNNING,
-    /** {@link WsgiServer#stop()} has begun: no longer accepting, finishing the requests in flight. */
+    /**
+     * {@link WsgiServer#stop()} has begun: during the drain delay (if any) still accepting and serving,
+     * then no longer accepting and finishing the requests in flight. Readiness checks answer 503.
+     */
     DRAINING,
     /** Stopped for good. */
     STOPPED

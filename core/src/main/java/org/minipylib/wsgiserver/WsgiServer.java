@@ -25,6 +25,7 @@ import org.minipylib.wsgiserver.wsgi.WsgiGateway;
 import org.minipylib.wsgiserver.apps.PathInfoDispatcher;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -124,15 +125,18 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
             registry = new ConnectionRegistry(config.maxConnections(), statistics);
             setups = connectionSetups();
+            SocketAddress binding = null;
             try {
                 ListeningSocketOpener opener = new ListeningSocketOpener(config.listenOptions(), config.acceptBacklog());
                 for (SocketAddress address : config.bindAddresses()) {
+                    binding = address;
                     listeners.add(new Listener(opener.open(address), this::accepted));
                 }
             } catch (IOException e) {
                 listeners.forEach(Listener::close);
                 listeners.clear();
-                throw new IOException("Cannot listen on " + config.bindAddresses() + ": " + e.getMessage(), e);
+                throw new IOException("Cannot listen on " + HostAddress.text(binding) + ": " + e.getMessage()
+                        + addressInUseHint(binding, e), e);
             }
             scheduler = switch (config.workerMode()) {
                 case POOL -> new PooledScheduler(new WorkerPool("wsgiserver-worker", config.minThreads(),
@@ -159,6 +163,14 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             }
             return this;
         }
+    }
+
+    /** Why a TCP port may be taken, and how servers can share one. */
+    private String addressInUseHint(SocketAddress address, IOException e) {
+        if (!(e instanceof BindException) || !(address instanceof InetSocketAddress)) return "";
+        return config.listenOptions().reusePort()
+                ? " (another process listens there without SO_REUSEPORT, or as another user)"
+                : " (another process listens there; servers that all set SO_REUSEPORT, --reuse-port, may share a port)";
     }
 
     private void accepted(SocketChannel channel) {
@@ -240,7 +252,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         return tcp.get(0).getPort();
     }
 
-    /** True between {@link #start()} and {@link #stop()}. */
+    /** True from {@link #start()} until {@link #stop()} stops accepting (after its drain delay). */
     public boolean isRunning() {
         return running;
     }
@@ -263,7 +275,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         return running ? ServerState.RUNNING : ServerState.NEW;
     }
 
-    /** True while {@link #stop()} lets in-flight requests finish: health checks report not ready. */
+    /** True inside {@link #stop()} (its drain delay, then while in-flight requests finish): health checks report not ready. */
     public boolean isDraining() {
         return state() == ServerState.DRAINING;
     }
@@ -277,14 +289,18 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     }
 
     /**
-     * Stops gracefully: stops accepting, closes idle connections, waits up to the shutdown timeout for
-     * in-flight requests (whose responses say {@code Connection: close}), then closes the rest.
-     * Idempotent.
+     * Stops gracefully. With a {@linkplain ServerConfig#drainDelay() drain delay}, the server first
+     * reports {@link ServerState#DRAINING} (readiness checks answer 503) for that long while it keeps
+     * accepting and serving as usual. Then it stops accepting, closes idle connections, waits up to the
+     * shutdown timeout for in-flight requests (whose responses say {@code Connection: close}), and
+     * closes the rest. Idempotent. If the calling thread is interrupted, the waiting ends at once and
+     * what is still open is closed.
      */
     public void stop() {
         synchronized (lifecycle) {
             if (!running) return;
             draining = true;
+            awaitDrainDelay();
             running = false;
             registry.startDraining();
             listeners.forEach(Listener::close);
@@ -313,6 +329,18 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             LOG.log(System.Logger.Level.INFO, "Stopped");
             stopped.countDown();
             draining = false;
+        }
+    }
+
+    /** Keeps serving while health checks say not ready, so that balancers stop sending work first. */
+    private void awaitDrainDelay() {
+        if (config.drainDelay().isZero()) return;
+        LOG.log(System.Logger.Level.INFO, "Draining: not ready, still serving for {0} ms before stopping",
+                config.drainDelay().toMillis());
+        try {
+            Thread.sleep(config.drainDelay());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -365,6 +393,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         public Builder limits(HttpLimits limits) { config.limits(limits); return this; }
         public Builder timeouts(HttpTimeouts timeouts) { config.timeouts(timeouts); return this; }
         public Builder shutdownTimeout(Duration d) { config.shutdownTimeout(d); return this; }
+        public Builder drainDelay(Duration d) { config.drainDelay(d); return this; }
         public Builder accessLog(AccessLog log) { config.accessLog(log); return this; }
         public Builder serverHeader(String value) { config.serverHeader(value); return this; }
         public Builder sslAdapter(SslAdapter adapter) { config.sslAdapter(adapter); return this; }

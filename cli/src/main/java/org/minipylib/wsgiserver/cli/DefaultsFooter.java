@@ -29,13 +29,14 @@ final class DefaultsFooter {
                     + ", --workers " + defaults.workerMode().name().toLowerCase(Locale.ROOT)
                     + ", --threads " + defaults.minThreads() + ",",
             "  --max-threads " + defaults.maxThreads() + ", --backlog " + defaults.acceptBacklog()
-                    + ", --shutdown-timeout " + seconds(defaults.shutdownTimeout()) + ";",
+                    + ", --shutdown-timeout " + seconds(defaults.shutdownTimeout())
+                    + ", --drain-delay " + seconds(defaults.drainDelay()) + ";",
             "  client timeouts in seconds: request head " + seconds(timeouts.requestHead())
                     + ", body read " + seconds(timeouts.bodyRead()) + ",",
             "  write " + seconds(timeouts.write()) + ", keep-alive idle " + seconds(timeouts.keepAlive())
                     + ", handshake " + seconds(timeouts.handshake()) + ".",
-            "Stop with Ctrl-C or SIGTERM: in-flight requests may finish, up to the",
-            "shutdown timeout.",
+            "Stop with Ctrl-C or SIGTERM: after the drain delay, in-flight requests may",
+            "finish, up to the shutdown timeout.",
             "",
             "To serve your own application, put its jar on the class path:",
             "  java -cp wsgiserver.jar:myapp.jar \\",

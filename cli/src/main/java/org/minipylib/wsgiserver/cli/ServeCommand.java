@@ -96,7 +96,8 @@ final class ServeCommand implements Callable<Integer> {
     String forwardedHeaders;
 
     @Option(names = "--peer-credentials", description = {
-        "On UNIX sockets, read the client's user and group (SO_PEERCRED) into X_REMOTE_USER, X_REMOTE_GROUP, REMOTE_USER."})
+        "On UNIX sockets, read the client's user and group (SO_PEERCRED) into X_REMOTE_USER, X_REMOTE_GROUP, REMOTE_USER,"
+                + " X_REMOTE_UID and X_REMOTE_GID (not X_REMOTE_PID: the JDK cannot read it)."})
     boolean peerCredentials;
 
     @Option(names = "--threads", paramLabel = "N", description = "Pool threads kept alive when idle (pool mode).")
@@ -121,6 +122,12 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--shutdown-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
         "On stop, how long in-flight requests may take to finish."})
     Duration shutdownTimeout;
+
+    @Option(names = "--drain-delay", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
+        "On stop (SIGTERM), first keep accepting and serving for this long while the health check's readyz"
+                + " answers 503, so that load balancers and Kubernetes stop sending requests before the listener"
+                + " closes; then stop gracefully."})
+    Duration drainDelay;
 
     @Option(names = "--access-log", paramLabel = "FILE", description = {
         "Log requests in the combined log format to FILE (appended to), or to standard output if FILE is -."})
@@ -154,7 +161,7 @@ final class ServeCommand implements Callable<Integer> {
     /** The names of {@link org.minipylib.wsgiserver.ServerConfig} fields that options set. */
     private static final Map<String, String> OPTION_NAMES = Map.of(
             "minThreads", "--threads", "maxThreads", "--max-threads", "shutdownTimeout", "--shutdown-timeout",
-            "acceptBacklog", "--backlog");
+            "acceptBacklog", "--backlog", "drainDelay", "--drain-delay");
 
     private WsgiServer server;
 
@@ -231,6 +238,7 @@ final class ServeCommand implements Callable<Integer> {
             builder.timeouts(HttpTimeouts.all(timeout));
         }
         if (shutdownTimeout != null) builder.shutdownTimeout(shutdownTimeout);
+        if (drainDelay != null) builder.drainDelay(drainDelay);
         if (accessLog != null) builder.accessLog(openAccessLog());
         if (relax != null) builder.limits(HttpLimits.defaults().withCompliance(compliance()));
         if (statusPath != null) builder.mount(mountPath("--status-path", statusPath), StatusPage::new);

@@ -108,10 +108,11 @@ class OptionsTest {
     @Test
     void timeoutsServerNameAndShutdownTimeout() throws Exception {
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--timeout", "2.5", "--shutdown-timeout", "0",
-                "--server-name", "example.org")) {
+                "--drain-delay", "0.25", "--server-name", "example.org")) {
             ServerConfig config = cli.server().config();
             assertEquals(HttpTimeouts.all(Duration.ofMillis(2500)), config.timeouts());
             assertEquals(Duration.ZERO, config.shutdownTimeout());
+            assertEquals(Duration.ofMillis(250), config.drainDelay());
             assertEquals("example.org", config.serverName());
             assertTrue(get(cli, "/environ").lines().anyMatch("SERVER_NAME = example.org"::equals));
         }
@@ -151,13 +152,14 @@ class OptionsTest {
             assertNull(cli.server());
             assertEquals(0, cli.exitCode());
             for (String option : List.of("--bind", "--threads", "--max-threads", "--workers", "--server-name",
-                    "--timeout", "--shutdown-timeout", "--access-log", "--version", "APP")) {
+                    "--timeout", "--shutdown-timeout", "--drain-delay", "--access-log", "--version", "APP")) {
                 assertTrue(cli.out().contains(option), option);
             }
             ServerConfig defaults = ServerConfig.builder().build();
             assertTrue(cli.out().contains("--threads " + defaults.minThreads() + ","), cli.out());
             assertTrue(cli.out().contains("--max-threads " + defaults.maxThreads() + ","), cli.out());
             assertTrue(cli.out().contains("--backlog " + defaults.acceptBacklog() + ","), cli.out());
+            assertTrue(cli.out().contains("--drain-delay " + defaults.drainDelay().toSeconds() + ";"), cli.out());
             assertTrue(cli.out().contains("handshake " + defaults.timeouts().handshake().toSeconds() + "."), cli.out());
         }
     }
@@ -184,6 +186,7 @@ class OptionsTest {
         "--timeout=0                  | --timeout must be more than 0 seconds",
         "--timeout=-1                 | seconds must not be negative",
         "--shutdown-timeout=soon      | 'soon' is not a number of seconds",
+        "--drain-delay=-2             | seconds must not be negative",
         "--access-log=/nonexistent-dir/x.log | Cannot open the access log /nonexistent-dir/x.log",
         "--relax=no-such-rule         | --relax: Unknown compliance violation: no-such-rule",
         "--relax=bare-cr              | cannot be relaxed: it enables request smuggling",

@@ -6,14 +6,21 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.UnixDomainSocketAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,17 +33,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * keeps that pid. {@code --bind fd:0} serves on the inherited socket; a LISTEN_PID meant for another
  * process is refused. Descriptor 3 is moved to standard input by the README's
  * {@code /bin/sh -c 'exec ... 0<&3 3<&-'} (same pid); without that the server says how to fix it.
+ * The inherited socket may be IPv4, IPv6 or a UNIX socket (whose peer credentials are read).
  */
 @Timeout(60)
 class SocketActivationTest {
 
-    /** argv: pid offset, the descriptor to pass the socket on (0 or 3), the command to exec. */
+    /**
+     * argv: pid offset, the descriptor to pass the socket on (0 or 3), what to listen on (127.0.0.1,
+     * ::1, or unix:PATH), the command to exec. Prints {@code PORT=N} for TCP, {@code PATH=P} for UNIX.
+     */
     private static final String LAUNCHER = String.join("\n",
             "import os, socket, sys",
-            "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
-            "s.bind(('127.0.0.1', 0))",
-            "s.listen(16)",
-            "print('PORT=%d' % s.getsockname()[1], flush=True)",
+            "where = sys.argv[3]",
+            "if where.startswith('unix:'):",
+            "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+            "    s.bind(where[len('unix:'):])",
+            "    s.listen(16)",
+            "    print('PATH=%s' % s.getsockname(), flush=True)",
+            "else:",
+            "    s = socket.socket(socket.AF_INET6 if ':' in where else socket.AF_INET, socket.SOCK_STREAM)",
+            "    s.bind((where, 0))",
+            "    s.listen(16)",
+            "    print('PORT=%d' % s.getsockname()[1], flush=True)",
             "fd = int(sys.argv[2])",
             "if fd == 3:",
             "    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)",
@@ -46,7 +64,7 @@ class SocketActivationTest {
             "os.set_inheritable(fd, True)",
             "pid = os.getpid() + int(sys.argv[1])",
             "env = dict(os.environ, LISTEN_PID=str(pid), LISTEN_FDS='1', LISTEN_FDNAMES='app.socket')",
-            "os.execve(sys.argv[3], sys.argv[3:], env)");
+            "os.execve(sys.argv[4], sys.argv[4:], env)");
 
     /** The README's ExecStart for systemd's usual descriptor 3: a shell that moves it to 0 and execs. */
     private static final String MOVE_FD_3_TO_STDIN = "exec \"$@\" 0<&3 3<&-";
@@ -59,13 +77,20 @@ class SocketActivationTest {
     }
 
     private Process launch(int pidOffset, int fd, List<String> wrapper, Path stdout) throws IOException {
+        return launch(pidOffset, fd, "127.0.0.1", wrapper, List.of(), stdout);
+    }
+
+    /** Launches the server on a socket the launcher listens on at {@code where}, with {@code serverOptions}. */
+    private Process launch(int pidOffset, int fd, String where, List<String> wrapper, List<String> serverOptions,
+                           Path stdout) throws IOException {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> command = new ArrayList<>(List.of("python3", "-c", LAUNCHER, Integer.toString(pidOffset),
-                Integer.toString(fd)));
+                Integer.toString(fd), where));
         command.addAll(wrapper);
         command.addAll(List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"), Main.CLASS_NAME,
                 "--bind", "fd:0"));
+        command.addAll(serverOptions);
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(stdout.toFile()).start();
     }
 
@@ -95,24 +120,76 @@ class SocketActivationTest {
         }
     }
 
-    private static void servesAndStops(Process process, Path stdout) throws Exception {
+    @Test
+    void servesOnAnInheritedIpv6Socket() throws Exception {
+        Path stdout = dir.resolve("out.txt");
+        servesAndStops(launch(0, 0, "::1", List.of(), List.of(), stdout), stdout, "[::1]");
+    }
+
+    /** A UNIX socket made by the launcher: served, with the peer credentials of the client (this process). */
+    @Test
+    void servesOnAnInheritedUnixSocketWithPeerCredentials() throws Exception {
+        Path stdout = dir.resolve("out.txt");
+        Path socket = dir.resolve("activated.sock");
+        Process process = launch(0, 0, "unix:" + socket, List.of(), List.of("--peer-credentials"), stdout);
         try {
-            String port = ProcessOutput.awaitLine(process, stdout, l -> l.startsWith("PORT=")).substring("PORT=".length());
+            ProcessOutput.awaitLine(process, stdout, l -> l.equals("PATH=" + socket));
             String serving = ProcessOutput.awaitLine(process, stdout, l -> l.startsWith("wsgiserver "));
-            assertTrue(serving.endsWith("serving on http://127.0.0.1:" + port), serving);
-            try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(5)).build()) {
-                var response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/plaintext"))
-                        .timeout(Duration.ofSeconds(10)).build(), BodyHandlers.ofString());
-                assertEquals(200, response.statusCode());
-            }
-            process.destroy(); // SIGTERM
-            assertTrue(process.waitFor(20, TimeUnit.SECONDS));
-            assertTrue(List.of(0, 143).contains(process.exitValue()), "exit code " + process.exitValue());
-            assertTrue(Files.readString(stdout).contains("wsgiserver stopped"), Files.readString(stdout));
+            assertTrue(serving.endsWith("serving on unix:" + socket), serving);
+            String response = unixGet(socket, "/environ");
+            assertTrue(response.startsWith("HTTP/1.1 200 OK\r\n"), response);
+            Path own = Files.createFile(dir.resolve("own-ids"));
+            assertTrue(response.contains("\nX_REMOTE_UID = " + Files.getAttribute(own, "unix:uid") + "\n"), response);
+            assertTrue(response.contains("\nX_REMOTE_GID = " + Files.getAttribute(own, "unix:gid") + "\n"), response);
+            stopsOnSigterm(process, stdout);
+            assertTrue(Files.exists(socket), "the inherited socket's file is the launcher's: left in place");
         } finally {
             process.destroyForcibly();
         }
+    }
+
+    /** GET {@code path} with Connection: close over the UNIX socket; everything the server sent (10 s at most). */
+    private static String unixGet(Path socket, String path) throws Exception {
+        try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            channel.write(ByteBuffer.wrap(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII)));
+            Future<byte[]> response = Executors.newVirtualThreadPerTaskExecutor()
+                    .submit(() -> Channels.newInputStream(channel).readAllBytes());
+            try {
+                return new String(response.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8);
+            } finally {
+                response.cancel(true);
+            }
+        }
+    }
+
+    private static void servesAndStops(Process process, Path stdout) throws Exception {
+        servesAndStops(process, stdout, "127.0.0.1");
+    }
+
+    /** {@code host}: as in a URL (IPv6 in brackets). */
+    private static void servesAndStops(Process process, Path stdout, String host) throws Exception {
+        try {
+            String port = ProcessOutput.awaitLine(process, stdout, l -> l.startsWith("PORT=")).substring("PORT=".length());
+            String serving = ProcessOutput.awaitLine(process, stdout, l -> l.startsWith("wsgiserver "));
+            assertTrue(serving.endsWith("serving on http://" + host + ":" + port), serving);
+            try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(5)).build()) {
+                var response = client.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + "/plaintext"))
+                        .timeout(Duration.ofSeconds(10)).build(), BodyHandlers.ofString());
+                assertEquals(200, response.statusCode());
+            }
+            stopsOnSigterm(process, stdout);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    private static void stopsOnSigterm(Process process, Path stdout) throws Exception {
+        process.destroy(); // SIGTERM
+        assertTrue(process.waitFor(20, TimeUnit.SECONDS));
+        assertTrue(List.of(0, 143).contains(process.exitValue()), "exit code " + process.exitValue());
+        assertTrue(Files.readString(stdout).contains("wsgiserver stopped"), Files.readString(stdout));
     }
 
     @Test

@@ -25,7 +25,7 @@ final class PrometheusText {
     }
 
     private String write(ServerStats s) {
-        gauge("wsgiserver_up", "1 while the server accepts connections, 0 while draining or stopped.",
+        gauge("wsgiserver_up", "1 while the server runs and is ready, 0 while draining (drain delay included) or stopped.",
                 s.state() == ServerState.RUNNING ? 1 : 0);
         if (s.startedAt() != null) {
             gauge("wsgiserver_start_time_seconds", "When the server started, in seconds since the Unix epoch.",

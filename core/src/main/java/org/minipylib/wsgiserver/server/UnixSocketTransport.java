@@ -34,7 +34,7 @@ public final class UnixSocketTransport implements Transport {
     private SelectionKey key;
 
     /**
-     * @param peerCredentials read the client's user and group ({@code SO_PEERCRED}): the remote
+     * @param peerCredentials read the client's user and group, names and ids ({@code SO_PEERCRED}): the remote
      *                        address is then a {@link UnixPeerAddress}
      */
     public UnixSocketTransport(SocketChannel channel, boolean peerCredentials) throws IOException {
@@ -45,7 +45,8 @@ public final class UnixSocketTransport implements Transport {
 
     private static SocketAddress peer(SocketChannel channel) throws IOException {
         UnixDomainPrincipal principal = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
-        return new UnixPeerAddress(principal.user().getName(), principal.group().getName());
+        return new UnixPeerAddress(principal.user().getName(), principal.group().getName(),
+                PrincipalIds.uid(principal.user()), PrincipalIds.gid(principal.group()));
     }
 
     @Override

@@ -14,7 +14,9 @@ import java.net.UnknownHostException;
  * over TCP, SERVER_NAME (configured, else the address connected to), SERVER_PORT, REMOTE_ADDR and
  * REMOTE_PORT; over a UNIX domain socket, which WSGI does not foresee, SERVER_NAME is the configured
  * name or this host's name, and SERVER_PORT, REMOTE_ADDR and REMOTE_PORT are empty. A UNIX peer whose
- * credentials were read adds X_REMOTE_USER, X_REMOTE_GROUP and REMOTE_USER.
+ * credentials were read adds X_REMOTE_USER, X_REMOTE_GROUP and REMOTE_USER, and Cheroot's X_REMOTE_UID
+ * and X_REMOTE_GID when the numeric ids are known (Cheroot's X_REMOTE_PID is never given: the JDK
+ * does not read the peer's pid).
  */
 final class AddressVariables {
 
@@ -48,6 +50,8 @@ final class AddressVariables {
                 env.put("X_REMOTE_USER", peer.user());
                 env.put("X_REMOTE_GROUP", peer.group());
                 env.put("REMOTE_USER", peer.user());
+                if (peer.uid() != UnixPeerAddress.UNKNOWN_ID) env.put("X_REMOTE_UID", Long.toString(peer.uid()));
+                if (peer.gid() != UnixPeerAddress.UNKNOWN_ID) env.put("X_REMOTE_GID", Long.toString(peer.gid()));
             }
         }
     }

@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.apps;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.minipylib.wsgiserver.ServerStats;
+import org.minipylib.wsgiserver.testing.OptionalTool;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.PrometheusExposition;
 import org.minipylib.wsgiserver.testing.TestServer;
@@ -22,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** MetricsApp serves valid Prometheus text (checked line by line against the format, and by promtool) and JSON. */
 class MetricsAppTest {
@@ -75,7 +75,7 @@ class MetricsAppTest {
     @Test
     void promtoolAcceptsTheExposition() throws Exception {
         File promtool = new File("/usr/bin/promtool");
-        assumeTrue(promtool.canExecute(), "promtool not installed (Debian: apt-get install prometheus); skipping its check");
+        OptionalTool.assumeInstalled(promtool.canExecute(), "promtool is not installed at /usr/bin/promtool (Debian: apt-get install prometheus)");
         try (TestServer server = serverWithTraffic()) {
             String text = get(server, "/metrics").body();
             Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectErrorStream(true).start();

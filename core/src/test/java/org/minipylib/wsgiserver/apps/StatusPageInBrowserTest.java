@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.apps;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.HeadlessChromium;
+import org.minipylib.wsgiserver.testing.OptionalTool;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,6 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
 
 /**
@@ -39,7 +39,7 @@ class StatusPageInBrowserTest {
     @Test
     void pageRendersLiveNumbersInHeadlessChromium() throws Exception {
         HeadlessChromium chromium = HeadlessChromium.find().orElse(null);
-        assumeTrue(chromium != null, "Chromium is not installed (Debian: apt-get install -y chromium); skipping the browser test");
+        OptionalTool.assumeInstalled(chromium != null, "Chromium is not installed (Debian: apt-get install -y chromium)");
         AtomicBoolean loading = new AtomicBoolean(true);
         try (TestServer server = TestServer.start(APP, b -> b.mount("/server-status", StatusPage::new))) {
             try (RawClient client = server.connect()) {

@@ -47,7 +47,7 @@ class UnixDomainSocketTest {
     private static final WsgiApp ADDRESSES = (env, sr) -> {
         TreeMap<String, Object> shown = new TreeMap<>();
         for (String key : List.of("SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR", "REMOTE_PORT", "X_REMOTE_USER",
-                "X_REMOTE_GROUP", "REMOTE_USER")) {
+                "X_REMOTE_GROUP", "REMOTE_USER", "X_REMOTE_UID", "X_REMOTE_GID", "X_REMOTE_PID")) {
             if (env.containsKey(key)) shown.put(key, env.get(key));
         }
         StringBuilder sb = new StringBuilder();
@@ -145,6 +145,11 @@ class UnixDomainSocketTest {
             assertTrue(response.contains("\nX_REMOTE_USER=" + user + "\n"), response);
             assertTrue(response.contains("\nREMOTE_USER=" + user + "\n"), response);
             assertTrue(response.contains("\nX_REMOTE_GROUP="), response);
+            // the client is this process: its ids are those of a file it creates
+            Path own = Files.createFile(dir.resolve("own-ids"));
+            assertTrue(response.contains("\nX_REMOTE_UID=" + Files.getAttribute(own, "unix:uid") + "\n"), response);
+            assertTrue(response.contains("\nX_REMOTE_GID=" + Files.getAttribute(own, "unix:gid") + "\n"), response);
+            assertFalse(response.contains("X_REMOTE_PID"), response);
         }
     }
 

@@ -1,0 +1,90 @@
+package org.minipylib.wsgiserver;
+
+import org.minipylib.wsgiserver.testing.Poll;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.Files;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The access log's host field is one word: {@code -} for a client without an address (a UNIX socket
+ * client), the peer's identity without spaces with peer credentials, and any space escaped, so that
+ * the combined format's fields stay where log parsers look for them.
+ */
+class AccessLogHostFieldTest {
+
+    private static final String COMBINED_AFTER_HOST =
+            " - - \\[\\d{2}/\\w{3}/\\d{4}:\\d{2}:\\d{2}:\\d{2} [+-]\\d{4}] \"GET /x HTTP/1\\.1\" 200 2 \"-\" \"t/1\"";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void noAddressIsADashAndSpacesAreEscaped() {
+        assertTrue(entry(null).commonFormat().startsWith("- - - ["));
+        assertTrue(entry("").commonFormat().startsWith("- - - ["));
+        assertTrue(entry("a b\tc").commonFormat().startsWith("a\\x20b\\x09c - - ["), entry("a b\tc").commonFormat());
+        assertTrue(entry("192.0.2.1").commonFormat().startsWith("192.0.2.1 - - ["));
+    }
+
+    @Test
+    void aUnixSocketClientIsLoggedAsADash() throws Exception {
+        Path socket = dir.resolve("log.sock");
+        String line = logLineOfOneRequest(socket, ListenOptions.defaults());
+        assertTrue(line.matches("-" + COMBINED_AFTER_HOST), line);
+    }
+
+    @Test
+    void aUnixPeerWithCredentialsIsLoggedAsOneWord() throws Exception {
+        Path socket = dir.resolve("peer.sock");
+        String line = logLineOfOneRequest(socket, ListenOptions.defaults().withPeerCredentials(true));
+        PosixFileAttributes own = Files.readAttributes(Files.createFile(dir.resolve("own")), PosixFileAttributes.class);
+        String host = "unix-peer:" + own.owner().getName() + ":" + own.group().getName();
+        assertTrue(line.startsWith(host + " - - ["), line);
+        assertTrue(line.substring(host.length()).matches(COMBINED_AFTER_HOST), line);
+    }
+
+    private static AccessLogEntry entry(String remoteAddress) {
+        return new AccessLogEntry(remoteAddress, Instant.now(), "GET / HTTP/1.1", 200, 0, null, null, 0);
+    }
+
+    /** The access log line of one request sent over a UNIX socket. */
+    private static String logLineOfOneRequest(Path socket, ListenOptions options) throws Exception {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        try (WsgiServer server = WsgiServer.builder(WsgiTestApps.text("200 OK", "ok"))
+                .bind(UnixDomainSocketAddress.of(socket)).listenOptions(options)
+                .accessLog(entry -> lines.add(entry.combinedFormat())).build().start();
+             SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            channel.write(ByteBuffer.wrap("GET /x HTTP/1.1\r\nHost: x\r\nUser-Agent: t/1\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII)));
+            CompletableFuture<byte[]> response = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Channels.newInputStream(channel).readAllBytes();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            String text = new String(response.get(WsgiTestApps.WAIT_SECONDS, TimeUnit.SECONDS), StandardCharsets.ISO_8859_1);
+            assertTrue(text.startsWith("HTTP/1.1 200 OK"), text);
+            Poll.until(lines::size, n -> n > 0, "the access log line");
+        }
+        assertEquals(1, lines.size(), lines.toString());
+        return lines.get(0);
+    }
+}
