@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Attacks the demo app with slowhttptest (Debian package slowhttptest) in slowloris (-H) and
-# slow-read (-X) modes while curl checks, once a second, that other clients are still served.
+# Attacks the demo app with slowhttptest (Debian package slowhttptest) in slowloris (-H), slow
+# request body (-B, "R-U-Dead-Yet") and slow-read (-X) modes while curl checks, once a second,
+# that other clients are still served.
 # Not part of CI (it takes a few minutes). Usage:
 #   scripts/slowhttptest.sh [CONNECTIONS] [SECONDS] [extra server options...]
 # e.g. scripts/slowhttptest.sh 1000 30 --workers pool
@@ -46,6 +47,8 @@ attack() { # name, path, slowhttptest arguments...
 }
 
 attack slowloris / -H -c "$connections" -r 200 -i 5 -s 8192 -l "$seconds" -t GET -x 24 -p 3
+# slow body: POST /echo (which reads its body) declaring 8192 bytes, 1-10 bytes every 10 s
+attack slowbody /echo -B -c "$connections" -r 200 -i 10 -s 8192 -l "$seconds" -t POST -x 10 -p 3
 # slow read wants a response far larger than the socket buffers: 64 MiB, read 32 bytes every 5 s
 attack slowread "/bytes?n=67108864" -X -c "$connections" -r 200 -w 512 -y 1024 -n 5 -z 32 -k 3 -l "$seconds" -p 3
 echo "== server still serving after the attacks: $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url/plaintext")"
