@@ -47,6 +47,12 @@ final class ProxiedTransport implements Transport {
         wrapped.write(b, off, len);
     }
 
+    /** Passed on as one call, so that the socket's gathering write is kept. */
+    @Override
+    public void write(byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen) throws IOException {
+        wrapped.write(a, aOff, aLen, b, bOff, bLen);
+    }
+
     @Override
     public boolean hasPendingInput() {
         return leftoverPos < leftoverEnd || wrapped.hasPendingInput();

@@ -29,6 +29,13 @@ public final class CountingTransport implements Transport {
         statistics.written(len);
     }
 
+    /** Passed on as one call, so that the socket's gathering write is kept. */
+    @Override
+    public void write(byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen) throws IOException {
+        transport.write(a, aOff, aLen, b, bOff, bLen);
+        statistics.written(aLen + bLen);
+    }
+
     @Override
     public boolean hasPendingInput() {
         return transport.hasPendingInput();
