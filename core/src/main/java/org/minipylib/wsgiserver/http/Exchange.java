@@ -13,14 +13,22 @@ import java.net.SocketAddress;
  * @param remoteAddress the client's address
  * @param scheme        {@code http} or {@code https}
  * @param sslSession    the TLS session, or {@code null} on a plain connection
+ * @param proxiedTls    what a proxy in front said about the client's TLS connection to it, or {@code null}
  */
 public record Exchange(RequestHead request, RequestBody body, HttpResponse response,
                        SocketAddress localAddress, SocketAddress remoteAddress, String scheme,
-                       javax.net.ssl.SSLSession sslSession) {
+                       javax.net.ssl.SSLSession sslSession, ProxiedTls proxiedTls) {
+
+    /** An exchange on a connection that was not proxied with TLS facts. */
+    public Exchange(RequestHead request, RequestBody body, HttpResponse response,
+                    SocketAddress localAddress, SocketAddress remoteAddress, String scheme,
+                    javax.net.ssl.SSLSession sslSession) {
+        this(request, body, response, localAddress, remoteAddress, scheme, sslSession, null);
+    }
 
     /** An exchange on a plain (non-TLS) connection. */
     public Exchange(RequestHead request, RequestBody body, HttpResponse response,
                     SocketAddress localAddress, SocketAddress remoteAddress, String scheme) {
-        this(request, body, response, localAddress, remoteAddress, scheme, null);
+        this(request, body, response, localAddress, remoteAddress, scheme, null, null);
     }
 }

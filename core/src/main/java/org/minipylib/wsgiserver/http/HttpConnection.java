@@ -542,7 +542,7 @@ public final class HttpConnection {
         Throwable failure = null;
         try {
             gateway.handle(new Exchange(head, body, response, transport.localAddress(), transport.remoteAddress(),
-                    transport.scheme(), transport.sslSession()));
+                    transport.scheme(), transport.sslSession(), transport.proxiedTls()));
         } catch (Throwable t) {
             failure = t;
         }

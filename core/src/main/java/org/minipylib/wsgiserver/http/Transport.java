@@ -72,6 +72,15 @@ public interface Transport {
         return null;
     }
 
+    /**
+     * What a proxy in front said about the client's TLS connection to it (PROXY protocol v2), or
+     * {@code null}: not proxied, or the client did not use TLS, or this transport does TLS itself
+     * (then {@link #sslSession()} describes the connection).
+     */
+    default ProxiedTls proxiedTls() {
+        return null;
+    }
+
     /** Closes the connection; idempotent and thread-safe. */
     void close();
 }

@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.proxy;
 
+import org.minipylib.wsgiserver.http.ProxiedTls;
 import org.minipylib.wsgiserver.http.Transport;
 
 import java.io.IOException;
@@ -7,14 +8,16 @@ import java.net.SocketAddress;
 
 /**
  * A connection that came through a proxy speaking the PROXY protocol: the addresses are those of the
- * header (when it gave any), and the bytes read after the header with it are read first. Everything
- * else goes to the wrapped transport.
+ * header (when it gave any), the scheme is {@code https} when the header says the client connected to
+ * the proxy over TLS, and the bytes read after the header with it are read first. Everything else
+ * goes to the wrapped transport.
  */
 final class ProxiedTransport implements Transport {
 
     private final Transport wrapped;
     private final SocketAddress remote;
     private final SocketAddress local;
+    private final ProxiedTls tls;
     private final byte[] leftover;
     private int leftoverPos;
     private final int leftoverEnd;
@@ -26,6 +29,7 @@ final class ProxiedTransport implements Transport {
         this.wrapped = wrapped;
         this.remote = header.source() != null ? header.source() : wrapped.remoteAddress();
         this.local = header.destination() != null ? header.destination() : wrapped.localAddress();
+        this.tls = header.tls();
         this.leftover = leftover;
         this.leftoverPos = from;
         this.leftoverEnd = to;
@@ -80,7 +84,12 @@ final class ProxiedTransport implements Transport {
 
     @Override
     public String scheme() {
-        return wrapped.scheme();
+        return tls != null ? "https" : wrapped.scheme(); // the client's scheme: TLS to the proxy
+    }
+
+    @Override
+    public ProxiedTls proxiedTls() {
+        return tls;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.proxy;
 
 import org.minipylib.wsgiserver.http.IpLiteral;
+import org.minipylib.wsgiserver.http.ProxiedTls;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -9,6 +10,7 @@ import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.zip.CRC32C;
 
 /**
  * Parses the PROXY protocol header (HAProxy's specification, versions 1 and 2) at the start of a
@@ -20,7 +22,10 @@ import java.util.Arrays;
  *       0-65535 without leading zeros.</li>
  *   <li>v2: the 12-byte signature, version 2, command {@code LOCAL} or {@code PROXY}, family
  *       {@code UNSPEC}, {@code INET}, {@code INET6} or {@code UNIX} over {@code STREAM}; the address
- *       block, then TLVs, which are skipped.</li>
+ *       block, then TLVs, each wholly inside the header. {@code PP2_TYPE_CRC32C} is verified;
+ *       {@code PP2_TYPE_SSL} (with its sub-TLVs) and {@code PP2_TYPE_AUTHORITY} become
+ *       {@link ProxyHeader#tls()} when the client connected to the proxy over TLS; other types are
+ *       skipped. {@code LOCAL} and {@code UNSPEC} headers are not looked into past the fixed part.</li>
  * </ul>
  */
 public final class ProxyProtocolParser {
@@ -137,25 +142,129 @@ public final class ProxyProtocolParser {
         int length = v2Length(b, len);
         if (len < length) return null;
         int addressBlock = length - V2_FIXED_LENGTH;
-        if (command == 0) return new ProxyHeader(null, null, length); // LOCAL: the proxy's own connection
-        if (family == 0) return new ProxyHeader(null, null, length); // UNSPEC
+        // LOCAL (the proxy's own connection) and UNSPEC: addresses and TLVs are ignored
+        if (command == 0 || family == 0) return new ProxyHeader(null, null, length);
         if (transport != 1) throw new ProxyProtocolException("PROXY v2: only STREAM connections can carry HTTP");
         int p = V2_FIXED_LENGTH;
-        return switch (family) {
-            case 1 -> {
-                need(addressBlock, 12);
-                yield new ProxyHeader(inet(b, p, 4, p + 8), inet(b, p + 4, 4, p + 10), length);
-            }
-            case 2 -> {
-                need(addressBlock, 36);
-                yield new ProxyHeader(inet(b, p, 16, p + 32), inet(b, p + 16, 16, p + 34), length);
-            }
-            case 3 -> {
-                need(addressBlock, 216);
-                yield new ProxyHeader(unix(b, p), unix(b, p + 108), length);
-            }
+        int addresses = switch (family) {
+            case 1 -> 12;
+            case 2 -> 36;
+            case 3 -> 216;
             default -> throw new ProxyProtocolException("unknown PROXY v2 address family " + family);
         };
+        need(addressBlock, addresses);
+        ProxiedTls tls = tlvs(b, p + addresses, length);
+        return switch (family) {
+            case 1 -> new ProxyHeader(inet(b, p, 4, p + 8), inet(b, p + 4, 4, p + 10), length, tls);
+            case 2 -> new ProxyHeader(inet(b, p, 16, p + 32), inet(b, p + 16, 16, p + 34), length, tls);
+            default -> new ProxyHeader(unix(b, p), unix(b, p + 108), length, tls);
+        };
+    }
+
+    // ---- version 2 TLVs ----
+
+    static final int PP2_TYPE_AUTHORITY = 0x02;
+    static final int PP2_TYPE_CRC32C = 0x03;
+    static final int PP2_TYPE_SSL = 0x20;
+    static final int PP2_SUBTYPE_SSL_VERSION = 0x21;
+    static final int PP2_SUBTYPE_SSL_CN = 0x22;
+    static final int PP2_SUBTYPE_SSL_CIPHER = 0x23;
+    static final int PP2_SUBTYPE_SSL_SIG_ALG = 0x24;
+    static final int PP2_SUBTYPE_SSL_KEY_ALG = 0x25;
+    static final int PP2_CLIENT_SSL = 0x01;
+    static final int PP2_CLIENT_CERT_CONN = 0x02;
+    static final int PP2_CLIENT_CERT_SESS = 0x04;
+    /** The {@code client} byte and the 32-bit {@code verify} field before the sub-TLVs of {@code PP2_TYPE_SSL}. */
+    private static final int SSL_FIXED_LENGTH = 5;
+    private static final byte[] ZERO_CRC = new byte[4];
+
+    /**
+     * Walks the TLVs in {@code b[from, end)}, each of which must lie wholly inside it: a TLV that
+     * overruns the header is a malformed header. Verifies {@code PP2_TYPE_CRC32C} if present (the
+     * specification says a receiver must, and must drop the connection on a mismatch), reads
+     * {@code PP2_TYPE_SSL} and {@code PP2_TYPE_AUTHORITY}, skips the others. No allocation but the
+     * texts kept, and only when the client connected over TLS.
+     *
+     * @return what the proxy said about the client's TLS connection, or {@code null} if it was not TLS
+     *         (no {@code PP2_TYPE_SSL}, or one without {@code PP2_CLIENT_SSL})
+     */
+    private static ProxiedTls tlvs(byte[] b, int from, int end) throws ProxyProtocolException {
+        int ssl = -1; // value offsets of the TLVs used, -1 if absent
+        int sslEnd = -1;
+        int authority = -1;
+        int authorityEnd = -1;
+        for (int p = from; p < end; ) {
+            int type = b[p] & 0xff;
+            int valueEnd = tlvEnd(b, p, end, "TLV");
+            int value = p + 3;
+            switch (type) {
+                case PP2_TYPE_CRC32C -> checkCrc32c(b, value, valueEnd, end);
+                case PP2_TYPE_SSL -> {
+                    if (valueEnd - value < SSL_FIXED_LENGTH) throw new ProxyProtocolException("PROXY v2 SSL TLV too short");
+                    for (int q = value + SSL_FIXED_LENGTH; q < valueEnd; ) q = tlvEnd(b, q, valueEnd, "SSL sub-TLV");
+                    ssl = value;
+                    sslEnd = valueEnd;
+                }
+                case PP2_TYPE_AUTHORITY -> {
+                    authority = value;
+                    authorityEnd = valueEnd;
+                }
+                default -> {
+                    // ALPN, NOOP, UNIQUE_ID, NETNS, custom types: of no use here
+                }
+            }
+            p = valueEnd;
+        }
+        if (ssl < 0 || (b[ssl] & PP2_CLIENT_SSL) == 0) return null;
+        int client = b[ssl] & 0xff;
+        boolean certificate = (client & (PP2_CLIENT_CERT_CONN | PP2_CLIENT_CERT_SESS)) != 0;
+        // verify is 0 when a presented certificate was verified (HAProxy also sends 0 without one)
+        boolean verified = certificate && b[ssl + 1] == 0 && b[ssl + 2] == 0 && b[ssl + 3] == 0 && b[ssl + 4] == 0;
+        String version = null;
+        String cn = null;
+        String cipher = null;
+        String sigAlg = null;
+        String keyAlg = null;
+        for (int q = ssl + SSL_FIXED_LENGTH; q < sslEnd; ) {
+            int subEnd = tlvEnd(b, q, sslEnd, "SSL sub-TLV");
+            int v = q + 3;
+            switch (b[q] & 0xff) {
+                case PP2_SUBTYPE_SSL_VERSION -> version = ascii(b, v, subEnd);
+                case PP2_SUBTYPE_SSL_CN -> cn = verified ? new String(b, v, subEnd - v, StandardCharsets.UTF_8) : null;
+                case PP2_SUBTYPE_SSL_CIPHER -> cipher = ascii(b, v, subEnd);
+                case PP2_SUBTYPE_SSL_SIG_ALG -> sigAlg = ascii(b, v, subEnd);
+                case PP2_SUBTYPE_SSL_KEY_ALG -> keyAlg = ascii(b, v, subEnd);
+                default -> {
+                    // e.g. HAProxy's newer PP2_SUBTYPE_SSL_GROUP, PP2_SUBTYPE_SSL_SIG_SCHEME
+                }
+            }
+            q = subEnd;
+        }
+        String sni = authority < 0 ? null : new String(b, authority, authorityEnd - authority, StandardCharsets.UTF_8);
+        return new ProxiedTls(version, cipher, sigAlg, keyAlg, sni, certificate, verified, cn);
+    }
+
+    /** The end of the TLV at {@code b[at]}, which must lie wholly before {@code limit}. */
+    private static int tlvEnd(byte[] b, int at, int limit, String what) throws ProxyProtocolException {
+        if (limit - at < 3) throw new ProxyProtocolException("PROXY v2 " + what + " overruns the header");
+        int end = at + 3 + (((b[at + 1] & 0xff) << 8) | (b[at + 2] & 0xff));
+        if (end > limit) throw new ProxyProtocolException("PROXY v2 " + what + " overruns the header");
+        return end;
+    }
+
+    /** Checks the CRC32c of the whole header {@code b[0, headerEnd)}, computed with its own value as zeros. */
+    private static void checkCrc32c(byte[] b, int value, int valueEnd, int headerEnd) throws ProxyProtocolException {
+        if (valueEnd - value != 4) throw new ProxyProtocolException("PROXY v2 CRC32C TLV not 4 bytes long");
+        CRC32C crc = new CRC32C();
+        crc.update(b, 0, value);
+        crc.update(ZERO_CRC, 0, 4);
+        crc.update(b, valueEnd, headerEnd - valueEnd);
+        long sent = ((b[value] & 0xffL) << 24) | ((b[value + 1] & 0xffL) << 16) | ((b[value + 2] & 0xffL) << 8) | (b[value + 3] & 0xffL);
+        if (crc.getValue() != sent) throw new ProxyProtocolException("PROXY v2 header with a wrong CRC32C");
+    }
+
+    private static String ascii(byte[] b, int from, int to) {
+        return new String(b, from, to - from, StandardCharsets.US_ASCII);
     }
 
     private static void need(int have, int need) throws ProxyProtocolException {

@@ -1,5 +1,7 @@
 package org.minipylib.wsgiserver.tls;
 
+import org.minipylib.wsgiserver.http.ProxiedTls;
+
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.ZoneOffset;
@@ -51,6 +53,30 @@ public final class SslEnviron {
         @SuppressWarnings("unchecked")
         Map<String, Object> variables = (Map<String, Object>) cached;
         environ.putAll(variables);
+    }
+
+    /**
+     * Adds what a TLS-ending proxy said about the client's connection ({@code null}: nothing), under
+     * the same names: {@code HTTPS=on}, {@code SSL_PROTOCOL}, {@code SSL_CIPHER} (the proxy's naming,
+     * for HAProxy OpenSSL's, e.g. {@code ECDHE-RSA-AES128-GCM-SHA256}), {@code SSL_TLS_SNI},
+     * {@code SSL_SERVER_A_SIG} and {@code SSL_SERVER_A_KEY} (the proxy's certificate),
+     * {@code SSL_CLIENT_VERIFY} ({@code SUCCESS}, {@code NONE} or {@code FAILED}) and
+     * {@code SSL_CLIENT_S_DN_CN} (only for a verified client certificate). Each only when the proxy sent it.
+     */
+    public static void addTo(Map<String, Object> environ, ProxiedTls tls) {
+        if (tls == null) return;
+        environ.put("HTTPS", "on");
+        putIfPresent(environ, "SSL_PROTOCOL", tls.protocol());
+        putIfPresent(environ, "SSL_CIPHER", tls.cipher());
+        putIfPresent(environ, "SSL_TLS_SNI", tls.serverName());
+        putIfPresent(environ, "SSL_SERVER_A_SIG", tls.signatureAlgorithm());
+        putIfPresent(environ, "SSL_SERVER_A_KEY", tls.keyAlgorithm());
+        environ.put("SSL_CLIENT_VERIFY", !tls.clientCertificate() ? "NONE" : tls.clientVerified() ? "SUCCESS" : "FAILED");
+        putIfPresent(environ, "SSL_CLIENT_S_DN_CN", tls.clientCommonName());
+    }
+
+    private static void putIfPresent(Map<String, Object> environ, String name, String value) {
+        if (value != null) environ.put(name, value);
     }
 
     /** Every variable for one session. */

@@ -138,6 +138,7 @@ public final class WsgiGateway implements Gateway {
         env.put(Environ.WSGI_MULTIPROCESS, Boolean.FALSE);
         env.put(Environ.WSGI_RUN_ONCE, Boolean.FALSE);
         SslEnviron.addTo(env, exchange.sslSession());
+        if (exchange.sslSession() == null) SslEnviron.addTo(env, exchange.proxiedTls()); // our own TLS wins
         return env;
     }
 

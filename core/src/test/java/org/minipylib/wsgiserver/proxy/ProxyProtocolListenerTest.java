@@ -11,6 +11,7 @@ import java.util.HexFormat;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -103,5 +104,46 @@ class ProxyProtocolListenerTest {
                 assertTrue(capture.nextEnviron().get("REMOTE_ADDR").equals("127.0.0.1"));
             }
         }
+    }
+
+    @Test
+    void v2SslTlvMakesTheRequestHttpsWithTheTlsVariables() throws Exception {
+        // what HAProxy's send-proxy-v2-ssl sends for a TLS client (no client certificate): the SSL TLV
+        // with PP2_CLIENT_SSL, its version and cipher sub-TLVs, and the SNI host as PP2_TYPE_AUTHORITY
+        String tlvs = "02 000b " + hexText("app.example")
+                + "20 0028 01 00000000" + "21 0007 " + hexText("TLSv1.3") + "23 0016 " + hexText("TLS_AES_256_GCM_SHA384");
+        byte[] header = HexFormat.of().parseHex(("0d0a0d0a000d0a515549540a" + "2111" + "0045"
+                + "cb007107 c6336401 9c40 01bb" + tlvs).replace(" ", ""));
+        Capture capture = new Capture();
+        try (TestServer server = proxied(capture); RawClient client = server.connect()) {
+            client.send(header);
+            client.send(GET);
+            assertEquals(200, client.read().status());
+            Environ env = capture.nextEnviron();
+            assertEquals("https", env.get("wsgi.url_scheme"));
+            assertEquals("on", env.get("HTTPS"));
+            assertEquals("TLSv1.3", env.get("SSL_PROTOCOL"));
+            assertEquals("TLS_AES_256_GCM_SHA384", env.get("SSL_CIPHER"));
+            assertEquals("app.example", env.get("SSL_TLS_SNI"));
+            assertEquals("NONE", env.get("SSL_CLIENT_VERIFY"));
+            assertNull(env.get("SSL_CLIENT_S_DN_CN"));
+            assertEquals("203.0.113.7", env.get("REMOTE_ADDR"));
+            assertEquals("198.51.100.1", env.get("SERVER_NAME"), "SERVER_NAME stays the address, not the SNI host");
+            client.send(GET); // the whole connection is TLS to the proxy
+            assertEquals(200, client.read().status());
+            assertEquals("https", capture.nextEnviron().get("wsgi.url_scheme"));
+        }
+        // a header without the SSL TLV: plain http as before
+        try (TestServer server = proxied(capture); RawClient client = server.connect()) {
+            client.send("PROXY TCP4 203.0.113.7 198.51.100.1 40000 80\r\n" + GET);
+            assertEquals(200, client.read().status());
+            Environ env = capture.nextEnviron();
+            assertEquals("http", env.get("wsgi.url_scheme"));
+            assertNull(env.get("HTTPS"));
+        }
+    }
+
+    private static String hexText(String s) {
+        return HexFormat.of().formatHex(s.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     }
 }

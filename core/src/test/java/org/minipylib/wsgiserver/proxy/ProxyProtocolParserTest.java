@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.proxy;
 
+import org.minipylib.wsgiserver.http.ProxiedTls;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -9,11 +10,13 @@ import java.net.InetSocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
+import java.util.zip.CRC32C;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The PROXY protocol parser over byte arrays: v1 and v2, every family, strictness, partial input. */
 class ProxyProtocolParserTest {
@@ -157,5 +160,122 @@ class ProxyProtocolParserTest {
     })
     void malformedV2IsRefused(String rest) {
         assertThrows(ProxyProtocolException.class, () -> parse(hex(SIGNATURE + rest)));
+    }
+
+    // ---- v2 TLVs ----
+
+    /** A v2 PROXY TCP4 header from 192.168.0.1:56324 to 10.0.0.2:443 with {@code tlvs} (hex) after the addresses. */
+    private static byte[] inetWithTlvs(String tlvs) {
+        byte[] t = hex(tlvs);
+        return hex(SIGNATURE + "21 11 " + String.format("%04x", 12 + t.length) + "c0a80001 0a000002 dc04 01bb" + tlvs);
+    }
+
+    /** A TLV of {@code type} with {@code value} (hex). */
+    private static String tlv(int type, String value) {
+        return String.format("%02x%04x", type, hex(value).length) + value.replace(" ", "");
+    }
+
+    private static String text(String s) {
+        return HexFormat.of().formatHex(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** PP2_TYPE_SSL with {@code client} flags, {@code verify} and sub-TLVs, as HAProxy's send-proxy-v2-ssl-cn sends it. */
+    private static String ssl(int client, int verify, String subTlvs) {
+        return tlv(0x20, String.format("%02x%08x", client, verify) + subTlvs);
+    }
+
+    private static final String HAPROXY_SUB_TLVS = tlv(0x21, text("TLSv1.3")) + tlv(0x22, text("client.example"))
+            + tlv(0x23, text("TLS_AES_256_GCM_SHA384")) + tlv(0x24, text("sha256WithRSAEncryption"))
+            + tlv(0x25, text("RSA2048"));
+
+    @Test
+    void v2SslTlvWithSubTlvsAndAuthority() throws Exception {
+        // client flags: PP2_CLIENT_SSL | PP2_CLIENT_CERT_CONN | PP2_CLIENT_CERT_SESS; verify 0: verified
+        byte[] b = inetWithTlvs(tlv(0x02, text("app.example")) + ssl(0x07, 0, HAPROXY_SUB_TLVS));
+        ProxyHeader h = parse(b);
+        assertEquals(new InetSocketAddress("192.168.0.1", 56324), h.source());
+        assertEquals(b.length, h.length());
+        assertEquals(new ProxiedTls("TLSv1.3", "TLS_AES_256_GCM_SHA384", "sha256WithRSAEncryption", "RSA2048",
+                "app.example", true, true, "client.example"), h.tls());
+    }
+
+    @Test
+    void v2SslTlvWithoutAClientCertificate() throws Exception {
+        ProxiedTls tls = parse(inetWithTlvs(ssl(0x01, 0, tlv(0x21, text("TLSv1.2"))
+                + tlv(0x23, text("ECDHE-RSA-AES128-GCM-SHA256"))))).tls();
+        assertEquals(new ProxiedTls("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", null, null, null, false, false, null), tls);
+    }
+
+    @Test
+    void v2UnverifiedClientCertificateGivesNoCommonName() throws Exception {
+        ProxiedTls tls = parse(inetWithTlvs(ssl(0x03, 20, HAPROXY_SUB_TLVS))).tls(); // 20: X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+        assertTrue(tls.clientCertificate());
+        assertFalse(tls.clientVerified());
+        assertNull(tls.clientCommonName());
+        assertEquals("TLSv1.3", tls.protocol());
+    }
+
+    @Test
+    void v2SslTlvOfAPlainConnectionSaysNothing() throws Exception {
+        // send-proxy-v2-ssl sends the SSL TLV for every connection; without PP2_CLIENT_SSL it was plain TCP
+        assertNull(parse(inetWithTlvs(ssl(0x00, 0, "") + tlv(0x02, text("app.example")))).tls());
+        assertNull(parse(inetWithTlvs(tlv(0x02, text("app.example")))).tls(), "an authority alone is no TLS");
+    }
+
+    @Test
+    void v2UnknownTlvsAreSkipped() throws Exception {
+        ProxyHeader h = parse(inetWithTlvs(tlv(0xe0, "0102030405") + tlv(0x05, "") + ssl(0x01, 0, tlv(0x26, text("X25519"))
+                + tlv(0x21, text("TLSv1.3"))) + tlv(0x04, "000000")));
+        assertEquals("TLSv1.3", h.tls().protocol());
+        assertEquals(new InetSocketAddress("10.0.0.2", 443), h.destination());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "02 0005 6170",                 // a TLV longer than what is left of the header
+        "04 00",                        // a TLV header cut short
+        "20 0004 01000000",             // an SSL TLV without room for client and verify
+        "20 000b 0100000000 21 0004 544c53", // a sub-TLV overrunning its SSL TLV (but not the header)
+        "20 0007 0100000000 21 00",     // a sub-TLV header cut short
+        "03 0002 0000",                 // a CRC32C that is not 4 bytes long
+    })
+    void v2OverrunningTlvsAreRefused(String tlvs) {
+        byte[] b = inetWithTlvs(tlvs);
+        ProxyProtocolException e = assertThrows(ProxyProtocolException.class, () -> parse(b));
+        assertTrue(e.getMessage().startsWith("PROXY v2"), e.getMessage());
+    }
+
+    @Test
+    void v2SubTlvOverrunningItsSslTlvIsRefusedEvenIfInsideTheHeader() {
+        // the SSL TLV says 8 bytes; its sub-TLV claims 4 more, which the header has (a NOOP follows)
+        byte[] b = inetWithTlvs("20 0008 0100000000 21 0004" + "04 0001 00");
+        assertThrows(ProxyProtocolException.class, () -> parse(b));
+    }
+
+    @Test
+    void v2Crc32cIsVerified() throws Exception {
+        byte[] b = inetWithTlvs(ssl(0x01, 0, tlv(0x21, text("TLSv1.3"))) + tlv(0x03, "00000000"));
+        int at = b.length - 4; // the CRC is over the whole header, with its own value as zeros
+        CRC32C crc = new CRC32C();
+        crc.update(b);
+        int value = (int) crc.getValue();
+        b[at] = (byte) (value >>> 24);
+        b[at + 1] = (byte) (value >>> 16);
+        b[at + 2] = (byte) (value >>> 8);
+        b[at + 3] = (byte) value;
+        assertEquals("TLSv1.3", parse(b).tls().protocol());
+        b[at + 3] ^= 1;
+        assertThrows(ProxyProtocolException.class, () -> parse(b));
+        b[at + 3] ^= 1;
+        b[20] ^= 1; // another byte of the header
+        assertThrows(ProxyProtocolException.class, () -> parse(b));
+    }
+
+    @Test
+    void v2LocalTlvsAreNotLookedInto() throws Exception {
+        // a health check of HAProxy's: LOCAL; even a broken TLV area is ignored with the addresses
+        ProxyHeader h = parse(hex(SIGNATURE + "20 11 0010 7f000001 7f000002 0050 1f90 02 0009 61"));
+        assertFalse(h.hasAddresses());
+        assertNull(h.tls());
     }
 }
