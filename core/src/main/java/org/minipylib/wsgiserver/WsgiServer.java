@@ -74,6 +74,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     private final List<Listener> listeners = new ArrayList<>();
     private final List<Thread> listenerThreads = new ArrayList<>();
     private final ServerStatistics statistics = new ServerStatistics();
+    private final RefusalWarning refusalWarning = new RefusalWarning(LOG);
     private StatisticsMXBean mxBean;
     private ConnectionRegistry registry;
     private ConnectionScheduler scheduler;
@@ -191,7 +192,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             return;
         }
         if (!registry.add(connection)) {
-            LOG.log(System.Logger.Level.WARNING, "Connection limit ({0}) reached; refusing a connection", config.maxConnections());
+            refusalWarning.refused(config.maxConnections());
             connection.refuseOverLimit();
             return;
         }

@@ -1,9 +1,9 @@
 package org.minipylib.wsgiserver.cli;
 
 import org.minipylib.wsgiserver.ServerConfig;
+import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 
-import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -23,6 +23,7 @@ final class DefaultsFooter {
     /** The footer lines for {@code defaults}, the configuration of a builder given nothing. */
     static String[] lines(ServerConfig defaults) {
         HttpTimeouts timeouts = defaults.timeouts();
+        HttpLimits limits = defaults.limits();
         return new String[] {
             "",
             "Defaults: --bind " + addresses(defaults.bindAddresses())
@@ -31,10 +32,20 @@ final class DefaultsFooter {
             "  --max-threads " + defaults.maxThreads() + ", --backlog " + defaults.acceptBacklog()
                     + ", --shutdown-timeout " + seconds(defaults.shutdownTimeout())
                     + ", --drain-delay " + seconds(defaults.drainDelay()) + ";",
-            "  client timeouts in seconds: request head " + seconds(timeouts.requestHead())
-                    + ", body read " + seconds(timeouts.bodyRead()) + ",",
-            "  write " + seconds(timeouts.write()) + ", keep-alive idle " + seconds(timeouts.keepAlive())
-                    + ", handshake " + seconds(timeouts.handshake()) + ".",
+            "  --max-connections " + defaults.maxConnections() + ", --accept-queue " + defaults.acceptQueueSize()
+                    + ", --thread-idle-timeout " + seconds(defaults.threadIdleTimeout()) + ";",
+            "  request limits: --max-request-line " + bytes(limits.maxRequestLineLength())
+                    + ", --max-header-size " + bytes(limits.maxHeaderSectionSize()) + ",",
+            "  --max-headers " + limits.maxHeaderCount() + ", --max-body-size " + bytes(limits.maxBodySize())
+                    + ", --max-drain-size " + bytes(limits.maxDrainSize()) + ",",
+            "  --max-chunk-extension " + bytes(limits.maxChunkExtensionLength())
+                    + ", --max-pipelined-requests " + limits.maxPipelinedRequestsPerTurn() + ";",
+            "  client timeouts in seconds: --request-head-timeout " + seconds(timeouts.requestHead()) + ",",
+            "  --body-read-timeout " + seconds(timeouts.bodyRead()) + ", --write-timeout " + seconds(timeouts.write())
+                    + ", --keep-alive-timeout " + seconds(timeouts.keepAlive()) + ",",
+            "  --handshake-timeout " + seconds(timeouts.handshake()) + ", --drain-timeout " + seconds(timeouts.drain())
+                    + ", --min-body-rate " + MinDataRateConverter.format(timeouts.minBodyRate()),
+            "  (bytes per second/grace seconds).",
             "Stop with Ctrl-C or SIGTERM: after the drain delay, in-flight requests may",
             "finish, up to the shutdown timeout.",
             "",
@@ -49,8 +60,11 @@ final class DefaultsFooter {
                 : String.valueOf(a)).collect(Collectors.joining(" --bind "));
     }
 
-    /** {@code 10} for ten seconds, {@code 0.25} for a quarter of one. */
     private static String seconds(Duration d) {
-        return BigDecimal.valueOf(d.toNanos(), 9).stripTrailingZeros().toPlainString();
+        return SecondsConverter.format(d);
+    }
+
+    private static String bytes(long n) {
+        return ByteSizeConverter.format(n);
     }
 }

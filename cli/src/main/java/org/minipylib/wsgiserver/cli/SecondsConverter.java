@@ -25,4 +25,9 @@ final class SecondsConverter implements ITypeConverter<Duration> {
             throw new TypeConversionException("'" + value + "' seconds is too long");
         }
     }
+
+    /** {@code d} as this converter reads it: {@code 10} for ten seconds, {@code 0.25} for a quarter of one. */
+    static String format(Duration d) {
+        return BigDecimal.valueOf(d.toNanos(), 9).stripTrailingZeros().toPlainString();
+    }
 }

@@ -15,6 +15,7 @@ import org.minipylib.wsgiserver.apps.HealthApp;
 import org.minipylib.wsgiserver.apps.MetricsApp;
 import org.minipylib.wsgiserver.apps.StatusPage;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.http.MinDataRate;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -111,13 +112,59 @@ final class ServeCommand implements Callable<Integer> {
         "Which threads serve requests: a pool of platform threads, or a virtual thread per connection."})
     WorkerMode workerMode;
 
+    @Option(names = "--max-connections", paramLabel = "N", description = {
+        "Most open connections (maxConnections); a new one beyond them gets 503 and is closed."})
+    Integer maxConnections;
+
+    @Option(names = "--accept-queue", paramLabel = "N", description = {
+        "Requests that may wait for a free worker (acceptQueueSize); beyond them a request gets 503 at once."
+                + " 0: none wait."})
+    Integer acceptQueueSize;
+
+    @Option(names = "--thread-idle-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
+        "Pool mode: how long a thread above --threads lives when idle (threadIdleTimeout)."})
+    Duration threadIdleTimeout;
+
     @Option(names = "--server-name", paramLabel = "NAME", description = {
         "SERVER_NAME for the application (default: the address the client connected to)."})
     String serverName;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
-        "Every client timeout: request head, body read, write, keep-alive idle, handshake (TLS, PROXY header)."})
+        "Every client timeout: request head, body read, write, keep-alive idle, handshake (TLS, PROXY header),"
+                + " drain. A specific timeout option below, given as well, wins over it."})
     Duration timeout;
+
+    @Option(names = "--request-head-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
+        "The whole request head must arrive within this of its first byte, else 408 (HttpTimeouts.requestHead)."})
+    Duration requestHeadTimeout;
+
+    @Option(names = "--body-read-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
+        "Longest wait for more request body bytes, else 408 or close (HttpTimeouts.bodyRead)."})
+    Duration bodyReadTimeout;
+
+    @Option(names = "--write-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
+        "Longest a write may block on a client that stopped reading, then close (HttpTimeouts.write)."})
+    Duration writeTimeout;
+
+    @Option(names = "--keep-alive-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
+        "Longest wait for the next request on an idle connection, then close (HttpTimeouts.keepAlive)."})
+    Duration keepAliveTimeout;
+
+    @Option(names = "--handshake-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
+        "Longest a new connection may take before its first request: TLS handshake, PROXY header"
+                + " (HttpTimeouts.handshake)."})
+    Duration handshakeTimeout;
+
+    @Option(names = "--drain-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
+        "After a response, longest spent discarding a body the application left unread (up to --max-drain-size)"
+                + " to keep the connection; past it the connection closes (HttpTimeouts.drain)."})
+    Duration drainTimeout;
+
+    @Option(names = "--min-body-rate", paramLabel = "BYTES_PER_SECOND[/GRACE_SECONDS]", converter = MinDataRateConverter.class,
+            description = {
+        "Slowest average rate a request body may arrive at once the grace period is over, else 408 and close"
+                + " (HttpTimeouts.minBodyRate), e.g. 1k/10; without /GRACE_SECONDS the default grace. 0: no minimum."})
+    MinDataRate minBodyRate;
 
     @Option(names = "--shutdown-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
         "On stop, how long in-flight requests may take to finish."})
@@ -137,6 +184,37 @@ final class ServeCommand implements Callable<Integer> {
         "Accept these deviations from RFC 9112 that strict parsing refuses, e.g. bare-lf-line-endings,obs-fold "
             + "(list: docs/http-compliance.md). Smuggling vectors cannot be relaxed."})
     String relax;
+
+    @Option(names = "--max-request-line", paramLabel = "BYTES", converter = ByteSizeConverter.class, description = {
+        "Longest request line, else 414 (HttpLimits.maxRequestLineLength). Sizes take a k, m or g suffix: 8k."})
+    Long maxRequestLine;
+
+    @Option(names = "--max-header-size", paramLabel = "BYTES", converter = ByteSizeConverter.class, description = {
+        "Largest header section (all field lines; also a chunked body's trailers), else 431"
+                + " (HttpLimits.maxHeaderSectionSize)."})
+    Long maxHeaderSize;
+
+    @Option(names = "--max-headers", paramLabel = "N", description = {
+        "Most header fields in a request, else 431 (HttpLimits.maxHeaderCount)."})
+    Integer maxHeaders;
+
+    @Option(names = "--max-body-size", paramLabel = "BYTES", converter = ByteSizeConverter.class, description = {
+        "Largest request body, declared or chunked, else 413 (HttpLimits.maxBodySize)."})
+    Long maxBodySize;
+
+    @Option(names = "--max-drain-size", paramLabel = "BYTES", converter = ByteSizeConverter.class, description = {
+        "Most of a body the application left unread that is read and discarded to keep the connection;"
+                + " beyond it the connection closes (HttpLimits.maxDrainSize). 0: never drain."})
+    Long maxDrainSize;
+
+    @Option(names = "--max-chunk-extension", paramLabel = "BYTES", converter = ByteSizeConverter.class, description = {
+        "Longest chunk extension of one chunk-size line, else 400 (HttpLimits.maxChunkExtensionLength)."})
+    Long maxChunkExtension;
+
+    @Option(names = "--max-pipelined-requests", paramLabel = "N", description = {
+        "Pipelined requests of one connection served in one worker turn before it waits behind other clients"
+                + " (HttpLimits.maxPipelinedRequestsPerTurn)."})
+    Integer maxPipelinedRequests;
     @Option(names = "--status-path", paramLabel = "PATH", description = {
         "Serve a live HTML status page at PATH (e.g. /server-status); its JSON at PATH/json."})
     String statusPath;
@@ -232,15 +310,17 @@ final class ServeCommand implements Callable<Integer> {
         if (minThreads != null) builder.minThreads(minThreads);
         if (maxThreads != null) builder.maxThreads(maxThreads);
         if (workerMode != null) builder.workerMode(workerMode);
+        if (maxConnections != null) builder.maxConnections(atLeast(1, "--max-connections", maxConnections));
+        if (acceptQueueSize != null) builder.acceptQueueSize(atLeast(0, "--accept-queue", acceptQueueSize));
+        if (threadIdleTimeout != null) builder.threadIdleTimeout(positive("--thread-idle-timeout", threadIdleTimeout));
         if (serverName != null) builder.serverName(serverName);
-        if (timeout != null) {
-            if (timeout.isZero()) throw usageError("--timeout must be more than 0 seconds");
-            builder.timeouts(HttpTimeouts.all(timeout));
-        }
+        HttpTimeouts timeouts = timeouts();
+        if (!timeouts.equals(HttpTimeouts.defaults())) builder.timeouts(timeouts);
         if (shutdownTimeout != null) builder.shutdownTimeout(shutdownTimeout);
         if (drainDelay != null) builder.drainDelay(drainDelay);
         if (accessLog != null) builder.accessLog(openAccessLog());
-        if (relax != null) builder.limits(HttpLimits.defaults().withCompliance(compliance()));
+        HttpLimits limits = limits();
+        if (!limits.equals(HttpLimits.defaults())) builder.limits(limits);
         if (statusPath != null) builder.mount(mountPath("--status-path", statusPath), StatusPage::new);
         if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath), MetricsApp::new);
         if (healthPath != null) builder.mount(mountPath("--health-path", healthPath), HealthApp::new);
@@ -250,6 +330,52 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usageError(e.getMessage());
         }
+    }
+
+    /** The library's default timeouts, or all {@code --timeout}, with the specific timeout options given. */
+    private HttpTimeouts timeouts() {
+        HttpTimeouts t = timeout != null ? HttpTimeouts.all(positive("--timeout", timeout)) : HttpTimeouts.defaults();
+        if (requestHeadTimeout != null) t = t.withRequestHead(positive("--request-head-timeout", requestHeadTimeout));
+        if (bodyReadTimeout != null) t = t.withBodyRead(positive("--body-read-timeout", bodyReadTimeout));
+        if (writeTimeout != null) t = t.withWrite(positive("--write-timeout", writeTimeout));
+        if (keepAliveTimeout != null) t = t.withKeepAlive(positive("--keep-alive-timeout", keepAliveTimeout));
+        if (handshakeTimeout != null) t = t.withHandshake(positive("--handshake-timeout", handshakeTimeout));
+        if (drainTimeout != null) t = t.withDrain(positive("--drain-timeout", drainTimeout));
+        if (minBodyRate != null) t = t.withMinBodyRate(minBodyRate);
+        return t;
+    }
+
+    /** The library's default limits with the limit options and {@code --relax} given. */
+    private HttpLimits limits() {
+        HttpLimits l = HttpLimits.defaults();
+        if (relax != null) l = l.withCompliance(compliance());
+        if (maxRequestLine != null) l = l.withMaxRequestLineLength(intBytes("--max-request-line", maxRequestLine));
+        if (maxHeaderSize != null) l = l.withMaxHeaderSectionSize(intBytes("--max-header-size", maxHeaderSize));
+        if (maxHeaders != null) l = l.withMaxHeaderCount(atLeast(1, "--max-headers", maxHeaders));
+        if (maxBodySize != null) l = l.withMaxBodySize(atLeast(1, "--max-body-size", maxBodySize));
+        if (maxDrainSize != null) l = l.withMaxDrainSize(maxDrainSize);
+        if (maxChunkExtension != null) l = l.withMaxChunkExtensionLength(intBytes("--max-chunk-extension", maxChunkExtension));
+        if (maxPipelinedRequests != null) {
+            l = l.withMaxPipelinedRequestsPerTurn(atLeast(1, "--max-pipelined-requests", maxPipelinedRequests));
+        }
+        return l;
+    }
+
+    private Duration positive(String option, Duration value) {
+        if (value.isZero()) throw usageError(option + " must be more than 0 seconds");
+        return value;
+    }
+
+    private <N extends Number> N atLeast(long min, String option, N value) {
+        if (value.longValue() < min) throw usageError(option + " must be at least " + min + ", got " + value);
+        return value;
+    }
+
+    /** A byte size from 1 to the largest {@code int}. */
+    private int intBytes(String option, long value) {
+        atLeast(1, option, value);
+        if (value > Integer.MAX_VALUE) throw usageError(option + " must be at most " + Integer.MAX_VALUE + " bytes, got " + value);
+        return (int) value;
     }
 
     private HttpCompliance compliance() {

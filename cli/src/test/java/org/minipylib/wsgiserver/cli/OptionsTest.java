@@ -160,7 +160,7 @@ class OptionsTest {
             assertTrue(cli.out().contains("--max-threads " + defaults.maxThreads() + ","), cli.out());
             assertTrue(cli.out().contains("--backlog " + defaults.acceptBacklog() + ","), cli.out());
             assertTrue(cli.out().contains("--drain-delay " + defaults.drainDelay().toSeconds() + ";"), cli.out());
-            assertTrue(cli.out().contains("handshake " + defaults.timeouts().handshake().toSeconds() + "."), cli.out());
+            assertTrue(cli.out().contains("--handshake-timeout " + defaults.timeouts().handshake().toSeconds() + ","), cli.out());
         }
     }
 
