@@ -1,7 +1,14 @@
 package org.minipylib.wsgiserver;
 
+import java.net.SocketAddress;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -10,41 +17,83 @@ import java.util.Set;
  *
  * @param reusePort            TCP: set {@code SO_REUSEPORT}, so that several processes may listen on the
  *                             same port and the kernel spreads connections over them
- * @param proxyProtocol        every connection starts with a PROXY protocol header (v1 or v2, as HAProxy
- *                             sends it); its addresses replace the socket's (REMOTE_ADDR is the real client).
- *                             Only for listeners that nothing but the proxy can reach
+ * @param proxyProtocol        on every listener, each connection starts with a PROXY protocol header (v1 or
+ *                             v2, as HAProxy sends it); its addresses replace the socket's (REMOTE_ADDR is the
+ *                             real client). Only for listeners that nothing but the proxy can reach
  * @param unixSocketPermissions UNIX sockets: the permissions of the socket file; {@code null}: what the
  *                             process's umask gives
  * @param peerCredentials      UNIX sockets: read the client's user and group ({@code SO_PEERCRED}) into
  *                             the environ as {@code X_REMOTE_USER}, {@code X_REMOTE_GROUP}, {@code REMOTE_USER},
  *                             {@code X_REMOTE_UID} and {@code X_REMOTE_GID} (not {@code X_REMOTE_PID})
+ * @param proxyProtocolAddresses when {@code proxyProtocol} is off: the bind addresses (as given to
+ *                             {@link ServerConfig.Builder#bind(SocketAddress)}, compared with {@code equals})
+ *                             whose listeners expect the PROXY protocol header; the other listeners serve
+ *                             plain connections, e.g. a port for Kubernetes probes or metrics that reach the
+ *                             server directly. Each must be one of the server's bind addresses. Empty when
+ *                             {@code proxyProtocol} is on (every listener), and by default
  */
 public record ListenOptions(boolean reusePort, boolean proxyProtocol, Set<PosixFilePermission> unixSocketPermissions,
-                            boolean peerCredentials) {
+                            boolean peerCredentials, Set<SocketAddress> proxyProtocolAddresses) {
 
     public ListenOptions {
         if (unixSocketPermissions != null) unixSocketPermissions = Set.copyOf(unixSocketPermissions);
+        // every listener, or those named: keeping both would only make equal options unequal
+        if (proxyProtocol || proxyProtocolAddresses == null) {
+            proxyProtocolAddresses = Set.of();
+        } else {
+            proxyProtocolAddresses.forEach(a -> Objects.requireNonNull(a, "a PROXY protocol address is null"));
+            proxyProtocolAddresses = Collections.unmodifiableSet(new LinkedHashSet<>(proxyProtocolAddresses));
+        }
+    }
+
+    /** The options without per-listener PROXY protocol addresses (as before they existed). */
+    public ListenOptions(boolean reusePort, boolean proxyProtocol, Set<PosixFilePermission> unixSocketPermissions,
+                         boolean peerCredentials) {
+        this(reusePort, proxyProtocol, unixSocketPermissions, peerCredentials, Set.of());
     }
 
     /** Everything off. */
     public static ListenOptions defaults() {
-        return new ListenOptions(false, false, null, false);
+        return new ListenOptions(false, false, null, false, Set.of());
     }
 
     public ListenOptions withReusePort(boolean on) {
-        return new ListenOptions(on, proxyProtocol, unixSocketPermissions, peerCredentials);
+        return new ListenOptions(on, proxyProtocol, unixSocketPermissions, peerCredentials, proxyProtocolAddresses);
     }
 
+    /** The PROXY protocol on every listener ({@code true}) or on none ({@code false}). */
     public ListenOptions withProxyProtocol(boolean on) {
-        return new ListenOptions(reusePort, on, unixSocketPermissions, peerCredentials);
+        return new ListenOptions(reusePort, on, unixSocketPermissions, peerCredentials, Set.of());
+    }
+
+    /**
+     * The PROXY protocol only on the listeners of these bind addresses (each must also be bound); the
+     * others serve plain connections. An empty collection: on no listener.
+     */
+    public ListenOptions withProxyProtocol(Collection<? extends SocketAddress> bindAddresses) {
+        return new ListenOptions(reusePort, false, unixSocketPermissions, peerCredentials,
+                new LinkedHashSet<>(bindAddresses));
+    }
+
+    /** The PROXY protocol only on the listeners of these bind addresses; see {@link #withProxyProtocol(Collection)}. */
+    public ListenOptions withProxyProtocol(SocketAddress bindAddress, SocketAddress... more) {
+        List<SocketAddress> all = new ArrayList<>();
+        all.add(Objects.requireNonNull(bindAddress, "bindAddress"));
+        all.addAll(List.of(more));
+        return withProxyProtocol(all);
+    }
+
+    /** Whether the listener of {@code bindAddress} (one of the server's bind addresses) expects a PROXY protocol header. */
+    public boolean proxyProtocol(SocketAddress bindAddress) {
+        return proxyProtocol || proxyProtocolAddresses.contains(bindAddress);
     }
 
     public ListenOptions withUnixSocketPermissions(Set<PosixFilePermission> permissions) {
-        return new ListenOptions(reusePort, proxyProtocol, permissions, peerCredentials);
+        return new ListenOptions(reusePort, proxyProtocol, permissions, peerCredentials, proxyProtocolAddresses);
     }
 
     public ListenOptions withPeerCredentials(boolean on) {
-        return new ListenOptions(reusePort, proxyProtocol, unixSocketPermissions, on);
+        return new ListenOptions(reusePort, proxyProtocol, unixSocketPermissions, on, proxyProtocolAddresses);
     }
 
     /**

@@ -36,7 +36,9 @@ import java.util.Objects;
  * @param accessLog             where to log requests; {@code null}: no access log
  * @param serverHeader          the Server response header; {@code null}: none
  * @param sslAdapter            TLS for every address; {@code null}: plain HTTP
- * @param listenOptions         socket options of the listeners: SO_REUSEPORT, PROXY protocol, UNIX socket options
+ * @param listenOptions         socket options of the listeners: SO_REUSEPORT, PROXY protocol (on every listener,
+ *                              or on those of some bind addresses, which must be among {@code bindAddresses}),
+ *                              UNIX socket options
  * @param jmx                   register a {@link WsgiServerMXBean} on the platform MBean server while running
  */
 public record ServerConfig(List<SocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
@@ -55,6 +57,12 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
             }
         }
         Objects.requireNonNull(listenOptions, "listenOptions");
+        for (SocketAddress a : listenOptions.proxyProtocolAddresses()) {
+            if (!bindAddresses.contains(a)) {
+                String text = a instanceof InetSocketAddress inet && inet.isUnresolved() ? inet.toString() : HostAddress.text(a);
+                throw new IllegalArgumentException("the PROXY protocol address " + text + " is not a bind address");
+            }
+        }
         Objects.requireNonNull(workerMode, "workerMode");
         if (minThreads < 1) throw new IllegalArgumentException("minThreads must be >= 1");
         if (maxThreads < minThreads) throw new IllegalArgumentException("maxThreads must be >= minThreads");

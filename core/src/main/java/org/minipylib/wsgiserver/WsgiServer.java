@@ -79,7 +79,6 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     private ConnectionRegistry registry;
     private ConnectionScheduler scheduler;
     private HttpSettings settings;
-    private List<ConnectionSetup> setups;
     private Thread watchdog;
     private volatile boolean running;
     private volatile boolean watching;
@@ -125,13 +124,19 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             if (stopped.getCount() == 0) throw new IllegalStateException("a stopped server cannot be restarted");
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
             registry = new ConnectionRegistry(config.maxConnections(), statistics);
-            setups = connectionSetups();
+            List<ConnectionSetup> plainSetups = connectionSetups(false);
+            List<ConnectionSetup> proxiedSetups = connectionSetups(true);
+            List<String> proxied = new ArrayList<>();
             SocketAddress binding = null;
             try {
                 ListeningSocketOpener opener = new ListeningSocketOpener(config.listenOptions(), config.acceptBacklog());
                 for (SocketAddress address : config.bindAddresses()) {
                     binding = address;
-                    listeners.add(new Listener(opener.open(address), this::accepted));
+                    boolean proxyProtocol = config.listenOptions().proxyProtocol(address);
+                    List<ConnectionSetup> setups = proxyProtocol ? proxiedSetups : plainSetups;
+                    Listener listener = new Listener(opener.open(address), channel -> accepted(channel, setups));
+                    listeners.add(listener);
+                    if (proxyProtocol) proxied.add(HostAddress.text(listener.address()));
                 }
             } catch (IOException e) {
                 listeners.forEach(Listener::close);
@@ -158,6 +163,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
                     listeningAddresses().stream().map(HostAddress::text).toList(),
                     config.workerMode().name().toLowerCase(java.util.Locale.ROOT));
+            if (!proxied.isEmpty()) LOG.log(System.Logger.Level.INFO, "Expecting the PROXY protocol on {0}", proxied);
             if (config.jmx()) {
                 mxBean = new StatisticsMXBean(this);
                 mxBean.register();
@@ -174,7 +180,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 : " (another process listens there; servers that all set SO_REUSEPORT, --reuse-port, may share a port)";
     }
 
-    private void accepted(SocketChannel channel) {
+    /** A new connection on a listener whose connections run {@code setups} first. */
+    private void accepted(SocketChannel channel, List<ConnectionSetup> setups) {
         HttpConnection connection;
         try {
             statistics.accepted();
@@ -200,12 +207,13 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     }
 
     /**
-     * What every new connection does before HTTP, in order, on its own virtual thread: read a PROXY
-     * protocol header, then a TLS handshake (each when configured).
+     * What a new connection does before HTTP, in order, on its own virtual thread: read a PROXY
+     * protocol header (on the listeners that expect one), then a TLS handshake (when configured).
+     * Computed once per kind of listener, shared by all their connections.
      */
-    private List<ConnectionSetup> connectionSetups() {
+    private List<ConnectionSetup> connectionSetups(boolean proxyProtocol) {
         List<ConnectionSetup> steps = new ArrayList<>();
-        if (config.listenOptions().proxyProtocol()) steps.add(new ProxyProtocolSetup());
+        if (proxyProtocol) steps.add(new ProxyProtocolSetup());
         if (config.sslAdapter() != null) steps.add(config.sslAdapter()::open);
         return List.copyOf(steps);
     }
