@@ -2,7 +2,9 @@ package org.minipylib.wsgiserver.cli;
 
 import org.minipylib.wsgiserver.HostAddress;
 import org.minipylib.wsgiserver.AccessLog;
+import org.minipylib.wsgiserver.InheritedSocketAddress;
 import org.minipylib.wsgiserver.ListenOptions;
+import org.minipylib.wsgiserver.ServerConfig;
 import org.minipylib.wsgiserver.Version;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
@@ -77,11 +79,15 @@ final class ServeCommand implements Callable<Integer> {
         "Permissions of UNIX socket files, like 660 (default: what the umask gives)."})
     String unixSocketMode;
 
-    @Option(names = "--proxy-protocol", description = {
+    /** {@code null}: not given; empty: given without a value (every listener); else the listeners named. */
+    @Option(names = "--proxy-protocol", paramLabel = "ADDRESS", arity = "0..1", fallbackValue = "",
+            converter = BindAddressConverter.class, description = {
         "Every connection starts with a PROXY protocol header (v1 or v2, from HAProxy or nginx): REMOTE_ADDR is the"
-                + " real client. Only for listeners that nothing but the proxy can reach; connections without one are"
+                + " real client. Without a value on every listener; with a --bind ADDRESS (--proxy-protocol=0.0.0.0:8080;"
+                + " repeat for several) only there, the other listeners serving plain connections (say, Kubernetes"
+                + " probes). Only for listeners that nothing but the proxy can reach; connections without one are"
                 + " closed."})
-    boolean proxyProtocol;
+    List<SocketAddress> proxyProtocol;
 
     @Option(names = "--forwarded-allow-ips", paramLabel = "LIST", description = {
         "Believe Forwarded / X-Forwarded-For / -Proto / -Host only from these proxies (gunicorn's forwarded_allow_ips):"
@@ -387,8 +393,17 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private ListenOptions listenOptions() {
-        ListenOptions options = ListenOptions.defaults().withReusePort(reusePort).withPeerCredentials(peerCredentials)
-                .withProxyProtocol(proxyProtocol);
+        ListenOptions options = ListenOptions.defaults().withReusePort(reusePort).withPeerCredentials(peerCredentials);
+        if (proxyProtocol != null && proxyProtocol.isEmpty()) options = options.withProxyProtocol(true);
+        if (proxyProtocol != null && !proxyProtocol.isEmpty()) {
+            for (SocketAddress address : proxyProtocol) {
+                if (!bound(address)) {
+                    throw usageError("--proxy-protocol=" + bindText(address)
+                            + " is not an address the server listens on: give it with --bind too");
+                }
+            }
+            options = options.withProxyProtocol(proxyProtocol);
+        }
         if (unixSocketMode != null) {
             try {
                 options = options.withUnixSocketPermissions(ListenOptions.permissions(unixSocketMode));
@@ -397,6 +412,23 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         return options;
+    }
+
+    /** Whether {@code address} is one of the {@code --bind} addresses, or the default one when none is given. */
+    private boolean bound(SocketAddress address) {
+        return bindAddresses.isEmpty() ? ServerConfig.builder().build().bindAddresses().contains(address)
+                : bindAddresses.contains(address);
+    }
+
+    /** {@code address} as a {@code --bind} value: HOST:PORT with the host as given, unix:PATH or fd:0. */
+    private static String bindText(SocketAddress address) {
+        return switch (address) {
+            case InetSocketAddress inet -> (inet.getHostString().indexOf(':') >= 0
+                    ? "[" + HostAddress.text(inet.getAddress()) + "]" : inet.getHostString()) + ":" + inet.getPort();
+            case UnixDomainSocketAddress unix -> "unix:" + unix.getPath();
+            case InheritedSocketAddress inherited -> "fd:0";
+            default -> String.valueOf(address);
+        };
     }
 
     /** A monitoring mount point: below the root, so that the application keeps serving everything else. */

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -21,6 +22,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -30,8 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The options for deploying behind proxies and service managers: --bind unix:PATH and fd:0,
- * --backlog, --reuse-port, --unix-socket-mode, --peer-credentials, --proxy-protocol,
- * --forwarded-allow-ips; each reaches the server, and bad values are usage errors.
+ * --backlog, --reuse-port, --unix-socket-mode, --peer-credentials, --proxy-protocol (on every listener
+ * or on some), --forwarded-allow-ips; each reaches the server, and bad values are usage errors.
  */
 class DeploymentOptionsTest {
 
@@ -82,6 +85,70 @@ class DeploymentOptionsTest {
     }
 
     @Test
+    void proxyProtocolWithoutAValueLeavesTheApplicationArgumentAlone() {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--proxy-protocol", HelloApp.class.getName())) {
+            assertEquals(ListenOptions.defaults().withProxyProtocol(true), cli.server().config().listenOptions());
+            assertTrue(cli.out().contains("serving on"), cli.out());
+        }
+    }
+
+    /** A PROXY protocol listener for the balancer and a plain one for probes, in one server. */
+    @Test
+    void proxyProtocolOnOneBindOnly() throws Exception {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--bind", "127.0.0.2:0", "--proxy-protocol=127.0.0.1:0")) {
+            assertEquals(ListenOptions.defaults().withProxyProtocol(new InetSocketAddress("127.0.0.1", 0)),
+                    cli.server().config().listenOptions());
+            List<InetSocketAddress> addresses = cli.server().addresses();
+            String proxied = get(addresses.get(0), "PROXY TCP4 192.0.2.10 192.0.2.1 5555 443\r\n");
+            assertTrue(proxied.startsWith("HTTP/1.1 200 OK") && proxied.contains("192.0.2.10"), proxied);
+            String plain = get(addresses.get(1), "");
+            assertTrue(plain.startsWith("HTTP/1.1 200 OK") && !plain.contains("192.0.2.10"), plain);
+            assertEquals("", get(addresses.get(0), ""), "no header on the PROXY listener: closed unanswered");
+        }
+    }
+
+    @Test
+    void proxyProtocolRepeatsAndTakesEveryBindForm() {
+        Path socket = dir.resolve("pp.sock");
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--bind", "unix:" + socket,
+                "--proxy-protocol", "unix:" + socket, "--proxy-protocol", "127.0.0.1:0")) {
+            ListenOptions options = cli.server().config().listenOptions();
+            assertFalse(options.proxyProtocol());
+            assertEquals(Set.of(UnixDomainSocketAddress.of(socket), new InetSocketAddress("127.0.0.1", 0)),
+                    options.proxyProtocolAddresses());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"127.0.0.1:9", "localhost:9", "[::1]:0", "unix:/run/nowhere.sock", "fd:0"})
+    void proxyProtocolOnAnAddressNotBoundIsAUsageErrorNamingIt(String address) {
+        try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", "--proxy-protocol=" + address)) {
+            assertEquals(2, cli.exitCode(), cli.err());
+            assertTrue(cli.err().contains("--proxy-protocol=" + address + " is not an address the server listens on"),
+                    cli.err());
+        }
+    }
+
+    @Test
+    void proxyProtocolOnTheDefaultBindAddressNeedsNoBind() {
+        // nothing is started: only the usage check, against the default 127.0.0.1:8080
+        try (CliRun cli = CliRun.run("--proxy-protocol=127.0.0.1:8081")) {
+            assertEquals(2, cli.exitCode(), cli.err());
+            assertTrue(cli.err().contains("127.0.0.1:8081"), cli.err());
+        }
+    }
+
+    /** A GET /environ with Connection: close to {@code address}, after {@code preamble}; the whole answer. */
+    private static String get(InetSocketAddress address, String preamble) throws IOException {
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write((preamble + "GET /environ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
     void forwardedHeadersChoosesTheOneFamilyBelieved() throws Exception {
         String request = "GET /environ HTTP/1.1\r\nHost: x\r\nForwarded: for=198.51.100.8\r\n"
                 + "X-Forwarded-For: 198.51.100.77\r\nConnection: close\r\n\r\n";
@@ -110,7 +177,8 @@ class DeploymentOptionsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"--bind=fd:3", "--bind=unix:", "--unix-socket-mode=999", "--forwarded-allow-ips=localhost",
-        "--backlog=0", "--forwarded-headers=both", "--forwarded-headers=forwarded"})
+        "--backlog=0", "--forwarded-headers=both", "--forwarded-headers=forwarded", "--proxy-protocol=8080",
+        "--proxy-protocol=", "--proxy-protocol=fd:3"})
     void badValuesAreUsageErrors(String option) {
         try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", option)) {
             assertEquals(2, cli.exitCode(), cli.err());

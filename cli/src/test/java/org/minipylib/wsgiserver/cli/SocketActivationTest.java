@@ -148,10 +148,38 @@ class SocketActivationTest {
         }
     }
 
+    /** The PROXY protocol on the inherited socket only: a second, plain socket serves requests without a header. */
+    @Test
+    void proxyProtocolOnTheInheritedSocketOnly() throws Exception {
+        Path stdout = dir.resolve("out.txt");
+        Path socket = dir.resolve("activated.sock");
+        Path plain = dir.resolve("plain.sock");
+        Process process = launch(0, 0, "unix:" + socket, List.of(),
+                List.of("--bind", "unix:" + plain, "--proxy-protocol=fd:0"), stdout);
+        try {
+            ProcessOutput.awaitLine(process, stdout, l -> l.equals("PATH=" + socket));
+            ProcessOutput.awaitLine(process, stdout, l -> l.endsWith("serving on unix:" + plain));
+            String proxied = unixGet(socket, "PROXY TCP4 192.0.2.10 192.0.2.1 5555 443\r\n", "/environ");
+            assertTrue(proxied.startsWith("HTTP/1.1 200 OK\r\n") && proxied.contains("\nREMOTE_ADDR = 192.0.2.10\n"),
+                    proxied);
+            String direct = unixGet(plain, "", "/environ");
+            assertTrue(direct.startsWith("HTTP/1.1 200 OK\r\n") && !direct.contains("192.0.2.10"), direct);
+            assertEquals("", unixGet(socket, "", "/environ"), "no header on the inherited socket: closed unanswered");
+            stopsOnSigterm(process, stdout);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
     /** GET {@code path} with Connection: close over the UNIX socket; everything the server sent (10 s at most). */
     private static String unixGet(Path socket, String path) throws Exception {
+        return unixGet(socket, "", path);
+    }
+
+    /** Like {@link #unixGet(Path, String)}, with {@code preamble} (a PROXY protocol header) sent first. */
+    private static String unixGet(Path socket, String preamble, String path) throws Exception {
         try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
-            channel.write(ByteBuffer.wrap(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            channel.write(ByteBuffer.wrap((preamble + "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII)));
             Future<byte[]> response = Executors.newVirtualThreadPerTaskExecutor()
                     .submit(() -> Channels.newInputStream(channel).readAllBytes());
