@@ -2,14 +2,18 @@
 # Real-components proof: HAProxy (from Debian) in front of three instances of the server jar with
 # the PROXY protocol on (v1 to one, v2 to two). wrk runs load through HAProxy while the instances are
 # restarted one by one with SIGTERM (graceful drain). Passes if no request failed, and if the
-# application saw the real client's address and port through the PROXY protocol.
-# Needs cli/target/wsgiserver.jar (bin/test builds it). Bounded: about 30 s; everything it starts is
-# killed on exit.
+# application saw the real client's address and port through the PROXY protocol. Before the load, a
+# second, HTTPS frontend (HAProxy ends TLS with a throwaway self-signed certificate) sends to s2 with
+# send-proxy-v2-ssl: the application must see https and the TLS facts HAProxy passes in the PROXY v2
+# TLVs (SSL_PROTOCOL, SSL_CIPHER...), while the plain frontend still shows http.
+# Needs cli/target/wsgiserver.jar (bin/test builds it), curl and openssl. Bounded: about 30 s;
+# everything it starts is killed on exit.
 cd "$(dirname "$0")/.."
 . scripts/it-common.sh
 require_tool haproxy haproxy
+require_tool openssl openssl
 
-FRONT=$(free_port); STATS=$(free_port)
+FRONT=$(free_port); TLS_FRONT=$(free_port); STATS=$(free_port)
 declare -A PORT
 for s in s1 s2 s3; do PORT[$s]=$(free_port); done
 
@@ -17,6 +21,12 @@ start_backend() { # the demo app; /health/readyz answers health checks (503 whil
   start_instance "$1" --bind "127.0.0.1:${PORT[$1]}" --proxy-protocol --health-path /health --shutdown-timeout 10
 }
 for s in s1 s2 s3; do start_backend "$s"; done
+
+# HAProxy's certificate for the HTTPS frontend: self-signed, for localhost, certificate and key in one PEM.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost -keyout "$WORK/tls-key.pem" -out "$WORK/tls-cert.pem" \
+  > "$WORK/openssl.log" 2>&1 || fail "openssl cannot make a self-signed certificate"
+cat "$WORK/tls-cert.pem" "$WORK/tls-key.pem" > "$WORK/haproxy.pem"
 
 cat > "$WORK/haproxy.cfg" <<CFG
 global
@@ -43,6 +53,13 @@ backend app
     server s1 127.0.0.1:${PORT[s1]} send-proxy
     server s2 127.0.0.1:${PORT[s2]} send-proxy-v2
     server s3 127.0.0.1:${PORT[s3]} send-proxy-v2
+frontend web_tls
+    bind 127.0.0.1:$TLS_FRONT ssl crt $WORK/haproxy.pem
+    default_backend app_tls
+backend app_tls
+    # the TLS facts in PROXY v2 TLVs: the version (send-proxy-v2-ssl) and, asked for, the cipher, the
+    # certificate's algorithms, the SNI name (authority), and a CRC32C of the header
+    server s2 127.0.0.1:${PORT[s2]} send-proxy-v2-ssl proxy-v2-options ssl-cipher,cert-sig,cert-key,authority,crc32c
 listen stats
     bind 127.0.0.1:$STATS
     stats enable
@@ -65,13 +82,40 @@ await_all_up() {
 await_all_up
 
 # The PROXY protocol carries the client's own address and port to the application.
-environ=$(curl -s --max-time 5 --fail -w '\nLOCAL_PORT=%{local_port}\n' "http://127.0.0.1:$FRONT/environ") \
-  || fail "GET /environ through HAProxy failed"
-local_port=$(echo "$environ" | sed -n 's/^LOCAL_PORT=//p')
-grep -qx "REMOTE_PORT = $local_port" <<< "$environ" \
-  || fail "REMOTE_PORT is not the client's port $local_port: $environ"
-grep -qx "SERVER_PORT = $FRONT" <<< "$environ" \
-  || fail "SERVER_PORT is not HAProxy's port $FRONT: $environ"
+# get_environ URL PORT CURL_ARGS...: GET URL (/environ, `key = value` lines) through HAProxy's
+# frontend on PORT into $environ, checking REMOTE_PORT and SERVER_PORT.
+get_environ() {
+  local url=$1 port=$2; shift 2
+  environ=$(curl -s --max-time 5 --fail -w '\nLOCAL_PORT=%{local_port}\n' "$@" "$url") \
+    || fail "GET $url through HAProxy failed"
+  local local_port
+  local_port=$(echo "$environ" | sed -n 's/^LOCAL_PORT=//p')
+  grep -qx "REMOTE_PORT = $local_port" <<< "$environ" \
+    || fail "REMOTE_PORT is not the client's port $local_port: $environ"
+  grep -qx "SERVER_PORT = $port" <<< "$environ" \
+    || fail "SERVER_PORT is not HAProxy's port $port: $environ"
+}
+# Plain HTTP: three requests, one to each instance (round robin), all http and without TLS facts.
+for i in 1 2 3; do
+  get_environ "http://127.0.0.1:$FRONT/environ" "$FRONT"
+  grep -qx "wsgi.url_scheme = http" <<< "$environ" \
+    || fail "wsgi.url_scheme is not http through the plain HTTP frontend: $environ"
+  ! grep -q "^HTTPS = \|^SSL_" <<< "$environ" \
+    || fail "TLS variables through the plain HTTP frontend: $environ"
+done
+# HTTPS to HAProxy, which ends TLS and tells s2 about it in PROXY v2 TLVs (send-proxy-v2-ssl).
+get_environ "https://localhost:$TLS_FRONT/environ" "$TLS_FRONT" \
+  --cacert "$WORK/tls-cert.pem" --resolve "localhost:$TLS_FRONT:127.0.0.1" --tlsv1.3
+for line in "wsgi.url_scheme = https" "HTTPS = on" "SSL_PROTOCOL = TLSv1.3" "SSL_TLS_SNI = localhost"; do
+  grep -qx "$line" <<< "$environ" \
+    || fail "no '$line' through the HTTPS frontend (send-proxy-v2-ssl): $environ"
+done
+for pattern in "SSL_CIPHER = TLS_" "SSL_SERVER_A_KEY = ." "SSL_SERVER_A_SIG = ."; do # TLS_AES_..., EC256, ecdsa-with-SHA256
+  grep -q "^$pattern" <<< "$environ" \
+    || fail "no '$pattern...' through the HTTPS frontend (send-proxy-v2-ssl): $environ"
+done
+echo "HTTPS through HAProxy (send-proxy-v2-ssl):" \
+  $(grep "^wsgi.url_scheme = \|^HTTPS = \|^SSL_" <<< "$environ" | sort | tr '\n' ';')
 
 start_load "http://127.0.0.1:$FRONT/json" 14
 sleep 2

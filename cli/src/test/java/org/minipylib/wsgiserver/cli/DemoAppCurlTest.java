@@ -5,6 +5,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.testing.OptionalTool;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,9 +19,11 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** The demo app as the benchmark's contract check sees it: through curl (skipped if curl is missing). */
+/**
+ * The demo app as the benchmark's contract check sees it: through curl (skipped if curl is missing,
+ * except on CI, {@code CI=true}, where that is a failure: {@link OptionalTool}).
+ */
 @Timeout(60)
 class DemoAppCurlTest {
 
@@ -33,7 +36,7 @@ class DemoAppCurlTest {
 
     @BeforeAll
     static void startServer() {
-        assumeTrue(Files.isExecutable(CURL), "curl is not installed at " + CURL);
+        OptionalTool.assumeInstalled(Files.isExecutable(CURL), "curl is not installed at " + CURL + " (Debian: apt-get install -y curl)");
         cli = CliRun.start("--bind", "127.0.0.1:0");
     }
 

@@ -3,7 +3,7 @@ package org.minipylib.wsgiserver.testing;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * A test's need for an external program (Chromium, promtool): where the program is missing the test
+ * A test's need for an external program (Chromium, promtool, curl, openssl): where the program is missing the test
  * is skipped, saying why, except on CI (environment variable {@code CI=true}), where
  * {@code .ci/install-monitoring-tools} installs it and a missing program is a failure, so that a
  * broken installation cannot pass as a skipped test.

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.testing.OptionalTool;
 import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TestCertificates.Identity;
 import org.minipylib.wsgiserver.testing.TestServer;
@@ -20,18 +21,26 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The server as real TLS clients see it: {@code curl --cacert} verifies the chain and host name,
  * {@code openssl s_client} the chain, the protocol and ALPN. Each is skipped if not installed
- * (Debian: {@code apt-get install -y curl openssl}).
+ * (Debian: {@code apt-get install -y curl openssl}), except on CI ({@code CI=true}), where that is a
+ * failure ({@link OptionalTool}).
  */
 @Timeout(120)
 class RealTlsClientsTest {
 
     private static final Path CURL = Path.of("/usr/bin/curl");
     private static final Path OPENSSL = Path.of("/usr/bin/openssl");
+
+    private static void assumeCurl() {
+        OptionalTool.assumeInstalled(Files.isExecutable(CURL), "curl is not installed at " + CURL + " (Debian: apt-get install -y curl)");
+    }
+
+    private static void assumeOpenssl() {
+        OptionalTool.assumeInstalled(Files.isExecutable(OPENSSL), "openssl is not installed at " + OPENSSL + " (Debian: apt-get install -y openssl)");
+    }
 
     @TempDir
     static Path dir;
@@ -76,7 +85,7 @@ class RealTlsClientsTest {
 
     @Test
     void curlVerifiesTheCertificateAndPostsOverKeepAlive() throws Exception {
-        assumeTrue(Files.isExecutable(CURL), "curl is not installed at " + CURL);
+        assumeCurl();
         String url = "https://localhost:" + server.port();
         List<String> command = new ArrayList<>(List.of(CURL.toString(), "-sS", "--max-time", "30", "--http1.1",
                 "--cacert", caPem.toString(), "--resolve", "localhost:" + server.port() + ":127.0.0.1",
@@ -88,7 +97,7 @@ class RealTlsClientsTest {
 
     @Test
     void curlRefusesTheServerWithoutTheCa() throws Exception {
-        assumeTrue(Files.isExecutable(CURL), "curl is not installed at " + CURL);
+        assumeCurl();
         // 60: peer certificate cannot be authenticated with known CA certificates
         run(60, "", CURL.toString(), "-sS", "--max-time", "30", "--resolve", "localhost:" + server.port() + ":127.0.0.1",
                 "https://localhost:" + server.port() + "/");
@@ -96,7 +105,7 @@ class RealTlsClientsTest {
 
     @Test
     void opensslSClientHandshakesAndSpeaksHttp() throws Exception {
-        assumeTrue(Files.isExecutable(OPENSSL), "openssl is not installed at " + OPENSSL);
+        assumeOpenssl();
         String output = run(0, "GET /via-openssl HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
                 OPENSSL.toString(), "s_client", "-connect", "127.0.0.1:" + server.port(), "-servername", "localhost",
                 "-CAfile", caPem.toString(), "-alpn", "h2,http/1.1", "-ign_eof");
@@ -109,7 +118,7 @@ class RealTlsClientsTest {
     /** Unlike the JDK's client, openssl sends the new name with a session it offers to resume. */
     @Test
     void opensslSessionIsResumedForItsOwnHostOnly() throws Exception {
-        assumeTrue(Files.isExecutable(OPENSSL), "openssl is not installed at " + OPENSSL);
+        assumeOpenssl();
         Path session = dir.resolve("a.session");
         String request = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
         String connect = "127.0.0.1:" + sniServer.port();
@@ -127,7 +136,7 @@ class RealTlsClientsTest {
 
     @Test
     void opensslTls11IsRefused() throws Exception {
-        assumeTrue(Files.isExecutable(OPENSSL), "openssl is not installed at " + OPENSSL);
+        assumeOpenssl();
         String output = run(1, "", OPENSSL.toString(), "s_client", "-connect", "127.0.0.1:" + server.port(),
                 "-tls1_1", "-CAfile", caPem.toString());
         assertTrue(output.contains("alert") || output.contains("no protocols available") || output.contains("error"), output);
