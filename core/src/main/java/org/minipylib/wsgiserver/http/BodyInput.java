@@ -62,6 +62,7 @@ final class BodyInput {
             return in.read(1);
         }
         int timeout = nextWaitMillis();
+        in.flushPending(); // first: a large flush takes the turn back when it is done
         long start = System.nanoTime();
         turn.giveBack();
         int c;
@@ -84,6 +85,7 @@ final class BodyInput {
             return n;
         }
         int timeout = nextWaitMillis();
+        in.flushPending(); // first: a large flush takes the turn back when it is done
         long start = System.nanoTime();
         turn.giveBack();
         int n;

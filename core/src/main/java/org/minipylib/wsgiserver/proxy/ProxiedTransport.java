@@ -88,6 +88,11 @@ final class ProxiedTransport implements Transport {
     }
 
     @Override
+    public javax.net.ssl.SSLSession sslSession() {
+        return wrapped.sslSession();
+    }
+
+    @Override
     public ProxiedTls proxiedTls() {
         return tls;
     }

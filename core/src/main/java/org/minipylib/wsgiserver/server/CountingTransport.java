@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.server;
 
+import org.minipylib.wsgiserver.http.ProxiedTls;
 import org.minipylib.wsgiserver.http.Transport;
 
 import java.io.IOException;
@@ -49,6 +50,16 @@ public final class CountingTransport implements Transport {
     @Override
     public void shutdownOutput() throws IOException {
         transport.shutdownOutput();
+    }
+
+    @Override
+    public javax.net.ssl.SSLSession sslSession() {
+        return transport.sslSession();
+    }
+
+    @Override
+    public ProxiedTls proxiedTls() {
+        return transport.proxiedTls();
     }
 
     @Override

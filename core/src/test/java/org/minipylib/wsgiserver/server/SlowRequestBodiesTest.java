@@ -97,6 +97,31 @@ class SlowRequestBodiesTest {
         }
     }
 
+    /**
+     * A response of 8 KiB or more is still buffered when the server starts draining the unread body:
+     * its flush lends the turn and takes it back, and the wait for the body must then happen
+     * without the turn (it used to wait holding it, until the drain deadline).
+     */
+    @Test
+    void aDrainAfterALargeBufferedResponseWaitsWithoutTheTurn() throws Exception {
+        byte[] nineKiB = new byte[9 * 1024];
+        java.util.Arrays.fill(nineKiB, (byte) 'a');
+        WsgiApp largeUnlessOther = (env, sr) -> {
+            sr.start("200 OK", textPlain());
+            return List.of(env.pathInfo().equals("/other") ? ascii("other") : nineKiB);
+        };
+        HttpTimeouts longDrain = HttpTimeouts.defaults().withDrain(Duration.ofSeconds(30)).withMinBodyRate(MinDataRate.NONE);
+        try (TestServer server = TestServer.start(largeUnlessOther, b -> oneWorker(b, WorkerMode.VIRTUAL).timeouts(longDrain));
+             RawClient stalled = server.connect().timeout(10_000);
+             RawClient other = server.connect().timeout(10_000)) {
+            stalled.send("GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n0123456789");
+            RawClient.Response large = stalled.read();
+            assertEquals(9 * 1024, large.body().length);
+            other.send(WsgiTestApps.get("/other"));
+            assertEquals("other", other.read().bodyText()); // within 10 s, long before the 30 s drain deadline
+        }
+    }
+
     private static WsgiServer.Builder oneWorker(WsgiServer.Builder b, WorkerMode mode) {
         return b.workerMode(mode).minThreads(1).maxThreads(1).acceptQueueSize(4);
     }
