@@ -17,8 +17,10 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * The {@code --ssl-*} options (a picocli mixin of {@link ServeCommand}) and building the TLS adapter
@@ -58,6 +60,12 @@ final class TlsOptions {
         "The key store's password (visible to other local users: prefer --ssl-keystore-password-file)."})
     String keyStorePassword;
 
+    @Option(names = "--ssl-sni", paramLabel = "HOST=FILES", converter = SniCertificate.Converter.class, description = {
+        "Repeatable. Another certificate, for clients asking for HOST (SNI): an exact name, or *.domain"
+                + " for one more label; other names get the default one. FILES: CERT.pem,KEY.pem[,KEY_PASSWORD_FILE],"
+                + " or KEYSTORE (read with --ssl-keystore-type and --ssl-keystore-password[-file])."})
+    List<SniCertificate> sni;
+
     @Option(names = "--ssl-client-auth", paramLabel = "none|optional|required", converter = ClientAuthConverter.class,
             description = "Ask clients for certificates (checked against --ssl-ca). Default none.")
     ClientAuth clientAuth;
@@ -79,7 +87,7 @@ final class TlsOptions {
     String provider;
 
     @Option(names = "--ssl-reload-interval", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
-        "Check the certificate and key files this often and reload them when they change (default: never)."})
+        "Check the certificate and key files (--ssl-sni's too) this often and reload them when they change (default: never)."})
     Duration reloadInterval;
 
     /** Reads {@code none|optional|required} in any case. */
@@ -118,11 +126,16 @@ final class TlsOptions {
         if (keyStore == null && (certificate == null || privateKey == null)) {
             throw new IllegalArgumentException("--ssl-certificate and --ssl-private-key go together");
         }
+        checkSniHosts();
         try {
+            char[] storePassword = keyStorePassword();
             TlsCredentials credentials = keyStore != null
-                    ? TlsCredentials.keyStore(keyStore, keyStoreType, keyStorePassword())
+                    ? TlsCredentials.keyStore(keyStore, keyStoreType, storePassword)
                     : TlsCredentials.pem(certificate, chain, privateKey, password(privateKeyPasswordFile));
             TlsConfig.Builder config = TlsConfig.builder(credentials);
+            if (sni != null) {
+                for (SniCertificate host : sni) config.sni(host.host(), host.credentials(keyStoreType, storePassword));
+            }
             if (clientAuth != null) config.clientAuth(clientAuth);
             if (clientCa != null) config.clientCa(clientCa);
             if (protocols != null) config.protocols(protocols);
@@ -132,6 +145,15 @@ final class TlsOptions {
             return new JsseSslAdapter(config.build());
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
+        }
+    }
+
+    /** Each {@code --ssl-sni} host once: a second certificate for one name would silently replace the first. */
+    private void checkSniHosts() {
+        if (sni == null) return;
+        Set<String> seen = new HashSet<>();
+        for (SniCertificate host : sni) {
+            if (!seen.add(host.host())) throw new IllegalArgumentException("--ssl-sni: " + host.host() + " is given twice");
         }
     }
 
@@ -167,7 +189,8 @@ final class TlsOptions {
         return keyStorePassword == null ? null : keyStorePassword.toCharArray();
     }
 
-    private static char[] password(Path file) throws IOException {
+    /** The first line of {@code file}, or null if there is no file. */
+    static char[] password(Path file) throws IOException {
         if (file == null) return null;
         String text = Files.readString(file, StandardCharsets.UTF_8);
         int end = text.indexOf('\n');

@@ -120,7 +120,7 @@ class TlsOptionsTest {
             {"--ssl-private-key-password-file", file}, {"--ssl-certificate-chain", file}, {"--ssl-keystore-type", "JKS"},
             {"--ssl-keystore-password-file", file}, {"--ssl-keystore-password", "changeit"}, {"--ssl-client-auth", "optional"},
             {"--ssl-ca", file}, {"--ssl-protocols", "TLSv1.3"}, {"--ssl-ciphers", "TLS_AES_128_GCM_SHA256"},
-            {"--ssl-provider", "no.such.Provider"}, {"--ssl-reload-interval", "60"},
+            {"--ssl-provider", "no.such.Provider"}, {"--ssl-reload-interval", "60"}, {"--ssl-sni", "a.test=" + file},
         };
         for (String[] option : options) {
             assertUsageError(option[0] + " needs --ssl-certificate and --ssl-private-key, or --ssl-keystore",
