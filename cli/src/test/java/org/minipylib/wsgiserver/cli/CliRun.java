@@ -6,6 +6,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -32,6 +34,19 @@ final class CliRun implements AutoCloseable {
         CliRun run = new CliRun(args);
         assertTrue(run.launch.started(), () -> "the server did not start (exit code " + run.exitCode() + "): " + run.err());
         return run;
+    }
+
+    /**
+     * Runs the command line with {@code args}, which must be refused as a usage error: no server,
+     * exit code 2, {@code expectedMessage} on standard error. Returns standard error, for further checks.
+     */
+    static String usageError(String expectedMessage, String... args) {
+        try (CliRun cli = run(args)) {
+            assertNull(cli.server(), "no server started");
+            assertEquals(2, cli.exitCode(), cli.err());
+            assertTrue(cli.err().contains(expectedMessage), cli.err());
+            return cli.err();
+        }
     }
 
     WsgiServer server() {

@@ -211,12 +211,8 @@ class OptionsTest {
     }
 
     private static void assertUsageError(String expectedMessage, String... args) {
-        try (CliRun cli = CliRun.run(args)) {
-            assertNull(cli.server(), "no server started");
-            assertEquals(2, cli.exitCode());
-            assertTrue(cli.err().contains(expectedMessage), cli.err());
-            assertTrue(cli.err().contains("Try 'wsgiserver --help'"), cli.err());
-        }
+        String err = CliRun.usageError(expectedMessage, args);
+        assertTrue(err.contains("Try 'wsgiserver --help'"), err);
     }
 
     @Test

@@ -21,7 +21,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -106,11 +105,7 @@ class TlsOptionsTest {
     }
 
     private static void assertUsageError(String expectedMessage, String... args) {
-        try (CliRun cli = CliRun.run(args)) {
-            assertNull(cli.server(), "no server started");
-            assertEquals(2, cli.exitCode());
-            assertTrue(cli.err().contains(expectedMessage), cli.err());
-        }
+        CliRun.usageError(expectedMessage, args);
     }
 
     @Test
