@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.function.Consumer;
 
 /**
- * The accept loop of one listening socket, on its own platform thread: accepts connections and hands
+ * The accept loop of one listening socket, on its own thread (a virtual one with virtual workers): accepts connections and hands
  * them on at once. It never reads from a connection, so a slow client cannot stall it.
  */
 public final class Listener implements Runnable {

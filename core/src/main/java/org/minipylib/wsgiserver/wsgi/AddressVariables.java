@@ -62,7 +62,10 @@ final class AddressVariables {
      */
     private LocalText localText(InetSocketAddress address) {
         LocalText text = lastLocal;
-        if (text == null || !text.address().equals(address)) {
+        // the same connection passes the same object; another one to the same address has an equal
+        // port and host (compared without InetSocketAddress.equals, which also compares host names)
+        if (text == null || text.address() != address && (text.address().getPort() != address.getPort()
+                || !text.address().getAddress().equals(address.getAddress()))) {
             text = new LocalText(address, HostAddress.text(address.getAddress()), Integer.toString(address.getPort()));
             lastLocal = text;
         }
