@@ -17,4 +17,16 @@ public interface BodyWriter {
      * @throws IOException if the client has gone away or stopped reading
      */
     void write(byte[] data) throws IOException;
+
+    /**
+     * Sends {@code length} bytes of {@code data} from {@code offset}, as {@link #write(byte[])} does
+     * with a copy of them; {@code data} may be reused once this returns (an application that copies
+     * a stream through one buffer).
+     *
+     * @throws IOException if the client has gone away or stopped reading
+     */
+    default void write(byte[] data, int offset, int length) throws IOException {
+        java.util.Objects.checkFromIndexSize(offset, length, data.length);
+        write(java.util.Arrays.copyOfRange(data, offset, offset + length));
+    }
 }

@@ -1,15 +1,17 @@
 package org.minipylib.wsgiserver.cli;
 
+import org.minipylib.wsgiserver.BodyWriter;
 import org.minipylib.wsgiserver.Environ;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.StartResponse;
 import org.minipylib.wsgiserver.Version;
 import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.http.BufferPool;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -39,6 +41,8 @@ public final class DemoApp implements WsgiApp {
 
     /** Size of the chunks {@code /bytes} sends. */
     static final int BYTES_CHUNK_SIZE = 64 * 1024;
+    /** Size of the blocks {@code /echo} copies a body through. */
+    static final int ECHO_BLOCK_SIZE = 64 * 1024;
     /** Largest {@code n} that {@code /bytes} accepts. */
     static final long BYTES_MAX = 1L << 30;
 
@@ -66,7 +70,10 @@ public final class DemoApp implements WsgiApp {
 
     private static final byte[] BYTES_BLOCK = alphabetBlock(BYTES_CHUNK_SIZE);
 
-    /** A demo app; it keeps no state, so one instance serves any number of requests at once. */
+    /** Buffers {@code /echo} copies bodies through, one per request being echoed. */
+    private final BufferPool echoBuffers = new BufferPool(ECHO_BLOCK_SIZE, 64);
+
+    /** A demo app; it keeps no state but a buffer pool, so one instance serves any number of requests at once. */
     public DemoApp() {
     }
 
@@ -116,22 +123,37 @@ public final class DemoApp implements WsgiApp {
         return ("{\"message\":\"" + message + "\"}").getBytes(StandardCharsets.UTF_8);
     }
 
-    private static List<byte[]> echo(Environ environ, StartResponse startResponse) throws IOException {
-        byte[] body = readBody(environ);
+    /**
+     * A body with a Content-Length is copied through one pooled buffer, a block at a time, each block
+     * read whole before it is written (a 64 KiB body: the reads it takes, then one write); a chunked
+     * one is read whole first, since its length is not known before it ends.
+     */
+    private List<byte[]> echo(Environ environ, StartResponse startResponse) throws IOException {
         String contentType = environ.contentType();
-        List<Header> headers = contentType == null ? OCTET_STREAM_HEADERS
-                : List.of(Header.of("Content-Type", contentType));
-        return respond(startResponse, "200 OK", headers, List.of(body));
+        Header type = contentType == null ? OCTET_STREAM : Header.of("Content-Type", contentType);
+        long length = environ.contentLength();
+        if (length < 0) return respond(startResponse, "200 OK", List.of(type), List.of(readBody(environ)));
+        BodyWriter write = startResponse.start("200 OK", List.of(type, Header.of("Content-Length", Long.toString(length))));
+        InputStream in = environ.input();
+        byte[] buffer = echoBuffers.take();
+        try {
+            for (long left = length; left > 0; ) {
+                int n = in.readNBytes(buffer, 0, (int) Math.min(buffer.length, left));
+                if (n == 0) throw new EOFException("request body ended early"); // the server closes the connection
+                write.write(buffer, 0, n);
+                left -= n;
+            }
+        } finally {
+            echoBuffers.give(buffer);
+        }
+        return List.of();
     }
 
-    /** The whole request body: read straight into an array of its size if it has a Content-Length. */
+    /** The whole request body. */
     private static byte[] readBody(Environ environ) throws IOException {
         InputStream in = environ.input();
         long length = environ.contentLength();
-        if (length < 0 || length > Integer.MAX_VALUE - 8) return in.readAllBytes(); // chunked (or huge)
-        byte[] body = new byte[(int) length];
-        int read = in.readNBytes(body, 0, body.length);
-        return read == body.length ? body : Arrays.copyOf(body, read);
+        return in.readAllBytes();
     }
 
     private static Iterable<byte[]> bytes(Environ environ, StartResponse startResponse) {

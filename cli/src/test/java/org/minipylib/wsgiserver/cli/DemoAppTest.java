@@ -19,6 +19,11 @@ import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Executors;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -146,6 +151,26 @@ class DemoAppTest {
         byte[] data = randomBytes(100_000);
         assertEchoed(data, BodyPublishers.ofByteArray(data), "application/octet-stream", "application/octet-stream");
         assertEchoed(data, chunked(data), "application/octet-stream", "application/octet-stream");
+    }
+
+    @Test
+    void concurrentEchoesThroughTheSharedBuffersNeverMix() throws Exception {
+        // bodies larger than one pooled block, all at once: each must come back as it was sent
+        List<CompletableFuture<Void>> echoes = new ArrayList<>();
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 8; i++) {
+                byte[] data = randomBytes(150_000 + i * 1000);
+                echoes.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        assertEchoed(data, BodyPublishers.ofByteArray(data), null, "application/octet-stream");
+                    } catch (IOException | InterruptedException e) {
+                        throw new CompletionException(e);
+                    }
+                }, pool));
+            }
+            CompletableFuture.allOf(echoes.toArray(new CompletableFuture[0]))
+                    .get(60, TimeUnit.SECONDS);
+        }
     }
 
     @Test

@@ -3,7 +3,8 @@ package org.minipylib.wsgiserver.http;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Output buffers shared by the connections of one server. A connection holds a buffer only while
+ * Equal-size byte arrays for reuse, such as the output buffers shared by the connections of one
+ * server (or an application's body buffers). A connection holds a buffer only while
  * it answers requests and gives it back when it goes idle, so thousands of idle keep-alive
  * connections do not each keep one. Last in, first out: the buffer handed out next is the one given
  * back last, still in the CPU's cache, whichever thread takes it (a connection's virtual thread is
@@ -33,7 +34,7 @@ public final class BufferPool {
     }
 
     /** A buffer of {@link #bufferSize()} bytes (contents undefined): the last one given back, or a new one. */
-    byte[] take() {
+    public byte[] take() {
         lock.lock();
         try {
             if (size > 0) {
@@ -48,7 +49,7 @@ public final class BufferPool {
     }
 
     /** Gives a buffer back for reuse; the caller must not touch it afterwards. */
-    void give(byte[] buffer) {
+    public void give(byte[] buffer) {
         lock.lock();
         try {
             if (size < stack.length) stack[size++] = buffer;

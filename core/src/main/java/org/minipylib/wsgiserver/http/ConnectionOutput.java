@@ -162,13 +162,21 @@ final class ConnectionOutput {
                 return;
             }
         }
-        for (int i = 0; i < len; i++) {
-            buf[count + i] = (byte) s.charAt(i);
-        }
+        copyLowBytes(s, len, buf, count);
         count += len;
     }
 
     /** Writes a non-negative number in decimal (without building a string). */
+    /**
+     * The low byte of each char, as the loop {@code dst[off + i] = (byte) s.charAt(i)} would: header
+     * text was checked to be Latin-1 when the application set it. The deprecated String method does
+     * exactly this, as one array copy for a Latin-1 string.
+     */
+    @SuppressWarnings("deprecation")
+    private static void copyLowBytes(String s, int len, byte[] dst, int off) {
+        s.getBytes(0, len, dst, off);
+    }
+
     void writeDecimal(long v) throws IOException {
         ensureBuffer();
         if (capacity - count < 20) flush();

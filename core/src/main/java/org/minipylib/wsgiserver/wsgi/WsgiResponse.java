@@ -62,10 +62,16 @@ final class WsgiResponse implements StartResponse, BodyWriter {
 
     @Override
     public void write(byte[] data) throws IOException {
+        write(data, 0, data.length);
+    }
+
+    @Override
+    public void write(byte[] data, int offset, int length) throws IOException {
+        java.util.Objects.checkFromIndexSize(offset, length, data.length);
         if (!started) throw new IllegalStateException("write() called before start()");
-        if (data.length == 0) return;
+        if (length == 0) return;
         sendHeaders(-1);
-        http.write(data, 0, data.length);
+        http.write(data, offset, length);
         http.flush();
     }
 

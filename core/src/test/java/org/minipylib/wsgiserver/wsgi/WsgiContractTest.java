@@ -275,6 +275,24 @@ class WsgiContractTest {
     }
 
     @Test
+    void theWriteCallableSendsASliceAndTheBufferMayBeReusedAfterward() throws Exception {
+        WsgiApp app = (env, sr) -> {
+            BodyWriter write = sr.start("200 OK", textPlain());
+            byte[] buffer = ascii("xxHello, xx");
+            write.write(buffer, 2, 7);
+            System.arraycopy(ascii("world"), 0, buffer, 0, 5); // reused at once: what went out stays as it was
+            write.write(buffer, 0, 5);
+            write.write(buffer, 5, 0);
+            return List.of();
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/")).read();
+            assertEquals(200, r.status());
+            assertEquals("Hello, world", r.bodyText());
+        }
+    }
+
+    @Test
     void writeBeforeStartIsAnErrorAnswered500() throws Exception {
         AtomicReference<Exception> error = new AtomicReference<>();
         WsgiApp app = (env, sr) -> {
