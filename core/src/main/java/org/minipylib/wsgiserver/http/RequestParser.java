@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver.http;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -45,6 +46,18 @@ public final class RequestParser {
     private final HttpCompliance compliance;
     /** Relaxed violations already logged (one bit per ordinal), so each is logged once per parser. */
     private long accepted;
+
+    /**
+     * Field values of this connection's previous request, by position in its head: a client sends
+     * mostly the same fields again in the same order (Host, User-Agent, Accept...), and a field whose
+     * bytes are the same reuses the checked String instead of checking and copying them again.
+     */
+    private static final int REMEMBERED_FIELDS = 12;
+    private final String[] rememberedNames = new String[REMEMBERED_FIELDS];
+    private final byte[][] rememberedBytes = new byte[REMEMBERED_FIELDS][];
+    private final String[] rememberedValues = new String[REMEMBERED_FIELDS];
+    /** The previous Host value found valid (the same String when the bytes repeat). */
+    private String validHost;
 
     /** A parser for heads within {@code limits}, as strict as {@link HttpLimits#compliance()} says. */
     public RequestParser(HttpLimits limits) {
@@ -117,6 +130,8 @@ public final class RequestParser {
             if (lineEndAt == pos) break; // the empty line: not part of the section
             if (b[pos] == ' ' || b[pos] == '\t') {
                 unfold(b, pos, lineEndAt, headers);
+            } else if (headers.size() < REMEMBERED_FIELDS) {
+                parseRememberedFieldLine(b, pos, lineEndAt, headers);
             } else {
                 parseFieldLine(b, pos, lineEndAt, headers);
             }
@@ -244,6 +259,36 @@ public final class RequestParser {
         into.add(name, ve == p ? "" : new String(b, p, ve - p, StandardCharsets.ISO_8859_1));
     }
 
+    /**
+     * As {@link #parseFieldLine}, for the field at position {@code headers.size()}: a value whose name
+     * and bytes are those of the previous request's field at that position is that field's String.
+     */
+    private void parseRememberedFieldLine(byte[] b, int from, int to, HeaderFields headers) throws BadRequestException {
+        int index = headers.size();
+        int p = from;
+        while (p < to && TCHAR[b[p] & 0xff]) p++;
+        if (p == from || p >= to || b[p] != ':') { // refused there, with the reason
+            parseFieldLine(b, from, to, headers);
+            return;
+        }
+        String name = KnownNames.header(b, from, p - from);
+        p++;
+        while (p < to && (b[p] == ' ' || b[p] == '\t')) p++;
+        int ve = to;
+        while (ve > p && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) ve--;
+        byte[] known = rememberedBytes[index];
+        if (known != null && name.equals(rememberedNames[index]) && Arrays.equals(b, p, ve, known, 0, known.length)) {
+            headers.add(name, rememberedValues[index]);
+            return;
+        }
+        checkFieldValue(b, p, ve);
+        String value = ve == p ? "" : new String(b, p, ve - p, StandardCharsets.ISO_8859_1);
+        rememberedNames[index] = name;
+        rememberedBytes[index] = Arrays.copyOfRange(b, p, ve);
+        rememberedValues[index] = value;
+        headers.add(name, value);
+    }
+
     /** RFC 9110 section 5.5: field-vchar, SP and HTAB only (obs-text allowed). */
     private static void checkFieldValue(byte[] b, int from, int to) throws BadRequestException {
         for (int i = from; i < to; i++) {
@@ -295,7 +340,7 @@ public final class RequestParser {
         String host = null;
         String contentLength = null;
         boolean transferEncoding = false;
-        List<String> codings = new ArrayList<>(2);
+        List<String> codings = null; // made for a Transfer-Encoding field only
         boolean close = false;
         boolean keepAliveToken = false;
         boolean expectContinue = false;
@@ -309,6 +354,7 @@ public final class RequestParser {
                 contentLength = parseContentLength(value, contentLength);
             } else if (is(name, "Transfer-Encoding")) {
                 transferEncoding = true;
+                if (codings == null) codings = new ArrayList<>(2);
                 parseTransferEncoding(value, codings);
             } else if (is(name, "Connection")) {
                 for (String token : value.split(",")) {
@@ -329,7 +375,10 @@ public final class RequestParser {
         }
         if (host != null) {
             if (host.indexOf('@') >= 0) throw violation(ComplianceViolation.USERINFO_IN_TARGET, "Userinfo in Host header");
-            if (!isValidHost(host)) throw violation(ComplianceViolation.INVALID_HOST, "Invalid Host header");
+            if (host != validHost) {
+                if (!isValidHost(host)) throw violation(ComplianceViolation.INVALID_HOST, "Invalid Host header");
+                validHost = host;
+            }
         }
         if (authority != null) host = authority; // RFC 9112 section 3.2.2
 

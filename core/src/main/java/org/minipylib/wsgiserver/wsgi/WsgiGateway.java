@@ -35,6 +35,7 @@ public final class WsgiGateway implements Gateway {
     private final String software;
     private final PrintStream errors;
     private final AddressVariables addressVariables;
+    private final WsgiResponse.CheckedStarts checkedStarts = new WsgiResponse.CheckedStarts();
 
     /**
      * @param app        the application
@@ -51,7 +52,7 @@ public final class WsgiGateway implements Gateway {
     @Override
     public void handle(Exchange exchange) throws Exception {
         Environ environ = environ(exchange);
-        WsgiResponse response = new WsgiResponse(exchange.response());
+        WsgiResponse response = new WsgiResponse(exchange.response(), checkedStarts);
         Iterable<byte[]> body = app.call(environ, response);
         if (body == null) throw new IllegalStateException("The application returned null instead of a body");
         Throwable failure = null;

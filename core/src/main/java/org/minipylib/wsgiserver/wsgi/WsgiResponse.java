@@ -21,14 +21,32 @@ final class WsgiResponse implements StartResponse, BodyWriter {
             "TE", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade"};
 
     private final HttpResponse http;
+    private final CheckedStarts checked;
     private boolean started;
     private int status;
     private String reason;
     private List<Header> headers;
     private long bodyLength = -1;
 
-    WsgiResponse(HttpResponse http) {
+    WsgiResponse(HttpResponse http, CheckedStarts checked) {
         this.http = http;
+        this.checked = checked;
+    }
+
+    /**
+     * The status line and header list most recently checked, shared by the requests of one gateway.
+     * Applications usually pass the same constant status string and immutable header list to every
+     * call: such a list, once checked, need not be checked again (an immutable list of immutable
+     * headers cannot change), and a string is immutable too. A race between two threads only costs
+     * a check.
+     */
+    static final class CheckedStarts {
+        private volatile ParsedStatus status;
+        /** An immutable header list found valid. */
+        private volatile List<Header> headers;
+    }
+
+    private record ParsedStatus(String text, int code, String reason) {
     }
 
     @Override
@@ -43,17 +61,17 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         } else if (started) {
             throw new IllegalStateException("start() was already called for this response (pass excInfo to replace it)");
         }
-        parseStatus(status);
-        List<Header> copy = List.copyOf(headers);
-        long length = -1;
-        for (int i = 0, n = copy.size(); i < n; i++) {
-            Header h = copy.get(i);
-            validate(h);
-            if (h.is("Content-Length")) {
-                long v = Long.parseLong(h.value().trim());
-                if (length >= 0 && v != length) throw new IllegalArgumentException("Conflicting Content-Length headers");
-                length = v;
-            }
+        ParsedStatus parsed = checked.status;
+        if (parsed == null || parsed.text() != status) {
+            parsed = parseStatus(status);
+            checked.status = parsed;
+        }
+        this.status = parsed.code();
+        this.reason = parsed.reason();
+        List<Header> copy = List.copyOf(headers); // the same list when it is immutable already
+        if (checked.headers != copy) {
+            checkHeaders(copy);
+            if (copy == headers) checked.headers = copy; // a list made per call is not worth remembering
         }
         this.headers = copy;
         this.started = true;
@@ -115,7 +133,21 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         http.finish();
     }
 
-    private void parseStatus(String s) {
+    /** Checks every header, and that Content-Length headers agree. */
+    private static void checkHeaders(List<Header> headers) {
+        long length = -1;
+        for (int i = 0, n = headers.size(); i < n; i++) {
+            Header h = headers.get(i);
+            validate(h);
+            if (h.is("Content-Length")) {
+                long v = Long.parseLong(h.value().trim());
+                if (length >= 0 && v != length) throw new IllegalArgumentException("Conflicting Content-Length headers");
+                length = v;
+            }
+        }
+    }
+
+    private static ParsedStatus parseStatus(String s) {
         if (s == null || s.length() < 3 || !isDigit(s.charAt(0)) || !isDigit(s.charAt(1)) || !isDigit(s.charAt(2))
                 || (s.length() > 3 && s.charAt(3) != ' ')) {
             throw new IllegalArgumentException("Status must be three digits and a reason phrase, like \"200 OK\": " + s);
@@ -129,8 +161,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
                 throw new IllegalArgumentException("Invalid character in status reason phrase");
             }
         }
-        this.status = code;
-        this.reason = r;
+        return new ParsedStatus(s, code, r);
     }
 
     private static void validate(Header h) {

@@ -567,6 +567,55 @@ class RequestParserTest {
     }
 
     // ---------------------------------------------------------------------------------------------
+    /** One parser per connection remembers the previous head's field values; nothing else may change. */
+    @Nested
+    class RememberedFieldValues {
+
+        private final RequestParser parser = new RequestParser(HttpLimits.defaults());
+
+        private RequestHead next(String text) throws BadRequestException {
+            byte[] b = bytes(text);
+            return parser.parse(b, 0, RequestParser.findHeadEnd(b, 0, 0, b.length));
+        }
+
+        @Test
+        void aRepeatedFieldIsTheSameStringAndAChangedOneIsNew() throws BadRequestException {
+            RequestHead first = next("GET / HTTP/1.1\r\nHost: a.example\r\nUser-Agent: test/1\r\n\r\n");
+            RequestHead second = next("GET /x HTTP/1.1\r\nHost: a.example\r\nUser-Agent: test/2\r\n\r\n");
+            assertSame(first.headers().value(0), second.headers().value(0));
+            assertEquals("a.example", second.host());
+            assertEquals("test/2", second.headers().value(1));
+            RequestHead third = next("GET / HTTP/1.1\r\nHost: a.example\r\nAccept: test/2\r\n\r\n");
+            assertEquals("Accept", third.headers().name(1));
+            assertEquals("test/2", third.headers().value(1));
+        }
+
+        @Test
+        void aBadValueAfterAGoodOneAtTheSamePlaceIsStillRefused() throws BadRequestException {
+            next("GET / HTTP/1.1\r\nHost: a.example\r\nX-A: b\r\n\r\n");
+            BadRequestException e = assertThrows(BadRequestException.class,
+                    () -> next("GET / HTTP/1.1\r\nHost: a.example\r\nX-A: b\u0001\r\n\r\n"));
+            assertEquals(ComplianceViolation.INVALID_FIELD_VALUE, e.violation());
+            e = assertThrows(BadRequestException.class, () -> next("GET / HTTP/1.1\r\nHost: a.exa mple\r\n\r\n"));
+            assertEquals(ComplianceViolation.INVALID_HOST, e.violation());
+            e = assertThrows(BadRequestException.class, () -> next("GET / HTTP/1.1\r\nHost : a.example\r\n\r\n"));
+            assertEquals(ComplianceViolation.WHITESPACE_BEFORE_COLON, e.violation());
+            assertEquals("a.example", next("GET / HTTP/1.1\r\nHost: a.example\r\n\r\n").host());
+        }
+
+        @Test
+        void moreFieldsThanRememberedAreParsedAsUsual() throws BadRequestException {
+            StringBuilder head = new StringBuilder("GET / HTTP/1.1\r\nHost: a\r\n");
+            for (int i = 0; i < 30; i++) head.append("X-").append(i).append(": v").append(i).append("\r\n");
+            String text = head.append("\r\n").toString();
+            for (int round = 0; round < 2; round++) {
+                RequestHead h = next(text);
+                assertEquals(31, h.headers().size());
+                assertEquals("v29", h.headers().get("X-29"));
+            }
+        }
+    }
+
     @Nested
     class InvalidRequests {
 

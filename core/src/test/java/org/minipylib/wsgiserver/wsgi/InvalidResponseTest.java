@@ -52,6 +52,32 @@ class InvalidResponseTest {
         }
     }
 
+    @Test
+    void aConstantListOrStatusIsCheckedAgainWheneverAnotherWasUsedInBetween() throws Exception {
+        // start() remembers the status and the immutable header list it checked last: an invalid
+        // constant must be refused on every call, however calls with valid ones interleave
+        List<Header> valid = List.of(Header.of("Content-Type", "text/plain"));
+        List<Header> invalid = List.of(Header.of("X-Split", "a\r\nX-Injected: 1"));
+        String badStatus = "200 OK\r\nX-Injected: 1";
+        WsgiApp app = (env, sr) -> {
+            switch (env.pathInfo()) {
+                case "/bad-headers" -> sr.start("200 OK", invalid);
+                case "/bad-status" -> sr.start(badStatus, valid);
+                default -> sr.start("200 OK", valid);
+            }
+            return List.of(ascii("ok"));
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals(200, client.send(get("/good")).read().status());
+                assertEquals(200, client.send(get("/good")).read().status());
+                assertEquals(500, client.send(get("/bad-headers")).read().status());
+                assertEquals(500, client.send(get("/bad-headers")).read().status());
+                assertEquals(500, client.send(get("/bad-status")).read().status());
+            }
+        }
+    }
+
     @ParameterizedTest(name = "[{index}] \"{0}\"")
     @ValueSource(strings = {"", "20 OK", "2000 OK", "abc OK", "200OK", "200\tOK", "100 Continue", "101 Switching Protocols",
             "200 OK\r\nX-Injected: 1", "200 OK\n", "200 \u0100K", "200 OK\u007f"})
