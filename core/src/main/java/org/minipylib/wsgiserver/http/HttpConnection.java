@@ -700,6 +700,7 @@ public final class HttpConnection {
             close();
             return;
         }
+        output.release(); // everything is out: the next connection reuses the buffer (called on the connection's own thread only)
         if (!lingerOnClose && input.available() == 0) {
             transport.closeCleanly();
             close();
