@@ -157,9 +157,18 @@ class ConnectionSetupTest {
 
     @Test
     void drainingClosesConnectionsStillInSetup() throws Exception {
-        int port = start(List.of(PREAMBLE), Duration.ofSeconds(30));
+        // the step reads "HEL" and blocks on the next byte; draining must wait until it has read
+        // them (bytes still unread count as a client that is talking, and such a connection stays)
+        CountDownLatch partRead = new CountDownLatch(3);
+        ConnectionSetup readsPreamble = (transport, deadline) -> {
+            byte[] one = new byte[1];
+            while (transport.read(one, 0, 1, 0) == 1) partRead.countDown();
+            throw new IOException("preamble cut short");
+        };
+        int port = start(List.of(readsPreamble), Duration.ofSeconds(30));
         try (RawClient silent = new RawClient("127.0.0.1", port)) {
-            silent.send("HEL"); // part of the preamble: the step is blocked reading
+            silent.send("HEL"); // part of a preamble: the step is blocked reading
+            assertTrue(partRead.await(10, TimeUnit.SECONDS), "the step read what was sent");
             awaitTrue(() -> registry.size() == 1);
             registry.startDraining();
             assertTrue(silent.isClosedByServer());
