@@ -11,21 +11,6 @@ import java.util.Arrays;
  */
 final class ConnectionInput {
 
-    /**
-     * How often an idle virtual thread yields before its read (see {@link #fillWhenIdle()}). Measured
-     * with wrk, 64 keep-alive connections, server on one core: system calls per request 4 / 2.7 / 2.03
-     * / 2.02 for 0 / 1 / 2 / 4 yields.
-     */
-    private static final int IDLE_YIELDS = 2;
-    /**
-     * Whether idle waits yield at all: only when virtual threads run on one carrier thread (one CPU,
-     * or {@code jdk.virtualThreadScheduler.parallelism=1}). With more carriers, a yield at light load
-     * wakes an idle carrier and moves the thread over (futex calls per request: 0.3-0.5 without the
-     * yields, 1.3-2.8 with them; about twice the server CPU per request, one sequential client).
-     */
-    private static final boolean YIELD_WHEN_IDLE = Integer.getInteger("jdk.virtualThreadScheduler.parallelism",
-            Runtime.getRuntime().availableProcessors()) == 1;
-
     private final Transport transport;
     private final ConnectionOutput output;
     private final int maxCapacity;
@@ -70,24 +55,6 @@ final class ConnectionInput {
         int n = transport.read(buf, limit, buf.length - limit, timeoutMillis);
         if (n > 0) limit += n;
         return n;
-    }
-
-    /**
-     * As {@link #fill(int) fill(0)} (no timeout), for a connection waiting idle for its next request.
-     * On a virtual thread with a single carrier ({@link #YIELD_WHEN_IDLE}), the thread first lets the
-     * other runnable threads go (twice): under load the client's next request has usually arrived by
-     * the time it runs again, and the read then succeeds at once instead of finding nothing, parking
-     * the thread and re-arming the socket in the JDK's poller (a failed read, an {@code epoll_ctl}
-     * and a park per request saved). At light load nothing else is runnable and a yield returns at once.
-     *
-     * @return bytes added, or -1 at end of stream
-     */
-    int fillWhenIdle() throws IOException {
-        if (YIELD_WHEN_IDLE && pos == limit && Thread.currentThread().isVirtual()) {
-            flushPending(); // the response goes out before the yields
-            for (int i = 0; i < IDLE_YIELDS; i++) Thread.yield();
-        }
-        return fill(0);
     }
 
     /** Writes out pending (held or buffered) response bytes, before a read that may wait. */

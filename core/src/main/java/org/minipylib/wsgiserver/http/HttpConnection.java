@@ -205,9 +205,13 @@ public final class HttpConnection {
                 } else {
                     // An untimed read: the watchdog closes the connection at the deadline. A timed read
                     // would arm and cancel a timer for every request, which costs more than the request.
+                    // (No Thread.yield() before it, though that saves the failed read and the poller
+                    // re-arm under load: with one carrier the yields keep its local queue from ever
+                    // draining, and the JDK's poller, woken from outside, then waits behind them: up to
+                    // 450 ms for the few threads that do park. See docs/performance.md.)
                     idleDeadline = deadline;
                     try {
-                        n = input.fillWhenIdle();
+                        n = input.fill(0);
                     } finally {
                         idleDeadline = 0;
                     }
