@@ -18,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
@@ -170,6 +171,26 @@ class DemoAppTest {
             }
             CompletableFuture.allOf(echoes.toArray(new CompletableFuture[0]))
                     .get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void echoOfALargeBodyToAClientThatSendsItAllBeforeReading() throws Exception {
+        // answering while still reading would deadlock with such a client once both sides' socket
+        // buffers are full (a few MB on loopback)
+        byte[] data = randomBytes(24 << 20);
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", cli.uri("/").getPort())) {
+            socket.setSoTimeout(30_000);
+            java.io.OutputStream out = socket.getOutputStream();
+            out.write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + data.length
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(data);
+            out.flush();
+            byte[] response = socket.getInputStream().readAllBytes();
+            String head = new String(response, 0, Math.min(response.length, 300), StandardCharsets.ISO_8859_1);
+            assertTrue(head.startsWith("HTTP/1.1 200 "), head);
+            int bodyStart = head.indexOf("\r\n\r\n") + 4;
+            assertArrayEquals(data, Arrays.copyOfRange(response, bodyStart, response.length));
         }
     }
 

@@ -48,8 +48,14 @@ public final class BufferPool {
         return new byte[bufferSize];
     }
 
-    /** Gives a buffer back for reuse; the caller must not touch it afterwards. */
+    /**
+     * Gives a buffer taken from this pool back for reuse; the caller must not touch it afterwards,
+     * nor give it back twice.
+     *
+     * @throws IllegalArgumentException if its size is not {@link #bufferSize()}
+     */
     public void give(byte[] buffer) {
+        if (buffer.length != bufferSize) throw new IllegalArgumentException("not a buffer of this pool: " + buffer.length + " bytes");
         lock.lock();
         try {
             if (size < stack.length) stack[size++] = buffer;

@@ -166,7 +166,6 @@ final class ConnectionOutput {
         count += len;
     }
 
-    /** Writes a non-negative number in decimal (without building a string). */
     /**
      * The low byte of each char, as the loop {@code dst[off + i] = (byte) s.charAt(i)} would: header
      * text was checked to be Latin-1 when the application set it. The deprecated String method does
@@ -177,6 +176,7 @@ final class ConnectionOutput {
         s.getBytes(0, len, dst, off);
     }
 
+    /** Writes a non-negative number in decimal (without building a string). */
     void writeDecimal(long v) throws IOException {
         ensureBuffer();
         if (capacity - count < 20) flush();

@@ -53,6 +53,8 @@ public final class RequestParser {
      * bytes are the same reuses the checked String instead of checking and copying them again.
      */
     private static final int REMEMBERED_FIELDS = 12;
+    /** Longer values (large cookies, tokens) are not remembered: an idle connection keeps little. */
+    private static final int REMEMBERED_VALUE_MAX = 512;
     private final String[] rememberedNames = new String[REMEMBERED_FIELDS];
     private final byte[][] rememberedBytes = new byte[REMEMBERED_FIELDS][];
     private final String[] rememberedValues = new String[REMEMBERED_FIELDS];
@@ -283,9 +285,10 @@ public final class RequestParser {
         }
         checkFieldValue(b, p, ve);
         String value = ve == p ? "" : new String(b, p, ve - p, StandardCharsets.ISO_8859_1);
-        rememberedNames[index] = name;
-        rememberedBytes[index] = Arrays.copyOfRange(b, p, ve);
-        rememberedValues[index] = value;
+        boolean remember = ve - p <= REMEMBERED_VALUE_MAX;
+        rememberedNames[index] = remember ? name : null;
+        rememberedBytes[index] = remember ? Arrays.copyOfRange(b, p, ve) : null;
+        rememberedValues[index] = remember ? value : null;
         headers.add(name, value);
     }
 

@@ -604,6 +604,17 @@ class RequestParserTest {
         }
 
         @Test
+        void aLongValueIsNotRemembered() throws BadRequestException {
+            String cookie = "c=" + "x".repeat(2000);
+            String text = "GET / HTTP/1.1\r\nHost: a\r\nCookie: " + cookie + "\r\n\r\n";
+            RequestHead first = next(text);
+            RequestHead second = next(text);
+            assertEquals(cookie, second.headers().value(1));
+            assertFalse(first.headers().value(1) == second.headers().value(1), "parsed again, not kept");
+            assertSame(first.headers().value(0), second.headers().value(0));
+        }
+
+        @Test
         void moreFieldsThanRememberedAreParsedAsUsual() throws BadRequestException {
             StringBuilder head = new StringBuilder("GET / HTTP/1.1\r\nHost: a\r\n");
             for (int i = 0; i < 30; i++) head.append("X-").append(i).append(": v").append(i).append("\r\n");
