@@ -27,6 +27,7 @@ final class BodyInput {
 
     /** Also waiting: why the current wait is bounded as it is (the message if it times out). */
     private String waitLimit;
+    private final byte[] one = new byte[1];
 
     BodyInput(ConnectionInput in, HttpTimeouts timeouts, WorkerTurn turn) {
         this(in, timeouts.bodyRead().toNanos(), timeouts.minBodyRate(), turn);
@@ -57,24 +58,11 @@ final class BodyInput {
 
     /** Reads one byte, or -1 at end of stream. */
     int read() throws IOException {
-        if (in.available() > 0) {
+        if (in.available() > 0) { // the common case (chunk-size lines): no array round trip
             bytes++;
             return in.read(1);
         }
-        int timeout = nextWaitMillis();
-        in.flushPending(); // first: a large flush takes the turn back when it is done
-        long start = System.nanoTime();
-        turn.giveBack();
-        int c;
-        try {
-            c = in.read(timeout);
-        } catch (SocketTimeoutException e) {
-            throw new SocketTimeoutException(waitLimit);
-        } finally {
-            waited(start);
-        }
-        if (c >= 0) bytes++;
-        return c;
+        return read(one, 0, 1) == 1 ? one[0] & 0xff : -1;
     }
 
     /** Reads up to {@code len} bytes, or -1 at end of stream. */

@@ -320,14 +320,10 @@ public final class HttpConnection {
                         return false;
                     }
                 }
-                if (pendingHead == null) { // wait for the rest, or for the next request, without a worker
-                    output.flush();
-                    output.release();
-                    return true;
-                }
-                if (servedThisTurn >= settings.limits().maxPipelinedRequestsPerTurn()) {
-                    // Enough for one turn: awaitRequest() finds pendingHead at once, and the request
-                    // takes a turn again behind the requests of other connections already waiting.
+                // No complete head buffered: wait for the rest, or for the next request, without a
+                // worker. Enough for one turn: awaitRequest() finds pendingHead at once, and the
+                // request takes a turn again behind the requests of other connections already waiting.
+                if (pendingHead == null || servedThisTurn >= settings.limits().maxPipelinedRequestsPerTurn()) {
                     output.flush();
                     output.release();
                     return true;

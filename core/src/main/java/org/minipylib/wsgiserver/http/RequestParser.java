@@ -240,6 +240,39 @@ public final class RequestParser {
      * control characters other than HTAB.
      */
     static void parseFieldLine(byte[] b, int from, int to, HeaderFields into) throws BadRequestException {
+        int colon = fieldNameEnd(b, from, to);
+        int vs = valueStart(b, colon + 1, to);
+        int ve = valueEnd(b, vs, to);
+        checkFieldValue(b, vs, ve);
+        into.add(KnownNames.header(b, from, colon - from), latin1(b, vs, ve));
+    }
+
+    /**
+     * As {@link #parseFieldLine}, for the field at position {@code headers.size()}: a value whose name
+     * and bytes are those of the previous request's field at that position is that field's String.
+     */
+    private void parseRememberedFieldLine(byte[] b, int from, int to, HeaderFields headers) throws BadRequestException {
+        int index = headers.size();
+        int colon = fieldNameEnd(b, from, to);
+        String name = KnownNames.header(b, from, colon - from);
+        int vs = valueStart(b, colon + 1, to);
+        int ve = valueEnd(b, vs, to);
+        byte[] known = rememberedBytes[index];
+        if (known != null && name.equals(rememberedNames[index]) && Arrays.equals(b, vs, ve, known, 0, known.length)) {
+            headers.add(name, rememberedValues[index]);
+            return;
+        }
+        checkFieldValue(b, vs, ve);
+        String value = latin1(b, vs, ve);
+        boolean remember = ve - vs <= REMEMBERED_VALUE_MAX;
+        rememberedNames[index] = remember ? name : null;
+        rememberedBytes[index] = remember ? Arrays.copyOfRange(b, vs, ve) : null;
+        rememberedValues[index] = remember ? value : null;
+        headers.add(name, value);
+    }
+
+    /** The index of the colon after a field line's token name, or the violation the line commits. */
+    private static int fieldNameEnd(byte[] b, int from, int to) throws BadRequestException {
         int c0 = b[from];
         if (c0 == ' ' || c0 == '\t') throw violation(ComplianceViolation.OBS_FOLD, "Obsolete line folding (obs-fold) is not allowed");
         int p = from;
@@ -252,44 +285,24 @@ public final class RequestParser {
             throw violation(ComplianceViolation.INVALID_FIELD_NAME,
                     p >= to ? "Header field without a colon" : "Invalid character in header field name");
         }
-        String name = KnownNames.header(b, from, p - from);
-        p++;
-        while (p < to && (b[p] == ' ' || b[p] == '\t')) p++;
-        int ve = to;
-        while (ve > p && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) ve--;
-        checkFieldValue(b, p, ve);
-        into.add(name, ve == p ? "" : new String(b, p, ve - p, StandardCharsets.ISO_8859_1));
+        return p;
     }
 
-    /**
-     * As {@link #parseFieldLine}, for the field at position {@code headers.size()}: a value whose name
-     * and bytes are those of the previous request's field at that position is that field's String.
-     */
-    private void parseRememberedFieldLine(byte[] b, int from, int to, HeaderFields headers) throws BadRequestException {
-        int index = headers.size();
-        int p = from;
-        while (p < to && TCHAR[b[p] & 0xff]) p++;
-        if (p == from || p >= to || b[p] != ':') { // refused there, with the reason
-            parseFieldLine(b, from, to, headers);
-            return;
-        }
-        String name = KnownNames.header(b, from, p - from);
-        p++;
+    /** Where a field value starts: past the optional whitespace after the colon. */
+    private static int valueStart(byte[] b, int p, int to) {
         while (p < to && (b[p] == ' ' || b[p] == '\t')) p++;
+        return p;
+    }
+
+    /** Where a field value starting at {@code from} ends: before the optional trailing whitespace. */
+    private static int valueEnd(byte[] b, int from, int to) {
         int ve = to;
-        while (ve > p && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) ve--;
-        byte[] known = rememberedBytes[index];
-        if (known != null && name.equals(rememberedNames[index]) && Arrays.equals(b, p, ve, known, 0, known.length)) {
-            headers.add(name, rememberedValues[index]);
-            return;
-        }
-        checkFieldValue(b, p, ve);
-        String value = ve == p ? "" : new String(b, p, ve - p, StandardCharsets.ISO_8859_1);
-        boolean remember = ve - p <= REMEMBERED_VALUE_MAX;
-        rememberedNames[index] = remember ? name : null;
-        rememberedBytes[index] = remember ? Arrays.copyOfRange(b, p, ve) : null;
-        rememberedValues[index] = remember ? value : null;
-        headers.add(name, value);
+        while (ve > from && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) ve--;
+        return ve;
+    }
+
+    private static String latin1(byte[] b, int from, int to) {
+        return from == to ? "" : new String(b, from, to - from, StandardCharsets.ISO_8859_1);
     }
 
     /** RFC 9110 section 5.5: field-vchar, SP and HTAB only (obs-text allowed). */
