@@ -40,13 +40,21 @@ import java.util.Objects;
  *                              or on those of some bind addresses, which must be among {@code bindAddresses}),
  *                              UNIX socket options
  * @param jmx                   register a {@link WsgiServerMXBean} on the platform MBean server while running
+ * @param readinessLoops        virtual mode, plain TCP: how many NIO selector loops idle keep-alive connections
+ *                              wait on ({@link #AUTO_READINESS_LOOPS}: as many as the JDK has pollers, a power
+ *                              of two up to the processors, at most 32); 0: they wait in the JDK's own poller,
+ *                              which costs a failed read and an {@code epoll_ctl} per request. Ignored before
+ *                              JDK 24, where a selector parks its virtual thread pinned to its carrier
  */
 public record ServerConfig(List<SocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,
                            int maxConnections, int acceptBacklog, HttpLimits limits, HttpTimeouts timeouts,
                            Duration shutdownTimeout, Duration drainDelay, AccessLog accessLog, String serverHeader,
                            SslAdapter sslAdapter, ListenOptions listenOptions,
-                           boolean jmx) {
+                           boolean jmx, int readinessLoops) {
+
+    /** {@link #readinessLoops()}: one per JDK poller. */
+    public static final int AUTO_READINESS_LOOPS = -1;
 
     public ServerConfig {
         bindAddresses = List.copyOf(bindAddresses);
@@ -76,6 +84,9 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         if (shutdownTimeout.isNegative()) throw new IllegalArgumentException("shutdownTimeout must be >= 0");
         Objects.requireNonNull(drainDelay, "drainDelay");
         if (drainDelay.isNegative()) throw new IllegalArgumentException("drainDelay must be >= 0");
+        if (readinessLoops < AUTO_READINESS_LOOPS || readinessLoops > 256) {
+            throw new IllegalArgumentException("readinessLoops must be -1 (auto) or 0..256");
+        }
     }
 
     /** A builder with every default set. */
@@ -104,6 +115,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         b.sslAdapter = sslAdapter;
         b.listenOptions = listenOptions;
         b.jmx = jmx;
+        b.readinessLoops = readinessLoops;
         return b;
     }
 
@@ -127,6 +139,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         private SslAdapter sslAdapter;
         private ListenOptions listenOptions = ListenOptions.defaults();
         private boolean jmx;
+        private int readinessLoops = AUTO_READINESS_LOOPS;
 
         Builder() {
         }
@@ -164,6 +177,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         public Builder sslAdapter(SslAdapter adapter) { this.sslAdapter = adapter; return this; }
         public Builder listenOptions(ListenOptions options) { this.listenOptions = options; return this; }
         public Builder jmx(boolean on) { this.jmx = on; return this; }
+        /** Selector loops for idle keep-alive connections in virtual mode; see {@link ServerConfig#readinessLoops()}. */
+        public Builder readinessLoops(int n) { this.readinessLoops = n; return this; }
 
         public ServerConfig build() {
             List<SocketAddress> addresses = bindAddresses.isEmpty()
@@ -171,7 +186,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
             int min = minThreads != null ? minThreads : Math.min(10, maxThreads);
             return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
                     acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, drainDelay, accessLog,
-                    serverHeader, sslAdapter, listenOptions, jmx);
+                    serverHeader, sslAdapter, listenOptions, jmx, readinessLoops);
         }
     }
 }

@@ -14,6 +14,7 @@ import org.minipylib.wsgiserver.server.CountingTransport;
 import org.minipylib.wsgiserver.server.Listener;
 import org.minipylib.wsgiserver.server.ListeningSocketOpener;
 import org.minipylib.wsgiserver.server.PooledScheduler;
+import org.minipylib.wsgiserver.server.ReadinessLoop;
 import org.minipylib.wsgiserver.server.ServerStatistics;
 import org.minipylib.wsgiserver.server.SocketTransport;
 import org.minipylib.wsgiserver.server.UnixSocketTransport;
@@ -78,6 +79,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     private StatisticsMXBean mxBean;
     private ConnectionRegistry registry;
     private ConnectionScheduler scheduler;
+    private final List<ReadinessLoop> readinessLoops = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger connectionsAccepted = new java.util.concurrent.atomic.AtomicInteger();
     private HttpSettings settings;
     private Thread watchdog;
     private volatile boolean running;
@@ -150,6 +153,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
                         config.timeouts().requestHead());
             };
+            startReadinessLoops();
             for (Listener listener : listeners) {
                 String name = "wsgiserver-accept-" + HostAddress.text(listener.address());
                 // With virtual workers the accept loop is a virtual thread too: on the carriers that run
@@ -186,6 +190,21 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 : " (another process listens there; servers that all set SO_REUSEPORT, --reuse-port, may share a port)";
     }
 
+    /** The loop the next keep-alive connection waits on, round robin; null to wait in the JDK's poller. */
+    private ReadinessLoop nextReadinessLoop() {
+        int n = readinessLoops.size();
+        return n == 0 ? null : readinessLoops.get(Math.floorMod(connectionsAccepted.getAndIncrement(), n));
+    }
+
+    /** Virtual mode waits for keep-alive requests on readiness loops; see {@link ServerConfig#readinessLoops()}. */
+    private void startReadinessLoops() throws IOException {
+        if (config.workerMode() != WorkerMode.VIRTUAL || !ReadinessLoop.supported()) return;
+        int n = config.readinessLoops() == ServerConfig.AUTO_READINESS_LOOPS
+                ? Math.min(Integer.highestOneBit(Runtime.getRuntime().availableProcessors()), 32)
+                : config.readinessLoops();
+        for (int i = 0; i < n; i++) readinessLoops.add(new ReadinessLoop("wsgiserver-readiness-" + i));
+    }
+
     /** A new connection on a listener whose connections run {@code setups} first. */
     private void accepted(SocketChannel channel, List<ConnectionSetup> setups) {
         HttpConnection connection;
@@ -193,7 +212,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             statistics.accepted();
             Transport transport = channel.getLocalAddress() instanceof UnixDomainSocketAddress
                     ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials())
-                    : new SocketTransport(channel);
+                    : new SocketTransport(channel, nextReadinessLoop());
             connection = new HttpConnection(new CountingTransport(transport, statistics), setups, gateway, settings,
                     registry);
         } catch (IOException e) {
@@ -337,6 +356,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             }
             registry.abortAll();
             scheduler.shutdown();
+            readinessLoops.forEach(ReadinessLoop::close);
+            readinessLoops.clear();
             watching = false;
             watchdog.interrupt();
             if (config.accessLog() != null) config.accessLog().close();
@@ -414,6 +435,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         public Builder sslAdapter(SslAdapter adapter) { config.sslAdapter(adapter); return this; }
         public Builder listenOptions(ListenOptions options) { config.listenOptions(options); return this; }
         public Builder jmx(boolean on) { config.jmx(on); return this; }
+        /** See {@link ServerConfig#readinessLoops()}. */
+        public Builder readinessLoops(int n) { config.readinessLoops(n); return this; }
 
         /**
          * Mounts a monitoring application at {@code prefix}, next to the main application (which then

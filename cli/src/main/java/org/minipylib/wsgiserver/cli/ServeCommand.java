@@ -118,6 +118,11 @@ final class ServeCommand implements Callable<Integer> {
         "Which threads serve requests: a pool of platform threads, or a virtual thread per connection."})
     WorkerMode workerMode;
 
+    @Option(names = "--readiness-loops", paramLabel = "N", description = {
+        "Virtual mode: NIO selector loops on which idle keep-alive connections wait (default: one per JDK poller;"
+                + " 0: they wait in the JDK's poller, a failed read and an epoll_ctl more per request). JDK 24 or later."})
+    Integer readinessLoops;
+
     @Option(names = "--max-connections", paramLabel = "N", description = {
         "Most open connections (maxConnections); a new one beyond them gets 503 and is closed."})
     Integer maxConnections;
@@ -316,6 +321,7 @@ final class ServeCommand implements Callable<Integer> {
         if (minThreads != null) builder.minThreads(minThreads);
         if (maxThreads != null) builder.maxThreads(maxThreads);
         if (workerMode != null) builder.workerMode(workerMode);
+        if (readinessLoops != null) builder.readinessLoops(readinessLoops);
         if (maxConnections != null) builder.maxConnections(atLeast(1, "--max-connections", maxConnections));
         if (acceptQueueSize != null) builder.acceptQueueSize(atLeast(0, "--accept-queue", acceptQueueSize));
         if (threadIdleTimeout != null) builder.threadIdleTimeout(positive("--thread-idle-timeout", threadIdleTimeout));

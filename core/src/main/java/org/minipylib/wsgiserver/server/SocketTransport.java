@@ -15,6 +15,12 @@ import java.nio.channels.SocketChannel;
  * A plain TCP connection: a blocking {@link SocketChannel} read and written through its socket
  * adaptor, which supports read timeouts. On a virtual thread a blocked read parks the thread in the
  * JDK's poller instead of holding a carrier.
+ *
+ * <p>Given a {@link ReadinessLoop}, a connection that has answered a request and reads again (a
+ * keep-alive connection waiting for its next request) moves to it for good: the channel turns
+ * non-blocking, the read after a write first waits for the loop to report bytes (the client
+ * cannot have sent its next request before it got the response, pipelining aside), and every wait
+ * goes through the loop. A connection closed after one request never registers.
  */
 public final class SocketTransport implements Transport {
 
@@ -24,10 +30,21 @@ public final class SocketTransport implements Transport {
     private final OutputStream out;
     private final SocketAddress local;
     private final SocketAddress remote;
+    private final ReadinessLoop loop;
+    private volatile ReadinessWait readiness; // non-null once the loop watches the socket
+    private boolean wroteSinceRead;
+    private ByteBuffer readView = ByteBuffer.allocate(0); // wraps the last array read into
     private int currentTimeout = -1;
 
+    /** A connection whose waits all block in the JDK's poller. */
     public SocketTransport(SocketChannel channel) throws IOException {
+        this(channel, null);
+    }
+
+    /** A connection that moves to {@code loop} (if not null) once it waits for a second request. */
+    public SocketTransport(SocketChannel channel, ReadinessLoop loop) throws IOException {
         this.channel = channel;
+        this.loop = loop;
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
         this.socket = channel.socket();
         this.in = socket.getInputStream();
@@ -39,6 +56,9 @@ public final class SocketTransport implements Transport {
     @Override
     public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
         clearStaleInterrupt();
+        if (readiness == null && wroteSinceRead && loop != null) readiness = new ReadinessWait(loop, channel);
+        if (readiness != null) return readPolled(b, off, len, timeoutMillis);
+        wroteSinceRead = false;
         if (timeoutMillis != currentTimeout) {
             socket.setSoTimeout(timeoutMillis);
             currentTimeout = timeoutMillis;
@@ -46,19 +66,55 @@ public final class SocketTransport implements Transport {
         return in.read(b, off, len);
     }
 
+    /** True once the socket waits on the readiness loop (for tests). */
+    boolean isPolled() {
+        return readiness != null;
+    }
+
+    private int readPolled(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        if (wroteSinceRead) {
+            wroteSinceRead = false;
+            readiness.awaitReadable(timeoutMillis); // a read now would most likely find nothing yet
+        }
+        ByteBuffer view = readView;
+        if (view.array() != b) readView = view = ByteBuffer.wrap(b);
+        view.limit(off + len).position(off);
+        while (true) {
+            int n = channel.read(view);
+            if (n != 0) {
+                readiness.consumed();
+                return n;
+            }
+            readiness.awaitReadable(timeoutMillis);
+        }
+    }
+
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         clearStaleInterrupt();
-        out.write(b, off, len);
+        wroteSinceRead = true;
+        if (readiness == null) {
+            out.write(b, off, len);
+            return;
+        }
+        ByteBuffer piece = ByteBuffer.wrap(b, off, len);
+        while (true) {
+            channel.write(piece);
+            if (!piece.hasRemaining()) return;
+            readiness.awaitWritable();
+        }
     }
 
     /** One gathering write system call for both pieces (more only if the socket takes part of them). */
     @Override
     public void write(byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen) throws IOException {
         clearStaleInterrupt();
+        wroteSinceRead = true;
         ByteBuffer[] pieces = {ByteBuffer.wrap(a, aOff, aLen), ByteBuffer.wrap(b, bOff, bLen)};
-        while (pieces[1].hasRemaining()) {
-            channel.write(pieces); // a blocking channel: waits until the socket takes some bytes
+        while (true) {
+            channel.write(pieces); // blocking, it waits until the socket takes some bytes; non-blocking, we wait
+            if (!pieces[0].hasRemaining() && !pieces[1].hasRemaining()) return;
+            if (readiness != null) readiness.awaitWritable();
         }
     }
 
@@ -112,5 +168,7 @@ public final class SocketTransport implements Transport {
         } catch (IOException e) {
             // nothing more to do
         }
+        ReadinessWait r = readiness;
+        if (r != null) r.closed();
     }
 }

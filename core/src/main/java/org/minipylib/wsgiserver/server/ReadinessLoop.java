@@ -1,0 +1,113 @@
+package org.minipylib.wsgiserver.server;
+
+import java.io.IOException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Waits for many keep-alive sockets at once on one NIO {@link Selector}, on a virtual thread, and
+ * wakes the connection thread of each socket that became readable (or writable). This replaces,
+ * for an idle keep-alive connection, the JDK's way of blocking a virtual thread on a socket, which
+ * per request costs a read that fails (nothing has arrived yet), an {@code epoll_ctl} to re-arm the
+ * one-shot registration, and a lookup in the poller's map: here the socket stays registered
+ * (level-triggered) for its whole life and is read only once it has bytes.
+ *
+ * <p>After a round that woke threads the loop yields, so that they read their sockets before it
+ * polls again (a socket still readable because its thread has not run yet is not reported twice:
+ * see {@link ReadinessWait}). Every {@value #ROUNDS_BEFORE_DRAIN} busy rounds in a row it parks
+ * briefly instead: on one carrier, a loop that always yields behind other threads would keep the
+ * carrier's queue from ever emptying, and threads woken from outside the pool (timers, the JDK's
+ * poller for application I/O) would wait behind it.
+ *
+ * <p>Needs JDK 24 or later (see {@link #supported()}): the selector parks its thread inside a
+ * {@code synchronized} block, which before JDK 24 pins the carrier.
+ */
+public final class ReadinessLoop implements AutoCloseable {
+
+    private static final int ROUNDS_BEFORE_DRAIN = 64;
+
+    private final Selector selector;
+    private final Thread thread;
+    private final java.util.concurrent.ConcurrentLinkedQueue<ReadinessWait> interestChanges = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
+
+    /** Opens the selector and starts the loop on a virtual thread named {@code name}. */
+    public ReadinessLoop(String name) throws IOException {
+        this.selector = Selector.open();
+        this.thread = Thread.ofVirtual().name(name).unstarted(this::run);
+        thread.start();
+    }
+
+    /** True if this JDK lets a virtual thread park inside {@code synchronized} without pinning its carrier (JEP 491). */
+    public static boolean supported() {
+        return Runtime.version().feature() >= 24;
+    }
+
+    /**
+     * Registers a connected channel (switched to non-blocking mode here) for reads; {@code wait}
+     * becomes the key's attachment.
+     */
+    SelectionKey register(SocketChannel channel, ReadinessWait wait) throws IOException {
+        channel.configureBlocking(false); // no system call once a virtual thread has used it: already non-blocking
+        SelectionKey key;
+        try {
+            key = channel.register(selector, SelectionKey.OP_READ, wait);
+        } catch (java.nio.channels.ClosedSelectorException e) {
+            throw new java.nio.channels.ClosedChannelException(); // the server stopped
+        }
+        selector.wakeup(); // a loop parked in its poll applies the new registration only once woken
+        return key;
+    }
+
+    /** Makes the loop deregister closed channels now. */
+    void wakeup() {
+        selector.wakeup();
+    }
+
+    /** Has the loop set {@code wait}'s interest from its state, on the loop's thread, before it polls again. */
+    void watchAgain(ReadinessWait wait) {
+        interestChanges.add(wait);
+        selector.wakeup();
+    }
+
+    private void run() {
+        int busyRounds = 0;
+        try {
+            while (!closed) {
+                int n = selector.select(ReadinessLoop::ready);
+                for (ReadinessWait w; (w = interestChanges.poll()) != null; ) w.watch();
+                if (n == 0) {
+                    busyRounds = 0;
+                } else if (++busyRounds % ROUNDS_BEFORE_DRAIN == 0) {
+                    LockSupport.parkNanos(1); // back after every thread queued now, also those woken from outside
+                } else {
+                    Thread.yield(); // let the threads just woken read before the next poll
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (!closed) {
+                System.getLogger(ReadinessLoop.class.getName()).log(System.Logger.Level.ERROR,
+                        "Readiness loop failed; its connections wait until their timeouts close them", e);
+            }
+        } finally {
+            try {
+                selector.close();
+            } catch (IOException e) {
+                // nothing more to do
+            }
+        }
+    }
+
+    private static void ready(SelectionKey key) {
+        if (key.attachment() instanceof ReadinessWait wait) wait.ready(key);
+    }
+
+    /** Stops the loop and closes its selector (registered channels stay open). */
+    @Override
+    public void close() {
+        closed = true;
+        selector.wakeup();
+    }
+}

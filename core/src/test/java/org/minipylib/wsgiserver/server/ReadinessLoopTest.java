@@ -1,0 +1,282 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.ServerConfig;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.http.MinDataRate;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A keep-alive connection moves to a {@link ReadinessLoop} once it waits for its second request;
+ * from then on every wait (next request, request body, blocked response write) goes through the
+ * loop. These tests drive each of those waits on the second and later requests of a connection,
+ * with the default loops, with none (every wait in the JDK's poller) and with three, and the
+ * transport directly on a socket pair.
+ */
+@EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported")
+class ReadinessLoopTest {
+
+    /** {@code /slow} answers after 300 ms; {@code /big?n} sends n bytes; {@code /echo} returns the body. */
+    private static WsgiApp app() {
+        return (env, sr) -> {
+            switch (env.pathInfo()) {
+                case "/slow" -> {
+                    try {
+                        Thread.sleep(300);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                case "/big" -> {
+                    int n = Integer.parseInt(env.queryString());
+                    byte[] body = new byte[n];
+                    for (int i = 0; i < n; i++) body[i] = (byte) (i % 251);
+                    sr.start("200 OK", List.of(Header.of("Content-Length", Integer.toString(n))));
+                    return List.of(body);
+                }
+                case "/echo" -> {
+                    byte[] body = env.input().readAllBytes();
+                    sr.start("200 OK", List.of(Header.of("Content-Length", Integer.toString(body.length))));
+                    return List.of(body);
+                }
+                default -> { }
+            }
+            byte[] body = env.pathInfo().getBytes(StandardCharsets.US_ASCII);
+            sr.start("200 OK", List.of(Header.of("Content-Length", Integer.toString(body.length))));
+            return List.of(body);
+        };
+    }
+
+    private static TestServer start(int loops) throws IOException {
+        return TestServer.start(app(), b -> b.readinessLoops(loops));
+    }
+
+    private static TestServer start(int loops, HttpTimeouts timeouts) throws IOException {
+        return TestServer.start(app(), b -> b.readinessLoops(loops).timeouts(timeouts));
+    }
+
+    private static String get(String path) {
+        return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {ServerConfig.AUTO_READINESS_LOOPS, 0, 3})
+    void aKeepAliveConnectionServesManyRequestsInTurn(int loops) throws Exception {
+        try (TestServer server = start(loops); RawClient client = server.connect().timeout(5000)) {
+            for (int i = 0; i < 500; i++) {
+                RawClient.Response r = client.send(get("/r" + i)).read();
+                assertEquals(200, r.status());
+                assertEquals("/r" + i, r.bodyText());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {ServerConfig.AUTO_READINESS_LOOPS, 0, 3})
+    void aRequestPipelinedWhileTheLastOneIsServedIsAnswered(int loops) throws Exception {
+        try (TestServer server = start(loops); RawClient client = server.connect().timeout(5000)) {
+            assertEquals("/first", client.send(get("/first")).read().bodyText()); // now on the loop
+            client.send(get("/slow"));
+            Thread.sleep(100); // the server is inside /slow: these bytes arrive while no one waits for them
+            client.send(get("/after"));
+            assertEquals("/slow", client.read().bodyText());
+            assertEquals("/after", client.read().bodyText());
+            assertEquals("/again", client.send(get("/again")).read().bodyText()); // and it waits normally again
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {ServerConfig.AUTO_READINESS_LOOPS, 0, 3})
+    void aLargeResponseToASlowReaderArrivesWhole(int loops) throws Exception {
+        int n = 16 * 1024 * 1024; // far more than the socket buffers: the write waits on the loop
+        try (TestServer server = start(loops); RawClient client = server.connect().timeout(10_000)) {
+            assertEquals("/first", client.send(get("/first")).read().bodyText());
+            client.send(get("/big?" + n));
+            Thread.sleep(300);
+            RawClient.Response r = client.read();
+            assertEquals(n, r.body().length);
+            for (int i = 0; i < n; i += 4093) assertEquals((byte) (i % 251), r.body()[i], "byte " + i);
+            assertEquals("/next", client.send(get("/next")).read().bodyText());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {ServerConfig.AUTO_READINESS_LOOPS, 0, 3})
+    void aBodyThatArrivesLaterOnAKeptAliveConnectionIsRead(int loops) throws Exception {
+        try (TestServer server = start(loops); RawClient client = server.connect().timeout(5000)) {
+            assertEquals("/first", client.send(get("/first")).read().bodyText());
+            client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello");
+            Thread.sleep(200);
+            client.send("world");
+            assertEquals("helloworld", client.read().bodyText());
+        }
+    }
+
+    /** The client's view: the server answers (408) or closes after {@code timeoutMillis} with some slack, well before 4 s. */
+    private static void assertTimedOut(String what, long startNanos, long timeoutMillis) {
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        assertTrue(millis >= timeoutMillis - 100 && millis < 4000, what + " after " + millis + " ms");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {ServerConfig.AUTO_READINESS_LOOPS, 0, 3})
+    void aBodyThatStallsOnAKeptAliveConnectionTimesOut(int loops) throws Exception {
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withBodyRead(Duration.ofMillis(300)).withMinBodyRate(MinDataRate.NONE);
+        try (TestServer server = start(loops, timeouts);
+             RawClient client = server.connect().timeout(5000)) {
+            assertEquals("/first", client.send(get("/first")).read().bodyText());
+            long start = System.nanoTime();
+            client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello");
+            assertEquals(408, client.read().status());
+            assertTrue(client.isClosedByServer());
+            assertTimedOut("answered", start, 300);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {ServerConfig.AUTO_READINESS_LOOPS, 0, 3})
+    void anIdleKeptAliveConnectionIsClosedAtTheKeepAliveTimeout(int loops) throws Exception {
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(400));
+        try (TestServer server = start(loops, timeouts);
+             RawClient client = server.connect().timeout(5000)) {
+            assertEquals("/first", client.send(get("/first")).read().bodyText());
+            long start = System.nanoTime();
+            assertTrue(client.isClosedByServer());
+            assertTimedOut("closed", start, 400);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {ServerConfig.AUTO_READINESS_LOOPS, 0, 3})
+    void stoppingClosesConnectionsWaitingOnTheLoop(int loops) throws Exception {
+        TestServer server = start(loops);
+        List<RawClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                RawClient c = server.connect().timeout(5000);
+                assertEquals("/c" + i, c.send(get("/c" + i)).read().bodyText());
+                clients.add(c);
+            }
+            long start = System.nanoTime();
+            server.close();
+            assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 3000, "stop took too long");
+            for (RawClient c : clients) assertTrue(c.isClosedByServer());
+        } finally {
+            server.close();
+            for (RawClient c : clients) c.close();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {ServerConfig.AUTO_READINESS_LOOPS, 0, 3})
+    void manyConcurrentKeepAliveClientsGetTheirOwnAnswers(int loops) throws Exception {
+        int clients = 64;
+        int requests = 200;
+        try (TestServer server = start(loops);
+             ExecutorService pool = Executors.newFixedThreadPool(16)) {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                int id = c;
+                results.add(pool.submit(() -> {
+                    go.await();
+                    int ok = 0;
+                    try (RawClient client = server.connect().timeout(10_000)) {
+                        for (int i = 0; i < requests; i++) {
+                            String path = "/c" + id + "-" + i;
+                            if (client.send(get(path)).read().bodyText().equals(path)) ok++;
+                        }
+                    }
+                    return ok;
+                }));
+            }
+            go.countDown();
+            for (Future<Integer> f : results) assertEquals(requests, f.get(60, TimeUnit.SECONDS));
+        }
+    }
+
+    /** The transport alone: after a write, reads wait on the loop; timeouts, writes that wait, and close all work. */
+    @Test
+    void aSocketTransportMovesToTheLoopAfterItsFirstAnswer() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
+             SocketChannel accepted = listener.accept();
+             ReadinessLoop loop = new ReadinessLoop("test-readiness")) {
+            SocketTransport transport = new SocketTransport(accepted, loop);
+            byte[] buf = new byte[64];
+            peer.write(ByteBuffer.wrap("one".getBytes(StandardCharsets.US_ASCII)));
+            assertEquals(3, transport.read(buf, 0, buf.length, 1000)); // blocking: not on the loop yet
+            assertTrue(!transport.isPolled());
+            transport.write("answer".getBytes(StandardCharsets.US_ASCII), 0, 6);
+            assertThrows(SocketTimeoutException.class, () -> transport.read(buf, 0, buf.length, 200));
+            assertTrue(transport.isPolled());
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(100);
+                    peer.write(ByteBuffer.wrap("two".getBytes(StandardCharsets.US_ASCII)));
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            int n = transport.read(buf, 10, 20, 5000);
+            assertEquals("two", new String(buf, 10, n, StandardCharsets.US_ASCII));
+
+            // A write larger than both socket buffers waits until the peer reads
+            byte[] big = new byte[8 * 1024 * 1024];
+            Arrays.fill(big, (byte) 'x');
+            Thread reader = Thread.ofVirtual().start(() -> {
+                try {
+                    InputStream in = peer.socket().getInputStream(); // not closed: that would close the peer
+                    byte[] all = new DataInputStream(in).readNBytes(6 + big.length);
+                    assertEquals(6 + big.length, all.length);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            transport.write(big, 0, big.length);
+            assertTrue(reader.join(Duration.ofSeconds(10)));
+
+            // Closing from another thread ends a read waiting on the loop
+            Thread closer = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                transport.close();
+            });
+            assertThrows(IOException.class, () -> transport.read(buf, 0, buf.length, 0));
+            closer.join();
+        }
+    }
+}
