@@ -79,7 +79,7 @@ final class ReadinessWait {
     }
 
     private void await(int waitState, int timeoutMillis) throws SocketTimeoutException {
-        Thread.interrupted(); // a set interrupt flag would make every park return at once
+        Thread.interrupted(); // see below
         waiter = Thread.currentThread();
         int from;
         do {
@@ -107,6 +107,7 @@ final class ReadinessWait {
                 }
                 LockSupport.parkNanos(this, left);
             }
+            Thread.interrupted(); // ignored, else every park returns at once; stopping closes sockets instead
         }
     }
 

@@ -29,7 +29,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     private final long maxWaitNanos;
     private final AtomicInteger waiting = new AtomicInteger();
     private final ThreadFactory threads = Thread.ofVirtual().name("wsgiserver-conn-", 0).factory();
-    private final Set<Thread> active = ConcurrentHashMap.newKeySet(); // waiting for a turn or serving
+    private final Set<Thread> connectionThreads = ConcurrentHashMap.newKeySet(); // for shutdown()
     private volatile boolean stopped;
 
     public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait) {
@@ -46,9 +46,17 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
 
     private void run(HttpConnection connection) {
         Turn turn = new Turn();
+        Thread self = Thread.currentThread();
+        connectionThreads.add(self); // once per connection, not per request: a keep-alive request costs no set update
+        try {
+            serveAll(connection, turn);
+        } finally {
+            connectionThreads.remove(self);
+        }
+    }
+
+    private void serveAll(HttpConnection connection, Turn turn) {
         while (connection.awaitRequest()) {
-            Thread self = Thread.currentThread();
-            active.add(self);
             try {
                 if (!acquire()) {
                     if (stopped) connection.abort();
@@ -68,7 +76,6 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                 }
                 if (!idle) return;
             } finally {
-                active.remove(self);
                 Thread.interrupted();
             }
         }
@@ -129,14 +136,15 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
         return waiting.get();
     }
 
+    /** Requests served or waiting for a turn (a connection thread waiting for its next request is not counted). */
     @Override
     public int threads() {
-        return active.size();
+        return busy() + waiting.get();
     }
 
     @Override
     public void shutdown() {
         stopped = true;
-        for (Thread t : active) t.interrupt();
+        for (Thread t : connectionThreads) t.interrupt(); // a thread waiting for a turn gives up; connections are closed already
     }
 }
