@@ -79,7 +79,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     private StatisticsMXBean mxBean;
     private ConnectionRegistry registry;
     private ConnectionScheduler scheduler;
-    private final List<ReadinessLoop> readinessLoops = new ArrayList<>();
+    private volatile ReadinessLoop[] readinessLoops = new ReadinessLoop[0];
     private final java.util.concurrent.atomic.AtomicInteger connectionsAccepted = new java.util.concurrent.atomic.AtomicInteger();
     private HttpSettings settings;
     private Thread watchdog;
@@ -130,6 +130,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             List<ConnectionSetup> plainSetups = connectionSetups(false);
             List<ConnectionSetup> proxiedSetups = connectionSetups(true);
             List<String> proxied = new ArrayList<>();
+            startReadinessLoops(); // first: nothing to undo if it fails
             SocketAddress binding = null;
             try {
                 ListeningSocketOpener opener = new ListeningSocketOpener(config.listenOptions(), config.acceptBacklog());
@@ -144,6 +145,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             } catch (IOException e) {
                 listeners.forEach(Listener::close);
                 listeners.clear();
+                for (ReadinessLoop loop : readinessLoops) loop.close();
                 throw new IOException("Cannot listen on " + HostAddress.text(binding) + ": " + e.getMessage()
                         + addressInUseHint(binding, e), e);
             }
@@ -153,7 +155,6 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
                         config.timeouts().requestHead());
             };
-            startReadinessLoops();
             for (Listener listener : listeners) {
                 String name = "wsgiserver-accept-" + HostAddress.text(listener.address());
                 // With virtual workers the accept loop is a virtual thread too: on the carriers that run
@@ -192,8 +193,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
 
     /** The loop the next keep-alive connection waits on, round robin; null to wait in the JDK's poller. */
     private ReadinessLoop nextReadinessLoop() {
-        int n = readinessLoops.size();
-        return n == 0 ? null : readinessLoops.get(Math.floorMod(connectionsAccepted.getAndIncrement(), n));
+        ReadinessLoop[] loops = readinessLoops;
+        return loops.length == 0 ? null : loops[Math.floorMod(connectionsAccepted.getAndIncrement(), loops.length)];
     }
 
     /** Virtual mode waits for keep-alive requests on readiness loops; see {@link ServerConfig#readinessLoops()}. */
@@ -202,7 +203,14 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         int n = config.readinessLoops() == ServerConfig.AUTO_READINESS_LOOPS
                 ? Math.min(Integer.highestOneBit(Runtime.getRuntime().availableProcessors()), 32)
                 : config.readinessLoops();
-        for (int i = 0; i < n; i++) readinessLoops.add(new ReadinessLoop("wsgiserver-readiness-" + i));
+        ReadinessLoop[] loops = new ReadinessLoop[n];
+        try {
+            for (int i = 0; i < n; i++) loops[i] = new ReadinessLoop("wsgiserver-readiness-" + i);
+        } catch (IOException e) {
+            for (ReadinessLoop loop : loops) if (loop != null) loop.close();
+            throw new IOException("Cannot open a selector: " + e.getMessage(), e);
+        }
+        readinessLoops = loops;
     }
 
     /** A new connection on a listener whose connections run {@code setups} first. */
@@ -356,8 +364,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             }
             registry.abortAll();
             scheduler.shutdown();
-            readinessLoops.forEach(ReadinessLoop::close);
-            readinessLoops.clear();
+            for (ReadinessLoop loop : readinessLoops) loop.close(); // a connection accepted after this fails at its first wait
             watching = false;
             watchdog.interrupt();
             if (config.accessLog() != null) config.accessLog().close();

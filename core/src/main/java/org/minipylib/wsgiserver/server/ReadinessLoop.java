@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.server;
 
 import java.io.IOException;
+import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -86,11 +87,12 @@ public final class ReadinessLoop implements AutoCloseable {
                     Thread.yield(); // let the threads just woken read before the next poll
                 }
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             if (!closed) {
                 System.getLogger(ReadinessLoop.class.getName()).log(System.Logger.Level.ERROR,
-                        "Readiness loop failed; its connections wait until their timeouts close them", e);
+                        "Readiness loop failed; its connections fail at their next wait", e);
             }
+            if (e instanceof Error error) throw error;
         } finally {
             try {
                 selector.close();
@@ -101,7 +103,12 @@ public final class ReadinessLoop implements AutoCloseable {
     }
 
     private static void ready(SelectionKey key) {
-        if (key.attachment() instanceof ReadinessWait wait) wait.ready(key);
+        if (!(key.attachment() instanceof ReadinessWait wait)) return;
+        try {
+            wait.ready(key);
+        } catch (CancelledKeyException e) {
+            // closed by its thread after the poll: nothing to wake
+        }
     }
 
     /** Stops the loop and closes its selector (registered channels stay open). */

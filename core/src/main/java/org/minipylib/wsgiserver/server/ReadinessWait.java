@@ -63,22 +63,27 @@ final class ReadinessWait {
      *
      * @param timeoutMillis longest wait; 0 waits forever
      * @throws SocketTimeoutException if nothing arrived in time
+     * @throws IOException if the loop stopped while the socket is open (the server stopping, or the loop failed)
      */
-    void awaitReadable(int timeoutMillis) throws SocketTimeoutException {
+    void awaitReadable(int timeoutMillis) throws IOException {
         await(READ_WAIT, timeoutMillis);
     }
 
     /** Parks until the socket takes more bytes, or is closed (the watchdog enforces write timeouts by closing). */
-    void awaitWritable() throws SocketTimeoutException {
+    void awaitWritable() throws IOException {
         await(WRITE_WAIT, 0);
     }
 
-    /** After a read: the loop may watch the socket for the thread again. */
+    /**
+     * After a read or write that followed a wait: the loop may watch the socket for the thread again
+     * (until then it ignores the socket, which after a write wait stays writable: were the thread to
+     * stay WOKEN, the loop would find it ready on every poll).
+     */
     void consumed() {
         if (state == WOKEN) state = RUNNING;
     }
 
-    private void await(int waitState, int timeoutMillis) throws SocketTimeoutException {
+    private void await(int waitState, int timeoutMillis) throws IOException {
         Thread.interrupted(); // see below
         waiter = Thread.currentThread();
         int from;
@@ -96,7 +101,11 @@ final class ReadinessWait {
         interestStale = false;
         if (wrongInterest) loop.watchAgain(this);
         long deadline = timeoutMillis == 0 ? 0 : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (state == waitState && key.isValid()) { // closed meanwhile: the caller's read or write fails
+        while (state == waitState) {
+            if (!key.isValid()) { // closed meanwhile (the caller's read or write then fails), or the loop stopped
+                if (key.channel().isOpen()) throw new IOException("readiness loop stopped");
+                return;
+            }
             if (deadline == 0) {
                 LockSupport.park(this);
             } else {

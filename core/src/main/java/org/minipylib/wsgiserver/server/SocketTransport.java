@@ -56,7 +56,14 @@ public final class SocketTransport implements Transport {
     @Override
     public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
         clearStaleInterrupt();
-        if (readiness == null && wroteSinceRead && loop != null) readiness = new ReadinessWait(loop, channel);
+        if (readiness == null && wroteSinceRead && loop != null) {
+            try {
+                readiness = new ReadinessWait(loop, channel);
+            } catch (IOException e) {
+                close(); // left non-blocking: only failing writes make sense now
+                throw e;
+            }
+        }
         if (readiness != null) return readPolled(b, off, len, timeoutMillis);
         wroteSinceRead = false;
         if (timeoutMillis != currentTimeout) {
@@ -100,9 +107,10 @@ public final class SocketTransport implements Transport {
         ByteBuffer piece = ByteBuffer.wrap(b, off, len);
         while (true) {
             channel.write(piece);
-            if (!piece.hasRemaining()) return;
+            if (!piece.hasRemaining()) break;
             readiness.awaitWritable();
         }
+        readiness.consumed();
     }
 
     /** One gathering write system call for both pieces (more only if the socket takes part of them). */
@@ -111,11 +119,13 @@ public final class SocketTransport implements Transport {
         clearStaleInterrupt();
         wroteSinceRead = true;
         ByteBuffer[] pieces = {ByteBuffer.wrap(a, aOff, aLen), ByteBuffer.wrap(b, bOff, bLen)};
+        ReadinessWait r = readiness;
         while (true) {
             channel.write(pieces); // blocking, it waits until the socket takes some bytes; non-blocking, we wait
-            if (!pieces[0].hasRemaining() && !pieces[1].hasRemaining()) return;
-            if (readiness != null) readiness.awaitWritable();
+            if (!pieces[0].hasRemaining() && !pieces[1].hasRemaining()) break;
+            if (r != null) r.awaitWritable();
         }
+        if (r != null) r.consumed();
     }
 
     /**
@@ -169,6 +179,10 @@ public final class SocketTransport implements Transport {
             // nothing more to do
         }
         ReadinessWait r = readiness;
-        if (r != null) r.closed();
+        if (r != null) {
+            r.closed();
+        } else if (loop != null && !channel.isBlocking()) {
+            loop.wakeup(); // closed while registering: the loop frees the socket when it next polls
+        }
     }
 }

@@ -50,19 +50,21 @@ class ReadinessLoopTest {
     private static WsgiApp app() {
         return (env, sr) -> {
             switch (env.pathInfo()) {
-                case "/slow" -> {
-                    try {
-                        Thread.sleep(300);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
+                case "/slow" -> pause(300);
                 case "/big" -> {
                     int n = Integer.parseInt(env.queryString());
                     byte[] body = new byte[n];
                     for (int i = 0; i < n; i++) body[i] = (byte) (i % 251);
                     sr.start("200 OK", List.of(Header.of("Content-Length", Integer.toString(n))));
                     return List.of(body);
+                }
+                case "/big-then-pause" -> { // 16 MiB, then 1 s inside the body's iteration, then "end"
+                    byte[] big = new byte[16 * 1024 * 1024];
+                    sr.start("200 OK", List.of(Header.of("Content-Length", Integer.toString(big.length + 3))));
+                    return () -> List.of(big, "end".getBytes(StandardCharsets.US_ASCII)).stream().map(chunk -> {
+                        if (chunk != big) pause(1000);
+                        return chunk;
+                    }).iterator();
                 }
                 case "/echo" -> {
                     byte[] body = env.input().readAllBytes();
@@ -75,6 +77,18 @@ class ReadinessLoopTest {
             sr.start("200 OK", List.of(Header.of("Content-Length", Integer.toString(body.length))));
             return List.of(body);
         };
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static long processCpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().orElseThrow().toNanos();
     }
 
     private static TestServer start(int loops) throws IOException {
@@ -225,6 +239,47 @@ class ReadinessLoopTest {
         }
     }
 
+    /** A loop woken for a socket its thread closed meanwhile (a client that leaves) carries on. */
+    @Test
+    void aLoopOutlivesConnectionsThatCloseWhileFoundReady() throws Exception {
+        try (TestServer server = start(1)) {
+            for (int i = 0; i < 300; i++) {
+                try (RawClient client = server.connect().timeout(5000)) {
+                    assertEquals("/c" + i, client.send(get("/c" + i)).read().bodyText());
+                } // the thread, waiting on the loop, reads the end of stream and closes
+            }
+            try (RawClient client = server.connect().timeout(5000)) {
+                for (int i = 0; i < 3; i++) assertEquals("/after" + i, client.send(get("/after" + i)).read().bodyText());
+            }
+        }
+    }
+
+    /** After a write that waited, a still writable socket must not keep the loop polling while the application works. */
+    @Test
+    void aLoopDoesNotSpinAfterAWriteThatWaited() throws Exception {
+        try (TestServer server = start(1); RawClient client = server.connect().timeout(10_000)) {
+            assertEquals("/first", client.send(get("/first")).read().bodyText());
+            client.send(get("/big-then-pause"));
+            Thread.sleep(300); // the socket buffers fill: the write waits on the loop
+            InputStream in = client.input();
+            byte[] skip = new byte[64 * 1024];
+            long toRead = 16L * 1024 * 1024; // and the head, read below
+            String head = client.readLine();
+            while (!client.readLine().isEmpty()) { } // headers
+            while (toRead > 0) {
+                int n = in.read(skip, 0, (int) Math.min(skip.length, toRead));
+                assertTrue(n > 0);
+                toRead -= n;
+            }
+            assertTrue(head.contains("200"), head);
+            long cpu = processCpuNanos(); // the application now pauses for 1 s
+            Thread.sleep(700);
+            long used = TimeUnit.NANOSECONDS.toMillis(processCpuNanos() - cpu);
+            assertTrue(used < 350, "the process used " + used + " ms of CPU in 700 ms while idle");
+            assertEquals("end", new String(in.readNBytes(3), StandardCharsets.US_ASCII));
+        }
+    }
+
     /** The transport alone: after a write, reads wait on the loop; timeouts, writes that wait, and close all work. */
     @Test
     void aSocketTransportMovesToTheLoopAfterItsFirstAnswer() throws Exception {
@@ -277,6 +332,33 @@ class ReadinessLoopTest {
             });
             assertThrows(IOException.class, () -> transport.read(buf, 0, buf.length, 0));
             closer.join();
+        }
+    }
+
+    /** If its loop stops (or fails) while the socket is open, a wait fails at once: no hang, no spin. */
+    @Test
+    void aWaitOnAStoppedLoopFails() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
+             SocketChannel accepted = listener.accept()) {
+            ReadinessLoop loop = new ReadinessLoop("test-readiness");
+            SocketTransport transport = new SocketTransport(accepted, loop);
+            transport.write("hello".getBytes(StandardCharsets.US_ASCII), 0, 5);
+            assertThrows(SocketTimeoutException.class, () -> transport.read(new byte[8], 0, 8, 100)); // now on the loop
+            loop.close();
+            Thread.sleep(200); // the loop ends and closes its selector, cancelling the key
+            java.util.concurrent.CompletableFuture<Throwable> failure = new java.util.concurrent.CompletableFuture<>();
+            Thread reader = Thread.ofVirtual().start(() -> {
+                try {
+                    transport.read(new byte[8], 0, 8, 500);
+                    failure.complete(null);
+                } catch (Throwable t) {
+                    failure.complete(t);
+                }
+            });
+            assertTrue(reader.join(Duration.ofSeconds(5)), "the read neither failed nor timed out"); // not hung, not spinning
+            assertTrue(failure.get() instanceof IOException, String.valueOf(failure.get()));
+            assertTrue(peer.isOpen());
         }
     }
 }

@@ -54,6 +54,11 @@ public final class RawClient implements AutoCloseable {
         return socket;
     }
 
+    /** The buffered stream {@link #read()} and {@link #readLine()} use, for reading a body piece by piece. */
+    public InputStream input() {
+        return in;
+    }
+
     /** Sets the read timeout in milliseconds. */
     public RawClient timeout(int millis) throws IOException {
         socket.setSoTimeout(millis);
