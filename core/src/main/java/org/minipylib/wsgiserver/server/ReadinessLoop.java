@@ -94,11 +94,16 @@ public final class ReadinessLoop implements AutoCloseable {
             }
             if (e instanceof Error error) throw error;
         } finally {
+            java.util.List<ReadinessWait> waits = new java.util.ArrayList<>();
+            for (SelectionKey key : selector.keys()) {
+                if (key.attachment() instanceof ReadinessWait wait) waits.add(wait);
+            }
             try {
-                selector.close();
+                selector.close(); // cancels every key: a waiting thread woken now fails
             } catch (IOException e) {
                 // nothing more to do
             }
+            waits.forEach(ReadinessWait::wake);
         }
     }
 

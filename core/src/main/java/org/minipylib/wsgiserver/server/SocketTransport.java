@@ -32,6 +32,7 @@ public final class SocketTransport implements Transport {
     private final SocketAddress remote;
     private final ReadinessLoop loop;
     private volatile ReadinessWait readiness; // non-null once the loop watches the socket
+    private final java.util.concurrent.locks.ReentrantLock modeLock = new java.util.concurrent.locks.ReentrantLock();
     private boolean wroteSinceRead;
     private ByteBuffer readView = ByteBuffer.allocate(0); // wraps the last array read into
     private int currentTimeout = -1;
@@ -56,14 +57,7 @@ public final class SocketTransport implements Transport {
     @Override
     public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
         clearStaleInterrupt();
-        if (readiness == null && wroteSinceRead && loop != null) {
-            try {
-                readiness = new ReadinessWait(loop, channel);
-            } catch (IOException e) {
-                close(); // left non-blocking: only failing writes make sense now
-                throw e;
-            }
-        }
+        if (readiness == null && wroteSinceRead && loop != null) moveToLoop();
         if (readiness != null) return readPolled(b, off, len, timeoutMillis);
         wroteSinceRead = false;
         if (timeoutMillis != currentTimeout) {
@@ -73,26 +67,44 @@ public final class SocketTransport implements Transport {
         return in.read(b, off, len);
     }
 
+    /**
+     * Registers with the loop (the channel turns non-blocking). Under {@link #modeLock}: another
+     * thread may be writing a held response in blocking mode right now.
+     */
+    private void moveToLoop() throws IOException {
+        modeLock.lock();
+        try {
+            readiness = new ReadinessWait(loop, channel);
+        } catch (IOException e) {
+            close(); // left non-blocking: only failing writes make sense now
+            throw e;
+        } finally {
+            modeLock.unlock();
+        }
+    }
+
     /** True once the socket waits on the readiness loop (for tests). */
     boolean isPolled() {
         return readiness != null;
     }
 
     private int readPolled(byte[] b, int off, int len, int timeoutMillis) throws IOException {
-        if (wroteSinceRead) {
-            wroteSinceRead = false;
-            readiness.awaitReadable(timeoutMillis); // a read now would most likely find nothing yet
-        }
+        ReadinessWait r = readiness;
         ByteBuffer view = readView;
         if (view.array() != b) readView = view = ByteBuffer.wrap(b);
         view.limit(off + len).position(off);
-        while (true) {
-            int n = channel.read(view);
-            if (n != 0) {
-                readiness.consumed();
-                return n;
+        try {
+            if (wroteSinceRead) {
+                wroteSinceRead = false;
+                r.awaitReadable(timeoutMillis); // a read now would most likely find nothing yet
             }
-            readiness.awaitReadable(timeoutMillis);
+            while (true) {
+                int n = channel.read(view);
+                if (n != 0) return n;
+                r.awaitReadable(timeoutMillis);
+            }
+        } finally {
+            r.readDone(); // also when the read failed: a socket in error is reported on every poll
         }
     }
 
@@ -100,17 +112,18 @@ public final class SocketTransport implements Transport {
     public void write(byte[] b, int off, int len) throws IOException {
         clearStaleInterrupt();
         wroteSinceRead = true;
-        if (readiness == null) {
-            out.write(b, off, len);
-            return;
-        }
+        ReadinessWait r = readiness != null ? readiness : writeBlocking(() -> out.write(b, off, len));
+        if (r == null) return;
         ByteBuffer piece = ByteBuffer.wrap(b, off, len);
-        while (true) {
-            channel.write(piece);
-            if (!piece.hasRemaining()) break;
-            readiness.awaitWritable();
+        try {
+            while (true) {
+                channel.write(piece);
+                if (!piece.hasRemaining()) return;
+                r.awaitWritable();
+            }
+        } finally {
+            r.writeDone();
         }
-        readiness.consumed();
     }
 
     /** One gathering write system call for both pieces (more only if the socket takes part of them). */
@@ -119,13 +132,44 @@ public final class SocketTransport implements Transport {
         clearStaleInterrupt();
         wroteSinceRead = true;
         ByteBuffer[] pieces = {ByteBuffer.wrap(a, aOff, aLen), ByteBuffer.wrap(b, bOff, bLen)};
-        ReadinessWait r = readiness;
-        while (true) {
-            channel.write(pieces); // blocking, it waits until the socket takes some bytes; non-blocking, we wait
-            if (!pieces[0].hasRemaining() && !pieces[1].hasRemaining()) break;
-            if (r != null) r.awaitWritable();
+        ReadinessWait r = readiness != null ? readiness : writeBlocking(() -> {
+            while (pieces[0].hasRemaining() || pieces[1].hasRemaining()) {
+                channel.write(pieces); // blocking: waits until the socket takes some bytes
+            }
+        });
+        if (r == null) return;
+        try {
+            while (true) {
+                channel.write(pieces);
+                if (!pieces[0].hasRemaining() && !pieces[1].hasRemaining()) return;
+                r.awaitWritable();
+            }
+        } finally {
+            r.writeDone();
         }
-        if (r != null) r.consumed();
+    }
+
+    private interface BlockingWrite {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code write} in blocking mode, unless the connection moved to the loop meanwhile (the
+     * writer may be another thread than the reader): then returns the loop's wait to write with.
+     */
+    private ReadinessWait writeBlocking(BlockingWrite write) throws IOException {
+        if (loop == null) { // never moves: no lock (a lock held while a virtual thread blocks would pin it before JDK 24)
+            write.run();
+            return null;
+        }
+        modeLock.lock();
+        try {
+            if (readiness != null) return readiness;
+            write.run();
+            return null;
+        } finally {
+            modeLock.unlock();
+        }
     }
 
     /**

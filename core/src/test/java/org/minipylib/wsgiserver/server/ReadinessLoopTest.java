@@ -335,6 +335,80 @@ class ReadinessLoopTest {
         }
     }
 
+    /**
+     * A thread waiting to write (the watchdog's helper flushing a held response) and the connection's
+     * thread waiting to read, on one socket at once: each is woken for its own readiness, and a
+     * close wakes both. Both orders.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aReaderAndAWriterWaitOnOneSocketAtOnce(boolean readerFirst) throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
+             SocketChannel accepted = listener.accept();
+             ReadinessLoop loop = new ReadinessLoop("test-readiness")) {
+            SocketTransport transport = new SocketTransport(accepted, loop);
+            transport.write("x".getBytes(StandardCharsets.US_ASCII), 0, 1);
+            assertThrows(SocketTimeoutException.class, () -> transport.read(new byte[8], 0, 8, 100)); // now on the loop
+            byte[] big = new byte[8 * 1024 * 1024]; // more than both socket buffers: the write waits until the peer reads
+            java.util.concurrent.CompletableFuture<Object> read = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.CompletableFuture<Object> written = new java.util.concurrent.CompletableFuture<>();
+            Runnable reader = () -> {
+                try {
+                    read.complete(transport.read(new byte[8], 0, 8, 0));
+                } catch (Throwable t) {
+                    read.complete(t);
+                }
+            };
+            Runnable writer = () -> {
+                try {
+                    transport.write(big, 0, big.length);
+                    written.complete("done");
+                } catch (Throwable t) {
+                    written.complete(t);
+                }
+            };
+            Thread.ofVirtual().start(readerFirst ? reader : writer);
+            Thread.sleep(200);
+            Thread.ofVirtual().start(readerFirst ? writer : reader);
+            Thread.sleep(200); // both wait now
+            peer.write(ByteBuffer.wrap(new byte[] {'y'}));
+            assertEquals(1, read.get(5, TimeUnit.SECONDS), "the reader, woken by the byte sent");
+            peer.socket().setSoTimeout(5000); // a writer never woken fails the test, not hangs it
+            InputStream fromServer = peer.socket().getInputStream(); // not closed: that would close the peer
+            assertEquals(1 + big.length, fromServer.readNBytes(1 + big.length).length); // "x", then the big write
+            assertEquals("done", written.get(5, TimeUnit.SECONDS), "the writer, woken as the peer read");
+
+            // Both waiting again, then closed from a third thread: both fail at once
+            read.obtrudeValue(null);
+            written.obtrudeValue(null);
+            java.util.concurrent.CompletableFuture<Object> read2 = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.CompletableFuture<Object> written2 = new java.util.concurrent.CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    read2.complete(transport.read(new byte[8], 0, 8, 0));
+                } catch (Throwable t) {
+                    read2.complete(t);
+                }
+            });
+            byte[] bigger = new byte[64 * 1024 * 1024]; // the socket buffers may have grown by now
+            Thread.ofVirtual().start(() -> {
+                try {
+                    transport.write(bigger, 0, bigger.length);
+                    written2.complete("done");
+                } catch (Throwable t) {
+                    written2.complete(t);
+                }
+            });
+            Thread.sleep(300);
+            transport.close();
+            Object readResult = read2.get(5, TimeUnit.SECONDS);
+            assertTrue(readResult instanceof IOException, "reader after close: " + readResult);
+            Object writeResult = written2.get(5, TimeUnit.SECONDS);
+            assertTrue(writeResult instanceof IOException, "writer after close: " + writeResult);
+        }
+    }
+
     /** If its loop stops (or fails) while the socket is open, a wait fails at once: no hang, no spin. */
     @Test
     void aWaitOnAStoppedLoopFails() throws Exception {
