@@ -39,6 +39,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -80,7 +81,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     private ConnectionRegistry registry;
     private ConnectionScheduler scheduler;
     private volatile ReadinessLoop[] readinessLoops = new ReadinessLoop[0];
-    private final java.util.concurrent.atomic.AtomicInteger connectionsAccepted = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger connectionsAccepted = new AtomicInteger();
     private HttpSettings settings;
     private Thread watchdog;
     private volatile boolean running;

@@ -2,9 +2,14 @@ package org.minipylib.wsgiserver.server;
 
 import java.io.IOException;
 import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -30,15 +35,13 @@ public final class ReadinessLoop implements AutoCloseable {
     private static final int ROUNDS_BEFORE_DRAIN = 64;
 
     private final Selector selector;
-    private final Thread thread;
-    private final java.util.concurrent.ConcurrentLinkedQueue<ReadinessWait> interestChanges = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<ReadinessWait> interestChanges = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
     /** Opens the selector and starts the loop on a virtual thread named {@code name}. */
     public ReadinessLoop(String name) throws IOException {
         this.selector = Selector.open();
-        this.thread = Thread.ofVirtual().name(name).unstarted(this::run);
-        thread.start();
+        Thread.ofVirtual().name(name).start(this::run);
     }
 
     /** True if this JDK lets a virtual thread park inside {@code synchronized} without pinning its carrier (JEP 491). */
@@ -55,8 +58,8 @@ public final class ReadinessLoop implements AutoCloseable {
         SelectionKey key;
         try {
             key = channel.register(selector, SelectionKey.OP_READ, wait);
-        } catch (java.nio.channels.ClosedSelectorException e) {
-            throw new java.nio.channels.ClosedChannelException(); // the server stopped
+        } catch (ClosedSelectorException e) {
+            throw new ClosedChannelException(); // the server stopped
         }
         selector.wakeup(); // a loop parked in its poll applies the new registration only once woken
         return key;
@@ -94,7 +97,7 @@ public final class ReadinessLoop implements AutoCloseable {
             }
             if (e instanceof Error error) throw error;
         } finally {
-            java.util.List<ReadinessWait> waits = new java.util.ArrayList<>();
+            List<ReadinessWait> waits = new ArrayList<>();
             for (SelectionKey key : selector.keys()) {
                 if (key.attachment() instanceof ReadinessWait wait) waits.add(wait);
             }

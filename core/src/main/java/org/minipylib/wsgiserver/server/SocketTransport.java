@@ -10,6 +10,7 @@ import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A plain TCP connection: a blocking {@link SocketChannel} read and written through its socket
@@ -32,9 +33,10 @@ public final class SocketTransport implements Transport {
     private final SocketAddress remote;
     private final ReadinessLoop loop;
     private volatile ReadinessWait readiness; // non-null once the loop watches the socket
-    private final java.util.concurrent.locks.ReentrantLock modeLock = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock modeLock = new ReentrantLock();
     private boolean wroteSinceRead;
     private ByteBuffer readView = ByteBuffer.allocate(0); // wraps the last array read into
+    private ByteBuffer writeView = ByteBuffer.allocate(0); // the last array written from (writes take turns: the output is locked)
     private int currentTimeout = -1;
 
     /** A connection whose waits all block in the JDK's poller. */
@@ -114,7 +116,9 @@ public final class SocketTransport implements Transport {
         wroteSinceRead = true;
         ReadinessWait r = readiness != null ? readiness : writeBlocking(() -> out.write(b, off, len));
         if (r == null) return;
-        ByteBuffer piece = ByteBuffer.wrap(b, off, len);
+        ByteBuffer piece = writeView;
+        if (piece.array() != b) writeView = piece = ByteBuffer.wrap(b);
+        piece.limit(off + len).position(off);
         try {
             while (true) {
                 channel.write(piece);
