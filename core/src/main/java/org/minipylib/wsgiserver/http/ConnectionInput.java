@@ -7,22 +7,32 @@ import java.util.Arrays;
  * The per-connection input buffer. Request heads are parsed in place from it; bodies are read
  * through it (large reads go straight to the caller's array once the buffer is empty). Before any
  * read that may block, pending output is flushed, so that batched responses never wait on the
- * client.
+ * client. Given a pool, the buffer goes back to it while the connection waits for its next request
+ * (see {@link #fillWhenIdle()}).
  */
 final class ConnectionInput {
 
+    private static final byte[] NO_BUFFER = new byte[0];
+
     private final Transport transport;
     private final ConnectionOutput output;
+    private final BufferPool pool; // null: the buffer is this input's own for good
     private final int maxCapacity;
     byte[] buf;
     int pos;
     int limit;
 
     ConnectionInput(Transport transport, ConnectionOutput output, int initialCapacity, int maxCapacity) {
+        this(transport, output, null, initialCapacity, maxCapacity);
+    }
+
+    /** An input whose buffer comes from {@code pool} (if not null; its buffers are the initial capacity). */
+    ConnectionInput(Transport transport, ConnectionOutput output, BufferPool pool, int initialCapacity, int maxCapacity) {
         this.transport = transport;
         this.output = output;
-        this.buf = new byte[initialCapacity];
-        this.maxCapacity = Math.max(initialCapacity, maxCapacity);
+        this.pool = pool;
+        this.buf = pool != null ? pool.take() : new byte[initialCapacity];
+        this.maxCapacity = Math.max(buf.length, maxCapacity);
     }
 
     /** Bytes buffered and not consumed yet. */
@@ -55,6 +65,26 @@ final class ConnectionInput {
         int n = transport.read(buf, limit, buf.length - limit, timeoutMillis);
         if (n > 0) limit += n;
         return n;
+    }
+
+    /**
+     * {@link #fill(int) fill(0)} for a connection waiting for its next request. If nothing is
+     * buffered and the transport can wait without a buffer, the buffer goes back to the pool for
+     * the wait (a grown one is dropped), so thousands of idle keep-alive connections hold none.
+     */
+    int fillWhenIdle() throws IOException {
+        if (pool == null || pos != limit || !transport.waitsWithoutBuffer()) return fill(0);
+        flushPending();
+        pos = 0;
+        limit = 0;
+        if (buf.length == pool.bufferSize()) pool.give(buf);
+        buf = NO_BUFFER;
+        try {
+            transport.awaitReadable(0);
+        } finally {
+            buf = pool.take();
+        }
+        return fill(0);
     }
 
     /** Writes out pending (held or buffered) response bytes, before a read that may wait. */

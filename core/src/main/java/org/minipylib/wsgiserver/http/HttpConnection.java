@@ -49,6 +49,15 @@ public final class HttpConnection {
             return null;
         }
 
+        /**
+         * Input buffers ({@link #INPUT_BUFFER_SIZE} bytes) shared by the owner's connections (one
+         * waiting for its next request on a transport that can wait without a buffer holds none),
+         * or {@code null} for a buffer of its own per connection.
+         */
+        default BufferPool inputBuffers() {
+            return null;
+        }
+
         /** A request was answered with {@code status}, {@code nanos} after its head was parsed (for statistics). */
         default void served(int status, long nanos) {
         }
@@ -76,10 +85,11 @@ public final class HttpConnection {
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long LINGER_MAX_BYTES = 1 << 20;
     /**
-     * Initial size of a connection's input buffer, which it keeps while idle: most request heads fit;
-     * a larger one grows it (up to the head size limit); large body reads bypass it.
+     * Initial size of a connection's input buffer: most request heads fit; a larger one grows it (up
+     * to the head size limit); large body reads bypass it. Lent back while idle where the owner
+     * pools input buffers and the transport allows (see {@link Owner#inputBuffers()}).
      */
-    private static final int INPUT_BUFFER_SIZE = 2 * 1024;
+    public static final int INPUT_BUFFER_SIZE = 2 * 1024;
     /** Response heads and small bodies collect here; larger pieces go straight out. */
     public static final int OUTPUT_BUFFER_SIZE = 16 * 1024;
 
@@ -144,7 +154,7 @@ public final class HttpConnection {
         this.parser = new RequestParser(settings.limits());
         BufferPool buffers = owner.outputBuffers();
         this.output = buffers != null ? new ConnectionOutput(transport, buffers) : new ConnectionOutput(transport, OUTPUT_BUFFER_SIZE);
-        this.input = new ConnectionInput(transport, output, INPUT_BUFFER_SIZE, settings.limits().maxHeadSize() + 16);
+        this.input = new ConnectionInput(transport, output, owner.inputBuffers(), INPUT_BUFFER_SIZE, settings.limits().maxHeadSize() + 16);
     }
 
     /** The transport this connection speaks over (the plain one while setup steps run). */
@@ -211,7 +221,7 @@ public final class HttpConnection {
                     // 450 ms for the few threads that do park. See docs/performance.md.)
                     idleDeadline = deadline;
                     try {
-                        n = input.fill(0);
+                        n = input.fillWhenIdle();
                     } finally {
                         idleDeadline = 0;
                     }

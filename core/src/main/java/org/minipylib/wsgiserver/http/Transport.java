@@ -21,6 +21,25 @@ public interface Transport {
      */
     int read(byte[] b, int off, int len, int timeoutMillis) throws IOException;
 
+    /**
+     * True if {@link #awaitReadable(int)} would now wait for input without a buffer to read into;
+     * a connection waiting for its next request then lends its input buffer back meanwhile, so
+     * that idle keep-alive connections hold none. False by default.
+     */
+    default boolean waitsWithoutBuffer() {
+        return false;
+    }
+
+    /**
+     * Waits until a read would find bytes, end of stream or an error, without reading; called only
+     * right after {@link #waitsWithoutBuffer()} said true, and followed by a {@link #read}.
+     *
+     * @param timeoutMillis longest wait; 0 waits forever
+     * @throws java.net.SocketTimeoutException if nothing arrived in time
+     */
+    default void awaitReadable(int timeoutMillis) throws IOException {
+    }
+
     /** Writes all of {@code b[off, off+len)}, blocking until the operating system took it. */
     void write(byte[] b, int off, int len) throws IOException;
 

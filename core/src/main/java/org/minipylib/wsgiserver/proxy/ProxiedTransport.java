@@ -58,6 +58,16 @@ final class ProxiedTransport implements Transport {
     }
 
     @Override
+    public boolean waitsWithoutBuffer() {
+        return leftoverPos == leftoverEnd && wrapped.waitsWithoutBuffer();
+    }
+
+    @Override
+    public void awaitReadable(int timeoutMillis) throws IOException {
+        wrapped.awaitReadable(timeoutMillis);
+    }
+
+    @Override
     public boolean hasPendingInput() {
         return leftoverPos < leftoverEnd || wrapped.hasPendingInput();
     }

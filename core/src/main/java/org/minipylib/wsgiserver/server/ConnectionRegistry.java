@@ -15,9 +15,12 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
 
     /** Enough for every request in flight at the default thread limit; more are allocated, then dropped. */
     private static final int POOLED_OUTPUT_BUFFERS = 256;
+    /** Input buffers are small (2 KiB) and taken back by every keep-alive request: keep more. */
+    private static final int POOLED_INPUT_BUFFERS = 1024;
 
     private final Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
     private final BufferPool outputBuffers = new BufferPool(HttpConnection.OUTPUT_BUFFER_SIZE, POOLED_OUTPUT_BUFFERS);
+    private final BufferPool inputBuffers = new BufferPool(HttpConnection.INPUT_BUFFER_SIZE, POOLED_INPUT_BUFFERS);
     private final AtomicInteger count = new AtomicInteger();
     private final int maxConnections;
     private final ServerStatistics statistics;
@@ -51,6 +54,11 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
     @Override
     public BufferPool outputBuffers() {
         return outputBuffers;
+    }
+
+    @Override
+    public BufferPool inputBuffers() {
+        return inputBuffers;
     }
 
     @Override

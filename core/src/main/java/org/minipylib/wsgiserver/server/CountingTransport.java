@@ -38,6 +38,16 @@ public final class CountingTransport implements Transport {
     }
 
     @Override
+    public boolean waitsWithoutBuffer() {
+        return transport.waitsWithoutBuffer();
+    }
+
+    @Override
+    public void awaitReadable(int timeoutMillis) throws IOException {
+        transport.awaitReadable(timeoutMillis);
+    }
+
+    @Override
     public boolean hasPendingInput() {
         return transport.hasPendingInput();
     }

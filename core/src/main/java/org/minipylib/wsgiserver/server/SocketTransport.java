@@ -35,7 +35,8 @@ public final class SocketTransport implements Transport {
     private volatile ReadinessWait readiness; // non-null once the loop watches the socket
     private final ReentrantLock modeLock = new ReentrantLock();
     private boolean wroteSinceRead;
-    private ByteBuffer readView = ByteBuffer.allocate(0); // wraps the last array read into
+    private static final ByteBuffer NO_VIEW = ByteBuffer.allocate(0); // never read into: a read wraps its own array
+    private ByteBuffer readView = NO_VIEW; // wraps the last array read into
     private ByteBuffer writeView = ByteBuffer.allocate(0); // the last array written from (writes take turns: the output is locked)
     private int currentTimeout = -1;
 
@@ -83,6 +84,29 @@ public final class SocketTransport implements Transport {
         } finally {
             modeLock.unlock();
         }
+    }
+
+    /** After a response, with a loop: {@link #awaitReadable} waits there (a new connection reads at once instead). */
+    @Override
+    public boolean waitsWithoutBuffer() {
+        return loop != null && wroteSinceRead;
+    }
+
+    /** Waits on the loop until the socket is readable; the read that follows reads at once. */
+    @Override
+    public void awaitReadable(int timeoutMillis) throws IOException {
+        clearStaleInterrupt();
+        if (readiness == null) moveToLoop();
+        wroteSinceRead = false; // the read that follows must not wait first
+        readView = NO_VIEW; // an idle connection keeps no array alive (a lent input buffer, an application's body array)
+        ReadinessWait r = readiness;
+        try {
+            r.awaitReadable(timeoutMillis);
+        } catch (IOException | RuntimeException e) {
+            r.readDone();
+            throw e;
+        }
+        // left WOKEN: the loop ignores the socket until the next read is done (readPolled calls readDone)
     }
 
     /** True once the socket waits on the readiness loop (for tests). */

@@ -1,0 +1,159 @@
+package org.minipylib.wsgiserver.http;
+
+import org.minipylib.wsgiserver.server.ReadinessLoop;
+import org.minipylib.wsgiserver.server.SocketTransport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A connection waiting for its next request on a readiness loop lends its input buffer back to the
+ * pool, and takes one again when the request arrives; where it cannot wait without a buffer (a new
+ * connection, no loop, bytes already buffered) it keeps its own. Real sockets on 127.0.0.1.
+ */
+@EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported")
+class IdleInputBufferTest {
+
+    private static final byte[] REQUEST = "GET / HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RESPONSE = "HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+    private ReadinessLoop loop;
+    private ServerSocketChannel listener;
+    private SocketChannel client;
+    private SocketChannel accepted;
+    private final BufferPool pool = new BufferPool(64, 4);
+
+    @BeforeEach
+    void connect() throws IOException {
+        loop = new ReadinessLoop("test-readiness-loop");
+        listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+        client = SocketChannel.open(listener.getLocalAddress());
+        accepted = listener.accept();
+    }
+
+    @AfterEach
+    void close() throws IOException {
+        threads.shutdownNow();
+        client.close();
+        accepted.close();
+        listener.close();
+        loop.close();
+    }
+
+    private ConnectionInput input(Transport transport) {
+        return new ConnectionInput(transport, new ConnectionOutput(transport, 1024), pool, 64, 1024);
+    }
+
+    /** Takes buffers from the pool (for at most {@code millis}) until {@code wanted} is among them; gives it back. */
+    private boolean poolGivesBack(byte[] wanted, long millis) throws InterruptedException {
+        if (!poolHands(wanted, millis)) return false;
+        pool.give(wanted);
+        return true;
+    }
+
+    /** Takes buffers from the pool (for at most {@code millis}) until {@code wanted} is among them; keeps it. */
+    private boolean poolHands(byte[] wanted, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        do {
+            if (pool.take() == wanted) return true;
+            Thread.sleep(5);
+        } while (System.nanoTime() < deadline);
+        return false;
+    }
+
+    private void answer(Transport transport) throws IOException {
+        transport.write(RESPONSE, 0, RESPONSE.length);
+        ByteBuffer got = ByteBuffer.allocate(RESPONSE.length);
+        while (got.hasRemaining()) client.read(got);
+    }
+
+    @Test
+    void keepAliveConnectionWaitsWithoutItsBufferAndReadsTheNextRequestIntoAPooledOne() throws Exception {
+        SocketTransport transport = new SocketTransport(accepted, loop);
+        ConnectionInput in = input(transport);
+        byte[] own = in.buf;
+        answer(transport); // a request was answered: the next wait is an idle keep-alive wait
+
+        Future<Integer> read = threads.submit(in::fillWhenIdle);
+        assertTrue(poolHands(own, 5000), "the idle connection's buffer went back to the pool");
+        assertFalse(read.isDone(), "still waiting: nothing was sent");
+        Arrays.fill(own, (byte) 'x'); // kept out of the pool now: the connection must read into another buffer
+
+        client.write(ByteBuffer.wrap(REQUEST));
+        assertEquals(REQUEST.length, read.get(5, TimeUnit.SECONDS));
+        assertNotSame(own, in.buf);
+        assertEquals(64, in.buf.length);
+        for (byte b : own) assertEquals('x', b, "the lent buffer is no longer written");
+        assertEquals(new String(REQUEST, StandardCharsets.US_ASCII),
+                new String(in.buf, in.pos, in.available(), StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void idleWaitEndingInTheClientsCloseReportsEndOfStreamWithABufferBack() throws Exception {
+        SocketTransport transport = new SocketTransport(accepted, loop);
+        ConnectionInput in = input(transport);
+        byte[] own = in.buf;
+        answer(transport);
+        Future<Integer> read = threads.submit(in::fillWhenIdle);
+        assertTrue(poolGivesBack(own, 5000), "waiting without its buffer");
+        client.close();
+        assertEquals(-1, read.get(5, TimeUnit.SECONDS));
+        assertEquals(64, in.buf.length, "holds a buffer again, usable by the close path");
+    }
+
+    @Test
+    void newConnectionReadsItsFirstRequestIntoItsOwnBuffer() throws Exception {
+        ConnectionInput in = input(new SocketTransport(accepted, loop));
+        byte[] own = in.buf;
+        client.write(ByteBuffer.wrap(REQUEST));
+        assertEquals(REQUEST.length, in.fillWhenIdle());
+        assertSame(own, in.buf);
+    }
+
+    @Test
+    void withoutALoopTheConnectionKeepsItsBufferWhileIdle() throws Exception {
+        SocketTransport transport = new SocketTransport(accepted); // waits in the JDK's poller, into the buffer
+        ConnectionInput in = input(transport);
+        byte[] own = in.buf;
+        answer(transport);
+        Future<Integer> read = threads.submit(in::fillWhenIdle);
+        assertFalse(poolGivesBack(own, 300), "the buffer stays with the connection");
+        client.write(ByteBuffer.wrap(REQUEST));
+        assertEquals(REQUEST.length, read.get(5, TimeUnit.SECONDS));
+        assertSame(own, in.buf);
+    }
+
+    @Test
+    void bufferedPipelinedBytesAreParsedFirstWithoutLendingTheBuffer() throws Exception {
+        SocketTransport transport = new SocketTransport(accepted, loop);
+        ConnectionInput in = input(transport);
+        byte[] own = in.buf;
+        client.write(ByteBuffer.wrap(REQUEST));
+        assertEquals(REQUEST.length, in.fill(0));
+        in.skip(10); // part of what arrived is still unparsed
+        answer(transport);
+        client.write(ByteBuffer.wrap(REQUEST));
+        assertTrue(in.fillWhenIdle() > 0);
+        assertSame(own, in.buf);
+    }
+}
