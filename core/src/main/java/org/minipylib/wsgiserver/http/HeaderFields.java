@@ -10,19 +10,41 @@ import java.util.List;
  */
 public final class HeaderFields {
 
-    private String[] names = new String[16];
-    private String[] values = new String[16];
+    private String[] names;
+    private String[] values;
     private int size;
 
     /** An empty set of fields. */
     public HeaderFields() {
+        this(16);
+    }
+
+    private HeaderFields(int capacity) {
+        this.names = new String[capacity];
+        this.values = new String[capacity];
+    }
+
+    /** A copy with arrays no longer than its fields (a request's fields are built in a reused set, then copied). */
+    HeaderFields compactCopy() {
+        HeaderFields copy = new HeaderFields(size);
+        System.arraycopy(names, 0, copy.names, 0, size);
+        System.arraycopy(values, 0, copy.values, 0, size);
+        copy.size = size;
+        return copy;
+    }
+
+    /** Removes every field. */
+    void clear() {
+        Arrays.fill(names, 0, size, null);
+        Arrays.fill(values, 0, size, null);
+        size = 0;
     }
 
     /** Appends a field. */
     public void add(String name, String value) {
         if (size == names.length) {
-            names = Arrays.copyOf(names, size * 2);
-            values = Arrays.copyOf(values, size * 2);
+            names = Arrays.copyOf(names, Math.max(4, size * 2));
+            values = Arrays.copyOf(values, Math.max(4, size * 2));
         }
         names[size] = name;
         values[size] = value;

@@ -55,6 +55,8 @@ public final class RequestParser {
     private static final int REMEMBERED_FIELDS = 12;
     /** Longer values (large cookies, tokens) are not remembered: an idle connection keeps little. */
     private static final int REMEMBERED_VALUE_MAX = 512;
+    /** The fields of the head being parsed (reused: a request gets a compact copy). */
+    private final HeaderFields fieldsInProgress = new HeaderFields();
     private final String[] rememberedNames = new String[REMEMBERED_FIELDS];
     private final byte[][] rememberedBytes = new byte[REMEMBERED_FIELDS][];
     private final String[] rememberedValues = new String[REMEMBERED_FIELDS];
@@ -123,7 +125,8 @@ public final class RequestParser {
 
         String target = new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
 
-        HeaderFields headers = new HeaderFields();
+        HeaderFields headers = fieldsInProgress;
+        headers.clear(); // a parse that failed may have left fields
         int pos = lf + 1;
         while (true) {
             int nl = indexOf(b, (byte) '\n', pos, end);
@@ -145,7 +148,9 @@ public final class RequestParser {
         if (pos - (lf + 1) > limits.maxHeaderSectionSize()) { // field lines with their line ends
             throw new BadRequestException(431, "Header section is larger than " + limits.maxHeaderSectionSize() + " bytes");
         }
-        return interpret(method, target, minorVersion, headers);
+        HeaderFields fields = headers.compactCopy(); // arrays of exactly its size: about 120 bytes less per request than a fresh set
+        headers.clear(); // an idle connection keeps no strings of its last request
+        return interpret(method, target, minorVersion, fields);
     }
 
     /** RFC 9112 section 2.2: a CR must be followed by LF, everywhere in the head. */

@@ -591,6 +591,20 @@ class RequestParserTest {
         }
 
         @Test
+        void eachHeadGetsFieldsOfItsOwnThatLaterHeadsAndFailuresLeaveAlone() throws BadRequestException {
+            RequestHead first = next("GET / HTTP/1.1\r\nHost: a.example\r\nX-One: 1\r\nX-Two: 2\r\n\r\n");
+            assertThrows(BadRequestException.class, () -> next("GET / HTTP/1.1\r\nHost: b.example\r\nX-Bad: \u0001\r\n\r\n"));
+            RequestHead second = next("GET / HTTP/1.0\r\n\r\n");
+            assertEquals(3, first.headers().size());
+            assertEquals("X-Two", first.headers().name(2));
+            assertEquals("2", first.headers().value(2));
+            assertEquals(0, second.headers().size());
+            second.headers().add("X-Added", "later"); // a compact (here empty) set still grows
+            assertEquals("later", second.headers().get("x-added"));
+            assertEquals(3, first.headers().size());
+        }
+
+        @Test
         void aBadValueAfterAGoodOneAtTheSamePlaceIsStillRefused() throws BadRequestException {
             next("GET / HTTP/1.1\r\nHost: a.example\r\nX-A: b\r\n\r\n");
             BadRequestException e = assertThrows(BadRequestException.class,
