@@ -37,7 +37,7 @@ public final class SocketTransport implements Transport {
     private boolean wroteSinceRead;
     private static final ByteBuffer NO_VIEW = ByteBuffer.allocate(0); // never read into: a read wraps its own array
     private ByteBuffer readView = NO_VIEW; // wraps the last array read into
-    private ByteBuffer writeView = ByteBuffer.allocate(0); // the last array written from (writes take turns: the output is locked)
+    private ByteBuffer writeView = NO_VIEW; // the last array written from (writes take turns: the output is locked)
     private int currentTimeout = -1;
 
     /** A connection whose waits all block in the JDK's poller. */
@@ -98,7 +98,8 @@ public final class SocketTransport implements Transport {
         clearStaleInterrupt();
         if (readiness == null) moveToLoop();
         wroteSinceRead = false; // the read that follows must not wait first
-        readView = NO_VIEW; // an idle connection keeps no array alive (a lent input buffer, an application's body array)
+        readView = NO_VIEW; // an idle connection keeps no array alive: not a lent input buffer,
+        writeView = NO_VIEW; // nor an application's body array (writers only ever wrap their own array)
         ReadinessWait r = readiness;
         try {
             r.awaitReadable(timeoutMillis);

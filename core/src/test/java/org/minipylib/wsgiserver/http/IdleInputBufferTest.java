@@ -5,9 +5,11 @@ import org.minipylib.wsgiserver.server.SocketTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
 
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
@@ -106,6 +108,45 @@ class IdleInputBufferTest {
         for (byte b : own) assertEquals('x', b, "the lent buffer is no longer written");
         assertEquals(new String(REQUEST, StandardCharsets.US_ASCII),
                 new String(in.buf, in.pos, in.available(), StandardCharsets.US_ASCII));
+    }
+
+    /** Has {@code transport} write a new array of {@code size} bytes (read by the client); only a weak reference stays here. */
+    private WeakReference<byte[]> writeLargeResponse(Transport transport, int size) throws Exception {
+        byte[] body = new byte[size];
+        Future<?> write = threads.submit(() -> {
+            transport.write(body, 0, body.length);
+            return null;
+        });
+        ByteBuffer got = ByteBuffer.allocate(size);
+        while (got.hasRemaining()) client.read(got);
+        write.get(5, TimeUnit.SECONDS);
+        return new WeakReference<>(body);
+    }
+
+    @Test
+    @Timeout(30)
+    void idleConnectionKeepsNoArrayOfItsLastRequestOrResponseAlive() throws Exception {
+        SocketTransport transport = new SocketTransport(accepted, loop);
+        ConnectionInput in = input(transport);
+        answer(transport);
+        Future<Integer> read = threads.submit(in::fillWhenIdle); // moves the socket to the loop
+        client.write(ByteBuffer.wrap(REQUEST));
+        assertEquals(REQUEST.length, read.get(5, TimeUnit.SECONDS));
+
+        WeakReference<byte[]> written = writeLargeResponse(transport, 256 * 1024); // an application's body array
+        WeakReference<byte[]> readInto = new WeakReference<>(in.buf);
+        in.pos = in.limit; // the request was consumed
+
+        Future<Integer> idle = threads.submit(in::fillWhenIdle);
+        assertTrue(poolHands(readInto.get(), 5000), "lent, and now kept out of the pool");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((written.get() != null || readInto.get() != null) && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertTrue(written.get() == null, "the response's array is not kept by the idle connection");
+        assertTrue(readInto.get() == null, "nor the input buffer it lent");
+        assertFalse(idle.isDone());
     }
 
     @Test
