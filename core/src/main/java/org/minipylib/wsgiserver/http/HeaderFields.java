@@ -43,8 +43,9 @@ public final class HeaderFields {
     /** Appends a field. */
     public void add(String name, String value) {
         if (size == names.length) {
-            names = Arrays.copyOf(names, Math.max(4, size * 2));
-            values = Arrays.copyOf(values, Math.max(4, size * 2));
+            int capacity = Math.max(4, size * 2); // a compact copy may have room for none
+            names = Arrays.copyOf(names, capacity);
+            values = Arrays.copyOf(values, capacity);
         }
         names[size] = name;
         values[size] = value;

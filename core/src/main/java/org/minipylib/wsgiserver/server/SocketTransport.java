@@ -92,7 +92,10 @@ public final class SocketTransport implements Transport {
         return loop != null && wroteSinceRead;
     }
 
-    /** Waits on the loop until the socket is readable; the read that follows reads at once. */
+    /**
+     * Waits on the loop until the socket is readable; the read that follows reads at once (and
+     * ends the wait with {@code readDone()}). Also the first wait of a read after a write.
+     */
     @Override
     public void awaitReadable(int timeoutMillis) throws IOException {
         clearStaleInterrupt();
@@ -116,15 +119,12 @@ public final class SocketTransport implements Transport {
     }
 
     private int readPolled(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        if (wroteSinceRead) awaitReadable(timeoutMillis); // a read now would most likely find nothing yet
         ReadinessWait r = readiness;
-        ByteBuffer view = readView;
-        if (view.array() != b) readView = view = ByteBuffer.wrap(b);
-        view.limit(off + len).position(off);
         try {
-            if (wroteSinceRead) {
-                wroteSinceRead = false;
-                r.awaitReadable(timeoutMillis); // a read now would most likely find nothing yet
-            }
+            ByteBuffer view = readView;
+            if (view.array() != b) readView = view = ByteBuffer.wrap(b);
+            view.limit(off + len).position(off);
             while (true) {
                 int n = channel.read(view);
                 if (n != 0) return n;
