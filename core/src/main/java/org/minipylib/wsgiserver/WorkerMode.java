@@ -4,6 +4,9 @@ package org.minipylib.wsgiserver;
 public enum WorkerMode {
     /** A pool of platform threads, growing from min to max threads under load, with a bounded queue. */
     POOL,
-    /** A virtual thread per connection, with a bound on requests served at once. */
+    /**
+     * A virtual thread per connection (none while a plain TCP connection waits idle for its next
+     * request on a readiness loop), with a bound on requests served at once.
+     */
     VIRTUAL
 }

@@ -87,6 +87,38 @@ final class ConnectionInput {
         return fill(0);
     }
 
+    /** {@link #fillOrHandOff}'s answer when the wait was handed off. */
+    static final int HANDED_OFF = -2;
+
+    /**
+     * {@link #fillWhenIdle()}, unless the wait can be handed to the transport without a thread:
+     * then the buffer goes back to the pool, {@code then} runs once input arrives (it starts the
+     * thread that calls {@link #reclaimBuffer()} and reads), and this returns {@link #HANDED_OFF} at once.
+     * After that the caller must leave this input alone: {@code then} may be running already.
+     *
+     * @return {@link #HANDED_OFF}, or what {@link #fill(int)} returned
+     */
+    int fillOrHandOff(Runnable then) throws IOException {
+        if (pool == null || pos != limit || !transport.waitsWithoutBuffer()) return fill(0);
+        flushPending();
+        pos = 0;
+        limit = 0;
+        if (buf.length == pool.bufferSize()) pool.give(buf);
+        buf = NO_BUFFER; // before the hand-off: the next thread takes a buffer of its own
+        boolean handedOff = false;
+        try {
+            handedOff = transport.awaitReadableThen(then);
+        } finally {
+            if (!handedOff) buf = pool.take(); // the transport cannot wait without a thread, or it failed
+        }
+        return handedOff ? HANDED_OFF : fill(0);
+    }
+
+    /** On the thread a hand-off started: takes a buffer again, to read what arrived. */
+    void reclaimBuffer() {
+        if (buf == NO_BUFFER) buf = pool.take();
+    }
+
     /** Writes out pending (held or buffered) response bytes, before a read that may wait. */
     void flushPending() throws IOException {
         if (output.hasPending()) output.flush();

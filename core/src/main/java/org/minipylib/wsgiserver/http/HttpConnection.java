@@ -114,6 +114,9 @@ public final class HttpConnection {
     /** While running setup steps: System.nanoTime() when they must be done; see checkTimeouts. */
     private volatile long setupDeadline;
     private RequestHead pendingHead;
+    /** The idle wait was handed off without a thread; the next awaitRequest continues it. */
+    private boolean handedOff;
+    private long handOffDeadline;
     private int headScanned; // bytes of the buffered head already scanned for its end
     private boolean headLineComplete;
     private RequestBody currentBody;
@@ -183,14 +186,49 @@ public final class HttpConnection {
      *         false if the connection was closed (client gone, timeout, error, or server shutting down)
      */
     public boolean awaitRequest() {
-        if (state.get() == SETUP && !setUp()) return false;
-        if (pendingHead != null) return !isClosed();
-        if (!state.compareAndSet(BUSY, IDLE)) return false;
-        if (owner.isDraining() && closeIfIdleAndQuiet()) return false; // stop() may have looked before we were idle
-        try {
+        return awaitRequest(null) == Awaited.REQUEST;
+    }
+
+    /** What {@link #awaitRequest(Runnable)} found. */
+    public enum Awaited {
+        /** A request head is ready and the connection is busy: call {@link #serve()}. */
+        REQUEST,
+        /** The connection was closed (client gone, timeout, error, or server shutting down). */
+        CLOSED,
+        /** No thread waits: the hand-off callback runs once input arrives, and its thread calls {@code awaitRequest} again. */
+        HANDED_OFF
+    }
+
+    /**
+     * As {@link #awaitRequest()}, but where the transport can wait for the next request without a
+     * thread (a plain TCP connection on a readiness loop, idle after a response), returns
+     * {@link Awaited#HANDED_OFF} instead of blocking, and {@code then} runs once input arrives or
+     * the connection is closed (on the loop's thread or the closing one: it must only start a
+     * thread, which calls this again to continue). The calling thread must then leave the
+     * connection alone: {@code then} may be running already. An idle keep-alive connection so
+     * holds neither a buffer nor a parked thread's stack, and its next request runs on a fresh
+     * thread. The keep-alive timeout is enforced by the watchdog meanwhile ({@link #checkTimeouts}).
+     *
+     * @param then null to block as {@link #awaitRequest()} does
+     */
+    public Awaited awaitRequest(Runnable then) {
+        boolean resumed = handedOff;
+        long deadline;
+        if (resumed) {
+            handedOff = false;
+            if (state.get() != IDLE) return Awaited.CLOSED; // closed while no thread waited
+            input.reclaimBuffer();
+            deadline = handOffDeadline;
+        } else {
+            if (state.get() == SETUP && !setUp()) return Awaited.CLOSED;
+            if (pendingHead != null) return isClosed() ? Awaited.CLOSED : Awaited.REQUEST;
+            if (!state.compareAndSet(BUSY, IDLE)) return Awaited.CLOSED;
+            if (owner.isDraining() && closeIfIdleAndQuiet()) return Awaited.CLOSED; // stop() may have looked before we were idle
             // Idle, the connection may wait up to the keep-alive timeout (empty lines do not extend
             // it); once a request has begun, its head must be complete within the head timeout.
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
+            deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
+        }
+        try {
             boolean started = false;
             while (true) {
                 boolean emptyLineBegun = false;
@@ -202,12 +240,12 @@ public final class HttpConnection {
                     }
                     RequestHead head = tryParseHead();
                     if (head != null) {
-                        if (!state.compareAndSet(IDLE, BUSY)) return false; // closed by stop()
+                        if (!state.compareAndSet(IDLE, BUSY)) return Awaited.CLOSED; // closed by stop()
                         pendingHead = head;
-                        return true;
+                        return Awaited.REQUEST;
                     }
                 }
-                long left = deadline - System.nanoTime();
+                long left = resumed ? 1 : deadline - System.nanoTime(); // resumed: input came in time, read it
                 if (left <= 0) throw new SocketTimeoutException(started ? "request head timeout" : "keep-alive timeout");
                 int n;
                 if (started) {
@@ -220,15 +258,32 @@ public final class HttpConnection {
                     // draining, and the JDK's poller, woken from outside, then waits behind them: up to
                     // 450 ms for the few threads that do park. See docs/performance.md.)
                     idleDeadline = deadline;
-                    try {
-                        n = input.fillWhenIdle();
-                    } finally {
-                        idleDeadline = 0;
+                    if (resumed || then == null) {
+                        try {
+                            n = resumed ? input.fill(0) : input.fillWhenIdle();
+                        } finally {
+                            idleDeadline = 0;
+                        }
+                        resumed = false;
+                    } else {
+                        handOffDeadline = deadline; // both read by the thread `then` starts
+                        handedOff = true;
+                        boolean away = false;
+                        try {
+                            n = input.fillOrHandOff(then);
+                            away = n == ConnectionInput.HANDED_OFF;
+                        } finally {
+                            if (!away) {
+                                handedOff = false;
+                                idleDeadline = 0;
+                            }
+                        }
+                        if (away) return Awaited.HANDED_OFF; // idleDeadline stays, for the watchdog
                     }
                 }
                 if (n < 0) { // the client closed the connection
                     close();
-                    return false;
+                    return Awaited.CLOSED;
                 }
             }
         } catch (BadRequestException e) {
@@ -243,7 +298,7 @@ public final class HttpConnection {
             LOG.log(System.Logger.Level.ERROR, "Unexpected error reading from " + transport.remoteAddress(), e);
             close();
         }
-        return false;
+        return Awaited.CLOSED;
     }
 
     /** Runs the setup steps; true if the connection is ready for HTTP, false if it was closed. */

@@ -40,6 +40,20 @@ public interface Transport {
     default void awaitReadable(int timeoutMillis) throws IOException {
     }
 
+    /**
+     * {@link #awaitReadable(int) awaitReadable(0)} without a thread waiting: arranges for
+     * {@code then} to run once a read would find bytes, end of stream or an error (or the transport
+     * is closed); {@code then} must only start the thread that reads. Called only right after
+     * {@link #waitsWithoutBuffer()} said true. The caller must not use the transport after a true
+     * return: {@code then} may be running already.
+     *
+     * @return true if {@code then} will run; false to read at once instead (by default: this
+     *         transport cannot wait without a thread)
+     */
+    default boolean awaitReadableThen(Runnable then) throws IOException {
+        return false;
+    }
+
     /** Writes all of {@code b[off, off+len)}, blocking until the operating system took it. */
     void write(byte[] b, int off, int len) throws IOException;
 

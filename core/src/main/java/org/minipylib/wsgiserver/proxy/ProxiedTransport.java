@@ -68,6 +68,11 @@ final class ProxiedTransport implements Transport {
     }
 
     @Override
+    public boolean awaitReadableThen(Runnable then) throws IOException {
+        return wrapped.awaitReadableThen(then);
+    }
+
+    @Override
     public boolean hasPendingInput() {
         return leftoverPos < leftoverEnd || wrapped.hasPendingInput();
     }

@@ -48,6 +48,11 @@ public final class CountingTransport implements Transport {
     }
 
     @Override
+    public boolean awaitReadableThen(Runnable then) throws IOException {
+        return transport.awaitReadableThen(then);
+    }
+
+    @Override
     public boolean hasPendingInput() {
         return transport.hasPendingInput();
     }

@@ -12,13 +12,15 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One socket's registration with a {@link ReadinessLoop}: a thread that would block reading (or
- * writing) parks here until the loop finds the socket readable (writable) and wakes it. Reads and
+ * writing) parks here until the loop finds the socket readable (writable) and wakes it. A read
+ * wait can also be left with no thread at all ({@link #awaitReadableThen}): the loop then runs a
+ * callback instead of waking a thread, and an idle keep-alive connection holds no thread's stack. Reads and
  * writes have a side each, since one thread may wait to write (a held pipelined response flushed
  * by the watchdog's helper) while the connection's thread waits to read. Each side's state says
  * who acts next:
  * <ul>
  *   <li>{@code RUNNING}: no thread waits on this side;</li>
- *   <li>{@code WAITING}: a thread is parked until the loop (or a close) wakes it;</li>
+ *   <li>{@code WAITING}: a thread is parked (or a callback is set) until the loop, or a close, wakes it (runs it);</li>
  *   <li>{@code WOKEN}: woken, not yet read or written: the loop ignores the socket still looking ready;</li>
  *   <li>{@code MUTED} (reads only): bytes arrived while no one waited (a pipelining client): the
  *       loop stopped watching for reads, else a level-triggered selector reports the socket on
@@ -56,6 +58,7 @@ final class ReadinessWait {
     private volatile int readState = RUNNING;
     private volatile int writeState = RUNNING;
     private volatile Thread reader;
+    private volatile Runnable onReadable; // instead of a parked reader: run by whoever ends the wait
     private volatile Thread writer;
     private boolean readInterestStale; // the reading thread's own note: left MUTED without telling the loop
 
@@ -76,6 +79,7 @@ final class ReadinessWait {
      */
     void awaitReadable(int timeoutMillis) throws IOException {
         Thread.interrupted(); // see park()
+        onReadable = null; // a thread waits this time
         reader = Thread.currentThread();
         int from;
         do {
@@ -90,6 +94,29 @@ final class ReadinessWait {
             loop.watchAgain(this);
         }
         park(READ_STATE, timeoutMillis);
+    }
+
+    /**
+     * Like {@link #awaitReadable(int) awaitReadable(0)} without a thread waiting: arranges for
+     * {@code then} to run once the socket is readable, or closed, or the loop stopped (on the
+     * loop's thread, or on the closing thread: it must only hand the work to a thread of its own).
+     * The thread it hands to reads, and calls {@link #readDone()}, as after {@code awaitReadable}.
+     * The caller must not touch the socket's state once this is called: {@code then} may have run already.
+     *
+     * <p>After a muted spell (bytes came while no one waited; they may have been read since) the
+     * loop is asked to watch the socket again: level-triggered, it reports the socket at once if
+     * bytes are still there. Returning to read them directly instead would park a thread with a
+     * buffer for the whole keep-alive wait whenever the socket is empty by now.
+     */
+    void awaitReadableThen(Runnable then) {
+        boolean stale = readInterestStale; // read now: once WAITING, the next reader may be running
+        readInterestStale = false;
+        onReadable = then;
+        int from = (int) READ_STATE.getAndSet(this, WAITING); // RUNNING, WOKEN or MUTED: no one else waits
+        if (from == MUTED || stale) loop.watchAgain(this);
+        // Closed meanwhile (its wake may have found no one waiting): run it now, unless a wake did.
+        // Never back out of WAITING here: a new thread may own the wait by now.
+        if (!key.isValid() && READ_STATE.compareAndSet(this, WAITING, WOKEN)) wakeReader();
     }
 
     /** After a read that followed a wait (whatever it gave): the loop may mute the socket again. */
@@ -138,6 +165,11 @@ final class ReadinessWait {
         }
     }
 
+    /** True if bytes came while no one waited to read, and the loop stopped watching for more. */
+    boolean isReadMuted() {
+        return readState == MUTED;
+    }
+
     /** What the loop should watch the socket for, given both states. */
     private int interest() {
         return (readState == MUTED ? 0 : SelectionKey.OP_READ) | (writeState == RUNNING ? 0 : SelectionKey.OP_WRITE);
@@ -159,7 +191,7 @@ final class ReadinessWait {
         if ((ops & SelectionKey.OP_READ) != 0) {
             int r = readState;
             if (r == WAITING) {
-                if (READ_STATE.compareAndSet(this, WAITING, WOKEN)) LockSupport.unpark(reader);
+                if (READ_STATE.compareAndSet(this, WAITING, WOKEN)) wakeReader();
             } else if (r == RUNNING) {
                 stale = READ_STATE.compareAndSet(this, RUNNING, MUTED);
             }
@@ -185,9 +217,25 @@ final class ReadinessWait {
         loop.wakeup(); // a closed channel's socket is released when the selector next deregisters it
     }
 
+    /** By the thread that moved the read side from WAITING to WOKEN: ends the wait, whichever kind it is. */
+    private void wakeReader() {
+        Runnable then = onReadable;
+        if (then == null) {
+            LockSupport.unpark(reader);
+            return;
+        }
+        onReadable = null;
+        try {
+            then.run();
+        } catch (RuntimeException | Error e) { // on the loop's thread, or a closing one: neither may fail for it
+            System.getLogger(ReadinessWait.class.getName()).log(System.Logger.Level.ERROR,
+                    "A callback for a readable socket failed", e);
+        }
+    }
+
     /** Wakes whoever is parked, on either side. */
     void wake() {
-        if (READ_STATE.compareAndSet(this, WAITING, WOKEN)) LockSupport.unpark(reader);
+        if (READ_STATE.compareAndSet(this, WAITING, WOKEN)) wakeReader();
         if (WRITE_STATE.compareAndSet(this, WAITING, WOKEN)) LockSupport.unpark(writer);
     }
 }

@@ -113,6 +113,27 @@ public final class SocketTransport implements Transport {
         // left WOKEN: the loop ignores the socket until the next read is done (readPolled calls readDone)
     }
 
+    /**
+     * As {@link #awaitReadable(int) awaitReadable(0)}, but with no thread parked meanwhile: the
+     * loop runs {@code then} when the socket is readable (or closed).
+     */
+    @Override
+    public boolean awaitReadableThen(Runnable then) throws IOException {
+        clearStaleInterrupt();
+        if (readiness == null) moveToLoop();
+        wroteSinceRead = false;
+        readView = NO_VIEW;
+        writeView = NO_VIEW;
+        readiness.awaitReadableThen(then);
+        return true;
+    }
+
+    /** True while the loop does not watch the socket for reads: bytes came while no one waited (for tests). */
+    boolean readsMuted() {
+        ReadinessWait r = readiness;
+        return r != null && r.isReadMuted();
+    }
+
     /** True once the socket waits on the readiness loop (for tests). */
     boolean isPolled() {
         return readiness != null;

@@ -12,10 +12,12 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Virtual-thread mode: one virtual thread per connection, which both waits for and serves its
- * requests. At most {@code maxConcurrent} requests are served at once; up to {@code maxWaiting}
+ * Virtual-thread mode: a virtual thread per connection, which both waits for and serves its
+ * requests; a plain TCP connection waiting idle on a readiness loop has none (its thread ends, and
+ * the loop starts a new one when the next request arrives). At most {@code maxConcurrent} requests are served at once; up to {@code maxWaiting}
  * more wait (at most {@code maxWait}) for a turn, and beyond that a request is answered 503. A
  * request's whole head is read before it takes a turn, and a request lends its turn back while a
  * large response write waits for the client, so slow clients do not use up turns (slowloris, slow
@@ -28,8 +30,8 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     private final int maxWaiting;
     private final long maxWaitNanos;
     private final AtomicInteger waiting = new AtomicInteger();
-    private final ThreadFactory threads = Thread.ofVirtual().name("wsgiserver-conn-", 0).factory();
-    private final Set<Thread> connectionThreads = ConcurrentHashMap.newKeySet(); // for shutdown()
+    private final ThreadFactory threads = Thread.ofVirtual().name("wsgiserver-conn").factory();
+    private final Set<ConnectionThread> connectionThreads = ConcurrentHashMap.newKeySet(); // for shutdown()
     private volatile boolean stopped;
 
     public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait) {
@@ -41,40 +43,80 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
 
     @Override
     public void start(HttpConnection connection) {
-        threads.newThread(() -> run(connection)).start();
+        ConnectionThread c = new ConnectionThread(connection);
+        connectionThreads.add(c); // once per connection, not per request: a keep-alive request costs no set update
+        c.startThread();
     }
 
-    private void run(HttpConnection connection) {
-        Turn turn = new Turn();
-        Thread self = Thread.currentThread();
-        connectionThreads.add(self); // once per connection, not per request: a keep-alive request costs no set update
-        try {
-            serveAll(connection, turn);
-        } finally {
-            connectionThreads.remove(self);
+    /**
+     * The thread serving one connection. Where the connection can wait for its next request
+     * without a thread (see {@link HttpConnection#awaitRequest(Runnable)}), the thread ends
+     * meanwhile, and a new one is started when the request arrives: starting a virtual thread
+     * costs less than parking one and thawing its stack again, and idle connections hold no stack.
+     */
+    private final class ConnectionThread implements Runnable {
+        private final HttpConnection connection;
+        private final Turn turn = new Turn(); // used by one thread at a time: the hand-off orders them
+        private final Runnable resume = this::startThread;
+        private final AtomicReference<Thread> current = new AtomicReference<>(); // for shutdown(): the running thread, if any
+
+        ConnectionThread(HttpConnection connection) {
+            this.connection = connection;
+        }
+
+        void startThread() {
+            try {
+                threads.newThread(this).start();
+            } catch (RuntimeException | Error e) { // on the loop's thread: it must not fail for one connection
+                connectionThreads.remove(this);
+                connection.abort();
+                System.getLogger(VirtualThreadScheduler.class.getName()).log(System.Logger.Level.ERROR,
+                        "Could not start a connection thread", e);
+            }
+        }
+
+        @Override
+        public void run() {
+            Thread self = Thread.currentThread();
+            current.set(self);
+            boolean handedOff = false;
+            try {
+                handedOff = serveAll(connection, turn, resume);
+            } finally {
+                if (!handedOff) connectionThreads.remove(this); // else the connection may be someone else's already
+                current.compareAndSet(self, null); // the next thread may have set itself already; an idle connection keeps no thread
+            }
+        }
+
+        void interrupt() {
+            Thread t = current.get();
+            if (t != null) t.interrupt();
         }
     }
 
-    private void serveAll(HttpConnection connection, Turn turn) {
-        while (connection.awaitRequest()) {
+    /** Serves the connection's requests; true if it waits for the next one without a thread (resume will run). */
+    private boolean serveAll(HttpConnection connection, Turn turn, Runnable resume) {
+        while (true) {
+            HttpConnection.Awaited awaited = connection.awaitRequest(resume);
+            if (awaited != HttpConnection.Awaited.REQUEST) return awaited == HttpConnection.Awaited.HANDED_OFF;
             try {
                 if (!acquire()) {
                     if (stopped) connection.abort();
                     else connection.rejectBusy();
-                    return;
+                    return false;
                 }
                 turn.held = true;
                 boolean idle;
                 try {
                     if (stopped) {
                         connection.abort();
-                        return;
+                        return false;
                     }
                     idle = connection.serve(turn);
                 } finally {
                     turn.giveBack();
                 }
-                if (!idle) return;
+                if (!idle) return false;
             } finally {
                 Thread.interrupted();
             }
@@ -145,6 +187,6 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     @Override
     public void shutdown() {
         stopped = true;
-        for (Thread t : connectionThreads) t.interrupt(); // a thread waiting for a turn gives up; connections are closed already
+        for (ConnectionThread t : connectionThreads) t.interrupt(); // a thread waiting for a turn gives up; connections are closed already
     }
 }

@@ -273,9 +273,11 @@ class SlowAndMisbehavingClientsTest {
         HttpTimeouts timeouts = HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(1000));
         try (TestServer server = TestServer.start(app, b -> b.workerMode(WorkerMode.VIRTUAL).timeouts(timeouts));
              RawClient idle = server.connect()) {
+            // Taken before /first is sent: the server's keep-alive deadline starts later than this
+            // (once it has answered), however late this thread reads the answer.
+            long idleSince = System.nanoTime();
             idle.send("GET /first HTTP/1.1\r\nHost: t\r\n\r\n");
             assertEquals("ok /first", idle.read().bodyText());
-            long idleSince = System.nanoTime();
             List<RawClient> spinners = new ArrayList<>();
             try {
                 for (int i = 0; i < carriers; i++) {

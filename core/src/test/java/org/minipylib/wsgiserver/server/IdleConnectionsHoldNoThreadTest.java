@@ -1,0 +1,297 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * In virtual mode with a readiness loop, a keep-alive connection waiting for its next request
+ * holds no thread: the thread that answered ends, and the loop starts a new one when the next
+ * request arrives ({@code SocketTransport.awaitReadableThen}). These tests drive that hand-off on
+ * real loopback sockets, through the server and through the transport alone: the callback runs
+ * once per wait, whether bytes arrive, the socket is closed or the loop stops, and bytes that came
+ * while no one waited are read at once.
+ */
+@EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported")
+class IdleConnectionsHoldNoThreadTest {
+
+    /** Answers with its path; remembers the thread that served each path. */
+    private static WsgiApp recordingThreads(Map<String, Thread> threads) {
+        return (env, sr) -> {
+            threads.put(env.pathInfo(), Thread.currentThread());
+            byte[] body = env.pathInfo().getBytes(StandardCharsets.US_ASCII);
+            sr.start("200 OK", List.of(Header.of("Content-Length", Integer.toString(body.length))));
+            return List.of(body);
+        };
+    }
+
+    private static String get(String path) {
+        return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    }
+
+    @Test
+    void theThreadThatAnsweredEndsWhileTheConnectionWaitsAndTheNextRequestGetsANewOne() throws Exception {
+        Map<String, Thread> threads = new ConcurrentHashMap<>();
+        try (TestServer server = TestServer.start(recordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL));
+             RawClient client = server.connect().timeout(5000)) {
+            client.send(get("/one"));
+            assertEquals("/one", client.read().bodyText());
+            assertTrue(threads.get("/one").join(Duration.ofSeconds(5)), "the thread that answered /one ended");
+            client.send(get("/two"));
+            assertEquals("/two", client.read().bodyText());
+            Thread second = threads.get("/two");
+            assertNotSame(threads.get("/one"), second);
+            assertTrue(second.join(Duration.ofSeconds(5)), "the thread that answered /two ended while the connection stayed open");
+            client.timeout(200);
+            assertFalse(client.isClosedByServer());
+            client.timeout(5000);
+            client.send(get("/three"));
+            assertEquals("/three", client.read().bodyText());
+            assertNotSame(second, threads.get("/three"));
+            assertTrue(threads.get("/three").isVirtual());
+            client.send(get("/four"));
+            assertEquals("/four", client.read().bodyText());
+        }
+    }
+
+    /**
+     * Connections waiting without a thread are still closed at the keep-alive timeout (by the
+     * watchdog) and by stop(), and leave nothing open behind.
+     */
+    @Test
+    void connectionsWaitingWithoutAThreadAreClosedAtTheKeepAliveTimeoutAndByStop() throws Exception {
+        Map<String, Thread> threads = new ConcurrentHashMap<>();
+        org.minipylib.wsgiserver.http.HttpTimeouts timeouts =
+                org.minipylib.wsgiserver.http.HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(300));
+        try (TestServer server = TestServer.start(recordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL).timeouts(timeouts));
+             RawClient timedOut = server.connect().timeout(5000)) {
+            timedOut.send(get("/a"));
+            assertEquals("/a", timedOut.read().bodyText());
+            assertTrue(threads.get("/a").join(Duration.ofSeconds(5)));
+            assertTrue(timedOut.isClosedByServer(), "closed at the keep-alive timeout with no thread of its own");
+            org.minipylib.wsgiserver.testing.Poll.until(server.server()::openConnections, n -> n == 0, "the connection to be forgotten");
+        }
+        try (TestServer server = TestServer.start(recordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL));
+             RawClient stopped = server.connect().timeout(5000)) {
+            stopped.send(get("/b"));
+            assertEquals("/b", stopped.read().bodyText());
+            assertTrue(threads.get("/b").join(Duration.ofSeconds(5)));
+            long start = System.nanoTime();
+            server.server().stop();
+            assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 5, "stop() waited for an idle connection");
+            assertTrue(stopped.isClosedByServer());
+            assertEquals(0, server.server().openConnections());
+        }
+    }
+
+    /** Without a loop the same connection keeps its one thread: the hand-off is the loop's doing. */
+    @Test
+    void withoutALoopTheConnectionKeepsItsThread() throws Exception {
+        Map<String, Thread> threads = new ConcurrentHashMap<>();
+        try (TestServer server = TestServer.start(recordingThreads(threads),
+                b -> b.workerMode(WorkerMode.VIRTUAL).readinessLoops(0));
+             RawClient client = server.connect().timeout(5000)) {
+            for (String path : List.of("/one", "/two", "/three")) {
+                client.send(get(path));
+                assertEquals(path, client.read().bodyText());
+            }
+            assertSame(threads.get("/one"), threads.get("/three"));
+            assertTrue(threads.get("/one").isAlive());
+        }
+    }
+
+    /**
+     * Many connections, each answered several times with pauses between: all answers arrive, in
+     * order, on their own connection, each on a thread of its own.
+     */
+    @Test
+    void manyConnectionsHandedOffAndResumedGetTheirOwnAnswers() throws Exception {
+        Map<String, Thread> threads = new ConcurrentHashMap<>();
+        try (TestServer server = TestServer.start(recordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL))) {
+            List<RawClient> clients = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 50; i++) clients.add(server.connect().timeout(5000));
+                for (int round = 0; round < 5; round++) {
+                    for (int i = 0; i < clients.size(); i++) clients.get(i).send(get("/c" + i + "r" + round));
+                    for (int i = 0; i < clients.size(); i++) {
+                        assertEquals("/c" + i + "r" + round, clients.get(i).read().bodyText());
+                    }
+                    Thread.sleep(20);
+                }
+                for (int i = 0; i < clients.size(); i++) {
+                    java.util.Set<Thread> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+                    for (int round = 0; round < 5; round++) distinct.add(threads.get("/c" + i + "r" + round));
+                    assertEquals(5, distinct.size(), "connection " + i + ": a new thread for each request after an idle wait");
+                }
+            } finally {
+                for (RawClient c : clients) c.close();
+            }
+        }
+    }
+
+    /** A server socket, a connected peer and the accepted side on a loop, already answered once (so on the loop). */
+    private record Pair(ServerSocketChannel listener, SocketChannel peer, SocketTransport transport, ReadinessLoop loop)
+            implements AutoCloseable {
+
+        static Pair open() throws IOException {
+            ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+            SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
+            ReadinessLoop loop = new ReadinessLoop("test-readiness");
+            SocketTransport transport = new SocketTransport(listener.accept(), loop);
+            transport.write("answer".getBytes(StandardCharsets.US_ASCII), 0, 6);
+            return new Pair(listener, peer, transport, loop);
+        }
+
+        void send(String text) throws IOException {
+            peer.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII)));
+        }
+
+        String read() throws IOException {
+            byte[] buf = new byte[64];
+            int n = transport.read(buf, 0, buf.length, 5000);
+            return new String(buf, 0, n, StandardCharsets.US_ASCII);
+        }
+
+        @Override
+        public void close() throws IOException {
+            transport.close();
+            loop.close();
+            peer.close();
+            listener.close();
+        }
+    }
+
+    @Test
+    void theCallbackRunsOnceWhenBytesArriveAndTheReadThenFindsThem() throws Exception {
+        try (Pair pair = Pair.open()) {
+            for (String message : List.of("first", "second")) {
+                AtomicInteger runs = new AtomicInteger();
+                CountDownLatch ran = new CountDownLatch(1);
+                assertTrue(pair.transport().awaitReadableThen(() -> {
+                    runs.incrementAndGet();
+                    ran.countDown();
+                }));
+                assertTrue(pair.transport().isPolled());
+                assertFalse(ran.await(200, TimeUnit.MILLISECONDS), "ran before anything arrived");
+                pair.send(message);
+                assertTrue(ran.await(5, TimeUnit.SECONDS));
+                assertEquals(message, pair.read());
+                Thread.sleep(100); // a second run would come from the loop's next polls
+                assertEquals(1, runs.get());
+                pair.transport().write("ok".getBytes(StandardCharsets.US_ASCII), 0, 2);
+            }
+        }
+    }
+
+    @Test
+    void theCallbackRunsWhenTheSocketIsClosedAndTheReadThenFails() throws Exception {
+        try (Pair pair = Pair.open()) {
+            AtomicInteger runs = new AtomicInteger();
+            assertTrue(pair.transport().awaitReadableThen(runs::incrementAndGet));
+            pair.transport().close();
+            assertEquals(1, runs.get(), "run by the closing thread");
+            assertThrows(IOException.class, pair::read);
+            Thread.sleep(100);
+            assertEquals(1, runs.get());
+        }
+    }
+
+    @Test
+    void theCallbackRunsWhenTheLoopStopsAndTheReadThenFails() throws Exception {
+        try (Pair pair = Pair.open()) {
+            CountDownLatch ran = new CountDownLatch(1);
+            assertTrue(pair.transport().awaitReadableThen(ran::countDown));
+            pair.loop().close();
+            assertTrue(ran.await(5, TimeUnit.SECONDS));
+            assertThrows(IOException.class, pair::read);
+        }
+    }
+
+    /** Hands off once and reads what the peer sends then: the socket is on the loop, and no one waits on it. */
+    private static void handOffAndRead(Pair pair, String message) throws Exception {
+        CountDownLatch ran = new CountDownLatch(1);
+        assertTrue(pair.transport().awaitReadableThen(ran::countDown));
+        pair.send(message);
+        assertTrue(ran.await(5, TimeUnit.SECONDS));
+        assertEquals(message, pair.read());
+    }
+
+    /** On the loop with no one waiting, the peer sends {@code message}: the loop finds it and mutes the socket. */
+    private static void sendWhileNoOneWaits(Pair pair, String message) throws Exception {
+        handOffAndRead(pair, "one");
+        pair.send(message);
+        org.minipylib.wsgiserver.testing.Poll.until(pair.transport()::readsMuted, muted -> muted, "the loop mutes the socket");
+    }
+
+    /**
+     * Bytes that arrive while the connection's thread runs (a client that sends its next request
+     * before it has read the answer) make the loop stop watching the socket; the next hand-off
+     * has it watched again, and the callback runs at once for the bytes still there.
+     */
+    @Test
+    void bytesThatCameWhileNoOneWaitedRunTheNextCallbackAtOnce() throws Exception {
+        try (Pair pair = Pair.open()) {
+            sendWhileNoOneWaits(pair, "two");
+            CountDownLatch ran = new CountDownLatch(1);
+            assertTrue(pair.transport().awaitReadableThen(ran::countDown));
+            assertTrue(ran.await(5, TimeUnit.SECONDS), "the loop watches the socket again and finds the bytes");
+            assertEquals("two", pair.read());
+            handOffAndRead(pair, "three"); // and it keeps watching
+        }
+    }
+
+    /**
+     * Bytes that came while no one waited, then read by the connection's own thread (a request body,
+     * a head in two pieces): the socket is empty and muted. The next hand-off must still wait
+     * without a thread, and the callback run only when new bytes come.
+     */
+    @Test
+    void aMutedSocketReadEmptyIsWatchedAgainAtTheNextHandOff() throws Exception {
+        try (Pair pair = Pair.open()) {
+            sendWhileNoOneWaits(pair, "two");
+            assertEquals("two", pair.read()); // read by the running thread itself: empty now, still muted
+            assertTrue(pair.transport().readsMuted());
+            CountDownLatch ran = new CountDownLatch(1);
+            assertTrue(pair.transport().awaitReadableThen(ran::countDown));
+            assertFalse(ran.await(300, TimeUnit.MILLISECONDS), "ran with nothing to read");
+            pair.send("three");
+            assertTrue(ran.await(5, TimeUnit.SECONDS), "the loop watches the socket again");
+            assertEquals("three", pair.read());
+        }
+    }
+
+    /** After a hand-off, a read that finds nothing waits on the loop as any read does, and times out. */
+    @Test
+    void aReadThatFindsNothingAfterAHandOffWaitsAndTimesOut() throws Exception {
+        try (Pair pair = Pair.open()) {
+            handOffAndRead(pair, "x");
+            assertThrows(SocketTimeoutException.class, () -> pair.transport().read(new byte[8], 0, 8, 200));
+        }
+    }
+}
