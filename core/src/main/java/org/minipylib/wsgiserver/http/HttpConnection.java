@@ -27,7 +27,9 @@ import org.minipylib.wsgiserver.Header;
  * server decides which threads run them:
  * {@link #awaitRequest()} waits for the next request and reads its whole head (bounded by the
  * keep-alive and request-head timeouts; the server runs it on a virtual thread, so neither an idle
- * connection nor a slow client holds a worker), and {@link #serve()} runs the request(s) on a worker.
+ * connection nor a slow client holds a worker, and where the transport allows,
+ * {@link #awaitRequest(Runnable)} leaves an idle connection with no thread at all), and
+ * {@link #serve()} runs the request(s) on a worker.
  * Errors the server itself answers: 400, 408, 413, 414, 417, 431, 500, 501, 503, 505; after any
  * doubt about framing the connection is closed.
  */
