@@ -14,13 +14,14 @@ import java.util.concurrent.locks.LockSupport;
  * One socket's registration with a {@link ReadinessLoop}: a thread that would block reading (or
  * writing) parks here until the loop finds the socket readable (writable) and wakes it. A read
  * wait can also be left with no thread at all ({@link #awaitReadableThen}): the loop then runs a
- * callback instead of waking a thread, and an idle keep-alive connection holds no thread's stack. Reads and
- * writes have a side each, since one thread may wait to write (a held pipelined response flushed
- * by the watchdog's helper) while the connection's thread waits to read. Each side's state says
- * who acts next:
+ * callback instead of waking a thread, and an idle keep-alive connection holds no thread's stack.
+ * Reads and writes have a side each, since one thread may wait to write (a held pipelined response
+ * flushed by the watchdog's helper) while the connection's thread waits to read. Each side's state
+ * says who acts next:
  * <ul>
  *   <li>{@code RUNNING}: no thread waits on this side;</li>
- *   <li>{@code WAITING}: a thread is parked (or a callback is set) until the loop, or a close, wakes it (runs it);</li>
+ *   <li>{@code WAITING}: a thread is parked (or a callback set) until the loop, or a close, wakes
+ *       it (runs the callback);</li>
  *   <li>{@code WOKEN}: woken, not yet read or written: the loop ignores the socket still looking ready;</li>
  *   <li>{@code MUTED} (reads only): bytes arrived while no one waited (a pipelining client): the
  *       loop stopped watching for reads, else a level-triggered selector reports the socket on

@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Virtual-thread mode: a virtual thread per connection, which both waits for and serves its
  * requests; a plain TCP connection waiting idle on a readiness loop has none (its thread ends, and
- * the loop starts a new one when the next request arrives). At most {@code maxConcurrent} requests are served at once; up to {@code maxWaiting}
- * more wait (at most {@code maxWait}) for a turn, and beyond that a request is answered 503. A
+ * the loop starts a new one when the next request arrives). At most {@code maxConcurrent}
+ * requests are served at once; up to {@code maxWaiting} more wait (at most {@code maxWait}) for a
+ * turn, and beyond that a request is answered 503. A
  * request's whole head is read before it takes a turn, and a request lends its turn back while a
  * large response write waits for the client, so slow clients do not use up turns (slowloris, slow
  * read); {@link #busy()} counts the turns taken.
@@ -84,7 +85,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                 handedOff = serveAll(connection, turn, resume);
             } finally {
                 if (!handedOff) connectionThreads.remove(this); // else the connection may be someone else's already
-                current.compareAndSet(self, null); // the next thread may have set itself already; an idle connection keeps no thread
+                current.compareAndSet(self, null); // unless the next thread set itself already: an idle connection keeps no thread
             }
         }
 
