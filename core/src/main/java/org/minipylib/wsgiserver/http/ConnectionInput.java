@@ -8,7 +8,7 @@ import java.util.Arrays;
  * through it (large reads go straight to the caller's array once the buffer is empty). Before any
  * read that may block, pending output is flushed, so that batched responses never wait on the
  * client. Given a pool, the buffer goes back to it while the connection waits for its next request
- * (see {@link #fillWhenIdle()}).
+ * (see {@link #fillWhenIdle}).
  */
 final class ConnectionInput {
 
@@ -67,49 +67,34 @@ final class ConnectionInput {
         return n;
     }
 
+    /** {@link #fillWhenIdle}'s answer when the wait was handed off. */
+    static final int HANDED_OFF = -2;
+
     /**
      * {@link #fill(int) fill(0)} for a connection waiting for its next request. If nothing is
      * buffered and the transport can wait without a buffer, the buffer goes back to the pool for
      * the wait (a grown one is dropped), so thousands of idle keep-alive connections hold none.
-     */
-    int fillWhenIdle() throws IOException {
-        if (pool == null || pos != limit || !transport.waitsWithoutBuffer()) return fill(0);
-        flushPending();
-        pos = 0;
-        limit = 0;
-        if (buf.length == pool.bufferSize()) pool.give(buf);
-        buf = NO_BUFFER;
-        try {
-            transport.awaitReadable(0);
-        } finally {
-            buf = pool.take();
-        }
-        return fill(0);
-    }
-
-    /** {@link #fillOrHandOff}'s answer when the wait was handed off. */
-    static final int HANDED_OFF = -2;
-
-    /**
-     * {@link #fillWhenIdle()}, unless the wait can be handed to the transport without a thread:
-     * then the buffer goes back to the pool, {@code then} runs once input arrives (it starts the
-     * thread that calls {@link #reclaimBuffer()} and reads), and this returns {@link #HANDED_OFF} at once.
-     * After that the caller must leave this input alone: {@code then} may be running already.
+     * Given {@code then}, and a transport that can also wait without a thread, this returns
+     * {@link #HANDED_OFF} at once instead of waiting: {@code then} runs once input arrives (it
+     * starts the thread that calls {@link #reclaimBuffer()} and reads), and the caller must leave
+     * this input alone from then on.
      *
+     * @param then null to wait on this thread
      * @return {@link #HANDED_OFF}, or what {@link #fill(int)} returned
      */
-    int fillOrHandOff(Runnable then) throws IOException {
+    int fillWhenIdle(Runnable then) throws IOException {
         if (pool == null || pos != limit || !transport.waitsWithoutBuffer()) return fill(0);
         flushPending();
         pos = 0;
         limit = 0;
         if (buf.length == pool.bufferSize()) pool.give(buf);
-        buf = NO_BUFFER; // before the hand-off: the next thread takes a buffer of its own
+        buf = NO_BUFFER; // before a hand-off: the next thread takes a buffer of its own
         boolean handedOff = false;
         try {
-            handedOff = transport.awaitReadableThen(then);
+            if (then == null) transport.awaitReadable(0);
+            else handedOff = transport.awaitReadableThen(then); // false: it cannot, read at once
         } finally {
-            if (!handedOff) buf = pool.take(); // the transport cannot wait without a thread, or it failed
+            if (!handedOff) buf = pool.take();
         }
         return handedOff ? HANDED_OFF : fill(0);
     }

@@ -260,28 +260,22 @@ public final class HttpConnection {
                     // draining, and the JDK's poller, woken from outside, then waits behind them: up to
                     // 450 ms for the few threads that do park. See docs/performance.md.)
                     idleDeadline = deadline;
-                    if (resumed || then == null) {
-                        try {
-                            n = resumed ? input.fill(0) : input.fillWhenIdle();
-                        } finally {
+                    if (!resumed && then != null) {
+                        handOffDeadline = deadline; // both read by the thread `then` starts, if handed off
+                        handedOff = true;
+                    }
+                    boolean away = false;
+                    try {
+                        n = resumed ? input.fill(0) : input.fillWhenIdle(then);
+                        away = n == ConnectionInput.HANDED_OFF;
+                    } finally {
+                        if (!away) {
+                            handedOff = false;
                             idleDeadline = 0;
                         }
-                        resumed = false;
-                    } else {
-                        handOffDeadline = deadline; // both read by the thread `then` starts
-                        handedOff = true;
-                        boolean away = false;
-                        try {
-                            n = input.fillOrHandOff(then);
-                            away = n == ConnectionInput.HANDED_OFF;
-                        } finally {
-                            if (!away) {
-                                handedOff = false;
-                                idleDeadline = 0;
-                            }
-                        }
-                        if (away) return Awaited.HANDED_OFF; // idleDeadline stays, for the watchdog
                     }
+                    if (away) return Awaited.HANDED_OFF; // idleDeadline stays, for the watchdog
+                    resumed = false;
                 }
                 if (n < 0) { // the client closed the connection
                     close();

@@ -98,12 +98,7 @@ public final class SocketTransport implements Transport {
      */
     @Override
     public void awaitReadable(int timeoutMillis) throws IOException {
-        clearStaleInterrupt();
-        if (readiness == null) moveToLoop();
-        wroteSinceRead = false; // the read that follows must not wait first
-        readView = NO_VIEW; // an idle connection keeps no array alive: not a lent input buffer,
-        writeView = NO_VIEW; // nor an application's body array (writers only ever wrap their own array)
-        ReadinessWait r = readiness;
+        ReadinessWait r = beforeReadableWait();
         try {
             r.awaitReadable(timeoutMillis);
         } catch (IOException | RuntimeException e) {
@@ -119,13 +114,18 @@ public final class SocketTransport implements Transport {
      */
     @Override
     public boolean awaitReadableThen(Runnable then) throws IOException {
+        beforeReadableWait().awaitReadableThen(then);
+        return true;
+    }
+
+    /** Before a wait for readability on the loop (moving there if not yet): returns the socket's wait. */
+    private ReadinessWait beforeReadableWait() throws IOException {
         clearStaleInterrupt();
         if (readiness == null) moveToLoop();
-        wroteSinceRead = false;
-        readView = NO_VIEW;
-        writeView = NO_VIEW;
-        readiness.awaitReadableThen(then);
-        return true;
+        wroteSinceRead = false; // the read that follows must not wait first
+        readView = NO_VIEW; // an idle connection keeps no array alive: not a lent input buffer,
+        writeView = NO_VIEW; // nor an application's body array (writers only ever wrap their own array)
+        return readiness;
     }
 
     /** True while the loop does not watch the socket for reads: bytes came while no one waited (for tests). */

@@ -96,7 +96,7 @@ class IdleInputBufferTest {
         byte[] own = in.buf;
         answer(transport); // a request was answered: the next wait is an idle keep-alive wait
 
-        Future<Integer> read = threads.submit(in::fillWhenIdle);
+        Future<Integer> read = threads.submit(() -> in.fillWhenIdle(null));
         assertTrue(poolHands(own, 5000), "the idle connection's buffer went back to the pool");
         assertFalse(read.isDone(), "still waiting: nothing was sent");
         Arrays.fill(own, (byte) 'x'); // kept out of the pool now: the connection must read into another buffer
@@ -129,7 +129,7 @@ class IdleInputBufferTest {
         SocketTransport transport = new SocketTransport(accepted, loop);
         ConnectionInput in = input(transport);
         answer(transport);
-        Future<Integer> read = threads.submit(in::fillWhenIdle); // moves the socket to the loop
+        Future<Integer> read = threads.submit(() -> in.fillWhenIdle(null)); // moves the socket to the loop
         client.write(ByteBuffer.wrap(REQUEST));
         assertEquals(REQUEST.length, read.get(5, TimeUnit.SECONDS));
 
@@ -137,7 +137,7 @@ class IdleInputBufferTest {
         WeakReference<byte[]> readInto = new WeakReference<>(in.buf);
         in.pos = in.limit; // the request was consumed
 
-        Future<Integer> idle = threads.submit(in::fillWhenIdle);
+        Future<Integer> idle = threads.submit(() -> in.fillWhenIdle(null));
         assertTrue(poolHands(readInto.get(), 5000), "lent, and now kept out of the pool");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while ((written.get() != null || readInto.get() != null) && System.nanoTime() < deadline) {
@@ -155,7 +155,7 @@ class IdleInputBufferTest {
         ConnectionInput in = input(transport);
         byte[] own = in.buf;
         answer(transport);
-        Future<Integer> read = threads.submit(in::fillWhenIdle);
+        Future<Integer> read = threads.submit(() -> in.fillWhenIdle(null));
         assertTrue(poolGivesBack(own, 5000), "waiting without its buffer");
         client.close();
         assertEquals(-1, read.get(5, TimeUnit.SECONDS));
@@ -167,7 +167,7 @@ class IdleInputBufferTest {
         ConnectionInput in = input(new SocketTransport(accepted, loop));
         byte[] own = in.buf;
         client.write(ByteBuffer.wrap(REQUEST));
-        assertEquals(REQUEST.length, in.fillWhenIdle());
+        assertEquals(REQUEST.length, in.fillWhenIdle(null));
         assertSame(own, in.buf);
     }
 
@@ -177,7 +177,7 @@ class IdleInputBufferTest {
         ConnectionInput in = input(transport);
         byte[] own = in.buf;
         answer(transport);
-        Future<Integer> read = threads.submit(in::fillWhenIdle);
+        Future<Integer> read = threads.submit(() -> in.fillWhenIdle(null));
         assertFalse(poolGivesBack(own, 300), "the buffer stays with the connection");
         client.write(ByteBuffer.wrap(REQUEST));
         assertEquals(REQUEST.length, read.get(5, TimeUnit.SECONDS));
@@ -194,7 +194,7 @@ class IdleInputBufferTest {
         in.skip(10); // part of what arrived is still unparsed
         answer(transport);
         client.write(ByteBuffer.wrap(REQUEST));
-        assertTrue(in.fillWhenIdle() > 0);
+        assertTrue(in.fillWhenIdle(null) > 0);
         assertSame(own, in.buf);
     }
 }
