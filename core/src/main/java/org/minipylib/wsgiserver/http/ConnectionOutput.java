@@ -1,13 +1,15 @@
 package org.minipylib.wsgiserver.http;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The per-connection output buffer. Response heads and small bodies collect here and go out in one
  * write; responses to pipelined requests are batched until the connection would otherwise wait.
- * Large body pieces bypass the buffer. Records when a write began, so that a watchdog can close a
- * connection whose client stopped reading.
+ * Large body pieces bypass the buffer. Marks each write to the transport while it runs, so that a
+ * watchdog can close a connection whose client stopped reading.
  *
  * <p>Batching must never let an earlier response wait on a slow later application. So the
  * connection {@linkplain #holdCompleteResponses() marks} the buffered bytes that are complete
@@ -51,7 +53,22 @@ final class ConnectionOutput {
     private int held;
     /** System.nanoTime() when bytes were first held (0 when none are): read by the watchdog. */
     private volatile long heldSinceNanos;
+    /**
+     * While a write to the transport runs: {@link #WRITING} until the watchdog first sees it, then
+     * the watchdog's clock at that moment ({@link #writeSeenSince}); 0 when not writing. The writer
+     * reads no clock: about 25 ns a write, while a stalled write is found at most one watchdog period later.
+     */
     private volatile long writeStartedNanos;
+    private static final long WRITING = 1;
+    private static final VarHandle WRITE_STARTED;
+
+    static {
+        try {
+            WRITE_STARTED = MethodHandles.lookup().findVarHandle(ConnectionOutput.class, "writeStartedNanos", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private volatile boolean failed;
     /** The turn of the request being served; only the connection's own thread uses it. */
     private WorkerTurn turn = WorkerTurn.KEPT;
@@ -100,9 +117,16 @@ final class ConnectionOutput {
         this.turn = turn;
     }
 
-    /** System.nanoTime() when the current write began, or 0 when not writing. */
-    long writeStartedNanos() {
-        return writeStartedNanos;
+    /**
+     * For the watchdog, whose clock reads {@code nowNanos}: since when the current write has been
+     * seen running (now, if this is the first look at it), or 0 when not writing. Each slice of a
+     * large write counts as a new write.
+     */
+    long writeSeenSince(long nowNanos) {
+        long since = writeStartedNanos;
+        if (since != WRITING) return since;
+        long stamp = nowNanos | 2; // never WRITING nor 0
+        return WRITE_STARTED.compareAndSet(this, WRITING, stamp) ? stamp : writeStartedNanos;
     }
 
     /** True once a write to the transport failed: the client is gone or stopped reading. */
@@ -295,7 +319,7 @@ final class ConnectionOutput {
 
     /**
      * Writes {@code head} (if any) and the first slice of {@code b} together, then the rest of
-     * {@code b} in slices, restarting the write clock for each, so that the write timeout measures a
+     * {@code b} in slices, each marked as a new write for the watchdog, so that the write timeout measures a
      * stall (no progress), not the time a large body takes to reach a slow but steady reader.
      * Called with the write lock held.
      */
@@ -303,7 +327,7 @@ final class ConnectionOutput {
         try {
             for (int done = 0; done < len; ) {
                 int n = Math.min(WRITE_SLICE, len - done);
-                writeStartedNanos = System.nanoTime() | 1; // never 0 while writing
+                writeStartedNanos = WRITING;
                 if (done == 0 && headLen > 0) transport.write(head, headOff, headLen, b, off, n);
                 else transport.write(b, off + done, n);
                 done += n;

@@ -119,6 +119,8 @@ public final class HttpConnection {
     /** The idle wait was handed off without a thread; the next awaitRequest continues it. */
     private boolean handedOff;
     private long handOffDeadline;
+    /** System.nanoTime() when the last exchange ended, until the wait for the next request takes it (0 otherwise). */
+    private long lastExchangeEndNanos;
     private int headScanned; // bytes of the buffered head already scanned for its end
     private boolean headLineComplete;
     private RequestBody currentBody;
@@ -216,6 +218,7 @@ public final class HttpConnection {
     public Awaited awaitRequest(Runnable then) {
         boolean resumed = handedOff;
         long deadline;
+        long now = 0; // the clock, if read in this pass of the loop below
         if (resumed) {
             handedOff = false;
             if (state.get() != IDLE) return Awaited.CLOSED; // closed while no thread waited
@@ -228,7 +231,13 @@ public final class HttpConnection {
             if (owner.isDraining() && closeIfIdleAndQuiet()) return Awaited.CLOSED; // stop() may have looked before we were idle
             // Idle, the connection may wait up to the keep-alive timeout (empty lines do not extend
             // it); once a request has begun, its head must be complete within the head timeout.
-            deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
+            // The clock (about 25 ns a read) is read only where a deadline needs it: the wait starts
+            // when the exchange before it ended (a response still being flushed then counts as idle
+            // time), and a head that arrives whole needs no head deadline.
+            long end = lastExchangeEndNanos;
+            lastExchangeEndNanos = 0;
+            now = end != 0 ? end : System.nanoTime();
+            deadline = now + TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
         }
         try {
             boolean started = false;
@@ -236,18 +245,25 @@ public final class HttpConnection {
                 boolean emptyLineBegun = false;
                 if (headScanned == 0) emptyLineBegun = skipEmptyLines();
                 if (!emptyLineBegun) {
-                    if (!started && input.available() > 0) {
-                        started = true;
-                        deadline = System.nanoTime() + headTimeoutNanos;
-                    }
                     RequestHead head = tryParseHead();
                     if (head != null) {
                         if (!state.compareAndSet(IDLE, BUSY)) return Awaited.CLOSED; // closed by stop()
                         pendingHead = head;
                         return Awaited.REQUEST;
                     }
+                    if (!started && input.available() > 0) { // a head has begun and is not complete yet
+                        started = true;
+                        now = System.nanoTime();
+                        deadline = now + headTimeoutNanos;
+                    }
                 }
-                long left = resumed ? 1 : deadline - System.nanoTime(); // resumed: input came in time, read it
+                long left;
+                if (resumed) {
+                    left = 1; // input came in time: read it
+                } else {
+                    left = deadline - (now != 0 ? now : System.nanoTime()); // now: read in this pass already
+                    now = 0;
+                }
                 if (left <= 0) throw new SocketTimeoutException(started ? "request head timeout" : "keep-alive timeout");
                 int n;
                 if (started) {
@@ -486,7 +502,7 @@ public final class HttpConnection {
         if (output == null) return false; // closed during setup
         long idleUntil = idleDeadline;
         if (idleUntil != 0 && nowNanos - idleUntil >= 0) return closeIfIdleAndQuiet(idleUntil);
-        long started = output.writeStartedNanos();
+        long started = output.writeSeenSince(nowNanos);
         if (started != 0 && nowNanos - started > writeTimeoutNanos && state.get() != CLOSED) {
             LOG.log(System.Logger.Level.DEBUG, "Write to {0} timed out; closing", transport.remoteAddress());
             abort();
@@ -723,7 +739,9 @@ public final class HttpConnection {
     }
 
     private void log(RequestHead head, int status, long bodyBytes, long startNanos) {
-        long duration = System.nanoTime() - startNanos;
+        long end = System.nanoTime();
+        lastExchangeEndNanos = end; // where the keep-alive wait that follows starts
+        long duration = end - startNanos;
         owner.served(status, duration);
         var accessLog = settings.accessLog();
         if (accessLog == null) return;

@@ -58,6 +58,10 @@ class WriteTimeoutTest {
                 long idleBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
                 while (server.server().busyWorkers() > 0 && System.nanoTime() < idleBy) Thread.sleep(10);
                 assertEquals(0, server.server().busyWorkers(), "nothing left serving the stalled client");
+                // and the stalled connection itself is closed once its blocked write passes the timeout
+                long closedBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (server.server().openConnections() > 0 && System.nanoTime() < closedBy) Thread.sleep(10);
+                assertEquals(0, server.server().openConnections(), "the stalled connection was closed");
             }
         }
     }
