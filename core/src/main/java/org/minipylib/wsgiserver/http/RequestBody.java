@@ -16,6 +16,8 @@ public final class RequestBody extends InputStream {
     }
 
     private final InputStream framed;
+    /** {@code framed} if it is a Content-Length body, else null: its end is known without reading past it. */
+    private final FixedLengthInputStream fixed;
     /** What {@code framed} reads from; null if there is no body. */
     private final BodyInput source;
     private final FirstReadHook hook;
@@ -25,9 +27,10 @@ public final class RequestBody extends InputStream {
 
     RequestBody(InputStream framed, BodyInput source, FirstReadHook hook) {
         this.framed = framed;
+        this.fixed = framed instanceof FixedLengthInputStream f ? f : null;
         this.source = source;
         this.hook = hook;
-        this.eof = framed == null;
+        this.eof = framed == null || atFixedEnd();
     }
 
     @Override
@@ -36,7 +39,7 @@ public final class RequestBody extends InputStream {
         begin();
         try {
             int c = framed.read();
-            if (c < 0) eof = true;
+            if (c < 0 || atFixedEnd()) eof = true;
             return c;
         } catch (IOException e) {
             failure = e;
@@ -51,7 +54,7 @@ public final class RequestBody extends InputStream {
         begin();
         try {
             int n = framed.read(b, off, len);
-            if (n < 0) eof = true;
+            if (n < 0 || atFixedEnd()) eof = true;
             return n;
         } catch (IOException e) {
             failure = e;
@@ -62,6 +65,14 @@ public final class RequestBody extends InputStream {
     @Override
     public int available() throws IOException {
         return eof || !started ? 0 : framed.available();
+    }
+
+    /**
+     * True once a Content-Length body's last byte was read: an application that reads exactly the
+     * body has then read all of it, and the connection need not read again to find the end.
+     */
+    private boolean atFixedEnd() {
+        return fixed != null && fixed.remaining() == 0;
     }
 
     private void begin() throws IOException {
@@ -80,7 +91,7 @@ public final class RequestBody extends InputStream {
     /** Bytes of a Content-Length body not read yet; -1 if unknown (chunked); 0 when read to the end. */
     public long remainingLength() {
         if (eof) return 0;
-        return framed instanceof FixedLengthInputStream fixed ? fixed.remaining() : -1;
+        return fixed != null ? fixed.remaining() : -1;
     }
 
     /** True if anyone tried to read the body. */
@@ -104,7 +115,8 @@ public final class RequestBody extends InputStream {
         if (eof) return true;
         if (failure != null) return false;
         source.deadline(deadline);
-        byte[] scratch = new byte[(int) Math.min(8192, Math.max(1, max))];
+        long known = remainingLength(); // -1 if chunked: often just the last chunk is left, 5 bytes
+        byte[] scratch = new byte[(int) Math.max(1, Math.min(Math.min(8192, max), known >= 0 ? known : 512))];
         long left = max;
         try {
             while (!eof) {

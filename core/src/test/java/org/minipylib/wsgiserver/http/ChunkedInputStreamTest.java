@@ -41,6 +41,7 @@ class ChunkedInputStreamTest {
         private final Random random;
         private final int maxPiece;
         private int pos;
+        int reads; // calls of read()
 
         PieceTransport(byte[] data, Random random, int maxPiece) {
             this.data = data;
@@ -50,6 +51,7 @@ class ChunkedInputStreamTest {
 
         @Override
         public int read(byte[] b, int off, int len, int timeoutMillis) {
+            reads++;
             if (pos >= data.length) return -1;
             int n = Math.min(Math.min(len, 1 + random.nextInt(maxPiece)), data.length - pos);
             System.arraycopy(data, pos, b, off, n);
