@@ -24,7 +24,7 @@ final class LinearProbingMap extends AbstractMap<String, Object> {
     /** Key of slot i at 2i, its value at 2i + 1. */
     private Object[] table;
     private int size;
-    /** Slots holding an entry or a removal marker; kept at most half the slots, so probes stay short. */
+    /** Slots holding an entry or a removal marker; kept at most 3/4 of the slots, so probes end. */
     private int used;
     private int modCount;
     private Set<Entry<String, Object>> entrySet;
@@ -33,13 +33,10 @@ final class LinearProbingMap extends AbstractMap<String, Object> {
         this.table = new Object[2 * slotsFor(expectedSize)];
     }
 
-    /**
-     * Slots for {@code entries} at a load of at most 1/2: a typical environ (22 entries) then
-     * probes 27 slots to insert its keys instead of 42 at 3/4, each extra probe a string comparison.
-     */
+    /** Slots for {@code entries} at a load of at most 3/4. */
     private static int slotsFor(int entries) {
         int slots = 8;
-        while (slots < 2 * entries) slots <<= 1;
+        while (3 * slots < 4 * entries) slots <<= 1;
         return slots;
     }
 
@@ -88,7 +85,7 @@ final class LinearProbingMap extends AbstractMap<String, Object> {
             }
         }
         if (free < 0) {
-            if (2 * (used + 1) > (t.length >> 1)) {
+            if (4 * (used + 1) > 3 * (t.length >> 1)) {
                 rehash(slotsFor(2 * (size + 1)));
                 return put(key, value);
             }

@@ -59,6 +59,11 @@ final class ConnectionOutput {
      * reads no clock: about 25 ns a write, while a stalled write is found at most one watchdog period later.
      */
     private volatile long writeStartedNanos;
+    /**
+     * A write may have waited since {@link #takeMayHaveWaited()} last asked: the watchdog saw one
+     * running, or a large one lent its turn (and may have waited to take it again).
+     */
+    private volatile boolean mayHaveWaited;
     private static final long WRITING = 1;
     private static final VarHandle WRITE_STARTED;
 
@@ -125,8 +130,21 @@ final class ConnectionOutput {
     long writeSeenSince(long nowNanos) {
         long since = writeStartedNanos;
         if (since != WRITING) return since;
-        long stamp = nowNanos | 2; // never WRITING nor 0
-        return WRITE_STARTED.compareAndSet(this, WRITING, stamp) ? stamp : writeStartedNanos;
+        // The clock read now, not nowNanos: the write may have begun after the watchdog read that
+        long stamp = System.nanoTime() | 2; // never WRITING nor 0
+        if (!WRITE_STARTED.compareAndSet(this, WRITING, stamp)) return writeStartedNanos;
+        mayHaveWaited = true;
+        return stamp;
+    }
+
+    /**
+     * True if a write may have waited for the client (or for a turn) since the last call: one the
+     * watchdog saw running, or a large one. A write the watchdog never saw took less than its period.
+     */
+    boolean takeMayHaveWaited() {
+        if (!mayHaveWaited) return false;
+        mayHaveWaited = false;
+        return true;
     }
 
     /** True once a write to the transport failed: the client is gone or stopped reading. */
@@ -165,6 +183,7 @@ final class ConnectionOutput {
      * (a response head, a chunk-size line) and the piece's first slice go out in one gathering write.
      */
     private void writeThrough(byte[] b, int off, int len) throws IOException {
+        mayHaveWaited = true;
         turn.giveBack(); // a large piece (see LEND_TURN_MIN_BYTES)
         try {
             writeLock.lock();
@@ -245,6 +264,7 @@ final class ConnectionOutput {
             flushBuffered();
             return;
         }
+        mayHaveWaited = true;
         turn.giveBack();
         try {
             flushBuffered();

@@ -119,7 +119,7 @@ public final class HttpConnection {
     /** The idle wait was handed off without a thread; the next awaitRequest continues it. */
     private boolean handedOff;
     private long handOffDeadline;
-    /** System.nanoTime() when the last exchange ended, until the wait for the next request takes it (0 otherwise). */
+    /** System.nanoTime() when the last exchange ended, for the wait for the next request (0: read the clock). */
     private long lastExchangeEndNanos;
     private int headScanned; // bytes of the buffered head already scanned for its end
     private boolean headLineComplete;
@@ -232,11 +232,13 @@ public final class HttpConnection {
             // Idle, the connection may wait up to the keep-alive timeout (empty lines do not extend
             // it); once a request has begun, its head must be complete within the head timeout.
             // The clock (about 25 ns a read) is read only where a deadline needs it: the wait starts
-            // when the exchange before it ended (a response still being flushed then counts as idle
-            // time), and a head that arrives whole needs no head deadline.
+            // when the exchange before it ended, unless the response's last writes may have waited
+            // for the client since (else a slow reader would lose its keep-alive time), and a head
+            // that arrives whole needs no head deadline.
             long end = lastExchangeEndNanos;
             lastExchangeEndNanos = 0;
-            now = end != 0 ? end : System.nanoTime();
+            boolean writesWaited = output.takeMayHaveWaited();
+            now = end != 0 && !writesWaited ? end : System.nanoTime();
             deadline = now + TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
         }
         try {

@@ -115,8 +115,9 @@ public final class RequestBody extends InputStream {
         if (eof) return true;
         if (failure != null) return false;
         source.deadline(deadline);
-        long known = remainingLength(); // -1 if chunked: often just the last chunk is left, 5 bytes
-        byte[] scratch = new byte[(int) Math.max(1, Math.min(Math.min(8192, max), known >= 0 ? known : 512))];
+        long known = remainingLength(); // -1 if chunked: once read, often just its last chunk is left (5 bytes)
+        long guess = known >= 0 ? known : started ? 512 : 8192;
+        byte[] scratch = new byte[(int) Math.max(1, Math.min(Math.min(8192, max), guess))];
         long left = max;
         try {
             while (!eof) {

@@ -3,27 +3,46 @@ package org.minipylib.wsgiserver.http;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.wsgi.WsgiGateway;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The watchdog times a write to the client from the moment it first sees it running (the writer
  * reads no clock), keeps that time while the same write stays blocked, and starts anew for each
- * slice of a large body, so that a slow but steady reader is never cut off.
+ * slice of a large body, so that a slow but steady reader is never cut off. And a response whose
+ * last write waited for the client does not eat into the keep-alive time that follows it.
  */
 class WriteStallWatchTest {
 
-    /** A transport whose writes each block until the test lets them through. */
+    /**
+     * A transport whose writes each block until the test lets them through; its first read
+     * delivers {@code request} (if any), later reads wait until the test ends.
+     */
     private static final class GatedTransport implements Transport {
         final Semaphore gate = new Semaphore(0);
         final AtomicInteger writesBegun = new AtomicInteger();
+        final AtomicInteger readsBegun = new AtomicInteger();
+        final CountDownLatch ended = new CountDownLatch(1);
+        private final byte[] request;
+
+        GatedTransport(String request) {
+            this.request = request.getBytes(StandardCharsets.US_ASCII);
+        }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
@@ -35,27 +54,40 @@ class WriteStallWatchTest {
             }
         }
 
-        @Override public int read(byte[] b, int off, int len, int timeoutMillis) { return -1; }
+        @Override
+        public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+            if (readsBegun.incrementAndGet() == 1 && request.length > 0) {
+                System.arraycopy(request, 0, b, off, request.length);
+                return request.length;
+            }
+            try {
+                ended.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+            return -1;
+        }
+
         @Override public boolean hasPendingInput() { return false; }
         @Override public void shutdownOutput() { }
         @Override public SocketAddress localAddress() { return new InetSocketAddress("127.0.0.1", 80); }
         @Override public SocketAddress remoteAddress() { return new InetSocketAddress("127.0.0.1", 40000); }
         @Override public String scheme() { return "http"; }
-        @Override public void close() { }
+        @Override public void close() { ended.countDown(); }
     }
 
-    private static void awaitWritesBegun(GatedTransport transport, int n) throws InterruptedException {
+    private static void awaitCount(AtomicInteger count, int n, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (transport.writesBegun.get() < n && System.nanoTime() < deadline) Thread.sleep(1);
-        assertEquals(n, transport.writesBegun.get(), "writes begun");
+        while (count.get() < n && System.nanoTime() < deadline) Thread.sleep(1);
+        assertEquals(n, count.get(), what);
     }
 
     @Test
     @Timeout(20)
     void blockedWriteIsTimedFromWhenTheWatchdogFirstSawItAndEachSliceAnew() throws Exception {
-        GatedTransport transport = new GatedTransport();
+        GatedTransport transport = new GatedTransport("");
         ConnectionOutput output = new ConnectionOutput(transport, 1024);
-        assertEquals(0, output.writeSeenSince(1_000), "not writing");
+        assertEquals(0, output.writeSeenSince(System.nanoTime()), "not writing");
 
         byte[] body = new byte[70 * 1024]; // three slices of at most 32 KiB
         Thread writer = Thread.ofVirtual().start(() -> {
@@ -66,19 +98,56 @@ class WriteStallWatchTest {
             }
         });
 
-        awaitWritesBegun(transport, 1);
-        long first = output.writeSeenSince(1_000);
-        assertTrue(first - 1_000 >= 0 && first - 1_000 < 4, "stamped with the watchdog's clock at its first look: " + first);
-        assertEquals(first, output.writeSeenSince(9_000_000_000L), "the same blocked write keeps its stamp");
+        awaitCount(transport.writesBegun, 1, "writes begun");
+        long before = System.nanoTime();
+        long first = output.writeSeenSince(before);
+        long after = System.nanoTime();
+        assertTrue(first - before >= 0 && first - after <= 2, "stamped with the clock at the watchdog's first look");
+        assertEquals(first, output.writeSeenSince(after + 9_000_000_000L), "the same blocked write keeps its stamp");
 
         transport.gate.release(); // the first slice goes out; the second blocks
-        awaitWritesBegun(transport, 2);
-        long second = output.writeSeenSince(12_000_000_000L);
-        assertTrue(second - 12_000_000_000L >= 0 && second - 12_000_000_000L < 4, "a new slice is a new write: " + second);
+        awaitCount(transport.writesBegun, 2, "writes begun");
+        long again = System.nanoTime();
+        long second = output.writeSeenSince(again);
+        assertTrue(second - again >= 0 && second - first > 0, "a new slice is a new write, stamped anew");
 
         transport.gate.release(2);
         writer.join(TimeUnit.SECONDS.toMillis(10));
         assertEquals(3, transport.writesBegun.get(), "three slices");
-        assertEquals(0, output.writeSeenSince(13_000_000_000L), "not writing any more");
+        assertEquals(0, output.writeSeenSince(System.nanoTime()), "not writing any more");
+    }
+
+    @Test
+    @Timeout(20)
+    void keepAliveTimeStartsAfterAResponseWriteThatWaitedForTheClient() throws Exception {
+        GatedTransport transport = new GatedTransport("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(300));
+        HttpSettings settings = new HttpSettings(HttpLimits.defaults(), timeouts, null, null);
+        WsgiApp hello = (env, sr) -> {
+            sr.start("200 OK", List.of());
+            return List.of("hello".getBytes(StandardCharsets.US_ASCII));
+        };
+        HttpConnection connection = new HttpConnection(transport, new WsgiGateway(hello, null, "test"), settings,
+                new HttpConnection.Owner() {
+                    @Override public boolean isDraining() { return false; }
+                    @Override public void connectionClosed(HttpConnection c) { }
+                });
+        Thread serving = Thread.ofVirtual().start(() -> {
+            if (connection.awaitRequest() && connection.serve()) connection.awaitRequest(); // waits for a second request
+        });
+        try {
+            awaitCount(transport.writesBegun, 1, "the response's write began"); // and blocks: the client is not reading
+            assertFalse(connection.checkTimeouts(System.nanoTime()), "the watchdog sees the write running");
+            Thread.sleep(500); // longer than the keep-alive timeout
+            transport.gate.release();
+            awaitCount(transport.readsBegun, 2, "waiting for the next request");
+            assertFalse(connection.checkTimeouts(System.nanoTime()),
+                    "the 500 ms the response waited for the client did not count as idle time");
+            Thread.sleep(400);
+            assertTrue(connection.checkTimeouts(System.nanoTime()), "closed once idle for longer than the keep-alive timeout");
+        } finally {
+            transport.ended.countDown();
+            serving.join(TimeUnit.SECONDS.toMillis(10));
+        }
     }
 }
