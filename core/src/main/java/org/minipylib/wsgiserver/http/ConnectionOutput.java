@@ -40,6 +40,18 @@ final class ConnectionOutput {
      */
     static final int LEND_TURN_MIN_BYTES = 8 * 1024;
 
+    /** {@link #writeStartedNanos} while a write runs that the watchdog has not seen yet. */
+    private static final long WRITING = 1;
+    private static final VarHandle WRITE_STARTED;
+
+    static {
+        try {
+            WRITE_STARTED = MethodHandles.lookup().findVarHandle(ConnectionOutput.class, "writeStartedNanos", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Transport transport;
     /** Where the buffer comes from and goes back to while idle; null if this output keeps its own. */
     private final BufferPool pool;
@@ -55,8 +67,8 @@ final class ConnectionOutput {
     private volatile long heldSinceNanos;
     /**
      * While a write to the transport runs: {@link #WRITING} until the watchdog first sees it, then
-     * the watchdog's clock at that moment ({@link #writeSeenSince}); 0 when not writing. The writer
-     * reads no clock: about 25 ns a write, while a stalled write is found at most one watchdog period later.
+     * the clock at that moment ({@link #writeSeenSince}); 0 when not writing. The writer reads no
+     * clock (about 25 ns a write saved); a stalled write is found at most one watchdog period later.
      */
     private volatile long writeStartedNanos;
     /**
@@ -64,16 +76,6 @@ final class ConnectionOutput {
      * running, or a large one lent its turn (and may have waited to take it again).
      */
     private volatile boolean mayHaveWaited;
-    private static final long WRITING = 1;
-    private static final VarHandle WRITE_STARTED;
-
-    static {
-        try {
-            WRITE_STARTED = MethodHandles.lookup().findVarHandle(ConnectionOutput.class, "writeStartedNanos", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
     private volatile boolean failed;
     /** The turn of the request being served; only the connection's own thread uses it. */
     private WorkerTurn turn = WorkerTurn.KEPT;
@@ -123,14 +125,13 @@ final class ConnectionOutput {
     }
 
     /**
-     * For the watchdog, whose clock reads {@code nowNanos}: since when the current write has been
-     * seen running (now, if this is the first look at it), or 0 when not writing. Each slice of a
-     * large write counts as a new write.
+     * For the watchdog: the {@link System#nanoTime()} since which the current write has been seen
+     * running (now, if this is the first look at it), or 0 when not writing. Each slice of a large
+     * write counts as a new write.
      */
-    long writeSeenSince(long nowNanos) {
+    long writeSeenSince() {
         long since = writeStartedNanos;
         if (since != WRITING) return since;
-        // The clock read now, not nowNanos: the write may have begun after the watchdog read that
         long stamp = System.nanoTime() | 2; // never WRITING nor 0
         if (!WRITE_STARTED.compareAndSet(this, WRITING, stamp)) return writeStartedNanos;
         mayHaveWaited = true;

@@ -504,7 +504,7 @@ public final class HttpConnection {
         if (output == null) return false; // closed during setup
         long idleUntil = idleDeadline;
         if (idleUntil != 0 && nowNanos - idleUntil >= 0) return closeIfIdleAndQuiet(idleUntil);
-        long started = output.writeSeenSince(nowNanos);
+        long started = output.writeSeenSince();
         if (started != 0 && nowNanos - started > writeTimeoutNanos && state.get() != CLOSED) {
             LOG.log(System.Logger.Level.DEBUG, "Write to {0} timed out; closing", transport.remoteAddress());
             abort();
