@@ -14,8 +14,13 @@ PIDS=()
 cleanup() {
   [ -n "${KEEP_IT_LOGS:-}" ] && cp -r "$WORK" "$KEEP_IT_LOGS" 2>/dev/null || true
   local pid
-  # children first: nginx's workers outlive a killed master (and keep its port)
-  for pid in "${PIDS[@]}"; do pkill -KILL -P "$pid" 2>/dev/null || true; kill -KILL "$pid" 2>/dev/null || true; done
+  # children first: nginx's workers outlive a killed master (and keep its port); the master is
+  # stopped before, else it may start a new worker in place of a killed one before it dies itself
+  for pid in "${PIDS[@]}"; do
+    kill -STOP "$pid" 2>/dev/null || true
+    pkill -KILL -P "$pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
+  done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
