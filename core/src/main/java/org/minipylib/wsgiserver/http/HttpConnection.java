@@ -118,7 +118,6 @@ public final class HttpConnection {
     private RequestHead pendingHead;
     /** The idle wait was handed off without a thread; the next awaitRequest continues it. */
     private boolean handedOff;
-    private long handOffDeadline;
     /** System.nanoTime() when the last exchange ended, for the wait for the next request (0: read the clock). */
     private long lastExchangeEndNanos;
     private int headScanned; // bytes of the buffered head already scanned for its end
@@ -223,7 +222,7 @@ public final class HttpConnection {
             handedOff = false;
             if (state.get() != IDLE) return Awaited.CLOSED; // closed while no thread waited
             input.reclaimBuffer();
-            deadline = handOffDeadline;
+            deadline = idleDeadline; // kept through the hand-off, for the watchdog
         } else {
             if (state.get() == SETUP && !setUp()) return Awaited.CLOSED;
             if (pendingHead != null) return isClosed() ? Awaited.CLOSED : Awaited.REQUEST;
@@ -278,10 +277,7 @@ public final class HttpConnection {
                     // draining, and the JDK's poller, woken from outside, then waits behind them: up to
                     // 450 ms for the few threads that do park. See docs/performance.md.)
                     idleDeadline = deadline;
-                    if (!resumed && then != null) {
-                        handOffDeadline = deadline; // both read by the thread `then` starts, if handed off
-                        handedOff = true;
-                    }
+                    if (!resumed && then != null) handedOff = true; // read by the thread `then` starts, if handed off
                     boolean away = false;
                     try {
                         n = resumed ? input.fill(0) : input.fillWhenIdle(then);
