@@ -3,9 +3,13 @@ package org.minipylib.wsgiserver;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The CGI/WSGI variables of one request: a mutable {@code Map<String, Object>} with the keys of
@@ -15,6 +19,12 @@ import java.util.Set;
  * <p>String values are "bytes as ISO-8859-1", as in PEP 3333: each character is one byte of the
  * request. Middleware may change entries (the {@code PathInfoDispatcher} moves a prefix from
  * PATH_INFO to SCRIPT_NAME); the accessors always read the current entries.
+ *
+ * <p>Entries may be deferred ({@link #putLater}): the server puts what applications read on nearly
+ * every request at once, and the rest (the headers, the addresses, most {@code wsgi.*} keys) the
+ * first time anything may need them. So, unlike a {@code HashMap}, even a lookup may change an
+ * environ: it is not safe for concurrent use, lookups included. Hand it from thread to thread (as
+ * through an executor), never share it.
  */
 public final class Environ extends AbstractMap<String, Object> {
 
@@ -45,6 +55,8 @@ public final class Environ extends AbstractMap<String, Object> {
     private static final int EXPECTED_ENTRIES = 32;
 
     private final LinearProbingMap map;
+    private Consumer<? super Map<String, Object>> deferred; // see putLater
+    private Set<Entry<String, Object>> entrySet;
 
     /** An empty environ (for tests and for calling applications directly). */
     public Environ() {
@@ -64,19 +76,92 @@ public final class Environ extends AbstractMap<String, Object> {
 
     // ---- Map ----
 
-    @Override public Object get(Object key) { return map.get(key); }
-    @Override public boolean containsKey(Object key) { return map.containsKey(key); }
-    @Override public Object put(String key, Object value) { return map.put(key, value); }
-    @Override public Object remove(Object key) { return map.remove(key); }
-    @Override public void clear() { map.clear(); }
-    @Override public int size() { return map.size(); }
-    @Override public Set<Entry<String, Object>> entrySet() { return map.entrySet(); }
+    @Override
+    public Object get(Object key) {
+        Object value = map.get(key);
+        return value != null || deferred == null ? value : withDeferred().get(key);
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+        return map.containsKey(key) || deferred != null && withDeferred().containsKey(key);
+    }
+
+    /** Puts an entry; the deferred entries are added first unless {@code key} is present (none of them is, then). */
+    @Override
+    public Object put(String key, Object value) {
+        if (deferred != null && !map.containsKey(key)) addDeferred();
+        return map.put(key, value);
+    }
+
+    @Override
+    public Object remove(Object key) {
+        return withDeferred().remove(key);
+    }
+
+    @Override
+    public void clear() {
+        deferred = null;
+        map.clear();
+    }
+
+    @Override
+    public int size() {
+        return withDeferred().size();
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return map.isEmpty() && withDeferred().isEmpty();
+    }
+
+    @Override
+    public Set<Entry<String, Object>> entrySet() {
+        Set<Entry<String, Object>> set = entrySet;
+        if (set == null) {
+            set = new AbstractSet<>() {
+                @Override public Iterator<Entry<String, Object>> iterator() { return withDeferred().entrySet().iterator(); }
+                @Override public int size() { return Environ.this.size(); }
+                @Override public void clear() { Environ.this.clear(); }
+            };
+            entrySet = set;
+        }
+        return set;
+    }
+
+    /**
+     * Defers entries, as if {@code entries} put them now: it runs once, the first time any of them
+     * may be needed (a lookup of a key not present, the put of a key not present, a removal, a size,
+     * an iteration), and puts them into the map it is given. It must put only keys not present now,
+     * must not use this environ nor keep the map, and should not fail: if it throws, the entries it
+     * had not put yet are lost. Entries deferred earlier are put before these.
+     */
+    public void putLater(Consumer<? super Map<String, Object>> entries) {
+        Objects.requireNonNull(entries, "entries");
+        Consumer<? super Map<String, Object>> earlier = deferred;
+        deferred = earlier == null ? entries : m -> {
+            earlier.accept(m);
+            entries.accept(m);
+        };
+    }
+
+    /** The map holding every entry: the deferred ones are added first if there are any. */
+    private LinearProbingMap withDeferred() {
+        if (deferred != null) addDeferred();
+        return map;
+    }
+
+    private void addDeferred() {
+        Consumer<? super Map<String, Object>> entries = deferred;
+        deferred = null; // at most once, even if it fails
+        entries.accept(map);
+    }
 
     // ---- typed accessors ----
 
     /** The string value of {@code key}, or {@code null} if absent or not a string. */
     public String string(String key) {
-        return map.get(key) instanceof String s ? s : null;
+        return get(key) instanceof String s ? s : null;
     }
 
     private String stringOr(String key, String fallback) {
@@ -153,12 +238,12 @@ public final class Environ extends AbstractMap<String, Object> {
 
     /** wsgi.input: the request body, bounded by its framing (reads return -1 at its end). */
     public InputStream input() {
-        return map.get(WSGI_INPUT) instanceof InputStream in ? in : InputStream.nullInputStream();
+        return get(WSGI_INPUT) instanceof InputStream in ? in : InputStream.nullInputStream();
     }
 
     /** wsgi.errors: where an application may write error text; it goes to the server's error log. */
     public PrintStream errors() {
-        return map.get(WSGI_ERRORS) instanceof PrintStream ps ? ps : System.err;
+        return get(WSGI_ERRORS) instanceof PrintStream ps ? ps : System.err;
     }
 
     private static int parseInt(String s) {

@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
+import java.util.Map;
 
 /**
  * The environ variables that describe the two ends of a connection, with Cheroot's rules:
@@ -31,7 +32,7 @@ final class AddressVariables {
         this.serverName = serverName;
     }
 
-    void put(Environ env, SocketAddress local, SocketAddress remote) {
+    void put(Map<String, Object> env, SocketAddress local, SocketAddress remote) {
         if (local instanceof InetSocketAddress isa) {
             LocalText text = localText(isa);
             env.put(Environ.SERVER_NAME, serverName != null ? serverName : text.host());

@@ -91,7 +91,12 @@ public final class WsgiGateway implements Gateway {
         return total;
     }
 
-    /** Builds the PEP 3333 environ for an exchange. */
+    /**
+     * Builds the PEP 3333 environ for an exchange. What applications read on nearly every request
+     * (the method, the path, the query, the body and its length, the scheme) is put at once, the rest
+     * the first time anything may need it ({@link Environ#putLater}): an application that reads only
+     * those keys costs no work for the others.
+     */
     public Environ environ(Exchange exchange) {
         RequestHead head = exchange.request();
         Environ env = new Environ(FIXED_ENTRIES + head.headers().size());
@@ -99,6 +104,18 @@ public final class WsgiGateway implements Gateway {
         env.put(Environ.SCRIPT_NAME, "");
         env.put(Environ.PATH_INFO, head.path());
         env.put(Environ.QUERY_STRING, head.query() == null ? "" : head.query());
+        if (head.framing() != RequestHead.BodyFraming.CHUNKED && head.contentLength() >= 0) {
+            env.put(Environ.CONTENT_LENGTH, Long.toString(head.contentLength()));
+        }
+        env.put(Environ.WSGI_INPUT, exchange.body());
+        env.put(Environ.WSGI_URL_SCHEME, exchange.scheme());
+        env.putLater(rest -> putDeferred(rest, exchange));
+        return env;
+    }
+
+    /** The entries {@link #environ} leaves to the first lookup that may need them (it puts none of these keys itself). */
+    private void putDeferred(Map<String, Object> env, Exchange exchange) {
+        RequestHead head = exchange.request();
         env.put(Environ.REQUEST_URI, head.target());
         env.put(Environ.SERVER_PROTOCOL, head.protocol());
         env.put(Environ.SERVER_SOFTWARE, software);
@@ -113,7 +130,7 @@ public final class WsgiGateway implements Gateway {
             if (key.equals("HTTP_CONTENT_TYPE")) {
                 env.put(Environ.CONTENT_TYPE, headers.value(i));
             } else if (key.equals("HTTP_CONTENT_LENGTH")) {
-                // CONTENT_LENGTH is set from the parsed framing below
+                // CONTENT_LENGTH is set from the parsed framing
             } else if (key.equals("HTTP_HOST")) {
                 // set from head.host() below (an absolute-form target overrides the header)
             } else {
@@ -125,14 +142,9 @@ public final class WsgiGateway implements Gateway {
                 env.put(key, value);
             }
         }
-        if (head.framing() != RequestHead.BodyFraming.CHUNKED && head.contentLength() >= 0) {
-            env.put(Environ.CONTENT_LENGTH, Long.toString(head.contentLength()));
-        }
         if (head.host() != null) env.put("HTTP_HOST", head.host());
 
         env.put(Environ.WSGI_VERSION, WSGI_VERSION);
-        env.put(Environ.WSGI_URL_SCHEME, exchange.scheme());
-        env.put(Environ.WSGI_INPUT, exchange.body());
         env.put(Environ.WSGI_INPUT_TERMINATED, Boolean.TRUE);
         env.put(Environ.WSGI_ERRORS, errors);
         env.put(Environ.WSGI_MULTITHREAD, Boolean.TRUE);
@@ -140,7 +152,6 @@ public final class WsgiGateway implements Gateway {
         env.put(Environ.WSGI_RUN_ONCE, Boolean.FALSE);
         SslEnviron.addTo(env, exchange.sslSession());
         if (exchange.sslSession() == null) SslEnviron.addTo(env, exchange.proxiedTls()); // our own TLS wins
-        return env;
     }
 
     /** {@code User-Agent} -> {@code HTTP_USER_AGENT}, cached for names seen often. */

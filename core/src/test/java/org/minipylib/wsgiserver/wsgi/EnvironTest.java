@@ -13,6 +13,8 @@ import org.minipylib.wsgiserver.testing.WsgiTestApps.Capture;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,6 +62,33 @@ class EnvironTest {
             assertEquals("test/1.0", env.get("HTTP_USER_AGENT"));
             assertFalse(env.containsKey("CONTENT_LENGTH"), "no body");
             assertNull(env.contentType());
+        }
+    }
+
+    @Test
+    void anEnvironKeptByTheApplicationHoldsItsOwnRequestsValuesAfterLaterRequests() throws Exception {
+        // the entries not put before the call are added when first read: here after the next request on the connection
+        BlockingQueue<Environ> kept = new LinkedBlockingQueue<>();
+        WsgiApp keeper = (env, sr) -> {
+            kept.add(env); // the server's own environ, nothing read from it
+            sr.start("200 OK", textPlain());
+            return List.of(ascii("ok"));
+        };
+        try (TestServer server = TestServer.start(keeper); RawClient client = server.connect()) {
+            client.send("GET /first?a=1 HTTP/1.1\r\nHost: one.test\r\nX-Req: 1\r\n\r\n").read();
+            client.send("POST /second HTTP/1.1\r\nHost: two.test\r\nX-Req: 2\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi").read();
+            Environ first = kept.poll(10, TimeUnit.SECONDS);
+            Environ second = kept.poll(10, TimeUnit.SECONDS);
+            assertEquals("1", first.get("HTTP_X_REQ"));
+            assertEquals("one.test", first.get("HTTP_HOST"));
+            assertEquals("/first?a=1", first.get("REQUEST_URI"));
+            assertNull(first.contentType());
+            assertEquals(Integer.toString(client.socket().getLocalPort()), first.get("REMOTE_PORT"));
+            assertEquals("2", second.get("HTTP_X_REQ"));
+            assertEquals("two.test", second.get("HTTP_HOST"));
+            assertEquals("text/plain", second.contentType());
+            assertEquals(2, second.contentLength());
+            assertEquals("/second", second.get("REQUEST_URI"));
         }
     }
 
