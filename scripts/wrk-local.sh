@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A quick local load check: builds the CLI jar (unless JAR is given), starts the demo app on a free
 # loopback port, runs wrk against /plaintext (keep-alive and pipelined x16) and /json, prints wrk's
-# summary and the server's CPU time per request, then stops the server. Nothing is installed.
+# summary and the server's CPU time per request (user and system apart), then stops the server.
+# Nothing is installed.
 #
 #   scripts/wrk-local.sh                     # defaults: virtual workers, 64 connections, 5 s per run
 #   WORKERS=pool DURATION=10 scripts/wrk-local.sh
@@ -57,22 +58,25 @@ end
 request = function() return req end
 LUA
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+cpu_ticks() { awk '{print $14, $15}' "/proc/$server/stat"; } # user, system
 hz=$(getconf CLK_TCK)
 
 run() { # name, then wrk arguments
   local name=$1; shift
   "${client_pin[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$@" >/dev/null 2>&1 || true # warm-up
-  local before out after
-  before=$(cpu_ticks)
+  local user0 sys0 out user1 sys1
+  read -r user0 sys0 < <(cpu_ticks)
   out=$("${client_pin[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
-  after=$(cpu_ticks)
-  local rps
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  read -r user1 sys1 < <(cpu_ticks)
+  local requests
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
   echo "== $name ($WORKERS workers, $CONNECTIONS connections, ${DURATION}s)"
   grep -E 'Requests/sec|Transfer/sec|99%|Socket errors|Non-2xx' <<<"$out" | sed 's/^/   /'
-  awk -v t=$((after - before)) -v hz="$hz" -v d="$DURATION" -v r="$rps" \
-    'BEGIN { cpu = t / hz; printf "   server CPU %.0f %%, %.0f requests per server CPU-second\n", 100 * cpu / d, (cpu > 0 ? r * d / cpu : 0) }'
+  # user and system time apart: the kernel's part per request is about the same for every server
+  # on loopback (see docs/performance.md), so the user part is what code changes move
+  awk -v u=$((user1 - user0)) -v s=$((sys1 - sys0)) -v hz="$hz" -v d="$DURATION" -v n="${requests:-0}" \
+    'BEGIN { cpu = (u + s) / hz; printf "   server CPU %.0f %%, %.0f requests per server CPU-second", 100 * cpu / d, (cpu > 0 ? n / cpu : 0);
+             if (n > 0) printf " (user %.2f us, system %.2f us per request)", 1e6 * u / hz / n, 1e6 * s / hz / n; print "" }'
 }
 
 run plaintext "http://127.0.0.1:$PORT/plaintext"
