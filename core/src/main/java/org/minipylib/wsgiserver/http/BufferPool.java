@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.http;
 
-import java.util.concurrent.locks.ReentrantLock;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * Equal-size byte arrays for reuse, such as the output buffers shared by the connections of one
@@ -9,14 +10,32 @@ import java.util.concurrent.locks.ReentrantLock;
  * connections do not each keep one. Last in, first out: the buffer handed out next is the one given
  * back last, still in the CPU's cache, whichever thread takes it (a connection's virtual thread is
  * new for every connection, so a pool keyed by thread missed whenever connections were short-lived).
- * The lock is held for a few instructions; a buffer given back to a full pool is dropped.
+ *
+ * <p>A keep-alive request takes and gives back two buffers, so the pool is built for an
+ * uncontended take or give to cost one atomic instruction: the stack is guarded by a flag that is
+ * tried, never waited for. A thread that finds it taken a few times in a row does without the
+ * pool (a take allocates, a give drops the buffer for the garbage collector), so no thread ever
+ * waits behind one whose carrier the operating system has descheduled. A buffer given back to a
+ * full pool is dropped too.
  */
 public final class BufferPool {
 
+    private static final int TRIES = 64;
+    private static final VarHandle HELD;
+
+    static {
+        try {
+            HELD = MethodHandles.lookup().findVarHandle(BufferPool.class, "held", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final int bufferSize;
-    private final byte[][] stack;
-    private final ReentrantLock lock = new ReentrantLock();
-    private int size; // guarded by lock
+    private final byte[][] stack; // guarded by held
+    private int size; // guarded by held
+    @SuppressWarnings("unused") // through HELD
+    private volatile boolean held;
 
     /**
      * @param bufferSize size of every buffer, in bytes
@@ -35,15 +54,14 @@ public final class BufferPool {
 
     /** A buffer of {@link #bufferSize()} bytes (contents undefined): the last one given back, or a new one. */
     public byte[] take() {
-        lock.lock();
-        try {
+        if (hold()) {
+            byte[] b = null;
             if (size > 0) {
-                byte[] b = stack[--size];
+                b = stack[--size];
                 stack[size] = null;
-                return b;
             }
-        } finally {
-            lock.unlock();
+            HELD.setRelease(this, false);
+            if (b != null) return b;
         }
         return new byte[bufferSize];
     }
@@ -56,12 +74,20 @@ public final class BufferPool {
      */
     public void give(byte[] buffer) {
         if (buffer.length != bufferSize) throw new IllegalArgumentException("not a buffer of this pool: " + buffer.length + " bytes");
-        lock.lock();
-        try {
+        if (hold()) {
             if (size < stack.length) stack[size++] = buffer;
-            // else full: let the garbage collector have it
-        } finally {
-            lock.unlock();
+            HELD.setRelease(this, false);
         }
+        // else full, or busy for too long: let the garbage collector have it
+    }
+
+    /** Takes the flag that guards the stack, trying a few times; false if another thread kept it. */
+    private boolean hold() {
+        for (int i = 0; i < TRIES; i++) {
+            // read before trying: a thread that waits must not take the flag's cache line from the holder
+            if (!held && HELD.compareAndSet(this, false, true)) return true;
+            Thread.onSpinWait();
+        }
+        return false;
     }
 }

@@ -87,4 +87,36 @@ class BufferPoolTest {
         assertTrue(done.await(60, TimeUnit.SECONDS), "workers finished");
         assertNull(failure.get());
     }
+
+    @Test
+    void afterConcurrentUseEveryPooledBufferIsPooledOnce() throws Exception {
+        // contended takes and gives may bypass the pool, but must never leave one buffer in it twice
+        BufferPool pool = new BufferPool(32, 8);
+        int threads = 8;
+        CountDownLatch done = new CountDownLatch(threads);
+        for (int t = 0; t < threads; t++) {
+            Thread.ofPlatform().start(() -> {
+                try {
+                    for (int i = 0; i < 20_000; i++) {
+                        byte[] a = pool.take();
+                        byte[] b = pool.take();
+                        pool.give(b);
+                        pool.give(a);
+                    }
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        assertTrue(done.await(60, TimeUnit.SECONDS), "workers finished");
+        Set<byte[]> taken = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int i = 0; i < 8; i++) assertTrue(taken.add(pool.take()), "each buffer handed out once");
+        byte[] fresh = pool.take(); // the pool is empty now: a new buffer
+        assertTrue(taken.add(fresh));
+        for (byte[] b : taken) pool.give(b); // one more than the capacity: the last is dropped
+        Set<byte[]> again = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int i = 0; i < 8; i++) again.add(pool.take());
+        assertEquals(8, again.size());
+        assertTrue(taken.containsAll(again), "the pooled buffers are reused");
+    }
 }
