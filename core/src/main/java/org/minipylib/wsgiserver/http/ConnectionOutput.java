@@ -101,14 +101,11 @@ final class ConnectionOutput {
      */
     void release() {
         if (pool == null || buf == null || count != 0) return;
-        writeLock.lock();
-        try {
-            byte[] b = buf;
-            buf = null;
-            pool.give(b);
-        } finally {
-            writeLock.unlock();
-        }
+        // No lock: with nothing buffered nothing is held either (see clearBuffered), so a
+        // flushHeld() on another thread does not touch the buffer.
+        byte[] b = buf;
+        buf = null;
+        pool.give(b);
     }
 
     private void ensureBuffer() {
@@ -290,7 +287,7 @@ final class ConnectionOutput {
         count = 0;
         sent = 0;
         held = 0;
-        heldSinceNanos = 0;
+        if (heldSinceNanos != 0) heldSinceNanos = 0; // a volatile write costs a fence: most requests held nothing
     }
 
     /**
@@ -348,7 +345,9 @@ final class ConnectionOutput {
         try {
             for (int done = 0; done < len; ) {
                 int n = Math.min(WRITE_SLICE, len - done);
-                writeStartedNanos = WRITING;
+                // No fence for these two (a volatile write has one): the watchdog needs to see them
+                // within its period, not at once.
+                WRITE_STARTED.setRelease(this, WRITING);
                 if (done == 0 && headLen > 0) transport.write(head, headOff, headLen, b, off, n);
                 else transport.write(b, off + done, n);
                 done += n;
@@ -357,7 +356,7 @@ final class ConnectionOutput {
             failed = true;
             throw e;
         } finally {
-            writeStartedNanos = 0;
+            WRITE_STARTED.setRelease(this, 0L);
         }
     }
 }
