@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.http;
 import org.minipylib.wsgiserver.Header;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -18,6 +19,8 @@ import java.util.List;
 public final class HttpResponse {
 
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+    /** Most responses' status line, copied whole instead of assembled from four pieces. */
+    private static final byte[] STATUS_LINE_200_OK = "HTTP/1.1 200 OK\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final HttpConnection connection;
     private final RequestHead request;
@@ -73,11 +76,15 @@ public final class HttpResponse {
         boolean bodyForbidden = HttpStatus.forbidsBody(status);
         noBody = bodyForbidden || request.isHead();
 
-        out.writeLatin1("HTTP/1.1 ");
-        out.writeDecimal(status);
-        out.write(' ');
-        out.writeLatin1(reason);
-        out.writeCrlf();
+        if (status == 200 && reason.equals("OK")) {
+            out.write(STATUS_LINE_200_OK);
+        } else {
+            out.writeLatin1("HTTP/1.1 ");
+            out.writeDecimal(status);
+            out.write(' ');
+            out.writeLatin1(reason);
+            out.writeCrlf();
+        }
 
         boolean hasDate = false;
         boolean hasServer = false;
