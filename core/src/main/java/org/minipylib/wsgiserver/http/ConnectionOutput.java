@@ -283,6 +283,10 @@ final class ConnectionOutput {
         }
     }
 
+    /**
+     * Empties the buffer; under {@link #writeLock}. The only place {@code count} drops to 0, with
+     * {@code sent} and {@code held}: {@link #release()} relies on it.
+     */
     private void clearBuffered() {
         count = 0;
         sent = 0;

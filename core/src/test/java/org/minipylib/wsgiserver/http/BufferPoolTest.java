@@ -94,6 +94,7 @@ class BufferPoolTest {
         BufferPool pool = new BufferPool(32, 8);
         int threads = 8;
         CountDownLatch done = new CountDownLatch(threads);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         for (int t = 0; t < threads; t++) {
             Thread.ofPlatform().start(() -> {
                 try {
@@ -103,17 +104,20 @@ class BufferPoolTest {
                         pool.give(b);
                         pool.give(a);
                     }
+                } catch (RuntimeException | Error e) {
+                    failure.set(e);
                 } finally {
                     done.countDown();
                 }
             });
         }
         assertTrue(done.await(60, TimeUnit.SECONDS), "workers finished");
+        assertNull(failure.get());
         Set<byte[]> taken = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int i = 0; i < 8; i++) assertTrue(taken.add(pool.take()), "each buffer handed out once");
         byte[] fresh = pool.take(); // the pool is empty now: a new buffer
         assertTrue(taken.add(fresh));
-        for (byte[] b : taken) pool.give(b); // one more than the capacity: the last is dropped
+        for (byte[] b : taken) pool.give(b); // one more than the capacity: one of them is dropped
         Set<byte[]> again = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int i = 0; i < 8; i++) again.add(pool.take());
         assertEquals(8, again.size());
