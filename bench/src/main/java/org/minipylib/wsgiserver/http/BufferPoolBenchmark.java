@@ -43,8 +43,8 @@ public class BufferPoolBenchmark {
     }
 
     /**
-     * Two threads on the same pools, each doing about a microsecond of other work between two
-     * requests, as a server does (a keep-alive request costs a few microseconds of CPU).
+     * Two threads on the same pools, each doing about half a microsecond of other work between
+     * two requests, as a server does (a keep-alive request costs a few microseconds of CPU).
      */
     @Benchmark
     @Threads(2)

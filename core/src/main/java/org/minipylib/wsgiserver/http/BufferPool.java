@@ -13,8 +13,8 @@ import java.lang.invoke.VarHandle;
  *
  * <p>A keep-alive request takes and gives back two buffers, so the pool is built for an
  * uncontended take or give to cost one atomic instruction: the stack is guarded by a flag that is
- * tried, never waited for. A thread that finds it taken a few times in a row does without the
- * pool (a take allocates, a give drops the buffer for the garbage collector), so no thread ever
+ * tried, never waited for. A thread that finds it taken {@value #TRIES} times in a row does without
+ * the pool (a take allocates, a give drops the buffer for the garbage collector), so no thread ever
  * waits behind one whose carrier the operating system has descheduled. A buffer given back to a
  * full pool is dropped too.
  */
@@ -81,7 +81,7 @@ public final class BufferPool {
         // else full, or busy for too long: let the garbage collector have it
     }
 
-    /** Takes the flag that guards the stack, trying a few times; false if another thread kept it. */
+    /** Takes the flag that guards the stack, trying {@value #TRIES} times; false if another thread kept it. */
     private boolean hold() {
         for (int i = 0; i < TRIES; i++) {
             // read before trying: a thread that waits must not take the flag's cache line from the holder
