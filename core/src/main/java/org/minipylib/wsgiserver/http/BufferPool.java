@@ -13,14 +13,15 @@ import java.lang.invoke.VarHandle;
  *
  * <p>A keep-alive request takes and gives back two buffers, so the pool is built for an
  * uncontended take or give to cost one atomic instruction: the stack is guarded by a flag that is
- * tried, never waited for. A thread that finds it taken {@value #TRIES} times in a row does without
- * the pool (a take allocates, a give drops the buffer for the garbage collector), so no thread ever
- * waits behind one whose carrier the operating system has descheduled. A buffer given back to a
+ * tried, not locked. A thread that finds it taken spins a little, then yields a few times, and then
+ * does without the pool (a take allocates, a give drops the buffer for the garbage collector): it
+ * never blocks behind a holder the operating system has descheduled for long. A buffer given back to a
  * full pool is dropped too.
  */
 public final class BufferPool {
 
-    private static final int TRIES = 64;
+    private static final int SPINS = 64;
+    private static final int YIELDS = 8;
     private static final VarHandle HELD;
 
     static {
@@ -81,12 +82,17 @@ public final class BufferPool {
         // else full, or busy for too long: let the garbage collector have it
     }
 
-    /** Takes the flag that guards the stack, trying {@value #TRIES} times; false if another thread kept it. */
+    /**
+     * Takes the flag that guards the stack: tries {@value #SPINS} times, then yields up to
+     * {@value #YIELDS} times between tries (a holder descheduled on this CPU, as platform workers
+     * outnumbering the cores can be, then gets to finish); false if another thread kept it.
+     */
     private boolean hold() {
-        for (int i = 0; i < TRIES; i++) {
+        for (int i = 0; i < SPINS + YIELDS; i++) {
             // read before trying: a thread that waits must not take the flag's cache line from the holder
             if (!held && HELD.compareAndSet(this, false, true)) return true;
-            Thread.onSpinWait();
+            if (i < SPINS) Thread.onSpinWait();
+            else Thread.yield();
         }
         return false;
     }
