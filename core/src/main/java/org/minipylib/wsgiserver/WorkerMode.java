@@ -5,8 +5,9 @@ public enum WorkerMode {
     /** A pool of platform threads, growing from min to max threads under load, with a bounded queue. */
     POOL,
     /**
-     * A virtual thread per connection (none while a plain TCP connection waits idle for its next
-     * request on a readiness loop), with a bound on requests served at once.
+     * Virtual threads, one serving each connection that has a request (none while a plain TCP
+     * connection waits idle for its next request on a readiness loop; one thread may serve several
+     * connections in turn), with a bound on requests served at once.
      */
     VIRTUAL
 }

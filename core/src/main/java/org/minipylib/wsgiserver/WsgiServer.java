@@ -241,7 +241,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     }
 
     /**
-     * What a new connection does before HTTP, in order, on its own virtual thread: read a PROXY
+     * What a new connection does before HTTP, in order, on a virtual thread serving it: read a PROXY
      * protocol header (on the listeners that expect one), then a TLS handshake (when configured).
      * Computed once per kind of listener, shared by all their connections.
      */

@@ -4,7 +4,7 @@ import java.io.IOException;
 
 /**
  * A step run on a new connection before HTTP begins: reading a PROXY protocol header, a TLS
- * handshake. Steps run in order on the connection's own virtual thread, never on the accept thread
+ * handshake. Steps run in order on a virtual thread serving the connection, never on the accept thread
  * and never holding a worker, so a client that connects and stalls delays nobody else.
  *
  * <p>All steps of a connection share one deadline ({@link HttpTimeouts#handshake()}). When it

@@ -206,11 +206,11 @@ public final class HttpConnection {
      * As {@link #awaitRequest()}, but where the transport can wait for the next request without a
      * thread (a plain TCP connection on a readiness loop, idle after a response), returns
      * {@link Awaited#HANDED_OFF} instead of blocking, and {@code then} runs once input arrives or
-     * the connection is closed (on the loop's thread or the closing one: it must only start a
-     * thread, which calls this again to continue). The calling thread must then leave the
-     * connection alone: {@code then} may be running already. An idle keep-alive connection so
-     * holds neither a buffer nor a parked thread's stack, and its next request runs on a fresh
-     * thread. The keep-alive timeout is enforced by the watchdog meanwhile ({@link #checkTimeouts}).
+     * the connection is closed (on the loop's thread or the closing one: it must only hand the
+     * connection to a thread, which calls this again to continue). The calling thread must then
+     * leave the connection alone: {@code then} may be running already. An idle keep-alive
+     * connection so holds neither a buffer nor a parked thread's stack, and its next request runs
+     * on whichever thread takes it. The keep-alive timeout is enforced by the watchdog meanwhile ({@link #checkTimeouts}).
      *
      * @param then null to block as {@link #awaitRequest()} does
      */

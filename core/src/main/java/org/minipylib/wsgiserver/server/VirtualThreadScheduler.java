@@ -8,6 +8,7 @@ import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -15,11 +16,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Virtual-thread mode: a virtual thread per connection, which both waits for and serves its
- * requests; a plain TCP connection waiting idle on a readiness loop has none (its thread ends, and
- * the loop starts a new one when the next request arrives). At most {@code maxConcurrent}
- * requests are served at once; up to {@code maxWaiting} more wait (at most {@code maxWait}) for a
- * turn, and beyond that a request is answered 503. A
+ * Virtual-thread mode: virtual threads wait for and serve requests; a plain TCP connection waiting
+ * idle on a readiness loop has none. A connection with input (new, or idle and now readable) joins
+ * a queue of ready connections, and a virtual thread serves it until it waits idle again, then
+ * takes the next one from the queue, and ends when the queue is empty. Whenever a thread takes a
+ * connection and more are queued, it makes sure another thread has been started that has not yet
+ * taken one (a spare): should its request block, the spare serves the rest. So every queued
+ * connection is served even if every busy thread blocks, and connections found ready together
+ * share threads instead of costing a thread start each (with wrk's 64 keep-alive connections,
+ * 0.07-0.11 starts per request on one or two carriers; with 1024, 0.008). A thread may thus
+ * serve several connections in turn: thread-locals an application sets, or other state it leaves
+ * on the thread (its name, its context class loader), may be seen by later requests, as on any
+ * pooled thread.
+ *
+ * <p>At most {@code maxConcurrent} requests are served at once; up to {@code maxWaiting} more wait
+ * (at most {@code maxWait}) for a turn, and beyond that a request is answered 503. A
  * request's whole head is read before it takes a turn, and a request lends its turn back while a
  * large response write waits for the client, so slow clients do not use up turns (slowloris, slow
  * read); {@link #busy()} counts the turns taken.
@@ -32,7 +43,9 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     private final long maxWaitNanos;
     private final AtomicInteger waiting = new AtomicInteger();
     private final ThreadFactory threads = Thread.ofVirtual().name("wsgiserver-conn").factory();
-    private final Set<ConnectionThread> connectionThreads = ConcurrentHashMap.newKeySet(); // for shutdown()
+    private final Set<ConnectionTask> connections = ConcurrentHashMap.newKeySet(); // for shutdown()
+    private final ConcurrentLinkedQueue<ConnectionTask> ready = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger spares = new AtomicInteger(); // threads started that have not yet polled the queue
     private volatile boolean stopped;
 
     public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait) {
@@ -44,47 +57,76 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
 
     @Override
     public void start(HttpConnection connection) {
-        ConnectionThread c = new ConnectionThread(connection);
-        connectionThreads.add(c); // once per connection, not per request: a keep-alive request costs no set update
-        c.startThread();
+        ConnectionTask c = new ConnectionTask(connection);
+        connections.add(c); // once per connection, not per request: a keep-alive request costs no set update
+        c.schedule();
     }
 
     /**
-     * The thread serving one connection. Where the connection can wait for its next request
-     * without a thread (see {@link HttpConnection#awaitRequest(Runnable)}), the thread ends
-     * meanwhile, and a new one is started when the request arrives: starting a virtual thread
-     * costs less than parking one and thawing its stack again, and idle connections hold no stack.
+     * Makes sure a thread that has not yet polled the queue exists, starting one if none does.
+     * Called by whoever queues a connection, after queuing it, and by a thread that takes a
+     * connection while more are queued. A thread decrements the count before it polls, so a
+     * connection queued after that poll finds the count lower and starts one. Should no thread
+     * start (out of memory), the connections queued are closed: none may wait for a thread that
+     * will not come.
      */
-    private final class ConnectionThread implements Runnable {
-        private final HttpConnection connection;
-        private final Turn turn = new Turn(); // used by one thread at a time: the hand-off orders them
-        private final Runnable resume = this::startThread;
-        private final AtomicReference<Thread> current = new AtomicReference<>(); // for shutdown(): the running thread, if any
+    private void ensureSpare() {
+        if (spares.get() > 0 || !spares.compareAndSet(0, 1)) return;
+        try {
+            threads.newThread(this::serveQueued).start();
+        } catch (RuntimeException | Error e) { // perhaps on a loop's thread: it must not fail for the connections
+            spares.decrementAndGet();
+            for (ConnectionTask c; (c = ready.poll()) != null; ) {
+                connections.remove(c);
+                c.connection.abort();
+            }
+            System.getLogger(VirtualThreadScheduler.class.getName()).log(System.Logger.Level.ERROR,
+                    "Could not start a connection thread; closed the connections waiting for one", e);
+        }
+    }
 
-        ConnectionThread(HttpConnection connection) {
+    /** A virtual thread's life: serve queued connections until none is left. */
+    private void serveQueued() {
+        spares.decrementAndGet();
+        for (ConnectionTask c; (c = ready.poll()) != null; ) {
+            if (!ready.isEmpty()) ensureSpare(); // should this request block, a spare serves the rest
+            c.run();
+        }
+    }
+
+    /**
+     * One connection's serving state, queued whenever the connection has input and no thread (see
+     * {@link HttpConnection#awaitRequest(Runnable)}), and served by whichever thread takes it.
+     */
+    private final class ConnectionTask {
+        private final HttpConnection connection;
+        private final Turn turn = new Turn(); // used by one thread at a time: the queue orders them
+        private final Runnable resume = this::schedule;
+        private final AtomicReference<Thread> current = new AtomicReference<>(); // for shutdown(): the serving thread, if any
+
+        ConnectionTask(HttpConnection connection) {
             this.connection = connection;
         }
 
-        void startThread() {
-            try {
-                threads.newThread(this).start();
-            } catch (RuntimeException | Error e) { // on the loop's thread: it must not fail for one connection
-                connectionThreads.remove(this);
-                connection.abort();
-                System.getLogger(VirtualThreadScheduler.class.getName()).log(System.Logger.Level.ERROR,
-                        "Could not start a connection thread", e);
-            }
+        /** Queues the connection for a thread (on a loop's thread, the accepting one, or a closing one). */
+        void schedule() {
+            ready.offer(this);
+            ensureSpare();
         }
 
-        @Override
-        public void run() {
+        /** Serves the connection until it waits idle without a thread (queued again when readable), or ends. */
+        void run() {
             Thread self = Thread.currentThread();
+            Thread.interrupted(); // one meant for the connection this thread served before
             current.set(self);
             boolean handedOff = false;
             try {
                 handedOff = serveAll(connection, turn, resume);
+            } catch (RuntimeException | Error e) { // out of memory, say: no thread would serve the connection again
+                connection.abort();
+                throw e;
             } finally {
-                if (!handedOff) connectionThreads.remove(this); // else the connection may be someone else's already
+                if (!handedOff) connections.remove(this); // else the connection may be someone else's already
                 current.compareAndSet(self, null); // unless the next thread set itself already: an idle connection keeps no thread
             }
         }
@@ -126,7 +168,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
 
     /**
      * One connection's turn, lent back while a large response write waits for a slow client, so
-     * that such clients cannot take every turn (a slow-read attack). Used by the connection's thread only.
+     * that such clients cannot take every turn (a slow-read attack). Used by the thread serving the connection only.
      */
     private final class Turn implements WorkerTurn {
         private boolean held;
@@ -156,6 +198,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
      */
     private boolean acquire() {
         if (!permits.hasQueuedThreads() && permits.tryAcquire()) return true;
+        if (stopped) return false;
         if (waiting.incrementAndGet() > maxWaiting) {
             waiting.decrementAndGet();
             return false;
@@ -188,6 +231,6 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     @Override
     public void shutdown() {
         stopped = true;
-        for (ConnectionThread t : connectionThreads) t.interrupt(); // a thread waiting for a turn gives up; connections are closed already
+        for (ConnectionTask c : connections) c.interrupt(); // a thread waiting for a turn gives up; connections are closed already
     }
 }
