@@ -60,6 +60,15 @@ public final class HttpConnection {
             return null;
         }
 
+        /**
+         * Request parsers lent to the owner's connections for one head at a time (a few stay in the
+         * CPU's caches however many connections there are), or {@code null} for a parser of its own
+         * per connection.
+         */
+        default RequestParserPool requestParsers() {
+            return null;
+        }
+
         /** A request was answered with {@code status}, {@code nanos} after its head was parsed (for statistics). */
         default void served(int status, long nanos) {
         }
@@ -102,7 +111,8 @@ public final class HttpConnection {
     private final HttpSettings settings;
     private final Owner owner;
     // created once setup is done, over the final transport
-    private RequestParser parser;
+    private RequestParser parser; // own one, where the owner lends none
+    private long violationsLogged; // which relaxed violations a lent parser logged for this connection already
     private ConnectionInput input;
     private ConnectionOutput output;
     private final AtomicInteger state;
@@ -157,7 +167,7 @@ public final class HttpConnection {
     }
 
     private void openHttp() {
-        this.parser = new RequestParser(settings.limits());
+        if (owner.requestParsers() == null) this.parser = new RequestParser(settings.limits());
         BufferPool buffers = owner.outputBuffers();
         this.output = buffers != null ? new ConnectionOutput(transport, buffers) : new ConnectionOutput(transport, OUTPUT_BUFFER_SIZE);
         this.input = new ConnectionInput(transport, output, owner.inputBuffers(), INPUT_BUFFER_SIZE, settings.limits().maxHeadSize() + 16);
@@ -554,9 +564,23 @@ public final class HttpConnection {
         }
         headScanned = 0;
         headLineComplete = false;
-        RequestHead head = parser.parse(b, start, end);
+        RequestHead head = parse(b, start, end);
         input.skip(end - start);
         return head;
+    }
+
+    /** Parses a complete head with a parser the owner lends for it, or this connection's own. */
+    private RequestHead parse(byte[] b, int start, int end) throws BadRequestException {
+        RequestParserPool parsers = owner.requestParsers();
+        if (parsers == null) return parser.parse(b, start, end);
+        RequestParser p = parsers.take(settings.limits());
+        p.violationsLogged(violationsLogged);
+        try {
+            return p.parse(b, start, end);
+        } finally {
+            violationsLogged = p.violationsLogged();
+            parsers.give(p);
+        }
     }
 
     /**

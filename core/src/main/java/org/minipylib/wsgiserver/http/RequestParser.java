@@ -12,7 +12,9 @@ import java.util.Locale;
  * request ends (request smuggling) is refused, with the status RFC 9110/9112 asks for.
  *
  * <p>Use {@link #findHeadEnd} to learn whether a buffer holds a complete head, then {@link #parse}.
- * One parser per connection: it remembers which relaxed violations it has logged (at DEBUG, once each).
+ * A parser logs each relaxed violation it accepts at DEBUG the first time; a parser lent to many
+ * connections ({@link RequestParserPool}) is given each connection's record of what it logged
+ * ({@link #violationsLogged(long)}), so that it logs once per connection. Not thread-safe.
  */
 public final class RequestParser {
 
@@ -44,16 +46,17 @@ public final class RequestParser {
 
     private final HttpLimits limits;
     private final HttpCompliance compliance;
-    /** Relaxed violations already logged (one bit per ordinal), so each is logged once per parser. */
+    /** Relaxed violations already logged (one bit per ordinal), so each is logged once (per connection, when lent). */
     private long accepted;
 
     /**
-     * Field values of this connection's previous request, by position in its head: a client sends
-     * mostly the same fields again in the same order (Host, User-Agent, Accept...), and a field whose
-     * bytes are the same reuses the checked String instead of checking and copying them again.
+     * Field values of the previous head this parser parsed, by position: a client sends mostly the
+     * same fields again in the same order (Host, User-Agent, Accept...), and clients of one kind
+     * send the same as each other; a field whose bytes are the same reuses the checked String
+     * instead of checking and copying them again.
      */
     private static final int REMEMBERED_FIELDS = 12;
-    /** Longer values (large cookies, tokens) are not remembered: an idle connection keeps little. */
+    /** Longer values (large tokens) are not remembered: a parser keeps little. */
     private static final int REMEMBERED_VALUE_MAX = 512;
     /** The fields of the head being parsed (reused: a request gets a compact copy). */
     private final HeaderFields fieldsInProgress = new HeaderFields();
@@ -67,6 +70,21 @@ public final class RequestParser {
     public RequestParser(HttpLimits limits) {
         this.limits = limits;
         this.compliance = limits.compliance();
+    }
+
+    /** The limits this parser checks heads against. */
+    HttpLimits limits() {
+        return limits;
+    }
+
+    /** Relaxed violations logged so far (one bit per {@link ComplianceViolation#ordinal()}). */
+    long violationsLogged() {
+        return accepted;
+    }
+
+    /** Sets which relaxed violations count as logged already: the record of the connection this parser now parses for. */
+    void violationsLogged(long logged) {
+        accepted = logged;
     }
 
     /** True if {@code c} may appear in a token (RFC 9110 section 5.6.2). */
@@ -183,7 +201,7 @@ public final class RequestParser {
 
     private void allowOrThrow(ComplianceViolation v, String message) throws BadRequestException {
         if (!compliance.allows(v)) throw violation(v, message);
-        if ((accepted & (1L << v.ordinal())) == 0) { // the first time on this connection
+        if ((accepted & (1L << v.ordinal())) == 0) { // the first time (on this connection, when lent)
             accepted |= 1L << v.ordinal();
             LOG.log(System.Logger.Level.DEBUG, "Accepted a relaxed {0} ({1}): {2}", v.name(), v.rfcSection(), message);
         }
@@ -269,11 +287,20 @@ public final class RequestParser {
         }
         checkFieldValue(b, vs, ve);
         String value = latin1(b, vs, ve);
-        boolean remember = ve - vs <= REMEMBERED_VALUE_MAX;
+        boolean remember = ve - vs <= REMEMBERED_VALUE_MAX && !isCredential(name);
         rememberedNames[index] = remember ? name : null;
         rememberedBytes[index] = remember ? Arrays.copyOfRange(b, vs, ve) : null;
         rememberedValues[index] = remember ? value : null;
         headers.add(name, value);
+    }
+
+    /**
+     * Credentials are never remembered: a parser lent to many connections would otherwise match one
+     * client's bytes against another's, a little faster where they agree.
+     */
+    private static boolean isCredential(String name) {
+        return name.equalsIgnoreCase("Authorization") || name.equalsIgnoreCase("Cookie")
+                || name.equalsIgnoreCase("Proxy-Authorization");
     }
 
     /** The index of the colon after a field line's token name, or the violation the line commits. */

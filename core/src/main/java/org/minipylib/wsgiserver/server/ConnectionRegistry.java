@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver.server;
 
 import org.minipylib.wsgiserver.http.BufferPool;
 import org.minipylib.wsgiserver.http.HttpConnection;
+import org.minipylib.wsgiserver.http.RequestParserPool;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,6 +22,7 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
     private final Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
     private final BufferPool outputBuffers = new BufferPool(HttpConnection.OUTPUT_BUFFER_SIZE, POOLED_OUTPUT_BUFFERS);
     private final BufferPool inputBuffers = new BufferPool(HttpConnection.INPUT_BUFFER_SIZE, POOLED_INPUT_BUFFERS);
+    private final RequestParserPool requestParsers = new RequestParserPool(Runtime.getRuntime().availableProcessors());
     private final AtomicInteger count = new AtomicInteger();
     private final int maxConnections;
     private final ServerStatistics statistics;
@@ -59,6 +61,11 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
     @Override
     public BufferPool inputBuffers() {
         return inputBuffers;
+    }
+
+    @Override
+    public RequestParserPool requestParsers() {
+        return requestParsers;
     }
 
     @Override

@@ -143,6 +143,47 @@ class ComplianceRelaxationTest {
 
     @Test
     void theFirstAcceptedRelaxedViolationOfAConnectionIsLoggedAtDebugOnce() throws Exception {
+        List<LogRecord> records = relaxedViolationLogs(() -> {
+            RequestParser parser = new RequestParser(HttpLimits.defaults().withCompliance(
+                    HttpCompliance.strict().relaxing(ComplianceViolation.FRAGMENT_IN_TARGET)));
+            for (int i = 0; i < 3; i++) {
+                byte[] b = "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+                assertEquals("/a", parser.parse(b, 0, b.length).path());
+            }
+        });
+        assertEquals(1, records.size(), "logged once per connection's parser");
+        assertEquals("FRAGMENT_IN_TARGET", records.get(0).getParameters()[0]);
+    }
+
+    /** Parsers are lent to connections one head at a time; a connection's record of what was logged goes with it. */
+    @Test
+    void aServerLogsAnAcceptedRelaxedViolationOncePerConnection() throws Exception {
+        WsgiApp app = (environ, startResponse) -> {
+            startResponse.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return List.of(environ.pathInfo().getBytes(StandardCharsets.ISO_8859_1));
+        };
+        HttpLimits relaxed = HttpLimits.defaults().withCompliance(
+                HttpCompliance.strict().relaxing(ComplianceViolation.FRAGMENT_IN_TARGET));
+        List<LogRecord> records = relaxedViolationLogs(() -> {
+            try (TestServer server = TestServer.start(app, b -> b.limits(relaxed))) {
+                for (int c = 0; c < 3; c++) {
+                    try (RawClient client = server.connect()) {
+                        for (int i = 0; i < 3; i++) {
+                            assertEquals("/a", client.send("GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n").read().bodyText());
+                        }
+                    }
+                }
+            }
+        });
+        assertEquals(3, records.size(), "once for each of the three connections: " + records);
+    }
+
+    private interface Body {
+        void run() throws Exception;
+    }
+
+    /** The "Accepted a relaxed" records logged (at DEBUG, with the level turned on) while {@code body} runs. */
+    private static List<LogRecord> relaxedViolationLogs(Body body) throws Exception {
         Logger logger = Logger.getLogger("org.minipylib.wsgiserver");
         List<LogRecord> records = new CopyOnWriteArrayList<>();
         Handler capture = new Handler() {
@@ -154,18 +195,12 @@ class ComplianceRelaxationTest {
         logger.setLevel(Level.FINE);
         logger.addHandler(capture);
         try {
-            RequestParser parser = new RequestParser(HttpLimits.defaults().withCompliance(
-                    HttpCompliance.strict().relaxing(ComplianceViolation.FRAGMENT_IN_TARGET)));
-            for (int i = 0; i < 3; i++) {
-                byte[] b = "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
-                assertEquals("/a", parser.parse(b, 0, b.length).path());
-            }
+            body.run();
         } finally {
             logger.removeHandler(capture);
             logger.setLevel(previous);
         }
-        assertEquals(1, records.size(), "logged once per connection's parser");
-        assertEquals("FRAGMENT_IN_TARGET", records.get(0).getParameters()[0]);
+        return records;
     }
 
     static Stream<Arguments> names() {

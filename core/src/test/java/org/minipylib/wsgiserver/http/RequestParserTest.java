@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -626,6 +627,19 @@ class RequestParserTest {
             assertEquals(cookie, second.headers().value(1));
             assertFalse(first.headers().value(1) == second.headers().value(1), "parsed again, not kept");
             assertSame(first.headers().value(0), second.headers().value(0));
+        }
+
+        @Test
+        void credentialsAreNeverRemembered() throws BadRequestException {
+            String text = "GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Basic YTpi\r\ncookie: s=1\r\n"
+                    + "Proxy-Authorization: Basic YzpkCg==\r\nAccept: */*\r\n\r\n";
+            RequestHead first = next(text);
+            RequestHead second = next(text);
+            for (int i = 1; i <= 3; i++) {
+                assertEquals(first.headers().value(i), second.headers().value(i));
+                assertNotSame(first.headers().value(i), second.headers().value(i), first.headers().name(i) + " parsed again");
+            }
+            assertSame(first.headers().value(4), second.headers().value(4), "other fields are remembered");
         }
 
         @Test
