@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Parses a request head (RFC 9112 sections 2-3, 5 and 6) from bytes: no I/O, so it can be tested on
@@ -56,7 +57,20 @@ public final class RequestParser {
      * instead of checking and copying them again.
      */
     private static final int REMEMBERED_FIELDS = 12;
-    /** Longer values (large tokens) are not remembered: a parser keeps little. */
+    /**
+     * The fields whose values are remembered (canonical names, as {@link KnownNames#header} gives
+     * them): those that say what kind of client sent the request. Credentials, cookies, addresses,
+     * referring URLs, tags and unknown fields are not: a parser is lent to many connections (and
+     * behind a proxy one connection carries many clients), and a remembered value is matched
+     * against the next client's bytes, a little faster where they agree.
+     */
+    private static final Set<String> REMEMBERED_NAMES = Set.of(
+            "Host", "Accept", "Accept-Encoding", "Accept-Language", "Accept-Charset", "User-Agent",
+            "Connection", "Content-Type", "Expect", "Origin", "Cache-Control", "Pragma", "Upgrade",
+            "Upgrade-Insecure-Requests", "Keep-Alive", "TE", "X-Forwarded-Proto", "X-Forwarded-Host",
+            "X-Requested-With", "Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "Sec-Fetch-User",
+            "Priority", "DNT", "Content-Encoding", "Transfer-Encoding");
+    /** Longer values are not remembered: a parser keeps little. */
     private static final int REMEMBERED_VALUE_MAX = 512;
     /** The fields of the head being parsed (reused: a request gets a compact copy). */
     private final HeaderFields fieldsInProgress = new HeaderFields();
@@ -272,7 +286,8 @@ public final class RequestParser {
 
     /**
      * As {@link #parseFieldLine}, for the field at position {@code headers.size()}: a value whose name
-     * and bytes are those of the previous request's field at that position is that field's String.
+     * and bytes are those of the field at that position in the previous head this parser parsed
+     * (if its value was remembered) is that field's String.
      */
     private void parseRememberedFieldLine(byte[] b, int from, int to, HeaderFields headers) throws BadRequestException {
         int index = headers.size();
@@ -287,20 +302,11 @@ public final class RequestParser {
         }
         checkFieldValue(b, vs, ve);
         String value = latin1(b, vs, ve);
-        boolean remember = ve - vs <= REMEMBERED_VALUE_MAX && !isCredential(name);
+        boolean remember = ve - vs <= REMEMBERED_VALUE_MAX && REMEMBERED_NAMES.contains(name);
         rememberedNames[index] = remember ? name : null;
         rememberedBytes[index] = remember ? Arrays.copyOfRange(b, vs, ve) : null;
         rememberedValues[index] = remember ? value : null;
         headers.add(name, value);
-    }
-
-    /**
-     * Credentials are never remembered: a parser lent to many connections would otherwise match one
-     * client's bytes against another's, a little faster where they agree.
-     */
-    private static boolean isCredential(String name) {
-        return name.equalsIgnoreCase("Authorization") || name.equalsIgnoreCase("Cookie")
-                || name.equalsIgnoreCase("Proxy-Authorization");
     }
 
     /** The index of the colon after a field line's token name, or the violation the line commits. */

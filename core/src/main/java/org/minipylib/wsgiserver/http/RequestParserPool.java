@@ -11,10 +11,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * parsers, reused by every connection, stay in the cache; clients mostly send the same fields,
  * so the remembered values still match.
  *
- * <p>A parser sits in one of a few slots picked by the taking thread's id (threads on different
- * cores mostly use different slots, each on a cache line of its own): a take empties the slot with
- * one atomic exchange (an empty slot means a new parser), a give fills it (a parser already there
- * is dropped). It never blocks.
+ * <p>A parser sits in one of a few slots, each on a cache line of its own, picked by the thread's
+ * id: a take empties the slot with one atomic exchange (an empty slot means a new parser), a give
+ * fills it (a parser already there is dropped). Two threads parsing at once rarely pick the same
+ * slot, and then one of them parses with a new parser. It never blocks.
  */
 public final class RequestParserPool {
 
@@ -27,7 +27,7 @@ public final class RequestParserPool {
     public RequestParserPool(int cpus) {
         int n = Integer.highestOneBit(Math.max(2, 2 * cpus - 1) << 1);
         this.mask = n - 1;
-        this.slots = new AtomicReferenceArray<>(n * SLOT_STRIDE);
+        this.slots = new AtomicReferenceArray<>((n + 2) * SLOT_STRIDE); // a line spare at each end: none next to the array's header
     }
 
     /** A parser for heads within {@code limits}: one given back from this thread's slot, or a new one. */
@@ -42,6 +42,6 @@ public final class RequestParserPool {
     }
 
     private int slot() {
-        return ((int) Thread.currentThread().threadId() & mask) * SLOT_STRIDE;
+        return (((int) Thread.currentThread().threadId() & mask) + 1) * SLOT_STRIDE;
     }
 }

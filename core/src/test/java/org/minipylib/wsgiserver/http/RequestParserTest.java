@@ -620,19 +620,19 @@ class RequestParserTest {
 
         @Test
         void aLongValueIsNotRemembered() throws BadRequestException {
-            String cookie = "c=" + "x".repeat(2000);
-            String text = "GET / HTTP/1.1\r\nHost: a\r\nCookie: " + cookie + "\r\n\r\n";
+            String agent = "agent/" + "x".repeat(2000);
+            String text = "GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: " + agent + "\r\n\r\n";
             RequestHead first = next(text);
             RequestHead second = next(text);
-            assertEquals(cookie, second.headers().value(1));
+            assertEquals(agent, second.headers().value(1));
             assertFalse(first.headers().value(1) == second.headers().value(1), "parsed again, not kept");
             assertSame(first.headers().value(0), second.headers().value(0));
         }
 
         @Test
-        void credentialsAreNeverRemembered() throws BadRequestException {
+        void onlyFieldsThatDescribeTheClientAreRemembered() throws BadRequestException {
             String text = "GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Basic YTpi\r\ncookie: s=1\r\n"
-                    + "Proxy-Authorization: Basic YzpkCg==\r\nAccept: */*\r\n\r\n";
+                    + "X-Api-Key: k\r\nAccept: */*\r\n\r\n";
             RequestHead first = next(text);
             RequestHead second = next(text);
             for (int i = 1; i <= 3; i++) {
