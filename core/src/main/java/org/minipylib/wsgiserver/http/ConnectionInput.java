@@ -76,8 +76,8 @@ final class ConnectionInput {
      * the wait (a grown one is dropped), so thousands of idle keep-alive connections hold none.
      * Given {@code then}, and a transport that can also wait without a thread, this returns
      * {@link #HANDED_OFF} at once instead of waiting: {@code then} runs once input arrives (it
-     * hands the connection to a thread that calls {@link #reclaimBuffer()} and reads), and the caller must leave
-     * this input alone from then on.
+     * hands the connection to a thread that calls {@link #reclaimBuffer()} and reads), and the
+     * caller must leave this input alone from then on.
      *
      * @param then null to wait on this thread
      * @return {@link #HANDED_OFF}, or what {@link #fill(int)} returned

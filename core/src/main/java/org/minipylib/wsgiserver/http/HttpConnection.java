@@ -220,7 +220,8 @@ public final class HttpConnection {
      * connection to a thread, which calls this again to continue). The calling thread must then
      * leave the connection alone: {@code then} may be running already. An idle keep-alive
      * connection so holds neither a buffer nor a parked thread's stack, and its next request runs
-     * on whichever thread takes it. The keep-alive timeout is enforced by the watchdog meanwhile ({@link #checkTimeouts}).
+     * on whichever thread takes it. The keep-alive timeout is enforced by the watchdog meanwhile
+     * ({@link #checkTimeouts}).
      *
      * @param then null to block as {@link #awaitRequest()} does
      */

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 public final class RequestParserPool {
 
-    private static final int SLOT_STRIDE = 16; // references per 64-byte line, compressed or not: no two slots share a line
+    private static final int SLOT_STRIDE = 16; // 16 references span a 64-byte line or more: no two slots share one
 
     private final AtomicReferenceArray<RequestParser> slots;
     private final int mask;

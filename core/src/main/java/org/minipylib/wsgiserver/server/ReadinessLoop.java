@@ -15,11 +15,12 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Waits for many keep-alive sockets at once on one NIO {@link Selector}, on a virtual thread, and
  * wakes the connection thread of each socket that became readable (or writable), or hands an
- * idle connection that waits without a thread to one (see {@link VirtualThreadScheduler}). This replaces, for an idle keep-alive
- * connection, the JDK's way of blocking a virtual thread on a socket, which per request costs a
- * read that fails (nothing has arrived yet), an {@code epoll_ctl} to re-arm the one-shot
- * registration, and a lookup in the poller's map: here the socket stays registered
- * (level-triggered) for its whole life and is read only once it has bytes.
+ * idle connection that waits without a thread to one (see {@link VirtualThreadScheduler}). This
+ * replaces, for an idle keep-alive connection, the JDK's way of blocking a virtual thread on a
+ * socket, which per request costs a read that fails (nothing has arrived yet), an
+ * {@code epoll_ctl} to re-arm the one-shot registration, and a lookup in the poller's map: here
+ * the socket stays registered (level-triggered) for its whole life and is read only once it has
+ * bytes.
  *
  * <p>After a round that woke threads the loop yields, so that they read their sockets before it
  * polls again (a socket still readable because its thread has not run yet is not reported twice:

@@ -168,7 +168,8 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
 
     /**
      * One connection's turn, lent back while a large response write waits for a slow client, so
-     * that such clients cannot take every turn (a slow-read attack). Used by the thread serving the connection only.
+     * that such clients cannot take every turn (a slow-read attack). Used only by the thread
+     * serving the connection.
      */
     private final class Turn implements WorkerTurn {
         private boolean held;
