@@ -81,14 +81,43 @@ class MainProcessTest {
     }
 
     /**
+     * What starting leaves alive goes to the old generation before load comes (one full collection),
+     * so that the first young collections under load do not copy it again and again.
+     */
+    @Test
+    void collectsOnceAfterStartingSoThatStartupObjectsAreOld() throws Exception {
+        Path stdout = dir.resolve("stdout.txt");
+        Path stderr = dir.resolve("stderr.txt");
+        Path gcLog = dir.resolve("gc.log");
+        Process process = startMain(List.of("-Xlog:gc:file=" + gcLog), stdout, stderr, "--bind", "127.0.0.1:0");
+        try {
+            awaitServingUrl(process, stdout, stderr);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            String log = "";
+            while (System.nanoTime() < deadline && !log.contains("System.gc()")) {
+                Thread.sleep(50);
+                log = Files.exists(gcLog) ? Files.readString(gcLog) : "";
+            }
+            assertTrue(log.contains("System.gc()"), "a collection caused by System.gc() is logged: " + log);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    /**
      * Runs {@link Main} with {@code args} in a new JVM. Output goes to files: Process.destroy() closes
      * the pipes, and we want what is printed after it.
      */
     private static Process startMain(Path stdout, Path stderr, String... args) throws IOException {
+        return startMain(List.of(), stdout, stderr, args);
+    }
+
+    private static Process startMain(List<String> jvmOptions, Path stdout, Path stderr, String... args) throws IOException {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                Main.CLASS_NAME));
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx128m"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.CLASS_NAME));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
     }
