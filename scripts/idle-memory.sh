@@ -58,4 +58,4 @@ collect
 rss1=$(rss) heap1=$(heap)
 echo "RSS added: $(( (rss1 - rss0) / 1024 )) MiB ($(( (rss1 - rss0) * 1024 / COUNT )) bytes per connection)"
 echo "live heap added: $(( (heap1 - heap0) / 1024 )) MiB ($(( (heap1 - heap0) * 1024 / COUNT )) bytes per connection)"
-"$JAVA_HOME/bin/jcmd" "$server" GC.class_histogram | sed -n '2,15p'
+"$JAVA_HOME/bin/jcmd" "$server" GC.class_histogram | sed -n "2,${HISTO_LINES:-15}p"

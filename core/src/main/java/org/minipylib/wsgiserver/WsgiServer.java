@@ -10,7 +10,6 @@ import org.minipylib.wsgiserver.http.Transport;
 import org.minipylib.wsgiserver.proxy.ProxyProtocolSetup;
 import org.minipylib.wsgiserver.server.ConnectionRegistry;
 import org.minipylib.wsgiserver.server.ConnectionScheduler;
-import org.minipylib.wsgiserver.server.CountingTransport;
 import org.minipylib.wsgiserver.server.Listener;
 import org.minipylib.wsgiserver.server.ListeningSocketOpener;
 import org.minipylib.wsgiserver.server.PooledScheduler;
@@ -220,10 +219,9 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         try {
             statistics.accepted();
             Transport transport = channel.getLocalAddress() instanceof UnixDomainSocketAddress
-                    ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials())
-                    : new SocketTransport(channel, nextReadinessLoop());
-            connection = new HttpConnection(new CountingTransport(transport, statistics), setups, gateway, settings,
-                    registry);
+                    ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials(), statistics)
+                    : new SocketTransport(channel, nextReadinessLoop(), statistics);
+            connection = new HttpConnection(transport, setups, gateway, settings, registry);
         } catch (IOException e) {
             try {
                 channel.close();

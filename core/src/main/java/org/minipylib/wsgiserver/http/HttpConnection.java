@@ -5,6 +5,8 @@ import org.minipylib.wsgiserver.HostAddress;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
@@ -12,8 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.minipylib.wsgiserver.Header;
 
@@ -83,6 +83,18 @@ public final class HttpConnection {
     }
 
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+    private static final VarHandle STATE;
+    private static final VarHandle HELD_FLUSH_RUNNING;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(HttpConnection.class, "state", int.class);
+            HELD_FLUSH_RUNNING = lookup.findVarHandle(HttpConnection.class, "heldFlushRunning", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private static final byte[] CONTINUE_100 = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
     /** Waiting for (the head of) the next request: stop() may close it. */
     private static final int IDLE = 0;
@@ -115,8 +127,9 @@ public final class HttpConnection {
     private long violationsLogged; // which relaxed violations a lent parser logged for this connection already
     private ConnectionInput input;
     private ConnectionOutput output;
-    private final AtomicInteger state;
-    private final AtomicBoolean heldFlushRunning = new AtomicBoolean();
+    /** IDLE, BUSY, LINGERING, CLOSED or SETUP, changed through STATE (a field: one object fewer per connection). */
+    private volatile int state;
+    private volatile boolean heldFlushRunning; // changed through HELD_FLUSH_RUNNING
     private final int keepAliveMillis;
     private final long drainNanos;
     private final long headTimeoutNanos;
@@ -156,7 +169,7 @@ public final class HttpConnection {
         this.gateway = gateway;
         this.settings = settings;
         this.owner = owner;
-        this.state = new AtomicInteger(this.setups.isEmpty() ? BUSY : SETUP);
+        this.state = this.setups.isEmpty() ? BUSY : SETUP;
         if (this.setups.isEmpty()) openHttp();
         this.bareLfAllowed = settings.limits().compliance().allows(ComplianceViolation.BARE_LF_LINE_ENDINGS);
         HttpTimeouts t = settings.timeouts();
@@ -185,7 +198,7 @@ public final class HttpConnection {
 
     /** True once the connection is closed (or closing). */
     public boolean isClosed() {
-        int s = state.get();
+        int s = state;
         return s == CLOSED || s == LINGERING;
     }
 
@@ -231,13 +244,13 @@ public final class HttpConnection {
         long now = 0; // the clock, if read in this pass of the loop below
         if (resumed) {
             handedOff = false;
-            if (state.get() != IDLE) return Awaited.CLOSED; // closed while no thread waited
+            if (state != IDLE) return Awaited.CLOSED; // closed while no thread waited
             input.reclaimBuffer();
             deadline = idleDeadline; // kept through the hand-off, for the watchdog
         } else {
-            if (state.get() == SETUP && !setUp()) return Awaited.CLOSED;
+            if (state == SETUP && !setUp()) return Awaited.CLOSED;
             if (pendingHead != null) return isClosed() ? Awaited.CLOSED : Awaited.REQUEST;
-            if (!state.compareAndSet(BUSY, IDLE)) return Awaited.CLOSED;
+            if (!STATE.compareAndSet(this, BUSY, IDLE)) return Awaited.CLOSED;
             if (owner.isDraining() && closeIfIdleAndQuiet()) return Awaited.CLOSED; // stop() may have looked before we were idle
             // Idle, the connection may wait up to the keep-alive timeout (empty lines do not extend
             // it); once a request has begun, its head must be complete within the head timeout.
@@ -259,7 +272,7 @@ public final class HttpConnection {
                 if (!emptyLineBegun) {
                     RequestHead head = tryParseHead();
                     if (head != null) {
-                        if (!state.compareAndSet(IDLE, BUSY)) return Awaited.CLOSED; // closed by stop()
+                        if (!STATE.compareAndSet(this, IDLE, BUSY)) return Awaited.CLOSED; // closed by stop()
                         pendingHead = head;
                         return Awaited.REQUEST;
                     }
@@ -330,7 +343,7 @@ public final class HttpConnection {
         try {
             for (ConnectionSetup step : setups) {
                 t = step.setUp(t, deadline);
-                if (state.get() != SETUP) break; // closed by stop() or the watchdog meanwhile
+                if (state != SETUP) break; // closed by stop() or the watchdog meanwhile
             }
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "Connection setup with {0} failed: {1}", t.remoteAddress(), e.toString());
@@ -345,7 +358,7 @@ public final class HttpConnection {
         }
         transport = t;
         openHttp();
-        if (!state.compareAndSet(SETUP, BUSY)) { // closed meanwhile: make sure the new transport is closed too
+        if (!STATE.compareAndSet(this, SETUP, BUSY)) { // closed meanwhile: make sure the new transport is closed too
             t.close();
             return false;
         }
@@ -429,7 +442,7 @@ public final class HttpConnection {
 
     /** Answers 503 (the server is too busy to serve this request) and closes. */
     public void rejectBusy() {
-        state.compareAndSet(IDLE, BUSY);
+        STATE.compareAndSet(this, IDLE, BUSY);
         refuse(503, "The server is too busy to take this request; try again later.");
     }
 
@@ -438,7 +451,7 @@ public final class HttpConnection {
      * closes it at once: it is not counted, so it must not linger.
      */
     public void refuseOverLimit() {
-        if (state.get() == SETUP) { // it cannot be answered before its setup (say, a TLS handshake)
+        if (state == SETUP) { // it cannot be answered before its setup (say, a TLS handshake)
             close();
             return;
         }
@@ -463,14 +476,14 @@ public final class HttpConnection {
 
     /** As {@link #closeIfIdleAndQuiet()}; with a non-zero {@code deadline}, only if it is still the idle deadline. */
     private boolean closeIfIdleAndQuiet(long deadline) {
-        if (deadline == 0 && state.get() == SETUP) return !transport.hasPendingInput() && closeInSetup();
-        if (state.get() != IDLE || transport.hasPendingInput()) return false;
+        if (deadline == 0 && state == SETUP) return !transport.hasPendingInput() && closeInSetup();
+        if (state != IDLE || transport.hasPendingInput()) return false;
         if (deadline != 0 && idleDeadline != deadline) return false; // it has moved on since
         return closeIfIdle();
     }
 
     private boolean closeInSetup() {
-        if (state.compareAndSet(SETUP, CLOSED)) {
+        if (STATE.compareAndSet(this, SETUP, CLOSED)) {
             transport.close();
             owner.connectionClosed(this);
             return true;
@@ -479,7 +492,7 @@ public final class HttpConnection {
     }
 
     private boolean closeIfIdle() {
-        if (state.compareAndSet(IDLE, CLOSED)) {
+        if (STATE.compareAndSet(this, IDLE, CLOSED)) {
             transport.close();
             owner.connectionClosed(this);
             return true;
@@ -502,7 +515,7 @@ public final class HttpConnection {
      * @return true if it closed the connection
      */
     public boolean checkTimeouts(long nowNanos) {
-        if (state.get() == SETUP) {
+        if (state == SETUP) {
             long setupUntil = setupDeadline;
             if (setupUntil == 0 || nowNanos - setupUntil < 0) return false;
             LOG.log(System.Logger.Level.DEBUG, "Connection setup with {0} timed out; closing", transport.remoteAddress());
@@ -512,12 +525,12 @@ public final class HttpConnection {
         long idleUntil = idleDeadline;
         if (idleUntil != 0 && nowNanos - idleUntil >= 0) return closeIfIdleAndQuiet(idleUntil);
         long started = output.writeSeenSince();
-        if (started != 0 && nowNanos - started > writeTimeoutNanos && state.get() != CLOSED) {
+        if (started != 0 && nowNanos - started > writeTimeoutNanos && state != CLOSED) {
             LOG.log(System.Logger.Level.DEBUG, "Write to {0} timed out; closing", transport.remoteAddress());
             abort();
             return true;
         }
-        if (output.heldTooLong(nowNanos) && heldFlushRunning.compareAndSet(false, true)) {
+        if (output.heldTooLong(nowNanos) && HELD_FLUSH_RUNNING.compareAndSet(this, false, true)) {
             Thread.ofVirtual().name("wsgiserver-flush").start(this::flushHeldResponses);
         }
         return false;
@@ -530,7 +543,7 @@ public final class HttpConnection {
         } catch (IOException e) {
             abort(); // the client is gone or stopped reading
         } finally {
-            heldFlushRunning.set(false);
+            heldFlushRunning = false;
         }
     }
 
@@ -781,7 +794,7 @@ public final class HttpConnection {
     // ---- closing ----
 
     private void close() {
-        int previous = state.getAndSet(CLOSED);
+        int previous = (int) STATE.getAndSet(this, CLOSED);
         if (previous != CLOSED) {
             transport.close();
             owner.connectionClosed(this);
@@ -808,8 +821,8 @@ public final class HttpConnection {
             close();
             return;
         }
-        int s = state.get();
-        if (s == CLOSED || s == LINGERING || !state.compareAndSet(s, LINGERING)) return;
+        int s = state;
+        if (s == CLOSED || s == LINGERING || !STATE.compareAndSet(this, s, LINGERING)) return;
         Thread.ofVirtual().name("wsgiserver-linger").start(this::linger);
     }
 
@@ -819,7 +832,7 @@ public final class HttpConnection {
             byte[] scratch = new byte[4096];
             long deadline = System.nanoTime() + LINGER_NANOS;
             long total = 0;
-            while (total < LINGER_MAX_BYTES && state.get() == LINGERING) {
+            while (total < LINGER_MAX_BYTES && state == LINGERING) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) break;
                 int n = transport.read(scratch, 0, scratch.length, (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));

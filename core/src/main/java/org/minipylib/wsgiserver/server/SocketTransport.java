@@ -32,6 +32,7 @@ public final class SocketTransport implements Transport {
     private final SocketAddress local;
     private final SocketAddress remote;
     private final ReadinessLoop loop;
+    private final ServerStatistics statistics; // counts the bytes read and written, if not null
     private volatile ReadinessWait readiness; // non-null once the loop watches the socket
     private final ReentrantLock modeLock = new ReentrantLock();
     private boolean wroteSinceRead;
@@ -47,8 +48,18 @@ public final class SocketTransport implements Transport {
 
     /** A connection that moves to {@code loop} (if not null) once it waits for a second request. */
     public SocketTransport(SocketChannel channel, ReadinessLoop loop) throws IOException {
+        this(channel, loop, null);
+    }
+
+    /**
+     * As {@link #SocketTransport(SocketChannel, ReadinessLoop)}, counting the bytes read and written
+     * into {@code statistics} (if not null): counted here rather than by a wrapper, one object fewer
+     * per connection.
+     */
+    public SocketTransport(SocketChannel channel, ReadinessLoop loop, ServerStatistics statistics) throws IOException {
         this.channel = channel;
         this.loop = loop;
+        this.statistics = statistics;
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
         this.socket = channel.socket();
         this.in = socket.getInputStream();
@@ -61,13 +72,19 @@ public final class SocketTransport implements Transport {
     public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
         clearStaleInterrupt();
         if (readiness == null && wroteSinceRead && loop != null) moveToLoop();
-        if (readiness != null) return readPolled(b, off, len, timeoutMillis);
-        wroteSinceRead = false;
-        if (timeoutMillis != currentTimeout) {
-            socket.setSoTimeout(timeoutMillis);
-            currentTimeout = timeoutMillis;
+        int n;
+        if (readiness != null) {
+            n = readPolled(b, off, len, timeoutMillis);
+        } else {
+            wroteSinceRead = false;
+            if (timeoutMillis != currentTimeout) {
+                socket.setSoTimeout(timeoutMillis);
+                currentTimeout = timeoutMillis;
+            }
+            n = in.read(b, off, len);
         }
-        return in.read(b, off, len);
+        if (n > 0 && statistics != null) statistics.read(n);
+        return n;
     }
 
     /**
@@ -161,19 +178,21 @@ public final class SocketTransport implements Transport {
         clearStaleInterrupt();
         wroteSinceRead = true;
         ReadinessWait r = readiness != null ? readiness : writeBlocking(() -> out.write(b, off, len));
-        if (r == null) return;
-        ByteBuffer piece = writeView;
-        if (piece.array() != b) writeView = piece = ByteBuffer.wrap(b);
-        piece.limit(off + len).position(off);
-        try {
-            while (true) {
-                channel.write(piece);
-                if (!piece.hasRemaining()) return;
-                r.awaitWritable();
+        if (r != null) {
+            ByteBuffer piece = writeView;
+            if (piece.array() != b) writeView = piece = ByteBuffer.wrap(b);
+            piece.limit(off + len).position(off);
+            try {
+                while (true) {
+                    channel.write(piece);
+                    if (!piece.hasRemaining()) break;
+                    r.awaitWritable();
+                }
+            } finally {
+                r.writeDone();
             }
-        } finally {
-            r.writeDone();
         }
+        if (statistics != null) statistics.written(len);
     }
 
     /** One gathering write system call for both pieces (more only if the socket takes part of them). */
@@ -187,16 +206,18 @@ public final class SocketTransport implements Transport {
                 channel.write(pieces); // blocking: waits until the socket takes some bytes
             }
         });
-        if (r == null) return;
-        try {
-            while (true) {
-                channel.write(pieces);
-                if (!pieces[0].hasRemaining() && !pieces[1].hasRemaining()) return;
-                r.awaitWritable();
+        if (r != null) {
+            try {
+                while (true) {
+                    channel.write(pieces);
+                    if (!pieces[0].hasRemaining() && !pieces[1].hasRemaining()) break;
+                    r.awaitWritable();
+                }
+            } finally {
+                r.writeDone();
             }
-        } finally {
-            r.writeDone();
         }
+        if (statistics != null) statistics.written(aLen + bLen);
     }
 
     private interface BlockingWrite {

@@ -30,6 +30,7 @@ public final class UnixSocketTransport implements Transport {
     private final SocketChannel channel;
     private final SocketAddress local;
     private final SocketAddress remote;
+    private final ServerStatistics statistics; // counts the bytes read and written, if not null
     private Selector selector;
     private SelectionKey key;
 
@@ -38,7 +39,13 @@ public final class UnixSocketTransport implements Transport {
      *                        address is then a {@link UnixPeerAddress}
      */
     public UnixSocketTransport(SocketChannel channel, boolean peerCredentials) throws IOException {
+        this(channel, peerCredentials, null);
+    }
+
+    /** As {@link #UnixSocketTransport(SocketChannel, boolean)}, counting the bytes read and written into {@code statistics} (if not null). */
+    public UnixSocketTransport(SocketChannel channel, boolean peerCredentials, ServerStatistics statistics) throws IOException {
         this.channel = channel;
+        this.statistics = statistics;
         this.local = channel.getLocalAddress();
         this.remote = peerCredentials ? peer(channel) : channel.getRemoteAddress();
     }
@@ -53,12 +60,18 @@ public final class UnixSocketTransport implements Transport {
     public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
         Thread.interrupted(); // see SocketTransport: a stale interrupt must not close the channel
         ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
-        if (timeoutMillis == 0) return channel.read(buffer);
-        try {
-            return timedRead(buffer, timeoutMillis);
-        } catch (ClosedSelectorException e) { // closed by another thread meanwhile
-            throw new ClosedChannelException();
+        int n;
+        if (timeoutMillis == 0) {
+            n = channel.read(buffer);
+        } else {
+            try {
+                n = timedRead(buffer, timeoutMillis);
+            } catch (ClosedSelectorException e) { // closed by another thread meanwhile
+                throw new ClosedChannelException();
+            }
         }
+        if (n > 0 && statistics != null) statistics.read(n);
+        return n;
     }
 
     private int timedRead(ByteBuffer buffer, int timeoutMillis) throws IOException {
@@ -86,6 +99,7 @@ public final class UnixSocketTransport implements Transport {
         Thread.interrupted();
         ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
         while (buffer.hasRemaining()) channel.write(buffer);
+        if (statistics != null) statistics.written(len);
     }
 
     /** One gathering write system call for both pieces (more only if the socket takes part of them). */
@@ -94,6 +108,7 @@ public final class UnixSocketTransport implements Transport {
         Thread.interrupted();
         ByteBuffer[] pieces = {ByteBuffer.wrap(a, aOff, aLen), ByteBuffer.wrap(b, bOff, bLen)};
         while (pieces[1].hasRemaining()) channel.write(pieces);
+        if (statistics != null) statistics.written(aLen + bLen);
     }
 
     @Override

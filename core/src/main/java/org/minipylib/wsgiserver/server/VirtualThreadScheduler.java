@@ -5,6 +5,8 @@ import org.minipylib.wsgiserver.http.WorkerTurn;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,7 +15,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Virtual-thread mode: virtual threads wait for and serve requests; a plain TCP connection waiting
@@ -37,6 +38,16 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class VirtualThreadScheduler implements ConnectionScheduler {
 
+    private static final VarHandle CURRENT;
+
+    static {
+        try {
+            CURRENT = MethodHandles.lookup().findVarHandle(ConnectionTask.class, "current", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Semaphore permits;
     private final int maxConcurrent;
     private final int maxWaiting;
@@ -59,7 +70,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     public void start(HttpConnection connection) {
         ConnectionTask c = new ConnectionTask(connection);
         connections.add(c); // once per connection, not per request: a keep-alive request costs no set update
-        c.schedule();
+        c.run(); // queues it for a thread
     }
 
     /**
@@ -90,89 +101,54 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
         spares.decrementAndGet();
         for (ConnectionTask c; (c = ready.poll()) != null; ) {
             if (!ready.isEmpty()) ensureSpare(); // should this request block, a spare serves the rest
-            c.run();
+            c.serve();
         }
     }
 
     /**
      * One connection's serving state, queued whenever the connection has input and no thread (see
-     * {@link HttpConnection#awaitRequest(Runnable)}), and served by whichever thread takes it.
+     * {@link HttpConnection#awaitRequest(Runnable)}), and served by whichever thread takes it. It
+     * is also the callback that queues it again ({@link #run()}) and its requests' turn (lent back
+     * while a large response write waits for a slow client, so that such clients cannot take every
+     * turn: a slow-read attack): one object per connection rather than four.
      */
-    private final class ConnectionTask {
+    private final class ConnectionTask implements Runnable, WorkerTurn {
         private final HttpConnection connection;
-        private final Turn turn = new Turn(); // used by one thread at a time: the queue orders them
-        private final Runnable resume = this::schedule;
-        private final AtomicReference<Thread> current = new AtomicReference<>(); // for shutdown(): the serving thread, if any
+        private volatile Thread current; // for shutdown(): the serving thread, if any; changed through CURRENT
+        private boolean held; // a turn is held; used by one thread at a time: the queue orders them
 
         ConnectionTask(HttpConnection connection) {
             this.connection = connection;
         }
 
         /** Queues the connection for a thread (on a loop's thread, the accepting one, or a closing one). */
-        void schedule() {
+        @Override
+        public void run() {
             ready.offer(this);
             ensureSpare();
         }
 
         /** Serves the connection until it waits idle without a thread (queued again when readable), or ends. */
-        void run() {
+        void serve() {
             Thread self = Thread.currentThread();
             Thread.interrupted(); // one meant for the connection this thread served before
-            current.set(self);
+            current = self;
             boolean handedOff = false;
             try {
-                handedOff = serveAll(connection, turn, resume);
+                handedOff = serveAll(this);
             } catch (RuntimeException | Error e) { // out of memory, say: no thread would serve the connection again
                 connection.abort();
                 throw e;
             } finally {
                 if (!handedOff) connections.remove(this); // else the connection may be someone else's already
-                current.compareAndSet(self, null); // unless the next thread set itself already: an idle connection keeps no thread
+                CURRENT.compareAndSet(this, self, null); // unless the next thread set itself already: an idle connection keeps no thread
             }
         }
 
         void interrupt() {
-            Thread t = current.get();
+            Thread t = current;
             if (t != null) t.interrupt();
         }
-    }
-
-    /** Serves the connection's requests; true if it waits for the next one without a thread (resume will run). */
-    private boolean serveAll(HttpConnection connection, Turn turn, Runnable resume) {
-        while (true) {
-            HttpConnection.Awaited awaited = connection.awaitRequest(resume);
-            if (awaited != HttpConnection.Awaited.REQUEST) return awaited == HttpConnection.Awaited.HANDED_OFF;
-            try {
-                if (!acquire()) {
-                    if (stopped) connection.abort();
-                    else connection.rejectBusy();
-                    return false;
-                }
-                turn.held = true;
-                boolean idle;
-                try {
-                    if (stopped) {
-                        connection.abort();
-                        return false;
-                    }
-                    idle = connection.serve(turn);
-                } finally {
-                    turn.giveBack();
-                }
-                if (!idle) return false;
-            } finally {
-                Thread.interrupted();
-            }
-        }
-    }
-
-    /**
-     * One connection's turn, lent back while a large response write waits for a slow client, so
-     * that such clients cannot take every turn (a slow-read attack). Used only by the thread
-     * serving the connection.
-     */
-    private final class Turn implements WorkerTurn {
-        private boolean held;
 
         @Override
         public void giveBack() {
@@ -190,6 +166,36 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                 throw new InterruptedIOException("server stopping");
             }
             held = true;
+        }
+    }
+
+    /** Serves the connection's requests; true if it waits for the next one without a thread (the task will be queued again). */
+    private boolean serveAll(ConnectionTask task) {
+        HttpConnection connection = task.connection;
+        while (true) {
+            HttpConnection.Awaited awaited = connection.awaitRequest(task);
+            if (awaited != HttpConnection.Awaited.REQUEST) return awaited == HttpConnection.Awaited.HANDED_OFF;
+            try {
+                if (!acquire()) {
+                    if (stopped) connection.abort();
+                    else connection.rejectBusy();
+                    return false;
+                }
+                task.held = true;
+                boolean idle;
+                try {
+                    if (stopped) {
+                        connection.abort();
+                        return false;
+                    }
+                    idle = connection.serve(task);
+                } finally {
+                    task.giveBack();
+                }
+                if (!idle) return false;
+            } finally {
+                Thread.interrupted();
+            }
         }
     }
 

@@ -10,11 +10,14 @@ import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
@@ -42,6 +45,10 @@ class ServerStatisticsTest {
             byte[] body = env.input().readAllBytes();
             sr.start("200 OK", textPlain());
             yield List.of(body);
+        }
+        case "/big" -> { // head and first piece go out in one gathering write, the rest after it
+            sr.start("200 OK", textPlain());
+            yield List.of(new byte[100_000], new byte[70_000]);
         }
         case "/boom" -> throw new IllegalStateException("a failing application (expected in this test)");
         default -> {
@@ -85,6 +92,41 @@ class ServerStatisticsTest {
             assertEquals(0, stats.socketErrors());
             assertNotNull(stats.startedAt());
             assertTrue(stats.uptime().toNanos() > 0);
+        }
+    }
+
+    /** Large responses leave through gathering writes (head and body piece in one call): every byte counts. */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void countsEveryByteOfLargeResponses(WorkerMode mode) throws Exception {
+        try (TestServer server = TestServer.start(APP, b -> b.workerMode(mode))) {
+            String requests = get("/big") + get("/big", "Connection: close\r\n");
+            long received;
+            try (RawClient client = server.connect()) {
+                client.send(requests);
+                received = client.readToEnd().length;
+            }
+            assertTrue(received > 2 * 170_000, "both bodies arrived: " + received);
+            WsgiServer s = server.server();
+            ServerStats stats = Poll.until(s::statistics, st -> st.requests() == 2 && st.openConnections() == 0,
+                    "two responses and no open connection");
+            assertEquals(requests.length(), stats.bytesRead());
+            assertEquals(received, stats.bytesWritten());
+        }
+    }
+
+    /** A UNIX socket connection counts its bytes too. */
+    @Test
+    void countsTheBytesOfUnixSocketConnections(@TempDir Path dir) throws Exception {
+        Path socket = dir.resolve("stats.sock");
+        String request = get("/big", "Connection: close\r\n");
+        try (WsgiServer s = WsgiServer.builder(APP).bind(UnixDomainSocketAddress.of(socket)).build().start()) {
+            String response = UnixDomainSocketTest.exchange(socket, request);
+            assertTrue(response.startsWith("HTTP/1.1 200 OK"), response.lines().findFirst().orElse(""));
+            ServerStats stats = Poll.until(s::statistics, st -> st.requests() == 1 && st.openConnections() == 0,
+                    "one response and no open connection");
+            assertEquals(request.length(), stats.bytesRead());
+            assertEquals(response.length(), stats.bytesWritten());
         }
     }
 

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -78,14 +79,14 @@ class UnixDomainSocketTest {
     }
 
     private static byte[] readAll(SocketChannel ch) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteBuffer buf = ByteBuffer.allocate(1 << 16);
         while (ch.read(buf) >= 0) {
-            if (!buf.hasRemaining()) break;
+            out.write(buf.array(), 0, buf.position());
+            buf.clear();
         }
-        buf.flip();
-        byte[] out = new byte[buf.remaining()];
-        buf.get(out);
-        return out;
+        out.write(buf.array(), 0, buf.position());
+        return out.toByteArray();
     }
 
     private static final String GET = "GET /x HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n";
