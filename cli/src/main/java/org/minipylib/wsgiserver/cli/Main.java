@@ -71,7 +71,7 @@ public final class Main {
      * with the demo app: classes' strings, reflection data, the application's own objects) moves to
      * the old generation now. Otherwise a young collection under the first load copies it from one
      * survivor space to the other every time until it is old enough to promote (15 collections):
-     * with the serial collector (the JVM's choice on one CPU) 4-6 ms a pause instead of about 1 ms.
+     * with the serial collector (the JVM's choice on one CPU) 3-9 ms a pause instead of 1-2 ms.
      * A JVM run with {@code -XX:+DisableExplicitGC} skips it.
      */
     private static void tenureStartupObjects() {
