@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Compares two HTTP servers' CPU time per request on a shared, noisy host: both run at once, pinned
+# to CPU 0, and wrk (pinned to CPU 1) loads them in turn, ROUNDS short windows each, alternating
+# which goes first. Consecutive windows see nearly the same host speed, so the per-round ratio
+# drifts far less than two separate runs minutes apart. Prints each round's B/A ratio of CPU time
+# per request and the medians; B/A > 1 means A needs less CPU per request (A is that much ahead in
+# requests per CPU-second). Server CPU is read from /proc (the process and its children).
+#
+#   scripts/interleaved-ab.sh "CMD_A" "CMD_B"        # {PORT} in a command is replaced by its port
+#   C=1024 scripts/interleaved-ab.sh "java -jar old.jar --bind 127.0.0.1:{PORT}" \
+#                                    "java -jar cli/target/wsgiserver.jar --bind 127.0.0.1:{PORT}"
+#   PATH_=/json HDR="Connection: close" ROUNDS=12 SECONDS_=5 scripts/interleaved-ab.sh ...
+#
+# Knobs: C=64 connections, ROUNDS=8, SECONDS_=5 per window, WARM=15 s per server first, PATH_=/plaintext,
+# HDR (one extra request header), PORT_A=18091, PORT_B=18092. Needs wrk, curl and taskset; both
+# servers must answer GET /plaintext. Talks to 127.0.0.1 only.
+set -euo pipefail
+[ $# -eq 2 ] || { sed -n '2,17p' "$0"; exit 2; }
+for tool in wrk curl taskset; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed" >&2; exit 1; }
+done
+C=${C:-64}; ROUNDS=${ROUNDS:-8}; SECS=${SECONDS_:-5}; WARM=${WARM:-15}; P=${PATH_:-/plaintext}
+PORT_A=${PORT_A:-18091}; PORT_B=${PORT_B:-18092}
+WRK=(taskset -c 1 wrk -t1 -c"$C")
+[ -n "${HDR:-}" ] && WRK+=(-H "$HDR")
+
+taskset -c 0 ${1//\{PORT\}/$PORT_A} >/dev/null 2>&1 & PA=$!
+taskset -c 0 ${2//\{PORT\}/$PORT_B} >/dev/null 2>&1 & PB=$!
+trap 'kill $PA $PB 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+for port in "$PORT_A" "$PORT_B"; do
+  for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$port/plaintext" && break; sleep 0.2; done
+  curl -s -o /dev/null "http://127.0.0.1:$port/plaintext" || { echo "nothing answers on port $port" >&2; exit 1; }
+  "${WRK[@]}" -d"${WARM}s" "http://127.0.0.1:$port$P" >/dev/null
+done
+
+cpu_ticks() { # the process and its children (nginx's workers), user + system
+  local total=0 pid
+  for pid in $1 $(pgrep -P "$1" || true); do
+    read -r u s < <(cut -d' ' -f14,15 "/proc/$pid/stat")
+    total=$((total + u + s))
+  done
+  echo "$total"
+}
+us_per_request() { # PID PORT: one window; prints server CPU-µs per request
+  local c0 c1 out requests
+  c0=$(cpu_ticks "$1")
+  out=$("${WRK[@]}" -d"${SECS}s" "http://127.0.0.1:$2$P")
+  c1=$(cpu_ticks "$1")
+  requests=$(awk '/requests in/{print $1}' <<<"$out")
+  awk -v r="$requests" -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.3f", t / hz * 1e6 / r}'
+}
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
+as=(); bs=(); ratios=()
+for i in $(seq "$ROUNDS"); do
+  if (( i % 2 )); then a=$(us_per_request $PA "$PORT_A"); b=$(us_per_request $PB "$PORT_B")
+  else b=$(us_per_request $PB "$PORT_B"); a=$(us_per_request $PA "$PORT_A"); fi
+  as+=("$a"); bs+=("$b"); ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.3f", b / a}')")
+  echo "round $i: A $a µs, B $b µs per request, B/A ${ratios[-1]}"
+done
+echo "median CPU-µs per request: A $(median "${as[@]}"), B $(median "${bs[@]}"); median B/A $(median "${ratios[@]}")"
