@@ -13,7 +13,8 @@
 #
 # Knobs: C=64 connections, ROUNDS=8, SECONDS_=5 per window, WARM=15 s per server first, PATH_=/plaintext,
 # HDR (one extra request header), PORT_A=18091, PORT_B=18092. Needs wrk, curl and taskset; both
-# servers must answer GET /plaintext. Talks to 127.0.0.1 only.
+# servers must answer GET /plaintext and stay in the foreground (nginx: `daemon off;`). Talks to
+# 127.0.0.1 only.
 set -euo pipefail
 [ $# -eq 2 ] || { sed -n '2,17p' "$0"; exit 2; }
 for tool in wrk curl taskset; do
@@ -24,12 +25,14 @@ PORT_A=${PORT_A:-18091}; PORT_B=${PORT_B:-18092}
 WRK=(taskset -c 1 wrk -t1 -c"$C")
 [ -n "${HDR:-}" ] && WRK+=(-H "$HDR")
 
-taskset -c 0 ${1//\{PORT\}/$PORT_A} >/dev/null 2>&1 & PA=$!
-taskset -c 0 ${2//\{PORT\}/$PORT_B} >/dev/null 2>&1 & PB=$!
+# each command runs through bash (quotes and globs in it work) and replaces it, so its PID is the server's
+taskset -c 0 bash -c "exec ${1//\{PORT\}/$PORT_A}" >/dev/null 2>&1 & PA=$!
+taskset -c 0 bash -c "exec ${2//\{PORT\}/$PORT_B}" >/dev/null 2>&1 & PB=$!
 trap 'kill $PA $PB 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 for port in "$PORT_A" "$PORT_B"; do
   for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$port/plaintext" && break; sleep 0.2; done
   curl -s -o /dev/null "http://127.0.0.1:$port/plaintext" || { echo "nothing answers on port $port" >&2; exit 1; }
+  kill -0 $PA 2>/dev/null && kill -0 $PB 2>/dev/null || { echo "a server exited (port taken? a daemon that forks?)" >&2; exit 1; }
   "${WRK[@]}" -d"${WARM}s" "http://127.0.0.1:$port$P" >/dev/null
 done
 
