@@ -15,6 +15,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -24,7 +26,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -87,8 +91,28 @@ class ReadinessLoopTest {
         }
     }
 
-    private static long processCpuNanos() {
-        return ProcessHandle.current().info().totalCpuDuration().orElseThrow().toNanos();
+    /**
+     * CPU time of every live Java platform thread, by thread id: the server's threads (the carriers
+     * that run its virtual threads included) and the test's, not the JIT compiler's or the garbage
+     * collector's, which may well be busy right after a test moved 16 MiB.
+     */
+    private static Map<Long, Long> javaThreadsCpuNanos() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        Map<Long, Long> cpu = new HashMap<>();
+        for (long id : threads.getAllThreadIds()) {
+            long nanos = threads.getThreadCpuTime(id);
+            if (nanos >= 0) cpu.put(id, nanos);
+        }
+        return cpu;
+    }
+
+    /** CPU the Java threads used between {@code before} and now (a thread started meanwhile counts whole). */
+    private static long javaThreadsCpuNanosSince(Map<Long, Long> before) {
+        long used = 0;
+        for (Map.Entry<Long, Long> now : javaThreadsCpuNanos().entrySet()) {
+            used += now.getValue() - before.getOrDefault(now.getKey(), 0L);
+        }
+        return used;
     }
 
     private static TestServer start(int loops) throws IOException {
@@ -272,10 +296,10 @@ class ReadinessLoopTest {
                 toRead -= n;
             }
             assertTrue(head.contains("200"), head);
-            long cpu = processCpuNanos(); // the application now pauses for 1 s
+            Map<Long, Long> cpu = javaThreadsCpuNanos(); // the application now pauses for 1 s
             Thread.sleep(700);
-            long used = TimeUnit.NANOSECONDS.toMillis(processCpuNanos() - cpu);
-            assertTrue(used < 350, "the process used " + used + " ms of CPU in 700 ms while idle");
+            long used = TimeUnit.NANOSECONDS.toMillis(javaThreadsCpuNanosSince(cpu));
+            assertTrue(used < 350, "the Java threads used " + used + " ms of CPU in 700 ms while idle");
             assertEquals("end", new String(in.readNBytes(3), StandardCharsets.US_ASCII));
         }
     }
