@@ -83,18 +83,6 @@ public final class HttpConnection {
     }
 
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
-    private static final VarHandle STATE;
-    private static final VarHandle HELD_FLUSH_RUNNING;
-
-    static {
-        try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            STATE = lookup.findVarHandle(HttpConnection.class, "state", int.class);
-            HELD_FLUSH_RUNNING = lookup.findVarHandle(HttpConnection.class, "heldFlushRunning", boolean.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
     private static final byte[] CONTINUE_100 = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
     /** Waiting for (the head of) the next request: stop() may close it. */
     private static final int IDLE = 0;
@@ -115,6 +103,19 @@ public final class HttpConnection {
     public static final int INPUT_BUFFER_SIZE = 2 * 1024;
     /** Response heads and small bodies collect here; larger pieces go straight out. */
     public static final int OUTPUT_BUFFER_SIZE = 16 * 1024;
+
+    private static final VarHandle STATE;
+    private static final VarHandle HELD_FLUSH_RUNNING;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(HttpConnection.class, "state", int.class);
+            HELD_FLUSH_RUNNING = lookup.findVarHandle(HttpConnection.class, "heldFlushRunning", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** The plain connection until setup is done, then what the setup steps returned. */
     private volatile Transport transport;

@@ -135,13 +135,42 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
             current = self;
             boolean handedOff = false;
             try {
-                handedOff = serveAll(this);
+                handedOff = serveAll();
             } catch (RuntimeException | Error e) { // out of memory, say: no thread would serve the connection again
                 connection.abort();
                 throw e;
             } finally {
                 if (!handedOff) connections.remove(this); // else the connection may be someone else's already
                 CURRENT.compareAndSet(this, self, null); // unless the next thread set itself already: an idle connection keeps no thread
+            }
+        }
+
+        /** Serves the connection's requests; true if it waits for the next one without a thread (it will be queued again). */
+        private boolean serveAll() {
+            while (true) {
+                HttpConnection.Awaited awaited = connection.awaitRequest(this);
+                if (awaited != HttpConnection.Awaited.REQUEST) return awaited == HttpConnection.Awaited.HANDED_OFF;
+                try {
+                    if (!acquire()) {
+                        if (stopped) connection.abort();
+                        else connection.rejectBusy();
+                        return false;
+                    }
+                    held = true;
+                    boolean idle;
+                    try {
+                        if (stopped) {
+                            connection.abort();
+                            return false;
+                        }
+                        idle = connection.serve(this);
+                    } finally {
+                        giveBack();
+                    }
+                    if (!idle) return false;
+                } finally {
+                    Thread.interrupted();
+                }
             }
         }
 
@@ -166,36 +195,6 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                 throw new InterruptedIOException("server stopping");
             }
             held = true;
-        }
-    }
-
-    /** Serves the connection's requests; true if it waits for the next one without a thread (the task will be queued again). */
-    private boolean serveAll(ConnectionTask task) {
-        HttpConnection connection = task.connection;
-        while (true) {
-            HttpConnection.Awaited awaited = connection.awaitRequest(task);
-            if (awaited != HttpConnection.Awaited.REQUEST) return awaited == HttpConnection.Awaited.HANDED_OFF;
-            try {
-                if (!acquire()) {
-                    if (stopped) connection.abort();
-                    else connection.rejectBusy();
-                    return false;
-                }
-                task.held = true;
-                boolean idle;
-                try {
-                    if (stopped) {
-                        connection.abort();
-                        return false;
-                    }
-                    idle = connection.serve(task);
-                } finally {
-                    task.giveBack();
-                }
-                if (!idle) return false;
-            } finally {
-                Thread.interrupted();
-            }
         }
     }
 
