@@ -12,7 +12,7 @@
 #   PATH_=/json HDR="Connection: close" ROUNDS=12 SECONDS_=5 scripts/interleaved-ab.sh ...
 #
 # Knobs: C=64 connections, ROUNDS=8, SECONDS_=5 per window, WARM=15 s per server first, PATH_=/plaintext,
-# HDR (one extra request header), PORT_A=18091, PORT_B=18092. Needs wrk, curl and taskset; both
+# HDR (one extra request header), SCRIPT (a wrk Lua script, e.g. the bench's POST of lua/echo.lua), PORT_A=18091, PORT_B=18092. Needs wrk, curl and taskset; both
 # servers must answer GET /plaintext and stay in the foreground (nginx: `daemon off;`). Talks to
 # 127.0.0.1 only.
 set -euo pipefail
@@ -24,6 +24,7 @@ C=${C:-64}; ROUNDS=${ROUNDS:-8}; SECS=${SECONDS_:-5}; WARM=${WARM:-15}; P=${PATH
 PORT_A=${PORT_A:-18091}; PORT_B=${PORT_B:-18092}
 WRK=(taskset -c 1 wrk -t1 -c"$C")
 [ -n "${HDR:-}" ] && WRK+=(-H "$HDR")
+[ -n "${SCRIPT:-}" ] && WRK+=(-s "$SCRIPT")
 
 # each command runs through bash (quotes and globs in it work) and replaces it, so its PID is the server's
 taskset -c 0 bash -c "exec ${1//\{PORT\}/$PORT_A}" >/dev/null 2>&1 & PA=$!

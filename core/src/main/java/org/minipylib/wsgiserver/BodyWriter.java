@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 
 /**
  * PEP 3333's {@code write} callable, returned by {@link StartResponse#start}: sends body bytes
@@ -28,5 +29,18 @@ public interface BodyWriter {
     default void write(byte[] data, int offset, int length) throws IOException {
         java.util.Objects.checkFromIndexSize(offset, length, data.length);
         write(java.util.Arrays.copyOfRange(data, offset, offset + length));
+    }
+
+    /**
+     * Sends the remaining bytes of {@code data} as {@link #write(byte[])} does, without moving its
+     * position; the server's own writer sends a large direct buffer with no copy into the Java heap
+     * (see {@link ByteBufferBody}). {@code data} may be reused once this returns.
+     *
+     * @throws IOException if the client has gone away or stopped reading
+     */
+    default void write(ByteBuffer data) throws IOException {
+        byte[] bytes = new byte[data.remaining()];
+        data.get(data.position(), bytes);
+        write(bytes);
     }
 }

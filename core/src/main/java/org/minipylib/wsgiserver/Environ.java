@@ -1,7 +1,11 @@
 package org.minipylib.wsgiserver;
 
+import org.minipylib.wsgiserver.http.RequestBody;
+
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.Iterator;
@@ -239,6 +243,19 @@ public final class Environ extends AbstractMap<String, Object> {
     /** wsgi.input: the request body, bounded by its framing (reads return -1 at its end). */
     public InputStream input() {
         return get(WSGI_INPUT) instanceof InputStream in ? in : InputStream.nullInputStream();
+    }
+
+    /**
+     * wsgi.input as a channel, to read the body into {@link java.nio.ByteBuffer}s. Each call gives a
+     * new channel over the same stream. The server's own body stream reads a large Content-Length
+     * body into a direct buffer with no copy through the heap where its connection allows (see
+     * {@link RequestBody#channel()}), and closing that channel leaves the stream alone; any other
+     * stream (a middleware's) is adapted with {@link Channels#newChannel(InputStream)}, whose
+     * {@code close()} closes the stream.
+     */
+    public ReadableByteChannel inputChannel() {
+        InputStream in = input();
+        return in instanceof RequestBody body ? body.channel() : Channels.newChannel(in);
     }
 
     /** wsgi.errors: where an application may write error text; it goes to the server's error log. */

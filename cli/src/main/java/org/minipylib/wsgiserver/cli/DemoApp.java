@@ -1,20 +1,24 @@
 package org.minipylib.wsgiserver.cli;
 
-import org.minipylib.wsgiserver.BodyWriter;
+import org.minipylib.wsgiserver.ByteBufferBody;
 import org.minipylib.wsgiserver.Environ;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.StartResponse;
 import org.minipylib.wsgiserver.Version;
 import org.minipylib.wsgiserver.WsgiApp;
-import org.minipylib.wsgiserver.http.BufferPool;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The application the command line serves when it is given none; also the benchmark target (see the
@@ -41,7 +45,7 @@ public final class DemoApp implements WsgiApp {
 
     /** Size of the chunks {@code /bytes} sends. */
     static final int BYTES_CHUNK_SIZE = 64 * 1024;
-    /** Size of the blocks {@code /echo} copies a body through. */
+    /** Size of the pooled buffers {@code /echo} reads a body into: larger bodies get an array of their own. */
     static final int ECHO_BLOCK_SIZE = 64 * 1024;
     /** Largest {@code n} that {@code /bytes} accepts. */
     static final long BYTES_MAX = 1L << 30;
@@ -68,10 +72,19 @@ public final class DemoApp implements WsgiApp {
     private static final List<byte[]> BAD_N_BODY = List.of(ascii(
             "/bytes needs a query parameter n: a whole number of bytes from 0 to " + BYTES_MAX + ", e.g. /bytes?n=1024\n"));
 
-    private static final byte[] BYTES_BLOCK = alphabetBlock(BYTES_CHUNK_SIZE);
+    /** The block {@code /bytes} repeats: direct, so that the server writes it with no copy into the heap. */
+    private static final ByteBuffer BYTES_BLOCK = ByteBuffer.allocateDirect(BYTES_CHUNK_SIZE)
+            .put(alphabetBlock(BYTES_CHUNK_SIZE)).flip().asReadOnlyBuffer();
+    /** Most {@code /echo} buffers kept for reuse. */
+    private static final int ECHO_BUFFERS_KEPT = 64;
 
-    /** Buffers {@code /echo} copies bodies through, one per request being echoed. */
-    private final BufferPool echoBuffers = new BufferPool(ECHO_BLOCK_SIZE, 64);
+    /**
+     * Direct buffers {@code /echo} reads bodies into and sends them back from, one per request
+     * being echoed (a large body passes from socket to socket with no copy through the heap). Last
+     * in, first out: the buffer just given back is the one most likely still in the CPU's cache.
+     */
+    private final ConcurrentLinkedDeque<ByteBuffer> echoBuffers = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger echoBuffersPooled = new AtomicInteger();
 
     /** A demo app; it keeps no state but a buffer pool, so one instance serves any number of requests at once. */
     public DemoApp() {
@@ -127,24 +140,69 @@ public final class DemoApp implements WsgiApp {
      * The whole body is read before the answer starts: a client may send all of its body before it
      * reads anything, and answering while reading would then deadlock once both sides' socket buffers
      * are full. A body of at most one block ({@link #ECHO_BLOCK_SIZE}, the benchmark's 64 KiB) is read
-     * into a pooled buffer and sent from it, without a body-sized allocation per request.
+     * into a pooled direct buffer and sent from it: no body-sized allocation per request, and, where
+     * the connection allows, no copy of the body through the heap on either way (see
+     * {@link Environ#inputChannel()} and {@link ByteBufferBody}).
      */
-    private List<byte[]> echo(Environ environ, StartResponse startResponse) throws IOException {
+    private Iterable<byte[]> echo(Environ environ, StartResponse startResponse) throws IOException {
         String contentType = environ.contentType();
         Header type = contentType == null ? OCTET_STREAM : Header.of("Content-Type", contentType);
         long length = environ.contentLength();
         if (length < 0 || length > ECHO_BLOCK_SIZE) {
             return respond(startResponse, "200 OK", List.of(type), List.of(readBody(environ)));
         }
-        byte[] buffer = echoBuffers.take();
+        ByteBuffer buffer = echoBuffers.pollFirst();
+        if (buffer == null) buffer = ByteBuffer.allocateDirect(ECHO_BLOCK_SIZE);
+        else echoBuffersPooled.decrementAndGet();
+        buffer.clear().limit((int) length);
+        EchoBody body = new EchoBody(buffer);
         try {
-            int n = environ.input().readNBytes(buffer, 0, (int) length); // a short body fails in the server's stream (400)
-            BodyWriter write = startResponse.start("200 OK", List.of(type, Header.of("Content-Length", Integer.toString(n))));
-            write.write(buffer, 0, n);
-        } finally {
-            echoBuffers.give(buffer);
+            readFully(environ.inputChannel(), buffer); // a short body fails in the server's stream (400)
+            buffer.flip();
+            startResponse.start("200 OK", List.of(type));
+            return body;
+        } catch (IOException | RuntimeException e) {
+            body.close();
+            throw e;
         }
-        return List.of();
+    }
+
+    /** An echoed body: its pooled buffer goes back to the pool when the server closes the body. */
+    private final class EchoBody implements ByteBufferBody, AutoCloseable {
+        private final ByteBuffer buffer;
+        private boolean closed;
+
+        EchoBody(ByteBuffer buffer) {
+            this.buffer = buffer;
+        }
+
+        @Override
+        public Iterator<ByteBuffer> buffers() {
+            return List.of(buffer).iterator();
+        }
+
+        @Override
+        public long length() {
+            return buffer.remaining();
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            if (echoBuffersPooled.incrementAndGet() <= ECHO_BUFFERS_KEPT) {
+                echoBuffers.offerFirst(buffer);
+            } else {
+                echoBuffersPooled.decrementAndGet(); // dropped: the pool is full
+            }
+        }
+    }
+
+    /** Reads from {@code in} until {@code buffer} is full or the stream ends. */
+    private static void readFully(ReadableByteChannel in, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            if (in.read(buffer) < 0) return;
+        }
     }
 
     /** The whole request body: read straight into an array of its size if it has a Content-Length. */

@@ -1,34 +1,41 @@
 package org.minipylib.wsgiserver.cli;
 
-import java.util.Arrays;
+import org.minipylib.wsgiserver.ByteBufferBody;
+
+import java.nio.ByteBuffer;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 
 /**
  * A response body of {@code length} bytes made of one block sent again and again: the whole block
- * while at least a block is left, then the first bytes of it for the rest. The chunks are produced
- * one at a time as the server asks for them (this is not a {@code Collection}), so a large body
- * streams instead of being built in memory. The block is shared, never copied, except for the
- * final partial chunk; nobody may modify it.
+ * while at least a block is left, then the first bytes of it for the rest. The buffers are produced
+ * one at a time as the server asks for them, so a large body streams instead of being built in
+ * memory. The block is one shared read-only buffer, never copied: the server writes it from where it
+ * is (a direct block with no copy into the heap) and never moves its position.
  */
-final class RepeatedBlockBody implements Iterable<byte[]> {
+final class RepeatedBlockBody implements ByteBufferBody {
 
-    private final byte[] block;
+    private final ByteBuffer block;
     private final long length;
 
     /**
-     * @param block  the bytes to repeat; not empty
+     * @param block  the bytes to repeat, from its position to its limit; not empty
      * @param length the total number of bytes; {@code >= 0}
      */
-    RepeatedBlockBody(byte[] block, long length) {
-        if (block.length == 0) throw new IllegalArgumentException("block must not be empty");
+    RepeatedBlockBody(ByteBuffer block, long length) {
+        if (!block.hasRemaining()) throw new IllegalArgumentException("block must not be empty");
         if (length < 0) throw new IllegalArgumentException("length must be >= 0: " + length);
-        this.block = block;
+        this.block = block.asReadOnlyBuffer();
         this.length = length;
     }
 
     @Override
-    public Iterator<byte[]> iterator() {
+    public long length() {
+        return length;
+    }
+
+    @Override
+    public Iterator<ByteBuffer> buffers() {
         return new Iterator<>() {
             private long remaining = length;
 
@@ -38,13 +45,14 @@ final class RepeatedBlockBody implements Iterable<byte[]> {
             }
 
             @Override
-            public byte[] next() {
+            public ByteBuffer next() {
                 if (remaining <= 0) throw new NoSuchElementException();
-                if (remaining >= block.length) {
-                    remaining -= block.length;
+                int size = block.remaining();
+                if (remaining >= size) {
+                    remaining -= size;
                     return block;
                 }
-                byte[] tail = Arrays.copyOf(block, (int) remaining);
+                ByteBuffer tail = block.slice(block.position(), (int) remaining);
                 remaining = 0;
                 return tail;
             }

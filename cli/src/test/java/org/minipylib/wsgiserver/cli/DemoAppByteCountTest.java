@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The pieces of {@code /bytes}: reading {@code n} from the query, and the streamed body. */
 class DemoAppByteCountTest {
@@ -37,13 +39,20 @@ class DemoAppByteCountTest {
 
     @Test
     void theBodyRepeatsTheSharedBlockThenCutsIt() {
-        byte[] block = {1, 2, 3};
-        List<byte[]> chunks = new ArrayList<>();
-        new RepeatedBlockBody(block, 8).forEach(chunks::add);
-        assertEquals(3, chunks.size());
-        assertSame(block, chunks.get(0), "full chunks are the shared block itself");
-        assertSame(block, chunks.get(1));
-        assertArrayEquals(new byte[] {1, 2}, chunks.get(2), "the last chunk is the start of the block");
-        assertFalse(new RepeatedBlockBody(block, 0).iterator().hasNext(), "an empty body has no chunks");
+        ByteBuffer block = ByteBuffer.allocateDirect(3).put(new byte[] {1, 2, 3}).flip();
+        RepeatedBlockBody body = new RepeatedBlockBody(block, 8);
+        assertEquals(8, body.length());
+        List<ByteBuffer> buffers = new ArrayList<>();
+        body.buffers().forEachRemaining(buffers::add);
+        assertEquals(3, buffers.size());
+        assertSame(buffers.get(0), buffers.get(1), "full chunks are the one shared block, not copies");
+        assertTrue(buffers.get(0).isDirect() && buffers.get(0).isReadOnly(), "the block stays direct and is shared read-only");
+        assertEquals(2, buffers.get(2).remaining(), "the last chunk is the start of the block");
+        List<byte[]> arrays = new ArrayList<>();
+        body.forEach(arrays::add); // what middleware iterating arrays sees
+        assertArrayEquals(new byte[] {1, 2, 3}, arrays.get(0));
+        assertArrayEquals(new byte[] {1, 2}, arrays.get(2));
+        assertEquals(0, block.position(), "nothing moved the caller's buffer");
+        assertFalse(new RepeatedBlockBody(block, 0).buffers().hasNext(), "an empty body has no chunks");
     }
 }

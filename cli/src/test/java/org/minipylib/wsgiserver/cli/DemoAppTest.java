@@ -175,6 +175,29 @@ class DemoAppTest {
     }
 
     @Test
+    void concurrentEchoesThroughThePooledDirectBuffersNeverMix() throws Exception {
+        // bodies of at most one block go through pooled buffers that are reused as soon as a
+        // response is sent: shorter bodies after longer ones must not carry the old bytes along
+        List<CompletableFuture<Void>> echoes = new ArrayList<>();
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 8; i++) {
+                java.util.Random sizes = new java.util.Random(i);
+                echoes.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        for (int round = 0; round < 10; round++) {
+                            byte[] data = randomBytes(1 + sizes.nextInt(DemoApp.ECHO_BLOCK_SIZE));
+                            assertEchoed(data, BodyPublishers.ofByteArray(data), null, "application/octet-stream");
+                        }
+                    } catch (IOException | InterruptedException e) {
+                        throw new CompletionException(e);
+                    }
+                }, pool));
+            }
+            CompletableFuture.allOf(echoes.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void echoOfALargeBodyToAClientThatSendsItAllBeforeReading() throws Exception {
         // answering while still reading would deadlock with such a client once both sides' socket
         // buffers are full (a few MB on loopback)

@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver.http;
 
 import java.io.IOException;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -67,8 +68,18 @@ final class BodyInput {
 
     /** Reads up to {@code len} bytes, or -1 at end of stream. */
     int read(byte[] b, int off, int len) throws IOException {
+        return read(b, off, len, null);
+    }
+
+    /** Reads up to {@code dst.remaining()} bytes into {@code dst} (see {@link ConnectionInput#read(ByteBuffer, int)}), or -1 at end of stream. */
+    int read(ByteBuffer dst) throws IOException {
+        return read(null, 0, dst.remaining(), dst);
+    }
+
+    /** Into {@code b[off, off+len)}, or into {@code dst} if it is not null. */
+    private int read(byte[] b, int off, int len, ByteBuffer dst) throws IOException {
         if (in.available() > 0) {
-            int n = in.read(b, off, len, 1);
+            int n = dst == null ? in.read(b, off, len, 1) : in.read(dst, 1);
             bytes += n;
             return n;
         }
@@ -78,7 +89,7 @@ final class BodyInput {
         turn.giveBack();
         int n;
         try {
-            n = in.read(b, off, len, timeout);
+            n = dst == null ? in.read(b, off, len, timeout) : in.read(dst, timeout);
         } catch (SocketTimeoutException e) {
             throw new SocketTimeoutException(waitLimit);
         } finally {

@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.http;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -111,22 +112,32 @@ final class ConnectionInput {
 
     /** Reads body bytes: buffered ones first, then from the transport. Returns -1 at end of stream. */
     int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        return read(b, off, len, null, timeoutMillis);
+    }
+
+    /**
+     * As {@link #read(byte[], int, int, int)}, into {@code dst} (up to its remaining bytes): a large
+     * read goes straight from the transport into it if the transport {@linkplain
+     * Transport#readsBuffersDirectly() can}, so a direct buffer gets the bytes with no copy through
+     * the heap; else through this input's buffer.
+     */
+    int read(ByteBuffer dst, int timeoutMillis) throws IOException {
+        return read(null, 0, dst.remaining(), dst, timeoutMillis);
+    }
+
+    /** Into {@code b[off, off+len)}, or (if not null) into {@code dst}, {@code len} being its remaining bytes. */
+    private int read(byte[] b, int off, int len, ByteBuffer dst, int timeoutMillis) throws IOException {
         if (len == 0) return 0;
-        int avail = limit - pos;
-        if (avail > 0) {
-            int n = Math.min(avail, len);
-            System.arraycopy(buf, pos, b, off, n);
-            pos += n;
-            return n;
+        if (limit - pos == 0) {
+            if (len >= buf.length && (dst == null || dst.hasArray() || transport.readsBuffersDirectly())) {
+                flushPending();
+                return dst == null ? transport.read(b, off, len, timeoutMillis) : transport.read(dst, timeoutMillis);
+            }
+            if (fill(timeoutMillis) < 0) return -1;
         }
-        if (len >= buf.length) {
-            flushPending();
-            return transport.read(b, off, len, timeoutMillis);
-        }
-        int n = fill(timeoutMillis);
-        if (n < 0) return -1;
-        n = Math.min(n, len);
-        System.arraycopy(buf, pos, b, off, n);
+        int n = Math.min(limit - pos, len);
+        if (dst == null) System.arraycopy(buf, pos, b, off, n);
+        else dst.put(buf, pos, n);
         pos += n;
         return n;
     }

@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.http;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -17,6 +18,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link #HOLD_NANOS}, the server's watchdog has another thread {@linkplain #flushHeld() write them}
  * while the application runs. The connection's own thread only appends after the mark, so the two
  * never touch the same bytes; every write to the transport happens under one lock, in order.
+ *
+ * <p>No write keeps a reference to the caller's bytes once it returns: small pieces are copied into
+ * the buffer, large ones written out before the call returns. Applications rely on it (a body's
+ * buffer reused as soon as the body is closed; see {@code ByteBufferBody}).
  */
 final class ConnectionOutput {
 
@@ -177,10 +182,37 @@ final class ConnectionOutput {
     }
 
     /**
-     * Writes what is buffered and then a large piece, without copying the piece: the buffered bytes
-     * (a response head, a chunk-size line) and the piece's first slice go out in one gathering write.
+     * Writes the remaining bytes of {@code b} (moving its position to its limit) as
+     * {@link #write(byte[], int, int)} does: copied into the buffer if small, else written from
+     * {@code b} itself, so that a direct buffer reaches the socket without a copy into the heap.
      */
+    void write(ByteBuffer b) throws IOException {
+        ensureBuffer();
+        int len = b.remaining();
+        if (len <= capacity - count) {
+            b.get(buf, count, len);
+            count += len;
+            return;
+        }
+        if (len < capacity) {
+            flush();
+            b.get(buf, 0, len);
+            count = len;
+        } else {
+            writeThrough(null, 0, len, b);
+        }
+    }
+
     private void writeThrough(byte[] b, int off, int len) throws IOException {
+        writeThrough(b, off, len, null);
+    }
+
+    /**
+     * Writes what is buffered and then a large piece ({@code b[off, off+len)}, or {@code buffer}'s
+     * remaining bytes if it is not null), without copying the piece: the buffered bytes (a response
+     * head, a chunk-size line) and the piece's first slice go out in one gathering write.
+     */
+    private void writeThrough(byte[] b, int off, int len, ByteBuffer buffer) throws IOException {
         mayHaveWaited = true;
         turn.giveBack(); // a large piece (see LEND_TURN_MIN_BYTES)
         try {
@@ -189,7 +221,8 @@ final class ConnectionOutput {
                 int from = sent;
                 int to = count;
                 clearBuffered();
-                transportWrite(buf, from, to - from, b, off, len);
+                if (buffer == null) transportWrite(buf, from, to - from, b, off, len);
+                else transportWrite(buf, from, to - from, buffer);
             } finally {
                 writeLock.unlock();
             }
@@ -360,6 +393,24 @@ final class ConnectionOutput {
             failed = true;
             throw e;
         } finally {
+            WRITE_STARTED.setRelease(this, 0L);
+        }
+    }
+
+    /** As {@link #transportWrite(byte[], int, int, byte[], int, int)}, for the remaining bytes of {@code b}. */
+    private void transportWrite(byte[] head, int headOff, int headLen, ByteBuffer b) throws IOException {
+        int end = b.limit();
+        try {
+            for (boolean first = true; b.position() < end; first = false) {
+                b.limit(Math.min(end, b.position() + WRITE_SLICE));
+                WRITE_STARTED.setRelease(this, WRITING);
+                transport.write(head, headOff, first ? headLen : 0, b);
+            }
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            throw e;
+        } finally {
+            b.limit(end);
             WRITE_STARTED.setRelease(this, 0L);
         }
     }

@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver.http;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 
 /** A request body framed by Content-Length: exactly that many bytes, then end of stream. */
 final class FixedLengthInputStream extends InputStream {
@@ -34,6 +35,26 @@ final class FixedLengthInputStream extends InputStream {
         if (remaining <= 0) return -1;
         if (len == 0) return 0;
         int n = in.read(b, off, (int) Math.min(len, remaining));
+        if (n < 0) throw truncated();
+        remaining -= n;
+        return n;
+    }
+
+    /**
+     * Reads up to {@code dst.remaining()} body bytes into {@code dst}; a large read of a direct
+     * buffer takes them from the socket with no copy through the heap. Returns -1 at the end.
+     */
+    int read(ByteBuffer dst) throws IOException {
+        if (remaining <= 0) return -1;
+        if (!dst.hasRemaining()) return 0;
+        int limit = dst.limit();
+        dst.limit(dst.position() + (int) Math.min(dst.remaining(), remaining));
+        int n;
+        try {
+            n = in.read(dst);
+        } finally {
+            dst.limit(limit);
+        }
         if (n < 0) throw truncated();
         remaining -= n;
         return n;

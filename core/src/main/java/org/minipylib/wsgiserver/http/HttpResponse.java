@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.http;
 import org.minipylib.wsgiserver.Header;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -148,27 +149,48 @@ public final class HttpResponse {
      * Content-Length are dropped (logged) and the connection is closed afterwards.
      */
     public void write(byte[] b, int off, int len) throws IOException {
+        len = sendable(len);
+        if (len == 0) return;
+        if (chunked) out.writeChunkSize(len);
+        out.write(b, off, len);
+        if (chunked) out.writeCrlf();
+        bodyBytes += len;
+    }
+
+    /**
+     * Writes the remaining bytes of {@code b} as {@link #write(byte[], int, int)} does, without
+     * moving its position or limit (one buffer may be shared by responses sent at the same time). A
+     * large direct buffer goes to the socket with no copy into the Java heap.
+     */
+    public void write(ByteBuffer b) throws IOException {
+        int len = sendable(b.remaining());
+        if (len == 0) return;
+        ByteBuffer piece = b.duplicate();
+        piece.limit(piece.position() + len);
+        if (chunked) out.writeChunkSize(len);
+        out.write(piece);
+        if (chunked) out.writeCrlf();
+        bodyBytes += len;
+    }
+
+    /**
+     * How many of {@code len} body bytes to send now: none for HEAD and bodiless statuses, at most
+     * what is left of a declared Content-Length (the rest is dropped, logged, and the connection
+     * closed afterwards).
+     */
+    private int sendable(int len) {
         if (!committed) throw new IllegalStateException("response not started");
         if (finished) throw new IllegalStateException("response already finished");
-        if (noBody || len == 0) return;
+        if (noBody || len == 0) return 0;
         if (declaredLength >= 0 && len > declaredLength - bodyBytes) {
-            long room = declaredLength - bodyBytes;
             if (!closeAfter) {
                 LOG.log(System.Logger.Level.WARNING, "Response to \"{0}\" is longer than its Content-Length {1}; truncated",
                         request.requestLine(), declaredLength);
             }
             closeAfter = true;
-            len = (int) room;
-            if (len == 0) return;
+            return (int) (declaredLength - bodyBytes);
         }
-        if (chunked) {
-            out.writeChunkSize(len);
-            out.write(b, off, len);
-            out.writeCrlf();
-        } else {
-            out.write(b, off, len);
-        }
-        bodyBytes += len;
+        return len;
     }
 
     /** Pushes everything written so far to the client. */

@@ -2,6 +2,9 @@ package org.minipylib.wsgiserver.http;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ReadableByteChannel;
 
 /**
  * The request body as the gateway sees it: the framed stream (Content-Length, chunked, or empty),
@@ -24,6 +27,8 @@ public final class RequestBody extends InputStream {
     private boolean started;
     private boolean eof;
     private IOException failure;
+    /** What a chunked body is read through on its way into a direct buffer; made at the first such read. */
+    private byte[] scratch;
 
     RequestBody(InputStream framed, BodyInput source, FirstReadHook hook) {
         this.framed = framed;
@@ -49,17 +54,66 @@ public final class RequestBody extends InputStream {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
+        return read(b, off, len, null);
+    }
+
+    /** Into {@code b[off, off+len)}, or into {@code dst} (up to its remaining bytes) if it is not null. */
+    private int read(byte[] b, int off, int len, ByteBuffer dst) throws IOException {
         if (eof) return -1;
         if (len == 0) return 0;
         begin();
         try {
-            int n = framed.read(b, off, len);
+            int n = dst == null ? framed.read(b, off, len) : readFramed(dst);
             if (n < 0 || atFixedEnd()) eof = true;
             return n;
         } catch (IOException e) {
             failure = e;
             throw e;
         }
+    }
+
+    /** A Content-Length body straight into {@code dst}; a chunked one through an array. */
+    private int readFramed(ByteBuffer dst) throws IOException {
+        if (fixed != null) return fixed.read(dst);
+        if (dst.hasArray()) {
+            int n = framed.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+            if (n > 0) dst.position(dst.position() + n);
+            return n;
+        }
+        if (scratch == null) scratch = new byte[8192];
+        int n = framed.read(scratch, 0, Math.min(dst.remaining(), scratch.length));
+        if (n > 0) dst.put(scratch, 0, n);
+        return n;
+    }
+
+    /**
+     * The body as a channel, to read it into {@link ByteBuffer}s. It shares this stream's position;
+     * closing it only closes the channel. A large read of a Content-Length body goes from the socket
+     * straight into a direct buffer, with no copy through the heap, when the transport {@linkplain
+     * Transport#readsBuffersDirectly() can} (a plain socket on the readiness loop, a Unix socket);
+     * bytes that came with the request head, chunked bodies and TLS go through an array.
+     */
+    public ReadableByteChannel channel() {
+        return new ReadableByteChannel() {
+            private boolean open = true;
+
+            @Override
+            public int read(ByteBuffer dst) throws IOException {
+                if (!open) throw new ClosedChannelException();
+                if (dst.isReadOnly()) throw new IllegalArgumentException("Read-only buffer"); // before a byte is taken
+                return RequestBody.this.read(null, 0, dst.remaining(), dst);
+            }
+
+            @Override
+            public boolean isOpen() {
+                return open;
+            }
+
+            @Override
+            public void close() {
+                open = false;
+            }
+        };
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver.http;
 
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 
 /**
  * A connected byte stream to one client: a plain TCP socket, or a TLS session on top of one. The
@@ -20,6 +21,36 @@ public interface Transport {
      * @throws java.net.SocketTimeoutException if nothing arrived in time (the transport stays usable)
      */
     int read(byte[] b, int off, int len, int timeoutMillis) throws IOException;
+
+    /**
+     * Reads up to {@code dst.remaining()} bytes into {@code dst} (advancing its position), as
+     * {@link #read(byte[], int, int, int)} does. A transport that can should read into a direct
+     * buffer without a copy through the Java heap (and say so in {@link #readsBuffersDirectly()});
+     * by default the bytes go through a new array.
+     *
+     * @return bytes read, or -1 at end of stream
+     * @throws IllegalArgumentException if {@code dst} is read-only (before reading anything)
+     */
+    default int read(ByteBuffer dst, int timeoutMillis) throws IOException {
+        if (dst.isReadOnly()) throw new IllegalArgumentException("Read-only buffer"); // before any byte is taken
+        if (dst.hasArray()) {
+            int n = read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining(), timeoutMillis);
+            if (n > 0) dst.position(dst.position() + n);
+            return n;
+        }
+        byte[] bytes = new byte[Math.min(dst.remaining(), 16 * 1024)]; // a read rarely brings more
+        int n = read(bytes, 0, bytes.length, timeoutMillis);
+        if (n > 0) dst.put(bytes, 0, n);
+        return n;
+    }
+
+    /**
+     * True if {@link #read(ByteBuffer, int)} would now read into a direct buffer without an array in
+     * between; else the HTTP layer reads through its own buffer instead. False by default.
+     */
+    default boolean readsBuffersDirectly() {
+        return false;
+    }
 
     /**
      * True if {@link #awaitReadable(int)} would now wait for input without a buffer to read into;
@@ -65,6 +96,29 @@ public interface Transport {
     default void write(byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen) throws IOException {
         write(a, aOff, aLen);
         write(b, bOff, bLen);
+    }
+
+    /**
+     * Writes all of {@code head[headOff, headOff+headLen)} (none if {@code headLen} is 0) and then the
+     * remaining bytes of {@code body}, moving its position to its limit. A transport that can should
+     * write a direct buffer without copying it into the Java heap, and both pieces in one system call;
+     * by default the body is copied into an array (the HTTP layer passes at most 32 KiB at a time).
+     */
+    default void write(byte[] head, int headOff, int headLen, ByteBuffer body) throws IOException {
+        int len = body.remaining();
+        byte[] bytes;
+        int off;
+        if (body.hasArray()) {
+            bytes = body.array();
+            off = body.arrayOffset() + body.position();
+        } else {
+            bytes = new byte[len];
+            body.get(body.position(), bytes);
+            off = 0;
+        }
+        if (headLen > 0) write(head, headOff, headLen, bytes, off, len);
+        else write(bytes, off, len);
+        body.position(body.limit());
     }
 
     /**

@@ -5,6 +5,7 @@ import org.minipylib.wsgiserver.http.Transport;
 
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 
 /**
  * A connection that came through a proxy speaking the PROXY protocol: the addresses are those of the
@@ -47,6 +48,22 @@ final class ProxiedTransport implements Transport {
     }
 
     @Override
+    public boolean readsBuffersDirectly() {
+        return leftoverPos == leftoverEnd && wrapped.readsBuffersDirectly();
+    }
+
+    @Override
+    public int read(ByteBuffer dst, int timeoutMillis) throws IOException {
+        if (leftoverPos < leftoverEnd) {
+            int n = Math.min(dst.remaining(), leftoverEnd - leftoverPos);
+            dst.put(leftover, leftoverPos, n);
+            leftoverPos += n;
+            return n;
+        }
+        return wrapped.read(dst, timeoutMillis);
+    }
+
+    @Override
     public void write(byte[] b, int off, int len) throws IOException {
         wrapped.write(b, off, len);
     }
@@ -55,6 +72,12 @@ final class ProxiedTransport implements Transport {
     @Override
     public void write(byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen) throws IOException {
         wrapped.write(a, aOff, aLen, b, bOff, bLen);
+    }
+
+    /** Passed on as one call, so that the socket's gathering write is kept and a direct body is not copied. */
+    @Override
+    public void write(byte[] head, int headOff, int headLen, ByteBuffer body) throws IOException {
+        wrapped.write(head, headOff, headLen, body);
     }
 
     @Override

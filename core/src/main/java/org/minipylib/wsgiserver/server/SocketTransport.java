@@ -103,6 +103,12 @@ public final class SocketTransport implements Transport {
         }
     }
 
+    /** True once the socket waits on the loop, or will at its next read: see {@link #read(ByteBuffer, int)}. */
+    @Override
+    public boolean readsBuffersDirectly() {
+        return readiness != null || (loop != null && wroteSinceRead);
+    }
+
     /** After a response, with a loop: {@link #awaitReadable} waits there (a new connection reads at once instead). */
     @Override
     public boolean waitsWithoutBuffer() {
@@ -157,20 +163,42 @@ public final class SocketTransport implements Transport {
     }
 
     private int readPolled(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        if (wroteSinceRead) awaitReadable(timeoutMillis); // first: it drops the cached view
+        ByteBuffer view = readView;
+        if (view.array() != b) readView = view = ByteBuffer.wrap(b);
+        view.limit(off + len).position(off);
+        return readPolled(view, timeoutMillis);
+    }
+
+    private int readPolled(ByteBuffer dst, int timeoutMillis) throws IOException {
         if (wroteSinceRead) awaitReadable(timeoutMillis); // a read now would most likely find nothing yet
         ReadinessWait r = readiness;
         try {
-            ByteBuffer view = readView;
-            if (view.array() != b) readView = view = ByteBuffer.wrap(b);
-            view.limit(off + len).position(off);
             while (true) {
-                int n = channel.read(view);
+                int n = channel.read(dst);
                 if (n != 0) return n;
                 r.awaitReadable(timeoutMillis);
             }
         } finally {
             r.readDone(); // also when the read failed: a socket in error is reported on every poll
         }
+    }
+
+    /**
+     * Reads straight into {@code dst} once the socket waits on the loop (a direct buffer then
+     * takes the bytes with no copy through the heap). Before that the socket blocks, and only its
+     * stream has a read timeout: the bytes go through an array (see {@link #readsBuffersDirectly()}).
+     */
+    @Override
+    public int read(ByteBuffer dst, int timeoutMillis) throws IOException {
+        if (dst.isReadOnly()) throw new IllegalArgumentException("Read-only buffer");
+        if (!dst.hasRemaining()) return 0;
+        clearStaleInterrupt();
+        if (readiness == null && wroteSinceRead && loop != null) moveToLoop();
+        if (readiness == null) return Transport.super.read(dst, timeoutMillis);
+        int n = readPolled(dst, timeoutMillis);
+        if (n > 0 && statistics != null) statistics.read(n);
+        return n;
     }
 
     @Override
@@ -198,26 +226,51 @@ public final class SocketTransport implements Transport {
     /** One gathering write system call for both pieces (more only if the socket takes part of them). */
     @Override
     public void write(byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen) throws IOException {
+        writeBoth(ByteBuffer.wrap(a, aOff, aLen), ByteBuffer.wrap(b, bOff, bLen));
+    }
+
+    /**
+     * As the array form: one gathering write (or a plain one when there is no head), and a direct
+     * {@code body} is not copied into the heap on its way.
+     */
+    @Override
+    public void write(byte[] head, int headOff, int headLen, ByteBuffer body) throws IOException {
+        writeBoth(headLen > 0 ? ByteBuffer.wrap(head, headOff, headLen) : null, body);
+    }
+
+    /** Writes {@code head} (if not null) and {@code body}, both to their ends: one system call if the socket takes it all. */
+    private void writeBoth(ByteBuffer head, ByteBuffer body) throws IOException {
         clearStaleInterrupt();
         wroteSinceRead = true;
-        ByteBuffer[] pieces = {ByteBuffer.wrap(a, aOff, aLen), ByteBuffer.wrap(b, bOff, bLen)};
+        int total = (head == null ? 0 : head.remaining()) + body.remaining(); // the HTTP layer passes slices of at most 32 KiB
+        ByteBuffer[] pieces = head == null ? null : new ByteBuffer[] {head, body};
         ReadinessWait r = readiness != null ? readiness : writeBlocking(() -> {
-            while (pieces[0].hasRemaining() || pieces[1].hasRemaining()) {
-                channel.write(pieces); // blocking: waits until the socket takes some bytes
+            while (hasRemaining(head, body)) {
+                writeSome(pieces, body); // blocking: waits until the socket takes some bytes
             }
         });
         if (r != null) {
             try {
                 while (true) {
-                    channel.write(pieces);
-                    if (!pieces[0].hasRemaining() && !pieces[1].hasRemaining()) break;
+                    writeSome(pieces, body);
+                    if (!hasRemaining(head, body)) break;
                     r.awaitWritable();
                 }
             } finally {
                 r.writeDone();
             }
         }
-        if (statistics != null) statistics.written(aLen + bLen);
+        if (statistics != null) statistics.written(total);
+    }
+
+    /** A gathering write of {@code pieces}, or a plain one of {@code body} if there are none. */
+    private void writeSome(ByteBuffer[] pieces, ByteBuffer body) throws IOException {
+        if (pieces == null) channel.write(body);
+        else channel.write(pieces);
+    }
+
+    private static boolean hasRemaining(ByteBuffer head, ByteBuffer body) {
+        return body.hasRemaining() || (head != null && head.hasRemaining());
     }
 
     private interface BlockingWrite {

@@ -58,8 +58,20 @@ public final class UnixSocketTransport implements Transport {
 
     @Override
     public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        return read(ByteBuffer.wrap(b, off, len), timeoutMillis);
+    }
+
+    /** Always: every read goes through {@link #read(ByteBuffer, int)}. */
+    @Override
+    public boolean readsBuffersDirectly() {
+        return true;
+    }
+
+    /** Reads straight into {@code buffer}: a direct one takes the bytes with no copy through the heap. */
+    @Override
+    public int read(ByteBuffer buffer, int timeoutMillis) throws IOException {
+        if (!buffer.hasRemaining()) return 0;
         Thread.interrupted(); // see SocketTransport: a stale interrupt must not close the channel
-        ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
         int n;
         if (timeoutMillis == 0) {
             n = channel.read(buffer);
@@ -105,10 +117,21 @@ public final class UnixSocketTransport implements Transport {
     /** One gathering write system call for both pieces (more only if the socket takes part of them). */
     @Override
     public void write(byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen) throws IOException {
+        writeBoth(ByteBuffer.wrap(a, aOff, aLen), ByteBuffer.wrap(b, bOff, bLen));
+    }
+
+    /** As the array form: one gathering write, and a direct {@code body} is not copied into the heap on its way. */
+    @Override
+    public void write(byte[] head, int headOff, int headLen, ByteBuffer body) throws IOException {
+        writeBoth(ByteBuffer.wrap(head, headOff, headLen), body);
+    }
+
+    private void writeBoth(ByteBuffer head, ByteBuffer body) throws IOException {
         Thread.interrupted();
-        ByteBuffer[] pieces = {ByteBuffer.wrap(a, aOff, aLen), ByteBuffer.wrap(b, bOff, bLen)};
-        while (pieces[1].hasRemaining()) channel.write(pieces);
-        if (statistics != null) statistics.written(aLen + bLen);
+        int total = head.remaining() + body.remaining(); // the HTTP layer passes slices of at most 32 KiB
+        ByteBuffer[] pieces = {head, body};
+        while (pieces[0].hasRemaining() || pieces[1].hasRemaining()) channel.write(pieces);
+        if (statistics != null) statistics.written(total);
     }
 
     @Override

@@ -305,6 +305,13 @@ final class TlsTransport implements Transport {
         wrapAndSend(ByteBuffer.wrap(b, off, len));
     }
 
+    /** The engine encrypts from the body buffer itself: no copy of it into an array first. */
+    @Override
+    public void write(byte[] head, int headOff, int headLen, ByteBuffer body) throws IOException {
+        if (headLen > 0) wrapAndSend(ByteBuffer.wrap(head, headOff, headLen));
+        wrapAndSend(body);
+    }
+
     @Override
     public boolean hasPendingInput() {
         return inputBuffered || wrapped.hasPendingInput();

@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.wsgi;
 
+import org.minipylib.wsgiserver.ByteBufferBody;
 import org.minipylib.wsgiserver.Environ;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.http.Exchange;
@@ -9,7 +10,9 @@ import org.minipylib.wsgiserver.http.RequestHead;
 import org.minipylib.wsgiserver.tls.SslEnviron;
 
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,7 +24,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Bodies that are a {@link Collection} are fully in memory, so they get a Content-Length and go
  * out in as few writes as possible; other iterables are streamed, each chunk sent before the next is
- * asked for (PEP 3333 forbids delaying a block). An {@link AutoCloseable} body is closed exactly once.
+ * asked for (PEP 3333 forbids delaying a block). A {@link ByteBufferBody} is written from its buffers
+ * (a large direct one with no copy into the heap). An {@link AutoCloseable} body is closed exactly once.
  */
 public final class WsgiGateway implements Gateway {
 
@@ -57,7 +61,9 @@ public final class WsgiGateway implements Gateway {
         if (body == null) throw new IllegalStateException("The application returned null instead of a body");
         Throwable failure = null;
         try {
-            if (body instanceof Collection<byte[]> chunks) {
+            if (body instanceof ByteBufferBody buffers) {
+                sendBuffers(buffers, response, exchange.request().isHead());
+            } else if (body instanceof Collection<byte[]> chunks) {
                 response.bodyLength(totalLength(chunks));
                 for (byte[] chunk : chunks) response.chunk(chunk, false);
             } else {
@@ -81,6 +87,21 @@ public final class WsgiGateway implements Gateway {
         if (failure instanceof Exception e) throw e;
         if (failure instanceof Error e) throw e;
         response.finish();
+    }
+
+    /**
+     * A {@link ByteBufferBody}'s buffers, written from where they are (see {@link ByteBufferBody}). With a
+     * known length it is sent as Content-Length and the buffers are not flushed one by one, as for a
+     * collection; else each is pushed out before the next is asked for.
+     */
+    private static void sendBuffers(ByteBufferBody body, WsgiResponse response, boolean head) throws Exception {
+        long length = body.length();
+        boolean streamed = length < 0;
+        if (!streamed) response.bodyLength(length);
+        for (Iterator<ByteBuffer> it = body.buffers(); it.hasNext(); ) {
+            response.chunk(it.next(), streamed);
+            if (head && response.headersSent()) break; // nothing more can be sent: spare the app the work
+        }
     }
 
     private static long totalLength(Collection<byte[]> chunks) {

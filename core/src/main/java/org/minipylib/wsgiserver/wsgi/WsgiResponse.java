@@ -7,6 +7,7 @@ import org.minipylib.wsgiserver.http.HttpResponse;
 import org.minipylib.wsgiserver.http.RequestParser;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -93,6 +94,15 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         http.flush();
     }
 
+    @Override
+    public void write(ByteBuffer data) throws IOException {
+        if (!started) throw new IllegalStateException("write() called before start()");
+        if (!data.hasRemaining()) return;
+        sendHeaders(-1);
+        http.write(data);
+        http.flush();
+    }
+
     boolean isStarted() {
         return started;
     }
@@ -102,7 +112,8 @@ final class WsgiResponse implements StartResponse, BodyWriter {
     }
 
     /**
-     * The whole body's length, when the returned iterable is a collection: sent as Content-Length
+     * The whole body's length, when the returned iterable is a collection or a {@link
+     * org.minipylib.wsgiserver.ByteBufferBody} that knows it: sent as Content-Length
      * (unless the application gave one) when the headers go out with the first non-empty chunk.
      */
     void bodyLength(long length) {
@@ -115,6 +126,15 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         if (!started) throw new IllegalStateException("The application produced a body before calling start()");
         sendHeaders(bodyLength);
         http.write(data, 0, data.length);
+        if (flush) http.flush();
+    }
+
+    /** Sends one buffer of a {@link org.minipylib.wsgiserver.ByteBufferBody}, as {@link #chunk(byte[], boolean)}. */
+    void chunk(ByteBuffer data, boolean flush) throws IOException {
+        if (data == null || !data.hasRemaining()) return;
+        if (!started) throw new IllegalStateException("The application produced a body before calling start()");
+        sendHeaders(bodyLength);
+        http.write(data);
         if (flush) http.flush();
     }
 

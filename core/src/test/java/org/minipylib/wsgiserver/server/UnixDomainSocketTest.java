@@ -236,4 +236,27 @@ class UnixDomainSocketTest {
             }
         }
     }
+
+    /** Bodies read into and sent from direct buffers take the Unix socket's own buffer paths: same bytes. */
+    @Test
+    void aBodyReadIntoADirectBufferAndSentFromItComesBackWhole() throws Exception {
+        Path socket = dir.resolve("buffers.sock");
+        WsgiApp echo = (env, sr) -> {
+            ByteBuffer buffer = ByteBuffer.allocateDirect((int) env.contentLength());
+            var in = env.inputChannel();
+            while (buffer.hasRemaining() && in.read(buffer) >= 0) {
+                // until the body is in
+            }
+            sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
+            return org.minipylib.wsgiserver.ByteBufferBody.of(buffer.flip());
+        };
+        String body = "0123456789".repeat(30_000); // 300 000 bytes: beyond the input buffer and a write slice
+        try (WsgiServer server = WsgiServer.builder(echo).bind(UnixDomainSocketAddress.of(socket)).build().start()) {
+            String response = exchange(socket, "POST /echo HTTP/1.1\r\nHost: app\r\nContent-Length: " + body.length()
+                    + "\r\nConnection: close\r\n\r\n" + body);
+            assertTrue(response.startsWith("HTTP/1.1 200 OK") && response.contains("\r\nContent-Length: 300000\r\n"),
+                    response.substring(0, Math.min(200, response.length())));
+            assertTrue(response.endsWith("\r\n\r\n" + body), "the body came back whole");
+        }
+    }
 }
