@@ -8,8 +8,8 @@ import java.util.List;
  * A response body held in {@link ByteBuffer}s, which the server writes without copying them into
  * the Java heap first: a large direct or mapped buffer goes from its own memory to the socket in
  * the write system call (an array body is copied into a native buffer by the JDK on every write).
- * Pieces smaller than the connection's free output buffer space are copied into it, to leave with
- * the response head in one write; a TLS connection copies every piece to encrypt it. Return one
+ * Pieces smaller than the connection's output buffer are copied into it (to leave with the response
+ * head in one write when they fit beside it); a TLS connection encrypts from the buffers. Return one
  * from {@link WsgiApp#call} like any other body.
  *
  * <p>The server sends each buffer from its position to its limit and never moves either, so one

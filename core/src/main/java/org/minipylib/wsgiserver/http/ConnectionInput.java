@@ -14,6 +14,8 @@ import java.util.Arrays;
 final class ConnectionInput {
 
     private static final byte[] NO_BUFFER = new byte[0];
+    /** Size of {@link #scratch}: a socket read rarely brings more. */
+    private static final int SCRATCH_SIZE = 16 * 1024;
 
     private final Transport transport;
     private final ConnectionOutput output;
@@ -22,6 +24,8 @@ final class ConnectionInput {
     byte[] buf;
     int pos;
     int limit;
+    /** See {@link #readThroughScratch}; null until needed, and while idle. */
+    private byte[] scratch;
 
     ConnectionInput(Transport transport, ConnectionOutput output, int initialCapacity, int maxCapacity) {
         this(transport, output, null, initialCapacity, maxCapacity);
@@ -84,6 +88,7 @@ final class ConnectionInput {
      * @return {@link #HANDED_OFF}, or what {@link #fill(int)} returned
      */
     int fillWhenIdle(Runnable then) throws IOException {
+        scratch = null;
         if (pool == null || pos != limit || !transport.waitsWithoutBuffer()) return fill(0);
         flushPending();
         pos = 0;
@@ -129,9 +134,11 @@ final class ConnectionInput {
     private int read(byte[] b, int off, int len, ByteBuffer dst, int timeoutMillis) throws IOException {
         if (len == 0) return 0;
         if (limit - pos == 0) {
-            if (len >= buf.length && (dst == null || dst.hasArray() || transport.readsBuffersDirectly())) {
+            if (len >= buf.length) { // large: past the buffer
                 flushPending();
-                return dst == null ? transport.read(b, off, len, timeoutMillis) : transport.read(dst, timeoutMillis);
+                if (dst == null) return transport.read(b, off, len, timeoutMillis);
+                if (dst.hasArray() || transport.readsBuffersDirectly()) return transport.read(dst, timeoutMillis);
+                return readThroughScratch(dst, timeoutMillis);
             }
             if (fill(timeoutMillis) < 0) return -1;
         }
@@ -139,6 +146,18 @@ final class ConnectionInput {
         if (dst == null) System.arraycopy(buf, pos, b, off, n);
         else dst.put(buf, pos, n);
         pos += n;
+        return n;
+    }
+
+    /**
+     * A large read into a direct buffer that the transport cannot fill itself: through one array
+     * kept while the connection reads (not a new one per read, nor the small input buffer's worth
+     * at a time); dropped when the connection waits for its next request.
+     */
+    private int readThroughScratch(ByteBuffer dst, int timeoutMillis) throws IOException {
+        if (scratch == null) scratch = new byte[SCRATCH_SIZE];
+        int n = transport.read(scratch, 0, Math.min(dst.remaining(), SCRATCH_SIZE), timeoutMillis);
+        if (n > 0) dst.put(scratch, 0, n);
         return n;
     }
 

@@ -163,6 +163,7 @@ public final class SocketTransport implements Transport {
     }
 
     private int readPolled(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, b.length); // before a wait: the view below cannot fail after it
         if (wroteSinceRead) awaitReadable(timeoutMillis); // first: it drops the cached view
         ByteBuffer view = readView;
         if (view.array() != b) readView = view = ByteBuffer.wrap(b);

@@ -40,9 +40,14 @@ class RequestBodyChannelTest {
 
     /** Reads the whole body through the channel into a direct buffer of {@code bufferSize}, and sends it back. */
     private static WsgiApp channelEcho(int bufferSize) {
+        return channelEcho(bufferSize, true);
+    }
+
+    /** As {@link #channelEcho(int)}, into a heap buffer unless {@code direct}. */
+    private static WsgiApp channelEcho(int bufferSize, boolean direct) {
         return (env, sr) -> {
             ReadableByteChannel in = env.inputChannel();
-            ByteBuffer buffer = ByteBuffer.allocateDirect(bufferSize);
+            ByteBuffer buffer = direct ? ByteBuffer.allocateDirect(bufferSize) : ByteBuffer.allocate(bufferSize);
             ByteArrayOutputStream body = new ByteArrayOutputStream();
             while (in.read(buffer) >= 0) {
                 buffer.flip();
@@ -84,10 +89,10 @@ class RequestBodyChannelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(WorkerMode.class)
-    void everyByteReadIntoBuffersIsCounted(WorkerMode mode) throws Exception {
+    @org.junit.jupiter.params.provider.CsvSource({"VIRTUAL, true", "VIRTUAL, false", "POOL, true", "POOL, false"})
+    void everyByteReadIntoBuffersIsCounted(WorkerMode mode, boolean direct) throws Exception {
         byte[] body = randomBytes(500_000, 4);
-        try (TestServer server = TestServer.start(channelEcho(128 * 1024), b -> b.workerMode(mode))) {
+        try (TestServer server = TestServer.start(channelEcho(128 * 1024, direct), b -> b.workerMode(mode))) {
             long sent = 0;
             try (RawClient client = server.connect()) {
                 for (int i = 0; i < 2; i++) { // the second one on the readiness loop in virtual-thread mode
@@ -234,22 +239,24 @@ class RequestBodyChannelTest {
 
     /**
      * The unit underneath: a Content-Length body read into a buffer larger than the body leaves the
-     * rest alone, whether the bytes come through the connection's buffer or (reads at least its size)
-     * from the transport's default buffer read.
+     * rest alone, whether the bytes come through the connection's buffer (4-byte reads and larger
+     * ones alike: 64), or, for reads at least its size (4), into a heap buffer's array, or into a
+     * direct buffer through the input's scratch array (this transport cannot read into buffers).
      */
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(ints = {4, 64})
-    void aFixedLengthReadIntoABufferTakesOnlyTheBodysBytes(int inputBufferSize) throws IOException {
+    @org.junit.jupiter.params.provider.CsvSource({"4, true", "4, false", "64, true", "64, false"})
+    void aFixedLengthReadIntoABufferTakesOnlyTheBodysBytes(int inputBufferSize, boolean direct) throws IOException {
         byte[] wire = "helloNEXT".getBytes(StandardCharsets.US_ASCII);
         ChunkedInputStreamTest.PieceTransport transport = new ChunkedInputStreamTest.PieceTransport(wire, new Random(3), 4);
         ConnectionInput input = new ConnectionInput(transport, new ConnectionOutput(transport, 64), inputBufferSize, inputBufferSize);
         FixedLengthInputStream body = new FixedLengthInputStream(input, 5, 1000);
-        ByteBuffer buffer = ByteBuffer.allocateDirect(100).limit(50);
+        ByteBuffer buffer = (direct ? ByteBuffer.allocateDirect(100) : ByteBuffer.allocate(100)).limit(50);
         while (body.read(buffer) >= 0) {
             assertTrue(buffer.position() <= 5);
         }
         assertEquals(5, buffer.position());
         assertEquals(50, buffer.limit(), "the buffer's limit is restored");
+        assertEquals("hello", StandardCharsets.US_ASCII.decode(buffer.flip()).toString());
         byte[] rest = new byte[4];
         int n = 0;
         while (n < 4) n += input.read(rest, n, 4 - n, 1000);
