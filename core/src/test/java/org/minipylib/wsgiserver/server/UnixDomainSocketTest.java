@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.server;
 
+import org.minipylib.wsgiserver.ByteBufferBody;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.ListenOptions;
 import org.minipylib.wsgiserver.WsgiApp;
@@ -248,7 +249,7 @@ class UnixDomainSocketTest {
                 // until the body is in
             }
             sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
-            return org.minipylib.wsgiserver.ByteBufferBody.of(buffer.flip());
+            return ByteBufferBody.of(buffer.flip());
         };
         String body = "0123456789".repeat(30_000); // 300 000 bytes: beyond the input buffer and a write slice
         try (WsgiServer server = WsgiServer.builder(echo).bind(UnixDomainSocketAddress.of(socket)).build().start()) {
