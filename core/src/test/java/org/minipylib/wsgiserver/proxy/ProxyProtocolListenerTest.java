@@ -1,18 +1,14 @@
 package org.minipylib.wsgiserver.proxy;
 
-import org.minipylib.wsgiserver.ByteBufferBody;
 import org.minipylib.wsgiserver.Environ;
-import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.ListenOptions;
-import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.minipylib.wsgiserver.testing.WsgiTestApps.Capture;
 import org.junit.jupiter.api.Test;
 
-import java.nio.ByteBuffer;
 import java.util.HexFormat;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -159,18 +155,9 @@ class ProxyProtocolListenerTest {
      */
     @Test
     void aBodyReadIntoDirectBuffersArrivesWholeBehindTheHeader() throws Exception {
-        WsgiApp echo = (env, sr) -> {
-            ByteBuffer buffer = ByteBuffer.allocateDirect((int) env.contentLength());
-            var in = env.inputChannel();
-            while (buffer.hasRemaining() && in.read(buffer) >= 0) {
-                // until the body is in
-            }
-            sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
-            return ByteBufferBody.of(buffer.flip());
-        };
         String body = "abcdefghij".repeat(20_000); // 200 000 bytes
         String post = "POST /echo HTTP/1.1\r\nHost: app\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
-        try (TestServer server = TestServer.start(echo, b -> b.listenOptions(ListenOptions.defaults().withProxyProtocol(true)));
+        try (TestServer server = TestServer.start(WsgiTestApps.directBufferEcho(), b -> b.listenOptions(ListenOptions.defaults().withProxyProtocol(true)));
              RawClient client = server.connect()) {
             client.send("PROXY TCP4 203.0.113.7 198.51.100.1 40000 443\r\n" + post);
             assertEquals(body, client.read().bodyText());

@@ -1,6 +1,5 @@
 package org.minipylib.wsgiserver.server;
 
-import org.minipylib.wsgiserver.ByteBufferBody;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.ListenOptions;
 import org.minipylib.wsgiserver.WsgiApp;
@@ -10,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -242,17 +242,9 @@ class UnixDomainSocketTest {
     @Test
     void aBodyReadIntoADirectBufferAndSentFromItComesBackWhole() throws Exception {
         Path socket = dir.resolve("buffers.sock");
-        WsgiApp echo = (env, sr) -> {
-            ByteBuffer buffer = ByteBuffer.allocateDirect((int) env.contentLength());
-            var in = env.inputChannel();
-            while (buffer.hasRemaining() && in.read(buffer) >= 0) {
-                // until the body is in
-            }
-            sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
-            return ByteBufferBody.of(buffer.flip());
-        };
         String body = "0123456789".repeat(30_000); // 300 000 bytes: beyond the input buffer and a write slice
-        try (WsgiServer server = WsgiServer.builder(echo).bind(UnixDomainSocketAddress.of(socket)).build().start()) {
+        try (WsgiServer server = WsgiServer.builder(WsgiTestApps.directBufferEcho()).bind(UnixDomainSocketAddress.of(socket))
+                .build().start()) {
             String response = exchange(socket, "POST /echo HTTP/1.1\r\nHost: app\r\nContent-Length: " + body.length()
                     + "\r\nConnection: close\r\n\r\n" + body);
             assertTrue(response.startsWith("HTTP/1.1 200 OK") && response.contains("\r\nContent-Length: 300000\r\n"),

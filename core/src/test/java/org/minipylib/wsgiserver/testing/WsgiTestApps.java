@@ -1,11 +1,14 @@
 package org.minipylib.wsgiserver.testing;
 
+import org.minipylib.wsgiserver.ByteBufferBody;
 import org.minipylib.wsgiserver.Environ;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WsgiApp;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
@@ -51,6 +54,22 @@ public final class WsgiTestApps {
                     StandardCharsets.ISO_8859_1);
             sr.start("200 OK", textPlain());
             return List.of(ascii(env.method() + " " + env.pathInfo() + ":" + body));
+        };
+    }
+
+    /**
+     * Reads a Content-Length body into one direct buffer through {@link Environ#inputChannel()} and
+     * sends it back as a {@link ByteBufferBody}: the body's whole way through buffers, no arrays.
+     */
+    public static WsgiApp directBufferEcho() {
+        return (env, sr) -> {
+            ByteBuffer buffer = ByteBuffer.allocateDirect((int) env.contentLength());
+            ReadableByteChannel in = env.inputChannel();
+            while (buffer.hasRemaining()) {
+                if (in.read(buffer) < 0) break;
+            }
+            sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
+            return ByteBufferBody.of(buffer.flip());
         };
     }
 
