@@ -10,6 +10,7 @@ import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -163,7 +164,7 @@ public final class SocketTransport implements Transport {
     }
 
     private int readPolled(byte[] b, int off, int len, int timeoutMillis) throws IOException {
-        java.util.Objects.checkFromIndexSize(off, len, b.length); // before a wait: the view below cannot fail after it
+        Objects.checkFromIndexSize(off, len, b.length); // before a wait: the view below cannot fail after it
         if (wroteSinceRead) awaitReadable(timeoutMillis); // first: it drops the cached view
         ByteBuffer view = readView;
         if (view.array() != b) readView = view = ByteBuffer.wrap(b);
