@@ -60,7 +60,13 @@ start_instance() {
   echo "$pid" > "$WORK/$name.pid"
   local i
   for i in $(seq 1 300); do # up to 30 s
-    grep -q "serving on" "$WORK/$name.log" && return 0
+    if grep -q "serving on" "$WORK/$name.log"; then
+      # the jar's manifest gives the JVM its consent to TCP_DEFER_ACCEPT: on Linux with Java 22+ it must be set
+      if grep "TCP_DEFER_ACCEPT not set" "$WORK/$name.log" | grep -qv "needs Java 22"; then
+        fail "$name: $(grep "TCP_DEFER_ACCEPT not set" "$WORK/$name.log")"
+      fi
+      return 0
+    fi
     kill -0 "$pid" 2>/dev/null || fail "$name exited at start"
     sleep 0.1
   done

@@ -32,7 +32,7 @@ start() { # NAME: starts the server on $PORT and waits until it answers
   case "$1" in
     wsgiserver) taskset -c 0 java $JVM_OPTS -jar cli/target/wsgiserver.jar --bind "127.0.0.1:$PORT" \
                   --ssl-keystore "$WORK/server.p12" --ssl-keystore-password-file "$WORK/pw" >"$WORK/$1.log" 2>&1 & ;;
-    wsgi-conscrypt) taskset -c 0 java $JVM_OPTS --enable-native-access=ALL-UNNAMED \
+    wsgi-conscrypt) taskset -c 0 java $JVM_OPTS --enable-native-access=ALL-UNNAMED --add-exports=java.base/sun.nio.ch=ALL-UNNAMED \
                   -cp "cli/target/wsgiserver.jar:$CONSCRYPT_JAR" org.minipylib.wsgiserver.cli.Main --bind "127.0.0.1:$PORT" \
                   --ssl-keystore "$WORK/server.p12" --ssl-keystore-password-file "$WORK/pw" \
                   --ssl-provider org.conscrypt.OpenSSLProvider >"$WORK/$1.log" 2>&1 & ;;

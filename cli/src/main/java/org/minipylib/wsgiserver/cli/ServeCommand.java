@@ -75,6 +75,11 @@ final class ServeCommand implements Callable<Integer> {
         "Set SO_REUSEPORT on TCP listeners, so that several processes can listen on the same port."})
     boolean reusePort;
 
+    @Option(names = "--defer-accept", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
+        "TCP on Linux: accept a connection once its first bytes arrived, or after about this long without any"
+                + " (TCP_DEFER_ACCEPT, whole seconds; 0: off). Default 1."})
+    Duration deferAccept;
+
     @Option(names = "--unix-socket-mode", paramLabel = "OCTAL", description = {
         "Permissions of UNIX socket files, like 660 (default: what the umask gives)."})
     String unixSocketMode;
@@ -400,6 +405,12 @@ final class ServeCommand implements Callable<Integer> {
 
     private ListenOptions listenOptions() {
         ListenOptions options = ListenOptions.defaults().withReusePort(reusePort).withPeerCredentials(peerCredentials);
+        if (deferAccept != null) {
+            if (deferAccept.compareTo(ListenOptions.MAX_DEFER_ACCEPT) > 0) {
+                throw usageError("--defer-accept: at most " + ListenOptions.MAX_DEFER_ACCEPT.toSeconds() + " seconds");
+            }
+            options = options.withDeferAccept(deferAccept);
+        }
         if (proxyProtocol != null && proxyProtocol.isEmpty()) options = options.withProxyProtocol(true);
         if (proxyProtocol != null && !proxyProtocol.isEmpty()) {
             for (SocketAddress address : proxyProtocol) {

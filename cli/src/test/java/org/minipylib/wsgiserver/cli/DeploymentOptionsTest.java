@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -33,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The options for deploying behind proxies and service managers: --bind unix:PATH and fd:0,
- * --backlog, --reuse-port, --unix-socket-mode, --peer-credentials, --proxy-protocol (on every listener
+ * --backlog, --reuse-port, --defer-accept, --unix-socket-mode, --peer-credentials, --proxy-protocol (on every listener
  * or on some), --forwarded-allow-ips; each reaches the server, and bad values are usage errors.
  */
 class DeploymentOptionsTest {
@@ -65,6 +66,21 @@ class DeploymentOptionsTest {
             assertEquals(77, config.acceptBacklog());
             assertEquals(ListenOptions.defaults().withReusePort(true).withProxyProtocol(true), config.listenOptions());
         }
+    }
+
+    @Test
+    void deferAcceptIsOneSecondByDefaultAndTakesSecondsOrZero() {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0")) {
+            assertEquals(Duration.ofSeconds(1), cli.server().config().listenOptions().deferAccept());
+        }
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--defer-accept", "0")) {
+            assertEquals(Duration.ZERO, cli.server().config().listenOptions().deferAccept());
+        }
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--defer-accept", "2.5")) {
+            assertEquals(3, cli.server().config().listenOptions().deferAcceptSeconds(), "whole seconds, rounded up");
+        }
+        CliRun.usageError("--defer-accept: at most 3600 seconds", "--bind", "127.0.0.1:0", "--defer-accept", "3601");
+        CliRun.usageError("seconds must not be negative", "--bind", "127.0.0.1:0", "--defer-accept", "-1");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.server;
 
+import org.minipylib.wsgiserver.HostAddress;
 import org.minipylib.wsgiserver.InheritedSocketAddress;
 import org.minipylib.wsgiserver.ListenOptions;
 
@@ -16,10 +17,13 @@ import java.nio.file.StandardCopyOption;
 
 /**
  * Opens the listening socket for one bind address: TCP (with {@code SO_REUSEADDR}, optionally
- * {@code SO_REUSEPORT}), a UNIX domain socket (a stale socket file is replaced; optional file
- * permissions), or the socket inherited on standard input (systemd, inetd).
+ * {@code SO_REUSEPORT}, and {@code TCP_DEFER_ACCEPT} where it can be set: {@link DeferredAccept}), a
+ * UNIX domain socket (a stale socket file is replaced; optional file permissions), or the socket
+ * inherited on standard input (systemd, inetd).
  */
 public final class ListeningSocketOpener {
+
+    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
 
     private final ListenOptions options;
     private final int backlog;
@@ -56,10 +60,26 @@ public final class ListeningSocketOpener {
                 channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
             }
             channel.bind(address, backlog);
+            deferAccept(channel);
             return channel;
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
+        }
+    }
+
+    private void deferAccept(ServerSocketChannel channel) throws IOException {
+        int seconds = options.deferAcceptSeconds();
+        if (seconds == 0) return;
+        String notSet = DeferredAccept.trySet(channel, seconds);
+        String address = HostAddress.text(channel.getLocalAddress());
+        if (notSet == null) {
+            LOG.log(System.Logger.Level.DEBUG, "TCP_DEFER_ACCEPT {0} s on {1}", seconds, address);
+        } else {
+            // worth an operator's attention only where the system has it
+            LOG.log(DeferredAccept.supportedBySystem() ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
+                    "TCP_DEFER_ACCEPT not set on {0}, so new connections are accepted before their request arrives: {1}"
+                            + " (a deferAccept of zero, --defer-accept 0, turns it off)", address, notSet);
         }
     }
 
