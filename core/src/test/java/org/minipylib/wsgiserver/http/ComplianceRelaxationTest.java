@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.LogCapture;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 
@@ -15,11 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -184,23 +182,10 @@ class ComplianceRelaxationTest {
 
     /** The "Accepted a relaxed" records logged (at DEBUG, with the level turned on) while {@code body} runs. */
     private static List<LogRecord> relaxedViolationLogs(Body body) throws Exception {
-        Logger logger = Logger.getLogger("org.minipylib.wsgiserver");
-        List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override public void publish(LogRecord r) { if (r.getMessage().startsWith("Accepted a relaxed")) records.add(r); }
-            @Override public void flush() { }
-            @Override public void close() { }
-        };
-        Level previous = logger.getLevel();
-        logger.setLevel(Level.FINE);
-        logger.addHandler(capture);
-        try {
+        try (LogCapture log = LogCapture.from(Level.FINE)) {
             body.run();
-        } finally {
-            logger.removeHandler(capture);
-            logger.setLevel(previous);
+            return log.startingWith("Accepted a relaxed");
         }
-        return records;
     }
 
     static Stream<Arguments> names() {

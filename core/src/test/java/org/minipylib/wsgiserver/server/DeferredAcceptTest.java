@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver.server;
 
 import org.minipylib.wsgiserver.ListenOptions;
 import org.minipylib.wsgiserver.WsgiServer;
+import org.minipylib.wsgiserver.testing.LogCapture;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
@@ -24,10 +25,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -91,40 +89,25 @@ class DeferredAcceptTest {
 
     @Test
     void setByDefaultAndNotAtAllWhenTurnedOff() throws Exception {
-        List<LogRecord> records = new ArrayList<>();
-        Handler capture = new Handler() {
-            @Override public void publish(LogRecord r) { synchronized (records) { records.add(r); } }
-            @Override public void flush() { }
-            @Override public void close() { }
-        };
-        Logger logger = Logger.getLogger("org.minipylib.wsgiserver");
-        Level level = logger.getLevel();
-        logger.setLevel(Level.FINE);
-        logger.addHandler(capture);
-        try {
+        try (LogCapture log = LogCapture.from(Level.FINE)) {
             try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "hello"))) {
-                assertEquals(List.of("TCP_DEFER_ACCEPT {0} s on {1} [1, 127.0.0.1:" + server.port() + "]"), deferLines(records));
+                assertEquals(List.of("TCP_DEFER_ACCEPT {0} s on {1} [1, 127.0.0.1:" + server.port() + "]"), deferLines(log));
             }
-            records.clear();
+            log.clear();
             try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "hello"),
                     b -> b.listenOptions(ListenOptions.defaults().withDeferAccept(Duration.ZERO)));
                  RawClient client = new RawClient("127.0.0.1", server.port())) {
-                assertEquals(List.of(), deferLines(records), "neither set nor tried");
+                assertEquals(List.of(), deferLines(log), "neither set nor tried");
                 Poll.until(() -> server.server().statistics().accepts(), n -> n == 1, "the silent connection accepted");
                 client.send(REQUEST);
                 assertEquals(200, client.read().status());
             }
-        } finally {
-            logger.removeHandler(capture);
-            logger.setLevel(level);
         }
     }
 
-    private static List<String> deferLines(List<LogRecord> records) {
-        synchronized (records) {
-            return records.stream().filter(r -> r.getMessage().startsWith("TCP_DEFER_ACCEPT"))
-                    .map(r -> r.getMessage() + " " + Arrays.toString(r.getParameters())).toList();
-        }
+    private static List<String> deferLines(LogCapture log) {
+        return log.startingWith("TCP_DEFER_ACCEPT").stream()
+                .map(r -> r.getMessage() + " " + Arrays.toString(r.getParameters())).toList();
     }
 
     @Test

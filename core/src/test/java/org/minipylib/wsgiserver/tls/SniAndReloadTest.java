@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.tls;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.testing.LogCapture;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestCertificates;
@@ -19,12 +20,7 @@ import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
@@ -147,24 +143,12 @@ class SniAndReloadTest {
         Path cert = certs.certificatePem(first, "idle.pem");
         Path key = certs.pkcs8(first, "idle.key");
         TlsConfig config = TlsConfig.builder(TlsCredentials.pem(cert, key)).reloadInterval(Duration.ofMillis(50)).build();
-        List<String> logged = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override public void publish(LogRecord record) { logged.add(record.getMessage()); }
-            @Override public void flush() { }
-            @Override public void close() { }
-        };
-        Logger logger = Logger.getLogger("org.minipylib.wsgiserver");
-        Level previousLevel = logger.getLevel();
-        logger.setLevel(Level.INFO);
-        logger.addHandler(capture);
-        try (TestServer server = HttpsServingTest.start(WsgiTestApps.text("200 OK", "x"), config)) {
+        try (LogCapture log = LogCapture.from(Level.INFO);
+             TestServer server = HttpsServingTest.start(WsgiTestApps.text("200 OK", "x"), config)) {
             replaceFiles(second, cert, key, 1);
             // No client connects until the reload is logged: the watchdog's check did it.
-            Poll.until(() -> logged.contains("TLS certificates reloaded"), reloaded -> reloaded, "a reload without a handshake");
+            Poll.until(() -> log.messages().contains("TLS certificates reloaded"), reloaded -> reloaded, "a reload without a handshake");
             assertEquals("second.test", servedName(server.port(), null));
-        } finally {
-            logger.removeHandler(capture);
-            logger.setLevel(previousLevel);
         }
     }
 }
