@@ -63,6 +63,12 @@ public final class DeferredAccept {
         }
     }
 
+    /** What the JVM flags must name for this library: its module's name, or {@code ALL-UNNAMED} on the class path. */
+    static String flagTarget() {
+        Module module = DeferredAccept.class.getModule();
+        return module.isNamed() ? module.getName() : "ALL-UNNAMED";
+    }
+
     /** Whether the operating system has the option (Linux). */
     static boolean supportedBySystem() {
         return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux");
@@ -75,9 +81,8 @@ public final class DeferredAccept {
     public static String unavailableReason() {
         if (!supportedBySystem()) return "TCP_DEFER_ACCEPT exists on Linux only";
         if (Runtime.version().feature() < 22) return "setting it needs Java 22 or later (the foreign function API)";
-        Module module = DeferredAccept.class.getModule();
-        String name = module.isNamed() ? module.getName() : "ALL-UNNAMED";
-        if (!Object.class.getModule().isExported("sun.nio.ch", module)) {
+        String name = flagTarget();
+        if (!Object.class.getModule().isExported("sun.nio.ch", DeferredAccept.class.getModule())) {
             return "start the JVM with --add-exports=java.base/sun.nio.ch=" + name + " and --enable-native-access="
                     + name + " to set it";
         }

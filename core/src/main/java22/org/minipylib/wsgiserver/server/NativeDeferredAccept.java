@@ -26,9 +26,7 @@ final class NativeDeferredAccept implements DeferredAccept.DeferAcceptCall {
     public String setDeferAccept(int fd, int seconds) {
         // Checked first: calling a restricted method without consent prints a warning on standard error.
         if (!NativeDeferredAccept.class.getModule().isNativeAccessEnabled()) {
-            Module module = NativeDeferredAccept.class.getModule();
-            return "start the JVM with --enable-native-access=" + (module.isNamed() ? module.getName() : "ALL-UNNAMED")
-                    + " to set it";
+            return "start the JVM with --enable-native-access=" + DeferredAccept.flagTarget() + " to set it";
         }
         try (Arena arena = Arena.ofConfined()) {
             if (Setsockopt.HANDLE == null) return "the C library has no setsockopt";
