@@ -45,13 +45,21 @@ import java.util.Objects;
  *                              of two up to the processors, at most 32); 0: they wait in the JDK's own poller,
  *                              which costs a failed read and an {@code epoll_ctl} per request. Ignored before
  *                              JDK 24, where a selector parks its virtual thread pinned to its carrier
+ * @param directSocketCalls     plain TCP connections waiting on a readiness loop read and write with the C
+ *                              library's {@code recv} and {@code send}, through the foreign function API, on
+ *                              a duplicate of their descriptor (at most a quarter of the process's descriptors
+ *                              go to duplicates): less CPU per request than the JDK's channel calls, most at
+ *                              many connections. Needs Linux, Java 22 or later and, for this library,
+ *                              {@code --enable-native-access} and {@code --add-exports=java.base/sun.nio.ch}
+ *                              (the CLI's jar names both); without them the channel's calls serve, as with
+ *                              false. Default true
  */
 public record ServerConfig(List<SocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,
                            int maxConnections, int acceptBacklog, HttpLimits limits, HttpTimeouts timeouts,
                            Duration shutdownTimeout, Duration drainDelay, AccessLog accessLog, String serverHeader,
                            SslAdapter sslAdapter, ListenOptions listenOptions,
-                           boolean jmx, int readinessLoops) {
+                           boolean jmx, int readinessLoops, boolean directSocketCalls) {
 
     /** {@link #readinessLoops()}: one per JDK poller. */
     public static final int AUTO_READINESS_LOOPS = -1;
@@ -116,6 +124,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         b.listenOptions = listenOptions;
         b.jmx = jmx;
         b.readinessLoops = readinessLoops;
+        b.directSocketCalls = directSocketCalls;
         return b;
     }
 
@@ -140,6 +149,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         private ListenOptions listenOptions = ListenOptions.defaults();
         private boolean jmx;
         private int readinessLoops = AUTO_READINESS_LOOPS;
+        private boolean directSocketCalls = true;
 
         Builder() {
         }
@@ -179,6 +189,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         public Builder jmx(boolean on) { this.jmx = on; return this; }
         /** Selector loops for idle keep-alive connections in virtual mode; see {@link ServerConfig#readinessLoops()}. */
         public Builder readinessLoops(int n) { this.readinessLoops = n; return this; }
+        /** Reads and writes of keep-alive connections through {@code recv} and {@code send}; see {@link ServerConfig#directSocketCalls()}. */
+        public Builder directSocketCalls(boolean on) { this.directSocketCalls = on; return this; }
 
         public ServerConfig build() {
             List<SocketAddress> addresses = bindAddresses.isEmpty()
@@ -186,7 +198,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
             int min = minThreads != null ? minThreads : Math.min(10, maxThreads);
             return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
                     acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, drainDelay, accessLog,
-                    serverHeader, sslAdapter, listenOptions, jmx, readinessLoops);
+                    serverHeader, sslAdapter, listenOptions, jmx, readinessLoops, directSocketCalls);
         }
     }
 }

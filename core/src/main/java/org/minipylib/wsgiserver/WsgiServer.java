@@ -220,7 +220,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             statistics.accepted();
             Transport transport = channel.getLocalAddress() instanceof UnixDomainSocketAddress
                     ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials(), statistics)
-                    : new SocketTransport(channel, nextReadinessLoop(), statistics);
+                    : new SocketTransport(channel, nextReadinessLoop(), statistics, config.directSocketCalls());
             connection = new HttpConnection(transport, setups, gateway, settings, registry);
         } catch (IOException e) {
             try {
@@ -443,6 +443,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         public Builder jmx(boolean on) { config.jmx(on); return this; }
         /** See {@link ServerConfig#readinessLoops()}. */
         public Builder readinessLoops(int n) { config.readinessLoops(n); return this; }
+        /** See {@link ServerConfig#directSocketCalls()}. */
+        public Builder directSocketCalls(boolean on) { config.directSocketCalls(on); return this; }
 
         /**
          * Mounts a monitoring application at {@code prefix}, next to the main application (which then

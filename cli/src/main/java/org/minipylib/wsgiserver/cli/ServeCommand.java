@@ -128,6 +128,11 @@ final class ServeCommand implements Callable<Integer> {
                 + " 0: they wait in the JDK's poller, a failed read and an epoll_ctl more per request). JDK 24 or later."})
     Integer readinessLoops;
 
+    @Option(names = "--no-direct-socket-calls", description = {
+        "Read and write keep-alive connections through the JDK's channels instead of the C library's recv and"
+                + " send (which need Linux, Java 22+ and the jar's native access; they take less CPU per request)."})
+    boolean noDirectSocketCalls;
+
     @Option(names = "--max-connections", paramLabel = "N", description = {
         "Most open connections (maxConnections); a new one beyond them gets 503 and is closed."})
     Integer maxConnections;
@@ -327,6 +332,7 @@ final class ServeCommand implements Callable<Integer> {
         if (maxThreads != null) builder.maxThreads(maxThreads);
         if (workerMode != null) builder.workerMode(workerMode);
         if (readinessLoops != null) builder.readinessLoops(readinessLoops);
+        if (noDirectSocketCalls) builder.directSocketCalls(false);
         if (maxConnections != null) builder.maxConnections(atLeast(1, "--max-connections", maxConnections));
         if (acceptQueueSize != null) builder.acceptQueueSize(atLeast(0, "--accept-queue", acceptQueueSize));
         if (threadIdleTimeout != null) builder.threadIdleTimeout(positive("--thread-idle-timeout", threadIdleTimeout));

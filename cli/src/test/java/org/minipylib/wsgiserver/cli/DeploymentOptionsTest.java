@@ -69,6 +69,16 @@ class DeploymentOptionsTest {
     }
 
     @Test
+    void directSocketCallsAreOnByDefaultAndOffWhenAskedTo() {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0")) {
+            assertTrue(cli.server().config().directSocketCalls());
+        }
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--no-direct-socket-calls")) {
+            assertFalse(cli.server().config().directSocketCalls());
+        }
+    }
+
+    @Test
     void deferAcceptIsOneSecondByDefaultAndTakesSecondsOrZero() {
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0")) {
             assertEquals(Duration.ofSeconds(1), cli.server().config().listenOptions().deferAccept());

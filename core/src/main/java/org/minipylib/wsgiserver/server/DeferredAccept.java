@@ -1,8 +1,6 @@
 package org.minipylib.wsgiserver.server;
 
-import java.lang.reflect.InvocationTargetException;
 import java.nio.channels.ServerSocketChannel;
-import java.util.Locale;
 
 /**
  * Sets {@code TCP_DEFER_ACCEPT} on a listening TCP socket (Linux): the kernel queues a new connection
@@ -45,8 +43,9 @@ public final class DeferredAccept {
         if (unavailable != null) return unavailable;
         // a closed channel keeps its old descriptor number, which another socket may have by now
         if (!channel.isOpen()) return "the listener is closed";
+        int fd = NativeAccess.fdOf(channel);
+        if (fd < 0) return "this JDK's listener has no file descriptor to read";
         try {
-            int fd = (int) Class.forName("sun.nio.ch.SelChImpl").getMethod("getFDVal").invoke(channel);
             Class<?> callClass;
             try {
                 callClass = Class.forName(CALL_CLASS);
@@ -54,10 +53,8 @@ public final class DeferredAccept {
                 return "this build of the library lacks " + CALL_CLASS + " (it was built with Java 21)";
             }
             return ((DeferAcceptCall) callClass.getDeclaredConstructor().newInstance()).setDeferAccept(fd, seconds);
-        } catch (InvocationTargetException e) {
-            return "reading the listener's file descriptor failed: " + e.getCause();
         } catch (ReflectiveOperationException | RuntimeException e) {
-            return "this JDK's listener has no file descriptor to read (" + e + ")";
+            return "the call could not be loaded (" + e + ")";
         } catch (LinkageError e) {
             return "the foreign function API is not usable here (" + e + (e.getCause() == null ? "" : ", " + e.getCause()) + ")";
         }
@@ -65,13 +62,12 @@ public final class DeferredAccept {
 
     /** What the JVM flags must name for this library: its module's name, or {@code ALL-UNNAMED} on the class path. */
     static String flagTarget() {
-        Module module = DeferredAccept.class.getModule();
-        return module.isNamed() ? module.getName() : "ALL-UNNAMED";
+        return NativeAccess.flagTarget();
     }
 
     /** Whether the operating system has the option (Linux). */
     static boolean supportedBySystem() {
-        return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux");
+        return NativeAccess.onLinux();
     }
 
     /**
@@ -82,7 +78,7 @@ public final class DeferredAccept {
         if (!supportedBySystem()) return "TCP_DEFER_ACCEPT exists on Linux only";
         if (Runtime.version().feature() < 22) return "setting it needs Java 22 or later (the foreign function API)";
         String name = flagTarget();
-        if (!Object.class.getModule().isExported("sun.nio.ch", DeferredAccept.class.getModule())) {
+        if (!NativeAccess.descriptorsReadable()) {
             return "start the JVM with --add-exports=java.base/sun.nio.ch=" + name + " and --enable-native-access="
                     + name + " to set it";
         }

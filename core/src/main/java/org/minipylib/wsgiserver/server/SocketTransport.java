@@ -10,6 +10,9 @@ import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.ClosedChannelException;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -42,6 +45,23 @@ public final class SocketTransport implements Transport {
     private ByteBuffer writeView = NO_VIEW; // the last array written from (writes take turns: the output is locked)
     private int currentTimeout = -1;
 
+    // Direct calls (see DirectSocketCalls), once the socket waits on the loop: on a duplicate
+    // descriptor of ours, closed once no call of ours runs on it (the state counts those).
+    private final DirectSocketCalls calls;
+    private volatile int directFd = -1;
+    private volatile int directState; // calls under way, plus CLOSED and RELEASED
+    private static final int CLOSED = 1 << 30; // no new call may start
+    private static final int RELEASED = 1 << 29; // the descriptor is closed (by whoever saw the count reach zero)
+    private static final VarHandle DIRECT_STATE;
+
+    static {
+        try {
+            DIRECT_STATE = MethodHandles.lookup().findVarHandle(SocketTransport.class, "directState", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /** A connection whose waits all block in the JDK's poller. */
     public SocketTransport(SocketChannel channel) throws IOException {
         this(channel, null);
@@ -58,6 +78,16 @@ public final class SocketTransport implements Transport {
      * per connection.
      */
     public SocketTransport(SocketChannel channel, ReadinessLoop loop, ServerStatistics statistics) throws IOException {
+        this(channel, loop, statistics, true);
+    }
+
+    /**
+     * As {@link #SocketTransport(SocketChannel, ReadinessLoop, ServerStatistics)}; with
+     * {@code directCalls}, once on the loop, reads and writes through the C library's {@code recv}
+     * and {@code send} where this JVM can make them (see {@link #usesDirectCalls()}).
+     */
+    public SocketTransport(SocketChannel channel, ReadinessLoop loop, ServerStatistics statistics, boolean directCalls)
+            throws IOException {
         this.channel = channel;
         this.loop = loop;
         this.statistics = statistics;
@@ -67,6 +97,7 @@ public final class SocketTransport implements Transport {
         this.out = socket.getOutputStream();
         this.local = channel.getLocalAddress();
         this.remote = channel.getRemoteAddress();
+        this.calls = loop != null && directCalls ? DirectSocketCalls.available() : null;
     }
 
     @Override
@@ -96,12 +127,93 @@ public final class SocketTransport implements Transport {
         modeLock.lock();
         try {
             readiness = new ReadinessWait(loop, channel);
+            if (calls != null) useDirectCalls();
         } catch (IOException e) {
             close(); // left non-blocking: only failing writes make sense now
             throw e;
         } finally {
             modeLock.unlock();
         }
+    }
+
+    /** Duplicates the channel's descriptor for direct calls; without one the channel's calls serve. */
+    private void useDirectCalls() {
+        int fd = NativeAccess.fdOf(channel);
+        if (fd < 0) return;
+        int own = calls.dup(fd);
+        if (own < 0) return;
+        // Open after the dup, so open during it (a channel never reopens): the number was still this socket's.
+        if (own >= DirectSocketCalls.duplicateLimit() || !channel.isOpen()) {
+            calls.close(own);
+            return;
+        }
+        directFd = own;
+        if ((directState & CLOSED) != 0) releaseDirectFd(); // closed meanwhile: close() may have missed it
+    }
+
+    /** Starts a direct call: false if the transport is closed (the descriptor may be gone). */
+    private boolean enterDirect() {
+        if (((int) DIRECT_STATE.getAndAdd(this, 1) & CLOSED) == 0) return true;
+        exitDirect();
+        return false;
+    }
+
+    private void exitDirect() {
+        if ((int) DIRECT_STATE.getAndAdd(this, -1) - 1 == CLOSED) releaseDirectFd();
+    }
+
+    /** Closes our descriptor, once: after close(), when no direct call runs. */
+    private void releaseDirectFd() {
+        int fd = directFd;
+        if (fd >= 0 && DIRECT_STATE.compareAndSet(this, CLOSED, CLOSED | RELEASED)) calls.close(fd);
+    }
+
+    /** A read with {@code recv}: bytes read, -1 at the end, 0 if none yet (through the channel when the call fails). */
+    private int recvDirect(int fd, byte[] b, int off, int len) throws IOException {
+        long n = callDirect(false, fd, b, off, len, null);
+        if (n > 0) return (int) n;
+        if (n == 0) return -1;
+        return channel.read(view(b, off, len)); // nothing there yet (0), or the JDK's exception for the error
+    }
+
+    private int recvDirect(int fd, ByteBuffer dst) throws IOException {
+        long n = callDirect(false, fd, null, 0, 0, dst);
+        if (n > 0) {
+            dst.position(dst.position() + (int) n);
+            return (int) n;
+        }
+        if (n == 0) return -1;
+        return channel.read(dst);
+    }
+
+    /** A write with {@code send}: the bytes the socket took, maybe none (through the channel when the call fails). */
+    private int sendDirect(int fd, byte[] b, int off, int len) throws IOException {
+        long n = callDirect(true, fd, b, off, len, null);
+        return n >= 0 ? (int) n : channel.write(ByteBuffer.wrap(b, off, len));
+    }
+
+    private void sendDirect(int fd, ByteBuffer src) throws IOException {
+        long n = callDirect(true, fd, null, 0, 0, src);
+        if (n >= 0) src.position(src.position() + (int) n);
+        else channel.write(src);
+    }
+
+    /** {@code send} or {@code recv} of {@code buffer} if not null, else of the array's range; never on a closed transport. */
+    private long callDirect(boolean send, int fd, byte[] b, int off, int len, ByteBuffer buffer) throws IOException {
+        if (!enterDirect()) throw new ClosedChannelException();
+        try {
+            if (buffer != null) return send ? calls.send(fd, buffer) : calls.recv(fd, buffer);
+            return send ? calls.send(fd, b, off, len) : calls.recv(fd, b, off, len);
+        } finally {
+            exitDirect();
+        }
+    }
+
+    private ByteBuffer view(byte[] b, int off, int len) {
+        ByteBuffer view = readView;
+        if (view.array() != b) readView = view = ByteBuffer.wrap(b);
+        view.limit(off + len).position(off);
+        return view;
     }
 
     /** True once the socket waits on the loop, or will at its next read: see {@link #read(ByteBuffer, int)}. */
@@ -158,6 +270,11 @@ public final class SocketTransport implements Transport {
         return r != null && r.isReadMuted();
     }
 
+    /** True once reads and writes go through {@code recv} and {@code send} on a descriptor of the transport's own. */
+    public boolean usesDirectCalls() {
+        return directFd >= 0;
+    }
+
     /** True once the socket waits on the readiness loop (for tests). */
     boolean isPolled() {
         return readiness != null;
@@ -166,18 +283,27 @@ public final class SocketTransport implements Transport {
     private int readPolled(byte[] b, int off, int len, int timeoutMillis) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length); // before a wait: the view below cannot fail after it
         if (wroteSinceRead) awaitReadable(timeoutMillis); // first: it drops the cached view
-        ByteBuffer view = readView;
-        if (view.array() != b) readView = view = ByteBuffer.wrap(b);
-        view.limit(off + len).position(off);
-        return readPolled(view, timeoutMillis);
+        int fd = directFd;
+        if (fd < 0) return readPolled(view(b, off, len), timeoutMillis);
+        ReadinessWait r = readiness;
+        try {
+            while (true) {
+                int n = recvDirect(fd, b, off, len);
+                if (n != 0) return n;
+                r.awaitReadable(timeoutMillis);
+            }
+        } finally {
+            r.readDone();
+        }
     }
 
     private int readPolled(ByteBuffer dst, int timeoutMillis) throws IOException {
         if (wroteSinceRead) awaitReadable(timeoutMillis); // a read now would most likely find nothing yet
         ReadinessWait r = readiness;
+        int fd = directFd;
         try {
             while (true) {
-                int n = channel.read(dst);
+                int n = fd >= 0 ? recvDirect(fd, dst) : channel.read(dst);
                 if (n != 0) return n;
                 r.awaitReadable(timeoutMillis);
             }
@@ -208,7 +334,20 @@ public final class SocketTransport implements Transport {
         clearStaleInterrupt();
         wroteSinceRead = true;
         ReadinessWait r = readiness != null ? readiness : writeBlocking(() -> out.write(b, off, len));
-        if (r != null) {
+        int fd = directFd;
+        if (r != null && fd >= 0) {
+            try {
+                for (int from = off, left = len; ; ) {
+                    int n = sendDirect(fd, b, from, left);
+                    from += n;
+                    left -= n;
+                    if (left == 0) break;
+                    r.awaitWritable();
+                }
+            } finally {
+                r.writeDone();
+            }
+        } else if (r != null) {
             ByteBuffer piece = writeView;
             if (piece.array() != b) writeView = piece = ByteBuffer.wrap(b);
             piece.limit(off + len).position(off);
@@ -267,8 +406,10 @@ public final class SocketTransport implements Transport {
 
     /** A gathering write of {@code pieces}, or a plain one of {@code body} if there are none. */
     private void writeSome(ByteBuffer[] pieces, ByteBuffer body) throws IOException {
-        if (pieces == null) channel.write(body);
-        else channel.write(pieces);
+        int fd = directFd;
+        if (pieces != null) channel.write(pieces); // heap arrays cannot be handed to writev directly
+        else if (fd >= 0 && readiness != null) sendDirect(fd, body);
+        else channel.write(body);
     }
 
     private static boolean hasRemaining(ByteBuffer head, ByteBuffer body) {
@@ -343,6 +484,7 @@ public final class SocketTransport implements Transport {
 
     @Override
     public void close() {
+        if (((int) DIRECT_STATE.getAndBitwiseOr(this, CLOSED) & ~CLOSED) == 0) releaseDirectFd();
         try {
             channel.close();
         } catch (IOException e) {

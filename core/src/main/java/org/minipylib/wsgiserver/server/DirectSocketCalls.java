@@ -1,0 +1,93 @@
+package org.minipylib.wsgiserver.server;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The C library's {@code recv} and {@code send} on a connected socket, called through the foreign
+ * function API (Java 22 and later) with the Java array or buffer passed as it is: no copy through
+ * the JDK's temporary direct buffers, no channel lock, and {@code recv} instead of {@code read} (the
+ * kernel's socket path without the file layer's). {@link SocketTransport} makes them for keep-alive
+ * connections that wait on a {@link ReadinessLoop}, on a duplicate of the channel's descriptor: the
+ * duplicate is closed by the transport only, once no call of its own runs, so a number the JDK gives
+ * back (on close, or when a thread is interrupted in a channel call) can never be another socket's
+ * under one of these calls.
+ *
+ * <p>A failed call returns -1 and the caller repeats it through the channel, which says whether it
+ * would block or reports the error as the JDK does: failures are rare on this path, and leaving
+ * {@code errno} out keeps the calls cheap.
+ */
+interface DirectSocketCalls {
+
+    /** Duplicates a descriptor; -1 if that failed. */
+    int dup(int fd);
+
+    /** Closes a descriptor of ours. */
+    void close(int fd);
+
+    /** {@code recv(fd, b + off, len, 0)}: bytes read, 0 at the end of the stream, -1 on failure (also would block). */
+    long recv(int fd, byte[] b, int off, int len);
+
+    /** As the array form, into {@code dst} from its position to its limit; does not move its position. */
+    long recv(int fd, ByteBuffer dst);
+
+    /** {@code send(fd, b + off, len, MSG_NOSIGNAL)}: bytes taken, -1 on failure (also would block). */
+    long send(int fd, byte[] b, int off, int len);
+
+    /** As the array form, from {@code src}'s position to its limit; does not move its position. */
+    long send(int fd, ByteBuffer src);
+
+    /**
+     * The calls, if this JVM can make them (Linux, Java 22 or later, {@code --enable-native-access}
+     * and {@code --add-exports=java.base/sun.nio.ch} for this library); else null.
+     */
+    static DirectSocketCalls available() {
+        return Loaded.CALLS;
+    }
+
+    /**
+     * Duplicates are kept only below this number: at most a quarter of the process's descriptors go
+     * to them, so that a server near its limit still accepts (each keep-alive connection then costs
+     * one descriptor, as it would without these calls).
+     */
+    static int duplicateLimit() {
+        return Loaded.DUPLICATE_LIMIT;
+    }
+
+    /** Loaded once, at first use. */
+    final class Loaded {
+        static final DirectSocketCalls CALLS = load();
+        static final int DUPLICATE_LIMIT = (int) Math.min(Integer.MAX_VALUE, openFilesLimit() / 4);
+
+        private Loaded() {
+        }
+
+        private static DirectSocketCalls load() {
+            if (!NativeAccess.onLinux() || Runtime.version().feature() < 22 || !NativeAccess.descriptorsReadable()) {
+                return null;
+            }
+            try { // its constructor fails without native access
+                return (DirectSocketCalls) Class.forName("org.minipylib.wsgiserver.server.LibcSocketCalls")
+                        .getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                return null; // a Java 21 build, or no native access: the channel's calls serve
+            }
+        }
+
+        /** The soft limit on open descriptors, from {@code /proc/self/limits}; 1024 if unreadable. */
+        private static long openFilesLimit() {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                    if (!line.startsWith("Max open files")) continue;
+                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                    return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
+                }
+            } catch (IOException | RuntimeException e) {
+                // below
+            }
+            return 1024;
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package org.minipylib.wsgiserver.server;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * {@link DirectSocketCalls} through the foreign function API. {@code recv} and {@code send} are
+ * linked as critical functions that may take heap memory: on a non-blocking socket they never
+ * block, so the JVM may pass the array's own address without pinning it for long. Compiled for
+ * Java 22 from {@code src/main/java22}.
+ */
+@SuppressWarnings("restricted") // the constructor checks native access first
+final class LibcSocketCalls implements DirectSocketCalls {
+
+    private static final int MSG_NOSIGNAL = 0x4000; // a peer gone is an error, not a signal
+
+    LibcSocketCalls() {
+        // Checked first: calling a restricted method without consent prints a warning on standard error.
+        if (!LibcSocketCalls.class.getModule().isNativeAccessEnabled()) {
+            throw new IllegalStateException("native access is not enabled");
+        }
+        Handles.link();
+    }
+
+    /** The downcalls, linked once; static final, so that the compiler inlines them. */
+    private static final class Handles {
+        static final MethodHandle RECV;
+        static final MethodHandle SEND;
+        static final MethodHandle DUP;
+        static final MethodHandle CLOSE;
+
+        static {
+            Linker linker = Linker.nativeLinker();
+            SymbolLookup libc = linker.defaultLookup();
+            Linker.Option heapAccess = Linker.Option.critical(true);
+            FunctionDescriptor transfer = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+            RECV = linker.downcallHandle(libc.find("recv").orElseThrow(), transfer, heapAccess);
+            SEND = linker.downcallHandle(libc.find("send").orElseThrow(), transfer, heapAccess);
+            DUP = linker.downcallHandle(libc.find("dup").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            CLOSE = linker.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        }
+
+        static void link() {
+            // initialises the class
+        }
+    }
+
+    @Override
+    public int dup(int fd) {
+        try {
+            return (int) Handles.DUP.invokeExact(fd);
+        } catch (Throwable e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void close(int fd) {
+        try {
+            int ignored = (int) Handles.CLOSE.invokeExact(fd);
+        } catch (Throwable e) {
+            // nothing more to do
+        }
+    }
+
+    @Override
+    public long recv(int fd, byte[] b, int off, int len) {
+        return recvCall(fd, MemorySegment.ofArray(b).asSlice(off, len), len, 0);
+    }
+
+    @Override
+    public long recv(int fd, ByteBuffer dst) {
+        return recvCall(fd, MemorySegment.ofBuffer(dst), dst.remaining(), 0);
+    }
+
+    @Override
+    public long send(int fd, byte[] b, int off, int len) {
+        return sendCall(fd, MemorySegment.ofArray(b).asSlice(off, len), len, MSG_NOSIGNAL);
+    }
+
+    @Override
+    public long send(int fd, ByteBuffer src) {
+        return sendCall(fd, MemorySegment.ofBuffer(src), src.remaining(), MSG_NOSIGNAL);
+    }
+
+    private static long recvCall(int fd, MemorySegment bytes, int len, int flags) {
+        try {
+            return (long) Handles.RECV.invokeExact(fd, bytes, (long) len, flags);
+        } catch (Throwable e) {
+            return -1; // repeated through the channel, which reports what is wrong
+        }
+    }
+
+    private static long sendCall(int fd, MemorySegment bytes, int len, int flags) {
+        try {
+            return (long) Handles.SEND.invokeExact(fd, bytes, (long) len, flags);
+        } catch (Throwable e) {
+            return -1;
+        }
+    }
+}

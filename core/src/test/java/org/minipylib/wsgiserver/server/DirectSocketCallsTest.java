@@ -1,0 +1,227 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.testing.Poll;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Keep-alive sockets on a readiness loop read and write through {@code recv} and {@code send} on a
+ * descriptor of their own (Linux, Java 22+; the tests run with the JVM flags these need, see the
+ * surefire {@code argLine} in the parent pom): the bytes arrive whole and in order, in arrays and in
+ * direct buffers, through writes the socket takes in parts; the end of the stream and a close from
+ * another thread are seen; closing gives every descriptor back; a server uses them unless told not to.
+ */
+@Timeout(60)
+class DirectSocketCallsTest {
+
+    private static final String REQUEST = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+
+    @BeforeAll
+    static void available() {
+        assumeTrue(NativeAccess.onLinux(), "recv and send are called the Linux way");
+        assumeTrue(Runtime.version().feature() >= 22, "called through the foreign function API of Java 22");
+        assertNotNull(DirectSocketCalls.available(), "the surefire argLine grants native access and exports sun.nio.ch");
+    }
+
+    @Test
+    void aKeepAliveSocketReadsAndWritesEveryByteThroughItsOwnDescriptor() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
+             SocketChannel accepted = listener.accept();
+             ReadinessLoop loop = new ReadinessLoop("test-direct")) {
+            SocketTransport transport = new SocketTransport(accepted, loop, null, true);
+            byte[] buf = new byte[64];
+            send(peer, "one");
+            assertEquals(3, transport.read(buf, 0, buf.length, 5000));
+            assertFalse(transport.usesDirectCalls(), "the first request is read blocking, through the channel");
+            transport.write("answer".getBytes(StandardCharsets.US_ASCII), 0, 6);
+            assertEquals("answer", receive(peer, 6));
+
+            send(peer, "two");
+            int n = transport.read(buf, 10, 20, 5000);
+            assertTrue(transport.usesDirectCalls());
+            assertEquals("two", new String(buf, 10, n, StandardCharsets.US_ASCII));
+
+            // into a direct buffer, from its position
+            send(peer, "three");
+            ByteBuffer direct = ByteBuffer.allocateDirect(16).position(2);
+            assertEquals(5, transport.read(direct, 5000));
+            assertEquals(7, direct.position());
+            byte[] got = new byte[5];
+            direct.get(2, got);
+            assertEquals("three", new String(got, StandardCharsets.US_ASCII));
+
+            // writes far larger than both socket buffers: taken in parts, each part where the last ended
+            byte[] big = pattern(8 * 1024 * 1024 + 7, 31);
+            Future<byte[]> received = readSlowly(peer, big.length - 7);
+            transport.write(big, 7, big.length - 7);
+            assertArrayEquals(Arrays.copyOfRange(big, 7, big.length), received.get(20, TimeUnit.SECONDS));
+
+            ByteBuffer body = ByteBuffer.allocateDirect(4 * 1024 * 1024 + 3);
+            byte[] bodyBytes = pattern(body.capacity(), 17);
+            body.put(bodyBytes).flip().position(3);
+            received = readSlowly(peer, bodyBytes.length - 3);
+            transport.write(new byte[0], 0, 0, body);
+            assertFalse(body.hasRemaining());
+            assertArrayEquals(Arrays.copyOfRange(bodyBytes, 3, bodyBytes.length), received.get(20, TimeUnit.SECONDS));
+
+            peer.shutdownOutput();
+            assertEquals(-1, transport.read(buf, 0, buf.length, 5000), "the end of the stream");
+            assertTrue(transport.usesDirectCalls());
+        }
+    }
+
+    @Test
+    void aCloseFromAnotherThreadEndsAWaitingRead() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
+             SocketChannel accepted = listener.accept();
+             ReadinessLoop loop = new ReadinessLoop("test-direct")) {
+            SocketTransport transport = movedToDirectCalls(accepted, peer, loop);
+            Thread closer = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                transport.close();
+            });
+            assertThrows(IOException.class, () -> transport.read(new byte[16], 0, 16, 0));
+            closer.join();
+            assertThrows(IOException.class, () -> transport.write(new byte[] {1}, 0, 1), "a closed transport makes no call");
+            assertEquals(-1, peer.read(ByteBuffer.allocate(16)), "the peer sees the connection end");
+        }
+    }
+
+    @Test
+    void closingGivesBackEveryDescriptor() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             ReadinessLoop loop = new ReadinessLoop("test-direct")) {
+            long before = openDescriptors();
+            List<SocketChannel> peers = new ArrayList<>();
+            List<SocketTransport> transports = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
+                peers.add(peer);
+                transports.add(movedToDirectCalls(listener.accept(), peer, loop));
+            }
+            long open = openDescriptors();
+            assertTrue(open >= before + 60, "a peer, an accepted socket and its duplicate each: " + before + " -> " + open);
+            Thread closer = Thread.ofVirtual().start(() -> transports.forEach(SocketTransport::close)); // not the reading thread
+            closer.join();
+            for (SocketChannel peer : peers) peer.close();
+            Poll.until(DirectSocketCallsTest::openDescriptors, n -> n <= before, "descriptors given back after the close");
+        }
+    }
+
+    @Test
+    void aServerUsesThemByDefaultAndNotWhenTurnedOff() throws Exception {
+        long withCalls = descriptorsPerKeepAliveConnection(true);
+        long withoutCalls = descriptorsPerKeepAliveConnection(false);
+        assertEquals(1, withCalls - withoutCalls, () -> "descriptors per connection: " + withCalls + " with, " + withoutCalls + " without");
+    }
+
+    /** Open descriptors per client connection (its own and the server's) after two requests each, with ten connections. */
+    private static long descriptorsPerKeepAliveConnection(boolean directCalls) throws Exception {
+        try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "hello"), b -> b.directSocketCalls(directCalls))) {
+            long before = openDescriptors();
+            List<RawClient> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 10; i++) {
+                    RawClient client = new RawClient("127.0.0.1", server.port());
+                    clients.add(client);
+                    for (int request = 0; request < 2; request++) {
+                        client.send(REQUEST);
+                        RawClient.Response response = client.read();
+                        assertEquals(200, response.status());
+                        assertEquals("hello", response.bodyText());
+                    }
+                }
+                // the second request is read on the readiness loop, after the answer to the first went out
+                return Math.round((openDescriptors() - before) / 10.0);
+            } finally {
+                for (RawClient client : clients) client.close();
+            }
+        }
+    }
+
+    /** A transport that answered a first request and read a second one, through recv by then. */
+    private static SocketTransport movedToDirectCalls(SocketChannel accepted, SocketChannel peer, ReadinessLoop loop)
+            throws IOException {
+        SocketTransport transport = new SocketTransport(accepted, loop, null, true);
+        byte[] buf = new byte[16];
+        send(peer, "first");
+        assertEquals(5, transport.read(buf, 0, buf.length, 5000));
+        transport.write(buf, 0, 5);
+        assertEquals("first", receive(peer, 5));
+        send(peer, "second");
+        assertEquals(6, transport.read(buf, 0, buf.length, 5000));
+        assertTrue(transport.usesDirectCalls());
+        return transport;
+    }
+
+    private static void send(SocketChannel peer, String text) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
+        while (bytes.hasRemaining()) peer.write(bytes);
+    }
+
+    private static String receive(SocketChannel peer, int n) throws IOException {
+        return new String(new DataInputStream(peer.socket().getInputStream()).readNBytes(n), StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] pattern(int length, int step) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) bytes[i] = (byte) (i * step + i / 4096);
+        return bytes;
+    }
+
+    /** Reads {@code n} bytes from {@code peer} on a thread of its own, starting late (the writer fills both socket buffers meanwhile). */
+    private static Future<byte[]> readSlowly(SocketChannel peer, int n) {
+        FutureTask<byte[]> task = new FutureTask<>(() -> {
+            Thread.sleep(200);
+            InputStream in = peer.socket().getInputStream(); // not closed: that would close the peer
+            return new DataInputStream(in).readNBytes(n);
+        });
+        Thread.ofVirtual().start(task);
+        return task;
+    }
+
+    private static long openDescriptors() {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
