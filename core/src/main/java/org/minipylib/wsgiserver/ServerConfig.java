@@ -49,10 +49,10 @@ import java.util.Objects;
  *                              library's {@code recv} and {@code send}, through the foreign function API, on
  *                              a duplicate of their descriptor (at most a quarter of the process's descriptors
  *                              go to duplicates): less CPU per request than the JDK's channel calls, most at
- *                              many connections. Needs Linux, Java 22 or later and, for this library,
- *                              {@code --enable-native-access} and {@code --add-exports=java.base/sun.nio.ch}
- *                              (the CLI's jar names both); without them the channel's calls serve, as with
- *                              false. Default true
+ *                              many connections. Needs Linux, readiness loops (see above) and, for this
+ *                              library, {@code --enable-native-access} and
+ *                              {@code --add-exports=java.base/sun.nio.ch} (the CLI's jar names both); without
+ *                              them the channel's calls serve, as with false. Default true
  */
 public record ServerConfig(List<SocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,

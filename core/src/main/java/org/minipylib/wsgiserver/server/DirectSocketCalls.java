@@ -10,18 +10,20 @@ import java.nio.file.Path;
  * function API (Java 22 and later) with the Java array or buffer passed as it is: no copy through
  * the JDK's temporary direct buffers, no channel lock, and {@code recv} instead of {@code read} (the
  * kernel's socket path without the file layer's). {@link SocketTransport} makes them for keep-alive
- * connections that wait on a {@link ReadinessLoop}, on a duplicate of the channel's descriptor: the
- * duplicate is closed by the transport only, once no call of its own runs, so a number the JDK gives
- * back (on close, or when a thread is interrupted in a channel call) can never be another socket's
- * under one of these calls.
+ * connections that wait on a {@link ReadinessLoop} (virtual workers, JDK 24 or later), on a duplicate
+ * of the channel's descriptor: the duplicate is closed by the transport only, once no call of its own
+ * runs, so a number the JDK gives back (on close, or when a thread is interrupted in a channel call)
+ * can never be another socket's under one of these calls.
  *
- * <p>A failed call returns -1 and the caller repeats it through the channel, which says whether it
- * would block or reports the error as the JDK does: failures are rare on this path, and leaving
- * {@code errno} out keeps the calls cheap.
+ * <p>A failed call returns -1 and the caller repeats it through the channel, which finds that it
+ * would block or throws the JDK's exception for the error: failures are rare on this path, and
+ * leaving {@code errno} out keeps the calls cheap. One error is reported once only: a reset that
+ * {@code recv} meets reads as the end of the stream, which ends the connection just the same.
+ * Anything else a call throws is a defect, not an I/O error, and propagates.
  */
 interface DirectSocketCalls {
 
-    /** Duplicates a descriptor; -1 if that failed. */
+    /** Duplicates a descriptor, close-on-exec ({@code F_DUPFD_CLOEXEC}); -1 if that failed. */
     int dup(int fd);
 
     /** Closes a descriptor of ours. */
@@ -48,9 +50,9 @@ interface DirectSocketCalls {
     }
 
     /**
-     * Duplicates are kept only below this number: at most a quarter of the process's descriptors go
-     * to them, so that a server near its limit still accepts (each keep-alive connection then costs
-     * one descriptor, as it would without these calls).
+     * Duplicates are kept only below this number, a quarter of the process's limit on descriptors:
+     * a server serving as many connections as its limit allows fits up to a quarter fewer than it
+     * would without these calls, never none (past the quarter, connections use the channel's calls).
      */
     static int duplicateLimit() {
         return Loaded.DUPLICATE_LIMIT;

@@ -5,14 +5,14 @@ import org.minipylib.wsgiserver.http.Transport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -26,6 +26,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * non-blocking, the read after a write first waits for the loop to report bytes (the client
  * cannot have sent its next request before it got the response, pipelining aside), and every wait
  * goes through the loop. A connection closed after one request never registers.
+ *
+ * <p>Once on the loop, where this JVM allows (see {@link DirectSocketCalls}), reads and writes go
+ * through the C library's {@code recv} and {@code send} on a duplicate descriptor the transport owns
+ * (gathering writes still through the channel: {@code writev} cannot take heap arrays).
  */
 public final class SocketTransport implements Transport {
 
@@ -170,6 +174,7 @@ public final class SocketTransport implements Transport {
 
     /** A read with {@code recv}: bytes read, -1 at the end, 0 if none yet (through the channel when the call fails). */
     private int recvDirect(int fd, byte[] b, int off, int len) throws IOException {
+        if (len == 0) return 0; // recv would say 0 for it, which means the end of the stream
         long n = callDirect(false, fd, b, off, len, null);
         if (n > 0) return (int) n;
         if (n == 0) return -1;
@@ -177,6 +182,7 @@ public final class SocketTransport implements Transport {
     }
 
     private int recvDirect(int fd, ByteBuffer dst) throws IOException {
+        if (!dst.hasRemaining()) return 0;
         long n = callDirect(false, fd, null, 0, 0, dst);
         if (n > 0) {
             dst.position(dst.position() + (int) n);
@@ -270,8 +276,8 @@ public final class SocketTransport implements Transport {
         return r != null && r.isReadMuted();
     }
 
-    /** True once reads and writes go through {@code recv} and {@code send} on a descriptor of the transport's own. */
-    public boolean usesDirectCalls() {
+    /** True once reads and writes go through {@code recv} and {@code send} on a descriptor of the transport's own (for tests). */
+    boolean usesDirectCalls() {
         return directFd >= 0;
     }
 

@@ -21,11 +21,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class LibcSocketCalls implements DirectSocketCalls {
 
     private static final int MSG_NOSIGNAL = 0x4000; // a peer gone is an error, not a signal
+    private static final int F_DUPFD_CLOEXEC = 1030; // a duplicate that a started program does not inherit
 
     LibcSocketCalls() {
         // Checked first: calling a restricted method without consent prints a warning on standard error.
         if (!LibcSocketCalls.class.getModule().isNativeAccessEnabled()) {
             throw new IllegalStateException("native access is not enabled");
+        }
+        if (ADDRESS.byteSize() != Long.BYTES) { // size_t and ssize_t are linked as Java longs
+            throw new IllegalStateException("not a 64-bit system");
         }
         Handles.link();
     }
@@ -34,7 +38,7 @@ final class LibcSocketCalls implements DirectSocketCalls {
     private static final class Handles {
         static final MethodHandle RECV;
         static final MethodHandle SEND;
-        static final MethodHandle DUP;
+        static final MethodHandle FCNTL;
         static final MethodHandle CLOSE;
 
         static {
@@ -44,7 +48,8 @@ final class LibcSocketCalls implements DirectSocketCalls {
             FunctionDescriptor transfer = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
             RECV = linker.downcallHandle(libc.find("recv").orElseThrow(), transfer, heapAccess);
             SEND = linker.downcallHandle(libc.find("send").orElseThrow(), transfer, heapAccess);
-            DUP = linker.downcallHandle(libc.find("dup").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            FCNTL = linker.downcallHandle(libc.find("fcntl").orElseThrow(),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
             CLOSE = linker.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
         }
 
@@ -56,7 +61,7 @@ final class LibcSocketCalls implements DirectSocketCalls {
     @Override
     public int dup(int fd) {
         try {
-            return (int) Handles.DUP.invokeExact(fd);
+            return (int) Handles.FCNTL.invokeExact(fd, F_DUPFD_CLOEXEC, 0);
         } catch (Throwable e) {
             return -1;
         }
@@ -94,16 +99,20 @@ final class LibcSocketCalls implements DirectSocketCalls {
     private static long recvCall(int fd, MemorySegment bytes, int len, int flags) {
         try {
             return (long) Handles.RECV.invokeExact(fd, bytes, (long) len, flags);
-        } catch (Throwable e) {
-            return -1; // repeated through the channel, which reports what is wrong
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) { // invokeExact declares it; a downcall throws nothing checked
+            throw new IllegalStateException(e);
         }
     }
 
     private static long sendCall(int fd, MemorySegment bytes, int len, int flags) {
         try {
             return (long) Handles.SEND.invokeExact(fd, bytes, (long) len, flags);
+        } catch (RuntimeException | Error e) {
+            throw e;
         } catch (Throwable e) {
-            return -1;
+            throw new IllegalStateException(e);
         }
     }
 }

@@ -7,6 +7,7 @@ import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIf;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -22,6 +23,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +46,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * another thread are seen; closing gives every descriptor back; a server uses them unless told not to.
  */
 @Timeout(60)
+@EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported") // servers have readiness loops from JDK 24
 class DirectSocketCallsTest {
 
     private static final String REQUEST = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
@@ -52,6 +56,50 @@ class DirectSocketCallsTest {
         assumeTrue(NativeAccess.onLinux(), "recv and send are called the Linux way");
         assumeTrue(Runtime.version().feature() >= 22, "called through the foreign function API of Java 22");
         assertNotNull(DirectSocketCalls.available(), "the surefire argLine grants native access and exports sun.nio.ch");
+    }
+
+    /** The calls themselves, on a duplicate of a connected socket's descriptor. */
+    @Test
+    void recvAndSendMoveBytesOnADuplicateThatAStartedProgramDoesNotInherit() throws Exception {
+        DirectSocketCalls calls = DirectSocketCalls.available();
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
+             SocketChannel accepted = listener.accept()) {
+            accepted.configureBlocking(false); // as on a readiness loop: the calls must never block
+            int own = calls.dup(NativeAccess.fdOf(accepted));
+            assertTrue(own >= 0);
+            try {
+                String flags = Files.readAllLines(Path.of("/proc/self/fdinfo/" + own)).stream()
+                        .filter(line -> line.startsWith("flags:")).findFirst().orElseThrow();
+                assertTrue((Long.parseLong(flags.substring(6).trim(), 8) & 02000000) != 0, "O_CLOEXEC: " + flags);
+
+                byte[] array = "..hello..".getBytes(StandardCharsets.US_ASCII);
+                assertEquals(5, calls.send(own, array, 2, 5));
+                assertEquals("hello", receive(peer, 5));
+                ByteBuffer heap = ByteBuffer.wrap("[heap]".getBytes(StandardCharsets.US_ASCII)).position(1).limit(5);
+                assertEquals(4, calls.send(own, heap.asReadOnlyBuffer()));
+                assertEquals(1, heap.position(), "the caller moves the position");
+                ByteBuffer direct = ByteBuffer.allocateDirect(8).put("direct".getBytes(StandardCharsets.US_ASCII)).flip();
+                assertEquals(6, calls.send(own, direct));
+                assertEquals("heapdirect", receive(peer, 10));
+
+                byte[] into = new byte[16];
+                assertEquals(-1, calls.recv(own, into, 0, 16), "nothing there yet: would block");
+                send(peer, "request");
+                long n = Poll.until(() -> calls.recv(own, into, 3, 13), got -> got != -1, "the bytes sent");
+                assertEquals("request", new String(into, 3, (int) n, StandardCharsets.US_ASCII));
+                send(peer, "more");
+                ByteBuffer dst = ByteBuffer.allocate(16).position(4);
+                n = Poll.until(() -> calls.recv(own, dst), got -> got != -1, "the bytes sent");
+                assertEquals("more", new String(dst.array(), 4, (int) n, StandardCharsets.US_ASCII));
+
+                peer.shutdownOutput();
+                assertEquals(0L, Poll.until(() -> calls.recv(own, into, 0, 16), got -> got != -1, "the end"));
+            } finally {
+                calls.close(own);
+            }
+            assertFalse(Files.exists(Path.of("/proc/self/fd/" + own)), "closed");
+        }
     }
 
     @Test
@@ -96,6 +144,11 @@ class DirectSocketCallsTest {
             assertFalse(body.hasRemaining());
             assertArrayEquals(Arrays.copyOfRange(bodyBytes, 3, bodyBytes.length), received.get(20, TimeUnit.SECONDS));
 
+            ByteBuffer readOnly = ByteBuffer.wrap(bodyBytes).asReadOnlyBuffer(); // an application's constant body
+            received = readSlowly(peer, bodyBytes.length);
+            transport.write(new byte[0], 0, 0, readOnly);
+            assertArrayEquals(bodyBytes, received.get(20, TimeUnit.SECONDS));
+
             peer.shutdownOutput();
             assertEquals(-1, transport.read(buf, 0, buf.length, 5000), "the end of the stream");
             assertTrue(transport.usesDirectCalls());
@@ -124,11 +177,43 @@ class DirectSocketCallsTest {
         }
     }
 
+    /** Closes that come while another thread reads (or is about to): every read ends, every descriptor comes back. */
+    @Test
+    void closesRacingReadsEndThemAndLeakNothing() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             ReadinessLoop loop = new ReadinessLoop("test-direct")) {
+            long before = steadyDescriptors();
+            for (int i = 0; i < 100; i++) {
+                try (SocketChannel peer = SocketChannel.open(listener.getLocalAddress())) {
+                    SocketTransport transport = movedToDirectCalls(listener.accept(), peer, loop);
+                    FutureTask<Void> reads = new FutureTask<>(() -> {
+                        byte[] buf = new byte[16];
+                        while (transport.read(buf, 0, buf.length, 5000) > 0) {
+                            // until the close
+                        }
+                        return null;
+                    });
+                    Thread reader = Thread.ofVirtual().start(reads);
+                    send(peer, "x");
+                    if (i % 2 == 0) Thread.sleep(0, 50_000 * (i % 7));
+                    transport.close();
+                    assertTrue(reader.join(Duration.ofSeconds(10)), "the read ended");
+                    try {
+                        reads.get();
+                    } catch (ExecutionException e) {
+                        assertTrue(e.getCause() instanceof IOException, () -> "an I/O error: " + e.getCause());
+                    }
+                }
+            }
+            Poll.until(DirectSocketCallsTest::openDescriptors, n -> n <= before, "descriptors given back after the closes");
+        }
+    }
+
     @Test
     void closingGivesBackEveryDescriptor() throws Exception {
         try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
              ReadinessLoop loop = new ReadinessLoop("test-direct")) {
-            long before = openDescriptors();
+            long before = steadyDescriptors();
             List<SocketChannel> peers = new ArrayList<>();
             List<SocketTransport> transports = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
@@ -155,7 +240,7 @@ class DirectSocketCallsTest {
     /** Open descriptors per client connection (its own and the server's) after two requests each, with ten connections. */
     private static long descriptorsPerKeepAliveConnection(boolean directCalls) throws Exception {
         try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "hello"), b -> b.directSocketCalls(directCalls))) {
-            long before = openDescriptors();
+            long before = steadyDescriptors(); // a server stopped just before may still be closing sockets
             List<RawClient> clients = new ArrayList<>();
             try {
                 for (int i = 0; i < 10; i++) {
@@ -215,6 +300,18 @@ class DirectSocketCallsTest {
         });
         Thread.ofVirtual().start(task);
         return task;
+    }
+
+    /** The count of open descriptors once it has not changed for 200 ms. */
+    private static long steadyDescriptors() throws InterruptedException {
+        long last = -1;
+        for (int i = 0; i < 50; i++) {
+            long now = openDescriptors();
+            if (now == last) return now;
+            last = now;
+            Thread.sleep(200);
+        }
+        return last;
     }
 
     private static long openDescriptors() {
