@@ -106,6 +106,8 @@ public final class SocketTransport implements Transport {
 
     @Override
     public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length); // before any wait: a bad range fails at once
+        if (len == 0) return 0; // as InputStream.read: a polled read would wait for bytes it cannot take
         clearStaleInterrupt();
         if (readiness == null && wroteSinceRead && loop != null) moveToLoop();
         int n;
@@ -287,7 +289,6 @@ public final class SocketTransport implements Transport {
     }
 
     private int readPolled(byte[] b, int off, int len, int timeoutMillis) throws IOException {
-        Objects.checkFromIndexSize(off, len, b.length); // before a wait: the view below cannot fail after it
         if (wroteSinceRead) awaitReadable(timeoutMillis); // first: it drops the cached view
         int fd = directFd;
         if (fd < 0) return readPolled(view(b, off, len), timeoutMillis);

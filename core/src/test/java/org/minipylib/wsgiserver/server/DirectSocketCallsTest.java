@@ -120,6 +120,7 @@ class DirectSocketCallsTest {
             int n = transport.read(buf, 10, 20, 5000);
             assertTrue(transport.usesDirectCalls());
             assertEquals("two", new String(buf, 10, n, StandardCharsets.US_ASCII));
+            assertEquals(0, transport.read(buf, 0, 0, 5000), "a zero-length read returns at once, with nothing pending");
 
             // into a direct buffer, from its position
             send(peer, "three");
