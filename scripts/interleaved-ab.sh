@@ -10,18 +10,26 @@
 #   C=1024 scripts/interleaved-ab.sh "java -jar old.jar --bind 127.0.0.1:{PORT}" \
 #                                    "java -jar cli/target/wsgiserver.jar --bind 127.0.0.1:{PORT}"
 #   PATH_=/json HDR="Connection: close" ROUNDS=12 SECONDS_=5 scripts/interleaved-ab.sh ...
+#   IDLE=5000 scripts/interleaved-ab.sh ...          # the bench's scenario h: idle connections held meanwhile
 #
 # Knobs: C=64 connections, ROUNDS=8, SECONDS_=5 per window, WARM=15 s per server first, PATH_=/plaintext,
-# HDR (one extra request header), SCRIPT (a wrk Lua script, e.g. the bench's POST of lua/echo.lua), PORT_A=18091, PORT_B=18092. Needs wrk, curl and taskset; both
+# HDR (one extra request header), SCRIPT (a wrk Lua script, e.g. the bench's POST of lua/echo.lua), PORT_A=18091, PORT_B=18092,
+# IDLE=0 keep-alive connections per server, each served once, then held idle for the whole run (by
+# IDLE_SCRIPT=../shared/bench/tools/idle_conns.py, on CPU 1; raises the descriptor limit). Needs wrk, curl and taskset; both
 # servers must answer GET /plaintext and stay in the foreground (nginx: `daemon off;`). Talks to
 # 127.0.0.1 only.
 set -euo pipefail
-[ $# -eq 2 ] || { sed -n '2,17p' "$0"; exit 2; }
+[ $# -eq 2 ] || { sed -n '2,20p' "$0"; exit 2; }
 for tool in wrk curl taskset; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed" >&2; exit 1; }
 done
 C=${C:-64}; ROUNDS=${ROUNDS:-8}; SECS=${SECONDS_:-5}; WARM=${WARM:-15}; P=${PATH_:-/plaintext}
 PORT_A=${PORT_A:-18091}; PORT_B=${PORT_B:-18092}
+IDLE=${IDLE:-0}; IDLE_SCRIPT=${IDLE_SCRIPT:-$(dirname "$0")/../../shared/bench/tools/idle_conns.py}
+if (( IDLE > 0 )); then
+  [ -f "$IDLE_SCRIPT" ] || { echo "IDLE needs $IDLE_SCRIPT (set IDLE_SCRIPT)" >&2; exit 1; }
+  ulimit -n $((2 * IDLE + 4096)) 2>/dev/null || { echo "cannot raise the descriptor limit for IDLE=$IDLE" >&2; exit 1; }
+fi
 WRK=(taskset -c 1 wrk -t1 -c"$C")
 [ -n "${HDR:-}" ] && WRK+=(-H "$HDR")
 [ -n "${SCRIPT:-}" ] && WRK+=(-s "$SCRIPT")
@@ -29,13 +37,25 @@ WRK=(taskset -c 1 wrk -t1 -c"$C")
 # each command runs through bash (quotes and globs in it work) and replaces it, so its PID is the server's
 taskset -c 0 bash -c "exec ${1//\{PORT\}/$PORT_A}" >/dev/null 2>&1 & PA=$!
 taskset -c 0 bash -c "exec ${2//\{PORT\}/$PORT_B}" >/dev/null 2>&1 & PB=$!
-trap 'kill $PA $PB 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+IDLE_PIDS=()
+trap 'kill $PA $PB "${IDLE_PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 for port in "$PORT_A" "$PORT_B"; do
   for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$port/plaintext" && break; sleep 0.2; done
   curl -s -o /dev/null "http://127.0.0.1:$port/plaintext" || { echo "nothing answers on port $port" >&2; exit 1; }
   kill -0 $PA 2>/dev/null && kill -0 $PB 2>/dev/null || { echo "a server exited (port taken? a daemon that forks?)" >&2; exit 1; }
   "${WRK[@]}" -d"${WARM}s" "http://127.0.0.1:$port$P" >/dev/null
 done
+if (( IDLE > 0 )); then
+  for port in "$PORT_A" "$PORT_B"; do
+    log=$(mktemp)
+    taskset -c 1 python3 "$IDLE_SCRIPT" "$port" --count "$IDLE" --mode request --hold-max 7200 >"$log" 2>&1 &
+    IDLE_PIDS+=($!)
+    for _ in $(seq 600); do grep -q '^READY' "$log" && break; sleep 0.2; done
+    grep '^READY' "$log" | sed "s/^/port $port idle: /" || { echo "idle connections not ready on port $port" >&2; cat "$log" >&2; exit 1; }
+    rm -f "$log"
+  done
+  for port in "$PORT_A" "$PORT_B"; do "${WRK[@]}" -d5s "http://127.0.0.1:$port$P" >/dev/null; done
+fi
 
 cpu_ticks() { # the process and its children (nginx's workers), user + system
   local total=0 pid
