@@ -14,7 +14,8 @@ import java.nio.ByteBuffer;
 public interface Transport {
 
     /**
-     * Reads up to {@code len} bytes, blocking until at least one is available.
+     * Reads up to {@code len} bytes, blocking until at least one is available (with {@code len} 0,
+     * returns 0 at once, as {@link java.io.InputStream#read(byte[], int, int)} does).
      *
      * @param timeoutMillis longest wait; 0 waits forever
      * @return bytes read, or -1 at end of stream

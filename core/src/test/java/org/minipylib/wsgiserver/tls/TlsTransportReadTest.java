@@ -1,0 +1,68 @@
+package org.minipylib.wsgiserver.tls;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.http.Transport;
+import org.minipylib.wsgiserver.server.SocketTransport;
+import org.minipylib.wsgiserver.testing.TestCertificates;
+import org.minipylib.wsgiserver.testing.TestCertificates.Identity;
+
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Reads from a {@link TlsTransport} after a real handshake with a JDK client over loopback. */
+class TlsTransportReadTest {
+
+    @TempDir
+    static Path dir;
+    static TlsConfig config;
+    static SSLContext client;
+
+    @BeforeAll
+    static void makeCertificates() throws Exception {
+        TestCertificates certs = TestCertificates.newCa(dir, "read-ca");
+        Identity id = certs.issue("localhost", "EC", "localhost");
+        config = TlsConfig.builder(TlsCredentials.pem(certs.certificatePem(id, "s.pem"), certs.pkcs8(id, "s.key"))).build();
+        client = certs.clientContext(null);
+    }
+
+    @Test
+    void aZeroLengthReadReturnsAtOnceAndLaterBytesStillArrive() throws Exception {
+        JsseSslAdapter adapter = new JsseSslAdapter(config);
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             SSLSocket peer = (SSLSocket) client.getSocketFactory().createSocket("127.0.0.1",
+                     ((InetSocketAddress) listener.getLocalAddress()).getPort())) {
+            peer.setSoTimeout(10_000);
+            CompletableFuture<Void> handshake = CompletableFuture.runAsync(() -> {
+                try {
+                    peer.startHandshake();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            SocketChannel accepted = listener.accept();
+            Transport tls = adapter.open(new SocketTransport(accepted), System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+            handshake.get(10, TimeUnit.SECONDS);
+            try {
+                byte[] buf = new byte[16];
+                assertEquals(0, tls.read(buf, 0, 0, 5000), "nothing decrypted is waiting, and none was asked for");
+                peer.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+                peer.getOutputStream().flush();
+                int n = tls.read(buf, 3, 10, 5000);
+                assertEquals("hello", new String(buf, 3, n, StandardCharsets.US_ASCII));
+            } finally {
+                tls.close();
+            }
+        }
+    }
+}
