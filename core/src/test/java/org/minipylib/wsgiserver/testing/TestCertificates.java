@@ -18,6 +18,8 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.util.io.pem.PemObject;
+import org.minipylib.wsgiserver.tls.TlsConfig;
+import org.minipylib.wsgiserver.tls.TlsCredentials;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -87,6 +89,21 @@ public final class TestCertificates {
     /** A new CA whose files go to {@code dir}. */
     public static TestCertificates newCa(Path dir, String caName) throws GeneralSecurityException, IOException {
         return new TestCertificates(dir, caName);
+    }
+
+    /** A server's TLS configuration for {@code localhost} and a client context that trusts it. */
+    public record LocalhostTls(TlsConfig server, SSLContext client) {
+    }
+
+    /**
+     * A new CA ({@code caName}, files in {@code dir}), an EC certificate for {@code localhost} as PEM
+     * files, the server configuration using them, and a client that trusts the CA.
+     */
+    public static LocalhostTls localhostTls(Path dir, String caName) throws GeneralSecurityException, IOException {
+        TestCertificates certs = newCa(dir, caName);
+        Identity id = certs.issue("localhost", "EC", "localhost");
+        TlsConfig server = TlsConfig.builder(TlsCredentials.pem(certs.certificatePem(id, "s.pem"), certs.pkcs8(id, "s.key"))).build();
+        return new LocalhostTls(server, certs.clientContext(null));
     }
 
     public X509Certificate caCertificate() {

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestCertificates;
-import org.minipylib.wsgiserver.testing.TestCertificates.Identity;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.TlsClients;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
@@ -56,10 +55,9 @@ class MisbehavingTlsClientsTest {
 
     @BeforeAll
     static void makeCertificates() throws Exception {
-        TestCertificates certs = TestCertificates.newCa(dir, "misbehaving-ca");
-        Identity id = certs.issue("localhost", "EC", "localhost");
-        config = TlsConfig.builder(TlsCredentials.pem(certs.certificatePem(id, "s.pem"), certs.pkcs8(id, "s.key"))).build();
-        client = certs.clientContext(null);
+        TestCertificates.LocalhostTls tls = TestCertificates.localhostTls(dir, "misbehaving-ca");
+        config = tls.server();
+        client = tls.client();
     }
 
     @BeforeEach

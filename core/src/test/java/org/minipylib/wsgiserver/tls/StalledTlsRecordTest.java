@@ -7,7 +7,6 @@ import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.EngineTlsClient;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.TestCertificates;
-import org.minipylib.wsgiserver.testing.TestCertificates.Identity;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 
@@ -35,10 +34,9 @@ class StalledTlsRecordTest {
 
     @BeforeAll
     static void makeCertificates() throws Exception {
-        TestCertificates certs = TestCertificates.newCa(dir, "stalled-ca");
-        Identity id = certs.issue("localhost", "EC", "localhost");
-        config = TlsConfig.builder(TlsCredentials.pem(certs.certificatePem(id, "s.pem"), certs.pkcs8(id, "s.key"))).build();
-        client = certs.clientContext(null);
+        TestCertificates.LocalhostTls tls = TestCertificates.localhostTls(dir, "stalled-ca");
+        config = tls.server();
+        client = tls.client();
     }
 
     private static TestServer start(Duration keepAlive, Duration shutdownTimeout) throws Exception {

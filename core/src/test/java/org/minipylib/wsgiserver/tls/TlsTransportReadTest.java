@@ -6,7 +6,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.minipylib.wsgiserver.http.Transport;
 import org.minipylib.wsgiserver.server.SocketTransport;
 import org.minipylib.wsgiserver.testing.TestCertificates;
-import org.minipylib.wsgiserver.testing.TestCertificates.Identity;
 
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -30,10 +29,9 @@ class TlsTransportReadTest {
 
     @BeforeAll
     static void makeCertificates() throws Exception {
-        TestCertificates certs = TestCertificates.newCa(dir, "read-ca");
-        Identity id = certs.issue("localhost", "EC", "localhost");
-        config = TlsConfig.builder(TlsCredentials.pem(certs.certificatePem(id, "s.pem"), certs.pkcs8(id, "s.key"))).build();
-        client = certs.clientContext(null);
+        TestCertificates.LocalhostTls tls = TestCertificates.localhostTls(dir, "read-ca");
+        config = tls.server();
+        client = tls.client();
     }
 
     @Test
