@@ -51,7 +51,7 @@ if (( IDLE > 0 )); then
     taskset -c 1 python3 "$IDLE_SCRIPT" "$port" --count "$IDLE" --mode request --hold-max 7200 >"$log" 2>&1 &
     IDLE_PIDS+=($!)
     for _ in $(seq 600); do grep -q '^READY' "$log" && break; sleep 0.2; done
-    grep '^READY' "$log" | sed "s/^/port $port idle: /" || { echo "idle connections not ready on port $port" >&2; cat "$log" >&2; exit 1; }
+    grep '^READY' "$log" | sed "s/^/port $port idle: /" || { echo "idle connections not ready on port $port" >&2; cat "$log" >&2; rm -f "$log"; exit 1; }
     rm -f "$log"
   done
   for port in "$PORT_A" "$PORT_B"; do "${WRK[@]}" -d5s "http://127.0.0.1:$port$P" >/dev/null; done

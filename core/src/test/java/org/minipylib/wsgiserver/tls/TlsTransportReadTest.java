@@ -1,6 +1,5 @@
 package org.minipylib.wsgiserver.tls;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.minipylib.wsgiserver.http.Transport;
@@ -23,20 +22,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class TlsTransportReadTest {
 
     @TempDir
-    static Path dir;
-    static TlsConfig config;
-    static SSLContext client;
-
-    @BeforeAll
-    static void makeCertificates() throws Exception {
-        TestCertificates.LocalhostTls tls = TestCertificates.localhostTls(dir, "read-ca");
-        config = tls.server();
-        client = tls.client();
-    }
+    Path dir;
 
     @Test
     void aZeroLengthReadReturnsAtOnceAndLaterBytesStillArrive() throws Exception {
-        JsseSslAdapter adapter = new JsseSslAdapter(config);
+        TestCertificates.LocalhostTls certificates = TestCertificates.localhostTls(dir, "read-ca");
+        JsseSslAdapter adapter = new JsseSslAdapter(certificates.server());
+        SSLContext client = certificates.client();
         try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
              SSLSocket peer = (SSLSocket) client.getSocketFactory().createSocket("127.0.0.1",
                      ((InetSocketAddress) listener.getLocalAddress()).getPort())) {
