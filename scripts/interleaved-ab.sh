@@ -2,9 +2,10 @@
 # Compares two HTTP servers' CPU time per request on a shared, noisy host: both run at once, pinned
 # to CPU 0, and wrk (pinned to CPU 1) loads them in turn, ROUNDS short windows each, alternating
 # which goes first. Consecutive windows see nearly the same host speed, so the per-round ratio
-# drifts far less than two separate runs minutes apart. Prints each round's B/A ratio of CPU time
-# per request and the medians; B/A > 1 means A needs less CPU per request (A is that much ahead in
-# requests per CPU-second). Server CPU is read from /proc (the process and its children).
+# drifts far less than two separate runs minutes apart. Prints each round's CPU time per request
+# (with its user-space part: the rest is the kernel's), their B/A ratio, and the medians; B/A > 1
+# means A needs less CPU per request (A is that much ahead in requests per CPU-second). Server CPU
+# is read from /proc (the process and its children).
 #
 #   scripts/interleaved-ab.sh "CMD_A" "CMD_B"        # {PORT} in a command is replaced by its port
 #   C=1024 scripts/interleaved-ab.sh "java -jar old.jar --bind 127.0.0.1:{PORT}" \
@@ -57,29 +58,31 @@ if (( IDLE > 0 )); then
   for port in "$PORT_A" "$PORT_B"; do "${WRK[@]}" -d5s "http://127.0.0.1:$port$P" >/dev/null; done
 fi
 
-cpu_ticks() { # the process and its children (nginx's workers), user + system
-  local total=0 pid
+cpu_ticks() { # the process and its children (nginx's workers): "user system" clock ticks
+  local user=0 sys=0 pid u s
   for pid in $1 $(pgrep -P "$1" || true); do
     read -r u s < <(cut -d' ' -f14,15 "/proc/$pid/stat")
-    total=$((total + u + s))
+    user=$((user + u)); sys=$((sys + s))
   done
-  echo "$total"
+  echo "$user $sys"
 }
-us_per_request() { # PID PORT: one window; prints server CPU-µs per request
-  local c0 c1 out requests
-  c0=$(cpu_ticks "$1")
+us_per_request() { # PID PORT: one window; prints server CPU-µs per request and the user part of it
+  local u0 s0 u1 s1 out requests
+  read -r u0 s0 < <(cpu_ticks "$1")
   out=$("${WRK[@]}" -d"${SECS}s" "http://127.0.0.1:$2$P")
-  c1=$(cpu_ticks "$1")
+  read -r u1 s1 < <(cpu_ticks "$1")
   requests=$(awk '/requests in/{print $1}' <<<"$out")
-  awk -v r="$requests" -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.3f", t / hz * 1e6 / r}'
+  awk -v r="$requests" -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" \
+    'BEGIN{printf "%.3f %.3f\n", (u + s) / hz * 1e6 / r, u / hz * 1e6 / r}'
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
-as=(); bs=(); ratios=()
+as=(); bs=(); aus=(); bus=(); ratios=()
 for i in $(seq "$ROUNDS"); do
-  if (( i % 2 )); then a=$(us_per_request $PA "$PORT_A"); b=$(us_per_request $PB "$PORT_B")
-  else b=$(us_per_request $PB "$PORT_B"); a=$(us_per_request $PA "$PORT_A"); fi
-  as+=("$a"); bs+=("$b"); ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.3f", b / a}')")
-  echo "round $i: A $a µs, B $b µs per request, B/A ${ratios[-1]}"
+  if (( i % 2 )); then read -r a au < <(us_per_request $PA "$PORT_A"); read -r b bu < <(us_per_request $PB "$PORT_B")
+  else read -r b bu < <(us_per_request $PB "$PORT_B"); read -r a au < <(us_per_request $PA "$PORT_A"); fi
+  as+=("$a"); bs+=("$b"); aus+=("$au"); bus+=("$bu")
+  ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.3f", b / a}')")
+  echo "round $i: A $a µs (user $au), B $b µs (user $bu) per request, B/A ${ratios[-1]}"
 done
-echo "median CPU-µs per request: A $(median "${as[@]}"), B $(median "${bs[@]}"); median B/A $(median "${ratios[@]}")"
+echo "median CPU-µs per request: A $(median "${as[@]}") (user $(median "${aus[@]}")), B $(median "${bs[@]}") (user $(median "${bus[@]}")); median B/A $(median "${ratios[@]}")"
