@@ -42,6 +42,15 @@ interface DirectSocketCalls {
     long send(int fd, ByteBuffer src);
 
     /**
+     * Whether a read would not find the socket empty right now (bytes, the end of the stream, or an
+     * error): {@code recv} with {@code MSG_PEEK}, which takes nothing from the socket.
+     */
+    boolean readable(int fd);
+
+    /** Whether a write would take bytes right now (or fail): {@code poll} for {@code POLLOUT}, without waiting. */
+    boolean writable(int fd);
+
+    /**
      * The calls, if this JVM can make them (Linux, Java 22 or later, {@code --enable-native-access}
      * and {@code --add-exports=java.base/sun.nio.ch} for this library); else null.
      */

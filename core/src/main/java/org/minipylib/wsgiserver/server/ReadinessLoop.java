@@ -36,14 +36,29 @@ public final class ReadinessLoop implements AutoCloseable {
 
     private static final int ROUNDS_BEFORE_DRAIN = 64;
 
+    /**
+     * Whether sockets with a descriptor of their transport's own wait on an edge-triggered epoll
+     * where this JVM can call it (the default); {@code -Dorg.minipylib.wsgiserver.edgeTriggered=false}
+     * keeps every socket on the selector.
+     */
+    private static final boolean EDGE_TRIGGERED =
+            Boolean.parseBoolean(System.getProperty("org.minipylib.wsgiserver.edgeTriggered", "true"));
+
     private final Selector selector;
     private final ConcurrentLinkedQueue<ReadinessWait> interestChanges = new ConcurrentLinkedQueue<>();
+    private final EdgeTriggeredLoop edgeTriggered; // null: every socket waits on the selector
     private volatile boolean closed;
 
     /** Opens the selector and starts the loop on a virtual thread named {@code name}. */
     public ReadinessLoop(String name) throws IOException {
         this.selector = Selector.open();
         Thread.ofVirtual().name(name).start(this::run);
+        this.edgeTriggered = EDGE_TRIGGERED ? EdgeTriggeredLoop.open(name + "-edge") : null;
+    }
+
+    /** The edge-triggered part, for sockets with a descriptor of their own; null if this JVM cannot (see {@link EdgeTriggeredEpoll#open()}). */
+    EdgeTriggeredLoop edgeTriggered() {
+        return edgeTriggered;
     }
 
     /** True if this JDK lets a virtual thread park inside {@code synchronized} without pinning its carrier (JEP 491). */
@@ -121,10 +136,11 @@ public final class ReadinessLoop implements AutoCloseable {
         }
     }
 
-    /** Stops the loop and closes its selector (registered channels stay open). */
+    /** Stops the loop (and its edge-triggered part) and closes its selector (registered channels stay open). */
     @Override
     public void close() {
         closed = true;
         selector.wakeup();
+        if (edgeTriggered != null) edgeTriggered.close();
     }
 }

@@ -1,13 +1,10 @@
 package org.minipylib.wsgiserver.server;
 
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.net.SocketTimeoutException;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -34,33 +31,12 @@ import java.util.concurrent.locks.LockSupport;
  * is reported for them. On the common path the registration never changes, so a keep-alive request
  * costs no {@code epoll_ctl}.
  */
-final class ReadinessWait {
+final class ReadinessWait extends AbstractSocketWait {
 
-    private static final int RUNNING = 0;
-    private static final int WAITING = 1;
-    private static final int WOKEN = 2;
     private static final int MUTED = 3;
-
-    private static final VarHandle READ_STATE;
-    private static final VarHandle WRITE_STATE;
-
-    static {
-        try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            READ_STATE = lookup.findVarHandle(ReadinessWait.class, "readState", int.class);
-            WRITE_STATE = lookup.findVarHandle(ReadinessWait.class, "writeState", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final ReadinessLoop loop;
     private final SelectionKey key;
-    private volatile int readState = RUNNING;
-    private volatile int writeState = RUNNING;
-    private volatile Thread reader;
-    private volatile Runnable onReadable; // instead of a parked reader: run by whoever ends the wait
-    private volatile Thread writer;
     private boolean readInterestStale; // the reading thread's own note: left MUTED without telling the loop
 
     /** Registers {@code channel} (non-blocking from now on) with {@code loop}, for reads. */
@@ -78,10 +54,9 @@ final class ReadinessWait {
      * @throws SocketTimeoutException if nothing arrived in time
      * @throws IOException if the loop stopped while the socket is open (the server stopping, or the loop failed)
      */
-    void awaitReadable(int timeoutMillis) throws IOException {
-        Thread.interrupted(); // see park()
-        onReadable = null; // a thread waits this time
-        reader = Thread.currentThread();
+    @Override
+    public void awaitReadable(int timeoutMillis) throws IOException {
+        readerParks();
         int from;
         do {
             from = readState;
@@ -109,7 +84,8 @@ final class ReadinessWait {
      * bytes are still there. Returning to read them directly instead would park a thread with a
      * buffer for the whole keep-alive wait whenever the socket is empty by now.
      */
-    void awaitReadableThen(Runnable then) {
+    @Override
+    public boolean awaitReadableThen(Runnable then) {
         boolean stale = readInterestStale; // read now: once WAITING, the next reader may be running
         readInterestStale = false;
         onReadable = then;
@@ -118,10 +94,12 @@ final class ReadinessWait {
         // Closed meanwhile (its wake may have found no one waiting): run it now, unless a wake did.
         // Never back out of WAITING here: a new thread may own the wait by now.
         if (!key.isValid() && READ_STATE.compareAndSet(this, WAITING, WOKEN)) wakeReader();
+        return true;
     }
 
     /** After a read that followed a wait (whatever it gave): the loop may mute the socket again. */
-    void readDone() {
+    @Override
+    public void readDone() {
         if (readState == WOKEN) readState = RUNNING;
     }
 
@@ -130,7 +108,8 @@ final class ReadinessWait {
      * by closing). One writer at a time (the connection's output is locked); the caller calls
      * {@link #writeDone()} when its write is over, however it ended.
      */
-    void awaitWritable() throws IOException {
+    @Override
+    public void awaitWritable() throws IOException {
         Thread.interrupted();
         writer = Thread.currentThread();
         int from = writeState; // RUNNING or WOKEN: only the writer leaves WAITING otherwise than the loop
@@ -139,35 +118,19 @@ final class ReadinessWait {
         park(WRITE_STATE, 0);
     }
 
-    /** After a write that waited: no one waits to write; the loop stops watching for it when next reported. */
-    void writeDone() {
-        if (writeState != RUNNING) writeState = RUNNING;
+    @Override
+    boolean cancelled() {
+        return !key.isValid(); // the channel closed, or the loop's selector
     }
 
-    private void park(VarHandle side, int timeoutMillis) throws IOException {
-        long deadline = timeoutMillis == 0 ? 0 : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while ((int) side.getVolatile(this) == WAITING) {
-            if (!key.isValid()) { // closed meanwhile (the caller's read or write then fails), or the loop stopped
-                side.compareAndSet(this, WAITING, RUNNING);
-                if (key.channel().isOpen()) throw new IOException("readiness loop stopped");
-                return;
-            }
-            if (deadline == 0) {
-                LockSupport.park(this);
-            } else {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    if (side.compareAndSet(this, WAITING, RUNNING)) throw new SocketTimeoutException("Read timed out");
-                    break; // woken just now
-                }
-                LockSupport.parkNanos(this, left);
-            }
-            Thread.interrupted(); // ignored, else every park returns at once; stopping closes sockets instead
-        }
+    @Override
+    boolean socketOpen() {
+        return key.channel().isOpen();
     }
 
     /** True if bytes came while no one waited to read, and the loop stopped watching for more. */
-    boolean isReadMuted() {
+    @Override
+    public boolean isReadMuted() {
         return readState == MUTED;
     }
 
@@ -213,30 +176,9 @@ final class ReadinessWait {
      * After the channel was closed, or its loop stopped: wakes parked threads (their read or
      * write then fails) and lets the loop free the socket.
      */
-    void closed() {
+    @Override
+    public void closed() {
         wake();
         loop.wakeup(); // a closed channel's socket is released when the selector next deregisters it
-    }
-
-    /** By the thread that moved the read side from WAITING to WOKEN: ends the wait, whichever kind it is. */
-    private void wakeReader() {
-        Runnable then = onReadable;
-        if (then == null) {
-            LockSupport.unpark(reader);
-            return;
-        }
-        onReadable = null;
-        try {
-            then.run();
-        } catch (RuntimeException | Error e) { // on the loop's thread, or a closing one: neither may fail for it
-            System.getLogger(ReadinessWait.class.getName()).log(System.Logger.Level.ERROR,
-                    "A callback for a readable socket failed", e);
-        }
-    }
-
-    /** Wakes whoever is parked, on either side. */
-    void wake() {
-        if (READ_STATE.compareAndSet(this, WAITING, WOKEN)) wakeReader();
-        if (WRITE_STATE.compareAndSet(this, WAITING, WOKEN)) LockSupport.unpark(writer);
     }
 }

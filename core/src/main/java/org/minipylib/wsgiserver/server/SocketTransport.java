@@ -29,7 +29,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Once on the loop, where this JVM allows (see {@link DirectSocketCalls}), reads and writes go
  * through the C library's {@code recv} and {@code send} on a duplicate descriptor the transport owns
- * (gathering writes still through the channel: {@code writev} cannot take heap arrays).
+ * (gathering writes still through the channel: {@code writev} cannot take heap arrays), and the
+ * socket waits on the loop's edge-triggered epoll ({@link EdgeTriggeredLoop}) by that descriptor.
  */
 public final class SocketTransport implements Transport {
 
@@ -41,7 +42,9 @@ public final class SocketTransport implements Transport {
     private final SocketAddress remote;
     private final ReadinessLoop loop;
     private final ServerStatistics statistics; // counts the bytes read and written, if not null
-    private volatile ReadinessWait readiness; // non-null once the loop watches the socket
+    private volatile SocketWait readiness; // non-null once the loop watches the socket
+    private boolean edgeTriggered; // readiness is an EdgeWait: a read wait must follow a read that emptied the socket
+    private boolean unread; // edge-triggered, the last read filled its buffer: the socket may hold more
     private final ReentrantLock modeLock = new ReentrantLock();
     private boolean wroteSinceRead;
     private static final ByteBuffer NO_VIEW = ByteBuffer.allocate(0); // never read into: a read wraps its own array
@@ -132,13 +135,38 @@ public final class SocketTransport implements Transport {
     private void moveToLoop() throws IOException {
         modeLock.lock();
         try {
-            readiness = new ReadinessWait(loop, channel);
             if (calls != null) useDirectCalls();
+            EdgeTriggeredLoop edge = loop.edgeTriggered();
+            if (edge == null || directFd < 0 || !waitEdgeTriggered(edge)) readiness = new ReadinessWait(loop, channel);
         } catch (IOException e) {
             close(); // left non-blocking: only failing writes make sense now
             throw e;
         } finally {
             modeLock.unlock();
+        }
+    }
+
+    /** Registers our descriptor with {@code edge}: false if the kernel refused (the selector serves then). */
+    private boolean waitEdgeTriggered(EdgeTriggeredLoop edge) throws IOException {
+        if (!enterDirect()) throw new ClosedChannelException(); // the descriptor must stay open while registered
+        try {
+            EdgeWait wait = edge.register(channel, directFd, this::peekReadable, this::writableNow);
+            if (wait == null) return false;
+            edgeTriggered = true;
+            readiness = wait; // before the call ends: a close that releases the descriptor then forgets the registration
+            return true;
+        } finally {
+            exitDirect();
+        }
+    }
+
+    /** For an edge-triggered write wait: whether the socket takes bytes now (true once closed: the write then fails). */
+    private boolean writableNow() {
+        if (!enterDirect()) return true;
+        try {
+            return calls.writable(directFd);
+        } finally {
+            exitDirect();
         }
     }
 
@@ -171,7 +199,10 @@ public final class SocketTransport implements Transport {
     /** Closes our descriptor, once: after close(), when no direct call runs. */
     private void releaseDirectFd() {
         int fd = directFd;
-        if (fd >= 0 && DIRECT_STATE.compareAndSet(this, CLOSED, CLOSED | RELEASED)) calls.close(fd);
+        if (fd >= 0 && DIRECT_STATE.compareAndSet(this, CLOSED, CLOSED | RELEASED)) {
+            if (readiness instanceof EdgeWait wait) wait.deregister(); // first: the number may be reused once closed
+            calls.close(fd);
+        }
     }
 
     /** A read with {@code recv}: bytes read, -1 at the end, 0 if none yet (through the channel when the call fails). */
@@ -242,7 +273,8 @@ public final class SocketTransport implements Transport {
      */
     @Override
     public void awaitReadable(int timeoutMillis) throws IOException {
-        ReadinessWait r = beforeReadableWait();
+        SocketWait r = beforeReadableWait();
+        if (unread) return; // edge-triggered, what is left would not be reported: the read finds it, or waits
         try {
             r.awaitReadable(timeoutMillis);
         } catch (IOException | RuntimeException e) {
@@ -258,12 +290,26 @@ public final class SocketTransport implements Transport {
      */
     @Override
     public boolean awaitReadableThen(Runnable then) throws IOException {
-        beforeReadableWait().awaitReadableThen(then);
-        return true;
+        SocketWait r = beforeReadableWait();
+        if (unread) { // edge-triggered, the last read filled its buffer: wait only if the socket is empty now
+            if (peekReadable()) return false;
+            unread = false;
+        }
+        return r.awaitReadableThen(then);
+    }
+
+    /** Whether a read would find something now (bytes, the end, an error), or the transport is closed. */
+    private boolean peekReadable() {
+        if (!enterDirect()) return true;
+        try {
+            return calls.readable(directFd);
+        } finally {
+            exitDirect();
+        }
     }
 
     /** Before a wait for readability on the loop (moving there if not yet): returns the socket's wait. */
-    private ReadinessWait beforeReadableWait() throws IOException {
+    private SocketWait beforeReadableWait() throws IOException {
         clearStaleInterrupt();
         if (readiness == null) moveToLoop();
         wroteSinceRead = false; // the read that follows must not wait first
@@ -272,15 +318,20 @@ public final class SocketTransport implements Transport {
         return readiness;
     }
 
-    /** True while the loop does not watch the socket for reads: bytes came while no one waited (for tests). */
+    /** True if bytes came while no one waited to read (level-triggered, the loop then stops watching for reads) (for tests). */
     boolean readsMuted() {
-        ReadinessWait r = readiness;
+        SocketWait r = readiness;
         return r != null && r.isReadMuted();
     }
 
     /** True once reads and writes go through {@code recv} and {@code send} on a descriptor of the transport's own (for tests). */
     boolean usesDirectCalls() {
         return directFd >= 0;
+    }
+
+    /** True once the socket waits on the loop's edge-triggered epoll (for tests). */
+    boolean isEdgeTriggered() {
+        return edgeTriggered;
     }
 
     /** True once the socket waits on the readiness loop (for tests). */
@@ -292,11 +343,14 @@ public final class SocketTransport implements Transport {
         if (wroteSinceRead) awaitReadable(timeoutMillis); // first: it drops the cached view
         int fd = directFd;
         if (fd < 0) return readPolled(view(b, off, len), timeoutMillis);
-        ReadinessWait r = readiness;
+        SocketWait r = readiness;
         try {
             while (true) {
                 int n = recvDirect(fd, b, off, len);
-                if (n != 0) return n;
+                if (n != 0) {
+                    unread = edgeTriggered && n == len;
+                    return n;
+                }
                 r.awaitReadable(timeoutMillis);
             }
         } finally {
@@ -306,12 +360,16 @@ public final class SocketTransport implements Transport {
 
     private int readPolled(ByteBuffer dst, int timeoutMillis) throws IOException {
         if (wroteSinceRead) awaitReadable(timeoutMillis); // a read now would most likely find nothing yet
-        ReadinessWait r = readiness;
+        SocketWait r = readiness;
         int fd = directFd;
         try {
             while (true) {
+                int want = dst.remaining();
                 int n = fd >= 0 ? recvDirect(fd, dst) : channel.read(dst);
-                if (n != 0) return n;
+                if (n != 0) {
+                    unread = edgeTriggered && n == want;
+                    return n;
+                }
                 r.awaitReadable(timeoutMillis);
             }
         } finally {
@@ -340,7 +398,7 @@ public final class SocketTransport implements Transport {
     public void write(byte[] b, int off, int len) throws IOException {
         clearStaleInterrupt();
         wroteSinceRead = true;
-        ReadinessWait r = readiness != null ? readiness : writeBlocking(() -> out.write(b, off, len));
+        SocketWait r = readiness != null ? readiness : writeBlocking(() -> out.write(b, off, len));
         int fd = directFd;
         if (r != null && fd >= 0) {
             try {
@@ -392,7 +450,7 @@ public final class SocketTransport implements Transport {
         wroteSinceRead = true;
         int total = (head == null ? 0 : head.remaining()) + body.remaining(); // the HTTP layer passes slices of at most 32 KiB
         ByteBuffer[] pieces = head == null ? null : new ByteBuffer[] {head, body};
-        ReadinessWait r = readiness != null ? readiness : writeBlocking(() -> {
+        SocketWait r = readiness != null ? readiness : writeBlocking(() -> {
             while (hasRemaining(head, body)) {
                 writeSome(pieces, body); // blocking: waits until the socket takes some bytes
             }
@@ -431,7 +489,7 @@ public final class SocketTransport implements Transport {
      * Runs {@code write} in blocking mode, unless the connection moved to the loop meanwhile (the
      * writer may be another thread than the reader): then returns the loop's wait to write with.
      */
-    private ReadinessWait writeBlocking(BlockingWrite write) throws IOException {
+    private SocketWait writeBlocking(BlockingWrite write) throws IOException {
         if (loop == null) { // never moves: no lock (a lock held while a virtual thread blocks would pin it before JDK 24)
             write.run();
             return null;
@@ -497,7 +555,7 @@ public final class SocketTransport implements Transport {
         } catch (IOException e) {
             // nothing more to do
         }
-        ReadinessWait r = readiness;
+        SocketWait r = readiness;
         if (r != null) {
             r.closed();
         } else if (loop != null && !channel.isBlocking()) {

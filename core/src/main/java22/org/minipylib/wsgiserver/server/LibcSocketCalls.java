@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -22,6 +23,9 @@ final class LibcSocketCalls implements DirectSocketCalls {
 
     private static final int MSG_NOSIGNAL = 0x4000; // a peer gone is an error, not a signal
     private static final int F_DUPFD_CLOEXEC = 1030; // a duplicate that a started program does not inherit
+    private static final int MSG_PEEK = 0x2;
+    private static final int MSG_DONTWAIT = 0x40;
+    private static final short POLLOUT = 0x4;
 
     LibcSocketCalls() {
         // Checked first: calling a restricted method without consent prints a warning on standard error.
@@ -30,6 +34,9 @@ final class LibcSocketCalls implements DirectSocketCalls {
         }
         if (ADDRESS.byteSize() != Long.BYTES) { // size_t and ssize_t are linked as Java longs
             throw new IllegalStateException("not a 64-bit system");
+        }
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) { // struct pollfd is filled as two ints
+            throw new IllegalStateException("not a little-endian system");
         }
         Handles.link();
     }
@@ -40,6 +47,7 @@ final class LibcSocketCalls implements DirectSocketCalls {
         static final MethodHandle SEND;
         static final MethodHandle FCNTL;
         static final MethodHandle CLOSE;
+        static final MethodHandle POLL;
 
         static {
             Linker linker = Linker.nativeLinker();
@@ -51,6 +59,8 @@ final class LibcSocketCalls implements DirectSocketCalls {
             FCNTL = linker.downcallHandle(libc.find("fcntl").orElseThrow(),
                     FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
             CLOSE = linker.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            POLL = linker.downcallHandle(libc.find("poll").orElseThrow(),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), heapAccess); // timeout 0: never blocks
         }
 
         static void link() {
@@ -94,6 +104,24 @@ final class LibcSocketCalls implements DirectSocketCalls {
     @Override
     public long send(int fd, ByteBuffer src) {
         return sendCall(fd, MemorySegment.ofBuffer(src), src.remaining(), MSG_NOSIGNAL);
+    }
+
+    @Override
+    public boolean readable(int fd) {
+        return recvCall(fd, MemorySegment.ofArray(new byte[1]), 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
+    }
+
+    @Override
+    public boolean writable(int fd) {
+        int[] pollfd = {fd, POLLOUT}; // struct pollfd: int fd; short events; short revents (0 here, little-endian)
+        try {
+            int n = (int) Handles.POLL.invokeExact(MemorySegment.ofArray(pollfd), 1L, 0);
+            return n != 0; // 1: writable, or in error (the write then fails); -1: the call failed, let the write tell
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static long recvCall(int fd, MemorySegment bytes, int len, int flags) {

@@ -7,6 +7,8 @@ import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -36,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * request arrives ({@code SocketTransport.awaitReadableThen}). These tests drive that hand-off on
  * real loopback sockets, through the server and through the transport alone: the callback runs
  * once per wait, whether bytes arrive, the socket is closed or the loop stops, and bytes that came
- * while no one waited are read at once.
+ * while no one waited are read at once. The transport-level tests run on both kinds of wait: the
+ * loop's level-triggered selector, and its edge-triggered epoll (sockets with a descriptor of their own).
  */
 @EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported")
 class IdleConnectionsHoldNoThreadTest {
@@ -159,11 +162,12 @@ class IdleConnectionsHoldNoThreadTest {
     private record Pair(ServerSocketChannel listener, SocketChannel peer, SocketTransport transport, ReadinessLoop loop)
             implements AutoCloseable {
 
-        static Pair open() throws IOException {
+        /** With {@code edgeTriggered}, the transport has a descriptor of its own and waits on the loop's epoll by it. */
+        static Pair open(boolean edgeTriggered) throws IOException {
             ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
             ReadinessLoop loop = new ReadinessLoop("test-readiness");
-            SocketTransport transport = new SocketTransport(listener.accept(), loop);
+            SocketTransport transport = new SocketTransport(listener.accept(), loop, null, edgeTriggered);
             transport.write("answer".getBytes(StandardCharsets.US_ASCII), 0, 6);
             return new Pair(listener, peer, transport, loop);
         }
@@ -187,9 +191,10 @@ class IdleConnectionsHoldNoThreadTest {
         }
     }
 
-    @Test
-    void theCallbackRunsOnceWhenBytesArriveAndTheReadThenFindsThem() throws Exception {
-        try (Pair pair = Pair.open()) {
+    @ParameterizedTest(name = "edge-triggered: {0}")
+    @ValueSource(booleans = {false, true})
+    void theCallbackRunsOnceWhenBytesArriveAndTheReadThenFindsThem(boolean edgeTriggered) throws Exception {
+        try (Pair pair = Pair.open(edgeTriggered)) {
             for (String message : List.of("first", "second")) {
                 AtomicInteger runs = new AtomicInteger();
                 CountDownLatch ran = new CountDownLatch(1);
@@ -198,6 +203,7 @@ class IdleConnectionsHoldNoThreadTest {
                     ran.countDown();
                 }));
                 assertTrue(pair.transport().isPolled());
+                assertEquals(edgeTriggered, pair.transport().isEdgeTriggered()); // the tests run with native access
                 assertFalse(ran.await(200, TimeUnit.MILLISECONDS), "ran before anything arrived");
                 pair.send(message);
                 assertTrue(ran.await(5, TimeUnit.SECONDS));
@@ -209,9 +215,10 @@ class IdleConnectionsHoldNoThreadTest {
         }
     }
 
-    @Test
-    void theCallbackRunsWhenTheSocketIsClosedAndTheReadThenFails() throws Exception {
-        try (Pair pair = Pair.open()) {
+    @ParameterizedTest(name = "edge-triggered: {0}")
+    @ValueSource(booleans = {false, true})
+    void theCallbackRunsWhenTheSocketIsClosedAndTheReadThenFails(boolean edgeTriggered) throws Exception {
+        try (Pair pair = Pair.open(edgeTriggered)) {
             AtomicInteger runs = new AtomicInteger();
             assertTrue(pair.transport().awaitReadableThen(runs::incrementAndGet));
             pair.transport().close();
@@ -222,9 +229,10 @@ class IdleConnectionsHoldNoThreadTest {
         }
     }
 
-    @Test
-    void theCallbackRunsWhenTheLoopStopsAndTheReadThenFails() throws Exception {
-        try (Pair pair = Pair.open()) {
+    @ParameterizedTest(name = "edge-triggered: {0}")
+    @ValueSource(booleans = {false, true})
+    void theCallbackRunsWhenTheLoopStopsAndTheReadThenFails(boolean edgeTriggered) throws Exception {
+        try (Pair pair = Pair.open(edgeTriggered)) {
             CountDownLatch ran = new CountDownLatch(1);
             assertTrue(pair.transport().awaitReadableThen(ran::countDown));
             pair.loop().close();
@@ -251,16 +259,23 @@ class IdleConnectionsHoldNoThreadTest {
 
     /**
      * Bytes that arrive while the connection's thread runs (a client that sends its next request
-     * before it has read the answer) make the loop stop watching the socket; the next hand-off
-     * has it watched again, and the callback runs at once for the bytes still there.
+     * before it has read the answer) make the loop stop watching the socket (level-triggered) or
+     * note the arrival (edge-triggered). The next hand-off then has the callback run at once for the
+     * bytes still there (level-triggered: the socket is watched again), or says to read them now.
      */
-    @Test
-    void bytesThatCameWhileNoOneWaitedRunTheNextCallbackAtOnce() throws Exception {
-        try (Pair pair = Pair.open()) {
+    @ParameterizedTest(name = "edge-triggered: {0}")
+    @ValueSource(booleans = {false, true})
+    void bytesThatCameWhileNoOneWaitedRunTheNextCallbackAtOnce(boolean edgeTriggered) throws Exception {
+        try (Pair pair = Pair.open(edgeTriggered)) {
             sendWhileNoOneWaits(pair, "two");
             CountDownLatch ran = new CountDownLatch(1);
-            assertTrue(pair.transport().awaitReadableThen(ran::countDown));
-            assertTrue(ran.await(5, TimeUnit.SECONDS), "the loop watches the socket again and finds the bytes");
+            boolean handedOff = pair.transport().awaitReadableThen(ran::countDown);
+            if (edgeTriggered) {
+                assertFalse(handedOff, "the bytes are there: read them now");
+            } else {
+                assertTrue(handedOff);
+                assertTrue(ran.await(5, TimeUnit.SECONDS), "the loop watches the socket again and finds the bytes");
+            }
             assertEquals("two", pair.read());
             handOffAndRead(pair, "three"); // and it keeps watching
         }
@@ -271,9 +286,10 @@ class IdleConnectionsHoldNoThreadTest {
      * a head in two pieces): the socket is empty and muted. The next hand-off must still wait
      * without a thread, and the callback run only when new bytes come.
      */
-    @Test
-    void aMutedSocketReadEmptyIsWatchedAgainAtTheNextHandOff() throws Exception {
-        try (Pair pair = Pair.open()) {
+    @ParameterizedTest(name = "edge-triggered: {0}")
+    @ValueSource(booleans = {false, true})
+    void aMutedSocketReadEmptyIsWatchedAgainAtTheNextHandOff(boolean edgeTriggered) throws Exception {
+        try (Pair pair = Pair.open(edgeTriggered)) {
             sendWhileNoOneWaits(pair, "two");
             assertEquals("two", pair.read()); // read by the running thread itself: empty now, still muted
             assertTrue(pair.transport().readsMuted());
@@ -287,9 +303,10 @@ class IdleConnectionsHoldNoThreadTest {
     }
 
     /** After a hand-off, a read that finds nothing waits on the loop as any read does, and times out. */
-    @Test
-    void aReadThatFindsNothingAfterAHandOffWaitsAndTimesOut() throws Exception {
-        try (Pair pair = Pair.open()) {
+    @ParameterizedTest(name = "edge-triggered: {0}")
+    @ValueSource(booleans = {false, true})
+    void aReadThatFindsNothingAfterAHandOffWaitsAndTimesOut(boolean edgeTriggered) throws Exception {
+        try (Pair pair = Pair.open(edgeTriggered)) {
             handOffAndRead(pair, "x");
             assertThrows(SocketTimeoutException.class, () -> pair.transport().read(new byte[8], 0, 8, 200));
         }

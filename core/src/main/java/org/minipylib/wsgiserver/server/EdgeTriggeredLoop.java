@@ -1,0 +1,163 @@
+package org.minipylib.wsgiserver.server;
+
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A {@link ReadinessLoop}'s edge-triggered part: keep-alive sockets with a descriptor of their
+ * transport's own (see {@link DirectSocketCalls}) wait on an {@link EdgeTriggeredEpoll} instead of
+ * the loop's NIO selector, which is level-triggered: there, each socket found ready is looked at
+ * again at the next poll (to find it drained by then), and one that got bytes while no one waited
+ * must be muted and unmuted with {@code epoll_ctl}. Here each arrival is reported once.
+ *
+ * <p>A virtual thread polls without waiting, wakes the connections found ready (see
+ * {@link EdgeWait#ready}), and yields (parks briefly every {@value #ROUNDS_BEFORE_DRAIN} busy rounds
+ * in a row), as the selector loop does. When a poll finds nothing it arms the outer epoll and parks;
+ * a platform thread blocked on that outer epoll unparks it once a socket is ready. Under load the
+ * loop never parks, and no thread but the carrier's runs.
+ */
+final class EdgeTriggeredLoop {
+
+    private static final int ROUNDS_BEFORE_DRAIN = 64;
+
+    private final EdgeTriggeredEpoll epoll;
+    private final Object lock = new Object(); // guards registrations, the table's growth, and closing the epoll
+    private volatile AtomicReferenceArray<EdgeWait> byFd = new AtomicReferenceArray<>(1024);
+    private int generation; // under lock
+    private boolean epollClosed; // under lock: no more registrations
+    private volatile boolean closed; // close() was called
+    private volatile boolean stopped; // the loop ended: waits fail
+    private final Thread thread;
+
+    private EdgeTriggeredLoop(EdgeTriggeredEpoll epoll, String name) {
+        this.epoll = epoll;
+        this.thread = Thread.ofVirtual().name(name).unstarted(this::run);
+        Thread.ofPlatform().daemon().name(name + "-sleeper").start(this::sleepUntilReady);
+        thread.start();
+    }
+
+    /** A loop named {@code name}, running, if this JVM can poll edge-triggered (see {@link EdgeTriggeredEpoll#open()}); else null. */
+    static EdgeTriggeredLoop open(String name) {
+        EdgeTriggeredEpoll epoll = EdgeTriggeredEpoll.open();
+        return epoll == null ? null : new EdgeTriggeredLoop(epoll, name);
+    }
+
+    /**
+     * Switches {@code channel} to non-blocking and has the loop watch {@code fd} (a descriptor of
+     * the caller's own, for the same socket, open throughout this call).
+     *
+     * @param readableNow whether a read would find something now (see {@link EdgeWait#awaitReadableThen})
+     * @param writableNow whether the socket would take bytes now (see {@link EdgeWait#awaitWritable()})
+     * @return the socket's wait; null if the kernel refused to watch it (the caller may use the selector)
+     * @throws ClosedChannelException if the loop has stopped
+     */
+    EdgeWait register(SocketChannel channel, int fd, BooleanSupplier readableNow, BooleanSupplier writableNow)
+            throws IOException {
+        channel.configureBlocking(false);
+        synchronized (lock) {
+            if (epollClosed) throw new ClosedChannelException(); // the server stopped
+            AtomicReferenceArray<EdgeWait> table = byFd;
+            if (fd >= table.length()) byFd = table = grown(table, fd);
+            EdgeWait wait = new EdgeWait(this, fd, ++generation, readableNow, writableNow);
+            table.set(fd, wait); // before the socket can be reported
+            if (epoll.add(fd, (long) wait.generation << 32 | fd)) return wait;
+            table.set(fd, null);
+            return null;
+        }
+    }
+
+    private static AtomicReferenceArray<EdgeWait> grown(AtomicReferenceArray<EdgeWait> table, int fd) {
+        int length = table.length();
+        while (length <= fd) length = length > (Integer.MAX_VALUE >> 1) ? Integer.MAX_VALUE : length * 2;
+        AtomicReferenceArray<EdgeWait> bigger = new AtomicReferenceArray<>(length);
+        for (int i = 0; i < table.length(); i++) bigger.set(i, table.get(i));
+        return bigger;
+    }
+
+    /** Forgets {@code wait}, before its descriptor is closed (whose number may then be reused). */
+    void deregister(EdgeWait wait) {
+        synchronized (lock) {
+            AtomicReferenceArray<EdgeWait> table = byFd;
+            if (wait.fd < table.length()) table.compareAndSet(wait.fd, wait, null);
+        }
+    }
+
+    /** True once the loop has ended: a socket still open can no longer be waited for. */
+    boolean isStopped() {
+        return stopped;
+    }
+
+    private void run() {
+        int busyRounds = 0;
+        try {
+            while (!closed) {
+                int n = epoll.poll();
+                AtomicReferenceArray<EdgeWait> table = byFd; // read after the poll: has every socket it reports
+                for (int i = 0; i < n; i++) {
+                    long token = epoll.token(i);
+                    int fd = (int) token;
+                    EdgeWait wait = fd < table.length() ? table.get(fd) : null;
+                    // else an event for a number closed (and maybe reused) meanwhile: nothing to wake
+                    if (wait != null && wait.generation == (int) (token >>> 32)) wait.ready(epoll.ready(i));
+                }
+                if (n == 0) {
+                    busyRounds = 0;
+                    epoll.armSleep(); // the sleeper unparks this thread once a socket is ready (at once if one is now)
+                    if (!closed) LockSupport.park(this);
+                } else if (++busyRounds % ROUNDS_BEFORE_DRAIN == 0) {
+                    LockSupport.parkNanos(1); // back after every thread queued now, also those woken from outside
+                } else {
+                    Thread.yield(); // let the threads just woken read before the next poll
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            if (!closed) {
+                System.getLogger(EdgeTriggeredLoop.class.getName()).log(System.Logger.Level.ERROR,
+                        "Readiness loop failed; its connections fail at their next wait", e);
+            }
+            if (e instanceof Error error) throw error;
+        } finally {
+            stop();
+        }
+    }
+
+    /** Ends the loop: no more registrations, every wait woken (to fail), the sleeper told to close the epoll. */
+    private void stop() {
+        List<EdgeWait> waits = new ArrayList<>();
+        synchronized (lock) {
+            stopped = true;
+            epollClosed = true;
+            AtomicReferenceArray<EdgeWait> table = byFd;
+            for (int i = 0; i < table.length(); i++) {
+                EdgeWait wait = table.get(i);
+                if (wait != null) waits.add(wait);
+            }
+        }
+        waits.forEach(EdgeWait::wake);
+        epoll.wakeSleeper();
+    }
+
+    /** The platform thread's life: blocks while the loop sleeps; closes the epoll once the loop has stopped. */
+    private void sleepUntilReady() {
+        try {
+            while (!stopped) {
+                epoll.sleep();
+                LockSupport.unpark(thread);
+            }
+        } finally {
+            epoll.close(); // registrations ended before stopped was set (under lock)
+        }
+    }
+
+    /** Stops the loop (registered sockets stay open; their waits fail). */
+    void close() {
+        closed = true;
+        LockSupport.unpark(thread);
+    }
+}

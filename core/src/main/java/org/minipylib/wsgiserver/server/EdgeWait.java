@@ -1,0 +1,141 @@
+package org.minipylib.wsgiserver.server;
+
+import java.io.IOException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One socket's registration with an {@link EdgeTriggeredLoop}: as {@link ReadinessWait}, but the
+ * socket is reported once per arrival rather than on every poll while it has bytes, so the
+ * registration never changes and nothing is muted. In return, <b>a read wait may only start once
+ * the socket was found empty</b> (a read that got less than it asked for, or nothing), or with an
+ * arrival recorded since: bytes left unread while nothing new arrives are never reported again.
+ * {@link SocketTransport} keeps to that (it notes a read that filled its buffer).
+ * <p>Each side's state says who acts next:
+ * <ul>
+ *   <li>{@code RUNNING}: no thread waits, no arrival recorded;</li>
+ *   <li>{@code WAITING}: a thread is parked (or a callback set) until the loop, or a close, wakes it;</li>
+ *   <li>{@code WOKEN}: woken, not yet read or written;</li>
+ *   <li>{@code READY} (reads only): the socket was reported while no one waited (or between a
+ *       wake and its read): the next wait returns at once. At worst the read then finds nothing
+ *       (the bytes went to the read before), and waits.</li>
+ * </ul>
+ * Writes record no arrivals (every report of bytes to read also says the socket is writable): a
+ * writer, once it says it waits, asks the socket itself whether it became writable meanwhile.
+ */
+final class EdgeWait extends AbstractSocketWait {
+
+    private static final int READY = 3;
+
+    private final EdgeTriggeredLoop loop;
+    final int fd; // the descriptor registered (the transport's own duplicate)
+    final int generation; // tells this registration from an earlier one of the same number
+    private final BooleanSupplier readableNow;
+    private final BooleanSupplier writableNow;
+    private volatile boolean closed;
+
+    EdgeWait(EdgeTriggeredLoop loop, int fd, int generation, BooleanSupplier readableNow, BooleanSupplier writableNow) {
+        this.loop = loop;
+        this.fd = fd;
+        this.generation = generation;
+        this.readableNow = readableNow;
+        this.writableNow = writableNow;
+    }
+
+    @Override
+    public void awaitReadable(int timeoutMillis) throws IOException {
+        readerParks();
+        int from;
+        do {
+            from = readState;
+            if (from == READY && READ_STATE.compareAndSet(this, READY, RUNNING)) return; // arrived meanwhile: read now
+        } while (from == READY || !READ_STATE.compareAndSet(this, from, WAITING)); // from RUNNING or WOKEN
+        park(READ_STATE, timeoutMillis); // checks for a close or stop whose wake found no one waiting
+    }
+
+    /**
+     * {@inheritDoc} After an arrival recorded while no one waited, asks the socket whether the bytes
+     * are still there: often the running thread read them already (a request body, a head in two
+     * pieces), and the connection should then wait without a thread, not read to find nothing.
+     */
+    @Override
+    public boolean awaitReadableThen(Runnable then) {
+        onReadable = then;
+        int from;
+        do {
+            from = readState;
+            if (from == READY) {
+                if (readableNow.getAsBoolean()) {
+                    onReadable = null;
+                    return false; // the caller reads now
+                }
+                READ_STATE.compareAndSet(this, READY, RUNNING); // read already; a new arrival makes it READY again
+            }
+        } while (from == READY || !READ_STATE.compareAndSet(this, from, WAITING));
+        // Closed meanwhile (its wake may have found no one waiting): run it now, unless a wake did.
+        if ((closed || loop.isStopped()) && READ_STATE.compareAndSet(this, WAITING, WOKEN)) wakeReader();
+        return true;
+    }
+
+    @Override
+    public void readDone() {
+        if (readState == WOKEN) READ_STATE.compareAndSet(this, WOKEN, RUNNING); // unless an arrival made it READY
+    }
+
+    @Override
+    public void awaitWritable() throws IOException {
+        Thread.interrupted();
+        writer = Thread.currentThread();
+        WRITE_STATE.setVolatile(this, WAITING);
+        // A report that came before WAITING was set found no one: ask the socket (rare: a full send buffer).
+        if ((writableNow.getAsBoolean() || closed) && WRITE_STATE.compareAndSet(this, WAITING, RUNNING)) return;
+        park(WRITE_STATE, 0);
+    }
+
+    @Override
+    boolean cancelled() {
+        return closed || loop.isStopped();
+    }
+
+    @Override
+    boolean socketOpen() {
+        return !closed;
+    }
+
+    @Override
+    public boolean isReadMuted() {
+        return readState == READY;
+    }
+
+    /** Called by the loop, on its thread, for the socket reported ready ({@link EdgeTriggeredEpoll} bits). */
+    void ready(int ops) {
+        if ((ops & EdgeTriggeredEpoll.READABLE) != 0) {
+            while (true) {
+                int r = readState;
+                if (r == WAITING) {
+                    if (READ_STATE.compareAndSet(this, WAITING, WOKEN)) {
+                        wakeReader();
+                        break;
+                    }
+                } else if (r == READY || READ_STATE.compareAndSet(this, r, READY)) {
+                    break; // RUNNING or WOKEN: the next wait returns at once
+                }
+            }
+        }
+        if ((ops & EdgeTriggeredEpoll.WRITABLE) != 0 && writeState == WAITING
+                && WRITE_STATE.compareAndSet(this, WAITING, WOKEN)) {
+            LockSupport.unpark(writer);
+        }
+    }
+
+    @Override
+    public void closed() {
+        closed = true;
+        wake();
+    }
+
+    /** The transport's descriptor is about to be closed: the loop forgets this registration. */
+    void deregister() {
+        loop.deregister(this);
+    }
+}

@@ -1,0 +1,182 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.testing.Poll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIf;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Keep-alive sockets with a descriptor of their own wait on the readiness loop's edge-triggered
+ * epoll, which reports each arrival once: bytes left in the socket by a read that filled its buffer
+ * are read next rather than waited for (they would never be reported again); a socket found empty
+ * still waits without a thread; descriptor numbers closed and reused do not wake the wrong
+ * connection; a loop closed leaves no thread and no descriptor behind.
+ */
+@Timeout(60)
+@EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported")
+class EdgeTriggeredWaitTest {
+
+    @BeforeAll
+    static void available() {
+        assumeTrue(NativeAccess.onLinux(), "epoll is Linux's");
+        assumeTrue(Runtime.version().feature() >= 22, "called through the foreign function API of Java 22");
+        assertNotNull(DirectSocketCalls.available(), "the surefire argLine grants native access and exports sun.nio.ch");
+    }
+
+    /** A connected pair whose accepted side has answered a request and waits on the loop's epoll. */
+    private record Pair(ServerSocketChannel listener, SocketChannel peer, SocketTransport transport) implements AutoCloseable {
+
+        static Pair open(ReadinessLoop loop) throws Exception {
+            ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+            SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
+            SocketTransport transport = new SocketTransport(listener.accept(), loop, null, true);
+            Pair pair = new Pair(listener, peer, transport);
+            pair.answer();
+            pair.handOffAndRead("first"); // moves to the loop
+            assertTrue(transport.isEdgeTriggered());
+            return pair;
+        }
+
+        void send(String text) throws IOException {
+            ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
+            while (bytes.hasRemaining()) peer.write(bytes);
+        }
+
+        String read(int max) throws IOException {
+            byte[] buf = new byte[max];
+            int n = transport.read(buf, 0, max, 2000);
+            return new String(buf, 0, n, StandardCharsets.US_ASCII);
+        }
+
+        void answer() throws IOException {
+            transport.write("ok".getBytes(StandardCharsets.US_ASCII), 0, 2);
+        }
+
+        void handOffAndRead(String message) throws Exception {
+            CountDownLatch ran = new CountDownLatch(1);
+            assertTrue(transport.awaitReadableThen(ran::countDown));
+            send(message);
+            assertTrue(ran.await(5, TimeUnit.SECONDS), "the loop reports the bytes");
+            assertEquals(message, read(64));
+            answer();
+        }
+
+        @Override
+        public void close() throws IOException {
+            transport.close();
+            peer.close();
+            listener.close();
+        }
+    }
+
+    @Test
+    void whatAReadThatFilledItsBufferLeftIsReadAtTheNextHandOffNotWaitedFor() throws Exception {
+        try (ReadinessLoop loop = new ReadinessLoop("test-edge"); Pair pair = Pair.open(loop)) {
+            String request = "a".repeat(40) + "b".repeat(40) + "c".repeat(20);
+            CountDownLatch ran = new CountDownLatch(1);
+            assertTrue(pair.transport().awaitReadableThen(ran::countDown));
+            pair.send(request);
+            assertTrue(ran.await(5, TimeUnit.SECONDS));
+            Thread.sleep(100); // all 100 bytes are in the socket before the first read
+            assertEquals("a".repeat(40), pair.read(40));
+            assertEquals("b".repeat(40), pair.read(40));
+            pair.answer();
+            // Nothing new arrives: an edge-triggered wait would never end. The hand-off says to read now.
+            assertFalse(pair.transport().awaitReadableThen(() -> { }));
+            assertEquals("c".repeat(20), pair.read(64));
+        }
+    }
+
+    @Test
+    void whatAReadThatFilledItsBufferLeftIsReadByAWaitingThreadAtOnce() throws Exception {
+        try (ReadinessLoop loop = new ReadinessLoop("test-edge"); Pair pair = Pair.open(loop)) {
+            pair.send("x".repeat(30) + "y".repeat(10));
+            Thread.sleep(100);
+            assertEquals("x".repeat(30), pair.read(30)); // a thread that waits for bytes (no hand-off)
+            pair.answer();
+            long start = System.nanoTime();
+            assertEquals("y".repeat(10), pair.read(64)); // the read after a write waits first, unless bytes may be left
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(1), "read at once, not after the timeout");
+        }
+    }
+
+    @Test
+    void aReadThatFilledItsBufferAndEmptiedTheSocketStillWaitsWithoutAThread() throws Exception {
+        try (ReadinessLoop loop = new ReadinessLoop("test-edge"); Pair pair = Pair.open(loop)) {
+            CountDownLatch first = new CountDownLatch(1);
+            assertTrue(pair.transport().awaitReadableThen(first::countDown));
+            pair.send("z".repeat(32));
+            assertTrue(first.await(5, TimeUnit.SECONDS));
+            assertEquals("z".repeat(32), pair.read(32)); // exactly the buffer: the socket may hold more, and does not
+            pair.answer();
+            CountDownLatch ran = new CountDownLatch(1);
+            assertTrue(pair.transport().awaitReadableThen(ran::countDown), "the socket was asked: empty, so wait");
+            assertFalse(ran.await(300, TimeUnit.MILLISECONDS), "ran with nothing to read");
+            pair.send("next");
+            assertTrue(ran.await(5, TimeUnit.SECONDS));
+            assertEquals("next", pair.read(64));
+        }
+    }
+
+    /** Sockets closed one after another give their numbers back; the next socket gets one, and only its own wakes. */
+    @Test
+    void reusedDescriptorNumbersWakeOnlyTheirCurrentConnection() throws Exception {
+        try (ReadinessLoop loop = new ReadinessLoop("test-edge")) {
+            for (int round = 0; round < 30; round++) {
+                try (Pair pair = Pair.open(loop)) {
+                    AtomicInteger runs = new AtomicInteger();
+                    CountDownLatch ran = new CountDownLatch(1);
+                    assertTrue(pair.transport().awaitReadableThen(() -> {
+                        runs.incrementAndGet();
+                        ran.countDown();
+                    }));
+                    pair.send("round " + round);
+                    assertTrue(ran.await(5, TimeUnit.SECONDS), "round " + round);
+                    assertEquals("round " + round, pair.read(64));
+                    assertEquals(1, runs.get());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aClosedLoopLeavesNoThreadAndNoDescriptorBehind() throws Exception {
+        long before = openDescriptors();
+        ReadinessLoop loop = new ReadinessLoop("test-edge-leak");
+        try (Pair pair = Pair.open(loop)) {
+            pair.handOffAndRead("second");
+        }
+        loop.close();
+        Poll.until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith("test-edge-leak")), done -> done, "the loop's threads end");
+        Poll.until(EdgeTriggeredWaitTest::openDescriptors, n -> n <= before, "the epoll descriptors closed");
+    }
+
+    private static long openDescriptors() {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
