@@ -49,7 +49,9 @@ import java.util.Objects;
  *                              library's {@code recv} and {@code send}, through the foreign function API, on
  *                              a duplicate of their descriptor (at most a quarter of the process's descriptors
  *                              go to duplicates): less CPU per request than the JDK's channel calls, most at
- *                              many connections. Needs Linux, readiness loops (see above) and, for this
+ *                              many connections; and they wait on an edge-triggered epoll of their loop's own
+ *                              by that descriptor instead of its selector (each arrival reported once, no
+ *                              interest changes). Needs Linux, readiness loops (see above) and, for this
  *                              library, {@code --enable-native-access} and
  *                              {@code --add-exports=java.base/sun.nio.ch} (the CLI's jar names both); without
  *                              them the channel's calls serve, as with false. Default true

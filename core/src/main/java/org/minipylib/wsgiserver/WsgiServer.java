@@ -205,7 +205,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 : config.readinessLoops();
         ReadinessLoop[] loops = new ReadinessLoop[n];
         try {
-            for (int i = 0; i < n; i++) loops[i] = new ReadinessLoop("wsgiserver-readiness-" + i);
+            for (int i = 0; i < n; i++) loops[i] = new ReadinessLoop("wsgiserver-readiness-" + i, config.directSocketCalls());
         } catch (IOException e) {
             for (ReadinessLoop loop : loops) if (loop != null) loop.close();
             throw new IOException("Cannot open a selector: " + e.getMessage(), e);

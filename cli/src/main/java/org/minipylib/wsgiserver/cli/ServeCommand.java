@@ -129,8 +129,9 @@ final class ServeCommand implements Callable<Integer> {
     Integer readinessLoops;
 
     @Option(names = "--no-direct-socket-calls", description = {
-        "Read and write keep-alive connections through the JDK's channels instead of the C library's recv and"
-                + " send (which need Linux, Java 22+ and the jar's native access; they take less CPU per request)."})
+        "Read, write and wait for keep-alive connections through the JDK's channels and selectors instead of the"
+                + " C library's recv, send and edge-triggered epoll (which need Linux, Java 22+ and the jar's native"
+                + " access; they take less CPU per request)."})
     boolean noDirectSocketCalls;
 
     @Option(names = "--max-connections", paramLabel = "N", description = {

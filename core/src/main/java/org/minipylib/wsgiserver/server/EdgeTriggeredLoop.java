@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
@@ -28,8 +29,12 @@ final class EdgeTriggeredLoop {
 
     private final EdgeTriggeredEpoll epoll;
     private final Object lock = new Object(); // guards registrations, the table's growth, and closing the epoll
-    private volatile AtomicReferenceArray<EdgeWait> byFd = new AtomicReferenceArray<>(1024);
-    private int generation; // under lock
+    // Registered waits by slot: a poll reports a socket by its slot and its registration's generation.
+    private volatile AtomicReferenceArray<EdgeWait> slots = new AtomicReferenceArray<>(256);
+    private int[] freeSlots = new int[256]; // under lock, as the rest: slots given back, reused first
+    private int freeCount;
+    private int slotsUsed; // slots below this were used once
+    private int generation;
     private boolean epollClosed; // under lock: no more registrations
     private volatile boolean closed; // close() was called
     private volatile boolean stopped; // the loop ended: waits fail
@@ -62,29 +67,36 @@ final class EdgeTriggeredLoop {
         channel.configureBlocking(false);
         synchronized (lock) {
             if (epollClosed) throw new ClosedChannelException(); // the server stopped
-            AtomicReferenceArray<EdgeWait> table = byFd;
-            if (fd >= table.length()) byFd = table = grown(table, fd);
-            EdgeWait wait = new EdgeWait(this, fd, ++generation, readableNow, writableNow);
-            table.set(fd, wait); // before the socket can be reported
-            if (epoll.add(fd, (long) wait.generation << 32 | fd)) return wait;
-            table.set(fd, null);
+            int slot = freeCount > 0 ? freeSlots[--freeCount] : slotsUsed++;
+            AtomicReferenceArray<EdgeWait> table = slots;
+            if (slot >= table.length()) slots = table = grown(table);
+            EdgeWait wait = new EdgeWait(this, slot, ++generation, readableNow, writableNow);
+            table.set(slot, wait); // before the socket can be reported
+            if (epoll.add(fd, (long) wait.generation << 32 | slot)) return wait;
+            table.set(slot, null);
+            giveBack(slot);
             return null;
         }
     }
 
-    private static AtomicReferenceArray<EdgeWait> grown(AtomicReferenceArray<EdgeWait> table, int fd) {
-        int length = table.length();
-        while (length <= fd) length = length > (Integer.MAX_VALUE >> 1) ? Integer.MAX_VALUE : length * 2;
-        AtomicReferenceArray<EdgeWait> bigger = new AtomicReferenceArray<>(length);
+    private static AtomicReferenceArray<EdgeWait> grown(AtomicReferenceArray<EdgeWait> table) {
+        AtomicReferenceArray<EdgeWait> bigger = new AtomicReferenceArray<>(table.length() * 2);
         for (int i = 0; i < table.length(); i++) bigger.set(i, table.get(i));
         return bigger;
     }
 
-    /** Forgets {@code wait}, before its descriptor is closed (whose number may then be reused). */
+    private void giveBack(int slot) {
+        if (freeCount == freeSlots.length) freeSlots = Arrays.copyOf(freeSlots, freeCount * 2);
+        freeSlots[freeCount++] = slot;
+    }
+
+    /**
+     * Forgets {@code wait}, before its descriptor is closed: the slot goes to another socket. A
+     * report for this one still under way finds another generation there, and is dropped.
+     */
     void deregister(EdgeWait wait) {
         synchronized (lock) {
-            AtomicReferenceArray<EdgeWait> table = byFd;
-            if (wait.fd < table.length()) table.compareAndSet(wait.fd, wait, null);
+            if (slots.compareAndSet(wait.slot, wait, null)) giveBack(wait.slot);
         }
     }
 
@@ -98,12 +110,11 @@ final class EdgeTriggeredLoop {
         try {
             while (!closed) {
                 int n = epoll.poll();
-                AtomicReferenceArray<EdgeWait> table = byFd; // read after the poll: has every socket it reports
+                AtomicReferenceArray<EdgeWait> table = slots; // read after the poll: has every socket it reports
                 for (int i = 0; i < n; i++) {
                     long token = epoll.token(i);
-                    int fd = (int) token;
-                    EdgeWait wait = fd < table.length() ? table.get(fd) : null;
-                    // else an event for a number closed (and maybe reused) meanwhile: nothing to wake
+                    EdgeWait wait = table.get((int) token);
+                    // else (or another generation) closed since it was reported: nothing to wake
                     if (wait != null && wait.generation == (int) (token >>> 32)) wait.ready(epoll.ready(i));
                 }
                 if (n == 0) {
@@ -133,7 +144,7 @@ final class EdgeTriggeredLoop {
         synchronized (lock) {
             stopped = true;
             epollClosed = true;
-            AtomicReferenceArray<EdgeWait> table = byFd;
+            AtomicReferenceArray<EdgeWait> table = slots;
             for (int i = 0; i < table.length(); i++) {
                 EdgeWait wait = table.get(i);
                 if (wait != null) waits.add(wait);

@@ -28,15 +28,15 @@ final class EdgeWait extends AbstractSocketWait {
     private static final int READY = 3;
 
     private final EdgeTriggeredLoop loop;
-    final int fd; // the descriptor registered (the transport's own duplicate)
-    final int generation; // tells this registration from an earlier one of the same number
+    final int slot; // where the loop keeps it
+    final int generation; // tells this registration from an earlier one in the same slot
     private final BooleanSupplier readableNow;
     private final BooleanSupplier writableNow;
     private volatile boolean closed;
 
-    EdgeWait(EdgeTriggeredLoop loop, int fd, int generation, BooleanSupplier readableNow, BooleanSupplier writableNow) {
+    EdgeWait(EdgeTriggeredLoop loop, int slot, int generation, BooleanSupplier readableNow, BooleanSupplier writableNow) {
         this.loop = loop;
-        this.fd = fd;
+        this.slot = slot;
         this.generation = generation;
         this.readableNow = readableNow;
         this.writableNow = writableNow;

@@ -36,24 +36,29 @@ public final class ReadinessLoop implements AutoCloseable {
 
     private static final int ROUNDS_BEFORE_DRAIN = 64;
 
-    /**
-     * Whether sockets with a descriptor of their transport's own wait on an edge-triggered epoll
-     * where this JVM can call it (the default); {@code -Dorg.minipylib.wsgiserver.edgeTriggered=false}
-     * keeps every socket on the selector.
-     */
-    private static final boolean EDGE_TRIGGERED =
-            Boolean.parseBoolean(System.getProperty("org.minipylib.wsgiserver.edgeTriggered", "true"));
-
     private final Selector selector;
     private final ConcurrentLinkedQueue<ReadinessWait> interestChanges = new ConcurrentLinkedQueue<>();
     private final EdgeTriggeredLoop edgeTriggered; // null: every socket waits on the selector
     private volatile boolean closed;
 
-    /** Opens the selector and starts the loop on a virtual thread named {@code name}. */
+    /**
+     * Opens the selector and starts the loop on a virtual thread named {@code name}, with an
+     * edge-triggered part where this JVM can call epoll (see {@link #ReadinessLoop(String, boolean)}).
+     */
     public ReadinessLoop(String name) throws IOException {
+        this(name, true);
+    }
+
+    /**
+     * As {@link #ReadinessLoop(String)}; with {@code edgeTriggered}, sockets whose transport has a
+     * descriptor of its own for direct calls (see {@link DirectSocketCalls}) wait on an epoll of
+     * the loop's own, edge-triggered, by that descriptor ({@link EdgeTriggeredLoop}, a virtual thread
+     * and a platform thread), where this JVM can call it; other sockets wait on the selector.
+     */
+    public ReadinessLoop(String name, boolean edgeTriggered) throws IOException {
         this.selector = Selector.open();
         Thread.ofVirtual().name(name).start(this::run);
-        this.edgeTriggered = EDGE_TRIGGERED ? EdgeTriggeredLoop.open(name + "-edge") : null;
+        this.edgeTriggered = edgeTriggered ? EdgeTriggeredLoop.open(name + "-edge") : null;
     }
 
     /** The edge-triggered part, for sockets with a descriptor of their own; null if this JVM cannot (see {@link EdgeTriggeredEpoll#open()}). */
