@@ -43,7 +43,7 @@ interface DirectSocketCalls {
 
     /**
      * Whether a read would not find the socket empty right now (bytes, the end of the stream, or an
-     * error): {@code recv} with {@code MSG_PEEK}, which takes nothing from the socket.
+     * error): {@code poll} for {@code POLLIN}, without waiting (it consumes nothing, not even an error).
      */
     boolean readable(int fd);
 

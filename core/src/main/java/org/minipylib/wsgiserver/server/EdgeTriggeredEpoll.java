@@ -39,16 +39,23 @@ interface EdgeTriggeredEpoll {
     /**
      * The loop's thread, before it parks: has the next {@link #sleep()} return once a poll would
      * find a socket ready (at once if one would now).
+     *
+     * @return false if the kernel refused
      */
-    void armSleep();
+    boolean armSleep();
 
-    /** The sleeping thread: blocks until a poll would find a socket ready after {@link #armSleep()}, or {@link #wakeSleeper()}. */
-    void sleep();
+    /**
+     * The sleeping thread: blocks until a poll would find a socket ready after {@link #armSleep()},
+     * or {@link #wakeSleeper()} was called.
+     *
+     * @return true once {@link #wakeSleeper()} was called
+     */
+    boolean sleep();
 
-    /** Ends the current and every later {@link #sleep()} at once (the loop is stopping). */
+    /** Has the current and every later {@link #sleep()} return true at once (the loop is stopping). */
     void wakeSleeper();
 
-    /** Closes the descriptors; once no other method runs or will. */
+    /** Closes the descriptors; once no other method runs or will (after {@link #sleep()} returned true). */
     void close();
 
     /** A new instance, if this JVM can make the calls (see {@link DirectSocketCalls#available()}); else null. */

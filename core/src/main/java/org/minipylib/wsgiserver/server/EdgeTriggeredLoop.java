@@ -1,7 +1,6 @@
 package org.minipylib.wsgiserver.server;
 
 import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,16 +34,25 @@ final class EdgeTriggeredLoop {
     private int freeCount;
     private int slotsUsed; // slots below this were used once
     private int generation;
-    private boolean epollClosed; // under lock: no more registrations
     private volatile boolean closed; // close() was called
-    private volatile boolean stopped; // the loop ended: waits fail
+    private volatile boolean stopped; // set under lock: the loop ended, no more registrations, waits fail
     private final Thread thread;
 
     private EdgeTriggeredLoop(EdgeTriggeredEpoll epoll, String name) {
         this.epoll = epoll;
         this.thread = Thread.ofVirtual().name(name).unstarted(this::run);
-        Thread.ofPlatform().daemon().name(name + "-sleeper").start(this::sleepUntilReady);
-        thread.start();
+        try {
+            Thread.ofPlatform().daemon().name(name + "-sleeper").start(this::sleepUntilReady);
+        } catch (RuntimeException | Error e) { // out of memory, say
+            epoll.close();
+            throw e;
+        }
+        try {
+            thread.start();
+        } catch (RuntimeException | Error e) {
+            stop(); // the sleeper closes the epoll
+            throw e;
+        }
     }
 
     /** A loop named {@code name}, running, if this JVM can poll edge-triggered (see {@link EdgeTriggeredEpoll#open()}); else null. */
@@ -59,14 +67,14 @@ final class EdgeTriggeredLoop {
      *
      * @param readableNow whether a read would find something now (see {@link EdgeWait#awaitReadableThen})
      * @param writableNow whether the socket would take bytes now (see {@link EdgeWait#awaitWritable()})
-     * @return the socket's wait; null if the kernel refused to watch it (the caller may use the selector)
-     * @throws ClosedChannelException if the loop has stopped
+     * @return the socket's wait; null if the kernel refused to watch it, or this loop has stopped
+     *         (the caller may use the selector)
      */
     EdgeWait register(SocketChannel channel, int fd, BooleanSupplier readableNow, BooleanSupplier writableNow)
             throws IOException {
         channel.configureBlocking(false);
         synchronized (lock) {
-            if (epollClosed) throw new ClosedChannelException(); // the server stopped
+            if (stopped) return null; // the selector's registration fails too if the server stopped
             int slot = freeCount > 0 ? freeSlots[--freeCount] : slotsUsed++;
             AtomicReferenceArray<EdgeWait> table = slots;
             if (slot >= table.length()) slots = table = grown(table);
@@ -119,7 +127,8 @@ final class EdgeTriggeredLoop {
                 }
                 if (n == 0) {
                     busyRounds = 0;
-                    epoll.armSleep(); // the sleeper unparks this thread once a socket is ready (at once if one is now)
+                    // The sleeper unparks this thread once a socket is ready (at once if one is now).
+                    if (!epoll.armSleep()) throw new IllegalStateException("epoll_ctl failed");
                     if (!closed) LockSupport.park(this);
                 } else if (++busyRounds % ROUNDS_BEFORE_DRAIN == 0) {
                     LockSupport.parkNanos(1); // back after every thread queued now, also those woken from outside
@@ -141,29 +150,35 @@ final class EdgeTriggeredLoop {
     /** Ends the loop: no more registrations, every wait woken (to fail), the sleeper told to close the epoll. */
     private void stop() {
         List<EdgeWait> waits = new ArrayList<>();
-        synchronized (lock) {
-            stopped = true;
-            epollClosed = true;
-            AtomicReferenceArray<EdgeWait> table = slots;
-            for (int i = 0; i < table.length(); i++) {
-                EdgeWait wait = table.get(i);
-                if (wait != null) waits.add(wait);
+        try {
+            synchronized (lock) {
+                stopped = true;
+                AtomicReferenceArray<EdgeWait> table = slots;
+                for (int i = 0; i < table.length(); i++) {
+                    EdgeWait wait = table.get(i);
+                    if (wait != null) waits.add(wait);
+                }
             }
+            waits.forEach(EdgeWait::wake);
+        } finally {
+            epoll.wakeSleeper(); // the sleeper closes the epoll, and ends
         }
-        waits.forEach(EdgeWait::wake);
-        epoll.wakeSleeper();
     }
 
-    /** The platform thread's life: blocks while the loop sleeps; closes the epoll once the loop has stopped. */
+    /**
+     * The platform thread's life: blocks while the loop sleeps, and wakes it; once told the loop
+     * stopped (no registration or poll comes after that), closes the epoll.
+     */
     private void sleepUntilReady() {
         try {
-            while (!stopped) {
-                epoll.sleep();
-                LockSupport.unpark(thread);
-            }
-        } finally {
-            epoll.close(); // registrations ended before stopped was set (under lock)
+            while (!epoll.sleep()) LockSupport.unpark(thread);
+        } catch (RuntimeException | Error e) { // a defect: the loop cannot sleep without this thread
+            System.getLogger(EdgeTriggeredLoop.class.getName()).log(System.Logger.Level.ERROR,
+                    "Readiness loop's sleeper failed; its connections fail at their next wait", e);
+            close(); // the epoll stays open: the loop may still be polling it
+            return;
         }
+        epoll.close();
     }
 
     /** Stops the loop (registered sockets stay open; their waits fail). */

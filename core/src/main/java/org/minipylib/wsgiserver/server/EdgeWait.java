@@ -61,17 +61,18 @@ final class EdgeWait extends AbstractSocketWait {
     @Override
     public boolean awaitReadableThen(Runnable then) {
         onReadable = then;
-        int from;
-        do {
-            from = readState;
+        while (true) {
+            int from = readState;
             if (from == READY) {
-                if (readableNow.getAsBoolean()) {
+                // Cleared before asking: an arrival from now on makes it READY again, and the CAS below fails.
+                if (READ_STATE.compareAndSet(this, READY, RUNNING) && readableNow.getAsBoolean()) {
                     onReadable = null;
                     return false; // the caller reads now
                 }
-                READ_STATE.compareAndSet(this, READY, RUNNING); // read already; a new arrival makes it READY again
+            } else if (READ_STATE.compareAndSet(this, from, WAITING)) { // from RUNNING or WOKEN
+                break;
             }
-        } while (from == READY || !READ_STATE.compareAndSet(this, from, WAITING));
+        }
         // Closed meanwhile (its wake may have found no one waiting): run it now, unless a wake did.
         if ((closed || loop.isStopped()) && READ_STATE.compareAndSet(this, WAITING, WOKEN)) wakeReader();
         return true;

@@ -56,9 +56,14 @@ public final class ReadinessLoop implements AutoCloseable {
      * and a platform thread), where this JVM can call it; other sockets wait on the selector.
      */
     public ReadinessLoop(String name, boolean edgeTriggered) throws IOException {
-        this.selector = Selector.open();
-        Thread.ofVirtual().name(name).start(this::run);
         this.edgeTriggered = edgeTriggered ? EdgeTriggeredLoop.open(name + "-edge") : null;
+        try {
+            this.selector = Selector.open();
+            Thread.ofVirtual().name(name).start(this::run);
+        } catch (IOException | RuntimeException | Error e) {
+            if (this.edgeTriggered != null) this.edgeTriggered.close();
+            throw e;
+        }
     }
 
     /** The edge-triggered part, for sockets with a descriptor of their own; null if this JVM cannot (see {@link EdgeTriggeredEpoll#open()}). */

@@ -154,6 +154,7 @@ public final class SocketTransport implements Transport {
             if (wait == null) return false;
             edgeTriggered = true;
             readiness = wait; // before the call ends: a close that releases the descriptor then forgets the registration
+            if ((directState & CLOSED) != 0) wait.closed(); // closed meanwhile: close() may have found no wait to end
             return true;
         } finally {
             exitDirect();

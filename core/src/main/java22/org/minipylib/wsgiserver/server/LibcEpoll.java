@@ -143,18 +143,22 @@ final class LibcEpoll implements EdgeTriggeredEpoll {
     }
 
     @Override
-    public void armSleep() {
+    public boolean armSleep() {
         try {
-            int ignored = (int) Handles.EPOLL_CTL.invokeExact(outer, EPOLL_CTL_MOD, epfd, armEvent);
+            return (int) Handles.EPOLL_CTL.invokeExact(outer, EPOLL_CTL_MOD, epfd, armEvent) == 0;
         } catch (Throwable e) {
             throw rethrown(e);
         }
     }
 
     @Override
-    public void sleep() {
+    public boolean sleep() {
         try {
-            int ignored = (int) Handles.EPOLL_WAIT.invokeExact(outer, sleeperEvents, 2, -1);
+            int n = (int) Handles.EPOLL_WAIT.invokeExact(outer, sleeperEvents, 2, -1); // -1: a signal, none found
+            for (int i = 0; i < n; i++) {
+                if (sleeperEvents.get(JAVA_LONG_UNALIGNED, i * EVENT_SIZE + DATA_OFFSET) == STOP_TOKEN) return true;
+            }
+            return false;
         } catch (Throwable e) {
             throw rethrown(e);
         }

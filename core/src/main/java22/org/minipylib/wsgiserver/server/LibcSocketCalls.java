@@ -23,9 +23,9 @@ final class LibcSocketCalls implements DirectSocketCalls {
 
     private static final int MSG_NOSIGNAL = 0x4000; // a peer gone is an error, not a signal
     private static final int F_DUPFD_CLOEXEC = 1030; // a duplicate that a started program does not inherit
-    private static final int MSG_PEEK = 0x2;
-    private static final int MSG_DONTWAIT = 0x40;
-    private static final short POLLOUT = 0x4;
+    private static final int POLLIN = 0x1;
+    private static final int POLLOUT = 0x4;
+    private static final int POLLRDHUP = 0x2000;
 
     LibcSocketCalls() {
         // Checked first: calling a restricted method without consent prints a warning on standard error.
@@ -108,15 +108,19 @@ final class LibcSocketCalls implements DirectSocketCalls {
 
     @Override
     public boolean readable(int fd) {
-        return recvCall(fd, MemorySegment.ofArray(new byte[1]), 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
+        return polled(fd, POLLIN | POLLRDHUP);
     }
 
     @Override
     public boolean writable(int fd) {
-        int[] pollfd = {fd, POLLOUT}; // struct pollfd: int fd; short events; short revents (0 here, little-endian)
+        return polled(fd, POLLOUT);
+    }
+
+    /** {@code poll} without waiting: true if any of {@code events} (or an error, or a hang-up) is there, or the call failed. */
+    private static boolean polled(int fd, int events) {
+        int[] pollfd = {fd, events}; // struct pollfd: int fd; short events; short revents (0 here, little-endian)
         try {
-            int n = (int) Handles.POLL.invokeExact(MemorySegment.ofArray(pollfd), 1L, 0);
-            return n != 0; // 1: writable, or in error (the write then fails); -1: the call failed, let the write tell
+            return (int) Handles.POLL.invokeExact(MemorySegment.ofArray(pollfd), 1L, 0) != 0; // -1: let the read or write tell
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {

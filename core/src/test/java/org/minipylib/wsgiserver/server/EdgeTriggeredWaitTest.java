@@ -1,6 +1,10 @@
 package org.minipylib.wsgiserver.server;
 
+import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.testing.Poll;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -14,9 +18,17 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,7 +42,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * epoll, which reports each arrival once: bytes left in the socket by a read that filled its buffer
  * are read next rather than waited for (they would never be reported again); a socket found empty
  * still waits without a thread; descriptor numbers closed and reused do not wake the wrong
- * connection; a loop closed leaves no thread and no descriptor behind.
+ * connection; requests arriving in pieces are all answered; a loop closed leaves no thread and no
+ * descriptor behind.
  */
 @Timeout(60)
 @EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported")
@@ -138,6 +151,32 @@ class EdgeTriggeredWaitTest {
         }
     }
 
+    /**
+     * An arrival recorded while no one waited, then a hand-off that asks the socket: bytes that
+     * arrive while it asks (reported to the wait meanwhile) must not be forgotten, or no report
+     * would ever come for them. Driven directly, the arrival made to happen inside the question.
+     */
+    @Test
+    void anArrivalWhileTheHandOffAsksTheSocketIsNotLost() throws Exception {
+        EdgeTriggeredLoop loop = EdgeTriggeredLoop.open("test-edge-direct");
+        assertNotNull(loop);
+        try {
+            AtomicInteger asked = new AtomicInteger();
+            EdgeWait[] wait = new EdgeWait[1];
+            wait[0] = new EdgeWait(loop, 0, 1, () -> {
+                if (asked.incrementAndGet() > 1) return true; // the bytes that arrived below
+                wait[0].ready(EdgeTriggeredEpoll.READABLE); // the loop reports them while the socket is asked, found empty
+                return false;
+            }, () -> true);
+            wait[0].ready(EdgeTriggeredEpoll.READABLE); // the earlier arrival, read by the running thread since
+            CountDownLatch ran = new CountDownLatch(1);
+            boolean handedOff = wait[0].awaitReadableThen(ran::countDown);
+            assertTrue(!handedOff || ran.getCount() == 0, "the bytes are read now, or the callback ran for them");
+        } finally {
+            loop.close();
+        }
+    }
+
     /** Sockets closed one after another give their numbers back; the next socket gets one, and only its own wakes. */
     @Test
     void reusedDescriptorNumbersWakeOnlyTheirCurrentConnection() throws Exception {
@@ -155,6 +194,56 @@ class EdgeTriggeredWaitTest {
                     assertEquals("round " + round, pair.read(64));
                     assertEquals(1, runs.get());
                 }
+            }
+        }
+    }
+
+    /**
+     * Requests whose heads and bodies arrive in pieces, with short pauses between (arrivals while
+     * the connection's thread runs, read by it before its next wait), and sometimes two in one
+     * write: every one is answered, on several connections at once.
+     */
+    @Test
+    void requestsArrivingInPiecesAreAllAnswered() throws Exception {
+        try (TestServer server = TestServer.start(WsgiTestApps.echo(), b -> b.workerMode(WorkerMode.VIRTUAL))) {
+            List<Future<?>> clients = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(6)) {
+                for (int c = 0; c < 6; c++) {
+                    long seed = c;
+                    clients.add(pool.submit(() -> {
+                        exchangeInPieces(server, new Random(seed), 120);
+                        return null;
+                    }));
+                }
+                for (Future<?> client : clients) client.get(50, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static void exchangeInPieces(TestServer server, Random random, int requests) throws IOException {
+        try (RawClient client = server.connect().timeout(5000)) {
+            client.socket().setTcpNoDelay(true); // each piece its own segment
+            for (int i = 0; i < requests; i++) {
+                String body = "b".repeat(random.nextInt(4000)) + i;
+                byte[] request = ("POST /r" + i + " HTTP/1.1\r\nHost: t\r\nContent-Length: " + body.length()
+                        + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII);
+                boolean twoAtOnce = i + 1 < requests && random.nextInt(8) == 0;
+                if (twoAtOnce) {
+                    String next = "GET /g" + i + " HTTP/1.1\r\nHost: t\r\n\r\n";
+                    client.send(request);
+                    client.send(next);
+                    assertEquals("POST /r" + i + ":" + body, client.read().bodyText());
+                    assertEquals("GET /g" + i + ":", client.read().bodyText());
+                    continue;
+                }
+                int from = 0;
+                for (int pieces = 1 + random.nextInt(4); pieces > 0; pieces--) {
+                    int to = pieces == 1 ? request.length : from + random.nextInt(request.length - from + 1);
+                    client.send(Arrays.copyOfRange(request, from, to));
+                    from = to;
+                    LockSupport.parkNanos(random.nextInt(300_000)); // up to 0.3 ms: often while the server reads
+                }
+                assertEquals("POST /r" + i + ":" + body, client.read().bodyText());
             }
         }
     }
