@@ -119,6 +119,7 @@ class DirectSocketCallsTest {
             send(peer, "two");
             int n = transport.read(buf, 10, 20, 5000);
             assertTrue(transport.usesDirectCalls());
+            assertTrue(transport.isEdgeTriggered(), "and waits on the loop's edge-triggered epoll by its descriptor");
             assertEquals("two", new String(buf, 10, n, StandardCharsets.US_ASCII));
             assertEquals(0, transport.read(buf, 0, 0, 5000), "a zero-length read returns at once, with nothing pending");
 
@@ -144,6 +145,15 @@ class DirectSocketCallsTest {
             transport.write(new byte[0], 0, 0, body);
             assertFalse(body.hasRemaining());
             assertArrayEquals(Arrays.copyOfRange(bodyBytes, 3, bodyBytes.length), received.get(20, TimeUnit.SECONDS));
+
+            // a head and a body in one gathering write, taken in parts
+            byte[] head = "HTTP/1.1 200 OK\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            body.clear().position(3);
+            received = readSlowly(peer, head.length + bodyBytes.length - 3);
+            transport.write(head, 0, head.length, body);
+            byte[] both = received.get(20, TimeUnit.SECONDS);
+            assertArrayEquals(head, Arrays.copyOfRange(both, 0, head.length));
+            assertArrayEquals(Arrays.copyOfRange(bodyBytes, 3, bodyBytes.length), Arrays.copyOfRange(both, head.length, both.length));
 
             ByteBuffer readOnly = ByteBuffer.wrap(bodyBytes).asReadOnlyBuffer(); // an application's constant body
             received = readSlowly(peer, bodyBytes.length);
