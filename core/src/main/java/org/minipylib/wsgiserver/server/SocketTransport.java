@@ -43,8 +43,7 @@ public final class SocketTransport implements Transport {
     private final ReadinessLoop loop;
     private final ServerStatistics statistics; // counts the bytes read and written, if not null
     private volatile SocketWait readiness; // non-null once the loop watches the socket
-    private boolean edgeTriggered; // readiness is an EdgeWait: a read wait must follow a read that emptied the socket
-    private boolean unread; // edge-triggered, the last read filled its buffer: the socket may hold more
+    private boolean unread; // edge-triggered (an EdgeWait), the last read filled its buffer: the socket may hold more
     private final ReentrantLock modeLock = new ReentrantLock();
     private boolean wroteSinceRead;
     private static final ByteBuffer NO_VIEW = ByteBuffer.allocate(0); // never read into: a read wraps its own array
@@ -150,9 +149,8 @@ public final class SocketTransport implements Transport {
     private boolean waitEdgeTriggered(EdgeTriggeredLoop edge) throws IOException {
         if (!enterDirect()) throw new ClosedChannelException(); // the descriptor must stay open while registered
         try {
-            EdgeWait wait = edge.register(channel, directFd, this::peekReadable, this::writableNow);
+            EdgeWait wait = edge.register(channel, directFd, () -> pollDirect(false), () -> pollDirect(true));
             if (wait == null) return false;
-            edgeTriggered = true;
             readiness = wait; // before the call ends: a close that releases the descriptor then forgets the registration
             if ((directState & CLOSED) != 0) wait.closed(); // closed meanwhile: close() may have found no wait to end
             return true;
@@ -161,11 +159,14 @@ public final class SocketTransport implements Transport {
         }
     }
 
-    /** For an edge-triggered write wait: whether the socket takes bytes now (true once closed: the write then fails). */
-    private boolean writableNow() {
+    /**
+     * For edge-triggered waits: whether a write would take bytes now ({@code write}), or a read find
+     * something; true once closed (the read or write then fails).
+     */
+    private boolean pollDirect(boolean write) {
         if (!enterDirect()) return true;
         try {
-            return calls.writable(directFd);
+            return write ? calls.writable(directFd) : calls.readable(directFd);
         } finally {
             exitDirect();
         }
@@ -293,20 +294,10 @@ public final class SocketTransport implements Transport {
     public boolean awaitReadableThen(Runnable then) throws IOException {
         SocketWait r = beforeReadableWait();
         if (unread) { // edge-triggered, the last read filled its buffer: wait only if the socket is empty now
-            if (peekReadable()) return false;
+            if (pollDirect(false)) return false;
             unread = false;
         }
         return r.awaitReadableThen(then);
-    }
-
-    /** Whether a read would find something now (bytes, the end, an error), or the transport is closed. */
-    private boolean peekReadable() {
-        if (!enterDirect()) return true;
-        try {
-            return calls.readable(directFd);
-        } finally {
-            exitDirect();
-        }
     }
 
     /** Before a wait for readability on the loop (moving there if not yet): returns the socket's wait. */
@@ -332,7 +323,7 @@ public final class SocketTransport implements Transport {
 
     /** True once the socket waits on the loop's edge-triggered epoll (for tests). */
     boolean isEdgeTriggered() {
-        return edgeTriggered;
+        return readiness instanceof EdgeWait;
     }
 
     /** True once the socket waits on the readiness loop (for tests). */
@@ -349,7 +340,7 @@ public final class SocketTransport implements Transport {
             while (true) {
                 int n = recvDirect(fd, b, off, len);
                 if (n != 0) {
-                    unread = edgeTriggered && n == len;
+                    unread = n == len && r instanceof EdgeWait;
                     return n;
                 }
                 r.awaitReadable(timeoutMillis);
@@ -368,7 +359,7 @@ public final class SocketTransport implements Transport {
                 int want = dst.remaining();
                 int n = fd >= 0 ? recvDirect(fd, dst) : channel.read(dst);
                 if (n != 0) {
-                    unread = edgeTriggered && n == want;
+                    unread = n == want && r instanceof EdgeWait;
                     return n;
                 }
                 r.awaitReadable(timeoutMillis);
