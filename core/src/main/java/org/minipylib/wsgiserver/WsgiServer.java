@@ -220,7 +220,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             statistics.accepted();
             Transport transport = channel.getLocalAddress() instanceof UnixDomainSocketAddress
                     ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials(), statistics)
-                    : new SocketTransport(channel, nextReadinessLoop(), statistics, config.directSocketCalls());
+                    : new SocketTransport(channel, nextReadinessLoop(), statistics, config.directSocketCalls(),
+                            config.maxConnections());
             connection = new HttpConnection(transport, setups, gateway, settings, registry);
         } catch (IOException e) {
             try {

@@ -59,18 +59,27 @@ interface DirectSocketCalls {
     }
 
     /**
-     * Duplicates are kept only below this number, a quarter of the process's limit on descriptors:
-     * a server serving as many connections as its limit allows fits up to a quarter fewer than it
-     * would without these calls, never none (past the quarter, connections use the channel's calls).
+     * Duplicates are kept only below this number, for a server that admits at most
+     * {@code maxConnections} connections: low enough that, however the numbers below it are shared
+     * between sockets and duplicates, every connection it may admit still finds a descriptor for its
+     * socket (past the number, connections use the channel's calls), with {@link #RESERVED_DESCRIPTORS}
+     * left for everything else; never below a quarter of the process's limit on descriptors (so, at
+     * that limit, up to an eighth fewer connections fit than without these calls).
      */
-    static int duplicateLimit() {
-        return Loaded.DUPLICATE_LIMIT;
+    static int duplicateLimit(int maxConnections) {
+        long limit = Loaded.OPEN_FILES_LIMIT;
+        // Below n: at most n/2 connections hold two descriptors; the other connections one each above it.
+        long fitting = 2 * (limit - maxConnections - RESERVED_DESCRIPTORS);
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(limit / 4, Math.min(limit, fitting)));
     }
+
+    /** Descriptors {@link #duplicateLimit(int)} leaves for listeners, the JVM's files and the application's. */
+    int RESERVED_DESCRIPTORS = 1024;
 
     /** Loaded once, at first use. */
     final class Loaded {
         static final DirectSocketCalls CALLS = load();
-        static final int DUPLICATE_LIMIT = (int) Math.min(Integer.MAX_VALUE, openFilesLimit() / 4);
+        static final long OPEN_FILES_LIMIT = openFilesLimit();
 
         private Loaded() {
         }

@@ -54,6 +54,7 @@ public final class SocketTransport implements Transport {
     // Direct calls (see DirectSocketCalls), once the socket waits on the loop: on a duplicate
     // descriptor of ours, closed once no call of ours runs on it (the state counts those).
     private final DirectSocketCalls calls;
+    private final int duplicateLimit; // a duplicate numbered at or above it is closed at once
     private volatile int directFd = -1;
     private volatile int directState; // calls under way, plus CLOSED and RELEASED
     private static final int CLOSED = 1 << 30; // no new call may start
@@ -94,6 +95,17 @@ public final class SocketTransport implements Transport {
      */
     public SocketTransport(SocketChannel channel, ReadinessLoop loop, ServerStatistics statistics, boolean directCalls)
             throws IOException {
+        this(channel, loop, statistics, directCalls, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #SocketTransport(SocketChannel, ReadinessLoop, ServerStatistics, boolean)}, for a
+     * server that admits at most {@code maxConnections} connections: direct calls need a second
+     * descriptor, made only while every connection the server may still admit would find one for its
+     * socket (with {@code Integer.MAX_VALUE}, only below a quarter of the process's limit).
+     */
+    public SocketTransport(SocketChannel channel, ReadinessLoop loop, ServerStatistics statistics, boolean directCalls,
+                           int maxConnections) throws IOException {
         this.channel = channel;
         this.loop = loop;
         this.statistics = statistics;
@@ -104,6 +116,7 @@ public final class SocketTransport implements Transport {
         this.local = channel.getLocalAddress();
         this.remote = channel.getRemoteAddress();
         this.calls = loop != null && directCalls ? DirectSocketCalls.available() : null;
+        this.duplicateLimit = calls == null ? 0 : DirectSocketCalls.duplicateLimit(maxConnections);
     }
 
     @Override
@@ -179,7 +192,7 @@ public final class SocketTransport implements Transport {
         int own = calls.dup(fd);
         if (own < 0) return;
         // Open after the dup, so open during it (a channel never reopens): the number was still this socket's.
-        if (own >= DirectSocketCalls.duplicateLimit() || !channel.isOpen()) {
+        if (own >= duplicateLimit || !channel.isOpen()) {
             calls.close(own);
             return;
         }

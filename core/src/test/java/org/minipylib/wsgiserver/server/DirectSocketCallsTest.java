@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -272,10 +273,57 @@ class DirectSocketCallsTest {
         }
     }
 
+    @Test
+    void duplicatesStopWhereEveryConnectionTheServerMayStillAdmitFindsADescriptor() {
+        long limit = openFilesLimit();
+        assumeTrue(limit < Integer.MAX_VALUE / 4, "a finite descriptor limit");
+        assertEquals(limit / 4, DirectSocketCalls.duplicateLimit(Integer.MAX_VALUE), "a quarter, whatever the server admits");
+        for (int maxConnections : new int[] {1, 100, 10_000, (int) (limit / 3), (int) (limit / 2), (int) limit}) {
+            long below = DirectSocketCalls.duplicateLimit(maxConnections);
+            assertTrue(below >= limit / 4 && below <= limit, maxConnections + " connections: " + below);
+            if (below > limit / 4) { // at worst, pairs below the number, one descriptor per other connection above it
+                assertTrue(below / 2 + maxConnections + DirectSocketCalls.RESERVED_DESCRIPTORS <= limit,
+                        maxConnections + " connections, duplicates below " + below + " of " + limit);
+            }
+        }
+        assertEquals(limit, DirectSocketCalls.duplicateLimit(1), "a server admitting few connections takes duplicates anywhere");
+    }
+
+    @Test
+    void pastAQuarterOfTheLimitOnlyAServerAdmittingFewEnoughConnectionsKeepsDuplicates() throws Exception {
+        long quarter = openFilesLimit() / 4;
+        assumeTrue(quarter < 20_000, "the descriptors up to a quarter of the limit can be taken for the test");
+        List<DatagramChannel> fillers = new ArrayList<>();
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             ReadinessLoop loop = new ReadinessLoop("test-direct")) {
+            while (fillers.isEmpty() || NativeAccess.fdOf(fillers.getLast()) < quarter) { // numbers are taken lowest first
+                assertTrue(fillers.size() <= quarter, "descriptor numbers climb");
+                fillers.add(DatagramChannel.open());
+            }
+            for (int maxConnections : new int[] {Integer.MAX_VALUE, 64}) {
+                try (SocketChannel peer = SocketChannel.open(listener.getLocalAddress())) {
+                    SocketTransport transport = new SocketTransport(listener.accept(), loop, null, true, maxConnections);
+                    secondRequestRead(transport, peer);
+                    assertEquals(maxConnections == 64, transport.usesDirectCalls(), maxConnections + " connections admitted");
+                    transport.close();
+                }
+            }
+        } finally {
+            for (DatagramChannel filler : fillers) filler.close();
+        }
+    }
+
     /** A transport that answered a first request and read a second one, through recv by then. */
     private static SocketTransport movedToDirectCalls(SocketChannel accepted, SocketChannel peer, ReadinessLoop loop)
             throws IOException {
         SocketTransport transport = new SocketTransport(accepted, loop, null, true);
+        secondRequestRead(transport, peer);
+        assertTrue(transport.usesDirectCalls());
+        return transport;
+    }
+
+    /** Has {@code transport} answer a first request and read a second one (on its loop by then). */
+    private static void secondRequestRead(SocketTransport transport, SocketChannel peer) throws IOException {
         byte[] buf = new byte[16];
         send(peer, "first");
         assertEquals(5, transport.read(buf, 0, buf.length, 5000));
@@ -283,8 +331,6 @@ class DirectSocketCallsTest {
         assertEquals("first", receive(peer, 5));
         send(peer, "second");
         assertEquals(6, transport.read(buf, 0, buf.length, 5000));
-        assertTrue(transport.usesDirectCalls());
-        return transport;
     }
 
     private static void send(SocketChannel peer, String text) throws IOException {
@@ -328,6 +374,18 @@ class DirectSocketCallsTest {
     private static long openDescriptors() {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
             return fds.count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** This process's soft limit on open descriptors ("Max open files" in /proc/self/limits). */
+    private static long openFilesLimit() {
+        try {
+            String line = Files.readAllLines(Path.of("/proc/self/limits")).stream()
+                    .filter(l -> l.startsWith("Max open files")).findFirst().orElseThrow();
+            String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+            return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
