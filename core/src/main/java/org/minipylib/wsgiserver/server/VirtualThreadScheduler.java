@@ -53,13 +53,19 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     private final int maxWaiting;
     private final long maxWaitNanos;
     private final AtomicInteger waiting = new AtomicInteger();
-    private final ThreadFactory threads = Thread.ofVirtual().name("wsgiserver-conn").factory();
+    private final ThreadFactory threads;
     private final Set<ConnectionTask> connections = ConcurrentHashMap.newKeySet(); // for shutdown()
     private final ConcurrentLinkedQueue<ConnectionTask> ready = new ConcurrentLinkedQueue<>();
     private final AtomicInteger spares = new AtomicInteger(); // threads started that have not yet polled the queue
     private volatile boolean stopped;
 
     public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait) {
+        this(maxConcurrent, maxWaiting, maxWait, Thread.ofVirtual().name("wsgiserver-conn").factory());
+    }
+
+    /** As the public constructor, with the connection threads made by {@code threads} (tests count them). */
+    VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads) {
+        this.threads = threads;
         this.maxConcurrent = maxConcurrent;
         this.permits = new Semaphore(maxConcurrent, true); // fair: a timed acquire queues behind earlier waiters
         this.maxWaiting = maxWaiting;
@@ -121,9 +127,18 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
             this.connection = connection;
         }
 
-        /** Queues the connection for a thread (on a loop's thread, the accepting one, or a closing one). */
+        /**
+         * Queues the connection for a thread (on a loop's thread, the accepting one, or a closing
+         * one). One closed while it waited without a thread (the keep-alive timeout, a stop) has
+         * nothing left to serve: it is forgotten here, rather than a thread started only to find
+         * it closed (thousands may expire together).
+         */
         @Override
         public void run() {
+            if (connection.isClosed()) {
+                connections.remove(this);
+                return;
+            }
             ready.offer(this);
             ensureSpare();
         }
@@ -232,6 +247,11 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     @Override
     public int threads() {
         return busy() + waiting.get();
+    }
+
+    /** Connections started and not yet ended, served or waiting (with a thread or without). */
+    int connections() {
+        return connections.size();
     }
 
     @Override

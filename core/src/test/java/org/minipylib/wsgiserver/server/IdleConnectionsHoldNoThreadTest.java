@@ -3,6 +3,12 @@ package org.minipylib.wsgiserver.server;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.http.Gateway;
+import org.minipylib.wsgiserver.http.HttpConnection;
+import org.minipylib.wsgiserver.http.HttpLimits;
+import org.minipylib.wsgiserver.http.HttpResponse;
+import org.minipylib.wsgiserver.http.HttpSettings;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.junit.jupiter.api.Test;
@@ -21,7 +27,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -90,8 +98,8 @@ class IdleConnectionsHoldNoThreadTest {
     @Test
     void connectionsWaitingWithoutAThreadAreClosedAtTheKeepAliveTimeoutAndByStop() throws Exception {
         Map<String, Thread> threads = new ConcurrentHashMap<>();
-        org.minipylib.wsgiserver.http.HttpTimeouts timeouts =
-                org.minipylib.wsgiserver.http.HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(300));
+        HttpTimeouts timeouts =
+                HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(300));
         try (TestServer server = TestServer.start(recordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL).timeouts(timeouts));
              RawClient timedOut = server.connect().timeout(5000)) {
             timedOut.send(get("/a"));
@@ -110,6 +118,55 @@ class IdleConnectionsHoldNoThreadTest {
             assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 5, "stop() waited for an idle connection");
             assertTrue(stopped.isClosedByServer());
             assertEquals(0, server.server().openConnections());
+        }
+    }
+
+    /**
+     * A connection closed while it waits without a thread (here at the keep-alive timeout) is
+     * forgotten by the scheduler at once: no thread is started only to find it closed.
+     */
+    @ParameterizedTest(name = "edge-triggered: {0}")
+    @ValueSource(booleans = {false, true})
+    void aConnectionClosedWhileWaitingWithoutAThreadStartsNoThread(boolean edgeTriggered) throws Exception {
+        List<Thread> started = new CopyOnWriteArrayList<>();
+        ThreadFactory virtual = Thread.ofVirtual().factory();
+        VirtualThreadScheduler scheduler = new VirtualThreadScheduler(10, 10, Duration.ofSeconds(5), task -> {
+            Thread t = virtual.newThread(task);
+            started.add(t);
+            return t;
+        });
+        Gateway hello = exchange -> {
+            HttpResponse response = exchange.response();
+            response.begin(200, "OK", List.of(), 5);
+            response.write("hello".getBytes(StandardCharsets.US_ASCII), 0, 5);
+            response.finish();
+        };
+        HttpSettings settings = new HttpSettings(HttpLimits.defaults(),
+                HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(200)), null, null);
+        ConnectionRegistry registry = new ConnectionRegistry(10);
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             ReadinessLoop loop = new ReadinessLoop("test-readiness", edgeTriggered);
+             RawClient client = new RawClient("127.0.0.1", ((InetSocketAddress) listener.getLocalAddress()).getPort())) {
+            HttpConnection connection = new HttpConnection(new SocketTransport(listener.accept(), loop, null, edgeTriggered),
+                    List.of(), hello, settings, registry);
+            assertTrue(registry.add(connection));
+            scheduler.start(connection);
+            client.timeout(5000);
+            for (int i = 0; i < 2; i++) { // the second request is read on the loop
+                client.send(get("/"));
+                assertEquals("hello", client.read().bodyText());
+            }
+            for (Thread t : started) assertTrue(t.join(Duration.ofSeconds(5)), "the threads that answered ended");
+            int threadsBefore = started.size();
+            assertEquals(1, scheduler.connections(), "the idle connection is known, without a thread");
+            Thread.sleep(300); // past the keep-alive deadline
+            registry.checkTimeouts(); // the watchdog's sweep
+            assertTrue(client.isClosedByServer(), "closed at the keep-alive timeout");
+            assertEquals(0, registry.size());
+            assertEquals(0, scheduler.connections(), "forgotten by the scheduler");
+            assertEquals(threadsBefore, started.size(), "no thread started for the closed connection");
+        } finally {
+            scheduler.shutdown();
         }
     }
 
