@@ -68,6 +68,7 @@ interface DirectSocketCalls {
      */
     static int duplicateLimit(int maxConnections) {
         long limit = Loaded.OPEN_FILES_LIMIT;
+        if (limit >= Integer.MAX_VALUE) return Integer.MAX_VALUE; // "unlimited": no number is out of reach
         // Below n: at most n/2 connections hold two descriptors; the other connections one each above it.
         long fitting = 2 * (limit - maxConnections - RESERVED_DESCRIPTORS);
         return (int) Math.min(Integer.MAX_VALUE, Math.max(limit / 4, Math.min(limit, fitting)));
