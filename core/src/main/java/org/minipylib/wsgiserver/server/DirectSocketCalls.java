@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The C library's {@code recv} and {@code send} on a connected socket, called through the foreign
@@ -59,28 +60,53 @@ interface DirectSocketCalls {
     }
 
     /**
-     * Duplicates are kept only below this number, for a server that admits at most
-     * {@code maxConnections} connections: low enough that, however the numbers below it are shared
-     * between sockets and duplicates, every connection it may admit still finds a descriptor for its
-     * socket (past the number, connections use the channel's calls), with {@link #RESERVED_DESCRIPTORS}
-     * left for everything else; never below a quarter of the process's limit on descriptors (so, at
-     * that limit, up to an eighth fewer connections fit than without these calls).
+     * How many duplicates this process may hold for a server that admits at most
+     * {@code maxConnections} connections: few enough that every connection it may admit still
+     * finds a descriptor for its socket, with {@link #RESERVED_DESCRIPTORS} left for everything
+     * else; never fewer than a quarter of the process's limit on descriptors (so a server whose
+     * {@code maxConnections} is near that limit fits up to a quarter fewer connections than it
+     * would without these calls). Past it, connections use the channel's calls. A count, not a
+     * bound on the duplicate's number: a duplicate takes the lowest free number, which may be far
+     * below its socket's.
      */
-    static int duplicateLimit(int maxConnections) {
+    static int duplicateBudget(int maxConnections) {
         long limit = Loaded.OPEN_FILES_LIMIT;
-        if (limit >= Integer.MAX_VALUE) return Integer.MAX_VALUE; // "unlimited": no number is out of reach
-        // Below n: at most n/2 connections hold two descriptors; the other connections one each above it.
-        long fitting = 2 * (limit - maxConnections - RESERVED_DESCRIPTORS);
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(limit / 4, Math.min(limit, fitting)));
+        if (limit >= Integer.MAX_VALUE) return Integer.MAX_VALUE; // "unlimited"
+        return (int) Math.max(limit / 4, limit - maxConnections - RESERVED_DESCRIPTORS);
     }
 
-    /** Descriptors {@link #duplicateLimit(int)} leaves for listeners, the JVM's files and the application's. */
+    /** Descriptors {@link #duplicateBudget(int)} leaves for listeners, the JVM's files and the application's. */
     int RESERVED_DESCRIPTORS = 1024;
+
+    /**
+     * Counts a duplicate about to be made, if fewer than {@code budget} are held in this process
+     * (the descriptor table is the process's); false if not. Each true is matched by one
+     * {@link #duplicateGone()}.
+     */
+    static boolean reserveDuplicate(int budget) {
+        AtomicInteger held = Loaded.DUPLICATES_HELD;
+        while (true) {
+            int n = held.get();
+            if (n >= budget) return false;
+            if (held.compareAndSet(n, n + 1)) return true;
+        }
+    }
+
+    /** A duplicate counted by {@link #reserveDuplicate} was closed (or never made). */
+    static void duplicateGone() {
+        Loaded.DUPLICATES_HELD.decrementAndGet();
+    }
+
+    /** Duplicates held in this process now. */
+    static int duplicatesHeld() {
+        return Loaded.DUPLICATES_HELD.get();
+    }
 
     /** Loaded once, at first use. */
     final class Loaded {
         static final DirectSocketCalls CALLS = load();
         static final long OPEN_FILES_LIMIT = openFilesLimit();
+        static final AtomicInteger DUPLICATES_HELD = new AtomicInteger();
 
         private Loaded() {
         }

@@ -54,7 +54,7 @@ public final class SocketTransport implements Transport {
     // Direct calls (see DirectSocketCalls), once the socket waits on the loop: on a duplicate
     // descriptor of ours, closed once no call of ours runs on it (the state counts those).
     private final DirectSocketCalls calls;
-    private final int duplicateLimit; // a duplicate numbered at or above it is closed at once
+    private final int duplicateBudget; // duplicates the process may hold when this one would be made
     private volatile int directFd = -1;
     private volatile int directState; // calls under way, plus CLOSED and RELEASED
     private static final int CLOSED = 1 << 30; // no new call may start
@@ -101,8 +101,9 @@ public final class SocketTransport implements Transport {
     /**
      * As {@link #SocketTransport(SocketChannel, ReadinessLoop, ServerStatistics, boolean)}, for a
      * server that admits at most {@code maxConnections} connections: direct calls need a second
-     * descriptor, made only while every connection the server may still admit would find one for its
-     * socket (with {@code Integer.MAX_VALUE}, only below a quarter of the process's limit).
+     * descriptor, made only while every connection the server may admit would still find one for its
+     * socket (with {@code Integer.MAX_VALUE}, while the process holds fewer than a quarter of its
+     * limit in duplicates).
      */
     public SocketTransport(SocketChannel channel, ReadinessLoop loop, ServerStatistics statistics, boolean directCalls,
                            int maxConnections) throws IOException {
@@ -116,7 +117,7 @@ public final class SocketTransport implements Transport {
         this.local = channel.getLocalAddress();
         this.remote = channel.getRemoteAddress();
         this.calls = loop != null && directCalls ? DirectSocketCalls.available() : null;
-        this.duplicateLimit = calls == null ? 0 : DirectSocketCalls.duplicateLimit(maxConnections);
+        this.duplicateBudget = calls == null ? 0 : DirectSocketCalls.duplicateBudget(maxConnections);
     }
 
     @Override
@@ -189,11 +190,16 @@ public final class SocketTransport implements Transport {
     private void useDirectCalls() {
         int fd = NativeAccess.fdOf(channel);
         if (fd < 0) return;
+        if (!DirectSocketCalls.reserveDuplicate(duplicateBudget)) return;
         int own = calls.dup(fd);
-        if (own < 0) return;
+        if (own < 0) {
+            DirectSocketCalls.duplicateGone();
+            return;
+        }
         // Open after the dup, so open during it (a channel never reopens): the number was still this socket's.
-        if (own >= duplicateLimit || !channel.isOpen()) {
+        if (!channel.isOpen()) {
             calls.close(own);
+            DirectSocketCalls.duplicateGone();
             return;
         }
         directFd = own;
@@ -217,6 +223,7 @@ public final class SocketTransport implements Transport {
         if (fd >= 0 && DIRECT_STATE.compareAndSet(this, CLOSED, CLOSED | RELEASED)) {
             if (readiness instanceof EdgeWait wait) wait.deregister(); // first: the number may be reused once closed
             calls.close(fd);
+            DirectSocketCalls.duplicateGone();
         }
     }
 

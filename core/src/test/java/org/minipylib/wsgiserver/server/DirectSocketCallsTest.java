@@ -15,7 +15,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -274,43 +273,83 @@ class DirectSocketCallsTest {
     }
 
     @Test
-    void duplicatesStopWhereEveryConnectionTheServerMayStillAdmitFindsADescriptor() {
+    void theDuplicateBudgetLeavesEveryConnectionTheServerMayAdmitADescriptor() {
         long limit = openFilesLimit();
         assumeTrue(limit < Integer.MAX_VALUE / 4, "a finite descriptor limit");
-        assertEquals(limit / 4, DirectSocketCalls.duplicateLimit(Integer.MAX_VALUE), "a quarter, whatever the server admits");
-        for (int maxConnections : new int[] {1, 100, 10_000, (int) (limit / 3), (int) (limit / 2), (int) limit}) {
-            long below = DirectSocketCalls.duplicateLimit(maxConnections);
-            assertTrue(below >= limit / 4 && below <= limit, maxConnections + " connections: " + below);
-            if (below > limit / 4) { // at worst, pairs below the number, one descriptor per other connection above it
-                assertTrue(below / 2 + maxConnections + DirectSocketCalls.RESERVED_DESCRIPTORS <= limit,
-                        maxConnections + " connections, duplicates below " + below + " of " + limit);
+        assertEquals(limit / 4, DirectSocketCalls.duplicateBudget(Integer.MAX_VALUE), "a quarter, whatever the server admits");
+        for (int maxConnections : new int[] {1, 100, 10_000, (int) (limit / 2), (int) limit}) {
+            long budget = DirectSocketCalls.duplicateBudget(maxConnections);
+            assertTrue(budget >= limit / 4 && budget < limit, maxConnections + " connections: " + budget);
+            if (budget > limit / 4) { // every socket, every duplicate and the reserve fit, however they are numbered
+                assertEquals(limit, budget + maxConnections + DirectSocketCalls.RESERVED_DESCRIPTORS,
+                        maxConnections + " connections, " + budget + " duplicates, limit " + limit);
             }
         }
-        assertEquals(limit, DirectSocketCalls.duplicateLimit(1), "a server admitting few connections takes duplicates anywhere");
     }
 
     @Test
-    void pastAQuarterOfTheLimitOnlyAServerAdmittingFewEnoughConnectionsKeepsDuplicates() throws Exception {
+    void pastItsBudgetAConnectionUsesTheChannelsCallsAndClosingGivesTheBudgetBack() throws Exception {
         long quarter = openFilesLimit() / 4;
-        assumeTrue(quarter < 20_000, "the descriptors up to a quarter of the limit can be taken for the test");
-        List<DatagramChannel> fillers = new ArrayList<>();
+        assumeTrue(quarter < Integer.MAX_VALUE, "a finite descriptor limit");
+        int held = steadyDuplicatesHeld(); // a server stopped just before may still be closing sockets
+        int reserved = 0; // the rest of the quarter, counted as if held
         try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
              ReadinessLoop loop = new ReadinessLoop("test-direct")) {
-            while (fillers.isEmpty() || NativeAccess.fdOf(fillers.getLast()) < quarter) { // numbers are taken lowest first
-                assertTrue(fillers.size() <= quarter, "descriptor numbers climb");
-                fillers.add(DatagramChannel.open());
+            while (DirectSocketCalls.reserveDuplicate((int) quarter)) reserved++;
+            assertEquals(quarter, held + reserved);
+            List<SocketTransport> transports = new ArrayList<>();
+            try (SocketChannel full = SocketChannel.open(listener.getLocalAddress());
+                 SocketChannel room = SocketChannel.open(listener.getLocalAddress())) {
+                SocketTransport overBudget = new SocketTransport(listener.accept(), loop, null, true, Integer.MAX_VALUE);
+                transports.add(overBudget);
+                secondRequestRead(overBudget, full);
+                assertFalse(overBudget.usesDirectCalls(), "a server admitting any number of connections stops at the quarter");
+                SocketTransport fewAdmitted = new SocketTransport(listener.accept(), loop, null, true, 64);
+                transports.add(fewAdmitted);
+                secondRequestRead(fewAdmitted, room);
+                assertTrue(fewAdmitted.usesDirectCalls(), "a server admitting 64 connections has room for more duplicates");
+                assertEquals(quarter + 1, DirectSocketCalls.duplicatesHeld());
+            } finally {
+                transports.forEach(SocketTransport::close);
             }
-            for (int maxConnections : new int[] {Integer.MAX_VALUE, 64}) {
-                try (SocketChannel peer = SocketChannel.open(listener.getLocalAddress())) {
-                    SocketTransport transport = new SocketTransport(listener.accept(), loop, null, true, maxConnections);
-                    secondRequestRead(transport, peer);
-                    assertEquals(maxConnections == 64, transport.usesDirectCalls(), maxConnections + " connections admitted");
-                    transport.close();
-                }
-            }
+            assertEquals(quarter, DirectSocketCalls.duplicatesHeld(), "the closed transport's duplicate is no longer counted");
         } finally {
-            for (DatagramChannel filler : fillers) filler.close();
+            for (int i = 0; i < reserved; i++) DirectSocketCalls.duplicateGone();
         }
+    }
+
+    @Test
+    void everyDuplicateMadeIsCountedUntilItsTransportCloses() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             ReadinessLoop loop = new ReadinessLoop("test-direct")) {
+            int before = steadyDuplicatesHeld();
+            List<SocketChannel> peers = new ArrayList<>();
+            List<SocketTransport> transports = new ArrayList<>();
+            try {
+                for (int i = 0; i < 20; i++) {
+                    SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
+                    peers.add(peer);
+                    transports.add(movedToDirectCalls(listener.accept(), peer, loop));
+                }
+                assertEquals(before + 20, DirectSocketCalls.duplicatesHeld());
+                Thread closer = Thread.ofVirtual().start(() -> transports.forEach(SocketTransport::close));
+                closer.join();
+                assertEquals(before, DirectSocketCalls.duplicatesHeld());
+            } finally {
+                for (SocketChannel peer : peers) peer.close();
+            }
+        }
+    }
+
+    private static int steadyDuplicatesHeld() throws InterruptedException {
+        int last = -1;
+        for (int i = 0; i < 50; i++) {
+            int now = DirectSocketCalls.duplicatesHeld();
+            if (now == last) return now;
+            last = now;
+            Thread.sleep(100);
+        }
+        return last;
     }
 
     /** A transport that answered a first request and read a second one, through recv by then. */
