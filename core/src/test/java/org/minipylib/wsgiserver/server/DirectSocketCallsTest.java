@@ -221,10 +221,11 @@ class DirectSocketCallsTest {
     }
 
     @Test
-    void closingGivesBackEveryDescriptor() throws Exception {
+    void closingGivesBackEveryDescriptorAndItsPlaceInTheDuplicateCount() throws Exception {
         try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
              ReadinessLoop loop = new ReadinessLoop("test-direct")) {
             long before = steadyDescriptors();
+            int heldBefore = steadyDuplicatesHeld();
             List<SocketChannel> peers = new ArrayList<>();
             List<SocketTransport> transports = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
@@ -234,8 +235,10 @@ class DirectSocketCallsTest {
             }
             long open = openDescriptors();
             assertTrue(open >= before + 60, "a peer, an accepted socket and its duplicate each: " + before + " -> " + open);
+            assertEquals(heldBefore + 20, DirectSocketCalls.duplicatesHeld());
             Thread closer = Thread.ofVirtual().start(() -> transports.forEach(SocketTransport::close)); // not the reading thread
             closer.join();
+            assertEquals(heldBefore, DirectSocketCalls.duplicatesHeld());
             for (SocketChannel peer : peers) peer.close();
             Poll.until(DirectSocketCallsTest::openDescriptors, n -> n <= before, "descriptors given back after the close");
         }
@@ -315,29 +318,6 @@ class DirectSocketCallsTest {
             assertEquals(quarter, DirectSocketCalls.duplicatesHeld(), "the closed transport's duplicate is no longer counted");
         } finally {
             for (int i = 0; i < reserved; i++) DirectSocketCalls.duplicateGone();
-        }
-    }
-
-    @Test
-    void everyDuplicateMadeIsCountedUntilItsTransportCloses() throws Exception {
-        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
-             ReadinessLoop loop = new ReadinessLoop("test-direct")) {
-            int before = steadyDuplicatesHeld();
-            List<SocketChannel> peers = new ArrayList<>();
-            List<SocketTransport> transports = new ArrayList<>();
-            try {
-                for (int i = 0; i < 20; i++) {
-                    SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
-                    peers.add(peer);
-                    transports.add(movedToDirectCalls(listener.accept(), peer, loop));
-                }
-                assertEquals(before + 20, DirectSocketCalls.duplicatesHeld());
-                Thread closer = Thread.ofVirtual().start(() -> transports.forEach(SocketTransport::close));
-                closer.join();
-                assertEquals(before, DirectSocketCalls.duplicatesHeld());
-            } finally {
-                for (SocketChannel peer : peers) peer.close();
-            }
         }
     }
 
