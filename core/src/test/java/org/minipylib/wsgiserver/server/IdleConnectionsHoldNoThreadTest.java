@@ -147,8 +147,8 @@ class IdleConnectionsHoldNoThreadTest {
         try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
              ReadinessLoop loop = new ReadinessLoop("test-readiness", edgeTriggered);
              RawClient client = new RawClient("127.0.0.1", ((InetSocketAddress) listener.getLocalAddress()).getPort())) {
-            HttpConnection connection = new HttpConnection(new SocketTransport(listener.accept(), loop, null, edgeTriggered),
-                    List.of(), hello, settings, registry);
+            SocketTransport transport = new SocketTransport(listener.accept(), loop, null, edgeTriggered);
+            HttpConnection connection = new HttpConnection(transport, List.of(), hello, settings, registry);
             assertTrue(registry.add(connection));
             scheduler.start(connection);
             client.timeout(5000);
@@ -156,6 +156,7 @@ class IdleConnectionsHoldNoThreadTest {
                 client.send(get("/"));
                 assertEquals("hello", client.read().bodyText());
             }
+            assertEquals(edgeTriggered, transport.isEdgeTriggered(), "waits on the kind of wait under test");
             for (Thread t : started) assertTrue(t.join(Duration.ofSeconds(5)), "the threads that answered ended");
             int threadsBefore = started.size();
             assertEquals(1, scheduler.connections(), "the idle connection is known, without a thread");
