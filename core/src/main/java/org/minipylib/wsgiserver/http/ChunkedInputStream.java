@@ -18,6 +18,7 @@ public final class ChunkedInputStream extends InputStream {
     private final byte[] one = new byte[1];
     private long remainingInChunk;
     private long total;
+    private long framingExcess;
     private boolean started;
     private boolean done;
 
@@ -88,7 +89,30 @@ public final class ChunkedInputStream extends InputStream {
         }
         if (p == 0) throw violation(ComplianceViolation.INVALID_CHUNK_SIZE, "Invalid chunk size");
         checkExtensions(line, p, len);
+        countFraming(len + 4, size);
         return size;
+    }
+
+    /** Framing bytes a chunk may carry beyond twice its data before they count as excess. */
+    static final int FRAMING_ALLOWANCE_PER_CHUNK = 16;
+    /** Excess framing bytes a body may accumulate (see {@link #countFraming}) before it is refused. */
+    static final int MAX_FRAMING_EXCESS = 16 * 1024;
+
+    /**
+     * Counts a chunk's framing (its size line, extensions and line ends) against the data it carries,
+     * and refuses a body whose framing outgrows its data. Every chunk may carry 16 bytes plus twice
+     * its data size; what it carries beyond that accumulates, and what it carries less pays back. One
+     * byte per chunk ({@code 1\r\nx\r\n}, five bytes of framing) is fine for a client that streams,
+     * but size lines padded with extensions would have the server read any number of bytes for a
+     * small body, past the body size and drain limits (the rule Go's net/http adopted for
+     * CVE-2023-39326).
+     */
+    private void countFraming(int framingBytes, long dataBytes) throws BadRequestException {
+        long allowance = FRAMING_ALLOWANCE_PER_CHUNK + 2 * Math.min(dataBytes, MAX_FRAMING_EXCESS);
+        framingExcess = Math.max(0, framingExcess + framingBytes - allowance);
+        if (framingExcess > MAX_FRAMING_EXCESS) {
+            throw BadRequestException.badRequest("Chunked body carries too much framing (chunk extensions) for its data");
+        }
     }
 
     /** chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), RFC 9112 section 7.1.1. */

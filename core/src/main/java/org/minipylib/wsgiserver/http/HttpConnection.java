@@ -146,6 +146,7 @@ public final class HttpConnection {
     private long lastExchangeEndNanos;
     private int headScanned; // bytes of the buffered head already scanned for its end
     private boolean headLineComplete;
+    private int headSectionStart; // once the request line is complete: where the header section starts in the buffered head
     private RequestBody currentBody;
     private HttpResponse currentResponse;
     private boolean lingerOnClose;
@@ -413,7 +414,7 @@ public final class HttpConnection {
                     try {
                         pendingHead = tryParseHead();
                     } catch (BadRequestException e) {
-                        sendError(e.status(), e.getMessage());
+                        sendError(e.status(), e.getMessage(), bufferedRequestIsHead());
                         owner.refused(e.status());
                         lingerOnClose = true;
                         closeGracefully();
@@ -457,7 +458,7 @@ public final class HttpConnection {
             return;
         }
         try {
-            sendError(503, "The server has too many connections; try again later.");
+            sendError(503, "The server has too many connections; try again later.", false);
             owner.refused(503);
         } catch (IOException e) {
             // the client is gone
@@ -563,6 +564,7 @@ public final class HttpConnection {
         if (!headLineComplete) {
             int lf = RequestParser.indexOf(b, (byte) '\n', start + headScanned, start + avail);
             headLineComplete = lf >= 0;
+            if (headLineComplete) headSectionStart = lf + 1 - start;
             // an unfinished line may end in the CR of its CRLF: that byte is not part of the line
             int lineLength = headLineComplete ? lf - start - 1 : (b[start + avail - 1] == '\r' ? avail - 1 : avail);
             if (lineLength > limits.maxRequestLineLength()) {
@@ -572,7 +574,10 @@ public final class HttpConnection {
         int end = RequestParser.findHeadEnd(b, start, start + headScanned, start + avail);
         if (end < 0) {
             headScanned = avail;
-            if (avail >= limits.maxHeadSize()) {
+            // A section within the limit ends by its empty line within limit + 2 bytes: refuse as soon
+            // as more has come without one, not only once the buffer is full.
+            boolean sectionTooLarge = headLineComplete && avail - headSectionStart > limits.maxHeaderSectionSize() + 1;
+            if (sectionTooLarge || avail >= limits.maxHeadSize()) {
                 throw new BadRequestException(431, "Request header section is larger than " + limits.maxHeaderSectionSize() + " bytes");
             }
             return null;
@@ -623,7 +628,7 @@ public final class HttpConnection {
     /** Answers an error the client caused before its request could be served, and closes. */
     private void refuse(int status, String message) {
         try {
-            sendError(status, message);
+            sendError(status, message, bufferedRequestIsHead());
             owner.refused(status);
         } catch (IOException e) {
             close();
@@ -641,7 +646,7 @@ public final class HttpConnection {
         HttpLimits limits = settings.limits();
         requests++;
         if (head.contentLength() > limits.maxBodySize()) { // refused before 100-continue
-            sendError(413, "Request body is larger than " + limits.maxBodySize() + " bytes");
+            sendError(413, "Request body is larger than " + limits.maxBodySize() + " bytes", head.isHead());
             lingerOnClose = true;
             log(head, 413, 0, startNanos);
             return false;
@@ -762,8 +767,13 @@ public final class HttpConnection {
         return response;
     }
 
-    /** Writes a complete error response when there is no usable request head, and flushes it. */
-    private void sendError(int status, String message) throws IOException {
+    /**
+     * Writes a complete error response when there is no usable request head, and flushes it.
+     *
+     * @param headRequest the refused request is a HEAD: its response carries the header fields but
+     *                    no content (RFC 9110 section 9.3.2)
+     */
+    private void sendError(int status, String message, boolean headRequest) throws IOException {
         String extraHeaders = status == 503 ? "Retry-After: 1\r\n" : "";
         byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
         output.writeLatin1("HTTP/1.1 " + status + " " + HttpStatus.reason(status) + "\r\n");
@@ -771,8 +781,19 @@ public final class HttpConnection {
         if (settings.serverHeader() != null) output.writeLatin1("Server: " + settings.serverHeader() + "\r\n");
         output.writeLatin1("Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n"
                 + extraHeaders + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n");
-        output.write(body);
+        if (!headRequest) output.write(body);
         output.flush();
+    }
+
+    /**
+     * Whether the request being refused (its head not parsed, or refused by the parser) is a HEAD, as
+     * far as it arrived: the buffer then starts with its request line, whose method is
+     * case-sensitive (RFC 9110 section 9.1).
+     */
+    private boolean bufferedRequestIsHead() {
+        byte[] b = input.buf;
+        int p = input.pos;
+        return input.available() >= 5 && b[p] == 'H' && b[p + 1] == 'E' && b[p + 2] == 'A' && b[p + 3] == 'D' && b[p + 4] == ' ';
     }
 
     private void log(RequestHead head, int status, long bodyBytes, long startNanos) {

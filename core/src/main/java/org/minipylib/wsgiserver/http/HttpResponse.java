@@ -47,7 +47,8 @@ public final class HttpResponse {
     /**
      * Writes the status line and headers (into the connection's buffer; see {@link #flush()}).
      *
-     * @param status      100-999 (1xx is not allowed: the HTTP layer sends 100 Continue itself)
+     * @param status      200-599 (RFC 9110 section 15: other codes are invalid; 1xx is not allowed
+     *                    either: the HTTP layer sends 100 Continue itself)
      * @param reason      the reason phrase
      * @param headers     end-to-end headers; a {@code Connection} header is read for {@code close} and
      *                    replaced by the server's own
@@ -69,13 +70,15 @@ public final class HttpResponse {
 
     private void begin(int status, String reason, List<Header> headers, long knownLength, boolean empty) throws IOException {
         if (committed) throw new IllegalStateException("response already started");
-        if (status < 200 || status > 999) throw new IllegalArgumentException("status must be 200-999: " + status);
+        if (status < 200 || status > 599) throw new IllegalArgumentException("status must be 200-599: " + status);
         connection.rethrowRequestBodyFailure(this); // a broken request body is answered 4xx by the server, not 200 by the app
         committed = true;
         this.status = status;
         closeAfter = connection.mustCloseAfter(request); // first: it may read the rest of the request body
         boolean bodyForbidden = HttpStatus.forbidsBody(status);
-        noBody = bodyForbidden || request.isHead();
+        // RFC 9110 section 15.3.6: no content in a 205, which (unlike 204) needs framing to say so
+        boolean resetContent = status == 205;
+        noBody = bodyForbidden || resetContent || request.isHead();
 
         if (status == 200 && reason.equals("OK")) {
             out.write(STATUS_LINE_200_OK);
@@ -95,7 +98,7 @@ public final class HttpResponse {
             Header h = headers.get(i);
             String name = h.name();
             if (name.equalsIgnoreCase("Content-Length")) {
-                if (status == 204 || appLength >= 0) continue; // never in a 204 (RFC 9110 section 8.6); once
+                if (status == 204 || resetContent || appLength >= 0) continue; // never in a 204 (RFC 9110 section 8.6); once
                 appLength = Long.parseLong(h.value().trim());
             } else if (name.equalsIgnoreCase("Connection")) {
                 if (containsToken(h.value(), "close")) appClose = true;
@@ -118,7 +121,9 @@ public final class HttpResponse {
             out.writeCrlf();
         }
 
-        if (appLength >= 0) {
+        if (resetContent) {
+            out.writeLatin1("Content-Length: 0\r\n");
+        } else if (appLength >= 0) {
             declaredLength = appLength;
         } else if (empty && request.isHead()) {
             // no framing header: the length a GET would have is unknown, and there is no body to delimit

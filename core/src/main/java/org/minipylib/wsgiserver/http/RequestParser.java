@@ -318,10 +318,15 @@ public final class RequestParser {
         if (p == from) throw violation(ComplianceViolation.INVALID_FIELD_NAME, "Invalid header field name");
         if (p >= to || b[p] != ':') {
             if (p < to && (b[p] == ' ' || b[p] == '\t')) {
-                throw violation(ComplianceViolation.WHITESPACE_BEFORE_COLON, "Whitespace between header field name and colon");
+                int q = p;
+                while (q < to && (b[q] == ' ' || b[q] == '\t')) q++;
+                if (q < to && b[q] == ':') {
+                    throw violation(ComplianceViolation.WHITESPACE_BEFORE_COLON, "Whitespace between header field name and colon");
+                }
+                p = q; // a name with whitespace inside it, or a line without a colon
             }
             throw violation(ComplianceViolation.INVALID_FIELD_NAME,
-                    p >= to ? "Header field without a colon" : "Invalid character in header field name");
+                    indexOf(b, (byte) ':', p, to) < 0 ? "Header field without a colon" : "Invalid character in header field name");
         }
         return p;
     }

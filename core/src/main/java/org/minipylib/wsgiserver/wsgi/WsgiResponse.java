@@ -174,6 +174,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         }
         int code = (s.charAt(0) - '0') * 100 + (s.charAt(1) - '0') * 10 + (s.charAt(2) - '0');
         if (code < 200) throw new IllegalArgumentException("Applications may not send 1xx statuses: " + s);
+        if (code > 599) throw new IllegalArgumentException("Status codes above 599 are invalid (RFC 9110 section 15): " + s);
         String r = s.length() > 4 ? s.substring(4) : "";
         for (int i = 0; i < r.length(); i++) {
             char c = r.charAt(i);

@@ -275,6 +275,24 @@ class ChunkedInputStreamTest {
         }
 
         @Test
+        void oneBytePerChunkIsAcceptedHoweverLong() throws Exception {
+            // five bytes of framing per byte of data: fair for a client that streams
+            String data = "x".repeat(5_000);
+            StringBuilder wire = new StringBuilder();
+            for (char c : data.toCharArray()) wire.append("1\r\n").append(c).append("\r\n");
+            assertEquals(data, chunked(wire + "0\r\n\r\n").body());
+        }
+
+        @Test
+        void extensionsAreAcceptedWhileTheDataPaysForThem() throws Exception {
+            // 1 KiB of extensions per 1 KiB chunk: within the 16 bytes plus twice the data each chunk may carry
+            String ext = ";a=" + "v".repeat(1000);
+            String data = "d".repeat(1024);
+            String wire = ("400" + ext + "\r\n" + data + "\r\n").repeat(40) + "0\r\n\r\n";
+            assertEquals(40 * 1024, chunked(wire).body().length());
+        }
+
+        @Test
         void extensionOfExactlyTheLimitIsAccepted() throws Exception {
             String ext = ";a=" + "v".repeat(13); // 16 characters
             assertEquals("hello", chunked(HttpLimits.defaults().withMaxChunkExtensionLength(16),
@@ -359,6 +377,14 @@ class ChunkedInputStreamTest {
             HttpLimits limits = HttpLimits.defaults().withMaxChunkExtensionLength(16);
             assertChunkedFails(400, limits, "5;a=" + "v".repeat(14) + "\r\nhello\r\n0\r\n\r\n");
             assertChunkedFails(400, limits, "0;a=" + "v".repeat(100) + "\r\n\r\n");
+        }
+
+        @Test
+        void sizeLinesPaddedWithExtensionsOutgrowingTheirDataAre400() {
+            // each chunk: 1 byte of data, over 1000 bytes of framing; refused once the excess passes 16 KiB
+            String chunk = "1;e=" + "v".repeat(1000) + "\r\nx\r\n";
+            int chunks = ChunkedInputStream.MAX_FRAMING_EXCESS / 1000 + 2;
+            assertChunkedFails(400, HttpLimits.defaults(), chunk.repeat(chunks) + "0\r\n\r\n");
         }
 
         @Test

@@ -86,6 +86,9 @@ class ErrorResponsesTest {
                         "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "v".repeat(1100) + "\r\n\r\n"),
                 arguments(431, "unfinished header section over the limit",
                         "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "v".repeat(3000)),
+                // over the section's limit but not yet the head buffer's (line limit + section limit)
+                arguments(431, "unfinished header section just over the limit",
+                        "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "v".repeat(1020)),
                 arguments(417, "unsupported expectation", "GET / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n"),
                 arguments(501, "unknown transfer coding",
                         "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
@@ -109,6 +112,45 @@ class ErrorResponsesTest {
             try (RawClient fresh = server.connect()) {
                 assertServed(fresh, "/fresh"); // and so does a new one
             }
+        }
+    }
+
+    static Stream<Arguments> headRequestErrors() {
+        return Stream.of(
+                arguments(400, "missing Host", "HEAD / HTTP/1.1\r\n\r\n"),
+                arguments(400, "malformed header", "HEAD / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n"),
+                arguments(408, "partial head", "HEAD / HTTP/1.1\r\nHost: a\r\n"),
+                arguments(413, "declared Content-Length over the limit", "HEAD / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n"),
+                arguments(417, "unsupported expectation", "HEAD / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n"),
+                arguments(431, "unfinished header section over the limit", "HEAD / HTTP/1.1\r\nHost: a\r\nX-Big: " + "v".repeat(1020)));
+    }
+
+    /** RFC 9110 section 9.3.2: a response to HEAD has no content, the server's own error responses included. */
+    @ParameterizedTest(name = "{0} for {1}")
+    @MethodSource("headRequestErrors")
+    void errorResponsesToHeadCarryNoBody(int status, String description, String request) throws Exception {
+        try (TestServer server = startServer(); RawClient client = server.connect()) {
+            client.send(request);
+            RawClient.Response r = client.read(true);
+            assertEquals(status, r.status(), r.reason());
+            assertEquals("close", r.header("Connection"));
+            assertTrue(Integer.parseInt(r.header("Content-Length")) > 0, "the length a GET's error body would have");
+            // isClosedByServer reads one byte: it is false if the body was sent after all
+            assertTrue(client.isClosedByServer(), "nothing may follow the head of a response to HEAD");
+        }
+    }
+
+    @Test
+    void headerSectionOfExactlyTheLimitIsServedWhenItsEndArrivesSplit() throws Exception {
+        String section = "Host: a\r\nX-Pad: " + "p".repeat(1024 - 9 - 7 - 2) + "\r\n";
+        assertEquals(1024, section.length());
+        try (TestServer server = startServer(); RawClient client = server.connect()) {
+            client.send("GET /full HTTP/1.1\r\n" + section + "\r");
+            Thread.sleep(300); // let the server read all of the head but the last LF
+            client.send("\n");
+            RawClient.Response r = client.read();
+            assertEquals(200, r.status(), r.bodyText());
+            assertEquals("ok GET /full 0", r.bodyText());
         }
     }
 

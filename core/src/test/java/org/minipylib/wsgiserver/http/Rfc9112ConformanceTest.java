@@ -293,6 +293,8 @@ class Rfc9112ConformanceTest {
                 + "Transfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\nabc"));
         rows.add(bad("§5.1", 400, "INVALID_FIELD_NAME", "empty field name", field(": b")));
         rows.add(bad("§5.1", 400, "INVALID_FIELD_NAME", "field line without colon", field("NoColon")));
+        rows.add(bad("§5.1", 400, "INVALID_FIELD_NAME", "field line without colon, with a space", field("No Colon")));
+        rows.add(bad("RFC 9110 §5.1", 400, "INVALID_FIELD_NAME", "SP inside a field name", field("X A: b")));
         rows.add(bad("RFC 9110 §5.1", 400, "INVALID_FIELD_NAME", "'(' in a field name", field("X(A): b")));
         rows.add(bad("RFC 9110 §5.1", 400, "INVALID_FIELD_NAME", "'@' in a field name", field("X@A: b")));
         rows.add(bad("RFC 9110 §5.1", 400, "INVALID_FIELD_NAME", "'/' in a field name", field("X/A: b")));

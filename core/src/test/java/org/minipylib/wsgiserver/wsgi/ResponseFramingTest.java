@@ -220,6 +220,25 @@ class ResponseFramingTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"LIST", "STREAMED", "WRITE"})
+    void status205CarriesNoBodyAndSaysSoWithContentLengthZero(Kind kind) throws Exception {
+        // RFC 9110 section 15.3.6: no content in a 205; unlike 204 it is framed, so Content-Length: 0
+        WsgiApp reset = app(kind, "205 Reset Content", List.of(Header.of("Content-Length", "16")), "must not be sent");
+        WsgiApp app = (env, sr) -> env.pathInfo().equals("/next")
+                ? app(Kind.LIST, "200 OK", List.of(), "next").call(env, sr) : reset.call(env, sr);
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/")).read();
+            assertEquals(205, r.status());
+            assertEquals("0", r.header("Content-Length"));
+            assertNull(r.header("Transfer-Encoding"));
+            assertEquals(0, r.body().length);
+            RawClient.Response next = client.send(get("/next")).read(); // out of step if a body was sent
+            assertEquals(200, next.status());
+            assertEquals("next", next.bodyText());
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"close", "Close", "keep-alive, close"})
     void theApplicationsConnectionCloseClosesTheConnectionAfterTheResponse(String value) throws Exception {
         try (TestServer server = TestServer.start(app(Kind.LIST, "200 OK", List.of(Header.of("Connection", value)),
