@@ -89,7 +89,7 @@ public final class ChunkedInputStream extends InputStream {
         }
         if (p == 0) throw violation(ComplianceViolation.INVALID_CHUNK_SIZE, "Invalid chunk size");
         checkExtensions(line, p, len);
-        countFraming(len + 4, size);
+        countFraming(len + 2, size); // the size line and the CRLF after the data, as Go counts
         return size;
     }
 

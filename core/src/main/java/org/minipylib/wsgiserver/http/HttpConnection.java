@@ -445,7 +445,10 @@ public final class HttpConnection {
     /** Answers 503 (the server is too busy to serve this request) and closes. */
     public void rejectBusy() {
         STATE.compareAndSet(this, IDLE, BUSY);
-        refuse(503, "The server is too busy to take this request; try again later.");
+        // its head was parsed already (the buffer has moved past it): ask the head, not the buffer
+        RequestHead head = pendingHead;
+        refuse(503, "The server is too busy to take this request; try again later.",
+                head != null ? head.isHead() : bufferedRequestIsHead());
     }
 
     /**
@@ -627,8 +630,13 @@ public final class HttpConnection {
 
     /** Answers an error the client caused before its request could be served, and closes. */
     private void refuse(int status, String message) {
+        refuse(status, message, bufferedRequestIsHead());
+    }
+
+    /** As {@link #refuse(int, String)}, for a request known to be a HEAD or not. */
+    private void refuse(int status, String message, boolean headRequest) {
         try {
-            sendError(status, message, bufferedRequestIsHead());
+            sendError(status, message, headRequest);
             owner.refused(status);
         } catch (IOException e) {
             close();
@@ -786,9 +794,10 @@ public final class HttpConnection {
     }
 
     /**
-     * Whether the request being refused (its head not parsed, or refused by the parser) is a HEAD, as
-     * far as it arrived: the buffer then starts with its request line, whose method is
-     * case-sensitive (RFC 9110 section 9.1).
+     * Whether the request being refused (its head not parsed yet, or refused by the parser) is a
+     * HEAD, as far as it arrived: the buffer then starts with its request line, whose method is
+     * case-sensitive (RFC 9110 section 9.1). Not for a request whose head was parsed: the buffer
+     * has moved past it.
      */
     private boolean bufferedRequestIsHead() {
         byte[] b = input.buf;

@@ -35,6 +35,8 @@ final class TlsTransport implements Transport {
     private static final byte[] PLAIN_HTTP_ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
             + "Content-Length: " + PLAIN_HTTP_BODY.length() + "\r\nConnection: close\r\n\r\n" + PLAIN_HTTP_BODY)
             .getBytes(StandardCharsets.US_ASCII);
+    /** The answer's head alone, for a HEAD request (RFC 9110 section 9.3.2: no content). */
+    private static final int PLAIN_HTTP_HEAD_LENGTH = PLAIN_HTTP_ANSWER.length - PLAIN_HTTP_BODY.length();
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     /** Room for one TLS record (16 KiB of data plus header and expansion); grown if an engine asks for more. */
@@ -88,7 +90,7 @@ final class TlsTransport implements Transport {
             if (fill(deadlineNanos) < 0) throw new EOFException("closed before the TLS handshake");
             if ((netIn.get(0) & 0xff) != TLS_HANDSHAKE_RECORD) {
                 if (Character.isLetter(netIn.get(0))) {
-                    wrapped.write(PLAIN_HTTP_ANSWER, 0, PLAIN_HTTP_ANSWER.length);
+                    wrapped.write(PLAIN_HTTP_ANSWER, 0, startsWithHead(netIn) ? PLAIN_HTTP_HEAD_LENGTH : PLAIN_HTTP_ANSWER.length);
                     wrapped.shutdownOutput();
                     throw new PlainHttpException();
                 }
@@ -210,6 +212,12 @@ final class TlsTransport implements Transport {
         } catch (IOException | RuntimeException e) {
             // the client is gone or the engine has nothing to say
         }
+    }
+
+    /** Whether the bytes read so far (a buffer being filled) begin a HEAD request. */
+    private static boolean startsWithHead(ByteBuffer filled) {
+        byte[] b = filled.array();
+        return filled.position() >= 5 && b[0] == 'H' && b[1] == 'E' && b[2] == 'A' && b[3] == 'D' && b[4] == ' ';
     }
 
     private static ByteBuffer grow(ByteBuffer buffer, int atLeast, boolean readMode) {

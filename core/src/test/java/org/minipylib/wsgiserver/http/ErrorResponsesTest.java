@@ -89,6 +89,9 @@ class ErrorResponsesTest {
                 // over the section's limit but not yet the head buffer's (line limit + section limit)
                 arguments(431, "unfinished header section just over the limit",
                         "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "v".repeat(1020)),
+                // a section within the limit has ended by limit + 2 bytes (its empty line's CRLF included)
+                arguments(431, "unfinished header section of the limit + 2 bytes",
+                        "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "v".repeat(1026 - 16)),
                 arguments(417, "unsupported expectation", "GET / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n"),
                 arguments(501, "unknown transfer coding",
                         "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),

@@ -6,6 +6,7 @@ import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.charset.StandardCharsets;
@@ -123,6 +124,47 @@ class WorkerModesTest {
                 release.countDown();
             }
             assertEquals(200, statusOnceFree(server, "/other"), "the server recovers");
+        }
+    }
+
+    /**
+     * RFC 9110 section 9.3.2: the 503 to a HEAD has no content. The head was parsed before the server
+     * found no worker for it, so the buffer no longer shows the method; a pipelined HEAD behind a GET
+     * must not make the GET's 503 lose its body either.
+     */
+    @ParameterizedTest
+    @CsvSource({"POOL, HEAD", "POOL, GET_THEN_HEAD", "VIRTUAL, HEAD", "VIRTUAL, GET_THEN_HEAD"})
+    void fullServerAnswersHeadWith503WithoutContent(WorkerMode mode, String requests) throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch entered = new CountDownLatch(1);
+        WsgiApp blocking = (env, sr) -> {
+            entered.countDown();
+            release.await(20, TimeUnit.SECONDS);
+            sr.start("200 OK", List.of());
+            return List.of("done".getBytes(StandardCharsets.US_ASCII));
+        };
+        try (TestServer server = TestServer.start(blocking, b -> b.workerMode(mode).minThreads(1).maxThreads(1)
+                .acceptQueueSize(0))) {
+            try (RawClient busy = server.connect(); RawClient refused = server.connect()) {
+                busy.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n");
+                assertTrue(entered.await(10, TimeUnit.SECONDS));
+                boolean head = requests.equals("HEAD");
+                refused.send(head ? "HEAD /other HTTP/1.1\r\nHost: t\r\n\r\n"
+                        : "GET /other HTTP/1.1\r\nHost: t\r\n\r\nHEAD /next HTTP/1.1\r\nHost: t\r\n\r\n");
+                RawClient.Response r = refused.read(head);
+                assertEquals(503, r.status());
+                assertEquals("close", r.header("Connection"));
+                if (head) {
+                    assertTrue(Integer.parseInt(r.header("Content-Length")) > 0);
+                } else {
+                    assertEquals(Integer.parseInt(r.header("Content-Length")), r.body().length);
+                    assertTrue(r.bodyText().contains("too busy"), r.bodyText());
+                }
+                // isClosedByServer reads one byte: false if anything followed the response
+                assertTrue(refused.isClosedByServer(), "nothing may follow the 503");
+            } finally {
+                release.countDown();
+            }
         }
     }
 

@@ -128,6 +128,18 @@ class MisbehavingTlsClientsTest {
     }
 
     @Test
+    void plainHttpHeadGetsTheBadRequestHeadWithoutItsBody() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(10)); RawClient raw = server.connect()) {
+            raw.send(WsgiTestApps.request("HEAD", "/"));
+            RawClient.Response response = raw.read(true);
+            assertEquals(400, response.status());
+            assertTrue(Integer.parseInt(response.header("Content-Length")) > 0);
+            // isClosedByServer reads one byte: false if the body followed the head after all
+            assertTrue(raw.isClosedByServer(), "no content in a response to HEAD (RFC 9110 section 9.3.2)");
+        }
+    }
+
+    @Test
     void silentClientIsClosedAtTheDeadlineWithoutBlockingOthers() throws Exception {
         try (TestServer server = start(Duration.ofSeconds(1)); Socket silent = new Socket("127.0.0.1", server.port())) {
             for (int i = 0; i < 3; i++) { // served while the silent client holds its connection

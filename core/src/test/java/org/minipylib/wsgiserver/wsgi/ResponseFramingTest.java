@@ -220,6 +220,22 @@ class ResponseFramingTest {
     }
 
     @ParameterizedTest
+    @CsvSource({"HEAD, HTTP/1.1", "GET, HTTP/1.0"})
+    void status205IsFramedAsEmptyForHeadAndHttp10(String method, String version) throws Exception {
+        WsgiApp app = app(Kind.STREAMED, "205 Reset Content", List.of(), "must not be sent");
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            client.send(method + " / " + version + "\r\nHost: a\r\nConnection: keep-alive\r\n\r\n");
+            RawClient.Response r = client.read(method.equals("HEAD"));
+            assertEquals(205, r.status());
+            assertEquals("0", r.header("Content-Length"));
+            assertNull(r.header("Transfer-Encoding"));
+            assertNotEquals("close", r.header("Connection"), "a framed empty response keeps the connection");
+            client.send(get("/next"));
+            assertEquals(205, client.read().status()); // in step: no stray body before it
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"LIST", "STREAMED", "WRITE"})
     void status205CarriesNoBodyAndSaysSoWithContentLengthZero(Kind kind) throws Exception {
         // RFC 9110 section 15.3.6: no content in a 205; unlike 204 it is framed, so Content-Length: 0
