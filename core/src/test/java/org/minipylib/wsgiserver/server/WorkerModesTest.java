@@ -98,16 +98,7 @@ class WorkerModesTest {
     void fullServerAnswers503Quickly(WorkerMode mode) throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch entered = new CountDownLatch(1);
-        WsgiApp blocking = (env, sr) -> {
-            if (env.pathInfo().equals("/block")) {
-                entered.countDown();
-                release.await(20, TimeUnit.SECONDS);
-            }
-            sr.start("200 OK", List.of());
-            return List.of("done".getBytes(StandardCharsets.US_ASCII));
-        };
-        try (TestServer server = TestServer.start(blocking, b -> b.workerMode(mode).minThreads(1).maxThreads(1)
-                .acceptQueueSize(0))) {
+        try (TestServer server = startWithOneWorker(mode, entered, release)) {
             try (RawClient busy = server.connect(); RawClient refused = server.connect()) {
                 busy.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n");
                 assertTrue(entered.await(10, TimeUnit.SECONDS));
@@ -128,6 +119,23 @@ class WorkerModesTest {
     }
 
     /**
+     * A server with one worker and no accept queue whose app, for {@code /block}, counts down
+     * {@code entered} and holds its worker until {@code release}; anything else answers "done".
+     */
+    private static TestServer startWithOneWorker(WorkerMode mode, CountDownLatch entered, CountDownLatch release)
+            throws Exception {
+        WsgiApp blocking = (env, sr) -> {
+            if (env.pathInfo().equals("/block")) {
+                entered.countDown();
+                release.await(20, TimeUnit.SECONDS);
+            }
+            sr.start("200 OK", List.of());
+            return List.of("done".getBytes(StandardCharsets.US_ASCII));
+        };
+        return TestServer.start(blocking, b -> b.workerMode(mode).minThreads(1).maxThreads(1).acceptQueueSize(0));
+    }
+
+    /**
      * RFC 9110 section 9.3.2: the 503 to a HEAD has no content. The head was parsed before the server
      * found no worker for it, so the buffer no longer shows the method; a pipelined HEAD behind a GET
      * must not make the GET's 503 lose its body either.
@@ -137,14 +145,7 @@ class WorkerModesTest {
     void fullServerAnswersHeadWith503WithoutContent(WorkerMode mode, String requests) throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch entered = new CountDownLatch(1);
-        WsgiApp blocking = (env, sr) -> {
-            entered.countDown();
-            release.await(20, TimeUnit.SECONDS);
-            sr.start("200 OK", List.of());
-            return List.of("done".getBytes(StandardCharsets.US_ASCII));
-        };
-        try (TestServer server = TestServer.start(blocking, b -> b.workerMode(mode).minThreads(1).maxThreads(1)
-                .acceptQueueSize(0))) {
+        try (TestServer server = startWithOneWorker(mode, entered, release)) {
             try (RawClient busy = server.connect(); RawClient refused = server.connect()) {
                 busy.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n");
                 assertTrue(entered.await(10, TimeUnit.SECONDS));
