@@ -37,7 +37,7 @@ import java.util.Set;
  *                             ({@code TCP_DEFER_ACCEPT}; Apache httpd's default {@code AcceptFilter http data},
  *                             nginx's {@code deferred}). Whole seconds (rounded up when given finer). The
  *                             connection's first read then finds its request instead of waiting for it: about
- *                             a third less CPU time per request on new connections (docs/performance.md). A
+ *                             a third less CPU time per request on new connections (docs/performance-log.md). A
  *                             client that connects and stays silent (a pre-opened pool connection, a browser's
  *                             preconnect) is handed over only when the kernel repeats its SYN-ACK after the
  *                             timeout (1 s: after 1 s; 2-3 s: after 3; 4-7 s: after 7, and so on), and only

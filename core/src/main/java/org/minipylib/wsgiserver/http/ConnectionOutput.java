@@ -34,7 +34,7 @@ final class ConnectionOutput {
      * Largest piece of a body handed to the transport in one write. Measured on Linux loopback:
      * 32 KiB writes cost the kernel about a third of what 64 KiB writes do (1 MiB responses: 290
      * against 860 server CPU-microseconds each; 36, 48 and 128 KiB all cost more; see
-     * docs/performance.md), most likely because the kernel copies socket writes into 32 KiB pages.
+     * docs/performance-log.md), most likely because the kernel copies socket writes into 32 KiB pages.
      */
     private static final int WRITE_SLICE = 32 * 1024;
 

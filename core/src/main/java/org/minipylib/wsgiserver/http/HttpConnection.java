@@ -301,7 +301,7 @@ public final class HttpConnection {
                     // (No Thread.yield() before it, though that saves the failed read and the poller
                     // re-arm under load: with one carrier the yields keep its local queue from ever
                     // draining, and the JDK's poller, woken from outside, then waits behind them: up to
-                    // 450 ms for the few threads that do park. See docs/performance.md.)
+                    // 450 ms for the few threads that do park. See docs/performance-log.md.)
                     idleDeadline = deadline;
                     if (!resumed && then != null) handedOff = true; // read by the thread `then` starts, if handed off
                     boolean away = false;
