@@ -8,6 +8,7 @@ import org.minipylib.wsgiserver.WsgiApp;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,10 @@ import java.util.Map;
  * {@code WSGIPathInfoDispatcher}). The longest matching prefix wins; prefixes match on {@code /}
  * boundaries ({@code /blog} serves {@code /blog}, {@code /blog/} and {@code /blog/x}, not
  * {@code /blogx}); the matched prefix moves from PATH_INFO to SCRIPT_NAME. A request no prefix
- * matches gets a 404. Mount an application at {@code "/"} (or {@code ""}) to catch everything else.
+ * matches gets a 404. Mount an application at {@code "/"} (or {@code ""}) to catch everything else
+ * ({@code OPTIONS *} included). Paths match as PATH_INFO has them: dot segments are not resolved
+ * ({@code /blog/../admin} goes to {@code /blog}, as PATH_INFO {@code /../admin}), so an access rule
+ * keyed on the path belongs where the path is normalized first.
  *
  * <pre>{@code
  * WsgiApp root = new PathInfoDispatcher(Map.of("/", home, "/blog", blog));
@@ -32,11 +36,23 @@ public final class PathInfoDispatcher implements WsgiApp {
 
     private final List<Mount> mounts; // longest prefix first
 
-    /** Mounts each application at its prefix ({@code "/"} or {@code ""} for the root). */
+    /**
+     * Mounts each application at its prefix ({@code "/"} or {@code ""} for the root).
+     *
+     * @throws IllegalArgumentException if a prefix does not start with {@code /}, or two prefixes
+     *                                  are the same once trailing slashes are dropped ({@code /app}
+     *                                  and {@code /app/}): one would hide the other
+     */
     public PathInfoDispatcher(Map<String, ? extends WsgiApp> apps) {
         List<Mount> list = new ArrayList<>();
+        Map<String, String> given = new HashMap<>();
         for (Map.Entry<String, ? extends WsgiApp> e : apps.entrySet()) {
-            list.add(new Mount(normalize(e.getKey()), e.getValue()));
+            String prefix = normalize(e.getKey());
+            String other = given.putIfAbsent(prefix, e.getKey());
+            if (other != null) {
+                throw new IllegalArgumentException("prefixes \"" + other + "\" and \"" + e.getKey() + "\" mount at the same place");
+            }
+            list.add(new Mount(prefix, e.getValue()));
         }
         list.sort(Comparator.comparingInt((Mount m) -> m.prefix.length()).reversed());
         this.mounts = List.copyOf(list);
@@ -60,7 +76,8 @@ public final class PathInfoDispatcher implements WsgiApp {
         String path = environ.pathInfo();
         for (Mount m : mounts) {
             String prefix = m.prefix;
-            if (path.startsWith(prefix) && (path.length() == prefix.length() || path.charAt(prefix.length()) == '/')) {
+            // the root ("") takes everything left, "*" (OPTIONS *) included
+            if (path.startsWith(prefix) && (prefix.isEmpty() || path.length() == prefix.length() || path.charAt(prefix.length()) == '/')) {
                 environ.put(Environ.SCRIPT_NAME, environ.scriptName() + prefix);
                 environ.put(Environ.PATH_INFO, path.substring(prefix.length()));
                 return m.app.call(environ, startResponse);

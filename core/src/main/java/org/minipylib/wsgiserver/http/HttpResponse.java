@@ -36,6 +36,7 @@ public final class HttpResponse {
     private long declaredLength = -1;
     private long bodyBytes;
     private boolean closeAfter;
+    private boolean overrunLogged;
 
     HttpResponse(HttpConnection connection, RequestHead request, ConnectionOutput out, String serverHeader) {
         this.connection = connection;
@@ -188,7 +189,8 @@ public final class HttpResponse {
         if (finished) throw new IllegalStateException("response already finished");
         if (noBody || len == 0) return 0;
         if (declaredLength >= 0 && len > declaredLength - bodyBytes) {
-            if (!closeAfter) {
+            if (!overrunLogged) { // an application bug, whether or not the connection was closing anyway
+                overrunLogged = true;
                 LOG.log(System.Logger.Level.WARNING, "Response to \"{0}\" is longer than its Content-Length {1}; truncated",
                         request.requestLine(), declaredLength);
             }

@@ -3,7 +3,9 @@ package org.minipylib.wsgiserver.http;
 /**
  * Decodes the percent-encoding of a request path the way PEP 3333 wants PATH_INFO: each decoded
  * byte becomes one ISO-8859-1 character. {@code %2F} (an encoded slash) stays encoded, so that it
- * cannot be mistaken for a path separator.
+ * cannot be mistaken for a path separator; and so does a {@code %25} (an encoded percent sign)
+ * whose decoded text goes on with {@code 2F}, so that {@code /a%252Fb} does not read as
+ * {@code /a%2Fb}. Decoding the result once more gives every path its own text.
  */
 public final class PercentDecoder {
 
@@ -33,14 +35,33 @@ public final class PercentDecoder {
                 throw malformed();
             }
             int b = (hi << 4) | lo;
-            if (b == '/') {
-                sb.append(raw, i, i + 3); // keep %2F as sent
+            if (b == '/' || (b == '%' && continuesWith2F(raw, i + 3))) {
+                sb.append(raw, i, i + 3); // keep %2F (and a %25 that would make one) as sent
             } else {
                 sb.append((char) b);
             }
             i += 2;
         }
         return sb.toString();
+    }
+
+    /** Whether the path decoded from {@code raw[from...]} starts with {@code 2F} (either case). */
+    private static boolean continuesWith2F(String raw, int from) {
+        int c1 = decodedAt(raw, from);
+        if (c1 != '2') return false;
+        int c2 = decodedAt(raw, from + (raw.charAt(from) == '%' ? 3 : 1));
+        return c2 == 'F' || c2 == 'f';
+    }
+
+    /** The byte the path decodes to at {@code raw[at]}, or -1 past its end or at a malformed escape. */
+    private static int decodedAt(String raw, int at) {
+        if (at >= raw.length()) return -1;
+        char c = raw.charAt(at);
+        if (c != '%') return c;
+        if (at + 2 >= raw.length()) return -1;
+        int hi = Character.digit(raw.charAt(at + 1), 16);
+        int lo = Character.digit(raw.charAt(at + 2), 16);
+        return hi < 0 || lo < 0 ? -1 : (hi << 4) | lo;
     }
 
     private static BadRequestException malformed() {

@@ -148,20 +148,15 @@ public final class WsgiGateway implements Gateway {
             String name = headers.name(i);
             if (name.indexOf('_') >= 0) continue; // could impersonate a dash-named header (X_User vs X-User)
             String key = cgiKey(name);
-            if (key.equals("HTTP_CONTENT_TYPE")) {
-                env.put(Environ.CONTENT_TYPE, headers.value(i));
-            } else if (key.equals("HTTP_CONTENT_LENGTH")) {
-                // CONTENT_LENGTH is set from the parsed framing
-            } else if (key.equals("HTTP_HOST")) {
-                // set from head.host() below (an absolute-form target overrides the header)
-            } else {
-                Object previous = env.get(key);
-                String value = headers.value(i);
-                if (previous instanceof String p) {
-                    value = p + (key.equals("HTTP_COOKIE") ? "; " : ", ") + value;
-                }
-                env.put(key, value);
+            if (key.equals("HTTP_CONTENT_LENGTH")) continue; // CONTENT_LENGTH is set from the parsed framing
+            if (key.equals("HTTP_HOST")) continue; // set from head.host() below (an absolute-form target overrides the header)
+            if (key.equals("HTTP_CONTENT_TYPE")) key = Environ.CONTENT_TYPE; // and joined like any repeated field
+            Object previous = env.get(key);
+            String value = headers.value(i);
+            if (previous instanceof String p) {
+                value = p + (key.equals("HTTP_COOKIE") ? "; " : ", ") + value;
             }
+            env.put(key, value);
         }
         if (head.host() != null) env.put("HTTP_HOST", head.host());
 

@@ -67,13 +67,14 @@ final class WsgiResponse implements StartResponse, BodyWriter {
             parsed = parseStatus(status);
             checked.status = parsed;
         }
-        this.status = parsed.code();
-        this.reason = parsed.reason();
         List<Header> copy = List.copyOf(headers); // the same list when it is immutable already
         if (checked.headers != copy) {
             checkHeaders(copy);
             if (copy == headers) checked.headers = copy; // a list made per call is not worth remembering
         }
+        // only once status and headers were both accepted: a refused call changes nothing
+        this.status = parsed.code();
+        this.reason = parsed.reason();
         this.headers = copy;
         this.started = true;
         return this;

@@ -17,6 +17,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The dispatcher mounts apps by longest prefix on '/' boundaries and moves the prefix to SCRIPT_NAME. */
 class PathInfoDispatcherTest {
@@ -84,6 +85,23 @@ class PathInfoDispatcherTest {
         WsgiApp inner = new PathInfoDispatcher(Map.of("/api", named("api")));
         WsgiApp outer = new PathInfoDispatcher(Map.of("/v1", inner));
         assertEquals("200|api|/v1/api|/users", call(outer, "/v1/api/users"));
+    }
+
+    @Test
+    void theRootMountTakesTheAsteriskOfOptions() throws Exception {
+        assertEquals("200|root||*", call(dispatcher(true), "*"));
+        assertEquals("404|Not Found\n", call(dispatcher(false), "*"));
+    }
+
+    @Test
+    void twoPrefixesForTheSamePlaceAreRefused() {
+        Map<String, WsgiApp> apps = new java.util.LinkedHashMap<>();
+        apps.put("/app", named("a"));
+        apps.put("/app/", named("b"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new PathInfoDispatcher(apps));
+        assertTrue(e.getMessage().contains("/app/"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> PathInfoDispatcher.builder()
+                .mount("/", named("r")).mount("", named("r2")).build());
     }
 
     @Test

@@ -6,6 +6,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -38,6 +39,19 @@ class PercentDecoderTest {
     @ValueSource(strings = {"/a%2Fb", "/a%2fb", "%2F", "/a%2F%2F/b"})
     void encodedSlashStaysAsSent(String raw) throws Exception {
         assertEquals(raw, PercentDecoder.decodePath(raw));
+    }
+
+    /** An encoded percent sign that would make an encoded slash stays encoded: the two paths must differ. */
+    @ParameterizedTest
+    @CsvSource({"/a%252Fb, /a%252Fb", "/a%252fb, /a%252fb", "/a%25%32%46b, /a%252Fb", "/a%25%32fb, /a%252fb",
+            "/a%252Gb, /a%2Gb", "/a%25, /a%", "/a%252, /a%2", "/50%25off, /50%off"})
+    void encodedPercentBeforeA2FStaysEncoded(String raw, String decoded) throws Exception {
+        assertEquals(decoded, PercentDecoder.decodePath(raw));
+    }
+
+    @Test
+    void encodedSlashAndEncodedPercentSlashDecodeDifferently() throws Exception {
+        assertNotEquals(PercentDecoder.decodePath("/a%2Fb"), PercentDecoder.decodePath("/a%252Fb"));
     }
 
     @Test

@@ -128,6 +128,7 @@ class EnvironTest {
             "/%7Euser/%41%62     | /~user/Ab",
             "/a+b                | /a+b",
             "/50%25              | /50%",
+            "/a%252Fb            | /a%252Fb",
     })
     void pathInfoIsPercentDecodedToLatin1CharactersKeepingEncodedSlashes(String target, String pathInfo) throws Exception {
         Environ env = environFor(get(target + "?q=%20"));
@@ -207,6 +208,14 @@ class EnvironTest {
             assertEquals("11", env.get("CONTENT_LENGTH"));
             assertEquals("{\"a\": true}", capture.nextBody());
         }
+    }
+
+    @Test
+    void aRepeatedContentTypeIsJoinedLikeAnyRepeatedField() throws Exception {
+        Environ env = environFor("POST /doc HTTP/1.1\r\nHost: h\r\nContent-Type: a/b\r\nContent-Type: c/d\r\n"
+                + "Content-Length: 0\r\n\r\n");
+        assertEquals("a/b, c/d", env.get("CONTENT_TYPE"), "no value silently dropped");
+        assertNull(env.get("HTTP_CONTENT_TYPE"));
     }
 
     @Test

@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.BodyWriter;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.LogCapture;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
@@ -17,6 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -65,6 +67,21 @@ class ResponseFramingTest {
             assertEquals("5", r.header("Content-Length"));
             assertEquals("hello", r.bodyText());
             assertTrue(client.isClosedByServer(), "no extra bytes, and the connection is closed");
+        }
+    }
+
+    /** The application's bug is logged once, also when the connection was to close anyway. */
+    @ParameterizedTest
+    @ValueSource(strings = {"Connection: close\r\n", ""})
+    void aBodyLongerThanItsContentLengthIsLoggedOnce(String connection) throws Exception {
+        try (LogCapture log = LogCapture.from(Level.WARNING);
+             TestServer server = TestServer.start(app(Kind.STREAMED, "200 OK", List.of(Header.of("Content-Length", "3")),
+                     "hel", "lo", "!"));
+             RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/", connection)).read();
+            assertEquals("hel", r.bodyText());
+            assertTrue(client.isClosedByServer());
+            assertEquals(1, log.startingWith("Response to").size(), () -> "logged: " + log.messages());
         }
     }
 

@@ -214,6 +214,26 @@ class WsgiContractTest {
     }
 
     @Test
+    void aRefusedStartWithExcInfoChangesNeitherStatusNorHeaders() throws Exception {
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", List.of(Header.of("X-First", "1")));
+            IllegalStateException failure = new IllegalStateException("rendering failed");
+            try { // a hop-by-hop header: the whole call is refused
+                sr.start("503 Service Unavailable", List.of(Header.of("Transfer-Encoding", "chunked")), failure);
+            } catch (IllegalArgumentException refused) {
+                return List.of(ascii("first"));
+            }
+            return List.of(ascii("second call accepted"));
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/")).read();
+            assertEquals(200, r.status(), "the refused call must not have replaced the status");
+            assertEquals("1", r.header("X-First"));
+            assertEquals("first", r.bodyText());
+        }
+    }
+
+    @Test
     void excInfoAfterHeadersWereSentIsRethrownAndTheConnectionAborted() throws Exception {
         RuntimeException boom = new IllegalStateException("failed mid-stream");
         AtomicReference<Throwable> rethrown = new AtomicReference<>();
