@@ -19,9 +19,9 @@ import java.util.Map;
  * boundaries ({@code /blog} serves {@code /blog}, {@code /blog/} and {@code /blog/x}, not
  * {@code /blogx}); the matched prefix moves from PATH_INFO to SCRIPT_NAME. A request no prefix
  * matches gets a 404. Mount an application at {@code "/"} (or {@code ""}) to catch everything else
- * ({@code OPTIONS *} included). Paths match as PATH_INFO has them: dot segments are not resolved
- * ({@code /blog/../admin} goes to {@code /blog}, as PATH_INFO {@code /../admin}), so an access rule
- * keyed on the path belongs where the path is normalized first.
+ * ({@code OPTIONS *} included). Paths match as PATH_INFO has them: the server has resolved dot
+ * segments already ({@code /blog/../admin} arrives as {@code /admin}), so a request cannot name one
+ * mount through another.
  *
  * <pre>{@code
  * WsgiApp root = new PathInfoDispatcher(Map.of("/", home, "/blog", blog));

@@ -54,6 +54,8 @@ public enum ComplianceViolation {
     INVALID_TARGET_FORM("RFC 9112 §3.2", "the request-target is not origin, absolute, or (OPTIONS only) asterisk form", false),
     /** A {@code %} not followed by two hex digits in the path (RFC 3986 section 2.1). */
     INVALID_PERCENT_ENCODING("RFC 3986 §2.1", "a % in the path is not followed by two hex digits", false),
+    /** A {@code ..} segment in the path (literal or {@code %2E%2E}) that climbs above the root (RFC 3986 section 5.2.4). */
+    DOT_SEGMENT_ABOVE_ROOT("RFC 3986 §5.2.4", "a .. segment in the path climbs above the root", false),
     /** The version is not HTTP/DIGIT.DIGIT (RFC 9112 section 2.3). */
     INVALID_VERSION("RFC 9112 §2.3", "the HTTP version is malformed", false),
     /** Content-Length that is not 1*DIGIT, or does not fit a long (RFC 9110 section 8.6). */

@@ -6,6 +6,11 @@ package org.minipylib.wsgiserver.http;
  * cannot be mistaken for a path separator; and so does a {@code %25} (an encoded percent sign)
  * whose decoded text goes on with {@code 2F}, so that {@code /a%252Fb} does not read as
  * {@code /a%2Fb}. Decoding the result once more gives every path its own text.
+ *
+ * <p>Dot segments are then resolved (RFC 3986 sections 5.2.4 and 6.2.2: {@code %2E} is a dot like
+ * any other): {@code /a/./b} and {@code /a/x/../b} become {@code /a/b}, so that a path-prefix
+ * mount, or an access rule keyed on the path, sees the path the request names. A {@code ..}
+ * above the root is refused.
  */
 public final class PercentDecoder {
 
@@ -18,6 +23,10 @@ public final class PercentDecoder {
      * @throws BadRequestException on a {@code %} not followed by two hex digits
      */
     public static String decodePath(String raw) throws BadRequestException {
+        return removeDotSegments(percentDecode(raw));
+    }
+
+    private static String percentDecode(String raw) throws BadRequestException {
         int first = raw.indexOf('%');
         if (first < 0) return raw;
         StringBuilder sb = new StringBuilder(raw.length());
@@ -43,6 +52,41 @@ public final class PercentDecoder {
             i += 2;
         }
         return sb.toString();
+    }
+
+    /**
+     * Resolves the {@code .} and {@code ..} segments of a decoded path (RFC 3986 section 5.2.4);
+     * segments are split at {@code /} only, so an encoded slash never separates one.
+     *
+     * @throws BadRequestException if a {@code ..} climbs above the root
+     */
+    static String removeDotSegments(String path) throws BadRequestException {
+        if (path.indexOf("/.") < 0 || !path.startsWith("/")) return path; // no segment starts with a dot
+        StringBuilder out = null; // made at the first dot segment
+        int n = path.length();
+        for (int i = 0; i < n; ) { // path[i] is the '/' before a segment
+            int next = path.indexOf('/', i + 1);
+            if (next < 0) next = n;
+            int length = next - i - 1;
+            boolean dot = length == 1 && path.charAt(i + 1) == '.';
+            boolean dotDot = length == 2 && path.charAt(i + 1) == '.' && path.charAt(i + 2) == '.';
+            if (dot || dotDot) {
+                if (out == null) out = new StringBuilder(n).append(path, 0, i);
+                if (dotDot) {
+                    if (out.isEmpty()) {
+                        throw BadRequestException.violation(ComplianceViolation.DOT_SEGMENT_ABOVE_ROOT,
+                                "The path climbs above the root");
+                    }
+                    out.setLength(out.lastIndexOf("/"));
+                }
+                if (next == n) out.append('/'); // "/a/." and "/a/b/.." name the directory: "/a/"
+            } else if (out != null) {
+                out.append(path, i, next);
+            }
+            i = next;
+        }
+        if (out == null) return path;
+        return out.isEmpty() ? "/" : out.toString();
     }
 
     /** Whether the path decoded from {@code raw[from...]} starts with {@code 2F} (either case). */

@@ -49,6 +49,29 @@ class PercentDecoderTest {
         assertEquals(decoded, PercentDecoder.decodePath(raw));
     }
 
+    /** RFC 3986 section 5.2.4, with %2E as a dot (section 6.2.2.2); an encoded slash separates nothing. */
+    @ParameterizedTest
+    @CsvSource({"/a/./b, /a/b", "/a/x/../b, /a/b", "/a/.., /", "/a/b/.., /a/", "/a/., /a/", "/., /", "/./a, /a",
+            "/a//../b, /a/b", "/a/%2e%2E/b, /b", "/a/.%2e/b, /b", "/a/%2E/b, /a/b", "/.well-known/x, /.well-known/x",
+            "/a/.../b, /a/.../b", "/a/..b/c, /a/..b/c", "/a/..%2Fb, /a/..%2Fb", "/app/../admin, /admin", "/a.b/c, /a.b/c"})
+    void dotSegmentsAreResolved(String raw, String decoded) throws Exception {
+        assertEquals(decoded, PercentDecoder.decodePath(raw));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/..", "/../a", "/a/../..", "/a/../../b", "/%2e%2e/a", "/./../a"})
+    void aDotDotAboveTheRootIs400(String raw) {
+        BadRequestException e = assertThrows(BadRequestException.class, () -> PercentDecoder.decodePath(raw));
+        assertEquals(400, e.status());
+        assertEquals(ComplianceViolation.DOT_SEGMENT_ABOVE_ROOT, e.violation());
+    }
+
+    @Test
+    void aPathWithoutDotSegmentsIsReturnedAsIs() throws Exception {
+        String raw = "/static/app.min.js";
+        assertSame(raw, PercentDecoder.decodePath(raw));
+    }
+
     @Test
     void encodedSlashAndEncodedPercentSlashDecodeDifferently() throws Exception {
         assertNotEquals(PercentDecoder.decodePath("/a%2Fb"), PercentDecoder.decodePath("/a%252Fb"));

@@ -261,6 +261,8 @@ class Rfc9112ConformanceTest {
         rows.add(bad("RFC 3986 §2.1", 400, "INVALID_PERCENT_ENCODING", "% with one hex digit", "GET /a%4 HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("RFC 3986 §2.1", 400, "INVALID_PERCENT_ENCODING", "% with non-hex", "GET /a%zz/b HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("RFC 3986 §2.1", 400, "INVALID_PERCENT_ENCODING", "% with half hex", "GET /a%4g HTTP/1.1\r\nHost: a\r\n\r\n"));
+        rows.add(bad("RFC 3986 §5.2.4", 400, "DOT_SEGMENT_ABOVE_ROOT", ".. above the root", "GET /a/../../etc HTTP/1.1\r\nHost: a\r\n\r\n"));
+        rows.add(bad("RFC 3986 §5.2.4", 400, "DOT_SEGMENT_ABOVE_ROOT", "encoded .. above the root", "GET /%2e%2e/etc HTTP/1.1\r\nHost: a\r\n\r\n"));
         // section 3.2: Host
         rows.add(bad("§3.2", 400, "MISSING_HOST", "HTTP/1.1 without Host", "GET / HTTP/1.1\r\nX-A: b\r\n\r\n"));
         rows.add(bad("§3.2", 400, "MISSING_HOST", "absolute-form without Host", "GET http://a/ HTTP/1.1\r\n\r\n"));

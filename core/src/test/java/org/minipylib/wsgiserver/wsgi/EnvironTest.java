@@ -129,6 +129,8 @@ class EnvironTest {
             "/a+b                | /a+b",
             "/50%25              | /50%",
             "/a%252Fb            | /a%252Fb",
+            "/app/../admin/./x   | /admin/x",
+            "/app/%2E%2E/admin   | /admin",
     })
     void pathInfoIsPercentDecodedToLatin1CharactersKeepingEncodedSlashes(String target, String pathInfo) throws Exception {
         Environ env = environFor(get(target + "?q=%20"));
