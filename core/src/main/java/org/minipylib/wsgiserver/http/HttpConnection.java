@@ -414,10 +414,7 @@ public final class HttpConnection {
                     try {
                         pendingHead = tryParseHead();
                     } catch (BadRequestException e) {
-                        sendError(e.status(), e.getMessage(), bufferedRequestIsHead());
-                        owner.refused(e.status());
-                        lingerOnClose = true;
-                        closeGracefully();
+                        refuse(e.status(), e.getMessage());
                         return false;
                     }
                 }
@@ -447,8 +444,7 @@ public final class HttpConnection {
         STATE.compareAndSet(this, IDLE, BUSY);
         // its head was parsed already (the buffer has moved past it): ask the head, not the buffer
         RequestHead head = pendingHead;
-        refuse(503, "The server is too busy to take this request; try again later.",
-                head != null ? head.isHead() : bufferedRequestIsHead());
+        refuse(503, "The server is too busy to take this request; try again later.", head);
     }
 
     /**
@@ -461,8 +457,9 @@ public final class HttpConnection {
             return;
         }
         try {
-            sendError(503, "The server has too many connections; try again later.", false);
+            long sent = sendError(503, "The server has too many connections; try again later.", false);
             owner.refused(503);
+            logRefusal(null, 503, sent, null);
         } catch (IOException e) {
             // the client is gone
         }
@@ -630,14 +627,16 @@ public final class HttpConnection {
 
     /** Answers an error the client caused before its request could be served, and closes. */
     private void refuse(int status, String message) {
-        refuse(status, message, bufferedRequestIsHead());
+        refuse(status, message, null);
     }
 
-    /** As {@link #refuse(int, String)}, for a request known to be a HEAD or not. */
-    private void refuse(int status, String message, boolean headRequest) {
+    /** As {@link #refuse(int, String)}; {@code head}: the refused request's head if it was parsed, else null. */
+    private void refuse(int status, String message, RequestHead head) {
         try {
-            sendError(status, message, headRequest);
+            String requestLine = head != null ? head.requestLine() : bufferedRequestLine();
+            long sent = sendError(status, message, head != null ? head.isHead() : bufferedRequestIsHead());
             owner.refused(status);
+            logRefusal(requestLine, status, sent, head);
         } catch (IOException e) {
             close();
             return;
@@ -654,9 +653,9 @@ public final class HttpConnection {
         HttpLimits limits = settings.limits();
         requests++;
         if (head.contentLength() > limits.maxBodySize()) { // refused before 100-continue
-            sendError(413, "Request body is larger than " + limits.maxBodySize() + " bytes", head.isHead());
+            long sent = sendError(413, "Request body is larger than " + limits.maxBodySize() + " bytes", head.isHead());
             lingerOnClose = true;
-            log(head, 413, 0, startNanos);
+            log(head, 413, sent, startNanos);
             return false;
         }
         // Responses to earlier pipelined requests wait for this one to share a write, but only
@@ -781,7 +780,7 @@ public final class HttpConnection {
      * @param headRequest the refused request is a HEAD: its response carries the header fields but
      *                    no content (RFC 9110 section 9.3.2)
      */
-    private void sendError(int status, String message, boolean headRequest) throws IOException {
+    private long sendError(int status, String message, boolean headRequest) throws IOException {
         String extraHeaders = status == 503 ? "Retry-After: 1\r\n" : "";
         byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
         output.writeLatin1("HTTP/1.1 " + status + " " + HttpStatus.reason(status) + "\r\n");
@@ -791,6 +790,23 @@ public final class HttpConnection {
                 + extraHeaders + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n");
         if (!headRequest) output.write(body);
         output.flush();
+        return headRequest ? 0 : body.length;
+    }
+
+    /**
+     * The request line of the request being refused, as far as it arrived (at most 1024 bytes), for
+     * the access log; null if nothing did. Like {@link #bufferedRequestIsHead()}, not for a request
+     * whose head was parsed.
+     */
+    private String bufferedRequestLine() {
+        int available = input.available();
+        if (available == 0) return null;
+        byte[] b = input.buf;
+        int from = input.pos;
+        int end = from;
+        int limit = from + Math.min(available, 1024);
+        while (end < limit && b[end] != '\r' && b[end] != '\n') end++;
+        return new String(b, from, end - from, StandardCharsets.ISO_8859_1);
     }
 
     /**
@@ -810,13 +826,23 @@ public final class HttpConnection {
         lastExchangeEndNanos = end; // where the keep-alive wait that follows starts
         long duration = end - startNanos;
         owner.served(status, duration);
+        writeLogEntry(head.requestLine(), status, bodyBytes, head, duration);
+    }
+
+    /** Logs a request the server answered itself (a refusal); {@code head} if it was parsed, else null. */
+    private void logRefusal(String requestLine, int status, long bodyBytes, RequestHead head) {
+        writeLogEntry(requestLine, status, bodyBytes, head, 0);
+    }
+
+    private void writeLogEntry(String requestLine, int status, long bodyBytes, RequestHead head, long durationNanos) {
         var accessLog = settings.accessLog();
         if (accessLog == null) return;
         SocketAddress remote = transport.remoteAddress();
         String addr = remote instanceof InetSocketAddress isa ? HostAddress.text(isa.getAddress()) : String.valueOf(remote);
         try {
-            accessLog.log(new AccessLogEntry(addr, Instant.now().minusNanos(duration), head.requestLine(), status, bodyBytes,
-                    head.headers().get("Referer"), head.headers().get("User-Agent"), duration));
+            accessLog.log(new AccessLogEntry(addr, Instant.now().minusNanos(durationNanos), requestLine, status, bodyBytes,
+                    head != null ? head.headers().get("Referer") : null,
+                    head != null ? head.headers().get("User-Agent") : null, durationNanos));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "Access log failed", e);
         }

@@ -1,0 +1,71 @@
+package org.minipylib.wsgiserver;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.minipylib.wsgiserver.http.HttpLimits;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+/**
+ * Requests the server answers itself, before or instead of the application (malformed, too large,
+ * too slow), get an access-log entry like any other: one per answered request, with as much of
+ * the request line as arrived, so that scanners and attacks show in the log.
+ */
+class AccessLogRefusalsTest {
+
+    private static final WsgiApp HELLO = (env, sr) -> {
+        sr.start("200 OK", List.of());
+        return List.of("hi".getBytes());
+    };
+
+    static Stream<Arguments> refusals() {
+        return Stream.of(
+                arguments(400, "GET  /x HTTP/1.1\r\nHost: a\r\n\r\n", "GET  /x HTTP/1.1"),
+                arguments(400, "GET /x HTTP/1.1\r\n\r\n", "GET /x HTTP/1.1"),
+                arguments(408, "\u0016\u0003\u0001\u0002\u0000\u0001", "\u0016\u0003\u0001\u0002\u0000\u0001"), // a TLS hello: no line end
+                arguments(408, "GET /slow HTTP/1.1\r\nHost: a\r\n", "GET /slow HTTP/1.1"),
+                arguments(413, "POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: 999\r\n\r\n", "POST /big HTTP/1.1"),
+                arguments(414, "GET /" + "x".repeat(300), "GET /" + "x".repeat(300)),
+                arguments(431, "GET /h HTTP/1.1\r\nHost: a\r\nX-Big: " + "v".repeat(2000), "GET /h HTTP/1.1"),
+                arguments(505, "GET / HTTP/2.0\r\nHost: a\r\n\r\n", "GET / HTTP/2.0"));
+    }
+
+    @ParameterizedTest(name = "{0} for {1}")
+    @MethodSource("refusals")
+    void aRefusedRequestIsLogged(int status, String request, String loggedLine) throws Exception {
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        HttpLimits limits = HttpLimits.defaults().withMaxRequestLineLength(256).withMaxHeaderSectionSize(1024)
+                .withMaxBodySize(100);
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withRequestHead(Duration.ofMillis(500));
+        try (TestServer server = TestServer.start(HELLO, b -> b.limits(limits).timeouts(timeouts).accessLog(entries::add));
+             RawClient client = server.connect()) {
+            client.send(request);
+            assertEquals(status, client.read().status());
+            assertTrue(client.isClosedByServer());
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (entries.isEmpty() && System.nanoTime() < deadline) Thread.sleep(5);
+        }
+        assertEquals(1, entries.size(), () -> "entries: " + entries);
+        AccessLogEntry entry = entries.get(0);
+        assertEquals(status, entry.status());
+        assertEquals(loggedLine, entry.requestLine());
+        assertEquals("127.0.0.1", entry.remoteAddress());
+        assertTrue(entry.bodyBytes() > 0, "the error text was sent");
+        String line = entry.combinedFormat();
+        assertEquals(-1, line.indexOf('\n'), line);
+        assertTrue(line.contains("\" " + status + " "), line);
+        assertNull(entry.referer());
+    }
+}
