@@ -82,6 +82,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
             }
         }
         Objects.requireNonNull(workerMode, "workerMode");
+        if (maxThreads < 1) throw new IllegalArgumentException("maxThreads must be >= 1");
         if (minThreads < 1) throw new IllegalArgumentException("minThreads must be >= 1");
         if (maxThreads < minThreads) throw new IllegalArgumentException("maxThreads must be >= minThreads");
         if (acceptQueueSize < 0) throw new IllegalArgumentException("acceptQueueSize must be >= 0");

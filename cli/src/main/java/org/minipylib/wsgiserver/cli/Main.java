@@ -18,6 +18,7 @@ public final class Main {
     static final String CLASS_NAME = "org.minipylib.wsgiserver.cli.Main";
 
     private static final String LOG_FORMAT_PROPERTY = "java.util.logging.SimpleFormatter.format";
+    static final String REJECT_RENEGOTIATION_PROPERTY = "jdk.tls.rejectClientInitiatedRenegotiation";
 
     private Main() {
     }
@@ -25,6 +26,7 @@ public final class Main {
     /** Runs the command line; exits with 0 after help or version, 2 on a usage error, 1 if the server cannot start. */
     public static void main(String[] args) throws InterruptedException {
         useOneLineLogFormat();
+        rejectClientInitiatedRenegotiation();
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         // The hook goes in before the server starts: a SIGTERM while it starts (say, while its JMX bean
@@ -85,6 +87,17 @@ public final class Main {
                 + server.config().shutdownTimeout().toMillis() + " ms)");
         server.stop();
         out.println("wsgiserver stopped");
+    }
+
+    /**
+     * Refuses TLS 1.2 renegotiations a client starts (each a full handshake's CPU the server would
+     * spend on the client's say; CVE-2011-1473), as nginx and Apache do, unless the user set the
+     * JDK's property. It is read once, when the JDK's TLS classes load: before the server starts.
+     */
+    private static void rejectClientInitiatedRenegotiation() {
+        if (System.getProperty(REJECT_RENEGOTIATION_PROPERTY) == null) {
+            System.setProperty(REJECT_RENEGOTIATION_PROPERTY, "true");
+        }
     }
 
     /**

@@ -35,8 +35,10 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -326,13 +328,18 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private void configure(WsgiServer.Builder builder) {
+        Set<SocketAddress> distinct = new HashSet<>();
+        for (SocketAddress address : bindAddresses) {
+            boolean anyPort = address instanceof InetSocketAddress inet && inet.getPort() == 0; // each its own port
+            if (!anyPort && !distinct.add(address)) throw usageError("--bind " + bindText(address) + " is given twice");
+        }
         bindAddresses.forEach(builder::bind);
         if (acceptBacklog != null) builder.acceptBacklog(acceptBacklog);
         builder.listenOptions(listenOptions());
         if (minThreads != null) builder.minThreads(minThreads);
         if (maxThreads != null) builder.maxThreads(maxThreads);
         if (workerMode != null) builder.workerMode(workerMode);
-        if (readinessLoops != null) builder.readinessLoops(readinessLoops);
+        if (readinessLoops != null) builder.readinessLoops(atLeast(0, "--readiness-loops", readinessLoops));
         if (noDirectSocketCalls) builder.directSocketCalls(false);
         if (maxConnections != null) builder.maxConnections(atLeast(1, "--max-connections", maxConnections));
         if (acceptQueueSize != null) builder.acceptQueueSize(atLeast(0, "--accept-queue", acceptQueueSize));

@@ -12,7 +12,10 @@ import picocli.CommandLine.TypeConversionException;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -90,6 +93,28 @@ final class TlsOptions {
         "Check the certificate and key files (--ssl-sni's too) this often and reload them when they change (default: never)."})
     Duration reloadInterval;
 
+    /** Refuses a file option naming something that is not a readable file, with the option and the reason. */
+    private static void checkFile(String option, Path file) {
+        if (file == null) return;
+        String reason = !Files.exists(file) ? "no such file"
+                : Files.isDirectory(file) ? "is a directory"
+                : !Files.isReadable(file) ? "cannot be read" : null;
+        if (reason != null) throw new IllegalArgumentException(option + " " + file + ": " + reason);
+    }
+
+    /**
+     * The reason a TLS file could not be used, naming the file: the JDK's file errors carry the
+     * path alone ({@code NoSuchFileException}) or the reason alone ({@code Is a directory}).
+     */
+    static String describe(Exception e) {
+        if (e instanceof NoSuchFileException f) return f.getFile() + ": no such file";
+        if (e instanceof AccessDeniedException f) return f.getFile() + ": permission denied";
+        if (e instanceof FileSystemException f && f.getFile() != null) {
+            return f.getFile() + ": " + (f.getReason() != null ? f.getReason() : "cannot be read");
+        }
+        return e.getMessage();
+    }
+
     /** Reads {@code none|optional|required} in any case. */
     static final class ClientAuthConverter implements ITypeConverter<ClientAuth> {
         @Override
@@ -127,6 +152,16 @@ final class TlsOptions {
             throw new IllegalArgumentException("--ssl-certificate and --ssl-private-key go together");
         }
         checkSniHosts();
+        checkFile("--ssl-certificate", certificate);
+        checkFile("--ssl-private-key", privateKey);
+        checkFile("--ssl-private-key-password-file", privateKeyPasswordFile);
+        checkFile("--ssl-certificate-chain", chain);
+        checkFile("--ssl-keystore", keyStore);
+        checkFile("--ssl-keystore-password-file", keyStorePasswordFile);
+        checkFile("--ssl-ca", clientCa);
+        if (reloadInterval != null && !reloadInterval.isPositive()) {
+            throw new IllegalArgumentException("--ssl-reload-interval must be > 0 (leave it out to never reload)");
+        }
         try {
             char[] storePassword = keyStorePassword();
             TlsCredentials credentials = keyStore != null
@@ -144,7 +179,7 @@ final class TlsOptions {
             if (provider != null) config.provider(loadProvider());
             return new JsseSslAdapter(config.build());
         } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
+            throw new IllegalArgumentException("TLS: " + describe(e), e);
         }
     }
 

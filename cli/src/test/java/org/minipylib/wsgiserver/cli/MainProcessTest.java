@@ -112,7 +112,7 @@ class MainProcessTest {
         return startMain(List.of(), stdout, stderr, args);
     }
 
-    private static Process startMain(List<String> jvmOptions, Path stdout, Path stderr, String... args) throws IOException {
+    static Process startMain(List<String> jvmOptions, Path stdout, Path stderr, String... args) throws IOException {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> command = new ArrayList<>(List.of(java, "-Xmx128m"));

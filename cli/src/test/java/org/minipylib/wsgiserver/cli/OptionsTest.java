@@ -183,6 +183,8 @@ class OptionsTest {
         "--workers=threads            | Invalid value for option '--workers'",
         "--threads=many               | Invalid value for option '--threads'",
         "--threads=0                  | Invalid settings: --threads must be >= 1",
+        "--max-threads=0              | Invalid settings: --max-threads must be >= 1",
+        "--readiness-loops=-1         | --readiness-loops must be at least 0, got -1",
         "--timeout=0                  | --timeout must be more than 0 seconds",
         "--timeout=-1                 | seconds must not be negative",
         "--shutdown-timeout=soon      | 'soon' is not a number of seconds",
@@ -193,6 +195,11 @@ class OptionsTest {
     })
     void badOptionsExitWith2AndSayWhy(String option, String expectedMessage) {
         assertUsageError(expectedMessage, "--bind", "127.0.0.1:0", option);
+    }
+
+    @Test
+    void theSameBindAddressTwiceIsAUsageError() {
+        assertUsageError("--bind 127.0.0.1:8089 is given twice", "--bind", "127.0.0.1:8089", "--bind", "127.0.0.1:8089");
     }
 
     @Test

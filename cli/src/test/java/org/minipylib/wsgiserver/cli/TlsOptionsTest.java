@@ -141,8 +141,12 @@ class TlsOptionsTest {
                 "--ssl-client-auth", "sometimes");
         assertUsageError("needs a CA bundle", "--bind", "127.0.0.1:0", "--ssl-certificate", certPem.toString(),
                 "--ssl-private-key", keyPem.toString(), "--ssl-client-auth", "required");
-        assertUsageError("TLS:", "--bind", "127.0.0.1:0", "--ssl-certificate", dir.resolve("missing.pem").toString(),
-                "--ssl-private-key", keyPem.toString());
+        assertUsageError("--ssl-certificate " + dir.resolve("missing.pem") + ": no such file", "--bind", "127.0.0.1:0",
+                "--ssl-certificate", dir.resolve("missing.pem").toString(), "--ssl-private-key", keyPem.toString());
+        assertUsageError("--ssl-private-key " + dir + ": is a directory", "--bind", "127.0.0.1:0",
+                "--ssl-certificate", certPem.toString(), "--ssl-private-key", dir.toString());
+        assertUsageError("--ssl-reload-interval must be > 0", "--bind", "127.0.0.1:0", "--ssl-certificate",
+                certPem.toString(), "--ssl-private-key", keyPem.toString(), "--ssl-reload-interval", "0");
         assertUsageError("--ssl-ca needs --ssl-certificate", "--bind", "127.0.0.1:0", "--ssl-ca", certPem.toString());
         assertUsageError("--ssl-provider: cannot load", "--bind", "127.0.0.1:0", "--ssl-keystore", keyStore.toString(),
                 "--ssl-keystore-password-file", passwordFile.toString(), "--ssl-provider", "no.such.Provider");
