@@ -5,11 +5,13 @@ import org.minipylib.wsgiserver.http.Transport;
 
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 
 /**
  * A connection that came through a proxy speaking the PROXY protocol: the addresses are those of the
- * header (when it gave any), the scheme is {@code https} when the header says the client connected to
+ * header (when it gave network addresses; one naming UNIX socket paths is taken as the proxy's own
+ * connection, like {@code LOCAL}), the scheme is {@code https} when the header says the client connected to
  * the proxy over TLS, and the bytes read after the header with it are read first. Everything else
  * goes to the wrapped transport.
  */
@@ -28,8 +30,12 @@ final class ProxiedTransport implements Transport {
      */
     ProxiedTransport(Transport wrapped, ProxyHeader header, byte[] leftover, int from, int to) {
         this.wrapped = wrapped;
-        this.remote = header.source() != null ? header.source() : wrapped.remoteAddress();
-        this.local = header.destination() != null ? header.destination() : wrapped.localAddress();
+        // A header naming UNIX socket paths (a client of the proxy's own UNIX socket) is taken as the
+        // proxy's own connection, like LOCAL: that client has no network address, and must not pass
+        // for a UNIX peer of this server (which TrustedProxies' "unix" trusts).
+        boolean unixPaths = header.source() instanceof UnixDomainSocketAddress;
+        this.remote = header.source() != null && !unixPaths ? header.source() : wrapped.remoteAddress();
+        this.local = header.destination() != null && !unixPaths ? header.destination() : wrapped.localAddress();
         this.tls = header.tls();
         this.leftover = leftover;
         this.leftoverPos = from;

@@ -88,6 +88,23 @@ class ProxyProtocolListenerTest {
         }
     }
 
+    /** A client of the proxy's UNIX socket must not pass for a UNIX peer of ours (TrustedProxies' "unix"). */
+    @Test
+    void v2UnixPathsKeepTheSocketsAddresses() throws Exception {
+        Capture capture = new Capture();
+        String source = hexText("/run/client.sock") + "00".repeat(108 - "/run/client.sock".length());
+        String destination = hexText("/run/haproxy.sock") + "00".repeat(108 - "/run/haproxy.sock".length());
+        try (TestServer server = proxied(capture); RawClient client = server.connect()) {
+            client.send(HexFormat.of().parseHex("0d0a0d0a000d0a515549540a" + "2131" + "00d8" + source + destination));
+            client.send(GET);
+            assertEquals(200, client.read().status());
+            Environ env = capture.nextEnviron();
+            assertEquals("127.0.0.1", env.get("REMOTE_ADDR"), "the proxy's address, not a UNIX peer's empty one");
+            assertEquals(Integer.toString(client.socket().getLocalPort()), env.get("REMOTE_PORT"));
+            assertEquals(Integer.toString(server.port()), env.get("SERVER_PORT"));
+        }
+    }
+
     @Test
     void aConnectionWithoutAValidHeaderIsClosedUnanswered() throws Exception {
         Capture capture = new Capture();
