@@ -15,7 +15,10 @@ import java.nio.file.StandardOpenOption;
 @FunctionalInterface
 public interface AccessLog extends AutoCloseable {
 
-    /** Records one request. Called on the worker that served it, after the response was written. */
+    /**
+     * Records one request. Called on the thread that served it (or refused it) after the response
+     * was written; connections refused for the server's connection limit are counted, not logged.
+     */
     void log(AccessLogEntry entry);
 
     /** Releases what the log holds (a file); the server calls this when it stops. Does nothing by default. */

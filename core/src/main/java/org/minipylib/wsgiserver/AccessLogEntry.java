@@ -11,12 +11,14 @@ import java.util.Locale;
  * @param remoteAddress  the client's address (host only); {@code null} or empty when it has none (a client on a
  *                       UNIX socket), or a UNIX peer's identity ({@code unix-peer:USER:GROUP}) with peer credentials
  * @param time           when the request arrived
- * @param requestLine    e.g. {@code GET /index.html HTTP/1.1}
+ * @param requestLine    e.g. {@code GET /index.html HTTP/1.1}; for a request the server refused before
+ *                       parsing it (400, 408, 414, 431...), as much of its first line as arrived (any
+ *                       bytes, ISO-8859-1), or {@code null} if none did
  * @param status         the status answered
  * @param bodyBytes      response body bytes sent
  * @param referer        the Referer header, or {@code null}
  * @param userAgent      the User-Agent header, or {@code null}
- * @param durationNanos  from the complete request head to the end of the response
+ * @param durationNanos  from the complete request head to the end of the response; 0 for a refusal
  */
 public record AccessLogEntry(String remoteAddress, Instant time, String requestLine, int status, long bodyBytes,
                              String referer, String userAgent, long durationNanos) {

@@ -456,7 +456,11 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
          * }</pre>
          */
         public Builder mount(String prefix, Function<ServerStatus, ? extends WsgiApp> monitoringApp) {
-            mounts.put(prefix, Objects.requireNonNull(monitoringApp, "monitoringApp")::apply);
+            Objects.requireNonNull(monitoringApp, "monitoringApp");
+            // the same prefix twice, or the root (the main application's), fails here or in build()
+            if (mounts.putIfAbsent(prefix, monitoringApp::apply) != null) {
+                throw new IllegalArgumentException("\"" + prefix + "\" is mounted twice");
+            }
             return this;
         }
 

@@ -26,7 +26,6 @@ public final class Main {
     /** Runs the command line; exits with 0 after help or version, 2 on a usage error, 1 if the server cannot start. */
     public static void main(String[] args) throws InterruptedException {
         useOneLineLogFormat();
-        rejectClientInitiatedRenegotiation();
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         // The hook goes in before the server starts: a SIGTERM while it starts (say, while its JMX bean
@@ -51,6 +50,7 @@ public final class Main {
      * caller stops the server.
      */
     public static Launch launch(PrintWriter out, PrintWriter err, String... args) {
+        rejectClientInitiatedRenegotiation(); // before the first TLS handshake of this JVM, when the JDK reads it
         ServeCommand command = new ServeCommand();
         int exitCode = commandLine(command, out, err).execute(args);
         return new Launch(exitCode, command.server());
@@ -92,7 +92,8 @@ public final class Main {
     /**
      * Refuses TLS 1.2 renegotiations a client starts (each a full handshake's CPU the server would
      * spend on the client's say; CVE-2011-1473), as nginx and Apache do, unless the user set the
-     * JDK's property. It is read once, when the JDK's TLS classes load: before the server starts.
+     * JDK's property. The JDK reads it once, at the JVM's first TLS handshake as a server: in a
+     * program that embeds the command line and served TLS before, it is too late (README).
      */
     private static void rejectClientInitiatedRenegotiation() {
         if (System.getProperty(REJECT_RENEGOTIATION_PROPERTY) == null) {

@@ -277,9 +277,9 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws IOException, ReflectiveOperationException {
         WsgiApp application = application();
         WsgiServer.Builder builder = WsgiServer.builder(application);
-        configure(builder);
         WsgiServer built;
         try {
+            configure(builder);
             built = builder.build();
         } catch (IllegalArgumentException e) {
             throw usageError("Invalid settings: " + withOptionNames(e.getMessage()));

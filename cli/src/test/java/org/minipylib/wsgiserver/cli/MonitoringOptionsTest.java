@@ -52,6 +52,11 @@ class MonitoringOptionsTest {
     }
 
     @Test
+    void twoMonitoringAppsAtOnePathAreAUsageError() {
+        CliRun.usageError("\"/ops\" is mounted twice", "--bind", "127.0.0.1:0", "--status-path", "/ops", "--metrics-path", "/ops");
+    }
+
+    @Test
     void aMountPathMustBeBelowTheRoot() {
         CliRun.usageError("--metrics-path must be a path below /", "--bind", "127.0.0.1:0", "--metrics-path", "/");
     }

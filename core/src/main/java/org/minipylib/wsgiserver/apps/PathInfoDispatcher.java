@@ -96,8 +96,9 @@ public final class PathInfoDispatcher implements WsgiApp {
         Builder() {
         }
 
+        /** @throws IllegalArgumentException if {@code prefix} is mounted already (then, or by {@link #build()} after normalizing) */
         public Builder mount(String prefix, WsgiApp app) {
-            apps.put(prefix, app);
+            if (apps.putIfAbsent(prefix, app) != null) throw new IllegalArgumentException("\"" + prefix + "\" is mounted twice");
             return this;
         }
 

@@ -457,9 +457,10 @@ public final class HttpConnection {
             return;
         }
         try {
-            long sent = sendError(503, "The server has too many connections; try again later.", false);
+            // counted (and warned of, RefusalWarning) but not access-logged: this runs on the thread
+            // that accepts connections, which a slow log must never hold up during a flood
+            sendError(503, "The server has too many connections; try again later.", false);
             owner.refused(503);
-            logRefusal(null, 503, sent, null);
         } catch (IOException e) {
             // the client is gone
         }
@@ -795,7 +796,7 @@ public final class HttpConnection {
 
     /**
      * The request line of the request being refused, as far as it arrived (at most 1024 bytes), for
-     * the access log; null if nothing did. Like {@link #bufferedRequestIsHead()}, not for a request
+     * the access log; null if none did. Like {@link #bufferedRequestIsHead()}, not for a request
      * whose head was parsed.
      */
     private String bufferedRequestLine() {
@@ -806,7 +807,7 @@ public final class HttpConnection {
         int end = from;
         int limit = from + Math.min(available, 1024);
         while (end < limit && b[end] != '\r' && b[end] != '\n') end++;
-        return new String(b, from, end - from, StandardCharsets.ISO_8859_1);
+        return end == from ? null : new String(b, from, end - from, StandardCharsets.ISO_8859_1);
     }
 
     /**

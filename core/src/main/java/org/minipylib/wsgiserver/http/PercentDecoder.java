@@ -4,8 +4,10 @@ package org.minipylib.wsgiserver.http;
  * Decodes the percent-encoding of a request path the way PEP 3333 wants PATH_INFO: each decoded
  * byte becomes one ISO-8859-1 character. {@code %2F} (an encoded slash) stays encoded, so that it
  * cannot be mistaken for a path separator; and so does a {@code %25} (an encoded percent sign)
- * whose decoded text goes on with {@code 2F}, so that {@code /a%252Fb} does not read as
- * {@code /a%2Fb}. Decoding the result once more gives every path its own text.
+ * that two hex digits follow, so that the percent sign cannot be mistaken for an escape:
+ * {@code /a%252Fb} stays apart from {@code /a%2Fb}, and {@code /a%25ab} from {@code /a%ab}. In the
+ * result, a {@code %} followed by two hex digits is always an escape ({@code %2F} or {@code %25}),
+ * so no two paths share a PATH_INFO.
  *
  * <p>Dot segments are then resolved (RFC 3986 sections 5.2.4 and 6.2.2: {@code %2E} is a dot like
  * any other): {@code /a/./b} and {@code /a/x/../b} become {@code /a/b}, so that a path-prefix
@@ -44,8 +46,8 @@ public final class PercentDecoder {
                 throw malformed();
             }
             int b = (hi << 4) | lo;
-            if (b == '/' || (b == '%' && continuesWith2F(raw, i + 3))) {
-                sb.append(raw, i, i + 3); // keep %2F (and a %25 that would make one) as sent
+            if (b == '/' || (b == '%' && twoHexDigitsFollow(raw, i + 3))) {
+                sb.append(raw, i, i + 3); // keep %2F, and a %25 that would read as an escape, as sent
             } else {
                 sb.append((char) b);
             }
@@ -89,12 +91,14 @@ public final class PercentDecoder {
         return out.isEmpty() ? "/" : out.toString();
     }
 
-    /** Whether the path decoded from {@code raw[from...]} starts with {@code 2F} (either case). */
-    private static boolean continuesWith2F(String raw, int from) {
-        int c1 = decodedAt(raw, from);
-        if (c1 != '2') return false;
-        int c2 = decodedAt(raw, from + (raw.charAt(from) == '%' ? 3 : 1));
-        return c2 == 'F' || c2 == 'f';
+    /** Whether the path decoded from {@code raw[from...]} starts with two hex digits. */
+    private static boolean twoHexDigitsFollow(String raw, int from) {
+        if (!isHexDigit(decodedAt(raw, from))) return false;
+        return isHexDigit(decodedAt(raw, from + (raw.charAt(from) == '%' ? 3 : 1)));
+    }
+
+    private static boolean isHexDigit(int c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     }
 
     /** The byte the path decodes to at {@code raw[at]}, or -1 past its end or at a malformed escape. */

@@ -102,6 +102,8 @@ class PathInfoDispatcherTest {
         assertTrue(e.getMessage().contains("/app/"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> PathInfoDispatcher.builder()
                 .mount("/", named("r")).mount("", named("r2")).build());
+        assertThrows(IllegalArgumentException.class, () -> PathInfoDispatcher.builder()
+                .mount("/x", named("x")).mount("/x", named("x2")));
     }
 
     @Test
