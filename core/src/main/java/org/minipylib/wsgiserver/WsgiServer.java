@@ -262,8 +262,12 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             try {
                 registry.checkTimeouts();
                 if (config.sslAdapter() != null) config.sslAdapter().tick();
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "Watchdog error", e);
+            } catch (RuntimeException | OutOfMemoryError e) { // the watchdog outlives a heap that ran out for a moment
+                try {
+                    LOG.log(System.Logger.Level.ERROR, "Watchdog error", e);
+                } catch (RuntimeException | OutOfMemoryError ignored) {
+                    // the log may not have the memory either
+                }
             }
         }
     }

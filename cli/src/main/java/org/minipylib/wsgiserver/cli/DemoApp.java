@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -149,7 +150,7 @@ public final class DemoApp implements WsgiApp {
         Header type = contentType == null ? OCTET_STREAM : Header.of("Content-Type", contentType);
         long length = environ.contentLength();
         if (length < 0 || length > ECHO_BLOCK_SIZE) {
-            return respond(startResponse, "200 OK", List.of(type), List.of(readBody(environ)));
+            return respond(startResponse, "200 OK", List.of(type), readBody(environ));
         }
         ByteBuffer buffer = echoBuffers.pollFirst();
         if (buffer == null) buffer = ByteBuffer.allocateDirect(ECHO_BLOCK_SIZE);
@@ -205,14 +206,23 @@ public final class DemoApp implements WsgiApp {
         }
     }
 
-    /** The whole request body: read straight into an array of its size if it has a Content-Length. */
-    private static byte[] readBody(Environ environ) throws IOException {
+    /**
+     * The whole request body, read before answering (a client may send all of it before it reads:
+     * answering while still reading could then fill both sides' socket buffers and stall), in
+     * blocks of 64 KiB as they arrive. Memory grows with the bytes that came, never ahead of them:
+     * an array of the declared size, made before a byte had arrived, let slow clients declaring
+     * large bodies run the server out of heap. The blocks are the response body (a list: the
+     * server sends its Content-Length).
+     */
+    private static List<byte[]> readBody(Environ environ) throws IOException {
         InputStream in = environ.input();
-        long length = environ.contentLength();
-        if (length < 0 || length > Integer.MAX_VALUE - 8) return in.readAllBytes(); // chunked (or huge)
-        byte[] body = new byte[(int) length];
-        int read = in.readNBytes(body, 0, body.length);
-        return read == body.length ? body : Arrays.copyOf(body, read);
+        List<byte[]> blocks = new ArrayList<>();
+        while (true) {
+            byte[] block = new byte[ECHO_BLOCK_SIZE];
+            int n = in.readNBytes(block, 0, block.length);
+            if (n > 0) blocks.add(n == block.length ? block : Arrays.copyOf(block, n));
+            if (n < block.length) return blocks;
+        }
     }
 
     private static Iterable<byte[]> bytes(Environ environ, StartResponse startResponse) {

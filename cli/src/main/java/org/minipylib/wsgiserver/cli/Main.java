@@ -4,7 +4,10 @@ import org.minipylib.wsgiserver.ServerConfig;
 import org.minipylib.wsgiserver.WsgiServer;
 import picocli.CommandLine;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -26,6 +29,7 @@ public final class Main {
     /** Runs the command line; exits with 0 after help or version, 2 on a usage error, 1 if the server cannot start. */
     public static void main(String[] args) throws InterruptedException {
         useOneLineLogFormat();
+        haltOnUncaughtOutOfMemory();
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         // The hook goes in before the server starts: a SIGTERM while it starts (say, while its JMX bean
@@ -87,6 +91,39 @@ public final class Main {
                 + server.config().shutdownTimeout().toMillis() + " ms)");
         server.stop();
         out.println("wsgiserver stopped");
+    }
+
+    /** Exit status when a thread died of an OutOfMemoryError. */
+    static final int OUT_OF_MEMORY_EXIT = 3;
+    private static final byte[] OUT_OF_MEMORY_MESSAGE =
+            "wsgiserver: out of memory in a server thread; exiting (status 3) for a restart\n".getBytes(StandardCharsets.US_ASCII);
+    private static final FileOutputStream STDERR = new FileOutputStream(FileDescriptor.err); // made before it is needed
+
+    /**
+     * Ends the process when an OutOfMemoryError escapes any thread: the JDK's I/O poller, say, or
+     * an accept loop. Such a thread is gone for good, and the process would keep its port open
+     * while serving nothing; exiting lets a supervisor (systemd, Kubernetes) start a fresh one.
+     * Errors a request runs into are caught by the server (a 500) and end nothing. The way out
+     * allocates nothing it can avoid: the heap is full.
+     */
+    private static void haltOnUncaughtOutOfMemory() {
+        Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+            if (e instanceof OutOfMemoryError) {
+                try {
+                    STDERR.write(OUT_OF_MEMORY_MESSAGE);
+                } catch (Throwable ignored) {
+                    // exiting anyway
+                }
+                Runtime.getRuntime().halt(OUT_OF_MEMORY_EXIT);
+            }
+            if (previous != null) {
+                previous.uncaughtException(thread, e);
+            } else { // what the JDK prints when there is no handler (ThreadGroup would call this one again)
+                System.err.print("Exception in thread \"" + thread.getName() + "\" ");
+                e.printStackTrace(System.err);
+            }
+        });
     }
 
     /**

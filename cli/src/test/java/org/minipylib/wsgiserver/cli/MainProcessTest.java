@@ -20,6 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@link Main#main} in its own JVM: prints where it listens, serves, and stops cleanly on SIGTERM. */
@@ -99,6 +100,67 @@ class MainProcessTest {
                 log = Files.exists(gcLog) ? Files.readString(gcLog) : "";
             }
             assertTrue(log.contains("System.gc()"), "a collection caused by System.gc() is logged: " + log);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    /**
+     * Slow clients declaring large bodies to the demo app's /echo hold memory for the bytes they
+     * sent, not for what they declared: 40 of them declaring 60 MB each, against a 64 MB heap,
+     * leave the server serving (it allocated each declared size up front before).
+     */
+    @Test
+    void slowEchoClientsDeclaringLargeBodiesDoNotRunTheHeapOut() throws Exception {
+        Path stdout = dir.resolve("slow-out.txt");
+        Path stderr = dir.resolve("slow-err.txt");
+        Process process = startMain(List.of("-Xmx64m"), stdout, stderr, "--bind", "127.0.0.1:0");
+        List<java.net.Socket> slow = new ArrayList<>();
+        try {
+            String url = awaitServingUrl(process, stdout, stderr);
+            int port = URI.create(url).getPort();
+            for (int i = 0; i < 40; i++) {
+                java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
+                slow.add(socket);
+                socket.getOutputStream().write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000000\r\n\r\n"
+                        + "x".repeat(1000)).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            }
+            Thread.sleep(500); // let the server start reading every body
+            try (HttpClient client = HttpClient.newHttpClient()) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url + "/plaintext"))
+                        .timeout(Duration.ofSeconds(10)).build(), BodyHandlers.ofString());
+                assertEquals(200, r.statusCode());
+            }
+            assertTrue(process.isAlive());
+            assertFalse(read(stderr).contains("OutOfMemoryError"), () -> read(stderr));
+        } finally {
+            for (java.net.Socket socket : slow) socket.close();
+            process.destroyForcibly();
+        }
+    }
+
+    /**
+     * A thread that dies of an OutOfMemoryError (the JDK's poller, an accept loop) would leave the
+     * port open with nothing behind it: the process exits with status 3 instead, for a supervisor
+     * to restart it.
+     */
+    @Test
+    void anOutOfMemoryErrorEscapingAThreadEndsTheProcessWithStatus3() throws Exception {
+        Path stdout = dir.resolve("oom-out.txt");
+        Path stderr = dir.resolve("oom-err.txt");
+        Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0",
+                TestApps.class.getName() + "::outOfMemoryInAThread");
+        try {
+            String url = awaitServingUrl(process, stdout, stderr);
+            try (HttpClient client = HttpClient.newHttpClient()) {
+                client.send(HttpRequest.newBuilder(URI.create(url + "/")).timeout(Duration.ofSeconds(10)).build(),
+                        BodyHandlers.discarding());
+            } catch (IOException e) {
+                // the process may exit before the response arrives
+            }
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "the process must exit");
+            assertEquals(Main.OUT_OF_MEMORY_EXIT, process.exitValue(), () -> read(stderr));
+            assertTrue(read(stderr).contains("out of memory in a server thread"), () -> read(stderr));
         } finally {
             process.destroyForcibly();
         }

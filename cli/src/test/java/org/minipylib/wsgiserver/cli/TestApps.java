@@ -29,6 +29,18 @@ public final class TestApps {
         return List.of(("hello from handle at " + environ.pathInfo()).getBytes(StandardCharsets.US_ASCII));
     }
 
+    /**
+     * Starts a thread that dies of an OutOfMemoryError (as the JDK's I/O poller may when the heap
+     * runs out), then answers.
+     */
+    public static Iterable<byte[]> outOfMemoryInAThread(Environ environ, StartResponse startResponse) {
+        Thread.ofPlatform().name("test-out-of-memory").start(() -> {
+            throw new OutOfMemoryError("thrown by the test app");
+        });
+        startResponse.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+        return List.of("started".getBytes(StandardCharsets.US_ASCII));
+    }
+
     /** The application's signature, but it fails. */
     public static Iterable<byte[]> failing(Environ environ, StartResponse startResponse) throws IOException {
         throw new IOException("failing on purpose");

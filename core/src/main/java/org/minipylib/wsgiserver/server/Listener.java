@@ -67,23 +67,35 @@ public final class Listener implements Runnable {
                 if (!running) return;
                 // e.g. too many open files: back off instead of spinning
                 LOG.log(System.Logger.Level.WARNING, "accept() on {0} failed: {1}", address, e.toString());
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException ie) {
-                    return;
-                }
+                if (!pause()) return;
+                continue;
+            } catch (OutOfMemoryError e) {
+                if (!running || !pause()) return; // as above: the loop goes on once memory is back
                 continue;
             }
             try {
                 onAccept.accept(client);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "Could not start serving a connection", e);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // the accept loop must outlive a heap that ran out for a moment: if it ended, the port
+                // would stay open with no one to accept on it
                 try {
                     client.close();
-                } catch (IOException ignored) {
-                    // closing anyway
+                    LOG.log(System.Logger.Level.ERROR, "Could not start serving a connection", e);
+                } catch (IOException | RuntimeException | OutOfMemoryError ignored) {
+                    // closing anyway; the log may not have the memory either
                 }
+                if (e instanceof OutOfMemoryError && !pause()) return;
             }
+        }
+    }
+
+    /** Backs off after a failure instead of spinning; false if interrupted (stop). */
+    private static boolean pause() {
+        try {
+            Thread.sleep(50);
+            return true;
+        } catch (InterruptedException e) {
+            return false;
         }
     }
 
