@@ -139,6 +139,29 @@ class MainProcessTest {
         }
     }
 
+    /** An OutOfMemoryError a request runs into is that request's 500: the process serves on. */
+    @Test
+    void anOutOfMemoryErrorInARequestIsA500AndTheServerGoesOn() throws Exception {
+        Path stdout = dir.resolve("req-oom-out.txt");
+        Path stderr = dir.resolve("req-oom-err.txt");
+        Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0",
+                TestApps.class.getName() + "::outOfMemoryInTheRequest");
+        try {
+            String url = awaitServingUrl(process, stdout, stderr);
+            try (HttpClient client = HttpClient.newHttpClient()) {
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(500, client.send(HttpRequest.newBuilder(URI.create(url + "/oom"))
+                            .timeout(Duration.ofSeconds(10)).build(), BodyHandlers.discarding()).statusCode());
+                }
+                assertEquals("fine", client.send(HttpRequest.newBuilder(URI.create(url + "/ok"))
+                        .timeout(Duration.ofSeconds(10)).build(), BodyHandlers.ofString()).body());
+            }
+            assertTrue(process.isAlive(), () -> read(stderr));
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
     /**
      * A thread that dies of an OutOfMemoryError (the JDK's poller, an accept loop) would leave the
      * port open with nothing behind it: the process exits with status 3 instead, for a supervisor

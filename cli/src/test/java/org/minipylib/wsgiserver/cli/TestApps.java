@@ -41,6 +41,13 @@ public final class TestApps {
         return List.of("started".getBytes(StandardCharsets.US_ASCII));
     }
 
+    /** Runs out of memory while serving {@code /oom} (as an application may); answers anything else. */
+    public static Iterable<byte[]> outOfMemoryInTheRequest(Environ environ, StartResponse startResponse) {
+        if (environ.pathInfo().equals("/oom")) throw new OutOfMemoryError("thrown by the test app");
+        startResponse.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+        return List.of("fine".getBytes(StandardCharsets.US_ASCII));
+    }
+
     /** The application's signature, but it fails. */
     public static Iterable<byte[]> failing(Environ environ, StartResponse startResponse) throws IOException {
         throw new IOException("failing on purpose");

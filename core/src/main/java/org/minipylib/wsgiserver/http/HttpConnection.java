@@ -433,8 +433,12 @@ public final class HttpConnection {
             abort();
             return false;
         } catch (Throwable t) {
-            LOG.log(System.Logger.Level.ERROR, "Unexpected error serving " + transport.remoteAddress(), t);
-            abort();
+            abort(); // first: logging may fail too when the heap is full
+            try {
+                LOG.log(System.Logger.Level.ERROR, "Unexpected error serving " + transport.remoteAddress(), t);
+            } catch (Throwable ignored) {
+                // the connection is closed; nothing more to do
+            }
             return false;
         }
     }

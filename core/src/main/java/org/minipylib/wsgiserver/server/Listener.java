@@ -55,6 +55,13 @@ public final class Listener implements Runnable {
         }
     }
 
+    /**
+     * Accept failures for want of memory in a row (each 50 ms apart) before the loop gives up and
+     * ends with the error (the command line then exits with status 3, for a restart).
+     */
+    private static final int MAX_OUT_OF_MEMORY_IN_A_ROW = 20;
+    private int outOfMemoryInARow;
+
     @Override
     public void run() {
         while (running) {
@@ -70,9 +77,13 @@ public final class Listener implements Runnable {
                 if (!pause()) return;
                 continue;
             } catch (OutOfMemoryError e) {
-                if (!running || !pause()) return; // as above: the loop goes on once memory is back
+                // as above: the loop goes on once memory is back; but the JDK closes a socket it
+                // accepted only on an Exception, so each of these may leak one: not forever
+                if (++outOfMemoryInARow > MAX_OUT_OF_MEMORY_IN_A_ROW) throw e;
+                if (!running || !pause()) return;
                 continue;
             }
+            outOfMemoryInARow = 0;
             try {
                 onAccept.accept(client);
             } catch (RuntimeException | OutOfMemoryError e) {

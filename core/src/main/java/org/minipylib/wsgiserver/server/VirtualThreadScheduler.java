@@ -151,7 +151,9 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
             boolean handedOff = false;
             try {
                 handedOff = serveAll();
-            } catch (RuntimeException | Error e) { // out of memory, say: no thread would serve the connection again
+            } catch (OutOfMemoryError e) {
+                connection.abort(); // this connection's: the server goes on (its thread ends normally)
+            } catch (RuntimeException | Error e) { // no thread would serve the connection again
                 connection.abort();
                 throw e;
             } finally {

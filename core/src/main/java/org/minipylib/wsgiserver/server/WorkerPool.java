@@ -145,7 +145,11 @@ public final class WorkerPool {
         try {
             task.run();
         } catch (Throwable t) {
-            LOG.log(System.Logger.Level.ERROR, "Uncaught error in worker", t);
+            try {
+                LOG.log(System.Logger.Level.ERROR, "Uncaught error in worker", t);
+            } catch (Throwable ignored) {
+                // out of memory, say: the worker goes on to its next task
+            }
         } finally {
             Thread.interrupted(); // never carry an interrupt into the next task
         }
