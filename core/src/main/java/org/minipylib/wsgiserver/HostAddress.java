@@ -21,7 +21,10 @@ public final class HostAddress {
      * the log has always written it), {@code unix:/path} for a UNIX domain socket.
      */
     public static String text(SocketAddress address) {
-        if (address instanceof InetSocketAddress inet) return text(inet.getAddress()) + ":" + inet.getPort();
+        if (address instanceof InetSocketAddress inet) {
+            // an unresolved one (a host name that did not resolve) has no address: its name, then
+            return (inet.isUnresolved() ? inet.getHostString() : text(inet.getAddress())) + ":" + inet.getPort();
+        }
         if (address instanceof UnixDomainSocketAddress unix) return "unix:" + unix.getPath();
         return String.valueOf(address);
     }

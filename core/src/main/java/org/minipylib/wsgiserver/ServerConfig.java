@@ -89,6 +89,16 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         if (maxConnections < 1) throw new IllegalArgumentException("maxConnections must be >= 1");
         if (acceptBacklog < 1) throw new IllegalArgumentException("acceptBacklog must be >= 1");
         Objects.requireNonNull(threadIdleTimeout, "threadIdleTimeout");
+        // zero would have each idle thread above the minimum wait no time at all, again and again
+        if (!threadIdleTimeout.isPositive()) throw new IllegalArgumentException("threadIdleTimeout must be > 0");
+        if (serverHeader != null) {
+            for (int i = 0; i < serverHeader.length(); i++) {
+                char c = serverHeader.charAt(i);
+                if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) { // a CR or LF would start another header
+                    throw new IllegalArgumentException("serverHeader has a control character or one beyond ISO-8859-1");
+                }
+            }
+        }
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");

@@ -31,6 +31,7 @@ import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.nio.channels.UnresolvedAddressException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -142,12 +143,14 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                     listeners.add(listener);
                     if (proxyProtocol) proxied.add(HostAddress.text(listener.address()));
                 }
-            } catch (IOException e) {
-                listeners.forEach(Listener::close);
+            } catch (IOException | RuntimeException e) { // RuntimeException: an unresolved host name, say
+                listeners.forEach(Listener::close); // nothing is left listening
                 listeners.clear();
                 for (ReadinessLoop loop : readinessLoops) loop.close();
-                throw new IOException("Cannot listen on " + HostAddress.text(binding) + ": " + e.getMessage()
-                        + addressInUseHint(binding, e), e);
+                String reason = e instanceof UnresolvedAddressException ? "unresolved host name"
+                        : e.getMessage() != null ? e.getMessage() : e.toString();
+                throw new IOException("Cannot listen on " + HostAddress.text(binding) + ": " + reason
+                        + (e instanceof IOException io ? addressInUseHint(binding, io) : ""), e);
             }
             scheduler = switch (config.workerMode()) {
                 case POOL -> new PooledScheduler(new WorkerPool("wsgiserver-worker", config.minThreads(),
@@ -340,7 +343,9 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
      * accepting and serving as usual. Then it stops accepting, closes idle connections, waits up to the
      * shutdown timeout for in-flight requests (whose responses say {@code Connection: close}), and
      * closes the rest. Idempotent. If the calling thread is interrupted, the waiting ends at once and
-     * what is still open is closed.
+     * what is still open is closed. Not from a request this server is serving (a {@code /shutdown}
+     * handler): the stop would wait for that request too, up to the shutdown timeout, and then cut
+     * it off; start it on another thread ({@code Thread.startVirtualThread(server::stop)}).
      */
     public void stop() {
         synchronized (lifecycle) {
@@ -371,7 +376,11 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             for (ReadinessLoop loop : readinessLoops) loop.close(); // a connection accepted after this fails at its first wait
             watching = false;
             watchdog.interrupt();
-            if (config.accessLog() != null) config.accessLog().close();
+            try {
+                if (config.accessLog() != null) config.accessLog().close();
+            } catch (RuntimeException e) { // the server is stopped all the same
+                LOG.log(System.Logger.Level.WARNING, "Access log close failed", e);
+            }
             if (mxBean != null) mxBean.unregister();
             LOG.log(System.Logger.Level.INFO, "Stopped");
             stopped.countDown();

@@ -80,6 +80,40 @@ class WsgiServerTest {
         }
     }
 
+    /** A later address that cannot be bound for any reason leaves nothing listening, and start may be retried. */
+    @Test
+    void anUnresolvableAddressFailsStartAndReleasesTheAddressesBoundBeforeIt() throws Exception {
+        int free;
+        try (ServerSocket probe = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            free = probe.getLocalPort();
+        }
+        WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", free).bind("no-such-host.invalid", 0).build();
+        var e = assertThrows(java.io.IOException.class, server::start);
+        assertTrue(e.getMessage().contains("no-such-host.invalid"), e.getMessage());
+        try (ServerSocket again = new ServerSocket(free, 50, InetAddress.getByName("127.0.0.1"))) {
+            assertEquals(free, again.getLocalPort(), "the first address was released");
+        }
+    }
+
+    @Test
+    void anAccessLogWhoseCloseFailsStillLetsTheServerStop() throws Exception {
+        AccessLog failingClose = new AccessLog() {
+            @Override public void log(AccessLogEntry entry) { }
+            @Override public void close() { throw new IllegalStateException("close fails (test)"); }
+        };
+        WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", 0).accessLog(failingClose).build().start();
+        server.stop();
+        assertTrue(server.awaitStop(Duration.ofSeconds(5)), "stopped despite the log");
+    }
+
+    @Test
+    void settingsThatCannotWorkAreRefusedAtBuild() {
+        assertThrows(IllegalArgumentException.class, () -> WsgiServer.builder(HELLO).threadIdleTimeout(Duration.ZERO).build());
+        assertThrows(IllegalArgumentException.class, () -> WsgiServer.builder(HELLO).threadIdleTimeout(Duration.ofSeconds(-1)).build());
+        assertThrows(IllegalArgumentException.class, () -> WsgiServer.builder(HELLO).serverHeader("x\r\nSet-Cookie: a=1").build());
+        assertEquals("a\tb", WsgiServer.builder(HELLO).serverHeader("a\tb").build().config().serverHeader());
+    }
+
     @Test
     void serveStartsInOneLine() throws Exception {
         int port;

@@ -37,6 +37,8 @@ public final class WsgiGateway implements Gateway {
 
     private final WsgiApp app;
     private final String software;
+    private static final System.Logger LOG = System.getLogger(WsgiGateway.class.getName());
+
     private final PrintStream errors;
     private final AddressVariables addressVariables;
     private final WsgiResponse.CheckedStarts checkedStarts = new WsgiResponse.CheckedStarts();
@@ -80,8 +82,12 @@ public final class WsgiGateway implements Gateway {
             try {
                 closeable.close();
             } catch (Exception e) {
-                if (failure == null) failure = e;
-                else failure.addSuppressed(e);
+                if (failure != null) {
+                    failure.addSuppressed(e);
+                } else { // the body was all produced: the response is whole, only the clean-up after it failed
+                    LOG.log(System.Logger.Level.ERROR, "The body's close() failed after the response to \""
+                            + exchange.request().requestLine() + "\" was produced", e);
+                }
             }
         }
         if (failure instanceof Exception e) throw e;

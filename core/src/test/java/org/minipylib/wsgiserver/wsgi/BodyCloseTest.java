@@ -50,6 +50,31 @@ class BodyCloseTest {
         }
     }
 
+    /** A list body whose close() fails after it was all produced: the response is whole and goes out. */
+    @Test
+    void aCloseThatFailsAfterTheWholeBodyStillSendsTheResponse() throws Exception {
+        final class FailingClose extends java.util.ArrayList<byte[]> implements AutoCloseable {
+            FailingClose() {
+                add(ascii("whole"));
+            }
+
+            @Override
+            public void close() {
+                throw new IllegalStateException("close fails (test)");
+            }
+        }
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", textPlain());
+            return new FailingClose();
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/")).read();
+            assertEquals(200, r.status());
+            assertEquals("whole", r.bodyText());
+            assertEquals(200, client.send(get("/")).read().status(), "the connection stays usable");
+        }
+    }
+
     @Test
     void closedOnceWhenIterationFailsBeforeAnyByteWasSent() throws Exception {
         AtomicReference<Streamed> body = new AtomicReference<>();
