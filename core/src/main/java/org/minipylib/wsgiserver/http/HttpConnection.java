@@ -678,6 +678,10 @@ public final class HttpConnection {
             failure = t;
         }
         if (failure != null || !response.isFinished()) {
+            if (isClosed() && owner.isDraining()) { // cut off by stop() at the shutdown timeout: expected, no stack trace
+                LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the shutdown timeout", head.requestLine());
+                return false;
+            }
             if (output.failed()) { // the client went away mid-response
                 LOG.log(System.Logger.Level.DEBUG, "Client {0} went away during \"{1}\"", transport.remoteAddress(), head.requestLine());
                 owner.socketError();

@@ -4,6 +4,7 @@ import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
+import org.minipylib.wsgiserver.testing.LogCapture;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -80,7 +82,8 @@ class GracefulStopTest {
         };
         WsgiServer server = WsgiServer.builder(stuck).bind("127.0.0.1", 0).workerMode(mode)
                 .shutdownTimeout(Duration.ofMillis(300)).build().start();
-        try (RawClient client = new RawClient("127.0.0.1", server.port())) {
+        try (LogCapture log = LogCapture.from(Level.INFO);
+             RawClient client = new RawClient("127.0.0.1", server.port())) {
             client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
             assertTrue(entered.await(10, TimeUnit.SECONDS));
             long start = System.nanoTime();
@@ -88,6 +91,11 @@ class GracefulStopTest {
             assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 5, "stop() is bounded by its timeout");
             assertTrue(client.isClosedByServer());
             assertTrue(server.awaitStop(Duration.ofSeconds(1)));
+            // the cut-off request is reported as what it is: expected, not an error with a stack trace
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (log.startingWith("\"{0}\" was cut off").isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
+            assertEquals(1, log.startingWith("\"{0}\" was cut off").size(), () -> "logged: " + log.messages());
+            assertTrue(log.startingWith("Error serving").isEmpty(), () -> "logged: " + log.messages());
         } finally {
             server.stop();
         }
