@@ -28,9 +28,9 @@ public final class ProxyProtocolSetup implements ConnectionSetup {
         while (true) {
             ProxyHeader header = ProxyProtocolParser.parse(buf, len);
             if (header != null) return new ProxiedTransport(transport, header, buf, header.length(), len);
-            int v2Length = ProxyProtocolParser.v2Length(buf, len);
-            if (v2Length > buf.length) buf = Arrays.copyOf(buf, v2Length); // long TLVs: room for all of them
-            if (len == buf.length) buf = Arrays.copyOf(buf, buf.length * 2); // cannot happen for v1 (max 107)
+            // Long TLVs: room grows as their bytes arrive (never for v1, 107 bytes at most), not to the
+            // length a v2 header declares, up to 64 KiB, before they have come.
+            if (len == buf.length) buf = Arrays.copyOf(buf, buf.length * 2);
             long left = deadlineNanos - System.nanoTime();
             if (left <= 0) throw new SocketTimeoutException("no PROXY protocol header in time");
             int n = transport.read(buf, len, buf.length - len, (int) Math.max(1, Math.min(Integer.MAX_VALUE,

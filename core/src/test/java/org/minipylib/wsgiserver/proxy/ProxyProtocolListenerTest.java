@@ -88,6 +88,27 @@ class ProxyProtocolListenerTest {
         }
     }
 
+    /** A v2 header with 20 000 bytes of TLVs, arriving in pieces: the buffer grows as they come. */
+    @Test
+    void v2HeaderWithLongTlvsArrivingInPieces() throws Exception {
+        Capture capture = new Capture();
+        int tlv = 20_000; // PP2_TYPE_NOOP (0x04), skipped
+        String addresses = "0a000001" + "0a000002" + "c350" + "1f90"; // 10.0.0.1:50000 -> 10.0.0.2:8080
+        byte[] header = HexFormat.of().parseHex("0d0a0d0a000d0a515549540a" + "2111"
+                + String.format("%04x", 12 + 3 + tlv) + addresses + "04" + String.format("%04x", tlv) + "00".repeat(tlv));
+        try (TestServer server = proxied(capture); RawClient client = server.connect()) {
+            for (int at = 0; at < header.length; at += 4096) {
+                client.send(java.util.Arrays.copyOfRange(header, at, Math.min(header.length, at + 4096)));
+                Thread.sleep(5);
+            }
+            client.send(GET);
+            assertEquals(200, client.read().status());
+            Environ env = capture.nextEnviron();
+            assertEquals("10.0.0.1", env.get("REMOTE_ADDR"));
+            assertEquals("8080", env.get("SERVER_PORT"));
+        }
+    }
+
     /** A client of the proxy's UNIX socket must not pass for a UNIX peer of ours (TrustedProxies' "unix"). */
     @Test
     void v2UnixPathsKeepTheSocketsAddresses() throws Exception {
