@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -150,7 +149,7 @@ public final class DemoApp implements WsgiApp {
         Header type = contentType == null ? OCTET_STREAM : Header.of("Content-Type", contentType);
         long length = environ.contentLength();
         if (length < 0 || length > ECHO_BLOCK_SIZE) {
-            return respond(startResponse, "200 OK", List.of(type), readBody(environ));
+            return respond(startResponse, "200 OK", List.of(type), List.of(readBody(environ)));
         }
         ByteBuffer buffer = echoBuffers.pollFirst();
         if (buffer == null) buffer = ByteBuffer.allocateDirect(ECHO_BLOCK_SIZE);
@@ -208,20 +207,23 @@ public final class DemoApp implements WsgiApp {
 
     /**
      * The whole request body, read before answering (a client may send all of it before it reads:
-     * answering while still reading could then fill both sides' socket buffers and stall), in
-     * blocks of 64 KiB as they arrive. Memory grows with the bytes that came, never ahead of them:
-     * an array of the declared size, made before a byte had arrived, let slow clients declaring
-     * large bodies run the server out of heap. The blocks are the response body (a list: the
-     * server sends its Content-Length).
+     * answering while still reading could then fill both sides' socket buffers and stall). The
+     * room grows (doubling) as bytes arrive, never ahead of them: an array of the declared size,
+     * made before a byte had arrived, let slow clients declaring large bodies run the server out
+     * of heap.
      */
-    private static List<byte[]> readBody(Environ environ) throws IOException {
+    private static byte[] readBody(Environ environ) throws IOException {
         InputStream in = environ.input();
-        List<byte[]> blocks = new ArrayList<>();
+        long declared = environ.contentLength();
+        byte[] body = new byte[(int) Math.min(declared >= 0 ? declared : ECHO_BLOCK_SIZE, ECHO_BLOCK_SIZE)];
+        int length = 0;
         while (true) {
-            byte[] block = new byte[ECHO_BLOCK_SIZE];
-            int n = in.readNBytes(block, 0, block.length);
-            if (n > 0) blocks.add(n == block.length ? block : Arrays.copyOf(block, n));
-            if (n < block.length) return blocks;
+            int n = in.readNBytes(body, length, body.length - length);
+            length += n;
+            if (length < body.length) return Arrays.copyOf(body, length); // the end
+            if (declared >= 0 && length >= declared) return body; // all of it (exactly the room)
+            if (body.length > Integer.MAX_VALUE / 2 - 8) throw new IOException("Body too large to echo");
+            body = Arrays.copyOf(body, body.length * 2);
         }
     }
 
