@@ -20,6 +20,18 @@ public record Header(String name, String value) {
         return new Header(name, value);
     }
 
+    /**
+     * True if {@code text} may go out as a field value (or a reason phrase): ISO-8859-1 characters
+     * without controls other than HTAB, so no CR or LF can start another line.
+     */
+    public static boolean isValidValue(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) return false;
+        }
+        return true;
+    }
+
     /** True if this header's name is {@code other}, ignoring case. */
     public boolean is(String other) {
         return name.equalsIgnoreCase(other);

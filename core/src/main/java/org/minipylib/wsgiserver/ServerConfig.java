@@ -91,13 +91,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         Objects.requireNonNull(threadIdleTimeout, "threadIdleTimeout");
         // zero would have each idle thread above the minimum wait no time at all, again and again
         if (!threadIdleTimeout.isPositive()) throw new IllegalArgumentException("threadIdleTimeout must be > 0");
-        if (serverHeader != null) {
-            for (int i = 0; i < serverHeader.length(); i++) {
-                char c = serverHeader.charAt(i);
-                if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) { // a CR or LF would start another header
-                    throw new IllegalArgumentException("serverHeader has a control character or one beyond ISO-8859-1");
-                }
-            }
+        if (serverHeader != null && !Header.isValidValue(serverHeader)) { // a CR or LF would start another header
+            throw new IllegalArgumentException("serverHeader has a control character or one beyond ISO-8859-1");
         }
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(timeouts, "timeouts");

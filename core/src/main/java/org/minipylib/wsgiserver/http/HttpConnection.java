@@ -638,10 +638,11 @@ public final class HttpConnection {
     /** As {@link #refuse(int, String)}; {@code head}: the refused request's head if it was parsed, else null. */
     private void refuse(int status, String message, RequestHead head) {
         try {
-            String requestLine = head != null ? head.requestLine() : bufferedRequestLine();
             long sent = sendError(status, message, head != null ? head.isHead() : bufferedRequestIsHead());
             owner.refused(status);
-            logRefusal(requestLine, status, sent, head);
+            if (settings.accessLog() != null) { // the buffer still starts with the refused request
+                writeLogEntry(head != null ? head.requestLine() : bufferedRequestLine(), status, sent, head, 0);
+            }
         } catch (IOException e) {
             close();
             return;
@@ -825,9 +826,7 @@ public final class HttpConnection {
      * has moved past it.
      */
     private boolean bufferedRequestIsHead() {
-        byte[] b = input.buf;
-        int p = input.pos;
-        return input.available() >= 5 && b[p] == 'H' && b[p + 1] == 'E' && b[p + 2] == 'A' && b[p + 3] == 'D' && b[p + 4] == ' ';
+        return RequestParser.startsWithHeadMethod(input.buf, input.pos, input.available());
     }
 
     private void log(RequestHead head, int status, long bodyBytes, long startNanos) {
@@ -838,11 +837,7 @@ public final class HttpConnection {
         writeLogEntry(head.requestLine(), status, bodyBytes, head, duration);
     }
 
-    /** Logs a request the server answered itself (a refusal); {@code head} if it was parsed, else null. */
-    private void logRefusal(String requestLine, int status, long bodyBytes, RequestHead head) {
-        writeLogEntry(requestLine, status, bodyBytes, head, 0);
-    }
-
+    /** An access-log entry; {@code head}: the request's parsed head, or null for a refusal before it was parsed. */
     private void writeLogEntry(String requestLine, int status, long bodyBytes, RequestHead head, long durationNanos) {
         var accessLog = settings.accessLog();
         if (accessLog == null) return;

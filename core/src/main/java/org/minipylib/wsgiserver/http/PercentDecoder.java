@@ -39,13 +39,8 @@ public final class PercentDecoder {
                 sb.append(c);
                 continue;
             }
-            if (i + 2 >= raw.length()) throw malformed();
-            int hi = Character.digit(raw.charAt(i + 1), 16);
-            int lo = Character.digit(raw.charAt(i + 2), 16);
-            if (hi < 0 || lo < 0 || raw.charAt(i + 1) > 'f' || raw.charAt(i + 2) > 'f') {
-                throw malformed();
-            }
-            int b = (hi << 4) | lo;
+            int b = decodedAt(raw, i);
+            if (b < 0) throw malformed();
             if (b == '/' || (b == '%' && twoHexDigitsFollow(raw, i + 3))) {
                 sb.append(raw, i, i + 3); // keep %2F, and a %25 that would read as an escape, as sent
             } else {
@@ -93,12 +88,16 @@ public final class PercentDecoder {
 
     /** Whether the path decoded from {@code raw[from...]} starts with two hex digits. */
     private static boolean twoHexDigitsFollow(String raw, int from) {
-        if (!isHexDigit(decodedAt(raw, from))) return false;
-        return isHexDigit(decodedAt(raw, from + (raw.charAt(from) == '%' ? 3 : 1)));
+        if (hexValue(decodedAt(raw, from)) < 0) return false;
+        return hexValue(decodedAt(raw, from + (raw.charAt(from) == '%' ? 3 : 1))) >= 0;
     }
 
-    private static boolean isHexDigit(int c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    /** The value of an ASCII hex digit, or -1. */
+    private static int hexValue(int c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
     }
 
     /** The byte the path decodes to at {@code raw[at]}, or -1 past its end or at a malformed escape. */
@@ -107,8 +106,8 @@ public final class PercentDecoder {
         char c = raw.charAt(at);
         if (c != '%') return c;
         if (at + 2 >= raw.length()) return -1;
-        int hi = Character.digit(raw.charAt(at + 1), 16);
-        int lo = Character.digit(raw.charAt(at + 2), 16);
+        int hi = hexValue(raw.charAt(at + 1));
+        int lo = hexValue(raw.charAt(at + 2));
         return hi < 0 || lo < 0 ? -1 : (hi << 4) | lo;
     }
 

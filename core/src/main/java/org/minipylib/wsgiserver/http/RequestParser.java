@@ -596,6 +596,15 @@ public final class RequestParser {
         return c >= '0' && c <= '9';
     }
 
+    /**
+     * Whether {@code b[from, from + length)}, the start of a request as far as it arrived, is a HEAD
+     * request (methods are case-sensitive, RFC 9110 section 9.1): its error answer has no content.
+     */
+    public static boolean startsWithHeadMethod(byte[] b, int from, int length) {
+        return length >= 5 && b[from] == 'H' && b[from + 1] == 'E' && b[from + 2] == 'A' && b[from + 3] == 'D'
+                && b[from + 4] == ' ';
+    }
+
     static int indexOf(byte[] b, byte value, int from, int to) {
         for (int i = from; i < to; i++) {
             if (b[i] == value) return i;

@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.tls;
 
+import org.minipylib.wsgiserver.http.RequestParser;
 import org.minipylib.wsgiserver.http.Transport;
 
 import java.io.EOFException;
@@ -90,7 +91,7 @@ final class TlsTransport implements Transport {
             if (fill(deadlineNanos) < 0) throw new EOFException("closed before the TLS handshake");
             if ((netIn.get(0) & 0xff) != TLS_HANDSHAKE_RECORD) {
                 if (Character.isLetter(netIn.get(0))) {
-                    wrapped.write(PLAIN_HTTP_ANSWER, 0, startsWithHead(netIn) ? PLAIN_HTTP_HEAD_LENGTH : PLAIN_HTTP_ANSWER.length);
+                    wrapped.write(PLAIN_HTTP_ANSWER, 0, RequestParser.startsWithHeadMethod(netIn.array(), 0, netIn.position()) ? PLAIN_HTTP_HEAD_LENGTH : PLAIN_HTTP_ANSWER.length);
                     wrapped.shutdownOutput();
                     throw new PlainHttpException();
                 }
@@ -212,12 +213,6 @@ final class TlsTransport implements Transport {
         } catch (IOException | RuntimeException e) {
             // the client is gone or the engine has nothing to say
         }
-    }
-
-    /** Whether the bytes read so far (a buffer being filled) begin a HEAD request. */
-    private static boolean startsWithHead(ByteBuffer filled) {
-        byte[] b = filled.array();
-        return filled.position() >= 5 && b[0] == 'H' && b[1] == 'E' && b[2] == 'A' && b[3] == 'D' && b[4] == ' ';
     }
 
     private static ByteBuffer grow(ByteBuffer buffer, int atLeast, boolean readMode) {

@@ -177,12 +177,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         if (code < 200) throw new IllegalArgumentException("Applications may not send 1xx statuses: " + s);
         if (code > 599) throw new IllegalArgumentException("Status codes above 599 are invalid (RFC 9110 section 15): " + s);
         String r = s.length() > 4 ? s.substring(4) : "";
-        for (int i = 0; i < r.length(); i++) {
-            char c = r.charAt(i);
-            if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
-                throw new IllegalArgumentException("Invalid character in status reason phrase");
-            }
-        }
+        if (!Header.isValidValue(r)) throw new IllegalArgumentException("Invalid character in status reason phrase");
         return new ParsedStatus(s, code, r);
     }
 
@@ -195,12 +190,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
             }
         }
         String value = h.value();
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
-                throw new IllegalArgumentException("Invalid character in the value of header " + name);
-            }
-        }
+        if (!Header.isValidValue(value)) throw new IllegalArgumentException("Invalid character in the value of header " + name);
         for (String hopByHop : HOP_BY_HOP) {
             if (name.equalsIgnoreCase(hopByHop)) {
                 throw new IllegalArgumentException("Hop-by-hop header not allowed from an application: " + name);
