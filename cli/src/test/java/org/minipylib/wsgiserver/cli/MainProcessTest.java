@@ -41,8 +41,7 @@ class MainProcessTest {
             String url = awaitServingUrl(process, stdout, stderr);
             try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(5)).build()) {
-                HttpRequest request = HttpRequest.newBuilder(URI.create(url + "/plaintext"))
-                        .timeout(Duration.ofSeconds(10)).build();
+                HttpRequest request = get(url, "/plaintext");
                 HttpResponse<String> response = client.send(request, BodyHandlers.ofString());
                 assertEquals(200, response.statusCode());
                 assertEquals("Hello, World!", response.body());
@@ -127,8 +126,7 @@ class MainProcessTest {
             }
             Thread.sleep(500); // let the server start reading every body
             try (HttpClient client = HttpClient.newHttpClient()) {
-                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url + "/plaintext"))
-                        .timeout(Duration.ofSeconds(10)).build(), BodyHandlers.ofString());
+                HttpResponse<String> r = client.send(get(url, "/plaintext"), BodyHandlers.ofString());
                 assertEquals(200, r.statusCode());
             }
             assertTrue(process.isAlive());
@@ -150,11 +148,9 @@ class MainProcessTest {
             String url = awaitServingUrl(process, stdout, stderr);
             try (HttpClient client = HttpClient.newHttpClient()) {
                 for (int i = 0; i < 3; i++) {
-                    assertEquals(500, client.send(HttpRequest.newBuilder(URI.create(url + "/oom"))
-                            .timeout(Duration.ofSeconds(10)).build(), BodyHandlers.discarding()).statusCode());
+                    assertEquals(500, client.send(get(url, "/oom"), BodyHandlers.discarding()).statusCode());
                 }
-                assertEquals("fine", client.send(HttpRequest.newBuilder(URI.create(url + "/ok"))
-                        .timeout(Duration.ofSeconds(10)).build(), BodyHandlers.ofString()).body());
+                assertEquals("fine", client.send(get(url, "/ok"), BodyHandlers.ofString()).body());
             }
             assertTrue(process.isAlive(), () -> read(stderr));
         } finally {
@@ -176,7 +172,7 @@ class MainProcessTest {
         try {
             String url = awaitServingUrl(process, stdout, stderr);
             try (HttpClient client = HttpClient.newHttpClient()) {
-                client.send(HttpRequest.newBuilder(URI.create(url + "/")).timeout(Duration.ofSeconds(10)).build(),
+                client.send(get(url, "/"),
                         BodyHandlers.discarding());
             } catch (IOException e) {
                 // the process may exit before the response arrives
@@ -212,6 +208,11 @@ class MainProcessTest {
         Matcher serving = SERVING.matcher(ProcessOutput.awaitLine(process, stdout, line -> SERVING.matcher(line).matches()));
         assertTrue(serving.matches());
         return serving.group(1);
+    }
+
+    /** A GET of {@code path} on the server at {@code url}, given up after 10 s. */
+    private static HttpRequest get(String url, String path) {
+        return HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(10)).build();
     }
 
     private static String read(Path file) {
