@@ -275,7 +275,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         }
     }
 
-    /** The TCP addresses actually listened on (with the real port where 0 was asked for). */
+    /** The TCP addresses actually listened on (with the real port where 0 was asked for); still listed once stopped. */
     @Override
     public List<InetSocketAddress> addresses() {
         List<InetSocketAddress> out = new ArrayList<>();
@@ -343,13 +343,21 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
      * accepting and serving as usual. Then it stops accepting, closes idle connections, waits up to the
      * shutdown timeout for in-flight requests (whose responses say {@code Connection: close}), and
      * closes the rest. Idempotent. If the calling thread is interrupted, the waiting ends at once and
-     * what is still open is closed. Not from a request this server is serving (a {@code /shutdown}
+     * what is still open is closed. A server that never started (or whose start failed) is stopped
+     * for good at once: {@link #awaitStop()} returns, the access log is closed and {@link #start()}
+     * refuses. Not from a request this server is serving (a {@code /shutdown}
      * handler): the stop would wait for that request too, up to the shutdown timeout, and then cut
      * it off; start it on another thread ({@code Thread.startVirtualThread(server::stop)}).
      */
     public void stop() {
         synchronized (lifecycle) {
-            if (!running) return;
+            if (!running) {
+                if (stopped.getCount() > 0) { // never started: nothing runs, nothing listens
+                    closeAccessLog();
+                    stopped.countDown();
+                }
+                return;
+            }
             draining = true;
             awaitDrainDelay();
             running = false;
@@ -376,15 +384,19 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             for (ReadinessLoop loop : readinessLoops) loop.close(); // a connection accepted after this fails at its first wait
             watching = false;
             watchdog.interrupt();
-            try {
-                if (config.accessLog() != null) config.accessLog().close();
-            } catch (RuntimeException e) { // the server is stopped all the same
-                LOG.log(System.Logger.Level.WARNING, "Access log close failed", e);
-            }
+            closeAccessLog();
             if (mxBean != null) mxBean.unregister();
             LOG.log(System.Logger.Level.INFO, "Stopped");
             stopped.countDown();
             draining = false;
+        }
+    }
+
+    private void closeAccessLog() {
+        try {
+            if (config.accessLog() != null) config.accessLog().close();
+        } catch (RuntimeException e) { // the server is stopped all the same
+            LOG.log(System.Logger.Level.WARNING, "Access log close failed", e);
         }
     }
 

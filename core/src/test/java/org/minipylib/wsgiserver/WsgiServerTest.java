@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -104,6 +105,35 @@ class WsgiServerTest {
         WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", 0).accessLog(failingClose).build().start();
         server.stop();
         assertTrue(server.awaitStop(Duration.ofSeconds(5)), "stopped despite the log");
+    }
+
+    @Test
+    void stoppingAServerThatNeverStartedEndsItForGood() throws Exception {
+        AtomicInteger logCloses = new AtomicInteger();
+        AccessLog log = new AccessLog() {
+            @Override public void log(AccessLogEntry entry) { }
+            @Override public void close() { logCloses.incrementAndGet(); }
+        };
+        WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", 0).accessLog(log).build();
+        assertEquals(ServerState.NEW, server.state());
+        server.stop();
+        assertTrue(server.awaitStop(Duration.ofSeconds(5)), "a waiter is not left waiting for a start that will not come");
+        assertEquals(ServerState.STOPPED, server.state());
+        assertEquals(1, logCloses.get(), "the access log is closed");
+        assertThrows(IllegalStateException.class, server::start);
+        server.stop();
+        assertEquals(1, logCloses.get(), "idempotent");
+    }
+
+    @Test
+    void aServerWhoseStartFailedIsStoppedByClose() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", taken.getLocalPort()).build();
+            assertThrows(java.io.IOException.class, server::start);
+            server.close();
+            assertTrue(server.awaitStop(Duration.ofSeconds(5)));
+            assertEquals(ServerState.STOPPED, server.state());
+        }
     }
 
     @Test

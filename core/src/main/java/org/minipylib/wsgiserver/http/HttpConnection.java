@@ -573,7 +573,7 @@ public final class HttpConnection {
             // an unfinished line may end in the CR of its CRLF: that byte is not part of the line
             int lineLength = headLineComplete ? lf - start - 1 : (b[start + avail - 1] == '\r' ? avail - 1 : avail);
             if (lineLength > limits.maxRequestLineLength()) {
-                throw new BadRequestException(414, "Request line is longer than " + limits.maxRequestLineLength() + " bytes");
+                throw RequestParser.overlongRequestLine(b, start, limits.maxRequestLineLength());
             }
         }
         int end = RequestParser.findHeadEnd(b, start, start + headScanned, start + avail);

@@ -107,6 +107,19 @@ public final class RequestParser {
     }
 
     /**
+     * The answer to a request line longer than {@code max} bytes, of which {@code b[start, start + max]}
+     * is there: 501 if all of those bytes are still the method (a method longer than any implemented,
+     * RFC 9112 section 3), else 414 (the request target is what is too long).
+     */
+    static BadRequestException overlongRequestLine(byte[] b, int start, int max) {
+        int p = start;
+        int end = start + max + 1;
+        while (p < end && TCHAR[b[p] & 0xff]) p++;
+        if (p == end) return new BadRequestException(501, "Request method is longer than " + max + " bytes");
+        return new BadRequestException(414, "Request line is longer than " + max + " bytes");
+    }
+
+    /**
      * Finds the end of a head that starts at {@code headStart}: the index just past the empty line
      * that ends it, or -1 if it is not complete within {@code b[headStart, to)}. Scanning resumes at
      * {@code from} (bytes before it were scanned already). Bare-LF line ends are recognised too, so
@@ -133,9 +146,7 @@ public final class RequestParser {
         int lf = indexOf(b, (byte) '\n', start, end);
         if (lf < 0) throw violation(ComplianceViolation.INVALID_REQUEST_LINE, "Incomplete request line");
         int lineEnd = lineEnd(b, start, lf);
-        if (lineEnd - start > limits.maxRequestLineLength()) {
-            throw new BadRequestException(414, "Request line is longer than " + limits.maxRequestLineLength() + " bytes");
-        }
+        if (lineEnd - start > limits.maxRequestLineLength()) throw overlongRequestLine(b, start, limits.maxRequestLineLength());
 
         // method SP request-target SP HTTP-version
         int p = start;

@@ -81,6 +81,8 @@ class ErrorResponsesTest {
                 arguments(414, "request line over the limit",
                         "GET /" + "x".repeat(MAX_LINE) + " HTTP/1.1\r\nHost: a\r\n\r\n"),
                 arguments(414, "unfinished request line over the limit", "GET /" + "x".repeat(2 * MAX_LINE)),
+                arguments(501, "method over the line limit", "X".repeat(MAX_LINE + 1) + " / HTTP/1.1\r\nHost: a\r\n\r\n"),
+                arguments(501, "unfinished method over the line limit", "X".repeat(2 * MAX_LINE)),
                 arguments(431, "too many header fields", "GET / HTTP/1.1\r\nHost: a\r\n" + headers(20) + "\r\n"),
                 arguments(431, "header section over the limit",
                         "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "v".repeat(1100) + "\r\n\r\n"),

@@ -524,6 +524,12 @@ class RequestParserTest {
         }
 
         @Test
+        void methodOverTheLineLimitIs501() { // RFC 9112 section 3: longer than any method implemented
+            assertRejected(501, tight, "M".repeat(33) + " / HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertRejected(414, tight, "M".repeat(32) + " / HTTP/1.1\r\nHost: a\r\n\r\n"); // the 33rd byte is the space
+        }
+
+        @Test
         void longTargetWithDefaultLimitsIs414() {
             assertRejected(414, request("GET", "/" + "x".repeat(8 * 1024), "HTTP/1.1", "Host: a"));
         }

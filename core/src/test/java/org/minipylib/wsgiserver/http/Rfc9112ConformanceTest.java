@@ -375,6 +375,7 @@ class Rfc9112ConformanceTest {
                 chunked("chunked", "5\r\nhello\r\n0\r\nX : a\r\n\r\n")));
         // limits
         rows.add(bad("§3", 414, null, "request-line over the limit", get("/" + "a".repeat(1100))));
+        rows.add(bad("§3", 501, null, "method longer than the request-line limit", "M".repeat(1100) + " / HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("RFC 6585 §5", 431, null, "more fields than the limit", field(fields(LIMITS.maxHeaderCount() + 1))));
         rows.add(bad("RFC 6585 §5", 431, null, "header section over the limit", field("X-Big: " + "b".repeat(5000))));
         rows.add(bad("RFC 9110 §15.5.14", 413, null, "Content-Length over the limit", post("Content-Length: 1001", "x".repeat(1001))));
