@@ -81,7 +81,8 @@ final class ConnectionOutput {
      * running, or a large one lent its turn (and may have waited to take it again).
      */
     private volatile boolean mayHaveWaited;
-    private volatile boolean failed;
+    /** Why a write to the transport failed, or null. */
+    private volatile Exception failure;
     /** The turn of the request being served; only the connection's own thread uses it. */
     private WorkerTurn turn = WorkerTurn.KEPT;
 
@@ -150,9 +151,14 @@ final class ConnectionOutput {
         return true;
     }
 
-    /** True once a write to the transport failed: the client is gone or stopped reading. */
+    /** True once a write to the transport failed: the client is gone or stopped reading (or, if not an IOException, a defect). */
     boolean failed() {
-        return failed;
+        return failure != null;
+    }
+
+    /** What made a write to the transport fail; null if none did. */
+    Exception failure() {
+        return failure;
     }
 
     void write(int b) throws IOException {
@@ -390,7 +396,7 @@ final class ConnectionOutput {
                 done += n;
             }
         } catch (IOException | RuntimeException e) {
-            failed = true;
+            failure = e;
             throw e;
         } finally {
             WRITE_STARTED.setRelease(this, 0L);
@@ -407,7 +413,7 @@ final class ConnectionOutput {
                 transport.write(head, headOff, first ? headLen : 0, b);
             }
         } catch (IOException | RuntimeException e) {
-            failed = true;
+            failure = e;
             throw e;
         } finally {
             b.limit(end);

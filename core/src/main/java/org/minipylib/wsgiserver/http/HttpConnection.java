@@ -683,9 +683,15 @@ public final class HttpConnection {
                 LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the shutdown timeout", head.requestLine());
                 return false;
             }
-            if (output.failed()) { // the client went away mid-response
+            if (output.failure() instanceof IOException) { // the client went away mid-response
                 LOG.log(System.Logger.Level.DEBUG, "Client {0} went away during \"{1}\"", transport.remoteAddress(), head.requestLine());
                 owner.socketError();
+                return false;
+            }
+            if (output.failed()) { // not the client: a defect, which must not pass for a client that left
+                LOG.log(System.Logger.Level.ERROR, "Writing the response to \"" + head.requestLine() + "\" failed; closing the connection",
+                        output.failure());
+                abort();
                 return false;
             }
             if (response.isCommitted()) {

@@ -153,6 +153,12 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                 handedOff = serveAll();
             } catch (OutOfMemoryError e) {
                 connection.abort(); // this connection's: the server goes on (its thread ends normally)
+                try { // else a response cut short by it would leave no trace
+                    System.getLogger(VirtualThreadScheduler.class.getName()).log(System.Logger.Level.ERROR,
+                            "Out of memory serving a connection; closed it", e);
+                } catch (Throwable ignored) {
+                    // the log may not have the memory either
+                }
             } catch (RuntimeException | Error e) { // no thread would serve the connection again
                 connection.abort();
                 throw e;
