@@ -29,6 +29,12 @@ public enum ComplianceViolation {
     CONTENT_LENGTH_REPEATED("RFC 9110 §8.6, RFC 9112 §6.3", "Content-Length is repeated with the same value", true),
     /** Transfer-Encoding in an HTTP/1.0 request (RFC 9112 section 6.1); relaxed, the body is read as chunked and the connection closed after. */
     HTTP_1_0_TRANSFER_ENCODING("RFC 9112 §6.1", "an HTTP/1.0 request has Transfer-Encoding", true),
+    /**
+     * A percent-encoded control character ({@code %00}-{@code %1F}, {@code %7F}) in the path, which
+     * PATH_INFO would carry decoded (RFC 3986 section 7.3: a NUL "should be rejected if the
+     * application is not expecting to receive raw data"); relaxed, passed on decoded.
+     */
+    ENCODED_CONTROL_IN_PATH("RFC 3986 §7.3", "the path contains a percent-encoded control character (%00-%1F, %7F)", true),
 
     // ---- never relaxable: each one is a request smuggling or host confusion vector ----
 
@@ -50,7 +56,7 @@ public enum ComplianceViolation {
     USERINFO_IN_TARGET("RFC 9110 §4.2.4", "the request-target or Host contains userinfo (user@)", false),
     /** The request-line is not method SP request-target SP HTTP-version (RFC 9112 section 3). */
     INVALID_REQUEST_LINE("RFC 9112 §3", "the request-line is malformed", false),
-    /** The target is in none of the forms RFC 9112 section 3.2 allows for its method. */
+    /** The target is in none of the forms RFC 9112 section 3.2 allows for its method, or is absolute with a scheme other than http or https. */
     INVALID_TARGET_FORM("RFC 9112 §3.2", "the request-target is not origin, absolute, or (OPTIONS only) asterisk form", false),
     /** A {@code %} not followed by two hex digits in the path (RFC 3986 section 2.1). */
     INVALID_PERCENT_ENCODING("RFC 3986 §2.1", "a % in the path is not followed by two hex digits", false),
@@ -58,8 +64,8 @@ public enum ComplianceViolation {
     DOT_SEGMENT_ABOVE_ROOT("RFC 3986 §5.2.4", "a .. segment in the path climbs above the root", false),
     /** The version is not HTTP/DIGIT.DIGIT (RFC 9112 section 2.3). */
     INVALID_VERSION("RFC 9112 §2.3", "the HTTP version is malformed", false),
-    /** Content-Length that is not 1*DIGIT, or does not fit a long (RFC 9110 section 8.6). */
-    INVALID_CONTENT_LENGTH("RFC 9110 §8.6", "Content-Length is not a decimal number that fits 63 bits", false),
+    /** Content-Length that is not 1*DIGIT (RFC 9110 section 8.6); one of more than 18 digits is a 413 instead. */
+    INVALID_CONTENT_LENGTH("RFC 9110 §8.6", "Content-Length is not a decimal number", false),
     /** Content-Length values that differ (RFC 9112 section 6.3). */
     CONFLICTING_CONTENT_LENGTH("RFC 9112 §6.3", "Content-Length has different values", false),
     /** Both Transfer-Encoding and Content-Length (RFC 9112 section 6.1 and 6.3). */

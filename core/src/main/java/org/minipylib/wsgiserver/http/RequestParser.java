@@ -390,6 +390,9 @@ public final class RequestParser {
             if (schemeEnd <= 0 || !isScheme(target, schemeEnd)) {
                 throw violation(ComplianceViolation.INVALID_TARGET_FORM, "Invalid request target");
             }
+            if (!isHttpScheme(target, schemeEnd)) { // RFC 9112 section 3.2.2: an origin server serves http and https URIs
+                throw violation(ComplianceViolation.INVALID_TARGET_FORM, "Request target scheme is not http or https");
+            }
             int authStart = schemeEnd + 3;
             int authEnd = authStart;
             while (authEnd < target.length() && target.charAt(authEnd) != '/' && target.charAt(authEnd) != '?') authEnd++;
@@ -466,11 +469,17 @@ public final class RequestParser {
             checkCodings(codings);
             framing = RequestHead.BodyFraming.CHUNKED;
         } else if (contentLength != null) {
+            if (contentLength.length() > 18) { // a valid number (at most 18 digits fit a long), larger than any body limit
+                throw new BadRequestException(413, "Content-Length is larger than the request body limit");
+            }
             length = Long.parseLong(contentLength);
             framing = length == 0 ? RequestHead.BodyFraming.NONE : RequestHead.BodyFraming.CONTENT_LENGTH;
         }
 
         String path = rawPath.equals("*") ? rawPath : PercentDecoder.decodePath(rawPath);
+        if (path != rawPath && hasControlCharacter(path)) { // raw ones were refused with the target: these were encoded
+            allowOrThrow(ComplianceViolation.ENCODED_CONTROL_IN_PATH, "Percent-encoded control character in the path");
+        }
         return new RequestHead(method, target, rawPath, path, query, minorVersion, headers, host, framing,
                 length, keepAlive, expectContinue);
     }
@@ -497,9 +506,7 @@ public final class RequestParser {
                 char c = value.charAt(k);
                 if (c < '0' || c > '9') throw violation(ComplianceViolation.INVALID_CONTENT_LENGTH, "Invalid Content-Length");
             }
-            // strip leading zeros, then at most 18 digits fit a long
-            while (s < e - 1 && value.charAt(s) == '0') s++;
-            if (e - s > 18) throw violation(ComplianceViolation.INVALID_CONTENT_LENGTH, "Content-Length is too large");
+            while (s < e - 1 && value.charAt(s) == '0') s++; // canonical: no leading zeros
             String v = value.substring(s, e);
             if (result != null) {
                 if (!result.equals(v)) {
@@ -568,9 +575,11 @@ public final class RequestParser {
                     i += 3;
                     continue;
                 }
-                if (c >= 256 || !REG_NAME_CHAR[c]) return false;
+                // a comma is a list separator first: two Host lines joined by a proxy look like "a,b"
+                if (c >= 256 || !REG_NAME_CHAR[c] || c == ',') return false;
                 i++;
             }
+            if (i == 0 && n > 0) return false; // ":80": a port without a host (RFC 9110 section 4.2.1: an empty host MUST be refused)
         }
         if (i == n) return true;
         if (host.charAt(i) != ':') return false;
@@ -581,8 +590,21 @@ public final class RequestParser {
         return true;
     }
 
+    private static boolean hasControlCharacter(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f) return true;
+        }
+        return false;
+    }
+
     private static boolean isHex(char c) {
         return c < 128 && Character.digit(c, 16) >= 0;
+    }
+
+    /** {@code http} or {@code https}, in any case (RFC 3986 section 3.1: schemes are case-insensitive). */
+    private static boolean isHttpScheme(String target, int end) {
+        return (end == 4 || end == 5) && target.regionMatches(true, 0, "https", 0, end);
     }
 
     /** RFC 3986 section 3.1: {@code ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )}, ASCII only. */

@@ -47,7 +47,9 @@ class ComplianceRelaxationTest {
                 new Case(ComplianceViolation.CONTENT_LENGTH_REPEATED,
                         "POST /cl HTTP/1.1\r\nHost: a\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\n", "/cl", "X-A", null),
                 new Case(ComplianceViolation.HTTP_1_0_TRANSFER_ENCODING,
-                        "POST /te HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", "/te", "X-A", null));
+                        "POST /te HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", "/te", "X-A", null),
+                new Case(ComplianceViolation.ENCODED_CONTROL_IN_PATH, "GET /a%00b%0D%0Ac%7f HTTP/1.1\r\nHost: a\r\n\r\n",
+                        "/a\u0000b\r\nc\u007f", "X-A", null));
     }
 
     private static RequestHead parse(HttpCompliance compliance, String text) throws BadRequestException {

@@ -104,6 +104,8 @@ class Rfc9112ConformanceTest {
         rows.add(ok("§3.2.2", "absolute-form with port", "GET http://example.com:8080/ HTTP/1.1\r\nHost: x\r\n\r\n",
                 "HTTP_HOST=example.com:8080"));
         rows.add(ok("§3.2.2", "absolute-form https", "GET https://example.com/s HTTP/1.1\r\nHost: example.com\r\n\r\n", "path=/s"));
+        rows.add(ok("§3.2.2, RFC 3986 §3.1", "absolute-form scheme in upper case", "GET HTTP://example.com/u HTTP/1.1\r\nHost: x\r\n\r\n", "path=/u"));
+        rows.add(ok("RFC 3986 §2.1", "encoded space, tab-free text and non-ASCII in the path", get("/a%20b%C3%A9%7E"), "path=/a b\u00c3\u00a9~"));
         rows.add(ok("§3.2.2", "absolute-form IPv6 literal", "GET http://[::1]:80/v6 HTTP/1.1\r\nHost: x\r\n\r\n", "path=/v6"));
         rows.add(ok("§3.2.2", "absolute-form POST", "POST http://example.com/p HTTP/1.1\r\nHost: example.com\r\n"
                 + "Content-Length: 2\r\n\r\nhi", "method=POST", "body=hi"));
@@ -117,7 +119,7 @@ class Rfc9112ConformanceTest {
         rows.add(ok("RFC 9110 §2.5", "HTTP/1.9 is answered as 1.1", "GET / HTTP/1.9\r\nHost: a\r\n\r\n", "protocol=HTTP/1.1"));
         // section 3.2: Host
         for (String host : List.of("example.com", "example.com:8080", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:8080",
-                "a-b.c_d~e", "xn--caf-dma.example", "a%41", "a:", "!$&'()*+,;=")) {
+                "a-b.c_d~e", "xn--caf-dma.example", "a%41", "a:", "!$&'()*+;=")) {
             rows.add(ok("§3.2, RFC 3986 §3.2.2", "Host " + host, "GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n",
                     "HTTP_HOST=" + host));
         }
@@ -243,6 +245,8 @@ class Rfc9112ConformanceTest {
         rows.add(bad("§3.2.3", 501, null, "CONNECT in origin-form", "CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("§3.2.2", 400, "INVALID_TARGET_FORM", "invalid scheme", "GET 1http://a/ HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("§3.2.2", 400, "INVALID_TARGET_FORM", "scheme without //", "GET http:/a HTTP/1.1\r\nHost: a\r\n\r\n"));
+        rows.add(bad("§3.2.2", 400, "INVALID_TARGET_FORM", "absolute-form with an ftp scheme", "GET ftp://b/x HTTP/1.1\r\nHost: a\r\n\r\n"));
+        rows.add(bad("§3.2.2", 400, "INVALID_TARGET_FORM", "absolute-form with a scheme starting http", "GET httpx://b/x HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("§3.2.2", 400, "INVALID_HOST", "empty authority", "GET http:///a HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("RFC 9110 §4.2.4", 400, "USERINFO_IN_TARGET", "userinfo in the target", "GET http://u:p@a/ HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("§3.2.2", 400, "INVALID_HOST", "port with letters in the authority", "GET http://a:8x/ HTTP/1.1\r\nHost: a\r\n\r\n"));
@@ -258,6 +262,10 @@ class Rfc9112ConformanceTest {
                     "GET /a" + c + "b HTTP/1.1\r\nHost: a\r\n\r\n"));
         }
         rows.add(bad("RFC 3986 §2.1", 400, "INVALID_PERCENT_ENCODING", "% at the end of the path", "GET /a% HTTP/1.1\r\nHost: a\r\n\r\n"));
+        for (String encoded : List.of("%00", "%0a", "%0D", "%1f", "%7F", "%0D%0ASet-Cookie:x")) {
+            rows.add(bad("RFC 3986 §7.3", 400, "ENCODED_CONTROL_IN_PATH", "encoded control " + encoded + " in the path",
+                    get("/a" + encoded + "b")));
+        }
         rows.add(bad("RFC 3986 §2.1", 400, "INVALID_PERCENT_ENCODING", "% with one hex digit", "GET /a%4 HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("RFC 3986 §2.1", 400, "INVALID_PERCENT_ENCODING", "% with non-hex", "GET /a%zz/b HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("RFC 3986 §2.1", 400, "INVALID_PERCENT_ENCODING", "% with half hex", "GET /a%4g HTTP/1.1\r\nHost: a\r\n\r\n"));
@@ -270,6 +278,10 @@ class Rfc9112ConformanceTest {
         rows.add(bad("§3.2", 400, "DUPLICATE_HOST", "two identical Host fields", "GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n"));
         rows.add(bad("§3.2", 400, "DUPLICATE_HOST", "two Host fields in HTTP/1.0", "GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"));
         rows.add(bad("§3.2", 400, "INVALID_HOST", "Host as a list", "GET / HTTP/1.1\r\nHost: a, b\r\n\r\n"));
+        rows.add(bad("§3.2", 400, "INVALID_HOST", "Host as a list without space", "GET / HTTP/1.1\r\nHost: a,b\r\n\r\n"));
+        rows.add(bad("§3.2.2", 400, "INVALID_HOST", "comma in the authority", "GET http://b,c/x HTTP/1.1\r\nHost: a\r\n\r\n"));
+        rows.add(bad("RFC 9110 §4.2.1", 400, "INVALID_HOST", "port without a host", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n"));
+        rows.add(bad("RFC 9110 §4.2.1", 400, "INVALID_HOST", "authority with a port and no host", "GET http://:80/x HTTP/1.1\r\nHost: a\r\n\r\n"));
         rows.add(bad("§3.2", 400, "INVALID_HOST", "space inside Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n"));
         rows.add(bad("§3.2", 400, "INVALID_HOST", "slash in Host", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n"));
         rows.add(bad("§3.2", 400, "USERINFO_IN_TARGET", "userinfo in Host", "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n"));
@@ -320,11 +332,13 @@ class Rfc9112ConformanceTest {
         for (String v : List.of("+3", "-3", "0x3", "3.0", "3abc", "1 0", "", ",3", "3,,3", "\u00b3", "\u0663", "3e0")) {
             rows.add(bad("RFC 9110 §8.6", 400, "INVALID_CONTENT_LENGTH", "Content-Length '" + v + "'", post("Content-Length: " + v, "abc")));
         }
-        rows.add(bad("RFC 9110 §8.6", 400, "INVALID_CONTENT_LENGTH", "Content-Length overflowing a long",
+        // valid numbers, larger than any body the server takes: 413, never a wrap-around
+        rows.add(bad("RFC 9110 §15.5.14", 413, null, "Content-Length overflowing a long",
                 post("Content-Length: 99999999999999999999", "abc")));
-        rows.add(bad("RFC 9110 §8.6", 400, "INVALID_CONTENT_LENGTH", "Content-Length of Long.MAX_VALUE + 1",
+        rows.add(bad("RFC 9110 §15.5.14", 413, null, "Content-Length of Long.MAX_VALUE + 1",
                 post("Content-Length: 9223372036854775808", "abc")));
-        rows.add(bad("RFC 9110 §8.6", 400, "INVALID_CONTENT_LENGTH", "Content-Length 2^64 (wraps to 0)",
+        rows.add(bad("RFC 9110 §15.5.14", 413, null, "Content-Length of 19 digits", post("Content-Length: 1000000000000000000", "abc")));
+        rows.add(bad("RFC 9110 §15.5.14", 413, null, "Content-Length 2^64 (would wrap to 0)",
                 post("Content-Length: 18446744073709551616", "abc")));
         // section 6.1 / 6.3: Transfer-Encoding
         rows.add(bad("§6.1", 400, "TRANSFER_ENCODING_WITH_CONTENT_LENGTH", "TE then CL",
