@@ -20,6 +20,12 @@ interface EdgeTriggeredEpoll {
     int WRITABLE = 2;
 
     /**
+     * {@link #ready(int)}'s bit, with {@link #READABLE}, for a socket whose peer closed its side
+     * (or that failed): unlike bytes, that stays readable for good, and is not reported again.
+     */
+    int PEER_CLOSED = 4;
+
+    /**
      * Adds a socket, for reads and writes, edge-triggered, with {@code token} as what a poll reports
      * it by; any thread. Closing the descriptor (and every duplicate of it) removes it.
      *

@@ -10,7 +10,10 @@ import java.util.function.BooleanSupplier;
  * registration never changes and nothing is muted. In return, <b>a read wait may only start once
  * the socket was found empty</b> (a read that got less than it asked for, or nothing), or with an
  * arrival recorded since: bytes left unread while nothing new arrives are never reported again.
- * {@link SocketTransport} keeps to that (it notes a read that filled its buffer).
+ * {@link SocketTransport} keeps to that (it notes a read that filled its buffer). The end of the
+ * peer's stream (or an error) is the exception: it may come in the same report as the last bytes,
+ * which a read then takes without finding the end; so once reported, every read wait returns at
+ * once, and the read finds the end.
  * <p>Each side's state says who acts next:
  * <ul>
  *   <li>{@code RUNNING}: no thread waits, no arrival recorded;</li>
@@ -33,6 +36,8 @@ final class EdgeWait extends AbstractSocketWait {
     private final BooleanSupplier readableNow;
     private final BooleanSupplier writableNow;
     private volatile boolean closed;
+    /** The peer closed its side or the socket failed: reported once, readable for good. */
+    private volatile boolean peerClosed;
 
     EdgeWait(EdgeTriggeredLoop loop, int slot, int generation, BooleanSupplier readableNow, BooleanSupplier writableNow) {
         this.loop = loop;
@@ -44,6 +49,7 @@ final class EdgeWait extends AbstractSocketWait {
 
     @Override
     public void awaitReadable(int timeoutMillis) throws IOException {
+        if (peerClosed) return; // the read finds the end (or the error)
         readerParks();
         int from;
         do {
@@ -60,6 +66,7 @@ final class EdgeWait extends AbstractSocketWait {
      */
     @Override
     public boolean awaitReadableThen(Runnable then) {
+        if (peerClosed) return false; // the caller reads now, and finds the end (or the error)
         onReadable = then;
         while (true) {
             int from = readState;
@@ -110,6 +117,7 @@ final class EdgeWait extends AbstractSocketWait {
 
     /** Called by the loop, on its thread, for the socket reported ready ({@link EdgeTriggeredEpoll} bits). */
     void ready(int ops) {
+        if ((ops & EdgeTriggeredEpoll.PEER_CLOSED) != 0) peerClosed = true; // first: a reader it wakes must see it
         if ((ops & EdgeTriggeredEpoll.READABLE) != 0) {
             while (true) {
                 int r = readState;

@@ -139,7 +139,8 @@ final class LibcEpoll implements EdgeTriggeredEpoll {
     @Override
     public int ready(int i) {
         int ev = events.get(JAVA_INT_UNALIGNED, i * EVENT_SIZE);
-        return ((ev & READ_EVENTS) != 0 ? READABLE : 0) | ((ev & WRITE_EVENTS) != 0 ? WRITABLE : 0);
+        return ((ev & READ_EVENTS) != 0 ? READABLE : 0) | ((ev & WRITE_EVENTS) != 0 ? WRITABLE : 0)
+                | ((ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 ? PEER_CLOSED : 0);
     }
 
     @Override

@@ -121,6 +121,42 @@ class EdgeTriggeredWaitTest {
     }
 
     @Test
+    void theEndOfTheStreamThatCameWithTheLastBytesIsReadNotWaitedFor() throws Exception {
+        try (ReadinessLoop loop = new ReadinessLoop("test-edge"); Pair pair = Pair.open(loop)) {
+            pair.send("last");
+            pair.peer().shutdownOutput();
+            Thread.sleep(100); // both reported before the next read
+            assertFalse(pair.transport().awaitReadableThen(() -> { }), "bytes to read");
+            assertEquals("last", pair.read(64)); // less than asked for: the socket holds no more bytes, but its end
+            pair.answer();
+            // The end was reported with (or right after) the bytes, and will not be again: read it now.
+            assertFalse(pair.transport().awaitReadableThen(() -> { }), "the end of the stream is read, not waited for");
+            assertEquals(-1, pair.transport().read(new byte[64], 0, 64, 2000));
+        }
+    }
+
+    /** A client that sends its last request and its FIN at once gets its answer and the connection closes at once, not at the keep-alive timeout. */
+    @Test
+    void aConnectionWhoseClientSentItsLastRequestAndItsEndTogetherClosesAtOnce() throws Exception {
+        try (TestServer server = TestServer.start(WsgiTestApps.echo(), b -> b.workerMode(WorkerMode.VIRTUAL)
+                .timeouts(org.minipylib.wsgiserver.http.HttpTimeouts.defaults().withKeepAlive(java.time.Duration.ofSeconds(30))))) {
+            for (int i = 0; i < 5; i++) {
+                try (RawClient client = server.connect().timeout(10_000)) {
+                    client.send("GET /first HTTP/1.1\r\nHost: t\r\n\r\n");
+                    assertEquals("GET /first:", client.read().bodyText()); // the connection now waits on the loop
+                    client.send("GET /last HTTP/1.1\r\nHost: t\r\n\r\n");
+                    client.socket().shutdownOutput();
+                    long start = System.nanoTime();
+                    assertEquals("GET /last:", client.read().bodyText());
+                    assertEquals(-1, client.input().read(), "closed after the last answer");
+                    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                    assertTrue(millis < 5000, "closed after " + millis + " ms, not at the keep-alive timeout");
+                }
+            }
+        }
+    }
+
+    @Test
     void whatAReadThatFilledItsBufferLeftIsReadByAWaitingThreadAtOnce() throws Exception {
         try (ReadinessLoop loop = new ReadinessLoop("test-edge"); Pair pair = Pair.open(loop)) {
             pair.send("x".repeat(30) + "y".repeat(10));
