@@ -317,7 +317,8 @@ public final class HttpConnection {
                     if (away) return Awaited.HANDED_OFF; // idleDeadline stays, for the watchdog
                     resumed = false;
                 }
-                if (n < 0) { // the client closed the connection
+                if (n < 0) { // the client closed the connection (over TLS: with close_notify, answered by ours)
+                    transport.closeCleanly();
                     close();
                     return Awaited.CLOSED;
                 }

@@ -22,15 +22,71 @@ final class ClientHelloSni {
         return RECORD_HEADER + ((data[3] & 0xff) << 8 | (data[4] & 0xff));
     }
 
+    /** {@link #helloExtent}: more bytes are needed to hold the whole ClientHello. */
+    static final int NEED_MORE = -1;
+    /** {@link #helloExtent}: the bytes are no ClientHello this class reads (the handshake itself then decides). */
+    static final int NOT_A_HELLO = 0;
+    /** The longest ClientHello read (a real one is a few hundred bytes to a few KiB). */
+    static final int MAX_HELLO = 64 * 1024;
+
+    private static final int HANDSHAKE_RECORD = 22;
+
     /**
-     * The host name in the ClientHello held by the first record in {@code data[0, length)}, lower
-     * case; null if there is none, or the hello is malformed or does not fit in the record (the
-     * handshake itself then decides).
+     * How many bytes of {@code data[0, length)} hold the whole first handshake message, record
+     * headers included: a ClientHello may be split over several handshake records (by a client,
+     * by a middlebox, or because it is over 16 KiB), and the server name may be in any of them.
+     *
+     * @return that many bytes (&gt; 0) once all are there, {@link #NEED_MORE}, or {@link #NOT_A_HELLO}
+     */
+    static int helloExtent(byte[] data, int length) {
+        byte[] header = new byte[4]; // the handshake message header: type, 24-bit length
+        int payload = 0; // message bytes seen so far
+        int needed = -1; // the whole message's length, once its header is in
+        for (int p = 0; ; ) {
+            if (p + RECORD_HEADER > length) return NEED_MORE;
+            int recordLength = u16(data, p + 3);
+            if (data[p] != HANDSHAKE_RECORD || recordLength == 0) return NOT_A_HELLO; // RFC 8446 section 5.1: no empty ones
+            int available = Math.min(recordLength, length - p - RECORD_HEADER);
+            for (int i = 0; i < available && payload + i < 4; i++) header[payload + i] = data[p + RECORD_HEADER + i];
+            payload += available;
+            if (needed < 0 && payload >= 4) {
+                if (header[0] != 1) return NOT_A_HELLO; // client_hello
+                needed = 4 + ((header[1] & 0xff) << 16 | u16(header, 2));
+                if (needed > MAX_HELLO) return NOT_A_HELLO;
+            }
+            if (needed >= 0 && payload >= needed) return p + RECORD_HEADER + available - (payload - needed);
+            if (available < recordLength) return NEED_MORE;
+            p += RECORD_HEADER + recordLength;
+        }
+    }
+
+    /**
+     * The host name in the ClientHello at the start of {@code data[0, length)}, lower case; null if
+     * there is none, the hello is malformed, or not all of it is there yet (see {@link #helloExtent}).
      */
     static String hostName(byte[] data, int length) {
-        int end = Math.min(length, recordLength(data, length));
-        int p = RECORD_HEADER;
-        if (end < p + 4 || data[p] != 1) return null; // not a ClientHello
+        int extent = helloExtent(data, length);
+        return extent > 0 ? hostNameInMessage(message(data, extent)) : null;
+    }
+
+    /** The payloads of the handshake records in {@code data[0, extent)}, joined: the handshake message. */
+    private static byte[] message(byte[] data, int extent) {
+        byte[] message = new byte[extent];
+        int size = 0;
+        for (int p = 0; p < extent; ) {
+            int n = Math.min(u16(data, p + 3), extent - p - RECORD_HEADER);
+            System.arraycopy(data, p + RECORD_HEADER, message, size, n);
+            size += n;
+            p += RECORD_HEADER + n;
+        }
+        return java.util.Arrays.copyOf(message, size);
+    }
+
+    /** The host name in a whole ClientHello handshake message (its header included); null if none or malformed. */
+    private static String hostNameInMessage(byte[] data) {
+        int end = data.length;
+        int p = 0;
+        if (end < 4 || data[p] != 1) return null; // not a ClientHello
         p += 4 + 2 + 32; // handshake header, client_version, random
         if (p >= end) return null;
         p += 1 + (data[p] & 0xff); // session_id

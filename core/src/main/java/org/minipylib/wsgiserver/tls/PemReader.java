@@ -70,7 +70,7 @@ public final class PemReader {
                 }
                 case "ENCRYPTED PRIVATE KEY" -> {
                     if (password == null) throw new GeneralSecurityException(file + " holds an encrypted key: a password is needed");
-                    return pkcs8(decrypt(block.der(), password));
+                    return pkcs8(decrypt(file, block.der(), password));
                 }
                 case "RSA PRIVATE KEY", "EC PRIVATE KEY" -> {
                     if (block.hasHeaders()) {
@@ -87,13 +87,19 @@ public final class PemReader {
         throw new GeneralSecurityException("No private key in " + file);
     }
 
+    /** A UTF-8 byte order mark, as ISO-8859-1 reads it; some editors on Windows start files with one. */
+    private static final String UTF8_BOM = "\u00ef\u00bb\u00bf";
+
     static List<Block> blocks(Path file) throws IOException {
         List<Block> blocks = new ArrayList<>();
         String label = null;
         boolean headers = false;
         StringBuilder base64 = new StringBuilder();
-        for (String raw : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
-            String line = raw.strip();
+        // ISO-8859-1 reads any byte: comments outside the blocks may be UTF-8 (CA bundles name their issuers)
+        List<String> lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (i == 0 && line.startsWith(UTF8_BOM)) line = line.substring(UTF8_BOM.length()).strip();
             if (label == null) {
                 if (line.startsWith("-----BEGIN ") && line.endsWith("-----")) {
                     label = line.substring(11, line.length() - 5);
@@ -129,18 +135,21 @@ public final class PemReader {
         throw new GeneralSecurityException("Unsupported private key algorithm");
     }
 
-    private static byte[] decrypt(byte[] der, char[] password) throws IOException, GeneralSecurityException {
-        EncryptedPrivateKeyInfo info = new EncryptedPrivateKeyInfo(der);
-        AlgorithmParameters params = info.getAlgParameters();
-        // For PBES2 the parameters name the real scheme, e.g. PBEWithHmacSHA256AndAES_256.
-        String algorithm = params != null && params.toString().startsWith("PBE") ? params.toString() : info.getAlgName();
+    private static byte[] decrypt(Path file, byte[] der, char[] password) throws GeneralSecurityException {
         try {
+            EncryptedPrivateKeyInfo info = new EncryptedPrivateKeyInfo(der);
+            AlgorithmParameters params = info.getAlgParameters();
+            // For PBES2 the parameters name the real scheme, e.g. PBEWithHmacSHA256AndAES_256.
+            String algorithm = params != null && params.toString().startsWith("PBE") ? params.toString() : info.getAlgName();
             SecretKeyFactory factory = SecretKeyFactory.getInstance(algorithm);
             Cipher cipher = Cipher.getInstance(algorithm);
             cipher.init(Cipher.DECRYPT_MODE, factory.generateSecret(new PBEKeySpec(password)), params);
             return info.getKeySpec(cipher).getEncoded();
         } catch (InvalidKeySpecException e) {
-            throw new GeneralSecurityException("Cannot decrypt the private key: wrong password?", e);
+            throw new GeneralSecurityException("Cannot decrypt the private key in " + file + ": wrong password?", e);
+        } catch (IOException | GeneralSecurityException e) { // scrypt, PBES2 with 3DES...: what this JDK cannot read
+            throw new GeneralSecurityException("The private key in " + file + " is encrypted in a way this JDK cannot read ("
+                    + e.getMessage() + "); re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD -out NEW`", e);
         }
     }
 

@@ -97,10 +97,10 @@ final class TlsTransport implements Transport {
                 }
                 throw new SSLException("not a TLS handshake (first byte 0x" + Integer.toHexString(netIn.get(0) & 0xff) + ")");
             }
-            // The whole first record, to read the host name from the ClientHello (it nearly always fits in one).
-            int record;
-            while ((record = ClientHelloSni.recordLength(netIn.array(), netIn.position())) < 0
-                    || (netIn.position() < record && netIn.hasRemaining())) {
+            // The whole ClientHello, to read the host name from it: nearly always one record, but
+            // it may come split over several (by the client or a middlebox), the name in any of them.
+            while (ClientHelloSni.helloExtent(netIn.array(), netIn.position()) == ClientHelloSni.NEED_MORE
+                    && netIn.position() < ClientHelloSni.MAX_HELLO + 1024) { // netIn grows as it fills
                 if (fill(deadlineNanos) < 0) throw new EOFException("closed during the TLS handshake");
             }
             engine = engines.apply(ClientHelloSni.hostName(netIn.array(), netIn.position()));

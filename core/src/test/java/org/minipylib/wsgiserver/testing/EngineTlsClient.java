@@ -26,6 +26,8 @@ public final class EngineTlsClient implements AutoCloseable {
     private final OutputStream out;
     private final SSLEngine engine;
     private ByteBuffer netIn = ByteBuffer.allocate(1 << 17);
+    private int helloFragment;
+    private boolean helloSent;
     private final ByteBuffer appIn = ByteBuffer.allocate(1 << 17);
 
     private EngineTlsClient(SSLContext context, int port) throws IOException {
@@ -41,7 +43,22 @@ public final class EngineTlsClient implements AutoCloseable {
 
     /** Connects to 127.0.0.1:port and completes the handshake. */
     public static EngineTlsClient connect(SSLContext context, int port) throws IOException {
+        return connect(context, port, null, 0);
+    }
+
+    /**
+     * Connects to 127.0.0.1:port asking for {@code sniHost} (if not null) and completes the
+     * handshake, its ClientHello split into handshake records of at most {@code helloFragment}
+     * bytes each (0: as the engine wraps it), as some clients and middleboxes do.
+     */
+    public static EngineTlsClient connect(SSLContext context, int port, String sniHost, int helloFragment) throws IOException {
         EngineTlsClient client = new EngineTlsClient(context, port);
+        if (sniHost != null) {
+            javax.net.ssl.SSLParameters parameters = client.engine.getSSLParameters();
+            parameters.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName(sniHost)));
+            client.engine.setSSLParameters(parameters);
+        }
+        client.helloFragment = helloFragment;
         try {
             client.handshake();
         } catch (IOException | RuntimeException e) {
@@ -56,7 +73,11 @@ public final class EngineTlsClient implements AutoCloseable {
         while (true) {
             HandshakeStatus status = engine.getHandshakeStatus();
             switch (status) {
-                case NEED_WRAP -> out.write(record(new byte[0]));
+                case NEED_WRAP -> {
+                    byte[] records = record(new byte[0]);
+                    out.write(helloSent || helloFragment <= 0 ? records : fragmented(records, helloFragment));
+                    helloSent = true;
+                }
                 case NEED_TASK -> {
                     Runnable task;
                     while ((task = engine.getDelegatedTask()) != null) task.run();
@@ -69,6 +90,28 @@ public final class EngineTlsClient implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** The same handshake records, their payloads split into records of at most {@code size} bytes. */
+    private static byte[] fragmented(byte[] records, int size) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int p = 0; p + 5 <= records.length; ) {
+            int length = (records[p + 3] & 0xff) << 8 | (records[p + 4] & 0xff);
+            for (int from = 0; from < length; from += size) {
+                int n = Math.min(size, length - from);
+                out.write(records, p, 3); // type and version
+                out.write(n >> 8);
+                out.write(n);
+                out.write(records, p + 5 + from, n);
+            }
+            p += 5 + length;
+        }
+        return out.toByteArray();
+    }
+
+    /** The session the handshake made. */
+    public javax.net.ssl.SSLSession session() {
+        return engine.getSession();
     }
 
     public Socket socket() {
@@ -129,6 +172,33 @@ public final class EngineTlsClient implements AutoCloseable {
         } catch (java.net.SocketException reset) {
             return true;
         }
+    }
+
+    /**
+     * Sends close_notify and reads until the server's: true if the server answered with its own
+     * close_notify (a clean TLS closure, RFC 8446 section 6.1), false if it just closed the socket.
+     */
+    public boolean closeNotifyAnswered() throws IOException {
+        engine.closeOutbound();
+        ByteBuffer netOut = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        while (!engine.isOutboundDone()) {
+            netOut.clear();
+            engine.wrap(ByteBuffer.allocate(0), netOut);
+            out.write(netOut.array(), 0, netOut.position());
+        }
+        out.flush();
+        while (!engine.isInboundDone()) {
+            SSLEngineResult result = unwrap();
+            if (result.getStatus() == SSLEngineResult.Status.CLOSED) return true;
+            if (result.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW || result.bytesConsumed() == 0) {
+                try {
+                    receive();
+                } catch (EOFException e) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     private String received() {

@@ -41,6 +41,49 @@ class ClientHelloSniTest {
         assertNull(ClientHelloSni.hostName(clientHello(null), clientHello(null).length));
     }
 
+    /** The hello's record payloads split into records of at most {@code size} bytes. */
+    private static byte[] fragmented(byte[] record, int size) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int length = record.length - 5;
+        for (int from = 0; from < length; from += size) {
+            int n = Math.min(size, length - from);
+            out.write(record, 0, 3);
+            out.write(n >> 8);
+            out.write(n);
+            out.write(record, 5 + from, n);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void readsTheHostNameOfAHelloSplitOverRecords() throws Exception {
+        byte[] hello = clientHello("split.example.com");
+        for (int size : new int[] {1, 3, 4, 5, 20, 100, 300, hello.length}) {
+            byte[] split = fragmented(hello, size);
+            assertEquals(split.length, ClientHelloSni.helloExtent(split, split.length), "records of " + size);
+            assertEquals("split.example.com", ClientHelloSni.hostName(split, split.length), "records of " + size);
+            for (int length = 0; length < split.length; length++) { // the name only once the whole hello is in
+                assertEquals(ClientHelloSni.NEED_MORE, ClientHelloSni.helloExtent(split, length), "records of " + size + ", " + length + " bytes");
+                assertNull(ClientHelloSni.hostName(split, length));
+            }
+        }
+        byte[] followed = Arrays.copyOf(hello, hello.length + 10); // the next record's first bytes behind it
+        followed[hello.length] = 20;
+        assertEquals(hello.length, ClientHelloSni.helloExtent(followed, followed.length));
+    }
+
+    @Test
+    void whatIsNoHandshakeRecordIsNotAHello() throws Exception {
+        byte[] hello = clientHello("a.test");
+        byte[] alert = hello.clone();
+        alert[0] = 21;
+        assertEquals(ClientHelloSni.NOT_A_HELLO, ClientHelloSni.helloExtent(alert, alert.length));
+        byte[] empty = {22, 3, 1, 0, 0, 22, 3, 1};
+        assertEquals(ClientHelloSni.NOT_A_HELLO, ClientHelloSni.helloExtent(empty, empty.length), "an empty handshake record");
+        byte[] huge = {22, 3, 1, 0, 4, 1, (byte) 0xff, (byte) 0xff, (byte) 0xff};
+        assertEquals(ClientHelloSni.NOT_A_HELLO, ClientHelloSni.helloExtent(huge, huge.length), "a hello longer than read");
+    }
+
     @Test
     void truncatedOrCorruptedHellosGiveNoName() throws Exception {
         byte[] hello = clientHello("a.test");

@@ -6,6 +6,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.testing.EngineTlsClient;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TestCertificates.Identity;
@@ -143,6 +145,20 @@ class HttpsServingTest {
             raw.send(get("/again"));
             assertEquals(200, raw.read().status());
             assertEquals(1, server.server().openConnections());
+        }
+    }
+
+    /** A client that ends with close_notify gets the server's close_notify back (RFC 8446 section 6.1), not just a closed socket. */
+    @Test
+    void theClientsCloseNotifyIsAnsweredWithTheServers() throws Exception {
+        JsseSslAdapter adapter = new JsseSslAdapter(TlsConfig.builder(credentials("pkcs8-rsa")).build());
+        for (WorkerMode mode : WorkerMode.values()) {
+            try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "served"), b -> b.sslAdapter(adapter).workerMode(mode));
+                 EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+                tls.send(tls.record(get("/")));
+                assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
+                assertTrue(tls.closeNotifyAnswered(), "the server's close_notify (" + mode + ")");
+            }
         }
     }
 

@@ -123,6 +123,50 @@ class PemAndKeyStoreCredentialsTest {
         assertTrue(e.getMessage().contains("openssl pkcs8 -topk8"), e.getMessage());
     }
 
+    /** A byte order mark (Windows editors) and UTF-8 comments outside the blocks (CA bundles) are no obstacle. */
+    @Test
+    void byteOrderMarkAndUtf8CommentsAreIgnored() throws Exception {
+        Path cert = dir.resolve("bom.pem");
+        byte[] bom = {(byte) 0xef, (byte) 0xbb, (byte) 0xbf};
+        byte[] comment = "# Issuer: CN=F\u0151tan\u00fas\u00edtv\u00e1ny\r\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] pem = Files.readAllBytes(ecCert);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(bom);
+        out.write(pem);
+        out.write(comment);
+        Files.write(cert, out.toByteArray());
+        Path key = dir.resolve("bom.key");
+        Files.write(key, concat(bom, comment, Files.readAllBytes(certs.pkcs8(ec, "bom-src.key"))));
+        assertLoads(ec, TlsCredentials.pem(cert, key));
+    }
+
+    private static byte[] concat(byte[]... parts) throws java.io.IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] part : parts) out.write(part);
+        return out.toByteArray();
+    }
+
+    /** Keys encrypted in a way the JDK cannot read (scrypt, PBES2 with 3DES) are refused with a message that says what to do. */
+    @Test
+    void keyEncryptionTheJdkCannotReadSaysHowToReEncrypt() throws Exception {
+        Path openssl = Path.of("/usr/bin/openssl");
+        org.minipylib.wsgiserver.testing.OptionalTool.assumeInstalled(Files.isExecutable(openssl),
+                "openssl is not installed at " + openssl + " (Debian: apt-get install -y openssl)");
+        Path plain = certs.pkcs8(ec, "scrypt-src.key");
+        for (String[] scheme : new String[][] {{"-scrypt"}, {"-v2", "des3"}}) {
+            Path encrypted = dir.resolve("enc" + scheme.length + ".key");
+            java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(openssl.toString(), "pkcs8", "-topk8"));
+            command.addAll(java.util.List.of(scheme));
+            command.addAll(java.util.List.of("-in", plain.toString(), "-out", encrypted.toString(), "-passout", "pass:s3cret"));
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes());
+            assertEquals(0, process.waitFor(), output);
+            var e = assertThrows(GeneralSecurityException.class, () -> TlsCredentials.pem(ecCert, null, encrypted, PASSWORD).load());
+            assertTrue(e.getMessage().contains(encrypted.toString()) && e.getMessage().contains("-v2 aes-256-cbc"),
+                    String.join(" ", scheme) + ": " + e.getMessage());
+        }
+    }
+
     @Test
     void fileWithoutKeyOrCertificateIsRefused() throws Exception {
         Path empty = Files.writeString(dir.resolve("empty.pem"), "nothing here\n");

@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.tls;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.testing.EngineTlsClient;
 import org.minipylib.wsgiserver.testing.LogCapture;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
@@ -26,6 +27,7 @@ import javax.net.ssl.SSLSocket;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
 
 /**
@@ -80,6 +82,23 @@ class SniAndReloadTest {
                 raw.send(get("/"));
                 assertEquals(200, raw.read().status());
                 assertEquals("x.wild.test", capture.nextEnviron().get("SSL_TLS_SNI"));
+            }
+        }
+    }
+
+    /** A ClientHello split over several records (by a client or a middlebox) still has its name read, wherever it lies. */
+    @Test
+    void sniPicksTheCertificateWhenTheClientHelloIsSplitOverRecords() throws Exception {
+        Identity a = certs.issue("a.test", "EC", "a.test");
+        TlsConfig config = TlsConfig.builder(pem(first, "default")).sni("a.test", pem(a, "a")).build();
+        try (TestServer server = HttpsServingTest.start(WsgiTestApps.text("200 OK", "served"), config)) {
+            for (int fragment : new int[] {0, 1, 20, 100, 300}) {
+                try (EngineTlsClient tls = EngineTlsClient.connect(certs.clientContext(null), server.port(), "a.test", fragment)) {
+                    tls.send(tls.record(get("/")));
+                    assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"), "fragment " + fragment);
+                    assertEquals("a.test", TestCertificates.commonName((X509Certificate) tls.session().getPeerCertificates()[0]),
+                            "the certificate for a.test, ClientHello in records of " + fragment + " bytes");
+                }
             }
         }
     }
