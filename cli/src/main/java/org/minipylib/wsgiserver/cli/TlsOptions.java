@@ -41,7 +41,7 @@ final class TlsOptions {
     Path privateKey;
 
     @Option(names = "--ssl-private-key-password-file", paramLabel = "FILE", description = {
-        "A file whose first line is the password of an encrypted private key."})
+        "A file whose first line is the password of an encrypted private key (read at start only, not on reload)."})
     Path privateKeyPasswordFile;
 
     @Option(names = "--ssl-certificate-chain", paramLabel = "FILE", description = {
