@@ -27,10 +27,10 @@ record SniCertificate(String host, Path certificate, Path privateKey, Path passw
     /** A DNS name of letters, digits and hyphens, or {@code *.} and one: what a client sends as SNI. */
     private static final Pattern HOST = Pattern.compile("(\\*\\.)?[a-z0-9-]+(\\.[a-z0-9-]+)*");
 
-    /** The files to read, PEM or key store; a key store with the {@code --ssl-keystore-*} type and password. */
-    TlsCredentials credentials(String keyStoreType, char[] keyStorePassword) throws IOException {
-        if (keyStore != null) return TlsCredentials.keyStore(keyStore, keyStoreType, keyStorePassword);
-        return TlsCredentials.pem(certificate, null, privateKey, TlsOptions.password(passwordFile));
+    /** The PEM files to read (not for a key store), the password file read with them on every load. */
+    TlsCredentials pemCredentials() {
+        if (passwordFile != null) return TlsCredentials.pemWithPasswordFile(certificate, null, privateKey, passwordFile);
+        return TlsCredentials.pem(certificate, null, privateKey, null);
     }
 
     /** Reads {@code HOST=CERT.pem,KEY.pem[,PASSWORD_FILE]} or {@code HOST=KEYSTORE}; the files must exist. */

@@ -11,7 +11,6 @@ import picocli.CommandLine.TypeConversionException;
 
 import java.io.IOException;
 import java.lang.reflect.Field;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -41,7 +40,7 @@ final class TlsOptions {
     Path privateKey;
 
     @Option(names = "--ssl-private-key-password-file", paramLabel = "FILE", description = {
-        "A file whose first line is the password of an encrypted private key (read at start only, not on reload)."})
+        "A file whose first line is the password of an encrypted private key (read again on each reload)."})
     Path privateKeyPasswordFile;
 
     @Option(names = "--ssl-certificate-chain", paramLabel = "FILE", description = {
@@ -163,13 +162,17 @@ final class TlsOptions {
             throw new IllegalArgumentException("--ssl-reload-interval must be > 0 (leave it out to never reload)");
         }
         try {
-            char[] storePassword = keyStorePassword();
+            // password files are read with the other files, on every load: a reload picks up a new password too
             TlsCredentials credentials = keyStore != null
-                    ? TlsCredentials.keyStore(keyStore, keyStoreType, storePassword)
-                    : TlsCredentials.pem(certificate, chain, privateKey, password(privateKeyPasswordFile));
+                    ? keyStoreCredentials(keyStore)
+                    : privateKeyPasswordFile != null
+                            ? TlsCredentials.pemWithPasswordFile(certificate, chain, privateKey, privateKeyPasswordFile)
+                            : TlsCredentials.pem(certificate, chain, privateKey, null);
             TlsConfig.Builder config = TlsConfig.builder(credentials);
             if (sni != null) {
-                for (SniCertificate host : sni) config.sni(host.host(), host.credentials(keyStoreType, storePassword));
+                for (SniCertificate host : sni) {
+                    config.sni(host.host(), host.keyStore() != null ? keyStoreCredentials(host.keyStore()) : host.pemCredentials());
+                }
             }
             if (clientAuth != null) config.clientAuth(clientAuth);
             if (clientCa != null) config.clientCa(clientCa);
@@ -219,16 +222,9 @@ final class TlsOptions {
         }
     }
 
-    private char[] keyStorePassword() throws IOException {
-        if (keyStorePasswordFile != null) return password(keyStorePasswordFile);
-        return keyStorePassword == null ? null : keyStorePassword.toCharArray();
-    }
-
-    /** The first line of {@code file}, or null if there is no file. */
-    static char[] password(Path file) throws IOException {
-        if (file == null) return null;
-        String text = Files.readString(file, StandardCharsets.UTF_8);
-        int end = text.indexOf('\n');
-        return (end < 0 ? text : text.substring(0, end)).replace("\r", "").toCharArray();
+    /** A key store read with {@code --ssl-keystore-type} and {@code --ssl-keystore-password[-file]}. */
+    private TlsCredentials keyStoreCredentials(Path file) {
+        if (keyStorePasswordFile != null) return TlsCredentials.keyStoreWithPasswordFile(file, keyStoreType, keyStorePasswordFile);
+        return TlsCredentials.keyStore(file, keyStoreType, keyStorePassword == null ? null : keyStorePassword.toCharArray());
     }
 }

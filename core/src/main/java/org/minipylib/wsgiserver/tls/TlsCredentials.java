@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver.tls;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -26,7 +27,7 @@ public sealed interface TlsCredentials {
      * (EC) or encrypted PKCS#8 form.
      */
     static TlsCredentials pem(Path certificate, Path privateKey) {
-        return new Pem(certificate, null, privateKey, null);
+        return new Pem(certificate, null, privateKey, null, null);
     }
 
     /**
@@ -34,12 +35,33 @@ public sealed interface TlsCredentials {
      * ({@code chain}, may be {@code null}) and the password of an encrypted key (may be {@code null}).
      */
     static TlsCredentials pem(Path certificate, Path chain, Path privateKey, char[] keyPassword) {
-        return new Pem(certificate, chain, privateKey, keyPassword);
+        return new Pem(certificate, chain, privateKey, keyPassword, null);
+    }
+
+    /**
+     * Like {@link #pem(Path, Path, Path, char[])}, the key's password the first line of
+     * {@code keyPasswordFile}, read with the other files on every load: a key re-encrypted with a new
+     * password is picked up by a reload once both files are replaced.
+     */
+    static TlsCredentials pemWithPasswordFile(Path certificate, Path chain, Path privateKey, Path keyPasswordFile) {
+        return new Pem(certificate, chain, privateKey, null, Objects.requireNonNull(keyPasswordFile, "keyPasswordFile"));
     }
 
     /** The first private-key entry of a key store; {@code type} {@code PKCS12} (the default if null) or {@code JKS}. */
     static TlsCredentials keyStore(Path file, String type, char[] password) {
-        return new Store(file, type == null ? "PKCS12" : type, password, null);
+        return new Store(file, type == null ? "PKCS12" : type, password, null, null);
+    }
+
+    /** Like {@link #keyStore(Path, String, char[])}, the password the first line of {@code passwordFile}, read on every load. */
+    static TlsCredentials keyStoreWithPasswordFile(Path file, String type, Path passwordFile) {
+        return new Store(file, type == null ? "PKCS12" : type, null, Objects.requireNonNull(passwordFile, "passwordFile"), null);
+    }
+
+    /** The first line of {@code file} (a line end, CR LF or LF, is not part of it): how password files are read. */
+    static char[] readPasswordFile(Path file) throws IOException {
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        int end = text.indexOf('\n');
+        return (end < 0 ? text : text.substring(0, end)).replace("\r", "").toCharArray();
     }
 
     /** The files this reads (to notice changes). */
@@ -48,8 +70,11 @@ public sealed interface TlsCredentials {
     /** Reads the files. */
     ServerCredential load() throws IOException, GeneralSecurityException;
 
-    /** PEM files; see {@link #pem(Path, Path, Path, char[])}. */
-    record Pem(Path certificate, Path chain, Path privateKey, char[] keyPassword) implements TlsCredentials {
+    /**
+     * PEM files; see {@link #pem(Path, Path, Path, char[])} and {@link #pemWithPasswordFile}. The key's
+     * password is {@code keyPassword}, or read from {@code keyPasswordFile} if that is not null.
+     */
+    record Pem(Path certificate, Path chain, Path privateKey, char[] keyPassword, Path keyPasswordFile) implements TlsCredentials {
         public Pem {
             Objects.requireNonNull(certificate, "certificate");
             Objects.requireNonNull(privateKey, "privateKey");
@@ -59,6 +84,7 @@ public sealed interface TlsCredentials {
         public List<Path> files() {
             List<Path> files = new ArrayList<>(List.of(certificate, privateKey));
             if (chain != null) files.add(chain);
+            if (keyPasswordFile != null) files.add(keyPasswordFile);
             return files;
         }
 
@@ -67,13 +93,16 @@ public sealed interface TlsCredentials {
             List<X509Certificate> certs = new ArrayList<>(PemReader.certificates(certificate));
             if (chain != null) certs.addAll(PemReader.certificates(chain));
             if (certs.isEmpty()) throw new GeneralSecurityException("No certificate in " + certificate);
-            PrivateKey key = PemReader.privateKey(privateKey, keyPassword);
+            PrivateKey key = PemReader.privateKey(privateKey, keyPasswordFile != null ? readPasswordFile(keyPasswordFile) : keyPassword);
             return ServerCredential.of(key, certs, certificate + " / " + privateKey);
         }
     }
 
-    /** A key store; see {@link #keyStore(Path, String, char[])}. */
-    record Store(Path file, String type, char[] password, String alias) implements TlsCredentials {
+    /**
+     * A key store; see {@link #keyStore(Path, String, char[])} and {@link #keyStoreWithPasswordFile}. Its
+     * password is {@code password}, or read from {@code passwordFile} if that is not null.
+     */
+    record Store(Path file, String type, char[] password, Path passwordFile, String alias) implements TlsCredentials {
         public Store {
             Objects.requireNonNull(file, "file");
             Objects.requireNonNull(type, "type");
@@ -81,11 +110,12 @@ public sealed interface TlsCredentials {
 
         @Override
         public List<Path> files() {
-            return List.of(file);
+            return passwordFile == null ? List.of(file) : List.of(file, passwordFile);
         }
 
         @Override
         public ServerCredential load() throws IOException, GeneralSecurityException {
+            char[] password = passwordFile != null ? readPasswordFile(passwordFile) : this.password;
             KeyStore store = KeyStore.getInstance(type);
             try (InputStream in = Files.newInputStream(file)) {
                 store.load(in, password);

@@ -8,6 +8,7 @@ import org.minipylib.wsgiserver.testing.TestCertificates.Identity;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.interfaces.ECPrivateKey;
 
@@ -85,6 +86,28 @@ class PemAndKeyStoreCredentialsTest {
         assertTrue(wrong.getMessage().contains("wrong password"), wrong.getMessage());
         var missing = assertThrows(GeneralSecurityException.class, () -> TlsCredentials.pem(ecCert, ecKey).load());
         assertTrue(missing.getMessage().contains("password is needed"), missing.getMessage());
+    }
+
+    /** A password file is read on every load, so a key re-encrypted with a new password loads once both files are replaced. */
+    @Test
+    void passwordFilesAreReadOnEveryLoad() throws Exception {
+        Path passwordFile = dir.resolve("key-password.txt");
+        Files.writeString(passwordFile, "first\r\n");
+        Path key = certs.encryptedPkcs8(ec, "rotating.key", "first".toCharArray());
+        TlsCredentials pem = TlsCredentials.pemWithPasswordFile(ecCert, null, key, passwordFile);
+        assertTrue(pem.files().contains(passwordFile), "a reload notices a new password file");
+        assertLoads(ec, pem);
+        Files.move(certs.encryptedPkcs8(ec, "rotating-next.key", "second".toCharArray()), key, StandardCopyOption.REPLACE_EXISTING);
+        assertThrows(GeneralSecurityException.class, pem::load, "the old password no longer opens the key");
+        Files.writeString(passwordFile, "second");
+        assertLoads(ec, pem);
+
+        Path storePasswordFile = dir.resolve("store-password.txt");
+        Files.writeString(storePasswordFile, "s3cret\n");
+        TlsCredentials store = TlsCredentials.keyStoreWithPasswordFile(certs.keyStore(rsa, "PKCS12", "rotating.p12", PASSWORD), "PKCS12",
+                storePasswordFile);
+        assertTrue(store.files().contains(storePasswordFile));
+        assertLoads(rsa, store);
     }
 
     @Test
