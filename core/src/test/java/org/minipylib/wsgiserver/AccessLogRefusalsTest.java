@@ -34,7 +34,7 @@ class AccessLogRefusalsTest {
         return Stream.of(
                 arguments(400, "GET  /x HTTP/1.1\r\nHost: a\r\n\r\n", "GET  /x HTTP/1.1"),
                 arguments(400, "GET /x HTTP/1.1\r\n\r\n", "GET /x HTTP/1.1"),
-                arguments(408, "\u0016\u0003\u0001\u0002\u0000\u0001", "\u0016\u0003\u0001\u0002\u0000\u0001"), // a TLS hello: no line end
+                arguments(400, "\u0016\u0003\u0001\u0002\u0000\u0001", "\u0016\u0003\u0001\u0002\u0000\u0001"), // a TLS hello: refused before its (absent) line end
                 arguments(408, "GET /slow HTTP/1.1\r\nHost: a\r\n", "GET /slow HTTP/1.1"),
                 arguments(413, "POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: 999\r\n\r\n", "POST /big HTTP/1.1"),
                 arguments(414, "GET /" + "x".repeat(300), "GET /" + "x".repeat(300)),

@@ -579,6 +579,7 @@ public final class HttpConnection {
         }
         int end = RequestParser.findHeadEnd(b, start, start + headScanned, start + avail);
         if (end < 0) {
+            if (!headLineComplete) RequestParser.refuseImpossibleStart(b, start, start + avail);
             headScanned = avail;
             // A section within the limit ends by its empty line within limit + 2 bytes: refuse as soon
             // as more has come without one, not only once the buffer is full.
@@ -707,8 +708,11 @@ public final class HttpConnection {
                 response = errorResponse(head, bad.status(), bad.getMessage(), true);
             } else if (bodyError instanceof SocketTimeoutException) {
                 response = errorResponse(head, 408, "The request body did not arrive in time", true);
-            } else if (bodyError != null) {
-                return false; // the client went away while sending its body
+            } else if (bodyError != null) { // the client went away while sending its body
+                LOG.log(System.Logger.Level.DEBUG, "Client {0} went away sending the body of \"{1}\": {2}", transport.remoteAddress(),
+                        head.requestLine(), bodyError.toString());
+                owner.socketError();
+                return false;
             } else {
                 if (failure != null) {
                     LOG.log(System.Logger.Level.ERROR, "Error serving \"" + head.requestLine() + "\"", failure);

@@ -107,6 +107,26 @@ public final class RequestParser {
     }
 
     /**
+     * Refuses at once an unfinished head that can never become a request: a byte in its method (the
+     * bytes before the first space) that is not a token character, such as a TLS handshake sent to
+     * a plain HTTP port (named as such), a binary protocol or noise. Without this, such a client
+     * would hold its connection until the request head timeout (and get a 408). Everything else is
+     * left for {@link #parse} once the head is complete.
+     */
+    static void refuseImpossibleStart(byte[] b, int start, int end) throws BadRequestException {
+        for (int p = start; p < end; p++) {
+            int c = b[p] & 0xff;
+            if (c == ' ' || c == '\r' || c == '\n') return; // the method ends, or a line end: parse() judges the line
+            if (!TCHAR[c]) {
+                if (p == start && c == 0x16) { // a TLS record of type handshake
+                    throw new BadRequestException(400, "TLS handshake on a plain HTTP port: use http://, or the server's HTTPS port");
+                }
+                throw violation(ComplianceViolation.INVALID_REQUEST_LINE, "Malformed request line");
+            }
+        }
+    }
+
+    /**
      * The answer to a request line longer than {@code max} bytes, of which {@code b[start, start + max]}
      * is there: 501 if all of those bytes are still the method (a method longer than any implemented,
      * RFC 9112 section 3), else 414 (the request target is what is too long).

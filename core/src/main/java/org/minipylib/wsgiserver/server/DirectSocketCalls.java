@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>A failed call returns -1 and the caller repeats it through the channel, which finds that it
  * would block or throws the JDK's exception for the error: failures are rare on this path, and
  * leaving {@code errno} out keeps the calls cheap. One error is reported once only: a reset that
- * {@code recv} meets reads as the end of the stream, which ends the connection just the same.
+ * {@code recv} meets would then read as the end of the stream, so the caller asks
+ * {@link #hungUp(int)} before it takes an end of stream from the channel for one.
  * Anything else a call throws is a defect, not an I/O error, and propagates.
  */
 interface DirectSocketCalls {
@@ -50,6 +51,12 @@ interface DirectSocketCalls {
 
     /** Whether a write would take bytes right now (or fail): {@code poll} for {@code POLLOUT}, without waiting. */
     boolean writable(int fd);
+
+    /**
+     * Whether the connection is over both ways ({@code poll}'s {@code POLLHUP} or {@code POLLERR},
+     * without waiting): after a reset, unlike after the peer's FIN alone, which leaves it open our way.
+     */
+    boolean hungUp(int fd);
 
     /**
      * The calls, if this JVM can make them (Linux, Java 22 or later, {@code --enable-native-access}

@@ -9,6 +9,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.Socket;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -233,7 +234,23 @@ public final class SocketTransport implements Transport {
         long n = callDirect(false, fd, b, off, len, null);
         if (n > 0) return (int) n;
         if (n == 0) return -1;
-        return channel.read(view(b, off, len)); // nothing there yet (0), or the JDK's exception for the error
+        return endOrReset(fd, channel.read(view(b, off, len))); // nothing there yet (0), or the JDK's exception for the error
+    }
+
+    /**
+     * What the channel's read after a failed {@code recv} returned, unless it says end of stream for
+     * a reset that {@code recv} met (and consumed): that is a reset, not a client's end (which
+     * {@code recv} reports as 0, not as a failure), so that a body cut by it is not answered 400.
+     */
+    private int endOrReset(int fd, int n) throws IOException {
+        if (n >= 0) return n;
+        if (!enterDirect()) throw new ClosedChannelException(); // the descriptor must stay open while asked
+        try {
+            if (calls.hungUp(fd)) throw new SocketException("Connection reset");
+        } finally {
+            exitDirect();
+        }
+        return n;
     }
 
     private int recvDirect(int fd, ByteBuffer dst) throws IOException {
@@ -244,7 +261,7 @@ public final class SocketTransport implements Transport {
             return (int) n;
         }
         if (n == 0) return -1;
-        return channel.read(dst);
+        return endOrReset(fd, channel.read(dst));
     }
 
     /** A write with {@code send}: the bytes the socket took, maybe none (through the channel when the call fails). */

@@ -26,6 +26,8 @@ final class LibcSocketCalls implements DirectSocketCalls {
     private static final int POLLIN = 0x1;
     private static final int POLLOUT = 0x4;
     private static final int POLLRDHUP = 0x2000;
+    private static final int POLLERR = 0x8;
+    private static final int POLLHUP = 0x10;
 
     LibcSocketCalls() {
         // Checked first: calling a restricted method without consent prints a warning on standard error.
@@ -114,6 +116,19 @@ final class LibcSocketCalls implements DirectSocketCalls {
     @Override
     public boolean writable(int fd) {
         return polled(fd, POLLOUT);
+    }
+
+    @Override
+    public boolean hungUp(int fd) {
+        int[] pollfd = {fd, 0}; // no events asked for: POLLHUP and POLLERR are always reported
+        try {
+            int n = (int) Handles.POLL.invokeExact(MemorySegment.ofArray(pollfd), 1L, 0);
+            return n > 0 && ((pollfd[1] >>> 16) & (POLLHUP | POLLERR)) != 0; // revents: the high short, little-endian
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** {@code poll} without waiting: true if any of {@code events} (or an error, or a hang-up) is there, or the call failed. */

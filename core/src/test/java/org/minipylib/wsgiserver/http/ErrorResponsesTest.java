@@ -70,6 +70,10 @@ class ErrorResponsesTest {
                         "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"),
                 arguments(408, "partial head", "GET / HTTP/1.1\r\nHost: a\r\n"),
                 arguments(408, "partial request line", "GET /slow"),
+                // unfinished, but never a request: refused at once, not held until the head timeout
+                arguments(400, "TLS handshake on the plain port", "\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u00fc\u0003\u0003"),
+                arguments(400, "NUL in an unfinished method", "GE\u0000T /slow"),
+                arguments(400, "binary noise", "\u0000\u00ff\u0010"),
                 arguments(408, "body that stops arriving", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhalf"),
                 arguments(413, "declared Content-Length over the limit",
                         "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n"),

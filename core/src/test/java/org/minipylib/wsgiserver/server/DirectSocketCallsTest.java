@@ -102,6 +102,28 @@ class DirectSocketCallsTest {
         }
     }
 
+    /** hungUp tells a reset (the connection over both ways) from the peer's FIN (still open our way). */
+    @Test
+    void hungUpTellsAResetFromAnEndOfStream() throws Exception {
+        DirectSocketCalls calls = DirectSocketCalls.available();
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+            for (boolean reset : new boolean[] {false, true}) {
+                try (SocketChannel peer = SocketChannel.open(listener.getLocalAddress()); SocketChannel accepted = listener.accept()) {
+                    int fd = NativeAccess.fdOf(accepted);
+                    assertFalse(calls.hungUp(fd), "open");
+                    if (reset) {
+                        peer.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+                        peer.close();
+                    } else {
+                        peer.shutdownOutput();
+                    }
+                    Poll.until(() -> calls.readable(fd), r -> r, "the peer's " + (reset ? "reset" : "FIN") + " arrived");
+                    assertEquals(reset, calls.hungUp(fd), reset ? "after a reset" : "after the peer's FIN only");
+                }
+            }
+        }
+    }
+
     @Test
     void aKeepAliveSocketReadsAndWritesEveryByteThroughItsOwnDescriptor() throws Exception {
         try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));

@@ -219,6 +219,36 @@ class ServerStatisticsTest {
         }
     }
 
+    /**
+     * A reset in the middle of a request body, on a keep-alive connection (whose reads are the
+     * server's own {@code recv} calls in virtual mode), is a socket error: no 400 for a body that
+     * "ended early", in either worker mode.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aClientResetMidBodyIsASocketErrorNotABadRequest(WorkerMode mode) throws Exception {
+        CountDownLatch reading = new CountDownLatch(1);
+        WsgiApp echo = (env, sr) -> {
+            byte[] first = env.input().readNBytes(1000);
+            reading.countDown();
+            byte[] rest = env.input().readAllBytes();
+            sr.start("200 OK", textPlain());
+            return List.of(first, rest);
+        };
+        try (TestServer server = TestServer.start(echo, b -> b.workerMode(mode))) {
+            try (RawClient client = server.connect()) {
+                client.send(get("/ok"));
+                assertEquals(200, client.read().status()); // the connection now waits on the readiness loop
+                client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n" + "x".repeat(5000));
+                assertTrue(reading.await(10, TimeUnit.SECONDS), "the application reads the body");
+                client.socket().setSoLinger(true, 0); // close with a reset
+            }
+            ServerStats stats = Poll.until(server.server()::statistics, st -> st.socketErrors() == 1, "a socket error");
+            assertEquals(0, stats.responses(400, 401), "no 400 for a body cut by a reset");
+            assertEquals(1, stats.requests(), "only the first request was answered");
+        }
+    }
+
     @Test
     void aConnectionRefusedOverTheLimitIsCountedAsA503() throws Exception {
         try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "hi"), b -> b.maxConnections(1));
