@@ -141,6 +141,24 @@ final class ConnectionOutput {
         return stamp;
     }
 
+    /** A write to the transport that does not go through this output (see {@link #timedAsWrite}). */
+    interface OutsideWrite {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs a write that goes past this output (a TLS close_notify on the way out) as one of its own
+     * for the watchdog: a client that stopped reading cannot hold it past the write timeout.
+     */
+    void timedAsWrite(OutsideWrite write) throws IOException {
+        WRITE_STARTED.setRelease(this, WRITING);
+        try {
+            write.run();
+        } finally {
+            WRITE_STARTED.setRelease(this, 0L);
+        }
+    }
+
     /**
      * True if a write may have waited for the client (or for a turn) since the last call: one the
      * watchdog saw running, or a large one. A write the watchdog never saw took less than its period.

@@ -318,7 +318,7 @@ public final class HttpConnection {
                     resumed = false;
                 }
                 if (n < 0) { // the client closed the connection (over TLS: with close_notify, answered by ours)
-                    transport.closeCleanly();
+                    closeCleanly();
                     close();
                     return Awaited.CLOSED;
                 }
@@ -889,7 +889,7 @@ public final class HttpConnection {
         }
         output.release(); // everything is out: the next connection reuses the buffer (called on the connection's own thread only)
         if (!lingerOnClose && input.available() == 0) {
-            transport.closeCleanly();
+            closeCleanly();
             close();
             return;
         }
@@ -898,9 +898,22 @@ public final class HttpConnection {
         Thread.ofVirtual().name("wsgiserver-linger").start(this::linger);
     }
 
+    /** The transport's clean close (over TLS, a close_notify first), timed by the watchdog like any write. */
+    private void closeCleanly() {
+        if (output == null) {
+            transport.closeCleanly();
+            return;
+        }
+        try {
+            output.timedAsWrite(transport::closeCleanly);
+        } catch (IOException e) {
+            // it closes whatever happens
+        }
+    }
+
     private void linger() {
         try {
-            transport.shutdownOutput();
+            output.timedAsWrite(transport::shutdownOutput); // a close_notify over TLS: timed like any write
             byte[] scratch = new byte[4096];
             long deadline = System.nanoTime() + LINGER_NANOS;
             long total = 0;

@@ -158,6 +158,20 @@ final class TlsTransport implements Transport {
         return n;
     }
 
+    /**
+     * {@link #unwrap()} after the handshake: a record the engine refuses (a bad MAC, a refused
+     * renegotiation) is answered with the alert the engine has for it before the failure
+     * propagates and the connection closes (RFC 8446 section 6.2), not with a bare close.
+     */
+    private SSLEngineResult unwrapOrAlert() throws SSLException {
+        try {
+            return unwrap();
+        } catch (SSLException e) {
+            sendAlert();
+            throw e;
+        }
+    }
+
     /** Unwraps what netIn holds into appIn, keeping both buffers in their resting modes. */
     private SSLEngineResult unwrap() throws SSLException {
         netIn.flip();
@@ -241,7 +255,7 @@ final class TlsTransport implements Transport {
                 }
                 if (inboundDone) return -1;
                 if (netIn.position() > 0) {
-                    SSLEngineResult result = unwrap();
+                    SSLEngineResult result = unwrapOrAlert();
                     switch (result.getStatus()) {
                         case OK -> {
                             afterHandshakeMessage(result.getHandshakeStatus());

@@ -33,7 +33,7 @@ class WriteStallWatchTest {
      * A transport whose writes each block until the test lets them through; its first read
      * delivers {@code request} (if any), later reads wait until the test ends.
      */
-    private static final class GatedTransport implements Transport {
+    private static class GatedTransport implements Transport {
         final Semaphore gate = new Semaphore(0);
         final AtomicInteger writesBegun = new AtomicInteger();
         final AtomicInteger readsBegun = new AtomicInteger();
@@ -69,11 +69,24 @@ class WriteStallWatchTest {
         }
 
         @Override public boolean hasPendingInput() { return false; }
-        @Override public void shutdownOutput() { }
+        @Override public void shutdownOutput() throws IOException { }
         @Override public SocketAddress localAddress() { return new InetSocketAddress("127.0.0.1", 80); }
         @Override public SocketAddress remoteAddress() { return new InetSocketAddress("127.0.0.1", 40000); }
         @Override public String scheme() { return "http"; }
         @Override public void close() { ended.countDown(); }
+    }
+
+    /** A connection over {@code transport} whose application answers "hello". */
+    private static HttpConnection helloConnection(Transport transport, HttpTimeouts timeouts) {
+        HttpSettings settings = new HttpSettings(HttpLimits.defaults(), timeouts, null, null);
+        WsgiApp hello = (env, sr) -> {
+            sr.start("200 OK", List.of());
+            return List.of("hello".getBytes(StandardCharsets.US_ASCII));
+        };
+        return new HttpConnection(transport, new WsgiGateway(hello, null, "test"), settings, new HttpConnection.Owner() {
+            @Override public boolean isDraining() { return false; }
+            @Override public void connectionClosed(HttpConnection c) { }
+        });
     }
 
     private static void awaitCount(AtomicInteger count, int n, String what) throws InterruptedException {
@@ -118,21 +131,48 @@ class WriteStallWatchTest {
         assertEquals(0, output.writeSeenSince(), "not writing any more");
     }
 
+    /**
+     * The clean close after a last response (over TLS a close_notify, written past the connection's
+     * output) is timed like any write: a client that stopped reading cannot hold it for good.
+     */
+    @Test
+    @Timeout(20)
+    void aStalledCloseNotifyIsCutAtTheWriteTimeout() throws Exception {
+        CountDownLatch shutdownBegun = new CountDownLatch(1);
+        GatedTransport transport = new GatedTransport("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n") {
+            @Override
+            public void shutdownOutput() throws IOException {
+                shutdownBegun.countDown();
+                try { // stalls, as a close_notify into a full send buffer would, until the transport is closed
+                    if (!ended.await(10, TimeUnit.SECONDS)) throw new IOException("never closed");
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+                throw new IOException("closed while writing");
+            }
+        };
+        transport.gate.release(100); // the response itself goes out
+        HttpConnection connection = helloConnection(transport, HttpTimeouts.defaults().withWrite(Duration.ofSeconds(5)));
+        Thread serving = Thread.ofVirtual().start(() -> {
+            if (connection.awaitRequest()) connection.serve();
+        });
+        try {
+            assertTrue(shutdownBegun.await(10, TimeUnit.SECONDS), "the clean close began");
+            long now = System.nanoTime();
+            assertFalse(connection.checkTimeouts(now), "the watchdog sees the close's write running");
+            assertTrue(connection.checkTimeouts(now + TimeUnit.SECONDS.toNanos(6)), "cut once it ran past the write timeout");
+            serving.join(TimeUnit.SECONDS.toMillis(10));
+            assertFalse(serving.isAlive(), "the connection's thread is free again");
+        } finally {
+            transport.ended.countDown();
+        }
+    }
+
     @Test
     @Timeout(20)
     void keepAliveTimeStartsAfterAResponseWriteThatWaitedForTheClient() throws Exception {
         GatedTransport transport = new GatedTransport("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
-        HttpTimeouts timeouts = HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(300));
-        HttpSettings settings = new HttpSettings(HttpLimits.defaults(), timeouts, null, null);
-        WsgiApp hello = (env, sr) -> {
-            sr.start("200 OK", List.of());
-            return List.of("hello".getBytes(StandardCharsets.US_ASCII));
-        };
-        HttpConnection connection = new HttpConnection(transport, new WsgiGateway(hello, null, "test"), settings,
-                new HttpConnection.Owner() {
-                    @Override public boolean isDraining() { return false; }
-                    @Override public void connectionClosed(HttpConnection c) { }
-                });
+        HttpConnection connection = helloConnection(transport, HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(300)));
         Thread serving = Thread.ofVirtual().start(() -> {
             if (connection.awaitRequest() && connection.serve()) connection.awaitRequest(); // waits for a second request
         });

@@ -135,6 +135,13 @@ public final class EngineTlsClient implements AutoCloseable {
         return records.toByteArray();
     }
 
+    /** {@code text} encrypted as TLS records, one byte of the last record's encrypted payload flipped (its MAC fails). */
+    public byte[] corruptedRecord(String text) throws IOException {
+        byte[] records = record(text);
+        records[records.length - 1] ^= 0x55;
+        return records;
+    }
+
     /** Sends all {@code parts} in one socket write. */
     public void send(byte[]... parts) throws IOException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.EngineTlsClient;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TestServer;
@@ -28,6 +29,7 @@ import javax.net.ssl.SSLContext;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
 
@@ -178,6 +180,20 @@ class MisbehavingTlsClientsTest {
             }
             assertTrue(closed, "the dribbling client was not closed");
             assertEquals("served", TlsClients.get(client, server.port(), "/").body());
+        }
+    }
+
+    /** A record whose MAC fails is answered with a bad_record_mac alert before the close (RFC 8446 section 6.2). */
+    @Test
+    void aCorruptedRecordIsAnsweredWithAnAlert() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(10));
+             EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+            tls.send(tls.record(get("/")));
+            assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
+            tls.send(tls.corruptedRecord(get("/again")));
+            javax.net.ssl.SSLException alert = assertThrows(javax.net.ssl.SSLException.class, () -> tls.readUntil("served"),
+                    "an alert, not just the end of the stream");
+            assertTrue(alert.getMessage().contains("bad_record_mac"), alert.getMessage());
         }
     }
 
