@@ -1,12 +1,8 @@
 package org.minipylib.wsgiserver;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Receives one entry per answered request. Off unless configured; ready-made sinks write the
@@ -26,6 +22,14 @@ public interface AccessLog extends AutoCloseable {
     default void close() {
     }
 
+    /**
+     * Opens again what the log writes to, for log rotation: a file renamed by the rotation is closed
+     * and a new one made under its name ({@link #toFile}; the command line does this on
+     * {@code SIGUSR1}). Does nothing by default.
+     */
+    default void reopen() throws IOException {
+    }
+
     /** Combined log format lines to {@code out} (e.g. {@code System.out}). */
     static AccessLog to(PrintStream out) {
         return entry -> {
@@ -36,23 +40,12 @@ public interface AccessLog extends AutoCloseable {
         };
     }
 
-    /** Combined log format lines appended to {@code file} (created if missing); closed when the server stops. */
+    /**
+     * Combined log format lines appended to {@code file} (created if missing); closed when the server
+     * stops; {@link #reopen() reopened} under the same name after a log rotation renamed it.
+     */
     static AccessLog toFile(Path file) throws IOException {
-        OutputStream os = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
-                StandardOpenOption.WRITE);
-        PrintStream out = new PrintStream(os, true, StandardCharsets.UTF_8);
-        AccessLog lines = to(out);
-        return new AccessLog() {
-            @Override
-            public void log(AccessLogEntry entry) {
-                lines.log(entry);
-            }
-
-            @Override
-            public void close() {
-                out.close();
-            }
-        };
+        return new AccessLogFile(file);
     }
 
     /** Combined log format lines to the {@code System.Logger} named {@code org.minipylib.wsgiserver.access}, at INFO. */

@@ -37,6 +37,7 @@ public final class Main {
         CompletableFuture<WsgiServer> started = new CompletableFuture<>();
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("wsgiserver-shutdown")
                 .unstarted(() -> stopGracefully(started.join(), out)));
+        SignalHandling.install(started, out, err);
         Launch launch = null;
         try {
             launch = launch(out, err, args);
@@ -84,14 +85,20 @@ public final class Main {
         System.gc();
     }
 
-    /** The shutdown hook's work: stops {@code server} (if one started) gracefully and waits for it. */
-    private static void stopGracefully(WsgiServer server, PrintWriter out) {
-        if (server == null) return;
-        out.println("wsgiserver stopping (in-flight requests get up to "
-                + server.config().shutdownTimeout().toMillis() + " ms)");
+    /**
+     * The stop a signal asks for (or, without {@link SignalHandling}, the shutdown hook's): stops
+     * {@code server} (if one started) gracefully and waits for it. Once only: a later call returns at once.
+     */
+    static void stopGracefully(WsgiServer server, PrintWriter out) {
+        if (server == null || !STOPPING.compareAndSet(false, true)) return;
+        java.time.Duration delay = server.config().drainDelay();
+        out.println("wsgiserver stopping (" + (delay.isZero() ? "" : "still serving for " + delay.toMillis() + " ms, then ")
+                + "in-flight requests get up to " + server.config().shutdownTimeout().toMillis() + " ms)");
         server.stop();
         out.println("wsgiserver stopped");
     }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean STOPPING = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Exit status when a thread died of an OutOfMemoryError. */
     static final int OUT_OF_MEMORY_EXIT = 3;

@@ -81,6 +81,74 @@ class MainProcessTest {
     }
 
     /**
+     * The first SIGTERM stops gracefully and only then exits: what the server logs while it stops
+     * (the drain, "Stopped") reaches standard error (java.util.logging's own exit hook used to close
+     * its handlers meanwhile). A second SIGTERM cuts the drain delay short.
+     */
+    @Test
+    void sigtermLogsTheWholeStopAndASecondOneCutsItShort() throws Exception {
+        Path stdout = dir.resolve("stop-out.txt");
+        Path stderr = dir.resolve("stop-err.txt");
+        Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0", "--drain-delay", "1");
+        try {
+            awaitServingUrl(process, stdout, stderr);
+            process.destroy(); // SIGTERM
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "exited within 20 s of SIGTERM");
+            assertEquals(143, process.exitValue());
+            String log = read(stderr);
+            assertTrue(log.contains("Draining") && log.contains("Stopped"), () -> "stderr: " + log);
+        } finally {
+            process.destroyForcibly();
+        }
+
+        Process slow = startMain(dir.resolve("slow-stop-out.txt"), dir.resolve("slow-stop-err.txt"), "--bind", "127.0.0.1:0",
+                "--drain-delay", "60");
+        try {
+            awaitServingUrl(slow, dir.resolve("slow-stop-out.txt"), dir.resolve("slow-stop-err.txt"));
+            slow.destroy();
+            ProcessOutput.awaitLine(slow, dir.resolve("slow-stop-out.txt"), line -> line.startsWith("wsgiserver stopping"));
+            long start = System.nanoTime();
+            slow.destroy(); // again
+            assertTrue(slow.waitFor(15, TimeUnit.SECONDS), "a second SIGTERM ends the 60 s drain delay");
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15));
+            assertEquals(143, slow.exitValue());
+            assertTrue(read(dir.resolve("slow-stop-err.txt")).contains("again"), () -> read(dir.resolve("slow-stop-err.txt")));
+        } finally {
+            slow.destroyForcibly();
+        }
+    }
+
+    /** SIGUSR1 reopens the access log file under its name: log rotation by renaming (logrotate's default) loses nothing. */
+    @Test
+    void sigusr1ReopensTheAccessLogAfterARotation() throws Exception {
+        Path stdout = dir.resolve("rot-out.txt");
+        Path stderr = dir.resolve("rot-err.txt");
+        Path log = dir.resolve("access.log");
+        Path rotated = dir.resolve("access.log.1");
+        Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0", "--access-log", log.toString());
+        try {
+            String url = awaitServingUrl(process, stdout, stderr);
+            try (HttpClient client = HttpClient.newHttpClient()) {
+                assertEquals(200, client.send(get(url, "/plaintext?before"), BodyHandlers.discarding()).statusCode());
+                Files.move(log, rotated);
+                Process kill = new ProcessBuilder("kill", "-USR1", Long.toString(process.pid())).start();
+                assertEquals(0, kill.waitFor());
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (Files.notExists(log) && System.nanoTime() < deadline) Thread.sleep(20);
+                assertTrue(Files.exists(log), "a new file under the log's name");
+                assertEquals(200, client.send(get(url, "/plaintext?after"), BodyHandlers.discarding()).statusCode());
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!Files.readString(log).contains("?after") && System.nanoTime() < deadline) Thread.sleep(20);
+            assertTrue(Files.readString(log).contains("/plaintext?after"), () -> "new file: " + read(log));
+            assertTrue(Files.readString(rotated).contains("/plaintext?before"), () -> "rotated: " + read(rotated));
+            assertTrue(process.isAlive(), "SIGUSR1 does not stop the server");
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    /**
      * What starting leaves alive goes to the old generation before load comes (one full collection),
      * so that the first young collections under load do not copy it again and again.
      */

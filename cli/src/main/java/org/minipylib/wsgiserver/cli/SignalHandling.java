@@ -1,0 +1,86 @@
+package org.minipylib.wsgiserver.cli;
+
+import org.minipylib.wsgiserver.AccessLog;
+import org.minipylib.wsgiserver.WsgiServer;
+import sun.misc.Signal;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What the command line does on signals, instead of the JVM's exit on the first one:
+ * <ul>
+ *   <li>{@code SIGTERM}, {@code SIGINT}, {@code SIGHUP}: a graceful stop (drain delay, then in-flight
+ *       requests finish up to the shutdown timeout), and then the exit (status 128 + the signal's
+ *       number). The JVM's own shutdown hooks, among them the one that closes java.util.logging's
+ *       handlers, run only after the stop: what the server and the application log while stopping
+ *       is not lost.</li>
+ *   <li>A second one while stopping: no more waiting; what is still open is closed now.
+ *       A third: the process ends at once.</li>
+ *   <li>{@code SIGUSR1}: the access log file is reopened under its name (after a log rotation
+ *       renamed it).</li>
+ * </ul>
+ * Where the JVM keeps a signal for itself ({@code -Xrs}, or a signal it uses), the shutdown hook
+ * still stops the server gracefully.
+ */
+final class SignalHandling {
+
+    private final CompletableFuture<WsgiServer> started;
+    private final PrintWriter out;
+    private final PrintWriter err;
+    private final AtomicInteger stopSignals = new AtomicInteger();
+    private volatile Thread stopping;
+
+    private SignalHandling(CompletableFuture<WsgiServer> started, PrintWriter out, PrintWriter err) {
+        this.started = started;
+        this.out = out;
+        this.err = err;
+    }
+
+    /** Handles the signals above for the server {@code started} completes with (null if it did not start). */
+    static void install(CompletableFuture<WsgiServer> started, PrintWriter out, PrintWriter err) {
+        SignalHandling handling = new SignalHandling(started, out, err);
+        for (String name : List.of("TERM", "INT", "HUP")) handle(name, handling::stop);
+        handle("USR1", signal -> handling.reopenAccessLog());
+    }
+
+    private static void handle(String name, sun.misc.SignalHandler handler) {
+        try {
+            Signal.handle(new Signal(name), handler);
+        } catch (IllegalArgumentException e) {
+            // the JVM keeps it (or the platform has none): its default stays
+        }
+    }
+
+    private void stop(Signal signal) {
+        int count = stopSignals.incrementAndGet();
+        int status = 128 + signal.getNumber();
+        if (count == 1) {
+            stopping = Thread.ofPlatform().name("wsgiserver-stop").daemon(false).start(() -> { // the JVM waits for it to exit with the status
+                Main.stopGracefully(started.join(), out);
+                System.exit(status);
+            });
+        } else if (count == 2) {
+            err.println("wsgiserver: SIG" + signal.getName() + " again: closing what is still open now");
+            Thread t = stopping;
+            if (t != null) t.interrupt(); // stop() ends its waits and closes what is open
+        } else {
+            err.println("wsgiserver: SIG" + signal.getName() + " a third time: exiting now");
+            Runtime.getRuntime().halt(status);
+        }
+    }
+
+    private void reopenAccessLog() {
+        WsgiServer server = started.getNow(null);
+        AccessLog log = server == null ? null : server.config().accessLog();
+        if (log == null) return;
+        try {
+            log.reopen();
+        } catch (IOException | RuntimeException e) {
+            err.println("wsgiserver: could not reopen the access log (" + e + "); it goes on in the old file");
+        }
+    }
+}
