@@ -98,7 +98,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--forwarded-allow-ips", paramLabel = "LIST", description = {
         "Believe Forwarded / X-Forwarded-For / -Proto / -Host only from these proxies (gunicorn's forwarded_allow_ips):"
-                + " IPs and CIDR networks, comma-separated, '*' for any, 'unix' for UNIX socket peers. Then REMOTE_ADDR,"
+                + " IPs and CIDR networks, comma-separated, '*' for any peer (then only the hop it added is believed),"
+                + " 'unix' for UNIX socket peers. Then REMOTE_ADDR,"
                 + " wsgi.url_scheme, HTTP_HOST, SERVER_NAME and SERVER_PORT describe the real client. Default: believe"
                 + " no one."})
     String forwardedAllowIps;

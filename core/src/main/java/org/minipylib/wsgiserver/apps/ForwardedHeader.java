@@ -17,18 +17,30 @@ final class ForwardedHeader {
     }
 
     /**
-     * The elements of {@code value}, each a map of lower-case parameter names to values (quotes
-     * removed, escapes resolved).
-     *
-     * @return the elements, or {@code null} if the header is malformed (it is then ignored as a whole)
+     * The elements of {@code value}, right-most (nearest proxy) last, each a map of lower-case
+     * parameter names to values (quotes removed, escapes resolved), or {@code null} for an element
+     * that is malformed. Elements are split at every comma first, so that a malformed element (an
+     * unterminated quote, a parameter twice) spoils only itself, never the elements that proxies
+     * appended after it; a comma inside a quoted value therefore spoils its element too (no proxy
+     * writes one). Empty elements are skipped (RFC 9110 section 5.6.1).
      */
     static List<Map<String, String>> parse(String value) {
         List<Map<String, String>> elements = new ArrayList<>();
+        for (String part : value.split(",", -1)) {
+            if (part.isBlank()) continue;
+            elements.add(element(part));
+        }
+        return elements;
+    }
+
+    /** One element: {@code ;}-separated {@code name=value} pairs; null if malformed. */
+    private static Map<String, String> element(String value) {
         Map<String, String> element = new LinkedHashMap<>();
         int i = 0;
         int n = value.length();
         while (true) {
             i = skipSpaces(value, i);
+            if (i >= n && !element.isEmpty()) return element; // a trailing ";"
             int nameStart = i;
             while (i < n && isTokenChar(value.charAt(i))) i++;
             if (i == nameStart || i >= n || value.charAt(i) != '=') return null;
@@ -55,17 +67,8 @@ final class ForwardedHeader {
             }
             if (element.putIfAbsent(name, v.toString()) != null) return null; // a parameter twice in one element
             i = skipSpaces(value, i);
-            if (i >= n) {
-                elements.add(element);
-                return elements;
-            }
-            char separator = value.charAt(i++);
-            if (separator == ',') {
-                elements.add(element);
-                element = new LinkedHashMap<>();
-            } else if (separator != ';') {
-                return null;
-            }
+            if (i >= n) return element;
+            if (value.charAt(i++) != ';') return null;
         }
     }
 

@@ -23,8 +23,11 @@ import java.util.Objects;
  *       other through from the client untouched, so believing it would let any client choose its
  *       own address.</li>
  *   <li>The client is found from the right: the last hop's address, then leftwards past every
- *       address that is itself a trusted proxy; the first one that is not is the client (so a client
- *       cannot pose as another by sending its own {@code X-Forwarded-For}).</li>
+ *       address that is itself a listed proxy ({@link TrustedProxies#trustsHop}: with {@code *} alone,
+ *       none); the first one that is not is the client (so a client cannot pose as another by
+ *       sending its own {@code X-Forwarded-For}). A {@code Forwarded} element that does not parse
+ *       spoils only itself; where the client should be, it means nothing is believed.</li>
+ *   <li>A UNIX socket proxy's peer credentials (REMOTE_USER, X_REMOTE_*) are removed with its address.</li>
  *   <li>REMOTE_ADDR (and REMOTE_PORT, when {@code Forwarded} gives one) become the client's;
  *       {@code wsgi.url_scheme} the protocol ({@code http}/{@code https} only); HTTP_HOST, SERVER_NAME and
  *       SERVER_PORT the host. The proxy's own address is kept in {@code wsgiserver.proxy_addr}.</li>
@@ -77,17 +80,19 @@ public final class ForwardedHeadersApp implements WsgiApp {
 
     private void applyForwarded(Environ env, String header) {
         List<Map<String, String>> elements = ForwardedHeader.parse(header);
-        if (elements == null) return;
+        if (elements.isEmpty()) return;
         int chosen = elements.size() - 1;
-        while (chosen > 0 && isTrustedHop(nodeAddress(elements.get(chosen).get("for")))) chosen--;
+        while (chosen > 0 && elements.get(chosen) != null && isTrustedHop(nodeAddress(elements.get(chosen).get("for")))) chosen--;
         Map<String, String> element = elements.get(chosen);
+        if (element == null) return; // malformed where the client should be: nothing to believe (as nginx's realip)
+        Map<String, String> nearest = elements.get(elements.size() - 1);
         String node = element.get("for");
         String address = nodeAddress(node);
         if (address != null && TrustedProxies.literal(address) != null) {
             setClient(env, address, nodePort(node));
         }
-        String proto = element.getOrDefault("proto", elements.get(elements.size() - 1).get("proto"));
-        String host = element.getOrDefault("host", elements.get(elements.size() - 1).get("host"));
+        String proto = element.getOrDefault("proto", nearest.get("proto"));
+        String host = element.getOrDefault("host", nearest.get("host"));
         setScheme(env, proto);
         setHost(env, host);
     }
@@ -111,7 +116,7 @@ public final class ForwardedHeadersApp implements WsgiApp {
      * peers are trusted (their empty REMOTE_ADDR must not match a missing address).
      */
     private boolean isTrustedHop(String address) {
-        return address != null && TrustedProxies.literal(address) != null && trusted.trusts(address);
+        return address != null && TrustedProxies.literal(address) != null && trusted.trustsHop(address);
     }
 
     /** The value the nearest proxy added to a comma-separated list. */
@@ -125,12 +130,22 @@ public final class ForwardedHeadersApp implements WsgiApp {
         env.put(PROXY_ADDR, env.get(Environ.REMOTE_ADDR));
         env.put(Environ.REMOTE_ADDR, canonical(address));
         env.put(Environ.REMOTE_PORT, port != null ? port : "");
+        // A UNIX socket peer's credentials (--peer-credentials) are the proxy's, not the client's.
+        Object peerUser = env.get("X_REMOTE_USER");
+        if (peerUser != null && peerUser.equals(env.get("REMOTE_USER"))) env.remove("REMOTE_USER");
+        for (String key : PEER_CREDENTIALS) env.remove(key);
     }
+
+    /** What {@code --peer-credentials} adds for a UNIX socket peer, besides REMOTE_USER (see ListenOptions). */
+    private static final List<String> PEER_CREDENTIALS = List.of("X_REMOTE_USER", "X_REMOTE_GROUP", "X_REMOTE_UID", "X_REMOTE_GID");
 
     private static void setScheme(Environ env, String proto) {
         if (proto == null) return;
         String scheme = proto.toLowerCase(Locale.ROOT);
-        if (scheme.equals("http") || scheme.equals("https")) env.put(Environ.WSGI_URL_SCHEME, scheme);
+        if (!scheme.equals("http") && !scheme.equals("https")) return;
+        env.put(Environ.WSGI_URL_SCHEME, scheme);
+        if (scheme.equals("https")) env.put("HTTPS", "on"); // kept in step, as the server sets them
+        else env.remove("HTTPS");
     }
 
     /** {@code host}, {@code host:port}, {@code [v6]} or {@code [v6]:port}; anything else is ignored. */

@@ -82,6 +82,20 @@ public final class TrustedProxies {
      */
     public boolean trusts(String remoteAddr) {
         if (everyone) return true;
+        return listed(remoteAddr);
+    }
+
+    /**
+     * True if an address that a header names as a hop is a trusted proxy: listed (an address or a
+     * network); {@code *} does not count here. With {@code *} every peer may send the headers, but
+     * only the hop the peer itself added is believed: were every named hop trusted too, the left-most
+     * one, which the client wrote, would be taken for the client.
+     */
+    public boolean trustsHop(String address) {
+        return address != null && !address.isEmpty() && listed(address);
+    }
+
+    private boolean listed(String remoteAddr) {
         if (remoteAddr == null || remoteAddr.isEmpty()) return unixPeers;
         byte[] address = literal(remoteAddr);
         if (address == null) return false;

@@ -230,7 +230,7 @@ public final class ProxyProtocolParser {
             int v = q + 3;
             switch (b[q] & 0xff) {
                 case PP2_SUBTYPE_SSL_VERSION -> version = ascii(b, v, subEnd);
-                case PP2_SUBTYPE_SSL_CN -> cn = verified ? new String(b, v, subEnd - v, StandardCharsets.UTF_8) : null;
+                case PP2_SUBTYPE_SSL_CN -> cn = verified ? withoutControls(new String(b, v, subEnd - v, StandardCharsets.UTF_8)) : null;
                 case PP2_SUBTYPE_SSL_CIPHER -> cipher = ascii(b, v, subEnd);
                 case PP2_SUBTYPE_SSL_SIG_ALG -> sigAlg = ascii(b, v, subEnd);
                 case PP2_SUBTYPE_SSL_KEY_ALG -> keyAlg = ascii(b, v, subEnd);
@@ -240,7 +240,7 @@ public final class ProxyProtocolParser {
             }
             q = subEnd;
         }
-        String sni = authority < 0 ? null : new String(b, authority, authorityEnd - authority, StandardCharsets.UTF_8);
+        String sni = authority < 0 ? null : hostName(ascii(b, authority, authorityEnd));
         return new ProxiedTls(version, cipher, sigAlg, keyAlg, sni, certificate, verified, cn);
     }
 
@@ -263,8 +263,36 @@ public final class ProxyProtocolParser {
         if (crc.getValue() != sent) throw new ProxyProtocolException("PROXY v2 header with a wrong CRC32C");
     }
 
+    /**
+     * Visible ASCII ({@code 0x21-0x7E}: protocol, cipher and algorithm names), else null: these values
+     * reach the environ (SSL_PROTOCOL...), and a CR, LF or NUL there (the SNI comes from the internet
+     * client through the proxy) would be passed on to logs and headers.
+     */
     private static String ascii(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (b[i] < 0x21 || b[i] > 0x7e) return null; // bytes are signed: 0x80 and up are negative
+        }
         return new String(b, from, to - from, StandardCharsets.US_ASCII);
+    }
+
+    /** {@code name} if it is a host name (letters, digits, {@code -}, {@code .}, {@code _}), else null. */
+    private static String hostName(String name) {
+        if (name == null || name.isEmpty()) return null;
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+            if (!ok) return null;
+        }
+        return name;
+    }
+
+    /** {@code text} if it has no control characters (a certificate's common name may have spaces and non-ASCII), else null. */
+    private static String withoutControls(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) return null;
+        }
+        return text;
     }
 
     private static void need(int have, int need) throws ProxyProtocolException {

@@ -7,8 +7,9 @@ import java.nio.file.attribute.UserPrincipal;
  * The numeric user and group ids behind the JDK's UNIX principals, which expose only names. On
  * Linux and macOS the JDK's principals ({@code sun.nio.fs.UnixUserPrincipals.User} and
  * {@code .Group}, which {@code SO_PEERCRED} returns) hash to their numeric id; that is relied on
- * for exactly those classes, and a name that is all digits (an id without a name in the system's
- * database) is the id itself. Anything else is unknown ({@link #UNKNOWN}): no lookup, no process.
+ * for exactly those classes, whatever their names (a user may be named {@code 0}). For any other
+ * class, a name that is all digits is taken as the id. Anything else is unknown ({@link #UNKNOWN}):
+ * no lookup, no process.
  */
 final class PrincipalIds {
 
@@ -33,16 +34,16 @@ final class PrincipalIds {
     }
 
     private static long id(UserPrincipal principal, String jdkClass) {
+        // The JDK's own principal first: its hash is the id, whatever its name. A user may be named
+        // "0" or "4242" (a staff number): its name is not its id.
+        if (principal.getClass().getName().equals(jdkClass)) return valid(Integer.toUnsignedLong(principal.hashCode()));
         String name = principal.getName();
-        if (isDigits(name)) {
-            try {
-                return valid(Long.parseLong(name));
-            } catch (NumberFormatException e) {
-                return UNKNOWN;
-            }
+        if (!isDigits(name)) return UNKNOWN;
+        try {
+            return valid(Long.parseLong(name)); // another implementation's id without a name
+        } catch (NumberFormatException e) {
+            return UNKNOWN;
         }
-        if (!principal.getClass().getName().equals(jdkClass)) return UNKNOWN;
-        return valid(Integer.toUnsignedLong(principal.hashCode()));
     }
 
     /** uid_t and gid_t are unsigned 32 bits; (uid_t) -1 means none. */

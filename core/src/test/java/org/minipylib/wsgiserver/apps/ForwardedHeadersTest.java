@@ -82,15 +82,46 @@ class ForwardedHeadersTest {
 
     @Test
     void rfc7239Forwarded() throws Exception {
-        Environ env = rfc7239EnvironFor("*", "Forwarded: for=\"[2001:DB8:0:0::17]:4711\";proto=HTTPS;host=\"app.example:8443\","
+        Environ env = rfc7239EnvironFor("127.0.0.1, 10.0.0.0/8", "Forwarded: for=\"[2001:DB8:0:0::17]:4711\";proto=HTTPS;host=\"app.example:8443\","
                 + " For=10.0.0.1;by=10.0.0.2\r\n");
-        // "*" trusts every hop, so the search goes past 10.0.0.1 to the leftmost element, the client
+        // 10.0.0.1 is a trusted proxy, so the search goes past it to the leftmost element, the client
         assertEquals("2001:db8::17", env.get("REMOTE_ADDR"));
+        assertEquals("on", env.get("HTTPS"), "kept in step with wsgi.url_scheme");
         assertEquals("4711", env.get("REMOTE_PORT"));
         assertEquals("https", env.get("wsgi.url_scheme"));
         assertEquals("app.example:8443", env.get("HTTP_HOST"));
         assertEquals("app.example", env.get("SERVER_NAME"));
         assertEquals("8443", env.get("SERVER_PORT"));
+    }
+
+    /**
+     * "*" lets any peer send the headers, but believes only the hop that peer added (the right-most):
+     * every named hop trusted would make the left-most one, which the client wrote, the client.
+     */
+    @Test
+    void withAStarOnlyTheHopThePeerAddedIsBelieved() throws Exception {
+        Environ env = environFor("*", "X-Forwarded-For: 1.2.3.4, 203.0.113.9\r\n");
+        assertEquals("203.0.113.9", env.get("REMOTE_ADDR"));
+        env = rfc7239EnvironFor("*", "Forwarded: for=1.2.3.4;proto=https;host=evil.example, for=203.0.113.9\r\n");
+        assertEquals("203.0.113.9", env.get("REMOTE_ADDR"));
+        assertEquals("http", env.get("wsgi.url_scheme"), "the client's proto is not the peer's");
+        assertEquals("backend:8000", env.get("HTTP_HOST"));
+        assertFalse(TrustedProxies.parse("*").trustsHop("203.0.113.9"));
+        assertTrue(TrustedProxies.parse("*, 10.0.0.0/8").trustsHop("10.1.1.1"));
+    }
+
+    /** What the client wrote cannot spoil the element the proxy appended (RFC 7239 section 4: a list, or another field line). */
+    @Test
+    void aMalformedElementFromTheClientDoesNotVoidTheProxys() throws Exception {
+        for (String client : new String[] {"garbage", "for=\"1.2.3.4", "for=1.2.3.4;for=5.6.7.8", ";;", "for=1.2.3.4, , "}) {
+            Environ env = rfc7239EnvironFor("127.0.0.1", "Forwarded: " + client + "\r\nForwarded: for=198.51.100.7;proto=https\r\n");
+            assertEquals("198.51.100.7", env.get("REMOTE_ADDR"), client);
+            assertEquals("https", env.get("wsgi.url_scheme"), client);
+        }
+        Environ env = rfc7239EnvironFor("127.0.0.1", "Forwarded: for=198.51.100.8, , \r\n");
+        assertEquals("198.51.100.8", env.get("REMOTE_ADDR"), "empty list elements do not count (RFC 9110 section 5.6.1)");
+        env = environFor("127.0.0.1", "X-Forwarded-Proto: http\r\n");
+        assertNull(env.get("HTTPS"));
     }
 
     @Test
@@ -167,6 +198,34 @@ class ForwardedHeadersTest {
                 assertEquals(believed ? "198.51.100.7" : "", env.get("REMOTE_ADDR"), trusted);
                 assertEquals(believed ? "https" : "http", env.get("wsgi.url_scheme"), trusted);
                 if (believed) assertEquals("", env.get(ForwardedHeadersApp.PROXY_ADDR), "the proxy's own address: none");
+            }
+        }
+    }
+
+    /** A UNIX socket proxy's credentials (peer credentials) do not stay on the client that replaces it. */
+    @Test
+    void thePeerCredentialsOfAProxyDoNotStayWithTheClient(@TempDir Path dir) throws Exception {
+        Capture capture = new Capture();
+        Path socket = dir.resolve("creds.sock");
+        WsgiServer server = WsgiServer.builder(new ForwardedHeadersApp(capture.app(), TrustedProxies.parse("unix")))
+                .bind(UnixDomainSocketAddress.of(socket)).listenOptions(org.minipylib.wsgiserver.ListenOptions.defaults().withPeerCredentials(true))
+                .build().start();
+        String request = "GET / HTTP/1.1\r\nHost: app\r\nConnection: close\r\n";
+        try (server) {
+            for (String forwarded : new String[] {"", "X-Forwarded-For: 198.51.100.7\r\n"}) {
+                try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                    channel.write(ByteBuffer.wrap((request + forwarded + "\r\n").getBytes(StandardCharsets.US_ASCII)));
+                    Environ env = capture.nextEnviron();
+                    if (forwarded.isEmpty()) {
+                        assertEquals(System.getProperty("user.name"), env.get("REMOTE_USER"), "the peer's own credentials");
+                        assertTrue(env.containsKey("X_REMOTE_UID"));
+                    } else {
+                        assertEquals("198.51.100.7", env.get("REMOTE_ADDR"));
+                        assertNull(env.get("REMOTE_USER"), "not the proxy's user");
+                        assertNull(env.get("X_REMOTE_USER"));
+                        assertNull(env.get("X_REMOTE_UID"));
+                    }
+                }
             }
         }
     }

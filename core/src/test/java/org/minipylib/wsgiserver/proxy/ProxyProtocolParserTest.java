@@ -199,6 +199,21 @@ class ProxyProtocolParserTest {
                 "app.example", true, true, "client.example"), h.tls());
     }
 
+    /** Text TLVs with control characters (the SNI comes from the internet client through the proxy) never reach the environ. */
+    @Test
+    void v2TextTlvsWithControlCharactersAreDropped() throws Exception {
+        String subTlvs = tlv(0x21, text("TLS\r\nX: 1")) + tlv(0x22, text("client\u0000.example"))
+                + tlv(0x23, text("TLS_AES_256_GCM_SHA384")) + tlv(0x24, text("sha256 RSA"));
+        ProxiedTls tls = parse(inetWithTlvs(tlv(0x02, text("evil\r\nSet-Cookie: a=b")) + ssl(0x07, 0, subTlvs))).tls();
+        assertNull(tls.protocol(), "CR LF in the version");
+        assertNull(tls.clientCommonName(), "NUL in the common name");
+        assertNull(tls.serverName(), "not a host name");
+        assertNull(tls.signatureAlgorithm(), "a space in an algorithm name");
+        assertEquals("TLS_AES_256_GCM_SHA384", tls.cipher(), "the clean ones stay");
+        ProxiedTls spaced = parse(inetWithTlvs(ssl(0x07, 0, tlv(0x22, text("Jane Do\u00e9"))))).tls();
+        assertEquals("Jane Do\u00e9", spaced.clientCommonName(), "a common name may have spaces and non-ASCII letters");
+    }
+
     @Test
     void v2SslTlvWithoutAClientCertificate() throws Exception {
         ProxiedTls tls = parse(inetWithTlvs(ssl(0x01, 0, tlv(0x21, text("TLSv1.2"))
