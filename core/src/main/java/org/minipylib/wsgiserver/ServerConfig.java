@@ -84,7 +84,9 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         Objects.requireNonNull(workerMode, "workerMode");
         if (maxThreads < 1) throw new IllegalArgumentException("maxThreads must be >= 1");
         if (minThreads < 1) throw new IllegalArgumentException("minThreads must be >= 1");
-        if (maxThreads < minThreads) throw new IllegalArgumentException("maxThreads must be >= minThreads");
+        if (maxThreads < minThreads && workerMode == WorkerMode.POOL) { // minThreads means nothing to virtual workers
+            throw new IllegalArgumentException("maxThreads must be >= minThreads");
+        }
         if (acceptQueueSize < 0) throw new IllegalArgumentException("acceptQueueSize must be >= 0");
         if (maxConnections < 1) throw new IllegalArgumentException("maxConnections must be >= 1");
         if (acceptBacklog < 1) throw new IllegalArgumentException("acceptBacklog must be >= 1");

@@ -46,6 +46,7 @@ public final class AppLoader {
      *                                   factory method) threw; its cause is what was thrown
      */
     public WsgiApp load(String spec) throws AppLoadingException, InvocationTargetException {
+        if (spec.isBlank()) throw new AppLoadingException("APP is empty: give CLASS or CLASS::MEMBER");
         int separator = spec.indexOf("::");
         if (separator < 0) return instantiate(loadClass(spec));
         String className = spec.substring(0, separator);
@@ -60,12 +61,27 @@ public final class AppLoader {
         try {
             return Class.forName(name, true, classLoader);
         } catch (ClassNotFoundException e) {
-            throw new AppLoadingException("Class " + name + " not found on the class path"
-                    + " (run with java -cp wsgiserver.jar:YOUR.jar org.minipylib.wsgiserver.cli.Main " + name + ")");
+            int dot = name.lastIndexOf('.');
+            String member = dot < 0 ? "" : name.substring(dot + 1);
+            String hint = !member.isEmpty() && Character.isLowerCase(member.charAt(0)) && classExists(name.substring(0, dot))
+                    ? " (a static method or field is named CLASS::MEMBER: " + name.substring(0, dot) + "::" + member + ")"
+                    : " (run with java -cp wsgiserver.jar:YOUR.jar org.minipylib.wsgiserver.cli.Main " + name + ")";
+            throw new AppLoadingException("Class " + name + " not found on the class path" + hint);
         } catch (ExceptionInInitializerError e) {
             throw new InvocationTargetException(e.getCause(), "The static initializer of " + name + " failed");
         } catch (LinkageError e) { // e.g. a class it needs is missing
             throw new AppLoadingException("Class " + name + " cannot be loaded: " + e, e);
+        } catch (Error e) { // an Error thrown by a static initializer reaches us as itself, not wrapped
+            throw new InvocationTargetException(e, "The static initializer of " + name + " failed");
+        }
+    }
+
+    private boolean classExists(String name) {
+        try {
+            Class.forName(name, false, classLoader);
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
         }
     }
 
@@ -111,8 +127,8 @@ public final class AppLoader {
             }
             throw new AppLoadingException(spec + " is not a method of a kind that gives an application. " + KINDS);
         } catch (IllegalAccessException e) {
-            throw new AppLoadingException("Cannot access " + spec + " (is " + type.getName() + " public?): "
-                    + e.getMessage(), e);
+            throw new AppLoadingException("Cannot access " + spec + ": " + (Modifier.isPublic(type.getModifiers())
+                    ? e.getMessage() : "the class " + type.getName() + " is not public"), e);
         }
     }
 

@@ -337,6 +337,10 @@ final class ServeCommand implements Callable<Integer> {
         bindAddresses.forEach(builder::bind);
         if (acceptBacklog != null) builder.acceptBacklog(acceptBacklog);
         builder.listenOptions(listenOptions());
+        if (workerMode != WorkerMode.POOL && (minThreads != null || threadIdleTimeout != null)) {
+            spec.commandLine().getErr().println("wsgiserver: --threads and --thread-idle-timeout apply to --workers pool only;"
+                    + " ignored with virtual workers");
+        }
         if (minThreads != null) builder.minThreads(minThreads);
         if (maxThreads != null) builder.maxThreads(maxThreads);
         if (workerMode != null) builder.workerMode(workerMode);
@@ -467,6 +471,10 @@ final class ServeCommand implements Callable<Integer> {
     private String mountPath(String option, String path) {
         if (!path.startsWith("/") || path.replaceAll("/+$", "").isEmpty()) {
             throw usageError(option + " must be a path below / such as /server-status, got '" + path + "'");
+        }
+        // PATH_INFO is decoded and has no query: a prefix with these would never match a request
+        if (path.chars().anyMatch(c -> c == '%' || c == '?' || c == '#' || c <= ' ' || c == 0x7f)) {
+            throw usageError(option + " must be a plain path (no %, ?, # or spaces), got '" + path + "'");
         }
         return path;
     }

@@ -93,6 +93,8 @@ class AppLoaderTest {
         "::app                                               | is not of the form CLASS or CLASS::MEMBER",
         "org.minipylib.wsgiserver.cli.TestApps::             | is not of the form CLASS or CLASS::MEMBER",
         "a::b::c                                             | is not of the form CLASS or CLASS::MEMBER",
+        "'   '                                               | APP is empty",
+        "org.minipylib.wsgiserver.cli.TestApps.factory       | is named CLASS::MEMBER: org.minipylib.wsgiserver.cli.TestApps::factory",
     })
     void refusesWhatIsNotAnApp(String app, String expectedMessage) {
         var loader = new AppLoader(getClass().getClassLoader());
@@ -114,6 +116,15 @@ class AppLoaderTest {
         try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", "java.lang.String")) {
             assertEquals(2, cli.exitCode());
             assertTrue(cli.err().contains("does not implement org.minipylib.wsgiserver.WsgiApp"), cli.err());
+        }
+    }
+
+    @Test
+    void anErrorFromAStaticInitializerIsTheApplicationsFailure() throws Exception {
+        try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", TEST_APPS + "$ErrorInStaticInitializer")) {
+            assertEquals(1, cli.exitCode());
+            assertTrue(cli.err().contains("creating the application failed"), cli.err());
+            assertTrue(cli.err().contains("static initializer fails on purpose"), cli.err());
         }
     }
 

@@ -96,6 +96,16 @@ class OptionsTest {
         }
     }
 
+    /** Pool-only options with virtual workers (the default) are ignored with a warning, never a contradiction. */
+    @Test
+    void poolOnlyOptionsWithVirtualWorkersAreIgnoredWithAWarning() {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--threads", "500", "--max-threads", "50")) {
+            assertEquals(WorkerMode.VIRTUAL, cli.server().config().workerMode());
+            assertEquals(50, cli.server().config().maxThreads());
+            assertTrue(cli.err().contains("apply to --workers pool only"), cli.err());
+        }
+    }
+
     @Test
     void virtualWorkersInAnyCase() throws Exception {
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--workers", "VIRTUAL", "--max-threads", "50")) {
@@ -203,9 +213,9 @@ class OptionsTest {
     }
 
     @Test
-    void maxThreadsBelowThreadsIsAUsageError() {
+    void maxThreadsBelowThreadsIsAUsageErrorInPoolMode() {
         assertUsageError("Invalid settings: --max-threads must be >= --threads",
-                "--bind", "127.0.0.1:0", "--threads=8", "--max-threads=5");
+                "--bind", "127.0.0.1:0", "--workers", "pool", "--threads=8", "--max-threads=5");
     }
 
     @Test

@@ -101,4 +101,15 @@ public final class TestApps {
             throw new IllegalStateException("constructor fails on purpose");
         }
     }
+
+    /** An app class whose static initializer throws an Error (not an exception, which the JVM would wrap). */
+    public static final class ErrorInStaticInitializer extends HelloApp {
+        static {
+            if (Boolean.parseBoolean("true")) throw new AssertionError("static initializer fails on purpose");
+        }
+
+        public ErrorInStaticInitializer() {
+            super("never");
+        }
+    }
 }

@@ -32,14 +32,23 @@ public final class MetricsApp implements WsgiApp {
         Iterable<byte[]> refused = MonitoringResponse.refuseUnlessRead(environ, startResponse);
         if (refused != null) return refused;
         String path = environ.pathInfo();
-        boolean json = path.equals("/json") || "format=json".equals(environ.queryString());
-        if (json) {
+        boolean root = path.isEmpty() || path.equals("/");
+        if (path.equals("/json") || (root && asksForJson(environ.queryString()))) {
             return MonitoringResponse.send(startResponse, "200 OK", "application/json", StatsJson.of(server));
         }
-        if (path.isEmpty() || path.equals("/")) {
+        if (root) {
             return MonitoringResponse.send(startResponse, "200 OK", PrometheusText.CONTENT_TYPE,
                     PrometheusText.of(server.statistics()));
         }
         return MonitoringResponse.notFound(startResponse);
+    }
+
+    /** True if the query string has {@code format=json} among its parameters (others are ignored). */
+    private static boolean asksForJson(String query) {
+        if (query == null || query.isEmpty()) return false;
+        for (String parameter : query.split("&")) {
+            if (parameter.equals("format=json")) return true;
+        }
+        return false;
     }
 }

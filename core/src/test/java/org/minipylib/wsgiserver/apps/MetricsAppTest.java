@@ -90,10 +90,18 @@ class MetricsAppTest {
     }
 
     @Test
+    void theFormatParameterServesOnlyTheMetricsPath() throws Exception {
+        try (TestServer server = serverWithTraffic()) {
+            assertEquals(404, get(server, "/metrics/anything?format=json").statusCode());
+            assertEquals(404, get(server, "/metrics/anything").statusCode());
+        }
+    }
+
+    @Test
     void jsonCarriesTheSameStatistics() throws Exception {
         try (TestServer server = serverWithTraffic()) {
             long okBefore = 3; // the first JSON request is counted by the time of the second
-            for (String path : new String[] {"/metrics/json", "/metrics?format=json"}) {
+            for (String path : new String[] {"/metrics/json", "/metrics?format=json", "/metrics?x=1&format=json"}) {
                 HttpResponse<String> r = get(server, path);
                 assertEquals(200, r.statusCode());
                 assertEquals("application/json", r.headers().firstValue("Content-Type").orElseThrow());

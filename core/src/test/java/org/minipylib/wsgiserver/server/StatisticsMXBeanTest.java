@@ -47,6 +47,8 @@ class StatisticsMXBeanTest {
             assertEquals(1, bean.getAccepts());
             assertEquals(Map.of("200", 2L), bean.getResponsesByStatus());
             assertEquals(2L, bean.getLatencyBuckets().get("+Inf"));
+            assertTrue(bean.getLatencyBuckets().containsKey("0.0001") && bean.getLatencyBuckets().containsKey("1"),
+                    () -> "the labels /metrics uses: " + bean.getLatencyBuckets().keySet());
             assertTrue(bean.getBytesRead() > 0 && bean.getBytesWritten() > 0);
             // What a JMX console sees: open types
             assertEquals(2L, MBEANS.getAttribute(name, "Requests"));
