@@ -12,6 +12,7 @@ import org.minipylib.wsgiserver.server.ConnectionRegistry;
 import org.minipylib.wsgiserver.server.ConnectionScheduler;
 import org.minipylib.wsgiserver.server.Listener;
 import org.minipylib.wsgiserver.server.ListeningSocketOpener;
+import org.minipylib.wsgiserver.server.MonitoringAdmission;
 import org.minipylib.wsgiserver.server.PooledScheduler;
 import org.minipylib.wsgiserver.server.ReadinessLoop;
 import org.minipylib.wsgiserver.server.ServerStatistics;
@@ -87,6 +88,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     private volatile boolean running;
     private volatile boolean watching;
     private volatile boolean draining;
+    /** Where {@link Builder#mount} put monitoring applications: their requests get in when the server is busy. */
+    private List<String> monitoringPrefixes = List.of();
 
     /** A server for {@code app} with {@code config}; call {@link #start()} to listen. */
     public WsgiServer(WsgiApp app, ServerConfig config) {
@@ -152,11 +155,12 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 throw new IOException("Cannot listen on " + HostAddress.text(binding) + ": " + reason
                         + (e instanceof IOException io ? addressInUseHint(binding, io) : ""), e);
             }
+            MonitoringAdmission monitoring = new MonitoringAdmission(monitoringPrefixes);
             scheduler = switch (config.workerMode()) {
                 case POOL -> new PooledScheduler(new WorkerPool("wsgiserver-worker", config.minThreads(),
-                        config.maxThreads(), config.threadIdleTimeout(), config.acceptQueueSize()));
+                        config.maxThreads(), config.threadIdleTimeout(), config.acceptQueueSize()), monitoring);
                 case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
-                        config.timeouts().requestHead());
+                        config.timeouts().requestHead(), monitoring);
             };
             for (Listener listener : listeners) {
                 String name = "wsgiserver-accept-" + HostAddress.text(listener.address());
@@ -474,7 +478,9 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
 
         /**
          * Mounts a monitoring application at {@code prefix}, next to the main application (which then
-         * serves every other path, see {@link PathInfoDispatcher}). The application is made from the
+         * serves every other path, see {@link PathInfoDispatcher}). Its requests get in even when every
+         * worker is busy and the queue is full (a few at once): a liveness probe must not fail only
+         * because the server is loaded. The application is made from the
          * server's {@link ServerStatus}, which does not exist yet when the builder runs:
          * <pre>{@code
          * WsgiServer.builder(app).mount("/metrics", MetricsApp::new).mount("/server-status", StatusPage::new)
@@ -496,6 +502,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             PathInfoDispatcher.Builder dispatcher = PathInfoDispatcher.builder().mount("/", app);
             mounts.forEach((prefix, factory) -> dispatcher.mount(prefix, factory.apply(status)));
             WsgiServer server = new WsgiServer(dispatcher.build(), config.build());
+            server.monitoringPrefixes = List.copyOf(mounts.keySet());
             status.server = server;
             return server;
         }

@@ -444,6 +444,12 @@ public final class HttpConnection {
         }
     }
 
+    /** The decoded path of the request parsed and waiting to be served, or null if none is. */
+    public String pendingPath() {
+        RequestHead head = pendingHead;
+        return head == null ? null : head.path();
+    }
+
     /** Answers 503 (the server is too busy to serve this request) and closes. */
     public void rejectBusy() {
         STATE.compareAndSet(this, IDLE, BUSY);

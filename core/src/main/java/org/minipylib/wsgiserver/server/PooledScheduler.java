@@ -15,11 +15,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class PooledScheduler implements ConnectionScheduler {
 
     private final WorkerPool pool;
+    private final MonitoringAdmission monitoring;
     private final ThreadFactory waiters = Thread.ofVirtual().name("wsgiserver-wait-", 0).factory();
     private final AtomicInteger busy = new AtomicInteger();
 
     public PooledScheduler(WorkerPool pool) {
+        this(pool, new MonitoringAdmission(java.util.List.of()));
+    }
+
+    /** As above; requests for monitoring applications are let in by {@code monitoring} when the pool is full. */
+    public PooledScheduler(WorkerPool pool, MonitoringAdmission monitoring) {
         this.pool = pool;
+        this.monitoring = monitoring;
     }
 
     @Override
@@ -30,11 +37,21 @@ public final class PooledScheduler implements ConnectionScheduler {
     private void awaitThenServe(HttpConnection connection) {
         waiters.newThread(() -> {
             if (!connection.awaitRequest()) return;
-            if (!pool.submit(() -> serve(connection))) connection.rejectBusy();
+            if (pool.submit(() -> serveOne(connection))) return;
+            if (!monitoring.tryEnter(connection)) {
+                connection.rejectBusy();
+                return;
+            }
+            try { // on this waiter thread (virtual): no pool thread is free
+                serveOne(connection);
+            } finally {
+                monitoring.exit();
+            }
         }).start();
     }
 
-    private void serve(HttpConnection connection) {
+    /** Serves the connection's request (and those pipelined behind it); then waits for its next one, if it stays open. */
+    private void serveOne(HttpConnection connection) {
         busy.incrementAndGet();
         boolean idle;
         try {

@@ -8,6 +8,7 @@ import java.io.InterruptedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -58,13 +59,25 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     private final ConcurrentLinkedQueue<ConnectionTask> ready = new ConcurrentLinkedQueue<>();
     private final AtomicInteger spares = new AtomicInteger(); // threads started that have not yet polled the queue
     private volatile boolean stopped;
+    private final MonitoringAdmission monitoring;
 
     public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait) {
-        this(maxConcurrent, maxWaiting, maxWait, Thread.ofVirtual().name("wsgiserver-conn").factory());
+        this(maxConcurrent, maxWaiting, maxWait, new MonitoringAdmission(List.of()));
+    }
+
+    /** As above; requests for monitoring applications are let in by {@code monitoring} when all turns are taken. */
+    public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, MonitoringAdmission monitoring) {
+        this(maxConcurrent, maxWaiting, maxWait, Thread.ofVirtual().name("wsgiserver-conn").factory(), monitoring);
     }
 
     /** As the public constructor, with the connection threads made by {@code threads} (tests count them). */
     VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads) {
+        this(maxConcurrent, maxWaiting, maxWait, threads, new MonitoringAdmission(List.of()));
+    }
+
+    private VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads,
+                                   MonitoringAdmission monitoring) {
+        this.monitoring = monitoring;
         this.threads = threads;
         this.maxConcurrent = maxConcurrent;
         this.permits = new Semaphore(maxConcurrent, true); // fair: a timed acquire queues behind earlier waiters
@@ -175,9 +188,22 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                 if (awaited != HttpConnection.Awaited.REQUEST) return awaited == HttpConnection.Awaited.HANDED_OFF;
                 try {
                     if (!acquire()) {
-                        if (stopped) connection.abort();
-                        else connection.rejectBusy();
-                        return false;
+                        if (stopped) {
+                            connection.abort();
+                            return false;
+                        }
+                        if (!monitoring.tryEnter(connection)) {
+                            connection.rejectBusy();
+                            return false;
+                        }
+                        boolean idle;
+                        try {
+                            idle = connection.serve(WorkerTurn.KEPT); // no turn to lend or take back
+                        } finally {
+                            monitoring.exit();
+                        }
+                        if (!idle) return false;
+                        continue;
                     }
                     held = true;
                     boolean idle;

@@ -119,10 +119,44 @@ class WorkerModesTest {
     }
 
     /**
+     * Monitoring applications mounted on the server answer while every worker is busy (a liveness
+     * probe must not fail only because the server is loaded); the application's own paths get the
+     * 503; a few such requests at once at most, beyond that the 503 too.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void monitoringAnswersWhileEveryWorkerIsBusy(WorkerMode mode) throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch entered = new CountDownLatch(1);
+        try (TestServer server = startWithOneWorker(mode, entered, release, b -> b.mount("/health", org.minipylib.wsgiserver.apps.HealthApp::new));
+             RawClient busy = server.connect(); RawClient probe = server.connect(); RawClient other = server.connect()) {
+            busy.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            for (int i = 0; i < 3; i++) { // keep-alive: each request is let in again
+                probe.send("GET /health/livez HTTP/1.1\r\nHost: t\r\n\r\n");
+                assertEquals(200, probe.read().status(), "liveness while every worker is busy (" + mode + ")");
+            }
+            other.send("GET /healthy HTTP/1.1\r\nHost: t\r\n\r\n"); // not under /health
+            assertEquals(503, other.read().status());
+            release.countDown(); // before the server stops: it would wait for the blocked request
+            assertEquals("done", busy.read().bodyText());
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /**
      * A server with one worker and no accept queue whose app, for {@code /block}, counts down
      * {@code entered} and holds its worker until {@code release}; anything else answers "done".
      */
     private static TestServer startWithOneWorker(WorkerMode mode, CountDownLatch entered, CountDownLatch release)
+            throws Exception {
+        return startWithOneWorker(mode, entered, release, b -> b);
+    }
+
+    /** As above, with more settings made by {@code more}. */
+    private static TestServer startWithOneWorker(WorkerMode mode, CountDownLatch entered, CountDownLatch release,
+                                                 java.util.function.UnaryOperator<org.minipylib.wsgiserver.WsgiServer.Builder> more)
             throws Exception {
         WsgiApp blocking = (env, sr) -> {
             if (env.pathInfo().equals("/block")) {
@@ -132,7 +166,7 @@ class WorkerModesTest {
             sr.start("200 OK", List.of());
             return List.of("done".getBytes(StandardCharsets.US_ASCII));
         };
-        return TestServer.start(blocking, b -> b.workerMode(mode).minThreads(1).maxThreads(1).acceptQueueSize(0));
+        return TestServer.start(blocking, b -> more.apply(b.workerMode(mode).minThreads(1).maxThreads(1).acceptQueueSize(0)));
     }
 
     /**
