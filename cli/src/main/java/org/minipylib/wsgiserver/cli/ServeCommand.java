@@ -276,6 +276,7 @@ final class ServeCommand implements Callable<Integer> {
     /** Loads the application, starts the server and prints the addresses it listens on. */
     @Override
     public Integer call() throws IOException, ReflectiveOperationException {
+        checkOptions(); // first: the application's own code must not run for a command line that is refused
         WsgiApp application = application();
         WsgiServer.Builder builder = WsgiServer.builder(application);
         WsgiServer built;
@@ -294,19 +295,47 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Checks the options that need no file and no application, before the application is loaded:
+     * its static initializer, constructor or factory (which may open connections or migrate a
+     * database) runs only for a command line the server will take. The access log and TLS files are
+     * checked afterwards, when they are opened.
+     */
+    private void checkOptions() {
+        checkingOnly = true;
+        try {
+            WsgiServer.Builder builder = WsgiServer.builder((environ, startResponse) -> List.of());
+            configure(builder);
+            builder.build(); // the settings' own checks (maxThreads against minThreads, mounts...)
+            forwarding();
+        } catch (IllegalArgumentException e) {
+            throw usageError("Invalid settings: " + withOptionNames(e.getMessage()));
+        } finally {
+            checkingOnly = false;
+        }
+    }
+
+    /** True while {@link #checkOptions()} runs {@link #configure}: it opens no file and prints nothing. */
+    private boolean checkingOnly;
+
     private WsgiApp application() throws ReflectiveOperationException {
         WsgiApp loaded = loadApplication();
+        TrustedProxies trusted = forwarding();
+        return trusted == null ? loaded : new ForwardedHeadersApp(loaded, trusted, forwardedSource());
+    }
+
+    /** The proxies whose forwarded headers are believed, or null for none. */
+    private TrustedProxies forwarding() {
         if (forwardedAllowIps == null) {
             if (forwardedHeaders != null) throw usageError("--forwarded-headers needs --forwarded-allow-ips");
-            return loaded;
+            return null;
         }
-        TrustedProxies trusted;
+        forwardedSource(); // checks --forwarded-headers
         try {
-            trusted = TrustedProxies.parse(forwardedAllowIps);
+            return TrustedProxies.parse(forwardedAllowIps);
         } catch (IllegalArgumentException e) {
             throw usageError("--forwarded-allow-ips: " + e.getMessage());
         }
-        return new ForwardedHeadersApp(loaded, trusted, forwardedSource());
     }
 
     private ForwardedHeadersApp.Source forwardedSource() {
@@ -337,7 +366,7 @@ final class ServeCommand implements Callable<Integer> {
         bindAddresses.forEach(builder::bind);
         if (acceptBacklog != null) builder.acceptBacklog(acceptBacklog);
         builder.listenOptions(listenOptions());
-        if (workerMode != WorkerMode.POOL && (minThreads != null || threadIdleTimeout != null)) {
+        if (!checkingOnly && workerMode != WorkerMode.POOL && (minThreads != null || threadIdleTimeout != null)) {
             spec.commandLine().getErr().println("wsgiserver: --threads and --thread-idle-timeout apply to --workers pool only;"
                     + " ignored with virtual workers");
         }
@@ -354,13 +383,14 @@ final class ServeCommand implements Callable<Integer> {
         if (!timeouts.equals(HttpTimeouts.defaults())) builder.timeouts(timeouts);
         if (shutdownTimeout != null) builder.shutdownTimeout(shutdownTimeout);
         if (drainDelay != null) builder.drainDelay(drainDelay);
-        if (accessLog != null) builder.accessLog(openAccessLog());
+        if (accessLog != null && !checkingOnly) builder.accessLog(openAccessLog());
         HttpLimits limits = limits();
         if (!limits.equals(HttpLimits.defaults())) builder.limits(limits);
         if (statusPath != null) builder.mount(mountPath("--status-path", statusPath), StatusPage::new);
         if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath), MetricsApp::new);
         if (healthPath != null) builder.mount(mountPath("--health-path", healthPath), HealthApp::new);
         if (jmx) builder.jmx(true);
+        if (checkingOnly) return;
         try {
             builder.sslAdapter(tls.adapter());
         } catch (IllegalArgumentException e) {

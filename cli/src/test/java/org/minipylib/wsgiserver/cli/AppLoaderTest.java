@@ -17,8 +17,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -116,6 +119,25 @@ class AppLoaderTest {
         try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", "java.lang.String")) {
             assertEquals(2, cli.exitCode());
             assertTrue(cli.err().contains("does not implement org.minipylib.wsgiserver.WsgiApp"), cli.err());
+        }
+    }
+
+    /** The options are checked before the application is loaded: its code does not run for a command line that is refused. */
+    @Test
+    void theApplicationIsNotLoadedForARefusedCommandLine() {
+        for (String[] bad : new String[][] {{"--timeout", "0"}, {"--health-path", "health"}, {"--threads", "8", "--max-threads", "5",
+            "--workers", "pool"}, {"--forwarded-headers", "forwarded"}, {"--status-path", "/s", "--metrics-path", "/s/"}}) {
+            List<String> args = new ArrayList<>(List.of("--bind", "127.0.0.1:0"));
+            args.addAll(List.of(bad));
+            args.add(TEST_APPS + "$RecordsInitialization");
+            try (CliRun cli = CliRun.run(args.toArray(String[]::new))) {
+                assertEquals(2, cli.exitCode(), () -> String.join(" ", bad) + ": " + cli.err());
+            }
+            assertFalse(TestApps.INITIALIZED.get(), () -> String.join(" ", bad) + ": the application's static initializer ran");
+        }
+        try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", TEST_APPS + "$RecordsInitialization")) {
+            assertEquals(0, cli.exitCode(), cli.err());
+            assertTrue(TestApps.INITIALIZED.get(), "loaded for a good command line");
         }
     }
 

@@ -112,4 +112,18 @@ public final class TestApps {
             super("never");
         }
     }
+
+    /** Set once {@link RecordsInitialization} is initialized. */
+    public static final java.util.concurrent.atomic.AtomicBoolean INITIALIZED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** An app class whose static initializer records that it ran (as one that opens connections would act). */
+    public static final class RecordsInitialization extends HelloApp {
+        static {
+            INITIALIZED.set(true);
+        }
+
+        public RecordsInitialization() {
+            super("initialized");
+        }
+    }
 }
