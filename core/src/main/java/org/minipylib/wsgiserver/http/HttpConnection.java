@@ -706,6 +706,11 @@ public final class HttpConnection {
                 if (failure != null) {
                     LOG.log(System.Logger.Level.ERROR, "Error after the response to \"" + head.requestLine() + "\" started; closing the connection", failure);
                 }
+                try { // complete responses to earlier pipelined requests, held behind this one, still go out
+                    output.flushHeld();
+                } catch (IOException e) {
+                    // the client is gone: nothing more to send
+                }
                 abort();
                 return false;
             }
@@ -773,7 +778,9 @@ public final class HttpConnection {
         RequestBody body = currentBody;
         if (body == null || body.isFullyRead()) return false;
         if (body.failure() != null) return true;
-        if (body.isStarted()) return false; // the application is reading it; judged after the response
+        if (body.isStarted()) { // the application is reading it: what it leaves is drained after the response, if small
+            return body.remainingLength() > settings.limits().maxDrainSize(); // not small: the close is announced
+        }
         // The client waits for a 100 Continue that never came: it may or may not send the body.
         if (request.expectContinue()) return true;
         return body.remainingLength() > settings.limits().maxDrainSize();

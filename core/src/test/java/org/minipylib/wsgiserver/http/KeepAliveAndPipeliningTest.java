@@ -229,4 +229,62 @@ class KeepAliveAndPipeliningTest {
             assertTrue(client.isClosedByServer(), "the bytes after the unread body must never be parsed as a request");
         }
     }
+
+    /**
+     * RFC 9112 section 9.3.2: a complete response to an earlier pipelined request, held back to share
+     * a write with the next one, still goes out when the next request's application fails after its
+     * own response started (only that partial response is cut, and the connection closed).
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void anEarlierPipelinedResponseGoesOutWhenTheNextApplicationFailsMidResponse(WorkerMode mode) throws Exception {
+        org.minipylib.wsgiserver.WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/ok")) {
+                sr.start("200 OK", List.of());
+                return List.of("first".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            }
+            // a collection (its length summed first, then written in one piece) whose second element fails
+            // the second time: once the response's head and first element are in the server's buffer
+            sr.start("200 OK", List.of());
+            java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+            return new java.util.AbstractList<byte[]>() {
+                @Override
+                public byte[] get(int index) {
+                    if (index == 0 || reads.incrementAndGet() == 1) return "partial".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                    throw new IllegalStateException("the application fails mid-response (expected in this test)");
+                }
+
+                @Override
+                public int size() {
+                    return 2;
+                }
+            };
+        };
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(mode)); RawClient client = server.connect()) {
+            client.send(get("/ok") + get("/fails"));
+            RawClient.Response first = client.read();
+            assertEquals(200, first.status());
+            assertEquals("first", first.bodyText(), "the earlier complete response arrives whole");
+            client.readToEnd(); // then the connection closes (whatever of the failed response came)
+        }
+    }
+
+    /** An application that read part of a body too large to drain and answered: its response says the connection closes. */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aPartlyReadBodyTooLargeToDrainIsAnnouncedAsAClose(WorkerMode mode) throws Exception {
+        org.minipylib.wsgiserver.WsgiApp readsOneByte = (env, sr) -> {
+            int ignored = env.input().read();
+            sr.start("200 OK", List.of());
+            return List.of("read one".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        };
+        try (TestServer server = TestServer.start(readsOneByte,
+                b -> b.workerMode(mode).limits(HttpLimits.defaults().withMaxDrainSize(1024)));
+             RawClient client = server.connect()) {
+            RawClient.Response r = client.send(post("/partly", "x".repeat(8192))).read();
+            assertEquals("read one", r.bodyText());
+            assertEquals("close", r.header("Connection"), "the server will not drain the rest: it says so");
+            assertTrue(client.isClosedByServer());
+        }
+    }
 }
