@@ -157,6 +157,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
     /** Checks every header, and that Content-Length headers agree. */
     private static void checkHeaders(List<Header> headers) {
         long length = -1;
+        boolean date = false;
         for (int i = 0, n = headers.size(); i < n; i++) {
             Header h = headers.get(i);
             validate(h);
@@ -164,6 +165,9 @@ final class WsgiResponse implements StartResponse, BodyWriter {
                 long v = Long.parseLong(h.value().trim());
                 if (length >= 0 && v != length) throw new IllegalArgumentException("Conflicting Content-Length headers");
                 length = v;
+            } else if (h.is("Date")) { // RFC 9110 section 6.6.1: one Date, and a list of two is none
+                if (date) throw new IllegalArgumentException("More than one Date header");
+                date = true;
             }
         }
     }

@@ -125,4 +125,10 @@ class InvalidResponseTest {
         // Two different lengths on the wire would let the client and any proxy disagree on where the body ends.
         assertRefused("200 OK", List.of(Header.of("Content-Length", "3"), Header.of("Content-Length", "5")));
     }
+
+    @Test
+    void twoDateHeadersAreRefused() throws Exception {
+        // RFC 9110 section 6.6.1: Date is a single value; two are not a list a client can read
+        assertRefused("200 OK", List.of(Header.of("Date", "Sat, 05 Dec 2026 02:00:00 GMT"), Header.of("date", "Sun, 06 Dec 2026 02:00:00 GMT")));
+    }
 }
