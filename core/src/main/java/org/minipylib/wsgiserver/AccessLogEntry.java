@@ -58,9 +58,20 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
                 continue;
             }
             if (sb == null) sb = new StringBuilder(s.length() + 16).append(s, 0, i);
-            if (c == '"' || c == '\\') sb.append('\\').append(c);
-            else sb.append(String.format("\\x%02x", (int) c & 0xff));
+            if (c == '"' || c == '\\') {
+                sb.append('\\').append(c);
+            } else if (c <= 0xff) { // a byte of the request (ISO-8859-1)
+                appendHexByte(sb, c);
+            } else { // a character above U+00FF (an application's or a user name's): its UTF-8 bytes
+                int end = Character.isHighSurrogate(c) && i + 1 < s.length() ? i + 2 : i + 1;
+                for (byte b : s.substring(i, end).getBytes(java.nio.charset.StandardCharsets.UTF_8)) appendHexByte(sb, b & 0xff);
+                i = end - 1;
+            }
         }
         return sb == null ? s : sb.toString();
+    }
+
+    private static void appendHexByte(StringBuilder sb, int b) {
+        sb.append("\\x").append(Character.forDigit(b >> 4, 16)).append(Character.forDigit(b & 0xf, 16));
     }
 }

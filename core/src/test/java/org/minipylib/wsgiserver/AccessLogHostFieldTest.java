@@ -43,6 +43,15 @@ class AccessLogHostFieldTest {
         assertTrue(entry("192.0.2.1").commonFormat().startsWith("192.0.2.1 - - ["));
     }
 
+    /** A character above U+00FF (a user name's, an application-built entry's) is logged as its UTF-8 bytes, not folded into one byte. */
+    @Test
+    void charactersAboveLatin1AreEscapedAsTheirUtf8Bytes() {
+        AccessLogEntry e = new AccessLogEntry("unix-peer:\u7528:x", Instant.now(), "GET / HTTP/1.1", 200, 0, null, "agent \ud83d\ude00 \u00e9", 0);
+        String line = e.combinedFormat();
+        assertTrue(line.startsWith("unix-peer:\\xe7\\x94\\xa8:x - - ["), line);
+        assertTrue(line.endsWith("\"agent \\xf0\\x9f\\x98\\x80 \\xe9\""), line);
+    }
+
     @Test
     void aUnixSocketClientIsLoggedAsADash() throws Exception {
         Path socket = dir.resolve("log.sock");
