@@ -78,4 +78,18 @@ final class BindAddressConverter implements ITypeConverter<SocketAddress> {
         return new TypeConversionException("'" + value + "' is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:80)"
                 + " or unix:PATH or fd:0");
     }
+
+    /** {@code --proxy-protocol}'s values: bind addresses, or {@link #EVERY_LISTENER} (the option without a value). */
+    static final class ProxyProtocolListeners implements ITypeConverter<SocketAddress> {
+
+        /** What {@code --proxy-protocol} without a value stands for (picocli's fallback value): every listener. */
+        static final String EVERY_LISTENER = "*";
+        /** {@link #EVERY_LISTENER} converted: no address, a marker. */
+        static final SocketAddress EVERY = InetSocketAddress.createUnresolved("*", 0);
+
+        @Override
+        public SocketAddress convert(String value) {
+            return value.equals(EVERY_LISTENER) ? EVERY : new BindAddressConverter().convert(value);
+        }
+    }
 }

@@ -86,9 +86,10 @@ final class ServeCommand implements Callable<Integer> {
         "Permissions of UNIX socket files, like 660 (default: what the umask gives)."})
     String unixSocketMode;
 
-    /** {@code null}: not given; empty: given without a value (every listener); else the listeners named. */
-    @Option(names = "--proxy-protocol", paramLabel = "ADDRESS", arity = "0..1", fallbackValue = "",
-            converter = BindAddressConverter.class, description = {
+    /** {@code null}: not given; {@link #EVERY_LISTENER} alone: given without a value; else the listeners named. */
+    @Option(names = "--proxy-protocol", paramLabel = "ADDRESS", arity = "0..1",
+            fallbackValue = BindAddressConverter.ProxyProtocolListeners.EVERY_LISTENER,
+            converter = BindAddressConverter.ProxyProtocolListeners.class, description = {
         "Every connection starts with a PROXY protocol header (v1 or v2, from HAProxy or nginx): REMOTE_ADDR is the"
                 + " real client. Without a value on every listener; with a --bind ADDRESS (--proxy-protocol=0.0.0.0:8080;"
                 + " repeat for several) only there, the other listeners serving plain connections (say, Kubernetes"
@@ -460,8 +461,13 @@ final class ServeCommand implements Callable<Integer> {
             }
             options = options.withDeferAccept(deferAccept);
         }
-        if (proxyProtocol != null && proxyProtocol.isEmpty()) options = options.withProxyProtocol(true);
-        if (proxyProtocol != null && !proxyProtocol.isEmpty()) {
+        if (proxyProtocol != null && proxyProtocol.contains(BindAddressConverter.ProxyProtocolListeners.EVERY)) {
+            if (proxyProtocol.size() > 1) {
+                throw usageError("--proxy-protocol without an address (every listener) and --proxy-protocol=ADDRESS"
+                        + " (some listeners) exclude each other");
+            }
+            options = options.withProxyProtocol(true);
+        } else if (proxyProtocol != null && !proxyProtocol.isEmpty()) {
             for (SocketAddress address : proxyProtocol) {
                 if (!bound(address)) {
                     throw usageError("--proxy-protocol=" + bindText(address)

@@ -91,6 +91,10 @@ class DeploymentOptionsTest {
         }
         CliRun.usageError("--defer-accept: at most 3600 seconds", "--bind", "127.0.0.1:0", "--defer-accept", "3601");
         CliRun.usageError("seconds must not be negative", "--bind", "127.0.0.1:0", "--defer-accept", "-1");
+        CliRun.usageError("exclude each other", "--bind", "127.0.0.1:0", "--bind", "127.0.0.2:0", "--proxy-protocol",
+                "--proxy-protocol=127.0.0.2:0");
+        CliRun.usageError("exclude each other", "--bind", "127.0.0.1:0", "--proxy-protocol=127.0.0.1:0", "--proxy-protocol");
+        CliRun.usageError("--bind", "--bind", "*");
     }
 
     @Test
