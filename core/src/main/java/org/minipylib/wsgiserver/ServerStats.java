@@ -40,6 +40,15 @@ public record ServerStats(ServerState state, Instant startedAt, Duration uptime,
     }
 
     /**
+     * A number as the monitoring outputs write it (Prometheus text, JSON, the JMX bucket labels):
+     * without exponent or needless zeros, {@code 0.0001}, {@code 1}, {@code 2.5}.
+     */
+    public static String number(double value) {
+        if (value == Math.rint(value) && Math.abs(value) < 1e15) return Long.toString((long) value);
+        return java.math.BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
+    }
+
+    /**
      * A latency histogram with fixed, log-scale buckets, with the semantics of a Prometheus histogram:
      * bucket {@code i} counts requests that took at most {@code upperBounds.get(i)} seconds and more
      * than the bound before it; the last count is the overflow bucket ({@code +Inf}).

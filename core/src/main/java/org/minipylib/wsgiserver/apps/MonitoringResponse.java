@@ -4,7 +4,6 @@ import org.minipylib.wsgiserver.Environ;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.StartResponse;
 
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,11 +40,5 @@ final class MonitoringResponse {
 
     static Iterable<byte[]> notFound(StartResponse startResponse) {
         return send(startResponse, "404 Not Found", "text/plain; charset=utf-8", "Not Found\n");
-    }
-
-    /** A number without exponent or needless zeros: {@code 0.0001}, {@code 1}, {@code 2.5}. */
-    static String number(double value) {
-        if (value == Math.rint(value) && Math.abs(value) < 1e15) return Long.toString((long) value);
-        return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
     }
 }

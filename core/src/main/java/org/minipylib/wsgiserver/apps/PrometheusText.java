@@ -54,12 +54,12 @@ final class PrometheusText {
         long cumulative = 0;
         for (int i = 0; i < latency.upperBounds().size(); i++) {
             cumulative += latency.counts().get(i);
-            out.append(name).append("_bucket{le=\"").append(MonitoringResponse.number(latency.upperBounds().get(i)))
+            out.append(name).append("_bucket{le=\"").append(ServerStats.number(latency.upperBounds().get(i)))
                     .append("\"} ").append(cumulative).append('\n');
         }
         cumulative += latency.counts().get(latency.upperBounds().size());
         out.append(name).append("_bucket{le=\"+Inf\"} ").append(cumulative).append('\n');
-        out.append(name).append("_sum ").append(MonitoringResponse.number(latency.sumSeconds())).append('\n');
+        out.append(name).append("_sum ").append(ServerStats.number(latency.sumSeconds())).append('\n');
         out.append(name).append("_count ").append(cumulative).append('\n');
         return out.toString();
     }
@@ -71,11 +71,11 @@ final class PrometheusText {
 
     private void counter(String name, String help, double value) {
         family(name, "counter", help);
-        out.append(name).append(' ').append(MonitoringResponse.number(value)).append('\n');
+        out.append(name).append(' ').append(ServerStats.number(value)).append('\n');
     }
 
     private void gauge(String name, String help, double value) {
         family(name, "gauge", help);
-        out.append(name).append(' ').append(MonitoringResponse.number(value)).append('\n');
+        out.append(name).append(' ').append(ServerStats.number(value)).append('\n');
     }
 }

@@ -69,7 +69,7 @@ final class StatsJson {
         ServerStats.Latency latency = s.latency();
         for (int i = 0; i < latency.upperBounds().size(); i++) {
             if (i > 0) out.append(',');
-            out.append(MonitoringResponse.number(latency.upperBounds().get(i)));
+            out.append(ServerStats.number(latency.upperBounds().get(i)));
         }
         out.append("],\"counts\":[");
         for (int i = 0; i < latency.counts().size(); i++) {
@@ -96,7 +96,7 @@ final class StatsJson {
 
     private StringBuilder field(String name, double value) {
         string(name);
-        return out.append(':').append(MonitoringResponse.number(value));
+        return out.append(':').append(ServerStats.number(value));
     }
 
     /** A JSON string; {@code <}, {@code >} and {@code &} escaped too, so it is safe inside an HTML script. */

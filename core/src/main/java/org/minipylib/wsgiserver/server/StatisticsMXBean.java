@@ -91,18 +91,12 @@ public final class StatisticsMXBean implements WsgiServerMXBean {
         return out;
     }
 
-    /** A bucket's upper bound as /metrics writes its {@code le} label: {@code 0.0001}, {@code 1}, not {@code 1.0E-4}, {@code 1.0}. */
-    static String bucketLabel(double seconds) {
-        if (seconds == Math.rint(seconds) && Math.abs(seconds) < 1e15) return Long.toString((long) seconds);
-        return java.math.BigDecimal.valueOf(seconds).stripTrailingZeros().toPlainString();
-    }
-
     @Override
     public Map<String, Long> getLatencyBuckets() {
         ServerStats.Latency latency = stats().latency();
         Map<String, Long> out = new LinkedHashMap<>();
         for (int i = 0; i < latency.upperBounds().size(); i++) {
-            out.put(bucketLabel(latency.upperBounds().get(i)), latency.cumulativeCount(i));
+            out.put(ServerStats.number(latency.upperBounds().get(i)), latency.cumulativeCount(i)); // as /metrics labels it
         }
         out.put("+Inf", latency.count());
         return out;

@@ -110,32 +110,29 @@ final class LibcSocketCalls implements DirectSocketCalls {
 
     @Override
     public boolean readable(int fd) {
-        return polled(fd, POLLIN | POLLRDHUP);
+        return poll(fd, POLLIN | POLLRDHUP) != 0; // -1: let the read tell
     }
 
     @Override
     public boolean writable(int fd) {
-        return polled(fd, POLLOUT);
+        return poll(fd, POLLOUT) != 0;
     }
 
     @Override
     public boolean hungUp(int fd) {
-        int[] pollfd = {fd, 0}; // no events asked for: POLLHUP and POLLERR are always reported
-        try {
-            int n = (int) Handles.POLL.invokeExact(MemorySegment.ofArray(pollfd), 1L, 0);
-            return n > 0 && ((pollfd[1] >>> 16) & (POLLHUP | POLLERR)) != 0; // revents: the high short, little-endian
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
+        int revents = poll(fd, 0); // no events asked for: POLLHUP and POLLERR are always reported
+        return revents > 0 && (revents & (POLLHUP | POLLERR)) != 0;
     }
 
-    /** {@code poll} without waiting: true if any of {@code events} (or an error, or a hang-up) is there, or the call failed. */
-    private static boolean polled(int fd, int events) {
+    /**
+     * {@code poll} without waiting: the events found ({@code events}, or an error, or a hang-up), 0 if
+     * none, -1 if the call failed.
+     */
+    private static int poll(int fd, int events) {
         int[] pollfd = {fd, events}; // struct pollfd: int fd; short events; short revents (0 here, little-endian)
         try {
-            return (int) Handles.POLL.invokeExact(MemorySegment.ofArray(pollfd), 1L, 0) != 0; // -1: let the read or write tell
+            int n = (int) Handles.POLL.invokeExact(MemorySegment.ofArray(pollfd), 1L, 0);
+            return n <= 0 ? n : pollfd[1] >>> 16; // revents: the high short
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
