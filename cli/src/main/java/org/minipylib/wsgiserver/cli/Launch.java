@@ -8,8 +8,9 @@ import org.minipylib.wsgiserver.WsgiServer;
  *
  * @param exitCode 0 on success, 2 for a usage error, 1 if the server could not start
  * @param server   the running server, or {@code null}
+ * @param status   where the server's lifecycle lines (its addresses, stopping, stopped) go
  */
-public record Launch(int exitCode, WsgiServer server) {
+public record Launch(int exitCode, WsgiServer server, java.io.PrintWriter status) {
 
     /** True if a server was started. */
     public boolean started() {

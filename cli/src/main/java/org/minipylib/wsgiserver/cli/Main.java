@@ -34,15 +34,15 @@ public final class Main {
         PrintWriter err = new PrintWriter(System.err, true);
         // The hook goes in before the server starts: a SIGTERM while it starts (say, while its JMX bean
         // registers) must stop it gracefully too, not end the JVM under requests it already accepted.
-        CompletableFuture<WsgiServer> started = new CompletableFuture<>();
+        CompletableFuture<Launch> started = new CompletableFuture<>();
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("wsgiserver-shutdown")
-                .unstarted(() -> stopGracefully(started.join(), out)));
-        SignalHandling.install(started, out, err);
+                .unstarted(() -> stopGracefully(started.join())));
+        SignalHandling.install(started, err);
         Launch launch = null;
         try {
             launch = launch(out, err, args);
         } finally {
-            started.complete(launch == null ? null : launch.server());
+            started.complete(launch);
         }
         if (!launch.started()) System.exit(launch.exitCode());
         tenureStartupObjects();
@@ -58,7 +58,7 @@ public final class Main {
         rejectClientInitiatedRenegotiation(); // before the first TLS handshake of this JVM, when the JDK reads it
         ServeCommand command = new ServeCommand();
         int exitCode = commandLine(command, out, err).execute(args);
-        return new Launch(exitCode, command.server());
+        return new Launch(exitCode, command.server(), command.statusOutput());
     }
 
     /** The picocli command line for {@code command}, set up as {@code main} uses it. */
@@ -87,10 +87,13 @@ public final class Main {
 
     /**
      * The stop a signal asks for (or, without {@link SignalHandling}, the shutdown hook's): stops
-     * {@code server} (if one started) gracefully and waits for it. Once only: a later call returns at once.
+     * the server {@code launch} started (if any) gracefully and waits for it. Once only: a later call
+     * returns at once.
      */
-    static void stopGracefully(WsgiServer server, PrintWriter out) {
-        if (server == null || !STOPPING.compareAndSet(false, true)) return;
+    static void stopGracefully(Launch launch) {
+        if (launch == null || !launch.started() || !STOPPING.compareAndSet(false, true)) return;
+        WsgiServer server = launch.server();
+        PrintWriter out = launch.status();
         java.time.Duration delay = server.config().drainDelay();
         out.println("wsgiserver stopping (" + (delay.isZero() ? "" : "still serving for " + delay.toMillis() + " ms, then ")
                 + "in-flight requests get up to " + server.config().shutdownTimeout().toMillis() + " ms)");

@@ -203,7 +203,8 @@ final class ServeCommand implements Callable<Integer> {
     Duration drainDelay;
 
     @Option(names = "--access-log", paramLabel = "FILE", description = {
-        "Log requests in the combined log format to FILE (appended to), or to standard output if FILE is -."})
+        "Log requests in the combined log format to FILE (appended to), or to standard output if FILE is -"
+            + " (the server's own lines then go to standard error)."})
     String accessLog;
 
     @Option(names = "--relax", paramLabel = "VIOLATION[,VIOLATION...]", description = {
@@ -274,6 +275,15 @@ final class ServeCommand implements Callable<Integer> {
         return server;
     }
 
+    /**
+     * Where the server's lifecycle lines (its addresses, stopping, stopped) go: standard output, or
+     * standard error when the access log is standard output, whose lines a log collector then parses
+     * as access log entries only.
+     */
+    PrintWriter statusOutput() {
+        return "-".equals(accessLog) ? spec.commandLine().getErr() : spec.commandLine().getOut();
+    }
+
     /** Loads the application, starts the server and prints the addresses it listens on. */
     @Override
     public Integer call() throws IOException, ReflectiveOperationException {
@@ -288,7 +298,7 @@ final class ServeCommand implements Callable<Integer> {
             throw usageError("Invalid settings: " + withOptionNames(e.getMessage()));
         }
         server = built.start();
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = statusOutput();
         for (SocketAddress address : server.listeningAddresses()) {
             out.println("wsgiserver " + Version.VERSION + " serving on " + url(address, server.config().sslAdapter() != null));
         }

@@ -28,21 +28,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class SignalHandling {
 
-    private final CompletableFuture<WsgiServer> started;
-    private final PrintWriter out;
+    private final CompletableFuture<Launch> started;
     private final PrintWriter err;
     private final AtomicInteger stopSignals = new AtomicInteger();
     private volatile Thread stopping;
 
-    private SignalHandling(CompletableFuture<WsgiServer> started, PrintWriter out, PrintWriter err) {
+    private SignalHandling(CompletableFuture<Launch> started, PrintWriter err) {
         this.started = started;
-        this.out = out;
         this.err = err;
     }
 
-    /** Handles the signals above for the server {@code started} completes with (null if it did not start). */
-    static void install(CompletableFuture<WsgiServer> started, PrintWriter out, PrintWriter err) {
-        SignalHandling handling = new SignalHandling(started, out, err);
+    /** Handles the signals above for the server of the launch {@code started} completes with (null if it failed). */
+    static void install(CompletableFuture<Launch> started, PrintWriter err) {
+        SignalHandling handling = new SignalHandling(started, err);
         for (String name : List.of("TERM", "INT", "HUP")) handle(name, handling::stop);
         handle("USR1", signal -> handling.reopenAccessLog());
     }
@@ -60,7 +58,7 @@ final class SignalHandling {
         int status = 128 + signal.getNumber();
         if (count == 1) {
             stopping = Thread.ofPlatform().name("wsgiserver-stop").daemon(false).start(() -> { // the JVM waits for it to exit with the status
-                Main.stopGracefully(started.join(), out);
+                Main.stopGracefully(started.join());
                 System.exit(status);
             });
         } else if (count == 2) {
@@ -74,7 +72,8 @@ final class SignalHandling {
     }
 
     private void reopenAccessLog() {
-        WsgiServer server = started.getNow(null);
+        Launch launch = started.getNow(null);
+        WsgiServer server = launch == null ? null : launch.server();
         AccessLog log = server == null ? null : server.config().accessLog();
         if (log == null) return;
         try {

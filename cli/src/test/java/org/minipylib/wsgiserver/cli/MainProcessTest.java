@@ -149,6 +149,33 @@ class MainProcessTest {
     }
 
     /**
+     * With the access log on standard output, standard output holds access log entries only (a log
+     * collector parses every line of it): the server's own lines go to standard error.
+     */
+    @Test
+    void accessLogOnStandardOutputHasItAlone() throws Exception {
+        Path stdout = dir.resolve("stdout.txt");
+        Path stderr = dir.resolve("stderr.txt");
+        Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0", "--access-log", "-");
+        try {
+            Matcher serving = SERVING.matcher(ProcessOutput.awaitLine(process, stderr, line -> SERVING.matcher(line).matches()));
+            assertTrue(serving.matches());
+            try (HttpClient client = HttpClient.newHttpClient()) {
+                assertEquals(200, client.send(get(serving.group(1), "/plaintext?one"), BodyHandlers.discarding()).statusCode());
+            }
+            process.destroy(); // SIGTERM
+            assertTrue(process.waitFor(10, TimeUnit.SECONDS), "exited within 10 s of SIGTERM");
+            List<String> lines = Files.readAllLines(stdout);
+            assertEquals(1, lines.size(), () -> "stdout: " + lines);
+            assertTrue(lines.get(0).matches("127\\.0\\.0\\.1 - - \\[.*\\] \"GET /plaintext\\?one HTTP/1\\.1\" 200 13 .*"), lines.get(0));
+            String errors = Files.readString(stderr);
+            assertTrue(errors.contains("wsgiserver stopped"), () -> "stderr: " + errors);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    /**
      * What starting leaves alive goes to the old generation before load comes (one full collection),
      * so that the first young collections under load do not copy it again and again.
      */
