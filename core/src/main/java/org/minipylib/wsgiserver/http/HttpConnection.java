@@ -350,6 +350,10 @@ public final class HttpConnection {
             }
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "Connection setup with {0} failed: {1}", t.remoteAddress(), e.toString());
+            if (e instanceof SetupRefusedException refusal) {
+                owner.refused(refusal.status());
+                writeLogEntry(t.remoteAddress(), refusal.requestLine(), refusal.status(), refusal.bodyBytes(), null, 0);
+            }
             t.close();
             close();
             return false;
@@ -833,14 +837,7 @@ public final class HttpConnection {
      * whose head was parsed.
      */
     private String bufferedRequestLine() {
-        int available = input.available();
-        if (available == 0) return null;
-        byte[] b = input.buf;
-        int from = input.pos;
-        int end = from;
-        int limit = from + Math.min(available, 1024);
-        while (end < limit && b[end] != '\r' && b[end] != '\n') end++;
-        return end == from ? null : new String(b, from, end - from, StandardCharsets.ISO_8859_1);
+        return RequestParser.firstLine(input.buf, input.pos, input.available());
     }
 
     /**
@@ -863,9 +860,13 @@ public final class HttpConnection {
 
     /** An access-log entry; {@code head}: the request's parsed head, or null for a refusal before it was parsed. */
     private void writeLogEntry(String requestLine, int status, long bodyBytes, RequestHead head, long durationNanos) {
+        writeLogEntry(transport.remoteAddress(), requestLine, status, bodyBytes, head, durationNanos);
+    }
+
+    private void writeLogEntry(SocketAddress remote, String requestLine, int status, long bodyBytes, RequestHead head,
+                               long durationNanos) {
         var accessLog = settings.accessLog();
         if (accessLog == null) return;
-        SocketAddress remote = transport.remoteAddress();
         String addr = remote instanceof InetSocketAddress isa ? HostAddress.text(isa.getAddress()) : String.valueOf(remote);
         try {
             accessLog.log(new AccessLogEntry(addr, Instant.now().minusNanos(durationNanos), requestLine, status, bodyBytes,

@@ -650,6 +650,17 @@ public final class RequestParser {
     }
 
     /**
+     * The first line of {@code b[from, from + length)}, the start of a request as far as it arrived
+     * (up to 1024 bytes of it), for the access log entry of a refusal; null if it is empty.
+     */
+    public static String firstLine(byte[] b, int from, int length) {
+        int end = from;
+        int limit = from + Math.min(length, 1024);
+        while (end < limit && b[end] != '\r' && b[end] != '\n') end++;
+        return end == from ? null : new String(b, from, end - from, StandardCharsets.ISO_8859_1);
+    }
+
+    /**
      * Whether {@code b[from, from + length)}, the start of a request as far as it arrived, is a HEAD
      * request (methods are case-sensitive, RFC 9110 section 9.1): its error answer has no content.
      */

@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.tls;
 
+import org.minipylib.wsgiserver.http.SetupRefusedException;
 import org.minipylib.wsgiserver.http.Transport;
 
 import java.io.EOFException;
@@ -79,6 +80,8 @@ public final class JsseSslAdapter implements SslAdapter {
         TlsTransport tls = new TlsTransport(transport, host -> newEngine(current.forHost(host)));
         try {
             tls.handshake(deadlineNanos);
+        } catch (SetupRefusedException e) {
+            throw e; // answered: the server logs it as its own refusal
         } catch (IOException e) {
             throw new TlsHandshakeException(reason(e), e); // the server logs it as one line at DEBUG
         }

@@ -16,8 +16,9 @@ public interface SslAdapter {
      * @param transport     the connection so far (a plain socket, or what an earlier setup step returned)
      * @param deadlineNanos {@link System#nanoTime()} by which the handshake must be done
      * @return a transport that reads and writes application data; its {@code sslSession()} is set
-     * @throws IOException if the handshake failed or timed out (the caller closes the connection);
-     *                     a client speaking plain HTTP has been answered {@code 400} already
+     * @throws IOException if the handshake failed or timed out (the caller closes the connection)
+     *                     (a {@link org.minipylib.wsgiserver.http.SetupRefusedException} if the adapter
+     *                     answered the client itself, as it answers plain HTTP with {@code 400})
      */
     Transport open(Transport transport, long deadlineNanos) throws IOException;
 

@@ -3,7 +3,8 @@ package org.minipylib.wsgiserver.tls;
 import java.io.IOException;
 
 /**
- * A TLS handshake that did not complete (timeout, plain HTTP, a scanner, a refused certificate).
+ * A TLS handshake that did not complete (timeout, a scanner, a refused certificate; plain HTTP,
+ * which is answered, is a {@link org.minipylib.wsgiserver.http.SetupRefusedException}).
  * Its {@link #toString()} is just the message, so the server's one debug line per failed connection
  * reads well; the cause is kept for anyone who wants the detail.
  */

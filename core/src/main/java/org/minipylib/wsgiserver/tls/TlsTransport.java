@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.tls;
 
 import org.minipylib.wsgiserver.http.RequestParser;
+import org.minipylib.wsgiserver.http.SetupRefusedException;
 import org.minipylib.wsgiserver.http.Transport;
 
 import java.io.EOFException;
@@ -74,13 +75,6 @@ final class TlsTransport implements Transport {
         this.netOut = ByteBuffer.allocate(PACKET_BUFFER);
     }
 
-    /** Thrown when the client spoke plain HTTP (it has been answered 400 already). */
-    static final class PlainHttpException extends SSLException {
-        PlainHttpException() {
-            super("plain HTTP request on the HTTPS port");
-        }
-    }
-
     /**
      * Runs the server side of the handshake; the client's first bytes must be a TLS handshake
      * record, else a plain-HTTP client gets a {@code 400} and this throws.
@@ -91,9 +85,11 @@ final class TlsTransport implements Transport {
             if (fill(deadlineNanos) < 0) throw new EOFException("closed before the TLS handshake");
             if ((netIn.get(0) & 0xff) != TLS_HANDSHAKE_RECORD) {
                 if (Character.isLetter(netIn.get(0))) {
-                    wrapped.write(PLAIN_HTTP_ANSWER, 0, RequestParser.startsWithHeadMethod(netIn.array(), 0, netIn.position()) ? PLAIN_HTTP_HEAD_LENGTH : PLAIN_HTTP_ANSWER.length);
+                    boolean head = RequestParser.startsWithHeadMethod(netIn.array(), 0, netIn.position());
+                    wrapped.write(PLAIN_HTTP_ANSWER, 0, head ? PLAIN_HTTP_HEAD_LENGTH : PLAIN_HTTP_ANSWER.length);
                     wrapped.shutdownOutput();
-                    throw new PlainHttpException();
+                    throw new SetupRefusedException("TLS handshake failed: plain HTTP request on the HTTPS port", 400,
+                            RequestParser.firstLine(netIn.array(), 0, netIn.position()), head ? 0 : PLAIN_HTTP_BODY.length());
                 }
                 throw new SSLException("not a TLS handshake (first byte 0x" + Integer.toHexString(netIn.get(0) & 0xff) + ")");
             }

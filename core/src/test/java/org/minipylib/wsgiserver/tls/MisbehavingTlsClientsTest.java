@@ -129,6 +129,29 @@ class MisbehavingTlsClientsTest {
         }
     }
 
+    /** As nginx does, the plain-HTTP request is in the access log and the statistics, like any refusal. */
+    @Test
+    void plainHttpIsLoggedAndCountedAsARefusal() throws Exception {
+        java.io.ByteArrayOutputStream sink = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream log = new java.io.PrintStream(sink, true, java.nio.charset.StandardCharsets.UTF_8);
+        JsseSslAdapter adapter = new JsseSslAdapter(config);
+        try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "served"),
+                b -> b.sslAdapter(adapter).accessLog(org.minipylib.wsgiserver.AccessLog.to(log)));
+             RawClient raw = server.connect()) {
+            raw.send("GET /over-plain?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawClient.Response response = raw.read();
+            assertEquals(400, response.status());
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (!sink.toString(java.nio.charset.StandardCharsets.UTF_8).contains("\n") && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            String line = sink.toString(java.nio.charset.StandardCharsets.UTF_8).trim();
+            assertTrue(line.matches("127\\.0\\.0\\.1 - - \\[.*] \"GET /over-plain\\?x=1 HTTP/1\\.1\" 400 "
+                    + response.bodyText().length() + " \"-\" \"-\""), line);
+            assertEquals(1L, server.server().statistics().responsesByStatus().get(400));
+        }
+    }
+
     @Test
     void plainHttpHeadGetsTheBadRequestHeadWithoutItsBody() throws Exception {
         try (TestServer server = start(Duration.ofSeconds(10)); RawClient raw = server.connect()) {
