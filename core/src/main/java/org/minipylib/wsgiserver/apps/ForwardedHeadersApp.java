@@ -148,14 +148,22 @@ public final class ForwardedHeadersApp implements WsgiApp {
         else env.remove("HTTPS");
     }
 
-    /** {@code host}, {@code host:port}, {@code [v6]} or {@code [v6]:port}; anything else is ignored. */
+    /**
+     * {@code host}, {@code host:port}, {@code [v6]} or {@code [v6]:port}; anything else is ignored.
+     * An IPv6 SERVER_NAME is the address without brackets, as the server's own (the local address).
+     */
     private static void setHost(Environ env, String host) {
         if (host == null || !host.matches("[A-Za-z0-9.\\-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) return;
         int colon = host.lastIndexOf(':');
         boolean hasPort = colon > host.lastIndexOf(']');
         if (hasPort && !isPort(host.substring(colon + 1))) return;
+        String name = hasPort ? host.substring(0, colon) : host;
+        if (name.startsWith("[")) {
+            if (TrustedProxies.literal(name.substring(1, name.length() - 1)) == null) return; // [::x:] is no address
+            name = canonical(name.substring(1, name.length() - 1));
+        }
         env.put("HTTP_HOST", host);
-        env.put(Environ.SERVER_NAME, hasPort ? host.substring(0, colon) : host);
+        env.put(Environ.SERVER_NAME, name);
         env.put(Environ.SERVER_PORT, hasPort ? host.substring(colon + 1)
                 : "https".equals(env.get(Environ.WSGI_URL_SCHEME)) ? "443" : "80");
     }

@@ -94,6 +94,20 @@ class ForwardedHeadersTest {
         assertEquals("8443", env.get("SERVER_PORT"));
     }
 
+    /** An IPv6 host's SERVER_NAME is the address without brackets, as the server's own; HTTP_HOST keeps them. */
+    @Test
+    void anIpv6HostIsAServerNameWithoutBrackets() throws Exception {
+        Environ env = rfc7239EnvironFor("127.0.0.1", "Forwarded: for=192.0.2.60;host=\"[2001:DB8::1]:8443\"\r\n");
+        assertEquals("[2001:DB8::1]:8443", env.get("HTTP_HOST"));
+        assertEquals("2001:db8::1", env.get("SERVER_NAME"));
+        assertEquals("8443", env.get("SERVER_PORT"));
+        env = rfc7239EnvironFor("127.0.0.1", "Forwarded: for=192.0.2.60;host=\"[::1]\"\r\n");
+        assertEquals("::1", env.get("SERVER_NAME"));
+        assertEquals("80", env.get("SERVER_PORT"));
+        env = rfc7239EnvironFor("127.0.0.1", "Forwarded: for=192.0.2.60;host=\"[1:2:3]\"\r\n");
+        assertEquals("127.0.0.1", env.get("SERVER_NAME"), "not an address: the server's own name stands");
+    }
+
     /**
      * "*" lets any peer send the headers, but believes only the hop that peer added (the right-most):
      * every named hop trusted would make the left-most one, which the client wrote, the client.
