@@ -15,7 +15,7 @@
 #
 # Knobs: C=64 connections, ROUNDS=8, SECONDS_=5 per window, WARM=15 s per server first, PATH_=/plaintext,
 # HDR (one extra request header), SCRIPT (a wrk Lua script, e.g. the bench's POST of lua/echo.lua), PORT_A=18091, PORT_B=18092,
-# IDLE=0 keep-alive connections per server, each served once, then held idle for the whole run (by
+# SCHEME=https for servers serving TLS (any certificate: curl -k, wrk does not check), IDLE=0 keep-alive connections per server, each served once, then held idle for the whole run (by
 # IDLE_SCRIPT=../shared/bench/tools/idle_conns.py, on CPU 1; raises the descriptor limit). Needs wrk, curl and taskset; both
 # servers must answer GET /plaintext and stay in the foreground (nginx: `daemon off;`). Talks to
 # 127.0.0.1 only.
@@ -24,7 +24,7 @@ set -euo pipefail
 for tool in wrk curl taskset; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed" >&2; exit 1; }
 done
-C=${C:-64}; ROUNDS=${ROUNDS:-8}; SECS=${SECONDS_:-5}; WARM=${WARM:-15}; P=${PATH_:-/plaintext}
+SCHEME=${SCHEME:-http}; C=${C:-64}; ROUNDS=${ROUNDS:-8}; SECS=${SECONDS_:-5}; WARM=${WARM:-15}; P=${PATH_:-/plaintext}
 PORT_A=${PORT_A:-18091}; PORT_B=${PORT_B:-18092}
 IDLE=${IDLE:-0}; IDLE_SCRIPT=${IDLE_SCRIPT:-$(dirname "$0")/../../shared/bench/tools/idle_conns.py}
 if (( IDLE > 0 )); then
@@ -41,10 +41,10 @@ taskset -c 0 bash -c "exec ${2//\{PORT\}/$PORT_B}" >/dev/null 2>&1 & PB=$!
 IDLE_PIDS=()
 trap 'kill $PA $PB "${IDLE_PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 for port in "$PORT_A" "$PORT_B"; do
-  for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$port/plaintext" && break; sleep 0.2; done
-  curl -s -o /dev/null "http://127.0.0.1:$port/plaintext" || { echo "nothing answers on port $port" >&2; exit 1; }
+  for _ in $(seq 150); do curl -sk -o /dev/null "$SCHEME://127.0.0.1:$port/plaintext" && break; sleep 0.2; done
+  curl -sk -o /dev/null "$SCHEME://127.0.0.1:$port/plaintext" || { echo "nothing answers on port $port" >&2; exit 1; }
   kill -0 $PA 2>/dev/null && kill -0 $PB 2>/dev/null || { echo "a server exited (port taken? a daemon that forks?)" >&2; exit 1; }
-  "${WRK[@]}" -d"${WARM}s" "http://127.0.0.1:$port$P" >/dev/null
+  "${WRK[@]}" -d"${WARM}s" "$SCHEME://127.0.0.1:$port$P" >/dev/null
 done
 if (( IDLE > 0 )); then
   for port in "$PORT_A" "$PORT_B"; do
@@ -55,7 +55,7 @@ if (( IDLE > 0 )); then
     grep '^READY' "$log" | sed "s/^/port $port idle: /" || { echo "idle connections not ready on port $port" >&2; cat "$log" >&2; rm -f "$log"; exit 1; }
     rm -f "$log"
   done
-  for port in "$PORT_A" "$PORT_B"; do "${WRK[@]}" -d5s "http://127.0.0.1:$port$P" >/dev/null; done
+  for port in "$PORT_A" "$PORT_B"; do "${WRK[@]}" -d5s "$SCHEME://127.0.0.1:$port$P" >/dev/null; done
 fi
 
 cpu_ticks() { # the process and its children (nginx's workers): "user system" clock ticks
@@ -69,7 +69,7 @@ cpu_ticks() { # the process and its children (nginx's workers): "user system" cl
 us_per_request() { # PID PORT: one window; prints server CPU-µs per request and the user part of it
   local u0 s0 u1 s1 out requests
   read -r u0 s0 < <(cpu_ticks "$1")
-  out=$("${WRK[@]}" -d"${SECS}s" "http://127.0.0.1:$2$P")
+  out=$("${WRK[@]}" -d"${SECS}s" "$SCHEME://127.0.0.1:$2$P")
   read -r u1 s1 < <(cpu_ticks "$1")
   requests=$(awk '/requests in/{print $1}' <<<"$out")
   awk -v r="$requests" -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" \

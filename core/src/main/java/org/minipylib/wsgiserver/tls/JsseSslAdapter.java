@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.tls;
 
+import org.minipylib.wsgiserver.http.BufferPool;
 import org.minipylib.wsgiserver.http.SetupRefusedException;
 import org.minipylib.wsgiserver.http.Transport;
 
@@ -44,6 +45,8 @@ public final class JsseSslAdapter implements SslAdapter {
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
 
     private final TlsConfig config;
+    /** The connections' TLS buffers (three per connection busy with a request; an idle one holds none). */
+    private final BufferPool buffers = TlsTransport.buffers(768);
     private final ReentrantLock reloading = new ReentrantLock();
     private final long reloadIntervalNanos;
     private final String[] cipherSuites;
@@ -68,6 +71,11 @@ public final class JsseSslAdapter implements SslAdapter {
         this.nextCheckNanos = System.nanoTime() + reloadIntervalNanos;
     }
 
+    /** The pool of the connections' TLS buffers (for tests). */
+    BufferPool buffers() {
+        return buffers;
+    }
+
     /** This adapter's configuration. */
     public TlsConfig config() {
         return config;
@@ -77,7 +85,7 @@ public final class JsseSslAdapter implements SslAdapter {
     public Transport open(Transport transport, long deadlineNanos) throws IOException {
         if (reloadDue()) reloadIfChanged();
         Contexts current = contexts; // one generation for the whole handshake, even if a reload happens meanwhile
-        TlsTransport tls = new TlsTransport(transport, host -> newEngine(current.forHost(host)));
+        TlsTransport tls = new TlsTransport(transport, host -> newEngine(current.forHost(host)), buffers);
         try {
             tls.handshake(deadlineNanos);
         } catch (SetupRefusedException e) {

@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.tls;
 
+import org.minipylib.wsgiserver.http.BufferPool;
 import org.minipylib.wsgiserver.http.RequestParser;
 import org.minipylib.wsgiserver.http.SetupRefusedException;
 import org.minipylib.wsgiserver.http.Transport;
@@ -41,20 +42,25 @@ final class TlsTransport implements Transport {
     private static final int PLAIN_HTTP_HEAD_LENGTH = PLAIN_HTTP_ANSWER.length - PLAIN_HTTP_BODY.length();
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
-    /** Room for one TLS record (16 KiB of data plus header and expansion); grown if an engine asks for more. */
-    private static final int PACKET_BUFFER = 17 * 1024;
-    private static final int APPLICATION_BUFFER = 16 * 1024 + 1024;
+    /**
+     * Room for one TLS record, encrypted (16 KiB of data plus header and expansion) or decrypted;
+     * grown if an engine asks for more. The size of the buffers of {@link #buffers(int)}.
+     */
+    static final int BUFFER_SIZE = 17 * 1024;
 
     private final Transport wrapped;
     private final Function<String, SSLEngine> engines;
+    private final BufferPool pool;
     private SSLEngine engine;
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
-    /** Bytes from the client not unwrapped yet, in [0, position). */
+    // The three buffers are null while the connection waits for its next request with none of them
+    // in use (back in the pool then: an idle keep-alive connection holds none).
+    /** Bytes from the client not unwrapped yet, in [0, position); guarded by readLock. */
     private ByteBuffer netIn;
-    /** Decrypted bytes not read yet, in [position, limit). */
+    /** Decrypted bytes not read yet, in [position, limit); guarded by readLock. */
     private ByteBuffer appIn;
-    /** Scratch space for one outgoing record. */
+    /** Scratch space for one outgoing record; guarded by writeLock. */
     private ByteBuffer netOut;
     /**
      * True while decrypted bytes or a whole record wait in the buffers (for {@link #hasPendingInput()},
@@ -66,13 +72,29 @@ final class TlsTransport implements Transport {
     /**
      * @param engines makes the server engine for the host name the client asks for (null: none
      *                named), once the ClientHello is in
+     * @param pool    buffers of {@link #BUFFER_SIZE} bytes, shared by the connections of one server
      */
-    TlsTransport(Transport wrapped, Function<String, SSLEngine> engines) {
+    TlsTransport(Transport wrapped, Function<String, SSLEngine> engines, BufferPool pool) {
+        if (pool.bufferSize() != BUFFER_SIZE) throw new IllegalArgumentException("buffers of " + BUFFER_SIZE + " bytes needed");
         this.wrapped = wrapped;
         this.engines = engines;
-        this.netIn = ByteBuffer.allocate(PACKET_BUFFER);
-        this.appIn = ByteBuffer.allocate(APPLICATION_BUFFER).flip();
-        this.netOut = ByteBuffer.allocate(PACKET_BUFFER);
+        this.pool = pool;
+        takeReadBuffers();
+        this.netOut = ByteBuffer.wrap(pool.take());
+    }
+
+    /** A pool for {@link #TlsTransport}: up to {@code maxPooled} buffers kept for reuse. */
+    static BufferPool buffers(int maxPooled) {
+        return new BufferPool(BUFFER_SIZE, maxPooled);
+    }
+
+    private void takeReadBuffers() {
+        netIn = ByteBuffer.wrap(pool.take());
+        appIn = ByteBuffer.wrap(pool.take()).flip();
+    }
+
+    private void give(ByteBuffer buffer) {
+        if (buffer.capacity() == BUFFER_SIZE) pool.give(buffer.array()); // a grown one goes to the garbage collector
     }
 
     /**
@@ -190,6 +212,7 @@ final class TlsTransport implements Transport {
     private HandshakeStatus wrapAndSend(ByteBuffer src) throws IOException {
         writeLock.lock();
         try {
+            if (netOut == null) netOut = ByteBuffer.wrap(pool.take());
             while (true) {
                 netOut.clear();
                 SSLEngineResult result = engine.wrap(src, netOut);
@@ -241,6 +264,7 @@ final class TlsTransport implements Transport {
         if (len == 0) return 0; // as InputStream.read: else it would wait for a record it cannot hand over
         readLock.lock();
         try {
+            if (netIn == null) takeReadBuffers();
             long deadline = timeoutMillis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : 0;
             while (true) {
                 if (appIn.hasRemaining()) {
@@ -331,6 +355,54 @@ final class TlsTransport implements Transport {
     @Override
     public boolean hasPendingInput() {
         return inputBuffered || wrapped.hasPendingInput();
+    }
+
+    /** True if nothing received waits here and the socket below can wait without a buffer. */
+    @Override
+    public boolean waitsWithoutBuffer() {
+        readLock.lock();
+        try {
+            return !inboundDone && (netIn == null || netIn.position() == 0 && !appIn.hasRemaining())
+                    && wrapped.waitsWithoutBuffer();
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** Gives the buffers back to the pool for the wait; the next read or write takes them again. */
+    @Override
+    public void awaitReadable(int timeoutMillis) throws IOException {
+        giveBuffersBack();
+        wrapped.awaitReadable(timeoutMillis);
+    }
+
+    /** As {@link #awaitReadable}: without buffers, and without a thread if the socket below can. */
+    @Override
+    public boolean awaitReadableThen(Runnable then) throws IOException {
+        giveBuffersBack();
+        return wrapped.awaitReadableThen(then);
+    }
+
+    private void giveBuffersBack() {
+        readLock.lock();
+        try {
+            if (netIn != null && netIn.position() == 0 && !appIn.hasRemaining()) {
+                give(netIn);
+                give(appIn);
+                netIn = null;
+                appIn = null;
+            }
+        } finally {
+            readLock.unlock();
+        }
+        if (writeLock.tryLock()) { // else a write (a close_notify on stop) is under way: it keeps its buffer
+            try {
+                if (netOut != null) give(netOut);
+                netOut = null;
+            } finally {
+                writeLock.unlock();
+            }
+        }
     }
 
     /** Sends close_notify, then half-closes the wrapped transport. */

@@ -1,8 +1,6 @@
 package org.minipylib.wsgiserver.server;
 
-import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WorkerMode;
-import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.http.Gateway;
 import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.HttpLimits;
@@ -11,6 +9,7 @@ import org.minipylib.wsgiserver.http.HttpSettings;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,16 +51,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported")
 class IdleConnectionsHoldNoThreadTest {
 
-    /** Answers with its path; remembers the thread that served each path. */
-    private static WsgiApp recordingThreads(Map<String, Thread> threads) {
-        return (env, sr) -> {
-            threads.put(env.pathInfo(), Thread.currentThread());
-            byte[] body = env.pathInfo().getBytes(StandardCharsets.US_ASCII);
-            sr.start("200 OK", List.of(Header.of("Content-Length", Integer.toString(body.length))));
-            return List.of(body);
-        };
-    }
-
     private static String get(String path) {
         return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
     }
@@ -69,7 +58,7 @@ class IdleConnectionsHoldNoThreadTest {
     @Test
     void theThreadThatAnsweredEndsWhileTheConnectionWaitsAndTheNextRequestGetsANewOne() throws Exception {
         Map<String, Thread> threads = new ConcurrentHashMap<>();
-        try (TestServer server = TestServer.start(recordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL));
+        try (TestServer server = TestServer.start(WsgiTestApps.pathRecordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL));
              RawClient client = server.connect().timeout(5000)) {
             client.send(get("/one"));
             assertEquals("/one", client.read().bodyText());
@@ -100,7 +89,7 @@ class IdleConnectionsHoldNoThreadTest {
         Map<String, Thread> threads = new ConcurrentHashMap<>();
         HttpTimeouts timeouts =
                 HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(300));
-        try (TestServer server = TestServer.start(recordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL).timeouts(timeouts));
+        try (TestServer server = TestServer.start(WsgiTestApps.pathRecordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL).timeouts(timeouts));
              RawClient timedOut = server.connect().timeout(5000)) {
             timedOut.send(get("/a"));
             assertEquals("/a", timedOut.read().bodyText());
@@ -108,7 +97,7 @@ class IdleConnectionsHoldNoThreadTest {
             assertTrue(timedOut.isClosedByServer(), "closed at the keep-alive timeout with no thread of its own");
             org.minipylib.wsgiserver.testing.Poll.until(server.server()::openConnections, n -> n == 0, "the connection to be forgotten");
         }
-        try (TestServer server = TestServer.start(recordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL));
+        try (TestServer server = TestServer.start(WsgiTestApps.pathRecordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL));
              RawClient stopped = server.connect().timeout(5000)) {
             stopped.send(get("/b"));
             assertEquals("/b", stopped.read().bodyText());
@@ -175,7 +164,7 @@ class IdleConnectionsHoldNoThreadTest {
     @Test
     void withoutALoopTheConnectionKeepsItsThread() throws Exception {
         Map<String, Thread> threads = new ConcurrentHashMap<>();
-        try (TestServer server = TestServer.start(recordingThreads(threads),
+        try (TestServer server = TestServer.start(WsgiTestApps.pathRecordingThreads(threads),
                 b -> b.workerMode(WorkerMode.VIRTUAL).readinessLoops(0));
              RawClient client = server.connect().timeout(5000)) {
             for (String path : List.of("/one", "/two", "/three")) {
@@ -194,7 +183,7 @@ class IdleConnectionsHoldNoThreadTest {
     @Test
     void manyConnectionsHandedOffAndResumedGetTheirOwnAnswers() throws Exception {
         Map<String, Thread> threads = new ConcurrentHashMap<>();
-        try (TestServer server = TestServer.start(recordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL))) {
+        try (TestServer server = TestServer.start(WsgiTestApps.pathRecordingThreads(threads), b -> b.workerMode(WorkerMode.VIRTUAL))) {
             List<RawClient> clients = new java.util.ArrayList<>();
             try {
                 for (int i = 0; i < 50; i++) clients.add(server.connect().timeout(5000));

@@ -44,6 +44,16 @@ public final class WsgiTestApps {
         };
     }
 
+    /** Answers with its PATH_INFO (with a Content-Length); remembers the thread that served each path. */
+    public static WsgiApp pathRecordingThreads(java.util.Map<String, Thread> threads) {
+        return (env, sr) -> {
+            threads.put(env.pathInfo(), Thread.currentThread());
+            byte[] body = env.pathInfo().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            sr.start("200 OK", List.of(Header.of("Content-Length", Integer.toString(body.length))));
+            return List.of(body);
+        };
+    }
+
     /**
      * Reads the whole request body, then answers {@code METHOD PATH_INFO:body} as a List: lets a test
      * check which request each response belongs to. PATH_INFO starting with {@code /noread} skips the body.
