@@ -2,7 +2,7 @@ package org.minipylib.wsgiserver.http;
 
 /**
  * Decodes the percent-encoding of a request path the way PEP 3333 wants PATH_INFO: each decoded
- * byte becomes one ISO-8859-1 character. {@code %2F} (an encoded slash) stays encoded, so that it
+ * byte becomes one ISO-8859-1 character. {@code %2F} (an encoded slash; {@code %2f} too, as {@code %2F}) stays encoded, so that it
  * cannot be mistaken for a path separator; and so does a {@code %25} (an encoded percent sign)
  * that two hex digits follow, so that the percent sign cannot be mistaken for an escape:
  * {@code /a%252Fb} stays apart from {@code /a%2Fb}, and {@code /a%25ab} from {@code /a%ab}. In the
@@ -42,7 +42,7 @@ public final class PercentDecoder {
             int b = decodedAt(raw, i);
             if (b < 0) throw malformed();
             if (b == '/' || (b == '%' && twoHexDigitsFollow(raw, i + 3))) {
-                sb.append(raw, i, i + 3); // keep %2F, and a %25 that would read as an escape, as sent
+                sb.append(b == '/' ? "%2F" : "%25"); // kept encoded; %2f too is %2F (RFC 3986 section 6.2.2.1)
             } else {
                 sb.append((char) b);
             }

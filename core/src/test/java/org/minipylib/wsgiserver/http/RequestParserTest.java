@@ -239,7 +239,7 @@ class RequestParserTest {
 
         @Test
         void encodedSlashStaysEncoded() throws Exception {
-            assertEquals("/a%2Fb/c%2fd", get("/a%2Fb/c%2fd").path());
+            assertEquals("/a%2Fb/c%2Fd", get("/a%2Fb/c%2fd").path()); // %2f as %2F (RFC 3986 section 6.2.2.1)
         }
 
         @Test

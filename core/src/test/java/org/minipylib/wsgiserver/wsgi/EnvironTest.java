@@ -123,7 +123,7 @@ class EnvironTest {
             "/plain              | /plain",
             "/a%20b              | /a b",
             "/a%2Fb              | /a%2Fb",
-            "/a%2fb/c%2F         | /a%2fb/c%2F",
+            "/a%2fb/c%2F         | /a%2Fb/c%2F",
             "/%C3%A9             | /\u00c3\u00a9",
             "/%7Euser/%41%62     | /~user/Ab",
             "/a+b                | /a+b",
