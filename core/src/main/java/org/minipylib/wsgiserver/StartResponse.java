@@ -17,9 +17,11 @@ public interface StartResponse {
     /**
      * Sets status and headers.
      *
-     * @param status  a status line such as {@code "200 OK"}: three digits, a space, a reason phrase
-     * @param headers the response headers; hop-by-hop headers other than {@code Connection: close}
-     *                are refused, as PEP 3333 requires
+     * @param status  a status line such as {@code "200 OK"}: three digits (200-599), a space, a reason
+     *                phrase; the reason may be empty ({@code "200"} or {@code "200 "}: RFC 9112 section 4)
+     * @param headers the response headers; hop-by-hop headers are refused, as PEP 3333 requires,
+     *                except {@code Connection}: read for a {@code close} token (the connection then
+     *                closes after the response), never sent as given
      * @return the {@code write} callable, for applications that push their body imperatively
      * @throws IllegalStateException    if the response was already started
      * @throws IllegalArgumentException if the status or a header is malformed

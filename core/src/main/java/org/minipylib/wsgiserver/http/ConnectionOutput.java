@@ -68,6 +68,11 @@ final class ConnectionOutput {
     /** buf[sent, held) are complete responses that another thread may write out (guarded by writeLock). */
     private int sent;
     private int held;
+    /**
+     * Where the response being written starts in the buffer, or -1 once any of its bytes may have
+     * gone to the transport (see {@link #discardResponse()}).
+     */
+    private int responseStart = -1;
     /** System.nanoTime() when bytes were first held (0 when none are): read by the watchdog. */
     private volatile long heldSinceNanos;
     /**
@@ -348,7 +353,33 @@ final class ConnectionOutput {
         count = 0;
         sent = 0;
         held = 0;
+        responseStart = -1;
         if (heldSinceNanos != 0) heldSinceNanos = 0; // a volatile write costs a fence: most requests held nothing
+    }
+
+    /** Called as a response begins, before its first byte is written: see {@link #discardResponse()}. */
+    void markResponseStart() {
+        ensureBuffer();
+        responseStart = count;
+    }
+
+    /**
+     * Drops what the response begun last wrote if none of it has gone to the transport yet (it
+     * fitted in the buffer): the application failed after starting it, and the client can still get
+     * an error response instead of a cut one. Earlier responses in the buffer stay.
+     *
+     * @return true if it was dropped; false if some of it may have been sent
+     */
+    boolean discardResponse() {
+        writeLock.lock();
+        try {
+            if (responseStart < 0 || buf == null) return false;
+            count = responseStart;
+            responseStart = -1;
+            return true;
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     /**

@@ -706,7 +706,8 @@ public final class HttpConnection {
                 abort();
                 return false;
             }
-            if (response.isCommitted()) {
+            // A response still wholly in the buffer is dropped: the client gets the error response below instead.
+            if (response.isCommitted() && !output.discardResponse()) {
                 if (failure != null) {
                     LOG.log(System.Logger.Level.ERROR, "Error after the response to \"" + head.requestLine() + "\" started; closing the connection", failure);
                 }
@@ -715,6 +716,7 @@ public final class HttpConnection {
                 } catch (IOException e) {
                     // the client is gone: nothing more to send
                 }
+                if (response.endsAtClose()) transport.resetOnClose(); // a plain close would pass for the body's end
                 abort();
                 return false;
             }

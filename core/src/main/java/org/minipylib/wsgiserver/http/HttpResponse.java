@@ -36,6 +36,8 @@ public final class HttpResponse {
     private long declaredLength = -1;
     private long bodyBytes;
     private boolean closeAfter;
+    /** The body ends where the connection does (HTTP/1.0 without a length). */
+    private boolean endsAtClose;
     private boolean overrunLogged;
 
     HttpResponse(HttpConnection connection, RequestHead request, ConnectionOutput out, String serverHeader) {
@@ -73,6 +75,7 @@ public final class HttpResponse {
         if (committed) throw new IllegalStateException("response already started");
         if (status < 200 || status > 599) throw new IllegalArgumentException("status must be 200-599: " + status);
         connection.rethrowRequestBodyFailure(this); // a broken request body is answered 4xx by the server, not 200 by the app
+        out.markResponseStart();
         committed = true;
         this.status = status;
         closeAfter = connection.mustCloseAfter(request); // first: it may read the rest of the request body
@@ -137,8 +140,9 @@ public final class HttpResponse {
             } else if (request.minorVersion() == 1) {
                 chunked = true;
                 out.writeLatin1("Transfer-Encoding: chunked\r\n");
-            } else {
-                closeAfter = true; // HTTP/1.0 without a length: the body ends when the connection does
+            } else if (!request.isHead()) { // a response to HEAD has no body to delimit (RFC 9110 section 9.3.2)
+                endsAtClose = true; // HTTP/1.0 without a length: the body ends when the connection does
+                closeAfter = true;
             }
         }
         if (appClose) closeAfter = true;
@@ -247,6 +251,14 @@ public final class HttpResponse {
     /** True if the connection must close after this response. */
     public boolean closeAfter() {
         return closeAfter;
+    }
+
+    /**
+     * True if the body is delimited by the connection's close (HTTP/1.0 without a length): a
+     * response cut off must then end in a reset, or the client takes what it got for all of it.
+     */
+    public boolean endsAtClose() {
+        return endsAtClose;
     }
 
     static boolean containsToken(String value, String token) {

@@ -146,6 +146,14 @@ public interface Transport {
         close();
     }
 
+    /**
+     * Makes the next {@link #close()} a reset (TCP RST, {@code SO_LINGER} 0) where the transport can:
+     * for a response cut off whose end the client would otherwise take for the whole of it (one
+     * delimited by the connection's close). Does nothing by default.
+     */
+    default void resetOnClose() {
+    }
+
     /** The server-side address the client connected to. */
     SocketAddress localAddress();
 

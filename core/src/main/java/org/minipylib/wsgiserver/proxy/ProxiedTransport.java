@@ -117,6 +117,11 @@ final class ProxiedTransport implements Transport {
     }
 
     @Override
+    public void resetOnClose() {
+        wrapped.resetOnClose();
+    }
+
+    @Override
     public SocketAddress localAddress() {
         return local;
     }

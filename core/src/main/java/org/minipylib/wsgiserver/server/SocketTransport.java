@@ -577,6 +577,15 @@ public final class SocketTransport implements Transport {
     }
 
     @Override
+    public void resetOnClose() {
+        try {
+            channel.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+        } catch (IOException | RuntimeException e) {
+            // closed already, or the option is refused: a plain close then
+        }
+    }
+
+    @Override
     public void close() {
         if (((int) DIRECT_STATE.getAndBitwiseOr(this, CLOSED) & ~CLOSED) == 0) releaseDirectFd();
         try {

@@ -405,6 +405,12 @@ final class TlsTransport implements Transport {
         }
     }
 
+    /** No close_notify either: the reset alone ends the connection. */
+    @Override
+    public void resetOnClose() {
+        wrapped.resetOnClose();
+    }
+
     /** Sends close_notify, then half-closes the wrapped transport. */
     @Override
     public void shutdownOutput() throws IOException {

@@ -175,7 +175,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
     private static ParsedStatus parseStatus(String s) {
         if (s == null || s.length() < 3 || !isDigit(s.charAt(0)) || !isDigit(s.charAt(1)) || !isDigit(s.charAt(2))
                 || (s.length() > 3 && s.charAt(3) != ' ')) {
-            throw new IllegalArgumentException("Status must be three digits and a reason phrase, like \"200 OK\": " + s);
+            throw new IllegalArgumentException("Status must be three digits, then a space and a reason phrase, like \"200 OK\": " + s);
         }
         int code = (s.charAt(0) - '0') * 100 + (s.charAt(1) - '0') * 10 + (s.charAt(2) - '0');
         if (code < 200) throw new IllegalArgumentException("Applications may not send 1xx statuses: " + s);

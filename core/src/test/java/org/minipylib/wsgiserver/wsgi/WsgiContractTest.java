@@ -370,6 +370,94 @@ class WsgiContractTest {
         }
     }
 
+    /**
+     * A body of known length that fails while the whole response still sits in the output buffer
+     * (nothing of it reached the socket): the client gets a 500, not an empty close (PEP 3333:
+     * "if no output has been written ... send an error"), and a response pipelined before it stays.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"collection", "excInfo after the first piece"})
+    void aFailureWhileTheWholeResponseIsStillBufferedIsA500(String how) throws Exception {
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/ok")) {
+                sr.start("200 OK", textPlain());
+                return List.of(ascii("fine"));
+            }
+            sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain"), Header.of("Content-Length", "12")));
+            if (how.equals("collection")) {
+                return new java.util.AbstractList<byte[]>() { // a Collection: its length is known, it is not flushed per piece
+                    @Override public byte[] get(int i) {
+                        if (i == 1) throw new IllegalStateException("the second piece failed");
+                        return ascii("first ");
+                    }
+                    @Override public int size() {
+                        return 2;
+                    }
+                };
+            }
+            return new java.util.AbstractList<byte[]>() {
+                @Override public byte[] get(int i) {
+                    if (i == 1) sr.start("503 Service Unavailable", textPlain(), new IllegalStateException("late"));
+                    return ascii("first ");
+                }
+                @Override public int size() {
+                    return 2;
+                }
+            };
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            client.send(get("/ok") + get("/fail") + get("/ok"));
+            assertEquals("fine", client.read().bodyText(), "the response pipelined before the failure");
+            RawClient.Response failed = client.read();
+            assertEquals(500, failed.status());
+            assertTrue(failed.bodyText().contains("could not complete"), failed.bodyText());
+            assertEquals("fine", client.read().bodyText(), "the connection goes on");
+        }
+    }
+
+    /**
+     * An HTTP/1.0 response without a length ends where the connection does: cut off after it
+     * started, it ends in a reset, so that the client cannot take the part it got for the whole.
+     */
+    @Test
+    void aCloseDelimitedResponseCutOffEndsInAReset() throws Exception {
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", textPlain());
+            return new Streamed(i -> {
+                if (i == 0) return ascii("part one");
+                throw new IllegalStateException("failed mid-stream");
+            });
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            client.send("GET / HTTP/1.0\r\n\r\n");
+            List<String> head = readHeadLines(client);
+            assertEquals("HTTP/1.1 200 OK", head.get(0));
+            assertTrue(head.stream().noneMatch(h -> h.regionMatches(true, 0, "Content-Length", 0, 14)), head::toString);
+            assertThrows(java.net.SocketException.class, () -> {
+                while (client.input().read() >= 0) {
+                    // the part that came, then the reset
+                }
+            }, "a reset, not a clean end of stream");
+        }
+    }
+
+    /** A HEAD over HTTP/1.0 keep-alive: no body to delimit, so the connection stays even without a length. */
+    @Test
+    void aHeadOverHttp10KeepAliveWithAStreamedBodyKeepsTheConnection() throws Exception {
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", textPlain());
+            return new Streamed(i -> i == 0 ? ascii("streamed") : null);
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            client.send("HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+            RawClient.Response head = client.read(true);
+            assertEquals(200, head.status());
+            assertEquals("keep-alive", head.header("Connection"));
+            RawClient.Response next = client.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").read();
+            assertEquals("streamed", next.bodyText());
+        }
+    }
+
     static void writeUnchecked(BodyWriter write, String text) {
         try {
             write.write(ascii(text));
