@@ -26,7 +26,7 @@ select_jdk() {
 wsgiserver needs a JDK 21 or newer, and none was found
 (JAVA_HOME=${JAVA_HOME:-unset}; default java: $(java -version 2>&1 | head -n 1)).
 Install one (for example: apt-get install openjdk-21-jdk-headless) or point JAVA_HOME at it:
-    export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+    export JAVA_HOME=/path/to/jdk-21-or-newer
 MSG
   exit 1
 }

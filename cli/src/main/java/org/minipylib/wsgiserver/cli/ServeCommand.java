@@ -177,8 +177,8 @@ final class ServeCommand implements Callable<Integer> {
     Duration keepAliveTimeout;
 
     @Option(names = "--handshake-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
-        "Longest a new connection may take before its first request: TLS handshake, PROXY header"
-                + " (HttpTimeouts.handshake)."})
+        "Longest a new connection may take to set up: TLS handshake, PROXY header (HttpTimeouts.handshake);"
+                + " the wait for its first request is --keep-alive-timeout."})
     Duration handshakeTimeout;
 
     @Option(names = "--drain-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
@@ -384,7 +384,7 @@ final class ServeCommand implements Callable<Integer> {
         if (minThreads != null) builder.minThreads(minThreads);
         if (maxThreads != null) builder.maxThreads(maxThreads);
         if (workerMode != null) builder.workerMode(workerMode);
-        if (readinessLoops != null) builder.readinessLoops(atLeast(0, "--readiness-loops", readinessLoops));
+        if (readinessLoops != null) builder.readinessLoops(between(0, 256, "--readiness-loops", readinessLoops));
         if (noDirectSocketCalls) builder.directSocketCalls(false);
         if (maxConnections != null) builder.maxConnections(atLeast(1, "--max-connections", maxConnections));
         if (acceptQueueSize != null) builder.acceptQueueSize(atLeast(0, "--accept-queue", acceptQueueSize));
@@ -445,6 +445,11 @@ final class ServeCommand implements Callable<Integer> {
 
     private <N extends Number> N atLeast(long min, String option, N value) {
         if (value.longValue() < min) throw usageError(option + " must be at least " + min + ", got " + value);
+        return value;
+    }
+
+    private int between(int min, int max, String option, int value) {
+        if (value < min || value > max) throw usageError(option + " must be " + min + " to " + max + ", got " + value);
         return value;
     }
 
@@ -530,7 +535,9 @@ final class ServeCommand implements Callable<Integer> {
         try {
             return AccessLog.toFile(Path.of(accessLog));
         } catch (IOException | RuntimeException e) {
-            throw usageError("Cannot open the access log " + accessLog + ": " + e);
+            String reason = TlsOptions.describe(e); // the JDK's file errors carry the path alone, or the reason alone
+            throw usageError("Cannot open the access log: " + (reason != null && reason.contains(accessLog) ? reason
+                    : accessLog + ": " + (reason != null ? reason : e.toString())));
         }
     }
 

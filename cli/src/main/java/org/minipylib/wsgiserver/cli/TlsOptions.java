@@ -102,7 +102,7 @@ final class TlsOptions {
     }
 
     /**
-     * The reason a TLS file could not be used, naming the file: the JDK's file errors carry the
+     * The reason a file (a TLS file, the access log) could not be used, naming the file: the JDK's file errors carry the
      * path alone ({@code NoSuchFileException}) or the reason alone ({@code Is a directory}).
      */
     static String describe(Exception e) {
@@ -149,6 +149,13 @@ final class TlsOptions {
         }
         if (keyStore == null && (certificate == null || privateKey == null)) {
             throw new IllegalArgumentException("--ssl-certificate and --ssl-private-key go together");
+        }
+        if (clientAuth != null && clientAuth != ClientAuth.NONE && clientCa == null) {
+            throw new IllegalArgumentException("--ssl-client-auth " + clientAuth.name().toLowerCase(Locale.ROOT)
+                    + " needs --ssl-ca (the CA certificates that client certificates must chain to)");
+        }
+        if (keyStore != null && keyStorePassword == null && keyStorePasswordFile == null) { // its key cannot be read without one
+            throw new IllegalArgumentException("--ssl-keystore needs --ssl-keystore-password or --ssl-keystore-password-file");
         }
         checkSniHosts();
         checkFile("--ssl-certificate", certificate);
@@ -224,6 +231,9 @@ final class TlsOptions {
 
     /** A key store read with {@code --ssl-keystore-type} and {@code --ssl-keystore-password[-file]}. */
     private TlsCredentials keyStoreCredentials(Path file) {
+        if (keyStorePassword == null && keyStorePasswordFile == null) { // an --ssl-sni key store: its key needs one too
+            throw new IllegalArgumentException(file + ": a key store needs --ssl-keystore-password or --ssl-keystore-password-file");
+        }
         if (keyStorePasswordFile != null) return TlsCredentials.keyStoreWithPasswordFile(file, keyStoreType, keyStorePasswordFile);
         return TlsCredentials.keyStore(file, keyStoreType, keyStorePassword == null ? null : keyStorePassword.toCharArray());
     }

@@ -139,8 +139,10 @@ class TlsOptionsTest {
                 "--ssl-certificate", certPem.toString(), "--ssl-private-key", keyPem.toString());
         assertUsageError("none, optional, required", "--bind", "127.0.0.1:0", "--ssl-keystore", keyStore.toString(),
                 "--ssl-client-auth", "sometimes");
-        assertUsageError("needs a CA bundle", "--bind", "127.0.0.1:0", "--ssl-certificate", certPem.toString(),
+        assertUsageError("--ssl-client-auth required needs --ssl-ca", "--bind", "127.0.0.1:0", "--ssl-certificate", certPem.toString(),
                 "--ssl-private-key", keyPem.toString(), "--ssl-client-auth", "required");
+        assertUsageError("--ssl-keystore needs --ssl-keystore-password or --ssl-keystore-password-file", "--bind", "127.0.0.1:0",
+                "--ssl-keystore", keyStore.toString());
         assertUsageError("--ssl-certificate " + dir.resolve("missing.pem") + ": no such file", "--bind", "127.0.0.1:0",
                 "--ssl-certificate", dir.resolve("missing.pem").toString(), "--ssl-private-key", keyPem.toString());
         assertUsageError("--ssl-private-key " + dir + ": is a directory", "--bind", "127.0.0.1:0",
