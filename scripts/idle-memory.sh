@@ -8,6 +8,7 @@
 #   scripts/idle-memory.sh                   # 5000 connections, virtual workers
 #   COUNT=2000 JAR=/tmp/old.jar scripts/idle-memory.sh
 #   WORKERS=pool scripts/idle-memory.sh
+#   TLS=1 COUNT=2000 scripts/idle-memory.sh  # TLS connections (a self-signed EC certificate; needs openssl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,15 +28,24 @@ if [ -z "${JAR:-}" ]; then
   JAR=cli/target/wsgiserver.jar
 fi
 ulimit -n "$((COUNT + 1024))" 2>/dev/null || true
+scheme=http tls_options=() curl_k=()
+if [ -n "${TLS:-}" ]; then
+  command -v openssl >/dev/null 2>&1 || { echo "TLS=1 needs openssl" >&2; exit 1; }
+  certs=$(mktemp -d)
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$certs/key.pem" -out "$certs/cert.pem" \
+    -days 2 -subj /CN=localhost 2>/dev/null
+  scheme=https tls_options=(--ssl-certificate "$certs/cert.pem" --ssl-private-key "$certs/key.pem") curl_k=(-k)
+  IDLE_SCRIPT=scripts/idle-tls-conns.py
+fi
 
 # shellcheck disable=SC2086
 "$JAVA_HOME/bin/java" $JVM_OPTS -jar "$JAR" --bind "127.0.0.1:$PORT" --workers "$WORKERS" --max-connections "$((COUNT + 1000))" \
-  >"${TMPDIR:-/tmp}/idle-memory-server.log" 2>&1 &
+  "${tls_options[@]}" >"${TMPDIR:-/tmp}/idle-memory-server.log" 2>&1 &
 server=$!
 idle=
 trap 'kill $idle $server 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
-  curl -s -o /dev/null "http://127.0.0.1:$PORT/plaintext" && break
+  curl -s "${curl_k[@]}" -o /dev/null "$scheme://127.0.0.1:$PORT/plaintext" && break
   sleep 0.1
 done
 
@@ -43,7 +53,7 @@ rss() { awk '/VmRSS/{print $2}' "/proc/$server/status"; }
 heap() { "$JAVA_HOME/bin/jcmd" "$server" GC.heap_info | grep -oE 'used [0-9]+K' | awk '{s += $2} END {print s}'; }
 collect() { "$JAVA_HOME/bin/jcmd" "$server" GC.run >/dev/null; sleep 0.5; }
 
-wrk -t1 -c64 -d3s "http://127.0.0.1:$PORT/plaintext" >/dev/null
+wrk -t1 -c64 -d3s "$scheme://127.0.0.1:$PORT/plaintext" >/dev/null
 collect
 rss0=$(rss) heap0=$(heap)
 out="${TMPDIR:-/tmp}/idle-memory-conns.log"

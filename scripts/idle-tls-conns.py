@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Opens --count TLS keep-alive connections to 127.0.0.1:PORT, each served one GET /plaintext, then
+holds them idle for --hold-max seconds (certificates not checked). Prints READY when all are open,
+for scripts/idle-memory.sh TLS=1; takes the arguments of its plain-HTTP twin, the bench harness's
+tools/idle_conns.py."""
+import argparse
+import socket
+import ssl
+import time
+
+arguments = argparse.ArgumentParser()
+arguments.add_argument("port", type=int)
+arguments.add_argument("--count", type=int, default=5000)
+arguments.add_argument("--hold-max", type=float, default=120)
+options = arguments.parse_args()
+port, count, hold = options.port, options.count, options.hold_max
+context = ssl.create_default_context()
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+held, failed, start = [], 0, time.time()
+for _ in range(count):
+    try:
+        tls = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+        tls.sendall(b"GET /plaintext HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        answer = b""
+        while b"Hello, World!" not in answer:
+            piece = tls.recv(4096)
+            if not piece:
+                raise ConnectionError("closed by the server")
+            answer += piece
+        held.append(tls)
+    except (OSError, ConnectionError):
+        failed += 1
+print("READY opened=%d failed=%d seconds=%.1f" % (len(held), failed, time.time() - start), flush=True)
+time.sleep(hold)
+print("DONE", flush=True)
