@@ -518,8 +518,18 @@ public final class HttpConnection {
         return false;
     }
 
-    /** Closes the connection now, whatever it is doing (a blocked read or write fails at once). */
+    /**
+     * Closes the connection now, whatever it is doing (a blocked read or write fails at once). A
+     * close-delimited response cut off this way ends in a reset, not in the FIN that would pass for
+     * its end: but only on the connection's first response, since a reset also drops what the
+     * kernel still holds of earlier, complete ones. Read from other threads (stop(), the watchdog),
+     * the response and count may be stale: then there is no reset, which is no worse than before.
+     */
     public void abort() {
+        HttpResponse response = currentResponse;
+        if (response != null && requests == 1 && response.isCommitted() && !response.isFinished() && response.endsAtClose()) {
+            transport.resetOnClose();
+        }
         close();
     }
 
@@ -716,7 +726,6 @@ public final class HttpConnection {
                 } catch (IOException e) {
                     // the client is gone: nothing more to send
                 }
-                if (response.endsAtClose()) transport.resetOnClose(); // a plain close would pass for the body's end
                 abort();
                 return false;
             }

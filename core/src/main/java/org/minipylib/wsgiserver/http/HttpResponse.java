@@ -255,7 +255,8 @@ public final class HttpResponse {
 
     /**
      * True if the body is delimited by the connection's close (HTTP/1.0 without a length): a
-     * response cut off must then end in a reset, or the client takes what it got for all of it.
+     * response cut off should then end in a reset, or the client takes what it got for all of it
+     * (see {@link HttpConnection#abort()}).
      */
     public boolean endsAtClose() {
         return endsAtClose;

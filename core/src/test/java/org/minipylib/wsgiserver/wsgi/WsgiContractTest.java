@@ -441,6 +441,70 @@ class WsgiContractTest {
         }
     }
 
+    /** The same when stop() cuts the response at the shutdown timeout (from another thread than the one writing it). */
+    @Test
+    void aCloseDelimitedResponseCutByStopEndsInAReset() throws Exception {
+        CountDownLatch firstPiece = new CountDownLatch(1);
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", textPlain());
+            return new Streamed(i -> {
+                if (i == 0) {
+                    firstPiece.countDown();
+                    return ascii("part one");
+                }
+                try {
+                    Thread.sleep(3000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return null;
+            });
+        };
+        TestServer server = TestServer.start(app, b -> b.shutdownTimeout(java.time.Duration.ofMillis(300)));
+        try (RawClient client = server.connect()) {
+            client.send("GET / HTTP/1.0\r\n\r\n");
+            await(firstPiece);
+            readHeadLines(client);
+            server.close();
+            assertThrows(java.net.SocketException.class, () -> {
+                while (client.input().read() >= 0) {
+                    // the part that came, then the reset
+                }
+            }, "a reset, not a clean end of stream");
+        } finally {
+            server.close();
+        }
+    }
+
+    /**
+     * A reset drops what the kernel still holds to send, so it is kept for a connection's first
+     * response: a complete response before the cut one, still queued for a slow reader, arrives whole.
+     */
+    @Test
+    void aCutCloseDelimitedResponseDoesNotResetAwayAnEarlierCompleteOne() throws Exception {
+        byte[] big = new byte[512 * 1024];
+        java.util.Arrays.fill(big, (byte) 'x');
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/big")) {
+                sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain"), Header.of("Content-Length", Integer.toString(big.length))));
+                return List.of(big);
+            }
+            sr.start("200 OK", textPlain());
+            return new Streamed(i -> {
+                if (i == 0) return ascii("part one");
+                throw new IllegalStateException("failed mid-stream");
+            });
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            client.socket().setReceiveBufferSize(64 * 1024);
+            client.send("GET /big HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /fail HTTP/1.0\r\n\r\n");
+            Thread.sleep(1000); // the server writes /big into its send queue, then cuts /fail
+            RawClient.Response first = client.read();
+            assertEquals(200, first.status());
+            assertEquals(big.length, first.body().length, "the complete response arrives whole");
+        }
+    }
+
     /** A HEAD over HTTP/1.0 keep-alive: no body to delimit, so the connection stays even without a length. */
     @Test
     void aHeadOverHttp10KeepAliveWithAStreamedBodyKeepsTheConnection() throws Exception {
