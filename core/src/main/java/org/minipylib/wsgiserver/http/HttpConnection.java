@@ -94,7 +94,11 @@ public final class HttpConnection {
     /** Running the connection's setup steps (before any request): stop() may close it. */
     private static final int SETUP = 4;
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
-    private static final long LINGER_MAX_BYTES = 1 << 20;
+    /**
+     * At most this much is read and dropped while lingering: enough for a proxy that sends a whole
+     * refused body before it reads the answer (nginx, a 413 over TLS: a reset instead made it a 502).
+     */
+    private static final long LINGER_MAX_BYTES = 128L << 20;
     /**
      * Initial size of a connection's input buffer: most request heads fit; a larger one grows it (up
      * to the head size limit); large body reads bypass it. Lent back while idle where the owner
@@ -703,17 +707,20 @@ public final class HttpConnection {
         if (failure != null || !response.isFinished()) {
             if (isClosed() && owner.isDraining()) { // cut off by stop() at the shutdown timeout: expected, no stack trace
                 LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the shutdown timeout", head.requestLine());
+                logIfStarted(head, response, startNanos);
                 return false;
             }
-            if (output.failure() instanceof IOException) { // the client went away mid-response
+            if (output.failure() instanceof IOException) { // the client went away mid-response (or the write timed out)
                 LOG.log(System.Logger.Level.DEBUG, "Client {0} went away during \"{1}\"", transport.remoteAddress(), head.requestLine());
                 owner.socketError();
+                logIfStarted(head, response, startNanos);
                 return false;
             }
             if (output.failed()) { // not the client: a defect, which must not pass for a client that left
                 LOG.log(System.Logger.Level.ERROR, "Writing the response to \"" + head.requestLine() + "\" failed; closing the connection",
                         output.failure());
                 abort();
+                logIfStarted(head, response, startNanos);
                 return false;
             }
             // A response still wholly in the buffer is dropped: the client gets the error response below instead.
@@ -727,6 +734,7 @@ public final class HttpConnection {
                     // the client is gone: nothing more to send
                 }
                 abort();
+                log(head, response.status(), response.bodyBytes(), startNanos);
                 return false;
             }
             IOException bodyError = body.failure();
@@ -870,6 +878,15 @@ public final class HttpConnection {
         if (settings.accessLog() != null) writeLogEntry(head.requestLine(), status, bodyBytes, head, duration);
     }
 
+    /**
+     * Counts and logs a response that started but was cut off (the client went away, a write timed
+     * out, the server stopped), with its status and the body bytes it got to: it was answered, as
+     * far as the client is concerned. One that never started was not, and has no entry.
+     */
+    private void logIfStarted(RequestHead head, HttpResponse response, long startNanos) {
+        if (response.isCommitted()) log(head, response.status(), response.bodyBytes(), startNanos);
+    }
+
     /** An access-log entry; {@code head}: the request's parsed head, or null for a refusal before it was parsed. */
     private void writeLogEntry(String requestLine, int status, long bodyBytes, RequestHead head, long durationNanos) {
         writeLogEntry(transport.remoteAddress(), requestLine, status, bodyBytes, head, durationNanos);
@@ -940,7 +957,7 @@ public final class HttpConnection {
     private void linger() {
         try {
             output.timedAsWrite(transport::shutdownOutput); // a close_notify over TLS: timed like any write
-            byte[] scratch = new byte[4096];
+            byte[] scratch = new byte[16 * 1024];
             long deadline = System.nanoTime() + LINGER_NANOS;
             long total = 0;
             while (total < LINGER_MAX_BYTES && state == LINGERING) {

@@ -139,6 +139,9 @@ final class TlsTransport implements Transport {
                     default -> unwrapHandshake(deadlineNanos); // NEED_UNWRAP (NEED_UNWRAP_AGAIN is DTLS only)
                 };
             }
+            // TLS 1.3: the session ticket goes out now, not with the first response (a preconnecting
+            // client that sends no request could not resume otherwise)
+            afterHandshakeMessage(engine.getHandshakeStatus());
             inputBuffered = inputWaiting();
         } catch (SSLException e) {
             sendAlert();

@@ -256,6 +256,30 @@ class ErrorResponsesTest {
     }
 
     /** Reads an error response with {@code status} and {@code Connection: close}, then sees the server close. */
+    /**
+     * A client (or a proxy such as nginx) that sends a whole refused body before it reads the answer
+     * gets it: the server reads and drops what follows (RFC 9112 section 9.6) instead of closing with
+     * unread bytes, which would reset the connection under the client's writes and lose the 413.
+     */
+    @Test
+    void aLargeRefusedBodySentWholeIsAbsorbedAndTheAnswerArrives() throws Exception {
+        int size = 20 << 20;
+        try (TestServer server = TestServer.start(APP, b -> b.limits(LIMITS));
+             RawClient client = server.connect()) {
+            var writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + size + "\r\n\r\n");
+                    byte[] piece = new byte[64 * 1024];
+                    for (int sent = 0; sent < size; sent += piece.length) client.socket().getOutputStream().write(piece);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            writer.get(30, java.util.concurrent.TimeUnit.SECONDS); // all 20 MiB taken: no reset under the writes
+            assertEquals(413, client.read().status());
+        }
+    }
+
     private static void assertAnsweredAndClosed(int status, RawClient client) throws IOException {
         RawClient.Response r = client.read();
         assertErrorResponse(status, r);

@@ -1,0 +1,72 @@
+package org.minipylib.wsgiserver;
+
+import org.junit.jupiter.api.Test;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.Poll;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A response that started and was then cut off (the client went away mid-download, it stopped
+ * reading until the write timeout) was answered as far as the client is concerned: it gets an
+ * access-log entry and is counted, with its status and the body bytes it got to, as nginx logs it.
+ */
+class AccessLogCutResponsesTest {
+
+    /** 64 MiB in 64 KiB pieces: far more than the socket buffers hold. */
+    private static final WsgiApp LARGE = (env, sr) -> {
+        sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
+        byte[] piece = new byte[64 * 1024];
+        return () -> new java.util.Iterator<>() {
+            private int left = 1024;
+
+            @Override public boolean hasNext() {
+                return left > 0;
+            }
+
+            @Override public byte[] next() {
+                left--;
+                return piece;
+            }
+        };
+    };
+
+    @Test
+    void aDownloadTheClientAbandonsIsLoggedAndCounted() throws Exception {
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        try (TestServer server = TestServer.start(LARGE, b -> b.accessLog(entries::add))) {
+            try (RawClient client = server.connect()) {
+                client.send("GET /large HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertEquals("HTTP/1.1 200 OK", client.readLine());
+                client.socket().setSoLinger(true, 0); // then gone, with a reset
+            }
+            Poll.until(entries::size, n -> n == 1, "the cut response's entry");
+            AccessLogEntry entry = entries.get(0);
+            assertEquals(200, entry.status());
+            assertEquals("GET /large HTTP/1.1", entry.requestLine());
+            assertTrue(entry.bodyBytes() > 0 && entry.bodyBytes() < 64L << 20, "the bytes it got to: " + entry.bodyBytes());
+            assertEquals(1L, server.server().statistics().responsesByStatus().get(200));
+        }
+    }
+
+    @Test
+    void aResponseCutByTheWriteTimeoutIsLogged() throws Exception {
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofMillis(500));
+        try (TestServer server = TestServer.start(LARGE, b -> b.timeouts(timeouts).accessLog(entries::add));
+             RawClient client = server.connect()) {
+            client.socket().setReceiveBufferSize(16 * 1024);
+            client.send("GET /stalled HTTP/1.1\r\nHost: a\r\n\r\n"); // and never read
+            Poll.until(entries::size, n -> n == 1, "the cut response's entry");
+            assertEquals(200, entries.get(0).status());
+            assertEquals("GET /stalled HTTP/1.1", entries.get(0).requestLine());
+        }
+    }
+}
