@@ -41,6 +41,14 @@ final class TlsTransport implements Transport {
     /** The answer's head alone, for a HEAD request (RFC 9110 section 9.3.2: no content). */
     private static final int PLAIN_HTTP_HEAD_LENGTH = PLAIN_HTTP_ANSWER.length - PLAIN_HTTP_BODY.length();
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /** The handshake's first read, before any buffer is taken: a ClientHello's start, or a request line's. */
+    private static final int FIRST_READ = 4096;
+    /**
+     * Records in a row that carry no application data (KeyUpdates, say) before the connection is
+     * closed: a flood of them would keep a thread busy and the connection from ever being idle
+     * (Go's crypto/tls allows 16 too).
+     */
+    private static final int MAX_RECORDS_WITHOUT_DATA = 16;
 
     /**
      * Room for one TLS record, encrypted (16 KiB of data plus header and expansion) or decrypted;
@@ -79,8 +87,7 @@ final class TlsTransport implements Transport {
         this.wrapped = wrapped;
         this.engines = engines;
         this.pool = pool;
-        takeReadBuffers();
-        this.netOut = ByteBuffer.wrap(pool.take());
+        // no buffers yet: a client that connects and sends nothing must not hold 51 KB
     }
 
     /** A pool for {@link #TlsTransport}: up to {@code maxPooled} buffers kept for reuse. */
@@ -104,7 +111,12 @@ final class TlsTransport implements Transport {
     void handshake(long deadlineNanos) throws IOException {
         readLock.lock();
         try {
-            if (fill(deadlineNanos) < 0) throw new EOFException("closed before the TLS handshake");
+            // The first bytes into a small array: the buffers are taken once the client has said something.
+            byte[] first = new byte[FIRST_READ];
+            int n = wrapped.read(first, 0, first.length, millisLeft(deadlineNanos));
+            if (n < 0) throw new EOFException("closed before the TLS handshake");
+            takeReadBuffers();
+            netIn.put(first, 0, n);
             if ((netIn.get(0) & 0xff) != TLS_HANDSHAKE_RECORD) {
                 if (Character.isLetter(netIn.get(0))) {
                     boolean head = RequestParser.startsWithHeadMethod(netIn.array(), 0, netIn.position());
@@ -167,9 +179,13 @@ final class TlsTransport implements Transport {
 
     /** Reads more client bytes into netIn, waiting up to the deadline; -1 at end of stream. */
     private int fill(long deadlineNanos) throws IOException {
+        return readWrapped(millisLeft(deadlineNanos));
+    }
+
+    private static int millisLeft(long deadlineNanos) throws SocketTimeoutException {
         long left = deadlineNanos - System.nanoTime();
         if (left <= 0) throw new SocketTimeoutException("TLS handshake timeout");
-        return readWrapped((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left)));
     }
 
     private int readWrapped(int timeoutMillis) throws IOException {
@@ -241,6 +257,21 @@ final class TlsTransport implements Transport {
         if (netOut.position() > 0) wrapped.write(netOut.array(), 0, netOut.position());
     }
 
+    /**
+     * {@link #afterHandshakeMessage} for a message that came with application data: one the engine
+     * refuses in a delegated task (a client's renegotiation, refused as the JDK's
+     * {@code jdk.tls.rejectClientInitiatedRenegotiation} says) fails at the wrap that follows, and
+     * is answered with the engine's alert too.
+     */
+    private void afterHandshakeMessageOrAlert(HandshakeStatus status) throws IOException {
+        try {
+            afterHandshakeMessage(status);
+        } catch (SSLException e) {
+            sendAlert();
+            throw e;
+        }
+    }
+
     /** After a failed handshake: tell the client why (the engine has an alert ready), best effort. */
     private void sendAlert() {
         try {
@@ -269,6 +300,7 @@ final class TlsTransport implements Transport {
         try {
             if (netIn == null) takeReadBuffers();
             long deadline = timeoutMillis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : 0;
+            int withoutData = 0;
             while (true) {
                 if (appIn.hasRemaining()) {
                     int n = Math.min(len, appIn.remaining());
@@ -281,7 +313,10 @@ final class TlsTransport implements Transport {
                     SSLEngineResult result = unwrapOrAlert();
                     switch (result.getStatus()) {
                         case OK -> {
-                            afterHandshakeMessage(result.getHandshakeStatus());
+                            if (result.bytesProduced() == 0 && ++withoutData > MAX_RECORDS_WITHOUT_DATA) {
+                                throw new SSLException(withoutData + " TLS records in a row without application data");
+                            }
+                            afterHandshakeMessageOrAlert(result.getHandshakeStatus());
                             continue;
                         }
                         case BUFFER_OVERFLOW -> {

@@ -135,6 +135,22 @@ public final class EngineTlsClient implements AutoCloseable {
         return records.toByteArray();
     }
 
+    /**
+     * {@code count} TLS 1.3 KeyUpdate records (the JDK's engine sends one when a handshake is begun
+     * on an established TLS 1.3 session), not sent: records that carry no application data.
+     */
+    public byte[] keyUpdates(int count) throws IOException {
+        ByteArrayOutputStream records = new ByteArrayOutputStream();
+        ByteBuffer netOut = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        for (int i = 0; i < count; i++) {
+            engine.beginHandshake();
+            netOut.clear();
+            engine.wrap(ByteBuffer.allocate(0), netOut);
+            records.write(netOut.array(), 0, netOut.position());
+        }
+        return records.toByteArray();
+    }
+
     /** {@code text} encrypted as TLS records, one byte of the last record's encrypted payload flipped (its MAC fails). */
     public byte[] corruptedRecord(String text) throws IOException {
         byte[] records = record(text);

@@ -74,6 +74,27 @@ class IdleTlsConnectionsHoldNoBuffersTest {
         }
     }
 
+    /** A new connection that has sent nothing yet (a scanner, a stalled client) takes no TLS buffer either. */
+    @Test
+    void aSilentNewConnectionTakesNoBuffers() throws Exception {
+        Map<String, Thread> threads = new ConcurrentHashMap<>();
+        JsseSslAdapter adapter = new JsseSslAdapter(config);
+        try (TestServer server = TestServer.start(WsgiTestApps.pathRecordingThreads(threads), b -> b.sslAdapter(adapter).workerMode(WorkerMode.VIRTUAL));
+             SSLSocket socket = TlsClients.connect(client, server.port(), "localhost")) {
+            socket.setSoTimeout(10_000);
+            exchange(socket.getOutputStream(), new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1)), "/one");
+            assertTrue(threads.get("/one").join(Duration.ofSeconds(5)), "idle: its buffers are back in the pool");
+            try (java.net.Socket silent = new java.net.Socket("127.0.0.1", server.port())) {
+                org.minipylib.wsgiserver.testing.Poll.until(server.server()::openConnections, n -> n == 2, "the silent connection accepted");
+                Thread.sleep(200); // its handshake waits for the first bytes
+                BufferPool pool = adapter.buffers();
+                byte[][] taken = {pool.take(), pool.take(), pool.take()};
+                for (byte[] b : taken) assertTrue(used(b), "the idle connection's buffers are still in the pool");
+                for (byte[] b : taken) pool.give(b);
+            }
+        }
+    }
+
     private static String exchange(OutputStream out, BufferedReader in, String path) throws Exception {
         out.write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();

@@ -152,6 +152,29 @@ class MisbehavingTlsClientsTest {
         }
     }
 
+    /**
+     * A few KeyUpdates are served as usual; a flood of records that carry no application data would
+     * keep a thread busy and the connection from ever counting as idle, so it is closed.
+     */
+    @Test
+    void aFloodOfKeyUpdatesIsClosedAFewAreServed() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(10))) {
+            try (EngineTlsClient few = EngineTlsClient.connect(client, server.port())) { // TLS 1.3, the JDK's default
+                assertEquals("TLSv1.3", few.session().getProtocol());
+                few.send(few.record(get("/one")));
+                assertTrue(few.readUntil("served").contains("200 OK"));
+                few.send(few.keyUpdates(4), few.record(get("/two")));
+                assertTrue(few.readUntil("served").contains("200 OK"), "served after a few KeyUpdates");
+            }
+            try (EngineTlsClient flood = EngineTlsClient.connect(client, server.port())) {
+                flood.send(flood.record(get("/one")));
+                assertTrue(flood.readUntil("served").contains("200 OK"));
+                flood.send(flood.keyUpdates(200), flood.record(get("/two")));
+                assertTrue(flood.awaitClosedByServer(), "closed, its request behind the flood not served");
+            }
+        }
+    }
+
     @Test
     void plainHttpHeadGetsTheBadRequestHeadWithoutItsBody() throws Exception {
         try (TestServer server = start(Duration.ofSeconds(10)); RawClient raw = server.connect()) {
