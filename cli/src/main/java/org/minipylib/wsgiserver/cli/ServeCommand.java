@@ -139,7 +139,8 @@ final class ServeCommand implements Callable<Integer> {
     boolean noDirectSocketCalls;
 
     @Option(names = "--max-connections", paramLabel = "N", description = {
-        "Most open connections (maxConnections); a new one beyond them gets 503 and is closed."})
+        "Most open connections (maxConnections); a new one beyond them gets 503 and is closed (over TLS it is"
+                + " closed without one, as behind the PROXY protocol: the answer could only follow the connection's setup)."})
     Integer maxConnections;
 
     @Option(names = "--accept-queue", paramLabel = "N", description = {
