@@ -39,24 +39,39 @@ final class ClientHelloSni {
      * @return that many bytes (&gt; 0) once all are there, {@link #NEED_MORE}, or {@link #NOT_A_HELLO}
      */
     static int helloExtent(byte[] data, int length) {
-        byte[] header = new byte[4]; // the handshake message header: type, 24-bit length
-        int payload = 0; // message bytes seen so far
-        int needed = -1; // the whole message's length, once its header is in
-        for (int p = 0; ; ) {
-            if (p + RECORD_HEADER > length) return NEED_MORE;
-            int recordLength = u16(data, p + 3);
-            if (data[p] != HANDSHAKE_RECORD || recordLength == 0) return NOT_A_HELLO; // RFC 8446 section 5.1: no empty ones
-            int available = Math.min(recordLength, length - p - RECORD_HEADER);
-            for (int i = 0; i < available && payload + i < 4; i++) header[payload + i] = data[p + RECORD_HEADER + i];
-            payload += available;
-            if (needed < 0 && payload >= 4) {
-                if (header[0] != 1) return NOT_A_HELLO; // client_hello
-                needed = 4 + ((header[1] & 0xff) << 16 | u16(header, 2));
-                if (needed > MAX_HELLO) return NOT_A_HELLO;
+        return new Scan().extent(data, length);
+    }
+
+    /**
+     * {@link #helloExtent} for data that grows between calls (the same bytes at the same places,
+     * more of them each time): it goes on from the last whole record it scanned, so that a hello
+     * split into many small records costs each record one look, not one per read.
+     */
+    static final class Scan {
+        private final byte[] header = new byte[4]; // the handshake message header: type, 24-bit length
+        private int next; // where the first record not scanned whole yet starts
+        private int payload; // message bytes in the records before next
+        private int needed = -1; // the whole message's length, once its header is in
+
+        int extent(byte[] data, int length) {
+            while (true) {
+                int p = next;
+                if (p + RECORD_HEADER > length) return NEED_MORE;
+                int recordLength = u16(data, p + 3);
+                if (data[p] != HANDSHAKE_RECORD || recordLength == 0) return NOT_A_HELLO; // RFC 8446 section 5.1: no empty ones
+                int available = Math.min(recordLength, length - p - RECORD_HEADER);
+                for (int i = 0; i < available && payload + i < 4; i++) header[payload + i] = data[p + RECORD_HEADER + i];
+                int seen = payload + available;
+                if (needed < 0 && seen >= 4) {
+                    if (header[0] != 1) return NOT_A_HELLO; // client_hello
+                    needed = 4 + ((header[1] & 0xff) << 16 | u16(header, 2));
+                    if (needed > MAX_HELLO) return NOT_A_HELLO;
+                }
+                if (needed >= 0 && seen >= needed) return p + RECORD_HEADER + available - (seen - needed);
+                if (available < recordLength) return NEED_MORE; // the rest of this record: scanned again next time
+                payload = seen;
+                next = p + RECORD_HEADER + recordLength;
             }
-            if (needed >= 0 && payload >= needed) return p + RECORD_HEADER + available - (payload - needed);
-            if (available < recordLength) return NEED_MORE;
-            p += RECORD_HEADER + recordLength;
         }
     }
 

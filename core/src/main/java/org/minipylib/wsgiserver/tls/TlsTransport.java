@@ -129,7 +129,8 @@ final class TlsTransport implements Transport {
             }
             // The whole ClientHello, to read the host name from it: nearly always one record, but
             // it may come split over several (by the client or a middlebox), the name in any of them.
-            while (ClientHelloSni.helloExtent(netIn.array(), netIn.position()) == ClientHelloSni.NEED_MORE
+            ClientHelloSni.Scan hello = new ClientHelloSni.Scan();
+            while (hello.extent(netIn.array(), netIn.position()) == ClientHelloSni.NEED_MORE
                     && netIn.position() < ClientHelloSni.MAX_HELLO + 1024) { // netIn grows as it fills
                 if (fill(deadlineNanos) < 0) throw new EOFException("closed during the TLS handshake");
             }

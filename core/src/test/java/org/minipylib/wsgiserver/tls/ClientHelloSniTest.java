@@ -62,10 +62,13 @@ class ClientHelloSniTest {
             byte[] split = fragmented(hello, size);
             assertEquals(split.length, ClientHelloSni.helloExtent(split, split.length), "records of " + size);
             assertEquals("split.example.com", ClientHelloSni.hostName(split, split.length), "records of " + size);
+            ClientHelloSni.Scan growing = new ClientHelloSni.Scan(); // one scan as the bytes arrive, one more each time
             for (int length = 0; length < split.length; length++) { // the name only once the whole hello is in
                 assertEquals(ClientHelloSni.NEED_MORE, ClientHelloSni.helloExtent(split, length), "records of " + size + ", " + length + " bytes");
+                assertEquals(ClientHelloSni.NEED_MORE, growing.extent(split, length), "growing, records of " + size + ", " + length + " bytes");
                 assertNull(ClientHelloSni.hostName(split, length));
             }
+            assertEquals(split.length, growing.extent(split, split.length), "growing, records of " + size);
         }
         byte[] followed = Arrays.copyOf(hello, hello.length + 10); // the next record's first bytes behind it
         followed[hello.length] = 20;
