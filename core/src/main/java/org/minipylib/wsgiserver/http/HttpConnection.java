@@ -706,8 +706,8 @@ public final class HttpConnection {
         }
         if (failure != null || !response.isFinished()) {
             if (isClosed() && owner.isDraining()) { // cut off by stop() at the shutdown timeout: expected, no stack trace
+                // not logged: stop() closes the access log without waiting for this thread
                 LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the shutdown timeout", head.requestLine());
-                logIfStarted(head, response, startNanos);
                 return false;
             }
             if (output.failure() instanceof IOException) { // the client went away mid-response (or the write timed out)
@@ -880,8 +880,9 @@ public final class HttpConnection {
 
     /**
      * Counts and logs a response that started but was cut off (the client went away, a write timed
-     * out, the server stopped), with its status and the body bytes it got to: it was answered, as
-     * far as the client is concerned. One that never started was not, and has no entry.
+     * out), with its status and the body bytes the application had written for it (some may not
+     * have reached the client): it was answered, as far as the client is concerned. One that never
+     * started was not, and has no entry.
      */
     private void logIfStarted(RequestHead head, HttpResponse response, long startNanos) {
         if (response.isCommitted()) log(head, response.status(), response.bodyBytes(), startNanos);

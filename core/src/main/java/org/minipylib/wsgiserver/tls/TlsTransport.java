@@ -311,10 +311,13 @@ final class TlsTransport implements Transport {
                 }
                 if (inboundDone) return -1;
                 if (netIn.position() > 0) {
+                    // the records of a renegotiation under way (accepted unless the JDK's property refuses it)
+                    // are not counted; the ClientHello that starts one is
+                    boolean midHandshake = engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING;
                     SSLEngineResult result = unwrapOrAlert();
                     switch (result.getStatus()) {
                         case OK -> {
-                            if (result.bytesProduced() == 0 && ++withoutData > MAX_RECORDS_WITHOUT_DATA) {
+                            if (result.bytesProduced() == 0 && !midHandshake && ++withoutData > MAX_RECORDS_WITHOUT_DATA) {
                                 throw new SSLException(withoutData + " TLS records in a row without application data");
                             }
                             afterHandshakeMessageOrAlert(result.getHandshakeStatus());

@@ -109,6 +109,19 @@ public final class EngineTlsClient implements AutoCloseable {
         return out.toByteArray();
     }
 
+    /** Connects to 127.0.0.1:port over TLS 1.2 and completes the handshake. */
+    public static EngineTlsClient connectTls12(SSLContext context, int port) throws IOException {
+        EngineTlsClient client = new EngineTlsClient(context, port);
+        client.engine.setEnabledProtocols(new String[] {"TLSv1.2"});
+        client.handshake();
+        return client;
+    }
+
+    /** A whole client-initiated renegotiation (TLS 1.2), with no application data. */
+    public void renegotiate() throws IOException {
+        handshake();
+    }
+
     /** The session the handshake made. */
     public javax.net.ssl.SSLSession session() {
         return engine.getSession();

@@ -175,6 +175,23 @@ class MisbehavingTlsClientsTest {
         }
     }
 
+    /**
+     * The records of renegotiations the server accepts (the JDK's default; the command line refuses
+     * them) are no flood: eight in a row, with no data between them, and the connection goes on.
+     */
+    @Test
+    void acceptedRenegotiationsInARowAreNoFlood() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(10));
+             EngineTlsClient tls12 = EngineTlsClient.connectTls12(client, server.port())) {
+            assertEquals("TLSv1.2", tls12.session().getProtocol());
+            tls12.send(tls12.record(get("/one")));
+            assertTrue(tls12.readUntil("served").contains("200 OK"));
+            for (int i = 0; i < 8; i++) tls12.renegotiate();
+            tls12.send(tls12.record(get("/two")));
+            assertTrue(tls12.readUntil("served").contains("200 OK"), "served after 8 renegotiations");
+        }
+    }
+
     @Test
     void plainHttpHeadGetsTheBadRequestHeadWithoutItsBody() throws Exception {
         try (TestServer server = start(Duration.ofSeconds(10)); RawClient raw = server.connect()) {
