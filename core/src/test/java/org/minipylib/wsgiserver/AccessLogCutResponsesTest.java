@@ -51,7 +51,8 @@ class AccessLogCutResponsesTest {
             AccessLogEntry entry = entries.get(0);
             assertEquals(200, entry.status());
             assertEquals("GET /large HTTP/1.1", entry.requestLine());
-            assertTrue(entry.bodyBytes() > 0 && entry.bodyBytes() < 64L << 20, "the bytes it got to: " + entry.bodyBytes());
+            // what was written for it before the reset: the first write, head and 64 KiB, may itself be cut
+            assertTrue(entry.bodyBytes() >= 0 && entry.bodyBytes() < 64L << 20, "the bytes written for it: " + entry.bodyBytes());
             assertEquals(1L, server.server().statistics().responsesByStatus().get(200));
         }
     }
