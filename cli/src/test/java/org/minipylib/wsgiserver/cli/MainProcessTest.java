@@ -38,7 +38,7 @@ class MainProcessTest {
         Path stderr = dir.resolve("stderr.txt");
         Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0");
         try {
-            String url = awaitServingUrl(process, stdout, stderr);
+            String url = awaitServingUrl(process, stdout);
             try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(5)).build()) {
                 HttpRequest request = get(url, "/plaintext");
@@ -91,7 +91,7 @@ class MainProcessTest {
         Path stderr = dir.resolve("stop-err.txt");
         Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0", "--drain-delay", "1");
         try {
-            awaitServingUrl(process, stdout, stderr);
+            awaitServingUrl(process, stdout);
             process.destroy(); // SIGTERM
             assertTrue(process.waitFor(20, TimeUnit.SECONDS), "exited within 20 s of SIGTERM");
             assertEquals(143, process.exitValue());
@@ -104,7 +104,7 @@ class MainProcessTest {
         Process slow = startMain(dir.resolve("slow-stop-out.txt"), dir.resolve("slow-stop-err.txt"), "--bind", "127.0.0.1:0",
                 "--drain-delay", "60");
         try {
-            awaitServingUrl(slow, dir.resolve("slow-stop-out.txt"), dir.resolve("slow-stop-err.txt"));
+            awaitServingUrl(slow, dir.resolve("slow-stop-out.txt"));
             slow.destroy();
             ProcessOutput.awaitLine(slow, dir.resolve("slow-stop-out.txt"), line -> line.startsWith("wsgiserver stopping"));
             long start = System.nanoTime();
@@ -127,7 +127,7 @@ class MainProcessTest {
         Path rotated = dir.resolve("access.log.1");
         Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0", "--access-log", log.toString());
         try {
-            String url = awaitServingUrl(process, stdout, stderr);
+            String url = awaitServingUrl(process, stdout);
             try (HttpClient client = HttpClient.newHttpClient()) {
                 assertEquals(200, client.send(get(url, "/plaintext?before"), BodyHandlers.discarding()).statusCode());
                 Files.move(log, rotated);
@@ -158,10 +158,9 @@ class MainProcessTest {
         Path stderr = dir.resolve("stderr.txt");
         Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0", "--access-log", "-");
         try {
-            Matcher serving = SERVING.matcher(ProcessOutput.awaitLine(process, stderr, line -> SERVING.matcher(line).matches()));
-            assertTrue(serving.matches());
+            String url = awaitServingUrl(process, stderr);
             try (HttpClient client = HttpClient.newHttpClient()) {
-                assertEquals(200, client.send(get(serving.group(1), "/plaintext?one"), BodyHandlers.discarding()).statusCode());
+                assertEquals(200, client.send(get(url, "/plaintext?one"), BodyHandlers.discarding()).statusCode());
             }
             process.destroy(); // SIGTERM
             assertTrue(process.waitFor(10, TimeUnit.SECONDS), "exited within 10 s of SIGTERM");
@@ -186,7 +185,7 @@ class MainProcessTest {
         Path gcLog = dir.resolve("gc.log");
         Process process = startMain(List.of("-Xlog:gc:file=" + gcLog), stdout, stderr, "--bind", "127.0.0.1:0");
         try {
-            awaitServingUrl(process, stdout, stderr);
+            awaitServingUrl(process, stdout);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             String log = "";
             while (System.nanoTime() < deadline && !log.contains("System.gc()")) {
@@ -211,7 +210,7 @@ class MainProcessTest {
         Process process = startMain(List.of("-Xmx64m"), stdout, stderr, "--bind", "127.0.0.1:0");
         List<java.net.Socket> slow = new ArrayList<>();
         try {
-            String url = awaitServingUrl(process, stdout, stderr);
+            String url = awaitServingUrl(process, stdout);
             int port = URI.create(url).getPort();
             for (int i = 0; i < 40; i++) {
                 java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
@@ -240,7 +239,7 @@ class MainProcessTest {
         Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0",
                 TestApps.class.getName() + "::outOfMemoryInTheRequest");
         try {
-            String url = awaitServingUrl(process, stdout, stderr);
+            String url = awaitServingUrl(process, stdout);
             try (HttpClient client = HttpClient.newHttpClient()) {
                 for (int i = 0; i < 3; i++) {
                     assertEquals(500, client.send(get(url, "/oom"), BodyHandlers.discarding()).statusCode());
@@ -265,7 +264,7 @@ class MainProcessTest {
         Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0",
                 TestApps.class.getName() + "::outOfMemoryInAThread");
         try {
-            String url = awaitServingUrl(process, stdout, stderr);
+            String url = awaitServingUrl(process, stdout);
             try (HttpClient client = HttpClient.newHttpClient()) {
                 client.send(get(url, "/"),
                         BodyHandlers.discarding());
@@ -298,9 +297,12 @@ class MainProcessTest {
         return new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
     }
 
-    /** Waits (up to 30 s) for the line saying where the server listens; returns its URL. */
-    private static String awaitServingUrl(Process process, Path stdout, Path stderr) throws Exception {
-        Matcher serving = SERVING.matcher(ProcessOutput.awaitLine(process, stdout, line -> SERVING.matcher(line).matches()));
+    /**
+     * Waits (up to 30 s) for the line saying where the server listens, in {@code output} (standard
+     * output, or standard error with the access log on standard output); returns its URL.
+     */
+    private static String awaitServingUrl(Process process, Path output) throws Exception {
+        Matcher serving = SERVING.matcher(ProcessOutput.awaitLine(process, output, line -> SERVING.matcher(line).matches()));
         assertTrue(serving.matches());
         return serving.group(1);
     }

@@ -734,7 +734,7 @@ public final class HttpConnection {
                     // the client is gone: nothing more to send
                 }
                 abort();
-                log(head, response.status(), response.bodyBytes(), startNanos);
+                logIfStarted(head, response, startNanos);
                 return false;
             }
             IOException bodyError = body.failure();
