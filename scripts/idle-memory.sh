@@ -9,6 +9,7 @@
 #   COUNT=2000 JAR=/tmp/old.jar scripts/idle-memory.sh
 #   WORKERS=pool scripts/idle-memory.sh
 #   TLS=1 COUNT=2000 scripts/idle-memory.sh  # TLS connections (a self-signed EC certificate; needs openssl)
+#   TLS=1 PARTIAL=1 scripts/idle-memory.sh   # ... each stalled after the first 3 bytes of its next record
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,7 +58,9 @@ wrk -t1 -c64 -d3s "$scheme://127.0.0.1:$PORT/plaintext" >/dev/null
 collect
 rss0=$(rss) heap0=$(heap)
 out="${TMPDIR:-/tmp}/idle-memory-conns.log"
-python3 "$IDLE_SCRIPT" "$PORT" --count "$COUNT" --hold-max 120 >"$out" 2>&1 &
+idle_options=()
+[ -n "${PARTIAL:-}" ] && idle_options=(--partial-record)
+python3 "$IDLE_SCRIPT" "$PORT" --count "$COUNT" --hold-max 120 "${idle_options[@]}" >"$out" 2>&1 &
 idle=$!
 for _ in $(seq 300); do
   grep -q READY "$out" && break

@@ -2,8 +2,10 @@
 """Opens --count TLS keep-alive connections to 127.0.0.1:PORT, each served one GET /plaintext, then
 holds them idle for --hold-max seconds (certificates not checked). Prints READY when all are open,
 for scripts/idle-memory.sh TLS=1; takes the arguments of its plain-HTTP twin, the bench harness's
-tools/idle_conns.py."""
+tools/idle_conns.py. With --partial-record each then sends the first 3 bytes of a TLS record header
+and stalls (a client that stops mid-record)."""
 import argparse
+import os
 import socket
 import ssl
 import time
@@ -12,6 +14,7 @@ arguments = argparse.ArgumentParser()
 arguments.add_argument("port", type=int)
 arguments.add_argument("--count", type=int, default=5000)
 arguments.add_argument("--hold-max", type=float, default=120)
+arguments.add_argument("--partial-record", action="store_true")
 options = arguments.parse_args()
 port, count, hold = options.port, options.count, options.hold_max
 context = ssl.create_default_context()
@@ -28,6 +31,8 @@ for _ in range(count):
             if not piece:
                 raise ConnectionError("closed by the server")
             answer += piece
+        if options.partial_record:
+            os.write(tls.fileno(), b"\x17\x03\x03")  # raw, past the TLS layer: the record never completes
         held.append(tls)
     except (OSError, ConnectionError):
         failed += 1

@@ -85,7 +85,9 @@ final class ConnectionInput {
      * caller must leave this input alone from then on.
      *
      * @param then null to wait on this thread
-     * @return {@link #HANDED_OFF}, or what {@link #fill(int)} returned
+     * @return {@link #HANDED_OFF}, or what {@link #fill(int)} returned: 0 if the transport woke
+     *         for bytes that are not input yet (see {@link Transport#awaitReadable}), and the
+     *         caller should wait idle again
      */
     int fillWhenIdle(Runnable then) throws IOException {
         scratch = null;

@@ -64,7 +64,9 @@ public interface Transport {
 
     /**
      * Waits until a read would find bytes, end of stream or an error, without reading; called only
-     * right after {@link #waitsWithoutBuffer()} said true, and followed by a {@link #read}.
+     * right after {@link #waitsWithoutBuffer()} said true, and followed by a {@link #read}. That
+     * read alone may return 0: the bytes that arrived are not input yet (part of a TLS record), and
+     * the caller waits again.
      *
      * @param timeoutMillis longest wait; 0 waits forever
      * @throws java.net.SocketTimeoutException if nothing arrived in time

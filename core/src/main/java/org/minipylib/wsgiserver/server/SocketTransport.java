@@ -300,10 +300,13 @@ public final class SocketTransport implements Transport {
         return readiness != null || (loop != null && wroteSinceRead);
     }
 
-    /** After a response, with a loop: {@link #awaitReadable} waits there (a new connection reads at once instead). */
+    /**
+     * After a response, or once on the loop, with a loop: {@link #awaitReadable} waits there (a new
+     * connection reads at once instead).
+     */
     @Override
     public boolean waitsWithoutBuffer() {
-        return loop != null && wroteSinceRead;
+        return loop != null && (wroteSinceRead || readiness != null);
     }
 
     /**

@@ -12,6 +12,7 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -76,6 +77,19 @@ final class TlsTransport implements Transport {
      */
     private volatile boolean inputBuffered;
     private boolean inboundDone;
+    /**
+     * While idle without buffers: the start of a record that has not arrived whole (an exact-size
+     * copy; null if none), put back into netIn when the buffers are taken again. Guarded by readLock.
+     */
+    private byte[] partialRecord;
+    /**
+     * Set by an idle wait: the read after it may return 0 ("nothing yet") once it has read what
+     * arrived, if that was only part of a record or records without data, so the connection goes
+     * back to waiting without buffers or a thread instead of blocking for the rest. Guarded by readLock.
+     */
+    private boolean wokenFromIdle;
+    /** Records in a row (across reads) that carried no application data; see {@link #MAX_RECORDS_WITHOUT_DATA}. */
+    private int recordsWithoutData;
 
     /**
      * @param engines makes the server engine for the host name the client asks for (null: none
@@ -96,7 +110,10 @@ final class TlsTransport implements Transport {
     }
 
     private void takeReadBuffers() {
-        netIn = ByteBuffer.wrap(pool.take());
+        byte[] partial = partialRecord;
+        partialRecord = null;
+        netIn = ByteBuffer.wrap(partial == null || partial.length <= BUFFER_SIZE ? pool.take() : new byte[partial.length * 2]);
+        if (partial != null) netIn.put(partial);
         appIn = ByteBuffer.wrap(pool.take()).flip();
     }
 
@@ -293,6 +310,12 @@ final class TlsTransport implements Transport {
         return bigger;
     }
 
+    /**
+     * {@inheritDoc} The first read after an idle wait ({@link #awaitReadable}) returns 0 if what
+     * arrived decrypted to nothing: part of a record (a client stalling mid-record, or one whose
+     * record came in pieces) or records without data (a key update). The connection then waits idle
+     * again, without buffers, instead of holding them and a thread until the rest arrives.
+     */
     @Override
     public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
@@ -301,7 +324,9 @@ final class TlsTransport implements Transport {
         try {
             if (netIn == null) takeReadBuffers();
             long deadline = timeoutMillis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : 0;
-            int withoutData = 0;
+            boolean mayReturnNothing = wokenFromIdle;
+            wokenFromIdle = false;
+            boolean readSome = false;
             while (true) {
                 if (appIn.hasRemaining()) {
                     int n = Math.min(len, appIn.remaining());
@@ -317,8 +342,10 @@ final class TlsTransport implements Transport {
                     SSLEngineResult result = unwrapOrAlert();
                     switch (result.getStatus()) {
                         case OK -> {
-                            if (result.bytesProduced() == 0 && !midHandshake && ++withoutData > MAX_RECORDS_WITHOUT_DATA) {
-                                throw new SSLException(withoutData + " TLS records in a row without application data");
+                            if (result.bytesProduced() > 0) {
+                                recordsWithoutData = 0;
+                            } else if (!midHandshake && ++recordsWithoutData > MAX_RECORDS_WITHOUT_DATA) {
+                                throw new SSLException(recordsWithoutData + " TLS records in a row without application data");
                             }
                             afterHandshakeMessageOrAlert(result.getHandshakeStatus());
                             continue;
@@ -336,16 +363,18 @@ final class TlsTransport implements Transport {
                         }
                     }
                 }
+                // Nothing decrypted and at most part of a record left: not pending while we wait
+                // (else an idle client stalling mid-record would never be closed as idle).
+                inputBuffered = false;
+                if (mayReturnNothing && readSome) return 0; // after an idle wait: wait idle again for the rest
                 int timeout = 0;
                 if (deadline != 0) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) throw new SocketTimeoutException("read timed out");
                     timeout = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left));
                 }
-                // Nothing decrypted and at most part of a record left: not pending while we wait
-                // (else an idle client stalling mid-record would never be closed as idle).
-                inputBuffered = false;
                 int n = readWrapped(timeout);
+                readSome = true;
                 if (n > 0) inputBuffered = true; // until the loop decrypts it or waits again
                 if (n < 0) {
                     inboundDone = true;
@@ -399,19 +428,24 @@ final class TlsTransport implements Transport {
         return inputBuffered || wrapped.hasPendingInput();
     }
 
-    /** True if nothing received waits here and the socket below can wait without a buffer. */
+    /**
+     * True if nothing decrypted or whole waits here (at most part of a record, kept aside for the
+     * wait) and the socket below can wait without a buffer.
+     */
     @Override
     public boolean waitsWithoutBuffer() {
         readLock.lock();
         try {
-            return !inboundDone && (netIn == null || netIn.position() == 0 && !appIn.hasRemaining())
-                    && wrapped.waitsWithoutBuffer();
+            return !inboundDone && (netIn == null || !inputWaiting()) && wrapped.waitsWithoutBuffer();
         } finally {
             readLock.unlock();
         }
     }
 
-    /** Gives the buffers back to the pool for the wait; the next read or write takes them again. */
+    /**
+     * Gives the buffers back to the pool for the wait (part of a record goes into an array of its
+     * size); the next read or write takes them again. That read may return 0: see {@link #read}.
+     */
     @Override
     public void awaitReadable(int timeoutMillis) throws IOException {
         giveBuffersBack();
@@ -428,7 +462,9 @@ final class TlsTransport implements Transport {
     private void giveBuffersBack() {
         readLock.lock();
         try {
-            if (netIn != null && netIn.position() == 0 && !appIn.hasRemaining()) {
+            wokenFromIdle = true;
+            if (netIn != null && !inputWaiting()) {
+                if (netIn.position() > 0) partialRecord = Arrays.copyOf(netIn.array(), netIn.position());
                 give(netIn);
                 give(appIn);
                 netIn = null;

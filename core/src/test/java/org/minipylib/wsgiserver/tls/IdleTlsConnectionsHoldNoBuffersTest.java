@@ -6,6 +6,7 @@ import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.http.BufferPool;
+import org.minipylib.wsgiserver.testing.EngineTlsClient;
 import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
@@ -17,6 +18,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,6 +28,7 @@ import javax.net.ssl.SSLSocket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
 
 /**
  * A TLS keep-alive connection waiting for its next request holds neither its TLS buffers (three of
@@ -75,6 +78,47 @@ class IdleTlsConnectionsHoldNoBuffersTest {
             assertTrue(threads.get("/two").join(Duration.ofSeconds(5)), "the thread that answered /two ended");
             assertEquals("/three", exchange(out, in, "/three"));
         }
+    }
+
+    /**
+     * Bytes that wake an idle connection but decrypt to nothing (a record's first bytes, most of
+     * it, a key update) leave it idle: it gives its buffers back again (the part of a record in an
+     * array of its size) instead of holding them, and a thread, until the rest arrives.
+     */
+    @Test
+    void aRecordArrivingInPiecesOrAKeyUpdateLeavesAnIdleConnectionWithoutBuffers() throws Exception {
+        Map<String, Thread> threads = new ConcurrentHashMap<>();
+        JsseSslAdapter adapter = new JsseSslAdapter(config);
+        for (WorkerMode mode : List.of(WorkerMode.VIRTUAL)) { // pool mode has no readiness loops: its idle connections keep a thread and their buffers
+            try (TestServer server = TestServer.start(WsgiTestApps.pathRecordingThreads(threads), b -> b.sslAdapter(adapter).workerMode(mode));
+                 EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+                tls.send(tls.record(get("/one")));
+                assertTrue(tls.readUntil("/one").startsWith("HTTP/1.1 200 OK"));
+                byte[] two = tls.record(get("/two"));
+                int[] cuts = {0, 3, 5, two.length - 1, two.length}; // the header in two pieces, then all but the last byte
+                for (int i = 1; i < cuts.length; i++) {
+                    awaitBuffersBack(adapter.buffers(), mode + ": idle, " + cuts[i - 1] + " bytes of the next record in");
+                    tls.send(Arrays.copyOfRange(two, cuts[i - 1], cuts[i]));
+                }
+                assertTrue(tls.readUntil("/two").contains("200 OK"), mode + ": the record sent in pieces is served");
+
+                awaitBuffersBack(adapter.buffers(), mode + ": idle after /two");
+                tls.send(tls.keyUpdates(1));
+                Thread.sleep(300);
+                awaitBuffersBack(adapter.buffers(), mode + ": idle after a key update");
+                tls.send(tls.record(get("/three")));
+                assertTrue(tls.readUntil("/three").contains("200 OK"), mode + ": served after the key update");
+            }
+        }
+    }
+
+    /**
+     * Waits briefly (the server reads what the client sent on its own thread), then checks that the
+     * pool holds the connection's three used buffers (with the old code they stayed taken).
+     */
+    private static void awaitBuffersBack(BufferPool pool, String what) throws InterruptedException {
+        Thread.sleep(200);
+        assertPoolHoldsUsedBuffers(pool, what);
     }
 
     private static String exchange(OutputStream out, BufferedReader in, String path) throws Exception {

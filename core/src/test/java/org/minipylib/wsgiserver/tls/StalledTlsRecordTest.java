@@ -68,6 +68,30 @@ class StalledTlsRecordTest {
     }
 
     @Test
+    void aRecordTrickledInAByteAtATimeDoesNotExtendTheKeepAliveTimeout() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(1), Duration.ofSeconds(30));
+             EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+            tls.send(tls.record(get("/")));
+            assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
+            byte[] next = tls.record(get("/next"));
+            long start = System.nanoTime();
+            boolean refused = false;
+            for (int i = 0; i < next.length - 1 && !refused; i++) { // each byte wakes the idle connection
+                try {
+                    tls.send(new byte[] {next[i]});
+                } catch (java.io.IOException closed) {
+                    refused = true;
+                }
+                Thread.sleep(100);
+                if (System.nanoTime() - start > Duration.ofSeconds(4).toNanos()) break;
+            }
+            assertTrue(refused || tls.awaitClosedByServer(), "the trickling client kept the connection open");
+            long took = System.nanoTime() - start;
+            assertTrue(took < Duration.ofSeconds(4).toNanos(), "closed only after " + took / 1_000_000 + " ms (keep-alive 1 s)");
+        }
+    }
+
+    @Test
     void stopClosesAConnectionStalledMidRecordWithoutWaitingOutTheShutdownTimeout() throws Exception {
         TestServer server = start(Duration.ofSeconds(60), Duration.ofSeconds(60));
         try (EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
