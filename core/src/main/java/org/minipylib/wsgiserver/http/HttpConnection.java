@@ -331,8 +331,12 @@ public final class HttpConnection {
             refuse(e.status(), e.getMessage());
         } catch (SocketTimeoutException e) {
             // 408 if part of a request arrived; an idle connection (or one sending only empty lines) just closes
-            if (input.available() > 0) refuse(408, "The request head did not arrive in time");
-            else close();
+            if (input.available() > 0) {
+                refuse(408, "The request head did not arrive in time");
+            } else {
+                closeCleanly(); // over TLS, a close_notify
+                close();
+            }
         } catch (IOException e) { // reset, or closed by stop()
             close();
         } catch (RuntimeException e) {
@@ -514,6 +518,16 @@ public final class HttpConnection {
     }
 
     private boolean closeIfIdle() {
+        if (transport.closesWithMessage()) {
+            // Over TLS a close_notify first (RFC 8446 section 6.1: a MUST), written on a thread of its
+            // own: never on the watchdog's or stop()'s, and timed by the watchdog like any write.
+            if (!STATE.compareAndSet(this, IDLE, LINGERING)) return false;
+            Thread.ofVirtual().name("wsgiserver-close").start(() -> {
+                closeCleanly();
+                close();
+            });
+            return true;
+        }
         if (STATE.compareAndSet(this, IDLE, CLOSED)) {
             transport.close();
             owner.connectionClosed(this);

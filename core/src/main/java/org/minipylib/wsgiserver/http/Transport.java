@@ -149,6 +149,14 @@ public interface Transport {
     }
 
     /**
+     * True if {@link #closeCleanly()} sends the client something before closing (a TLS
+     * close_notify), so that closing an idle connection is a write too; false by default.
+     */
+    default boolean closesWithMessage() {
+        return false;
+    }
+
+    /**
      * Makes the next {@link #close()} a reset (TCP RST, {@code SO_LINGER} 0) where the transport can:
      * for a response cut off whose end the client would otherwise take for the whole of it (one
      * delimited by the connection's close). Does nothing by default.

@@ -153,8 +153,31 @@ final class TlsTransport implements Transport {
             }
             engine = engines.apply(ClientHelloSni.hostName(netIn.array(), netIn.position()));
             runHandshake(deadlineNanos);
+        } catch (IOException | RuntimeException e) {
+            releaseBuffersAfterFailedHandshake(); // a flood of failing handshakes (scanners) then makes no garbage
+            throw e;
         } finally {
             readLock.unlock();
+        }
+    }
+
+    /**
+     * The buffers go back to the pool: the connection is about to close, and no other thread uses
+     * them (the handshake's thread is the only reader and writer; a close elsewhere closes the socket only).
+     */
+    private void releaseBuffersAfterFailedHandshake() {
+        if (netIn != null) {
+            give(netIn);
+            give(appIn);
+            netIn = null;
+            appIn = null;
+        }
+        writeLock.lock();
+        try {
+            if (netOut != null) give(netOut);
+            netOut = null;
+        } finally {
+            writeLock.unlock();
         }
     }
 
@@ -487,6 +510,12 @@ final class TlsTransport implements Transport {
     @Override
     public void resetOnClose() {
         wrapped.resetOnClose();
+    }
+
+    /** A close_notify, once the handshake has begun. */
+    @Override
+    public boolean closesWithMessage() {
+        return engine != null;
     }
 
     /** Sends close_notify, then half-closes the wrapped transport. */

@@ -237,6 +237,24 @@ public final class EngineTlsClient implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Reads until the server closes the connection (up to the socket timeout): true if it sent
+     * close_notify first (RFC 8446 section 6.1), false if the socket just closed (or was reset).
+     */
+    public boolean serverSentCloseNotify() throws IOException {
+        while (true) {
+            SSLEngineResult result = unwrap();
+            if (result.getStatus() == SSLEngineResult.Status.CLOSED) return true;
+            if (result.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW || result.bytesConsumed() == 0) {
+                try {
+                    receive();
+                } catch (EOFException | java.net.SocketException e) {
+                    return false;
+                }
+            }
+        }
+    }
+
     private String received() {
         return new String(appIn.array(), 0, appIn.position(), StandardCharsets.ISO_8859_1);
     }

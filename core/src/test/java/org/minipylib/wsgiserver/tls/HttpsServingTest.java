@@ -162,6 +162,35 @@ class HttpsServingTest {
         }
     }
 
+    /**
+     * An idle connection the server closes (at the keep-alive timeout, or on a graceful stop) gets
+     * close_notify first too, in both worker modes, and the server is left with no connection.
+     */
+    @Test
+    void anIdleConnectionClosedByTheServerGetsCloseNotify() throws Exception {
+        JsseSslAdapter adapter = new JsseSslAdapter(TlsConfig.builder(credentials("pkcs8-rsa")).build());
+        for (WorkerMode mode : WorkerMode.values()) {
+            try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "served"), b -> b.sslAdapter(adapter).workerMode(mode)
+                    .timeouts(org.minipylib.wsgiserver.http.HttpTimeouts.defaults().withKeepAlive(java.time.Duration.ofMillis(500))))) {
+                try (EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+                    tls.send(tls.record(get("/")));
+                    assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
+                    assertTrue(tls.serverSentCloseNotify(), "close_notify at the keep-alive timeout (" + mode + ")");
+                }
+                org.minipylib.wsgiserver.testing.Poll.until(server.server()::openConnections, n -> n == 0, "no open connections (" + mode + ")");
+            }
+            try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "served"), b -> b.sslAdapter(adapter).workerMode(mode));
+                 EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+                tls.send(tls.record(get("/")));
+                assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
+                Thread stopping = Thread.ofVirtual().start(server::close);
+                assertTrue(tls.serverSentCloseNotify(), "close_notify on a graceful stop (" + mode + ")");
+                stopping.join(java.time.Duration.ofSeconds(10));
+                assertEquals(0, server.server().openConnections());
+            }
+        }
+    }
+
     @Test
     void alpnChoosesHttp11() throws Exception {
         try (TestServer server = start(WsgiTestApps.text("200 OK", "x"), TlsConfig.builder(credentials("pkcs8-rsa")).build());

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.http.BufferPool;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.EngineTlsClient;
 import org.minipylib.wsgiserver.testing.RawClient;
@@ -110,6 +111,33 @@ class MisbehavingTlsClientsTest {
             Thread.sleep(20);
         }
         throw new AssertionError("no handshake failure was logged for the client on port " + clientPort + ": " + logged);
+    }
+
+    /**
+     * A failed handshake (a malformed ClientHello, answered with an alert; plain HTTP) gives the
+     * TLS buffers it took back to the adapter's pool, so a flood of them (scanners) makes no garbage.
+     */
+    @Test
+    void failedHandshakesGiveTheirBuffersBack() throws Exception {
+        JsseSslAdapter adapter = new JsseSslAdapter(config);
+        BufferPool pool = adapter.buffers();
+        List<byte[]> pooled = List.of(pool.take(), pool.take(), pool.take());
+        for (byte[] b : pooled) pool.give(b);
+        byte[] malformedHello = {0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0x00, 0x00, 0x04, 0x03, 0x03, 0x00, 0x00};
+        try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "served"), b -> b.sslAdapter(adapter))) {
+            for (byte[] first : List.of(malformedHello, get("/").getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+                try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                    socket.getOutputStream().write(first);
+                    assertClosedByServer(socket);
+                    awaitHandshakeLogLine(socket.getLocalPort()); // logged after the buffers went back
+                }
+                List<byte[]> taken = List.of(pool.take(), pool.take(), pool.take());
+                for (byte[] b : taken) {
+                    assertTrue(pooled.stream().anyMatch(p -> p == b), "a buffer not from the pool: the failed handshake kept one");
+                }
+                for (byte[] b : taken) pool.give(b);
+            }
+        }
     }
 
     @Test
