@@ -518,11 +518,21 @@ final class TlsTransport implements Transport {
         return engine != null;
     }
 
-    /** Sends close_notify, then half-closes the wrapped transport. */
+    /**
+     * Sends close_notify, then half-closes the wrapped transport. Nothing is sent after it, so the
+     * output buffer goes back to the pool (idle connections closed at their timeout take one for this).
+     */
     @Override
     public void shutdownOutput() throws IOException {
-        engine.closeOutbound();
-        for (int i = 0; i < 4 && !engine.isOutboundDone(); i++) wrapAndSend(EMPTY); // TLS 1.3 may send two alerts
+        writeLock.lock();
+        try {
+            engine.closeOutbound();
+            for (int i = 0; i < 4 && !engine.isOutboundDone(); i++) wrapAndSend(EMPTY); // TLS 1.3 may send two alerts
+            if (netOut != null) give(netOut);
+            netOut = null;
+        } finally {
+            writeLock.unlock();
+        }
         wrapped.shutdownOutput();
     }
 
