@@ -169,6 +169,20 @@ final class ConnectionInput {
         return buf[pos++] & 0xff;
     }
 
+    /**
+     * Reads and drops what has arrived already (as far as the transport can tell, see {@link
+     * Transport#hasPendingInput()}), up to {@code max} bytes, without waiting for more.
+     */
+    void discardArrived(int max) throws IOException {
+        pos = 0;
+        limit = 0;
+        for (int total = 0; total < max && transport.hasPendingInput(); ) {
+            int n = transport.read(buf, 0, Math.min(buf.length, max - total), 1);
+            if (n <= 0) return;
+            total += n;
+        }
+    }
+
     /** Skips buffered bytes. */
     void skip(int n) {
         pos += n;

@@ -90,6 +90,8 @@ public final class HttpConnection {
     private static final int BUSY = 1;
     /** Response sent; reading what the client still sends before closing (see closeGracefully). */
     private static final int LINGERING = 2;
+    /** The most of what an over-limit client sent that is read (without waiting) before its close. */
+    private static final int OVER_LIMIT_DISCARD_BYTES = 64 * 1024;
     private static final int CLOSED = 3;
     /** Running the connection's setup steps (before any request): stop() may close it. */
     private static final int SETUP = 4;
@@ -472,7 +474,10 @@ public final class HttpConnection {
 
     /**
      * Answers 503 to a connection the server will not take at all (over its connection limit) and
-     * closes it at once: it is not counted, so it must not linger.
+     * closes it at once: it is not counted, so it must not linger. What the client sent already (its
+     * request, there when the connection is accepted late, as with deferAccept) is read and dropped
+     * first, without waiting: a close with unread bytes would send a reset, which may destroy the
+     * 503 before the client reads it.
      */
     public void refuseOverLimit() {
         if (state == SETUP) { // it cannot be answered before its setup (say, a TLS handshake)
@@ -484,6 +489,7 @@ public final class HttpConnection {
             // that accepts connections, which a slow log must never hold up during a flood
             sendError(503, "The server has too many connections; try again later.", false);
             owner.refused(503);
+            input.discardArrived(OVER_LIMIT_DISCARD_BYTES);
         } catch (IOException e) {
             // the client is gone
         }

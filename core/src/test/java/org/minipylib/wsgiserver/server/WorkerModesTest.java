@@ -215,6 +215,8 @@ class WorkerModesTest {
             try (RawClient c = server.connect()) {
                 c.send("GET /c HTTP/1.1\r\nHost: t\r\n\r\n");
                 assertEquals(503, c.read().status());
+                // its request (there when it was accepted: deferAccept) was read first: a clean close, no reset after the 503
+                assertEquals(-1, c.input().read(), "the refused connection ends with a FIN");
             }
             a.close();
             assertEquals(200, statusOnceFree(server, "/d"), "once a slot is free, new connections are served again");
