@@ -86,27 +86,56 @@ public final class ListeningSocketOpener {
     /**
      * Binds a UNIX socket. With permissions to set, it binds under a temporary name, sets them, and
      * renames the file into place, so that no client ever finds the socket with the umask's
-     * permissions (say, nginx's workers during a restart).
+     * permissions (say, nginx's workers during a restart). The temporary name is never longer than
+     * the socket's own (or than {@value #SAFE_PATH_BYTES} bytes), whose length the system limits
+     * (the JDK binds paths of up to 106 bytes on Linux); if no such name is free, the socket binds in
+     * place and its permissions are set right after.
      */
     private ServerSocketChannel openUnix(UnixDomainSocketAddress address) throws IOException {
         UnixSocketFile.clearStale(address);
         ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         Path path = address.getPath();
-        Path temporary = path.resolveSibling(path.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+        Path temporary = null;
         try {
             if (options.unixSocketPermissions() == null) {
                 channel.bind(address, backlog);
                 return channel;
             }
-            Files.deleteIfExists(temporary);
+            temporary = temporaryName(path);
+            if (temporary == null) {
+                channel.bind(address, backlog);
+                Files.setPosixFilePermissions(path, options.unixSocketPermissions());
+                return channel;
+            }
             channel.bind(UnixDomainSocketAddress.of(temporary), backlog);
             Files.setPosixFilePermissions(temporary, options.unixSocketPermissions());
             Files.move(temporary, path, StandardCopyOption.ATOMIC_MOVE);
             return channel;
         } catch (IOException | RuntimeException e) {
             channel.close();
-            Files.deleteIfExists(temporary);
+            if (temporary != null) Files.deleteIfExists(temporary);
             throw e;
         }
+    }
+
+    /** Socket paths up to this long bind on every system the JDK supports UNIX sockets on. */
+    private static final int SAFE_PATH_BYTES = 100;
+
+    /**
+     * A name next to {@code path} for binding first, free, and no longer than {@code path} (or than
+     * {@link #SAFE_PATH_BYTES}); null if there is none.
+     */
+    private static Path temporaryName(Path path) {
+        int longest = Math.max(bytes(path), SAFE_PATH_BYTES);
+        String pid = Long.toString(ProcessHandle.current().pid(), 36);
+        for (String name : new String[] {path.getFileName() + "." + pid + ".tmp", "." + pid, "." + pid + "~"}) {
+            Path candidate = path.resolveSibling(name);
+            if (bytes(candidate) <= longest && !Files.exists(candidate, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return candidate;
+        }
+        return null;
+    }
+
+    private static int bytes(Path path) {
+        return path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 }

@@ -222,6 +222,29 @@ class UnixDomainSocketTest {
         }
     }
 
+    /**
+     * A path near the limit (the JDK binds and connects to paths of up to 106 bytes) gets its
+     * permissions too: the temporary name it binds under first must not be longer (it used to add
+     * ".PID.tmp" and fail).
+     */
+    @Test
+    void aSocketPathNearTheSystemsLimitGetsThePermissionsToo() throws Exception {
+        String base = dir.toString() + "/";
+        Assumptions.assumeTrue(base.length() < 90, "the temporary directory leaves room for a name");
+        for (int length : new int[] {100, 106}) { // 106: the longest the JDK binds and connects to
+            Path socket = Path.of(base + "x".repeat(length - base.length()));
+            try (WsgiServer server = WsgiServer.builder(ADDRESSES).bind(UnixDomainSocketAddress.of(socket))
+                    .listenOptions(ListenOptions.defaults().withUnixSocketPermissions(ListenOptions.permissions("600")))
+                    .build().start()) {
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)), length + " bytes");
+                assertTrue(exchange(socket, "GET /long HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").startsWith("HTTP/1.1 200"));
+            }
+            try (var left = Files.list(dir)) {
+                assertEquals(List.of(), left.toList(), "no temporary file left behind");
+            }
+        }
+    }
+
     @Test
     void tcpAndUnixTogether() throws Exception {
         Path socket = dir.resolve("both.sock");
