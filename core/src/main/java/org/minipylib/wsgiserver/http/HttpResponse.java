@@ -98,9 +98,11 @@ public final class HttpResponse {
         boolean hasServer = false;
         boolean appClose = false;
         long appLength = -1;
+        String hopByHop = connectionOptions(headers);
         for (int i = 0, n = headers.size(); i < n; i++) {
             Header h = headers.get(i);
             String name = h.name();
+            if (hopByHop != null && containsToken(hopByHop, name)) continue;
             if (name.equalsIgnoreCase("Content-Length")) {
                 if (status == 204 || resetContent || appLength >= 0) continue; // never in a 204 (RFC 9110 section 8.6); once
                 appLength = Long.parseLong(h.value().trim());
@@ -260,6 +262,25 @@ public final class HttpResponse {
      */
     public boolean endsAtClose() {
         return endsAtClose;
+    }
+
+    /**
+     * The fields the application's {@code Connection} header names besides {@code close} and
+     * {@code keep-alive}, or null if none: options for the hop to this server (RFC 9110 section
+     * 7.6.1), which it removes like a gateway instead of passing them on as ordinary fields.
+     */
+    private static String connectionOptions(List<Header> headers) {
+        String options = null;
+        for (int i = 0, n = headers.size(); i < n; i++) {
+            Header h = headers.get(i);
+            if (h.name().length() != 10 || !h.name().equalsIgnoreCase("Connection")) continue;
+            for (String token : h.value().split(",")) {
+                String t = token.trim();
+                if (t.isEmpty() || t.equalsIgnoreCase("close") || t.equalsIgnoreCase("keep-alive")) continue;
+                options = options == null ? t : options + "," + t;
+            }
+        }
+        return options;
     }
 
     static boolean containsToken(String value, String token) {

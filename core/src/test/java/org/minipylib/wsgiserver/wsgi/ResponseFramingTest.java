@@ -281,13 +281,18 @@ class ResponseFramingTest {
         }
     }
 
+    /** The fields the application's Connection header names are for the hop to the server, which removes them (RFC 9110 7.6.1). */
     @Test
-    void theApplicationsOtherConnectionTokensAreNotForwarded() throws Exception {
-        try (TestServer server = TestServer.start(app(Kind.LIST, "200 OK", List.of(Header.of("Connection", "x-private")),
+    void theApplicationsOtherConnectionTokensAreNotForwardedNorTheFieldsTheyName() throws Exception {
+        try (TestServer server = TestServer.start(app(Kind.LIST, "200 OK", List.of(Header.of("X-Private", "secret"),
+                        Header.of("Connection", "x-private, X-Other"), Header.of("X-Public", "ok"), Header.of("x-other", "2")),
                 "hi"));
              RawClient client = server.connect()) {
             RawClient.Response r = client.send(get("/")).read();
             assertNull(r.header("Connection"));
+            assertNull(r.header("X-Private"), "named in Connection: not sent");
+            assertNull(r.header("X-Other"), "named in Connection: not sent");
+            assertEquals("ok", r.header("X-Public"));
             assertFalse(client.timeout(300).isClosedByServer(), "the connection stays open");
         }
     }
