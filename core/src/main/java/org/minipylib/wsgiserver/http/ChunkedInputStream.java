@@ -78,6 +78,50 @@ public final class ChunkedInputStream extends InputStream {
         return done ? 0 : (int) Math.min(in.available(), remainingInChunk);
     }
 
+    /**
+     * The data bytes left in this body if all the rest of it (its chunks, the last chunk and the
+     * trailer section) is in {@code b[from, to)} already, else -1; 0 once it was read to its end. A
+     * guess made without reading, for the connection to decide before the application has read the
+     * body whether it can promise to keep the connection: lenient (a bare LF ends a line), as
+     * reading the body still checks every byte.
+     */
+    long dataLeftIfArrived(byte[] b, int from, int to) {
+        if (done) return 0;
+        long data = remainingInChunk;
+        int p = from;
+        if (started) { // inside a chunk's data, or at the line end after it
+            if (remainingInChunk > to - p) return -1;
+            p = nextLine(b, p + (int) remainingInChunk, to);
+        }
+        while (p >= 0) {
+            int digits = p;
+            long size = 0;
+            while (p < to && hexValue(b[p]) >= 0 && p - digits < 15) size = (size << 4) | hexValue(b[p++]);
+            if (p == digits) return -1;
+            p = nextLine(b, p, to); // past the extensions
+            if (p < 0) return -1;
+            if (size == 0) { // the trailer section, to its empty line
+                while (true) {
+                    int end = nextLine(b, p, to);
+                    if (end < 0) return -1;
+                    boolean empty = end - p == 1 || end - p == 2 && b[p] == '\r';
+                    p = end;
+                    if (empty) return data;
+                }
+            }
+            if (size > to - p) return -1;
+            data += size;
+            p = nextLine(b, p + (int) size, to);
+        }
+        return -1;
+    }
+
+    /** The index after the next LF in {@code b[p, to)}, or -1 if there is none. */
+    private static int nextLine(byte[] b, int p, int to) {
+        for (; p < to; p++) if (b[p] == '\n') return p + 1;
+        return -1;
+    }
+
     private long readChunkSize() throws IOException {
         int len = readLine(line.length);
         int p = 0;

@@ -170,6 +170,30 @@ final class ConnectionInput {
     }
 
     /**
+     * Reads into the buffer what has arrived already (as far as the transport can tell, see {@link
+     * Transport#hasPendingInput()}), growing it up to its maximum, without waiting and without
+     * consuming anything: a look at the bytes ahead.
+     */
+    void readArrived() throws IOException {
+        while (transport.hasPendingInput()) {
+            if (limit == buf.length) {
+                if (pos > 0) {
+                    System.arraycopy(buf, pos, buf, 0, limit - pos);
+                    limit -= pos;
+                    pos = 0;
+                } else if (buf.length < maxCapacity) {
+                    buf = Arrays.copyOf(buf, Math.min(maxCapacity, buf.length * 2));
+                } else {
+                    return;
+                }
+            }
+            int n = transport.read(buf, limit, buf.length - limit, 1);
+            if (n <= 0) return;
+            limit += n;
+        }
+    }
+
+    /**
      * Reads and drops what has arrived already (as far as the transport can tell, see {@link
      * Transport#hasPendingInput()}), up to {@code max} bytes, without waiting for more.
      */

@@ -814,19 +814,28 @@ public final class HttpConnection {
      * Called by {@link HttpResponse#begin} before it writes anything: true if the connection will
      * close after this response, so that the response can say so. An unread body is never read here
      * (the application may still read it after starting its response); one known to be larger than
-     * what the server drains afterwards means closing.
+     * what the server drains afterwards means closing, and so does a chunked one not all arrived yet.
      */
     boolean mustCloseAfter(RequestHead request) {
         if (!request.keepAlive() || owner.isDraining()) return true;
         RequestBody body = currentBody;
         if (body == null || body.isFullyRead()) return false;
         if (body.failure() != null) return true;
-        if (body.isStarted()) { // the application is reading it: what it leaves is drained after the response, if small
-            return body.remainingLength() > settings.limits().maxDrainSize(); // not small: the close is announced
-        }
         // The client waits for a 100 Continue that never came: it may or may not send the body.
-        if (request.expectContinue()) return true;
-        return body.remainingLength() > settings.limits().maxDrainSize();
+        if (!body.isStarted() && request.expectContinue()) return true;
+        // What the application leaves is drained after the response, if small; if not, the close is announced.
+        long max = settings.limits().maxDrainSize();
+        long known = body.remainingLength();
+        if (known >= 0) return known > max;
+        // A chunked body's size is unknown until read: the connection is kept only if all the rest
+        // has arrived already and is small, else the drain might fail after keep-alive was promised
+        // (and a client that sent its next request would see the connection close under it).
+        try {
+            long arrived = body.dataLeftIfArrived(input);
+            return arrived < 0 || arrived > max;
+        } catch (IOException e) { // the client is gone: the response's write will find out
+            return true;
+        }
     }
 
     /**

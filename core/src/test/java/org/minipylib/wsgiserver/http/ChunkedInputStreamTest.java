@@ -460,4 +460,73 @@ class ChunkedInputStreamTest {
             assertEquals(-1, body.read(b, 0, 10));
         }
     }
+
+    /**
+     * {@link ChunkedInputStream#dataLeftIfArrived}: whether the rest of a body is in a buffer already,
+     * as the connection asks before it promises keep-alive for a response to a request whose body
+     * the application has not read (the bytes after the body, the next request, are not counted).
+     */
+    @Nested
+    class WhetherTheRestHasArrived {
+
+        private static final String BODY = "5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\nTrailer: x\r\n\r\n";
+        private static final String NEXT = "GET /next HTTP/1.1\r\n";
+
+        private static byte[] ascii(String s) {
+            return s.getBytes(StandardCharsets.US_ASCII);
+        }
+
+        /** A decoder that has read nothing (its input is never used). */
+        private static ChunkedInputStream unread() {
+            return new ChunkedInputStream(connectionInput(new byte[0], new Random(1)), HttpLimits.defaults(), 1000);
+        }
+
+        @Test
+        void aWholeBodyIsSeenWithItsDataSizeWhateverFollowsIt() {
+            byte[] both = ascii(BODY + NEXT);
+            assertEquals(8, unread().dataLeftIfArrived(both, 0, both.length));
+            assertEquals(8, unread().dataLeftIfArrived(both, 0, BODY.length()));
+        }
+
+        @Test
+        void aBodyCutAnywhereShortOfItsEndHasNotArrived() {
+            byte[] body = ascii(BODY);
+            for (int cut = 0; cut < body.length; cut++) {
+                assertEquals(-1, unread().dataLeftIfArrived(body, 0, cut), "cut after " + cut + " bytes");
+            }
+        }
+
+        @Test
+        void bareLineFeedsAndNoTrailersAndAnEmptyBody() {
+            byte[] bare = ascii("2\nab\n0\n\n");
+            assertEquals(2, unread().dataLeftIfArrived(bare, 0, bare.length));
+            byte[] empty = ascii("0\r\n\r\n");
+            assertEquals(0, unread().dataLeftIfArrived(empty, 0, empty.length));
+        }
+
+        @Test
+        void whatIsNotAChunkedBodyHasNotArrived() {
+            for (String wire : List.of("zz\r\n\r\n", "\r\n0\r\n\r\n", "ffffffffffffffffff\r\n")) {
+                byte[] b = ascii(wire);
+                assertEquals(-1, unread().dataLeftIfArrived(b, 0, b.length), wire);
+            }
+        }
+
+        /** After the reader took some of it (inside a chunk, at a chunk's end before its CRLF), the rest is seen from there. */
+        @Test
+        void afterPartOfItWasReadTheRestIsSeenFromWhereTheReaderIs() throws IOException {
+            for (int taken : new int[] {1, 4, 5, 6, 8}) {
+                byte[] wire = ascii(BODY + NEXT);
+                PieceTransport transport = new PieceTransport(wire, new Random(taken), wire.length); // may come in pieces
+                ConnectionInput in = new ConnectionInput(transport, new ConnectionOutput(transport, 64), 4096, 4096);
+                ChunkedInputStream body = new ChunkedInputStream(in, HttpLimits.defaults(), 1000);
+                byte[] data = new byte[taken];
+                for (int n = 0; n < taken; ) n += body.read(data, n, taken - n); // a read stops at its chunk's end
+                while (in.fill(1000) > 0) {
+                    // everything else into the buffer: the question is then only where the reader is
+                }
+                assertEquals(8 - taken, body.dataLeftIfArrived(in.buf, in.pos, in.limit), "after " + taken + " data bytes");
+            }
+        }
+    }
 }

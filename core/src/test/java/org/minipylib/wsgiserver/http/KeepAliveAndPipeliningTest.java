@@ -287,4 +287,42 @@ class KeepAliveAndPipeliningTest {
             assertTrue(client.isClosedByServer());
         }
     }
+
+    /**
+     * A chunked body's size is unknown until it is read: left unread (or partly read) and not all
+     * arrived, or larger than what the server drains, its response says the connection closes. Else
+     * a client would send its next request into a connection about to close (curl then sends it again).
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void anUnreadChunkedBodyNotAllArrivedOrTooLargeIsAnnouncedAsAClose(WorkerMode mode) throws Exception {
+        org.minipylib.wsgiserver.WsgiApp readsOneByte = (env, sr) -> {
+            if (env.pathInfo().equals("/one")) {
+                int ignored = env.input().read();
+            }
+            sr.start("200 OK", List.of());
+            return List.of("answered".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        };
+        try (TestServer server = TestServer.start(readsOneByte,
+                b -> b.workerMode(mode).limits(HttpLimits.defaults().withMaxDrainSize(1024)))) {
+            String head = "POST /none HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+            try (RawClient client = server.connect()) { // the first chunk only: the rest may never come
+                RawClient.Response r = client.send(head + "5\r\nhello\r\n").read();
+                assertEquals("answered", r.bodyText());
+                assertEquals("close", r.header("Connection"), mode + ": not all arrived");
+            }
+            for (String path : List.of("/none", "/one")) {
+                try (RawClient client = server.connect()) { // all arrived, but more than the server drains
+                    RawClient.Response r = client.send(postChunked(path, "y".repeat(2000), "z".repeat(2000))).read();
+                    assertEquals("close", r.header("Connection"), mode + " " + path + ": too large to drain");
+                    assertTrue(client.isClosedByServer());
+                }
+            }
+            try (RawClient client = server.connect()) { // all arrived and small: kept, and the next request is served
+                RawClient.Response r = client.send(postChunked("/one", "a".repeat(300), "b".repeat(300))).read();
+                assertNull(r.header("Connection"), mode + ": small and all there");
+                assertEquals("answered", client.send(get("/next")).read().bodyText());
+            }
+        }
+    }
 }
