@@ -55,21 +55,30 @@ final class ConnectionInput {
         if (pos == limit) {
             pos = 0;
             limit = 0;
-        } else if (limit == buf.length) {
-            if (pos > 0) {
-                System.arraycopy(buf, pos, buf, 0, limit - pos);
-                limit -= pos;
-                pos = 0;
-            } else if (buf.length < maxCapacity) {
-                buf = Arrays.copyOf(buf, Math.min(maxCapacity, buf.length * 2));
-            } else {
-                throw new IllegalStateException("input buffer full");
-            }
+        } else if (!makeRoom()) {
+            throw new IllegalStateException("input buffer full");
         }
         flushPending();
         int n = transport.read(buf, limit, buf.length - limit, timeoutMillis);
         if (n > 0) limit += n;
         return n;
+    }
+
+    /**
+     * Makes room after the unconsumed bytes if there is none: moves them to the buffer's start, or
+     * grows it (up to its maximum). False if the buffer is full of unconsumed bytes at its maximum.
+     */
+    private boolean makeRoom() {
+        if (limit < buf.length) return true;
+        if (pos > 0) {
+            System.arraycopy(buf, pos, buf, 0, limit - pos);
+            limit -= pos;
+            pos = 0;
+            return true;
+        }
+        if (buf.length >= maxCapacity) return false;
+        buf = Arrays.copyOf(buf, Math.min(maxCapacity, buf.length * 2));
+        return true;
     }
 
     /** {@link #fillWhenIdle}'s answer when the wait was handed off. */
@@ -175,18 +184,7 @@ final class ConnectionInput {
      * consuming anything: a look at the bytes ahead.
      */
     void readArrived() throws IOException {
-        while (transport.hasPendingInput()) {
-            if (limit == buf.length) {
-                if (pos > 0) {
-                    System.arraycopy(buf, pos, buf, 0, limit - pos);
-                    limit -= pos;
-                    pos = 0;
-                } else if (buf.length < maxCapacity) {
-                    buf = Arrays.copyOf(buf, Math.min(maxCapacity, buf.length * 2));
-                } else {
-                    return;
-                }
-            }
+        while (transport.hasPendingInput() && makeRoom()) {
             int n = transport.read(buf, limit, buf.length - limit, 1);
             if (n <= 0) return;
             limit += n;
