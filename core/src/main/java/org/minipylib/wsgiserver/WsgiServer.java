@@ -297,7 +297,11 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         return out;
     }
 
-    /** The port of the first TCP address listened on. */
+    /**
+     * The port of the first TCP address listened on (the one the system chose for port 0).
+     *
+     * @throws IllegalStateException before {@link #start()}, or if no TCP address is listened on
+     */
     public int port() {
         if (listeners.isEmpty()) throw new IllegalStateException("not started");
         List<InetSocketAddress> tcp = addresses();

@@ -33,6 +33,8 @@ public sealed interface TlsCredentials {
     /**
      * Like {@link #pem(Path, Path)}, with intermediate CA certificates in a separate file
      * ({@code chain}, may be {@code null}) and the password of an encrypted key (may be {@code null}).
+     * Mind the order: the chain comes second, before the key ({@code pem(cert, null, key, password)}
+     * for an encrypted key without a chain file).
      */
     static TlsCredentials pem(Path certificate, Path chain, Path privateKey, char[] keyPassword) {
         return new Pem(certificate, chain, privateKey, keyPassword, null);
@@ -77,7 +79,7 @@ public sealed interface TlsCredentials {
     record Pem(Path certificate, Path chain, Path privateKey, char[] keyPassword, Path keyPasswordFile) implements TlsCredentials {
         public Pem {
             Objects.requireNonNull(certificate, "certificate");
-            Objects.requireNonNull(privateKey, "privateKey");
+            Objects.requireNonNull(privateKey, "privateKey (the order is certificate, chain, privateKey, password; chain may be null)");
         }
 
         @Override

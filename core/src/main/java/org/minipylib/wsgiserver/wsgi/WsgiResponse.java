@@ -178,6 +178,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
             throw new IllegalArgumentException("Status must be three digits, then a space and a reason phrase, like \"200 OK\": " + s);
         }
         int code = (s.charAt(0) - '0') * 100 + (s.charAt(1) - '0') * 10 + (s.charAt(2) - '0');
+        if (code < 100) throw new IllegalArgumentException("Status codes below 100 are invalid (RFC 9110 section 15): " + s);
         if (code < 200) throw new IllegalArgumentException("Applications may not send 1xx statuses: " + s);
         if (code > 599) throw new IllegalArgumentException("Status codes above 599 are invalid (RFC 9110 section 15): " + s);
         String r = s.length() > 4 ? s.substring(4) : "";

@@ -81,7 +81,7 @@ class InvalidResponseTest {
     @ParameterizedTest(name = "[{index}] \"{0}\"")
     @ValueSource(strings = {"", "20 OK", "2000 OK", "abc OK", "200OK", "200\tOK", "100 Continue", "101 Switching Protocols",
             "200 OK\r\nX-Injected: 1", "200 OK\n", "200 \u0100K", "200 OK\u007f",
-            "600 Beyond", "999 Odd"})
+            "600 Beyond", "999 Odd", "099 Low", "000 Zero"})
     void malformedStatusIsRefused(String status) throws Exception {
         assertRefused(status, List.of());
     }
