@@ -68,6 +68,7 @@ public final class JsseSslAdapter implements SslAdapter {
         this.contexts = newContexts();
         checkNames(contexts.fallback().getSupportedSSLParameters());
         this.cipherSuites = cipherSuites(contexts.fallback());
+        checkUsable();
         this.nextCheckNanos = System.nanoTime() + reloadIntervalNanos;
     }
 
@@ -232,6 +233,23 @@ public final class JsseSslAdapter implements SslAdapter {
     private String[] cipherSuites(SSLContext context) {
         if (!config.cipherSuites().isEmpty()) return config.cipherSuites().toArray(String[]::new);
         return DefaultCipherSuites.strong(context.getDefaultSSLParameters().getCipherSuites());
+    }
+
+    /**
+     * A configuration with which no handshake can ever succeed (every protocol it enables disabled
+     * by the JDK's {@code jdk.tls.disabledAlgorithms}, or no enabled suite for any enabled protocol)
+     * fails here, not at every client's handshake (logged at DEBUG only).
+     */
+    private void checkUsable() throws GeneralSecurityException {
+        try {
+            newEngine(contexts.fallback()).beginHandshake(); // a server engine: nothing is sent or awaited
+        } catch (javax.net.ssl.SSLException e) {
+            throw new GeneralSecurityException("No TLS handshake is possible with protocols " + config.protocols()
+                    + " and cipher suites " + Arrays.toString(cipherSuites) + ": " + e.getMessage()
+                    + " (the JDK's security property jdk.tls.disabledAlgorithms may disable a protocol)", e);
+        } catch (RuntimeException e) { // a provider that cannot begin this way: its handshakes tell
+            LOG.log(System.Logger.Level.DEBUG, "TLS configuration not checked: {0}", e.toString());
+        }
     }
 
     private void checkNames(SSLParameters supported) throws GeneralSecurityException {

@@ -243,4 +243,15 @@ class HttpsServingTest {
         assertThrows(GeneralSecurityException.class,
                 () -> new JsseSslAdapter(TlsConfig.builder(credentials).cipherSuites(List.of("TLS_NOPE")).build()));
     }
+
+    /** Known names that can never make a handshake (a protocol the JDK disables, suites of another protocol) fail at configuration too. */
+    @Test
+    void aConfigurationNoHandshakeCanSucceedWithIsRefusedAtConfiguration() throws Exception {
+        TlsCredentials credentials = credentials("sec1-ec");
+        var disabled = assertThrows(GeneralSecurityException.class,
+                () -> new JsseSslAdapter(TlsConfig.builder(credentials).protocols(List.of("TLSv1")).build()));
+        assertTrue(disabled.getMessage().contains("No TLS handshake is possible"), disabled.getMessage());
+        assertThrows(GeneralSecurityException.class, () -> new JsseSslAdapter(TlsConfig.builder(credentials)
+                .protocols(List.of("TLSv1.3")).cipherSuites(List.of("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")).build()));
+    }
 }
