@@ -73,10 +73,33 @@ public record TlsConfig(TlsCredentials credentials, Map<String, TlsCredentials> 
             this.credentials = Objects.requireNonNull(credentials, "credentials");
         }
 
-        /** Serves {@code credentials} to clients asking for {@code host} (or a name under {@code *.domain}). */
+        /**
+         * Serves {@code credentials} to clients asking for {@code host} (or a name under {@code *.domain}).
+         *
+         * @throws IllegalArgumentException if {@code host} is not a DNS name (ASCII: an internationalized
+         *                                  name in its {@code xn--} form), or was given before (in any case)
+         */
         public Builder sni(String host, TlsCredentials credentials) {
-            sni.put(host.toLowerCase(Locale.ROOT), Objects.requireNonNull(credentials));
+            String name = host.toLowerCase(Locale.ROOT);
+            if (!isHostName(name.startsWith("*.") ? name.substring(2) : name)) {
+                throw new IllegalArgumentException("Not a host name for SNI: \"" + host + "\" (a DNS name, or *.domain)");
+            }
+            if (sni.containsKey(name)) throw new IllegalArgumentException("SNI host given twice: " + host);
+            sni.put(name, Objects.requireNonNull(credentials));
             return this;
+        }
+
+        /** Dot-separated labels of letters, digits, '-' and '_', as a client sends them in SNI (RFC 6066 section 3). */
+        private static boolean isHostName(String name) {
+            if (name.isEmpty() || name.length() > 253) return false;
+            for (String label : name.split("\\.", -1)) {
+                if (label.isEmpty() || label.length() > 63) return false;
+                for (int i = 0; i < label.length(); i++) {
+                    char c = label.charAt(i);
+                    if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')) return false;
+                }
+            }
+            return true;
         }
 
         public Builder clientAuth(ClientAuth mode) { this.clientAuth = mode; return this; }

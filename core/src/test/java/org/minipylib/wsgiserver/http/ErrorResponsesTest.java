@@ -255,7 +255,6 @@ class ErrorResponsesTest {
         return line;
     }
 
-    /** Reads an error response with {@code status} and {@code Connection: close}, then sees the server close. */
     /**
      * A client (or a proxy such as nginx) that sends a whole refused body before it reads the answer
      * gets it: the server reads and drops what follows (RFC 9112 section 9.6) instead of closing with
@@ -280,6 +279,7 @@ class ErrorResponsesTest {
         }
     }
 
+    /** Reads an error response with {@code status} and {@code Connection: close}, then sees the server close. */
     private static void assertAnsweredAndClosed(int status, RawClient client) throws IOException {
         RawClient.Response r = client.read();
         assertErrorResponse(status, r);

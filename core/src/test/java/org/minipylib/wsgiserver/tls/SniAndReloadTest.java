@@ -86,6 +86,17 @@ class SniAndReloadTest {
         }
     }
 
+    /** As on the command line: a host given twice (in any case) or a name no client can send is refused when configured. */
+    @Test
+    void aHostGivenTwiceOrNotAHostNameIsRefused() {
+        TlsCredentials any = TlsCredentials.pem(Path.of("never-read.pem"), Path.of("never-read.key"));
+        TlsConfig.Builder builder = TlsConfig.builder(any).sni("A.example", any).sni("*.b.example", any).sni("x_y-1.example", any);
+        assertThrows(IllegalArgumentException.class, () -> builder.sni("a.example", any));
+        for (String bad : new String[] {"not a host", "", "a..example", "*.", "*", "a.example:443", "caf\u00e9.example", "[::1]"}) {
+            assertThrows(IllegalArgumentException.class, () -> TlsConfig.builder(any).sni(bad, any), bad);
+        }
+    }
+
     /** A ClientHello split over several records (by a client or a middlebox) still has its name read, wherever it lies. */
     @Test
     void sniPicksTheCertificateWhenTheClientHelloIsSplitOverRecords() throws Exception {
