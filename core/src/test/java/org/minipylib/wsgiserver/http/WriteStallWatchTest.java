@@ -168,6 +168,51 @@ class WriteStallWatchTest {
         }
     }
 
+    /**
+     * An idle connection closed at its keep-alive timeout over a transport that says goodbye first
+     * (TLS: close_notify, on a thread of its own) is timed like any write too: a client that stopped
+     * reading cannot keep it open, and registered, past the write timeout.
+     */
+    @Test
+    @Timeout(20)
+    void aStalledCloseNotifyAtTheKeepAliveTimeoutIsCutAtTheWriteTimeout() throws Exception {
+        CountDownLatch shutdownBegun = new CountDownLatch(1);
+        GatedTransport transport = new GatedTransport("GET / HTTP/1.1\r\nHost: t\r\n\r\n") {
+            @Override
+            public boolean closesWithMessage() {
+                return true;
+            }
+
+            @Override
+            public void shutdownOutput() throws IOException {
+                shutdownBegun.countDown();
+                try { // stalls, as a close_notify into a full send buffer would, until the transport is closed
+                    if (!ended.await(10, TimeUnit.SECONDS)) throw new IOException("never closed");
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+                throw new IOException("closed while writing");
+            }
+        };
+        transport.gate.release(100); // the response itself goes out
+        HttpConnection connection = helloConnection(transport, HttpTimeouts.defaults()
+                .withKeepAlive(Duration.ofMillis(200)).withWrite(Duration.ofSeconds(5)));
+        Thread serving = Thread.ofVirtual().start(() -> {
+            if (connection.awaitRequest() && connection.serve()) connection.awaitRequest(); // idle: waits for a second request
+        });
+        try {
+            awaitCount(transport.readsBegun, 2, "idle, waiting for the next request");
+            long now = System.nanoTime() + TimeUnit.SECONDS.toNanos(1); // past the keep-alive timeout
+            assertTrue(connection.checkTimeouts(now), "closing at the keep-alive timeout");
+            assertTrue(shutdownBegun.await(10, TimeUnit.SECONDS), "the clean close began");
+            assertTrue(connection.checkTimeouts(now + TimeUnit.SECONDS.toNanos(6)), "cut once it ran past the write timeout");
+            assertTrue(transport.ended.await(5, TimeUnit.SECONDS), "the transport is closed");
+        } finally {
+            transport.ended.countDown();
+            serving.join(TimeUnit.SECONDS.toMillis(10));
+        }
+    }
+
     @Test
     @Timeout(20)
     void keepAliveTimeStartsAfterAResponseWriteThatWaitedForTheClient() throws Exception {
