@@ -143,14 +143,15 @@ public final class RequestBody extends InputStream {
     }
 
     /**
-     * The body's data bytes not read yet if all of them have arrived (are in {@code input}'s buffer
-     * once it took what waits in the socket), else -1; 0 when it was read to its end.
+     * A chunked body's data bytes not read yet if all the rest of it has arrived (is in {@code
+     * input}'s buffer once it took what waits in the socket), else -1; 0 when it was read to its end.
+     * (A Content-Length body's rest is {@link #remainingLength()}.)
      */
     long dataLeftIfArrived(ConnectionInput input) throws IOException {
         if (eof) return 0;
+        if (!(framed instanceof ChunkedInputStream chunked)) return -1;
         input.readArrived(); // what waits in the socket too, without waiting for more
-        if (fixed != null) return input.available() >= fixed.remaining() ? fixed.remaining() : -1;
-        return framed instanceof ChunkedInputStream chunked ? chunked.dataLeftIfArrived(input.buf, input.pos, input.limit) : -1;
+        return chunked.dataLeftIfArrived(input.buf, input.pos, input.limit);
     }
 
     /** Bytes of a Content-Length body not read yet; -1 if unknown (chunked); 0 when read to the end. */

@@ -117,6 +117,14 @@ final class TlsTransport implements Transport {
         appIn = ByteBuffer.wrap(pool.take()).flip();
     }
 
+    /** netIn and appIn back to the pool (under readLock); the next read takes them again. */
+    private void giveReadBuffers() {
+        give(netIn);
+        give(appIn);
+        netIn = null;
+        appIn = null;
+    }
+
     private void give(ByteBuffer buffer) {
         if (buffer.capacity() == BUFFER_SIZE) pool.give(buffer.array()); // a grown one goes to the garbage collector
     }
@@ -166,12 +174,7 @@ final class TlsTransport implements Transport {
      * them (the handshake's thread is the only reader and writer; a close elsewhere closes the socket only).
      */
     private void releaseBuffersAfterFailedHandshake() {
-        if (netIn != null) {
-            give(netIn);
-            give(appIn);
-            netIn = null;
-            appIn = null;
-        }
+        if (netIn != null) giveReadBuffers();
         writeLock.lock();
         try {
             if (netOut != null) give(netOut);
@@ -488,10 +491,7 @@ final class TlsTransport implements Transport {
             wokenFromIdle = true;
             if (netIn != null && !inputWaiting()) {
                 if (netIn.position() > 0) partialRecord = Arrays.copyOf(netIn.array(), netIn.position());
-                give(netIn);
-                give(appIn);
-                netIn = null;
-                appIn = null;
+                giveReadBuffers();
             }
         } finally {
             readLock.unlock();

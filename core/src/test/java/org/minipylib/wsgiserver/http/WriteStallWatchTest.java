@@ -76,6 +76,34 @@ class WriteStallWatchTest {
         @Override public void close() { ended.countDown(); }
     }
 
+    /**
+     * A {@link GatedTransport} that says goodbye before closing (as TLS does with close_notify) and
+     * whose goodbye stalls, as one into a full send buffer would, until the transport is closed.
+     */
+    private static class StalledCloseTransport extends GatedTransport {
+        final CountDownLatch shutdownBegun = new CountDownLatch(1);
+
+        StalledCloseTransport(String request) {
+            super(request);
+        }
+
+        @Override
+        public boolean closesWithMessage() {
+            return true;
+        }
+
+        @Override
+        public void shutdownOutput() throws IOException {
+            shutdownBegun.countDown();
+            try {
+                if (!ended.await(10, TimeUnit.SECONDS)) throw new IOException("never closed");
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+            throw new IOException("closed while writing");
+        }
+    }
+
     /** A connection over {@code transport} whose application answers "hello". */
     private static HttpConnection helloConnection(Transport transport, HttpTimeouts timeouts) {
         HttpSettings settings = new HttpSettings(HttpLimits.defaults(), timeouts, null, null);
@@ -138,26 +166,14 @@ class WriteStallWatchTest {
     @Test
     @Timeout(20)
     void aStalledCloseNotifyIsCutAtTheWriteTimeout() throws Exception {
-        CountDownLatch shutdownBegun = new CountDownLatch(1);
-        GatedTransport transport = new GatedTransport("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n") {
-            @Override
-            public void shutdownOutput() throws IOException {
-                shutdownBegun.countDown();
-                try { // stalls, as a close_notify into a full send buffer would, until the transport is closed
-                    if (!ended.await(10, TimeUnit.SECONDS)) throw new IOException("never closed");
-                } catch (InterruptedException e) {
-                    throw new IOException(e);
-                }
-                throw new IOException("closed while writing");
-            }
-        };
+        StalledCloseTransport transport = new StalledCloseTransport("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
         transport.gate.release(100); // the response itself goes out
         HttpConnection connection = helloConnection(transport, HttpTimeouts.defaults().withWrite(Duration.ofSeconds(5)));
         Thread serving = Thread.ofVirtual().start(() -> {
             if (connection.awaitRequest()) connection.serve();
         });
         try {
-            assertTrue(shutdownBegun.await(10, TimeUnit.SECONDS), "the clean close began");
+            assertTrue(transport.shutdownBegun.await(10, TimeUnit.SECONDS), "the clean close began");
             long now = System.nanoTime();
             assertFalse(connection.checkTimeouts(now), "the watchdog sees the close's write running");
             assertTrue(connection.checkTimeouts(now + TimeUnit.SECONDS.toNanos(6)), "cut once it ran past the write timeout");
@@ -176,24 +192,7 @@ class WriteStallWatchTest {
     @Test
     @Timeout(20)
     void aStalledCloseNotifyAtTheKeepAliveTimeoutIsCutAtTheWriteTimeout() throws Exception {
-        CountDownLatch shutdownBegun = new CountDownLatch(1);
-        GatedTransport transport = new GatedTransport("GET / HTTP/1.1\r\nHost: t\r\n\r\n") {
-            @Override
-            public boolean closesWithMessage() {
-                return true;
-            }
-
-            @Override
-            public void shutdownOutput() throws IOException {
-                shutdownBegun.countDown();
-                try { // stalls, as a close_notify into a full send buffer would, until the transport is closed
-                    if (!ended.await(10, TimeUnit.SECONDS)) throw new IOException("never closed");
-                } catch (InterruptedException e) {
-                    throw new IOException(e);
-                }
-                throw new IOException("closed while writing");
-            }
-        };
+        StalledCloseTransport transport = new StalledCloseTransport("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
         transport.gate.release(100); // the response itself goes out
         HttpConnection connection = helloConnection(transport, HttpTimeouts.defaults()
                 .withKeepAlive(Duration.ofMillis(200)).withWrite(Duration.ofSeconds(5)));
@@ -204,7 +203,7 @@ class WriteStallWatchTest {
             awaitCount(transport.readsBegun, 2, "idle, waiting for the next request");
             long now = System.nanoTime() + TimeUnit.SECONDS.toNanos(1); // past the keep-alive timeout
             assertTrue(connection.checkTimeouts(now), "closing at the keep-alive timeout");
-            assertTrue(shutdownBegun.await(10, TimeUnit.SECONDS), "the clean close began");
+            assertTrue(transport.shutdownBegun.await(10, TimeUnit.SECONDS), "the clean close began");
             assertTrue(connection.checkTimeouts(now + TimeUnit.SECONDS.toNanos(6)), "cut once it ran past the write timeout");
             assertTrue(transport.ended.await(5, TimeUnit.SECONDS), "the transport is closed");
         } finally {
