@@ -15,6 +15,7 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +60,10 @@ public final class JsseSslAdapter implements SslAdapter {
      *
      * @throws IOException              if a file cannot be read
      * @throws GeneralSecurityException if a file holds no usable certificate or key, a key does not
-     *                                  match its certificate, or a protocol or cipher suite is unknown
+     *                                  match its certificate, a protocol or cipher suite is unknown, or
+     *                                  no client could shake hands with a certificate (an in-memory
+     *                                  handshake per protocol tells; a protocol that fails while another
+     *                                  works is logged as a warning, as is a certificate not valid now)
      */
     public JsseSslAdapter(TlsConfig config) throws IOException, GeneralSecurityException {
         this.config = config;
@@ -68,7 +72,7 @@ public final class JsseSslAdapter implements SslAdapter {
         this.contexts = newContexts();
         checkNames(contexts.fallback().getSupportedSSLParameters());
         this.cipherSuites = cipherSuites(contexts.fallback());
-        checkUsable();
+        checkHandshakes(contexts);
         this.nextCheckNanos = System.nanoTime() + reloadIntervalNanos;
     }
 
@@ -154,13 +158,16 @@ public final class JsseSslAdapter implements SslAdapter {
      * undisturbed. If anything fails the old ones stay in use.
      *
      * @throws IOException              if a file cannot be read
-     * @throws GeneralSecurityException if a file holds no usable certificate or key
+     * @throws GeneralSecurityException if a file holds no usable certificate or key, or no client could
+     *                                  shake hands with a new certificate
      */
     public void reload() throws IOException, GeneralSecurityException {
         reloading.lock();
         try {
             Map<Path, List<Long>> stamps = stamps();
-            contexts = newContexts();
+            Contexts fresh = newContexts();
+            checkHandshakes(fresh);
+            contexts = fresh;
             fileStamps = stamps;
             LOG.log(System.Logger.Level.INFO, "TLS certificates reloaded");
         } finally {
@@ -207,9 +214,13 @@ public final class JsseSslAdapter implements SslAdapter {
         TrustManager[] trust = config.clientCa() == null ? null : trustManagers(config.clientCa());
         Map<String, SSLContext> byHost = new HashMap<>();
         for (Map.Entry<String, TlsCredentials> e : config.sniCredentials().entrySet()) {
-            byHost.put(e.getKey(), newContext(e.getValue().load(), trust));
+            ServerCredential credential = e.getValue().load();
+            warnIfNotValidNow(credential, "the certificate for " + e.getKey());
+            byHost.put(e.getKey(), newContext(credential, trust));
         }
-        return new Contexts(newContext(config.credentials().load(), trust), Map.copyOf(byHost));
+        ServerCredential fallback = config.credentials().load();
+        warnIfNotValidNow(fallback, "the default certificate");
+        return new Contexts(newContext(fallback, trust), Map.copyOf(byHost));
     }
 
     private SSLContext newContext(ServerCredential credential, TrustManager[] trust) throws GeneralSecurityException {
@@ -236,19 +247,46 @@ public final class JsseSslAdapter implements SslAdapter {
     }
 
     /**
-     * A configuration with which no handshake can ever succeed (every protocol it enables disabled
-     * by the JDK's {@code jdk.tls.disabledAlgorithms}, or no enabled suite for any enabled protocol)
-     * fails here, not at every client's handshake (logged at DEBUG only).
+     * Shakes hands in memory ({@link HandshakeProbe}) with each certificate, once per enabled
+     * protocol, so that a configuration no client can connect with fails here, not at every
+     * client's handshake (logged at DEBUG only): every protocol disabled by the JDK's
+     * {@code jdk.tls.disabledAlgorithms}, no enabled suite for any enabled protocol, or none that
+     * suits the certificate's key. A protocol no client can use with a certificate, while another
+     * one works, is logged as a warning.
      */
-    private void checkUsable() throws GeneralSecurityException {
+    private void checkHandshakes(Contexts candidate) throws GeneralSecurityException {
+        checkHandshakes(candidate.fallback(), "the default certificate");
+        for (Map.Entry<String, SSLContext> e : candidate.byHost().entrySet()) {
+            checkHandshakes(e.getValue(), "the certificate for " + e.getKey());
+        }
+    }
+
+    private void checkHandshakes(SSLContext context, String certificate) throws GeneralSecurityException {
+        Map<String, String> failures = new LinkedHashMap<>();
+        for (String protocol : config.protocols()) {
+            String failure = HandshakeProbe.failure(newEngine(context), protocol, cipherSuites, config.provider());
+            if (failure != null) failures.put(protocol, failure);
+        }
+        if (failures.size() == config.protocols().size()) {
+            throw new GeneralSecurityException("No TLS handshake is possible with " + certificate + ", protocols "
+                    + config.protocols() + " and cipher suites " + Arrays.toString(cipherSuites) + ": " + failures
+                    + " (the JDK's security property jdk.tls.disabledAlgorithms may disable a protocol)");
+        }
+        failures.forEach((protocol, failure) -> LOG.log(System.Logger.Level.WARNING,
+                "{0} clients cannot connect with {1}: {2}", protocol, certificate, failure));
+    }
+
+    /** An expired certificate still serves (clients decide), but the operator should hear of it. */
+    private static void warnIfNotValidNow(ServerCredential credential, String certificate) {
+        X509Certificate leaf = credential.chain()[0];
         try {
-            newEngine(contexts.fallback()).beginHandshake(); // a server engine: nothing is sent or awaited
-        } catch (javax.net.ssl.SSLException e) {
-            throw new GeneralSecurityException("No TLS handshake is possible with protocols " + config.protocols()
-                    + " and cipher suites " + Arrays.toString(cipherSuites) + ": " + e.getMessage()
-                    + " (the JDK's security property jdk.tls.disabledAlgorithms may disable a protocol)", e);
-        } catch (RuntimeException e) { // a provider that cannot begin this way: its handshakes tell
-            LOG.log(System.Logger.Level.DEBUG, "TLS configuration not checked: {0}", e.toString());
+            leaf.checkValidity();
+        } catch (java.security.cert.CertificateExpiredException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0} expired on {1}: clients will refuse it", certificate,
+                    leaf.getNotAfter().toInstant());
+        } catch (java.security.cert.CertificateNotYetValidException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0} is not valid before {1}: clients will refuse it", certificate,
+                    leaf.getNotBefore().toInstant());
         }
     }
 

@@ -121,9 +121,17 @@ public final class TestCertificates {
      * @param keyAlgorithm {@code RSA} or {@code EC}
      */
     public Identity issue(String commonName, String keyAlgorithm, String... dnsNames) throws GeneralSecurityException, IOException {
+        Instant now = Instant.now();
+        return issue(commonName, keyAlgorithm, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(30)), dnsNames);
+    }
+
+    /** A certificate as {@link #issue(String, String, String...)} makes, valid from {@code notBefore} to {@code notAfter}. */
+    public Identity issue(String commonName, String keyAlgorithm, Instant notBefore, Instant notAfter, String... dnsNames)
+            throws GeneralSecurityException, IOException {
         KeyPair keys = keyPair(keyAlgorithm);
-        X509v3CertificateBuilder builder = builder(X500Name.getInstance(ca.getSubjectX500Principal().getEncoded()), new X500Name("CN=" + commonName
-                + ",OU=testing,O=wsgiserver tests,C=DE"), keys);
+        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(X500Name.getInstance(ca.getSubjectX500Principal().getEncoded()),
+                BigInteger.valueOf(SERIAL.incrementAndGet()), Date.from(notBefore), Date.from(notAfter),
+                new X500Name("CN=" + commonName + ",OU=testing,O=wsgiserver tests,C=DE"), keys.getPublic());
         List<GeneralName> names = new ArrayList<>();
         for (String dns : dnsNames) names.add(new GeneralName(GeneralName.dNSName, dns));
         names.add(new GeneralName(GeneralName.iPAddress, "127.0.0.1"));
