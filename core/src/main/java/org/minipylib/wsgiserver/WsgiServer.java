@@ -69,6 +69,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
 
     /** How often the watchdog enforces keep-alive and write timeouts (their granularity). */
     private static final long WATCHDOG_PERIOD_MILLIS = 100;
+    /** How long {@link #stop()} waits, after closing the connections still busy, for their threads to end. */
+    private static final Duration ABORTED_THREADS_GRACE = Duration.ofSeconds(1);
 
     private final ServerConfig config;
     private final Gateway gateway;
@@ -392,11 +394,29 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             for (ReadinessLoop loop : readinessLoops) loop.close(); // a connection accepted after this fails at its first wait
             watching = false;
             watchdog.interrupt();
+            awaitAbortedThreads();
             closeAccessLog();
             if (mxBean != null) mxBean.unregister();
             LOG.log(System.Logger.Level.INFO, "Stopped");
             stopped.countDown();
             draining = false;
+        }
+    }
+
+    /**
+     * Gives the threads whose connections {@link #stop()} closed under them a moment (at most
+     * {@link #ABORTED_THREADS_GRACE}) to finish, so that the responses it cut are in the access log
+     * before the log closes; an application that ignores the interrupt is not waited for longer.
+     */
+    private void awaitAbortedThreads() {
+        long deadline = System.nanoTime() + ABORTED_THREADS_GRACE.toNanos();
+        while (!scheduler.idle() && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

@@ -1,6 +1,8 @@
 package org.minipylib.wsgiserver;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
@@ -17,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A response that started and was then cut off (the client went away mid-download, it stopped
  * reading until the write timeout) was answered as far as the client is concerned: it gets an
  * access-log entry and is counted, with its status and the body bytes it got to, as nginx logs it.
+ * So does one that {@code stop()} cut after its shutdown timeout: in the log before it closes.
  */
 class AccessLogCutResponsesTest {
 
@@ -68,6 +71,34 @@ class AccessLogCutResponsesTest {
             Poll.until(entries::size, n -> n == 1, "the cut response's entry");
             assertEquals(200, entries.get(0).status());
             assertEquals("GET /stalled HTTP/1.1", entries.get(0).requestLine());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aResponseCutByStopIsLoggedBeforeTheLogCloses(WorkerMode mode) throws Exception {
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        List<AccessLogEntry> afterClose = new CopyOnWriteArrayList<>();
+        AccessLog log = new AccessLog() {
+            private volatile boolean closed;
+
+            @Override public void log(AccessLogEntry entry) {
+                (closed ? afterClose : entries).add(entry);
+            }
+
+            @Override public void close() {
+                closed = true;
+            }
+        };
+        TestServer server = TestServer.start(LARGE, b -> b.workerMode(mode).shutdownTimeout(Duration.ofMillis(200)).accessLog(log));
+        try (RawClient client = server.connect()) {
+            client.socket().setReceiveBufferSize(16 * 1024);
+            client.send("GET /in-flight HTTP/1.1\r\nHost: a\r\n\r\n"); // and never read: the response stays in flight
+            assertEquals("HTTP/1.1 200 OK", client.readLine());
+            server.close(); // stop(): the shutdown timeout passes, the connection is closed under its thread
+            assertEquals(1, entries.size(), "entries before the log closed: " + entries + "; after: " + afterClose);
+            assertEquals(200, entries.get(0).status());
+            assertEquals("GET /in-flight HTTP/1.1", entries.get(0).requestLine());
         }
     }
 }

@@ -730,8 +730,8 @@ public final class HttpConnection {
         }
         if (failure != null || !response.isFinished()) {
             if (isClosed() && owner.isDraining()) { // cut off by stop() at the shutdown timeout: expected, no stack trace
-                // not logged: stop() closes the access log without waiting for this thread
                 LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the shutdown timeout", head.requestLine());
+                logIfStarted(head, response, startNanos); // stop() waits a moment for this before it closes the log
                 return false;
             }
             if (output.failure() instanceof IOException) { // the client went away mid-response (or the write timed out)

@@ -26,4 +26,10 @@ public interface ConnectionScheduler {
 
     /** Stops the workers; connections still being served are interrupted. */
     void shutdown();
+
+    /**
+     * Whether no thread serves a request any more: after {@link #shutdown()}, once the threads
+     * whose connections were closed under them have finished (and logged what they cut short).
+     */
+    boolean idle();
 }

@@ -86,4 +86,9 @@ public final class PooledScheduler implements ConnectionScheduler {
     public void shutdown() {
         pool.shutdown();
     }
+
+    @Override
+    public boolean idle() {
+        return busy.get() == 0;
+    }
 }

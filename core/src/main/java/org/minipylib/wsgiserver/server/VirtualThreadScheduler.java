@@ -293,4 +293,12 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
         stopped = true;
         for (ConnectionTask c : connections) c.interrupt(); // a thread waiting for a turn gives up; connections are closed already
     }
+
+    @Override
+    public boolean idle() {
+        for (ConnectionTask c : connections) {
+            if (c.current != null) return false;
+        }
+        return true;
+    }
 }
