@@ -146,13 +146,11 @@ class WsgiServerTest {
 
     @Test
     void serveStartsInOneLine() throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
-            port = probe.getLocalPort();
-        }
-        try (WsgiServer server = WsgiServer.serve(HELLO, port); Socket s = new Socket("127.0.0.1", port)) {
+        try (WsgiServer server = WsgiServer.serve(HELLO, 0); RawClient client = new RawClient("127.0.0.1", server.port())) {
             assertTrue(server.isRunning());
-            assertTrue(s.isConnected());
+            RawClient.Response response = client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").read();
+            assertEquals(200, response.status());
+            assertEquals("hello from 127.0.0.1:" + server.port(), response.bodyText());
         }
     }
 

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.minipylib.wsgiserver.testing.WsgiTestApps.ascii;
@@ -160,6 +161,7 @@ class ExpectContinueTest {
                 rest.append(line).append('\n');
             }
             assertFalse(rest.toString().contains("100 Continue"), "an interim response inside the body: " + rest);
+            assertTrue(rest.toString().contains("started;") && rest.toString().contains("read hello"), "the body, late read included: " + rest);
         }
     }
 

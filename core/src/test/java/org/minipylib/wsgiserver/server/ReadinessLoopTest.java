@@ -12,7 +12,6 @@ import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -33,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -333,17 +333,14 @@ class ReadinessLoopTest {
             // A write larger than both socket buffers waits until the peer reads
             byte[] big = new byte[8 * 1024 * 1024];
             Arrays.fill(big, (byte) 'x');
-            Thread reader = Thread.ofVirtual().start(() -> {
-                try {
-                    InputStream in = peer.socket().getInputStream(); // not closed: that would close the peer
-                    byte[] all = new DataInputStream(in).readNBytes(6 + big.length);
-                    assertEquals(6 + big.length, all.length);
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
-                }
-            });
+            // the peer's stream is not closed: that would close the peer
+            FutureTask<byte[]> reader = new FutureTask<>(() -> peer.socket().getInputStream().readNBytes(6 + big.length));
+            Thread.ofVirtual().start(reader);
             transport.write(big, 0, big.length);
-            assertTrue(reader.join(Duration.ofSeconds(10)));
+            byte[] all = reader.get(10, TimeUnit.SECONDS);
+            assertEquals(6 + big.length, all.length);
+            assertEquals("answer", new String(all, 0, 6, StandardCharsets.US_ASCII));
+            assertArrayEquals(big, Arrays.copyOfRange(all, 6, all.length));
 
             // Closing from another thread ends a read waiting on the loop
             Thread closer = Thread.ofVirtual().start(() -> {

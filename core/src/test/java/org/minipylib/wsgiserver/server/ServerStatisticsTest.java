@@ -162,12 +162,7 @@ class ServerStatisticsTest {
     void gaugesShowBusyWorkersAndTheQueue(WorkerMode mode) throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        WsgiApp slow = (env, sr) -> {
-            entered.countDown();
-            release.await(WsgiTestApps.WAIT_SECONDS, TimeUnit.SECONDS);
-            sr.start("200 OK", textPlain());
-            return List.of("done".getBytes(StandardCharsets.US_ASCII));
-        };
+        WsgiApp slow = WsgiTestApps.heldUntil(entered, release);
         try (TestServer server = TestServer.start(slow, b -> b.workerMode(mode).minThreads(1).maxThreads(1)
                 .acceptQueueSize(4));
              RawClient first = server.connect(); RawClient second = server.connect()) {
@@ -270,19 +265,16 @@ class ServerStatisticsTest {
     void aRequestRefusedBecauseEveryWorkerIsBusyIsCountedAsA503() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        WsgiApp slow = (env, sr) -> {
-            entered.countDown();
-            release.await(WsgiTestApps.WAIT_SECONDS, TimeUnit.SECONDS);
-            sr.start("200 OK", textPlain());
-            return List.of("done".getBytes(StandardCharsets.US_ASCII));
-        };
+        WsgiApp slow = WsgiTestApps.heldUntil(entered, release);
         try (TestServer server = TestServer.start(slow, b -> b.workerMode(WorkerMode.POOL).minThreads(1).maxThreads(1)
                 .acceptQueueSize(0));
              RawClient busy = server.connect(); RawClient refused = server.connect()) {
             busy.send(get("/slow"));
             WsgiTestApps.await(entered);
             refused.send(get("/refused"));
-            assertEquals(503, refused.read().status());
+            RawClient.Response busyResponse = refused.read();
+            assertEquals(503, busyResponse.status());
+            assertEquals("1", busyResponse.header("Retry-After"));
             release.countDown();
             assertEquals(200, busy.read().status());
             ServerStats stats = Poll.until(server.server()::statistics, st -> st.requests() == 2, "two responses");
@@ -301,9 +293,12 @@ class ServerStatisticsTest {
         assertNull(before.startedAt());
         assertEquals(Duration.ZERO, before.uptime());
         assertEquals(0, before.requests());
-        server.start();
-        assertEquals(ServerState.RUNNING, server.statistics().state());
-        server.stop();
+        try {
+            server.start();
+            assertEquals(ServerState.RUNNING, server.statistics().state());
+        } finally {
+            server.stop();
+        }
         assertEquals(ServerState.STOPPED, server.statistics().state());
         assertEquals(ServerState.STOPPED, server.state());
     }

@@ -3,13 +3,17 @@ package org.minipylib.wsgiserver.server;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -39,26 +43,52 @@ class WorkerModesTest {
     void thousandRequestsOverFiftyConnectionsAllAnswered(WorkerMode mode) throws Exception {
         try (TestServer server = TestServer.start(ECHO_PATH, b -> b.workerMode(mode).minThreads(4).maxThreads(16))) {
             ExecutorService clients = Executors.newFixedThreadPool(50);
-            AtomicInteger ok = new AtomicInteger();
-            List<Future<?>> futures = new ArrayList<>();
-            for (int c = 0; c < 50; c++) {
-                int conn = c;
-                futures.add(clients.submit(() -> {
-                    try (RawClient client = server.connect()) {
-                        for (int i = 0; i < 20; i++) {
-                            client.send("GET /c" + conn + "?i=" + i + " HTTP/1.1\r\nHost: t\r\n\r\n");
-                            RawClient.Response r = client.read();
-                            assertEquals(200, r.status());
-                            assertEquals("/c" + conn + "?i=" + i, r.bodyText(), "responses match their requests");
-                            ok.incrementAndGet();
-                        }
-                    }
-                    return null;
-                }));
+            try {
+                runFiftyClients(server, clients);
+            } finally {
+                clients.shutdownNow();
             }
-            for (Future<?> f : futures) f.get(60, TimeUnit.SECONDS);
-            clients.shutdown();
-            assertEquals(1000, ok.get());
+        }
+    }
+
+    private static void runFiftyClients(TestServer server, ExecutorService clients) throws Exception {
+        AtomicInteger ok = new AtomicInteger();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int c = 0; c < 50; c++) {
+            int conn = c;
+            futures.add(clients.submit(() -> {
+                try (RawClient client = server.connect()) {
+                    for (int i = 0; i < 20; i++) {
+                        client.send("GET /c" + conn + "?i=" + i + " HTTP/1.1\r\nHost: t\r\n\r\n");
+                        RawClient.Response r = client.read();
+                        assertEquals(200, r.status());
+                        assertEquals("/c" + conn + "?i=" + i, r.bodyText(), "responses match their requests");
+                        ok.incrementAndGet();
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : futures) f.get(60, TimeUnit.SECONDS);
+        assertEquals(1000, ok.get());
+    }
+
+    @Test
+    void poolThreadsAboveTheMinimumRetireAfterTheThreadIdleTimeout() throws Exception {
+        CountDownLatch entered = new CountDownLatch(3);
+        CountDownLatch release = new CountDownLatch(1);
+        WsgiApp slow = WsgiTestApps.heldUntil(entered, release);
+        try (TestServer server = TestServer.start(slow, b -> b.workerMode(WorkerMode.POOL).minThreads(1).maxThreads(3)
+                .threadIdleTimeout(Duration.ofMillis(200)));
+             RawClient one = server.connect(); RawClient two = server.connect(); RawClient three = server.connect()) {
+            for (RawClient c : List.of(one, two, three)) c.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+            WsgiTestApps.await(entered);
+            assertEquals(3, server.server().statistics().threads());
+            release.countDown();
+            for (RawClient c : List.of(one, two, three)) assertEquals(200, c.read().status());
+            Poll.until(() -> server.server().statistics().threads(), n -> n == 1, "the threads above the minimum retiring");
+        } finally {
+            release.countDown();
         }
     }
 

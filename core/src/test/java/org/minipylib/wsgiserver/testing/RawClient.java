@@ -36,6 +36,7 @@ public final class RawClient implements AutoCloseable {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
+    private boolean lastLineEndedInCrlf;
 
     public RawClient(String host, int port) throws IOException {
         this(new Socket(host, port));
@@ -83,7 +84,7 @@ public final class RawClient implements AutoCloseable {
 
     /** Reads one response; {@code head}: it answers a HEAD request, so it has no body whatever its headers say. */
     public Response read(boolean head) throws IOException {
-        String statusLine = readLine();
+        String statusLine = readHeadLine();
         if (statusLine == null) throw new EOFException("connection closed before a response");
         String[] parts = statusLine.split(" ", 3);
         String version = parts[0];
@@ -92,7 +93,7 @@ public final class RawClient implements AutoCloseable {
         Map<String, String> headers = new LinkedHashMap<>();
         List<String> names = new ArrayList<>();
         while (true) {
-            String line = readLine();
+            String line = readHeadLine();
             if (line == null) throw new EOFException("connection closed in the response head");
             if (line.isEmpty()) break;
             int colon = line.indexOf(':');
@@ -137,31 +138,43 @@ public final class RawClient implements AutoCloseable {
     private byte[] readChunked() throws IOException {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         while (true) {
-            String sizeLine = readLine();
+            String sizeLine = readHeadLine();
             if (sizeLine == null) throw new EOFException("connection closed in a chunked body");
             int semi = sizeLine.indexOf(';');
             int size = Integer.parseInt((semi < 0 ? sizeLine : sizeLine.substring(0, semi)).trim(), 16);
             if (size == 0) {
                 while (true) { // trailers
-                    String line = readLine();
+                    String line = readHeadLine();
                     if (line == null || line.isEmpty()) return body.toByteArray();
                 }
             }
             body.write(in.readNBytes(size));
-            String crlf = readLine();
+            String crlf = readHeadLine();
             if (crlf == null || !crlf.isEmpty()) throw new IOException("bad chunk end");
         }
     }
 
-    /** Reads a CRLF- (or LF-) terminated line; null at end of stream. */
+    /**
+     * Reads a line of the response's framing (status line, header, chunk size and end), which must
+     * end in CRLF (RFC 9112 section 2.1); null at end of stream.
+     */
+    private String readHeadLine() throws IOException {
+        String line = readLine();
+        if (line != null && !lastLineEndedInCrlf) throw new IOException("a response line not ended by CRLF: \"" + line + "\"");
+        return line;
+    }
+
+    /** Reads a CRLF- (or LF-, as in a text body) terminated line; null at end of stream. */
     public String readLine() throws IOException {
+        lastLineEndedInCrlf = false;
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         while (true) {
             int c = in.read();
             if (c < 0) return line.size() == 0 ? null : line.toString(StandardCharsets.ISO_8859_1);
             if (c == '\n') {
                 byte[] b = line.toByteArray();
-                int len = b.length > 0 && b[b.length - 1] == '\r' ? b.length - 1 : b.length;
+                lastLineEndedInCrlf = b.length > 0 && b[b.length - 1] == '\r';
+                int len = lastLineEndedInCrlf ? b.length - 1 : b.length;
                 return new String(b, 0, len, StandardCharsets.ISO_8859_1);
             }
             line.write(c);

@@ -44,6 +44,19 @@ public final class WsgiTestApps {
         };
     }
 
+    /**
+     * Counts {@code entered} down, then holds its thread until {@code release} is (at most
+     * {@link #WAIT_SECONDS}), then answers {@code done}: a request that keeps a worker busy.
+     */
+    public static WsgiApp heldUntil(CountDownLatch entered, CountDownLatch release) {
+        return (env, sr) -> {
+            entered.countDown();
+            release.await(WAIT_SECONDS, TimeUnit.SECONDS);
+            sr.start("200 OK", textPlain());
+            return List.of(ascii("done"));
+        };
+    }
+
     /** Answers with its PATH_INFO (with a Content-Length); remembers the thread that served each path. */
     public static WsgiApp pathRecordingThreads(java.util.Map<String, Thread> threads) {
         return (env, sr) -> {

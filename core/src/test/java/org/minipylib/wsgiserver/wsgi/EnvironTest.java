@@ -6,6 +6,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.minipylib.wsgiserver.Environ;
 import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.LogCapture;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps.Capture;
@@ -16,6 +17,8 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -106,15 +109,20 @@ class EnvironTest {
     }
 
     @Test
-    void wsgiErrorsAcceptsTextFromTheApplication() throws Exception {
+    void wsgiErrorsLinesGoToTheErrorLog() throws Exception {
         WsgiApp app = (env, sr) -> {
             env.errors().println("a warning from the application");
+            env.errors().print("two\r\nlines\n");
             env.errors().flush();
             sr.start("200 OK", textPlain());
             return List.of(ascii(String.valueOf(env.errors().checkError())));
         };
-        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+        try (LogCapture log = LogCapture.from(Level.WARNING);
+             TestServer server = TestServer.start(app); RawClient client = server.connect()) {
             assertEquals("false", client.send(get("/")).read().bodyText(), "wsgi.errors reports no error");
+            List<LogRecord> lines = log.records().stream().filter(r -> r.getLoggerName().equals("org.minipylib.wsgiserver.errors")).toList();
+            assertEquals(List.of("a warning from the application", "two", "lines"), lines.stream().map(LogRecord::getMessage).toList());
+            assertTrue(lines.stream().allMatch(r -> r.getLevel() == Level.WARNING), lines.toString());
         }
     }
 
