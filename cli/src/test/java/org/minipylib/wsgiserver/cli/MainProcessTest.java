@@ -3,6 +3,8 @@ package org.minipylib.wsgiserver.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.net.URI;
@@ -22,6 +24,7 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** {@link Main#main} in its own JVM: prints where it listens, serves, and stops cleanly on SIGTERM. */
 @Timeout(60)
@@ -49,7 +52,7 @@ class MainProcessTest {
 
             process.destroy(); // SIGTERM
             assertTrue(process.waitFor(10, TimeUnit.SECONDS), "exited within 10 s of SIGTERM");
-            assertTrue(List.of(0, 143).contains(process.exitValue()), "exit code " + process.exitValue());
+            assertEquals(143, process.exitValue(), () -> "128 + SIGTERM's 15; stderr: " + read(stderr));
             String output = Files.readString(stdout);
             assertTrue(output.contains("wsgiserver stopped"), () -> "stdout: " + output + "\nstderr: " + read(stderr));
         } finally {
@@ -115,6 +118,61 @@ class MainProcessTest {
             assertTrue(read(dir.resolve("slow-stop-err.txt")).contains("again"), () -> read(dir.resolve("slow-stop-err.txt")));
         } finally {
             slow.destroyForcibly();
+        }
+    }
+
+    /**
+     * Ctrl-C (SIGINT) and SIGHUP stop gracefully as SIGTERM does, and the exit status is 128 + that
+     * signal's number (README: 130 and 129), not SIGTERM's 143.
+     */
+    @ParameterizedTest(name = "SIG{0} -> {1}")
+    @CsvSource({"INT, 130", "HUP, 129"})
+    void sigintAndSighupStopGracefullyWithTheirOwnExitStatus(String signal, int status) throws Exception {
+        Path stdout = dir.resolve("sig-out.txt");
+        Path stderr = dir.resolve("sig-err.txt");
+        Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0");
+        try {
+            awaitServingUrl(process, stdout);
+            assumeNotIgnored(process, signal, status - 128);
+            kill(process, signal);
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "exited within 20 s of SIG" + signal);
+            assertEquals(status, process.exitValue(), () -> "stderr: " + read(stderr));
+            String output = read(stdout);
+            assertTrue(output.contains("wsgiserver stopping") && output.contains("wsgiserver stopped"),
+                    () -> "stdout: " + output + "\nstderr: " + read(stderr));
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    /**
+     * A third stop signal ends the process at once, whatever still holds it. Here the first SIGTERM
+     * starts a 60 s drain delay, the second cuts it short and the server stops, and then an
+     * application's shutdown hook that hangs for 60 s keeps the JVM from exiting: the third ends the
+     * process within seconds, with 128 + its number.
+     */
+    @Test
+    void aThirdSignalEndsTheProcessAtOnce() throws Exception {
+        Path stdout = dir.resolve("third-out.txt");
+        Path stderr = dir.resolve("third-err.txt");
+        Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0", "--drain-delay", "60",
+                TestApps.class.getName() + "::hangingShutdownHook");
+        try {
+            awaitServingUrl(process, stdout);
+            kill(process, "TERM");
+            ProcessOutput.awaitLine(process, stdout, line -> line.startsWith("wsgiserver stopping"));
+            kill(process, "TERM");
+            ProcessOutput.awaitLine(process, stderr, line -> line.equals("test app: shutdown hook hanging"));
+            assertTrue(read(stdout).contains("wsgiserver stopped"), () -> read(stdout));
+            assertTrue(read(stderr).contains("again"), () -> read(stderr));
+            assertTrue(process.isAlive(), "after two signals the hanging hook still holds the process");
+
+            kill(process, "TERM");
+            assertTrue(process.waitFor(5, TimeUnit.SECONDS), "a third SIGTERM ends the process within 5 s, not after the hook's 60 s");
+            assertEquals(143, process.exitValue(), () -> "stderr: " + read(stderr));
+            assertTrue(read(stderr).contains("SIGTERM a third time: exiting now"), () -> read(stderr));
+        } finally {
+            process.destroyForcibly();
         }
     }
 
@@ -305,6 +363,29 @@ class MainProcessTest {
         Matcher serving = SERVING.matcher(ProcessOutput.awaitLine(process, output, line -> SERVING.matcher(line).matches()));
         assertTrue(serving.matches());
         return serving.group(1);
+    }
+
+    /** Sends {@code signal} (a name such as TERM) to {@code process} with kill(1). */
+    private static void kill(Process process, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS), "kill ran");
+        assertEquals(0, kill.exitValue(), "kill -" + signal);
+    }
+
+    /**
+     * Skips the test if {@code process} started with {@code signal} ignored: it inherits that (a
+     * background job of a non-interactive shell ignores SIGINT, nohup SIGHUP), and the JVM then
+     * leaves the signal ignored, as any program should. Linux's /proc says; elsewhere, no skip.
+     */
+    private static void assumeNotIgnored(Process process, String signal, int number) throws IOException {
+        Path status = Path.of("/proc", Long.toString(process.pid()), "status");
+        if (!Files.isReadable(status)) return;
+        for (String line : Files.readAllLines(status)) {
+            if (!line.startsWith("SigIgn:")) continue;
+            long ignored = Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16);
+            assumeTrue((ignored & (1L << (number - 1))) == 0,
+                    "SIG" + signal + " is ignored in the process started here (inherited), so the JVM does not handle it");
+        }
     }
 
     /** A GET of {@code path} on the server at {@code url}, given up after 10 s. */

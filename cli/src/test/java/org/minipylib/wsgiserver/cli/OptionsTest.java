@@ -11,7 +11,9 @@ import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.http.ComplianceViolation;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -19,6 +21,7 @@ import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +29,6 @@ import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -149,10 +151,41 @@ class OptionsTest {
         }
     }
 
+    /**
+     * {@code --access-log -}: the entries go to the process's standard output (System.out, replaced
+     * here while the server runs), and the server's own lines ("serving on") to the command's
+     * standard error instead, so that standard output holds the access log alone.
+     * MainProcessTest.accessLogOnStandardOutputHasItAlone checks the same on a real process.
+     */
     @Test
-    void accessLogToStandardOutput() {
+    void accessLogToStandardOutput() throws Exception {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream capture = new PrintStream(captured, true, StandardCharsets.UTF_8);
+        System.setOut(capture);
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--access-log", "-")) {
-            assertNotNull(cli.server().config().accessLog());
+            get(cli, "/plaintext?stdout");
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (!captured(capture, captured).contains("\"GET /plaintext?stdout HTTP/1.1\" 200 13")) {
+                assertTrue(System.nanoTime() < deadline, () -> "the request was logged to System.out within 5 s: "
+                        + captured(capture, captured));
+                Thread.sleep(10);
+            }
+            assertEquals("", cli.out(), "nothing of the server's on the command's standard output");
+            assertTrue(cli.err().contains("serving on http://127.0.0.1:" + cli.server().port()), cli.err());
+        } finally {
+            System.setOut(original);
+        }
+        List<String> lines = captured(capture, captured).lines().toList();
+        assertEquals(1, lines.size(), () -> "System.out: " + lines);
+        assertTrue(lines.get(0).matches("127\\.0\\.0\\.1 - - \\[.*\\] \"GET /plaintext\\?stdout HTTP/1\\.1\" 200 13 .*"),
+                lines.get(0));
+    }
+
+    /** What was written to {@code capture} so far (read under its lock, which the access log writes under). */
+    private static String captured(PrintStream capture, ByteArrayOutputStream bytes) {
+        synchronized (capture) {
+            return bytes.toString(StandardCharsets.UTF_8);
         }
     }
 

@@ -48,6 +48,23 @@ public final class TestApps {
         return List.of("fine".getBytes(StandardCharsets.US_ASCII));
     }
 
+    /**
+     * An app whose own JVM shutdown hook hangs (a cleanup stuck on something): it prints
+     * {@code test app: shutdown hook hanging} to standard error, then sleeps 60 s. The process
+     * signal tests use it to keep a process alive after the server has stopped.
+     */
+    public static WsgiApp hangingShutdownHook() {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("test-hanging-hook").unstarted(() -> {
+            System.err.println("test app: shutdown hook hanging");
+            try {
+                Thread.sleep(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        return new HelloApp("hanging hook");
+    }
+
     /** The application's signature, but it fails. */
     public static Iterable<byte[]> failing(Environ environ, StartResponse startResponse) throws IOException {
         throw new IOException("failing on purpose");
