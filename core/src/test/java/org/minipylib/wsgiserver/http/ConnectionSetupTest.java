@@ -7,6 +7,7 @@ import org.minipylib.wsgiserver.server.ConnectionRegistry;
 import org.minipylib.wsgiserver.server.SocketTransport;
 import org.minipylib.wsgiserver.server.VirtualThreadScheduler;
 import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TimeoutWindow;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -128,14 +129,20 @@ class ConnectionSetupTest {
 
     @Test
     void aSilentClientIsClosedAtTheHandshakeDeadlineWhileOthersAreServed() throws Exception {
-        int port = start(List.of(PREAMBLE), Duration.ofMillis(300));
+        Duration handshake = Duration.ofMillis(300);
+        int port = start(List.of(PREAMBLE), handshake);
+        long connecting = System.nanoTime(); // before: the deadline starts when the server has the connection
         try (RawClient silent = new RawClient("127.0.0.1", port)) {
+            // watched from now on, so serving the other client cannot delay seeing the close
+            var closed = TimeoutWindow.inBackground(silent::isClosedByServer);
             awaitTrue(() -> registry.size() == 1);
             try (RawClient other = new RawClient("127.0.0.1", port)) {
                 other.send("HELLO\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
                 assertEquals(200, other.read().status());
             }
-            assertTrue(silent.isClosedByServer(), "the silent client is closed at the deadline");
+            TimeoutWindow.Timed<Boolean> close = closed.get(15, TimeUnit.SECONDS);
+            assertTrue(close.value(), "the silent client is closed at the deadline");
+            TimeoutWindow.assertFiredInWindow(handshake, connecting, close.atNanos(), "the silent client was closed");
             awaitTrue(() -> registry.size() == 0);
         }
     }
@@ -184,7 +191,11 @@ class ConnectionSetupTest {
         CountDownLatch go = new CountDownLatch(1);
         ConnectionSetup notYetRun = (transport, deadline) -> {
             try {
-                while (!transport.hasPendingInput()) Thread.sleep(1);
+                long giveUp = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (!transport.hasPendingInput()) {
+                    if (System.nanoTime() - giveUp > 0) throw new IOException("no bytes within 10 s");
+                    Thread.sleep(1);
+                }
                 bytesThere.countDown();
                 go.await();
             } catch (InterruptedException e) {

@@ -6,8 +6,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.TimeoutWindow;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -40,9 +42,13 @@ class ErrorResponsesTest {
     private static final int MAX_LINE = 256;
     private static final HttpLimits LIMITS = HttpLimits.defaults()
             .withMaxRequestLineLength(MAX_LINE).withMaxHeaderSectionSize(1024).withMaxHeaderCount(20).withMaxBodySize(100);
-    /** Short head and body timeouts for the 408 cases; everything else as default. */
+    /**
+     * Short head and body timeouts for the 408 cases (the same, so a 408 is due this long after the
+     * request's first bytes, whichever of the two it is); everything else as default.
+     */
+    private static final Duration SHORT_TIMEOUT = Duration.ofMillis(750);
     private static final HttpTimeouts TIMEOUTS = HttpTimeouts.defaults()
-            .withRequestHead(Duration.ofMillis(750)).withBodyRead(Duration.ofMillis(750));
+            .withRequestHead(SHORT_TIMEOUT).withBodyRead(SHORT_TIMEOUT);
 
     private static TestServer startServer() throws IOException {
         return TestServer.start(APP, b -> b.limits(LIMITS).timeouts(TIMEOUTS));
@@ -113,8 +119,9 @@ class ErrorResponsesTest {
             assertServed(bystander, "/before");
 
             try (RawClient client = server.connect()) {
+                long sent = System.nanoTime(); // before: the head and body clocks start after it
                 client.send(request);
-                assertAnsweredAndClosed(status, client);
+                assertAnsweredAndClosed(status, client, sent);
             }
 
             assertServed(bystander, "/after"); // an idle keep-alive connection still works
@@ -139,9 +146,12 @@ class ErrorResponsesTest {
     @MethodSource("headRequestErrors")
     void errorResponsesToHeadCarryNoBody(int status, String description, String request) throws Exception {
         try (TestServer server = startServer(); RawClient client = server.connect()) {
+            long sent = System.nanoTime();
             client.send(request);
             RawClient.Response r = client.read(true);
+            long answered = System.nanoTime();
             assertEquals(status, r.status(), r.reason());
+            if (status == 408) TimeoutWindow.assertFiredInWindow(SHORT_TIMEOUT, sent, answered, "the 408 came");
             assertEquals("close", r.header("Connection"));
             assertTrue(Integer.parseInt(r.header("Content-Length")) > 0, "the length a GET's error body would have");
             // isClosedByServer reads one byte: it is false if the body was sent after all
@@ -154,8 +164,9 @@ class ErrorResponsesTest {
         String section = "Host: a\r\nX-Pad: " + "p".repeat(1024 - 9 - 7 - 2) + "\r\n";
         assertEquals(1024, section.length());
         try (TestServer server = startServer(); RawClient client = server.connect()) {
-            client.send("GET /full HTTP/1.1\r\n" + section + "\r");
-            Thread.sleep(300); // let the server read all of the head but the last LF
+            String allButTheLastLf = "GET /full HTTP/1.1\r\n" + section + "\r";
+            client.send(allButTheLastLf);
+            awaitRead(server, allButTheLastLf.length()); // the server has all of the head but the last LF
             client.send("\n");
             RawClient.Response r = client.read();
             assertEquals(200, r.status(), r.bodyText());
@@ -240,7 +251,7 @@ class ErrorResponsesTest {
         String line = limitLengthRequestLine();
         try (TestServer server = startServer(); RawClient client = server.connect()) {
             client.send(line + "\r");
-            Thread.sleep(300); // let the server read the line with its CR alone
+            awaitRead(server, line.length() + 1); // the server has the line with its CR alone
             client.send("\nHost: a\r\n\r\n");
             RawClient.Response r = client.read();
             assertEquals(200, r.status(), r.bodyText());
@@ -279,10 +290,25 @@ class ErrorResponsesTest {
         }
     }
 
-    /** Reads an error response with {@code status} and {@code Connection: close}, then sees the server close. */
+    /** Waits until the server has read {@code bytes} bytes from its clients (this test's only client). */
+    private static void awaitRead(TestServer server, long bytes) throws InterruptedException {
+        Poll.until(() -> server.server().statistics().bytesRead(), n -> n >= bytes, bytes + " bytes read by the server");
+    }
+
+    /** Reads an error response with {@code status} (other than 408) and {@code Connection: close}, then sees the server close. */
     private static void assertAnsweredAndClosed(int status, RawClient client) throws IOException {
+        assertAnsweredAndClosed(status, client, 0);
+    }
+
+    /**
+     * Reads an error response with {@code status} and {@code Connection: close}, then sees the server
+     * close. A 408 must come at the timeout after {@code sentNanos}, taken before the request was sent.
+     */
+    private static void assertAnsweredAndClosed(int status, RawClient client, long sentNanos) throws IOException {
         RawClient.Response r = client.read();
+        long answered = System.nanoTime();
         assertErrorResponse(status, r);
+        if (status == 408) TimeoutWindow.assertFiredInWindow(SHORT_TIMEOUT, sentNanos, answered, "the 408 came");
         assertEquals("close", r.header("Connection"), "Connection header");
         assertTrue(client.isClosedByServer(), "the server must close the connection after " + status);
     }

@@ -10,6 +10,7 @@ import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.TimeoutWindow;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -42,12 +43,14 @@ class RequestBodyErrorsTest {
         return List.of(text.getBytes(StandardCharsets.ISO_8859_1));
     };
 
+    private static final Duration BODY_READ_TIMEOUT = Duration.ofMillis(500);
+
     private static TestServer server;
 
     @BeforeAll
     static void start() throws IOException {
         server = TestServer.start(APP, b -> b.limits(HttpLimits.defaults().withMaxBodySize(100))
-                .timeouts(HttpTimeouts.defaults().withBodyRead(Duration.ofMillis(500))));
+                .timeouts(HttpTimeouts.defaults().withBodyRead(BODY_READ_TIMEOUT)));
     }
 
     @AfterAll
@@ -78,10 +81,13 @@ class RequestBodyErrorsTest {
     void isAnsweredWithItsOwnStatusAndTheConnectionClosed(String path, String description, String request,
                                                           boolean halfClose, int status) throws IOException {
         try (RawClient client = server.connect()) {
+            long lastSend = System.nanoTime(); // before: the server's wait for more body starts after it
             client.send(request);
             if (halfClose) client.socket().shutdownOutput();
             RawClient.Response response = client.read();
+            long answered = System.nanoTime();
             assertEquals(status, response.status(), () -> "body: " + response.bodyText());
+            if (status == 408) TimeoutWindow.assertFiredInWindow(BODY_READ_TIMEOUT, lastSend, answered, "the 408 came");
             assertEquals("close", response.header("Connection"));
             assertTrue(client.isClosedByServer());
         }

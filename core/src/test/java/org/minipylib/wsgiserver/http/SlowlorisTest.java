@@ -7,6 +7,7 @@ import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.TimeoutWindow;
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,12 +34,14 @@ class SlowlorisTest {
     @EnumSource(WorkerMode.class)
     void aHeadTricklingInByteByByteIsCutOffAtTheDeadlineWith408(WorkerMode mode) throws Exception {
         byte[] endless = ("GET /slow HTTP/1.1\r\nHost: a\r\nX-Pad: " + "p".repeat(400)).getBytes(StandardCharsets.ISO_8859_1);
+        Duration headTimeout = Duration.ofMillis(500);
         try (TestServer server = TestServer.start(OK, b -> b.workerMode(mode).maxThreads(1)
-                .timeouts(HttpTimeouts.defaults().withRequestHead(Duration.ofMillis(500))));
+                .timeouts(HttpTimeouts.defaults().withRequestHead(headTimeout)));
              RawClient slow = server.connect()) {
             OutputStream out = slow.socket().getOutputStream();
             InputStream in = slow.socket().getInputStream();
             int sent = 0;
+            long firstByte = System.nanoTime(); // the head deadline starts at the head's first byte
             // one byte every 25 ms: 400+ bytes would take over 10 s, twenty times the deadline
             while (sent < endless.length && in.available() == 0) {
                 try {
@@ -57,7 +60,9 @@ class SlowlorisTest {
             }
             assertTrue(sent < endless.length, "the server answered before the head could complete");
             RawClient.Response response = slow.read();
+            long answered = System.nanoTime();
             assertEquals(408, response.status());
+            TimeoutWindow.assertFiredInWindow(headTimeout, firstByte, answered, "the 408 came");
             assertEquals("close", response.header("Connection"));
             assertTrue(slow.isClosedByServer());
         }

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.TimeoutWindow;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 
 import java.io.BufferedReader;
@@ -113,22 +114,20 @@ class UnixDomainSocketTest {
             sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
             return List.of(body);
         };
+        Duration bodyRead = Duration.ofMillis(300);
         try (WsgiServer server = WsgiServer.builder(echo).bind(UnixDomainSocketAddress.of(socket))
-                .timeouts(HttpTimeouts.defaults().withBodyRead(Duration.ofMillis(300))).build().start();
+                .timeouts(HttpTimeouts.defaults().withBodyRead(bodyRead)).build().start();
              SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             String head = "POST /echo HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\nConnection: close\r\n\r\n";
             ch.write(ByteBuffer.wrap(head.getBytes(StandardCharsets.ISO_8859_1)));
+            long lastSend = System.nanoTime(); // before: the server's last wait for body bytes starts after it
             ch.write(ByteBuffer.wrap("he".getBytes(StandardCharsets.ISO_8859_1)));
-            CompletableFuture<byte[]> response = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return readAll(ch);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            CompletableFuture<TimeoutWindow.Timed<byte[]>> response = TimeoutWindow.inBackground(() -> readAll(ch));
             // the rest never comes: the server's timed body read gives up and answers 408
-            String text = new String(response.get(10, TimeUnit.SECONDS), StandardCharsets.ISO_8859_1);
+            TimeoutWindow.Timed<byte[]> answer = response.get(10, TimeUnit.SECONDS);
+            String text = new String(answer.value(), StandardCharsets.ISO_8859_1);
             assertTrue(text.startsWith("HTTP/1.1 408 "), text);
+            TimeoutWindow.assertFiredInWindow(bodyRead, lastSend, answer.atNanos(), "the 408 and the close came");
         }
         try (WsgiServer server = WsgiServer.builder(echo).bind(UnixDomainSocketAddress.of(socket)).build().start()) {
             String response = exchange(socket, "POST /echo HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\n"

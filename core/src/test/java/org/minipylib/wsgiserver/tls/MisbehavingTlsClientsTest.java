@@ -5,12 +5,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.ListenOptions;
 import org.minipylib.wsgiserver.http.BufferPool;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.EngineTlsClient;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.TimeoutWindow;
 import org.minipylib.wsgiserver.testing.TlsClients;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 
@@ -22,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -77,9 +80,21 @@ class MisbehavingTlsClientsTest {
     }
 
     private static TestServer start(Duration handshakeTimeout) throws Exception {
+        return start(handshakeTimeout, ListenOptions.defaults());
+    }
+
+    private static TestServer start(Duration handshakeTimeout, ListenOptions listen) throws Exception {
         JsseSslAdapter adapter = new JsseSslAdapter(config);
-        return TestServer.start(WsgiTestApps.text("200 OK", "served"), b -> b.sslAdapter(adapter)
+        return TestServer.start(WsgiTestApps.text("200 OK", "served"), b -> b.sslAdapter(adapter).listenOptions(listen)
                 .timeouts(HttpTimeouts.defaults().withHandshake(handshakeTimeout)));
+    }
+
+    /** System.nanoTime() just before {@link #connectTimed} connected (the handshake deadline starts after it). */
+    private long connecting;
+
+    private Socket connectTimed(TestServer server) throws IOException {
+        connecting = System.nanoTime();
+        return new Socket("127.0.0.1", server.port());
     }
 
     /** Reads until the server closes the connection (bounded by the socket timeout, 10 s). */
@@ -234,11 +249,21 @@ class MisbehavingTlsClientsTest {
 
     @Test
     void silentClientIsClosedAtTheDeadlineWithoutBlockingOthers() throws Exception {
-        try (TestServer server = start(Duration.ofSeconds(1)); Socket silent = new Socket("127.0.0.1", server.port())) {
+        Duration handshake = Duration.ofSeconds(1);
+        // no TCP_DEFER_ACCEPT (on Linux by default): it would keep the silent connection from the
+        // server, and so the handshake deadline from starting, for its first second
+        try (TestServer server = start(handshake, ListenOptions.defaults().withDeferAccept(Duration.ZERO));
+             Socket silent = connectTimed(server)) {
+            // watched from now on, so serving the others cannot delay seeing the close
+            var closed = TimeoutWindow.inBackground(() -> {
+                assertClosedByServer(silent);
+                return true;
+            });
             for (int i = 0; i < 3; i++) { // served while the silent client holds its connection
                 assertEquals("served", TlsClients.get(client, server.port(), "/").body());
             }
-            assertClosedByServer(silent);
+            long closedAt = closed.get(15, TimeUnit.SECONDS).atNanos();
+            TimeoutWindow.assertFiredInWindow(handshake, connecting, closedAt, "the silent client was closed");
             LogRecord line = awaitHandshakeLogLine(silent.getLocalPort());
             assertNull(line.getThrown());
         }
@@ -246,7 +271,8 @@ class MisbehavingTlsClientsTest {
 
     @Test
     void dribblingClientIsClosedAtTheDeadline() throws Exception {
-        try (TestServer server = start(Duration.ofSeconds(1)); Socket dribbler = new Socket("127.0.0.1", server.port())) {
+        Duration handshake = Duration.ofSeconds(1);
+        try (TestServer server = start(handshake); Socket dribbler = connectTimed(server)) {
             OutputStream out = dribbler.getOutputStream();
             out.write(0x16); // looks like a handshake record, then one byte at a time
             boolean closed = false;
@@ -269,7 +295,10 @@ class MisbehavingTlsClientsTest {
                     }
                 }
             }
+            long closedAt = System.nanoTime();
             assertTrue(closed, "the dribbling client was not closed");
+            // the deadline is for the whole handshake, from the connection's start, however the bytes trickle
+            TimeoutWindow.assertFiredInWindow(handshake, connecting, closedAt, "the dribbling client was closed");
             assertEquals("served", TlsClients.get(client, server.port(), "/").body());
         }
     }
