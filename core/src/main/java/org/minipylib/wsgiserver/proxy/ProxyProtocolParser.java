@@ -9,6 +9,7 @@ import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
 
@@ -308,10 +309,18 @@ public final class ProxyProtocolParser {
         }
     }
 
-    /** A 108-byte, NUL-padded path; an empty one is an unnamed socket. */
+    /**
+     * A 108-byte, NUL-padded path; an empty one is an unnamed socket. A path the platform's file
+     * names cannot hold (a byte beyond ASCII under a POSIX locale) keeps its ASCII, {@code ?} for the rest.
+     */
     private static SocketAddress unix(byte[] b, int at) {
         int end = at;
         while (end < at + 108 && b[end] != 0) end++;
-        return UnixDomainSocketAddress.of(new String(b, at, end - at, StandardCharsets.UTF_8));
+        String path = new String(b, at, end - at, StandardCharsets.UTF_8);
+        try {
+            return UnixDomainSocketAddress.of(path);
+        } catch (InvalidPathException e) {
+            return UnixDomainSocketAddress.of(path.replaceAll("[^\\x01-\\x7F]", "?"));
+        }
     }
 }

@@ -52,8 +52,14 @@ final class ClientHelloSni {
         private int next; // where the first record not scanned whole yet starts
         private int payload; // message bytes in the records before next
         private int needed = -1; // the whole message's length, once its header is in
+        private int answer = NEED_MORE; // once final, the answer to every later call too
 
         int extent(byte[] data, int length) {
+            if (answer == NEED_MORE) answer = scan(data, length);
+            return answer;
+        }
+
+        private int scan(byte[] data, int length) {
             while (true) {
                 int p = next;
                 if (p + RECORD_HEADER > length) return NEED_MORE;

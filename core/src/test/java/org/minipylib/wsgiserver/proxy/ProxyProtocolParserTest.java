@@ -9,7 +9,10 @@ import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -130,13 +133,51 @@ class ProxyProtocolParserTest {
 
     @Test
     void v2Unix() throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(hex(SIGNATURE + "21 31 00d8"));
-        out.writeBytes(java.util.Arrays.copyOf(ascii("/run/client.sock"), 108));
-        out.writeBytes(java.util.Arrays.copyOf(ascii("/run/haproxy.sock"), 108));
-        ProxyHeader h = parse(out.toByteArray());
+        ProxyHeader h = parse(v2Unix(ascii("/run/client.sock"), ascii("/run/haproxy.sock")));
         assertEquals(UnixDomainSocketAddress.of("/run/client.sock"), h.source());
         assertEquals(UnixDomainSocketAddress.of("/run/haproxy.sock"), h.destination());
+    }
+
+    private static byte[] v2Unix(byte[] source, byte[] destination) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(hex(SIGNATURE + "21 31 00d8"));
+        out.writeBytes(java.util.Arrays.copyOf(source, 108));
+        out.writeBytes(java.util.Arrays.copyOf(destination, 108));
+        return out.toByteArray();
+    }
+
+    /**
+     * A path with a byte beyond ASCII, under a POSIX locale (containers, systemd units without
+     * LANG), where the JDK's file names are ASCII only: before, {@code Path.of} threw an
+     * InvalidPathException out of the parser (found by ProxyProtocolParserFuzzTest). Runs in a
+     * child JVM, since the file-name charset is fixed at JVM start.
+     */
+    @Test
+    void aUnixPathThePlatformCannotNameKeepsItsAscii() throws Exception {
+        Path out = Files.createTempFile("proxy-unix-path", ".txt");
+        try {
+            String javaCommand = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            ProcessBuilder builder = new ProcessBuilder(javaCommand, "-Xmx64m", "-cp", System.getProperty("java.class.path"),
+                    NonAsciiUnixPath.class.getName()).redirectErrorStream(true).redirectOutput(out.toFile());
+            builder.environment().keySet().removeIf(name -> name.startsWith("LC_") || name.equals("LANG"));
+            builder.environment().put("LC_ALL", "POSIX");
+            Process child = builder.start();
+            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
+            String output = Files.readString(out);
+            assertEquals(0, child.exitValue(), output);
+            assertTrue(output.contains("source=/run/caf?.sock destination=/run/x.sock"), output);
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+
+    /** The child JVM of the test above: parses a v2 UNIX header whose source path has a non-ASCII byte. */
+    static final class NonAsciiUnixPath {
+        public static void main(String[] args) throws Exception {
+            System.out.println("file names: " + System.getProperty("sun.jnu.encoding"));
+            ProxyHeader h = parse(v2Unix("/run/caf\u00e9.sock".getBytes(StandardCharsets.UTF_8), ascii("/run/x.sock")));
+            System.out.println("source=" + h.source() + " destination=" + h.destination());
+        }
     }
 
     @Test

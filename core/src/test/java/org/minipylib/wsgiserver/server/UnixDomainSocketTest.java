@@ -106,6 +106,22 @@ class UnixDomainSocketTest {
         assertFalse(Files.exists(socket), "the socket file is removed on stop");
     }
 
+    /** Without a configured name, SERVER_NAME over a UNIX socket is the host's name (there is no address to report), as Cheroot does. */
+    @Test
+    void serverNameDefaultsToTheHostName() throws Exception {
+        Path socket = dir.resolve("named.sock");
+        String hostName;
+        try {
+            hostName = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            hostName = "localhost";
+        }
+        try (WsgiServer server = WsgiServer.builder(ADDRESSES).bind(UnixDomainSocketAddress.of(socket)).build().start()) {
+            String response = exchange(socket, GET);
+            assertTrue(response.contains("\nSERVER_NAME=" + hostName + "\nSERVER_PORT=\n"), response);
+        }
+    }
+
     @Test
     void aBodyThatComesLaterIsReadAndOneThatNeverComesTimesOut() throws Exception {
         Path socket = dir.resolve("body.sock");

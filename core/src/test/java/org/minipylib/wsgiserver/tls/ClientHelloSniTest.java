@@ -102,4 +102,14 @@ class ClientHelloSniTest {
             ClientHelloSni.hostName(corrupt, corrupt.length); // any answer, but no exception
         }
     }
+
+    /** Once a scan has answered (here: a declared hello longer than the limit), it answers the same as more bytes come (found by ClientHelloSniFuzzTest). */
+    @Test
+    void aScansFinalAnswerStaysAsMoreBytesArrive() {
+        byte[] tooLong = {22, 3, 3, 0, 100, 1, (byte) 0xf6, 1, (byte) 0xb7, 0};
+        ClientHelloSni.Scan scan = new ClientHelloSni.Scan();
+        assertEquals(ClientHelloSni.NOT_A_HELLO, scan.extent(tooLong, 9));
+        assertEquals(ClientHelloSni.NOT_A_HELLO, scan.extent(tooLong, 10));
+        assertEquals(ClientHelloSni.NOT_A_HELLO, ClientHelloSni.helloExtent(tooLong, 10));
+    }
 }
