@@ -53,6 +53,8 @@ public final class JsseSslAdapter implements SslAdapter {
     private final String[] cipherSuites;
     private volatile Contexts contexts;
     private volatile Map<Path, List<Long>> fileStamps;
+    /** The files' stamps at the last reload tried: one that failed is not tried again (nor warned of) until a file changes. */
+    private Map<Path, List<Long>> triedStamps;
     private volatile long nextCheckNanos;
 
     /**
@@ -192,7 +194,9 @@ public final class JsseSslAdapter implements SslAdapter {
         if (!reloading.tryLock()) return;
         try {
             nextCheckNanos = System.nanoTime() + reloadIntervalNanos;
-            if (stamps().equals(fileStamps)) return;
+            Map<Path, List<Long>> stamps = stamps();
+            if (stamps.equals(fileStamps) || stamps.equals(triedStamps)) return; // unchanged, or failed as they are
+            triedStamps = stamps;
             reload();
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "TLS certificate reload failed; keeping the current ones: {0}", e.toString());
@@ -262,18 +266,29 @@ public final class JsseSslAdapter implements SslAdapter {
     }
 
     private void checkHandshakes(SSLContext context, String certificate) throws GeneralSecurityException {
-        Map<String, String> failures = new LinkedHashMap<>();
+        Map<String, String> refused = new LinkedHashMap<>();
+        int probed = 0;
         for (String protocol : config.protocols()) {
-            String failure = HandshakeProbe.failure(newEngine(context), protocol, cipherSuites, config.provider());
-            if (failure != null) failures.put(protocol, failure);
+            if (protocol.equals("SSLv2Hello")) continue; // a ClientHello format, not a protocol to connect with
+            probed++;
+            HandshakeProbe.Result result = HandshakeProbe.shakeHands(newEngine(context), protocol, cipherSuites, config.provider());
+            switch (result.outcome()) {
+                case CONNECTED -> { }
+                case SERVER_REFUSED -> refused.put(protocol, result.reason());
+                case CLIENT_REFUSED -> LOG.log(System.Logger.Level.WARNING,
+                        "A JDK client offering {0} could not shake hands with {1}, other clients may: {2}", protocol,
+                        certificate, result.reason());
+                case NOT_CHECKED -> LOG.log(System.Logger.Level.DEBUG, "{0} with {1} not checked: {2}", protocol, certificate,
+                        result.reason());
+            }
         }
-        if (failures.size() == config.protocols().size()) {
+        if (probed > 0 && refused.size() == probed) {
             throw new GeneralSecurityException("No TLS handshake is possible with " + certificate + ", protocols "
-                    + config.protocols() + " and cipher suites " + Arrays.toString(cipherSuites) + ": " + failures
+                    + config.protocols() + " and cipher suites " + Arrays.toString(cipherSuites) + ": " + refused
                     + " (the JDK's security property jdk.tls.disabledAlgorithms may disable a protocol)");
         }
-        failures.forEach((protocol, failure) -> LOG.log(System.Logger.Level.WARNING,
-                "{0} clients cannot connect with {1}: {2}", protocol, certificate, failure));
+        refused.forEach((protocol, reason) -> LOG.log(System.Logger.Level.WARNING,
+                "{0} clients cannot connect with {1}: {2}", protocol, certificate, reason));
     }
 
     /** An expired certificate still serves (clients decide), but the operator should hear of it. */

@@ -130,22 +130,104 @@ class UnusableCertificateDetectedAtStartTest {
         }
     }
 
+    /** Puts {@code id}'s certificate and key in place as {@code cert} and {@code key}, as a renewal would. */
+    private static void install(Identity id, Path cert, Path key) throws Exception {
+        Files.copy(certs.certificatePem(id, "installing.pem"), cert, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(certs.pkcs8(id, "installing.key"), key, StandardCopyOption.REPLACE_EXISTING);
+    }
+
     /** A reload that would bring in a certificate no client can use keeps the old one. */
     @Test
     void aReloadToAnUnusableCertificateKeepsTheOldOne() throws Exception {
         Path cert = dir.resolve("live.pem");
         Path key = dir.resolve("live.key");
-        Files.copy(certs.certificatePem(ec, "ec-live.pem"), cert, StandardCopyOption.REPLACE_EXISTING);
-        Files.copy(certs.pkcs8(ec, "ec-live.key"), key, StandardCopyOption.REPLACE_EXISTING);
+        install(ec, cert, key);
         JsseSslAdapter adapter = new JsseSslAdapter(TlsConfig.builder(TlsCredentials.pem(cert, key))
                 .protocols(List.of("TLSv1.2")).cipherSuites(List.of(ECDSA_TLS12_SUITE)).build());
-        Files.copy(certs.certificatePem(rsa, "rsa-live.pem"), cert, StandardCopyOption.REPLACE_EXISTING);
-        Files.copy(certs.pkcs8(rsa, "rsa-live.key"), key, StandardCopyOption.REPLACE_EXISTING);
+        install(rsa, cert, key);
         var e = assertThrows(GeneralSecurityException.class, adapter::reload);
         assertTrue(e.getMessage().contains("No TLS handshake is possible"), e.getMessage());
         try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "still ec"), b -> b.sslAdapter(adapter));
              SSLSocket socket = TlsClients.connect(client, server.port(), null)) {
             assertEquals(ec.certificate(), socket.getSession().getPeerCertificates()[0]);
+        }
+    }
+
+    /** A reload that failed is not tried (nor warned of) again at every interval, only once a file changes again. */
+    @Test
+    void aFailedReloadIsNotRetriedUntilAFileChanges() throws Exception {
+        Path cert = dir.resolve("interval.pem");
+        Path key = dir.resolve("interval.key");
+        install(ec, cert, key);
+        JsseSslAdapter adapter = new JsseSslAdapter(TlsConfig.builder(TlsCredentials.pem(cert, key)).protocols(List.of("TLSv1.2"))
+                .cipherSuites(List.of(ECDSA_TLS12_SUITE)).reloadInterval(Duration.ofMillis(20)).build());
+        try (LogCapture log = LogCapture.from(Level.WARNING)) {
+            install(rsa, cert, key);
+            org.minipylib.wsgiserver.testing.Poll.until(() -> {
+                adapter.tick();
+                return log.startingWith("TLS certificate reload failed").size();
+            }, n -> n > 0, "the failed reload's warning");
+            for (int i = 0; i < 20; i++) { // 20 more intervals
+                Thread.sleep(25);
+                adapter.tick();
+            }
+            Thread.sleep(200); // a reload the last tick started has ended
+            assertEquals(1, log.startingWith("TLS certificate reload failed").size(), log.messages().toString());
+        }
+    }
+
+    /** SSLv2Hello is a ClientHello format the JDK can accept, not a protocol a client connects with: not probed, not warned of. */
+    @Test
+    void sslV2HelloIsNotProbed() throws Exception {
+        try (LogCapture log = LogCapture.from(Level.WARNING)) {
+            new JsseSslAdapter(TlsConfig.builder(pem(ec, "ec")).protocols(List.of("TLSv1.3", "TLSv1.2", "SSLv2Hello")).build());
+            assertEquals(List.of(), warnings(log));
+        }
+    }
+
+    /**
+     * A certificate over a JDK client's own limit (its handshake message size, 32 KiB by default):
+     * other clients (OpenSSL's limit is 100 KiB) connect, so it serves, with a warning.
+     */
+    @Test
+    void aFailureOfTheJdkClientAloneIsAWarning() throws Exception {
+        String[] names = new String[1400];
+        for (int i = 0; i < names.length; i++) names[i] = "host-" + i + ".many-names.example";
+        Identity large = certs.issue("localhost", "EC", names);
+        assertTrue(large.certificate().getEncoded().length > 32 * 1024, "the certificate is over the JDK client's limit");
+        try (LogCapture log = LogCapture.from(Level.WARNING)) {
+            new JsseSslAdapter(TlsConfig.builder(pem(large, "large")).build());
+            List<String> warnings = warnings(log);
+            assertEquals(2, warnings.size(), warnings.toString());
+            assertTrue(warnings.stream().allMatch(w -> w.startsWith("A JDK client offering TLSv1.")
+                    && w.contains("could not shake hands with the default certificate, other clients may")), warnings.toString());
+        }
+    }
+
+    /**
+     * The JVM's {@code jdk.tls.client.*} settings (an application's, for its own outgoing calls) do
+     * not decide whether the server starts: here its clients offer ECDSA signatures only, and the
+     * certificate is RSA. Runs in a child JVM, which reads the setting at its start.
+     */
+    @Test
+    void theJvmsClientSettingsDoNotDecide() throws Exception {
+        Path out = Files.createTempFile(dir, "client-settings", ".txt");
+        String javaCommand = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(javaCommand, "-Xmx128m", "-Djdk.tls.client.SignatureSchemes=ecdsa_secp256r1_sha256",
+                "-cp", System.getProperty("java.class.path"), BuildAdapter.class.getName(),
+                certs.certificatePem(rsa, "rsa-child.pem").toString(), certs.pkcs8(rsa, "rsa-child.key").toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertTrue(child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the child JVM did not finish");
+        String output = Files.readString(out);
+        assertEquals(0, child.exitValue(), output);
+        assertTrue(output.contains("adapter built"), output);
+    }
+
+    /** The child JVM of the test above. */
+    static final class BuildAdapter {
+        public static void main(String[] args) throws Exception {
+            new JsseSslAdapter(TlsConfig.builder(TlsCredentials.pem(Path.of(args[0]), Path.of(args[1]))).build());
+            System.out.println("adapter built");
         }
     }
 }
