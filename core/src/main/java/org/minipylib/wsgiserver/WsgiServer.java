@@ -8,6 +8,7 @@ import org.minipylib.wsgiserver.http.HttpSettings;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.http.Transport;
 import org.minipylib.wsgiserver.proxy.ProxyProtocolSetup;
+import org.minipylib.wsgiserver.server.ClassPreloader;
 import org.minipylib.wsgiserver.server.ConnectionRegistry;
 import org.minipylib.wsgiserver.server.ConnectionScheduler;
 import org.minipylib.wsgiserver.server.Listener;
@@ -19,6 +20,7 @@ import org.minipylib.wsgiserver.server.ServerStatistics;
 import org.minipylib.wsgiserver.server.SocketTransport;
 import org.minipylib.wsgiserver.server.UnixSocketTransport;
 import org.minipylib.wsgiserver.server.StatisticsMXBean;
+import org.minipylib.wsgiserver.server.ThrottledWarning;
 import org.minipylib.wsgiserver.server.VirtualThreadScheduler;
 import org.minipylib.wsgiserver.server.WorkerPool;
 import org.minipylib.wsgiserver.tls.SslAdapter;
@@ -79,7 +81,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     private final List<Listener> listeners = new ArrayList<>();
     private final List<Thread> listenerThreads = new ArrayList<>();
     private final ServerStatistics statistics = new ServerStatistics();
-    private final RefusalWarning refusalWarning = new RefusalWarning(LOG);
+    private final ThrottledWarning refusalWarning = new ThrottledWarning(LOG);
     private StatisticsMXBean mxBean;
     private ConnectionRegistry registry;
     private ConnectionScheduler scheduler;
@@ -131,6 +133,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         synchronized (lifecycle) {
             if (running) throw new IllegalStateException("already started");
             if (stopped.getCount() == 0) throw new IllegalStateException("a stopped server cannot be restarted");
+            ClassPreloader.loadAll(WsgiServer.class); // before a descriptor flood can fail a class load for good
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
             registry = new ConnectionRegistry(config.maxConnections(), statistics);
             List<ConnectionSetup> plainSetups = connectionSetups(false);
@@ -241,7 +244,12 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             return;
         }
         if (!registry.add(connection)) {
-            refusalWarning.refused(config.maxConnections());
+            int limit = config.maxConnections();
+            refusalWarning.occurred((count, every) -> count == 1
+                    ? "Connection limit (" + limit + ") reached; refusing a connection (this warning is logged at most every "
+                            + every + " s)"
+                    : "Connection limit (" + limit + ") reached; refused " + count
+                            + " connections since the last such warning (logged at most every " + every + " s)");
             connection.refuseOverLimit();
             return;
         }

@@ -65,6 +65,47 @@ class MainProcessTest {
      * that just started, while it still registers its JMX bean) is a graceful stop too: not the JVM's
      * bare exit, which would drop requests already accepted and leave the socket file behind.
      */
+    /**
+     * Out of file descriptors, accept() fails for every connection waiting in the backlog, 20 times
+     * a second: the log says so once per 10 s (with the count), not at every attempt; once
+     * descriptors are free again the server serves.
+     */
+    @Test
+    void acceptFailingForWantOfDescriptorsIsWarnedOfOnceNotAtEveryAttempt() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/bin/bash")), "needs bash for ulimit");
+        Path stdout = dir.resolve("stdout.txt");
+        Path stderr = dir.resolve("stderr.txt");
+        List<String> command = new ArrayList<>(List.of("/bin/bash", "-c", "ulimit -n 128 && exec \"$@\"", "bash"));
+        command.addAll(mainCommand(List.of(), "--bind", "127.0.0.1:0"));
+        Process process = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        List<java.net.Socket> held = new ArrayList<>();
+        try {
+            URI url = URI.create(awaitServingUrl(process, stdout));
+            for (int i = 0; i < 150; i++) { // more than the descriptors left
+                java.net.Socket socket = new java.net.Socket();
+                socket.connect(new java.net.InetSocketAddress("127.0.0.1", url.getPort()), 5000); // into the backlog at least
+                held.add(socket);
+            }
+            String failed = ProcessOutput.awaitLine(process, stderr, line -> line.contains("accept() on "));
+            assertTrue(failed.contains("Too many open files") && failed.contains("(logged at most every 10 s)"), failed);
+            Thread.sleep(2000); // some 40 more failed attempts
+            long warnings = Files.readAllLines(stderr).stream().filter(line -> line.contains("accept() on ")).count();
+            assertEquals(1, warnings, () -> "stderr: " + read(stderr));
+            for (java.net.Socket socket : held) socket.close();
+            held.clear();
+            try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(5)).build()) {
+                HttpResponse<String> response = client.send(get(url.toString(), "/plaintext"), BodyHandlers.ofString());
+                assertEquals(200, response.statusCode());
+            }
+            process.destroy();
+            assertTrue(process.waitFor(10, TimeUnit.SECONDS), "exited within 10 s of SIGTERM");
+        } finally {
+            for (java.net.Socket socket : held) socket.close();
+            process.destroyForcibly();
+        }
+    }
+
     @Test
     void sigtermRightAfterListeningStillStopsGracefully() throws Exception {
         Path stdout = dir.resolve("stdout.txt");
@@ -346,13 +387,17 @@ class MainProcessTest {
     }
 
     static Process startMain(List<String> jvmOptions, Path stdout, Path stderr, String... args) throws IOException {
+        return new ProcessBuilder(mainCommand(jvmOptions, args)).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+    }
+
+    private static List<String> mainCommand(List<String> jvmOptions, String... args) {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> command = new ArrayList<>(List.of(java, "-Xmx128m"));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.CLASS_NAME));
         command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        return command;
     }
 
     /**

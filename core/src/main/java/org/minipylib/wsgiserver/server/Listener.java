@@ -61,6 +61,7 @@ public final class Listener implements Runnable {
      */
     private static final int MAX_OUT_OF_MEMORY_IN_A_ROW = 20;
     private int outOfMemoryInARow;
+    private final ThrottledWarning acceptFailures = new ThrottledWarning(LOG);
 
     @Override
     public void run() {
@@ -72,9 +73,17 @@ public final class Listener implements Runnable {
                 return;
             } catch (IOException e) {
                 if (!running) return;
-                // e.g. too many open files: back off instead of spinning
-                LOG.log(System.Logger.Level.WARNING, "accept() on {0} failed: {1}", address, e.toString());
+                // e.g. too many open files: back off instead of spinning, and warn without flooding the log
+                String reason = e.toString();
+                acceptFailures.occurred((count, every) -> "accept() on " + address + " failed"
+                        + (count == 1 ? "" : " " + count + " times since the last such warning") + ": " + reason
+                        + " (logged at most every " + every + " s)");
                 if (!pause()) return;
+                continue;
+            } catch (LinkageError e) { // a class that could not load (no descriptor to read it with): keep accepting
+                String reason = e.toString();
+                acceptFailures.occurred((count, every) -> "accept() on " + address + " failed: " + reason);
+                if (!running || !pause()) return;
                 continue;
             } catch (OutOfMemoryError e) {
                 // as above: the loop goes on once memory is back; but the JDK closes a socket it
