@@ -735,7 +735,9 @@ public final class HttpConnection {
                 return false;
             }
             if (output.failure() instanceof IOException) { // the client went away mid-response (or the write timed out)
-                LOG.log(System.Logger.Level.DEBUG, "Client {0} went away during \"{1}\"", transport.remoteAddress(), head.requestLine());
+                // with the write's failure: a reset, a broken pipe and a socket closed under the write differ
+                LOG.log(System.Logger.Level.DEBUG, "Client {0} went away during \"{1}\": {2}", transport.remoteAddress(),
+                        head.requestLine(), output.failure().toString());
                 owner.socketError();
                 logIfStarted(head, response, startNanos);
                 return false;

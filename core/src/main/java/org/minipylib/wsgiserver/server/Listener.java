@@ -73,16 +73,11 @@ public final class Listener implements Runnable {
                 return;
             } catch (IOException e) {
                 if (!running) return;
-                // e.g. too many open files: back off instead of spinning, and warn without flooding the log
-                String reason = e.toString();
-                acceptFailures.occurred((count, every) -> "accept() on " + address + " failed"
-                        + (count == 1 ? "" : " " + count + " times since the last such warning") + ": " + reason
-                        + " (logged at most every " + every + " s)");
+                warnAcceptFailed(e); // e.g. too many open files: back off instead of spinning
                 if (!pause()) return;
                 continue;
             } catch (LinkageError e) { // a class that could not load (no descriptor to read it with): keep accepting
-                String reason = e.toString();
-                acceptFailures.occurred((count, every) -> "accept() on " + address + " failed: " + reason);
+                warnAcceptFailed(e);
                 if (!running || !pause()) return;
                 continue;
             } catch (OutOfMemoryError e) {
@@ -107,6 +102,14 @@ public final class Listener implements Runnable {
                 if (e instanceof OutOfMemoryError && !pause()) return;
             }
         }
+    }
+
+    /** Warns that accept() failed, without flooding the log: it fails again at every attempt until descriptors are free. */
+    private void warnAcceptFailed(Throwable e) {
+        String reason = e.toString();
+        acceptFailures.occurred((count, every) -> "accept() on " + address + " failed"
+                + (count == 1 ? "" : " " + count + " times since the last such warning") + ": " + reason
+                + " (logged at most every " + every + " s)");
     }
 
     /** Backs off after a failure instead of spinning; false if interrupted (stop). */
