@@ -54,11 +54,13 @@ class ClientHelloSniFuzzTest {
         ClientHelloSni.Scan scan = new ClientHelloSni.Scan();
         int length = 0;
         boolean finalAnswer = false;
+        int scanFinal = ClientHelloSni.NEED_MORE;
         while (true) {
             int fresh = checkedExtent(wire, length);
-            // called only while it needs more, as TlsTransport does (after NOT_A_HELLO for a hello longer
-            // than MAX_HELLO, a further call answers NEED_MORE: it keeps the length it read)
-            if (!finalAnswer) assertEquals(fresh, scan.extent(wire, length), "scanning as " + length + " bytes arrived");
+            int scanned = scan.extent(wire, length); // called on after its final answer too: it keeps that answer
+            if (!finalAnswer) assertEquals(fresh, scanned, "scanning as " + length + " bytes arrived");
+            else assertEquals(scanFinal, scanned, "the scan changed its final answer, at " + length + " bytes");
+            if (!finalAnswer && scanned != ClientHelloSni.NEED_MORE) scanFinal = scanned;
             if (finalAnswer || fresh != ClientHelloSni.NEED_MORE) {
                 assertEquals(extent, fresh, "later bytes changed a final answer, at " + length + " bytes");
                 String early = ClientHelloSni.hostName(wire, length);
