@@ -133,7 +133,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         synchronized (lifecycle) {
             if (running) throw new IllegalStateException("already started");
             if (stopped.getCount() == 0) throw new IllegalStateException("a stopped server cannot be restarted");
-            ClassPreloader.loadAll(WsgiServer.class); // before a descriptor flood can fail a class load for good
+            ClassPreloader.loadAllOnce(WsgiServer.class); // before a descriptor flood can fail a class load for good
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
             registry = new ConnectionRegistry(config.maxConnections(), statistics);
             List<ConnectionSetup> plainSetups = connectionSetups(false);

@@ -79,7 +79,8 @@ class OptionsTest {
         }
     }
 
-    private static boolean ipv6LoopbackWorks() {
+    /** Whether this machine can listen on ::1 (some containers have no IPv6 loopback). */
+    static boolean ipv6LoopbackWorks() {
         try (ServerSocket socket = new ServerSocket()) {
             socket.bind(new InetSocketAddress(InetAddress.getByName("::1"), 0));
             return true;

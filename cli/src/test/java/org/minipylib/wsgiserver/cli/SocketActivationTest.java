@@ -6,9 +6,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.UnixDomainSocketAddress;
 import java.net.http.HttpClient;
@@ -130,7 +127,7 @@ class SocketActivationTest {
 
     @Test
     void servesOnAnInheritedIpv6Socket() throws Exception {
-        assumeTrue(ipv6LoopbackWorks(), "no IPv6 loopback here");
+        assumeTrue(OptionsTest.ipv6LoopbackWorks(), "no IPv6 loopback here");
         Path stdout = dir.resolve("out.txt");
         servesAndStops(launch(0, 0, "::1", List.of(), List.of(), stdout), stdout, "[::1]");
     }
@@ -235,14 +232,6 @@ class SocketActivationTest {
                 .anyMatch(d -> Files.isExecutable(Path.of(d, name)));
     }
 
-    private static boolean ipv6LoopbackWorks() {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(InetAddress.getByName("::1"), 0));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
     @Test
     void socketsMeantForAnotherProcessAreRefused() throws Exception {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.CodeSource;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 /**
@@ -22,7 +23,15 @@ public final class ClassPreloader {
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
     private static final String PACKAGE_DIRECTORY = "org/minipylib/wsgiserver";
 
+    /** Whether {@link #loadAllOnce} has run: the classes stay loaded, so a second server has nothing to do. */
+    private static final AtomicBoolean LOADED = new AtomicBoolean();
+
     private ClassPreloader() {
+    }
+
+    /** {@link #loadAll} the first time it is called in this JVM; nothing after that. */
+    public static void loadAllOnce(Class<?> anchor) {
+        if (LOADED.compareAndSet(false, true)) loadAll(anchor);
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.http;
 
+import org.minipylib.wsgiserver.testing.PieceTransport;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -59,7 +60,7 @@ class ChunkedInputStreamFuzzTest {
     }
 
     private static Outcome run(byte[] wire, Random random, int maxPiece) {
-        ChunkedInputStreamTest.PieceTransport transport = new ChunkedInputStreamTest.PieceTransport(wire, random, maxPiece);
+        PieceTransport transport = new PieceTransport(wire, random, maxPiece);
         ConnectionInput in = new ConnectionInput(transport, new ConnectionOutput(transport, 64), 16, 4096);
         ChunkedInputStream body = new ChunkedInputStream(in, LIMITS, 1000);
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.http;
 
+import org.minipylib.wsgiserver.testing.PieceTransport;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -10,8 +11,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -34,39 +33,6 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 class ChunkedInputStreamTest {
 
     private static final int ROUNDS = 25;
-
-    /** A transport that serves a byte array in pieces of 1 to {@code maxPiece} bytes, then end of stream. */
-    static final class PieceTransport implements Transport {
-        private final byte[] data;
-        private final Random random;
-        private final int maxPiece;
-        private int pos;
-        int reads; // calls of read()
-
-        PieceTransport(byte[] data, Random random, int maxPiece) {
-            this.data = data;
-            this.random = random;
-            this.maxPiece = maxPiece;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len, int timeoutMillis) {
-            reads++;
-            if (pos >= data.length) return -1;
-            int n = Math.min(Math.min(len, 1 + random.nextInt(maxPiece)), data.length - pos);
-            System.arraycopy(data, pos, b, off, n);
-            pos += n;
-            return n;
-        }
-
-        @Override public void write(byte[] b, int off, int len) { throw new UnsupportedOperationException(); }
-        @Override public boolean hasPendingInput() { return false; }
-        @Override public void shutdownOutput() { }
-        @Override public SocketAddress localAddress() { return new InetSocketAddress("127.0.0.1", 80); }
-        @Override public SocketAddress remoteAddress() { return new InetSocketAddress("127.0.0.1", 5000); }
-        @Override public String scheme() { return "http"; }
-        @Override public void close() { }
-    }
 
     /** What decoding produced: the body, the trailers, and the bytes left on the connection after it. */
     record Decoded(String body, HeaderFields trailers, String rest) { }

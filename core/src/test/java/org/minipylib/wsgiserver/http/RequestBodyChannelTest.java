@@ -7,6 +7,7 @@ import org.minipylib.wsgiserver.Environ;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.PieceTransport;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 
@@ -247,7 +248,7 @@ class RequestBodyChannelTest {
     @org.junit.jupiter.params.provider.CsvSource({"4, true", "4, false", "64, true", "64, false"})
     void aFixedLengthReadIntoABufferTakesOnlyTheBodysBytes(int inputBufferSize, boolean direct) throws IOException {
         byte[] wire = "helloNEXT".getBytes(StandardCharsets.US_ASCII);
-        ChunkedInputStreamTest.PieceTransport transport = new ChunkedInputStreamTest.PieceTransport(wire, new Random(3), 4);
+        PieceTransport transport = new PieceTransport(wire, new Random(3), 4);
         ConnectionInput input = new ConnectionInput(transport, new ConnectionOutput(transport, 64), inputBufferSize, inputBufferSize);
         FixedLengthInputStream body = new FixedLengthInputStream(input, 5, 1000);
         ByteBuffer buffer = (direct ? ByteBuffer.allocateDirect(100) : ByteBuffer.allocate(100)).limit(50);

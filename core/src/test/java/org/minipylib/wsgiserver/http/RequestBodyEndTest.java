@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.http;
 
+import org.minipylib.wsgiserver.testing.PieceTransport;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -18,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RequestBodyEndTest {
 
     /** The bytes in pieces of at most 4, then end of stream; counts the reads asked of it. */
-    private static ChunkedInputStreamTest.PieceTransport transport(String data) {
-        return new ChunkedInputStreamTest.PieceTransport(data.getBytes(StandardCharsets.US_ASCII), new Random(7), 4);
+    private static PieceTransport transport(String data) {
+        return new PieceTransport(data.getBytes(StandardCharsets.US_ASCII), new Random(7), 4);
     }
 
     private static ConnectionInput input(Transport transport) {
@@ -41,9 +42,9 @@ class RequestBodyEndTest {
         assertEquals("hello", new String(b, StandardCharsets.US_ASCII));
         assertTrue(body.isFullyRead(), "the last byte of a Content-Length body ends it");
         assertEquals(0, body.remainingLength());
-        int reads = transport.reads;
+        int reads = transport.reads();
         assertTrue(body.drain(1024, System.nanoTime() + 1_000_000_000L), "nothing left to drain");
-        assertEquals(reads, transport.reads, "draining read nothing more");
+        assertEquals(reads, transport.reads(), "draining read nothing more");
         assertEquals(-1, body.read(b, 0, 1));
     }
 

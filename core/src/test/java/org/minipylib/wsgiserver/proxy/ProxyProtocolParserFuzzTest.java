@@ -6,6 +6,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.minipylib.wsgiserver.HostAddress;
 import org.minipylib.wsgiserver.http.ProxiedTls;
 import org.minipylib.wsgiserver.http.Transport;
+import org.minipylib.wsgiserver.testing.PieceTransport;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -174,7 +175,8 @@ class ProxyProtocolParserFuzzTest {
      * make a whole header, the end of the stream.
      */
     private static void inPieces(byte[] wire, Object whole, Random random) {
-        PieceTransport socket = new PieceTransport(wire, random, random.nextBoolean() ? 1 + random.nextInt(8) : 1 + random.nextInt(600));
+        PieceTransport socket = new PieceTransport(wire, random, random.nextBoolean() ? 1 + random.nextInt(8) : 1 + random.nextInt(600),
+                SOCKET_LOCAL, SOCKET_REMOTE);
         Transport t;
         try {
             t = new ProxyProtocolSetup().setUp(socket, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
@@ -361,36 +363,5 @@ class ProxyProtocolParserFuzzTest {
     private static void u16(ByteArrayOutputStream out, int value) {
         out.write(value >> 8);
         out.write(value);
-    }
-
-    /** The client's bytes, in pieces of random sizes; then the end of the stream. */
-    private static final class PieceTransport implements Transport {
-        private final byte[] data;
-        private final Random random;
-        private final int maxPiece;
-        private int pos;
-
-        PieceTransport(byte[] data, Random random, int maxPiece) {
-            this.data = data;
-            this.random = random;
-            this.maxPiece = maxPiece;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len, int timeoutMillis) {
-            if (pos >= data.length) return -1;
-            int n = Math.min(Math.min(len, 1 + random.nextInt(maxPiece)), data.length - pos);
-            System.arraycopy(data, pos, b, off, n);
-            pos += n;
-            return n;
-        }
-
-        @Override public void write(byte[] b, int off, int len) { throw new UnsupportedOperationException(); }
-        @Override public boolean hasPendingInput() { return false; }
-        @Override public void shutdownOutput() { }
-        @Override public SocketAddress localAddress() { return SOCKET_LOCAL; }
-        @Override public SocketAddress remoteAddress() { return SOCKET_REMOTE; }
-        @Override public String scheme() { return "http"; }
-        @Override public void close() { }
     }
 }
