@@ -37,6 +37,7 @@ public final class EngineTlsClient implements AutoCloseable {
         socket.setTcpNoDelay(true);
         in = socket.getInputStream();
         out = socket.getOutputStream();
+        TlsClients.forgetSessions(context, port);
         engine = context.createSSLEngine("localhost", port);
         engine.setUseClientMode(true);
     }
