@@ -54,6 +54,7 @@ public final class Environ extends AbstractMap<String, Object> {
     public static final String WSGI_MULTITHREAD = "wsgi.multithread";
     public static final String WSGI_MULTIPROCESS = "wsgi.multiprocess";
     public static final String WSGI_RUN_ONCE = "wsgi.run_once";
+    public static final String WSGI_FILE_WRAPPER = "wsgi.file_wrapper";
 
     /** Room for a typical request's entries (about 20, plus one per request header) before growing. */
     private static final int EXPECTED_ENTRIES = 32;
@@ -256,6 +257,14 @@ public final class Environ extends AbstractMap<String, Object> {
     public ReadableByteChannel inputChannel() {
         InputStream in = input();
         return in instanceof RequestBody body ? body.channel() : Channels.newChannel(in);
+    }
+
+    /**
+     * wsgi.file_wrapper: makes a response body of an open file (see {@link FileWrapper}); the
+     * standard one if the environ has none.
+     */
+    public FileWrapper fileWrapper() {
+        return get(WSGI_FILE_WRAPPER) instanceof FileWrapper wrapper ? wrapper : FileWrapper.standard();
     }
 
     /** wsgi.errors: where an application may write error text; it goes to the server's error log. */

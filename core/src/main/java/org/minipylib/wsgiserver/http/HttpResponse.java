@@ -2,8 +2,10 @@ package org.minipylib.wsgiserver.http;
 
 import org.minipylib.wsgiserver.Header;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -186,11 +188,34 @@ public final class HttpResponse {
     }
 
     /**
+     * Writes {@code count} bytes of {@code file} from {@code position} as {@link #write(byte[], int,
+     * int)} does, by the operating system from file to socket where the transport can (see {@link
+     * Transport#transferFrom}). If the file ends first, the body is short of its framing: a
+     * Content-Length body closes the connection at {@link #finish()}; a chunked one throws
+     * {@link EOFException} (its chunk cannot be completed), which aborts the response.
+     */
+    public void write(FileChannel file, long position, long count) throws IOException {
+        long len = sendable(count);
+        if (len == 0) return;
+        if (chunked) out.writeChunkSize(len);
+        long sent = out.write(file, position, len);
+        bodyBytes += sent;
+        if (sent < len && chunked) {
+            throw new EOFException("The file ended " + (len - sent) + " bytes short of the chunk announced for it");
+        }
+        if (chunked) out.writeCrlf();
+    }
+
+    private int sendable(int len) {
+        return (int) sendable((long) len);
+    }
+
+    /**
      * How many of {@code len} body bytes to send now: none for HEAD and bodiless statuses, at most
      * what is left of a declared Content-Length (the rest is dropped, logged, and the connection
      * closed afterwards).
      */
-    private int sendable(int len) {
+    private long sendable(long len) {
         if (!committed) throw new IllegalStateException("response not started");
         if (finished) throw new IllegalStateException("response already finished");
         if (noBody || len == 0) return 0;
@@ -201,7 +226,7 @@ public final class HttpResponse {
                         request.requestLine(), declaredLength);
             }
             closeAfter = true;
-            return (int) (declaredLength - bodyBytes);
+            return declaredLength - bodyBytes;
         }
         return len;
     }

@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.http;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 
 /**
  * A connected byte stream to one client: a plain TCP socket, or a TLS session on top of one. The
@@ -122,6 +123,20 @@ public interface Transport {
         if (headLen > 0) write(head, headOff, headLen, bytes, off, len);
         else write(bytes, off, len);
         body.position(body.limit());
+    }
+
+    /**
+     * Has the operating system send {@code count} bytes of {@code file} from {@code position} to
+     * the client without them passing through the Java heap ({@link FileChannel#transferTo}), as far
+     * as it can without waiting for a client that does not read, and without moving the file's own
+     * position. The caller writes what is left itself (an ordinary write waits), then may call again.
+     *
+     * @return the bytes sent, fewer than {@code count} if the file ended or the socket would have made
+     *         the call wait; -1 if this transport cannot send files (the default: a TLS connection
+     *         must encrypt them), and the caller reads and writes them instead
+     */
+    default long transferFrom(FileChannel file, long position, long count) throws IOException {
+        return -1;
     }
 
     /**

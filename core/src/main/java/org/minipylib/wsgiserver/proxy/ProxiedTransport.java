@@ -86,6 +86,12 @@ final class ProxiedTransport implements Transport {
         wrapped.write(head, headOff, headLen, body);
     }
 
+    /** Passed on, so that the socket's own file transmission is kept. */
+    @Override
+    public long transferFrom(java.nio.channels.FileChannel file, long position, long count) throws IOException {
+        return wrapped.transferFrom(file, position, count);
+    }
+
     @Override
     public boolean waitsWithoutBuffer() {
         return leftoverPos == leftoverEnd && wrapped.waitsWithoutBuffer();

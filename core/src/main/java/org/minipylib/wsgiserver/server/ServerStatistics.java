@@ -95,7 +95,7 @@ public final class ServerStatistics {
     }
 
     /** {@code n} bytes went to a client. */
-    public void written(int n) {
+    public void written(long n) {
         bytesWritten.add(n);
     }
 

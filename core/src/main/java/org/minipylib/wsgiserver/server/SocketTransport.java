@@ -13,6 +13,7 @@ import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
@@ -499,6 +500,45 @@ public final class SocketTransport implements Transport {
             }
         }
         if (statistics != null) statistics.written(total);
+    }
+
+    /**
+     * From file to socket by the operating system ({@link FileChannel#transferTo}: {@code sendfile}
+     * on Linux). On the loop, a socket that takes no more is waited for there. In blocking mode the
+     * JDK's transfer returns at a full socket instead of waiting if the descriptor is non-blocking
+     * underneath (a virtual thread's, or after a read with a timeout): this then returns what was
+     * sent, and the caller's ordinary write waits.
+     */
+    @Override
+    public long transferFrom(FileChannel file, long position, long count) throws IOException {
+        clearStaleInterrupt();
+        wroteSinceRead = true;
+        long[] done = {0};
+        SocketWait r = readiness != null ? readiness : writeBlocking(() -> {
+            while (done[0] < count) {
+                long n = file.transferTo(position + done[0], count - done[0], channel);
+                if (n == 0) break; // the file ended, or the socket is full
+                done[0] += n;
+            }
+        });
+        if (r != null) {
+            try {
+                while (done[0] < count) {
+                    long n = file.transferTo(position + done[0], count - done[0], channel);
+                    if (n > 0) {
+                        done[0] += n;
+                    } else if (position + done[0] >= file.size()) {
+                        break; // the file ended
+                    } else {
+                        r.awaitWritable();
+                    }
+                }
+            } finally {
+                r.writeDone();
+            }
+        }
+        if (statistics != null) statistics.written(done[0]);
+        return done[0];
     }
 
     /** A gathering write of {@code pieces}, or a plain one of {@code body} if there are none. */

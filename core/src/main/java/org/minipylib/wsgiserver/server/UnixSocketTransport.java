@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
@@ -124,6 +125,25 @@ public final class UnixSocketTransport implements Transport {
     @Override
     public void write(byte[] head, int headOff, int headLen, ByteBuffer body) throws IOException {
         writeBoth(ByteBuffer.wrap(head, headOff, headLen), body);
+    }
+
+    /**
+     * From file to socket by the operating system ({@link FileChannel#transferTo}), until the file
+     * ends or the socket would make the call wait: the JDK's transfer returns at a full socket when
+     * the descriptor is non-blocking underneath (a virtual thread's), and the caller's ordinary
+     * write waits.
+     */
+    @Override
+    public long transferFrom(FileChannel file, long position, long count) throws IOException {
+        Thread.interrupted();
+        long done = 0;
+        while (done < count) {
+            long n = file.transferTo(position + done, count - done, channel);
+            if (n == 0) break;
+            done += n;
+        }
+        if (statistics != null) statistics.written(done);
+        return done;
     }
 
     private void writeBoth(ByteBuffer head, ByteBuffer body) throws IOException {

@@ -2,6 +2,8 @@ package org.minipylib.wsgiserver.wsgi;
 
 import org.minipylib.wsgiserver.ByteBufferBody;
 import org.minipylib.wsgiserver.Environ;
+import org.minipylib.wsgiserver.FileBody;
+import org.minipylib.wsgiserver.FileWrapper;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.http.Exchange;
 import org.minipylib.wsgiserver.http.Gateway;
@@ -25,14 +27,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Bodies that are a {@link Collection} are fully in memory, so they get a Content-Length and go
  * out in as few writes as possible; other iterables are streamed, each chunk sent before the next is
  * asked for (PEP 3333 forbids delaying a block). A {@link ByteBufferBody} is written from its buffers
- * (a large direct one with no copy into the heap). An {@link AutoCloseable} body is closed exactly once.
+ * (a large direct one with no copy into the heap), a {@link FileBody} from its file (by the operating
+ * system where the connection allows). An {@link AutoCloseable} body is closed exactly once.
  */
 public final class WsgiGateway implements Gateway {
 
     private static final List<Integer> WSGI_VERSION = List.of(1, 0);
     private static final int MAX_CACHED_KEYS = 1024;
     /** Entries of every environ besides the HTTP_* ones (CGI variables and wsgi.*). */
-    private static final int FIXED_ENTRIES = 21;
+    private static final int FIXED_ENTRIES = 22;
+    private static final FileWrapper FILE_WRAPPER = FileWrapper.standard();
     private static final Map<String, String> CGI_KEYS = new ConcurrentHashMap<>();
 
     private final WsgiApp app;
@@ -63,7 +67,10 @@ public final class WsgiGateway implements Gateway {
         if (body == null) throw new IllegalStateException("The application returned null instead of a body");
         Throwable failure = null;
         try {
-            if (body instanceof ByteBufferBody buffers) {
+            if (body instanceof FileBody file) {
+                response.bodyLength(file.length());
+                response.file(file.channel(), file.position(), file.length());
+            } else if (body instanceof ByteBufferBody buffers) {
                 sendBuffers(buffers, response, exchange.request().isHead());
             } else if (body instanceof Collection<byte[]> chunks) {
                 response.bodyLength(totalLength(chunks));
@@ -172,6 +179,7 @@ public final class WsgiGateway implements Gateway {
         env.put(Environ.WSGI_MULTITHREAD, Boolean.TRUE);
         env.put(Environ.WSGI_MULTIPROCESS, Boolean.FALSE);
         env.put(Environ.WSGI_RUN_ONCE, Boolean.FALSE);
+        env.put(Environ.WSGI_FILE_WRAPPER, FILE_WRAPPER);
         SslEnviron.addTo(env, exchange.sslSession());
         if (exchange.sslSession() == null) SslEnviron.addTo(env, exchange.proxiedTls()); // our own TLS wins
     }

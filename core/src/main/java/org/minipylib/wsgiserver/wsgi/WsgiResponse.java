@@ -8,6 +8,7 @@ import org.minipylib.wsgiserver.http.RequestParser;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.List;
 
 /**
@@ -137,6 +138,17 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         sendHeaders(bodyLength);
         http.write(data);
         if (flush) http.flush();
+    }
+
+    /**
+     * Sends {@code length} bytes of {@code file} from {@code position} (a {@link
+     * org.minipylib.wsgiserver.FileBody}), headers first (with the length as Content-Length, unless
+     * the application gave one: a HEAD response too).
+     */
+    void file(FileChannel file, long position, long length) throws IOException {
+        if (!started) throw new IllegalStateException("The application produced a body before calling start()");
+        sendHeaders(bodyLength);
+        if (length > 0) http.write(file, position, length);
     }
 
     /** Sends status and headers now, if not sent yet; {@code knownLength} is the whole body's length or -1. */

@@ -1,0 +1,377 @@
+package org.minipylib.wsgiserver;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.Poll;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestCertificates;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.TimeoutWindow;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
+import org.minipylib.wsgiserver.tls.JsseSslAdapter;
+
+/**
+ * A {@link FileBody} (and {@code wsgi.file_wrapper}) reaches the client byte for byte with its
+ * length, in both worker modes, on a plain socket (where the operating system sends the file) and
+ * over TLS (where the server reads it), on a connection's first request (blocking writes) and on
+ * later ones (which wait on the readiness loop); ranges, HEAD, a shorter Content-Length, a file that
+ * shrank, a client that stops reading for a while or for good; the file is closed after each.
+ */
+@Timeout(120)
+class FileBodyTest {
+
+    private static final int LARGE = 6 << 20; // more than loopback's socket buffers hold
+
+    @TempDir
+    static Path dir;
+    private static TestCertificates.LocalhostTls tls;
+    private static Path large;
+    private static byte[] largeBytes;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        tls = TestCertificates.localhostTls(dir, "file-body-ca");
+        largeBytes = new byte[LARGE];
+        new Random(20261205).nextBytes(largeBytes);
+        large = Files.write(dir.resolve("large.bin"), largeBytes);
+    }
+
+    /** Serves the file named by the path (under {@link #dir}) as a FileBody; remembers each body to check it is closed. */
+    private static WsgiApp fileApp(Queue<FileBody> served) {
+        return (env, sr) -> {
+            FileBody body = FileBody.of(dir.resolve(env.pathInfo().substring(1)));
+            served.add(body);
+            sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
+            return body;
+        };
+    }
+
+    static Stream<Arguments> modesAndSizes() {
+        List<Arguments> cases = new ArrayList<>();
+        for (WorkerMode mode : WorkerMode.values()) {
+            for (boolean overTls : new boolean[] {false, true}) {
+                // empty; fits in the output buffer with the head; one byte more than the buffer; many MiB
+                for (int size : new int[] {0, 1000, 16 * 1024 + 1, LARGE}) cases.add(Arguments.of(mode, overTls, size));
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} tls={1} {2} bytes")
+    @MethodSource("modesAndSizes")
+    void aFileArrivesWholeWithItsLengthOnEveryRequestOfAConnection(WorkerMode mode, boolean overTls, int size) throws Exception {
+        byte[] content = java.util.Arrays.copyOf(largeBytes, size);
+        Files.write(dir.resolve("f" + size), content);
+        Queue<FileBody> served = new ConcurrentLinkedQueue<>();
+        JsseSslAdapter adapter = overTls ? new JsseSslAdapter(tls.server()) : null;
+        try (TestServer server = TestServer.start(fileApp(served), b -> b.workerMode(mode).sslAdapter(adapter));
+             RawClient client = new RawClient(connect(server.port(), overTls ? tls.client() : null))) {
+            client.timeout(30_000);
+            for (int i = 1; i <= 3; i++) {
+                client.send(WsgiTestApps.get("/f" + size));
+                RawClient.Response response = client.read();
+                assertEquals(200, response.status());
+                assertEquals(Integer.toString(size), response.header("Content-Length"), "request " + i);
+                assertArrayEquals(content, response.body(), "request " + i);
+            }
+            assertEquals(3, served.size());
+            for (FileBody body : served) Poll.until(body.channel()::isOpen, open -> !open, "the file closed after its response");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} tls={1}")
+    @MethodSource("modesAndTls")
+    void aClientThatStopsReadingForAWhileGetsAllOfIt(WorkerMode mode, boolean overTls) throws Exception {
+        // The socket fills while the client sleeps: a transfer must wait for it (on a virtual thread's
+        // first request, the JDK's transfer returns at a full socket instead of waiting).
+        JsseSslAdapter adapter = overTls ? new JsseSslAdapter(tls.server()) : null;
+        try (TestServer server = TestServer.start(fileApp(new ConcurrentLinkedQueue<>()), b -> b.workerMode(mode).sslAdapter(adapter));
+             RawClient client = new RawClient(connect(server.port(), overTls ? tls.client() : null))) {
+            client.timeout(30_000);
+            for (int i = 1; i <= 2; i++) {
+                client.send(WsgiTestApps.get("/large.bin"));
+                Thread.sleep(300);
+                RawClient.Response response = client.read();
+                assertEquals(Integer.toString(LARGE), response.header("Content-Length"));
+                assertArrayEquals(largeBytes, response.body(), "request " + i);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aFileArrivesWholeOverAUnixSocket(WorkerMode mode) throws Exception {
+        Path socket = dir.resolve("files-" + mode + ".sock");
+        try (WsgiServer server = WsgiServer.builder(fileApp(new ConcurrentLinkedQueue<>())).workerMode(mode)
+                .bind(UnixDomainSocketAddress.of(socket)).build().start();
+             SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            channel.write(ByteBuffer.wrap(
+                    "GET /large.bin HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+            Thread.sleep(300); // the socket fills: the transfer must wait for the client
+            byte[] all = Channels.newInputStream(channel).readAllBytes();
+            String text = new String(all, StandardCharsets.ISO_8859_1);
+            int bodyStart = text.indexOf("\r\n\r\n") + 4;
+            assertTrue(text.substring(0, bodyStart).contains("\r\nContent-Length: " + LARGE + "\r\n"), text.substring(0, bodyStart));
+            assertArrayEquals(largeBytes, java.util.Arrays.copyOfRange(all, bodyStart, all.length));
+        }
+    }
+
+    static Stream<Arguments> modesAndTls() {
+        List<Arguments> cases = new ArrayList<>();
+        for (WorkerMode mode : WorkerMode.values()) {
+            for (boolean overTls : new boolean[] {false, true}) cases.add(Arguments.of(mode, overTls));
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aClientThatNeverReadsIsClosedAtTheWriteTimeoutAndTheFileWithIt(WorkerMode mode) throws Exception {
+        Duration writeTimeout = Duration.ofSeconds(1);
+        Queue<FileBody> served = new ConcurrentLinkedQueue<>();
+        try (TestServer server = TestServer.start(fileApp(served),
+                b -> b.workerMode(mode).timeouts(HttpTimeouts.defaults().withWrite(writeTimeout)));
+             Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(16 * 1024);
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+            long start = System.nanoTime();
+            socket.getOutputStream().write(WsgiTestApps.get("/large.bin").getBytes(StandardCharsets.US_ASCII));
+            FileBody body = Poll.until(served::peek, b -> b != null, "the application called");
+            Poll.until(body.channel()::isOpen, open -> !open, "the file closed once the connection was given up");
+            TimeoutWindow.assertFiredInWindow(writeTimeout, start, "the stalled transfer given up");
+            Poll.until(server.server()::openConnections, n -> n == 0, "the connection closed");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void headGetsTheLengthAndNoBodyAndTheConnectionStays(WorkerMode mode) throws Exception {
+        Queue<FileBody> served = new ConcurrentLinkedQueue<>();
+        try (TestServer server = TestServer.start(fileApp(served), b -> b.workerMode(mode));
+             RawClient client = server.connect()) {
+            client.send("HEAD /large.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+            RawClient.Response head = client.read(true);
+            assertEquals(Integer.toString(LARGE), head.header("Content-Length"));
+            client.send(WsgiTestApps.get("/large.bin"));
+            assertArrayEquals(largeBytes, client.read().body(), "the next response follows at once: no body was sent for HEAD");
+            for (FileBody body : served) Poll.until(body.channel()::isOpen, open -> !open, "the file closed");
+        }
+    }
+
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void aRangeOfAFileIsSent(boolean overTls) throws Exception {
+        long from = 1_000_003;
+        int length = 2_500_000;
+        WsgiApp app = (env, sr) -> {
+            FileChannel channel = FileChannel.open(large, StandardOpenOption.READ);
+            sr.start("206 Partial Content", List.of(
+                    Header.of("Content-Range", "bytes " + from + "-" + (from + length - 1) + "/" + LARGE)));
+            return FileBody.of(channel, from, length);
+        };
+        JsseSslAdapter adapter = overTls ? new JsseSslAdapter(tls.server()) : null;
+        try (TestServer server = TestServer.start(app, b -> b.sslAdapter(adapter));
+             RawClient client = new RawClient(connect(server.port(), overTls ? tls.client() : null))) {
+            client.send(WsgiTestApps.get("/"));
+            RawClient.Response response = client.read();
+            assertEquals(206, response.status());
+            assertEquals(Integer.toString(length), response.header("Content-Length"));
+            assertArrayEquals(java.util.Arrays.copyOfRange(largeBytes, (int) from, (int) from + length), response.body());
+        }
+    }
+
+    @Test
+    void aShorterContentLengthOfTheApplicationCutsTheFileThere() throws Exception {
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", List.of(Header.of("Content-Length", "100000")));
+            return FileBody.of(large);
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            client.send(WsgiTestApps.get("/"));
+            RawClient.Response response = client.read();
+            assertEquals("100000", response.header("Content-Length"));
+            assertArrayEquals(java.util.Arrays.copyOf(largeBytes, 100_000), response.body());
+            assertTrue(client.isClosedByServer(), "closed: the application's body was longer than its Content-Length");
+        }
+    }
+
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void aFileThatShrankBeforeItWasSentEndsShortAndTheConnectionCloses(boolean overTls) throws Exception {
+        Path shrinking = dir.resolve("shrinking-" + overTls + ".bin");
+        WsgiApp app = (env, sr) -> {
+            Files.write(shrinking, largeBytes);
+            FileBody body = FileBody.of(shrinking); // its length is fixed now
+            try (FileChannel writer = FileChannel.open(shrinking, StandardOpenOption.WRITE)) {
+                writer.truncate(LARGE / 2);
+            }
+            sr.start("200 OK", List.of());
+            return body;
+        };
+        JsseSslAdapter adapter = overTls ? new JsseSslAdapter(tls.server()) : null;
+        try (TestServer server = TestServer.start(app, b -> b.sslAdapter(adapter));
+             RawClient client = new RawClient(connect(server.port(), overTls ? tls.client() : null))) {
+            client.timeout(30_000);
+            client.send(WsgiTestApps.get("/"));
+            RawClient.Response head = client.read(true); // the head only: the body is read below
+            assertEquals(Integer.toString(LARGE), head.header("Content-Length"));
+            byte[] body = readUntilClosed(client.input());
+            assertArrayEquals(java.util.Arrays.copyOf(largeBytes, LARGE / 2), body, "what the file still held, then the close");
+        }
+    }
+
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void aFileThatCannotBeReadIsTheApplicationsErrorAnswered500(boolean overTls) throws Exception {
+        Path directory = Files.createDirectories(dir.resolve("a-directory"));
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", List.of());
+            // a directory opens (on Linux), but every read fails: not a client's failure
+            return FileBody.of(FileChannel.open(directory, StandardOpenOption.READ), 0, 100_000);
+        };
+        JsseSslAdapter adapter = overTls ? new JsseSslAdapter(tls.server()) : null;
+        try (TestServer server = TestServer.start(app, b -> b.sslAdapter(adapter));
+             RawClient client = new RawClient(connect(server.port(), overTls ? tls.client() : null))) {
+            client.send(WsgiTestApps.get("/"));
+            assertEquals(500, client.read().status());
+        }
+    }
+
+    @Test
+    void theFileWrapperSendsAFileInputStreamFromItsPositionAndClosesIt() throws Exception {
+        AtomicBoolean closed = new AtomicBoolean();
+        WsgiApp app = (env, sr) -> {
+            FileInputStream in = new FileInputStream(large.toFile()) {
+                @Override
+                public void close() throws IOException {
+                    closed.set(true);
+                    super.close();
+                }
+            };
+            assertEquals(12_345, in.skip(12_345));
+            assertTrue(env.get(Environ.WSGI_FILE_WRAPPER) instanceof FileWrapper);
+            sr.start("200 OK", List.of());
+            return env.fileWrapper().wrap(in);
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            client.send(WsgiTestApps.get("/"));
+            RawClient.Response response = client.read();
+            assertEquals(Integer.toString(LARGE - 12_345), response.header("Content-Length"));
+            assertArrayEquals(java.util.Arrays.copyOfRange(largeBytes, 12_345, LARGE), response.body());
+            Poll.until(closed::get, c -> c, "the stream closed");
+        }
+    }
+
+    @Test
+    void theFileWrapperStreamsAnyOtherInputStreamInBlocksAndClosesIt() throws Exception {
+        AtomicBoolean closed = new AtomicBoolean();
+        WsgiApp app = (env, sr) -> {
+            InputStream in = new ByteArrayInputStream(largeBytes, 0, 100_000) {
+                @Override
+                public void close() {
+                    closed.set(true);
+                }
+            };
+            sr.start("200 OK", List.of());
+            return env.fileWrapper().wrap(in, 8192);
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            client.send(WsgiTestApps.get("/"));
+            RawClient.Response response = client.read();
+            assertEquals("chunked", response.header("Transfer-Encoding"), "a stream's length is not known");
+            assertNull(response.header("Content-Length"));
+            assertArrayEquals(java.util.Arrays.copyOf(largeBytes, 100_000), response.body());
+            Poll.until(closed::get, c -> c, "the stream closed");
+        }
+    }
+
+    @Test
+    void iteratedByMiddlewareAFileBodyGivesItsRangeInBlocks() throws Exception {
+        try (FileChannel channel = FileChannel.open(large, StandardOpenOption.READ)) {
+            FileBody body = FileBody.of(channel, 10, 100_000, 30_000);
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            List<Integer> sizes = new ArrayList<>();
+            for (byte[] block : body) {
+                sizes.add(block.length);
+                all.writeBytes(block);
+            }
+            assertEquals(List.of(30_000, 30_000, 30_000, 10_000), sizes);
+            assertArrayEquals(java.util.Arrays.copyOfRange(largeBytes, 10, 100_010), all.toByteArray());
+            assertEquals(0, channel.position(), "reads at absolute positions leave the channel's own alone");
+            body.close();
+            assertFalse(channel.isOpen());
+        }
+    }
+
+    @Test
+    void ofAPathRefusesWhatIsNotARegularFile() throws Exception {
+        Path directory = Files.createDirectories(dir.resolve("not-a-file"));
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> FileBody.of(directory));
+        assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
+    }
+
+    @Test
+    void ofAChannelStartsAtItsPositionAndEndsAtItsSize() throws Exception {
+        try (FileChannel channel = FileChannel.open(large, StandardOpenOption.READ)) {
+            channel.position(LARGE - 5);
+            FileBody body = FileBody.of(channel);
+            assertEquals(LARGE - 5, body.position());
+            assertEquals(5, body.length());
+        }
+    }
+
+    private static Socket connect(int port, SSLContext tlsClient) throws IOException {
+        if (tlsClient == null) return new Socket("127.0.0.1", port);
+        return tlsClient.getSocketFactory().createSocket("127.0.0.1", port);
+    }
+
+    /** Everything until the server closes the connection (a TLS connection may end without close_notify). */
+    private static byte[] readUntilClosed(InputStream in) {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buf = new byte[64 * 1024];
+        try {
+            for (int n; (n = in.read(buf)) >= 0; ) got.write(buf, 0, n);
+        } catch (IOException e) {
+            // closed without TLS's close_notify, or reset: the bytes before it count
+        }
+        return got.toByteArray();
+    }
+}
