@@ -164,11 +164,12 @@ class FileBodyTest {
 
     @ParameterizedTest
     @EnumSource(WorkerMode.class)
-    void aClientThatNeverReadsIsClosedAtTheWriteTimeoutAndTheFileWithIt(WorkerMode mode) throws Exception {
+    void aClientThatNeverReadsIsClosedAtTheWriteTimeoutTheFileWithItAndLoggedWithWhatWentOut(WorkerMode mode) throws Exception {
         Duration writeTimeout = Duration.ofSeconds(1);
         Queue<FileBody> served = new ConcurrentLinkedQueue<>();
+        List<AccessLogEntry> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (TestServer server = TestServer.start(fileApp(served),
-                b -> b.workerMode(mode).timeouts(HttpTimeouts.defaults().withWrite(writeTimeout)));
+                b -> b.workerMode(mode).timeouts(HttpTimeouts.defaults().withWrite(writeTimeout)).accessLog(logged::add));
              Socket socket = new Socket()) {
             socket.setReceiveBufferSize(16 * 1024);
             socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
@@ -178,6 +179,9 @@ class FileBodyTest {
             Poll.until(body.channel()::isOpen, open -> !open, "the file closed once the connection was given up");
             TimeoutWindow.assertFiredInWindow(writeTimeout, start, "the stalled transfer given up");
             Poll.until(server.server()::openConnections, n -> n == 0, "the connection closed");
+            Poll.until(logged::size, n -> n == 1, "the cut response logged");
+            long bytes = logged.get(0).bodyBytes(); // what the socket buffers took before the stall
+            assertTrue(bytes >= 64 * 1024 && bytes < LARGE, "logged with the bytes that went out of it: " + bytes);
         }
     }
 

@@ -92,6 +92,8 @@ final class ConnectionOutput {
     private volatile boolean mayHaveWaited;
     /** Why a write to the transport failed, or null. */
     private volatile Exception failure;
+    /** Bytes of the file {@link #write(FileChannel, long, long)} writes that have gone to the transport. */
+    private long fileBytesWritten;
     /** The turn of the request being served; only the connection's own thread uses it. */
     private WorkerTurn turn = WorkerTurn.KEPT;
 
@@ -242,18 +244,30 @@ final class ConnectionOutput {
      * the response head in one write), the rest by {@link Transport#transferFrom} (from file to socket
      * by the operating system where the transport can).
      *
-     * @return the bytes written: fewer than {@code count} only if the file ended first
+     * @return the bytes written: fewer than {@code count} only if the file ended first (if the
+     *         transport fails, {@link #fileBytesWritten()} says how many went to it)
      */
     long write(FileChannel file, long position, long count) throws IOException {
         ensureBuffer();
+        fileBytesWritten = 0;
         int first = (int) Math.min(capacity - this.count, count);
         int read = readFully(file, position, buf, this.count, first);
         this.count += read;
-        if (read < first || read == count) return read;
-        return read + writeLarge((from, to) -> {
+        if (read < first || read == count) {
+            fileBytesWritten = read; // buffered, as a small body's bytes are counted
+            return read;
+        }
+        return writeLarge((from, to) -> {
             transportWrite(buf, from, to - from);
-            return transportTransfer(file, position + read, count - read);
+            fileBytesWritten = read;
+            transportTransfer(file, position + read, count - read);
+            return fileBytesWritten;
         });
+    }
+
+    /** Bytes of the file the last {@link #write(FileChannel, long, long)} wrote to the transport, also when it failed. */
+    long fileBytesWritten() {
+        return fileBytesWritten;
     }
 
     /** Reads {@code len} bytes of {@code file} from {@code position} into {@code b}, fewer only at the file's end. */
@@ -505,11 +519,10 @@ final class ConnectionOutput {
      * Sends {@code count} bytes of {@code file} from {@code position} in slices, each marked as a
      * new write for the watchdog: by the transport from file to socket where it can, else (or for
      * what it could not send without waiting) read into the buffer, empty now, and written. A read
-     * of the file that fails is not a failure of the transport. Called with the write lock held.
-     *
-     * @return the bytes sent: fewer than {@code count} only if the file ended first
+     * of the file that fails is not a failure of the transport. Adds what went out to {@link
+     * #fileBytesWritten} as it goes. Called with the write lock held.
      */
-    private long transportTransfer(FileChannel file, long position, long count) throws IOException {
+    private void transportTransfer(FileChannel file, long position, long count) throws IOException {
         long done = 0;
         boolean direct = true;
         while (done < count) {
@@ -530,15 +543,16 @@ final class ConnectionOutput {
                 direct = false;
             } else {
                 done += sent;
+                fileBytesWritten += sent;
                 if (sent == n) continue;
             }
             int len = (int) Math.min(buf.length, count - done);
             int read = readFully(file, position + done, buf, 0, len);
             transportWrite(buf, 0, read);
             done += read;
+            fileBytesWritten += read;
             if (read < len) break; // the file ended
         }
-        return done;
     }
 
     /** As {@link #transportWrite(byte[], int, int, byte[], int, int)}, for the remaining bytes of {@code b}. */

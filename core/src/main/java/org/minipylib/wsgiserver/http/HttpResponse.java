@@ -198,7 +198,13 @@ public final class HttpResponse {
         long len = sendable(count);
         if (len == 0) return;
         if (chunked) out.writeChunkSize(len);
-        long sent = out.write(file, position, len);
+        long sent;
+        try {
+            sent = out.write(file, position, len);
+        } catch (IOException | RuntimeException e) {
+            bodyBytes += out.fileBytesWritten(); // a cut response is logged with what went out of it
+            throw e;
+        }
         bodyBytes += sent;
         if (sent < len && chunked) {
             throw new EOFException("The file ended " + (len - sent) + " bytes short of the chunk announced for it");
