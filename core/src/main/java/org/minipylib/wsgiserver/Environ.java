@@ -230,9 +230,12 @@ public final class Environ extends AbstractMap<String, Object> {
     /**
      * A request header by its HTTP name, ignoring case: {@code header("User-Agent")} reads
      * HTTP_USER_AGENT; {@code Content-Type} and {@code Content-Length} read their CGI keys.
-     * Repeated headers come joined with {@code ", "}. Returns {@code null} if absent.
+     * Repeated headers come joined with {@code ", "}. Returns {@code null} if absent, and for a name
+     * with an underscore: the server drops such headers, and {@code X_User}'s key would be its
+     * twin {@code X-User}'s, which any client may send.
      */
     public String header(String name) {
+        if (name.indexOf('_') >= 0) return null;
         String upper = name.toUpperCase(Locale.ROOT).replace('-', '_');
         if (upper.equals("CONTENT_TYPE") || upper.equals("CONTENT_LENGTH")) {
             String s = string(upper);

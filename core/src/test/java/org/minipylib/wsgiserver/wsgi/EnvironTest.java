@@ -271,7 +271,7 @@ class EnvironTest {
         Capture capture = new Capture();
         try (TestServer server = TestServer.start(capture.app()); RawClient client = server.connect()) {
             client.send("POST /api/items?page=2 HTTP/1.1\r\nHost: api.test\r\nUser-Agent: agent/2\r\n"
-                    + "Content-Type: text/plain\r\nContent-Length: 4\r\n\r\nbody").read();
+                    + "X-Auth-User: mallory\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nbody").read();
             Environ env = capture.nextEnviron();
             assertEquals("POST", env.method());
             assertEquals("", env.scriptName());
@@ -293,6 +293,9 @@ class EnvironTest {
             assertEquals("text/plain", env.header("content-type"));
             assertEquals("4", env.header("Content-Length"));
             assertNull(env.header("X-Absent"));
+            assertEquals("mallory", env.header("X-Auth-User"));
+            // the server drops names with '_' (a proxy's X_Auth_User): asking for one finds nothing, not the client's twin
+            assertNull(env.header("X_Auth_User"));
             assertEquals("body", capture.nextBody(), "input() is wsgi.input");
             assertInstanceOf(PrintStream.class, env.errors());
         }
