@@ -36,10 +36,12 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -479,6 +481,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         private final WsgiApp app;
         private final ServerConfig.Builder config = ServerConfig.builder();
         private final Map<String, Function<ServerStatus, WsgiApp>> mounts = new LinkedHashMap<>();
+        /** The prefixes of {@link #mountApp}: not monitoring applications. */
+        private final Set<String> ordinaryMounts = new HashSet<>();
 
         Builder(WsgiApp app) {
             this.app = Objects.requireNonNull(app, "app");
@@ -527,6 +531,22 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             return this;
         }
 
+        /**
+         * Mounts an ordinary application at {@code prefix}, next to the main application (which then
+         * serves every other path, see {@link PathInfoDispatcher}), such as a
+         * {@link org.minipylib.wsgiserver.apps.StaticFilesApp}. Unlike a {@link #mount monitoring
+         * application}'s, its requests wait for a worker and a place in the queue as the main
+         * application's do.
+         */
+        public Builder mountApp(String prefix, WsgiApp app) {
+            Objects.requireNonNull(app, "app");
+            if (mounts.putIfAbsent(prefix, status -> app) != null) {
+                throw new IllegalArgumentException("\"" + prefix + "\" is mounted twice");
+            }
+            ordinaryMounts.add(prefix);
+            return this;
+        }
+
         /** The server (not started yet). */
         public WsgiServer build() {
             if (mounts.isEmpty()) return new WsgiServer(app, config.build());
@@ -534,7 +554,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             PathInfoDispatcher.Builder dispatcher = PathInfoDispatcher.builder().mount("/", app);
             mounts.forEach((prefix, factory) -> dispatcher.mount(prefix, factory.apply(status)));
             WsgiServer server = new WsgiServer(dispatcher.build(), config.build());
-            server.monitoringPrefixes = List.copyOf(mounts.keySet());
+            server.monitoringPrefixes = mounts.keySet().stream().filter(p -> !ordinaryMounts.contains(p)).toList();
             status.server = server;
             return server;
         }

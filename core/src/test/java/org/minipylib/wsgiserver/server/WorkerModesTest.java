@@ -151,15 +151,18 @@ class WorkerModesTest {
     /**
      * Monitoring applications mounted on the server answer while every worker is busy (a liveness
      * probe must not fail only because the server is loaded); the application's own paths get the
-     * 503; a few such requests at once at most, beyond that the 503 too.
+     * 503, and so do those of an ordinary application mounted beside it ({@code mountApp}); a few
+     * such requests at once at most, beyond that the 503 too.
      */
     @ParameterizedTest
     @EnumSource(WorkerMode.class)
     void monitoringAnswersWhileEveryWorkerIsBusy(WorkerMode mode) throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch entered = new CountDownLatch(1);
-        try (TestServer server = startWithOneWorker(mode, entered, release, b -> b.mount("/health", org.minipylib.wsgiserver.apps.HealthApp::new));
-             RawClient busy = server.connect(); RawClient probe = server.connect(); RawClient other = server.connect()) {
+        try (TestServer server = startWithOneWorker(mode, entered, release, b -> b.mount("/health", org.minipylib.wsgiserver.apps.HealthApp::new)
+                .mountApp("/files", WsgiTestApps.text("200 OK", "a file")));
+             RawClient busy = server.connect(); RawClient probe = server.connect(); RawClient other = server.connect();
+             RawClient files = server.connect()) {
             busy.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n");
             assertTrue(entered.await(10, TimeUnit.SECONDS));
             for (int i = 0; i < 3; i++) { // keep-alive: each request is let in again
@@ -168,6 +171,8 @@ class WorkerModesTest {
             }
             other.send("GET /healthy HTTP/1.1\r\nHost: t\r\n\r\n"); // not under /health
             assertEquals(503, other.read().status());
+            files.send("GET /files/a.css HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(503, files.read().status(), "a mounted application that is not for monitoring waits its turn");
             release.countDown(); // before the server stops: it would wait for the blocked request
             assertEquals("done", busy.read().bodyText());
         } finally {

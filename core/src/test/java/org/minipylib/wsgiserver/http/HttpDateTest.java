@@ -1,0 +1,41 @@
+package org.minipylib.wsgiserver.http;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Instant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/** HTTP-dates: IMF-fixdate out; all three forms of RFC 9110 section 5.6.7 in, anything else refused. */
+class HttpDateTest {
+
+    private static final Instant EXAMPLE = Instant.parse("1994-11-06T08:49:37Z");
+
+    @Test
+    void formatsImfFixdate() {
+        assertEquals("Sun, 06 Nov 1994 08:49:37 GMT", HttpDate.format(EXAMPLE.getEpochSecond()));
+        assertEquals("Tue, 02 Jan 2024 03:04:05 GMT", HttpDate.format(Instant.parse("2024-01-02T03:04:05Z").getEpochSecond()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+            " Sun, 06 Nov 1994 08:49:37 GMT "})
+    void parsesTheThreeForms(String text) {
+        assertEquals(EXAMPLE, HttpDate.parse(text));
+    }
+
+    @Test
+    void aTwoDigitYearIsNeverMoreThanFiftyYearsAhead() {
+        assertEquals(Instant.parse("2024-01-02T03:04:05Z"), HttpDate.parse("Tuesday, 02-Jan-24 03:04:05 GMT"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "yesterday", "Mon, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 6 Nov 1994 08:49:37 GMT", "1994-11-06T08:49:37Z", "Sun, 06 Nov 1994 25:49:37 GMT"})
+    void refusesAnythingElse(String text) {
+        assertNull(HttpDate.parse(text));
+    }
+}
