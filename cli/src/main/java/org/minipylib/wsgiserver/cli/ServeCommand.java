@@ -15,6 +15,7 @@ import org.minipylib.wsgiserver.apps.ForwardedHeadersApp;
 import org.minipylib.wsgiserver.apps.TrustedProxies;
 import org.minipylib.wsgiserver.apps.HealthApp;
 import org.minipylib.wsgiserver.apps.MetricsApp;
+import org.minipylib.wsgiserver.apps.StaticFilesApp;
 import org.minipylib.wsgiserver.apps.StatusPage;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.http.MinDataRate;
@@ -32,6 +33,7 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -255,6 +257,12 @@ final class ServeCommand implements Callable<Integer> {
         "Serve health checks at PATH (e.g. /health): PATH/livez, and PATH/readyz (503 while draining)."})
     String healthPath;
 
+    @Option(names = "--static", paramLabel = "URL_PREFIX=DIR", description = {
+        "Serve the files under DIR at URL_PREFIX (e.g. /assets=./public); repeat for several. GET and HEAD,"
+                + " conditional requests and byte ranges; a directory serves its index.html (no listings);"
+                + " nothing outside DIR, and no names starting with a dot."})
+    List<String> staticMounts = new ArrayList<>();
+
     @Option(names = "--jmx", description = "Register the server's statistics as a JMX MXBean (org.minipylib.wsgiserver:type=Server).")
     boolean jmx;
 
@@ -401,6 +409,7 @@ final class ServeCommand implements Callable<Integer> {
         if (statusPath != null) builder.mount(mountPath("--status-path", statusPath), StatusPage::new);
         if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath), MetricsApp::new);
         if (healthPath != null) builder.mount(mountPath("--health-path", healthPath), HealthApp::new);
+        for (String mount : staticMounts) staticMount(builder, mount);
         if (jmx) builder.jmx(true);
         if (checkingOnly) return;
         try {
@@ -529,6 +538,18 @@ final class ServeCommand implements Callable<Integer> {
             throw usageError(option + " must be a plain path (no %, ?, # or spaces), got '" + path + "'");
         }
         return path;
+    }
+
+    /** Mounts a {@code --static URL_PREFIX=DIR}. */
+    private void staticMount(WsgiServer.Builder builder, String value) {
+        int equals = value.indexOf('=');
+        if (equals < 0) throw usageError("--static must be URL_PREFIX=DIR such as /assets=./public, got '" + value + "'");
+        String prefix = mountPath("--static", value.substring(0, equals));
+        Path dir = Path.of(value.substring(equals + 1));
+        if (!Files.isDirectory(dir)) {
+            throw usageError("--static " + value + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));
+        }
+        builder.mountApp(prefix, StaticFilesApp.of(dir));
     }
 
     private AccessLog openAccessLog() {

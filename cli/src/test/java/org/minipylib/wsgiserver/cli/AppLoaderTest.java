@@ -126,7 +126,8 @@ class AppLoaderTest {
     @Test
     void theApplicationIsNotLoadedForARefusedCommandLine() {
         for (String[] bad : new String[][] {{"--timeout", "0"}, {"--health-path", "health"}, {"--threads", "8", "--max-threads", "5",
-            "--workers", "pool"}, {"--forwarded-headers", "forwarded"}, {"--status-path", "/s", "--metrics-path", "/s/"}}) {
+            "--workers", "pool"}, {"--forwarded-headers", "forwarded"}, {"--status-path", "/s", "--metrics-path", "/s/"},
+            {"--static", "/s=/no/such/directory"}}) {
             List<String> args = new ArrayList<>(List.of("--bind", "127.0.0.1:0"));
             args.addAll(List.of(bad));
             args.add(TEST_APPS + "$RecordsInitialization");

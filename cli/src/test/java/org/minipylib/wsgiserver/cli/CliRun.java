@@ -2,9 +2,14 @@ package org.minipylib.wsgiserver.cli;
 
 import org.minipylib.wsgiserver.WsgiServer;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -70,6 +75,15 @@ final class CliRun implements AutoCloseable {
     /** {@code http://127.0.0.1:PORT} + {@code pathAndQuery}, on the first address listened on. */
     URI uri(String pathAndQuery) {
         return URI.create("http://127.0.0.1:" + server().port() + pathAndQuery);
+    }
+
+    /** A GET of {@code pathAndQuery} over HTTP/1.1 on a new client, with bounded waits. */
+    HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
+        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build()) {
+            return client.send(HttpRequest.newBuilder(uri(pathAndQuery)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        }
     }
 
     @Override

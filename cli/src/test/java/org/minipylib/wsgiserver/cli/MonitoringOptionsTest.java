@@ -4,10 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.lang.management.ManagementFactory;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import javax.management.ObjectName;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,26 +15,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class MonitoringOptionsTest {
 
-    private static HttpResponse<String> get(CliRun cli, String path) throws Exception {
-        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build()) {
-            return client.send(HttpRequest.newBuilder(cli.uri(path)).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        }
-    }
-
     @Test
     void monitoringAppsAreMountedNextToTheDemoApp() throws Exception {
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--status-path", "/server-status",
                 "--metrics-path", "/metrics", "--health-path", "/health", "--jmx")) {
-            assertEquals("Hello, World!", get(cli, "/plaintext").body(), "the demo app still serves its paths");
-            HttpResponse<String> metrics = get(cli, "/metrics");
+            assertEquals("Hello, World!", cli.get("/plaintext").body(), "the demo app still serves its paths");
+            HttpResponse<String> metrics = cli.get("/metrics");
             assertTrue(metrics.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain; version=0.0.4"));
             assertTrue(metrics.body().contains("\nwsgiserver_responses_total{code=\"200\"} 1\n"), metrics.body());
-            assertTrue(get(cli, "/metrics/json").body().contains("\"state\":\"RUNNING\""));
-            assertTrue(get(cli, "/server-status").body().contains("<title>wsgiserver status</title>"));
-            assertEquals(200, get(cli, "/health/readyz").statusCode());
-            assertEquals(200, get(cli, "/health/livez").statusCode());
+            assertTrue(cli.get("/metrics/json").body().contains("\"state\":\"RUNNING\""));
+            assertTrue(cli.get("/server-status").body().contains("<title>wsgiserver status</title>"));
+            assertEquals(200, cli.get("/health/readyz").statusCode());
+            assertEquals(200, cli.get("/health/livez").statusCode());
             ObjectName bean = new ObjectName("org.minipylib.wsgiserver:type=Server,name=\"127.0.0.1:" + cli.server().port() + "\"");
             assertTrue(ManagementFactory.getPlatformMBeanServer().isRegistered(bean));
         }
@@ -46,7 +35,7 @@ class MonitoringOptionsTest {
     @Test
     void withoutTheOptionsNothingIsMounted() throws Exception {
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0")) {
-            assertEquals(404, get(cli, "/metrics").statusCode());
+            assertEquals(404, cli.get("/metrics").statusCode());
             assertFalse(cli.server().config().jmx());
         }
     }

@@ -1,0 +1,55 @@
+package org.minipylib.wsgiserver.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** --static URL_PREFIX=DIR mounts the files under DIR next to the application; a bad value is a usage error. */
+@Timeout(60)
+class StaticOptionTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void filesAreServedAtTheirPrefixes() throws Exception {
+        Path assets = Files.createDirectories(dir.resolve("public"));
+        Files.writeString(assets.resolve("site.css"), "body { color: red }");
+        Path docs = Files.createDirectories(dir.resolve("docs"));
+        Files.writeString(docs.resolve("index.html"), "<h1>docs</h1>");
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--static", "/assets=" + assets,
+                "--static", "/docs/=" + docs, "--health-path", "/health")) {
+            HttpResponse<String> css = cli.get("/assets/site.css");
+            assertEquals(200, css.statusCode());
+            assertEquals("body { color: red }", css.body());
+            assertEquals("text/css; charset=utf-8", css.headers().firstValue("Content-Type").orElseThrow());
+            assertEquals("<h1>docs</h1>", cli.get("/docs/").body());
+            assertEquals(404, cli.get("/assets/missing.css").statusCode());
+            assertEquals("Hello, World!", cli.get("/plaintext").body(), "the demo app still serves its paths");
+            assertEquals(200, cli.get("/health/livez").statusCode());
+        }
+    }
+
+    @Test
+    void aDirectoryThatIsNoneIsAUsageError() throws Exception {
+        Path file = Files.writeString(dir.resolve("file.txt"), "x");
+        CliRun.usageError("--static /assets=" + dir.resolve("missing") + ": no such directory",
+                "--bind", "127.0.0.1:0", "--static", "/assets=" + dir.resolve("missing"));
+        CliRun.usageError("--static /assets=" + file + ": not a directory", "--bind", "127.0.0.1:0", "--static", "/assets=" + file);
+    }
+
+    @Test
+    void aMalformedValueIsAUsageError() {
+        CliRun.usageError("--static must be URL_PREFIX=DIR", "--bind", "127.0.0.1:0", "--static", dir.toString());
+        CliRun.usageError("--static must be a path below /", "--bind", "127.0.0.1:0", "--static", "/=" + dir);
+        CliRun.usageError("--static must be a path below /", "--bind", "127.0.0.1:0", "--static", "assets=" + dir);
+        CliRun.usageError("--static must be a plain path", "--bind", "127.0.0.1:0", "--static", "/a b=" + dir);
+        CliRun.usageError("\"/ops\" is mounted twice", "--bind", "127.0.0.1:0", "--static", "/ops=" + dir, "--metrics-path", "/ops");
+    }
+}
