@@ -147,7 +147,9 @@ final class ConnectionOutput {
         long since = writeStartedNanos;
         if (since != WRITING) return since;
         long stamp = System.nanoTime() | 2; // never WRITING nor 0
-        if (!WRITE_STARTED.compareAndSet(this, WRITING, stamp)) return writeStartedNanos;
+        // Lost to the writer: the write seen ended meanwhile (only the writer unmarks). What is there
+        // now may be the bare mark of its next write, which is not a time: that one is seen next look.
+        if (!WRITE_STARTED.compareAndSet(this, WRITING, stamp)) return 0;
         mayHaveWaited = true;
         return stamp;
     }

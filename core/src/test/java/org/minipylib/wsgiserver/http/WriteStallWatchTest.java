@@ -235,4 +235,46 @@ class WriteStallWatchTest {
             serving.join(TimeUnit.SECONDS.toMillis(10));
         }
     }
+
+    /**
+     * The watchdog's look at a write that ends just as it looks never reads as a write running since
+     * forever: it says "not writing" or gives a clock reading, never the writer's bare mark. (Seen
+     * over TLS, where a file body is read between slices: the watchdog's stamp lost the race to the
+     * end of one slice, it read the mark of the next, and took it for a write started at time 1,
+     * long past the write timeout: downloads were cut after a second or two.)
+     */
+    @Test
+    @Timeout(30)
+    void aWriteThatEndsAsTheWatchdogLooksIsNeverTakenForOneStartedLongAgo() throws Exception {
+        Transport fast = new GatedTransport("") {
+            @Override
+            public void write(byte[] b, int off, int len) {
+                Thread.onSpinWait(); // takes the bytes at once
+            }
+        };
+        ConnectionOutput output = new ConnectionOutput(fast, 1024);
+        byte[] body = new byte[2048]; // larger than the buffer: a write of its own, marked and unmarked
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread writer = Thread.ofPlatform().start(() -> {
+            try {
+                while (!stop.get()) output.write(body, 0, body.length);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            long looks = 0;
+            while (System.nanoTime() < deadline) {
+                long before = System.nanoTime();
+                long since = output.writeSeenSince();
+                looks++;
+                assertTrue(since == 0 || since - before >= -TimeUnit.SECONDS.toNanos(1),
+                        "look " + looks + ": a write seen as running since " + since + ", " + (before - since) + " ns ago");
+            }
+        } finally {
+            stop.set(true);
+            writer.join(10_000);
+        }
+    }
 }
