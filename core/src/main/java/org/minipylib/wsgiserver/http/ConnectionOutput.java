@@ -250,6 +250,7 @@ final class ConnectionOutput {
      *         transport fails, {@link #fileBytesWritten()} says how many went to it)
      */
     long write(FileChannel file, long position, long count) throws IOException {
+        Thread.interrupted(); // a stale flag (as the transports clear before writing): a file read with it closes the file
         ensureBuffer();
         fileBytesWritten = 0;
         int first = (int) Math.min(capacity - this.count, count);

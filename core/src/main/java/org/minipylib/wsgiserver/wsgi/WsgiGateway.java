@@ -64,6 +64,9 @@ public final class WsgiGateway implements Gateway {
         Environ environ = environ(exchange);
         WsgiResponse response = new WsgiResponse(exchange.response(), checkedStarts);
         Iterable<byte[]> body = app.call(environ, response);
+        // An interrupt flag the application left (restoring one it caught) is stale now, and a file
+        // channel read with it set closes itself: a FileBody, sent or iterated, would fail.
+        Thread.interrupted();
         if (body == null) throw new IllegalStateException("The application returned null instead of a body");
         Throwable failure = null;
         try {
