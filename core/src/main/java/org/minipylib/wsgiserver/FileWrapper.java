@@ -33,15 +33,24 @@ public interface FileWrapper {
     /**
      * The server's: a {@link FileInputStream} becomes a {@link FileBody} of its channel from the
      * stream's position (the file's size when wrapped fixes the length); any other stream a body that
-     * reads it in blocks as it is sent.
+     * reads it in blocks as it is sent, and so does a {@code FileInputStream} that cannot seek (a
+     * pipe) or whose size shows nothing past its position (a file at its end, or one whose size says
+     * nothing of what it holds, as {@code /proc} files, size 0).
      */
     static FileWrapper standard() {
         return (file, blockSize) -> {
             if (blockSize <= 0) throw new IllegalArgumentException("block size must be positive: " + blockSize);
             if (file instanceof FileInputStream fileStream) {
                 var channel = fileStream.getChannel();
-                long from = channel.position();
-                return FileBody.of(channel, from, Math.max(0, channel.size() - from), blockSize);
+                long from;
+                long size;
+                try {
+                    from = channel.position();
+                    size = channel.size();
+                } catch (IOException e) { // "Illegal seek": a pipe, read as the stream it is
+                    return new StreamBody(file, blockSize);
+                }
+                if (size > from) return FileBody.of(channel, from, size - from, blockSize);
             }
             return new StreamBody(file, blockSize);
         };

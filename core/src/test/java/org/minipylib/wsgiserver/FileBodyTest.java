@@ -327,6 +327,48 @@ class FileBodyTest {
         }
     }
 
+    /**
+     * A FileInputStream whose size says nothing of what it holds (a /proc file: size 0) or that
+     * cannot seek (a pipe) is streamed as any other stream, as PEP 3333's wrapper must give what
+     * the file holds: it was an empty body for the first and an IOException ("Illegal seek") from
+     * wrap() for the second.
+     */
+    @Test
+    void theFileWrapperStreamsAFileInputStreamWhoseSizeSaysNothingOrThatCannotSeek() throws Exception {
+        Path fifo = dir.resolve("wrapped.fifo");
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo");
+        byte[] piped = java.util.Arrays.copyOf(largeBytes, 200_000);
+        WsgiApp app = (env, sr) -> {
+            FileInputStream in;
+            if (env.pathInfo().equals("/proc")) {
+                in = new FileInputStream("/proc/self/status");
+            } else {
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        Files.write(fifo, piped);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                in = new FileInputStream(fifo.toFile()); // opens once the writer has
+            }
+            sr.start("200 OK", List.of());
+            return env.fileWrapper().wrap(in);
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            client.timeout(30_000);
+            client.send(WsgiTestApps.get("/proc"));
+            RawClient.Response proc = client.read();
+            assertEquals(200, proc.status());
+            String status = new String(proc.body(), StandardCharsets.US_ASCII);
+            assertTrue(status.startsWith("Name:") && status.contains("\nPid:"), "the process's status: " + status);
+            client.send(WsgiTestApps.get("/pipe"));
+            RawClient.Response pipe = client.read();
+            assertEquals(200, pipe.status());
+            assertArrayEquals(piped, pipe.body());
+        }
+    }
+
     @Test
     void iteratedByMiddlewareAFileBodyGivesItsRangeInBlocks() throws Exception {
         try (FileChannel channel = FileChannel.open(large, StandardOpenOption.READ)) {
