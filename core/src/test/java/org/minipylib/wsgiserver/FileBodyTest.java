@@ -262,6 +262,82 @@ class FileBodyTest {
         }
     }
 
+    /**
+     * A file whose size says more than it holds (sysfs files say 4096; a stale size on a network
+     * file system) ends the body where its bytes end, the connection closed, on a connection's later
+     * request too: there the transfer waits on the readiness loop when the operating system sends
+     * nothing, and it took the end of the file for a full socket, waited for a socket that was
+     * writable all along and tried again, a busy loop until the write timeout.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aFileWhoseSizeSaysMoreThanItHoldsEndsShortAtOnceOnALaterRequestToo(WorkerMode mode) throws Exception {
+        int holds = 2_000_000;
+        Path file = Files.write(dir.resolve("says-more-" + mode + ".bin"), java.util.Arrays.copyOf(largeBytes, holds));
+        WsgiApp app = (env, sr) -> {
+            if (!env.pathInfo().equals("/file")) {
+                sr.start("200 OK", List.of());
+                return List.of("first".getBytes(StandardCharsets.US_ASCII));
+            }
+            sr.start("200 OK", List.of());
+            return FileBody.of(new SizeSaysMore(FileChannel.open(file, StandardOpenOption.READ), 100_000));
+        };
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(mode)
+                .timeouts(HttpTimeouts.defaults().withWrite(Duration.ofSeconds(30))));
+             RawClient client = server.connect()) {
+            client.timeout(30_000);
+            client.send(WsgiTestApps.get("/"));
+            assertEquals("first", new String(client.read().body(), StandardCharsets.US_ASCII));
+            long start = System.nanoTime();
+            client.send(WsgiTestApps.get("/file")); // the socket waits on the readiness loop now
+            RawClient.Response head = client.read(true);
+            assertEquals(Integer.toString(holds + 100_000), head.header("Content-Length"));
+            byte[] body = readUntilClosed(client.input());
+            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+            assertArrayEquals(java.util.Arrays.copyOf(largeBytes, holds), body, "what the file holds, then the close");
+            assertTrue(tookMillis < 10_000, "ended at once, not at the write timeout: " + tookMillis + " ms");
+        }
+    }
+
+    /** A file channel whose size says {@code more} bytes more than the file holds (as a sysfs file's). */
+    private static final class SizeSaysMore extends FileChannel {
+        private final FileChannel file;
+        private final long more;
+
+        SizeSaysMore(FileChannel file, long more) {
+            this.file = file;
+            this.more = more;
+        }
+
+        @Override public long size() throws IOException { return file.size() + more; }
+        @Override public int read(ByteBuffer dst) throws IOException { return file.read(dst); }
+        @Override public long read(ByteBuffer[] dsts, int offset, int length) throws IOException { return file.read(dsts, offset, length); }
+        @Override public int read(ByteBuffer dst, long position) throws IOException { return file.read(dst, position); }
+        @Override public int write(ByteBuffer src) throws IOException { return file.write(src); }
+        @Override public long write(ByteBuffer[] srcs, int offset, int length) throws IOException { return file.write(srcs, offset, length); }
+        @Override public int write(ByteBuffer src, long position) throws IOException { return file.write(src, position); }
+        @Override public long position() throws IOException { return file.position(); }
+        @Override public FileChannel position(long p) throws IOException { file.position(p); return this; }
+        @Override public FileChannel truncate(long size) throws IOException { file.truncate(size); return this; }
+        @Override public void force(boolean metaData) throws IOException { file.force(metaData); }
+        @Override public long transferTo(long position, long count, java.nio.channels.WritableByteChannel target) throws IOException {
+            return file.transferTo(position, count, target);
+        }
+        @Override public long transferFrom(java.nio.channels.ReadableByteChannel src, long position, long count) throws IOException {
+            return file.transferFrom(src, position, count);
+        }
+        @Override public java.nio.MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+            return file.map(mode, position, size);
+        }
+        @Override public java.nio.channels.FileLock lock(long position, long size, boolean shared) throws IOException {
+            return file.lock(position, size, shared);
+        }
+        @Override public java.nio.channels.FileLock tryLock(long position, long size, boolean shared) throws IOException {
+            return file.tryLock(position, size, shared);
+        }
+        @Override protected void implCloseChannel() throws IOException { file.close(); }
+    }
+
     @ParameterizedTest(name = "tls={0}")
     @ValueSource(booleans = {false, true})
     void aFileThatCannotBeReadIsTheApplicationsErrorAnswered500(boolean overTls) throws Exception {
