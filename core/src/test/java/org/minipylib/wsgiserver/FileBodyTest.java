@@ -40,6 +40,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.LogCapture;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestCertificates;
@@ -280,7 +281,7 @@ class FileBodyTest {
                 return List.of("first".getBytes(StandardCharsets.US_ASCII));
             }
             sr.start("200 OK", List.of());
-            return FileBody.of(new SizeSaysMore(FileChannel.open(file, StandardOpenOption.READ), 100_000));
+            return FileBody.of(new DelegatingFileChannel(FileChannel.open(file, StandardOpenOption.READ), 100_000));
         };
         try (TestServer server = TestServer.start(app, b -> b.workerMode(mode)
                 .timeouts(HttpTimeouts.defaults().withWrite(Duration.ofSeconds(30))));
@@ -299,12 +300,12 @@ class FileBodyTest {
         }
     }
 
-    /** A file channel whose size says {@code more} bytes more than the file holds (as a sysfs file's). */
-    private static final class SizeSaysMore extends FileChannel {
+    /** {@code file}, whose size says {@code more} bytes more than it holds (as a sysfs file's). */
+    private static class DelegatingFileChannel extends FileChannel {
         private final FileChannel file;
         private final long more;
 
-        SizeSaysMore(FileChannel file, long more) {
+        DelegatingFileChannel(FileChannel file, long more) {
             this.file = file;
             this.more = more;
         }
@@ -336,6 +337,38 @@ class FileBodyTest {
             return file.tryLock(position, size, shared);
         }
         @Override protected void implCloseChannel() throws IOException { file.close(); }
+    }
+
+    /**
+     * A file that fails under the operating system's transfer, here closed by the application while
+     * it was sent, is the application's failure, logged as an error, not a client that went away
+     * (which is logged at DEBUG only and counted as a socket error): the transfer cannot tell which
+     * side failed, but the file can say it is closed.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aFileClosedUnderItsTransferIsTheApplicationsFailureNotTheClients(WorkerMode mode) throws Exception {
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", List.of());
+            return FileBody.of(new DelegatingFileChannel(FileChannel.open(large, StandardOpenOption.READ), 0) {
+                @Override
+                public long transferTo(long position, long count, java.nio.channels.WritableByteChannel target) throws IOException {
+                    close(); // as another thread of the application might, mid-transfer
+                    throw new java.nio.channels.ClosedChannelException();
+                }
+            });
+        };
+        try (LogCapture log = LogCapture.from(java.util.logging.Level.FINE);
+             TestServer server = TestServer.start(app, b -> b.workerMode(mode));
+             RawClient client = server.connect()) {
+            client.timeout(30_000);
+            client.send(WsgiTestApps.get("/"));
+            RawClient.Response head = client.read(true);
+            assertEquals(200, head.status());
+            readUntilClosed(client.input()); // cut: the head and the first bytes had gone out
+            Poll.until(() -> log.startingWith("Error after the response"), r -> !r.isEmpty(), "logged as the application's error");
+            assertEquals(List.of(), log.startingWith("Client {0} went away"), "not taken for a client that left");
+        }
     }
 
     @ParameterizedTest(name = "tls={0}")

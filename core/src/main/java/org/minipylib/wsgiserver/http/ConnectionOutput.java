@@ -536,7 +536,9 @@ final class ConnectionOutput {
                     WRITE_STARTED.setRelease(this, WRITING);
                     sent = transport.transferFrom(file, position + done, n);
                 } catch (IOException | RuntimeException e) {
-                    failure = e;
+                    // Either side may have failed; a file closed under the transfer or not open for
+                    // reading is the application's doing, not a client that left.
+                    if (file.isOpen() && !(e instanceof java.nio.channels.NonReadableChannelException)) failure = e;
                     throw e;
                 } finally {
                     WRITE_STARTED.setRelease(this, 0L);
