@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
@@ -15,18 +16,24 @@ import java.net.Socket;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Queue;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
@@ -99,7 +106,7 @@ class FileBodyTest {
     @ParameterizedTest(name = "{0} tls={1} {2} bytes")
     @MethodSource("modesAndSizes")
     void aFileArrivesWholeWithItsLengthOnEveryRequestOfAConnection(WorkerMode mode, boolean overTls, int size) throws Exception {
-        byte[] content = java.util.Arrays.copyOf(largeBytes, size);
+        byte[] content = Arrays.copyOf(largeBytes, size);
         Files.write(dir.resolve("f" + size), content);
         Queue<FileBody> served = new ConcurrentLinkedQueue<>();
         JsseSslAdapter adapter = overTls ? new JsseSslAdapter(tls.server()) : null;
@@ -151,7 +158,7 @@ class FileBodyTest {
             String text = new String(all, StandardCharsets.ISO_8859_1);
             int bodyStart = text.indexOf("\r\n\r\n") + 4;
             assertTrue(text.substring(0, bodyStart).contains("\r\nContent-Length: " + LARGE + "\r\n"), text.substring(0, bodyStart));
-            assertArrayEquals(largeBytes, java.util.Arrays.copyOfRange(all, bodyStart, all.length));
+            assertArrayEquals(largeBytes, Arrays.copyOfRange(all, bodyStart, all.length));
         }
     }
 
@@ -168,7 +175,7 @@ class FileBodyTest {
     void aClientThatNeverReadsIsClosedAtTheWriteTimeoutTheFileWithItAndLoggedWithWhatWentOut(WorkerMode mode) throws Exception {
         Duration writeTimeout = Duration.ofSeconds(1);
         Queue<FileBody> served = new ConcurrentLinkedQueue<>();
-        List<AccessLogEntry> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<AccessLogEntry> logged = new CopyOnWriteArrayList<>();
         try (TestServer server = TestServer.start(fileApp(served),
                 b -> b.workerMode(mode).timeouts(HttpTimeouts.defaults().withWrite(writeTimeout)).accessLog(logged::add));
              Socket socket = new Socket()) {
@@ -219,7 +226,7 @@ class FileBodyTest {
             RawClient.Response response = client.read();
             assertEquals(206, response.status());
             assertEquals(Integer.toString(length), response.header("Content-Length"));
-            assertArrayEquals(java.util.Arrays.copyOfRange(largeBytes, (int) from, (int) from + length), response.body());
+            assertArrayEquals(Arrays.copyOfRange(largeBytes, (int) from, (int) from + length), response.body());
         }
     }
 
@@ -233,7 +240,7 @@ class FileBodyTest {
             client.send(WsgiTestApps.get("/"));
             RawClient.Response response = client.read();
             assertEquals("100000", response.header("Content-Length"));
-            assertArrayEquals(java.util.Arrays.copyOf(largeBytes, 100_000), response.body());
+            assertArrayEquals(Arrays.copyOf(largeBytes, 100_000), response.body());
             assertTrue(client.isClosedByServer(), "closed: the application's body was longer than its Content-Length");
         }
     }
@@ -259,7 +266,7 @@ class FileBodyTest {
             RawClient.Response head = client.read(true); // the head only: the body is read below
             assertEquals(Integer.toString(LARGE), head.header("Content-Length"));
             byte[] body = readUntilClosed(client.input());
-            assertArrayEquals(java.util.Arrays.copyOf(largeBytes, LARGE / 2), body, "what the file still held, then the close");
+            assertArrayEquals(Arrays.copyOf(largeBytes, LARGE / 2), body, "what the file still held, then the close");
         }
     }
 
@@ -274,7 +281,7 @@ class FileBodyTest {
     @EnumSource(WorkerMode.class)
     void aFileWhoseSizeSaysMoreThanItHoldsEndsShortAtOnceOnALaterRequestToo(WorkerMode mode) throws Exception {
         int holds = 2_000_000;
-        Path file = Files.write(dir.resolve("says-more-" + mode + ".bin"), java.util.Arrays.copyOf(largeBytes, holds));
+        Path file = Files.write(dir.resolve("says-more-" + mode + ".bin"), Arrays.copyOf(largeBytes, holds));
         WsgiApp app = (env, sr) -> {
             if (!env.pathInfo().equals("/file")) {
                 sr.start("200 OK", List.of());
@@ -295,7 +302,7 @@ class FileBodyTest {
             assertEquals(Integer.toString(holds + 100_000), head.header("Content-Length"));
             byte[] body = readUntilClosed(client.input());
             long tookMillis = (System.nanoTime() - start) / 1_000_000;
-            assertArrayEquals(java.util.Arrays.copyOf(largeBytes, holds), body, "what the file holds, then the close");
+            assertArrayEquals(Arrays.copyOf(largeBytes, holds), body, "what the file holds, then the close");
             assertTrue(tookMillis < 10_000, "ended at once, not at the write timeout: " + tookMillis + " ms");
         }
     }
@@ -321,19 +328,19 @@ class FileBodyTest {
         @Override public FileChannel position(long p) throws IOException { file.position(p); return this; }
         @Override public FileChannel truncate(long size) throws IOException { file.truncate(size); return this; }
         @Override public void force(boolean metaData) throws IOException { file.force(metaData); }
-        @Override public long transferTo(long position, long count, java.nio.channels.WritableByteChannel target) throws IOException {
+        @Override public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
             return file.transferTo(position, count, target);
         }
-        @Override public long transferFrom(java.nio.channels.ReadableByteChannel src, long position, long count) throws IOException {
+        @Override public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
             return file.transferFrom(src, position, count);
         }
         @Override public java.nio.MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
             return file.map(mode, position, size);
         }
-        @Override public java.nio.channels.FileLock lock(long position, long size, boolean shared) throws IOException {
+        @Override public FileLock lock(long position, long size, boolean shared) throws IOException {
             return file.lock(position, size, shared);
         }
-        @Override public java.nio.channels.FileLock tryLock(long position, long size, boolean shared) throws IOException {
+        @Override public FileLock tryLock(long position, long size, boolean shared) throws IOException {
             return file.tryLock(position, size, shared);
         }
         @Override protected void implCloseChannel() throws IOException { file.close(); }
@@ -352,9 +359,9 @@ class FileBodyTest {
             sr.start("200 OK", List.of());
             return FileBody.of(new DelegatingFileChannel(FileChannel.open(large, StandardOpenOption.READ), 0) {
                 @Override
-                public long transferTo(long position, long count, java.nio.channels.WritableByteChannel target) throws IOException {
+                public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
                     close(); // as another thread of the application might, mid-transfer
-                    throw new java.nio.channels.ClosedChannelException();
+                    throw new ClosedChannelException();
                 }
             });
         };
@@ -408,7 +415,7 @@ class FileBodyTest {
             client.send(WsgiTestApps.get("/"));
             RawClient.Response response = client.read();
             assertEquals(Integer.toString(LARGE - 12_345), response.header("Content-Length"));
-            assertArrayEquals(java.util.Arrays.copyOfRange(largeBytes, 12_345, LARGE), response.body());
+            assertArrayEquals(Arrays.copyOfRange(largeBytes, 12_345, LARGE), response.body());
             Poll.until(closed::get, c -> c, "the stream closed");
         }
     }
@@ -431,7 +438,7 @@ class FileBodyTest {
             RawClient.Response response = client.read();
             assertEquals("chunked", response.header("Transfer-Encoding"), "a stream's length is not known");
             assertNull(response.header("Content-Length"));
-            assertArrayEquals(java.util.Arrays.copyOf(largeBytes, 100_000), response.body());
+            assertArrayEquals(Arrays.copyOf(largeBytes, 100_000), response.body());
             Poll.until(closed::get, c -> c, "the stream closed");
         }
     }
@@ -446,7 +453,7 @@ class FileBodyTest {
     void theFileWrapperStreamsAFileInputStreamWhoseSizeSaysNothingOrThatCannotSeek() throws Exception {
         Path fifo = dir.resolve("wrapped.fifo");
         org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo");
-        byte[] piped = java.util.Arrays.copyOf(largeBytes, 200_000);
+        byte[] piped = Arrays.copyOf(largeBytes, 200_000);
         WsgiApp app = (env, sr) -> {
             FileInputStream in;
             if (env.pathInfo().equals("/proc")) {
@@ -489,7 +496,7 @@ class FileBodyTest {
                 all.writeBytes(block);
             }
             assertEquals(List.of(30_000, 30_000, 30_000, 10_000), sizes);
-            assertArrayEquals(java.util.Arrays.copyOfRange(largeBytes, 10, 100_010), all.toByteArray());
+            assertArrayEquals(Arrays.copyOfRange(largeBytes, 10, 100_010), all.toByteArray());
             assertEquals(0, channel.position(), "reads at absolute positions leave the channel's own alone");
             body.close();
             assertFalse(channel.isOpen());
@@ -550,7 +557,7 @@ class FileBodyTest {
     @Test
     void ofAPathRefusesWhatIsNotARegularFile() throws Exception {
         Path directory = Files.createDirectories(dir.resolve("not-a-file"));
-        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> FileBody.of(directory));
+        IOException e = assertThrows(IOException.class, () -> FileBody.of(directory));
         assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
     }
 

@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.NonReadableChannelException;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -538,7 +539,7 @@ final class ConnectionOutput {
                 } catch (IOException | RuntimeException e) {
                     // Either side may have failed; a file closed under the transfer or not open for
                     // reading is the application's doing, not a client that left.
-                    if (file.isOpen() && !(e instanceof java.nio.channels.NonReadableChannelException)) failure = e;
+                    if (file.isOpen() && !(e instanceof NonReadableChannelException)) failure = e;
                     throw e;
                 } finally {
                     WRITE_STARTED.setRelease(this, 0L);

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 
 /**
  * A connection that came through a proxy speaking the PROXY protocol: the addresses are those of the
@@ -88,7 +89,7 @@ final class ProxiedTransport implements Transport {
 
     /** Passed on, so that the socket's own file transmission is kept. */
     @Override
-    public long transferFrom(java.nio.channels.FileChannel file, long position, long count) throws IOException {
+    public long transferFrom(FileChannel file, long position, long count) throws IOException {
         return wrapped.transferFrom(file, position, count);
     }
 
