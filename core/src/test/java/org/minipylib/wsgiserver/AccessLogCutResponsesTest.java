@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
@@ -76,6 +77,30 @@ class AccessLogCutResponsesTest {
             Poll.until(entries::size, n -> n == 1, "the cut response's entry");
             assertEquals(200, entries.get(0).status());
             assertEquals("GET /stalled HTTP/1.1", entries.get(0).requestLine());
+            assertWrittenInPart(entries.get(0));
+        }
+    }
+
+    /**
+     * One large piece, an array or a direct buffer the size of the whole body, cut in its middle:
+     * logged with what went out of it, not 0 (the piece never completed).
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aSinglePieceBodyCutInItsMiddleIsLoggedWithWhatWentOut(boolean directBuffer) throws Exception {
+        byte[] whole = new byte[64 << 20];
+        WsgiApp onePiece = (env, sr) -> {
+            sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
+            if (!directBuffer) return List.of(whole);
+            return ByteBufferBody.of(java.nio.ByteBuffer.allocateDirect(whole.length));
+        };
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofMillis(500));
+        try (TestServer server = TestServer.start(onePiece, b -> b.timeouts(timeouts).accessLog(entries::add));
+             RawClient client = server.connect()) {
+            client.socket().setReceiveBufferSize(16 * 1024);
+            client.send("GET /one-piece HTTP/1.1\r\nHost: a\r\n\r\n"); // and never read
+            Poll.until(entries::size, n -> n == 1, "the cut response's entry");
             assertWrittenInPart(entries.get(0));
         }
     }

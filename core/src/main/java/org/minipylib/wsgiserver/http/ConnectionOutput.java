@@ -93,8 +93,11 @@ final class ConnectionOutput {
     private volatile boolean mayHaveWaited;
     /** Why a write to the transport failed, or null. */
     private volatile Exception failure;
-    /** Bytes of the file {@link #write(FileChannel, long, long)} writes that have gone to the transport. */
-    private long fileBytesWritten;
+    /**
+     * Bytes of the body piece the last write call was given that have gone to the transport (see
+     * {@link #pieceWritten()}); kept up to date only where that call may fail.
+     */
+    private long pieceWritten;
     /** The turn of the request being served; only the connection's own thread uses it. */
     private WorkerTurn turn = WorkerTurn.KEPT;
 
@@ -210,6 +213,7 @@ final class ConnectionOutput {
             count += len;
             return;
         }
+        pieceWritten = 0;
         if (len < capacity) {
             flush();
             System.arraycopy(b, off, buf, 0, len);
@@ -232,6 +236,7 @@ final class ConnectionOutput {
             count += len;
             return;
         }
+        pieceWritten = 0;
         if (len < capacity) {
             flush();
             b.get(buf, 0, len);
@@ -248,30 +253,34 @@ final class ConnectionOutput {
      * by the operating system where the transport can).
      *
      * @return the bytes written: fewer than {@code count} only if the file ended first (if the
-     *         transport fails, {@link #fileBytesWritten()} says how many went to it)
+     *         transport fails, {@link #pieceWritten()} says how many went to it)
      */
     long write(FileChannel file, long position, long count) throws IOException {
         Thread.interrupted(); // a stale flag (as the transports clear before writing): a file read with it closes the file
         ensureBuffer();
-        fileBytesWritten = 0;
+        pieceWritten = 0;
         int first = (int) Math.min(capacity - this.count, count);
         int read = readFully(file, position, buf, this.count, first);
         this.count += read;
         if (read < first || read == count) {
-            fileBytesWritten = read; // buffered, as a small body's bytes are counted
+            pieceWritten = read; // buffered, as a small body's bytes are counted
             return read;
         }
         return writeLarge((from, to) -> {
             transportWrite(buf, from, to - from);
-            fileBytesWritten = read;
+            pieceWritten = read;
             transportTransfer(file, position + read, count - read);
-            return fileBytesWritten;
+            return pieceWritten;
         });
     }
 
-    /** Bytes of the file the last {@link #write(FileChannel, long, long)} wrote to the transport, also when it failed. */
-    long fileBytesWritten() {
-        return fileBytesWritten;
+    /**
+     * How many bytes of the body piece given to the last write call that failed had gone to the
+     * transport: a response cut off is logged with what went out of it, where a large piece (a
+     * file, an array written through) may be cut in its middle.
+     */
+    long pieceWritten() {
+        return pieceWritten;
     }
 
     /** Reads {@code len} bytes of {@code file} from {@code position} into {@code b}, fewer only at the file's end. */
@@ -293,11 +302,18 @@ final class ConnectionOutput {
      * head, a chunk-size line) and the piece's first slice go out in one gathering write.
      */
     private void writeThrough(byte[] b, int off, int len, ByteBuffer buffer) throws IOException {
-        writeLarge((from, to) -> {
-            if (buffer == null) transportWrite(buf, from, to - from, b, off, len);
-            else transportWrite(buf, from, to - from, buffer);
-            return 0;
-        });
+        int start = buffer == null ? 0 : buffer.position();
+        try {
+            writeLarge((from, to) -> {
+                if (buffer == null) transportWrite(buf, from, to - from, b, off, len);
+                else transportWrite(buf, from, to - from, buffer);
+                return 0;
+            });
+        } catch (IOException | RuntimeException e) {
+            // a buffer's position is where its writes got to; an array's whole slices are counted as they go
+            if (buffer != null) pieceWritten = buffer.position() - start;
+            throw e;
+        }
     }
 
     /** A large write: what is buffered, {@code buf[from, to)}, then a piece of its own; returns a count of its choice. */
@@ -510,6 +526,7 @@ final class ConnectionOutput {
                 if (done == 0 && headLen > 0) transport.write(head, headOff, headLen, b, off, n);
                 else transport.write(b, off + done, n);
                 done += n;
+                if (b != head) pieceWritten = done; // a piece of its own (see writeThrough), not the buffer
             }
         } catch (IOException | RuntimeException e) {
             failure = e;
@@ -524,7 +541,7 @@ final class ConnectionOutput {
      * new write for the watchdog: by the transport from file to socket where it can, else (or for
      * what it could not send without waiting) read into the buffer, empty now, and written. A read
      * of the file that fails is not a failure of the transport. Adds what went out to {@link
-     * #fileBytesWritten} as it goes. Called with the write lock held.
+     * #pieceWritten} as it goes. Called with the write lock held.
      */
     private void transportTransfer(FileChannel file, long position, long count) throws IOException {
         long done = 0;
@@ -549,14 +566,14 @@ final class ConnectionOutput {
                 direct = false;
             } else {
                 done += sent;
-                fileBytesWritten += sent;
+                pieceWritten += sent;
                 if (sent == n) continue;
             }
             int len = (int) Math.min(buf.length, count - done);
             int read = readFully(file, position + done, buf, 0, len);
             transportWrite(buf, 0, read);
             done += read;
-            fileBytesWritten += read;
+            pieceWritten += read;
             if (read < len) break; // the file ended
         }
     }

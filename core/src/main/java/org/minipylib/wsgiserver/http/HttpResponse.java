@@ -166,7 +166,12 @@ public final class HttpResponse {
         len = sendable(len);
         if (len == 0) return;
         if (chunked) out.writeChunkSize(len);
-        out.write(b, off, len);
+        try {
+            out.write(b, off, len);
+        } catch (IOException | RuntimeException e) {
+            bodyBytes += out.pieceWritten(); // a cut response is logged with what went out of it
+            throw e;
+        }
         if (chunked) out.writeCrlf();
         bodyBytes += len;
     }
@@ -182,7 +187,12 @@ public final class HttpResponse {
         ByteBuffer piece = b.duplicate();
         piece.limit(piece.position() + len);
         if (chunked) out.writeChunkSize(len);
-        out.write(piece);
+        try {
+            out.write(piece);
+        } catch (IOException | RuntimeException e) {
+            bodyBytes += out.pieceWritten(); // a cut response is logged with what went out of it
+            throw e;
+        }
         if (chunked) out.writeCrlf();
         bodyBytes += len;
     }
@@ -202,7 +212,7 @@ public final class HttpResponse {
         try {
             sent = out.write(file, position, len);
         } catch (IOException | RuntimeException e) {
-            bodyBytes += out.fileBytesWritten(); // a cut response is logged with what went out of it
+            bodyBytes += out.pieceWritten(); // a cut response is logged with what went out of it
             throw e;
         }
         bodyBytes += sent;
