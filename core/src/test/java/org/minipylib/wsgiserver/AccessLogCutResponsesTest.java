@@ -9,6 +9,7 @@ import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -68,17 +69,10 @@ class AccessLogCutResponsesTest {
 
     @Test
     void aResponseCutByTheWriteTimeoutIsLogged() throws Exception {
-        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
-        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofMillis(500));
-        try (TestServer server = TestServer.start(LARGE, b -> b.timeouts(timeouts).accessLog(entries::add));
-             RawClient client = server.connect()) {
-            client.socket().setReceiveBufferSize(16 * 1024);
-            client.send("GET /stalled HTTP/1.1\r\nHost: a\r\n\r\n"); // and never read
-            Poll.until(entries::size, n -> n == 1, "the cut response's entry");
-            assertEquals(200, entries.get(0).status());
-            assertEquals("GET /stalled HTTP/1.1", entries.get(0).requestLine());
-            assertWrittenInPart(entries.get(0));
-        }
+        AccessLogEntry entry = entryOfAResponseCutByTheWriteTimeout(LARGE, "/stalled");
+        assertEquals(200, entry.status());
+        assertEquals("GET /stalled HTTP/1.1", entry.requestLine());
+        assertWrittenInPart(entry);
     }
 
     /**
@@ -88,20 +82,24 @@ class AccessLogCutResponsesTest {
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void aSinglePieceBodyCutInItsMiddleIsLoggedWithWhatWentOut(boolean directBuffer) throws Exception {
-        byte[] whole = new byte[64 << 20];
+        int size = 64 << 20;
         WsgiApp onePiece = (env, sr) -> {
             sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
-            if (!directBuffer) return List.of(whole);
-            return ByteBufferBody.of(java.nio.ByteBuffer.allocateDirect(whole.length));
+            return directBuffer ? ByteBufferBody.of(ByteBuffer.allocateDirect(size)) : List.of(new byte[size]);
         };
+        assertWrittenInPart(entryOfAResponseCutByTheWriteTimeout(onePiece, "/one-piece"));
+    }
+
+    /** The access-log entry of {@code GET path} from a client that never reads, cut at a 500 ms write timeout. */
+    private static AccessLogEntry entryOfAResponseCutByTheWriteTimeout(WsgiApp app, String path) throws Exception {
         List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
         HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofMillis(500));
-        try (TestServer server = TestServer.start(onePiece, b -> b.timeouts(timeouts).accessLog(entries::add));
+        try (TestServer server = TestServer.start(app, b -> b.timeouts(timeouts).accessLog(entries::add));
              RawClient client = server.connect()) {
             client.socket().setReceiveBufferSize(16 * 1024);
-            client.send("GET /one-piece HTTP/1.1\r\nHost: a\r\n\r\n"); // and never read
+            client.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n"); // and never read
             Poll.until(entries::size, n -> n == 1, "the cut response's entry");
-            assertWrittenInPart(entries.get(0));
+            return entries.get(0);
         }
     }
 

@@ -6,6 +6,7 @@ import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.StartResponse;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.http.HttpDate;
+import org.minipylib.wsgiserver.http.RequestParser;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -123,12 +124,13 @@ public final class StaticFilesApp implements WsgiApp {
         }
         String pathInfo = environ.pathInfo();
         Path named = path(pathInfo); // as named: its type is the name's, even where a link leads to another name
-        Path file = inside(named);
+        Path realRoot = realRoot(); // resolved per request: the root may be a link switched between releases
+        Path file = inside(named, realRoot);
         BasicFileAttributes attributes = attributes(file);
         if (attributes != null && attributes.isDirectory()) {
             if (!pathInfo.endsWith("/")) return redirectToDirectory(environ, startResponse);
             named = named.resolve(INDEX);
-            file = inside(named);
+            file = inside(named, realRoot);
             attributes = attributes(file);
         } else if (pathInfo.endsWith("/")) {
             attributes = null; // a file is no directory
@@ -221,12 +223,21 @@ public final class StaticFilesApp implements WsgiApp {
         }
     }
 
-    /** {@code path}'s real path (symbolic links followed) if it exists under the root's real path, else null. */
-    private Path inside(Path path) {
-        if (path == null) return null;
+    /** The root's real path (symbolic links followed), or null if it cannot be resolved now. */
+    private Path realRoot() {
+        try {
+            return root.toRealPath();
+        } catch (IOException e) { // gone, or not searchable
+            return null;
+        }
+    }
+
+    /** {@code path}'s real path (symbolic links followed) if it exists under {@code realRoot}, else null. */
+    private static Path inside(Path path, Path realRoot) {
+        if (path == null || realRoot == null) return null;
         try {
             Path real = path.toRealPath();
-            return real.startsWith(root.toRealPath()) ? real : null;
+            return real.startsWith(realRoot) ? real : null;
         } catch (IOException e) { // missing, or a directory on the way that may not be searched
             return null;
         }
@@ -244,7 +255,7 @@ public final class StaticFilesApp implements WsgiApp {
         for (int i = 0; i < segment.length(); i++) {
             char c = segment.charAt(i);
             if (c > 0xFF || c == 0 || c == '\\') return null;
-            if (c == '%' && i + 2 < segment.length() && isHex(segment.charAt(i + 1)) && isHex(segment.charAt(i + 2))) {
+            if (c == '%' && i + 2 < segment.length() && RequestParser.isHex(segment.charAt(i + 1)) && RequestParser.isHex(segment.charAt(i + 2))) {
                 if (!segment.startsWith("25", i + 1)) return null; // %2F, an encoded slash (the server keeps no other escape)
                 i += 2;
             }
@@ -255,10 +266,6 @@ public final class StaticFilesApp implements WsgiApp {
         } catch (CharacterCodingException e) {
             return null;
         }
-    }
-
-    private static boolean isHex(char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     }
 
     /** {@code 301} to the directory's URL with its trailing slash (and the query), a relative reference. */
@@ -274,7 +281,7 @@ public final class StaticFilesApp implements WsgiApp {
         StringBuilder sb = new StringBuilder(path.length() + 16);
         for (int i = 0; i < path.length(); i++) {
             char c = path.charAt(i);
-            boolean escape = c == '%' && i + 2 < path.length() && isHex(path.charAt(i + 1)) && isHex(path.charAt(i + 2));
+            boolean escape = c == '%' && i + 2 < path.length() && RequestParser.isHex(path.charAt(i + 1)) && RequestParser.isHex(path.charAt(i + 2));
             if (escape || (c > ' ' && c < 0x7F && "\"%<>\\^`{|}?#[]".indexOf(c) < 0)) {
                 sb.append(c);
             } else {

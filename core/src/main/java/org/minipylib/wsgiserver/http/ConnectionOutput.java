@@ -262,10 +262,7 @@ final class ConnectionOutput {
         int first = (int) Math.min(capacity - this.count, count);
         int read = readFully(file, position, buf, this.count, first);
         this.count += read;
-        if (read < first || read == count) {
-            pieceWritten = read; // buffered, as a small body's bytes are counted
-            return read;
-        }
+        if (read < first || read == count) return read; // all of it buffered: nothing can fail now
         return writeLarge((from, to) -> {
             transportWrite(buf, from, to - from);
             pieceWritten = read;

@@ -618,7 +618,8 @@ public final class RequestParser {
         return false;
     }
 
-    private static boolean isHex(char c) {
+    /** Whether {@code c} is an ASCII hexadecimal digit. */
+    public static boolean isHex(char c) {
         return c < 128 && Character.digit(c, 16) >= 0;
     }
 
