@@ -19,8 +19,10 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -44,14 +46,36 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Responses carry {@code Content-Type} from the file name's extension (text types with
  * {@code charset=utf-8}; {@code application/octet-stream} when unknown), {@code X-Content-Type-Options:
- * nosniff}, {@code Last-Modified}, a strong {@code ETag} made of the size and modification time,
- * {@code Accept-Ranges: bytes} and the {@link #withCacheControl Cache-Control} given. Conditional
- * requests are evaluated in RFC 9110 section 13.2.2's order ({@code If-Match}, {@code
- * If-Unmodified-Since}: {@code 412}; {@code If-None-Match}, {@code If-Modified-Since}: {@code 304}).
- * One byte range ({@code Range: bytes=0-99}, {@code 100-}, {@code -100}) is a {@code 206}, subject
- * to {@code If-Range}; several ranges are answered with the whole file ({@code 200}, which the RFC
- * allows: no {@code multipart/byteranges}); a range past the end is a {@code 416}; a malformed
- * {@code Range} is ignored. Other methods get {@code 405} with {@code Allow: GET, HEAD}.
+ * nosniff}, {@code Last-Modified} (never later than now: RFC 9110 section 8.8.2.1), a strong {@code
+ * ETag} made of the size and modification time, {@code Accept-Ranges: bytes} and the {@link
+ * #withCacheControl Cache-Control} given. Size and time are those of the file opened: its size is the
+ * open channel's, its time is read once it is open, and a file replaced meanwhile is looked up again
+ * (a {@code 503} with {@code Retry-After: 1} if it is replaced around each of three opens), so that
+ * the validators and {@code Content-Length} describe the bytes sent. Conditional requests are
+ * evaluated in RFC 9110 section 13.2.2's order ({@code If-Match}, {@code If-Unmodified-Since}: {@code
+ * 412}; {@code If-None-Match}, {@code If-Modified-Since}: {@code 304}). Other methods get {@code 405}
+ * with {@code Allow: GET, HEAD}.
+ *
+ * <p>Byte ranges (section 14), subject to {@code If-Range} (a strong ETag or the exact date): one
+ * range ({@code Range: bytes=0-99}, {@code 100-}, {@code -100}) is a {@code 206} with {@code
+ * Content-Range}; several are a {@code 206} of {@code multipart/byteranges} (section 14.6), its
+ * parts in the order asked, overlapping and adjacent ranges merged (so {@code 0-9,10-19} is one range),
+ * its {@code Content-Length} exact, the file read in blocks as it is sent. A field of more than {@value
+ * ByteRanges#MAX_RANGES} ranges, or whose ranges add up to more than the file, is ignored and the whole
+ * file sent ({@code 200}), as sections 14.2 and 17.15 allow against denial of service; so is a malformed
+ * field, and any range of an empty file. No satisfiable range is a {@code 416} with {@code
+ * Content-Range: bytes *}{@code /SIZE}.
+ *
+ * <p>{@link #withPrecompressed Precompressed variants}, when enabled: a file {@code NAME.br} or {@code
+ * NAME.gz} next to {@code NAME} (a regular file under the root, found by the same rules) is sent
+ * instead of it to a client whose {@code Accept-Encoding} takes that coding (the highest {@code q}
+ * above 0; {@code br} before {@code gzip} when equal; not when {@code identity} is given a higher
+ * {@code q}), with {@code Content-Encoding}, {@code NAME}'s {@code Content-Type}, and the variant's own
+ * size, {@code Last-Modified} and {@code ETag} (which names the coding: it never equals the identity
+ * one); ranges are of the variant's bytes. Every response for a file that has a variant carries {@code
+ * Vary: Accept-Encoding} (section 12.5.5: caches must keep the answers apart), whatever was sent;
+ * files without one carry none, as their answer does not depend on the field. A variant that cannot
+ * be opened is passed over for the file itself. The variants themselves may be asked for by name.
  *
  * <p>Instances are immutable and may serve any number of requests at once.
  */
@@ -78,36 +102,96 @@ public final class StaticFilesApp implements WsgiApp {
     private static final String INDEX = "index.html";
     private static final Header NOSNIFF = Header.of("X-Content-Type-Options", "nosniff");
 
+    private static final Header VARY = Header.of("Vary", "Accept-Encoding");
+    /** The precompressed variants looked for, in the order they are preferred, and their file name suffixes. */
+    private static final List<String> CODINGS = List.of("br", "gzip");
+    private static final Map<String, String> SUFFIXES = Map.of("br", ".br", "gzip", ".gz");
+    /** How many times a file replaced while it was being opened is looked up again. */
+    private static final int OPEN_ATTEMPTS = 3;
+
     private final Path root;
     private final String cacheControl;
     private final boolean dotFiles;
+    private final boolean precompressed;
+    private final Opener opener;
 
-    private StaticFilesApp(Path root, String cacheControl, boolean dotFiles) {
-        this.root = root;
-        this.cacheControl = cacheControl;
-        this.dotFiles = dotFiles;
+    /** Opens a file for reading: a seam for tests that change the file just before it is opened. */
+    @FunctionalInterface
+    interface Opener {
+        FileChannel open(Path file) throws IOException;
+    }
+
+    /** A file that was replaced each time it was opened: which one was opened is not known. */
+    private static final class KeptChanging extends IOException {
+        KeptChanging(Path file) {
+            super("replaced while it was opened, " + OPEN_ATTEMPTS + " times: " + file);
+        }
+    }
+
+    /** A file found under the root, with its attributes as read before it is opened. */
+    private record Found(Path file, BasicFileAttributes attributes) {
     }
 
     /**
-     * Serves the files under {@code root}, with no {@code Cache-Control} and no dot files. The root
-     * is resolved anew for each request, so a symbolic link to it may be switched to a new release.
+     * A file opened for reading, described by the opened file itself: its size from the channel, its
+     * modification time read once it was open (and checked to be the same file's).
+     */
+    private record Opened(FileChannel channel, long size, FileTime modified) {
+
+        /** The strong ETag of these bytes sent with {@code coding} (null: identity), which tells the variants apart. */
+        String etag(String coding) {
+            return "\"" + Long.toHexString(size) + "-" + Long.toHexString(modified.to(TimeUnit.NANOSECONDS))
+                    + (coding == null ? "" : "-" + coding) + "\"";
+        }
+    }
+
+    /** What a response sends of a file: its type, its content coding (null: identity), and any Vary field. */
+    private record Representation(String contentType, String coding, List<Header> vary) {
+    }
+
+    private StaticFilesApp(Path root, String cacheControl, boolean dotFiles, boolean precompressed, Opener opener) {
+        this.root = root;
+        this.cacheControl = cacheControl;
+        this.dotFiles = dotFiles;
+        this.precompressed = precompressed;
+        this.opener = opener;
+    }
+
+    /**
+     * Serves the files under {@code root}, with no {@code Cache-Control}, no dot files and no
+     * precompressed variants. The root is resolved anew for each request, so a symbolic link to it
+     * may be switched to a new release.
      *
      * @throws IllegalArgumentException if {@code root} is not a directory
      */
     public static StaticFilesApp of(Path root) {
         if (!Files.isDirectory(root)) throw new IllegalArgumentException("not a directory: " + root);
-        return new StaticFilesApp(root.toAbsolutePath(), null, false);
+        return new StaticFilesApp(root.toAbsolutePath(), null, false, false, file -> FileChannel.open(file, StandardOpenOption.READ));
     }
 
     /** This app, sending {@code Cache-Control: value} with its files (null: none). */
     public StaticFilesApp withCacheControl(String value) {
         if (value != null && !Header.isValidValue(value)) throw new IllegalArgumentException("not a header value: " + value);
-        return new StaticFilesApp(root, value, dotFiles);
+        return new StaticFilesApp(root, value, dotFiles, precompressed, opener);
     }
 
     /** This app, serving files and directories whose names start with a dot ({@code true}) or not (the default). */
     public StaticFilesApp withDotFiles(boolean serve) {
-        return new StaticFilesApp(root, cacheControl, serve);
+        return new StaticFilesApp(root, cacheControl, serve, precompressed, opener);
+    }
+
+    /**
+     * This app, serving a file's precompressed variant {@code NAME.br} or {@code NAME.gz}, where one
+     * is next to it, to clients that accept that coding ({@code true}), or only the files asked for
+     * (the default). See the class comment.
+     */
+    public StaticFilesApp withPrecompressed(boolean serve) {
+        return new StaticFilesApp(root, cacheControl, dotFiles, serve, opener);
+    }
+
+    /** This app, opening files with {@code opener} (tests). */
+    StaticFilesApp withOpener(Opener opener) {
+        return new StaticFilesApp(root, cacheControl, dotFiles, precompressed, opener);
     }
 
     /** The directory served. */
@@ -125,75 +209,172 @@ public final class StaticFilesApp implements WsgiApp {
         String pathInfo = environ.pathInfo();
         Path named = path(pathInfo); // as named: its type is the name's, even where a link leads to another name
         Path realRoot = realRoot(); // resolved per request: the root may be a link switched between releases
-        Path file = inside(named, realRoot);
-        BasicFileAttributes attributes = attributes(file);
-        if (attributes != null && attributes.isDirectory()) {
+        Found found = existing(named, realRoot);
+        if (found != null && found.attributes().isDirectory()) {
             if (!pathInfo.endsWith("/")) return redirectToDirectory(environ, startResponse);
             named = named.resolve(INDEX);
-            file = inside(named, realRoot);
-            attributes = attributes(file);
+            found = existing(named, realRoot);
         } else if (pathInfo.endsWith("/")) {
-            attributes = null; // a file is no directory
+            found = null; // a file is no directory
         }
         // only a regular file, checked before it is opened: opening a pipe would wait for a writer
-        if (attributes == null || !attributes.isRegularFile()) return plain(startResponse, "404 Not Found");
-        FileChannel channel;
-        try {
-            channel = FileChannel.open(file, StandardOpenOption.READ);
-        } catch (AccessDeniedException e) {
-            return plain(startResponse, "403 Forbidden");
-        } catch (IOException e) { // gone since
-            return plain(startResponse, "404 Not Found");
+        if (found == null || !found.attributes().isRegularFile()) return plain(startResponse, "404 Not Found");
+        return serve(environ, startResponse, head, named, found, realRoot);
+    }
+
+    /** The answer for the regular file {@code found}, named {@code named}: a variant of it or itself, opened and sent. */
+    private Iterable<byte[]> serve(Environ environ, StartResponse startResponse, boolean head, Path named, Found found,
+                                   Path realRoot) throws IOException {
+        String contentType = contentType(named.getFileName().toString());
+        Map<String, Found> variants = precompressed ? variants(named, realRoot) : Map.of();
+        List<Header> vary = variants.isEmpty() ? List.of() : List.of(VARY);
+        String coding = AcceptEncoding.preferred(environ.header("Accept-Encoding"), List.copyOf(variants.keySet()));
+        Opened opened = coding == null ? null : openVariant(variants.get(coding));
+        if (opened == null) {
+            coding = null;
+            try {
+                opened = open(found);
+            } catch (AccessDeniedException e) {
+                return plain(startResponse, "403 Forbidden");
+            } catch (KeptChanging e) {
+                return plain(startResponse, "503 Service Unavailable", Header.of("Retry-After", "1"));
+            }
+            if (opened == null) return plain(startResponse, "404 Not Found"); // gone since
         }
         Iterable<byte[]> body = null;
         try {
-            body = respond(environ, startResponse, head, contentType(named.getFileName().toString()), attributes, channel);
+            body = respond(environ, startResponse, head, new Representation(contentType, coding, vary), opened);
             return body;
         } finally {
-            if (!(body instanceof FileBody)) channel.close(); // a FileBody closes it when the response is over
+            if (!(body instanceof AutoCloseable)) opened.channel().close(); // a body closes it when the response is over
         }
     }
 
-    /** The answer for a regular file, open as {@code channel}: conditions, then ranges. */
-    private Iterable<byte[]> respond(Environ environ, StartResponse startResponse, boolean head, String contentType,
-                                     BasicFileAttributes attributes, FileChannel channel) throws IOException {
-        long length = channel.size();
-        long modifiedMillis = attributes.lastModifiedTime().toMillis();
+    /** The answer for a regular file, open: conditions, then ranges. */
+    private Iterable<byte[]> respond(Environ environ, StartResponse startResponse, boolean head, Representation representation,
+                                     Opened file) {
+        long size = file.size();
+        // never later than now (RFC 9110 section 8.8.2.1): a file dated in the future is modified now
+        long modifiedMillis = Math.min(file.modified().toMillis(), System.currentTimeMillis());
         long modifiedSecond = Math.floorDiv(modifiedMillis, 1000);
-        String etag = "\"" + Long.toHexString(length) + "-" + Long.toHexString(attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS)) + "\"";
-        List<Header> headers = new ArrayList<>(8);
+        String etag = file.etag(representation.coding());
+        List<Header> headers = new ArrayList<>(12);
         headers.add(Header.of("ETag", etag));
         headers.add(Header.of("Last-Modified", HttpDate.format(modifiedSecond)));
         if (cacheControl != null) headers.add(Header.of("Cache-Control", cacheControl));
+        headers.addAll(representation.vary());
 
         String failed = Preconditions.evaluate(environ, etag, modifiedSecond);
         if (failed != null) {
-            if (failed.startsWith("412")) return plain(startResponse, failed);
+            if (failed.startsWith("412")) return plain(startResponse, failed, representation.vary());
             startResponse.start(failed, headers); // 304
             return List.of();
         }
         headers.add(Header.of("Accept-Ranges", "bytes"));
-        headers.add(Header.of("Content-Type", contentType));
+        headers.add(Header.of("Content-Type", representation.contentType()));
+        if (representation.coding() != null) headers.add(Header.of("Content-Encoding", representation.coding()));
         headers.add(NOSNIFF);
-        long first = 0;
-        long count = length;
-        String status = "200 OK";
         String range = environ.header("Range");
-        if (range != null && Preconditions.ifRangeHolds(environ.header("If-Range"), etag, modifiedMillis)) {
-            long[] span = ByteRange.parse(range, length);
-            if (span != null && span.length == 0) {
-                return plain(startResponse, "416 Range Not Satisfiable", Header.of("Content-Range", "bytes */" + length));
-            }
-            if (span != null) {
-                first = span[0];
-                count = span[1] - span[0] + 1;
-                status = "206 Partial Content";
-                headers.add(Header.of("Content-Range", "bytes " + span[0] + "-" + span[1] + "/" + length));
-            }
+        List<ByteRanges.Range> ranges = range != null && Preconditions.ifRangeHolds(environ.header("If-Range"), etag, modifiedMillis)
+                ? ByteRanges.parse(range, size) : null;
+        if (ranges == null) return send(startResponse, "200 OK", headers, head, FileBody.of(file.channel(), 0, size), size);
+        if (ranges.isEmpty()) {
+            List<Header> extra = new ArrayList<>(representation.vary());
+            extra.add(Header.of("Content-Range", "bytes */" + size));
+            return plain(startResponse, "416 Range Not Satisfiable", extra);
         }
-        headers.add(Header.of("Content-Length", Long.toString(count)));
+        if (ranges.size() == 1) {
+            ByteRanges.Range only = ranges.getFirst();
+            headers.add(Header.of("Content-Range", only.contentRange(size)));
+            return send(startResponse, "206 Partial Content", headers, head, FileBody.of(file.channel(), only.first(), only.length()), only.length());
+        }
+        MultipartByteRanges parts = MultipartByteRanges.of(file.channel(), ranges, size, representation.contentType());
+        headers.replaceAll(h -> h.is("Content-Type") ? Header.of("Content-Type", parts.contentType()) : h);
+        return send(startResponse, "206 Partial Content", headers, head, parts, parts.length());
+    }
+
+    /** Starts the response with {@code headers} and the body's {@code length} as Content-Length, and returns the body (none for HEAD). */
+    private static Iterable<byte[]> send(StartResponse startResponse, String status, List<Header> headers, boolean head,
+                                         Iterable<byte[]> body, long length) {
+        headers.add(Header.of("Content-Length", Long.toString(length)));
         startResponse.start(status, headers);
-        return head ? List.of() : FileBody.of(channel, first, count);
+        return head ? List.of() : body;
+    }
+
+    /**
+     * {@code found} opened, described by what was opened: read again after opening, its attributes
+     * must be those of the same file as before (not one that replaced it meanwhile, else it is looked
+     * up again); its size is the open channel's. Null if it is gone or no longer a regular file.
+     *
+     * @throws AccessDeniedException if the server may not read it
+     * @throws KeptChanging          if it was replaced around each of {@value #OPEN_ATTEMPTS} opens
+     */
+    private Opened open(Found found) throws IOException {
+        BasicFileAttributes before = found.attributes();
+        for (int attempt = 0; attempt < OPEN_ATTEMPTS && before != null && before.isRegularFile(); attempt++) {
+            FileChannel channel;
+            try {
+                channel = opener.open(found.file());
+            } catch (AccessDeniedException e) {
+                throw e;
+            } catch (IOException e) { // gone since
+                return null;
+            }
+            BasicFileAttributes after = attributes(found.file());
+            if (after != null && sameFile(before, after)) {
+                try {
+                    return new Opened(channel, channel.size(), after.lastModifiedTime());
+                } catch (IOException | RuntimeException e) {
+                    channel.close();
+                    throw e;
+                }
+            }
+            channel.close(); // replaced around the open: which file the channel has is not known
+            before = after;
+        }
+        if (before == null || !before.isRegularFile()) return null;
+        throw new KeptChanging(found.file());
+    }
+
+    /** A variant opened as {@link #open}, or null if it cannot be (the file itself is sent instead). */
+    private Opened openVariant(Found variant) throws IOException {
+        try {
+            return open(variant);
+        } catch (AccessDeniedException | KeptChanging e) {
+            return null;
+        }
+    }
+
+    /** Whether two reads of a path's attributes are of the same file (and the same version of it, where files have no key). */
+    private static boolean sameFile(BasicFileAttributes before, BasicFileAttributes after) {
+        if (before.fileKey() != null) return before.fileKey().equals(after.fileKey());
+        return before.lastModifiedTime().equals(after.lastModifiedTime()) && before.size() == after.size();
+    }
+
+    /** The precompressed variants of the file at {@code named} that exist, by coding, in the order preferred. */
+    private static Map<String, Found> variants(Path named, Path realRoot) {
+        Map<String, Found> variants = new LinkedHashMap<>(4);
+        for (String coding : CODINGS) {
+            Path variant;
+            try {
+                variant = named.resolveSibling(named.getFileName() + SUFFIXES.get(coding));
+            } catch (InvalidPathException e) {
+                continue;
+            }
+            Found found = existing(variant, realRoot);
+            if (found != null && found.attributes().isRegularFile()) variants.put(coding, found);
+        }
+        return variants;
+    }
+
+    /**
+     * The file at {@code named} with its attributes, if it exists under {@code realRoot} (a
+     * directory too: the caller checks the type), else null.
+     */
+    private static Found existing(Path named, Path realRoot) {
+        Path file = inside(named, realRoot);
+        BasicFileAttributes attributes = attributes(file);
+        return attributes == null ? null : new Found(file, attributes);
     }
 
     /** The path under the root that PATH_INFO names, or null if it is not one this app serves. */
@@ -301,9 +482,14 @@ public final class StaticFilesApp implements WsgiApp {
 
     /** A short plain-text answer with the status as its body. */
     private static Iterable<byte[]> plain(StartResponse startResponse, String status, Header... extra) {
+        return plain(startResponse, status, List.of(extra));
+    }
+
+    /** A short plain-text answer with the status as its body, and these header fields. */
+    private static Iterable<byte[]> plain(StartResponse startResponse, String status, List<Header> extra) {
         byte[] body = (status.substring(4) + "\n").getBytes(StandardCharsets.US_ASCII);
         List<Header> headers = new ArrayList<>(List.of(Header.of("Content-Type", "text/plain; charset=utf-8"), NOSNIFF));
-        headers.addAll(List.of(extra));
+        headers.addAll(extra);
         startResponse.start(status, headers);
         return List.of(body);
     }
@@ -385,49 +571,6 @@ public final class StaticFilesApp implements WsgiApp {
             Instant date = HttpDate.parse(value);
             return date != null && date.getEpochSecond() == Math.floorDiv(modifiedMillis, 1000)
                     && System.currentTimeMillis() - modifiedMillis >= 1000;
-        }
-    }
-
-    /** A {@code Range: bytes=...} header field (RFC 9110 section 14.1.2). */
-    static final class ByteRange {
-
-        private ByteRange() {
-        }
-
-        /**
-         * The one range {@code field} asks of a representation of {@code length} bytes, as {@code
-         * {first, last}}; an empty array if it cannot be satisfied; null if the field is to be
-         * ignored: not a valid {@code bytes} range set, several ranges (served whole), or an empty file.
-         */
-        static long[] parse(String field, long length) {
-            String f = field.trim();
-            if (!f.regionMatches(true, 0, "bytes=", 0, 6) || length == 0) return null;
-            String spec = f.substring(6).trim();
-            if (spec.indexOf(',') >= 0) return null; // several ranges (or a malformed list): the whole file
-            int dash = spec.indexOf('-');
-            if (dash < 0) return null;
-            long first = digits(spec.substring(0, dash).trim());
-            long last = digits(spec.substring(dash + 1).trim());
-            if (dash == 0) { // -suffix-length: the last bytes
-                if (last <= 0) return last == 0 ? new long[0] : null;
-                return new long[] {Math.max(0, length - last), length - 1};
-            }
-            if (first < 0 || (last < 0 && dash + 1 < spec.length())) return null;
-            if (last >= 0 && last < first) return null; // invalid: ignored
-            if (first >= length) return new long[0];
-            return new long[] {first, last < 0 ? length - 1 : Math.min(last, length - 1)};
-        }
-
-        /** The value of an unsigned decimal (saturated at {@code Long.MAX_VALUE}), or -1 if {@code s} is not one. */
-        private static long digits(String s) {
-            if (s.isEmpty()) return -1;
-            long value = 0;
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (c < '0' || c > '9') return -1;
-                value = value > (Long.MAX_VALUE - 9) / 10 ? Long.MAX_VALUE : value * 10 + (c - '0');
-            }
-            return value;
         }
     }
 }

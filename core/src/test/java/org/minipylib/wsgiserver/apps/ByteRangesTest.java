@@ -1,0 +1,44 @@
+package org.minipylib.wsgiserver.apps;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** {@link ByteRanges#parse} on strings, against a representation of 100 bytes. */
+class ByteRangesTest {
+
+    /** The parse written as {@code first-last} ranges joined by {@code ,}; {@code 416} for none; {@code whole} for null. */
+    private static String parsed(String field, long length) {
+        List<ByteRanges.Range> ranges = ByteRanges.parse(field, length);
+        if (ranges == null) return "whole";
+        if (ranges.isEmpty()) return "416";
+        return ranges.stream().map(r -> r.first() + "-" + r.last()).collect(Collectors.joining(","));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "bytes=0-9 | 0-9", "bytes=90- | 90-99", "bytes=-10 | 90-99", "bytes=-200 | 0-99", "bytes=95-200 | 95-99",
+            "BYTES = 0-9 | whole", "Bytes=0-9 | 0-9", "bytes= 0 - 9 | 0-9",
+            "bytes=0-9,20-29 | 0-9,20-29", "bytes=20-29,0-9 | 20-29,0-9", "bytes=0-9,10-19 | 0-19", "bytes=0-9,5-14 | 0-14",
+            "bytes=50-59,0-9,55-64 | 50-64,0-9", "bytes=10-19,0-4,5-9 | 0-19", "bytes=20-29,0-4,5-9 | 20-29,0-9", "bytes=0-9,,20-29, | 0-9,20-29",
+            "bytes=0-9,100-,-0 | 0-9", "bytes=100- | 416", "bytes=-0 | 416", "bytes=100-,200-300 | 416",
+            "bytes=0-,0- | whole", "bytes=0-59,40-99 | whole", "bytes=0-49,50-99 | 0-99",
+            "bytes=9-0 | whole", "bytes=0-9,x | whole", "bytes=, | whole", "bytes= | whole", "items=0-9 | whole", "bytes=1-2-3 | whole",
+            "bytes=99999999999999999999999- | 416", "bytes=0-99999999999999999999999 | 0-99"})
+    void parses(String field, String expected) {
+        assertEquals(expected, parsed(field, 100), field);
+    }
+
+    @org.junit.jupiter.api.Test
+    void limitsTheNumberOfRanges() {
+        String atTheLimit = "bytes=" + java.util.stream.IntStream.range(0, ByteRanges.MAX_RANGES)
+                .mapToObj(i -> (i * 3) + "-" + (i * 3)).collect(Collectors.joining(","));
+        assertEquals(ByteRanges.MAX_RANGES, ByteRanges.parse(atTheLimit, 1000).size());
+        assertEquals("whole", parsed(atTheLimit + ",999-999", 1000));
+        assertEquals("whole", parsed("bytes=0-0", 0), "an empty file: no ranges");
+    }
+}
