@@ -7,6 +7,12 @@ import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.Poll;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.EnumSource;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 
 import java.time.Duration;
 import java.util.List;
@@ -67,5 +73,48 @@ class AccessLogRefusalsTest {
         assertEquals(-1, line.indexOf('\n'), line);
         assertTrue(line.contains("\" " + status + " "), line);
         assertNull(entry.referer());
+    }
+
+    /** README: the busy 503 is logged like the server's other refusals, with its request line. */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void theBusy503IsLogged(WorkerMode mode) throws Exception {
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (TestServer server = TestServer.start(WsgiTestApps.heldUntil(entered, release), b -> b.workerMode(mode)
+                .minThreads(1).maxThreads(1).acceptQueueSize(0).accessLog(entries::add));
+             RawClient busy = server.connect(); RawClient refused = server.connect()) {
+            busy.send(WsgiTestApps.get("/held"));
+            WsgiTestApps.await(entered);
+            assertEquals(503, refused.send(WsgiTestApps.get("/refused")).read().status());
+            AccessLogEntry entry = Poll.until(() -> entries.stream().filter(e -> e.status() == 503).findFirst(),
+                    Optional::isPresent, "the 503 logged").get();
+            assertEquals("GET /refused HTTP/1.1", entry.requestLine());
+            assertEquals("127.0.0.1", entry.remoteAddress());
+            release.countDown();
+            assertEquals(200, busy.read().status());
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /** README: connections over --max-connections are counted in the statistics and warned of, not logged. */
+    @Test
+    void aConnectionOverTheLimitIsCountedNotLogged() throws Exception {
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        try (TestServer server = TestServer.start(HELLO, b -> b.maxConnections(1).accessLog(entries::add));
+             RawClient kept = server.connect()) {
+            assertEquals(200, kept.send(WsgiTestApps.get("/kept")).read().status());
+            try (RawClient refused = server.connect()) {
+                assertEquals(503, refused.send(WsgiTestApps.get("/over")).read().status());
+            }
+            Poll.until(() -> server.server().statistics().responsesByStatus().getOrDefault(503, 0L), n -> n == 1L,
+                    "the refusal counted");
+            assertEquals(200, kept.send(WsgiTestApps.get("/after")).read().status());
+            Poll.until(entries::size, n -> n == 2, "the two served requests logged");
+        }
+        assertEquals(List.of("GET /kept HTTP/1.1", "GET /after HTTP/1.1"),
+                entries.stream().map(AccessLogEntry::requestLine).toList(), "no entry for the refused connection");
     }
 }

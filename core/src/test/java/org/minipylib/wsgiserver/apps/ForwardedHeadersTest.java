@@ -62,6 +62,34 @@ class ForwardedHeadersTest {
         assertEquals("443", env.get("SERVER_PORT"));
     }
 
+    /**
+     * README: X-Forwarded-Port is not read (a proxy that does not set it would pass a client's
+     * through); the port comes from X-Forwarded-Host, else from the scheme.
+     */
+    @Test
+    void xForwardedPortIsNotRead() throws Exception {
+        Environ env = environFor("127.0.0.1", "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n"
+                + "X-Forwarded-Host: www.example.com\r\nX-Forwarded-Port: 8443\r\n");
+        assertEquals("443", env.get("SERVER_PORT"), "the scheme's port, not X-Forwarded-Port's");
+        assertEquals("www.example.com", env.get("HTTP_HOST"));
+        env = environFor("127.0.0.1", "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Host: www.example.com:9000\r\n"
+                + "X-Forwarded-Port: 8443\r\n");
+        assertEquals("9000", env.get("SERVER_PORT"), "the port sent in X-Forwarded-Host");
+        assertEquals("www.example.com", env.get("SERVER_NAME"));
+    }
+
+    /** README: X-Forwarded-Proto and X-Forwarded-Host are the nearest proxy's, the last value of a list. */
+    @Test
+    void xForwardedProtoAndHostAreTheLastValueOfAList() throws Exception {
+        Environ env = environFor("127.0.0.1", "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: http, https\r\n"
+                + "X-Forwarded-Host: evil.example, www.example.com\r\n");
+        assertEquals("https", env.get("wsgi.url_scheme"));
+        assertEquals("www.example.com", env.get("HTTP_HOST"));
+        assertEquals("443", env.get("SERVER_PORT"));
+        env = environFor("127.0.0.1", "X-Forwarded-Proto: https\r\nX-Forwarded-Proto: http\r\n");
+        assertEquals("http", env.get("wsgi.url_scheme"), "two field lines are one list: the last one is the nearest proxy's");
+    }
+
     @Test
     void nothingChangesForAnUntrustedPeer() throws Exception {
         Environ env = environFor("10.0.0.0/8, ::1", "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n"

@@ -2,12 +2,14 @@ package org.minipylib.wsgiserver.proxy;
 
 import org.minipylib.wsgiserver.Environ;
 import org.minipylib.wsgiserver.ListenOptions;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.minipylib.wsgiserver.testing.WsgiTestApps.Capture;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.HexFormat;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -201,6 +203,32 @@ class ProxyProtocolListenerTest {
             assertEquals(body, client.read().bodyText());
             client.send(post);
             assertEquals(body, client.read().bodyText());
+        }
+    }
+
+    /**
+     * README (HttpTimeouts.handshake): the handshake timeout bounds the PROXY header only; the wait for
+     * the first request after it is the keep-alive timeout's. A request sent well after the handshake
+     * timeout but within the keep-alive one is served; a connection silent after its header is closed,
+     * unanswered, at the keep-alive timeout, long before the handshake timeout.
+     */
+    @Test
+    void afterTheHeaderTheFirstRequestIsWaitedForAsOnAnIdleConnection() throws Exception {
+        HttpTimeouts shortHandshake = HttpTimeouts.defaults().withHandshake(Duration.ofMillis(300)).withKeepAlive(Duration.ofSeconds(20));
+        try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "hi"),
+                     b -> b.listenOptions(ListenOptions.defaults().withProxyProtocol(true)).timeouts(shortHandshake));
+             RawClient client = server.connect()) {
+            client.send("PROXY TCP4 203.0.113.7 198.51.100.1 40000 80\r\n");
+            Thread.sleep(1_000); // over three times the handshake timeout
+            assertEquals(200, client.send(GET).read().status());
+        }
+        HttpTimeouts shortKeepAlive = HttpTimeouts.defaults().withHandshake(Duration.ofSeconds(30)).withKeepAlive(Duration.ofMillis(300));
+        try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "hi"),
+                     b -> b.listenOptions(ListenOptions.defaults().withProxyProtocol(true)).timeouts(shortKeepAlive));
+             RawClient client = server.connect()) {
+            client.send("PROXY TCP4 203.0.113.7 198.51.100.1 40000 80\r\n");
+            client.timeout(15_000); // half the handshake timeout: a close before it is the keep-alive timeout's
+            assertEquals(-1, client.input().read(), "closed silently at the keep-alive timeout");
         }
     }
 }
