@@ -46,8 +46,9 @@ final class DefaultsFooter {
             "  --handshake-timeout " + seconds(timeouts.handshake()) + ", --drain-timeout " + seconds(timeouts.drain())
                     + ", --min-body-rate " + MinDataRateConverter.format(timeouts.minBodyRate()),
             "  (bytes per second/grace seconds).",
-            "Stop with Ctrl-C or SIGTERM: after the drain delay, in-flight requests may",
-            "finish, up to the shutdown timeout.",
+            "Stop with Ctrl-C, SIGTERM or SIGHUP: after the drain delay, in-flight requests",
+            "may finish, up to the shutdown timeout; a second signal cuts the wait short.",
+            "SIGUSR1 reopens the --access-log file (log rotation).",
             "",
             "To serve your own application, put its jar on the class path:",
             "  java -cp wsgiserver.jar:myapp.jar \\",

@@ -205,6 +205,9 @@ class OptionsTest {
             assertTrue(cli.out().contains("--backlog " + defaults.acceptBacklog() + ","), cli.out());
             assertTrue(cli.out().contains("--drain-delay " + defaults.drainDelay().toSeconds() + ";"), cli.out());
             assertTrue(cli.out().contains("--handshake-timeout " + defaults.timeouts().handshake().toSeconds() + ","), cli.out());
+            // every signal that stops the server gracefully (README, Command line), and the rotation one
+            assertTrue(cli.out().contains("Stop with Ctrl-C, SIGTERM or SIGHUP"), cli.out());
+            assertTrue(cli.out().contains("SIGUSR1 reopens the --access-log file"), cli.out());
         }
     }
 

@@ -290,6 +290,38 @@ class ErrorResponsesTest {
         }
     }
 
+    /**
+     * README: the lingering close reads what the client still sends "for at most 2 s": a client that
+     * never stops sending after its refused request cannot keep the connection (and its place under
+     * maxConnections) open. It is closed while the client still writes, within seconds.
+     */
+    @Test
+    void aClientThatNeverStopsSendingIsClosedAfterTheLinger() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        try (TestServer server = TestServer.start(APP, b -> b.limits(LIMITS));
+             RawClient client = server.connect()) {
+            client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 999999999999\r\n\r\n");
+            assertEquals(413, client.read().status());
+            var writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                byte[] piece = new byte[1024];
+                try {
+                    while (!stop.get()) { // about 20 KiB a second, forever: never the 128 MiB bound
+                        client.socket().getOutputStream().write(piece);
+                        Thread.sleep(50);
+                    }
+                } catch (IOException | InterruptedException closedByTheServer) {
+                    // what the test waits for
+                }
+            });
+            try {
+                Poll.until(() -> server.server().openConnections(), n -> n == 0, "the lingering connection closed");
+                writer.get(10, java.util.concurrent.TimeUnit.SECONDS); // its writes then fail: the connection is gone
+            } finally {
+                stop.set(true);
+            }
+        }
+    }
+
     /** Waits until the server has read {@code bytes} bytes from its clients (this test's only client). */
     private static void awaitRead(TestServer server, long bytes) throws InterruptedException {
         Poll.until(() -> server.server().statistics().bytesRead(), n -> n >= bytes, bytes + " bytes read by the server");
