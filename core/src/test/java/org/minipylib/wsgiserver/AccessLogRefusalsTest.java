@@ -107,7 +107,9 @@ class AccessLogRefusalsTest {
              RawClient kept = server.connect()) {
             assertEquals(200, kept.send(WsgiTestApps.get("/kept")).read().status());
             try (RawClient refused = server.connect()) {
-                assertEquals(503, refused.send(WsgiTestApps.get("/over")).read().status());
+                RawClient.Response r = refused.send(WsgiTestApps.get("/over")).read();
+                assertEquals(503, r.status());
+                assertEquals("1", r.header("Retry-After"), "as the busy 503");
             }
             Poll.until(() -> server.server().statistics().responsesByStatus().getOrDefault(503, 0L), n -> n == 1L,
                     "the refusal counted");

@@ -218,6 +218,26 @@ class KeepAliveAndPipeliningTest {
         }
     }
 
+    /**
+     * README, {@code --max-drain-size}: "0: never drain". Any unread body then closes the connection
+     * (and the response says so), however small; a request without a body, or one whose body the
+     * application read, keeps it.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void maxDrainSizeZeroNeverDrainsButKeepsConnectionsWithoutAnUnreadBody(WorkerMode mode) throws Exception {
+        try (TestServer server = TestServer.start(WsgiTestApps.echo(),
+                b -> b.workerMode(mode).limits(HttpLimits.defaults().withMaxDrainSize(0)));
+             RawClient client = server.connect()) {
+            assertEquals("GET /a:", client.send(get("/a")).read().bodyText());
+            assertEquals("POST /echo:abc", client.send(post("/echo", "abc")).read().bodyText(), "a body read: kept");
+            RawClient.Response r = client.send(post("/noread", "x")).read();
+            assertEquals("POST /noread:", r.bodyText());
+            assertEquals("close", r.header("Connection"), "one unread byte is not drained");
+            assertTrue(client.isClosedByServer());
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(WorkerMode.class)
     void aRequestPipelinedBehindAnUndrainableBodyIsNotAnswered(WorkerMode mode) throws Exception {
