@@ -15,6 +15,7 @@ import org.minipylib.wsgiserver.apps.ForwardedHeadersApp;
 import org.minipylib.wsgiserver.apps.TrustedProxies;
 import org.minipylib.wsgiserver.apps.HealthApp;
 import org.minipylib.wsgiserver.apps.MetricsApp;
+import org.minipylib.wsgiserver.apps.GzipApp;
 import org.minipylib.wsgiserver.apps.StaticFilesApp;
 import org.minipylib.wsgiserver.apps.StatusPage;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
@@ -263,6 +264,20 @@ final class ServeCommand implements Callable<Integer> {
                 + " nothing outside DIR, and no names starting with a dot."})
     List<String> staticMounts = new ArrayList<>();
 
+    @Option(names = "--gzip", description = {
+        "Compress responses with gzip for clients that accept it: text and the structured text types (JSON, XML,"
+                + " JavaScript, SVG...) of a known length of at least --gzip-min-size, or unknown; the application's"
+                + " and the --static files (not the monitoring paths). Adds Vary: Accept-Encoding; a strong ETag becomes weak."})
+    boolean gzip;
+
+    @Option(names = "--gzip-min-size", paramLabel = "BYTES", converter = ByteSizeConverter.class, description = {
+        "With --gzip: bodies known to be shorter go as they are (GzipApp.minSize)."})
+    Long gzipMinSize;
+
+    @Option(names = "--gzip-level", paramLabel = "N", description = {
+        "With --gzip: the compression level, 1 (fastest) to 9 (smallest) (GzipApp.level)."})
+    Integer gzipLevel;
+
     @Option(names = "--jmx", description = "Register the server's statistics as a JMX MXBean (org.minipylib.wsgiserver:type=Server).")
     boolean jmx;
 
@@ -328,6 +343,7 @@ final class ServeCommand implements Callable<Integer> {
             configure(builder);
             builder.build(); // the settings' own checks (maxThreads against minThreads, mounts...)
             forwarding();
+            compressed((environ, startResponse) -> List.of());
         } catch (IllegalArgumentException e) {
             throw usageError("Invalid settings: " + withOptionNames(e.getMessage()));
         } finally {
@@ -341,7 +357,19 @@ final class ServeCommand implements Callable<Integer> {
     private WsgiApp application() throws ReflectiveOperationException {
         WsgiApp loaded = loadApplication();
         TrustedProxies trusted = forwarding();
-        return trusted == null ? loaded : new ForwardedHeadersApp(loaded, trusted, forwardedSource());
+        return compressed(trusted == null ? loaded : new ForwardedHeadersApp(loaded, trusted, forwardedSource()));
+    }
+
+    /** {@code app}, compressed with {@code --gzip}'s settings if it is given. */
+    private WsgiApp compressed(WsgiApp app) {
+        if (!gzip) {
+            if (gzipMinSize != null || gzipLevel != null) throw usageError("--gzip-min-size and --gzip-level need --gzip");
+            return app;
+        }
+        GzipApp compressed = GzipApp.of(app);
+        if (gzipLevel != null) compressed = compressed.withLevel(between(1, 9, "--gzip-level", gzipLevel));
+        if (gzipMinSize != null) compressed = compressed.withMinSize(gzipMinSize);
+        return compressed;
     }
 
     /** The proxies whose forwarded headers are believed, or null for none. */
@@ -549,7 +577,7 @@ final class ServeCommand implements Callable<Integer> {
         if (!Files.isDirectory(dir)) {
             throw usageError("--static " + value + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));
         }
-        builder.mountApp(prefix, StaticFilesApp.of(dir));
+        builder.mountApp(prefix, compressed(StaticFilesApp.of(dir)));
     }
 
     private AccessLog openAccessLog() {

@@ -40,6 +40,15 @@ final class AcceptEncoding {
     }
 
     /**
+     * True if {@code field} accepts gzip: {@code gzip} (or {@code x-gzip}) with a weight above 0, or,
+     * when it names neither, {@code *} with a weight above 0. {@code gzip;q=0} refuses it whatever
+     * {@code *} says; no field, or an empty one (identity only), accepts nothing.
+     */
+    static boolean acceptsGzip(String field) {
+        return field != null && weight(field, "gzip") > 0;
+    }
+
+    /**
      * The weight (0 to 1000) {@code field} gives {@code coding}: its own member's (the highest if it
      * is named twice), else that of {@code *}, else {@link #UNSTATED}.
      */

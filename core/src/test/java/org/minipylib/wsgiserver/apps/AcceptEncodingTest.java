@@ -9,7 +9,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-/** {@link AcceptEncoding} on strings. */
+/** {@link AcceptEncoding} on strings: weights, the server's preferred coding, whether gzip is accepted. */
 class AcceptEncodingTest {
 
     @ParameterizedTest
@@ -30,5 +30,35 @@ class AcceptEncodingTest {
         assertEquals("gzip", AcceptEncoding.preferred("gzip, br", List.of("gzip")), "only the codings there are");
         assertNull(AcceptEncoding.preferred(null, List.of("br", "gzip")));
         assertNull(AcceptEncoding.preferred("br, gzip", List.of()));
+    }
+
+    @ParameterizedTest(name = "[{0}] -> {1}")
+    @CsvSource(delimiter = '|', nullValues = "NULL", value = {
+            "NULL | false",
+            "'' | false",
+            "gzip | true",
+            "GZip | true",
+            "x-gzip | true",
+            "gzip, deflate, br | true",
+            "br;q=1.0, gzip;q=0.8, *;q=0.1 | true",
+            "deflate, br | false",
+            "identity | false",
+            "* | true",
+            "*;q=0 | false",
+            "gzip;q=0 | false",
+            "gzip;q=0.000 | false",
+            "gzip;q=0, * | false",
+            "*, gzip;q=0 | false",
+            "gzip;Q=0.5 | true",
+            "gzip ; q=0.001 | true",
+            "gzip;q=1.001 | false",
+            "gzip;q=abc | false",
+            "gzip;level=1 | true",
+            "identity;q=0 | false",
+            "identity;q=0, *;q=0.5 | true",
+            ", , gzip | true",
+    })
+    void acceptsGzip(String field, boolean expected) {
+        assertEquals(expected, AcceptEncoding.acceptsGzip(field));
     }
 }

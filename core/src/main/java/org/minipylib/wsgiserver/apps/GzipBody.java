@@ -1,0 +1,170 @@
+package org.minipylib.wsgiserver.apps;
+
+import org.minipylib.wsgiserver.ByteBufferBody;
+
+import java.nio.ByteBuffer;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+
+/**
+ * An application's body compressed as the server iterates it, one source chunk at a time: a piece
+ * goes out each time the compressed output fills one, and an empty chunk in between (PEP 3333's way
+ * for middleware that must gather more before it has output), the rest at the end with the gzip
+ * trailer. A {@link ByteBufferBody}'s buffers are read where they are, not copied. When the
+ * application calls start only as its body is iterated, or starts over with {@code excInfo} then,
+ * the head goes to the server at its first bytes and the body follows what was decided, compressed
+ * or not. {@link #close()} closes the application's body and frees the encoder, whatever happened.
+ */
+final class GzipBody implements Iterable<byte[]>, AutoCloseable {
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private final Iterable<byte[]> source;
+    private final GzipResponse response;
+    private boolean iterated;
+    private boolean closed;
+
+    GzipBody(Iterable<byte[]> source, GzipResponse response) {
+        this.source = source;
+        this.response = response;
+    }
+
+    @Override
+    public Iterator<byte[]> iterator() {
+        if (iterated) throw new IllegalStateException("A compressed body can be iterated once");
+        iterated = true;
+        return new Pieces(chunks(source));
+    }
+
+    /** Closes the application's body, then frees the encoder even if that failed; only the first call does anything. */
+    @Override
+    public void close() throws Exception {
+        if (closed) return;
+        closed = true;
+        try {
+            if (source instanceof AutoCloseable closeable) closeable.close();
+        } finally {
+            response.end();
+        }
+    }
+
+    /** The body's chunks as buffers: a ByteBufferBody's own (duplicates: positions stay), arrays wrapped. */
+    private static Iterator<ByteBuffer> chunks(Iterable<byte[]> body) {
+        if (body instanceof ByteBufferBody buffers) {
+            Iterator<ByteBuffer> it = buffers.buffers();
+            return new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return it.hasNext();
+                }
+
+                @Override
+                public ByteBuffer next() {
+                    ByteBuffer b = it.next();
+                    return b == null ? ByteBuffer.wrap(EMPTY) : b.duplicate();
+                }
+            };
+        }
+        Iterator<byte[]> it = body.iterator();
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public ByteBuffer next() {
+                byte[] a = it.next();
+                return ByteBuffer.wrap(a == null ? EMPTY : a);
+            }
+        };
+    }
+
+    /** The pieces for the server. */
+    private final class Pieces implements Iterator<byte[]> {
+        private final Iterator<ByteBuffer> chunks;
+        private long seen;
+        private boolean chunksEnded;
+        private boolean finished;
+        private boolean ended;
+        private byte[] next;
+
+        Pieces(Iterator<ByteBuffer> chunks) {
+            this.chunks = chunks;
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (next == null && !ended) {
+                next = step();
+                ended = next == null;
+            }
+            return next != null;
+        }
+
+        @Override
+        public byte[] next() {
+            if (!hasNext()) throw new NoSuchElementException();
+            byte[] piece = next;
+            next = null;
+            return piece;
+        }
+
+        /** The next piece (possibly empty), or null at the end. */
+        private byte[] step() {
+            while (true) {
+                GzipResponse.Encoding encoding = response.encoding();
+                if (encoding == GzipResponse.Encoding.GZIP_HEAD) return null; // headers only: spare the application the work
+                GzipEncoder encoder = encoding == GzipResponse.Encoding.GZIP ? response.encoder() : null;
+                if (encoder != null && encoder.deflate()) return response.emit(encoder.take());
+                if (chunksEnded || !chunks.hasNext()) {
+                    chunksEnded = true;
+                    return last(response.encoding());
+                }
+                ByteBuffer chunk = chunks.next();
+                if (!chunk.hasRemaining()) return EMPTY;
+                seen += chunk.remaining();
+                encoding = response.encoding(); // the application may have started, or started over, making the chunk
+                if (encoding == null) encoding = response.forward(-1); // too early to know the length
+                switch (encoding) {
+                    case IDENTITY -> {
+                        return bytes(chunk);
+                    }
+                    case GZIP_HEAD -> {
+                        return null;
+                    }
+                    case GZIP -> {
+                        GzipEncoder current = response.encoder();
+                        current.input(chunk);
+                        if (!current.deflate()) return EMPTY;
+                        return response.emit(current.take());
+                    }
+                }
+            }
+        }
+
+        /** Once the application's chunks are over: the rest of the compressed stream, piece by piece, then null. */
+        private byte[] last(GzipResponse.Encoding encoding) {
+            if (encoding == null) {
+                if (!response.started()) return null; // the server says the application never started
+                encoding = response.forward(seen); // the whole body went by empty: its length is known now
+            }
+            if (encoding != GzipResponse.Encoding.GZIP || finished) return null;
+            GzipEncoder encoder = response.encoder();
+            encoder.finish();
+            if (encoder.deflate()) return response.emit(encoder.take()); // a whole piece; the rest on the next call
+            finished = true;
+            return response.emit(encoder.take());
+        }
+    }
+
+    /** A chunk's bytes as an array: the chunk's own when it is a whole array. */
+    private static byte[] bytes(ByteBuffer chunk) {
+        if (chunk.hasArray() && chunk.arrayOffset() + chunk.position() == 0 && chunk.remaining() == chunk.array().length) {
+            return chunk.array();
+        }
+        byte[] copy = new byte[chunk.remaining()];
+        chunk.get(chunk.position(), copy);
+        return copy;
+    }
+}

@@ -1,0 +1,151 @@
+package org.minipylib.wsgiserver.apps;
+
+import org.minipylib.wsgiserver.Header;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** What {@link GzipApp} reads in a response's status and headers, and how it rewrites them. */
+final class GzipHeaders {
+
+    private static final Header VARY = Header.of("Vary", "Accept-Encoding");
+    private static final Header GZIP = Header.of("Content-Encoding", "gzip");
+
+    private GzipHeaders() {
+    }
+
+    /**
+     * True if the response could be compressed for a client that accepts gzip: a status with content
+     * that is not a part (not 204, 304, 206, nor with {@code Content-Range}), not encoded already, no
+     * {@code Cache-Control: no-transform}, a compressible {@code Content-Type}, and a length (its
+     * {@code Content-Length}, else {@code knownLength}; -1: unknown) that is unknown or at least
+     * {@code minSize}.
+     */
+    static boolean compressible(int status, List<Header> headers, long knownLength, CompressibleTypes types, long minSize) {
+        if (status < 200 || status == 204 || status == 206 || status == 304) return false;
+        if (value(headers, "Content-Range") != null || value(headers, "Content-Encoding") != null) return false;
+        for (Header h : headers) {
+            if (h.is("Cache-Control") && hasToken(h.value(), "no-transform")) return false;
+        }
+        if (!types.matches(value(headers, "Content-Type"))) return false;
+        long length = contentLength(headers);
+        if (length < 0) length = knownLength;
+        return length < 0 || length >= minSize;
+    }
+
+    /** The headers of a gzip-encoded response: no Content-Length, Content-Encoding gzip, a weak ETag, Vary. */
+    static List<Header> encoded(List<Header> headers) {
+        List<Header> out = new ArrayList<>(headers.size() + 2);
+        for (Header h : headers) {
+            if (h.is("Content-Length")) continue;
+            out.add(h.is("ETag") ? Header.of(h.name(), weak(h.value())) : h);
+        }
+        out.add(GZIP);
+        return withVary(out);
+    }
+
+    /**
+     * A 304's headers: when the client's {@code If-None-Match} holds the weak form of the 304's strong
+     * ETag, what it has cached is the gzip variant, whose ETag and Vary the 304 repeats (RFC 9110
+     * section 15.4.5); otherwise unchanged.
+     */
+    static List<Header> notModified(List<Header> headers, String ifNoneMatch) {
+        String etag = value(headers, "ETag");
+        if (ifNoneMatch == null || etag == null || !etag.trim().startsWith("\"")) return headers;
+        if (!listsTag(ifNoneMatch, weak(etag))) return headers;
+        List<Header> out = new ArrayList<>(headers.size() + 1);
+        for (Header h : headers) out.add(h.is("ETag") ? Header.of(h.name(), weak(h.value())) : h);
+        return withVary(out);
+    }
+
+    /** The headers with {@code Accept-Encoding} added to their Vary (merged into the first one), unless it is there or is {@code *}. */
+    static List<Header> withVary(List<Header> headers) {
+        int first = -1;
+        for (int i = 0; i < headers.size(); i++) {
+            Header h = headers.get(i);
+            if (!h.is("Vary")) continue;
+            if (hasToken(h.value(), "accept-encoding") || hasToken(h.value(), "*")) return headers;
+            if (first < 0) first = i;
+        }
+        List<Header> out = new ArrayList<>(headers);
+        if (first < 0) {
+            out.add(VARY);
+        } else {
+            Header vary = out.get(first);
+            String value = vary.value().trim();
+            out.set(first, Header.of(vary.name(), value.isEmpty() ? VARY.value() : value + ", " + VARY.value()));
+        }
+        return out;
+    }
+
+    /** The first value of a field, or null. */
+    static String value(List<Header> headers, String name) {
+        for (Header h : headers) {
+            if (h.is(name)) return h.value();
+        }
+        return null;
+    }
+
+    /** The Content-Length given, or -1 if none (or one that is no number: the server refuses that). */
+    static long contentLength(List<Header> headers) {
+        String value = value(headers, "Content-Length");
+        if (value == null) return -1;
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** The status code of a status line such as {@code "200 OK"}, or -1 if it does not start with three digits. */
+    static int statusCode(String status) {
+        if (status == null || status.length() < 3) return -1;
+        int code = 0;
+        for (int i = 0; i < 3; i++) {
+            char c = status.charAt(i);
+            if (c < '0' || c > '9') return -1;
+            code = code * 10 + (c - '0');
+        }
+        return code;
+    }
+
+    /**
+     * A strong entity tag made weak ({@code "x"} becomes {@code W/"x"}): the compressed bytes are not the
+     * ones the tag names, yet the same content, which a weak tag says (nginx does the same). Weak tags
+     * and anything else are left as they are.
+     */
+    static String weak(String etag) {
+        String tag = etag.trim();
+        return tag.startsWith("\"") ? "W/" + tag : etag;
+    }
+
+    /** True if a comma-separated list ({@code Cache-Control}, {@code Vary}) holds {@code token}, ignoring case and parameters. */
+    private static boolean hasToken(String list, String token) {
+        for (String element : list.split(",")) {
+            int equals = element.indexOf('=');
+            String name = (equals < 0 ? element : element.substring(0, equals)).trim();
+            if (name.toLowerCase(Locale.ROOT).equals(token)) return true;
+        }
+        return false;
+    }
+
+    /** True if an entity tag list ({@code If-None-Match}) holds {@code tag} exactly (weakness included). */
+    private static boolean listsTag(String list, String tag) {
+        int i = 0;
+        while (i < list.length()) {
+            char c = list.charAt(i);
+            if (c == ',' || c == ' ' || c == '\t') {
+                i++;
+                continue;
+            }
+            int open = list.startsWith("W/", i) ? i + 2 : i;
+            if (open >= list.length() || list.charAt(open) != '"') return false;
+            int close = list.indexOf('"', open + 1);
+            if (close < 0) return false;
+            if (list.substring(i, close + 1).equals(tag)) return true;
+            i = close + 1;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,224 @@
+package org.minipylib.wsgiserver.apps;
+
+import org.minipylib.wsgiserver.BodyWriter;
+import org.minipylib.wsgiserver.ByteBufferBody;
+import org.minipylib.wsgiserver.FileBody;
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.StartResponse;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The {@code start_response} and {@code write} {@link GzipApp} gives its application for one request.
+ * Status and headers are held until the body starts (the first {@code write}, or the body returned),
+ * when the length of a body in memory is known; then they go to the server as they are, with Vary
+ * added, or rewritten for gzip ({@link GzipHeaders}), and the body's bytes go through a
+ * {@link GzipEncoder} when they are compressed.
+ */
+final class GzipResponse implements StartResponse, BodyWriter {
+
+    /** What the body turned into. */
+    enum Encoding {
+        /** Sent as the application made it. */
+        IDENTITY,
+        /** Compressed. */
+        GZIP,
+        /** A HEAD response, with the headers of a compressed one and no body. */
+        GZIP_HEAD
+    }
+
+    private record Decision(Encoding encoding, List<Header> headers) {
+    }
+
+    /** Bodies in memory up to this size are compressed at once and keep a Content-Length; larger ones stream. */
+    static final long AT_ONCE_LIMIT = 1024 * 1024;
+
+    private final StartResponse server;
+    private final GzipApp settings;
+    private final boolean acceptsGzip;
+    private final boolean head;
+    private final String ifNoneMatch;
+
+    private boolean started;
+    private String status;
+    private List<Header> headers;
+    /** Null until status and headers went to the server. */
+    private Encoding encoding;
+    private BodyWriter serverWriter;
+    private GzipEncoder encoder;
+    /** Compressed bytes went out (or into a body in memory): a new start is too late from then on. */
+    private boolean emitted;
+    /** False once the application's body went back to the server as it is: nothing can be compressed then. */
+    private boolean mayCompress = true;
+
+    GzipResponse(StartResponse server, GzipApp settings, boolean acceptsGzip, boolean head, String ifNoneMatch) {
+        this.server = server;
+        this.settings = settings;
+        this.acceptsGzip = acceptsGzip;
+        this.head = head;
+        this.ifNoneMatch = ifNoneMatch;
+    }
+
+    @Override
+    public BodyWriter start(String status, List<Header> headers, Throwable excInfo) {
+        if (excInfo == null && started) {
+            throw new IllegalStateException("start() was already called for this response (pass excInfo to replace it)");
+        }
+        if (excInfo != null && emitted) throw rethrown(excInfo);
+        List<Header> copy = List.copyOf(headers);
+        if (encoding != null) { // the server has them already: it replaces them, or rethrows if they went out
+            Decision decision = decide(status, copy, -1);
+            serverWriter = server.start(status, decision.headers(), excInfo);
+            switchTo(decision.encoding());
+        }
+        this.status = status;
+        this.headers = copy;
+        this.started = true;
+        return this;
+    }
+
+    @Override
+    public void write(byte[] data) throws IOException {
+        write(data, 0, data.length);
+    }
+
+    @Override
+    public void write(byte[] data, int offset, int length) throws IOException {
+        java.util.Objects.checkFromIndexSize(offset, length, data.length);
+        if (length == 0) return;
+        if (writeUncompressed()) serverWriter.write(data, offset, length);
+        else if (encoding == Encoding.GZIP) compress(ByteBuffer.wrap(data, offset, length));
+    }
+
+    @Override
+    public void write(ByteBuffer data) throws IOException {
+        if (!data.hasRemaining()) return;
+        if (writeUncompressed()) serverWriter.write(data);
+        else if (encoding == Encoding.GZIP) compress(data);
+    }
+
+    /** Sends the head for {@code write()} if not sent yet; true if written bytes go to the server as they are. */
+    private boolean writeUncompressed() {
+        if (!started) throw new IllegalStateException("write() called before start()");
+        if (encoding == null) forward(-1);
+        return encoding == Encoding.IDENTITY;
+    }
+
+    /** Compresses written bytes, sending each whole piece (the rest waits for more, or the end). */
+    private void compress(ByteBuffer data) throws IOException {
+        encoder.input(data);
+        while (encoder.deflate()) serverWriter.write(emit(encoder.take()));
+    }
+
+    /**
+     * The body to give the server for the one the application returned: as it is when it is not
+     * compressed, compressed at once when it is a collection in memory (so that it keeps a
+     * Content-Length), else compressed as the server iterates it ({@link GzipBody}).
+     */
+    Iterable<byte[]> body(Iterable<byte[]> body) {
+        long length = knownLength(body);
+        // else write() sent the head already, or it waits for the body's first bytes: start may come as it
+        // is iterated, and a stream that turns out empty is not worth a gzip header and trailer
+        boolean headNow = encoding == null && started && (length >= 0 || body instanceof ByteBufferBody);
+        if (headNow) forward(length);
+        if (encoding == Encoding.IDENTITY) {
+            mayCompress = false;
+            return body;
+        }
+        GzipBody compressed = new GzipBody(body, this);
+        if (headNow && encoding == Encoding.GZIP && body instanceof Collection && length <= AT_ONCE_LIMIT) {
+            return atOnce(compressed, body);
+        }
+        return compressed;
+    }
+
+    /** Compresses a body in memory whole; if that fails, the caller closes the body and ends the encoder. */
+    private Iterable<byte[]> atOnce(GzipBody compressed, Iterable<byte[]> original) {
+        List<byte[]> pieces = new ArrayList<>();
+        for (byte[] piece : compressed) {
+            if (piece.length > 0) pieces.add(piece);
+        }
+        end();
+        return new CompressedPieces(pieces, original);
+    }
+
+    /** The whole body's length where it is known before it is sent (in memory, or a file), else -1. */
+    private static long knownLength(Iterable<byte[]> body) {
+        if (body instanceof FileBody file) return file.length();
+        if (body instanceof ByteBufferBody buffers) return buffers.length();
+        if (body instanceof Collection<byte[]> chunks) {
+            long total = 0;
+            for (byte[] chunk : chunks) {
+                if (chunk != null) total += chunk.length;
+            }
+            return total;
+        }
+        return -1;
+    }
+
+    /** True once the application called start. */
+    boolean started() {
+        return started;
+    }
+
+    /** How the body goes, or null if the head has not gone to the server yet. */
+    Encoding encoding() {
+        return encoding;
+    }
+
+    /** The encoder of a compressed body. */
+    GzipEncoder encoder() {
+        return encoder;
+    }
+
+    /**
+     * Gives the server status and headers now, for a body of {@code knownLength} bytes (-1: unknown).
+     *
+     * @throws IllegalStateException if the application has not called start
+     */
+    Encoding forward(long knownLength) {
+        if (!started) throw new IllegalStateException("The application produced a body before calling start()");
+        Decision decision = decide(status, headers, knownLength);
+        serverWriter = server.start(status, decision.headers());
+        switchTo(decision.encoding());
+        return encoding;
+    }
+
+    /** Notes that compressed bytes go out, and returns them. */
+    byte[] emit(byte[] piece) {
+        if (piece.length > 0) emitted = true;
+        return piece;
+    }
+
+    /** Frees the encoder, if any (at the end of the response, or when it fails). */
+    void end() {
+        if (encoder != null) encoder.end();
+    }
+
+    private Decision decide(String status, List<Header> headers, long knownLength) {
+        int code = GzipHeaders.statusCode(status);
+        if (!mayCompress) return new Decision(Encoding.IDENTITY, headers);
+        if (code == 304) return new Decision(Encoding.IDENTITY, GzipHeaders.notModified(headers, ifNoneMatch));
+        if (!GzipHeaders.compressible(code, headers, knownLength, settings.compressibleTypes(), settings.minSize())) {
+            return new Decision(Encoding.IDENTITY, headers);
+        }
+        if (!acceptsGzip) return new Decision(Encoding.IDENTITY, GzipHeaders.withVary(headers));
+        return new Decision(head ? Encoding.GZIP_HEAD : Encoding.GZIP, GzipHeaders.encoded(headers));
+    }
+
+    private void switchTo(Encoding next) {
+        end(); // a replaced response's compressed bytes, none of which went out, are dropped
+        encoder = next == Encoding.GZIP ? settings.newEncoder() : null;
+        encoding = next;
+    }
+
+    private static RuntimeException rethrown(Throwable excInfo) {
+        if (excInfo instanceof RuntimeException re) throw re;
+        if (excInfo instanceof Error err) throw err;
+        return new IllegalStateException("Response already started", excInfo);
+    }
+}
