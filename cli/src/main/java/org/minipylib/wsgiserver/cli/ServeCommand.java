@@ -264,6 +264,11 @@ final class ServeCommand implements Callable<Integer> {
                 + " nothing outside DIR, and no names starting with a dot."})
     List<String> staticMounts = new ArrayList<>();
 
+    @Option(names = "--static-precompressed", description = {
+        "With --static: send NAME.br or NAME.gz, where one lies next to NAME, to clients that accept it"
+                + " (StaticFilesApp.withPrecompressed), with Content-Encoding and Vary: Accept-Encoding."})
+    boolean staticPrecompressed;
+
     @Option(names = "--gzip", description = {
         "Compress responses with gzip for clients that accept it: text and the structured text types (JSON, XML,"
                 + " JavaScript, SVG...) of a known length of at least --gzip-min-size, or unknown; the application's"
@@ -437,6 +442,7 @@ final class ServeCommand implements Callable<Integer> {
         if (statusPath != null) builder.mount(mountPath("--status-path", statusPath), StatusPage::new);
         if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath), MetricsApp::new);
         if (healthPath != null) builder.mount(mountPath("--health-path", healthPath), HealthApp::new);
+        if (staticPrecompressed && staticMounts.isEmpty()) throw usageError("--static-precompressed needs --static");
         for (String mount : staticMounts) staticMount(builder, mount);
         if (jmx) builder.jmx(true);
         if (checkingOnly) return;
@@ -577,7 +583,7 @@ final class ServeCommand implements Callable<Integer> {
         if (!Files.isDirectory(dir)) {
             throw usageError("--static " + value + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));
         }
-        builder.mountApp(prefix, compressed(StaticFilesApp.of(dir)));
+        builder.mountApp(prefix, compressed(StaticFilesApp.of(dir).withPrecompressed(staticPrecompressed)));
     }
 
     private AccessLog openAccessLog() {

@@ -86,6 +86,16 @@ final class CliRun implements AutoCloseable {
         }
     }
 
+    /** A GET of {@code pathAndQuery} as {@link #get}, the body as bytes, with {@code Accept-Encoding: gzip} if asked. */
+    HttpResponse<byte[]> getBytes(String pathAndQuery, boolean acceptGzip) throws IOException, InterruptedException {
+        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build()) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri(pathAndQuery)).timeout(Duration.ofSeconds(10));
+            if (acceptGzip) request.header("Accept-Encoding", "gzip");
+            return client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        }
+    }
+
     @Override
     public void close() {
         if (launch.started()) server().stop();

@@ -7,13 +7,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -30,15 +27,6 @@ class GzipOptionTest {
     @TempDir
     Path dir;
 
-    private static HttpResponse<byte[]> get(CliRun cli, String path, boolean acceptGzip) throws IOException, InterruptedException {
-        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build()) {
-            HttpRequest.Builder request = HttpRequest.newBuilder(cli.uri(path)).timeout(Duration.ofSeconds(10));
-            if (acceptGzip) request.header("Accept-Encoding", "gzip");
-            return client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        }
-    }
-
     private static String encoding(HttpResponse<?> response) {
         return response.headers().firstValue("Content-Encoding").orElse(null);
     }
@@ -54,29 +42,29 @@ class GzipOptionTest {
         byte[] css = "body { color: red }\n".repeat(500).getBytes(StandardCharsets.US_ASCII);
         Files.write(dir.resolve("site.css"), css);
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--gzip", "--static", "/assets=" + dir, "--metrics-path", "/metrics")) {
-            HttpResponse<byte[]> file = get(cli, "/assets/site.css", true);
+            HttpResponse<byte[]> file = cli.getBytes("/assets/site.css", true);
             assertEquals("gzip", encoding(file));
             assertEquals("Accept-Encoding", file.headers().firstValue("Vary").orElseThrow());
             assertArrayEquals(css, gunzip(file.body()));
 
-            HttpResponse<byte[]> environ = get(cli, "/environ", true);
+            HttpResponse<byte[]> environ = cli.getBytes("/environ", true);
             assertEquals("gzip", encoding(environ));
             assertTrue(new String(gunzip(environ.body()), StandardCharsets.ISO_8859_1).contains("HTTP_ACCEPT_ENCODING = gzip"));
 
-            HttpResponse<byte[]> identity = get(cli, "/assets/site.css", false);
+            HttpResponse<byte[]> identity = cli.getBytes("/assets/site.css", false);
             assertEquals(null, encoding(identity));
             assertArrayEquals(css, identity.body());
 
-            assertEquals(null, encoding(get(cli, "/bytes?n=100000", true)), "octet-stream is not compressed");
-            assertEquals(null, encoding(get(cli, "/plaintext", true)), "13 bytes are below the minimum size");
-            assertEquals(null, encoding(get(cli, "/metrics", true)), "monitoring paths are not wrapped");
+            assertEquals(null, encoding(cli.getBytes("/bytes?n=100000", true)), "octet-stream is not compressed");
+            assertEquals(null, encoding(cli.getBytes("/plaintext", true)), "13 bytes are below the minimum size");
+            assertEquals(null, encoding(cli.getBytes("/metrics", true)), "monitoring paths are not wrapped");
         }
     }
 
     @Test
     void minimumSizeAndLevel() throws Exception {
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--gzip", "--gzip-min-size", "0", "--gzip-level", "9")) {
-            HttpResponse<byte[]> plaintext = get(cli, "/plaintext", true);
+            HttpResponse<byte[]> plaintext = cli.getBytes("/plaintext", true);
             assertEquals("gzip", encoding(plaintext));
             assertEquals("Hello, World!", new String(gunzip(plaintext.body()), StandardCharsets.US_ASCII));
         }
@@ -85,7 +73,7 @@ class GzipOptionTest {
     @Test
     void withoutTheOptionNothingIsCompressed() throws Exception {
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0")) {
-            HttpResponse<byte[]> environ = get(cli, "/environ", true);
+            HttpResponse<byte[]> environ = cli.getBytes("/environ", true);
             assertEquals(null, encoding(environ));
             assertEquals(null, environ.headers().firstValue("Vary").orElse(null));
         }

@@ -5,10 +5,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** --static URL_PREFIX=DIR mounts the files under DIR next to the application; a bad value is a usage error. */
 @Timeout(60)
@@ -35,6 +38,29 @@ class StaticOptionTest {
             assertEquals(200, cli.get("/health/livez").statusCode());
         }
     }
+
+    @Test
+    void precompressedVariantsAreSentOnlyWithTheOption() throws Exception {
+        Files.writeString(dir.resolve("app.js"), "console.log(1)");
+        byte[] gzipped = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0}; // gzip of nothing
+        Files.write(dir.resolve("app.js.gz"), gzipped);
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--static", "/assets=" + dir, "--static-precompressed")) {
+            HttpResponse<byte[]> variant = cli.getBytes("/assets/app.js", true);
+            assertEquals(200, variant.statusCode());
+            assertEquals("gzip", variant.headers().firstValue("Content-Encoding").orElseThrow());
+            assertEquals("Accept-Encoding", variant.headers().firstValue("Vary").orElseThrow());
+            assertEquals("text/javascript; charset=utf-8", variant.headers().firstValue("Content-Type").orElseThrow());
+            assertArrayEquals(gzipped, variant.body());
+            assertEquals("console.log(1)", cli.get("/assets/app.js").body(), "a client that does not accept gzip");
+        }
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--static", "/assets=" + dir)) {
+            HttpResponse<byte[]> plain = cli.getBytes("/assets/app.js", true);
+            assertEquals("console.log(1)", new String(plain.body(), StandardCharsets.US_ASCII));
+            assertTrue(plain.headers().firstValue("Content-Encoding").isEmpty(), "variants only with the option");
+        }
+        CliRun.usageError("--static-precompressed needs --static", "--bind", "127.0.0.1:0", "--static-precompressed");
+    }
+
 
     @Test
     void aDirectoryThatIsNoneIsAUsageError() throws Exception {

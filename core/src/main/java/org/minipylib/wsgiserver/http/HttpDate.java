@@ -6,6 +6,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
 import java.time.format.TextStyle;
 import java.util.Locale;
 
@@ -17,14 +18,18 @@ import java.util.Locale;
  */
 public final class HttpDate {
 
+    // STRICT: a date that does not exist (31 Feb, 24:00:00) is no date, not moved to one that does
     private static final DateTimeFormatter IMF_FIXDATE =
-            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.ROOT).withZone(ZoneOffset.UTC);
+            DateTimeFormatter.ofPattern("EEE, dd MMM uuuu HH:mm:ss 'GMT'", Locale.ROOT).withZone(ZoneOffset.UTC)
+                    .withResolverStyle(ResolverStyle.STRICT);
 
     /** The obsolete RFC 850 form after its day name, {@code 06-Nov-94 08:49:37 GMT} (years 2000 to 2099 here, see {@link #parse}). */
-    private static final DateTimeFormatter RFC_850 = DateTimeFormatter.ofPattern("dd-MMM-yy HH:mm:ss 'GMT'", Locale.ROOT);
+    private static final DateTimeFormatter RFC_850 = DateTimeFormatter.ofPattern("dd-MMM-uu HH:mm:ss 'GMT'", Locale.ROOT)
+            .withResolverStyle(ResolverStyle.STRICT);
     /** C's asctime() form, {@code Sun Nov  6 08:49:37 1994}. */
     private static final DateTimeFormatter ASCTIME =
-            DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.ROOT).withZone(ZoneOffset.UTC);
+            DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss uuuu", Locale.ROOT).withZone(ZoneOffset.UTC)
+                    .withResolverStyle(ResolverStyle.STRICT);
 
     private record Cached(long second, byte[] line) {
     }

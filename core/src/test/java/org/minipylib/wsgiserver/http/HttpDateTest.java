@@ -34,7 +34,10 @@ class HttpDateTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"", "yesterday", "Mon, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 UTC",
-            "Sun, 6 Nov 1994 08:49:37 GMT", "1994-11-06T08:49:37Z", "Sun, 06 Nov 1994 25:49:37 GMT"})
+            "Sun, 6 Nov 1994 08:49:37 GMT", "1994-11-06T08:49:37Z", "Sun, 06 Nov 1994 25:49:37 GMT",
+            // dates that do not exist, which a lenient parser moves to one that does (31 Feb to 3 Mar or 28 Feb)
+            "Tue, 31 Feb 2026 08:49:37 GMT", "Sat, 29 Feb 2025 08:49:37 GMT", "Saturday, 31-Apr-27 08:49:37 GMT",
+            "Sat Feb 31 08:49:37 2026", "Sun, 06 Nov 1994 24:00:00 GMT"})
     void refusesAnythingElse(String text) {
         assertNull(HttpDate.parse(text));
     }
