@@ -9,8 +9,10 @@ import java.nio.channels.FileChannel;
  * A connected byte stream to one client: a plain TCP socket, or a TLS session on top of one. The
  * HTTP layer reads and writes through this and knows nothing else of the network.
  *
- * <p>One thread at a time reads and writes; {@link #close()} may be called from any thread and
- * makes a blocked read or write fail at once.
+ * <p>One thread at a time reads, and one at a time writes, not necessarily the same: a write may
+ * come while another thread waits in a read (held pipelined responses, a TLS close_notify), and
+ * must wait for a full socket then as it would otherwise. {@link #close()} may be called from any
+ * thread and makes a blocked read or write fail at once.
  */
 public interface Transport {
 

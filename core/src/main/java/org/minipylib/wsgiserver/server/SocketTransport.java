@@ -523,22 +523,7 @@ public final class SocketTransport implements Transport {
         });
         if (r != null) {
             try {
-                boolean waited = false;
-                while (done[0] < count) {
-                    long n = file.transferTo(position + done[0], count - done[0], channel);
-                    if (n > 0) {
-                        done[0] += n;
-                        waited = false;
-                    } else if (waited || position + done[0] >= file.size()) {
-                        // The file ended; or nothing went to a socket just reported writable, so it
-                        // ended where its size says more (a sysfs file, a stale size on a network
-                        // file system): the caller reads what is there. Waiting again would spin.
-                        break;
-                    } else {
-                        r.awaitWritable();
-                        waited = true;
-                    }
-                }
+                done[0] = FileTransfer.send(file, position, count, channel, r::awaitWritable);
             } finally {
                 r.writeDone();
             }

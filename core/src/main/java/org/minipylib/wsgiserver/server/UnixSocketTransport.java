@@ -15,12 +15,16 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A UNIX domain socket connection. Such channels have no socket adaptor, hence no read timeout of
- * their own: an untimed read is a plain blocking read (on a virtual thread it parks in the JDK's
- * poller), and a timed read that finds nothing waits on a selector of this connection, opened the
- * first time it is needed.
+ * their own: the channel is non-blocking throughout, and a read or write that cannot proceed waits
+ * on a selector of its own direction (each opened the first time it is needed; on a virtual thread
+ * the wait parks in the JDK's poller). Non-blocking for good, not only during a timed read: a write
+ * from another thread meanwhile (over TLS, the close_notify of an idle connection closed by the
+ * watchdog or by stop() while its thread waits for the next request) would otherwise find a full
+ * socket non-blocking and retry at once, a core's worth of CPU until the read ended.
  *
  * <p>{@link #hasPendingInput()} cannot look into a UNIX socket from another thread and says false:
  * a request that arrives at the very moment the server drains may find its connection closed (the
@@ -32,8 +36,8 @@ public final class UnixSocketTransport implements Transport {
     private final SocketAddress local;
     private final SocketAddress remote;
     private final ServerStatistics statistics; // counts the bytes read and written, if not null
-    private Selector selector;
-    private SelectionKey key;
+    private final ReadyWait readable = new ReadyWait(SelectionKey.OP_READ);
+    private final ReadyWait writable = new ReadyWait(SelectionKey.OP_WRITE);
 
     /**
      * @param peerCredentials read the client's user and group, names and ids ({@code SO_PEERCRED}): the remote
@@ -49,6 +53,7 @@ public final class UnixSocketTransport implements Transport {
         this.statistics = statistics;
         this.local = channel.getLocalAddress();
         this.remote = peerCredentials ? peer(channel) : channel.getRemoteAddress();
+        channel.configureBlocking(false);
     }
 
     private static SocketAddress peer(SocketChannel channel) throws IOException {
@@ -73,45 +78,26 @@ public final class UnixSocketTransport implements Transport {
     public int read(ByteBuffer buffer, int timeoutMillis) throws IOException {
         if (!buffer.hasRemaining()) return 0;
         Thread.interrupted(); // see SocketTransport: a stale interrupt must not close the channel
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         int n;
-        if (timeoutMillis == 0) {
-            n = channel.read(buffer);
-        } else {
-            try {
-                n = timedRead(buffer, timeoutMillis);
-            } catch (ClosedSelectorException e) { // closed by another thread meanwhile
-                throw new ClosedChannelException();
-            }
+        while ((n = channel.read(buffer)) == 0) {
+            long left = timeoutMillis == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999);
+            if (timeoutMillis != 0 && left <= 0) throw new SocketTimeoutException("Read timed out");
+            readable.await(left);
         }
         if (n > 0 && statistics != null) statistics.read(n);
         return n;
-    }
-
-    private int timedRead(ByteBuffer buffer, int timeoutMillis) throws IOException {
-        channel.configureBlocking(false);
-        try {
-            int n = channel.read(buffer);
-            if (n != 0) return n;
-            if (selector == null) selector = Selector.open();
-            key = channel.register(selector, SelectionKey.OP_READ);
-            if (selector.select(timeoutMillis) == 0) throw new SocketTimeoutException("Read timed out");
-            selector.selectedKeys().clear();
-            return channel.read(buffer);
-        } finally {
-            if (key != null) {
-                key.cancel();
-                selector.selectNow(); // deregisters, so that the channel may block again
-                key = null;
-            }
-            if (channel.isOpen()) channel.configureBlocking(true);
-        }
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         Thread.interrupted();
         ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
-        while (buffer.hasRemaining()) channel.write(buffer);
+        while (true) {
+            channel.write(buffer);
+            if (!buffer.hasRemaining()) break;
+            writable.await(0); // a client that stopped reading: the watchdog's write timeout closes the transport
+        }
         if (statistics != null) statistics.written(len);
     }
 
@@ -129,19 +115,12 @@ public final class UnixSocketTransport implements Transport {
 
     /**
      * From file to socket by the operating system ({@link FileChannel#transferTo}), until the file
-     * ends or the socket would make the call wait: the JDK's transfer returns at a full socket when
-     * the descriptor is non-blocking underneath (a virtual thread's), and the caller's ordinary
-     * write waits.
+     * ends, waiting for a socket that takes no more as a write does.
      */
     @Override
     public long transferFrom(FileChannel file, long position, long count) throws IOException {
         Thread.interrupted();
-        long done = 0;
-        while (done < count) {
-            long n = file.transferTo(position + done, count - done, channel);
-            if (n == 0) break;
-            done += n;
-        }
+        long done = FileTransfer.send(file, position, count, channel, () -> writable.await(0));
         if (statistics != null) statistics.written(done);
         return done;
     }
@@ -150,7 +129,11 @@ public final class UnixSocketTransport implements Transport {
         Thread.interrupted();
         int total = head.remaining() + body.remaining(); // the HTTP layer passes slices of at most 32 KiB
         ByteBuffer[] pieces = {head, body};
-        while (pieces[0].hasRemaining() || pieces[1].hasRemaining()) channel.write(pieces);
+        while (true) {
+            channel.write(pieces);
+            if (!head.hasRemaining() && !body.hasRemaining()) break;
+            writable.await(0);
+        }
         if (statistics != null) statistics.written(total);
     }
 
@@ -191,8 +174,54 @@ public final class UnixSocketTransport implements Transport {
         } catch (IOException e) {
             // nothing more to do
         }
-        Selector s = selector;
-        if (s != null) {
+        readable.close(); // wakes a read or write waiting on it, and lets the channel's descriptor go
+        writable.close();
+    }
+
+    /**
+     * Waits for the channel to be ready for one operation, on a selector of its own opened the
+     * first time it is needed (most connections never wait to write). A close from another thread
+     * closes the selector, which ends a wait under way.
+     */
+    private final class ReadyWait {
+        private final int operation;
+        private volatile Selector selector;
+
+        ReadyWait(int operation) {
+            this.operation = operation;
+        }
+
+        /**
+         * Returns when the channel may be ready, or after {@code timeoutMillis} (0: no limit): the
+         * caller tries again and keeps the time.
+         */
+        void await(long timeoutMillis) throws IOException {
+            try {
+                Selector s = selector;
+                if (s == null) s = open();
+                Thread.interrupted(); // an interrupt would end every select at once
+                s.select(timeoutMillis);
+                s.selectedKeys().clear();
+            } catch (ClosedSelectorException e) { // closed by another thread
+                throw new ClosedChannelException();
+            }
+        }
+
+        private Selector open() throws IOException {
+            Selector s = Selector.open();
+            selector = s; // before registering: a close() from now on closes it; one before, the register fails
+            try {
+                channel.register(s, operation);
+            } catch (IOException | RuntimeException e) {
+                s.close();
+                throw e;
+            }
+            return s;
+        }
+
+        void close() {
+            Selector s = selector;
+            if (s == null) return;
             try {
                 s.close();
             } catch (IOException e) {
