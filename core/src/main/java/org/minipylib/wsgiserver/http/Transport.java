@@ -80,7 +80,8 @@ public interface Transport {
     /**
      * {@link #awaitReadable(int) awaitReadable(0)} without a thread waiting: arranges for
      * {@code then} to run once a read would find bytes, end of stream or an error (or the transport
-     * is closed); {@code then} must only start the thread that reads. Called only right after
+     * is closed); {@code then} must only start the thread that reads. As after {@link #awaitReadable},
+     * that read may return 0 (a wake for bytes read already), and the caller waits again. Called only right after
      * {@link #waitsWithoutBuffer()} said true. The caller must not use the transport after a true
      * return: {@code then} may be running already.
      *

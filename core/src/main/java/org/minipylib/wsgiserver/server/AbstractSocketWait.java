@@ -38,9 +38,6 @@ abstract class AbstractSocketWait implements SocketWait {
     volatile Runnable onReadable; // instead of a parked reader: run by whoever ends the wait
     volatile Thread writer;
 
-    /** True once no wake will come from the loop: the socket was closed, or the loop stopped. */
-    abstract boolean cancelled();
-
     /** True if the socket is still open (a cancelled wait then fails: the loop stopped). */
     abstract boolean socketOpen();
 

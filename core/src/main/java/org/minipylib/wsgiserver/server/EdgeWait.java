@@ -101,7 +101,7 @@ final class EdgeWait extends AbstractSocketWait {
     }
 
     @Override
-    boolean cancelled() {
+    public boolean cancelled() {
         return closed || loop.isStopped();
     }
 

@@ -119,7 +119,7 @@ final class ReadinessWait extends AbstractSocketWait {
     }
 
     @Override
-    boolean cancelled() {
+    public boolean cancelled() {
         return !key.isValid(); // the channel closed, or the loop's selector
     }
 

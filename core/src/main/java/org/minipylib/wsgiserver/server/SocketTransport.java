@@ -46,6 +46,7 @@ public final class SocketTransport implements Transport {
     private final ServerStatistics statistics; // counts the bytes read and written, if not null
     private volatile SocketWait readiness; // non-null once the loop watches the socket
     private boolean unread; // edge-triggered (an EdgeWait), the last read filled its buffer: the socket may hold more
+    private boolean resumed; // handed off (awaitReadableThen): the read that follows does not wait, see readPolled
     private final ReentrantLock modeLock = new ReentrantLock();
     private boolean wroteSinceRead;
     private static final ByteBuffer NO_VIEW = ByteBuffer.allocate(0); // never read into: a read wraps its own array
@@ -338,7 +339,10 @@ public final class SocketTransport implements Transport {
             if (pollDirect(false)) return false;
             unread = false;
         }
-        return r.awaitReadableThen(then);
+        resumed = true; // before: from the call on, the thread `then` starts may be reading
+        if (r.awaitReadableThen(then)) return true;
+        resumed = false;
+        return false;
     }
 
     /** Before a wait for readability on the loop (moving there if not yet): returns the socket's wait. */
@@ -357,6 +361,11 @@ public final class SocketTransport implements Transport {
         return r != null && r.isReadMuted();
     }
 
+    /** Ends a read wait as the loop does for a socket it found readable (for tests: a late report, of bytes read already). */
+    void reportReadable() {
+        if (readiness instanceof AbstractSocketWait wait) wait.wake();
+    }
+
     /** True once reads and writes go through {@code recv} and {@code send} on a descriptor of the transport's own (for tests). */
     boolean usesDirectCalls() {
         return directFd >= 0;
@@ -372,11 +381,25 @@ public final class SocketTransport implements Transport {
         return readiness != null;
     }
 
+    /**
+     * True, once, for the first read after a hand-off: finding nothing it returns 0 rather than
+     * wait, and the connection hands off again. The wake may have been for bytes read already: the
+     * loop reports what its last poll saw, and a slow loop thread may report it only after the
+     * connection's thread read them, answered and handed off; waiting here would hold a thread
+     * (and a buffer) for an idle connection until its next request or its keep-alive timeout.
+     */
+    private boolean takeResumed() {
+        boolean r = resumed;
+        if (r) resumed = false;
+        return r;
+    }
+
     private int readPolled(byte[] b, int off, int len, int timeoutMillis) throws IOException {
         if (wroteSinceRead) awaitReadable(timeoutMillis); // first: it drops the cached view
         int fd = directFd;
         if (fd < 0) return readPolled(view(b, off, len), timeoutMillis);
         SocketWait r = readiness;
+        boolean afterHandOff = takeResumed();
         try {
             while (true) {
                 int n = recvDirect(fd, b, off, len);
@@ -384,6 +407,7 @@ public final class SocketTransport implements Transport {
                     unread = n == len && r instanceof EdgeWait;
                     return n;
                 }
+                if (afterHandOff && !r.cancelled()) return 0; // once cancelled, the wait below fails (or returns for a close)
                 r.awaitReadable(timeoutMillis);
             }
         } finally {
@@ -395,6 +419,7 @@ public final class SocketTransport implements Transport {
         if (wroteSinceRead) awaitReadable(timeoutMillis); // a read now would most likely find nothing yet
         SocketWait r = readiness;
         int fd = directFd;
+        boolean afterHandOff = takeResumed();
         try {
             while (true) {
                 int want = dst.remaining();
@@ -403,6 +428,7 @@ public final class SocketTransport implements Transport {
                     unread = n == want && r instanceof EdgeWait;
                     return n;
                 }
+                if (afterHandOff && !r.cancelled()) return 0;
                 r.awaitReadable(timeoutMillis);
             }
         } finally {

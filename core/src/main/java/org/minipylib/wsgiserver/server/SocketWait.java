@@ -28,6 +28,9 @@ interface SocketWait {
      */
     boolean awaitReadableThen(Runnable then);
 
+    /** True once no wake will come from the loop: the socket was closed, or the loop stopped. */
+    boolean cancelled();
+
     /** After a read that followed a wait (whatever it gave). */
     void readDone();
 
