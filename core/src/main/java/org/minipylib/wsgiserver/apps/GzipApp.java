@@ -24,7 +24,8 @@ import java.util.zip.Deflater;
  * and a length, where it is known before the body goes, of at least the {@linkplain #withMinSize
  * minimum size}. Such a response carries {@code Vary: Accept-Encoding} (merged into the application's
  * Vary) whether it is compressed or not, for caches. Compressed, it has {@code Content-Encoding: gzip},
- * no {@code Content-Length} of the application's, and a strong {@code ETag} made weak ({@code "x"}
+ * no {@code Content-Length} of the application's, no {@code Accept-Ranges} (the application's ranges
+ * are of its own bytes, not of the compressed ones), and a strong {@code ETag} made weak ({@code "x"}
  * becomes {@code W/"x"}, as nginx does): the bytes differ, the content is the same, and the client's
  * {@code If-None-Match: W/"x"} still matches the application's {@code "x"} under the weak comparison
  * RFC 9110 prescribes for it (a {@code 304} to such a request repeats the weak tag and Vary).

@@ -34,11 +34,14 @@ final class GzipHeaders {
         return length < 0 || length >= minSize;
     }
 
-    /** The headers of a gzip-encoded response: no Content-Length, Content-Encoding gzip, a weak ETag, Vary. */
+    /**
+     * The headers of a gzip-encoded response: no Content-Length, no Accept-Ranges (the application's
+     * ranges are of its own bytes, not of the compressed ones), Content-Encoding gzip, a weak ETag, Vary.
+     */
     static List<Header> encoded(List<Header> headers) {
         List<Header> out = new ArrayList<>(headers.size() + 2);
         for (Header h : headers) {
-            if (h.is("Content-Length")) continue;
+            if (h.is("Content-Length") || h.is("Accept-Ranges")) continue;
             out.add(h.is("ETag") ? Header.of(h.name(), weak(h.value())) : h);
         }
         out.add(GZIP);

@@ -467,6 +467,21 @@ class GzipAppTest {
         assertArrayEquals(Arrays.copyOf(fileText, 100), range.body());
     }
 
+    /**
+     * Ranges are of the file's bytes, not of the compressed stream: a compressed response offering
+     * them would have a client that lost the connection ask for the rest of the gzip stream with
+     * {@code Range: bytes=N-} and append the file's bytes from N to its gzip bytes (nginx drops the
+     * field too).
+     */
+    @Test
+    void compressedResponseOffersNoRanges() throws IOException {
+        RawClient.Response compressed = fetch(get("/files/big.txt", GZIP));
+        assertEquals("gzip", compressed.header("Content-Encoding"));
+        assertNull(compressed.header("Accept-Ranges"));
+        assertNull(fetch(request("HEAD", "/files/big.txt", GZIP)).header("Accept-Ranges"));
+        assertEquals("bytes", fetch(get("/files/big.txt")).header("Accept-Ranges"), "identity: the ranges are of these bytes");
+    }
+
     @Test
     void weakEtagRevalidatesToA304ThatRepeatsIt() throws IOException {
         String etag = fetch(get("/files/big.txt", GZIP)).header("ETag");
