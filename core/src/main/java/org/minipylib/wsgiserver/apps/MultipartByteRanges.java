@@ -54,15 +54,17 @@ final class MultipartByteRanges implements ByteBufferBody, AutoCloseable {
 
     /**
      * The ranges of {@code channel}'s file, a representation of {@code size} bytes of type {@code
-     * contentType}, in the order given.
+     * contentType} and content coding {@code coding} (null: none), in the order given. The coding is
+     * named in each part, as the response's own Content-Encoding would say the multipart body is encoded.
      */
-    static MultipartByteRanges of(FileChannel channel, List<ByteRanges.Range> ranges, long size, String contentType) {
+    static MultipartByteRanges of(FileChannel channel, List<ByteRanges.Range> ranges, long size, String contentType, String coding) {
         String boundary = HexFormat.of().toHexDigits(RANDOM.nextLong()) + HexFormat.of().toHexDigits(RANDOM.nextLong());
+        String encoding = coding == null ? "" : "Content-Encoding: " + coding + "\r\n";
         List<Part> parts = new ArrayList<>(ranges.size());
         for (ByteRanges.Range range : ranges) {
             // the CRLF before each delimiter but the first ends the previous part (RFC 2046 section 5.1.1)
             String head = (parts.isEmpty() ? "" : "\r\n") + "--" + boundary + "\r\n"
-                    + "Content-Type: " + contentType + "\r\n"
+                    + "Content-Type: " + contentType + "\r\n" + encoding
                     + "Content-Range: " + range.contentRange(size) + "\r\n\r\n";
             parts.add(new Part(ascii(head), range));
         }

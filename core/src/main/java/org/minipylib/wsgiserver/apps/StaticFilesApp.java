@@ -72,10 +72,13 @@ import java.util.concurrent.TimeUnit;
  * above 0; {@code br} before {@code gzip} when equal; not when {@code identity} is given a higher
  * {@code q}), with {@code Content-Encoding}, {@code NAME}'s {@code Content-Type}, and the variant's own
  * size, {@code Last-Modified} and {@code ETag} (which names the coding: it never equals the identity
- * one); ranges are of the variant's bytes. Every response for a file that has a variant carries {@code
+ * one); ranges are of the variant's bytes (several: each part names the coding, the response does not,
+ * as its multipart body is not encoded). Every response for a file that has a variant carries {@code
  * Vary: Accept-Encoding} (section 12.5.5: caches must keep the answers apart), whatever was sent;
  * files without one carry none, as their answer does not depend on the field. A variant that cannot
- * be opened is passed over for the file itself. The variants themselves may be asked for by name.
+ * be opened is passed over for the file itself, and so is one older than the file (made from an
+ * earlier version of it: {@code gzip -k} and {@code brotli -k} give a variant its file's time). The
+ * variants themselves may be asked for by name.
  *
  * <p>Instances are immutable and may serve any number of requests at once.
  */
@@ -226,7 +229,7 @@ public final class StaticFilesApp implements WsgiApp {
     private Iterable<byte[]> serve(Environ environ, StartResponse startResponse, boolean head, Path named, Found found,
                                    Path realRoot) throws IOException {
         String contentType = contentType(named.getFileName().toString());
-        Map<String, Found> variants = precompressed ? variants(named, realRoot) : Map.of();
+        Map<String, Found> variants = precompressed ? variants(named, found, realRoot) : Map.of();
         List<Header> vary = variants.isEmpty() ? List.of() : List.of(VARY);
         String coding = AcceptEncoding.preferred(environ.header("Accept-Encoding"), List.copyOf(variants.keySet()));
         Opened opened = coding == null ? null : openVariant(variants.get(coding));
@@ -288,8 +291,10 @@ public final class StaticFilesApp implements WsgiApp {
             headers.add(Header.of("Content-Range", only.contentRange(size)));
             return send(startResponse, "206 Partial Content", headers, head, FileBody.of(file.channel(), only.first(), only.length()), only.length());
         }
-        MultipartByteRanges parts = MultipartByteRanges.of(file.channel(), ranges, size, representation.contentType());
+        MultipartByteRanges parts = MultipartByteRanges.of(file.channel(), ranges, size, representation.contentType(),
+                representation.coding());
         headers.replaceAll(h -> h.is("Content-Type") ? Header.of("Content-Type", parts.contentType()) : h);
+        headers.removeIf(h -> h.is("Content-Encoding")); // the parts say it: the multipart body is not encoded
         return send(startResponse, "206 Partial Content", headers, head, parts, parts.length());
     }
 
@@ -351,8 +356,11 @@ public final class StaticFilesApp implements WsgiApp {
         return before.lastModifiedTime().equals(after.lastModifiedTime()) && before.size() == after.size();
     }
 
-    /** The precompressed variants of the file at {@code named} that exist, by coding, in the order preferred. */
-    private static Map<String, Found> variants(Path named, Path realRoot) {
+    /**
+     * The precompressed variants of {@code file}, named {@code named}, that exist, by coding, in the
+     * order preferred; not those older than the file, made from an earlier version of it.
+     */
+    private static Map<String, Found> variants(Path named, Found file, Path realRoot) {
         Map<String, Found> variants = new LinkedHashMap<>(4);
         for (String coding : CODINGS) {
             Path variant;
@@ -362,9 +370,14 @@ public final class StaticFilesApp implements WsgiApp {
                 continue;
             }
             Found found = existing(variant, realRoot);
-            if (found != null && found.attributes().isRegularFile()) variants.put(coding, found);
+            if (found != null && found.attributes().isRegularFile() && !olderThan(found, file)) variants.put(coding, found);
         }
         return variants;
+    }
+
+    /** True if {@code variant} was last modified before {@code file}: it is stale. */
+    private static boolean olderThan(Found variant, Found file) {
+        return variant.attributes().lastModifiedTime().compareTo(file.attributes().lastModifiedTime()) < 0;
     }
 
     /**

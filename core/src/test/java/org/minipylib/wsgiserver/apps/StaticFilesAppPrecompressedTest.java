@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.minipylib.wsgiserver.http.HttpDate;
+import org.minipylib.wsgiserver.testing.OptionalTool;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 
@@ -22,12 +23,14 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
 import static org.minipylib.wsgiserver.testing.WsgiTestApps.request;
 
@@ -62,6 +65,9 @@ class StaticFilesAppPrecompressedTest {
         write(root.resolve("style.css"), "body{}".getBytes(StandardCharsets.US_ASCII), MODIFIED);
         write(root.resolve("style.css.gz"), gzip("body{}".getBytes(StandardCharsets.US_ASCII)), MODIFIED);
         write(root.resolve("plain.txt"), "no variant".getBytes(StandardCharsets.US_ASCII), MODIFIED);
+        write(root.resolve("stale.js"), "// edited since it was compressed".getBytes(StandardCharsets.US_ASCII), MODIFIED);
+        write(root.resolve("stale.js.gz"), gzip("// the old script".getBytes(StandardCharsets.US_ASCII)), MODIFIED.minusMillis(1));
+        write(root.resolve("stale.js.br"), BROTLI, MODIFIED.minusSeconds(60));
         write(root.resolve("linked.txt"), "variant outside".getBytes(StandardCharsets.US_ASCII), MODIFIED);
         Files.write(outside.resolve("secret.gz"), gzip("secret".getBytes(StandardCharsets.US_ASCII)));
         Files.createSymbolicLink(root.resolve("linked.txt.gz"), outside.resolve("secret.gz"));
@@ -195,6 +201,37 @@ class StaticFilesAppPrecompressedTest {
         assertEquals(gzipped.length, parts.get(1).size());
     }
 
+    /**
+     * The multipart body itself is not gzip: Content-Encoding on the response would tell the client
+     * to decode it (curl --compressed then fails: "Error while processing content unencoding"). Each
+     * part says its bytes are a range of the gzip variant instead.
+     */
+    @Test
+    void severalRangesOfAVariantNameTheCodingInEachPartNotOnTheResponse() throws Exception {
+        RawClient.Response two = accepting("/app.js", "gzip", "Range: bytes=0-1,-4\r\n");
+        assertEquals(206, two.status());
+        assertNull(two.header("Content-Encoding"));
+        assertEquals("Accept-Encoding", two.header("Vary"));
+        List<StaticFilesAppRangesTest.Part> parts = StaticFilesAppRangesTest.parse(two.body(),
+                two.header("Content-Type").substring("multipart/byteranges; boundary=".length()));
+        assertEquals(List.of("gzip", "gzip"), parts.stream().map(StaticFilesAppRangesTest.Part::contentEncoding).toList());
+        RawClient.Response identity = send(server, get("/app.js", "Range: bytes=0-1,-4\r\n"));
+        List<StaticFilesAppRangesTest.Part> plainParts = StaticFilesAppRangesTest.parse(identity.body(),
+                identity.header("Content-Type").substring("multipart/byteranges; boundary=".length()));
+        assertNull(plainParts.get(0).contentEncoding());
+    }
+
+    @Test
+    void curlDecodesNoMultipartBodyOfAVariant() throws Exception {
+        Path curl = Path.of("/usr/bin/curl");
+        OptionalTool.assumeInstalled(Files.isExecutable(curl), "curl is not installed");
+        Process p = new ProcessBuilder(curl.toString(), "-sS", "--compressed", "--max-time", "20", "-r", "0-1,5-6", "-o", "/dev/null",
+                server.uri("/app.js").toString()).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), output);
+    }
+
     @Test
     void headOfAVariantHasItsHeaders() throws Exception {
         RawClient.Response r = send(server, request("HEAD", "/app.js", "Accept-Encoding: gzip\r\n"));
@@ -215,6 +252,21 @@ class StaticFilesAppPrecompressedTest {
         RawClient.Response byName = accepting("/app.js.gz", "gzip");
         assertEquals("application/gzip", byName.header("Content-Type"), "a variant asked for by name is a file like any other");
         assertNull(byName.header("Content-Encoding"));
+    }
+
+    /**
+     * A variant older than its file was made from an earlier version of it (the file was edited or
+     * deployed again, the variant not): it is passed over, as one that cannot be opened is. Tools
+     * that make variants ({@code gzip -k}, {@code brotli -k}) give them the file's time, or a later one.
+     */
+    @Test
+    void aVariantOlderThanItsFileIsNotServed() throws Exception {
+        RawClient.Response r = accepting("/stale.js", "br, gzip");
+        assertEquals(200, r.status());
+        assertNull(r.header("Content-Encoding"));
+        assertEquals("// edited since it was compressed", r.bodyText());
+        assertNull(r.header("Vary"), "no variant that can be sent: the field makes no difference");
+        assertEquals("gzip", accepting("/style.css", "gzip").header("Content-Encoding"), "a variant as old as its file is sent");
     }
 
     @Test

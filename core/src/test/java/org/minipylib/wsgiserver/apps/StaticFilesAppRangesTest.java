@@ -56,7 +56,7 @@ class StaticFilesAppRangesTest {
     private static TestServer server;
 
     /** One part of a multipart/byteranges body: its Content-Type, and its range's first byte and bytes. */
-    record Part(String contentType, long first, long size, byte[] bytes) {
+    record Part(String contentType, String contentEncoding, long first, long size, byte[] bytes) {
     }
 
     @BeforeAll
@@ -206,7 +206,7 @@ class StaticFilesAppRangesTest {
         Path file = Files.write(root.resolve("shrinking.bin"), Arrays.copyOf(large, 200_000));
         List<ByteRanges.Range> ranges = List.of(new ByteRanges.Range(0, 9), new ByteRanges.Range(100_000, 199_999));
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            MultipartByteRanges body = MultipartByteRanges.of(channel, ranges, 200_000, "application/octet-stream");
+            MultipartByteRanges body = MultipartByteRanges.of(channel, ranges, 200_000, "application/octet-stream", null);
             long whole = 0;
             for (byte[] piece : body) whole += piece.length;
             assertEquals(body.length(), whole, "the length announced is the length sent");
@@ -245,19 +245,21 @@ class StaticFilesAppRangesTest {
             int end = text.indexOf("\r\n\r\n", at);
             assertTrue(end > 0, "a part's header fields end");
             String contentType = null;
+            String contentEncoding = null;
             Matcher range = null;
             for (String line : text.substring(at, end).split("\r\n")) {
                 int colon = line.indexOf(':');
                 String name = line.substring(0, colon);
                 String value = line.substring(colon + 1).trim();
                 if (name.equalsIgnoreCase("Content-Type")) contentType = value;
+                if (name.equalsIgnoreCase("Content-Encoding")) contentEncoding = value;
                 if (name.equalsIgnoreCase("Content-Range")) range = CONTENT_RANGE.matcher(value);
             }
             assertTrue(range != null && range.matches(), "each part has a Content-Range");
             long first = Long.parseLong(range.group(1));
             int length = (int) (Long.parseLong(range.group(2)) - first + 1);
             int data = end + 4;
-            parts.add(new Part(contentType, first, Long.parseLong(range.group(3)), Arrays.copyOfRange(body, data, data + length)));
+            parts.add(new Part(contentType, contentEncoding, first, Long.parseLong(range.group(3)), Arrays.copyOfRange(body, data, data + length)));
             at = data + length;
             assertTrue(text.startsWith("\r\n" + delimiter, at), "a delimiter right after the part's bytes");
             at += 2 + delimiter.length();
