@@ -32,10 +32,12 @@ import java.util.zip.Deflater;
  * A {@code HEAD} response gets the headers the {@code GET} would and no body: nothing is compressed.
  *
  * <p>The body is never held whole: it is compressed as the server iterates it and goes out in pieces
- * of up to 32 KiB of compressed bytes, chunked (HTTP/1.1) since its length is not known in advance,
- * while what the compressor gathers waits for more (so a response streamed slowly arrives in bursts).
- * A collection of arrays of up to 1 MiB, whole in memory anyway, is compressed before it goes and keeps
- * a Content-Length. {@code write()} is compressed into the same stream. A {@link
+ * of up to 32 KiB of compressed bytes, chunked (HTTP/1.1) since its length is not known in advance.
+ * Each chunk an application's stream yields, and each {@code write()}, is flushed through the
+ * compressor (a deflate sync flush), so that it reaches the client when it would uncompressed
+ * (progressive pages, long polls); a stream of many tiny chunks compresses less well for it, yield
+ * larger ones. A collection of arrays of up to 1 MiB, whole in memory anyway, is compressed before it
+ * goes and keeps a Content-Length. A {@link
  * org.minipylib.wsgiserver.FileBody} of a compressible type is read in blocks and compressed, so it
  * is not sent by {@code sendfile} then; a {@link org.minipylib.wsgiserver.ByteBufferBody} is
  * compressed from its buffers without copying them. Each compressed response has its own {@link

@@ -1,16 +1,21 @@
 package org.minipylib.wsgiserver.apps;
 
 import org.minipylib.wsgiserver.ByteBufferBody;
+import org.minipylib.wsgiserver.FileBody;
 
 import java.nio.ByteBuffer;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 
 /**
- * An application's body compressed as the server iterates it, one source chunk at a time: a piece
- * goes out each time the compressed output fills one, and an empty chunk in between (PEP 3333's way
- * for middleware that must gather more before it has output), the rest at the end with the gzip
- * trailer. A {@link ByteBufferBody}'s buffers are read where they are, not copied. When the
+ * An application's body compressed as the server iterates it, one source chunk at a time. A stream's
+ * chunks are each flushed (a deflate sync flush), so that what the application yields reaches the
+ * client when it does, as it would uncompressed (Django's GZipMiddleware does the same). A body whose
+ * bytes are all there (a collection, a {@link ByteBufferBody}, a {@link FileBody}) goes in whole
+ * pieces instead: one each time the compressed output fills one, and an empty chunk in between (PEP
+ * 3333's way for middleware that must gather more before it has output), the rest at the end with
+ * the gzip trailer. A {@link ByteBufferBody}'s buffers are read where they are, not copied. When the
  * application calls start only as its body is iterated, or starts over with {@code excInfo} then,
  * the head goes to the server at its first bytes and the body follows what was decided, compressed
  * or not. {@link #close()} closes the application's body and frees the encoder, whatever happened.
@@ -21,12 +26,16 @@ final class GzipBody implements Iterable<byte[]>, AutoCloseable {
 
     private final Iterable<byte[]> source;
     private final GzipResponse response;
+    // a stream's chunks leave as the application yields them, compressed or not (PEP 3333: unbuffered);
+    // bodies whose bytes are all there already (a collection, buffers, a file) fill whole pieces
+    private final boolean flushEachChunk;
     private boolean iterated;
     private boolean closed;
 
     GzipBody(Iterable<byte[]> source, GzipResponse response) {
         this.source = source;
         this.response = response;
+        this.flushEachChunk = !(source instanceof Collection || source instanceof ByteBufferBody || source instanceof FileBody);
     }
 
     @Override
@@ -136,6 +145,7 @@ final class GzipBody implements Iterable<byte[]>, AutoCloseable {
                     case GZIP -> {
                         GzipEncoder current = response.encoder();
                         current.input(chunk);
+                        if (flushEachChunk) current.flush();
                         if (!current.deflate()) return EMPTY;
                         return response.emit(current.take());
                     }

@@ -23,6 +23,7 @@ final class GzipEncoder {
     private int filled;
     private long size;
     private boolean finishing;
+    private boolean flushing;
     private boolean trailerWritten;
     private boolean ended;
 
@@ -45,16 +46,26 @@ final class GzipEncoder {
         deflater.setInput(data.duplicate());
     }
 
+    /**
+     * Flushes the input given so far (a deflate sync flush): {@link #deflate()} then produces all of
+     * it, decodable by the client without what follows, and reports it ready even short of a piece.
+     */
+    void flush() {
+        flushing = true;
+    }
+
     /** Ends the input: {@link #deflate()} then produces the rest of the stream and its trailer. */
     void finish() {
         deflater.finish();
         finishing = true;
+        flushing = false; // the end flushes everything anyway
     }
 
     /**
      * Deflates what input there is into the output: true when a whole piece is ready to {@link #take()},
-     * false when the input is consumed (or, once finishing, when the stream is complete), the output
-     * then holding less than a piece.
+     * or after a {@link #flush()} all of the input flushed (if it made any output); false when the input
+     * is consumed (or, once finishing, when the stream is complete), the output then holding less than a
+     * piece.
      */
     boolean deflate() {
         while (true) {
@@ -65,8 +76,13 @@ final class GzipEncoder {
                 return false;
             }
             if (filled == out.length) return true;
-            int n = deflater.deflate(out, filled, out.length - filled, Deflater.NO_FLUSH);
+            int space = out.length - filled;
+            int n = deflater.deflate(out, filled, space, flushing ? Deflater.SYNC_FLUSH : Deflater.NO_FLUSH);
             filled += n;
+            if (flushing && n < space) { // a sync flush is complete once it leaves output space unused
+                flushing = false;
+                if (filled > 0) return true;
+            }
             if (n == 0 && deflater.needsInput() && !finishing) return false;
         }
     }

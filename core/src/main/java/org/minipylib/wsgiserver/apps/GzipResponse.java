@@ -108,9 +108,10 @@ final class GzipResponse implements StartResponse, BodyWriter {
         return encoding == Encoding.IDENTITY;
     }
 
-    /** Compresses written bytes, sending each whole piece (the rest waits for more, or the end). */
+    /** Compresses written bytes and sends them, flushed: write() is unbuffered (PEP 3333). */
     private void compress(ByteBuffer data) throws IOException {
         encoder.input(data);
+        encoder.flush();
         while (encoder.deflate()) serverWriter.write(emit(encoder.take()));
     }
 
