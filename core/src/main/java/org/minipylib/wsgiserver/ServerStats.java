@@ -18,6 +18,11 @@ import java.util.Collections;
  * @param startedAt          when the server started; {@code null} if it has not
  * @param uptime             time since the server started (zero if it has not)
  * @param accepts            connections accepted (including those refused over the connection limit)
+ * @param refusedConnections connections closed at once because the server already had
+ *                           {@link ServerConfig#maxConnections()} open, on every kind of listener:
+ *                           answered {@code 503} on a plain one (that response is also in
+ *                           {@code requests} and {@code responsesByStatus}), closed unanswered on a
+ *                           TLS or PROXY protocol one (nothing can be sent before their setup)
  * @param openConnections    connections open now
  * @param requests           responses sent, including the server's own error responses
  * @param bytesRead          bytes read from clients (request heads and bodies)
@@ -30,10 +35,10 @@ import java.util.Collections;
  * @param responsesByStatus  responses sent, by status code (only codes sent at least once), ascending
  * @param latency            the distribution of request durations
  */
-public record ServerStats(ServerState state, Instant startedAt, Duration uptime, long accepts, int openConnections,
-                          long requests, long bytesRead, long bytesWritten, Duration workTime, int queued, int threads,
-                          int busyWorkers, long socketErrors, SortedMap<Integer, Long> responsesByStatus,
-                          Latency latency) {
+public record ServerStats(ServerState state, Instant startedAt, Duration uptime, long accepts,
+                          long refusedConnections, int openConnections, long requests, long bytesRead,
+                          long bytesWritten, Duration workTime, int queued, int threads, int busyWorkers,
+                          long socketErrors, SortedMap<Integer, Long> responsesByStatus, Latency latency) {
 
     public ServerStats {
         responsesByStatus = Collections.unmodifiableSortedMap(new TreeMap<>(responsesByStatus));

@@ -246,6 +246,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             return;
         }
         if (!registry.add(connection)) {
+            statistics.connectionRefused();
             int limit = config.maxConnections();
             refusalWarning.occurred((count, every) -> count == 1
                     ? "Connection limit (" + limit + ") reached; refusing a connection (this warning is logged at most every "

@@ -18,6 +18,9 @@ public interface WsgiServerMXBean {
     /** Connections accepted. */
     long getAccepts();
 
+    /** Connections closed at once because the server had its maximum open (also counted in {@link #getAccepts()}). */
+    long getRefusedConnections();
+
     /** Connections open now. */
     int getOpenConnections();
 

@@ -32,7 +32,11 @@ final class PrometheusText {
                     s.startedAt().toEpochMilli() / 1000.0);
         }
         gauge("wsgiserver_uptime_seconds", "Seconds since the server started.", s.uptime().toNanos() / 1e9);
-        counter("wsgiserver_connections_accepted_total", "Connections accepted.", s.accepts());
+        counter("wsgiserver_connections_accepted_total", "Connections accepted, those refused at the limit included.",
+                s.accepts());
+        counter("wsgiserver_connections_refused_total",
+                "Connections closed at once because the server had maxConnections open (a 503 only on plain listeners).",
+                s.refusedConnections());
         gauge("wsgiserver_connections_open", "Connections open now.", s.openConnections());
         counter("wsgiserver_requests_total", "Responses sent, including the server's own error responses.", s.requests());
         counter("wsgiserver_bytes_read_total", "Bytes read from clients.", s.bytesRead());

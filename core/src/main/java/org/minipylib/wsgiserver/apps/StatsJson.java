@@ -49,6 +49,7 @@ final class StatsJson {
         out.append(',');
         field("uptimeSeconds", s.uptime().toNanos() / 1e9).append(',');
         field("accepts", s.accepts()).append(',');
+        field("refusedConnections", s.refusedConnections()).append(',');
         field("openConnections", s.openConnections()).append(',');
         field("requests", s.requests()).append(',');
         field("bytesRead", s.bytesRead()).append(',');

@@ -33,6 +33,7 @@ public final class ServerStatistics {
     }
 
     private final LongAdder accepts = new LongAdder();
+    private final LongAdder refusedConnections = new LongAdder();
     private final LongAdder otherStatuses = new LongAdder(); // outside 100..599; requests = these + byStatus
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder bytesWritten = new LongAdder();
@@ -58,6 +59,14 @@ public final class ServerStatistics {
     /** A connection was accepted. */
     public void accepted() {
         accepts.increment();
+    }
+
+    /**
+     * An accepted connection was closed at once because the server already had its maximum of
+     * connections open (answered 503 first only on a plain listener, which also counts as {@link #refused}).
+     */
+    public void connectionRefused() {
+        refusedConnections.increment();
     }
 
     /** A request was answered with {@code status} after {@code nanos} of work (head parsed to response finished). */
@@ -115,8 +124,8 @@ public final class ServerStatistics {
         long work = workNanos.sum();
         Instant started = startedAt;
         Duration uptime = started == null ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - startedNanos);
-        return new ServerStats(state, started, uptime, accepts.sum(), openConnections, requests, bytesRead.sum(),
-                bytesWritten.sum(), Duration.ofNanos(work), queued, threads, busyWorkers, socketErrors.sum(), statuses,
-                new ServerStats.Latency(bounds, counts, work / 1e9));
+        return new ServerStats(state, started, uptime, accepts.sum(), refusedConnections.sum(), openConnections,
+                requests, bytesRead.sum(), bytesWritten.sum(), Duration.ofNanos(work), queued, threads, busyWorkers,
+                socketErrors.sum(), statuses, new ServerStats.Latency(bounds, counts, work / 1e9));
     }
 }

@@ -74,6 +74,7 @@ public final class StatisticsMXBean implements WsgiServerMXBean {
     @Override public String getState() { return server.state().name(); }
     @Override public long getUptimeSeconds() { return stats().uptime().toSeconds(); }
     @Override public long getAccepts() { return stats().accepts(); }
+    @Override public long getRefusedConnections() { return stats().refusedConnections(); }
     @Override public int getOpenConnections() { return stats().openConnections(); }
     @Override public long getRequests() { return stats().requests(); }
     @Override public long getBytesRead() { return stats().bytesRead(); }

@@ -57,6 +57,7 @@ class StatusPageInBrowserTest {
                 assertTrue(requests.find(), "total requests shown");
                 assertTrue(Long.parseLong(requests.group(1).replace(",", "")) >= 20, requests.group(1));
                 assertTrue(dom.contains(">404 Not Found<"), "the status table lists the 404s");
+                assertTrue(dom.contains("id=\"total-refused-connections\">0<"), "no connection refused at the limit");
                 assertTrue(Pattern.compile("<polyline [^>]*points=\"[0-9.]+,[0-9.]+ ").matcher(dom).find(),
                         "the requests/s chart has a line with at least two points");
 
