@@ -19,8 +19,10 @@ import java.util.zip.Deflater;
  * <p>A response is compressed when the request's {@code Accept-Encoding} accepts gzip (weights read:
  * {@code gzip;q=0} refuses it, {@code *} counts when gzip is not named) and the response is worth it:
  * not a {@code 204}, {@code 304} or {@code 206}, no {@code Content-Range}, no {@code Content-Encoding}
- * already, no {@code Cache-Control: no-transform}, a {@code Content-Type} among the
- * {@linkplain #withTypes compressible types} (none: not compressed; {@code text/event-stream} never),
+ * already, no {@code Cache-Control: no-transform}, no digest of its bytes ({@code Content-Digest},
+ * {@code Repr-Digest}, {@code Digest}, {@code Content-MD5}: they would not match compressed ones), a
+ * {@code Content-Type} among the {@linkplain #withTypes compressible types} (none: not compressed;
+ * {@code text/event-stream} never),
  * and a length, where it is known before the body goes, of at least the {@linkplain #withMinSize
  * minimum size}. Such a response carries {@code Vary: Accept-Encoding} (merged into the application's
  * Vary) whether it is compressed or not, for caches. Compressed, it has {@code Content-Encoding: gzip},

@@ -11,6 +11,8 @@ final class GzipHeaders {
 
     private static final Header VARY = Header.of("Vary", "Accept-Encoding");
     private static final Header GZIP = Header.of("Content-Encoding", "gzip");
+    /** Integrity fields over the content or representation as sent (RFC 9530, and the obsolete RFC 3230 and RFC 1864). */
+    private static final List<String> DIGESTS = List.of("Content-Digest", "Repr-Digest", "Digest", "Content-MD5");
 
     private GzipHeaders() {
     }
@@ -18,13 +20,16 @@ final class GzipHeaders {
     /**
      * True if the response could be compressed for a client that accepts gzip: a status with content
      * that is not a part (not 204, 304, 206, nor with {@code Content-Range}), not encoded already, no
-     * {@code Cache-Control: no-transform}, a compressible {@code Content-Type}, and a length (its
+     * {@code Cache-Control: no-transform}, no digest of its bytes, a compressible {@code Content-Type}, and a length (its
      * {@code Content-Length}, else {@code knownLength}; -1: unknown) that is unknown or at least
      * {@code minSize}.
      */
     static boolean compressible(int status, List<Header> headers, long knownLength, CompressibleTypes types, long minSize) {
         if (status < 200 || status == 204 || status == 206 || status == 304) return false;
         if (value(headers, "Content-Range") != null || value(headers, "Content-Encoding") != null) return false;
+        for (String digest : DIGESTS) { // of the bytes as they are: a compressed body would not match them
+            if (value(headers, digest) != null) return false;
+        }
         for (Header h : headers) {
             if (h.is("Cache-Control") && hasToken(h.value(), "no-transform")) return false;
         }

@@ -134,6 +134,10 @@ class GzipAppTest {
                 start.start("200 OK", headers("Content-Type", plain, "Cache-Control", "public, No-Transform"));
                 return List.of(TEXT);
             }
+            case "/digest" -> {
+                start.start("200 OK", headers("Content-Type", plain, "Content-Digest", "sha-256=:AAAA:"));
+                return List.of(TEXT);
+            }
             case "/partial" -> {
                 start.start("206 Partial Content", headers("Content-Type", plain, "Content-Range", "bytes 0-9999/20000"));
                 return List.of(TEXT);
@@ -349,7 +353,7 @@ class GzipAppTest {
 
     /** Responses never compressed, nor marked Vary: their bytes and headers are the application's. */
     @ParameterizedTest
-    @ValueSource(strings = {"/small", "/small-declared", "/png", "/untyped", "/encoded", "/no-transform", "/partial", "/range-200",
+    @ValueSource(strings = {"/small", "/small-declared", "/png", "/untyped", "/encoded", "/no-transform", "/digest", "/partial", "/range-200",
             "/no-content", "/events", "/empty-stream"})
     void responsesNotWorthCompressingAreLeftAlone(String path) throws IOException {
         RawClient.Response withGzip = fetch(get(path, GZIP));
