@@ -6,16 +6,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.BodyWriter;
 import org.minipylib.wsgiserver.ByteBufferBody;
 import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.OptionalTool;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps.Streamed;
+import org.minipylib.wsgiserver.tls.JsseSslAdapter;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -462,6 +466,29 @@ class GzipAppTest {
             expected.write(FIRST);
             expected.write(SECOND);
             assertArrayEquals(expected.toByteArray(), gunzip(compressed.toByteArray()));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void compressedOverTls(WorkerMode mode) throws Exception {
+        TestCertificates.LocalhostTls tls = TestCertificates.localhostTls(Files.createDirectories(dir.resolve("tls-" + mode)), "gzip-ca");
+        WsgiApp routes = new PathInfoDispatcher(Map.<String, WsgiApp>of("/", GzipAppTest::route, "/files", StaticFilesApp.of(dir)));
+        JsseSslAdapter adapter = new JsseSslAdapter(tls.server());
+        try (TestServer tlsServer = TestServer.start(GzipApp.of(routes), b -> b.workerMode(mode).sslAdapter(adapter));
+             RawClient client = new RawClient(tls.client().getSocketFactory().createSocket("127.0.0.1", tlsServer.port()))) {
+            client.timeout(30_000);
+            assertCompressed(client.send(get("/files/big.txt", GZIP)).read(), fileText); // a FileBody, read and compressed
+            client.send(get("/stream", GZIP));
+            assertEquals("gzip", readHead(client).get("content-encoding"));
+            ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+            for (int size; (size = Integer.parseInt(client.readLine().trim(), 16)) > 0; ) {
+                compressed.write(client.input().readNBytes(size));
+                assertEquals("", client.readLine());
+            }
+            assertEquals("", client.readLine());
+            assertArrayEquals(digest(streamExpected()), digest(gunzip(compressed.toByteArray())));
+            assertCompressed(client.send(get("/text", GZIP)).read(), TEXT); // the connection kept
         }
     }
 
