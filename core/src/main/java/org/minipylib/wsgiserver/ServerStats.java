@@ -23,6 +23,19 @@ import java.util.Collections;
  *                           answered {@code 503} on a plain one (that response is also in
  *                           {@code requests} and {@code responsesByStatus}), closed unanswered on a
  *                           TLS or PROXY protocol one (nothing can be sent before their setup)
+ * @param tlsHandshakeFailures TLS handshakes that TLS itself refused: no protocol version or cipher
+ *                           suite in common, a certificate refused by either side (the client's alert,
+ *                           say {@code unknown_ca}), bytes that are not TLS, a plain HTTP request
+ *                           (answered {@code 400}, which is in {@code responsesByStatus} too). Not a
+ *                           client that closes or resets the connection before the handshake is done
+ *                           (port scanners, TCP health checks, a client giving up), nor one closed by
+ *                           the server's stop
+ * @param tlsHandshakeTimeouts TLS handshakes not done by the handshake timeout (a client that
+ *                           connects and sends nothing, or too little)
+ * @param proxyProtocolFailures connections on a PROXY protocol listener that did not start with a
+ *                           valid PROXY header (a malformed one, or a client that is not the proxy),
+ *                           or whose header had not arrived by the handshake timeout; not one closed
+ *                           or reset by the client before it sent a whole header
  * @param openConnections    connections open now
  * @param requests           responses sent, including the server's own error responses
  * @param bytesRead          bytes read from clients (request heads and bodies)
@@ -36,7 +49,8 @@ import java.util.Collections;
  * @param latency            the distribution of request durations
  */
 public record ServerStats(ServerState state, Instant startedAt, Duration uptime, long accepts,
-                          long refusedConnections, int openConnections, long requests, long bytesRead,
+                          long refusedConnections, long tlsHandshakeFailures, long tlsHandshakeTimeouts,
+                          long proxyProtocolFailures, int openConnections, long requests, long bytesRead,
                           long bytesWritten, Duration workTime, int queued, int threads, int busyWorkers,
                           long socketErrors, SortedMap<Integer, Long> responsesByStatus, Latency latency) {
 

@@ -6,7 +6,9 @@ import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpSettings;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.http.SetupRefusedException;
 import org.minipylib.wsgiserver.http.Transport;
+import org.minipylib.wsgiserver.proxy.ProxyProtocolException;
 import org.minipylib.wsgiserver.proxy.ProxyProtocolSetup;
 import org.minipylib.wsgiserver.server.ClassPreloader;
 import org.minipylib.wsgiserver.server.ConnectionRegistry;
@@ -24,6 +26,7 @@ import org.minipylib.wsgiserver.server.ThrottledWarning;
 import org.minipylib.wsgiserver.server.VirtualThreadScheduler;
 import org.minipylib.wsgiserver.server.WorkerPool;
 import org.minipylib.wsgiserver.tls.SslAdapter;
+import org.minipylib.wsgiserver.tls.TlsHandshakeException;
 import org.minipylib.wsgiserver.wsgi.WsgiGateway;
 import org.minipylib.wsgiserver.apps.PathInfoDispatcher;
 
@@ -31,6 +34,7 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
@@ -46,6 +50,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * The server: listens on one or more addresses and serves a {@link WsgiApp} over HTTP/1.1.
@@ -262,13 +267,46 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     /**
      * What a new connection does before HTTP, in order, on a virtual thread serving it: read a PROXY
      * protocol header (on the listeners that expect one), then a TLS handshake (when configured).
-     * Computed once per kind of listener, shared by all their connections.
+     * Computed once per kind of listener, shared by all their connections. Their failures are counted
+     * in the statistics, see {@link #counted}.
      */
     private List<ConnectionSetup> connectionSetups(boolean proxyProtocol) {
         List<ConnectionSetup> steps = new ArrayList<>();
-        if (proxyProtocol) steps.add(new ProxyProtocolSetup());
-        if (config.sslAdapter() != null) steps.add(config.sslAdapter()::open);
+        if (proxyProtocol) {
+            steps.add(counted(new ProxyProtocolSetup(), e -> e instanceof ProxyProtocolException,
+                    statistics::proxyProtocolFailed, statistics::proxyProtocolFailed));
+        }
+        if (config.sslAdapter() != null) {
+            steps.add(counted(config.sslAdapter()::open,
+                    e -> e instanceof SetupRefusedException // plain HTTP, answered 400
+                            || e instanceof TlsHandshakeException h && h.tlsFailed(),
+                    statistics::tlsHandshakeFailed, statistics::tlsHandshakeTimedOut));
+        }
         return List.copyOf(steps);
+    }
+
+    /**
+     * {@code step}, counting how it fails: {@code timedOut} when the handshake deadline has passed (a
+     * timed read of the step's, or the watchdog's close at the deadline), else {@code failed} when the
+     * failure is one of the step's protocol ({@code protocolFailure}). Neither for a client that
+     * closes or resets the connection first (a TCP health check, a port scanner, a client giving up),
+     * nor for stop() closing it.
+     */
+    private static ConnectionSetup counted(ConnectionSetup step, Predicate<IOException> protocolFailure,
+                                           Runnable failed, Runnable timedOut) {
+        return (transport, deadlineNanos) -> {
+            try {
+                return step.setUp(transport, deadlineNanos);
+            } catch (IOException e) {
+                if (e instanceof SocketTimeoutException || e.getCause() instanceof SocketTimeoutException // wrapped by a TLS adapter
+                        || System.nanoTime() - deadlineNanos >= 0) {
+                    timedOut.run();
+                } else if (protocolFailure.test(e)) {
+                    failed.run();
+                }
+                throw e;
+            }
+        };
     }
 
     /** Enforces handshake, keep-alive and write timeouts, until the server has stopped (also while it drains). */

@@ -21,6 +21,15 @@ public interface WsgiServerMXBean {
     /** Connections closed at once because the server had its maximum open (also counted in {@link #getAccepts()}). */
     long getRefusedConnections();
 
+    /** TLS handshakes that TLS itself failed (see {@link ServerStats#tlsHandshakeFailures()}). */
+    long getTlsHandshakeFailures();
+
+    /** TLS handshakes not done by the handshake timeout. */
+    long getTlsHandshakeTimeouts();
+
+    /** PROXY protocol headers that were malformed, missing or late (see {@link ServerStats#proxyProtocolFailures()}). */
+    long getProxyProtocolFailures();
+
     /** Connections open now. */
     int getOpenConnections();
 

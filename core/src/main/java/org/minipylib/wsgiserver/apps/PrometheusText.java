@@ -37,6 +37,14 @@ final class PrometheusText {
         counter("wsgiserver_connections_refused_total",
                 "Connections closed at once because the server had maxConnections open (a 503 only on plain listeners).",
                 s.refusedConnections());
+        family("wsgiserver_tls_handshake_failures_total", "counter",
+                "TLS handshakes that failed: refused by TLS itself (reason=\"failed\": no common protocol or cipher,"
+                + " a refused certificate, not TLS) or not done by the handshake timeout (reason=\"timeout\").");
+        labeled("wsgiserver_tls_handshake_failures_total", "reason", "failed", s.tlsHandshakeFailures());
+        labeled("wsgiserver_tls_handshake_failures_total", "reason", "timeout", s.tlsHandshakeTimeouts());
+        counter("wsgiserver_proxy_protocol_failures_total",
+                "Connections to a PROXY protocol listener without a valid PROXY header by the handshake timeout.",
+                s.proxyProtocolFailures());
         gauge("wsgiserver_connections_open", "Connections open now.", s.openConnections());
         counter("wsgiserver_requests_total", "Responses sent, including the server's own error responses.", s.requests());
         counter("wsgiserver_bytes_read_total", "Bytes read from clients.", s.bytesRead());
@@ -49,7 +57,7 @@ final class PrometheusText {
 
         family("wsgiserver_responses_total", "counter", "Responses sent, by status code.");
         for (Map.Entry<Integer, Long> e : s.responsesByStatus().entrySet()) {
-            out.append("wsgiserver_responses_total{code=\"").append(e.getKey()).append("\"} ").append(e.getValue()).append('\n');
+            labeled("wsgiserver_responses_total", "code", e.getKey().toString(), e.getValue());
         }
 
         String name = "wsgiserver_request_duration_seconds";
@@ -76,6 +84,11 @@ final class PrometheusText {
     private void counter(String name, String help, double value) {
         family(name, "counter", help);
         out.append(name).append(' ').append(ServerStats.number(value)).append('\n');
+    }
+
+    /** One sample of a family written already, with one label. */
+    private void labeled(String name, String label, String value, long sample) {
+        out.append(name).append('{').append(label).append("=\"").append(value).append("\"} ").append(sample).append('\n');
     }
 
     private void gauge(String name, String help, double value) {

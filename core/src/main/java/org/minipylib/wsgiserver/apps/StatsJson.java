@@ -50,6 +50,9 @@ final class StatsJson {
         field("uptimeSeconds", s.uptime().toNanos() / 1e9).append(',');
         field("accepts", s.accepts()).append(',');
         field("refusedConnections", s.refusedConnections()).append(',');
+        field("tlsHandshakeFailures", s.tlsHandshakeFailures()).append(',');
+        field("tlsHandshakeTimeouts", s.tlsHandshakeTimeouts()).append(',');
+        field("proxyProtocolFailures", s.proxyProtocolFailures()).append(',');
         field("openConnections", s.openConnections()).append(',');
         field("requests", s.requests()).append(',');
         field("bytesRead", s.bytesRead()).append(',');

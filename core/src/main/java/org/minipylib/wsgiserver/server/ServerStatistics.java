@@ -34,6 +34,9 @@ public final class ServerStatistics {
 
     private final LongAdder accepts = new LongAdder();
     private final LongAdder refusedConnections = new LongAdder();
+    private final LongAdder tlsHandshakeFailures = new LongAdder();
+    private final LongAdder tlsHandshakeTimeouts = new LongAdder();
+    private final LongAdder proxyProtocolFailures = new LongAdder();
     private final LongAdder otherStatuses = new LongAdder(); // outside 100..599; requests = these + byStatus
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder bytesWritten = new LongAdder();
@@ -67,6 +70,24 @@ public final class ServerStatistics {
      */
     public void connectionRefused() {
         refusedConnections.increment();
+    }
+
+    /**
+     * A TLS handshake failed: TLS itself refused it (no common protocol version or cipher suite, a
+     * certificate refused by either side, bytes that are not TLS, plain HTTP answered with 400).
+     */
+    public void tlsHandshakeFailed() {
+        tlsHandshakeFailures.increment();
+    }
+
+    /** A TLS handshake was not done by the handshake timeout. */
+    public void tlsHandshakeTimedOut() {
+        tlsHandshakeTimeouts.increment();
+    }
+
+    /** A PROXY protocol listener's connection did not start with a valid header, or not by the handshake timeout. */
+    public void proxyProtocolFailed() {
+        proxyProtocolFailures.increment();
     }
 
     /** A request was answered with {@code status} after {@code nanos} of work (head parsed to response finished). */
@@ -124,7 +145,8 @@ public final class ServerStatistics {
         long work = workNanos.sum();
         Instant started = startedAt;
         Duration uptime = started == null ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - startedNanos);
-        return new ServerStats(state, started, uptime, accepts.sum(), refusedConnections.sum(), openConnections,
+        return new ServerStats(state, started, uptime, accepts.sum(), refusedConnections.sum(),
+                tlsHandshakeFailures.sum(), tlsHandshakeTimeouts.sum(), proxyProtocolFailures.sum(), openConnections,
                 requests, bytesRead.sum(), bytesWritten.sum(), Duration.ofNanos(work), queued, threads, busyWorkers,
                 socketErrors.sum(), statuses, new ServerStats.Latency(bounds, counts, work / 1e9));
     }

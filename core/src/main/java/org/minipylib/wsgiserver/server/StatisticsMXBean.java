@@ -75,6 +75,9 @@ public final class StatisticsMXBean implements WsgiServerMXBean {
     @Override public long getUptimeSeconds() { return stats().uptime().toSeconds(); }
     @Override public long getAccepts() { return stats().accepts(); }
     @Override public long getRefusedConnections() { return stats().refusedConnections(); }
+    @Override public long getTlsHandshakeFailures() { return stats().tlsHandshakeFailures(); }
+    @Override public long getTlsHandshakeTimeouts() { return stats().tlsHandshakeTimeouts(); }
+    @Override public long getProxyProtocolFailures() { return stats().proxyProtocolFailures(); }
     @Override public int getOpenConnections() { return stats().openConnections(); }
     @Override public long getRequests() { return stats().requests(); }
     @Override public long getBytesRead() { return stats().bytesRead(); }

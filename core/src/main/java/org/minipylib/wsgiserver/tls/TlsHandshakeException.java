@@ -15,6 +15,16 @@ public final class TlsHandshakeException extends IOException {
         super("TLS handshake failed: " + reason, cause);
     }
 
+    /**
+     * True if TLS itself failed (an {@link javax.net.ssl.SSLException} is the cause): no protocol
+     * version or cipher suite in common, a certificate refused by either side, bytes that are not
+     * TLS. False if the connection under it failed first: closed or reset by the client, closed by
+     * the server, timed out.
+     */
+    public boolean tlsFailed() {
+        return getCause() instanceof javax.net.ssl.SSLException;
+    }
+
     @Override
     public String toString() {
         return getMessage();

@@ -58,6 +58,8 @@ class StatusPageInBrowserTest {
                 assertTrue(Long.parseLong(requests.group(1).replace(",", "")) >= 20, requests.group(1));
                 assertTrue(dom.contains(">404 Not Found<"), "the status table lists the 404s");
                 assertTrue(dom.contains("id=\"total-refused-connections\">0<"), "no connection refused at the limit");
+                assertTrue(dom.contains("id=\"total-tls-handshake-failures\">0<"), "no TLS handshake failed");
+                assertTrue(dom.contains("id=\"total-proxy-protocol-failures\">0<"), "no PROXY header failed");
                 assertTrue(Pattern.compile("<polyline [^>]*points=\"[0-9.]+,[0-9.]+ ").matcher(dom).find(),
                         "the requests/s chart has a line with at least two points");
 
