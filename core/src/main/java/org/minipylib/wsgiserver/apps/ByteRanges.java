@@ -63,8 +63,8 @@ final class ByteRanges {
             if (span == null) return null; // one invalid range-spec: the field is invalid
             if (span.length == 0) continue; // unsatisfiable, others may be
             Range range = new Range(span[0], span[1]);
+            if (range.length() > length - total) return null; // total + length() > length, which could overflow
             total += range.length();
-            if (total > length) return null;
             asked.add(new Asked(range, asked.size()));
         }
         if (specs == 0) return null;
@@ -88,6 +88,8 @@ final class ByteRanges {
         long first = digits(before);
         long last = after.isEmpty() ? Long.MAX_VALUE : digits(after);
         if (first < 0 || last < 0 || last < first) return null;
+        // both saturated at Long.MAX_VALUE: last may still be below first, an invalid range-spec (not an unsatisfiable one)
+        if (first == Long.MAX_VALUE && !after.isEmpty() && decimalOrder(after, before) < 0) return null;
         if (first >= length) return new long[0];
         return new long[] {first, Math.min(last, length - 1)};
     }
@@ -108,6 +110,19 @@ final class ByteRanges {
         }
         merged.sort(Comparator.comparingInt(Asked::order));
         return merged.stream().map(Asked::range).toList();
+    }
+
+    /** The order of two strings of digits by their values, however many digits (leading zeros included). */
+    private static int decimalOrder(String a, String b) {
+        String x = a.substring(leadingZeros(a));
+        String y = b.substring(leadingZeros(b));
+        return x.length() != y.length() ? Integer.compare(x.length(), y.length()) : x.compareTo(y);
+    }
+
+    private static int leadingZeros(String digits) {
+        int i = 0;
+        while (i < digits.length() && digits.charAt(i) == '0') i++;
+        return i;
     }
 
     /** The value of an unsigned decimal (saturated at {@code Long.MAX_VALUE}), or -1 if {@code s} is not one. */

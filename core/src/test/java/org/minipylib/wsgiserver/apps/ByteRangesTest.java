@@ -28,7 +28,9 @@ class ByteRangesTest {
             "bytes=0-9,100-,-0 | 0-9", "bytes=100- | 416", "bytes=-0 | 416", "bytes=100-,200-300 | 416",
             "bytes=0-,0- | whole", "bytes=0-59,40-99 | whole", "bytes=0-49,50-99 | 0-99",
             "bytes=9-0 | whole", "bytes=0-9,x | whole", "bytes=, | whole", "bytes= | whole", "items=0-9 | whole", "bytes=1-2-3 | whole",
-            "bytes=99999999999999999999999- | 416", "bytes=0-99999999999999999999999 | 0-99"})
+            "bytes=99999999999999999999999- | 416", "bytes=0-99999999999999999999999 | 0-99",
+            // first and last both beyond a long, last below first: an invalid range-spec, not an unsatisfiable one (found by ByteRangesFuzzTest)
+            "bytes=99999999999999999999999-99999999999999999999998,-5 | whole", "bytes=099999999999999999999-99999999999999999999 | 416"})
     void parses(String field, String expected) {
         assertEquals(expected, parsed(field, 100), field);
     }
@@ -40,5 +42,14 @@ class ByteRangesTest {
         assertEquals(ByteRanges.MAX_RANGES, ByteRanges.parse(atTheLimit, 1000).size());
         assertEquals("whole", parsed(atTheLimit + ",999-999", 1000));
         assertEquals("whole", parsed("bytes=0-0", 0), "an empty file: no ranges");
+    }
+
+    /** Found by ByteRangesFuzzTest: the running total overflowed and went negative, under the limit again. */
+    @org.junit.jupiter.api.Test
+    void limitsTheTotalOfAHugeRepresentation() {
+        long huge = Long.MAX_VALUE - 51;
+        assertEquals("whole", parsed("bytes=0-99,1-,2-", huge));
+        assertEquals("whole", parsed("bytes=-100,0-", huge));
+        assertEquals("0-" + (huge - 1), parsed("bytes=0-", huge));
     }
 }
