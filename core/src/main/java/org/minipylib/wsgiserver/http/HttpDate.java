@@ -5,9 +5,11 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 import java.time.format.ResolverStyle;
 import java.time.format.TextStyle;
+import java.time.temporal.ChronoField;
 import java.util.Locale;
 
 /**
@@ -23,13 +25,21 @@ public final class HttpDate {
             DateTimeFormatter.ofPattern("EEE, dd MMM uuuu HH:mm:ss 'GMT'", Locale.ROOT).withZone(ZoneOffset.UTC)
                     .withResolverStyle(ResolverStyle.STRICT);
 
+    /**
+     * IMF-fixdate to parse: as {@link #IMF_FIXDATE}, but the year exactly four digits ({@code uuuu} also
+     * reads a signed year of any length, {@code -947987} or {@code +10000}, which no form has).
+     */
+    private static final DateTimeFormatter IMF_FIXDATE_IN = new DateTimeFormatterBuilder().appendPattern("EEE, dd MMM ")
+            .appendValue(ChronoField.YEAR, 4).appendPattern(" HH:mm:ss 'GMT'").toFormatter(Locale.ROOT).withZone(ZoneOffset.UTC)
+            .withResolverStyle(ResolverStyle.STRICT);
+
     /** The obsolete RFC 850 form after its day name, {@code 06-Nov-94 08:49:37 GMT} (years 2000 to 2099 here, see {@link #parse}). */
     private static final DateTimeFormatter RFC_850 = DateTimeFormatter.ofPattern("dd-MMM-uu HH:mm:ss 'GMT'", Locale.ROOT)
             .withResolverStyle(ResolverStyle.STRICT);
-    /** C's asctime() form, {@code Sun Nov  6 08:49:37 1994}. */
+    /** C's asctime() form, {@code Sun Nov  6 08:49:37 1994} (a four-digit year, as in {@link #IMF_FIXDATE_IN}). */
     private static final DateTimeFormatter ASCTIME =
-            DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss uuuu", Locale.ROOT).withZone(ZoneOffset.UTC)
-                    .withResolverStyle(ResolverStyle.STRICT);
+            new DateTimeFormatterBuilder().appendPattern("EEE MMM ppd HH:mm:ss ").appendValue(ChronoField.YEAR, 4).toFormatter(Locale.ROOT)
+                    .withZone(ZoneOffset.UTC).withResolverStyle(ResolverStyle.STRICT);
 
     private record Cached(long second, byte[] line) {
     }
@@ -67,7 +77,7 @@ public final class HttpDate {
         if (text == null) return null;
         String t = text.trim();
         try {
-            if (t.length() > 3 && t.charAt(3) == ',') return IMF_FIXDATE.parse(t, Instant::from);
+            if (t.length() > 3 && t.charAt(3) == ',') return IMF_FIXDATE_IN.parse(t, Instant::from);
             int comma = t.indexOf(',');
             if (comma > 0) { // the day name is checked once the century is known
                 LocalDateTime time = LocalDateTime.parse(t.substring(comma + 1).trim(), RFC_850);

@@ -37,7 +37,10 @@ class HttpDateTest {
             "Sun, 6 Nov 1994 08:49:37 GMT", "1994-11-06T08:49:37Z", "Sun, 06 Nov 1994 25:49:37 GMT",
             // dates that do not exist, which a lenient parser moves to one that does (31 Feb to 3 Mar or 28 Feb)
             "Tue, 31 Feb 2026 08:49:37 GMT", "Sat, 29 Feb 2025 08:49:37 GMT", "Saturday, 31-Apr-27 08:49:37 GMT",
-            "Sat Feb 31 08:49:37 2026", "Sun, 06 Nov 1994 24:00:00 GMT"})
+            "Sat Feb 31 08:49:37 2026", "Sun, 06 Nov 1994 24:00:00 GMT",
+            // a year of other than four digits, signed or longer (found by HttpDateFuzzTest)
+            "Thu, 04 Apr -947987 02:51:15 GMT", "Sat, 01 Jan +10000 00:00:00 GMT", "Sat, 01 Jan 10000 00:00:00 GMT",
+            "Sat Jan  1 00:00:00 +10000", "Fri Jan  1 00:00:00 -0001", "Thu, 06 Nov 994 08:49:37 GMT", "Sat Jan  1 00:00:00 10000"})
     void refusesAnythingElse(String text) {
         assertNull(HttpDate.parse(text));
     }
