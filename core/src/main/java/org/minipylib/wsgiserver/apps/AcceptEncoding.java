@@ -76,7 +76,10 @@ final class AcceptEncoding {
     private static int qvalue(String parameters) {
         for (String parameter : parameters.split(";")) {
             String p = parameter.trim();
-            if (p.length() < 2 || (p.charAt(0) != 'q' && p.charAt(0) != 'Q') || p.charAt(1) != '=') continue;
+            int equals = p.indexOf('=');
+            String name = (equals < 0 ? p : p.substring(0, equals)).trim();
+            if (!name.equalsIgnoreCase("q")) continue;
+            if (equals != 1) return 0; // "q", "q =0": a weight, malformed (when in doubt, the coding is not sent)
             String value = p.substring(2).trim();
             if (!QVALUE.matcher(value).matches()) return 0;
             int thousandths = value.length() > 2 ? Integer.parseInt((value.substring(2) + "000").substring(0, 3)) : 0;

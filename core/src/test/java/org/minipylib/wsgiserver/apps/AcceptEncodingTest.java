@@ -16,7 +16,8 @@ class AcceptEncodingTest {
     @CsvSource(delimiter = '|', value = {
             "gzip | gzip | 1000", "gzip;q=0.5 | gzip | 500", "gzip;q=0.25 | gzip | 250", "gzip;q=1 | gzip | 1000",
             "gzip;q=1.000 | gzip | 1000", "gzip;q=1.001 | gzip | 0", "gzip;q=0. | gzip | 0", "gzip;Q=0.3 | gzip | 300",
-            "gzip;q=abc | gzip | 0", "gzip;q=-1 | gzip | 0", "x-gzip;q=0.4 | gzip | 400", "br | gzip | -1",
+            "gzip;q=abc | gzip | 0", "gzip;q | gzip | 0", "gzip;q =0.5 | gzip | 0", "gzip;qq=0.5 | gzip | 1000",
+            "gzip;q=-1 | gzip | 0", "x-gzip;q=0.4 | gzip | 400", "br | gzip | -1",
             "*;q=0.2 | gzip | 200", "*;q=0.2, gzip;q=0.1 | gzip | 100", "gzip;q=0.1, gzip;q=0.6 | gzip | 600",
             "' gzip ; q=0.7 ' | gzip | 700", "'' | gzip | -1"})
     void weights(String field, String coding, int weight) {

@@ -52,4 +52,14 @@ class ByteRangesTest {
         assertEquals("whole", parsed("bytes=-100,0-", huge));
         assertEquals("0-" + (huge - 1), parsed("bytes=0-", huge));
     }
+
+    /** Found by ByteRangesFuzzTest: a position of 19 digits just below Long.MAX_VALUE was read as Long.MAX_VALUE. */
+    @org.junit.jupiter.api.Test
+    void positionsJustBelowTheLargestLongAreExact() {
+        long max = Long.MAX_VALUE;
+        assertEquals((max - 1) + "-" + (max - 1), parsed("bytes=9223372036854775806-18446744073709551616", max));
+        assertEquals("whole", parsed("bytes=9223372036854775806-18446744073709551616,-99999999999999999999", max),
+                "one byte and all of them add up to more than there is");
+        assertEquals((max - 2) + "-" + (max - 2), parsed("bytes=9223372036854775805-9223372036854775805", max));
+    }
 }
