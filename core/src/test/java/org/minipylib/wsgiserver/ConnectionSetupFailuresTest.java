@@ -23,6 +23,7 @@ import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -31,6 +32,8 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 import javax.management.JMX;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
 
@@ -135,6 +138,59 @@ class ConnectionSetupFailuresTest {
             server.close();
             awaitClose(silent);
             assertCounted(settledWith(server, 1, 0), 0, 0, 0);
+        }
+    }
+
+    @Test
+    void aClientThatGivesUpItsHandshakeIsNotCounted() throws Exception {
+        try (TestServer server = startTls(Duration.ofSeconds(30))) {
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                cancelMidHandshake(socket);
+                awaitClose(socket); // at once, not at the handshake timeout (awaitClose fails after 10 s)
+            }
+            assertCounted(settledWith(server, 1, 0), 0, 0, 0);
+        }
+    }
+
+    /**
+     * What a JDK client does when it gives up a handshake (closed by a timeout of its own, say): it
+     * answers the server's first flight with user_canceled and close_notify instead of its Finished.
+     */
+    private static void cancelMidHandshake(Socket socket) throws IOException {
+        SSLEngine engine = tls.client().createSSLEngine("localhost", socket.getPort());
+        engine.setUseClientMode(true);
+        socket.setSoTimeout(10_000);
+        ByteBuffer net = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        ByteBuffer app = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize());
+        ByteBuffer in = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        engine.beginHandshake();
+        boolean helloSent = false;
+        while (true) {
+            SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
+            if (status == SSLEngineResult.HandshakeStatus.NEED_TASK) {
+                for (Runnable task; (task = engine.getDelegatedTask()) != null; ) task.run();
+            } else if (status == SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+                if (helloSent) break; // the client's Finished is due: cancel instead
+                net.clear();
+                engine.wrap(ByteBuffer.allocate(0), net);
+                socket.getOutputStream().write(net.array(), 0, net.flip().limit());
+                helloSent = true;
+            } else {
+                in.flip();
+                SSLEngineResult r = engine.unwrap(in, app);
+                in.compact();
+                if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW) {
+                    int n = socket.getInputStream().read(in.array(), in.position(), in.remaining());
+                    if (n < 0) throw new IOException("closed by the server during the handshake");
+                    in.position(in.position() + n);
+                }
+            }
+        }
+        engine.closeOutbound(); // user_canceled, then close_notify (after a pending change_cipher_spec)
+        while (!engine.isOutboundDone()) {
+            net.clear();
+            engine.wrap(ByteBuffer.allocate(0), net);
+            socket.getOutputStream().write(net.array(), 0, net.flip().limit());
         }
     }
 

@@ -213,7 +213,8 @@ final class TlsTransport implements Transport {
                     return result.getHandshakeStatus();
                 }
                 case BUFFER_OVERFLOW -> appIn = grow(appIn, engine.getSession().getApplicationBufferSize(), true);
-                case CLOSED -> throw new SSLException("the client closed the connection during the handshake");
+                // its close_notify (a JDK client giving up sends user_canceled first): a close, not a TLS failure
+                case CLOSED -> throw new EOFException("the client closed the connection during the handshake");
                 case BUFFER_UNDERFLOW -> {
                     if (fill(deadlineNanos) < 0) throw new EOFException("the client closed the connection during the handshake");
                 }
