@@ -38,8 +38,9 @@ import java.util.Collections;
  *                           or reset by the client before it sent a whole header
  * @param openConnections    connections open now
  * @param requests           responses sent, including the server's own error responses
- * @param bytesRead          bytes read from clients (request heads and bodies)
- * @param bytesWritten       bytes written to clients (response heads and bodies)
+ * @param bytesRead          bytes read from clients' connections (request heads and bodies, and the TLS
+ *                           records and PROXY protocol headers they come in, handshakes included)
+ * @param bytesWritten       bytes written to clients' connections (response heads and bodies, TLS included)
  * @param workTime           total time spent serving requests (from a parsed head to a finished response)
  * @param queued             requests waiting for a worker now
  * @param threads            worker threads now (pool mode: pool threads; virtual mode: threads on a request)

@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The {@code start_response} and {@code write} {@link GzipApp} gives its application for one request.
@@ -88,7 +89,7 @@ final class GzipResponse implements StartResponse, BodyWriter {
 
     @Override
     public void write(byte[] data, int offset, int length) throws IOException {
-        java.util.Objects.checkFromIndexSize(offset, length, data.length);
+        Objects.checkFromIndexSize(offset, length, data.length);
         if (length == 0) return;
         if (writeUncompressed()) serverWriter.write(data, offset, length);
         else if (encoding == Encoding.GZIP) compress(ByteBuffer.wrap(data, offset, length));

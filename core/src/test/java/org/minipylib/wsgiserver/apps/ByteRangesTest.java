@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.apps;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -35,7 +36,7 @@ class ByteRangesTest {
         assertEquals(expected, parsed(field, 100), field);
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void limitsTheNumberOfRanges() {
         String atTheLimit = "bytes=" + java.util.stream.IntStream.range(0, ByteRanges.MAX_RANGES)
                 .mapToObj(i -> (i * 3) + "-" + (i * 3)).collect(Collectors.joining(","));
@@ -45,7 +46,7 @@ class ByteRangesTest {
     }
 
     /** Found by ByteRangesFuzzTest: the running total overflowed and went negative, under the limit again. */
-    @org.junit.jupiter.api.Test
+    @Test
     void limitsTheTotalOfAHugeRepresentation() {
         long huge = Long.MAX_VALUE - 51;
         assertEquals("whole", parsed("bytes=0-99,1-,2-", huge));
@@ -54,7 +55,7 @@ class ByteRangesTest {
     }
 
     /** Found by ByteRangesFuzzTest: a position of 19 digits just below Long.MAX_VALUE was read as Long.MAX_VALUE. */
-    @org.junit.jupiter.api.Test
+    @Test
     void positionsJustBelowTheLargestLongAreExact() {
         long max = Long.MAX_VALUE;
         assertEquals((max - 1) + "-" + (max - 1), parsed("bytes=9223372036854775806-18446744073709551616", max));

@@ -10,7 +10,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.BodyWriter;
 import org.minipylib.wsgiserver.ByteBufferBody;
+import org.minipylib.wsgiserver.Environ;
 import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.StartResponse;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.OptionalTool;
@@ -37,14 +39,19 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.Inflater;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -102,7 +109,7 @@ class GzipAppTest {
         return list;
     }
 
-    private static Iterable<byte[]> route(org.minipylib.wsgiserver.Environ environ, org.minipylib.wsgiserver.StartResponse start) throws Exception {
+    private static Iterable<byte[]> route(Environ environ, StartResponse start) throws Exception {
         String plain = "text/plain; charset=utf-8";
         switch (environ.pathInfo()) {
             case "/text" -> {
@@ -288,7 +295,7 @@ class GzipAppTest {
 
     private static final byte[] FIRST = "<p>the first part of a page".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SECOND = "<p>the rest, once the client has the first".getBytes(StandardCharsets.US_ASCII);
-    private static final java.util.concurrent.SynchronousQueue<Boolean> clientHasFirst = new java.util.concurrent.SynchronousQueue<>();
+    private static final SynchronousQueue<Boolean> clientHasFirst = new SynchronousQueue<>();
 
     /** {@code piece}, once the test says its client decompressed the part before (10 s at most). */
     private static byte[] awaitClient(byte[] piece) {
@@ -436,7 +443,7 @@ class GzipAppTest {
             Map<String, String> head = readHead(client);
             assertEquals("gzip", head.get("content-encoding"));
             ByteArrayOutputStream compressed = new ByteArrayOutputStream();
-            java.util.zip.Inflater inflater = new java.util.zip.Inflater(true);
+            Inflater inflater = new Inflater(true);
             try {
                 byte[] first = new byte[FIRST.length];
                 int got = 0;
@@ -686,16 +693,16 @@ class GzipAppTest {
     private static Map<String, String> readHead(RawClient client) throws IOException {
         String status = client.readLine();
         assertTrue(status != null && status.startsWith("HTTP/1.1 "), "status line: " + status);
-        Map<String, String> head = new java.util.HashMap<>();
+        Map<String, String> head = new HashMap<>();
         for (String line = client.readLine(); line != null && !line.isEmpty(); line = client.readLine()) {
             int colon = line.indexOf(':');
-            head.put(line.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), line.substring(colon + 1).trim());
+            head.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
         }
         return head;
     }
 
     /** Deflaters that count how many were made and how many ended. */
-    static final class CountingDeflaters implements java.util.function.IntFunction<Deflater> {
+    static final class CountingDeflaters implements IntFunction<Deflater> {
         final AtomicInteger created = new AtomicInteger();
         final AtomicInteger ended = new AtomicInteger();
 
