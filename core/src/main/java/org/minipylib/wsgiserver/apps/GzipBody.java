@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import java.util.function.Function;
 
 /**
  * An application's body compressed as the server iterates it, one source chunk at a time. A stream's
@@ -59,22 +60,11 @@ final class GzipBody implements Iterable<byte[]>, AutoCloseable {
 
     /** The body's chunks as buffers: a ByteBufferBody's own (duplicates: positions stay), arrays wrapped. */
     private static Iterator<ByteBuffer> chunks(Iterable<byte[]> body) {
-        if (body instanceof ByteBufferBody buffers) {
-            Iterator<ByteBuffer> it = buffers.buffers();
-            return new Iterator<>() {
-                @Override
-                public boolean hasNext() {
-                    return it.hasNext();
-                }
+        if (body instanceof ByteBufferBody buffers) return mapped(buffers.buffers(), b -> b == null ? ByteBuffer.wrap(EMPTY) : b.duplicate());
+        return mapped(body.iterator(), a -> ByteBuffer.wrap(a == null ? EMPTY : a));
+    }
 
-                @Override
-                public ByteBuffer next() {
-                    ByteBuffer b = it.next();
-                    return b == null ? ByteBuffer.wrap(EMPTY) : b.duplicate();
-                }
-            };
-        }
-        Iterator<byte[]> it = body.iterator();
+    private static <T> Iterator<ByteBuffer> mapped(Iterator<T> it, Function<T, ByteBuffer> toBuffer) {
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -83,8 +73,7 @@ final class GzipBody implements Iterable<byte[]>, AutoCloseable {
 
             @Override
             public ByteBuffer next() {
-                byte[] a = it.next();
-                return ByteBuffer.wrap(a == null ? EMPTY : a);
+                return toBuffer.apply(it.next());
             }
         };
     }

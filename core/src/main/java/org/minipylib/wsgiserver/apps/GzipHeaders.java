@@ -140,20 +140,6 @@ final class GzipHeaders {
 
     /** True if an entity tag list ({@code If-None-Match}) holds {@code tag} exactly (weakness included). */
     private static boolean listsTag(String list, String tag) {
-        int i = 0;
-        while (i < list.length()) {
-            char c = list.charAt(i);
-            if (c == ',' || c == ' ' || c == '\t') {
-                i++;
-                continue;
-            }
-            int open = list.startsWith("W/", i) ? i + 2 : i;
-            if (open >= list.length() || list.charAt(open) != '"') return false;
-            int close = list.indexOf('"', open + 1);
-            if (close < 0) return false;
-            if (list.substring(i, close + 1).equals(tag)) return true;
-            i = close + 1;
-        }
-        return false;
+        return EntityTagList.anyTag(list, (weak, opaque) -> ((weak ? "W/" : "") + opaque).equals(tag));
     }
 }

@@ -551,24 +551,7 @@ public final class StaticFilesApp implements WsgiApp {
         static boolean matches(String field, String etag, boolean strong) {
             String list = field.trim();
             if (list.equals("*")) return true;
-            int i = 0;
-            while (i < list.length()) {
-                char c = list.charAt(i);
-                if (c == ',' || c == ' ' || c == '\t') {
-                    i++;
-                    continue;
-                }
-                boolean weak = list.startsWith("W/", i);
-                int open = weak ? i + 2 : i;
-                if (open >= list.length() || list.charAt(open) != '"') return false;
-                int close = list.indexOf('"', open + 1);
-                if (close < 0) return false;
-                if ((!strong || !weak) && list.regionMatches(open, etag, 0, etag.length()) && close + 1 - open == etag.length()) {
-                    return true;
-                }
-                i = close + 1;
-            }
-            return false;
+            return EntityTagList.anyTag(list, (weak, opaque) -> (!strong || !weak) && opaque.equals(etag));
         }
 
         /**
