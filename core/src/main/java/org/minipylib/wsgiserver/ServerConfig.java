@@ -55,13 +55,24 @@ import java.util.Objects;
  *                              library, {@code --enable-native-access} and
  *                              {@code --add-exports=java.base/sun.nio.ch} (the CLI's jar names both); without
  *                              them the channel's calls serve, as with false. Default true
+ * @param maxRequestsPerConnection the most requests one connection serves: the response to the last one says
+ *                              {@code Connection: close} and the connection closes after it (nginx's
+ *                              {@code keepalive_requests}), so that clients holding connections open spread
+ *                              over instances added since; 0 (the default): no limit
+ * @param maxConnectionAge      how long one connection is reused: the first response to begin after this
+ *                              (less up to a tenth, chosen per connection, so that connections opened together
+ *                              do not all close together) says {@code Connection: close} and the connection
+ *                              closes after it (nginx's {@code keepalive_time}, gRPC's {@code MAX_CONNECTION_AGE});
+ *                              an idle connection is left to the keep-alive timeout; {@link Duration#ZERO}
+ *                              (the default): no limit
  */
 public record ServerConfig(List<SocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,
                            int maxConnections, int acceptBacklog, HttpLimits limits, HttpTimeouts timeouts,
                            Duration shutdownTimeout, Duration drainDelay, AccessLog accessLog, String serverHeader,
                            SslAdapter sslAdapter, ListenOptions listenOptions,
-                           boolean jmx, int readinessLoops, boolean directSocketCalls) {
+                           boolean jmx, int readinessLoops, boolean directSocketCalls,
+                           int maxRequestsPerConnection, Duration maxConnectionAge) {
 
     /** {@link #readinessLoops()}: one per JDK poller. */
     public static final int AUTO_READINESS_LOOPS = -1;
@@ -105,6 +116,9 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         if (readinessLoops < AUTO_READINESS_LOOPS || readinessLoops > 256) {
             throw new IllegalArgumentException("readinessLoops must be -1 (auto) or 0..256");
         }
+        if (maxRequestsPerConnection < 0) throw new IllegalArgumentException("maxRequestsPerConnection must be >= 0 (0: no limit)");
+        Objects.requireNonNull(maxConnectionAge, "maxConnectionAge");
+        if (maxConnectionAge.isNegative()) throw new IllegalArgumentException("maxConnectionAge must be >= 0 (0: no limit)");
     }
 
     /** A builder with every default set. */
@@ -135,6 +149,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         b.jmx = jmx;
         b.readinessLoops = readinessLoops;
         b.directSocketCalls = directSocketCalls;
+        b.maxRequestsPerConnection = maxRequestsPerConnection;
+        b.maxConnectionAge = maxConnectionAge;
         return b;
     }
 
@@ -160,6 +176,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         private boolean jmx;
         private int readinessLoops = AUTO_READINESS_LOOPS;
         private boolean directSocketCalls = true;
+        private int maxRequestsPerConnection;
+        private Duration maxConnectionAge = Duration.ZERO;
 
         Builder() {
         }
@@ -201,6 +219,10 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         public Builder readinessLoops(int n) { this.readinessLoops = n; return this; }
         /** Reads and writes of keep-alive connections through {@code recv} and {@code send}; see {@link ServerConfig#directSocketCalls()}. */
         public Builder directSocketCalls(boolean on) { this.directSocketCalls = on; return this; }
+        /** The most requests one connection serves (0: no limit); see {@link ServerConfig#maxRequestsPerConnection()}. */
+        public Builder maxRequestsPerConnection(int n) { this.maxRequestsPerConnection = n; return this; }
+        /** How long one connection is reused (zero: no limit); see {@link ServerConfig#maxConnectionAge()}. */
+        public Builder maxConnectionAge(Duration d) { this.maxConnectionAge = d; return this; }
 
         public ServerConfig build() {
             List<SocketAddress> addresses = bindAddresses.isEmpty()
@@ -208,7 +230,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
             int min = minThreads != null ? minThreads : Math.min(10, maxThreads);
             return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
                     acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, drainDelay, accessLog,
-                    serverHeader, sslAdapter, listenOptions, jmx, readinessLoops, directSocketCalls);
+                    serverHeader, sslAdapter, listenOptions, jmx, readinessLoops, directSocketCalls,
+                    maxRequestsPerConnection, maxConnectionAge);
         }
     }
 }

@@ -141,7 +141,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             if (running) throw new IllegalStateException("already started");
             if (stopped.getCount() == 0) throw new IllegalStateException("a stopped server cannot be restarted");
             ClassPreloader.loadAllOnce(WsgiServer.class); // before a descriptor flood can fail a class load for good
-            settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog());
+            settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog(),
+                    config.maxRequestsPerConnection(), config.maxConnectionAge());
             registry = new ConnectionRegistry(config.maxConnections(), statistics);
             List<ConnectionSetup> plainSetups = connectionSetups(false);
             List<ConnectionSetup> proxiedSetups = connectionSetups(true);
@@ -550,6 +551,10 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         public Builder readinessLoops(int n) { config.readinessLoops(n); return this; }
         /** See {@link ServerConfig#directSocketCalls()}. */
         public Builder directSocketCalls(boolean on) { config.directSocketCalls(on); return this; }
+        /** The most requests one connection serves (0: no limit); see {@link ServerConfig#maxRequestsPerConnection()}. */
+        public Builder maxRequestsPerConnection(int n) { config.maxRequestsPerConnection(n); return this; }
+        /** How long one connection is reused (zero: no limit); see {@link ServerConfig#maxConnectionAge()}. */
+        public Builder maxConnectionAge(Duration d) { config.maxConnectionAge(d); return this; }
 
         /**
          * Mounts a monitoring application at {@code prefix}, next to the main application (which then

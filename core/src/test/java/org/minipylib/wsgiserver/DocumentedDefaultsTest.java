@@ -41,6 +41,10 @@ class DocumentedDefaultsTest {
         assertDefault(readme, "acceptQueueSize", count(CONFIG.acceptQueueSize()));
         assertDefault(readme, "maxConnections", count(CONFIG.maxConnections()));
         assertDefault(readme, "acceptBacklog", count(CONFIG.acceptBacklog()));
+        assertEquals(0, CONFIG.maxRequestsPerConnection());
+        assertDefault(readme, "maxRequestsPerConnection", "0 (no limit)");
+        assertEquals(Duration.ZERO, CONFIG.maxConnectionAge());
+        assertDefault(readme, "maxConnectionAge", "0 (no limit)");
         assertDefault(readme, "shutdownTimeout", seconds(CONFIG.shutdownTimeout()));
         assertEquals(Duration.ZERO, CONFIG.drainDelay());
         assertDefault(readme, "drainDelay", "0");

@@ -34,6 +34,8 @@ final class DefaultsFooter {
                     + ", --drain-delay " + seconds(defaults.drainDelay()) + ";",
             "  --max-connections " + defaults.maxConnections() + ", --accept-queue " + defaults.acceptQueueSize()
                     + ", --thread-idle-timeout " + seconds(defaults.threadIdleTimeout()) + ";",
+            "  --max-requests-per-connection " + defaults.maxRequestsPerConnection()
+                    + ", --max-connection-age " + seconds(defaults.maxConnectionAge()) + " (0: no limit);",
             "  request limits: --max-request-line " + bytes(limits.maxRequestLineLength())
                     + ", --max-header-size " + bytes(limits.maxHeaderSectionSize()) + ",",
             "  --max-headers " + limits.maxHeaderCount() + ", --max-body-size " + bytes(limits.maxBodySize())

@@ -151,6 +151,16 @@ final class ServeCommand implements Callable<Integer> {
                 + " 0: none wait."})
     Integer acceptQueueSize;
 
+    @Option(names = "--max-requests-per-connection", paramLabel = "N", description = {
+        "The most requests one connection serves; the last one's response says Connection: close"
+                + " (maxRequestsPerConnection; nginx's keepalive_requests). 0: no limit."})
+    Integer maxRequestsPerConnection;
+
+    @Option(names = "--max-connection-age", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
+        "How long one connection is reused: the first response after this (less up to a tenth, per connection)"
+                + " says Connection: close (maxConnectionAge; nginx's keepalive_time). 0: no limit."})
+    Duration maxConnectionAge;
+
     @Option(names = "--thread-idle-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
         "Pool mode: how long a thread above --threads lives when idle (threadIdleTimeout)."})
     Duration threadIdleTimeout;
@@ -430,6 +440,10 @@ final class ServeCommand implements Callable<Integer> {
         if (noDirectSocketCalls) builder.directSocketCalls(false);
         if (maxConnections != null) builder.maxConnections(atLeast(1, "--max-connections", maxConnections));
         if (acceptQueueSize != null) builder.acceptQueueSize(atLeast(0, "--accept-queue", acceptQueueSize));
+        if (maxRequestsPerConnection != null) {
+            builder.maxRequestsPerConnection(atLeast(0, "--max-requests-per-connection", maxRequestsPerConnection));
+        }
+        if (maxConnectionAge != null) builder.maxConnectionAge(maxConnectionAge);
         if (threadIdleTimeout != null) builder.threadIdleTimeout(positive("--thread-idle-timeout", threadIdleTimeout));
         if (serverName != null) builder.serverName(serverName);
         HttpTimeouts timeouts = timeouts();

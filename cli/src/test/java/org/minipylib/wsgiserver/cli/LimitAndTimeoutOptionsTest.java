@@ -34,8 +34,10 @@ class LimitAndTimeoutOptionsTest {
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--max-connections", "77", "--accept-queue", "0",
                 "--thread-idle-timeout", "2.5", "--max-request-line", "4k", "--max-header-size", "16K",
                 "--max-headers", "50", "--max-body-size", "1m", "--max-drain-size", "0", "--max-chunk-extension", "256",
-                "--max-pipelined-requests", "8")) {
+                "--max-pipelined-requests", "8", "--max-requests-per-connection", "500", "--max-connection-age", "90")) {
             ServerConfig config = cli.server().config();
+            assertEquals(500, config.maxRequestsPerConnection());
+            assertEquals(Duration.ofSeconds(90), config.maxConnectionAge());
             assertEquals(77, config.maxConnections());
             assertEquals(0, config.acceptQueueSize());
             assertEquals(Duration.ofMillis(2500), config.threadIdleTimeout());
@@ -104,6 +106,8 @@ class LimitAndTimeoutOptionsTest {
         "--max-drain-size=-1           | '-1': bytes must not be negative",
         "--max-chunk-extension=0       | --max-chunk-extension must be at least 1, got 0",
         "--max-pipelined-requests=0    | --max-pipelined-requests must be at least 1, got 0",
+        "--max-requests-per-connection=-1 | --max-requests-per-connection must be at least 0, got -1",
+        "--max-connection-age=-1       | seconds must not be negative",
         "--request-head-timeout=0      | --request-head-timeout must be more than 0 seconds",
         "--body-read-timeout=0         | --body-read-timeout must be more than 0 seconds",
         "--write-timeout=0             | --write-timeout must be more than 0 seconds",
@@ -136,6 +140,8 @@ class LimitAndTimeoutOptionsTest {
                     "--max-drain-size " + limits.maxDrainSize() / 1024 + "k,",
                     "--max-chunk-extension " + limits.maxChunkExtensionLength() / 1024 + "k,",
                     "--max-pipelined-requests " + limits.maxPipelinedRequestsPerTurn() + ";",
+                    "--max-requests-per-connection " + defaults.maxRequestsPerConnection() + ",",
+                    "--max-connection-age " + defaults.maxConnectionAge().toSeconds() + " (0: no limit);",
                     "--request-head-timeout " + timeouts.requestHead().toSeconds() + ",",
                     "--body-read-timeout " + timeouts.bodyRead().toSeconds() + ",",
                     "--write-timeout " + timeouts.write().toSeconds() + ",",
@@ -197,6 +203,19 @@ class LimitAndTimeoutOptionsTest {
             // the server waits the 1 s given from the end of the exchange (800 ms: slack for clock
             // granularity), and closes long before the default keep-alive timeout (20 s)
             assertTrue(millis >= 800 && millis < 5000, millis + " ms");
+        }
+    }
+
+    @Test
+    void maxRequestsPerConnectionClosesAfterTheLastOnesResponse() throws IOException {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--max-requests-per-connection", "2");
+             Socket s = servedAndKeptOpen(cli)) {
+            s.getOutputStream().write("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            String head = readHead(in);
+            assertTrue(head.startsWith("HTTP/1.1 200 OK") && head.contains("Connection: close"), head);
+            assertEquals(13, in.readNBytes(13).length);
+            assertEquals(-1, in.read(), "the server closed the connection after the second response");
         }
     }
 

@@ -11,8 +11,10 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import org.minipylib.wsgiserver.Header;
@@ -160,6 +162,10 @@ public final class HttpConnection {
     private WorkerTurn turn = WorkerTurn.KEPT;
     private final boolean bareLfAllowed;
     private long requests;
+    /** The request whose response closes the connection (maxRequestsPerConnection); 0: none. */
+    private final long lastRequest;
+    /** System.nanoTime() after which the next response closes the connection (maxConnectionAge); 0: never. */
+    private final long retireAtNanos;
 
     /** A connection that speaks HTTP over {@code transport} from its first byte. */
     public HttpConnection(Transport transport, Gateway gateway, HttpSettings settings, Owner owner) {
@@ -185,6 +191,20 @@ public final class HttpConnection {
         this.drainNanos = t.drain().toNanos();
         this.headTimeoutNanos = t.requestHead().toNanos();
         this.writeTimeoutNanos = t.write().toNanos();
+        this.lastRequest = settings.maxRequestsPerConnection();
+        this.retireAtNanos = retireAt(settings.maxConnectionAge());
+    }
+
+    /**
+     * When a connection opened now stops being reused: after {@code maxAge} less up to a tenth of
+     * it, chosen at random, so that connections opened together (a client pool after a deploy) do
+     * not all close together; 0 for no age limit.
+     */
+    private static long retireAt(Duration maxAge) {
+        if (maxAge.isZero()) return 0;
+        long age = maxAge.toNanos();
+        long at = System.nanoTime() + age - ThreadLocalRandom.current().nextLong(age / 10 + 1);
+        return at == 0 ? 1 : at;
     }
 
     private void openHttp() {
@@ -821,9 +841,10 @@ public final class HttpConnection {
      * close after this response, so that the response can say so. An unread body is never read here
      * (the application may still read it after starting its response); one known to be larger than
      * what the server drains afterwards means closing, and so does a chunked one not all arrived yet.
+     * So does a connection that has served its most requests or outlived its age limit.
      */
     boolean mustCloseAfter(RequestHead request) {
-        if (!request.keepAlive() || owner.isDraining()) return true;
+        if (!request.keepAlive() || owner.isDraining() || isRetiring()) return true;
         RequestBody body = currentBody;
         if (body == null || body.isFullyRead()) return false;
         if (body.failure() != null) return true;
@@ -842,6 +863,11 @@ public final class HttpConnection {
         } catch (IOException e) { // the client is gone: the response's write will find out
             return true;
         }
+    }
+
+    /** True once this connection has served its most requests or is older than its age limit. */
+    private boolean isRetiring() {
+        return (lastRequest != 0 && requests >= lastRequest) || (retireAtNanos != 0 && System.nanoTime() - retireAtNanos >= 0);
     }
 
     /**

@@ -1,0 +1,188 @@
+package org.minipylib.wsgiserver.http;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.ServerConfig;
+import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.WsgiServer;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestCertificates;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
+import org.minipylib.wsgiserver.tls.JsseSslAdapter;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.assertLastResponse;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
+
+/**
+ * How long one connection is reused ({@code maxRequestsPerConnection}, {@code maxConnectionAge}):
+ * the response that ends a connection's share says {@code Connection: close} and the connection
+ * closes after it, requests pipelined behind it are not served, an application that is already
+ * running finishes its response, and real clients carry on over new connections.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ConnectionReuseLimitsTest {
+
+    private static TestCertificates.LocalhostTls tls;
+
+    @BeforeAll
+    static void certificates(@TempDir Path dir) throws Exception {
+        tls = TestCertificates.localhostTls(dir, "reuse-limits-ca");
+    }
+
+    private static TestServer start(WorkerMode mode, UnaryOperator<WsgiServer.Builder> limits) throws Exception {
+        return TestServer.start(WsgiTestApps.echo(), b -> limits.apply(b.workerMode(mode)));
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void theResponseToTheLastAllowedRequestSaysCloseAndTheConnectionCloses(WorkerMode mode) throws Exception {
+        try (TestServer server = start(mode, b -> b.maxRequestsPerConnection(3)); RawClient client = server.connect()) {
+            for (int i = 1; i <= 2; i++) {
+                RawClient.Response r = client.send(get("/r" + i)).read();
+                assertEquals("GET /r" + i + ":", r.bodyText());
+                assertNull(r.header("Connection"), "request " + i + " of 3 keeps the connection");
+            }
+            assertLastResponse(client, client.send(get("/r3")).read(), "GET /r3:");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void oneRequestPerConnectionTurnsKeepAliveOff(WorkerMode mode) throws Exception {
+        try (TestServer server = start(mode, b -> b.maxRequestsPerConnection(1)); RawClient client = server.connect()) {
+            assertLastResponse(client, client.send(get("/only")).read(), "GET /only:");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void requestsPipelinedBehindTheLastAllowedOneAreNotServed(WorkerMode mode) throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        WsgiApp counting = (environ, startResponse) -> {
+            calls.incrementAndGet();
+            startResponse.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return List.of(environ.pathInfo().getBytes(StandardCharsets.UTF_8));
+        };
+        try (TestServer server = TestServer.start(counting, b -> b.workerMode(mode).maxRequestsPerConnection(2));
+             RawClient client = server.connect()) {
+            client.send(get("/a") + get("/b") + get("/c") + get("/d"));
+            RawClient.Response first = client.read();
+            assertEquals("/a", first.bodyText());
+            assertNull(first.header("Connection"));
+            // the response is read whole, and then the close: the unread requests do not reset it away
+            assertLastResponse(client, client.read(), "/b");
+            assertEquals(2, calls.get(), "the requests pipelined after the second reached no application");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void http10KeepAliveEndsAtTheLimitToo(WorkerMode mode) throws Exception {
+        try (TestServer server = start(mode, b -> b.maxRequestsPerConnection(2)); RawClient client = server.connect()) {
+            String request = "GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+            assertEquals("keep-alive", client.send(request).read().header("Connection"));
+            assertLastResponse(client, client.send(request).read(), "GET /old:");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aConnectionIdlePastItsAgeServesOneMoreRequestAndSaysClose(WorkerMode mode) throws Exception {
+        try (TestServer server = start(mode, b -> b.maxConnectionAge(Duration.ofMillis(300))); RawClient client = server.connect()) {
+            RawClient.Response young = client.send(get("/young")).read();
+            assertNull(young.header("Connection"));
+            Thread.sleep(450); // past the age while idle: left to the keep-alive timeout, not closed under the client
+            assertLastResponse(client, client.send(get("/old")).read(), "GET /old:");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void anApplicationRunningWhenTheAgeIsReachedFinishesItsResponse(WorkerMode mode) throws Exception {
+        byte[] large = new byte[200_000];
+        Arrays.fill(large, (byte) 'x');
+        WsgiApp slow = (environ, startResponse) -> {
+            try {
+                Thread.sleep(400); // the connection is 300 ms old, at most, when the response begins
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            startResponse.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
+            return List.of(large);
+        };
+        try (TestServer server = TestServer.start(slow, b -> b.workerMode(mode).maxConnectionAge(Duration.ofMillis(300)));
+             RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/slow")).read();
+            assertEquals(200, r.status());
+            assertArrayEquals(large, r.body());
+            assertEquals("close", r.header("Connection"));
+            assertTrue(client.isClosedByServer());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void httpClientCarriesOnOverNewConnections(WorkerMode mode) throws Exception {
+        try (TestServer server = start(mode, b -> b.maxRequestsPerConnection(3));
+             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+            for (int i = 0; i < 10; i++) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(server.uri("/n" + i)).timeout(Duration.ofSeconds(20)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode());
+                assertEquals("GET /n" + i + ":", r.body());
+            }
+            assertEquals(4, server.server().statistics().accepts(), "10 requests, 3 per connection");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void overTlsTheLastResponseEndsInACleanClose(WorkerMode mode) throws Exception {
+        JsseSslAdapter adapter = new JsseSslAdapter(tls.server());
+        try (TestServer server = start(mode, b -> b.sslAdapter(adapter).maxRequestsPerConnection(2));
+             HttpClient client = HttpClient.newBuilder().sslContext(tls.client()).version(HttpClient.Version.HTTP_1_1).build()) {
+            for (int i = 0; i < 5; i++) {
+                HttpRequest request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + "/s" + i))
+                        .timeout(Duration.ofSeconds(20)).build();
+                HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+                assertEquals("GET /s" + i + ":", r.body());
+            }
+            assertEquals(3, server.server().statistics().accepts(), "5 requests, 2 per connection");
+            assertEquals(0, server.server().statistics().tlsHandshakeFailures());
+        }
+    }
+
+    @Test
+    void negativeLimitsAreRefusedAndZeroMeansNone() {
+        assertThrows(IllegalArgumentException.class, () -> ServerConfig.builder().maxRequestsPerConnection(-1).build());
+        assertThrows(IllegalArgumentException.class, () -> ServerConfig.builder().maxConnectionAge(Duration.ofSeconds(-1)).build());
+        ServerConfig defaults = ServerConfig.builder().build();
+        assertEquals(0, defaults.maxRequestsPerConnection());
+        assertEquals(Duration.ZERO, defaults.maxConnectionAge());
+    }
+}
