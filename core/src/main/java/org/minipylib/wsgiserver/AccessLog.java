@@ -3,10 +3,12 @@ package org.minipylib.wsgiserver;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
- * Receives one entry per answered request. Off unless configured; ready-made sinks write the
- * Apache/NCSA combined log format to a stream, a file, or a {@link System.Logger}.
+ * Receives one entry per answered request. Off unless configured; ready-made sinks write one line
+ * per entry, in the Apache/NCSA combined log format or another {@link AccessLogFormat}, to a stream,
+ * a file, or a {@link System.Logger}.
  */
 @FunctionalInterface
 public interface AccessLog extends AutoCloseable {
@@ -32,8 +34,15 @@ public interface AccessLog extends AutoCloseable {
 
     /** Combined log format lines to {@code out} (e.g. {@code System.out}). */
     static AccessLog to(PrintStream out) {
+        return to(out, AccessLogFormat.COMBINED);
+    }
+
+    /** Lines in {@code format} to {@code out} (e.g. {@code System.out}). */
+    static AccessLog to(PrintStream out, AccessLogFormat format) {
+        Objects.requireNonNull(out, "out");
+        Objects.requireNonNull(format, "format");
         return entry -> {
-            String line = entry.combinedFormat();
+            String line = format.format(entry);
             synchronized (out) {
                 out.println(line);
             }
@@ -45,14 +54,25 @@ public interface AccessLog extends AutoCloseable {
      * stops; {@link #reopen() reopened} under the same name after a log rotation renamed it.
      */
     static AccessLog toFile(Path file) throws IOException {
-        return new AccessLogFile(file);
+        return toFile(file, AccessLogFormat.COMBINED);
+    }
+
+    /** As {@link #toFile(Path)}, with lines in {@code format}. */
+    static AccessLog toFile(Path file, AccessLogFormat format) throws IOException {
+        return new AccessLogFile(file, format);
     }
 
     /** Combined log format lines to the {@code System.Logger} named {@code org.minipylib.wsgiserver.access}, at INFO. */
     static AccessLog toLogger() {
+        return toLogger(AccessLogFormat.COMBINED);
+    }
+
+    /** Lines in {@code format} to the {@code System.Logger} named {@code org.minipylib.wsgiserver.access}, at INFO. */
+    static AccessLog toLogger(AccessLogFormat format) {
+        Objects.requireNonNull(format, "format");
         System.Logger logger = System.getLogger("org.minipylib.wsgiserver.access");
         return entry -> {
-            if (logger.isLoggable(System.Logger.Level.INFO)) logger.log(System.Logger.Level.INFO, entry.combinedFormat());
+            if (logger.isLoggable(System.Logger.Level.INFO)) logger.log(System.Logger.Level.INFO, format.format(entry));
         };
     }
 }

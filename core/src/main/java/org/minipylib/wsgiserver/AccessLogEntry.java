@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver;
 
 import java.time.Instant;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 
@@ -25,10 +26,67 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
 
     private static final DateTimeFormatter CLF_TIME =
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneId.systemDefault());
+    private static final DateTimeFormatter JSON_TIME =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     /** The entry in Apache's combined log format. */
     public String combinedFormat() {
         return commonFormat() + " \"" + escape(referer) + "\" \"" + escape(userAgent) + '"';
+    }
+
+    /**
+     * The entry as one JSON object, its fields named after nginx's variables: {@code time} (ISO 8601,
+     * UTC, milliseconds), {@code remote_addr}, {@code request}, {@code status}, {@code body_bytes_sent},
+     * {@code http_referer}, {@code http_user_agent} and {@code request_time} (seconds, milliseconds
+     * resolution, from the complete request head to the end of the response; 0 for a refusal). An
+     * absent value is {@code null}. Only ASCII is written: any other character, and every control
+     * character, is a JSON unicode escape (backslash, {@code u}, four hex digits; the bytes of a request
+     * as ISO-8859-1 characters, so {@code 00e9} is the byte 0xE9), so a line is valid JSON whatever a
+     * client sent.
+     */
+    public String jsonFormat() {
+        StringBuilder sb = new StringBuilder(160 + length(requestLine) + length(referer) + length(userAgent));
+        sb.append("{\"time\":\"").append(JSON_TIME.format(time));
+        sb.append("\",\"remote_addr\":");
+        jsonString(sb, remoteAddress == null || remoteAddress.isEmpty() ? null : remoteAddress);
+        sb.append(",\"request\":");
+        jsonString(sb, requestLine);
+        sb.append(",\"status\":").append(status);
+        sb.append(",\"body_bytes_sent\":").append(bodyBytes);
+        sb.append(",\"http_referer\":");
+        jsonString(sb, referer);
+        sb.append(",\"http_user_agent\":");
+        jsonString(sb, userAgent);
+        long millis = durationNanos / 1_000_000;
+        sb.append(",\"request_time\":").append(millis / 1000).append('.');
+        long fraction = millis % 1000;
+        if (fraction < 100) sb.append('0');
+        if (fraction < 10) sb.append('0');
+        return sb.append(fraction).append('}').toString();
+    }
+
+    private static int length(String s) {
+        return s == null ? 0 : s.length();
+    }
+
+    private static void jsonString(StringBuilder sb, String s) {
+        if (s == null) {
+            sb.append("null");
+            return;
+        }
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\') {
+                sb.append('\\').append(c);
+            } else if (c >= 0x20 && c < 0x7f) {
+                sb.append(c);
+            } else {
+                sb.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xf]).append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
+            }
+        }
+        sb.append('"');
     }
 
     /** The entry in the NCSA common log format. */

@@ -6,15 +6,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Objects;
 
-/** {@link AccessLog#toFile}: lines appended to a file, which {@link #reopen()} opens again under its name. */
+/** {@link AccessLog#toFile(Path, AccessLogFormat)}: lines appended to a file, which {@link #reopen()} opens again under its name. */
 final class AccessLogFile implements AccessLog {
 
     private final Path file;
+    private final AccessLogFormat format;
     private PrintStream out; // guarded by this
 
-    AccessLogFile(Path file) throws IOException {
+    AccessLogFile(Path file, AccessLogFormat format) throws IOException {
         this.file = file;
+        this.format = Objects.requireNonNull(format, "format");
         this.out = open(file);
     }
 
@@ -25,7 +28,7 @@ final class AccessLogFile implements AccessLog {
 
     @Override
     public void log(AccessLogEntry entry) {
-        String line = entry.combinedFormat(); // outside the lock
+        String line = format.format(entry); // outside the lock
         synchronized (this) {
             out.println(line);
         }

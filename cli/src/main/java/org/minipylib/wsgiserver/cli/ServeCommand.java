@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver.cli;
 
 import org.minipylib.wsgiserver.HostAddress;
 import org.minipylib.wsgiserver.AccessLog;
+import org.minipylib.wsgiserver.AccessLogFormat;
 import org.minipylib.wsgiserver.InheritedSocketAddress;
 import org.minipylib.wsgiserver.ListenOptions;
 import org.minipylib.wsgiserver.ServerConfig;
@@ -220,6 +221,11 @@ final class ServeCommand implements Callable<Integer> {
         "Log requests in the combined log format to FILE (appended to), or to standard output if FILE is -"
             + " (the server's own lines then go to standard error)."})
     String accessLog;
+
+    @Option(names = "--access-log-format", paramLabel = "combined|common|json", description = {
+        "With --access-log: the format of its lines. combined (the default), common, or json: one object per line"
+            + " with nginx's field names and the request's duration (request_time)."})
+    AccessLogFormat accessLogFormat;
 
     @Option(names = "--relax", paramLabel = "VIOLATION[,VIOLATION...]", description = {
         "Accept these deviations from RFC 9112 that strict parsing refuses, e.g. bare-lf-line-endings,obs-fold "
@@ -450,6 +456,7 @@ final class ServeCommand implements Callable<Integer> {
         if (!timeouts.equals(HttpTimeouts.defaults())) builder.timeouts(timeouts);
         if (shutdownTimeout != null) builder.shutdownTimeout(shutdownTimeout);
         if (drainDelay != null) builder.drainDelay(drainDelay);
+        if (accessLogFormat != null && accessLog == null) throw usageError("--access-log-format needs --access-log");
         if (accessLog != null && !checkingOnly) builder.accessLog(openAccessLog());
         HttpLimits limits = limits();
         if (!limits.equals(HttpLimits.defaults())) builder.limits(limits);
@@ -601,9 +608,10 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private AccessLog openAccessLog() {
-        if (accessLog.equals("-")) return AccessLog.to(System.out);
+        AccessLogFormat format = accessLogFormat != null ? accessLogFormat : AccessLogFormat.COMBINED;
+        if (accessLog.equals("-")) return AccessLog.to(System.out, format);
         try {
-            return AccessLog.toFile(Path.of(accessLog));
+            return AccessLog.toFile(Path.of(accessLog), format);
         } catch (IOException | RuntimeException e) {
             String reason = TlsOptions.describe(e); // the JDK's file errors carry the path alone, or the reason alone
             throw usageError("Cannot open the access log: " + (reason != null && reason.contains(accessLog) ? reason

@@ -152,6 +152,22 @@ class OptionsTest {
         }
     }
 
+    @Test
+    void accessLogInJson() throws Exception {
+        Path log = dir.resolve("access.json");
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--access-log", log.toString(), "--access-log-format", "json")) {
+            get(cli, "/plaintext");
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (!(Files.exists(log) && Files.readString(log).endsWith("\n"))) {
+                assertTrue(System.nanoTime() < deadline, "the request was logged within 5 s");
+                Thread.sleep(10);
+            }
+            String line = Files.readString(log).strip();
+            assertTrue(line.matches("\\{\"time\":\"[-0-9T:.]+Z\",\"remote_addr\":\"127\\.0\\.0\\.1\",\"request\":\"GET /plaintext HTTP/1\\.1\","
+                    + "\"status\":200,\"body_bytes_sent\":13,\"http_referer\":null,\"http_user_agent\":.*,\"request_time\":[0-9]+\\.[0-9]{3}}"), line);
+        }
+    }
+
     /**
      * {@code --access-log -}: the entries go to the process's standard output (System.out, replaced
      * here while the server runs), and the server's own lines ("serving on") to the command's
@@ -238,6 +254,8 @@ class OptionsTest {
         "--shutdown-timeout=soon      | 'soon' is not a number of seconds",
         "--drain-delay=-2             | seconds must not be negative",
         "--access-log=/nonexistent-dir/x.log | Cannot open the access log: /nonexistent-dir/x.log: no such file",
+        "--access-log-format=json     | --access-log-format needs --access-log",
+        "--access-log-format=xml      | Invalid value for option '--access-log-format'",
         "--relax=no-such-rule         | --relax: Unknown compliance violation: no-such-rule",
         "--relax=bare-cr              | cannot be relaxed: it enables request smuggling",
     })
