@@ -38,6 +38,11 @@ import java.util.Collections;
  *                           or reset by the client before it sent a whole header
  * @param openConnections    connections open now
  * @param requests           responses sent, including the server's own error responses
+ * @param busyRefusals       requests answered {@code 503} at once because every worker was busy and
+ *                           {@link ServerConfig#acceptQueueSize()} requests were waiting already (that
+ *                           response is also in {@code requests} and {@code responsesByStatus}, unless
+ *                           the client had gone); not a {@code 503} of the application's, nor of a
+ *                           readiness probe
  * @param bytesRead          bytes read from clients' connections (request heads and bodies, and the TLS
  *                           records and PROXY protocol headers they come in, handshakes included)
  * @param bytesWritten       bytes written to clients' connections (response heads and bodies, TLS included)
@@ -51,9 +56,10 @@ import java.util.Collections;
  */
 public record ServerStats(ServerState state, Instant startedAt, Duration uptime, long accepts,
                           long refusedConnections, long tlsHandshakeFailures, long tlsHandshakeTimeouts,
-                          long proxyProtocolFailures, int openConnections, long requests, long bytesRead,
-                          long bytesWritten, Duration workTime, int queued, int threads, int busyWorkers,
-                          long socketErrors, SortedMap<Integer, Long> responsesByStatus, Latency latency) {
+                          long proxyProtocolFailures, int openConnections, long requests, long busyRefusals,
+                          long bytesRead, long bytesWritten, Duration workTime, int queued, int threads,
+                          int busyWorkers, long socketErrors, SortedMap<Integer, Long> responsesByStatus,
+                          Latency latency) {
 
     public ServerStats {
         responsesByStatus = Collections.unmodifiableSortedMap(new TreeMap<>(responsesByStatus));

@@ -171,9 +171,10 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             MonitoringAdmission monitoring = new MonitoringAdmission(monitoringPrefixes);
             scheduler = switch (config.workerMode()) {
                 case POOL -> new PooledScheduler(new WorkerPool("wsgiserver-worker", config.minThreads(),
-                        config.maxThreads(), config.threadIdleTimeout(), config.acceptQueueSize()), monitoring);
+                        config.maxThreads(), config.threadIdleTimeout(), config.acceptQueueSize()), monitoring,
+                        statistics);
                 case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
-                        config.timeouts().requestHead(), monitoring);
+                        config.timeouts().requestHead(), monitoring, statistics);
             };
             for (Listener listener : listeners) {
                 String name = "wsgiserver-accept-" + HostAddress.text(listener.address());

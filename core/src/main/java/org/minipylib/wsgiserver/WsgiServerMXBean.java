@@ -36,6 +36,9 @@ public interface WsgiServerMXBean {
     /** Responses sent. */
     long getRequests();
 
+    /** Requests answered 503 at once because every worker was busy and the queue full ({@link ServerStats#busyRefusals()}). */
+    long getBusyRefusals();
+
     /** Bytes read from clients. */
     long getBytesRead();
 

@@ -47,6 +47,9 @@ final class PrometheusText {
                 s.proxyProtocolFailures());
         gauge("wsgiserver_connections_open", "Connections open now.", s.openConnections());
         counter("wsgiserver_requests_total", "Responses sent, including the server's own error responses.", s.requests());
+        counter("wsgiserver_requests_refused_busy_total",
+                "Requests answered 503 at once because every worker was busy and the accept queue full.",
+                s.busyRefusals());
         counter("wsgiserver_bytes_read_total", "Bytes read from clients.", s.bytesRead());
         counter("wsgiserver_bytes_written_total", "Bytes written to clients.", s.bytesWritten());
         counter("wsgiserver_work_seconds_total", "Time spent serving requests.", s.workTime().toNanos() / 1e9);

@@ -55,6 +55,7 @@ final class StatsJson {
         field("proxyProtocolFailures", s.proxyProtocolFailures()).append(',');
         field("openConnections", s.openConnections()).append(',');
         field("requests", s.requests()).append(',');
+        field("busyRefusals", s.busyRefusals()).append(',');
         field("bytesRead", s.bytesRead()).append(',');
         field("bytesWritten", s.bytesWritten()).append(',');
         field("workTimeSeconds", s.workTime().toNanos() / 1e9).append(',');

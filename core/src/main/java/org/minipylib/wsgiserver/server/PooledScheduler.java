@@ -16,17 +16,22 @@ public final class PooledScheduler implements ConnectionScheduler {
 
     private final WorkerPool pool;
     private final MonitoringAdmission monitoring;
+    private final ServerStatistics statistics;
     private final ThreadFactory waiters = Thread.ofVirtual().name("wsgiserver-wait-", 0).factory();
     private final AtomicInteger busy = new AtomicInteger();
 
     public PooledScheduler(WorkerPool pool) {
-        this(pool, new MonitoringAdmission(java.util.List.of()));
+        this(pool, new MonitoringAdmission(java.util.List.of()), new ServerStatistics());
     }
 
-    /** As above; requests for monitoring applications are let in by {@code monitoring} when the pool is full. */
-    public PooledScheduler(WorkerPool pool, MonitoringAdmission monitoring) {
+    /**
+     * As above; requests for monitoring applications are let in by {@code monitoring} when the pool is
+     * full, and the others refused with 503 are counted in {@code statistics}.
+     */
+    public PooledScheduler(WorkerPool pool, MonitoringAdmission monitoring, ServerStatistics statistics) {
         this.pool = pool;
         this.monitoring = monitoring;
+        this.statistics = statistics;
     }
 
     @Override
@@ -39,6 +44,7 @@ public final class PooledScheduler implements ConnectionScheduler {
             if (!connection.awaitRequest()) return;
             if (pool.submit(() -> serveOne(connection))) return;
             if (!monitoring.tryEnter(connection)) {
+                statistics.refusedBusy();
                 connection.rejectBusy();
                 return;
             }

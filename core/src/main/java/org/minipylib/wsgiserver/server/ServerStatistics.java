@@ -37,6 +37,7 @@ public final class ServerStatistics {
     private final LongAdder tlsHandshakeFailures = new LongAdder();
     private final LongAdder tlsHandshakeTimeouts = new LongAdder();
     private final LongAdder proxyProtocolFailures = new LongAdder();
+    private final LongAdder busyRefusals = new LongAdder();
     private final LongAdder otherStatuses = new LongAdder(); // outside 100..599; requests = these + byStatus
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder bytesWritten = new LongAdder();
@@ -97,6 +98,14 @@ public final class ServerStatistics {
         latency[bucketOf(nanos)].increment();
     }
 
+    /**
+     * A request was refused with 503 at once because every worker was busy and the queue was full
+     * (the 503 itself, once sent, also counts as {@link #refused}).
+     */
+    public void refusedBusy() {
+        busyRefusals.increment();
+    }
+
     /** The server refused something with {@code status} before any request could be served (e.g. 400, 408, 503). */
     public void refused(int status) {
         countResponse(status);
@@ -147,7 +156,7 @@ public final class ServerStatistics {
         Duration uptime = started == null ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - startedNanos);
         return new ServerStats(state, started, uptime, accepts.sum(), refusedConnections.sum(),
                 tlsHandshakeFailures.sum(), tlsHandshakeTimeouts.sum(), proxyProtocolFailures.sum(), openConnections,
-                requests, bytesRead.sum(), bytesWritten.sum(), Duration.ofNanos(work), queued, threads, busyWorkers,
-                socketErrors.sum(), statuses, new ServerStats.Latency(bounds, counts, work / 1e9));
+                requests, busyRefusals.sum(), bytesRead.sum(), bytesWritten.sum(), Duration.ofNanos(work), queued,
+                threads, busyWorkers, socketErrors.sum(), statuses, new ServerStats.Latency(bounds, counts, work / 1e9));
     }
 }

@@ -80,6 +80,7 @@ public final class StatisticsMXBean implements WsgiServerMXBean {
     @Override public long getProxyProtocolFailures() { return stats().proxyProtocolFailures(); }
     @Override public int getOpenConnections() { return stats().openConnections(); }
     @Override public long getRequests() { return stats().requests(); }
+    @Override public long getBusyRefusals() { return stats().busyRefusals(); }
     @Override public long getBytesRead() { return stats().bytesRead(); }
     @Override public long getBytesWritten() { return stats().bytesWritten(); }
     @Override public long getWorkTimeMillis() { return stats().workTime().toMillis(); }

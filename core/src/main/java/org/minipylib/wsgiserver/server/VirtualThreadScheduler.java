@@ -60,24 +60,31 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     private final AtomicInteger spares = new AtomicInteger(); // threads started that have not yet polled the queue
     private volatile boolean stopped;
     private final MonitoringAdmission monitoring;
+    private final ServerStatistics statistics;
 
     public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait) {
-        this(maxConcurrent, maxWaiting, maxWait, new MonitoringAdmission(List.of()));
+        this(maxConcurrent, maxWaiting, maxWait, new MonitoringAdmission(List.of()), new ServerStatistics());
     }
 
-    /** As above; requests for monitoring applications are let in by {@code monitoring} when all turns are taken. */
-    public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, MonitoringAdmission monitoring) {
-        this(maxConcurrent, maxWaiting, maxWait, Thread.ofVirtual().name("wsgiserver-conn").factory(), monitoring);
+    /**
+     * As above; requests for monitoring applications are let in by {@code monitoring} when all turns
+     * are taken, and the others refused with 503 are counted in {@code statistics}.
+     */
+    public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, MonitoringAdmission monitoring,
+                                  ServerStatistics statistics) {
+        this(maxConcurrent, maxWaiting, maxWait, Thread.ofVirtual().name("wsgiserver-conn").factory(), monitoring,
+                statistics);
     }
 
     /** As the public constructor, with the connection threads made by {@code threads} (tests count them). */
     VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads) {
-        this(maxConcurrent, maxWaiting, maxWait, threads, new MonitoringAdmission(List.of()));
+        this(maxConcurrent, maxWaiting, maxWait, threads, new MonitoringAdmission(List.of()), new ServerStatistics());
     }
 
     private VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads,
-                                   MonitoringAdmission monitoring) {
+                                   MonitoringAdmission monitoring, ServerStatistics statistics) {
         this.monitoring = monitoring;
+        this.statistics = statistics;
         this.threads = threads;
         this.maxConcurrent = maxConcurrent;
         this.permits = new Semaphore(maxConcurrent, true); // fair: a timed acquire queues behind earlier waiters
@@ -193,6 +200,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                             return false;
                         }
                         if (!monitoring.tryEnter(connection)) {
+                            statistics.refusedBusy();
                             connection.rejectBusy();
                             return false;
                         }
