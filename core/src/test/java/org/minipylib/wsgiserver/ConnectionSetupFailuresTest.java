@@ -68,8 +68,13 @@ class ConnectionSetupFailuresTest {
 
     /** A TLS 1.3-only server whose handshakes time out after {@code handshakeTimeout}. */
     private static TestServer startTls(Duration handshakeTimeout) throws Exception {
+        return startTls(handshakeTimeout, "TLSv1.3");
+    }
+
+    /** A server enabling only {@code protocol}, whose handshakes time out after {@code handshakeTimeout}. */
+    private static TestServer startTls(Duration handshakeTimeout, String protocol) throws Exception {
         JsseSslAdapter adapter = new JsseSslAdapter(TlsConfig.builder(tls.server().credentials())
-                .protocols(List.of("TLSv1.3")).build());
+                .protocols(List.of(protocol)).build());
         return start(b -> b.sslAdapter(adapter), handshakeTimeout);
     }
 
@@ -153,12 +158,45 @@ class ConnectionSetupFailuresTest {
     }
 
     /**
+     * A client that closes its side of a TLS 1.2 handshake with a bare close_notify after the server's
+     * first flight, no user_canceled before it (the JDK's engine refuses that as an unexpected message;
+     * TLS 1.2, where the alert goes in the clear and a test can send it, TLS 1.3 encrypting it).
+     */
+    @Test
+    void aClientThatSendsCloseNotifyMidHandshakeIsNotCounted() throws Exception {
+        try (TestServer server = startTls(Duration.ofSeconds(30), "TLSv1.2")) {
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                handshakeUntilItsSecondFlightIsDue(socket, "TLSv1.2");
+                socket.getOutputStream().write(new byte[] {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00}); // warning, close_notify
+                awaitClose(socket); // at once, not at the handshake timeout (awaitClose fails after 10 s)
+            }
+            assertCounted(settledWith(server, 1, 0), 0, 0, 0);
+        }
+    }
+
+    /**
      * What a JDK client does when it gives up a handshake (closed by a timeout of its own, say): it
      * answers the server's first flight with user_canceled and close_notify instead of its Finished.
      */
     private static void cancelMidHandshake(Socket socket) throws IOException {
+        SSLEngine engine = handshakeUntilItsSecondFlightIsDue(socket, "TLSv1.3");
+        ByteBuffer net = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        engine.closeOutbound(); // user_canceled, then close_notify (after a pending change_cipher_spec)
+        while (!engine.isOutboundDone()) {
+            net.clear();
+            engine.wrap(ByteBuffer.allocate(0), net);
+            socket.getOutputStream().write(net.array(), 0, net.flip().limit());
+        }
+    }
+
+    /**
+     * A client's side of a handshake over {@code protocol}: it sends its ClientHello and reads the
+     * server's first flight, then stops where its second flight (its Finished, in TLS 1.3) is due.
+     */
+    private static SSLEngine handshakeUntilItsSecondFlightIsDue(Socket socket, String protocol) throws IOException {
         SSLEngine engine = tls.client().createSSLEngine("localhost", socket.getPort());
         engine.setUseClientMode(true);
+        engine.setEnabledProtocols(new String[] {protocol});
         socket.setSoTimeout(10_000);
         ByteBuffer net = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
         ByteBuffer app = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize());
@@ -170,7 +208,7 @@ class ConnectionSetupFailuresTest {
             if (status == SSLEngineResult.HandshakeStatus.NEED_TASK) {
                 for (Runnable task; (task = engine.getDelegatedTask()) != null; ) task.run();
             } else if (status == SSLEngineResult.HandshakeStatus.NEED_WRAP) {
-                if (helloSent) break; // the client's Finished is due: cancel instead
+                if (helloSent) break; // its second flight is due: stop here
                 net.clear();
                 engine.wrap(ByteBuffer.allocate(0), net);
                 socket.getOutputStream().write(net.array(), 0, net.flip().limit());
@@ -186,12 +224,7 @@ class ConnectionSetupFailuresTest {
                 }
             }
         }
-        engine.closeOutbound(); // user_canceled, then close_notify (after a pending change_cipher_spec)
-        while (!engine.isOutboundDone()) {
-            net.clear();
-            engine.wrap(ByteBuffer.allocate(0), net);
-            socket.getOutputStream().write(net.array(), 0, net.flip().limit());
-        }
+        return engine;
     }
 
     /** Runs a handshake offering only {@code protocols}, with no server name sent. */

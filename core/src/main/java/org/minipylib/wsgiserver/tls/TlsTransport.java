@@ -207,7 +207,7 @@ final class TlsTransport implements Transport {
 
     private HandshakeStatus unwrapHandshake(long deadlineNanos) throws IOException {
         while (true) {
-            SSLEngineResult result = unwrap();
+            SSLEngineResult result = unwrapHandshakeRecord();
             switch (result.getStatus()) {
                 case OK -> {
                     return result.getHandshakeStatus();
@@ -219,6 +219,23 @@ final class TlsTransport implements Transport {
                     if (fill(deadlineNanos) < 0) throw new EOFException("the client closed the connection during the handshake");
                 }
             }
+        }
+    }
+
+    /**
+     * {@link #unwrap()} during the handshake. A client's bare close_notify (no user_canceled before
+     * it) closes its side as a TCP close would; the JDK's engine refuses it as an unexpected message,
+     * told apart from other protocol errors only by its message (were that to change, such closes
+     * would count as failed handshakes again, nothing worse).
+     */
+    private SSLEngineResult unwrapHandshakeRecord() throws IOException {
+        try {
+            return unwrap();
+        } catch (SSLException e) {
+            if (e.getMessage() != null && e.getMessage().contains("Received close_notify during handshake")) {
+                throw new EOFException("the client closed the connection during the handshake (close_notify)");
+            }
+            throw e;
         }
     }
 
