@@ -51,6 +51,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import javax.net.ssl.SSLException;
 
 /**
  * The server: listens on one or more addresses and serves a {@link WsgiApp} over HTTP/1.1.
@@ -281,7 +282,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         if (config.sslAdapter() != null) {
             steps.add(counted(config.sslAdapter()::open,
                     e -> e instanceof SetupRefusedException // plain HTTP, answered 400
-                            || e instanceof TlsHandshakeException h && h.tlsFailed(),
+                            || e instanceof TlsHandshakeException h && h.tlsFailed()
+                            || e instanceof SSLException, // from an adapter that does not wrap it (see SslAdapter)
                     statistics::tlsHandshakeFailed, statistics::tlsHandshakeTimedOut));
         }
         return List.copyOf(steps);

@@ -16,8 +16,11 @@ import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.TlsClients;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.minipylib.wsgiserver.tls.JsseSslAdapter;
+import org.minipylib.wsgiserver.tls.SslAdapter;
 import org.minipylib.wsgiserver.tls.TlsConfig;
+import org.minipylib.wsgiserver.tls.TlsHandshakeException;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -34,6 +37,7 @@ import javax.management.JMX;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
 
@@ -132,6 +136,36 @@ class ConnectionSetupFailuresTest {
             assertCounted(settled(server, 4), 0, 0, 2);
 
             assertExported(server, kept, 0, 0, 2);
+        }
+    }
+
+    /**
+     * A custom {@link SslAdapter}'s failures count as its javadoc says: a {@link TlsHandshakeException}
+     * by its {@code tlsFailed()} (inferred from an SSLException cause, or stated), a bare SSLException
+     * as a failure, any other IOException not at all. Each client sends one byte that picks what the
+     * adapter throws.
+     */
+    @Test
+    void aCustomAdaptersFailuresAreCountedAsItsContractSays() throws Exception {
+        SslAdapter adapter = (transport, deadlineNanos) -> {
+            byte[] b = new byte[1];
+            if (transport.read(b, 0, 1, 10_000) < 1) throw new EOFException("closed");
+            throw switch (b[0]) {
+                case 'a' -> new TlsHandshakeException("no shared cipher", new IOException("a native library's error"), true);
+                case 'b' -> new SSLHandshakeException("no shared cipher, not wrapped");
+                case 'c' -> new TlsHandshakeException("unknown_ca", new SSLException("the JDK's error"));
+                case 'd' -> new TlsHandshakeException("closed by the client", new SSLException("close_notify"), false);
+                default -> new IOException("connection reset");
+            };
+        };
+        try (TestServer server = start(b -> b.sslAdapter(adapter), Duration.ofSeconds(30))) {
+            for (char kind : "abcde".toCharArray()) {
+                try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                    socket.getOutputStream().write(kind);
+                    awaitClose(socket);
+                }
+            }
+            assertCounted(settledWith(server, 5, 0), 3, 0, 0);
         }
     }
 

@@ -7,6 +7,20 @@ import java.io.IOException;
 /**
  * Turns a plain connection into a TLS one. The server calls {@link #open} on the connection's own
  * thread (never on the accept thread) before HTTP begins; {@link JsseSslAdapter} is the JDK-based one.
+ *
+ * <p>How the server counts what {@link #open} throws (in {@code ServerStats}):
+ * <ul>
+ *   <li>{@code tlsHandshakeTimeouts}: anything once the deadline has passed, and a
+ *       {@link java.net.SocketTimeoutException}, thrown or as the cause;</li>
+ *   <li>{@code tlsHandshakeFailures}: a {@link TlsHandshakeException} whose {@link TlsHandshakeException#tlsFailed()}
+ *       is true (an {@link javax.net.ssl.SSLException} cause, or said so with the three-argument
+ *       constructor), an {@link javax.net.ssl.SSLException} itself, and a
+ *       {@link org.minipylib.wsgiserver.http.SetupRefusedException};</li>
+ *   <li>nothing: any other {@link IOException}, which is taken for the client closing or resetting
+ *       the connection (a health check, a scanner, a client giving up). An adapter whose TLS library
+ *       reports such a close as an {@code SSLException} (a close_notify, say) should throw
+ *       {@code TlsHandshakeException} with {@code tlsFailed} false for it.</li>
+ * </ul>
  */
 public interface SslAdapter {
 
