@@ -42,22 +42,30 @@ public final class PooledScheduler implements ConnectionScheduler {
     private void awaitThenServe(HttpConnection connection) {
         waiters.newThread(() -> {
             if (!connection.awaitRequest()) return;
-            if (pool.submit(() -> serveOne(connection))) return;
+            WorkerPool.Task serve = () -> serveOne(connection);
+            if (pool.submit(serve)) return;
             if (!monitoring.tryEnter(connection)) {
                 statistics.refusedBusy();
                 connection.rejectBusy();
                 return;
             }
+            Runnable next;
             try { // on this waiter thread (virtual): no pool thread is free
-                serveOne(connection);
+                next = serveOne(connection);
             } finally {
                 monitoring.exit();
             }
+            if (next != null) next.run();
         }).start();
     }
 
-    /** Serves the connection's request (and those pipelined behind it); then waits for its next one, if it stays open. */
-    private void serveOne(HttpConnection connection) {
+    /**
+     * Serves the connection's request (and those pipelined behind it); returns the wait for its next
+     * one if it stays open, to be started only once this request no longer counts as the pool's or
+     * the monitoring admission's work: a client that sends its next request as soon as it has its
+     * answer would otherwise find this one still counted, and the pool full.
+     */
+    private Runnable serveOne(HttpConnection connection) {
         busy.incrementAndGet();
         boolean idle;
         try {
@@ -65,7 +73,7 @@ public final class PooledScheduler implements ConnectionScheduler {
         } finally {
             busy.decrementAndGet();
         }
-        if (idle) awaitThenServe(connection);
+        return idle ? () -> awaitThenServe(connection) : null;
     }
 
     /** The pool behind this scheduler. */

@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * finished: up to {@code max} run at once and up to {@code queueSize} more wait; beyond that
  * {@link #submit} refuses at once (the caller answers 503). Counting accepted work, rather than
  * guessing which threads are free, means a thread that is just starting or just finishing never
- * causes a refusal.
+ * causes a refusal. A {@link Task} may leave a follow-up that runs once the task no longer counts
+ * (waiting for a connection's next request): work the follow-up starts is never refused for the task
+ * that started it.
  *
  * <p>Unlike {@link java.util.concurrent.ThreadPoolExecutor}, it adds threads before anything waits,
  * not only once the queue is full.
@@ -28,7 +30,7 @@ public final class WorkerPool {
     private final int maxThreads;
     private final int maxInFlight;
     private final long idleNanos;
-    private final BlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Task> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger inFlight = new AtomicInteger(); // accepted, not finished: running + waiting
     private final AtomicInteger threadCount = new AtomicInteger();
     private final AtomicInteger idleCount = new AtomicInteger();
@@ -49,8 +51,29 @@ public final class WorkerPool {
         for (int i = 0; i < minThreads; i++) addWorker();
     }
 
+    /** Work for the pool that may leave a follow-up. */
+    @FunctionalInterface
+    public interface Task {
+        /**
+         * Does the work; returns what to run next, on the same thread, once this task no longer counts
+         * against the pool's limit; or null.
+         */
+        Runnable run();
+    }
+
     /** Runs {@code task} on a worker; false if {@code max} tasks run and {@code queueSize} wait already, or shut down. */
     public boolean submit(Runnable task) {
+        return submit((Task) () -> {
+            task.run();
+            return null;
+        });
+    }
+
+    /**
+     * Runs {@code task} on a worker, then its follow-up once the task no longer counts; false if
+     * {@code max} tasks run and {@code queueSize} wait already, or shut down.
+     */
+    public boolean submit(Task task) {
         if (shutdown) return false;
         while (true) {
             int n = inFlight.get();
@@ -105,7 +128,7 @@ public final class WorkerPool {
     private void work() {
         try {
             while (!shutdown) {
-                Runnable task;
+                Task task;
                 idleCount.incrementAndGet();
                 try {
                     task = queue.poll(idleNanos, TimeUnit.NANOSECONDS);
@@ -118,10 +141,17 @@ public final class WorkerPool {
                     if (retire()) return;
                     continue;
                 }
+                Runnable followUp;
                 try {
-                    runSafely(task);
+                    followUp = runSafely(task);
                 } finally {
                     inFlight.decrementAndGet();
+                }
+                if (followUp != null) {
+                    runSafely(() -> {
+                        followUp.run();
+                        return null;
+                    });
                 }
             }
         } finally {
@@ -141,15 +171,17 @@ public final class WorkerPool {
         }
     }
 
-    private static void runSafely(Runnable task) {
+    /** Runs {@code task}; returns its follow-up, or null (also when it failed). */
+    private static Runnable runSafely(Task task) {
         try {
-            task.run();
+            return task.run();
         } catch (Throwable t) {
             try {
                 LOG.log(System.Logger.Level.ERROR, "Uncaught error in worker", t);
             } catch (Throwable ignored) {
                 // out of memory, say: the worker goes on to its next task
             }
+            return null;
         } finally {
             Thread.interrupted(); // never carry an interrupt into the next task
         }

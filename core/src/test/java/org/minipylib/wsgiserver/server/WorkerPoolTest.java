@@ -94,6 +94,21 @@ class WorkerPoolTest {
         }
     }
 
+    @Test
+    void aFollowUpRunsOnceItsTaskNoLongerCountsSoWhatItSubmitsIsTaken() throws Exception {
+        WorkerPool pool = new WorkerPool("test", 1, 1, Duration.ofSeconds(30), 0);
+        CountDownLatch done = new CountDownLatch(1);
+        boolean[] taken = new boolean[1];
+        try {
+            WorkerPool.Task first = () -> () -> taken[0] = pool.submit(done::countDown);
+            assertTrue(pool.submit(first));
+            assertTrue(done.await(5, TimeUnit.SECONDS), "the follow-up's task ran");
+            assertTrue(taken[0], "one thread, no queue: taken since the first task no longer counted");
+        } finally {
+            pool.shutdown();
+        }
+    }
+
     private static void waitUntilIdle(WorkerPool pool, int idle) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (pool.idleThreads() < idle && System.nanoTime() < deadline) Thread.sleep(5);
