@@ -64,7 +64,7 @@ import java.util.Objects;
  *                              do not all close together) says {@code Connection: close} and the connection
  *                              closes after it (nginx's {@code keepalive_time}, gRPC's {@code MAX_CONNECTION_AGE});
  *                              an idle connection is left to the keep-alive timeout; {@link Duration#ZERO}
- *                              (the default): no limit
+ *                              (the default), or one longer than 2<sup>62</sup> ns (about 146 years): no limit
  */
 public record ServerConfig(List<SocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,

@@ -164,6 +164,8 @@ public final class HttpConnection {
     private long requests;
     /** The request whose response closes the connection (maxRequestsPerConnection); 0: none. */
     private final long lastRequest;
+    /** The longest maxConnectionAge that is one: 2^62 ns, so that System.nanoTime() + age cannot overflow into the past. */
+    private static final Duration MAX_AGE = Duration.ofNanos(1L << 62);
     /** System.nanoTime() after which the next response closes the connection (maxConnectionAge); 0: never. */
     private final long retireAtNanos;
 
@@ -201,7 +203,8 @@ public final class HttpConnection {
      * not all close together; 0 for no age limit.
      */
     private static long retireAt(Duration maxAge) {
-        if (maxAge.isZero()) return 0;
+        // past about 146 years (ChronoUnit.FOREVER's duration too, whose nanoseconds no long holds): no limit
+        if (maxAge.isZero() || maxAge.compareTo(MAX_AGE) > 0) return 0;
         long age = maxAge.toNanos();
         long at = System.nanoTime() + age - ThreadLocalRandom.current().nextLong(age / 10 + 1);
         return at == 0 ? 1 : at;
@@ -841,10 +844,16 @@ public final class HttpConnection {
      * close after this response, so that the response can say so. An unread body is never read here
      * (the application may still read it after starting its response); one known to be larger than
      * what the server drains afterwards means closing, and so does a chunked one not all arrived yet.
-     * So does a connection that has served its most requests or outlived its age limit.
+     * So does a connection that has served its most requests or outlived its age limit; a client
+     * that did not ask for that close may have pipelined more requests, still on their way, so the
+     * close then lingers (see closeGracefully): a close with unread input would be a reset.
      */
     boolean mustCloseAfter(RequestHead request) {
-        if (!request.keepAlive() || owner.isDraining() || isRetiring()) return true;
+        if (!request.keepAlive() || owner.isDraining()) return true;
+        if (isRetiring()) {
+            lingerOnClose = true;
+            return true;
+        }
         RequestBody body = currentBody;
         if (body == null || body.isFullyRead()) return false;
         if (body.failure() != null) return true;
