@@ -39,7 +39,8 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
      * The entry as one JSON object, its fields named after nginx's variables: {@code time} (ISO 8601,
      * UTC, milliseconds), {@code remote_addr}, {@code request}, {@code status}, {@code body_bytes_sent},
      * {@code http_referer}, {@code http_user_agent} and {@code request_time} (seconds, milliseconds
-     * resolution, from the complete request head to the end of the response; 0 for a refusal). An
+     * resolution, from the complete request head to the end of the response; 0 for a refusal, and for a
+     * negative {@code durationNanos}). An
      * absent value is {@code null}. Only ASCII is written: any other character, and every control
      * character, is a JSON unicode escape (backslash, {@code u}, four hex digits; the bytes of a request
      * as ISO-8859-1 characters, so {@code 00e9} is the byte 0xE9), so a line is valid JSON whatever a
@@ -58,7 +59,7 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
         jsonString(sb, referer);
         sb.append(",\"http_user_agent\":");
         jsonString(sb, userAgent);
-        long millis = durationNanos / 1_000_000;
+        long millis = Math.max(0, durationNanos) / 1_000_000; // a negative one (only a hand-built entry's) would be "0.00-1"
         sb.append(",\"request_time\":").append(millis / 1000).append('.');
         long fraction = millis % 1000;
         if (fraction < 100) sb.append('0');

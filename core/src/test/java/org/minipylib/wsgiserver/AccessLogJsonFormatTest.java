@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 
@@ -29,6 +30,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AccessLogJsonFormatTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static int lineCount(Path file) {
+        try {
+            return Files.readAllLines(file, StandardCharsets.UTF_8).size();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     @Test
     void theLineForAKnownEntry() {
@@ -89,6 +98,8 @@ class AccessLogJsonFormatTest {
                 client.send("GET /\u0001 HTTP/1.1\r\nHost: a\r\n\r\n");
                 assertEquals(400, client.read().status());
             }
+            // the refusal is logged after its 400 went out: a stop right now could close the file first
+            Poll.until(() -> lineCount(file), n -> n >= 2, "both requests logged");
         } // stopping the server closes the file: everything is written
         Instant after = Instant.now().plusMillis(1);
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
