@@ -710,6 +710,9 @@ public final class HttpConnection {
 
     /** As {@link #refuse(int, String)}; {@code head}: the refused request's head if it was parsed, else null. */
     private void refuse(int status, String message, RequestHead head) {
+        // Refused while waiting for a request (a bad or late head): busy from now on, so that stop()
+        // does not close it as idle under the answer, nor close the access log before its entry.
+        STATE.compareAndSet(this, IDLE, BUSY);
         try {
             long sent = sendError(status, message, head != null ? head.isHead() : bufferedRequestIsHead());
             owner.refused(status);
