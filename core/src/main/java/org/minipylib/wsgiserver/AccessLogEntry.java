@@ -19,7 +19,8 @@ import java.util.Locale;
  * @param bodyBytes      response body bytes sent
  * @param referer        the Referer header, or {@code null}
  * @param userAgent      the User-Agent header, or {@code null}
- * @param durationNanos  from the complete request head to the end of the response; 0 for a refusal
+ * @param durationNanos  from the complete request head (a wait for a worker included) to the end of the response;
+ *                       0 for a refusal
  */
 public record AccessLogEntry(String remoteAddress, Instant time, String requestLine, int status, long bodyBytes,
                              String referer, String userAgent, long durationNanos) {

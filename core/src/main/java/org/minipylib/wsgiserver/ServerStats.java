@@ -46,7 +46,8 @@ import java.util.Collections;
  * @param bytesRead          bytes read from clients' connections (request heads and bodies, and the TLS
  *                           records and PROXY protocol headers they come in, handshakes included)
  * @param bytesWritten       bytes written to clients' connections (response heads and bodies, TLS included)
- * @param workTime           total time spent serving requests (from a parsed head to a finished response)
+ * @param workTime           total time spent serving requests (from a complete head, a wait for a worker
+ *                           included, to a finished response)
  * @param queued             requests waiting for a worker now
  * @param threads            worker threads now (pool mode: pool threads; virtual mode: threads on a request)
  * @param busyWorkers        requests being served now

@@ -148,6 +148,8 @@ public final class HttpConnection {
     /** While running setup steps: System.nanoTime() when they must be done; see checkTimeouts. */
     private volatile long setupDeadline;
     private RequestHead pendingHead;
+    /** System.nanoTime() when pendingHead was complete, if it may wait for a worker before its exchange; else 0. */
+    private long headCompleteNanos;
     /** The idle wait was handed off without a thread; the next awaitRequest continues it. */
     private boolean handedOff;
     /** System.nanoTime() when the last exchange ended, for the wait for the next request (0: read the clock). */
@@ -305,6 +307,7 @@ public final class HttpConnection {
                     if (head != null) {
                         if (!STATE.compareAndSet(this, IDLE, BUSY)) return Awaited.CLOSED; // closed by stop()
                         pendingHead = head;
+                        headCompleteNanos = System.nanoTime(); // the exchange's start: it may wait for a worker first
                         return Awaited.REQUEST;
                     }
                     if (!started && input.available() > 0) { // a head has begun and is not complete yet
@@ -460,6 +463,7 @@ public final class HttpConnection {
                 // worker. Enough for one turn: awaitRequest() finds pendingHead at once, and the
                 // request takes a turn again behind the requests of other connections already waiting.
                 if (pendingHead == null || servedThisTurn >= settings.limits().maxPipelinedRequestsPerTurn()) {
+                    if (pendingHead != null) headCompleteNanos = System.nanoTime(); // it waits for a turn now
                     output.flush();
                     output.release();
                     return true;
@@ -731,7 +735,10 @@ public final class HttpConnection {
 
     /** Runs one request through the gateway; returns true if the connection may carry another. */
     private boolean exchange(RequestHead head) throws IOException {
-        long startNanos = System.nanoTime();
+        // From the complete head, a wait for a worker included (statistics, access log); a pipelined
+        // head parsed just now is complete now.
+        long startNanos = headCompleteNanos != 0 ? headCompleteNanos : System.nanoTime();
+        headCompleteNanos = 0;
         HttpLimits limits = settings.limits();
         requests++;
         if (head.contentLength() > limits.maxBodySize()) { // refused before 100-continue
