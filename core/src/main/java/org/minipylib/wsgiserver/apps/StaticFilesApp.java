@@ -74,9 +74,11 @@ import java.util.concurrent.TimeUnit;
  * size, {@code Last-Modified} and {@code ETag} (which names the coding: it never equals the identity
  * one); ranges are of the variant's bytes (several: each part names the coding, the response does not,
  * as its multipart body is not encoded). Every response for a file that has a variant carries {@code
- * Vary: Accept-Encoding} (section 12.5.5: caches must keep the answers apart), whatever was sent;
- * files without one carry none, as their answer does not depend on the field. A variant that cannot
- * be opened is passed over for the file itself, and so is one older than the file (made from an
+ * Vary: Accept-Encoding} (section 12.5.5: caches must keep the answers apart), whatever was sent, the
+ * {@code 403}, {@code 503} or {@code 404} of a file that cannot be opened too (a client taking the
+ * variant would get it instead); files without one carry none, as their answer does not depend on the
+ * field. A variant that cannot be opened is passed over for the next one the client accepts, then the
+ * file itself, and so is one older than the file (made from an
  * earlier version of it: {@code gzip -k} and {@code brotli -k} give a variant its file's time). The
  * variants themselves may be asked for by name.
  *
@@ -150,6 +152,10 @@ public final class StaticFilesApp implements WsgiApp {
 
     /** What a response sends of a file: its type, its content coding (null: identity), and any Vary field. */
     private record Representation(String contentType, String coding, List<Header> vary) {
+    }
+
+    /** A precompressed variant opened, and its content coding. */
+    private record OpenedVariant(String coding, Opened opened) {
     }
 
     private StaticFilesApp(Path root, String cacheControl, boolean dotFiles, boolean precompressed, Opener opener) {
@@ -230,19 +236,22 @@ public final class StaticFilesApp implements WsgiApp {
                                    Path realRoot) throws IOException {
         String contentType = contentType(named.getFileName().toString());
         Map<String, Found> variants = precompressed ? variants(named, found, realRoot) : Map.of();
+        // with a variant, which answer this is depends on Accept-Encoding, errors too: another client may get the variant
         List<Header> vary = variants.isEmpty() ? List.of() : List.of(VARY);
-        String coding = AcceptEncoding.preferred(environ.header("Accept-Encoding"), List.copyOf(variants.keySet()));
-        Opened opened = coding == null ? null : openVariant(variants.get(coding));
+        OpenedVariant variant = openPreferredVariant(environ.header("Accept-Encoding"), variants);
+        String coding = variant == null ? null : variant.coding();
+        Opened opened = variant == null ? null : variant.opened();
         if (opened == null) {
-            coding = null;
             try {
                 opened = open(found);
             } catch (AccessDeniedException e) {
-                return plain(startResponse, "403 Forbidden");
+                return plain(startResponse, "403 Forbidden", vary);
             } catch (KeptChanging e) {
-                return plain(startResponse, "503 Service Unavailable", Header.of("Retry-After", "1"));
+                List<Header> extra = new ArrayList<>(vary);
+                extra.add(Header.of("Retry-After", "1"));
+                return plain(startResponse, "503 Service Unavailable", extra);
             }
-            if (opened == null) return plain(startResponse, "404 Not Found"); // gone since
+            if (opened == null) return plain(startResponse, "404 Not Found", vary); // gone since
         }
         Iterable<byte[]> body = null;
         try {
@@ -341,7 +350,23 @@ public final class StaticFilesApp implements WsgiApp {
         throw new KeptChanging(found.file());
     }
 
-    /** A variant opened as {@link #open}, or null if it cannot be (the file itself is sent instead). */
+    /**
+     * The variant of those there are ({@code variants}, by coding, in the order preferred) that
+     * {@code acceptEncoding} prefers, opened; if it cannot be opened, the next it accepts, and so on;
+     * null if none is accepted or can be opened (the file itself is sent).
+     */
+    private OpenedVariant openPreferredVariant(String acceptEncoding, Map<String, Found> variants) throws IOException {
+        List<String> candidates = new ArrayList<>(variants.keySet());
+        String coding;
+        while ((coding = AcceptEncoding.preferred(acceptEncoding, candidates)) != null) {
+            Opened opened = openVariant(variants.get(coding));
+            if (opened != null) return new OpenedVariant(coding, opened);
+            candidates.remove(coding);
+        }
+        return null;
+    }
+
+    /** A variant opened as {@link #open}, or null if it cannot be. */
     private Opened openVariant(Found variant) throws IOException {
         try {
             return open(variant);
