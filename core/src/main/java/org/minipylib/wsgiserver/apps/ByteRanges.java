@@ -15,6 +15,11 @@ import java.util.List;
  * ({@code 200}): always a correct answer to a Range, where a {@code 416} would say that no range
  * could be satisfied. Overlapping and adjacent ranges are merged (section 14.2 allows it in any
  * order), so no byte is sent twice.
+ *
+ * <p>The grammar is section 14.1.2's: optional whitespace (SP, HTAB) only at the field's ends and
+ * around the commas of the range set, empty list elements allowed (section 5.6.1). A range-spec with
+ * whitespace inside ({@code 0 - 9}, which nginx takes) or right after {@code bytes=} makes the field
+ * invalid, and it is ignored like any other.
  */
 final class ByteRanges {
 
@@ -50,14 +55,16 @@ final class ByteRanges {
      * empty representation.
      */
     static List<Range> parse(String field, long length) {
-        String f = field.trim();
+        String f = withoutOws(field);
         if (!f.regionMatches(true, 0, "bytes=", 0, 6) || length == 0) return null;
         List<Asked> asked = new ArrayList<>();
         int specs = 0;
         long total = 0;
-        for (String element : f.substring(6).split(",", -1)) {
-            String spec = element.trim();
+        String[] elements = f.substring(6).split(",", -1);
+        for (int i = 0; i < elements.length; i++) {
+            String spec = withoutOws(elements[i]);
             if (spec.isEmpty()) continue; // an empty list element (section 5.6.1)
+            if (i == 0 && isOws(elements[0].charAt(0))) return null; // "bytes= 0-9": OWS goes only around commas
             if (++specs > MAX_RANGES) return null;
             long[] span = span(spec, length);
             if (span == null) return null; // one invalid range-spec: the field is invalid
@@ -78,8 +85,8 @@ final class ByteRanges {
     private static long[] span(String spec, long length) {
         int dash = spec.indexOf('-');
         if (dash < 0) return null;
-        String before = spec.substring(0, dash).trim();
-        String after = spec.substring(dash + 1).trim();
+        String before = spec.substring(0, dash); // no whitespace inside a range-spec: "0 - 9" is invalid
+        String after = spec.substring(dash + 1);
         if (before.isEmpty()) { // suffix-range: the last bytes
             long suffix = digits(after);
             if (suffix < 0) return null;
@@ -110,6 +117,19 @@ final class ByteRanges {
         }
         merged.sort(Comparator.comparingInt(Asked::order));
         return merged.stream().map(Asked::range).toList();
+    }
+
+    /** {@code s} without the optional whitespace (SP and HTAB, RFC 9110 section 5.6.3) at its ends. */
+    private static String withoutOws(String s) {
+        int start = 0;
+        int end = s.length();
+        while (start < end && isOws(s.charAt(start))) start++;
+        while (end > start && isOws(s.charAt(end - 1))) end--;
+        return s.substring(start, end);
+    }
+
+    private static boolean isOws(char c) {
+        return c == ' ' || c == '\t';
     }
 
     /** The order of two strings of digits by their values, however many digits (leading zeros included). */
