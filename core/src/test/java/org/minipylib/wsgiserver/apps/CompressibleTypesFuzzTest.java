@@ -18,19 +18,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Fuzzes {@link CompressibleTypes}: patterns (as configured, {@code --gzip-types}) and a response's
  * {@code Content-Type} (characters are bytes, ISO-8859-1). {@code of} refuses exactly the patterns
- * that are none of {@code type/subtype}, {@code type/*}, {@code *}{@code /*+suffix} (a regular
- * expression of them here), with only {@code IllegalArgumentException}; {@code matches} throws
- * nothing and answers what a model answers that splits the media type at its first {@code /} and
- * compares type, subtype and suffix; several patterns match what any one of them matches; letter
+ * that are none of {@code type/subtype}, {@code type/*}, {@code *}{@code /*+suffix} made of RFC 9110
+ * tokens, the suffix without {@code +} (a regular expression of them here), with only {@code
+ * IllegalArgumentException}; {@code matches} throws nothing and answers what a model answers that
+ * splits the media type at its first {@code /} and compares type, subtype (not empty) and suffix
+ * (with a name before it); several patterns match what any one of them matches; letter
  * case, whitespace and parameters after the media type change nothing; {@code text/event-stream}
  * never matches.
  * A normal build replays the seed corpus; {@code JAZZER_FUZZ=1} fuzzes (see docs/http-compliance.md).
  */
 class CompressibleTypesFuzzTest {
 
-    /** A character of a pattern's names: not whitespace or a control character, not one of {@code ;,"/*}. */
-    private static final String NAME = "[^\\x00-\\x20;,\"/*]+";
-    private static final Pattern WELL_FORMED = Pattern.compile(NAME + "/" + NAME + "|" + NAME + "/\\*|\\*/\\*\\+" + NAME);
+    /** A pattern's name: a token (RFC 9110 section 5.6.2, lower case) without the wildcard {@code *}. */
+    private static final String NAME = "[!#$%&'+.^_`|~0-9a-z-]+";
+    /** A structured syntax suffix: a name without {@code +}. */
+    private static final String SUFFIX = "[!#$%&'.^_`|~0-9a-z-]+";
+    private static final Pattern WELL_FORMED = Pattern.compile(NAME + "/" + NAME + "|" + NAME + "/\\*|\\*/\\*\\+" + SUFFIX);
     private static final String[] KNOWN = {"text/*", "application/json", "*/*+json", "*/*+xml", "image/svg+xml", "text/event-stream",
             "application/javascript"};
 
@@ -97,12 +100,14 @@ class CompressibleTypesFuzzTest {
         if (slash <= 0 || mediaType.equals("text/event-stream")) return false;
         String type = mediaType.substring(0, slash);
         String subtype = mediaType.substring(slash + 1);
+        if (subtype.isEmpty()) return false;
         for (String p : patterns) {
             int patternSlash = p.indexOf('/');
             String patternType = p.substring(0, patternSlash);
             String patternSubtype = p.substring(patternSlash + 1);
             if (patternType.equals("*")) {
-                if (subtype.endsWith(patternSubtype.substring(1))) return true; // "*+json": "+json"
+                String suffix = patternSubtype.substring(1); // "*+json": "+json"
+                if (subtype.endsWith(suffix) && subtype.length() > suffix.length()) return true;
             } else if (patternSubtype.equals("*")) {
                 if (type.equals(patternType)) return true;
             } else if (type.equals(patternType) && subtype.equals(patternSubtype)) {

@@ -53,12 +53,27 @@ class CompressibleTypesTest {
         assertFalse(types.matches("application/x-custom2"));
         assertFalse(types.matches("text/plain"));
         assertEquals(List.of("application/x-custom", "model/*", "*/*+cbor"), types.patterns());
+        CompressibleTypes tokens = CompressibleTypes.of(List.of("application/vnd.a-b_c+json", "x.y/*", "*/*+json-seq"));
+        assertTrue(tokens.matches("application/vnd.a-b_c+json"), "any token is a name");
+        assertTrue(tokens.matches("x.y/z"));
+        assertTrue(tokens.matches("application/geo+json-seq"));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"text", "*/*", "*", "text/", "/plain", "text/*/x", "te*t/plain", "text/pl*", "*/*+", "*/plain",
-            "text/plain; charset=utf-8", "text/a,text/b", "*/*+a*"})
+            "text/plain; charset=utf-8", "text/a,text/b", "*/*+a*",
+            // not tokens, or a suffix with a '+' that no subtype's last '+' could be followed by
+            "*/*+a+json", "*/*++json", "*/*+json+", "text/(html)", "text/h\u00e9", "t\u00e9xt/*", "*/*+j\u00e9", "text/a{b}", "text/a@b"})
     void refusedPatterns(String pattern) {
         assertThrows(IllegalArgumentException.class, () -> CompressibleTypes.of(List.of(pattern)));
     }
+
+    /** A suffix pattern needs a name before the suffix, a type pattern a subtype: a Content-Type of less is no media type. */
+    @ParameterizedTest
+    @ValueSource(strings = {"application/+json", "application/+xml; charset=utf-8", "text/", "text/ ; charset=utf-8"})
+    void noMediaTypeMatches(String contentType) {
+        assertFalse(DEFAULTS.matches(contentType), contentType);
+        assertTrue(DEFAULTS.matches(contentType.replace("/+", "/a+").replace("text/", "text/a")), "with a name it does");
+    }
+
 }
