@@ -104,6 +104,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         Objects.requireNonNull(threadIdleTimeout, "threadIdleTimeout");
         // zero would have each idle thread above the minimum wait no time at all, again and again
         if (!threadIdleTimeout.isPositive()) throw new IllegalArgumentException("threadIdleTimeout must be > 0");
+        HttpTimeouts.atMostLongest(threadIdleTimeout, "threadIdleTimeout");
         if (serverHeader != null && !Header.isValidValue(serverHeader)) { // a CR or LF would start another header
             throw new IllegalArgumentException("serverHeader has a control character or one beyond ISO-8859-1");
         }
@@ -111,8 +112,10 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
         if (shutdownTimeout.isNegative()) throw new IllegalArgumentException("shutdownTimeout must be >= 0");
+        HttpTimeouts.atMostLongest(shutdownTimeout, "shutdownTimeout");
         Objects.requireNonNull(drainDelay, "drainDelay");
         if (drainDelay.isNegative()) throw new IllegalArgumentException("drainDelay must be >= 0");
+        HttpTimeouts.atMostLongest(drainDelay, "drainDelay");
         if (readinessLoops < AUTO_READINESS_LOOPS || readinessLoops > 256) {
             throw new IllegalArgumentException("readinessLoops must be -1 (auto) or 0..256");
         }

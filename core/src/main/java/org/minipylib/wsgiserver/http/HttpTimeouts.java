@@ -26,6 +26,13 @@ public record HttpTimeouts(Duration requestHead, Duration bodyRead, Duration wri
 
     private static final Duration DEFAULT_DRAIN = Duration.ofSeconds(5);
 
+    /**
+     * The longest duration the server can time (its clock counts nanoseconds in a {@code long}):
+     * about 292 years. A longer timeout is refused when the configuration is made, rather than
+     * failing every connection.
+     */
+    public static final Duration LONGEST = Duration.ofNanos(Long.MAX_VALUE);
+
     public HttpTimeouts {
         positive(requestHead, "requestHead");
         positive(bodyRead, "bodyRead");
@@ -66,6 +73,12 @@ public record HttpTimeouts(Duration requestHead, Duration bodyRead, Duration wri
     private static void positive(Duration d, String name) {
         Objects.requireNonNull(d, name);
         if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(name + " must be positive");
+        atMostLongest(d, name);
+    }
+
+    /** Throws {@link IllegalArgumentException} naming {@code name} if {@code d} is longer than {@link #LONGEST}. */
+    public static void atMostLongest(Duration d, String name) {
+        if (d.compareTo(LONGEST) > 0) throw new IllegalArgumentException(name + " must be at most " + LONGEST.toDays() + " days, got " + d);
     }
 
     static int millis(Duration d) {

@@ -23,6 +23,7 @@ public record MinDataRate(long bytesPerSecond, Duration grace) {
         Objects.requireNonNull(grace, "grace");
         if (bytesPerSecond < 0) throw new IllegalArgumentException("bytesPerSecond must be >= 0");
         if (grace.isNegative()) throw new IllegalArgumentException("grace must be >= 0");
+        HttpTimeouts.atMostLongest(grace, "grace");
     }
 
     /** 240 bytes/s after a 5 s grace period (Kestrel's defaults). */
