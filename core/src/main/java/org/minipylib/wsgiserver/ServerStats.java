@@ -23,6 +23,9 @@ import java.util.Collections;
  *                           answered {@code 503} on a plain one (that response is also in
  *                           {@code requests} and {@code responsesByStatus}), closed unanswered on a
  *                           TLS or PROXY protocol one (nothing can be sent before their setup)
+ * @param retiredConnections connections closed after a response because they had served
+ *                           {@link ServerConfig#maxRequestsPerConnection()} requests or outlived
+ *                           {@link ServerConfig#maxConnectionAge()} (that response said {@code Connection: close})
  * @param tlsHandshakeFailures TLS handshakes that TLS itself refused: no protocol version or cipher
  *                           suite in common, a certificate refused by either side (the client's alert,
  *                           say {@code unknown_ca}), bytes that are not TLS, a plain HTTP request
@@ -56,7 +59,7 @@ import java.util.Collections;
  * @param latency            the distribution of request durations
  */
 public record ServerStats(ServerState state, Instant startedAt, Duration uptime, long accepts,
-                          long refusedConnections, long tlsHandshakeFailures, long tlsHandshakeTimeouts,
+                          long refusedConnections, long retiredConnections, long tlsHandshakeFailures, long tlsHandshakeTimeouts,
                           long proxyProtocolFailures, int openConnections, long requests, long busyRefusals,
                           long bytesRead, long bytesWritten, Duration workTime, int queued, int threads,
                           int busyWorkers, long socketErrors, SortedMap<Integer, Long> responsesByStatus,

@@ -30,6 +30,9 @@ public interface WsgiServerMXBean {
     /** PROXY protocol headers that were malformed, missing or late (see {@link ServerStats#proxyProtocolFailures()}). */
     long getProxyProtocolFailures();
 
+    /** Connections closed after a response because they had served their share ({@link ServerStats#retiredConnections()}). */
+    long getRetiredConnections();
+
     /** Connections open now. */
     int getOpenConnections();
 

@@ -37,6 +37,9 @@ final class PrometheusText {
         counter("wsgiserver_connections_refused_total",
                 "Connections closed at once because the server had maxConnections open (a 503 only on plain listeners).",
                 s.refusedConnections());
+        counter("wsgiserver_connections_retired_total",
+                "Connections closed after a response because they had served maxRequestsPerConnection or outlived maxConnectionAge.",
+                s.retiredConnections());
         family("wsgiserver_tls_handshake_failures_total", "counter",
                 "TLS handshakes that failed: refused by TLS itself (reason=\"failed\": no common protocol or cipher,"
                 + " a refused certificate, not TLS) or not done by the handshake timeout (reason=\"timeout\").");

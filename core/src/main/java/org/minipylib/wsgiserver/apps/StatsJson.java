@@ -50,6 +50,7 @@ final class StatsJson {
         field("uptimeSeconds", s.uptime().toNanos() / 1e9).append(',');
         field("accepts", s.accepts()).append(',');
         field("refusedConnections", s.refusedConnections()).append(',');
+        field("retiredConnections", s.retiredConnections()).append(',');
         field("tlsHandshakeFailures", s.tlsHandshakeFailures()).append(',');
         field("tlsHandshakeTimeouts", s.tlsHandshakeTimeouts()).append(',');
         field("proxyProtocolFailures", s.proxyProtocolFailures()).append(',');

@@ -79,6 +79,10 @@ public final class HttpConnection {
         default void refused(int status) {
         }
 
+        /** The connection's response says {@code Connection: close} because it has served its share (for statistics). */
+        default void connectionRetired() {
+        }
+
         /** The connection was lost to a network error while serving (for statistics). */
         default void socketError() {
         }
@@ -103,6 +107,8 @@ public final class HttpConnection {
      * refused body before it reads the answer (nginx, a 413 over TLS: a reset instead made it a 502).
      */
     private static final long LINGER_MAX_BYTES = 128L << 20;
+    /** The longest maxConnectionAge that is one: 2^62 ns, so that System.nanoTime() + age cannot overflow into the past. */
+    private static final Duration MAX_AGE = Duration.ofNanos(1L << 62);
     /**
      * Initial size of a connection's input buffer: most request heads fit; a larger one grows it (up
      * to the head size limit); large body reads bypass it. Lent back while idle where the owner
@@ -166,8 +172,6 @@ public final class HttpConnection {
     private long requests;
     /** The request whose response closes the connection (maxRequestsPerConnection); 0: none. */
     private final long lastRequest;
-    /** The longest maxConnectionAge that is one: 2^62 ns, so that System.nanoTime() + age cannot overflow into the past. */
-    private static final Duration MAX_AGE = Duration.ofNanos(1L << 62);
     /** System.nanoTime() after which the next response closes the connection (maxConnectionAge); 0: never. */
     private final long retireAtNanos;
 
@@ -862,6 +866,7 @@ public final class HttpConnection {
         if (!request.keepAlive() || owner.isDraining()) return true;
         if (isRetiring()) {
             lingerOnClose = true;
+            owner.connectionRetired();
             return true;
         }
         RequestBody body = currentBody;

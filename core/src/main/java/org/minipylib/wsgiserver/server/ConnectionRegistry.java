@@ -84,6 +84,11 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
     }
 
     @Override
+    public void connectionRetired() {
+        statistics.connectionRetired();
+    }
+
+    @Override
     public boolean isDraining() {
         return draining;
     }

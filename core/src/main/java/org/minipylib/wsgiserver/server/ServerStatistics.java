@@ -34,6 +34,7 @@ public final class ServerStatistics {
 
     private final LongAdder accepts = new LongAdder();
     private final LongAdder refusedConnections = new LongAdder();
+    private final LongAdder retiredConnections = new LongAdder();
     private final LongAdder tlsHandshakeFailures = new LongAdder();
     private final LongAdder tlsHandshakeTimeouts = new LongAdder();
     private final LongAdder proxyProtocolFailures = new LongAdder();
@@ -71,6 +72,11 @@ public final class ServerStatistics {
      */
     public void connectionRefused() {
         refusedConnections.increment();
+    }
+
+    /** A connection's response said {@code Connection: close} because it had served its share (requests or age). */
+    public void connectionRetired() {
+        retiredConnections.increment();
     }
 
     /**
@@ -154,7 +160,7 @@ public final class ServerStatistics {
         long work = workNanos.sum();
         Instant started = startedAt;
         Duration uptime = started == null ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - startedNanos);
-        return new ServerStats(state, started, uptime, accepts.sum(), refusedConnections.sum(),
+        return new ServerStats(state, started, uptime, accepts.sum(), refusedConnections.sum(), retiredConnections.sum(),
                 tlsHandshakeFailures.sum(), tlsHandshakeTimeouts.sum(), proxyProtocolFailures.sum(), openConnections,
                 requests, busyRefusals.sum(), bytesRead.sum(), bytesWritten.sum(), Duration.ofNanos(work), queued,
                 threads, busyWorkers, socketErrors.sum(), statuses, new ServerStats.Latency(bounds, counts, work / 1e9));

@@ -75,6 +75,7 @@ public final class StatisticsMXBean implements WsgiServerMXBean {
     @Override public long getUptimeSeconds() { return stats().uptime().toSeconds(); }
     @Override public long getAccepts() { return stats().accepts(); }
     @Override public long getRefusedConnections() { return stats().refusedConnections(); }
+    @Override public long getRetiredConnections() { return stats().retiredConnections(); }
     @Override public long getTlsHandshakeFailures() { return stats().tlsHandshakeFailures(); }
     @Override public long getTlsHandshakeTimeouts() { return stats().tlsHandshakeTimeouts(); }
     @Override public long getProxyProtocolFailures() { return stats().proxyProtocolFailures(); }

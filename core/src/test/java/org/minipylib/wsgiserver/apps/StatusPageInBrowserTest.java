@@ -58,6 +58,7 @@ class StatusPageInBrowserTest {
                 assertTrue(Long.parseLong(requests.group(1).replace(",", "")) >= 20, requests.group(1));
                 assertTrue(dom.contains(">404 Not Found<"), "the status table lists the 404s");
                 assertTrue(dom.contains("id=\"total-busy-refusals\">0<"), "no request refused busy");
+                assertTrue(dom.contains("id=\"total-retired-connections\">0<"), "no connection retired");
                 assertTrue(dom.contains("id=\"total-refused-connections\">0<"), "no connection refused at the limit");
                 assertTrue(dom.contains("id=\"total-tls-handshake-failures\">0<"), "no TLS handshake failed");
                 assertTrue(dom.contains("id=\"total-proxy-protocol-failures\">0<"), "no PROXY header failed");

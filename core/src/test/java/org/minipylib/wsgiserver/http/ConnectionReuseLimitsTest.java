@@ -11,12 +11,20 @@ import org.minipylib.wsgiserver.ServerConfig;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
+import org.minipylib.wsgiserver.WsgiServerMXBean;
+import org.minipylib.wsgiserver.apps.MetricsApp;
+import org.minipylib.wsgiserver.server.StatisticsMXBean;
+import org.minipylib.wsgiserver.testing.PrometheusExposition;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.minipylib.wsgiserver.tls.JsseSslAdapter;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import javax.management.JMX;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -157,6 +165,7 @@ class ConnectionReuseLimitsTest {
                 assertEquals("GET /n" + i + ":", r.body());
             }
             assertEquals(4, server.server().statistics().accepts(), "10 requests, 3 per connection");
+            assertEquals(3, server.server().statistics().retiredConnections(), "the fourth connection ends with the client");
         }
     }
 
@@ -173,7 +182,30 @@ class ConnectionReuseLimitsTest {
                 assertEquals("GET /s" + i + ":", r.body());
             }
             assertEquals(3, server.server().statistics().accepts(), "5 requests, 2 per connection");
+            assertEquals(2, server.server().statistics().retiredConnections());
             assertEquals(0, server.server().statistics().tlsHandshakeFailures());
+        }
+    }
+
+    @Test
+    void retiredConnectionsAreCountedWhereOperatorsLook() throws Exception {
+        try (TestServer server = TestServer.start(WsgiTestApps.echo(), b -> b.maxRequestsPerConnection(2)
+                .mount("/metrics", MetricsApp::new).jmx(true))) {
+            for (int i = 0; i < 3; i++) {
+                try (RawClient client = server.connect()) {
+                    client.send(get("/one")).read();
+                    assertLastResponse(client, client.send(get("/two")).read(), "GET /two:");
+                }
+            }
+            try (RawClient client = server.connect()) { // its first request: not retired yet
+                String text = client.send(get("/metrics")).read().bodyText();
+                assertEquals(3, PrometheusExposition.value(PrometheusExposition.parse(text), "wsgiserver_connections_retired_total"));
+                String json = client.send(get("/metrics/json")).read().bodyText();
+                assertEquals(3, new ObjectMapper().readTree(json).get("retiredConnections").asLong(), json);
+            }
+            WsgiServerMXBean bean = JMX.newMXBeanProxy(ManagementFactory.getPlatformMBeanServer(),
+                    StatisticsMXBean.nameFor(server.server().addresses().get(0)), WsgiServerMXBean.class);
+            assertEquals(4, bean.getRetiredConnections(), "the scrape's connection served its two requests too");
         }
     }
 

@@ -82,6 +82,7 @@ class ServerStatisticsTest {
             assertEquals(2, stats.accepts());
             assertEquals(0, stats.refusedConnections());
             assertEquals(0, stats.busyRefusals());
+            assertEquals(0, stats.retiredConnections());
             assertEquals(0, stats.tlsHandshakeFailures() + stats.tlsHandshakeTimeouts() + stats.proxyProtocolFailures());
             assertEquals(Map.of(200, 3L, 400, 1L, 404, 1L, 500, 1L), stats.responsesByStatus());
             assertEquals(1, stats.responses(500, 600));
