@@ -41,11 +41,10 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
      * UTC, milliseconds), {@code remote_addr}, {@code request}, {@code status}, {@code body_bytes_sent},
      * {@code http_referer}, {@code http_user_agent} and {@code request_time} (seconds, milliseconds
      * resolution, from the complete request head to the end of the response; 0 for a refusal, and for a
-     * negative {@code durationNanos}). An
-     * absent value is {@code null}. Only ASCII is written: any other character, and every control
-     * character, is a JSON unicode escape (backslash, {@code u}, four hex digits; the bytes of a request
-     * as ISO-8859-1 characters, so {@code 00e9} is the byte 0xE9), so a line is valid JSON whatever a
-     * client sent.
+     * negative {@code durationNanos}). An absent value is {@code null}. Only ASCII is written: any
+     * other character, and every control character, is a JSON unicode escape (backslash, {@code u},
+     * four hex digits; the bytes of a request as ISO-8859-1 characters, so {@code 00e9} is the byte
+     * 0xE9), so a line is valid JSON whatever a client sent.
      */
     public String jsonFormat() {
         StringBuilder sb = new StringBuilder(160 + length(requestLine) + length(referer) + length(userAgent));
