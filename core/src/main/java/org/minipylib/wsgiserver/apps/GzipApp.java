@@ -116,7 +116,8 @@ public final class GzipApp implements WsgiApp {
 
     /**
      * This middleware compressing responses of these media types instead of {@link #DEFAULT_TYPES}:
-     * each {@code type/subtype}, {@code type/*} or {@code *}{@code /*+suffix}, case ignored.
+     * each {@code type/subtype}, {@code type/*} or {@code *}{@code /*+suffix}, case ignored, its names
+     * RFC 9110 tokens (no {@code *} but these wildcards) and a suffix without {@code +}.
      *
      * @throws IllegalArgumentException if a pattern is none of these
      */
