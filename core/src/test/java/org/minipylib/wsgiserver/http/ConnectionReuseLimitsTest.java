@@ -24,7 +24,12 @@ import org.minipylib.wsgiserver.tls.JsseSslAdapter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import javax.management.JMX;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,6 +37,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -49,8 +55,9 @@ import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
 /**
  * How long one connection is reused ({@code maxRequestsPerConnection}, {@code maxConnectionAge}):
  * the response that ends a connection's share says {@code Connection: close} and the connection
- * closes after it, requests pipelined behind it are not served, an application that is already
- * running finishes its response, and real clients carry on over new connections.
+ * closes after it (with no reset, whatever the client pipelined meanwhile), requests pipelined
+ * behind it are not served, an application that is already running finishes its response, real
+ * clients carry on over new connections, and an age too long to count is no limit.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ConnectionReuseLimitsTest {
@@ -216,5 +223,104 @@ class ConnectionReuseLimitsTest {
         ServerConfig defaults = ServerConfig.builder().build();
         assertEquals(0, defaults.maxRequestsPerConnection());
         assertEquals(Duration.ZERO, defaults.maxConnectionAge());
+    }
+
+
+    /**
+     * A request pipelined while the last allowed one is being served reaches the server's socket
+     * after the server read the last one: the close must not be a reset (which can destroy the
+     * response before the client reads it, and turns the client's clean end of stream into an error).
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aRequestPipelinedWhileTheLastOneRunsDoesNotTurnTheCloseIntoAReset(WorkerMode mode) throws Exception {
+        WsgiApp slow = (environ, startResponse) -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            startResponse.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return List.of(environ.pathInfo().getBytes(StandardCharsets.UTF_8));
+        };
+        try (TestServer server = TestServer.start(slow, b -> b.workerMode(mode).maxRequestsPerConnection(1));
+             Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(get("/a").getBytes(StandardCharsets.ISO_8859_1));
+            Thread.sleep(100); // the server has read /a and runs its application
+            socket.getOutputStream().write(get("/b").getBytes(StandardCharsets.ISO_8859_1));
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            InputStream in = socket.getInputStream();
+            byte[] buf = new byte[4096];
+            try {
+                for (int n; (n = in.read(buf)) >= 0; ) got.write(buf, 0, n);
+            } catch (SocketException e) {
+                throw new AssertionError("the close was a reset (" + e + ") after: " + got.toString(StandardCharsets.ISO_8859_1), e);
+            }
+            String text = got.toString(StandardCharsets.ISO_8859_1);
+            assertTrue(text.startsWith("HTTP/1.1 200 OK"), text);
+            assertTrue(text.contains("Connection: close"), text);
+            assertTrue(text.endsWith("/a"), text);
+        }
+    }
+
+    /** An age too long to count in nanoseconds (ChronoUnit.FOREVER's, or a few centuries) means no limit, not failing connections. */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void anAgeBeyondWhatNanosecondsHoldIsNoLimit(WorkerMode mode) throws Exception {
+        for (Duration age : List.of(Duration.ofDays(365L * 300), ChronoUnit.FOREVER.getDuration())) {
+            try (TestServer server = TestServer.start(WsgiTestApps.echo(), b -> b.workerMode(mode).maxConnectionAge(age));
+                 RawClient client = server.connect()) {
+                client.timeout(5_000);
+                for (int i = 0; i < 3; i++) {
+                    RawClient.Response r = client.send(get("/x" + i)).read();
+                    assertEquals("GET /x" + i + ":", r.bodyText());
+                    assertEquals(null, r.header("Connection"));
+                }
+            }
+        }
+    }
+
+    /** A HEAD request, a server's 500 and a 100-continue exchange at the limit each say close and close. */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void otherResponsesAtTheLimitSayClose(WorkerMode mode) throws Exception {
+        WsgiApp app = (environ, startResponse) -> {
+            if (environ.pathInfo().equals("/fail")) throw new IllegalStateException("expected by the test");
+            byte[] body = environ.input().readAllBytes();
+            startResponse.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return List.of(("got " + body.length).getBytes(StandardCharsets.UTF_8));
+        };
+        atTheLimit(mode, app, client -> {
+            RawClient.Response r = client.send("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n").read(true);
+            assertEquals("close", r.header("Connection"));
+            assertTrue(client.isClosedByServer());
+        });
+        atTheLimit(mode, app, client -> {
+            RawClient.Response r = client.send(get("/fail")).read();
+            assertEquals(500, r.status());
+            assertEquals("close", r.header("Connection"));
+            assertTrue(client.isClosedByServer());
+        });
+        atTheLimit(mode, app, client -> {
+            client.send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+            assertEquals("HTTP/1.1 100 Continue", client.readLine());
+            assertEquals("", client.readLine());
+            assertLastResponse(client, client.send("abc").read(), "got 3");
+        });
+    }
+
+    /** What a client checks on a connection that has one request left (a limit of 2, one served). */
+    private interface LastRequestCheck {
+        void check(RawClient client) throws Exception;
+    }
+
+    private static void atTheLimit(WorkerMode mode, WsgiApp app, LastRequestCheck check) throws Exception {
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(mode).maxRequestsPerConnection(2));
+             RawClient client = server.connect()) {
+            client.timeout(5_000);
+            client.send(get("/one")).read();
+            check.check(client);
+        }
     }
 }
