@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.minipylib.wsgiserver.apps.MetricsApp;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
@@ -201,6 +203,33 @@ class ConnectionSetupFailuresTest {
         try (TestServer server = startTls(Duration.ofSeconds(30), "TLSv1.2")) {
             try (Socket socket = new Socket("127.0.0.1", server.port())) {
                 handshakeUntilItsSecondFlightIsDue(socket, "TLSv1.2");
+                socket.getOutputStream().write(new byte[] {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00}); // warning, close_notify
+                awaitClose(socket); // at once, not at the handshake timeout (awaitClose fails after 10 s)
+            }
+            assertCounted(settledWith(server, 1, 0), 0, 0, 0);
+        }
+    }
+
+    /**
+     * A client that gives up right after its ClientHello, before it has read the server's first flight,
+     * with its alerts still in the clear (in TLS 1.3 too, where the server expects them encrypted by
+     * then): a bare close_notify, or user_canceled and close_notify. A close, no TLS failure.
+     */
+    @ParameterizedTest
+    @CsvSource({"TLSv1.3, false", "TLSv1.3, true", "TLSv1.2, false", "TLSv1.2, true"})
+    void aClientThatCancelsRightAfterItsHelloIsNotCounted(String protocol, boolean userCanceledFirst) throws Exception {
+        try (TestServer server = startTls(Duration.ofSeconds(30), protocol)) {
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                SSLEngine engine = tls.client().createSSLEngine("localhost", socket.getPort());
+                engine.setUseClientMode(true);
+                engine.setEnabledProtocols(new String[] {protocol});
+                ByteBuffer hello = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+                engine.beginHandshake();
+                engine.wrap(ByteBuffer.allocate(0), hello);
+                socket.getOutputStream().write(hello.array(), 0, hello.flip().limit());
+                if (userCanceledFirst) {
+                    socket.getOutputStream().write(new byte[] {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x5a}); // warning, user_canceled
+                }
                 socket.getOutputStream().write(new byte[] {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00}); // warning, close_notify
                 awaitClose(socket); // at once, not at the handshake timeout (awaitClose fails after 10 s)
             }

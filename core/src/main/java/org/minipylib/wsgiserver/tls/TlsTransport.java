@@ -223,20 +223,35 @@ final class TlsTransport implements Transport {
     }
 
     /**
-     * {@link #unwrap()} during the handshake. A client's bare close_notify (no user_canceled before
-     * it) closes its side as a TCP close would; the JDK's engine refuses it as an unexpected message,
-     * told apart from other protocol errors only by its message (were that to change, such closes
-     * would count as failed handshakes again, nothing worse).
+     * {@link #unwrap()} during the handshake. A client that gives up the handshake closes its side as
+     * a TCP close would, whichever way it says so: a bare close_notify (no user_canceled before it),
+     * or, in TLS 1.3, user_canceled or close_notify sent in the clear before it read the server's
+     * first flight. The JDK's engine refuses these as unexpected messages, told apart from other
+     * protocol errors only by their messages (were those to change, such closes would count as failed
+     * handshakes again, nothing worse).
      */
     private SSLEngineResult unwrapHandshakeRecord() throws IOException {
         try {
             return unwrap();
         } catch (SSLException e) {
-            if (e.getMessage() != null && e.getMessage().contains("Received close_notify during handshake")) {
-                throw new EOFException("the client closed the connection during the handshake (close_notify)");
+            if (isClientsCancel(e)) {
+                throw new EOFException("the client closed the connection during the handshake (" + e.getMessage() + ")");
             }
             throw e;
         }
+    }
+
+    private static boolean isClientsCancel(SSLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String message = t.getMessage();
+            if (message == null) continue;
+            if (message.contains("Received close_notify during handshake")
+                    || message.contains("plaintext alert received: Level: warning; Alert: close_notify")
+                    || message.contains("plaintext alert received: Level: warning; Alert: user_canceled")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Reads more client bytes into netIn, waiting up to the deadline; -1 at end of stream. */
