@@ -9,8 +9,10 @@ import java.util.Locale;
 /**
  * What the access log records of one request.
  *
- * @param remoteAddress  the client's address (host only); {@code null} or empty when it has none (a client on a
- *                       UNIX socket), or a UNIX peer's identity ({@code unix-peer:USER:GROUP}) with peer credentials
+ * @param remoteAddress  the client's address (host only): the connection's peer, or the client a trusted proxy
+ *                       forwarded the request for (what middleware put in REMOTE_ADDR in place of the server's
+ *                       value); {@code null} or empty when it has none (a client on a UNIX socket), or a UNIX
+ *                       peer's identity ({@code unix-peer:USER:GROUP}) with peer credentials
  * @param time           when the request arrived
  * @param requestLine    e.g. {@code GET /index.html HTTP/1.1}; for a request the server refused before
  *                       parsing it (400, 408, 414, 431...), as much of its first line as arrived (any

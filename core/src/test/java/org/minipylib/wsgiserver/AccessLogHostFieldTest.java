@@ -1,6 +1,10 @@
 package org.minipylib.wsgiserver;
 
+import org.minipylib.wsgiserver.apps.ForwardedHeadersApp;
+import org.minipylib.wsgiserver.apps.TrustedProxies;
 import org.minipylib.wsgiserver.testing.Poll;
+import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,11 +25,14 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
 
 /**
- * The access log's host field is one word: {@code -} for a client without an address (a UNIX socket
- * client), the peer's identity without spaces with peer credentials, and any space escaped, so that
- * the combined format's fields stay where log parsers look for them.
+ * The access log's host field names the client: the peer, or the client a trusted proxy forwarded the
+ * request for once middleware ({@link ForwardedHeadersApp}) put it in REMOTE_ADDR, for that request
+ * only. It is one word: {@code -} for a client without an address (a UNIX socket client), the peer's
+ * identity without spaces with peer credentials, and any space escaped, so that the combined format's
+ * fields stay where log parsers look for them.
  */
 class AccessLogHostFieldTest {
 
@@ -67,6 +74,72 @@ class AccessLogHostFieldTest {
         String host = "unix-peer:" + own.owner().getName() + ":" + own.group().getName();
         assertTrue(line.startsWith(host + " - - ["), line);
         assertTrue(line.substring(host.length()).matches(COMBINED_AFTER_HOST), line);
+    }
+
+    @Test
+    void aTrustedProxysClientIsLoggedInsteadOfThePeerForItsRequestOnly() throws Exception {
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        WsgiApp app = new ForwardedHeadersApp(WsgiTestApps.text("200 OK", "ok"), TrustedProxies.parse("127.0.0.1"));
+        try (TestServer server = TestServer.start(app, b -> b.accessLog(entries::add));
+             RawClient client = server.connect()) {
+            client.send(get("/a", "X-Forwarded-For: 198.51.100.4, 203.0.113.9\r\n"));
+            assertEquals(200, client.read().status());
+            client.send(get("/b")); // the same connection, no forwarded client: the peer again
+            assertEquals(200, client.read().status());
+            client.send(get("/c", "X-Forwarded-For: 2001:db8::7\r\n"));
+            assertEquals(200, client.read().status());
+            Poll.until(entries::size, n -> n == 3, "three access log entries");
+        }
+        assertEquals(List.of("203.0.113.9", "127.0.0.1", "2001:db8::7"), entries.stream().map(AccessLogEntry::remoteAddress).toList());
+        assertTrue(entries.get(0).combinedFormat().startsWith("203.0.113.9 - - ["), entries.get(0).combinedFormat());
+        assertTrue(entries.get(2).jsonFormat().contains("\"remote_addr\":\"2001:db8::7\""), entries.get(2).jsonFormat());
+    }
+
+    @Test
+    void aForwardedClientFromAnUntrustedPeerIsNotLogged() throws Exception {
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        WsgiApp app = new ForwardedHeadersApp(WsgiTestApps.text("200 OK", "ok"), TrustedProxies.parse("192.0.2.1"));
+        try (TestServer server = TestServer.start(app, b -> b.accessLog(entries::add));
+             RawClient client = server.connect()) {
+            client.send(get("/a", "X-Forwarded-For: 203.0.113.9\r\n"));
+            assertEquals(200, client.read().status());
+            Poll.until(entries::size, n -> n == 1, "the access log entry");
+        }
+        assertEquals("127.0.0.1", entries.get(0).remoteAddress());
+    }
+
+    /** The application fails behind the middleware: the server's 500 is logged with the forwarded client too. */
+    @Test
+    void theServersErrorResponseNamesTheForwardedClient() throws Exception {
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        WsgiApp failing = (environ, startResponse) -> {
+            throw new IllegalStateException("fails on purpose");
+        };
+        WsgiApp app = new ForwardedHeadersApp(failing, TrustedProxies.parse("127.0.0.1"));
+        try (TestServer server = TestServer.start(app, b -> b.accessLog(entries::add));
+             RawClient client = server.connect()) {
+            client.send(get("/a", "X-Forwarded-For: 203.0.113.9\r\n"));
+            assertEquals(500, client.read().status());
+            Poll.until(entries::size, n -> n == 1, "the access log entry");
+        }
+        assertEquals("203.0.113.9 500", entries.get(0).remoteAddress() + " " + entries.get(0).status());
+    }
+
+    /** An application that reads every variable but replaces none: the peer, as without middleware. */
+    @Test
+    void anApplicationThatOnlyReadsTheEnvironLeavesThePeer() throws Exception {
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        WsgiApp reading = (environ, startResponse) -> {
+            startResponse.start("200 OK", WsgiTestApps.textPlain());
+            return List.of(WsgiTestApps.ascii(environ.remoteAddr() + " " + environ.size()));
+        };
+        try (TestServer server = TestServer.start(reading, b -> b.accessLog(entries::add));
+             RawClient client = server.connect()) {
+            client.send(get("/a", "X-Forwarded-For: 203.0.113.9\r\n"));
+            assertTrue(client.read().bodyText().startsWith("127.0.0.1 "));
+            Poll.until(entries::size, n -> n == 1, "the access log entry");
+        }
+        assertEquals("127.0.0.1", entries.get(0).remoteAddress());
     }
 
     private static AccessLogEntry entry(String remoteAddress) {

@@ -97,9 +97,12 @@ class DeploymentOptionsTest {
         CliRun.usageError("--bind", "--bind", "*");
     }
 
+    /** The PROXY protocol's client is a trusted proxy: its forwarded client is the application's, and the access log's. */
     @Test
     void proxyProtocolAndTrustedForwardingEndToEnd() throws Exception {
-        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--proxy-protocol", "--forwarded-allow-ips", "192.0.2.0/24");
+        Path log = dir.resolve("access.log");
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--proxy-protocol", "--forwarded-allow-ips", "192.0.2.0/24",
+                "--access-log", log.toString());
              Socket s = new Socket("127.0.0.1", cli.server().port())) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
@@ -112,6 +115,8 @@ class DeploymentOptionsTest {
             assertTrue(response.contains("REMOTE_ADDR") && response.contains("198.51.100.77"), response);
             assertTrue(response.contains("https"), response);
         }
+        String logged = Files.readString(log); // complete once the server has stopped
+        assertTrue(logged.startsWith("198.51.100.77 - - ["), logged);
     }
 
     @Test

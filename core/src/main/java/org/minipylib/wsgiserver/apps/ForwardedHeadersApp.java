@@ -30,7 +30,9 @@ import java.util.Objects;
  *   <li>A UNIX socket proxy's peer credentials (REMOTE_USER, X_REMOTE_*) are removed with its address.</li>
  *   <li>REMOTE_ADDR (and REMOTE_PORT, when {@code Forwarded} gives one) become the client's;
  *       {@code wsgi.url_scheme} the protocol ({@code http}/{@code https} only); HTTP_HOST, SERVER_NAME and
- *       SERVER_PORT the host. The proxy's own address is kept in {@code wsgiserver.proxy_addr}.</li>
+ *       SERVER_PORT the host. The proxy's own address is kept in {@code wsgiserver.proxy_addr}. The
+ *       server's access log names the client too (the server logs whatever middleware put in
+ *       REMOTE_ADDR in place of its own value).</li>
  *   <li>From anyone else, or when the header is malformed, nothing changes: the application still
  *       sees the headers as HTTP_* variables, but the server's own values stand.</li>
  * </ul>

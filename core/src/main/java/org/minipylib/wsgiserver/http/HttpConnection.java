@@ -392,7 +392,7 @@ public final class HttpConnection {
             LOG.log(System.Logger.Level.DEBUG, "Connection setup with {0} failed: {1}", t.remoteAddress(), e.toString());
             if (e instanceof SetupRefusedException refusal) {
                 owner.refused(refusal.status());
-                writeLogEntry(t.remoteAddress(), refusal.requestLine(), refusal.status(), refusal.bodyBytes(), null, 0);
+                writeLogEntry(peerText(t.remoteAddress()), refusal.requestLine(), refusal.status(), refusal.bodyBytes(), null, 0);
             }
             t.close();
             close();
@@ -725,7 +725,8 @@ public final class HttpConnection {
             long sent = sendError(status, message, head != null ? head.isHead() : bufferedRequestIsHead());
             owner.refused(status);
             if (settings.accessLog() != null) { // the buffer still starts with the refused request
-                writeLogEntry(head != null ? head.requestLine() : bufferedRequestLine(), status, sent, head, 0);
+                String requestLine = head != null ? head.requestLine() : bufferedRequestLine();
+                writeLogEntry(peerText(transport.remoteAddress()), requestLine, status, sent, head, 0);
             }
         } catch (IOException e) {
             close();
@@ -765,10 +766,11 @@ public final class HttpConnection {
         } catch (Throwable t) {
             failure = t;
         }
+        String client = response.loggedClient(); // before an error response below replaces the response
         if (failure != null || !response.isFinished()) {
             if (isClosed() && owner.isDraining()) { // cut off by stop() at the shutdown timeout: expected, no stack trace
                 LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the shutdown timeout", head.requestLine());
-                logIfStarted(head, response, startNanos); // stop() waits a moment for this before it closes the log
+                logIfStarted(head, response, client, startNanos); // stop() waits a moment for this before it closes the log
                 return false;
             }
             if (output.failure() instanceof IOException) { // the client went away mid-response (or the write timed out)
@@ -776,14 +778,14 @@ public final class HttpConnection {
                 LOG.log(System.Logger.Level.DEBUG, "Client {0} went away during \"{1}\": {2}", transport.remoteAddress(),
                         head.requestLine(), output.failure().toString());
                 owner.socketError();
-                logIfStarted(head, response, startNanos);
+                logIfStarted(head, response, client, startNanos);
                 return false;
             }
             if (output.failed()) { // not the client: a defect, which must not pass for a client that left
                 LOG.log(System.Logger.Level.ERROR, "Writing the response to \"" + head.requestLine() + "\" failed; closing the connection",
                         output.failure());
                 abort();
-                logIfStarted(head, response, startNanos);
+                logIfStarted(head, response, client, startNanos);
                 return false;
             }
             // A response still wholly in the buffer is dropped: the client gets the error response below instead.
@@ -797,7 +799,7 @@ public final class HttpConnection {
                     // the client is gone: nothing more to send
                 }
                 abort();
-                logIfStarted(head, response, startNanos);
+                logIfStarted(head, response, client, startNanos);
                 return false;
             }
             IOException bodyError = body.failure();
@@ -827,7 +829,7 @@ public final class HttpConnection {
             }
             if (!keep) lingerOnClose = true;
         }
-        log(head, response.status(), response.bodyBytes(), startNanos);
+        log(head, client, response.status(), response.bodyBytes(), startNanos);
         currentBody = null;
         currentResponse = null;
         return keep;
@@ -955,12 +957,20 @@ public final class HttpConnection {
     }
 
     private void log(RequestHead head, int status, long bodyBytes, long startNanos) {
+        log(head, null, status, bodyBytes, startNanos);
+    }
+
+    /** {@code client}: the client the gateway named ({@link HttpResponse#logClientAs}), or null for the peer. */
+    private void log(RequestHead head, String client, int status, long bodyBytes, long startNanos) {
         long end = System.nanoTime();
         lastExchangeEndNanos = end; // where the keep-alive wait that follows starts
         long duration = end - startNanos;
         owner.served(status, duration);
         // requestLine() builds a string: only for a log that takes it (40 bytes a request otherwise)
-        if (settings.accessLog() != null) writeLogEntry(head.requestLine(), status, bodyBytes, head, duration);
+        if (settings.accessLog() != null) {
+            String addr = client != null ? client : peerText(transport.remoteAddress());
+            writeLogEntry(addr, head.requestLine(), status, bodyBytes, head, duration);
+        }
     }
 
     /**
@@ -969,27 +979,30 @@ public final class HttpConnection {
      * have reached the client): it was answered, as far as the client is concerned. One that never
      * started was not, and has no entry.
      */
-    private void logIfStarted(RequestHead head, HttpResponse response, long startNanos) {
-        if (response.isCommitted()) log(head, response.status(), response.bodyBytes(), startNanos);
+    private void logIfStarted(RequestHead head, HttpResponse response, String client, long startNanos) {
+        if (response.isCommitted()) log(head, client, response.status(), response.bodyBytes(), startNanos);
     }
 
-    /** An access-log entry; {@code head}: the request's parsed head, or null for a refusal before it was parsed. */
-    private void writeLogEntry(String requestLine, int status, long bodyBytes, RequestHead head, long durationNanos) {
-        writeLogEntry(transport.remoteAddress(), requestLine, status, bodyBytes, head, durationNanos);
-    }
-
-    private void writeLogEntry(SocketAddress remote, String requestLine, int status, long bodyBytes, RequestHead head,
+    /**
+     * An access-log entry; {@code client}: the address text it names, {@code head}: the request's
+     * parsed head, or null for a refusal before it was parsed.
+     */
+    private void writeLogEntry(String client, String requestLine, int status, long bodyBytes, RequestHead head,
                                long durationNanos) {
         var accessLog = settings.accessLog();
         if (accessLog == null) return;
-        String addr = remote instanceof InetSocketAddress isa ? HostAddress.text(isa.getAddress()) : String.valueOf(remote);
         try {
-            accessLog.log(new AccessLogEntry(addr, Instant.now().minusNanos(durationNanos), requestLine, status, bodyBytes,
+            accessLog.log(new AccessLogEntry(client, Instant.now().minusNanos(durationNanos), requestLine, status, bodyBytes,
                     head != null ? head.headers().get("Referer") : null,
                     head != null ? head.headers().get("User-Agent") : null, durationNanos));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "Access log failed", e);
         }
+    }
+
+    /** The access log's text for a connection's peer: an IP address, else what the address says of itself. */
+    private static String peerText(SocketAddress remote) {
+        return remote instanceof InetSocketAddress isa ? HostAddress.text(isa.getAddress()) : String.valueOf(remote);
     }
 
     // ---- closing ----

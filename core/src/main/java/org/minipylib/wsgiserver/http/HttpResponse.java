@@ -41,6 +41,7 @@ public final class HttpResponse {
     /** The body ends where the connection does (HTTP/1.0 without a length). */
     private boolean endsAtClose;
     private boolean overrunLogged;
+    private String loggedClient;
 
     HttpResponse(HttpConnection connection, RequestHead request, ConnectionOutput out, String serverHeader) {
         this.connection = connection;
@@ -294,6 +295,20 @@ public final class HttpResponse {
     /** True if the connection must close after this response. */
     public boolean closeAfter() {
         return closeAfter;
+    }
+
+    /**
+     * Names the client in this request's access-log entry instead of the connection's peer: the
+     * client a trusted proxy forwarded the request for, as the application found it (gunicorn and
+     * uvicorn log the same). Null (the default) names the peer.
+     */
+    public void logClientAs(String address) {
+        loggedClient = address;
+    }
+
+    /** The client set by {@link #logClientAs}, or null: the access log names the connection's peer. */
+    public String loggedClient() {
+        return loggedClient;
     }
 
     /**

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * The WSGI gateway: turns each HTTP exchange into a call of a {@link WsgiApp} with a PEP 3333
@@ -61,7 +62,16 @@ public final class WsgiGateway implements Gateway {
 
     @Override
     public void handle(Exchange exchange) throws Exception {
-        Environ environ = environ(exchange);
+        DeferredEntries deferred = new DeferredEntries(exchange);
+        Environ environ = environ(exchange, deferred);
+        try {
+            respond(exchange, environ);
+        } finally {
+            logReplacedClient(environ, deferred, exchange);
+        }
+    }
+
+    private void respond(Exchange exchange, Environ environ) throws Exception {
         WsgiResponse response = new WsgiResponse(exchange.response(), checkedStarts);
         Iterable<byte[]> body = app.call(environ, response);
         // An interrupt flag the application left (restoring one it caught) is stale now, and a file
@@ -135,6 +145,10 @@ public final class WsgiGateway implements Gateway {
      * those keys costs no work for the others.
      */
     public Environ environ(Exchange exchange) {
+        return environ(exchange, new DeferredEntries(exchange));
+    }
+
+    private Environ environ(Exchange exchange, DeferredEntries deferred) {
         RequestHead head = exchange.request();
         Environ env = new Environ(FIXED_ENTRIES + head.headers().size());
         env.put(Environ.REQUEST_METHOD, head.method());
@@ -146,8 +160,37 @@ public final class WsgiGateway implements Gateway {
         }
         env.put(Environ.WSGI_INPUT, exchange.body());
         env.put(Environ.WSGI_URL_SCHEME, exchange.scheme());
-        env.putLater(rest -> putDeferred(rest, exchange));
+        env.putLater(deferred);
         return env;
+    }
+
+    /**
+     * The client the application's middleware put in REMOTE_ADDR in place of the server's (a trusted
+     * proxy's client: {@link org.minipylib.wsgiserver.apps.ForwardedHeadersApp}), named by the access log
+     * as gunicorn does. Nothing to look at when the deferred entries were never put, since a put of
+     * REMOTE_ADDR puts them first.
+     */
+    private static void logReplacedClient(Environ environ, DeferredEntries deferred, Exchange exchange) {
+        String put = deferred.remoteAddr;
+        if (put != null && environ.get(Environ.REMOTE_ADDR) instanceof String now && !now.equals(put)) {
+            exchange.response().logClientAs(now);
+        }
+    }
+
+    /** The entries {@link #environ} defers ({@link Environ#putLater}); remembers the REMOTE_ADDR they held. */
+    private final class DeferredEntries implements Consumer<Map<String, Object>> {
+        private final Exchange exchange;
+        private String remoteAddr; // once put
+
+        DeferredEntries(Exchange exchange) {
+            this.exchange = exchange;
+        }
+
+        @Override
+        public void accept(Map<String, Object> env) {
+            putDeferred(env, exchange);
+            remoteAddr = (String) env.get(Environ.REMOTE_ADDR);
+        }
     }
 
     /** The entries {@link #environ} leaves to the first lookup that may need them (it puts none of these keys itself). */
