@@ -78,18 +78,11 @@ class AccessLogHostFieldTest {
 
     @Test
     void aTrustedProxysClientIsLoggedInsteadOfThePeerForItsRequestOnly() throws Exception {
-        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
         WsgiApp app = new ForwardedHeadersApp(WsgiTestApps.text("200 OK", "ok"), TrustedProxies.parse("127.0.0.1"));
-        try (TestServer server = TestServer.start(app, b -> b.accessLog(entries::add));
-             RawClient client = server.connect()) {
-            client.send(get("/a", "X-Forwarded-For: 198.51.100.4, 203.0.113.9\r\n"));
-            assertEquals(200, client.read().status());
-            client.send(get("/b")); // the same connection, no forwarded client: the peer again
-            assertEquals(200, client.read().status());
-            client.send(get("/c", "X-Forwarded-For: 2001:db8::7\r\n"));
-            assertEquals(200, client.read().status());
-            Poll.until(entries::size, n -> n == 3, "three access log entries");
-        }
+        List<AccessLogEntry> entries = entriesOf(app, 200,
+                get("/a", "X-Forwarded-For: 198.51.100.4, 203.0.113.9\r\n"),
+                get("/b"), // the same connection, no forwarded client: the peer again
+                get("/c", "X-Forwarded-For: 2001:db8::7\r\n"));
         assertEquals(List.of("203.0.113.9", "127.0.0.1", "2001:db8::7"), entries.stream().map(AccessLogEntry::remoteAddress).toList());
         assertTrue(entries.get(0).combinedFormat().startsWith("203.0.113.9 - - ["), entries.get(0).combinedFormat());
         assertTrue(entries.get(2).jsonFormat().contains("\"remote_addr\":\"2001:db8::7\""), entries.get(2).jsonFormat());
@@ -97,49 +90,42 @@ class AccessLogHostFieldTest {
 
     @Test
     void aForwardedClientFromAnUntrustedPeerIsNotLogged() throws Exception {
-        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
         WsgiApp app = new ForwardedHeadersApp(WsgiTestApps.text("200 OK", "ok"), TrustedProxies.parse("192.0.2.1"));
-        try (TestServer server = TestServer.start(app, b -> b.accessLog(entries::add));
-             RawClient client = server.connect()) {
-            client.send(get("/a", "X-Forwarded-For: 203.0.113.9\r\n"));
-            assertEquals(200, client.read().status());
-            Poll.until(entries::size, n -> n == 1, "the access log entry");
-        }
-        assertEquals("127.0.0.1", entries.get(0).remoteAddress());
+        assertEquals("127.0.0.1", entriesOf(app, 200, get("/a", "X-Forwarded-For: 203.0.113.9\r\n")).get(0).remoteAddress());
     }
 
     /** The application fails behind the middleware: the server's 500 is logged with the forwarded client too. */
     @Test
     void theServersErrorResponseNamesTheForwardedClient() throws Exception {
-        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
         WsgiApp failing = (environ, startResponse) -> {
             throw new IllegalStateException("fails on purpose");
         };
         WsgiApp app = new ForwardedHeadersApp(failing, TrustedProxies.parse("127.0.0.1"));
-        try (TestServer server = TestServer.start(app, b -> b.accessLog(entries::add));
-             RawClient client = server.connect()) {
-            client.send(get("/a", "X-Forwarded-For: 203.0.113.9\r\n"));
-            assertEquals(500, client.read().status());
-            Poll.until(entries::size, n -> n == 1, "the access log entry");
-        }
-        assertEquals("203.0.113.9 500", entries.get(0).remoteAddress() + " " + entries.get(0).status());
+        assertEquals("203.0.113.9", entriesOf(app, 500, get("/a", "X-Forwarded-For: 203.0.113.9\r\n")).get(0).remoteAddress());
     }
 
     /** An application that reads every variable but replaces none: the peer, as without middleware. */
     @Test
     void anApplicationThatOnlyReadsTheEnvironLeavesThePeer() throws Exception {
-        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
         WsgiApp reading = (environ, startResponse) -> {
             startResponse.start("200 OK", WsgiTestApps.textPlain());
             return List.of(WsgiTestApps.ascii(environ.remoteAddr() + " " + environ.size()));
         };
-        try (TestServer server = TestServer.start(reading, b -> b.accessLog(entries::add));
+        assertEquals("127.0.0.1", entriesOf(reading, 200, get("/a", "X-Forwarded-For: 203.0.113.9\r\n")).get(0).remoteAddress());
+    }
+
+    /** The access log entries of {@code requests}, sent one after another on one connection, each answered {@code status}. */
+    private static List<AccessLogEntry> entriesOf(WsgiApp app, int status, String... requests) throws Exception {
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        try (TestServer server = TestServer.start(app, b -> b.accessLog(entries::add));
              RawClient client = server.connect()) {
-            client.send(get("/a", "X-Forwarded-For: 203.0.113.9\r\n"));
-            assertTrue(client.read().bodyText().startsWith("127.0.0.1 "));
-            Poll.until(entries::size, n -> n == 1, "the access log entry");
+            for (String request : requests) {
+                client.send(request);
+                assertEquals(status, client.read().status());
+            }
+            Poll.until(entries::size, n -> n == requests.length, "an access log entry for each request");
         }
-        assertEquals("127.0.0.1", entries.get(0).remoteAddress());
+        return entries;
     }
 
     private static AccessLogEntry entry(String remoteAddress) {
