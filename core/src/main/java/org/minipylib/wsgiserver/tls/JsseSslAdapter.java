@@ -1,12 +1,9 @@
 package org.minipylib.wsgiserver.tls;
 
 import org.minipylib.wsgiserver.http.BufferPool;
-import org.minipylib.wsgiserver.http.SetupRefusedException;
 import org.minipylib.wsgiserver.http.Transport;
 
-import java.io.EOFException;
 import java.io.IOException;
-import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -23,7 +20,6 @@ import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -92,24 +88,7 @@ public final class JsseSslAdapter implements SslAdapter {
     public Transport open(Transport transport, long deadlineNanos) throws IOException {
         if (reloadDue()) reloadIfChanged();
         Contexts current = contexts; // one generation for the whole handshake, even if a reload happens meanwhile
-        TlsTransport tls = new TlsTransport(transport, host -> newEngine(current.forHost(host)), buffers);
-        try {
-            tls.handshake(deadlineNanos);
-        } catch (SetupRefusedException e) {
-            throw e; // answered: the server logs it as its own refusal
-        } catch (IOException e) {
-            throw new TlsHandshakeException(reason(e), e); // the server logs it as one line at DEBUG
-        }
-        return tls;
-    }
-
-    /** One line for the log: scanners and impatient clients must not flood it with stack traces. */
-    private static String reason(IOException e) {
-        if (e instanceof SocketTimeoutException) return "timed out";
-        if (e instanceof EOFException) return "the client closed the connection";
-        if (e instanceof java.nio.channels.AsynchronousCloseException) return "closed by the server (timeout or stop)";
-        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return e instanceof SSLException ? message : e.getClass().getSimpleName() + ": " + message;
+        return SslEngineAdapter.handshake(transport, host -> newEngine(current.forHost(host)), buffers, deadlineNanos);
     }
 
     /**

@@ -106,6 +106,16 @@ public final class TestCertificates {
         return new LocalhostTls(server, certs.clientContext(null));
     }
 
+    /** A server SSL context with a certificate for localhost and a client context that trusts it. */
+    public record LocalhostContexts(SSLContext server, SSLContext client) {
+    }
+
+    /** A new CA ({@code caName}, files in {@code dir}), an EC certificate for {@code localhost}, and the two contexts. */
+    public static LocalhostContexts localhostContexts(Path dir, String caName) throws GeneralSecurityException, IOException {
+        TestCertificates certs = newCa(dir, caName);
+        return new LocalhostContexts(serverContext(certs.issue("localhost", "EC", "localhost")), certs.clientContext(null));
+    }
+
     public X509Certificate caCertificate() {
         return ca;
     }
@@ -197,18 +207,29 @@ public final class TestCertificates {
         tmf.init(trust);
         javax.net.ssl.KeyManager[] keyManagers = null;
         if (clientIdentity != null) {
-            char[] pw = "client".toCharArray();
-            KeyStore keys = KeyStore.getInstance("PKCS12");
-            keys.load(null, null);
-            keys.setKeyEntry("client", clientIdentity.keys().getPrivate(), pw,
-                    new Certificate[] {clientIdentity.certificate(), clientIdentity.ca()});
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(keys, pw);
-            keyManagers = new javax.net.ssl.KeyManager[] {new AlwaysPresent((X509ExtendedKeyManager) kmf.getKeyManagers()[0])};
+            keyManagers = new javax.net.ssl.KeyManager[] {new AlwaysPresent((X509ExtendedKeyManager) keyManager(clientIdentity, "client"))};
         }
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(keyManagers, tmf.getTrustManagers(), null);
         return context;
+    }
+
+    /** A server-side SSL context that presents {@code serverIdentity} (and trusts nobody's client certificate). */
+    public static SSLContext serverContext(Identity serverIdentity) throws GeneralSecurityException, IOException {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(new javax.net.ssl.KeyManager[] {keyManager(serverIdentity, "server")}, null, null);
+        return context;
+    }
+
+    /** The JDK's key manager for {@code identity}'s key and certificate chain, under {@code alias}. */
+    private static javax.net.ssl.KeyManager keyManager(Identity identity, String alias) throws GeneralSecurityException, IOException {
+        char[] pw = alias.toCharArray();
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        keys.setKeyEntry(alias, identity.keys().getPrivate(), pw, new Certificate[] {identity.certificate(), identity.ca()});
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, pw);
+        return kmf.getKeyManagers()[0];
     }
 
     /**
