@@ -1,0 +1,49 @@
+package org.minipylib.wsgiserver.jdkhttp;
+
+import com.sun.net.httpserver.Authenticator;
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.HttpExchange;
+
+import java.io.IOException;
+
+/**
+ * Runs a context's {@link Authenticator} after the application's filters and before the handler,
+ * as the JDK's server does: on success the principal is the exchange's; a failure or retry is
+ * answered with its status code and no body (a {@code BasicAuthenticator} has set
+ * {@code WWW-Authenticate} by then). The request body is left to the server, which reads or
+ * discards it (the JDK's server reads it first).
+ */
+final class AuthenticationFilter extends Filter {
+
+    private final Authenticator authenticator;
+    private final ServerExchange exchange;
+
+    /** @param authenticator the context's authenticator, or {@code null} to let every request through */
+    AuthenticationFilter(Authenticator authenticator, ServerExchange exchange) {
+        this.authenticator = authenticator;
+        this.exchange = exchange;
+    }
+
+    @Override
+    public void doFilter(HttpExchange t, Chain chain) throws IOException {
+        if (authenticator == null) {
+            chain.doFilter(t);
+            return;
+        }
+        Authenticator.Result result = authenticator.authenticate(t);
+        switch (result) {
+            case Authenticator.Success s -> {
+                exchange.setPrincipal(s.getPrincipal());
+                chain.doFilter(t);
+            }
+            case Authenticator.Retry r -> t.sendResponseHeaders(r.getResponseCode(), -1);
+            case Authenticator.Failure f -> t.sendResponseHeaders(f.getResponseCode(), -1);
+            default -> throw new IllegalStateException("Unknown authentication result: " + result);
+        }
+    }
+
+    @Override
+    public String description() {
+        return "Authentication filter";
+    }
+}

@@ -1,0 +1,119 @@
+package org.minipylib.wsgiserver.jdkhttp;
+
+import org.minipylib.wsgiserver.http.HttpResponse;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Objects;
+
+/**
+ * The response body as an exchange hands it out, with the JDK's rules: no writes before the
+ * headers were sent; a fixed length refuses bytes beyond it ({@code IOException}, the stream stays
+ * usable) and, closed short of it, throws and gets the connection closed; closing ends the
+ * response and sends it. Small writes are gathered into chunks of up to {@value #BUFFER_SIZE}
+ * bytes before they reach the connection.
+ */
+final class ResponseStream extends OutputStream {
+
+    static final int BUFFER_SIZE = 8192;
+
+    private final HttpResponse response;
+    private final Runnable onClose;
+    private byte[] buffer;
+    private int count;
+    private boolean started;
+    private boolean closed;
+    /** Bytes a fixed-length body still takes; -1 if the length is not fixed. */
+    private long remaining = -1;
+
+    /** @param onClose runs once the stream is closed (the exchange is then over) */
+    ResponseStream(HttpResponse response, Runnable onClose) {
+        this.response = response;
+        this.onClose = onClose;
+    }
+
+    /**
+     * Called once the headers were sent.
+     *
+     * @param fixedLength the body's length if fixed, else -1
+     * @param noBody      true if the response has no body: the stream is closed at once
+     */
+    void headersSent(long fixedLength, boolean noBody) throws IOException {
+        started = true;
+        remaining = fixedLength;
+        if (noBody) close();
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        take(1);
+        if (buffer == null) buffer = new byte[BUFFER_SIZE];
+        if (count == BUFFER_SIZE) drain();
+        buffer[count++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        take(len);
+        if (len == 0) return;
+        if (len >= BUFFER_SIZE) {
+            drain();
+            response.write(b, off, len);
+            return;
+        }
+        if (buffer == null) buffer = new byte[BUFFER_SIZE];
+        if (count + len > BUFFER_SIZE) drain();
+        System.arraycopy(b, off, buffer, count, len);
+        count += len;
+    }
+
+    /** Checks that {@code len} more bytes may be written, and counts them against a fixed length. */
+    private void take(int len) throws IOException {
+        if (!started) throw new IOException("response headers not sent yet");
+        if (closed) throw new IOException("stream closed");
+        if (remaining >= 0) {
+            if (len > remaining) throw new IOException("too many bytes to write to stream");
+            remaining -= len;
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        if (!started) throw new IOException("response headers not sent yet");
+        if (closed) return;
+        drain();
+        response.flush();
+    }
+
+    /**
+     * Ends the response and sends it.
+     *
+     * @throws IOException if a fixed-length body is short (the connection is then closed after it)
+     */
+    @Override
+    public void close() throws IOException {
+        if (!started) throw new IOException("response headers not sent yet");
+        if (closed) return;
+        closed = true;
+        try {
+            drain();
+            response.finish();
+            response.flush();
+        } finally {
+            onClose.run();
+        }
+        if (remaining > 0) throw new IOException("insufficient bytes written to stream");
+    }
+
+    private void drain() throws IOException {
+        if (count == 0) return;
+        int n = count;
+        count = 0;
+        response.write(buffer, 0, n);
+    }
+}

@@ -1,0 +1,159 @@
+package org.minipylib.wsgiserver.jdkhttp;
+
+import com.sun.net.httpserver.HttpContext;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import org.minipylib.wsgiserver.ServerConfig;
+import org.minipylib.wsgiserver.WsgiServer;
+import org.minipylib.wsgiserver.tls.SslAdapter;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+
+/**
+ * What {@link WsgiHttpServer} and {@link WsgiHttpsServer} share: the lifecycle of the
+ * {@link WsgiServer} underneath and the contexts.
+ *
+ * <p>The server listens from {@link #bind} on, as the JDK's does; requests that arrive before
+ * {@link #start()} wait for it (the JDK's wait in the accept queue).
+ */
+final class ServerCore {
+
+    /** {@link HttpServer#stop(int)} decides how long a stop waits; the server's own limit must not cut it shorter. */
+    private static final Duration LONGEST_STOP = Duration.ofSeconds(Integer.MAX_VALUE);
+
+    private enum State { NEW, BOUND, STARTED, STOPPED }
+
+    private final HttpServer owner;
+    private final SslAdapter sslAdapter;
+    private final Contexts contexts = new Contexts();
+    private final CountDownLatch startedOrStopped = new CountDownLatch(1);
+    private State state = State.NEW;
+    private volatile WsgiServer server;
+    private volatile boolean started;
+    private Executor executor;
+
+    /**
+     * @param owner      the server whose contexts these are
+     * @param sslAdapter the TLS of an {@code HttpsServer}, or {@code null}
+     */
+    ServerCore(HttpServer owner, SslAdapter sslAdapter) {
+        this.owner = owner;
+        this.sslAdapter = sslAdapter;
+    }
+
+    /** Listens on {@code address}; a backlog of 0 or less means the server's default. */
+    void bind(InetSocketAddress address, int backlog) throws IOException {
+        Objects.requireNonNull(address, "null address");
+        ServerConfig.Builder config = ServerConfig.builder().bind(address);
+        if (backlog > 0) config.acceptBacklog(backlog);
+        listen(config.build());
+    }
+
+    /** Listens on every address of {@code config}. */
+    synchronized void listen(ServerConfig config) throws IOException {
+        if (state != State.NEW) throw new BindException("HttpServer already bound");
+        ServerConfig.Builder b = config.toBuilder().shutdownTimeout(LONGEST_STOP);
+        if (sslAdapter != null) b.sslAdapter(sslAdapter);
+        WsgiServer s = new WsgiServer(new ContextGateway(this), b.build());
+        s.start();
+        server = s;
+        state = State.BOUND;
+    }
+
+    synchronized void start() {
+        if (state != State.BOUND) throw new IllegalStateException("server in wrong state: " + state);
+        state = State.STARTED;
+        started = true;
+        startedOrStopped.countDown();
+    }
+
+    /**
+     * Waits until the server was started or stopped.
+     *
+     * @return true if it was started (and may have been stopped since)
+     */
+    boolean awaitStart() throws InterruptedException {
+        startedOrStopped.await();
+        return started;
+    }
+
+    /** True once {@link #start()} or {@link #stop} ran: the server's settings are fixed then. */
+    synchronized boolean startedOrStopped() {
+        return state == State.STARTED || state == State.STOPPED;
+    }
+
+    synchronized void setExecutor(Executor executor) {
+        if (startedOrStopped()) throw new IllegalStateException("server already started");
+        this.executor = executor;
+    }
+
+    synchronized Executor getExecutor() {
+        return executor;
+    }
+
+    /**
+     * Stops accepting, waits up to {@code delaySeconds} for the exchanges in progress, then closes
+     * every connection. The server's stop runs on a thread of its own, interrupted when the delay is
+     * over, which makes it close what is still open at once.
+     */
+    void stop(int delaySeconds) {
+        if (delaySeconds < 0) throw new IllegalArgumentException("negative delay parameter");
+        WsgiServer s;
+        synchronized (this) {
+            s = server;
+            state = State.STOPPED;
+        }
+        startedOrStopped.countDown();
+        if (s == null) return;
+        Thread stopper = Thread.ofPlatform().name("jdkhttp-stop").daemon().start(s::stop);
+        boolean interrupted = false;
+        try {
+            stopper.join(Duration.ofSeconds(delaySeconds));
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        stopper.interrupt(); // a no-op if it is done
+        while (stopper.isAlive()) {
+            try {
+                stopper.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    /** The first TCP address listened on, with the real port; {@code null} while unbound. */
+    InetSocketAddress address() {
+        WsgiServer s = server;
+        if (s == null) return null;
+        List<InetSocketAddress> addresses = s.addresses();
+        return addresses.isEmpty() ? null : addresses.get(0);
+    }
+
+    /** The server underneath; {@code null} while unbound. */
+    WsgiServer server() {
+        return server;
+    }
+
+    HttpContext createContext(String path, HttpHandler handler) {
+        ServerContext context = new ServerContext(path, handler, owner);
+        contexts.add(context);
+        return context;
+    }
+
+    Contexts contexts() {
+        return contexts;
+    }
+
+    boolean secure() {
+        return sslAdapter != null;
+    }
+}

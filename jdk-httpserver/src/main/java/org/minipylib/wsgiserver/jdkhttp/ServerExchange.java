@@ -1,0 +1,246 @@
+package org.minipylib.wsgiserver.jdkhttp;
+
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpContext;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpPrincipal;
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.http.Exchange;
+import org.minipylib.wsgiserver.http.HeaderFields;
+import org.minipylib.wsgiserver.http.HttpStatus;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One request and its response, as the JDK's API shows them, on the server's {@link Exchange}.
+ *
+ * <p>{@link #sendResponseHeaders} follows the JDK: a length of 0 means chunked (close-delimited for
+ * HTTP/1.0), -1 no body ({@code Content-Length: 0}), more a fixed length; HEAD, 1xx, 204 and 304
+ * responses have no body whatever the length says (a HEAD or 304 response keeps a Content-Length
+ * the handler set itself). A response without a body ends the exchange at once.
+ *
+ * <p>Attributes belong to the exchange (the JDK's own server keeps them in the context's map,
+ * shared by all its exchanges; the API says they are stored with the exchange).
+ */
+class ServerExchange extends HttpExchange {
+
+    private static final System.Logger LOG = System.getLogger(ServerExchange.class.getName());
+
+    private final Exchange exchange;
+    private final URI uri;
+    private final ServerContext context;
+    private final Headers requestHeaders;
+    private final Headers responseHeaders = new Headers();
+    private final Map<String, Object> attributes = new ConcurrentHashMap<>();
+    private final RequestStream requestStream;
+    private final ResponseStream responseStream;
+    private InputStream in;
+    private OutputStream out;
+    private int responseCode = -1;
+    private volatile HttpPrincipal principal;
+    private boolean closed;
+
+    ServerExchange(Exchange exchange, URI uri, ServerContext context) {
+        this.exchange = exchange;
+        this.uri = uri;
+        this.context = context;
+        this.requestHeaders = requestHeaders(exchange.request().headers());
+        this.requestStream = new RequestStream(exchange.body());
+        this.responseStream = new ResponseStream(exchange.response(), () -> closed = true);
+        this.in = requestStream;
+        this.out = responseStream;
+    }
+
+    private static Headers requestHeaders(HeaderFields fields) {
+        Headers h = new Headers();
+        for (int i = 0, n = fields.size(); i < n; i++) h.add(fields.name(i), fields.value(i));
+        return Headers.of(h);
+    }
+
+    @Override
+    public Headers getRequestHeaders() {
+        return requestHeaders;
+    }
+
+    @Override
+    public Headers getResponseHeaders() {
+        return responseHeaders;
+    }
+
+    @Override
+    public URI getRequestURI() {
+        return uri;
+    }
+
+    @Override
+    public String getRequestMethod() {
+        return exchange.request().method();
+    }
+
+    @Override
+    public HttpContext getHttpContext() {
+        return context;
+    }
+
+    /**
+     * Ends the exchange: closes the request body and then the response body (the current ones,
+     * which {@link #setStreams} may have wrapped), which ends the response. Before the headers
+     * were sent, it only marks the exchange closed: the server then answers 500 (the JDK's server
+     * closes the connection without an answer).
+     */
+    @Override
+    public void close() {
+        if (closed) return;
+        if (responseCode < 0) {
+            closed = true;
+            return;
+        }
+        try {
+            in.close();
+            out.close();
+        } catch (IOException e) { // a fixed-length body closed short: the server closes the connection after it
+            LOG.log(System.Logger.Level.DEBUG, "Closing the exchange of \"{0}\": {1}", exchange.request().requestLine(), e.toString());
+        }
+        closed = true;
+    }
+
+    @Override
+    public InputStream getRequestBody() {
+        return in;
+    }
+
+    @Override
+    public OutputStream getResponseBody() {
+        return out;
+    }
+
+    @Override
+    public void sendResponseHeaders(int rCode, long responseLength) throws IOException {
+        if (responseCode >= 0) throw new IOException("headers already sent");
+        if (closed) throw new IOException("exchange closed");
+        if (responseLength < -1) throw new IllegalArgumentException("Content-Length: " + responseLength);
+        boolean head = exchange.request().isHead();
+        boolean bodiless = rCode < 200 || rCode == 204 || rCode == 304;
+        if (bodiless && responseLength != -1 || head && responseLength >= 0) {
+            LOG.log(System.Logger.Level.WARNING, "sendResponseHeaders: rCode = {0}, {1} for {2}: no body is sent",
+                    rCode, responseLength, exchange.request().requestLine());
+        }
+        boolean keepOwnLength = head || rCode == 304; // as the JDK: the handler may say what GET would send
+        List<Header> headers = headerList(keepOwnLength);
+        String reason = HttpStatus.reason(rCode);
+        if (head || bodiless || responseLength == -1) {
+            exchange.response().beginEmpty(rCode, reason, headers);
+            responseCode = rCode;
+            responseStream.headersSent(0, true);
+        } else {
+            long fixed = responseLength > 0 ? responseLength : -1; // 0: chunked (HTTP/1.1) or till close (1.0)
+            exchange.response().begin(rCode, reason, headers, fixed);
+            responseCode = rCode;
+            responseStream.headersSent(fixed, false);
+        }
+    }
+
+    /** The response headers for the server; it writes the framing ones itself. */
+    private List<Header> headerList(boolean keepOwnLength) {
+        List<Header> list = new ArrayList<>(responseHeaders.size() + 2);
+        for (Map.Entry<String, List<String>> e : responseHeaders.entrySet()) {
+            String name = e.getKey();
+            if (name.equalsIgnoreCase("Transfer-Encoding")) continue;
+            if (!keepOwnLength && name.equalsIgnoreCase("Content-Length")) continue;
+            for (String value : e.getValue()) list.add(new Header(name, value));
+        }
+        return list;
+    }
+
+    @Override
+    public InetSocketAddress getRemoteAddress() {
+        return exchange.remoteAddress() instanceof InetSocketAddress a ? a : null;
+    }
+
+    @Override
+    public int getResponseCode() {
+        return responseCode;
+    }
+
+    @Override
+    public InetSocketAddress getLocalAddress() {
+        return exchange.localAddress() instanceof InetSocketAddress a ? a : null;
+    }
+
+    @Override
+    public String getProtocol() {
+        return exchange.request().protocol();
+    }
+
+    @Override
+    public Object getAttribute(String name) {
+        Objects.requireNonNull(name, "null name parameter");
+        return attributes.get(name);
+    }
+
+    @Override
+    public void setAttribute(String name, Object value) {
+        Objects.requireNonNull(name, "null name parameter");
+        if (value == null) {
+            attributes.remove(name);
+        } else {
+            attributes.put(name, value);
+        }
+    }
+
+    @Override
+    public void setStreams(InputStream i, OutputStream o) {
+        if (i != null) in = i;
+        if (o != null) out = o;
+    }
+
+    @Override
+    public HttpPrincipal getPrincipal() {
+        return principal;
+    }
+
+    void setPrincipal(HttpPrincipal principal) {
+        this.principal = principal;
+    }
+
+    /** The server's exchange underneath. */
+    Exchange exchange() {
+        return exchange;
+    }
+
+    /**
+     * After the handler returned: ends a response it left open, as {@link #close()} would (the JDK's
+     * server leaves such an exchange open, and its client waiting).
+     *
+     * @return true if a response was sent in full
+     * @throws IllegalStateException if no response headers were sent: the server answers 500
+     */
+    boolean complete() {
+        if (responseCode < 0) {
+            throw new IllegalStateException(closed ? "The handler closed the exchange before it sent response headers"
+                    : "The handler returned without sending response headers");
+        }
+        if (!responseStream.isClosed()) {
+            try {
+                responseStream.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "Ending the response to \"{0}\": {1}", exchange.request().requestLine(), e.toString());
+            }
+        }
+        return exchange.response().isFinished();
+    }
+
+    /** True once the response was ended. */
+    boolean responseEnded() {
+        return responseStream.isClosed();
+    }
+}

@@ -1,0 +1,192 @@
+package org.minipylib.wsgiserver.jdkhttp;
+
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.HttpContext;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.minipylib.wsgiserver.testing.RawClient;
+
+import java.io.ByteArrayInputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What a handler sees of the request and controls of the response through {@link HttpExchange}:
+ * method, raw URI, case-insensitive multi-valued headers, protocol, addresses, attributes set by a
+ * filter, streams a filter wrapped, the response code, and request bodies sent chunked or after
+ * {@code Expect: 100-continue}.
+ */
+class ExchangeApiTest {
+
+    private static final ServerFixture servers = new ServerFixture();
+    private static final Map<String, Object> seen = new ConcurrentHashMap<>();
+    private static HttpServer server;
+    private static int port;
+
+    @BeforeAll
+    static void start() throws IOException {
+        server = servers.ours();
+        TestHandlers.mountAll(server);
+        server.createContext("/who", t -> {
+            seen.put("remote", t.getRemoteAddress());
+            seen.put("local", t.getLocalAddress());
+            seen.put("protocol", t.getProtocol());
+            seen.put("context", t.getHttpContext());
+            seen.put("codeBefore", t.getResponseCode());
+            TestHandlers.send(t, 202, 0, "ok");
+            seen.put("codeAfter", t.getResponseCode());
+        });
+        HttpContext filtered = server.createContext("/filtered", t -> {
+            t.sendResponseHeaders(200, 0);
+            try (OutputStream out = t.getResponseBody()) {
+                out.write(("attribute=" + t.getAttribute("filter.says")).getBytes(StandardCharsets.US_ASCII));
+            }
+        });
+        filtered.getFilters().add(new Filter() {
+            @Override
+            public void doFilter(HttpExchange t, Chain chain) throws IOException {
+                t.setAttribute("filter.says", "hi");
+                t.setStreams(null, new FilterOutputStream(t.getResponseBody()) {
+                    @Override
+                    public void write(int b) throws IOException {
+                        out.write(Character.toUpperCase(b));
+                    }
+                });
+                chain.doFilter(t);
+            }
+
+            @Override
+            public String description() {
+                return "upper-cases the response";
+            }
+        });
+        server.start();
+        port = ServerFixture.port(server);
+    }
+
+    @AfterAll
+    static void stop() {
+        servers.close();
+    }
+
+    @Test
+    void theRequestIsAsSent() throws IOException {
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            RawClient.Response r = c.send("PATCH /t/echo/a%20b?x=%2F&y HTTP/1.1\r\nHost: h\r\nX-MULTI: one\r\n"
+                    + "x-multi: two\r\n\r\n").read();
+            assertEquals("PATCH", r.header("X-Method"));
+            assertEquals("/t/echo/a%20b?x=%2F&y", r.header("X-Uri"));
+            assertEquals("/t/echo/a b", r.header("X-Path"));
+            assertEquals("one|two", r.header("X-Multi"), "case-insensitive names, every value in order");
+            assertEquals("HTTP/1.1", r.header("X-Protocol"));
+            assertEquals("/t/echo", r.header("X-Context"));
+        }
+    }
+
+    @Test
+    void requestHeadersCannotBeChanged() throws IOException {
+        server.createContext("/headers", t -> {
+            boolean refused = false;
+            try {
+                t.getRequestHeaders().add("X-New", "v");
+            } catch (UnsupportedOperationException e) {
+                refused = true;
+            }
+            TestHandlers.send(t, 200, 0, t.getRequestHeaders().getFirst("user-agent") + " " + refused);
+        });
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            assertEquals("raw/1 true", c.send("GET /headers HTTP/1.1\r\nHost: h\r\nUser-Agent: raw/1\r\n\r\n").read().bodyText());
+        } finally {
+            server.removeContext("/headers");
+        }
+    }
+
+    @Test
+    void addressesProtocolContextAndResponseCode() throws IOException {
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            RawClient.Response r = c.send("GET /who HTTP/1.0\r\n\r\n").read();
+            assertEquals(202, r.status());
+            assertEquals(c.socket().getLocalSocketAddress(), seen.get("remote"));
+            assertEquals(c.socket().getRemoteSocketAddress(), seen.get("local"));
+        }
+        assertEquals("HTTP/1.0", seen.get("protocol"));
+        assertEquals("/who", ((HttpContext) seen.get("context")).getPath());
+        assertEquals(-1, seen.get("codeBefore"));
+        assertEquals(202, seen.get("codeAfter"));
+    }
+
+    @Test
+    void aFilterSetsAttributesAndWrapsTheResponseStream() throws IOException {
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            assertEquals("ATTRIBUTE=HI", c.send("GET /filtered HTTP/1.1\r\nHost: h\r\n\r\n").read().bodyText());
+        }
+    }
+
+    @Test
+    void attributesBelongToTheExchange() throws IOException {
+        server.createContext("/count", t -> {
+            Object before = t.getAttribute("n");
+            t.setAttribute("n", 1);
+            t.setAttribute("gone", "x");
+            t.setAttribute("gone", null);
+            TestHandlers.send(t, 200, 0, before + " " + t.getAttribute("n") + " " + t.getAttribute("gone"));
+        });
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            assertEquals("null 1 null", c.send("GET /count HTTP/1.1\r\nHost: h\r\n\r\n").read().bodyText());
+            assertEquals("null 1 null", c.send("GET /count HTTP/1.1\r\nHost: h\r\n\r\n").read().bodyText());
+        } finally {
+            server.removeContext("/count");
+        }
+    }
+
+    @Test
+    void chunkedAndExpectContinueBodiesArrive() throws Exception {
+        byte[] big = "0123456789abcdef".repeat(10_000).getBytes(StandardCharsets.US_ASCII);
+        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10)).build()) {
+            HttpRequest chunked = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/t/echo"))
+                    .timeout(Duration.ofSeconds(20))
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build();
+            HttpResponse<byte[]> r1 = client.send(chunked, HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, r1.statusCode());
+            assertEquals(big.length, r1.body().length);
+            assertTrue(java.util.Arrays.equals(big, r1.body()));
+
+            HttpRequest expecting = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/t/echo"))
+                    .timeout(Duration.ofSeconds(20)).expectContinue(true)
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(big)).build();
+            HttpResponse<byte[]> r2 = client.send(expecting, HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, r2.statusCode());
+            assertEquals("PUT", r2.headers().firstValue("x-method").orElseThrow().toUpperCase(Locale.ROOT));
+            assertTrue(java.util.Arrays.equals(big, r2.body()));
+        }
+    }
+
+    @Test
+    void noPrincipalWithoutAnAuthenticator() throws IOException {
+        server.createContext("/principal", t -> TestHandlers.send(t, 200, 0, String.valueOf(t.getPrincipal())));
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            assertEquals("null", c.send("GET /principal HTTP/1.1\r\nHost: h\r\n\r\n").read().bodyText());
+        } finally {
+            server.removeContext("/principal");
+        }
+        assertNull(server.getExecutor());
+    }
+}

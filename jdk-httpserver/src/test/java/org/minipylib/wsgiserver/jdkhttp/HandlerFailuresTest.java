@@ -1,0 +1,114 @@
+package org.minipylib.wsgiserver.jdkhttp;
+
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.minipylib.wsgiserver.testing.RawClient;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Handlers that fail or forget: an exception before the headers is a 500, after them a closed
+ * connection; a handler that returns without closing has its response ended; one that sends no
+ * headers (or closes first) gets a 500; headers cannot be sent twice.
+ */
+class HandlerFailuresTest {
+
+    private static final ServerFixture servers = new ServerFixture();
+    private static final AtomicReference<String> secondSend = new AtomicReference<>();
+    private static int port;
+
+    @BeforeAll
+    static void start() throws IOException {
+        HttpServer server = servers.ours();
+        server.createContext("/throws", t -> {
+            throw new IllegalStateException("handler bug");
+        });
+        server.createContext("/throws-midway", t -> {
+            t.sendResponseHeaders(200, 0);
+            OutputStream out = t.getResponseBody();
+            out.write("part".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            throw new IOException("handler gave up");
+        });
+        server.createContext("/unclosed-fixed", t -> {
+            t.sendResponseHeaders(200, 4);
+            t.getResponseBody().write("done".getBytes(StandardCharsets.US_ASCII));
+        });
+        server.createContext("/unclosed-chunked", t -> {
+            t.sendResponseHeaders(200, 0);
+            t.getResponseBody().write("streamed".getBytes(StandardCharsets.US_ASCII));
+        });
+        server.createContext("/silent", t -> { });
+        server.createContext("/closed-first", t -> t.close());
+        server.createContext("/twice", t -> {
+            t.sendResponseHeaders(200, -1);
+            try {
+                t.sendResponseHeaders(500, -1);
+            } catch (IOException e) {
+                secondSend.set(e.getMessage());
+            }
+        });
+        server.start();
+        port = ServerFixture.port(server);
+    }
+
+    @AfterAll
+    static void stop() {
+        servers.close();
+    }
+
+    private static RawClient.Response get(RawClient c, String path) throws IOException {
+        return c.send("GET " + path + " HTTP/1.1\r\nHost: h\r\n\r\n").read();
+    }
+
+    @Test
+    void anExceptionBeforeTheHeadersIsA500() throws IOException {
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            assertEquals(500, get(c, "/throws").status());
+        }
+    }
+
+    @Test
+    void anExceptionAfterTheHeadersWentOutClosesTheConnection() throws IOException {
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            assertThrows(IOException.class, () -> get(c, "/throws-midway"), "the chunked body never ends");
+        }
+    }
+
+    @Test
+    void aResponseLeftOpenIsEndedAndTheConnectionKept() throws IOException {
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            assertEquals("done", get(c, "/unclosed-fixed").bodyText());
+            RawClient.Response chunked = get(c, "/unclosed-chunked");
+            assertEquals("chunked", chunked.header("Transfer-Encoding"));
+            assertEquals("streamed", chunked.bodyText());
+            assertEquals("done", get(c, "/unclosed-fixed").bodyText());
+        }
+    }
+
+    @Test
+    void noHeadersSentIsA500() throws IOException {
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            assertEquals(500, get(c, "/silent").status());
+            assertEquals(500, get(c, "/closed-first").status());
+        }
+    }
+
+    @Test
+    void headersGoOutOnce() throws IOException {
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            assertEquals(200, get(c, "/twice").status());
+            assertTrue(c.timeout(200).isClosedByServer() == false);
+        }
+        assertEquals("headers already sent", secondSend.get());
+    }
+}

@@ -1,0 +1,109 @@
+package org.minipylib.wsgiserver.jdkhttp;
+
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.minipylib.wsgiserver.testing.RawClient;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The same handlers (written against the JDK's API only) on the JDK's own server and on ours, asked
+ * the same raw requests, one connection each: the status, the body, the framing headers, the
+ * headers the handlers set and an authenticator's challenge must be the same.
+ */
+class SameAnswersAsJdkServerTest {
+
+    /** What is compared besides status and body; Date, Server and Connection are each server's own business. */
+    private static final List<String> COMPARED = List.of("content-length", "transfer-encoding", "content-type",
+            "location", "etag", "www-authenticate", "x-method", "x-uri", "x-path", "x-protocol", "x-multi", "x-context");
+
+    private static final ServerFixture servers = new ServerFixture();
+    private static HttpServer jdk;
+    private static HttpServer ours;
+
+    @BeforeAll
+    static void start() throws IOException {
+        jdk = servers.jdks();
+        ours = servers.ours();
+        for (HttpServer s : List.of(jdk, ours)) {
+            TestHandlers.mountAll(s);
+            s.start();
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        servers.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "GET /t/fixed HTTP/1.1",
+            "GET /t/chunked HTTP/1.1",
+            "GET /t/empty HTTP/1.1",
+            "GET /t/nocontent HTTP/1.1",
+            "GET /t/notmodified HTTP/1.1",
+            "GET /t/headlength HTTP/1.1",
+            "GET /t/created HTTP/1.1",
+            "GET /t/teapot HTTP/1.1",
+            "GET /t/other/thing HTTP/1.1",
+            "GET /t/fixedness HTTP/1.1",
+            "GET /nowhere HTTP/1.1",
+            "GET /t/echo/a%20b/c?q=1&r=%2F HTTP/1.1",
+            "DELETE /t/echo HTTP/1.1",
+            "GET /t/teapot HTTP/1.0",
+            "GET /t/fixed HTTP/1.0",
+    })
+    void sameAnswer(String requestLine) throws IOException {
+        String request = requestLine + "\r\nHost: localhost\r\nX-Multi: one\r\nx-multi: two\r\n\r\n";
+        assertSame(request, requestLine.startsWith("HEAD"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/t/fixed", "/t/chunked", "/t/headlength", "/t/empty", "/t/created"})
+    void sameAnswerToHead(String path) throws IOException {
+        assertSame("HEAD " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n", true);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "POST /t/echo HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world",
+            "PUT /t/echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+            "POST /t/echo HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+            "GET /t/auth HTTP/1.1\r\nHost: h\r\n\r\n",
+            "GET /t/auth HTTP/1.1\r\nHost: h\r\nAuthorization: Basic YW5uOmd1ZXNz\r\n\r\n", // ann:guess
+            "GET /t/auth HTTP/1.1\r\nHost: h\r\nAuthorization: Basic YW5uOnNlY3JldA==\r\n\r\n", // ann:secret
+    })
+    void sameAnswerToWholeRequests(String request) throws IOException {
+        assertSame(request, false);
+    }
+
+    private static void assertSame(String request, boolean head) throws IOException {
+        Answer fromJdk = ask(jdk, request, head);
+        Answer fromOurs = ask(ours, request, head);
+        assertEquals(fromJdk, fromOurs, "answers to " + request.lines().findFirst().orElseThrow());
+    }
+
+    private record Answer(int status, Map<String, String> headers, String body) {
+    }
+
+    private static Answer ask(HttpServer server, String request, boolean head) throws IOException {
+        try (RawClient client = new RawClient("127.0.0.1", ServerFixture.port(server))) {
+            RawClient.Response r = client.send(request).read(head);
+            Map<String, String> compared = new LinkedHashMap<>();
+            for (String name : COMPARED) {
+                String value = r.header(name);
+                if (value != null) compared.put(name, name.equals("transfer-encoding") ? value.toLowerCase() : value);
+            }
+            return new Answer(r.status(), compared, r.bodyText());
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package org.minipylib.wsgiserver.jdkhttp;
+
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.minipylib.wsgiserver.ServerConfig;
+import org.minipylib.wsgiserver.testing.RawClient;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * bind, start, stop and the executor as the JDK's API defines them: binding can come after
+ * creation and reports the real port; requests that arrive before start are served once it
+ * starts; stop lets an exchange in progress finish within the delay and cuts it off at delay 0;
+ * a stopped server does not start again; a server made from a {@link ServerConfig} uses it.
+ */
+class ServerLifecycleTest {
+
+    private final ServerFixture servers = new ServerFixture();
+
+    @AfterEach
+    void stop() {
+        servers.close();
+    }
+
+    @Test
+    void bindingAfterCreationReportsTheRealPort() throws IOException {
+        WsgiHttpServer server = servers.track(WsgiHttpServer.create(null, 0));
+        assertNull(server.getAddress());
+        assertThrows(IllegalStateException.class, server::start, "an unbound server does not start");
+        server.bind(ServerFixture.LOOPBACK_ANY_PORT, 16);
+        assertNotEquals(0, server.getAddress().getPort());
+        assertThrows(BindException.class, () -> server.bind(ServerFixture.LOOPBACK_ANY_PORT, 0));
+        server.createContext("/", t -> TestHandlers.send(t, 200, 0, "bound later"));
+        server.start();
+        try (RawClient c = new RawClient("127.0.0.1", server.getAddress().getPort())) {
+            assertEquals("bound later", c.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n").read().bodyText());
+        }
+    }
+
+    @Test
+    void aRequestSentBeforeStartIsServedOnceStarted() throws Exception {
+        HttpServer server = servers.ours();
+        server.createContext("/", t -> TestHandlers.send(t, 200, 0, "after start"));
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
+            CompletableFuture<HttpResponse<String>> early = client.sendAsync(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ServerFixture.port(server) + "/"))
+                            .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+            server.start();
+            assertEquals("after start", early.get(30, TimeUnit.SECONDS).body());
+        }
+    }
+
+    @Test
+    void stopLetsTheExchangeInProgressFinish() throws Exception {
+        CountDownLatch inHandler = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer server = startedBlocking(inHandler, release, "finished");
+        int port = ServerFixture.port(server);
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            c.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertTrue(inHandler.await(10, TimeUnit.SECONDS));
+            Thread stopper = Thread.startVirtualThread(() -> server.stop(60));
+            awaitRefused(port);
+            release.countDown();
+            RawClient.Response r = c.read();
+            assertEquals("finished", r.bodyText());
+            assertEquals("close", r.header("Connection"), "the server is stopping");
+            stopper.join(Duration.ofSeconds(30));
+            assertFalse(stopper.isAlive(), "stop returned once the exchange finished");
+        }
+        assertThrows(IllegalStateException.class, server::start, "a stopped server does not start again");
+    }
+
+    @Test
+    void stopWithNoDelayCutsTheExchangeOff() throws Exception {
+        CountDownLatch inHandler = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer server = startedBlocking(inHandler, release, "too late");
+        try (RawClient c = new RawClient("127.0.0.1", ServerFixture.port(server))) {
+            c.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertTrue(inHandler.await(10, TimeUnit.SECONDS));
+            server.stop(0);
+            assertTrue(c.isClosedByServer());
+        } finally {
+            release.countDown();
+        }
+        assertThrows(IllegalArgumentException.class, () -> server.stop(-1));
+    }
+
+    @Test
+    void theExecutorIsReportedNotUsed() throws IOException {
+        HttpServer server = servers.ours();
+        AtomicInteger ran = new AtomicInteger();
+        Executor executor = task -> {
+            ran.incrementAndGet();
+            task.run();
+        };
+        server.setExecutor(executor);
+        server.createContext("/", t -> TestHandlers.send(t, 200, 0, "on a server worker"));
+        server.start();
+        assertSame(executor, server.getExecutor());
+        assertThrows(IllegalStateException.class, () -> server.setExecutor(null));
+        try (RawClient c = new RawClient("127.0.0.1", ServerFixture.port(server))) {
+            assertEquals("on a server worker", c.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n").read().bodyText());
+        }
+        assertEquals(0, ran.get());
+    }
+
+    @Test
+    void aServerFromAConfigUsesIt() throws IOException {
+        ServerConfig config = ServerConfig.builder().bind("127.0.0.1", 0).serverHeader("configured/1")
+                .maxRequestsPerConnection(1).build();
+        WsgiHttpServer server = servers.track(WsgiHttpServer.create(config));
+        server.createContext("/", t -> TestHandlers.send(t, 200, 0, "configured"));
+        server.start();
+        try (RawClient c = new RawClient("127.0.0.1", server.getAddress().getPort())) {
+            RawClient.Response r = c.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n").read();
+            assertEquals("configured", r.bodyText());
+            assertEquals("configured/1", r.header("Server"));
+            assertEquals("close", r.header("Connection"), "one request per connection, as configured");
+        }
+        assertEquals(1, server.status().statistics().requests());
+    }
+
+    /** A started server whose handler says it is in, waits for {@code release} (at most 30 s), then answers {@code text}. */
+    private HttpServer startedBlocking(CountDownLatch inHandler, CountDownLatch release, String text) throws IOException {
+        HttpServer server = servers.ours();
+        server.createContext("/", t -> {
+            inHandler.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            TestHandlers.send(t, 200, 0, text);
+        });
+        server.start();
+        return server;
+    }
+
+    /** Connects until the listener is closed (a bounded number of tries). */
+    private static void awaitRefused(int port) throws InterruptedException {
+        for (int i = 0; i < 500; i++) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                Thread.sleep(10);
+            } catch (ConnectException e) {
+                return;
+            } catch (IOException e) {
+                // reset: try again
+            }
+        }
+        throw new AssertionError("the server kept accepting after stop");
+    }
+}
