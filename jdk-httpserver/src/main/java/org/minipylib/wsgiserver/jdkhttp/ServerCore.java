@@ -27,6 +27,8 @@ final class ServerCore {
 
     /** {@link HttpServer#stop(int)} decides how long a stop waits; the server's own limit must not cut it shorter. */
     private static final Duration LONGEST_STOP = Duration.ofSeconds(Integer.MAX_VALUE);
+    /** The name of the thread that keeps the JVM up while the server serves (see {@link #start()}). */
+    static final String KEEPER_THREAD = "wsgiserver-jdkhttp-keeper";
 
     private enum State { NEW, BOUND, STARTED, STOPPED }
 
@@ -34,6 +36,7 @@ final class ServerCore {
     private final SslAdapter sslAdapter;
     private final Contexts contexts = new Contexts();
     private final CountDownLatch startedOrStopped = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private State state = State.NEW;
     private volatile WsgiServer server;
     private volatile boolean started;
@@ -67,11 +70,28 @@ final class ServerCore {
         state = State.BOUND;
     }
 
+    /**
+     * Starts serving. A thread that is not a daemon lives from here until {@link #stop}, as the JDK's
+     * dispatcher thread does: the JVM stays up after a {@code main} that starts a server and returns,
+     * which is how applications of this API are written (the server's own threads are daemons).
+     */
     synchronized void start() {
         if (state != State.BOUND) throw new IllegalStateException("server in wrong state: " + state);
         state = State.STARTED;
         started = true;
         startedOrStopped.countDown();
+        Thread.ofPlatform().name(KEEPER_THREAD).daemon(false).start(this::awaitStopUninterruptibly);
+    }
+
+    private void awaitStopUninterruptibly() {
+        while (true) {
+            try {
+                stopped.await();
+                return;
+            } catch (InterruptedException e) {
+                // only stop() ends the wait
+            }
+        }
     }
 
     /**
@@ -111,7 +131,10 @@ final class ServerCore {
             state = State.STOPPED;
         }
         startedOrStopped.countDown();
-        if (s == null) return;
+        if (s == null) {
+            stopped.countDown();
+            return;
+        }
         Thread stopper = Thread.ofPlatform().name("jdkhttp-stop").daemon().start(s::stop);
         boolean interrupted = false;
         try {
@@ -127,6 +150,7 @@ final class ServerCore {
                 interrupted = true;
             }
         }
+        stopped.countDown(); // the server's threads are done: the JVM may end now
         if (interrupted) Thread.currentThread().interrupt();
     }
 

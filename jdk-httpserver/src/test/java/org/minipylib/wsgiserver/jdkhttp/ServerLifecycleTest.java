@@ -15,6 +15,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -32,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * bind, start, stop and the executor as the JDK's API defines them: binding can come after
  * creation and reports the real port; requests that arrive before start are served once it
- * starts; stop lets an exchange in progress finish within the delay and cuts it off at delay 0;
+ * starts; a started server keeps the JVM up until it stops; stop lets an exchange in progress finish within the delay and cuts it off at delay 0;
  * a stopped server does not start again; a server made from a {@link ServerConfig} uses it.
  */
 class ServerLifecycleTest {
@@ -57,6 +59,33 @@ class ServerLifecycleTest {
         try (RawClient c = new RawClient("127.0.0.1", server.getAddress().getPort())) {
             assertEquals("bound later", c.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n").read().bodyText());
         }
+    }
+
+    /**
+     * As with the JDK's dispatcher thread, a thread that is no daemon lives from start() to stop(): a
+     * main that starts a server and returns leaves it serving (the server's own threads are daemons).
+     */
+    @Test
+    void aThreadThatIsNoDaemonKeepsTheJvmUpFromStartToStop() throws Exception {
+        HttpServer server = servers.ours();
+        Set<Thread> before = keepers();
+        server.start();
+        Set<Thread> started = keepers();
+        started.removeAll(before);
+        assertEquals(1, started.size(), "one keeper thread for the started server");
+        Thread keeper = started.iterator().next();
+        assertFalse(keeper.isDaemon());
+        server.stop(0);
+        keeper.join(Duration.ofSeconds(10));
+        assertFalse(keeper.isAlive(), "the keeper ends with stop()");
+    }
+
+    private static Set<Thread> keepers() {
+        Set<Thread> keepers = new HashSet<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals(ServerCore.KEEPER_THREAD) && t.isAlive()) keepers.add(t);
+        }
+        return keepers;
     }
 
     @Test
