@@ -821,7 +821,11 @@ public final class HttpConnection {
                 response = errorResponse(head, 500, "The server could not complete your request.", false);
             }
         }
-        boolean keep = !response.closeAfter() && head.keepAlive() && !owner.isDraining();
+        boolean keep = !response.closeAfter() && head.keepAlive();
+        if (keep && owner.isDraining()) { // stop() began after the response promised keep-alive
+            keep = false;
+            lingerOnClose = true;
+        }
         if (!body.isFullyRead()) {
             if (keep) {
                 boolean neverAskedForBody = head.expectContinue() && !body.isStarted();
@@ -862,10 +866,15 @@ public final class HttpConnection {
      * what the server drains afterwards means closing, and so does a chunked one not all arrived yet.
      * So does a connection that has served its most requests or outlived its age limit; a client
      * that did not ask for that close may have pipelined more requests, still on their way, so the
-     * close then lingers (see closeGracefully): a close with unread input would be a reset.
+     * close then lingers (see closeGracefully): a close with unread input would be a reset. So does
+     * the close of a draining server (stop()) for the same reason.
      */
     boolean mustCloseAfter(RequestHead request) {
-        if (!request.keepAlive() || owner.isDraining()) return true;
+        if (!request.keepAlive()) return true;
+        if (owner.isDraining()) { // the server's close, which the client may have pipelined more requests into
+            lingerOnClose = true;
+            return true;
+        }
         if (isRetiring()) {
             lingerOnClose = true;
             owner.connectionRetired();

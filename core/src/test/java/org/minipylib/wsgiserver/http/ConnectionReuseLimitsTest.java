@@ -24,12 +24,8 @@ import org.minipylib.wsgiserver.tls.JsseSslAdapter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import javax.management.JMX;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
-import java.net.Socket;
-import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -244,20 +240,10 @@ class ConnectionReuseLimitsTest {
             return List.of(environ.pathInfo().getBytes(StandardCharsets.UTF_8));
         };
         try (TestServer server = TestServer.start(slow, b -> b.workerMode(mode).maxRequestsPerConnection(1));
-             Socket socket = new Socket("127.0.0.1", server.port())) {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(get("/a").getBytes(StandardCharsets.ISO_8859_1));
+             RawClient client = server.connect()) {
+            client.send(get("/a"));
             Thread.sleep(100); // the server has read /a and runs its application
-            socket.getOutputStream().write(get("/b").getBytes(StandardCharsets.ISO_8859_1));
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            InputStream in = socket.getInputStream();
-            byte[] buf = new byte[4096];
-            try {
-                for (int n; (n = in.read(buf)) >= 0; ) got.write(buf, 0, n);
-            } catch (SocketException e) {
-                throw new AssertionError("the close was a reset (" + e + ") after: " + got.toString(StandardCharsets.ISO_8859_1), e);
-            }
-            String text = got.toString(StandardCharsets.ISO_8859_1);
+            String text = client.send(get("/b")).readToCleanEnd();
             assertTrue(text.startsWith("HTTP/1.1 200 OK"), text);
             assertTrue(text.contains("Connection: close"), text);
             assertTrue(text.endsWith("/a"), text);

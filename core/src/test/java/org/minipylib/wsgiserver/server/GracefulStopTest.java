@@ -6,18 +6,25 @@ import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.testing.LogCapture;
 import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.TestCertificates;
+import org.minipylib.wsgiserver.testing.TlsClients;
+import org.minipylib.wsgiserver.tls.JsseSslAdapter;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.Socket;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,19 +35,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** stop() stops accepting, closes idle connections, and lets in-flight requests finish. */
 class GracefulStopTest {
 
+    @TempDir
+    static Path dir;
+
     @ParameterizedTest
     @EnumSource(WorkerMode.class)
     void inFlightRequestFinishesIdleConnectionsCloseNewOnesAreRefused(WorkerMode mode) throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        WsgiApp app = (env, sr) -> {
-            if (env.pathInfo().equals("/slow")) {
-                entered.countDown();
-                release.await(10, TimeUnit.SECONDS);
-            }
-            sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
-            return List.of(("finished " + env.pathInfo()).getBytes(StandardCharsets.US_ASCII));
-        };
+        WsgiApp app = slowUntilReleased(entered, release, new AtomicInteger());
         WsgiServer server = WsgiServer.builder(app).bind("127.0.0.1", 0).workerMode(mode)
                 .shutdownTimeout(Duration.ofSeconds(10)).build().start();
         int port = server.port();
@@ -61,6 +64,7 @@ class GracefulStopTest {
             assertEquals("finished /slow", r.bodyText());
             assertEquals("close", r.header("Connection"), "a draining server closes keep-alive connections");
             assertTrue(busy.isClosedByServer());
+            busy.close(); // as a client does at the end: the server's lingering ends with it
             stopping.get(10, TimeUnit.SECONDS);
             assertFalse(server.isRunning());
             assertEquals(0, server.openConnections());
@@ -108,6 +112,60 @@ class GracefulStopTest {
         server.stop();
         server.stop(); // idempotent
         assertThrows(IllegalStateException.class, server::start);
+    }
+
+    /**
+     * A keep-alive client that pipelined more requests while its request ran gets that request's
+     * response whole at stop(), then a clean end of stream: not a reset (the server closing with its
+     * next requests unread), which can destroy the response before the client reads it and leaves
+     * the client unable to tell what was processed. The requests not begun get no response. Over
+     * TLS the end is a close_notify.
+     */
+    @ParameterizedTest
+    @CsvSource({"POOL, false", "VIRTUAL, false", "POOL, true", "VIRTUAL, true"})
+    void aResponseInFlightAtStopEndsCleanlyThoughMoreRequestsWerePipelined(WorkerMode mode, boolean overTls) throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger calls = new AtomicInteger();
+        WsgiServer.Builder builder = WsgiServer.builder(slowUntilReleased(entered, release, calls)).bind("127.0.0.1", 0)
+                .workerMode(mode).shutdownTimeout(Duration.ofSeconds(10));
+        TestCertificates.LocalhostTls tls = overTls ? TestCertificates.localhostTls(dir, "stop") : null;
+        if (overTls) builder.sslAdapter(new JsseSslAdapter(tls.server()));
+        WsgiServer server = builder.build().start();
+        try (RawClient client = overTls ? new RawClient(TlsClients.connect(tls.client(), server.port(), "localhost"))
+                : new RawClient("127.0.0.1", server.port())) {
+            client.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            // pipelined while /slow runs: in the server's socket, not read by it
+            client.send("GET /b HTTP/1.1\r\nHost: t\r\n\r\nGET /c HTTP/1.1\r\nHost: t\r\n\r\n");
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stop);
+            waitUntilRefused(server.port()); // stop() is draining
+            release.countDown();
+            String text = client.readToCleanEnd();
+            assertTrue(text.startsWith("HTTP/1.1 200 OK"), text);
+            assertTrue(text.contains("\r\nConnection: close\r\n"), text);
+            assertTrue(text.endsWith("\r\n\r\nfinished /slow"), "one response, whole, and nothing after it: " + text);
+            assertEquals(1, calls.get(), "the pipelined requests reached no application");
+            client.close(); // as a client does at the end: the server's lingering ends with it
+            stopping.get(10, TimeUnit.SECONDS);
+            assertEquals(0, server.openConnections());
+        } finally {
+            release.countDown();
+            server.stop();
+        }
+    }
+
+    /** Answers "finished PATH"; a request for /slow first waits (at most 10 s) for {@code release}. Counts its calls. */
+    private static WsgiApp slowUntilReleased(CountDownLatch entered, CountDownLatch release, AtomicInteger calls) {
+        return (env, sr) -> {
+            calls.incrementAndGet();
+            if (env.pathInfo().equals("/slow")) {
+                entered.countDown();
+                release.await(10, TimeUnit.SECONDS);
+            }
+            sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return List.of(("finished " + env.pathInfo()).getBytes(StandardCharsets.US_ASCII));
+        };
     }
 
     private static void waitUntilRefused(int port) throws InterruptedException {

@@ -122,6 +122,22 @@ public final class RawClient implements AutoCloseable {
     }
 
     /**
+     * Reads everything until the server closes the connection, as ISO-8859-1 text, and fails if the
+     * close is a reset rather than a clean end of stream (a reset can destroy what the server sent
+     * before the client reads it, and leaves the client unable to tell what was processed).
+     */
+    public String readToCleanEnd() throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        try {
+            for (int n; (n = in.read(buf)) >= 0; ) got.write(buf, 0, n);
+        } catch (java.net.SocketException | javax.net.ssl.SSLException e) { // over TLS, a reset may come as either
+            throw new AssertionError("the close was a reset (" + e + ") after: " + got.toString(StandardCharsets.ISO_8859_1), e);
+        }
+        return got.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
      * True if the server closed the connection (end of stream or reset) within the socket timeout;
      * false if the connection is still open (the read timed out).
      */
