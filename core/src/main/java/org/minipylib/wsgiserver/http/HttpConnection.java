@@ -468,6 +468,7 @@ public final class HttpConnection {
                 // request takes a turn again behind the requests of other connections already waiting.
                 if (pendingHead == null || servedThisTurn >= settings.limits().maxPipelinedRequestsPerTurn()) {
                     if (pendingHead != null) headCompleteNanos = System.nanoTime(); // it waits for a turn now
+                    endTurn();
                     output.flush();
                     output.release();
                     return true;
@@ -1032,6 +1033,7 @@ public final class HttpConnection {
      * registered (counted against the connection limit, closed by a forced stop) until it ends.
      */
     private void closeGracefully() {
+        endTurn();
         try {
             output.flush();
         } catch (IOException e) {
@@ -1047,6 +1049,15 @@ public final class HttpConnection {
         int s = state;
         if (s == CLOSED || s == LINGERING || !STATE.compareAndSet(this, s, LINGERING)) return;
         Thread.ofVirtual().name("wsgiserver-linger").start(this::linger);
+    }
+
+    /**
+     * Gives the turn up before the last write of its complete responses (see
+     * {@link WorkerTurn#answered()}); that write, should it wait for the client, has none to lend.
+     */
+    private void endTurn() {
+        turn.answered();
+        output.useTurn(WorkerTurn.KEPT);
     }
 
     /** The transport's clean close (over TLS, a close_notify first), timed by the watchdog like any write. */

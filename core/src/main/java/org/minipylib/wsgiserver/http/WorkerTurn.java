@@ -31,4 +31,13 @@ public interface WorkerTurn {
      * @throws IOException if the server stopped while this request waited for its turn
      */
     void takeAgain() throws IOException;
+
+    /**
+     * The turn's responses are complete, only their last bytes still to be written: the turn is not
+     * taken again. Given back before that write, since a client may send its next request (on this
+     * connection or another) as soon as it has them. By default {@link #giveBack()}.
+     */
+    default void answered() {
+        giveBack();
+    }
 }

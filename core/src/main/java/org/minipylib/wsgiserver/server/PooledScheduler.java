@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.server;
 
 import org.minipylib.wsgiserver.http.HttpConnection;
+import org.minipylib.wsgiserver.http.WorkerTurn;
 
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,44 +37,86 @@ public final class PooledScheduler implements ConnectionScheduler {
 
     @Override
     public void start(HttpConnection connection) {
-        awaitThenServe(connection);
-    }
-
-    private void awaitThenServe(HttpConnection connection) {
-        waiters.newThread(() -> {
-            if (!connection.awaitRequest()) return;
-            WorkerPool.Task serve = () -> serveOne(connection);
-            if (pool.submit(serve)) return;
-            if (!monitoring.tryEnter(connection)) {
-                statistics.refusedBusy();
-                connection.rejectBusy();
-                return;
-            }
-            Runnable next;
-            try { // on this waiter thread (virtual): no pool thread is free
-                next = serveOne(connection);
-            } finally {
-                monitoring.exit();
-            }
-            if (next != null) next.run();
-        }).start();
+        new PooledConnection(connection).awaitThenServe();
     }
 
     /**
-     * Serves the connection's request (and those pipelined behind it); returns the wait for its next
-     * one if it stays open, to be started only once this request no longer counts as the pool's or
-     * the monitoring admission's work: a client that sends its next request as soon as it has its
-     * answer would otherwise find this one still counted, and the pool full.
+     * A connection served by the pool: the task that serves its request, the turn it gives up once
+     * its responses are complete, and the follow-up that waits for its next request (one object per
+     * connection, not per request).
      */
-    private Runnable serveOne(HttpConnection connection) {
-        busy.incrementAndGet();
-        boolean idle;
-        try {
-            idle = connection.serve();
-        } finally {
-            busy.decrementAndGet();
+    private final class PooledConnection implements WorkerPool.Task, WorkerTurn {
+        private static final Runnable NO_PLACE = () -> { };
+
+        private final HttpConnection connection;
+        private final Runnable awaitNext = this::awaitThenServe;
+        /** The pool's place of the task serving the connection, while it runs on a pool thread. */
+        private Runnable place = NO_PLACE;
+
+        PooledConnection(HttpConnection connection) {
+            this.connection = connection;
         }
-        return idle ? () -> awaitThenServe(connection) : null;
+
+        void awaitThenServe() {
+            waiters.newThread(() -> {
+                if (!connection.awaitRequest()) return;
+                if (pool.submit(this)) return;
+                if (!monitoring.tryEnter(connection)) {
+                    statistics.refusedBusy();
+                    connection.rejectBusy();
+                    return;
+                }
+                Runnable next;
+                try { // on this waiter thread (virtual): no pool thread is free
+                    next = serveOne();
+                } finally {
+                    monitoring.exit();
+                }
+                if (next != null) next.run();
+            }).start();
+        }
+
+        @Override
+        public Runnable run(Runnable release) {
+            place = release;
+            try {
+                return serveOne();
+            } finally {
+                place = NO_PLACE;
+            }
+        }
+
+        /**
+         * Serves the connection's request (and those pipelined behind it); returns the wait for its
+         * next one if it stays open, to be started only once this request no longer counts as the
+         * pool's or the monitoring admission's work: a client that sends its next request as soon as
+         * it has its answer would otherwise find this one still counted, and the pool full.
+         */
+        private Runnable serveOne() {
+            busy.incrementAndGet();
+            boolean idle;
+            try {
+                idle = connection.serve(this);
+            } finally {
+                busy.decrementAndGet();
+            }
+            return idle ? awaitNext : null;
+        }
+
+        /** A platform thread cannot be given back mid-response: it keeps its place while a write waits. */
+        @Override
+        public void giveBack() {
+        }
+
+        @Override
+        public void takeAgain() {
+        }
+
+        /** The responses are complete: the pool may take another task (which waits for this thread, should the last write wait). */
+        @Override
+        public void answered() {
+            place.run();
+        }
     }
 
     /** The pool behind this scheduler. */

@@ -14,9 +14,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * finished: up to {@code max} run at once and up to {@code queueSize} more wait; beyond that
  * {@link #submit} refuses at once (the caller answers 503). Counting accepted work, rather than
  * guessing which threads are free, means a thread that is just starting or just finishing never
- * causes a refusal. A {@link Task} may leave a follow-up that runs once the task no longer counts
- * (waiting for a connection's next request): work the follow-up starts is never refused for the task
- * that started it.
+ * causes a refusal. A {@link Task} may stop counting before it ends (its responses are complete,
+ * only their last write left), and may leave a follow-up that runs once the task no longer counts
+ * (waiting for a connection's next request): a client that has its answer is not refused for the
+ * task still finishing it.
  *
  * <p>Unlike {@link java.util.concurrent.ThreadPoolExecutor}, it adds threads before anything waits,
  * not only once the queue is full.
@@ -51,19 +52,20 @@ public final class WorkerPool {
         for (int i = 0; i < minThreads; i++) addWorker();
     }
 
-    /** Work for the pool that may leave a follow-up. */
+    /** Work for the pool that may stop counting before it ends, and may leave a follow-up. */
     @FunctionalInterface
     public interface Task {
         /**
-         * Does the work; returns what to run next, on the same thread, once this task no longer counts
-         * against the pool's limit; or null.
+         * Does the work; running {@code release} (on this thread) makes it stop counting against the
+         * pool's limit before it ends, and a task that is still running may then wait for this thread.
+         * Returns what to run next, on the same thread, once this task no longer counts; or null.
          */
-        Runnable run();
+        Runnable run(Runnable release);
     }
 
     /** Runs {@code task} on a worker; false if {@code max} tasks run and {@code queueSize} wait already, or shut down. */
     public boolean submit(Runnable task) {
-        return submit((Task) () -> {
+        return submit((Task) release -> {
             task.run();
             return null;
         });
@@ -126,6 +128,7 @@ public final class WorkerPool {
     }
 
     private void work() {
+        Place place = new Place();
         try {
             while (!shutdown) {
                 Task task;
@@ -142,16 +145,17 @@ public final class WorkerPool {
                     continue;
                 }
                 Runnable followUp;
+                place.held = true;
                 try {
-                    followUp = runSafely(task);
+                    followUp = runSafely(task, place);
                 } finally {
-                    inFlight.decrementAndGet();
+                    place.run();
                 }
                 if (followUp != null) {
-                    runSafely(() -> {
+                    runSafely(release -> {
                         followUp.run();
                         return null;
-                    });
+                    }, place);
                 }
             }
         } finally {
@@ -171,10 +175,22 @@ public final class WorkerPool {
         }
     }
 
+    /** A worker's task's place among the {@code max + queueSize} the pool accepts: given back once, by that worker. */
+    private final class Place implements Runnable {
+        boolean held;
+
+        @Override
+        public void run() {
+            if (!held) return;
+            held = false;
+            inFlight.decrementAndGet();
+        }
+    }
+
     /** Runs {@code task}; returns its follow-up, or null (also when it failed). */
-    private static Runnable runSafely(Task task) {
+    private static Runnable runSafely(Task task, Place place) {
         try {
-            return task.run();
+            return task.run(place);
         } catch (Throwable t) {
             try {
                 LOG.log(System.Logger.Level.ERROR, "Uncaught error in worker", t);

@@ -38,7 +38,7 @@ class WorkerPoolTest {
 
     @Test
     void withoutQueueRefusesAsSoonAsAllThreadsAreBusy() throws Exception {
-        WorkerPool pool = new WorkerPool("test", 1, 1, Duration.ofSeconds(30), 0);
+        WorkerPool pool = oneThreadNoQueue();
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch running = new CountDownLatch(1);
         try {
@@ -96,17 +96,44 @@ class WorkerPoolTest {
 
     @Test
     void aFollowUpRunsOnceItsTaskNoLongerCountsSoWhatItSubmitsIsTaken() throws Exception {
-        WorkerPool pool = new WorkerPool("test", 1, 1, Duration.ofSeconds(30), 0);
+        WorkerPool pool = oneThreadNoQueue();
         CountDownLatch done = new CountDownLatch(1);
         boolean[] taken = new boolean[1];
         try {
-            WorkerPool.Task first = () -> () -> taken[0] = pool.submit(done::countDown);
+            WorkerPool.Task first = release -> () -> taken[0] = pool.submit(done::countDown);
             assertTrue(pool.submit(first));
             assertTrue(done.await(5, TimeUnit.SECONDS), "the follow-up's task ran");
             assertTrue(taken[0], "one thread, no queue: taken since the first task no longer counted");
         } finally {
             pool.shutdown();
         }
+    }
+
+    @Test
+    void aTaskThatReleasedItsPlaceLetsAnotherInWhichWaitsForItsThread() throws Exception {
+        WorkerPool pool = oneThreadNoQueue();
+        CountDownLatch secondRan = new CountDownLatch(1);
+        boolean[] taken = new boolean[3];
+        try {
+            WorkerPool.Task first = release -> {
+                taken[0] = pool.submit(secondRan::countDown);
+                release.run();
+                taken[1] = pool.submit(secondRan::countDown);
+                taken[2] = secondRan.getCount() == 1; // the one thread is still this task's
+                return null;
+            };
+            assertTrue(pool.submit(first));
+            assertTrue(secondRan.await(5, TimeUnit.SECONDS), "the task taken ran once the thread was free");
+            assertFalse(taken[0], "one thread, no queue: refused while the first task counted");
+            assertTrue(taken[1], "taken once the first task released its place");
+            assertTrue(taken[2], "it waited for the thread");
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    private static WorkerPool oneThreadNoQueue() {
+        return new WorkerPool("test", 1, 1, Duration.ofSeconds(30), 0);
     }
 
     private static void waitUntilIdle(WorkerPool pool, int idle) throws InterruptedException {
