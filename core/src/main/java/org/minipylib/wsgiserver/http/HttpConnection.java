@@ -101,6 +101,8 @@ public final class HttpConnection {
     private static final int CLOSED = 3;
     /** Running the connection's setup steps (before any request): stop() may close it. */
     private static final int SETUP = 4;
+    /** Idle when stop() came: output shut, what the client still sends is dropped by the next reader (see halfCloseIdle). */
+    private static final int HALF_CLOSED = 5;
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
     /**
      * At most this much is read and dropped while lingering: enough for a proxy that sends a whole
@@ -142,7 +144,7 @@ public final class HttpConnection {
     private long violationsLogged; // which relaxed violations a lent parser logged for this connection already
     private ConnectionInput input;
     private ConnectionOutput output;
-    /** IDLE, BUSY, LINGERING, CLOSED or SETUP, changed through STATE (a field: one object fewer per connection). */
+    /** IDLE, BUSY, LINGERING, CLOSED, SETUP or HALF_CLOSED, changed through STATE (a field: one object fewer per connection). */
     private volatile int state;
     private volatile boolean heldFlushRunning; // changed through HELD_FLUSH_RUNNING
     private final int keepAliveMillis;
@@ -153,6 +155,8 @@ public final class HttpConnection {
     private volatile long idleDeadline;
     /** While running setup steps: System.nanoTime() when they must be done; see checkTimeouts. */
     private volatile long setupDeadline;
+    /** Once HALF_CLOSED: System.nanoTime() when the connection closes, whatever the client does. */
+    private volatile long halfClosedUntil;
     private RequestHead pendingHead;
     /** System.nanoTime() when pendingHead was complete, if it may wait for a worker before its exchange; else 0. */
     private long headCompleteNanos;
@@ -281,14 +285,14 @@ public final class HttpConnection {
         long now = 0; // the clock, if read in this pass of the loop below
         if (resumed) {
             handedOff = false;
-            if (state != IDLE) return Awaited.CLOSED; // closed while no thread waited
+            if (state != IDLE) return stoppedWhileIdle(); // closed while no thread waited
             input.reclaimBuffer();
             deadline = idleDeadline; // kept through the hand-off, for the watchdog
         } else {
             if (state == SETUP && !setUp()) return Awaited.CLOSED;
             if (pendingHead != null) return isClosed() ? Awaited.CLOSED : Awaited.REQUEST;
             if (!STATE.compareAndSet(this, BUSY, IDLE)) return Awaited.CLOSED;
-            if (owner.isDraining() && closeIfIdleAndQuiet()) return Awaited.CLOSED; // stop() may have looked before we were idle
+            if (owner.isDraining() && closeIfIdleAndQuiet()) return stoppedWhileIdle(); // stop() may have looked before we were idle
             // Idle, the connection may wait up to the keep-alive timeout (empty lines do not extend
             // it); once a request has begun, its head must be complete within the head timeout.
             // The clock (about 25 ns a read) is read only where a deadline needs it: the wait starts
@@ -309,7 +313,7 @@ public final class HttpConnection {
                 if (!emptyLineBegun) {
                     RequestHead head = tryParseHead();
                     if (head != null) {
-                        if (!STATE.compareAndSet(this, IDLE, BUSY)) return Awaited.CLOSED; // closed by stop()
+                        if (!STATE.compareAndSet(this, IDLE, BUSY)) return stoppedWhileIdle(); // closed by stop()
                         pendingHead = head;
                         headCompleteNanos = System.nanoTime(); // the exchange's start: it may wait for a worker first
                         return Awaited.REQUEST;
@@ -532,21 +536,68 @@ public final class HttpConnection {
     }
 
     /**
-     * Closes the connection if it is waiting for a request (or still in setup) and none has arrived;
-     * returns true if it did. Bytes already in the socket (a request, or a PROXY header and a
-     * request, whose reader has not run yet) are left to be served: the setup steps stay bounded by
-     * the handshake timeout, and the server's stop() by its shutdown timeout.
+     * For stop(): closes the connection if it is waiting for a request (or still in setup) and none
+     * has arrived; returns true if it did. Bytes already in the socket (a request, or a PROXY header
+     * and a request, whose reader has not run yet) are left to be served: the setup steps stay
+     * bounded by the handshake timeout, and the server's stop() by its shutdown timeout. An idle
+     * connection is half-closed (see halfCloseIdle).
      */
     public boolean closeIfIdleAndQuiet() {
-        return closeIfIdleAndQuiet(0);
+        if (state == SETUP) return !transport.hasPendingInput() && closeInSetup();
+        if (state != IDLE || transport.hasPendingInput()) return false;
+        return halfCloseIdle();
     }
 
-    /** As {@link #closeIfIdleAndQuiet()}; with a non-zero {@code deadline}, only if it is still the idle deadline. */
+    /** For the watchdog: closes the connection if it still waits idle for a request, with {@code deadline} its idle deadline. */
     private boolean closeIfIdleAndQuiet(long deadline) {
-        if (deadline == 0 && state == SETUP) return !transport.hasPendingInput() && closeInSetup();
         if (state != IDLE || transport.hasPendingInput()) return false;
-        if (deadline != 0 && idleDeadline != deadline) return false; // it has moved on since
+        if (idleDeadline != deadline) return false; // it has moved on since
         return closeIfIdle();
+    }
+
+    /**
+     * stop()'s close of an idle connection. Its client may be sending a request just now, not
+     * knowing: a plain close would then be a reset, which the client cannot tell from a failure.
+     * So the output is shut first (over TLS with a close_notify, written on a thread of its own,
+     * never stop()'s), and the client sees a clean end before any response byte: its request was
+     * not processed, and may be retried (RFC 9110 section 9.2.2). Whichever thread reads next (the
+     * one waiting for the request, or the one its input is handed to) drops what comes until the
+     * client's end (see stoppedWhileIdle); at {@code LINGER_NANOS} the watchdog closes it anyway.
+     */
+    private boolean halfCloseIdle() {
+        halfClosedUntil = System.nanoTime() + LINGER_NANOS; // first: the watchdog reads it once HALF_CLOSED
+        if (!STATE.compareAndSet(this, IDLE, HALF_CLOSED)) return false;
+        if (transport.closesWithMessage()) {
+            Thread.ofVirtual().name("wsgiserver-close").start(this::shutdownOutput);
+        } else {
+            shutdownOutput();
+        }
+        return true;
+    }
+
+    private void shutdownOutput() {
+        try {
+            output.timedAsWrite(transport::shutdownOutput);
+        } catch (IOException e) {
+            // the client is gone: its reader, or the watchdog, closes the connection
+        }
+    }
+
+    /**
+     * What awaitRequest answers once stop() took the connection from it: a half-closed one is
+     * closed after what the client still sends is read and dropped (see halfCloseIdle).
+     */
+    private Awaited stoppedWhileIdle() {
+        if (state == HALF_CLOSED) {
+            try {
+                discardUntilEnd(halfClosedUntil, HALF_CLOSED);
+            } catch (IOException e) {
+                // timeout, reset, or closed by the watchdog or a forced stop: done either way
+            } finally {
+                close();
+            }
+        }
+        return Awaited.CLOSED;
     }
 
     private boolean closeInSetup() {
@@ -595,8 +646,8 @@ public final class HttpConnection {
 
     /**
      * Enforces the timeouts that are not checked by a timed read: closes the connection if its setup
-     * steps ran past the handshake deadline, if it has waited idle past its keep-alive deadline, or
-     * if a write has made no progress for longer than the write timeout (the client stopped
+     * steps ran past the handshake deadline, if it has waited idle past its keep-alive deadline, if
+     * stop() half-closed it that long ago (see halfCloseIdle), or if a write has made no progress for longer than the write timeout (the client stopped
      * reading). Also has responses held for batching written out when the next pipelined request's
      * application is slow. Called periodically (every 100 ms) by the server's watchdog.
      *
@@ -610,6 +661,10 @@ public final class HttpConnection {
             return closeInSetup();
         }
         if (output == null) return false; // closed during setup
+        if (state == HALF_CLOSED && nowNanos - halfClosedUntil >= 0) {
+            close(); // the client neither closed nor stopped sending in time
+            return true;
+        }
         long idleUntil = idleDeadline;
         if (idleUntil != 0 && nowNanos - idleUntil >= 0 && closeIfIdleAndQuiet(idleUntil)) return true;
         long started = output.writeSeenSince();
@@ -721,7 +776,10 @@ public final class HttpConnection {
     private void refuse(int status, String message, RequestHead head) {
         // Refused while waiting for a request (a bad or late head): busy from now on, so that stop()
         // does not close it as idle under the answer, nor close the access log before its entry.
-        STATE.compareAndSet(this, IDLE, BUSY);
+        if (!STATE.compareAndSet(this, IDLE, BUSY) && state == HALF_CLOSED) { // too late to answer
+            stoppedWhileIdle();
+            return;
+        }
         try {
             long sent = sendError(status, message, head != null ? head.isHead() : bufferedRequestIsHead());
             owner.refused(status);
@@ -1076,20 +1134,24 @@ public final class HttpConnection {
     private void linger() {
         try {
             output.timedAsWrite(transport::shutdownOutput); // a close_notify over TLS: timed like any write
-            byte[] scratch = new byte[16 * 1024];
-            long deadline = System.nanoTime() + LINGER_NANOS;
-            long total = 0;
-            while (total < LINGER_MAX_BYTES && state == LINGERING) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) break;
-                int n = transport.read(scratch, 0, scratch.length, (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                if (n < 0) break;
-                total += n;
-            }
+            discardUntilEnd(System.nanoTime() + LINGER_NANOS, LINGERING);
         } catch (IOException e) {
             // timeout, reset, or closed by a forced stop: either way we are done
         } finally {
             close();
+        }
+    }
+
+    /** Reads and drops what the client sends until its end, {@code deadline} or LINGER_MAX_BYTES, while the state stays {@code lingering}. */
+    private void discardUntilEnd(long deadline, int lingering) throws IOException {
+        byte[] scratch = new byte[16 * 1024];
+        long total = 0;
+        while (total < LINGER_MAX_BYTES && state == lingering) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) break;
+            int n = transport.read(scratch, 0, scratch.length, (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            if (n < 0) break;
+            total += n;
         }
     }
 }

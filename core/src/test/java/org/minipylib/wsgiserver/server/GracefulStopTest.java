@@ -64,7 +64,8 @@ class GracefulStopTest {
             assertEquals("finished /slow", r.bodyText());
             assertEquals("close", r.header("Connection"), "a draining server closes keep-alive connections");
             assertTrue(busy.isClosedByServer());
-            busy.close(); // as a client does at the end: the server's lingering ends with it
+            busy.close(); // as clients do at the end: the server's lingering ends with it
+            idle.close();
             stopping.get(10, TimeUnit.SECONDS);
             assertFalse(server.isRunning());
             assertEquals(0, server.openConnections());
@@ -127,13 +128,9 @@ class GracefulStopTest {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger calls = new AtomicInteger();
-        WsgiServer.Builder builder = WsgiServer.builder(slowUntilReleased(entered, release, calls)).bind("127.0.0.1", 0)
-                .workerMode(mode).shutdownTimeout(Duration.ofSeconds(10));
         TestCertificates.LocalhostTls tls = overTls ? TestCertificates.localhostTls(dir, "stop") : null;
-        if (overTls) builder.sslAdapter(new JsseSslAdapter(tls.server()));
-        WsgiServer server = builder.build().start();
-        try (RawClient client = overTls ? new RawClient(TlsClients.connect(tls.client(), server.port(), "localhost"))
-                : new RawClient("127.0.0.1", server.port())) {
+        WsgiServer server = start(slowUntilReleased(entered, release, calls), mode, tls);
+        try (RawClient client = connect(server, tls)) {
             client.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
             assertTrue(entered.await(10, TimeUnit.SECONDS));
             // pipelined while /slow runs: in the server's socket, not read by it
@@ -153,6 +150,49 @@ class GracefulStopTest {
             release.countDown();
             server.stop();
         }
+    }
+
+    /**
+     * An idle keep-alive connection at stop() ends cleanly before any response byte (so the client
+     * can tell that its next request was not processed, and may retry it: RFC 9110 section 9.2.2),
+     * and a request the client sends into it just then, not having noticed, is read and dropped: not
+     * met with a reset, the kernel's answer to bytes for a closed socket, which makes the client's
+     * next write fail (and, had the request come a moment earlier, would have replaced the clean end).
+     */
+    @ParameterizedTest
+    @CsvSource({"POOL, false", "VIRTUAL, false", "POOL, true", "VIRTUAL, true"})
+    void anIdleConnectionAtStopEndsCleanlyAndARequestSentIntoItIsDroppedNotReset(WorkerMode mode, boolean overTls) throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        TestCertificates.LocalhostTls tls = overTls ? TestCertificates.localhostTls(dir, "stop") : null;
+        WsgiServer server = start(slowUntilReleased(new CountDownLatch(1), new CountDownLatch(0), calls), mode, tls);
+        try (RawClient client = connect(server, tls)) {
+            assertEquals(200, client.send("GET /first HTTP/1.1\r\nHost: t\r\n\r\n").read().status());
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stop);
+            assertEquals("", client.readToCleanEnd(), "a clean end, before any response byte");
+            for (int i = 0; i < 20; i++) { // after a reset, the second write at the latest fails
+                client.send("GET /late HTTP/1.1\r\nHost: t\r\n\r\n");
+                Thread.sleep(10);
+            }
+            assertEquals(1, calls.get(), "the late requests reached no application");
+            client.close(); // the server's lingering ends with the client's end
+            stopping.get(10, TimeUnit.SECONDS);
+            assertEquals(0, server.openConnections());
+        } finally {
+            server.stop();
+        }
+    }
+
+    private static WsgiServer start(WsgiApp app, WorkerMode mode, TestCertificates.LocalhostTls tls) throws Exception {
+        WsgiServer.Builder builder = WsgiServer.builder(app).bind("127.0.0.1", 0).workerMode(mode)
+                .shutdownTimeout(Duration.ofSeconds(10));
+        if (tls != null) builder.sslAdapter(new JsseSslAdapter(tls.server()));
+        return builder.build().start();
+    }
+
+    /** A client of {@code server}, over TLS if {@code tls} is not null. */
+    private static RawClient connect(WsgiServer server, TestCertificates.LocalhostTls tls) throws IOException {
+        return tls != null ? new RawClient(TlsClients.connect(tls.client(), server.port(), "localhost"))
+                : new RawClient("127.0.0.1", server.port());
     }
 
     /** Answers "finished PATH"; a request for /slow first waits (at most 10 s) for {@code release}. Counts its calls. */
