@@ -919,6 +919,15 @@ public final class HttpConnection {
     }
 
     /**
+     * True if bytes of the client's next request are waiting in the input buffer; false while the
+     * current request's body is not all read (what is buffered may be the rest of it).
+     */
+    boolean hasPipelinedInput() {
+        RequestBody body = currentBody;
+        return (body == null || body.isFullyRead()) && input.available() > 0;
+    }
+
+    /**
      * Called by {@link HttpResponse#begin} before it writes anything: true if the connection will
      * close after this response, so that the response can say so. An unread body is never read here
      * (the application may still read it after starting its response); one known to be larger than

@@ -254,6 +254,16 @@ public final class HttpResponse {
     }
 
     /**
+     * As {@link #flush()}, unless bytes of the client's next request have arrived already (it
+     * pipelines): the connection then writes this response together with the next ones, once their
+     * exchanges are over. For a gateway whose application may go on working after its response is
+     * complete (the JDK's {@code HttpExchange.close()}), so that the client has it at once.
+     */
+    public void flushUnlessPipelined() throws IOException {
+        if (!connection.hasPipelinedInput()) out.flush();
+    }
+
+    /**
      * Ends the body: writes the last chunk if chunked. A body shorter than its declared
      * Content-Length leaves the client waiting for bytes that never come, so the connection closes.
      * Does not flush: the connection decides when (to batch pipelined responses).

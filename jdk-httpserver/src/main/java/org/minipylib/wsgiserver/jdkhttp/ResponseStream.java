@@ -10,7 +10,8 @@ import java.util.Objects;
  * The response body as an exchange hands it out, with the JDK's rules: no writes before the
  * headers were sent; a fixed length refuses bytes beyond it ({@code IOException}, the stream stays
  * usable) and, closed short of it, throws and gets the connection closed; closing ends the
- * response and sends it. Small writes are gathered into chunks of up to {@value #BUFFER_SIZE}
+ * response and sends it (unless the client pipelines: it then goes with the next responses, in one
+ * write). Small writes of a chunked body are gathered into chunks of up to {@value #BUFFER_SIZE}
  * bytes before they reach the connection.
  */
 final class ResponseStream extends OutputStream {
@@ -61,7 +62,7 @@ final class ResponseStream extends OutputStream {
         Objects.checkFromIndexSize(off, len, b.length);
         take(len);
         if (len == 0) return;
-        if (len >= BUFFER_SIZE) {
+        if (remaining >= 0 || len >= BUFFER_SIZE) { // a fixed length has no chunks to gather: the connection's buffer takes it
             drain();
             response.write(b, off, len);
             return;
@@ -103,7 +104,7 @@ final class ResponseStream extends OutputStream {
         try {
             drain();
             response.finish();
-            response.flush();
+            response.flushUnlessPipelined(); // the handler may go on after close(): the client has its answer now
         } finally {
             onClose.run();
         }

@@ -38,9 +38,9 @@ class ServerExchange extends HttpExchange {
     private final Exchange exchange;
     private final URI uri;
     private final ServerContext context;
-    private final Headers requestHeaders;
+    private Headers requestHeaders; // made at the first call for them
     private final Headers responseHeaders = new Headers();
-    private final Map<String, Object> attributes = new ConcurrentHashMap<>();
+    private volatile Map<String, Object> attributes; // made at the first setAttribute
     private final RequestStream requestStream;
     private final ResponseStream responseStream;
     private InputStream in;
@@ -53,7 +53,6 @@ class ServerExchange extends HttpExchange {
         this.exchange = exchange;
         this.uri = uri;
         this.context = context;
-        this.requestHeaders = requestHeaders(exchange.request().headers());
         this.requestStream = new RequestStream(exchange.body());
         this.responseStream = new ResponseStream(exchange.response(), () -> closed = true);
         this.in = requestStream;
@@ -68,7 +67,12 @@ class ServerExchange extends HttpExchange {
 
     @Override
     public Headers getRequestHeaders() {
-        return requestHeaders;
+        Headers h = requestHeaders;
+        if (h == null) {
+            h = requestHeaders(exchange.request().headers());
+            requestHeaders = h;
+        }
+        return h;
     }
 
     @Override
@@ -184,17 +188,23 @@ class ServerExchange extends HttpExchange {
     @Override
     public Object getAttribute(String name) {
         Objects.requireNonNull(name, "null name parameter");
-        return attributes.get(name);
+        Map<String, Object> map = attributes;
+        return map == null ? null : map.get(name);
     }
 
     @Override
-    public void setAttribute(String name, Object value) {
+    public synchronized void setAttribute(String name, Object value) {
         Objects.requireNonNull(name, "null name parameter");
+        Map<String, Object> map = attributes;
         if (value == null) {
-            attributes.remove(name);
-        } else {
-            attributes.put(name, value);
+            if (map != null) map.remove(name);
+            return;
         }
+        if (map == null) {
+            map = new ConcurrentHashMap<>();
+            attributes = map;
+        }
+        map.put(name, value);
     }
 
     @Override

@@ -9,6 +9,8 @@ import org.minipylib.wsgiserver.testing.RawClient;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -28,6 +30,7 @@ class ResponseFramingTest {
     private static final ServerFixture servers = new ServerFixture();
     private static final AtomicReference<String> overrun = new AtomicReference<>();
     private static final AtomicReference<String> shortClose = new AtomicReference<>();
+    private static volatile CountDownLatch afterClose = new CountDownLatch(0);
     private static int port;
 
     @BeforeAll
@@ -56,6 +59,14 @@ class ResponseFramingTest {
             }
         });
         server.createContext("/port", t -> TestHandlers.send(t, 200, 0, Integer.toString(t.getRemoteAddress().getPort())));
+        server.createContext("/closeThenWork", t -> {
+            TestHandlers.send(t, 200, 5, "early"); // sends and closes the exchange
+            try {
+                afterClose.await(10, TimeUnit.SECONDS); // works on after close(), as handlers may
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         server.start();
         port = ServerFixture.port(server);
     }
@@ -167,6 +178,33 @@ class ResponseFramingTest {
             assertEquals("hello", c.read().bodyText());
             assertEquals("body", c.read().bodyText());
             assertEquals("hello", c.read().bodyText());
+        }
+    }
+
+    /** close() sends the response at once (the JDK's server does too), though the handler goes on working. */
+    @Test
+    void theResponseGoesOutAtCloseWhileTheHandlerWorksOn() throws Exception {
+        afterClose = new CountDownLatch(1);
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            c.timeout(5000);
+            assertEquals("early", c.send("GET /closeThenWork HTTP/1.1\r\nHost: h\r\n\r\n").read().bodyText());
+        } finally {
+            afterClose.countDown();
+        }
+    }
+
+    /** Pipelined behind a request: the closed response waits to share the next ones' write, and all arrive. */
+    @Test
+    void aClosedResponseWithARequestPipelinedBehindItGoesOutWithTheNextOne() throws Exception {
+        afterClose = new CountDownLatch(1);
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            c.send("GET /closeThenWork HTTP/1.1\r\nHost: h\r\n\r\nGET /t/fixed HTTP/1.1\r\nHost: h\r\n\r\n");
+            afterClose.countDown();
+            c.timeout(10_000);
+            assertEquals("early", c.read().bodyText());
+            assertEquals("hello", c.read().bodyText());
+        } finally {
+            afterClose.countDown();
         }
     }
 }
