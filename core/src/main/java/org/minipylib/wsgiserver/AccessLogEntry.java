@@ -23,9 +23,16 @@ import java.util.Locale;
  * @param userAgent      the User-Agent header, or {@code null}
  * @param durationNanos  from the complete request head (a wait for a worker included) to the end of the response;
  *                       0 for a refusal
+ * @param host           the Host header as sent, or {@code null}
  */
 public record AccessLogEntry(String remoteAddress, Instant time, String requestLine, int status, long bodyBytes,
-                             String referer, String userAgent, long durationNanos) {
+                             String referer, String userAgent, long durationNanos, String host) {
+
+    /** An entry without a Host header. */
+    public AccessLogEntry(String remoteAddress, Instant time, String requestLine, int status, long bodyBytes,
+                          String referer, String userAgent, long durationNanos) {
+        this(remoteAddress, time, requestLine, status, bodyBytes, referer, userAgent, durationNanos, null);
+    }
 
     private static final DateTimeFormatter CLF_TIME =
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneId.systemDefault());
@@ -41,15 +48,15 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
     /**
      * The entry as one JSON object, its fields named after nginx's variables: {@code time} (ISO 8601,
      * UTC, milliseconds), {@code remote_addr}, {@code request}, {@code status}, {@code body_bytes_sent},
-     * {@code http_referer}, {@code http_user_agent} and {@code request_time} (seconds, milliseconds
-     * resolution, from the complete request head to the end of the response; 0 for a refusal, and for a
+     * {@code http_referer}, {@code http_user_agent}, {@code http_host} and {@code request_time}
+     * (seconds, milliseconds resolution, from the complete request head to the end of the response; 0 for a refusal, and for a
      * negative {@code durationNanos}). An absent value is {@code null}. Only ASCII is written: any
      * other character, and every control character, is a JSON unicode escape (backslash, {@code u},
      * four hex digits; the bytes of a request as ISO-8859-1 characters, so {@code 00e9} is the byte
      * 0xE9), so a line is valid JSON whatever a client sent.
      */
     public String jsonFormat() {
-        StringBuilder sb = new StringBuilder(160 + length(requestLine) + length(referer) + length(userAgent));
+        StringBuilder sb = new StringBuilder(176 + length(requestLine) + length(referer) + length(userAgent) + length(host));
         sb.append("{\"time\":\"").append(JSON_TIME.format(time));
         sb.append("\",\"remote_addr\":");
         jsonString(sb, remoteAddress == null || remoteAddress.isEmpty() ? null : remoteAddress);
@@ -61,6 +68,8 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
         jsonString(sb, referer);
         sb.append(",\"http_user_agent\":");
         jsonString(sb, userAgent);
+        sb.append(",\"http_host\":");
+        jsonString(sb, host);
         long millis = Math.max(0, durationNanos) / 1_000_000; // a negative one (only a hand-built entry's) would be "0.00-1"
         sb.append(",\"request_time\":").append(millis / 1000).append('.');
         long fraction = millis % 1000;

@@ -42,13 +42,14 @@ class AccessLogJsonFormatTest {
     @Test
     void theLineForAKnownEntry() {
         AccessLogEntry entry = new AccessLogEntry("192.0.2.7", Instant.parse("2026-12-06T00:06:17.123456Z"),
-                "GET /a?b=1 HTTP/1.1", 200, 13, null, "curl/8.5 \"x\"", 1_234_567_890L);
+                "GET /a?b=1 HTTP/1.1", 200, 13, null, "curl/8.5 \"x\"", 1_234_567_890L, "example.com:8080");
         assertEquals("{\"time\":\"2026-12-06T00:06:17.123Z\",\"remote_addr\":\"192.0.2.7\",\"request\":\"GET /a?b=1 HTTP/1.1\","
                 + "\"status\":200,\"body_bytes_sent\":13,\"http_referer\":null,\"http_user_agent\":\"curl/8.5 \\\"x\\\"\","
-                + "\"request_time\":1.234}", entry.jsonFormat());
+                + "\"http_host\":\"example.com:8080\",\"request_time\":1.234}", entry.jsonFormat());
         AccessLogEntry quick = new AccessLogEntry(null, Instant.EPOCH, null, 400, 0, null, null, 5_900_000L);
         assertEquals("{\"time\":\"1970-01-01T00:00:00.000Z\",\"remote_addr\":null,\"request\":null,\"status\":400,"
-                + "\"body_bytes_sent\":0,\"http_referer\":null,\"http_user_agent\":null,\"request_time\":0.005}", quick.jsonFormat());
+                + "\"body_bytes_sent\":0,\"http_referer\":null,\"http_user_agent\":null,\"http_host\":null,\"request_time\":0.005}",
+                quick.jsonFormat());
     }
 
     @Test
@@ -57,7 +58,7 @@ class AccessLogJsonFormatTest {
         for (char c = 0; c < 0x100; c++) every.append(c); // every byte a request can carry, as ISO-8859-1
         every.append("\u20ac\ud83d\ude00"); // and beyond: an application's or a user name's characters
         String text = every.toString();
-        AccessLogEntry entry = new AccessLogEntry("unix-peer:" + text, Instant.now(), text, 400, 0, text, text, 0);
+        AccessLogEntry entry = new AccessLogEntry("unix-peer:" + text, Instant.now(), text, 400, 0, text, text, 0, text);
         String line = entry.jsonFormat();
         assertTrue(line.chars().allMatch(c -> c >= 0x20 && c < 0x7f), line);
         JsonNode node = JSON.readTree(line);
@@ -65,6 +66,7 @@ class AccessLogJsonFormatTest {
         assertEquals(text, node.get("request").asText());
         assertEquals(text, node.get("http_referer").asText());
         assertEquals(text, node.get("http_user_agent").asText());
+        assertEquals(text, node.get("http_host").asText());
     }
 
     @Test
@@ -109,7 +111,7 @@ class AccessLogJsonFormatTest {
         List<String> names = new java.util.ArrayList<>();
         served.fieldNames().forEachRemaining(names::add);
         assertEquals(List.of("time", "remote_addr", "request", "status", "body_bytes_sent", "http_referer", "http_user_agent",
-                "request_time"), names);
+                "http_host", "request_time"), names);
         Instant time = Instant.parse(served.get("time").asText());
         assertTrue(!time.isBefore(before) && !time.isAfter(after), time + " not in [" + before + ", " + after + "]");
         assertEquals("127.0.0.1", served.get("remote_addr").asText());
@@ -118,6 +120,7 @@ class AccessLogJsonFormatTest {
         assertEquals(5, served.get("body_bytes_sent").asLong());
         assertEquals("http://example.com/from", served.get("http_referer").asText());
         assertEquals("caf\u00e9 \"agent\"", served.get("http_user_agent").asText());
+        assertEquals("a", served.get("http_host").asText());
         double seconds = served.get("request_time").asDouble();
         assertTrue(seconds >= 0.15 && seconds < 60, "request_time " + seconds + " covers the application's 150 ms");
 
@@ -126,6 +129,7 @@ class AccessLogJsonFormatTest {
         assertTrue(refused.get("request").asText().startsWith("GET /\u0001"), refused.toString());
         assertTrue(refused.get("http_referer").isNull(), "an absent header is null: " + refused);
         assertTrue(refused.get("http_user_agent").isNull(), refused.toString());
+        assertTrue(refused.get("http_host").isNull(), "a request refused before it was parsed has no host: " + refused);
         assertEquals(0.0, refused.get("request_time").asDouble());
         assertTrue(lines.stream().allMatch(l -> l.chars().allMatch(c -> c >= 0x20 && c < 0x7f)), "ASCII only: " + lines);
     }

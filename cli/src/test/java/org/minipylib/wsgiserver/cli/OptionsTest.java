@@ -164,7 +164,7 @@ class OptionsTest {
             }
             String line = Files.readString(log).strip();
             assertTrue(line.matches("\\{\"time\":\"[-0-9T:.]+Z\",\"remote_addr\":\"127\\.0\\.0\\.1\",\"request\":\"GET /plaintext HTTP/1\\.1\","
-                    + "\"status\":200,\"body_bytes_sent\":13,\"http_referer\":null,\"http_user_agent\":.*,\"request_time\":[0-9]+\\.[0-9]{3}}"), line);
+                    + "\"status\":200,\"body_bytes_sent\":13,\"http_referer\":null,\"http_user_agent\":.*,\"http_host\":\"127\\.0\\.0\\.1:[0-9]+\",\"request_time\":[0-9]+\\.[0-9]{3}}"), line);
         }
     }
 

@@ -1071,7 +1071,8 @@ public final class HttpConnection {
         try {
             accessLog.log(new AccessLogEntry(client, Instant.now().minusNanos(durationNanos), requestLine, status, bodyBytes,
                     head != null ? head.headers().get("Referer") : null,
-                    head != null ? head.headers().get("User-Agent") : null, durationNanos));
+                    head != null ? head.headers().get("User-Agent") : null, durationNanos,
+                    head != null ? head.headers().get("Host") : null));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "Access log failed", e);
         }
