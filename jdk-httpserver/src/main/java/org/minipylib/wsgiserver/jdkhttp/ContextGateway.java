@@ -60,15 +60,19 @@ final class ContextGateway implements Gateway {
         Filter.Chain system = new Filter.Chain(List.of(new AuthenticationFilter(context.getAuthenticator(), plain)), handler);
         Filter.Chain chain = new Filter.Chain(context.getFilters(), system::doFilter);
         try {
-            chain.doFilter(api);
-        } catch (Exception | Error e) {
-            if (!plain.responseEnded()) throw e;
-            // a write after the end, say (a HEAD response's body): the JDK's server logs it at TRACE
-            LOG.log(e instanceof IOException ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
-                    "The handler of \"" + exchange.request().requestLine() + "\" failed after its response was sent", e);
-            return;
+            try {
+                chain.doFilter(api);
+            } catch (Exception | Error e) {
+                if (!plain.responseEnded()) throw e;
+                // a write after the end, say (a HEAD response's body): the JDK's server logs it at TRACE
+                LOG.log(e instanceof IOException ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                        "The handler of \"" + exchange.request().requestLine() + "\" failed after its response was sent", e);
+                return;
+            }
+            plain.complete();
+        } finally {
+            plain.handlerReturned(); // before the connection reads or answers anything else
         }
-        plain.complete();
     }
 
     /** The JDK server's answer to a request it cannot hand to a handler. */

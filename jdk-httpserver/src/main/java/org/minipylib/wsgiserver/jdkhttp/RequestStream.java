@@ -7,41 +7,49 @@ import java.io.InputStream;
  * The request body as an exchange hands it out: the server's framed body (Content-Length or
  * chunked, with {@code 100 Continue} sent at the first read if the client asked for it), which
  * refuses reads once closed. Closing does not read the rest: the server reads or discards it after
- * the exchange, within its limits.
+ * the exchange, within its limits. Once the exchange's handler returned it refuses reads too (the
+ * connection reads its next request then); its methods are synchronized with {@link #handlerReturned()}.
  */
 final class RequestStream extends InputStream {
 
     private final InputStream body;
     private boolean closed;
+    private boolean handlerReturned;
 
     RequestStream(InputStream body) {
         this.body = body;
     }
 
     @Override
-    public int read() throws IOException {
+    public synchronized int read() throws IOException {
         ensureOpen();
         return body.read();
     }
 
     @Override
-    public int read(byte[] b, int off, int len) throws IOException {
+    public synchronized int read(byte[] b, int off, int len) throws IOException {
         ensureOpen();
         return body.read(b, off, len);
     }
 
     @Override
-    public int available() throws IOException {
+    public synchronized int available() throws IOException {
         ensureOpen();
         return body.available();
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
     }
 
+    /** From now on reads are refused; waits for a read under way. */
+    synchronized void handlerReturned() {
+        handlerReturned = true;
+    }
+
     private void ensureOpen() throws IOException {
+        if (handlerReturned) throw new IOException("the exchange is over: its handler returned");
         if (closed) throw new IOException("Stream is closed");
     }
 }

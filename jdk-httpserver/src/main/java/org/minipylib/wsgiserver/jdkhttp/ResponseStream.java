@@ -13,6 +13,10 @@ import java.util.Objects;
  * response and sends it (unless the client pipelines: it then goes with the next responses, in one
  * write). Small writes of a chunked body are gathered into chunks of up to {@value #BUFFER_SIZE}
  * bytes before they reach the connection.
+ *
+ * <p>Its methods are synchronized with {@link #handlerReturned()}: once the exchange's handler
+ * returned, the connection serves its next request, and a thread the handler left the stream to
+ * must not write into it (that request would get the bytes for its answer).
  */
 final class ResponseStream extends OutputStream {
 
@@ -24,6 +28,8 @@ final class ResponseStream extends OutputStream {
     private int count;
     private boolean started;
     private boolean closed;
+    /** The handler returned: the connection is no longer this exchange's. */
+    private boolean handlerReturned;
     /** Bytes a fixed-length body still takes; -1 if the length is not fixed. */
     private long remaining = -1;
 
@@ -39,18 +45,28 @@ final class ResponseStream extends OutputStream {
      * @param fixedLength the body's length if fixed, else -1
      * @param noBody      true if the response has no body: the stream is closed at once
      */
-    void headersSent(long fixedLength, boolean noBody) throws IOException {
+    synchronized void headersSent(long fixedLength, boolean noBody) throws IOException {
         started = true;
         remaining = fixedLength;
         if (noBody) close();
     }
 
-    boolean isClosed() {
+    synchronized boolean isClosed() {
         return closed;
     }
 
+    /** From now on the stream refuses everything (see the class comment); waits for a write under way. */
+    synchronized void handlerReturned() {
+        handlerReturned = true;
+    }
+
+    /** @throws IOException once the handler returned (see the class comment) */
+    synchronized void checkHandlerRunning() throws IOException {
+        if (handlerReturned) throw new IOException("the exchange is over: its handler returned");
+    }
+
     @Override
-    public void write(int b) throws IOException {
+    public synchronized void write(int b) throws IOException {
         take(1);
         if (buffer == null) buffer = new byte[BUFFER_SIZE];
         if (count == BUFFER_SIZE) drain();
@@ -58,7 +74,7 @@ final class ResponseStream extends OutputStream {
     }
 
     @Override
-    public void write(byte[] b, int off, int len) throws IOException {
+    public synchronized void write(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
         take(len);
         if (len == 0) return;
@@ -75,6 +91,7 @@ final class ResponseStream extends OutputStream {
 
     /** Checks that {@code len} more bytes may be written, and counts them against a fixed length. */
     private void take(int len) throws IOException {
+        checkHandlerRunning();
         if (!started) throw new IOException("response headers not sent yet");
         if (closed) throw new IOException("stream closed");
         if (remaining >= 0) {
@@ -84,7 +101,8 @@ final class ResponseStream extends OutputStream {
     }
 
     @Override
-    public void flush() throws IOException {
+    public synchronized void flush() throws IOException {
+        checkHandlerRunning();
         if (!started) throw new IOException("response headers not sent yet");
         if (closed) return;
         drain();
@@ -97,9 +115,10 @@ final class ResponseStream extends OutputStream {
      * @throws IOException if a fixed-length body is short (the connection is then closed after it)
      */
     @Override
-    public void close() throws IOException {
-        if (!started) throw new IOException("response headers not sent yet");
+    public synchronized void close() throws IOException {
         if (closed) return;
+        checkHandlerRunning();
+        if (!started) throw new IOException("response headers not sent yet");
         closed = true;
         try {
             drain();

@@ -45,9 +45,9 @@ class ServerExchange extends HttpExchange {
     private final ResponseStream responseStream;
     private InputStream in;
     private OutputStream out;
-    private int responseCode = -1;
+    private volatile int responseCode = -1;
     private volatile HttpPrincipal principal;
-    private boolean closed;
+    private volatile boolean closed;
 
     ServerExchange(Exchange exchange, URI uri, ServerContext context) {
         this.exchange = exchange;
@@ -127,8 +127,16 @@ class ServerExchange extends HttpExchange {
         return out;
     }
 
+    /** @throws IOException also once the handler returned (see {@link #handlerReturned()}) */
     @Override
     public void sendResponseHeaders(int rCode, long responseLength) throws IOException {
+        synchronized (responseStream) { // with handlerReturned(): a late thread must not start a response on the connection
+            responseStream.checkHandlerRunning();
+            sendHeaders(rCode, responseLength);
+        }
+    }
+
+    private void sendHeaders(int rCode, long responseLength) throws IOException {
         if (responseCode >= 0) throw new IOException("headers already sent");
         if (closed) throw new IOException("exchange closed");
         if (responseLength < -1) throw new IllegalArgumentException("Content-Length: " + responseLength);
@@ -235,18 +243,34 @@ class ServerExchange extends HttpExchange {
      * @throws IllegalStateException if no response headers were sent: the server answers 500
      */
     boolean complete() {
-        if (responseCode < 0) {
-            throw new IllegalStateException(closed ? "The handler closed the exchange before it sent response headers"
-                    : "The handler returned without sending response headers");
-        }
-        if (!responseStream.isClosed()) {
+        synchronized (responseStream) { // a thread the handler left the exchange to cannot start a response meanwhile
             try {
-                responseStream.close();
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.DEBUG, "Ending the response to \"{0}\": {1}", exchange.request().requestLine(), e.toString());
+                if (responseCode < 0) {
+                    throw new IllegalStateException(closed ? "The handler closed the exchange before it sent response headers"
+                            : "The handler returned without sending response headers");
+                }
+                if (!responseStream.isClosed()) {
+                    try {
+                        responseStream.close();
+                    } catch (IOException e) {
+                        LOG.log(System.Logger.Level.DEBUG, "Ending the response to \"{0}\": {1}", exchange.request().requestLine(), e.toString());
+                    }
+                }
+                return exchange.response().isFinished();
+            } finally {
+                responseStream.handlerReturned(); // nor after it: the server's 500, or the next request, is next
             }
         }
-        return exchange.response().isFinished();
+    }
+
+    /**
+     * The handler returned (or failed): the connection goes on to its next request, so the exchange
+     * refuses from now on whatever would read or write it, from any thread the handler left it to
+     * (that request would get the bytes for its answer); waits for a read or write under way.
+     */
+    void handlerReturned() {
+        responseStream.handlerReturned();
+        requestStream.handlerReturned();
     }
 
     /** True once the response was ended. */

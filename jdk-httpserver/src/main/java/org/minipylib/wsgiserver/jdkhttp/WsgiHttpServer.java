@@ -29,7 +29,8 @@ import java.util.concurrent.Executor;
  *   <li>A handler that returns without closing its exchange has its response ended for it (the
  *       JDK's server leaves it open and the client waiting); one that returns without sending
  *       response headers, or closes the exchange before, gets a 500 answer. An exchange cannot be
- *       finished by another thread after its handler returned.</li>
+ *       finished by another thread after its handler returned: {@code sendResponseHeaders} and
+ *       the exchange's streams then throw {@code IOException}.</li>
  *   <li>{@code Expect: 100-continue} is answered when the handler first reads the request body; a
  *       body the handler does not read is read or discarded by the server within its limits
  *       (the JDK's server sends 100 at once and reads unread bodies).</li>

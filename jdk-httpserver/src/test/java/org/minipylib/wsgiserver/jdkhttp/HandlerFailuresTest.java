@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.jdkhttp;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -9,6 +10,8 @@ import org.minipylib.wsgiserver.testing.RawClient;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,6 +27,8 @@ class HandlerFailuresTest {
 
     private static final ServerFixture servers = new ServerFixture();
     private static final AtomicReference<String> secondSend = new AtomicReference<>();
+    /** The exchange a handler of /handed-off left to another thread, which answers it once released. */
+    private static final SynchronousQueue<HttpExchange> handedOff = new SynchronousQueue<>();
     private static int port;
 
     @BeforeAll
@@ -49,6 +54,13 @@ class HandlerFailuresTest {
         });
         server.createContext("/silent", t -> { });
         server.createContext("/closed-first", t -> t.close());
+        server.createContext("/handed-off", t -> {
+            try {
+                handedOff.put(t); // and returns at once, as if another thread were to answer
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         server.createContext("/twice", t -> {
             t.sendResponseHeaders(200, -1);
             try {
@@ -100,6 +112,26 @@ class HandlerFailuresTest {
         try (RawClient c = new RawClient("127.0.0.1", port)) {
             assertEquals(500, get(c, "/silent").status());
             assertEquals(500, get(c, "/closed-first").status());
+        }
+    }
+
+    /**
+     * A thread that answers an exchange after its handler returned (the server has answered it 500
+     * by then) must not write into the connection, whose next request would get that answer.
+     */
+    @Test
+    void anExchangeAnsweredAfterItsHandlerReturnedIsRefusedAndTheNextRequestGetsItsOwnAnswer() throws Exception {
+        try (RawClient c = new RawClient("127.0.0.1", port).timeout(5000)) {
+            c.send("GET /handed-off HTTP/1.1\r\nHost: h\r\n\r\n");
+            HttpExchange late = handedOff.poll(10, TimeUnit.SECONDS);
+            assertEquals(500, c.read().status(), "the handler returned without sending headers");
+            IOException refused = assertThrows(IOException.class, () -> TestHandlers.send(late, 200, 5, "stray"));
+            assertTrue(refused.getMessage().contains("handler returned"), refused.getMessage());
+            assertThrows(IOException.class, () -> late.getRequestBody().read());
+            late.close();
+            RawClient.Response next = get(c, "/unclosed-fixed");
+            assertEquals(200, next.status());
+            assertEquals("done", next.bodyText(), "the next request's own answer");
         }
     }
 
