@@ -21,6 +21,8 @@ import javax.net.ssl.SSLParameters;
  */
 final class ConfiguratorEngines implements SslEngineAdapter.EngineFactory {
 
+    private static final System.Logger LOG = System.getLogger(ConfiguratorEngines.class.getName());
+
     private final WsgiHttpsServer server;
 
     ConfiguratorEngines(WsgiHttpsServer server) {
@@ -80,8 +82,22 @@ final class ConfiguratorEngines implements SslEngineAdapter.EngineFactory {
                 engine.setSSLParameters(sslParameters);
                 return;
             }
-            if (getCipherSuites() != null) engine.setEnabledCipherSuites(getCipherSuites());
-            if (getProtocols() != null) engine.setEnabledProtocols(getProtocols());
+            // As the JDK's server: names the engine does not know leave its defaults rather than fail every
+            // handshake (logged at DEBUG: once per connection)
+            if (getCipherSuites() != null) {
+                try {
+                    engine.setEnabledCipherSuites(getCipherSuites());
+                } catch (IllegalArgumentException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "HttpsParameters cipher suites ignored: {0}", e.getMessage());
+                }
+            }
+            if (getProtocols() != null) {
+                try {
+                    engine.setEnabledProtocols(getProtocols());
+                } catch (IllegalArgumentException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "HttpsParameters protocols ignored: {0}", e.getMessage());
+                }
+            }
             if (getNeedClientAuth()) {
                 engine.setNeedClientAuth(true);
             } else if (getWantClientAuth()) {

@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.jdkhttp;
 
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
@@ -16,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -47,21 +49,15 @@ class HttpsServerTest {
     void servesHttpsExchangesWithTheConfiguratorsContext() throws Exception {
         List<InetSocketAddress> configuredFor = new CopyOnWriteArrayList<>();
         try (ServerFixture servers = new ServerFixture()) {
-            WsgiHttpsServer server = servers.track(WsgiHttpsServer.create(ServerFixture.LOOPBACK_ANY_PORT, 0));
-            server.setHttpsConfigurator(new HttpsConfigurator(serverContext) {
-                @Override
-                public void configure(HttpsParameters params) {
-                    configuredFor.add(params.getClientAddress());
-                    SSLParameters ssl = getSSLContext().getDefaultSSLParameters();
-                    ssl.setProtocols(new String[] {"TLSv1.2"});
-                    params.setSSLParameters(ssl);
-                }
-            });
-            server.createContext("/", t -> {
+            WsgiHttpsServer server = started(servers, params -> {
+                configuredFor.add(params.getClientAddress());
+                SSLParameters ssl = serverContext.getDefaultSSLParameters();
+                ssl.setProtocols(new String[] {"TLSv1.2"});
+                params.setSSLParameters(ssl);
+            }, t -> {
                 HttpsExchange https = (HttpsExchange) t;
                 TestHandlers.send(t, 200, 0, https.getSSLSession().getProtocol() + " " + t.getRequestURI());
             });
-            server.start();
             assertThrows(IllegalStateException.class, () -> server.setHttpsConfigurator(new HttpsConfigurator(serverContext)));
 
             HttpResponse<String> r = TlsClients.get(clientContext, ServerFixture.port(server), "/secure?x=1");
@@ -75,17 +71,11 @@ class HttpsServerTest {
     @Test
     void theConfiguratorsClientAuthenticationIsEnforced() throws Exception {
         try (ServerFixture servers = new ServerFixture()) {
-            WsgiHttpsServer server = servers.track(WsgiHttpsServer.create(ServerFixture.LOOPBACK_ANY_PORT, 0));
-            server.setHttpsConfigurator(new HttpsConfigurator(serverContext) {
-                @Override
-                public void configure(HttpsParameters params) {
-                    SSLParameters ssl = getSSLContext().getDefaultSSLParameters();
-                    ssl.setNeedClientAuth(true);
-                    params.setSSLParameters(ssl);
-                }
-            });
-            server.createContext("/", t -> TestHandlers.send(t, 200, 0, "never"));
-            server.start();
+            WsgiHttpsServer server = started(servers, params -> {
+                SSLParameters ssl = serverContext.getDefaultSSLParameters();
+                ssl.setNeedClientAuth(true);
+                params.setSSLParameters(ssl);
+            }, t -> TestHandlers.send(t, 200, 0, "never"));
             IOException refused = assertThrows(IOException.class, () -> {
                 try (SSLSocket socket = TlsClients.connect(clientContext, ServerFixture.port(server), "localhost");
                      RawClient c = new RawClient(socket)) {
@@ -94,5 +84,35 @@ class HttpsServerTest {
             });
             assertTrue(refused.getMessage() != null, "a client without a certificate is refused");
         }
+    }
+
+    /** As the JDK's server: names the engine does not know leave its own choice (they do not fail the handshake). */
+    @Test
+    @SuppressWarnings("deprecation") // the setters the JDK's server still honours when no SSLParameters are set
+    void unknownProtocolsAndCipherSuitesFromTheOldSettersAreIgnored() throws Exception {
+        try (ServerFixture servers = new ServerFixture()) {
+            WsgiHttpsServer server = started(servers, params -> {
+                params.setProtocols(new String[] {"TLSv1.3", "TLSv9.9"});
+                params.setCipherSuites(new String[] {"TLS_NO_SUCH_SUITE"});
+            }, t -> TestHandlers.send(t, 200, 0, "served"));
+            HttpResponse<String> r = TlsClients.get(clientContext, ServerFixture.port(server), "/");
+            assertEquals(200, r.statusCode());
+            assertEquals("served", r.body());
+        }
+    }
+
+    /** A started HTTPS server on loopback whose configurator runs {@code configure}, serving {@code handler} at {@code /}. */
+    private static WsgiHttpsServer started(ServerFixture servers, Consumer<HttpsParameters> configure, HttpHandler handler)
+            throws IOException {
+        WsgiHttpsServer server = servers.track(WsgiHttpsServer.create(ServerFixture.LOOPBACK_ANY_PORT, 0));
+        server.setHttpsConfigurator(new HttpsConfigurator(serverContext) {
+            @Override
+            public void configure(HttpsParameters params) {
+                configure.accept(params);
+            }
+        });
+        server.createContext("/", handler);
+        server.start();
+        return server;
     }
 }
