@@ -96,10 +96,11 @@ class ServerExchange extends HttpExchange {
     }
 
     /**
-     * Ends the exchange: closes the request body and then the response body (the current ones,
-     * which {@link #setStreams} may have wrapped), which ends the response. Before the headers
-     * were sent, it only marks the exchange closed: the server then answers 500 (the JDK's server
-     * closes the connection without an answer).
+     * Ends the exchange: closes the request body this exchange made (not a wrapper {@link
+     * #setStreams} put around it, as the JDK's server: a wrapper that fails to close cannot keep
+     * the response from going out), then the current response body, which may be a wrapper, which
+     * ends the response. Before the headers were sent, it only marks the exchange closed: the
+     * server then answers 500 (the JDK's server closes the connection without an answer).
      */
     @Override
     public void close() {
@@ -109,7 +110,7 @@ class ServerExchange extends HttpExchange {
             return;
         }
         try {
-            in.close();
+            requestStream.close();
             out.close();
         } catch (IOException e) { // a fixed-length body closed short: the server closes the connection after it
             LOG.log(System.Logger.Level.DEBUG, "Closing the exchange of \"{0}\": {1}", exchange.request().requestLine(), e.toString());

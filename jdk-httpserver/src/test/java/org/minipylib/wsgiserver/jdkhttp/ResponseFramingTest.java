@@ -58,6 +58,12 @@ class ResponseFramingTest {
                 shortClose.set(e.getMessage());
             }
         });
+        server.createContext("/ownframing", t -> { // framing headers of the handler's own, wrong for what it sends
+            t.getResponseHeaders().set("Transfer-Encoding", "chunked");
+            t.getResponseHeaders().set("Content-Length", "99");
+            boolean noContent = t.getRequestURI().getQuery() != null;
+            TestHandlers.send(t, noContent ? 204 : 200, noContent ? -1 : 5, noContent ? null : "hello");
+        });
         server.createContext("/port", t -> TestHandlers.send(t, 200, 0, Integer.toString(t.getRemoteAddress().getPort())));
         server.createContext("/closeThenWork", t -> {
             TestHandlers.send(t, 200, 5, "early"); // sends and closes the exchange
@@ -102,6 +108,17 @@ class ResponseFramingTest {
     void lengthZeroEndsAtTheCloseInHttp10() throws IOException {
         try (RawClient c = new RawClient("127.0.0.1", port)) {
             assertFramed(c.send("GET /t/chunked HTTP/1.0\r\n\r\n").read(), null, null, "hello");
+        }
+    }
+
+    /** README: the JDK's server would send its chunked encoding and the handler's Content-Length both. */
+    @Test
+    void framingHeadersTheHandlerSetGiveWayToThoseSendResponseHeadersChose() throws IOException {
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            assertFramed(c.send("GET /ownframing HTTP/1.1\r\nHost: h\r\n\r\n").read(), "5", null, "hello");
+            RawClient.Response noContent = c.send("GET /ownframing?204 HTTP/1.1\r\nHost: h\r\n\r\n").read();
+            assertEquals(204, noContent.status());
+            assertFramed(noContent, null, null, "");
         }
     }
 

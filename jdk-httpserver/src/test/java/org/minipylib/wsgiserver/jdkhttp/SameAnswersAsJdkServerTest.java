@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.jdkhttp;
 import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.testing.RawClient;
@@ -23,7 +24,8 @@ class SameAnswersAsJdkServerTest {
 
     /** What is compared besides status and body; Date, Server and Connection are each server's own business. */
     private static final List<String> COMPARED = List.of("content-length", "transfer-encoding", "content-type",
-            "location", "etag", "www-authenticate", "x-method", "x-uri", "x-path", "x-protocol", "x-multi", "x-context");
+            "location", "etag", "www-authenticate", "x-method", "x-uri", "x-path", "x-protocol", "x-multi", "x-context",
+            "proxy-authenticate", "x-filter");
 
     private static final ServerFixture servers = new ServerFixture();
     private static HttpServer jdk;
@@ -61,6 +63,13 @@ class SameAnswersAsJdkServerTest {
             "DELETE /t/echo HTTP/1.1",
             "GET /t/teapot HTTP/1.0",
             "GET /t/fixed HTTP/1.0",
+            "GET http://localhost/t/echo?q HTTP/1.1",
+            "OPTIONS * HTTP/1.1",
+            "GET /T/fixed HTTP/1.1",
+            "GET /t/proxyauth HTTP/1.1",
+            "GET /t/filtered HTTP/1.1",
+            "GET /t/ownlength HTTP/1.1",
+            "GET /t/chunked HTTP/1.0",
     })
     void sameAnswer(String requestLine) throws IOException {
         String request = requestLine + "\r\nHost: localhost\r\nX-Multi: one\r\nx-multi: two\r\n\r\n";
@@ -68,7 +77,8 @@ class SameAnswersAsJdkServerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/t/fixed", "/t/chunked", "/t/headlength", "/t/empty", "/t/created"})
+    @ValueSource(strings = {"/t/fixed", "/t/chunked", "/t/headlength", "/t/empty", "/t/created", "/t/nocontent",
+            "/t/notmodified", "/nowhere"})
     void sameAnswerToHead(String path) throws IOException {
         assertSame("HEAD " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n", true);
     }
@@ -81,9 +91,44 @@ class SameAnswersAsJdkServerTest {
             "GET /t/auth HTTP/1.1\r\nHost: h\r\n\r\n",
             "GET /t/auth HTTP/1.1\r\nHost: h\r\nAuthorization: Basic YW5uOmd1ZXNz\r\n\r\n", // ann:guess
             "GET /t/auth HTTP/1.1\r\nHost: h\r\nAuthorization: Basic YW5uOnNlY3JldA==\r\n\r\n", // ann:secret
+            "GET /t/proxyauth HTTP/1.1\r\nHost: h\r\nX-Let-Me: in\r\n\r\n",
     })
     void sameAnswerToWholeRequests(String request) throws IOException {
         assertSame(request, false);
+    }
+
+    /** A body the handler leaves unread does not keep the connection from its next request. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "POST /t/empty HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world",
+            "POST /t/nocontent HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    })
+    void sameAnswersAfterAnUnreadBody(String first) throws IOException {
+        String second = "GET /t/fixed HTTP/1.1\r\nHost: h\r\n\r\n";
+        assertEquals(askTwice(jdk, first, second), askTwice(ours, first, second), "answers to " + first.lines().findFirst().orElseThrow());
+    }
+
+    private static List<Answer> askTwice(HttpServer server, String first, String second) throws IOException {
+        try (RawClient client = new RawClient("127.0.0.1", ServerFixture.port(server))) {
+            Answer one = answer(client.send(first).read(false));
+            return List.of(one, answer(client.send(second).read(false)));
+        }
+    }
+
+    /**
+     * close() sends the response while the handler works on, though the request body's wrapper
+     * fails to close (the JDK's server closes the body it made, not the wrapper).
+     */
+    @Test
+    void closeSendsTheResponseThoughTheRequestBodysWrapperFailsToClose() throws IOException {
+        for (HttpServer server : List.of(jdk, ours)) {
+            try (RawClient client = new RawClient("127.0.0.1", ServerFixture.port(server)).timeout(5000)) {
+                Answer answer = answer(client.send("GET /t/closedearly HTTP/1.1\r\nHost: h\r\n\r\n").read(false));
+                assertEquals(new Answer(200, Map.of("content-length", "5"), "early"), answer, server.getClass().getName());
+            } finally {
+                TestHandlers.ANSWERED.release();
+            }
+        }
     }
 
     private static void assertSame(String request, boolean head) throws IOException {
@@ -97,13 +142,16 @@ class SameAnswersAsJdkServerTest {
 
     private static Answer ask(HttpServer server, String request, boolean head) throws IOException {
         try (RawClient client = new RawClient("127.0.0.1", ServerFixture.port(server))) {
-            RawClient.Response r = client.send(request).read(head);
-            Map<String, String> compared = new LinkedHashMap<>();
-            for (String name : COMPARED) {
-                String value = r.header(name);
-                if (value != null) compared.put(name, name.equals("transfer-encoding") ? value.toLowerCase() : value);
-            }
-            return new Answer(r.status(), compared, r.bodyText());
+            return answer(client.send(request).read(head));
         }
+    }
+
+    private static Answer answer(RawClient.Response r) {
+        Map<String, String> compared = new LinkedHashMap<>();
+        for (String name : COMPARED) {
+            String value = r.header(name);
+            if (value != null) compared.put(name, name.equals("transfer-encoding") ? value.toLowerCase() : value);
+        }
+        return new Answer(r.status(), compared, r.bodyText());
     }
 }

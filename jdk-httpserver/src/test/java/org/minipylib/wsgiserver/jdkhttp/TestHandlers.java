@@ -1,14 +1,20 @@
 package org.minipylib.wsgiserver.jdkhttp;
 
+import com.sun.net.httpserver.Authenticator;
 import com.sun.net.httpserver.BasicAuthenticator;
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /** Handlers written against the JDK's API only, mounted the same way on our server and the JDK's. */
 final class TestHandlers {
@@ -46,6 +52,51 @@ final class TestHandlers {
                     }
                 });
         server.createContext("/t/", t -> send(t, 200, 0, "prefix " + t.getHttpContext().getPath()));
+        server.createContext("/t/proxyauth", t -> send(t, 200, 0, "through"))
+                .setAuthenticator(new Authenticator() {
+                    @Override
+                    public Result authenticate(HttpExchange t) {
+                        t.getResponseHeaders().set("Proxy-Authenticate", "Basic realm=\"proxy\"");
+                        return t.getRequestHeaders().containsKey("X-Let-Me") ? new Failure(403) : new Retry(407);
+                    }
+                });
+        HttpContext filtered = server.createContext("/t/filtered", t -> send(t, 200, 0, "filtered"));
+        filtered.getFilters().add(Filter.beforeHandler("tags the response", t -> t.getResponseHeaders().add("X-Filter", "before")));
+        filtered.setAuthenticator(new Authenticator() {
+            @Override
+            public Result authenticate(HttpExchange t) {
+                return new Failure(403);
+            }
+        });
+        server.createContext("/t/closedearly", TestHandlers::closedEarly);
+        server.createContext("/t/ownlength", t -> {
+            t.getResponseHeaders().set("Content-Length", "5");
+            send(t, 200, -1, null);
+        });
+    }
+
+    /** Lets a handler of {@code /t/closedearly} return: the client has its answer. */
+    static final Semaphore ANSWERED = new Semaphore(0);
+
+    /**
+     * Wraps the request body (as a filter may) in a stream whose close fails, sends the response,
+     * closes the exchange, and works on until the client has the answer (at most 10 s).
+     */
+    static void closedEarly(HttpExchange t) throws IOException {
+        t.setStreams(new FilterInputStream(t.getRequestBody()) {
+            @Override
+            public void close() throws IOException {
+                throw new IOException("this wrapper fails to close");
+            }
+        }, null);
+        t.sendResponseHeaders(200, 5);
+        t.getResponseBody().write("early".getBytes(StandardCharsets.US_ASCII));
+        t.close();
+        try {
+            ANSWERED.tryAcquire(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** 5 bytes with their length; writes them even for HEAD (the server must drop them). */
