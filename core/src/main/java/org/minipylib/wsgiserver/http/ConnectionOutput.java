@@ -463,6 +463,26 @@ final class ConnectionOutput {
     }
 
     /**
+     * Puts {@code interim} (an interim response: 100 Continue) in front of the response begun last,
+     * if none of that response has gone to the transport yet and the buffer has room for it.
+     *
+     * @return true if it was put there; false if some of the response may have been sent
+     */
+    boolean insertBeforeResponse(byte[] interim) {
+        writeLock.lock();
+        try {
+            if (responseStart < 0 || buf == null || count + interim.length > buf.length) return false;
+            System.arraycopy(buf, responseStart, buf, responseStart + interim.length, count - responseStart);
+            System.arraycopy(interim, 0, buf, responseStart, interim.length);
+            count += interim.length;
+            responseStart += interim.length;
+            return true;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
      * Marks everything buffered as complete responses that may go out without waiting for what
      * follows (see {@link #flushHeld()}); called before the next pipelined request runs. Writes
      * nothing itself.

@@ -910,9 +910,14 @@ public final class HttpConnection {
     private RequestBody.FirstReadHook continueHook(RequestHead head) {
         if (!head.expectContinue()) return null;
         return () -> {
-            // The client waits for this before it sends the body; once a response started it is too late.
-            if (input.available() == 0 && !currentResponse.isCommitted()) {
+            // The client waits for this before it sends the body. A response begun but all still in
+            // the buffer (a gateway that writes its head before it reads, as the JDK's API may) gets it
+            // in front; once some of a response went out it is too late.
+            if (input.available() != 0) return;
+            if (!currentResponse.isCommitted()) {
                 output.write(CONTINUE_100);
+                output.flush();
+            } else if (output.insertBeforeResponse(CONTINUE_100)) {
                 output.flush();
             }
         };

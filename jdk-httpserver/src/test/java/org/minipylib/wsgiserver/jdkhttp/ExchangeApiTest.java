@@ -179,6 +179,42 @@ class ExchangeApiTest {
         }
     }
 
+    /**
+     * A handler that sends its response headers before it reads an {@code Expect: 100-continue} body
+     * (streaming the body back): the 100 still comes first, so the client sends the body, with a raw
+     * client and with HttpClient (which sends no body after a final status without the 100).
+     */
+    @Test
+    void headersSentBeforeTheBodyIsReadStillLetTheExpectedBodyCome() throws Exception {
+        server.createContext("/headersFirst", t -> {
+            t.sendResponseHeaders(200, 0);
+            byte[] body = t.getRequestBody().readAllBytes();
+            try (OutputStream out = t.getResponseBody()) {
+                out.write(("read " + body.length).getBytes(StandardCharsets.US_ASCII));
+            }
+        });
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            c.timeout(10_000);
+            c.send("POST /headersFirst HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+            assertEquals("HTTP/1.1 100 Continue", c.readLine());
+            assertEquals("", c.readLine());
+            c.send("hello");
+            RawClient.Response r = c.read();
+            assertEquals(200, r.status());
+            assertEquals("read 5", r.bodyText());
+        }
+        byte[] big = "0123456789abcdef".repeat(10_000).getBytes(StandardCharsets.US_ASCII);
+        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10)).build()) {
+            HttpRequest expecting = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/headersFirst"))
+                    .timeout(Duration.ofSeconds(20)).expectContinue(true)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build();
+            HttpResponse<String> r = client.send(expecting, HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertEquals("read " + big.length, r.body());
+        }
+    }
+
     @Test
     void noPrincipalWithoutAnAuthenticator() throws IOException {
         server.createContext("/principal", t -> TestHandlers.send(t, 200, 0, String.valueOf(t.getPrincipal())));
