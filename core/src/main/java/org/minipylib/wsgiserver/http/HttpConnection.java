@@ -825,11 +825,11 @@ public final class HttpConnection {
         } catch (Throwable t) {
             failure = t;
         }
-        String client = response.loggedClient(); // before an error response below replaces the response
+        String client = response.loggedClient(); // the gateway's; an error response below replaces the response
         if (failure != null || !response.isFinished()) {
             if (isClosed() && owner.isDraining()) { // cut off by stop() at the shutdown timeout: expected, no stack trace
                 LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the shutdown timeout", head.requestLine());
-                logIfStarted(head, response, client, startNanos); // stop() waits a moment for this before it closes the log
+                logIfStarted(head, response, startNanos); // stop() waits a moment for this before it closes the log
                 return false;
             }
             if (output.failure() instanceof IOException) { // the client went away mid-response (or the write timed out)
@@ -837,14 +837,14 @@ public final class HttpConnection {
                 LOG.log(System.Logger.Level.DEBUG, "Client {0} went away during \"{1}\": {2}", transport.remoteAddress(),
                         head.requestLine(), output.failure().toString());
                 owner.socketError();
-                logIfStarted(head, response, client, startNanos);
+                logIfStarted(head, response, startNanos);
                 return false;
             }
             if (output.failed()) { // not the client: a defect, which must not pass for a client that left
                 LOG.log(System.Logger.Level.ERROR, "Writing the response to \"" + head.requestLine() + "\" failed; closing the connection",
                         output.failure());
                 abort();
-                logIfStarted(head, response, client, startNanos);
+                logIfStarted(head, response, startNanos);
                 return false;
             }
             // A response still wholly in the buffer is dropped: the client gets the error response below instead.
@@ -858,7 +858,7 @@ public final class HttpConnection {
                     // the client is gone: nothing more to send
                 }
                 abort();
-                logIfStarted(head, response, client, startNanos);
+                logIfStarted(head, response, startNanos);
                 return false;
             }
             IOException bodyError = body.failure();
@@ -1061,8 +1061,8 @@ public final class HttpConnection {
      * have reached the client): it was answered, as far as the client is concerned. One that never
      * started was not, and has no entry.
      */
-    private void logIfStarted(RequestHead head, HttpResponse response, String client, long startNanos) {
-        if (response.isCommitted()) log(head, client, response.status(), response.bodyBytes(), startNanos);
+    private void logIfStarted(RequestHead head, HttpResponse response, long startNanos) {
+        if (response.isCommitted()) log(head, response.loggedClient(), response.status(), response.bodyBytes(), startNanos);
     }
 
     /**
