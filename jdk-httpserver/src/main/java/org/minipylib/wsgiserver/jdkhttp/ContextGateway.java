@@ -37,6 +37,15 @@ final class ContextGateway implements Gateway {
 
     @Override
     public void handle(Exchange exchange) throws Exception {
+        core.exchangeBegun();
+        try {
+            handleCounted(exchange);
+        } finally {
+            core.exchangeEnded();
+        }
+    }
+
+    private void handleCounted(Exchange exchange) throws Exception {
         if (!core.awaitStart()) throw new IOException("The server was stopped before it started");
         URI uri;
         try {

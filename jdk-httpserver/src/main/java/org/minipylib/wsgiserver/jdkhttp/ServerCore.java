@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import org.minipylib.wsgiserver.ServerConfig;
+import org.minipylib.wsgiserver.ServerStats;
 import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.tls.SslAdapter;
 
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What {@link WsgiHttpServer} and {@link WsgiHttpsServer} share: the lifecycle of the
@@ -27,6 +29,8 @@ final class ServerCore {
 
     /** {@link HttpServer#stop(int)} decides how long a stop waits; the server's own limit must not cut it shorter. */
     private static final Duration LONGEST_STOP = Duration.ofSeconds(Integer.MAX_VALUE);
+    /** How often {@link #stop} looks whether an exchange is still in progress. */
+    private static final Duration STOP_POLL = Duration.ofMillis(10);
     /** The name of the thread that keeps the JVM up while the server serves (see {@link #start()}). */
     static final String KEEPER_THREAD = "wsgiserver-jdkhttp-keeper";
 
@@ -41,6 +45,8 @@ final class ServerCore {
     private volatile WsgiServer server;
     private volatile boolean started;
     private Executor executor;
+    /** Requests the gateway is handling (a handler, or the server's own answer, under way); see {@link #stop}. */
+    private final AtomicInteger exchangesInProgress = new AtomicInteger();
 
     /**
      * @param owner      the server whose contexts these are
@@ -120,8 +126,11 @@ final class ServerCore {
 
     /**
      * Stops accepting, waits up to {@code delaySeconds} for the exchanges in progress, then closes
-     * every connection. The server's stop runs on a thread of its own, interrupted when the delay is
-     * over, which makes it close what is still open at once.
+     * every connection, as the JDK's server does: idle keep-alive connections, and connections whose
+     * next request has not come whole, are not waited for (the server's own stop would wait for them:
+     * it half-closes an idle connection and lets it linger up to 2 s, and waits for a partial request
+     * head up to its timeout). The server's stop runs on a thread of its own, interrupted once no
+     * exchange is in progress or the delay is over, which makes it close what is still open at once.
      */
     void stop(int delaySeconds) {
         if (delaySeconds < 0) throw new IllegalArgumentException("negative delay parameter");
@@ -138,7 +147,7 @@ final class ServerCore {
         Thread stopper = Thread.ofPlatform().name("jdkhttp-stop").daemon().start(s::stop);
         boolean interrupted = false;
         try {
-            stopper.join(Duration.ofSeconds(delaySeconds));
+            awaitExchanges(s, stopper, System.nanoTime() + Duration.ofSeconds(delaySeconds).toNanos());
         } catch (InterruptedException e) {
             interrupted = true;
         }
@@ -152,6 +161,40 @@ final class ServerCore {
         }
         stopped.countDown(); // the server's threads are done: the JVM may end now
         if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    /**
+     * Waits until the server's stop is done, no exchange is in progress (twice in a row, once it no
+     * longer accepts), or {@code deadline} ({@link System#nanoTime()}) passed.
+     */
+    private void awaitExchanges(WsgiServer s, Thread stopper, long deadline) throws InterruptedException {
+        int quietLooks = 0;
+        while (stopper.isAlive()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) return;
+            stopper.join(Duration.ofNanos(Math.min(left, STOP_POLL.toNanos())));
+            if (!s.isRunning() && noExchangeInProgress(s)) {
+                if (++quietLooks == 2) return;
+            } else {
+                quietLooks = 0;
+            }
+        }
+    }
+
+    /** True if no handler runs, and the server writes no answer and has no request waiting for a worker. */
+    private boolean noExchangeInProgress(WsgiServer s) {
+        if (exchangesInProgress.get() > 0) return false;
+        ServerStats stats = s.statistics();
+        return stats.busyWorkers() == 0 && stats.queued() == 0;
+    }
+
+    /** The gateway began handling a request (see {@link #stop}); {@link #exchangeEnded()} must follow. */
+    void exchangeBegun() {
+        exchangesInProgress.incrementAndGet();
+    }
+
+    void exchangeEnded() {
+        exchangesInProgress.decrementAndGet();
     }
 
     /** The first TCP address listened on, with the real port; {@code null} while unbound. */

@@ -123,6 +123,33 @@ class ServerLifecycleTest {
         assertThrows(IllegalStateException.class, server::start, "a stopped server does not start again");
     }
 
+    /**
+     * As the JDK's server, stop waits for exchanges, not for connections without one: an idle
+     * keep-alive client and one whose request head has not come whole are closed once no exchange
+     * is in progress. (The server's own stop half-closes the idle one and lets it linger up to 2 s,
+     * and waits for the partial head up to its timeout, 10 s.)
+     */
+    @Test
+    void stopDoesNotWaitForConnectionsWithoutAnExchange() throws Exception {
+        HttpServer server = servers.ours();
+        server.createContext("/", t -> TestHandlers.send(t, 200, 0, "answered"));
+        server.start();
+        int port = ServerFixture.port(server);
+        try (RawClient idle = new RawClient("127.0.0.1", port).timeout(30_000);
+             RawClient partial = new RawClient("127.0.0.1", port).timeout(30_000)) {
+            assertEquals("answered", idle.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n").read().bodyText());
+            partial.send("GET / HTTP/1.1\r\nHost: h\r\n");
+            WsgiHttpServer ours = (WsgiHttpServer) server;
+            Poll.until(() -> ours.status().statistics().openConnections(), n -> n == 2, "both connections open");
+            long start = System.nanoTime();
+            server.stop(60);
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertTrue(took.compareTo(Duration.ofMillis(1500)) < 0, "stop(60) with no exchange in progress took " + took);
+            assertTrue(idle.isClosedByServer());
+            assertTrue(partial.isClosedByServer());
+        }
+    }
+
     @Test
     void stopWithNoDelayCutsTheExchangeOff() throws Exception {
         CountDownLatch inHandler = new CountDownLatch(1);
