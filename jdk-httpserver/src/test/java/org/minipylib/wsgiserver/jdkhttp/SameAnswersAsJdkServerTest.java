@@ -33,12 +33,10 @@ class SameAnswersAsJdkServerTest {
 
     @BeforeAll
     static void start() throws IOException {
-        jdk = servers.jdks();
-        ours = servers.ours();
-        for (HttpServer s : List.of(jdk, ours)) {
-            TestHandlers.mountAll(s);
-            s.start();
-        }
+        List<HttpServer> both = servers.bothStarted(s -> {
+        });
+        jdk = both.get(0);
+        ours = both.get(1);
     }
 
     @AfterAll

@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** Makes servers on 127.0.0.1 with ephemeral ports, ours and the JDK's own, and stops them all at {@link #close()}. */
 final class ServerFixture implements AutoCloseable {
@@ -33,6 +34,17 @@ final class ServerFixture implements AutoCloseable {
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("The JDK's HttpServer provider is not reachable", e);
         }
+    }
+
+    /** The JDK's server and ours, in that order, each started with {@link TestHandlers#mountAll} and then {@code mount} run on it. */
+    List<HttpServer> bothStarted(Consumer<HttpServer> mount) throws IOException {
+        List<HttpServer> both = List.of(jdks(), ours());
+        for (HttpServer s : both) {
+            TestHandlers.mountAll(s);
+            mount.accept(s);
+            s.start();
+        }
+        return both;
     }
 
     <S extends HttpServer> S track(S server) {
