@@ -322,6 +322,15 @@ public final class HttpResponse {
     }
 
     /**
+     * Closes the connection now, from any thread: a read of the request body or a write under way
+     * fails at once, and nothing more of this response is sent. For a gateway whose application gave
+     * up on an exchange another thread is still serving (see {@link HttpConnection#abort()}).
+     */
+    public void abortConnection() {
+        connection.abort();
+    }
+
+    /**
      * True if the body is delimited by the connection's close (HTTP/1.0 without a length): a
      * response cut off should then end in a reset, or the client takes what it got for all of it
      * (see {@link HttpConnection#abort()}).

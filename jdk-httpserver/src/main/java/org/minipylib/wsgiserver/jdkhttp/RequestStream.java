@@ -8,13 +8,16 @@ import java.io.InputStream;
  * chunked, with {@code 100 Continue} sent at the first read if the client asked for it), which
  * refuses reads once closed. Closing does not read the rest: the server reads or discards it after
  * the exchange, within its limits. Once the exchange's handler returned it refuses reads too (the
- * connection reads its next request then); its methods are synchronized with {@link #handlerReturned()}.
+ * connection reads its next request then); its reads are synchronized with {@link #handlerReturned()}.
+ * Closing does not wait for a read under way (another thread may close the exchange while the
+ * handler's read waits for the client): it tells whether one is, see {@link #isReading()}.
  */
 final class RequestStream extends InputStream {
 
     private final InputStream body;
-    private boolean closed;
+    private volatile boolean closed;
     private boolean handlerReturned;
+    private volatile boolean reading;
 
     RequestStream(InputStream body) {
         this.body = body;
@@ -23,13 +26,23 @@ final class RequestStream extends InputStream {
     @Override
     public synchronized int read() throws IOException {
         ensureOpen();
-        return body.read();
+        reading = true;
+        try {
+            return body.read();
+        } finally {
+            reading = false;
+        }
     }
 
     @Override
     public synchronized int read(byte[] b, int off, int len) throws IOException {
         ensureOpen();
-        return body.read(b, off, len);
+        reading = true;
+        try {
+            return body.read(b, off, len);
+        } finally {
+            reading = false;
+        }
     }
 
     @Override
@@ -39,8 +52,13 @@ final class RequestStream extends InputStream {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
         closed = true;
+    }
+
+    /** True while a read waits in the server's body (for the client's bytes, say). */
+    boolean isReading() {
+        return reading;
     }
 
     /** From now on reads are refused; waits for a read under way. */

@@ -100,13 +100,18 @@ class ServerExchange extends HttpExchange {
      * #setStreams} put around it, as the JDK's server: a wrapper that fails to close cannot keep
      * the response from going out), then the current response body, which may be a wrapper, which
      * ends the response. Before the headers were sent, it only marks the exchange closed: the
-     * server then answers 500 (the JDK's server closes the connection without an answer).
+     * server then answers 500 (the JDK's server closes the connection without an answer); unless
+     * another thread's read of the request body is under way, which would wait for the client (up
+     * to the server's read timeout): then the connection is closed at once, as the JDK's server
+     * does, and that read fails.
      */
     @Override
     public void close() {
         if (closed) return;
         if (responseCode < 0) {
             closed = true;
+            requestStream.close();
+            if (requestStream.isReading()) exchange.response().abortConnection();
             return;
         }
         try {

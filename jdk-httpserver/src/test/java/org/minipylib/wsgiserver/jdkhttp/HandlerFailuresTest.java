@@ -10,6 +10,8 @@ import org.minipylib.wsgiserver.testing.RawClient;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -21,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Handlers that fail or forget: an exception before the headers is a 500, after them a closed
  * connection; a handler that returns without closing has its response ended; one that sends no
- * headers (or closes first) gets a 500; headers cannot be sent twice.
+ * headers (or closes first) gets a 500; headers cannot be sent twice; an exchange closed by another
+ * thread while its handler reads the body closes the connection.
  */
 class HandlerFailuresTest {
 
@@ -29,6 +32,10 @@ class HandlerFailuresTest {
     private static final AtomicReference<String> secondSend = new AtomicReference<>();
     /** The exchange a handler of /handed-off left to another thread, which answers it once released. */
     private static final SynchronousQueue<HttpExchange> handedOff = new SynchronousQueue<>();
+    /** The exchange of /reads-body, and its handler's thread, as it begins to read the request body. */
+    private static final SynchronousQueue<Map.Entry<HttpExchange, Thread>> reading = new SynchronousQueue<>();
+    /** What the read of /reads-body ended with. */
+    private static final LinkedBlockingQueue<String> readOutcome = new LinkedBlockingQueue<>();
     private static int port;
 
     @BeforeAll
@@ -60,6 +67,19 @@ class HandlerFailuresTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        });
+        server.createContext("/reads-body", t -> {
+            String outcome;
+            try {
+                reading.put(Map.entry(t, Thread.currentThread()));
+                outcome = "read " + t.getRequestBody().readAllBytes().length + " bytes";
+            } catch (IOException e) {
+                outcome = "failed: " + e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            readOutcome.offer(outcome);
         });
         server.createContext("/twice", t -> {
             t.sendResponseHeaders(200, -1);
@@ -133,6 +153,37 @@ class HandlerFailuresTest {
             assertEquals(200, next.status());
             assertEquals("done", next.bodyText(), "the next request's own answer");
         }
+    }
+
+    /**
+     * As the JDK's server: an exchange closed by another thread before its headers were sent, while
+     * its handler waits for the rest of the request body, closes the connection, so that read fails
+     * at once instead of waiting for the server's read timeout (seconds; it then answered 408).
+     */
+    @Test
+    void anExchangeClosedElsewhereWhileItsHandlerReadsTheBodyEndsTheReadAndTheConnection() throws Exception {
+        try (RawClient c = new RawClient("127.0.0.1", port).timeout(3000)) {
+            c.send("POST /reads-body HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc");
+            Map.Entry<HttpExchange, Thread> handler = reading.poll(10, TimeUnit.SECONDS);
+            assertTrue(handler != null, "the handler ran");
+            for (int i = 0; i < 1000 && !isWaiting(handler.getValue()); i++) Thread.sleep(5);
+            assertTrue(isWaiting(handler.getValue()), "the handler waits in its read: " + handler.getValue().getState());
+            long closedAt = System.nanoTime();
+            handler.getKey().close();
+            String outcome = readOutcome.poll(10, TimeUnit.SECONDS);
+            long readEndedMillis = (System.nanoTime() - closedAt) / 1_000_000;
+            assertTrue(outcome != null && outcome.startsWith("failed"), String.valueOf(outcome));
+            assertTrue(readEndedMillis < 1000, "the read ended " + readEndedMillis + " ms after the close");
+            assertEquals("", new String(c.readToEnd(), StandardCharsets.ISO_8859_1), "no answer, the connection closed");
+        }
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            assertEquals("done", get(c, "/unclosed-fixed").bodyText(), "the server serves on");
+        }
+    }
+
+    private static boolean isWaiting(Thread t) {
+        Thread.State state = t.getState();
+        return state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING;
     }
 
     @Test
