@@ -101,7 +101,7 @@ public final class HttpConnection {
     private static final int CLOSED = 3;
     /** Running the connection's setup steps (before any request): stop() may close it. */
     private static final int SETUP = 4;
-    /** Idle when stop() came: output shut, what the client still sends is dropped by the next reader (see halfCloseIdle). */
+    /** Idle at stop() or at the keep-alive timeout: output shut, what the client still sends is dropped by the next reader (see halfCloseIdle). */
     private static final int HALF_CLOSED = 5;
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
     /**
@@ -157,6 +157,8 @@ public final class HttpConnection {
     private volatile long setupDeadline;
     /** Once HALF_CLOSED: System.nanoTime() when the connection closes, whatever the client does. */
     private volatile long halfClosedUntil;
+    /** Once HALF_CLOSED: bytes from the client read and dropped so far (at most about LINGER_MAX_BYTES are). */
+    private int halfClosedDropped;
     private RequestHead pendingHead;
     /** System.nanoTime() when pendingHead was complete, if it may wait for a worker before its exchange; else 0. */
     private long headCompleteNanos;
@@ -285,14 +287,14 @@ public final class HttpConnection {
         long now = 0; // the clock, if read in this pass of the loop below
         if (resumed) {
             handedOff = false;
-            if (state != IDLE) return stoppedWhileIdle(); // closed while no thread waited
+            if (state != IDLE) return dropUntilEnd(then, true); // half-closed while no thread waited
             input.reclaimBuffer();
             deadline = idleDeadline; // kept through the hand-off, for the watchdog
         } else {
             if (state == SETUP && !setUp()) return Awaited.CLOSED;
             if (pendingHead != null) return isClosed() ? Awaited.CLOSED : Awaited.REQUEST;
             if (!STATE.compareAndSet(this, BUSY, IDLE)) return Awaited.CLOSED;
-            if (owner.isDraining() && closeIfIdleAndQuiet()) return stoppedWhileIdle(); // stop() may have looked before we were idle
+            if (owner.isDraining() && closeIfIdleAndQuiet()) return dropUntilEnd(then, false); // stop() may have looked before we were idle
             // Idle, the connection may wait up to the keep-alive timeout (empty lines do not extend
             // it); once a request has begun, its head must be complete within the head timeout.
             // The clock (about 25 ns a read) is read only where a deadline needs it: the wait starts
@@ -313,7 +315,7 @@ public final class HttpConnection {
                 if (!emptyLineBegun) {
                     RequestHead head = tryParseHead();
                     if (head != null) {
-                        if (!STATE.compareAndSet(this, IDLE, BUSY)) return stoppedWhileIdle(); // closed by stop()
+                        if (!STATE.compareAndSet(this, IDLE, BUSY)) return dropUntilEnd(then, false); // half-closed meanwhile
                         pendingHead = head;
                         headCompleteNanos = System.nanoTime(); // the exchange's start: it may wait for a worker first
                         return Awaited.REQUEST;
@@ -369,6 +371,8 @@ public final class HttpConnection {
             // 408 if part of a request arrived; an idle connection (or one sending only empty lines) just closes
             if (input.available() > 0) {
                 refuse(408, "The request head did not arrive in time");
+            } else if (state == HALF_CLOSED || halfCloseIdle()) { // as at the watchdog's keep-alive timeout
+                return dropUntilEnd(then, false);
             } else {
                 closeCleanly(); // over TLS, a close_notify
                 close();
@@ -548,21 +552,25 @@ public final class HttpConnection {
         return halfCloseIdle();
     }
 
-    /** For the watchdog: closes the connection if it still waits idle for a request, with {@code deadline} its idle deadline. */
+    /**
+     * For the watchdog: half-closes the connection (see halfCloseIdle) if it still waits idle for a
+     * request, with {@code deadline} its idle deadline.
+     */
     private boolean closeIfIdleAndQuiet(long deadline) {
         if (state != IDLE || transport.hasPendingInput()) return false;
         if (idleDeadline != deadline) return false; // it has moved on since
-        return closeIfIdle();
+        return halfCloseIdle();
     }
 
     /**
-     * stop()'s close of an idle connection. Its client may be sending a request just now, not
-     * knowing: a plain close would then be a reset, which the client cannot tell from a failure.
-     * So the output is shut first (over TLS with a close_notify, written on a thread of its own,
-     * never stop()'s), and the client sees a clean end before any response byte: its request was
-     * not processed, and may be retried (RFC 9110 section 9.2.2). Whichever thread reads next (the
-     * one waiting for the request, or the one its input is handed to) drops what comes until the
-     * client's end (see stoppedWhileIdle); at {@code LINGER_NANOS} the watchdog closes it anyway.
+     * The close of an idle connection, by stop() or at the keep-alive timeout. Its client may be
+     * sending a request just now, not knowing: a plain close would then be a reset, which the client
+     * cannot tell from a failure. So the output is shut first (over TLS with a close_notify, written
+     * on a thread of its own, never stop()'s nor the watchdog's), and the client sees a clean end
+     * before any response byte: its request was not processed, and may be retried (RFC 9110 section
+     * 9.2.2). Whichever thread reads next (the one waiting for the request, or the one its input is
+     * handed to) drops what comes until the client's end (see dropUntilEnd); at
+     * {@code LINGER_NANOS} the watchdog closes it anyway.
      */
     private boolean halfCloseIdle() {
         halfClosedUntil = System.nanoTime() + LINGER_NANOS; // first: the watchdog reads it once HALF_CLOSED
@@ -584,44 +592,44 @@ public final class HttpConnection {
     }
 
     /**
-     * What awaitRequest answers once stop() took the connection from it: a half-closed one is
-     * closed after what the client still sends is read and dropped (see halfCloseIdle).
+     * What awaitRequest answers once the connection was taken from it (stop(), the keep-alive
+     * timeout): a half-closed one (see halfCloseIdle) is closed after what the client still sends is
+     * read and dropped, until the client's end or LINGER_MAX_BYTES; the watchdog closes it at
+     * {@code halfClosedUntil}. Between reads it waits as an idle connection does: without a buffer,
+     * and handed off without a thread where it can be ({@code then}, as for awaitRequest), so that
+     * thousands timed out together hold no thread each while their clients take their time.
+     *
+     * @param resumed called on the thread a hand-off started: it reads what arrived first
      */
-    private Awaited stoppedWhileIdle() {
-        if (state == HALF_CLOSED) {
-            try {
-                discardUntilEnd(halfClosedUntil, HALF_CLOSED);
-            } catch (IOException e) {
-                // timeout, reset, or closed by the watchdog or a forced stop: done either way
-            } finally {
-                close();
+    private Awaited dropUntilEnd(Runnable then, boolean resumed) {
+        if (state != HALF_CLOSED) return Awaited.CLOSED;
+        try {
+            while (state == HALF_CLOSED && halfClosedDropped < LINGER_MAX_BYTES) {
+                input.skip(input.available()); // a request's bytes, or part of one: dropped
+                int n;
+                if (resumed) {
+                    resumed = false;
+                    input.reclaimBuffer();
+                    n = input.fill(0); // 0 for a wake with nothing to read: wait again
+                } else {
+                    if (then != null) handedOff = true; // read by the thread `then` starts, if handed off
+                    n = input.fillWhenIdle(then); // untimed: the watchdog closes the connection at its deadline
+                    if (n == ConnectionInput.HANDED_OFF) return Awaited.HANDED_OFF;
+                    handedOff = false;
+                }
+                if (n < 0) break; // the client's end
+                halfClosedDropped += n;
             }
+        } catch (IOException e) {
+            // reset, or closed by the watchdog or a forced stop: done either way
+            handedOff = false;
         }
+        close();
         return Awaited.CLOSED;
     }
 
     private boolean closeInSetup() {
         if (STATE.compareAndSet(this, SETUP, CLOSED)) {
-            transport.close();
-            owner.connectionClosed(this);
-            return true;
-        }
-        return false;
-    }
-
-    private boolean closeIfIdle() {
-        if (transport.closesWithMessage()) {
-            // Over TLS a close_notify first (RFC 8446 section 6.1: a MUST), written on a thread of its
-            // own: never on the watchdog's or stop()'s, and timed by the watchdog like any write.
-            if (!STATE.compareAndSet(this, IDLE, LINGERING)) return false;
-            idleDeadline = 0; // no longer idle: from now on the watchdog times the close_notify's write
-            Thread.ofVirtual().name("wsgiserver-close").start(() -> {
-                closeCleanly();
-                close();
-            });
-            return true;
-        }
-        if (STATE.compareAndSet(this, IDLE, CLOSED)) {
             transport.close();
             owner.connectionClosed(this);
             return true;
@@ -646,9 +654,10 @@ public final class HttpConnection {
 
     /**
      * Enforces the timeouts that are not checked by a timed read: closes the connection if its setup
-     * steps ran past the handshake deadline, if it has waited idle past its keep-alive deadline, if
-     * stop() half-closed it that long ago (see halfCloseIdle), or if a write has made no progress for longer than the write timeout (the client stopped
-     * reading). Also has responses held for batching written out when the next pipelined request's
+     * steps ran past the handshake deadline, half-closes it if it has waited idle past its keep-alive
+     * deadline (see halfCloseIdle), closes it if it was half-closed {@code LINGER_NANOS} ago, or if a
+     * write has made no progress for longer than the write timeout (the client stopped reading).
+     * Also has responses held for batching written out when the next pipelined request's
      * application is slow. Called periodically (every 100 ms) by the server's watchdog.
      *
      * @return true if it closed the connection
@@ -777,7 +786,7 @@ public final class HttpConnection {
         // Refused while waiting for a request (a bad or late head): busy from now on, so that stop()
         // does not close it as idle under the answer, nor close the access log before its entry.
         if (!STATE.compareAndSet(this, IDLE, BUSY) && state == HALF_CLOSED) { // too late to answer
-            stoppedWhileIdle();
+            dropUntilEnd(null, false);
             return;
         }
         try {
@@ -1149,7 +1158,7 @@ public final class HttpConnection {
     private void linger() {
         try {
             output.timedAsWrite(transport::shutdownOutput); // a close_notify over TLS: timed like any write
-            discardUntilEnd(System.nanoTime() + LINGER_NANOS, LINGERING);
+            discardUntilEnd(System.nanoTime() + LINGER_NANOS);
         } catch (IOException e) {
             // timeout, reset, or closed by a forced stop: either way we are done
         } finally {
@@ -1157,11 +1166,11 @@ public final class HttpConnection {
         }
     }
 
-    /** Reads and drops what the client sends until its end, {@code deadline} or LINGER_MAX_BYTES, while the state stays {@code lingering}. */
-    private void discardUntilEnd(long deadline, int lingering) throws IOException {
+    /** Reads and drops what the client sends until its end, {@code deadline} or LINGER_MAX_BYTES, while the state stays LINGERING. */
+    private void discardUntilEnd(long deadline) throws IOException {
         byte[] scratch = new byte[16 * 1024];
         long total = 0;
-        while (total < LINGER_MAX_BYTES && state == lingering) {
+        while (total < LINGER_MAX_BYTES && state == LINGERING) {
             long left = deadline - System.nanoTime();
             if (left <= 0) break;
             int n = transport.read(scratch, 0, scratch.length, (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));

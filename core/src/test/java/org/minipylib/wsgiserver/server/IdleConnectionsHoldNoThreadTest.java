@@ -7,6 +7,7 @@ import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpResponse;
 import org.minipylib.wsgiserver.http.HttpSettings;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
@@ -112,12 +113,15 @@ class IdleConnectionsHoldNoThreadTest {
     }
 
     /**
-     * A connection closed while it waits without a thread (here at the keep-alive timeout) is
-     * forgotten by the scheduler at once: no thread is started only to find it closed.
+     * Connections half-closed at the keep-alive timeout while they wait without a thread (thousands
+     * may expire together) start none at the timeout, and none stays while they wait for their
+     * clients' end: a late request a client sends into one is read and dropped by a short task, which
+     * hands the connection off again. Each ends with its client's end, and the scheduler forgets it.
      */
     @ParameterizedTest(name = "edge-triggered: {0}")
     @ValueSource(booleans = {false, true})
-    void aConnectionClosedWhileWaitingWithoutAThreadStartsNoThread(boolean edgeTriggered) throws Exception {
+    void connectionsHalfClosedAtTheKeepAliveTimeoutWaitForTheirClientsWithoutAThread(boolean edgeTriggered) throws Exception {
+        int count = 50;
         List<Thread> started = new CopyOnWriteArrayList<>();
         ThreadFactory virtual = Thread.ofVirtual().factory();
         VirtualThreadScheduler scheduler = new VirtualThreadScheduler(10, 10, Duration.ofSeconds(5), task -> {
@@ -133,37 +137,62 @@ class IdleConnectionsHoldNoThreadTest {
         };
         HttpSettings settings = new HttpSettings(HttpLimits.defaults(),
                 HttpTimeouts.defaults().withKeepAlive(Duration.ofMillis(200)), null, null);
-        ConnectionRegistry registry = new ConnectionRegistry(10);
+        ConnectionRegistry registry = new ConnectionRegistry(count);
+        List<RawClient> clients = new java.util.ArrayList<>();
+        List<SocketTransport> transports = new java.util.ArrayList<>();
         try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
-             ReadinessLoop loop = new ReadinessLoop("test-readiness", edgeTriggered);
-             RawClient client = new RawClient("127.0.0.1", ((InetSocketAddress) listener.getLocalAddress()).getPort())) {
-            SocketTransport transport = new SocketTransport(listener.accept(), loop, null, edgeTriggered);
-            HttpConnection connection = new HttpConnection(transport, List.of(), hello, settings, registry);
-            assertTrue(registry.add(connection));
-            scheduler.start(connection);
-            client.timeout(5000);
-            for (int i = 0; i < 2; i++) { // the second request is read on the loop
-                client.send(get("/"));
-                assertEquals("hello", client.read().bodyText());
+             ReadinessLoop loop = new ReadinessLoop("test-readiness", edgeTriggered)) {
+            int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
+            for (int i = 0; i < count; i++) {
+                RawClient client = new RawClient("127.0.0.1", port).timeout(5000);
+                clients.add(client);
+                SocketTransport transport = new SocketTransport(listener.accept(), loop, null, edgeTriggered);
+                transports.add(transport);
+                HttpConnection connection = new HttpConnection(transport, List.of(), hello, settings, registry);
+                assertTrue(registry.add(connection));
+                scheduler.start(connection);
+                for (int r = 0; r < 2; r++) { // the second request is read on the loop
+                    client.send(get("/"));
+                    assertEquals("hello", client.read().bodyText());
+                }
+                assertEquals(edgeTriggered, transport.isEdgeTriggered(), "waits on the kind of wait under test");
             }
-            assertEquals(edgeTriggered, transport.isEdgeTriggered(), "waits on the kind of wait under test");
             Thread.sleep(300); // past the keep-alive deadline
-            // Counted only now: a loop thread held up may report the second request late, after it
+            // Counted only now: a loop thread held up may report a second request late, after it
             // was answered, and start a thread that finds nothing and hands off again (see
             // aLateWakeWithNothingToReadHoldsNoThread); it ends too.
-            for (Thread t : started) {
-                assertTrue(t.join(Duration.ofSeconds(5)), () -> "the threads that answered ended: " + t + " of "
-                        + started.size() + " is at " + java.util.Arrays.toString(t.getStackTrace()));
-            }
+            awaitEnded(started);
             int threadsBefore = started.size();
-            assertEquals(1, scheduler.connections(), "the idle connection is known, without a thread");
+            assertEquals(count, scheduler.connections(), "the idle connections are known, without a thread");
             registry.checkTimeouts(); // the watchdog's sweep
-            assertTrue(client.isClosedByServer(), "closed at the keep-alive timeout");
-            assertEquals(0, registry.size());
-            assertEquals(0, scheduler.connections(), "forgotten by the scheduler");
-            assertEquals(threadsBefore, started.size(), "no thread started for the closed connection");
+            assertEquals(threadsBefore, started.size(), "no thread started at the timeout");
+            for (RawClient client : clients) {
+                assertEquals("", client.readToCleanEnd(), "a clean end at the keep-alive timeout");
+                client.send(get("/late")); // not having noticed: read and dropped, not reset
+            }
+            Poll.until(() -> transports.stream().filter(SocketTransport::hasPendingInput).count(), n -> n == 0,
+                    "the late requests read");
+            Poll.until(() -> started.stream().filter(Thread::isAlive).count(), n -> n == 0,
+                    "the threads that read the late requests ended");
+            for (RawClient client : clients) client.send(get("/later")); // fails after a reset
+            assertEquals(count, registry.size(), "half-closed until their clients' end");
+            assertEquals(count, scheduler.connections());
+            for (RawClient client : clients) client.close();
+            Poll.until(registry::size, n -> n == 0, "the connections closed at their clients' end");
+            Poll.until(scheduler::connections, n -> n == 0, "forgotten by the scheduler");
+            awaitEnded(started);
+            System.out.println(count + " connections timed out with a late request each; threads started: "
+                    + (started.size() - threadsBefore));
         } finally {
+            for (RawClient client : clients) client.close();
             scheduler.shutdown();
+        }
+    }
+
+    private static void awaitEnded(List<Thread> threads) throws InterruptedException {
+        for (Thread t : threads) {
+            assertTrue(t.join(Duration.ofSeconds(5)), () -> "the threads that answered ended: " + t + " of "
+                    + threads.size() + " is at " + java.util.Arrays.toString(t.getStackTrace()));
         }
     }
 
