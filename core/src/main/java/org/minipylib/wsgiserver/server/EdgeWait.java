@@ -115,6 +115,11 @@ final class EdgeWait extends AbstractSocketWait {
         return readState == READY;
     }
 
+    /** True once the loop reported the end of the peer's stream (or an error) (for tests). */
+    boolean peerClosedReported() {
+        return peerClosed;
+    }
+
     /** Called by the loop, on its thread, for the socket reported ready ({@link EdgeTriggeredEpoll} bits). */
     void ready(int ops) {
         if ((ops & EdgeTriggeredEpoll.PEER_CLOSED) != 0) peerClosed = true; // first: a reader it wakes must see it

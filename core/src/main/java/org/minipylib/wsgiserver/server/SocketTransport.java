@@ -361,6 +361,11 @@ public final class SocketTransport implements Transport {
         return r != null && r.isReadMuted();
     }
 
+    /** True once the loop's edge-triggered epoll reported the end of the client's stream (for tests). */
+    boolean endReported() {
+        return readiness instanceof EdgeWait wait && wait.peerClosedReported();
+    }
+
     /** Ends a read wait as the loop does for a socket it found readable (for tests: a late report, of bytes read already). */
     void reportReadable() {
         if (readiness instanceof AbstractSocketWait wait) wait.wake();

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
@@ -57,17 +58,30 @@ class EdgeTriggeredWaitTest {
     }
 
     /** A connected pair whose accepted side has answered a request and waits on the loop's epoll. */
-    private record Pair(ServerSocketChannel listener, SocketChannel peer, SocketTransport transport) implements AutoCloseable {
+    private record Pair(ServerSocketChannel listener, SocketChannel peer, SocketChannel accepted, SocketTransport transport)
+            implements AutoCloseable {
 
         static Pair open(ReadinessLoop loop) throws Exception {
             ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
-            SocketTransport transport = new SocketTransport(listener.accept(), loop, null, true);
-            Pair pair = new Pair(listener, peer, transport);
+            SocketChannel accepted = listener.accept();
+            SocketTransport transport = new SocketTransport(accepted, loop, null, true);
+            Pair pair = new Pair(listener, peer, accepted, transport);
             pair.answer();
             pair.handOffAndRead("first"); // moves to the loop
             assertTrue(transport.isEdgeTriggered());
             return pair;
+        }
+
+        /** Waits until {@code count} bytes sent by the peer are in the accepted socket, unread. */
+        void awaitArrived(int count) throws InterruptedException {
+            Poll.until(() -> {
+                try {
+                    return accepted.socket().getInputStream().available();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, n -> n == count, count + " bytes in the socket");
         }
 
         void send(String text) throws IOException {
@@ -110,7 +124,7 @@ class EdgeTriggeredWaitTest {
             assertTrue(pair.transport().awaitReadableThen(ran::countDown));
             pair.send(request);
             assertTrue(ran.await(5, TimeUnit.SECONDS));
-            Thread.sleep(100); // all 100 bytes are in the socket before the first read
+            pair.awaitArrived(100); // all 100 bytes are in the socket before the first read
             assertEquals("a".repeat(40), pair.read(40));
             assertEquals("b".repeat(40), pair.read(40));
             pair.answer();
@@ -125,7 +139,8 @@ class EdgeTriggeredWaitTest {
         try (ReadinessLoop loop = new ReadinessLoop("test-edge"); Pair pair = Pair.open(loop)) {
             pair.send("last");
             pair.peer().shutdownOutput();
-            Thread.sleep(100); // both reported before the next read
+            Poll.until(() -> pair.transport().readsMuted() && pair.transport().endReported(), reported -> reported,
+                    "the bytes and the end reported before the next read");
             assertFalse(pair.transport().awaitReadableThen(() -> { }), "bytes to read");
             assertEquals("last", pair.read(64)); // less than asked for: the socket holds no more bytes, but its end
             pair.answer();
@@ -160,7 +175,7 @@ class EdgeTriggeredWaitTest {
     void whatAReadThatFilledItsBufferLeftIsReadByAWaitingThreadAtOnce() throws Exception {
         try (ReadinessLoop loop = new ReadinessLoop("test-edge"); Pair pair = Pair.open(loop)) {
             pair.send("x".repeat(30) + "y".repeat(10));
-            Thread.sleep(100);
+            pair.awaitArrived(40); // all in the socket: the first read fills its buffer and leaves 10
             assertEquals("x".repeat(30), pair.read(30)); // a thread that waits for bytes (no hand-off)
             pair.answer();
             long start = System.nanoTime();
