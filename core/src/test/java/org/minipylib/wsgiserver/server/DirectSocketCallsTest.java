@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.server;
 
+import org.minipylib.wsgiserver.testing.OpenDescriptors;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
@@ -28,7 +29,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -238,7 +238,7 @@ class DirectSocketCallsTest {
                     }
                 }
             }
-            Poll.until(DirectSocketCallsTest::openDescriptors, n -> n <= before, "descriptors given back after the closes");
+            Poll.until(OpenDescriptors::count, n -> n <= before, "descriptors given back after the closes");
         }
     }
 
@@ -255,14 +255,14 @@ class DirectSocketCallsTest {
                 peers.add(peer);
                 transports.add(movedToDirectCalls(listener.accept(), peer, loop));
             }
-            long open = openDescriptors();
+            long open = OpenDescriptors.count();
             assertTrue(open >= before + 60, "a peer, an accepted socket and its duplicate each: " + before + " -> " + open);
             assertEquals(heldBefore + 20, DirectSocketCalls.duplicatesHeld());
             Thread closer = Thread.ofVirtual().start(() -> transports.forEach(SocketTransport::close)); // not the reading thread
             closer.join();
             assertEquals(heldBefore, DirectSocketCalls.duplicatesHeld());
             for (SocketChannel peer : peers) peer.close();
-            Poll.until(DirectSocketCallsTest::openDescriptors, n -> n <= before, "descriptors given back after the close");
+            Poll.until(OpenDescriptors::count, n -> n <= before, "descriptors given back after the close");
         }
     }
 
@@ -290,7 +290,7 @@ class DirectSocketCallsTest {
                     }
                 }
                 // the second request is read on the readiness loop, after the answer to the first went out
-                return Math.round((openDescriptors() - before) / 10.0);
+                return Math.round((OpenDescriptors.count() - before) / 10.0);
             } finally {
                 for (RawClient client : clients) client.close();
             }
@@ -404,20 +404,12 @@ class DirectSocketCallsTest {
     private static long steadyDescriptors() throws InterruptedException {
         long last = -1;
         for (int i = 0; i < 50; i++) {
-            long now = openDescriptors();
+            long now = OpenDescriptors.count();
             if (now == last) return now;
             last = now;
             Thread.sleep(200);
         }
         return last;
-    }
-
-    private static long openDescriptors() {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** This process's soft limit on open descriptors ("Max open files" in /proc/self/limits). */

@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.server;
 
 import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.testing.OpenDescriptors;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
@@ -17,8 +18,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -30,7 +29,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -301,7 +299,7 @@ class EdgeTriggeredWaitTest {
 
     @Test
     void aClosedLoopLeavesNoThreadAndNoDescriptorBehind() throws Exception {
-        long before = openDescriptors();
+        long before = OpenDescriptors.count();
         ReadinessLoop loop = new ReadinessLoop("test-edge-leak");
         try (Pair pair = Pair.open(loop)) {
             pair.handOffAndRead("second");
@@ -309,14 +307,6 @@ class EdgeTriggeredWaitTest {
         loop.close();
         Poll.until(() -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().startsWith("test-edge-leak")), done -> done, "the loop's threads end");
-        Poll.until(EdgeTriggeredWaitTest::openDescriptors, n -> n <= before, "the epoll descriptors closed");
-    }
-
-    private static long openDescriptors() {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        Poll.until(OpenDescriptors::count, n -> n <= before, "the epoll descriptors closed");
     }
 }
