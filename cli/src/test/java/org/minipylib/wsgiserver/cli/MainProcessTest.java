@@ -49,22 +49,12 @@ class MainProcessTest {
                 assertEquals(200, response.statusCode());
                 assertEquals("Hello, World!", response.body());
             }
-
-            process.destroy(); // SIGTERM
-            assertTrue(process.waitFor(10, TimeUnit.SECONDS), "exited within 10 s of SIGTERM");
-            assertEquals(143, process.exitValue(), () -> "128 + SIGTERM's 15; stderr: " + read(stderr));
-            String output = Files.readString(stdout);
-            assertTrue(output.contains("wsgiserver stopped"), () -> "stdout: " + output + "\nstderr: " + read(stderr));
+            MainJvm.stopsOnSigterm(process, stdout, stderr);
         } finally {
             process.destroyForcibly();
         }
     }
 
-    /**
-     * A SIGTERM that comes as soon as the server listens (systemd or Kubernetes stopping an instance
-     * that just started, while it still registers its JMX bean) is a graceful stop too: not the JVM's
-     * bare exit, which would drop requests already accepted and leave the socket file behind.
-     */
     /**
      * Out of file descriptors, accept() fails for every connection waiting in the backlog, 20 times
      * a second: the log says so once per 10 s (with the count), not at every attempt; once
@@ -76,7 +66,7 @@ class MainProcessTest {
         Path stdout = dir.resolve("stdout.txt");
         Path stderr = dir.resolve("stderr.txt");
         List<String> command = new ArrayList<>(List.of("/bin/bash", "-c", "ulimit -n 128 && exec \"$@\"", "bash"));
-        command.addAll(mainCommand(List.of(), "--bind", "127.0.0.1:0"));
+        command.addAll(MainJvm.command(List.of(), List.of("--bind", "127.0.0.1:0")));
         Process process = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
         List<java.net.Socket> held = new ArrayList<>();
         try {
@@ -106,6 +96,11 @@ class MainProcessTest {
         }
     }
 
+    /**
+     * A SIGTERM that comes as soon as the server listens (systemd or Kubernetes stopping an instance
+     * that just started, while it still registers its JMX bean) is a graceful stop too: not the JVM's
+     * bare exit, which would drop requests already accepted and leave the socket file behind.
+     */
     @Test
     void sigtermRightAfterListeningStillStopsGracefully() throws Exception {
         Path stdout = dir.resolve("stdout.txt");
@@ -378,26 +373,13 @@ class MainProcessTest {
         }
     }
 
-    /**
-     * Runs {@link Main} with {@code args} in a new JVM. Output goes to files: Process.destroy() closes
-     * the pipes, and we want what is printed after it.
-     */
+    /** Runs {@link Main} with {@code args} in a new JVM (see {@link MainJvm#start}). */
     private static Process startMain(Path stdout, Path stderr, String... args) throws IOException {
-        return startMain(List.of(), stdout, stderr, args);
+        return MainJvm.start(List.of(), stdout, stderr, args);
     }
 
-    static Process startMain(List<String> jvmOptions, Path stdout, Path stderr, String... args) throws IOException {
-        return new ProcessBuilder(mainCommand(jvmOptions, args)).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
-    }
-
-    private static List<String> mainCommand(List<String> jvmOptions, String... args) {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx128m"));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.CLASS_NAME));
-        command.addAll(List.of(args));
-        return command;
+    private static Process startMain(List<String> jvmOptions, Path stdout, Path stderr, String... args) throws IOException {
+        return MainJvm.start(jvmOptions, stdout, stderr, args);
     }
 
     /**

@@ -88,14 +88,12 @@ class SocketActivationTest {
     private Process launch(int pidOffset, int fd, String where, List<String> wrapper, List<String> serverOptions,
                            Path stdout) throws IOException {
         assumeTrue(commandExists("python3"), "python3 (the launcher standing in for systemd) is not installed");
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> command = new ArrayList<>(List.of("python3", "-c", LAUNCHER, Integer.toString(pidOffset),
                 Integer.toString(fd), where));
         command.addAll(wrapper);
-        command.addAll(List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"), Main.CLASS_NAME,
-                "--bind", "fd:0"));
-        command.addAll(serverOptions);
+        List<String> args = new ArrayList<>(List.of("--bind", "fd:0"));
+        args.addAll(serverOptions);
+        command.addAll(MainJvm.command(List.of(), args));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(stdout.toFile()).start();
     }
 
@@ -219,19 +217,15 @@ class SocketActivationTest {
         }
     }
 
+    /** The launcher exec'd the JVM (the same pid): the SIGTERM is the JVM's, and so is its status. */
     private static void stopsOnSigterm(Process process, Path stdout) throws Exception {
-        process.destroy(); // SIGTERM
-        assertTrue(process.waitFor(20, TimeUnit.SECONDS));
-        // the launcher exec'd the JVM (the same pid): the SIGTERM is the JVM's, and its status 128 + 15
-        assertEquals(143, process.exitValue(), () -> "exit code " + process.exitValue() + "; output: " + ProcessOutput.read(stdout));
-        assertTrue(Files.readString(stdout).contains("wsgiserver stopped"), Files.readString(stdout));
+        MainJvm.stopsOnSigterm(process, stdout, stdout);
     }
 
     private static boolean commandExists(String name) {
         return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
                 .anyMatch(d -> Files.isExecutable(Path.of(d, name)));
     }
-
 
     @Test
     void socketsMeantForAnotherProcessAreRefused() throws Exception {

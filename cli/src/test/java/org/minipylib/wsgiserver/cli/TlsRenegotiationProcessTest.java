@@ -68,7 +68,7 @@ class TlsRenegotiationProcessTest {
     private static String renegotiate(List<String> jvmOptions) throws Exception {
         Path stdout = dir.resolve("out-" + jvmOptions.size() + ".txt");
         Path stderr = dir.resolve("err-" + jvmOptions.size() + ".txt");
-        Process process = MainProcessTest.startMain(jvmOptions, stdout, stderr, "--bind", "127.0.0.1:0",
+        Process process = MainJvm.start(jvmOptions, stdout, stderr, "--bind", "127.0.0.1:0",
                 "--ssl-certificate", certificate.toString(), "--ssl-private-key", key.toString());
         try {
             Matcher serving = SERVING.matcher(ProcessOutput.awaitLine(process, stdout, line -> SERVING.matcher(line).matches()));
