@@ -90,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
         "Permissions of UNIX socket files, like 660 (default: what the umask gives)."})
     String unixSocketMode;
 
-    /** {@code null}: not given; {@link #EVERY_LISTENER} alone: given without a value; else the listeners named. */
+    /** {@code null}: not given; {@link BindAddressConverter.ProxyProtocolListeners#EVERY} alone: given without a value; else the listeners named. */
     @Option(names = "--proxy-protocol", paramLabel = "ADDRESS", arity = "0..1",
             fallbackValue = BindAddressConverter.ProxyProtocolListeners.EVERY_LISTENER,
             converter = BindAddressConverter.ProxyProtocolListeners.class, description = {
