@@ -60,7 +60,6 @@ public final class DemoApp implements WsgiApp {
     private static final List<Header> TEXT_HEADERS = List.of(TEXT);
     private static final List<Header> TEXT_UTF8_HEADERS = List.of(TEXT_UTF8);
     private static final List<Header> JSON_HEADERS = List.of(JSON);
-    private static final List<Header> OCTET_STREAM_HEADERS = List.of(OCTET_STREAM);
     private static final List<Header> HTML_HEADERS = List.of(Header.of("Content-Type", "text/html; charset=utf-8"));
     private static final List<Header> ALLOW_GET_HEADERS = List.of(TEXT, Header.of("Allow", "GET, HEAD"));
     private static final List<Header> ALLOW_POST_HEADERS = List.of(TEXT, Header.of("Allow", "POST"));
