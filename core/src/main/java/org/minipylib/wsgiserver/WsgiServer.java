@@ -63,8 +63,9 @@ import javax.net.ssl.SSLException;
  * }</pre>
  *
  * <p>The call flow follows CherryPy's wsgiserver: a listener thread per address accepts
- * connections; each connection waits for its next request on a virtual thread (so idle keep-alive
- * connections hold no worker) and is served by a worker (a pooled platform thread or its virtual
+ * connections; each connection waits for its next request on a virtual thread, or, idle on a
+ * readiness loop (virtual mode), on no thread at all (so idle keep-alive connections hold no
+ * worker) and is served by a worker (a pooled platform thread or a virtual
  * thread, see {@link WorkerMode}); each connection serves any number of requests.
  * {@link #stop()} is graceful: it stops accepting, closes idle connections, lets in-flight requests
  * finish (their responses say {@code Connection: close}) for up to the shutdown timeout, then closes

@@ -4,8 +4,9 @@ import org.minipylib.wsgiserver.http.HttpConnection;
 
 /**
  * Decides which threads run a connection's two phases: waiting for a request, and serving it.
- * Waiting always happens on a virtual thread (parked in the JDK's poller), so an idle keep-alive
- * connection never holds a worker. When no worker can take a request, the client gets a 503,
+ * Waiting happens on a virtual thread (parked in the JDK's poller) or, for a plain TCP connection
+ * on a {@link ReadinessLoop}, on no thread at all, so an idle keep-alive connection never holds a
+ * worker. When no worker can take a request, the client gets a 503,
  * counted by {@link ServerStatistics#refusedBusy()}.
  */
 public interface ConnectionScheduler {
