@@ -39,7 +39,7 @@ interface EdgeTriggeredEpoll {
     /** The token of the {@code i}-th socket the last poll found ready. */
     long token(int i);
 
-    /** {@link #READABLE} and {@link #WRITABLE} bits of the {@code i}-th socket the last poll found ready. */
+    /** {@link #READABLE}, {@link #WRITABLE} and {@link #PEER_CLOSED} bits of the {@code i}-th socket the last poll found ready. */
     int ready(int i);
 
     /**
