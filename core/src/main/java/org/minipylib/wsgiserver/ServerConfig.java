@@ -47,8 +47,10 @@ import java.util.Objects;
  *                              JDK 24, where a selector parks its virtual thread pinned to its carrier
  * @param directSocketCalls     plain TCP connections waiting on a readiness loop read and write with the C
  *                              library's {@code recv} and {@code send}, through the foreign function API, on
- *                              a duplicate of their descriptor (at most a quarter of the process's descriptors
- *                              go to duplicates): less CPU per request than the JDK's channel calls, most at
+ *                              a duplicate of their descriptor (made while the process holds fewer duplicates
+ *                              than leave each of {@code maxConnections} connections a descriptor for its socket
+ *                              and 1024 to spare, or fewer than a quarter of its descriptor limit): less CPU per
+ *                              request than the JDK's channel calls, most at
  *                              many connections; and they wait on an edge-triggered epoll of their loop's own
  *                              by that descriptor instead of its selector (each arrival reported once, no
  *                              interest changes). Needs Linux, readiness loops (see above) and, for this
