@@ -130,12 +130,13 @@ public interface Transport {
 
     /**
      * Has the operating system send {@code count} bytes of {@code file} from {@code position} to
-     * the client without them passing through the Java heap ({@link FileChannel#transferTo}), as far
-     * as it can without waiting for a client that does not read, and without moving the file's own
-     * position. The caller writes what is left itself (an ordinary write waits), then may call again.
+     * the client without them passing through the Java heap ({@link FileChannel#transferTo}), and
+     * without moving the file's own position. At a full socket a transport may wait, as a write does,
+     * or return what it sent so far; the caller writes what is left itself (an ordinary write waits),
+     * then may call again.
      *
-     * @return the bytes sent, fewer than {@code count} if the file ended or the socket would have made
-     *         the call wait; -1 if this transport cannot send files (the default: a TLS connection
+     * @return the bytes sent, fewer than {@code count} if the file ended or the transport returned at
+     *         a full socket; -1 if this transport cannot send files (the default: a TLS connection
      *         must encrypt them), and the caller reads and writes them instead
      */
     default long transferFrom(FileChannel file, long position, long count) throws IOException {
