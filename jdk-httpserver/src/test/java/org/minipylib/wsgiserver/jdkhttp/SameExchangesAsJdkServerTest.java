@@ -4,6 +4,7 @@ import com.sun.net.httpserver.Authenticator;
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -49,6 +51,11 @@ class SameExchangesAsJdkServerTest {
     private static final ServerFixture servers = new ServerFixture();
     /** What each server's handlers and filters saw, in order. */
     private static final Map<HttpServer, List<String>> seen = new IdentityHashMap<>();
+    /**
+     * Exchanges each server is still handling: a handler may note what it saw after the client has
+     * its answer (the JDK's server sends a response without a body at sendResponseHeaders).
+     */
+    private static final Map<HttpServer, AtomicInteger> running = new IdentityHashMap<>();
     private static HttpServer jdk;
     private static HttpServer ours;
 
@@ -57,6 +64,7 @@ class SameExchangesAsJdkServerTest {
         List<HttpServer> both = servers.bothStarted(s -> {
             List<String> events = new CopyOnWriteArrayList<>();
             seen.put(s, events);
+            running.put(s, new AtomicInteger());
             mount(s, events);
         });
         jdk = both.get(0);
@@ -69,21 +77,21 @@ class SameExchangesAsJdkServerTest {
     }
 
     private static void mount(HttpServer s, List<String> events) {
-        s.createContext("/d/nocontent-length", t -> {
+        context(s, "/d/nocontent-length", t -> {
             t.sendResponseHeaders(204, 5);
             writeAndNote(t, events, "hello");
             t.close();
         });
-        s.createContext("/d/notmodified-length", t -> {
+        context(s, "/d/notmodified-length", t -> {
             t.sendResponseHeaders(304, 5);
             writeAndNote(t, events, "hello");
             t.close();
         });
-        s.createContext("/d/notmodified-zero", t -> {
+        context(s, "/d/notmodified-zero", t -> {
             t.sendResponseHeaders(304, 0);
             t.close();
         });
-        s.createContext("/d/twice", t -> {
+        context(s, "/d/twice", t -> {
             t.sendResponseHeaders(200, 2);
             try {
                 t.sendResponseHeaders(201, 3);
@@ -94,19 +102,19 @@ class SameExchangesAsJdkServerTest {
             writeAndNote(t, events, "ok");
             t.close();
         });
-        s.createContext("/d/more", t -> {
+        context(s, "/d/more", t -> {
             t.sendResponseHeaders(200, 3);
             writeAndNote(t, events, "hello"); // refused whole; the stream stays usable
             writeAndNote(t, events, "abc");
             t.close();
         });
-        s.createContext("/d/code", t -> {
+        context(s, "/d/code", t -> {
             events.add("code before " + t.getResponseCode());
             t.sendResponseHeaders(202, -1);
             events.add("code after " + t.getResponseCode());
             t.close();
         });
-        s.createContext("/d/headers", t -> {
+        context(s, "/d/headers", t -> {
             t.getResponseHeaders().add("x-lower", "a");
             t.getResponseHeaders().add("X-UPPER", "b");
             t.getResponseHeaders().add("x-Multi", "1");
@@ -116,11 +124,11 @@ class SameExchangesAsJdkServerTest {
             t.sendResponseHeaders(200, -1);
             t.close();
         });
-        s.createContext("/d/connection-close", t -> {
+        context(s, "/d/connection-close", t -> {
             t.getResponseHeaders().set("Connection", "close");
             TestHandlers.send(t, 200, 2, "ok");
         });
-        s.createContext("/d/after-close", t -> {
+        context(s, "/d/after-close", t -> {
             t.sendResponseHeaders(200, 2);
             t.getResponseHeaders().add("X-Late", "1"); // too late to be sent; not refused
             writeAndNote(t, events, "ok");
@@ -132,7 +140,7 @@ class SameExchangesAsJdkServerTest {
                 events.add("read after close: " + e.getMessage());
             }
         });
-        s.createContext("/d/request", t -> {
+        context(s, "/d/request", t -> {
             StringBuilder b = new StringBuilder();
             new TreeMap<>(t.getRequestHeaders()).forEach((name, values) -> b.append(name).append('=').append(values).append('\n'));
             java.net.URI u = t.getRequestURI();
@@ -141,7 +149,7 @@ class SameExchangesAsJdkServerTest {
                     .append(" body ").append(new String(t.getRequestBody().readAllBytes(), StandardCharsets.ISO_8859_1));
             TestHandlers.send(t, 200, 0, b.toString());
         });
-        HttpContext filtered = s.createContext("/d/filters", t -> {
+        HttpContext filtered = context(s, "/d/filters", t -> {
             String text = "attribute " + t.getAttribute("a") + ", body " + new String(t.getRequestBody().readAllBytes(), StandardCharsets.ISO_8859_1);
             events.add("handler");
             TestHandlers.send(t, 200, 0, text);
@@ -163,24 +171,47 @@ class SameExchangesAsJdkServerTest {
         });
         filtered.getFilters().add(Filter.afterHandler("notes the code", t -> events.add("after handler, code " + t.getResponseCode())));
         filtered.getFilters().add(Filter.beforeHandler("notes its turn", t -> events.add("before handler")));
-        s.createContext("/d/retry", t -> TestHandlers.send(t, 200, -1, null)).setAuthenticator(new Authenticator() {
+        context(s, "/d/retry", t -> TestHandlers.send(t, 200, -1, null)).setAuthenticator(new Authenticator() {
             @Override
             public Result authenticate(HttpExchange t) {
                 t.getResponseHeaders().add("WWW-Authenticate", "Custom");
                 return new Retry(401);
             }
         });
-        s.createContext("/d/failure", t -> TestHandlers.send(t, 200, -1, null)).setAuthenticator(new Authenticator() {
+        context(s, "/d/failure", t -> TestHandlers.send(t, 200, -1, null)).setAuthenticator(new Authenticator() {
             @Override
             public Result authenticate(HttpExchange t) {
                 return new Failure(403);
             }
         });
-        s.createContext("/d/unread", t -> TestHandlers.send(t, 200, 2, "ok"));
-        s.createContext("/d/read", t -> {
+        context(s, "/d/unread", t -> TestHandlers.send(t, 200, 2, "ok"));
+        context(s, "/d/read", t -> {
             byte[] body = t.getRequestBody().readAllBytes();
             TestHandlers.send(t, 200, 0, "read " + new String(body, StandardCharsets.ISO_8859_1));
         });
+    }
+
+    /** A context of {@code s} whose exchanges count in {@link #running} until its filters and handler returned. */
+    private static HttpContext context(HttpServer s, String path, HttpHandler handler) {
+        HttpContext context = s.createContext(path, handler);
+        AtomicInteger count = running.get(s);
+        context.getFilters().add(new Filter() { // first: around the other filters, the authenticator and the handler
+            @Override
+            public void doFilter(HttpExchange t, Chain chain) throws IOException {
+                count.incrementAndGet();
+                try {
+                    chain.doFilter(t);
+                } finally {
+                    count.decrementAndGet();
+                }
+            }
+
+            @Override
+            public String description() {
+                return "counts the exchanges in progress";
+            }
+        });
+        return context;
     }
 
     /** Writes {@code text}, noting a refusal. */
@@ -242,7 +273,8 @@ class SameExchangesAsJdkServerTest {
      * The answers to {@code requests}, sent one after the other on one connection, each as its
      * status, compared header lines (sorted) and body; "closed" where the connection ended.
      */
-    private static List<String> exchange(HttpServer server, String[] requests) throws IOException {
+    private static List<String> exchange(HttpServer server, String[] requests) throws IOException, InterruptedException {
+        awaitNoExchangeRunning(); // an earlier case's handler may still note what it saw
         seen.get(server).clear();
         List<String> answers = new ArrayList<>();
         try (RawClient client = new RawClient("127.0.0.1", ServerFixture.port(server)).timeout(10_000)) {
@@ -273,15 +305,14 @@ class SameExchangesAsJdkServerTest {
         return r.status() + " " + names + " " + values + " " + r.bodyText();
     }
 
-    /**
-     * What each server's handlers and filters saw, once both noted as much (a filter after the
-     * handler may run after the client has its answer), within 5 s.
-     */
+    /** What each server's handlers and filters saw, once neither handles an exchange (within 5 s). */
     private static List<List<String>> seenByBoth() throws InterruptedException {
-        List<String> a = seen.get(jdk);
-        List<String> b = seen.get(ours);
-        for (int i = 0; i < 500 && a.size() != b.size(); i++) Thread.sleep(10);
-        return List.of(List.copyOf(a), List.copyOf(b));
+        awaitNoExchangeRunning();
+        return List.of(List.copyOf(seen.get(jdk)), List.copyOf(seen.get(ours)));
+    }
+
+    private static void awaitNoExchangeRunning() throws InterruptedException {
+        for (int i = 0; i < 500 && (running.get(jdk).get() > 0 || running.get(ours).get() > 0); i++) Thread.sleep(10);
     }
 
     // ---- deliberate differences: ours pinned down, the JDK's answer in the comments ----
