@@ -128,7 +128,8 @@ final class ServeCommand implements Callable<Integer> {
     Integer maxThreads;
 
     @Option(names = "--workers", paramLabel = "pool|virtual", description = {
-        "Which threads serve requests: a pool of platform threads, or a virtual thread per connection."})
+        "Which threads serve requests: a pool of platform threads, or virtual threads, one for each connection being served"
+                + " (none for an idle one; default: virtual)."})
     WorkerMode workerMode;
 
     @Option(names = "--readiness-loops", paramLabel = "N", description = {
