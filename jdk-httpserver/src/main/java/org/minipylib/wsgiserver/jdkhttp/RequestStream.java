@@ -25,9 +25,9 @@ final class RequestStream extends InputStream {
 
     @Override
     public synchronized int read() throws IOException {
-        ensureOpen();
-        reading = true;
+        reading = true; // before the check: a close() on another thread is either seen by it or sees this
         try {
+            ensureOpen();
             return body.read();
         } finally {
             reading = false;
@@ -36,9 +36,9 @@ final class RequestStream extends InputStream {
 
     @Override
     public synchronized int read(byte[] b, int off, int len) throws IOException {
-        ensureOpen();
-        reading = true;
+        reading = true; // before the check: a close() on another thread is either seen by it or sees this
         try {
+            ensureOpen();
             return body.read(b, off, len);
         } finally {
             reading = false;
