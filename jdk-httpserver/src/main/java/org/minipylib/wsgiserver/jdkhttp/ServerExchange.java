@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpPrincipal;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.http.Exchange;
 import org.minipylib.wsgiserver.http.HeaderFields;
+import org.minipylib.wsgiserver.http.HttpDate;
 import org.minipylib.wsgiserver.http.HttpStatus;
 
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +28,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>{@link #sendResponseHeaders} follows the JDK: a length of 0 means chunked (close-delimited for
  * HTTP/1.0), -1 no body ({@code Content-Length: 0}), more a fixed length; HEAD, 1xx, 204 and 304
  * responses have no body whatever the length says (a HEAD or 304 response keeps a Content-Length
- * the handler set itself). A response without a body ends the exchange at once.
+ * the handler set itself). A response without a body ends the exchange at once. Once sent, the
+ * response headers show the {@code Date} and the framing header the response went out with, as on
+ * the JDK's server.
  *
  * <p>Attributes belong to the exchange (the JDK's own server keeps them in the context's map,
  * shared by all its exchanges; the API says they are stored with the exchange).
@@ -153,18 +157,42 @@ class ServerExchange extends HttpExchange {
                     rCode, responseLength, exchange.request().requestLine());
         }
         boolean keepOwnLength = head || rCode == 304; // as the JDK: the handler may say what GET would send
+        if (!responseHeaders.containsKey("Date")) responseHeaders.set("Date", currentDate()); // the server sends this one
         List<Header> headers = headerList(keepOwnLength);
         String reason = HttpStatus.reason(rCode);
         if (head || bodiless || responseLength == -1) {
             exchange.response().beginEmpty(rCode, reason, headers);
             responseCode = rCode;
+            showFraming(head || bodiless, responseLength);
             responseStream.headersSent(0, true);
         } else {
             long fixed = responseLength > 0 ? responseLength : -1; // 0: chunked (HTTP/1.1) or till close (1.0)
             exchange.response().begin(rCode, reason, headers, fixed);
             responseCode = rCode;
+            showFraming(false, responseLength);
             responseStream.headersSent(fixed, false);
         }
+    }
+
+    /**
+     * Puts the framing header the response went out with into the response headers, as the JDK's
+     * server does: filters that run after the handler (access logs, {@code SimpleFileServer}'s
+     * output filter) read it there: {@code Content-Length} (0 for -1), or chunked. HEAD, 1xx, 204
+     * and 304 responses keep the headers the handler set.
+     */
+    private void showFraming(boolean bodiless, long responseLength) {
+        if (bodiless) return;
+        if (responseLength != 0) {
+            responseHeaders.set("Content-Length", Long.toString(Math.max(responseLength, 0)));
+        } else if (!exchange.request().protocol().equals("HTTP/1.0")) { // 1.0: the body ends at the close
+            responseHeaders.set("Transfer-Encoding", "chunked");
+        }
+    }
+
+    /** The IMF-fixdate of this second, as the server's own {@code Date} header line has it (made once a second). */
+    private static String currentDate() {
+        byte[] line = HttpDate.headerLine(); // "Date: " + date + CRLF
+        return new String(line, 6, line.length - 8, StandardCharsets.US_ASCII);
     }
 
     /** The response headers for the server; it writes the framing ones itself. */
