@@ -106,9 +106,9 @@ class SameAnswersAsJdkServerTest {
         assertEquals(askTwice(jdk, first, second), askTwice(ours, first, second), "answers to " + first.lines().findFirst().orElseThrow());
     }
 
-    private static List<Answer> askTwice(HttpServer server, String first, String second) throws IOException {
+    private static List<ComparedAnswer> askTwice(HttpServer server, String first, String second) throws IOException {
         try (RawClient client = new RawClient("127.0.0.1", ServerFixture.port(server))) {
-            Answer one = answer(client.send(first).read(false));
+            ComparedAnswer one = answer(client.send(first).read(false));
             return List.of(one, answer(client.send(second).read(false)));
         }
     }
@@ -121,8 +121,8 @@ class SameAnswersAsJdkServerTest {
     void closeSendsTheResponseThoughTheRequestBodysWrapperFailsToClose() throws IOException {
         for (HttpServer server : List.of(jdk, ours)) {
             try (RawClient client = new RawClient("127.0.0.1", ServerFixture.port(server)).timeout(5000)) {
-                Answer answer = answer(client.send("GET /t/closedearly HTTP/1.1\r\nHost: h\r\n\r\n").read(false));
-                assertEquals(new Answer(200, Map.of("content-length", "5"), "early"), answer, server.getClass().getName());
+                ComparedAnswer answer = answer(client.send("GET /t/closedearly HTTP/1.1\r\nHost: h\r\n\r\n").read(false));
+                assertEquals(new ComparedAnswer(200, Map.of("content-length", "5"), "early"), answer, server.getClass().getName());
             } finally {
                 TestHandlers.ANSWERED.release();
             }
@@ -130,26 +130,23 @@ class SameAnswersAsJdkServerTest {
     }
 
     private static void assertSame(String request, boolean head) throws IOException {
-        Answer fromJdk = ask(jdk, request, head);
-        Answer fromOurs = ask(ours, request, head);
+        ComparedAnswer fromJdk = ask(jdk, request, head);
+        ComparedAnswer fromOurs = ask(ours, request, head);
         assertEquals(fromJdk, fromOurs, "answers to " + request.lines().findFirst().orElseThrow());
     }
 
-    private record Answer(int status, Map<String, String> headers, String body) {
+    private static ComparedAnswer ask(HttpServer server, String request, boolean head) throws IOException {
+        return answer(ComparedAnswer.ask(server, request, head, COMPARED));
     }
 
-    private static Answer ask(HttpServer server, String request, boolean head) throws IOException {
-        try (RawClient client = new RawClient("127.0.0.1", ServerFixture.port(server))) {
-            return answer(client.send(request).read(head));
-        }
+    private static ComparedAnswer answer(RawClient.Response r) {
+        return answer(ComparedAnswer.of(r, COMPARED));
     }
 
-    private static Answer answer(RawClient.Response r) {
-        Map<String, String> compared = new LinkedHashMap<>();
-        for (String name : COMPARED) {
-            String value = r.header(name);
-            if (value != null) compared.put(name, name.equals("transfer-encoding") ? value.toLowerCase() : value);
-        }
-        return new Answer(r.status(), compared, r.bodyText());
+    /** {@code a} with its Transfer-Encoding in lower case (the JDK's server says {@code chunked}, others may not). */
+    private static ComparedAnswer answer(ComparedAnswer a) {
+        Map<String, String> headers = new LinkedHashMap<>(a.headers());
+        headers.computeIfPresent("transfer-encoding", (name, value) -> value.toLowerCase());
+        return new ComparedAnswer(a.status(), headers, a.body());
     }
 }
