@@ -24,7 +24,7 @@ final class ConnectionInput {
     byte[] buf;
     int pos;
     int limit;
-    /** See {@link #readThroughScratch}; null until needed, and while idle. */
+    /** See {@link #readThroughScratch} and {@link #readToDrop}; null until needed, and while idle. */
     private byte[] scratch;
 
     ConnectionInput(Transport transport, ConnectionOutput output, int initialCapacity, int maxCapacity) {
@@ -170,6 +170,17 @@ final class ConnectionInput {
         int n = transport.read(scratch, 0, Math.min(dst.remaining(), SCRATCH_SIZE), timeoutMillis);
         if (n > 0) dst.put(scratch, 0, n);
         return n;
+    }
+
+    /**
+     * Reads bytes from the transport (the buffer being empty) only to drop them, through the array
+     * large reads use ({@link #SCRATCH_SIZE}, dropped at the next idle wait) rather than the small
+     * buffer: for a client that keeps sending what is dropped (a refused body). Returns the bytes
+     * read, or -1 at end of stream.
+     */
+    int readToDrop() throws IOException {
+        if (scratch == null) scratch = new byte[SCRATCH_SIZE];
+        return transport.read(scratch, 0, SCRATCH_SIZE, 0);
     }
 
     /** Reads one byte, or -1 at end of stream. */

@@ -94,14 +94,16 @@ public final class HttpConnection {
     private static final int IDLE = 0;
     /** Serving a request. */
     private static final int BUSY = 1;
-    /** Response sent; reading what the client still sends before closing (see closeGracefully). */
-    private static final int LINGERING = 2;
     /** The most of what an over-limit client sent that is read (without waiting) before its close. */
     private static final int OVER_LIMIT_DISCARD_BYTES = 64 * 1024;
     private static final int CLOSED = 3;
     /** Running the connection's setup steps (before any request): stop() may close it. */
     private static final int SETUP = 4;
-    /** Idle at stop() or at the keep-alive timeout: output shut, what the client still sends is dropped by the next reader (see halfCloseIdle). */
+    /**
+     * Output shut, what the client still sends is dropped by the connection's next reader until its
+     * end (see dropUntilEnd): idle at stop() or at the keep-alive timeout (see halfCloseIdle), or
+     * after a last response the client may still be sending into (see closeGracefully).
+     */
     private static final int HALF_CLOSED = 5;
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
     /**
@@ -144,7 +146,7 @@ public final class HttpConnection {
     private long violationsLogged; // which relaxed violations a lent parser logged for this connection already
     private ConnectionInput input;
     private ConnectionOutput output;
-    /** IDLE, BUSY, LINGERING, CLOSED, SETUP or HALF_CLOSED, changed through STATE (a field: one object fewer per connection). */
+    /** IDLE, BUSY, CLOSED, SETUP or HALF_CLOSED, changed through STATE (a field: one object fewer per connection). */
     private volatile int state;
     private volatile boolean heldFlushRunning; // changed through HELD_FLUSH_RUNNING
     private final int keepAliveMillis;
@@ -239,10 +241,12 @@ public final class HttpConnection {
         return requests;
     }
 
-    /** True once the connection is closed (or closing). */
+    /**
+     * True once the connection is closed. A half-closed one is not yet: it reads and drops what its
+     * client still sends, until its client's end, on the thread that next calls awaitRequest.
+     */
     public boolean isClosed() {
-        int s = state;
-        return s == CLOSED || s == LINGERING;
+        return state == CLOSED;
     }
 
     /**
@@ -293,7 +297,7 @@ public final class HttpConnection {
         } else {
             if (state == SETUP && !setUp()) return Awaited.CLOSED;
             if (pendingHead != null) return isClosed() ? Awaited.CLOSED : Awaited.REQUEST;
-            if (!STATE.compareAndSet(this, BUSY, IDLE)) return Awaited.CLOSED;
+            if (!STATE.compareAndSet(this, BUSY, IDLE)) return dropUntilEnd(then, false); // half-closed after its last response, or closed
             if (owner.isDraining() && closeIfIdleAndQuiet()) return dropUntilEnd(then, false); // stop() may have looked before we were idle
             // Idle, the connection may wait up to the keep-alive timeout (empty lines do not extend
             // it); once a request has begun, its head must be complete within the head timeout.
@@ -366,11 +370,11 @@ public final class HttpConnection {
                 }
             }
         } catch (BadRequestException e) {
-            refuse(e.status(), e.getMessage());
+            if (refuse(e.status(), e.getMessage())) return dropUntilEnd(then, false);
         } catch (SocketTimeoutException e) {
             // 408 if part of a request arrived; an idle connection (or one sending only empty lines) just closes
             if (input.available() > 0) {
-                refuse(408, "The request head did not arrive in time");
+                if (refuse(408, "The request head did not arrive in time")) return dropUntilEnd(then, false);
             } else if (state == HALF_CLOSED || halfCloseIdle()) { // as at the watchdog's keep-alive timeout
                 return dropUntilEnd(then, false);
             } else {
@@ -425,8 +429,10 @@ public final class HttpConnection {
      * Serves the request {@link #awaitRequest()} read, and any further ones whose heads are already
      * buffered (pipelining), up to {@link HttpLimits#maxPipelinedRequestsPerTurn()} of them, then returns.
      *
-     * @return true if the connection is open and idle (call {@link #awaitRequest()} next); false if
-     *         it was closed
+     * @return true if the connection is open (call {@link #awaitRequest()} next): idle, or
+     *         half-closed after a last response the client may still be sending into, which that
+     *         call reads and drops until the client's end, then answers closed (see
+     *         closeGracefully); false if it was closed
      */
     public boolean serve() {
         return serve(WorkerTurn.KEPT);
@@ -458,17 +464,13 @@ public final class HttpConnection {
                     close();
                     return false;
                 }
-                if (!exchange(head)) {
-                    closeGracefully();
-                    return false;
-                }
+                if (!exchange(head)) return closeGracefully();
                 servedThisTurn++;
                 if (!skipEmptyLines() && input.available() > 0) {
                     try {
                         pendingHead = tryParseHead();
                     } catch (BadRequestException e) {
-                        refuse(e.status(), e.getMessage());
-                        return false;
+                        return refuse(e.status(), e.getMessage());
                     }
                 }
                 // No complete head buffered: wait for the rest, or for the next request, without a
@@ -509,7 +511,11 @@ public final class HttpConnection {
         STATE.compareAndSet(this, IDLE, BUSY);
         // its head was parsed already (the buffer has moved past it): ask the head, not the buffer
         RequestHead head = pendingHead;
-        refuse(503, "The server is too busy to take this request; try again later.", head);
+        if (refuse(503, "The server is too busy to take this request; try again later.", head)) {
+            // The caller leaves the connection (it waits for no awaitRequest): the lingering close
+            // gets a thread of its own, which waits without a buffer where the transport can.
+            Thread.ofVirtual().name("wsgiserver-linger").start(() -> dropUntilEnd(null, false));
+        }
     }
 
     /**
@@ -592,18 +598,21 @@ public final class HttpConnection {
     }
 
     /**
-     * What awaitRequest answers once the connection was taken from it (stop(), the keep-alive
-     * timeout): a half-closed one (see halfCloseIdle) is closed after what the client still sends is
-     * read and dropped, until the client's end or LINGER_MAX_BYTES; the watchdog closes it at
+     * What awaitRequest answers once the connection is no longer waiting for a request: a
+     * half-closed one (idle at stop() or the keep-alive timeout, see halfCloseIdle; or after a last
+     * response, see closeGracefully) is closed after what the client still sends is read and
+     * dropped, until the client's end or LINGER_MAX_BYTES; the watchdog closes it at
      * {@code halfClosedUntil}. Between reads it waits as an idle connection does: without a buffer,
      * and handed off without a thread where it can be ({@code then}, as for awaitRequest), so that
-     * thousands timed out together hold no thread each while their clients take their time.
+     * thousands timed out together, or closed after their responses, hold no thread each while
+     * their clients take their time. Any other state answers closed as it is.
      *
      * @param resumed called on the thread a hand-off started: it reads what arrived first
      */
     private Awaited dropUntilEnd(Runnable then, boolean resumed) {
         if (state != HALF_CLOSED) return Awaited.CLOSED;
         try {
+            boolean readOn = false; // the last read brought bytes: more may be there already
             while (state == HALF_CLOSED && halfClosedDropped < LINGER_MAX_BYTES) {
                 input.skip(input.available()); // a request's bytes, or part of one: dropped
                 int n;
@@ -611,6 +620,10 @@ public final class HttpConnection {
                     resumed = false;
                     input.reclaimBuffer();
                     n = input.fill(0); // 0 for a wake with nothing to read: wait again
+                } else if (readOn && transport.hasPendingInput()) {
+                    // A client sending much (a refused body): read in a row and in larger pieces, not
+                    // a wait (a hand-off on a loop) per small buffer.
+                    n = input.readToDrop();
                 } else {
                     if (then != null) handedOff = true; // read by the thread `then` starts, if handed off
                     n = input.fillWhenIdle(then); // untimed: the watchdog closes the connection at its deadline
@@ -619,6 +632,7 @@ public final class HttpConnection {
                 }
                 if (n < 0) break; // the client's end
                 halfClosedDropped += n;
+                readOn = n > 0;
             }
         } catch (IOException e) {
             // reset, or closed by the watchdog or a forced stop: done either way
@@ -776,19 +790,21 @@ public final class HttpConnection {
         return false;
     }
 
-    /** Answers an error the client caused before its request could be served, and closes. */
-    private void refuse(int status, String message) {
-        refuse(status, message, null);
+    /**
+     * Answers an error the client caused before its request could be served, and closes.
+     *
+     * @return true if the connection is left half-closed: its next awaitRequest (dropUntilEnd)
+     *         reads and drops what the client still sends and closes it
+     */
+    private boolean refuse(int status, String message) {
+        return refuse(status, message, null);
     }
 
     /** As {@link #refuse(int, String)}; {@code head}: the refused request's head if it was parsed, else null. */
-    private void refuse(int status, String message, RequestHead head) {
+    private boolean refuse(int status, String message, RequestHead head) {
         // Refused while waiting for a request (a bad or late head): busy from now on, so that stop()
         // does not close it as idle under the answer, nor close the access log before its entry.
-        if (!STATE.compareAndSet(this, IDLE, BUSY) && state == HALF_CLOSED) { // too late to answer
-            dropUntilEnd(null, false);
-            return;
-        }
+        if (!STATE.compareAndSet(this, IDLE, BUSY) && state == HALF_CLOSED) return true; // too late to answer
         try {
             long sent = sendError(status, message, head != null ? head.isHead() : bufferedRequestIsHead());
             owner.refused(status);
@@ -798,10 +814,10 @@ public final class HttpConnection {
             }
         } catch (IOException e) {
             close();
-            return;
+            return false;
         }
         lingerOnClose = true;
-        closeGracefully();
+        return closeGracefully();
     }
 
     // ---- one exchange ----
@@ -1109,28 +1125,42 @@ public final class HttpConnection {
 
     /**
      * Closes after a response. If the client may still be sending (an unread body, a refused
-     * request), first half-close and read what it sends for a short while: closing a socket with
+     * request, requests pipelined into the server's own close), the output is shut first and what
+     * the client sends is read and dropped until its end (see dropUntilEnd): closing a socket with
      * unread input makes the kernel send a reset, which can destroy the response before the client
-     * read it. The lingering runs on a virtual thread, so no worker waits for it; the connection stays
+     * read it. That lingering is the half-closed state an idle connection is in after stop() or the
+     * keep-alive timeout: no worker waits for it, the next awaitRequest does the reading, waiting as
+     * an idle connection does (without a thread where the transport can, and without a buffer), and
+     * the watchdog closes it {@code LINGER_NANOS} after the half-close. The connection stays
      * registered (counted against the connection limit, closed by a forced stop) until it ends.
+     *
+     * @return true if the connection is half-closed: the caller must call awaitRequest, which ends it
      */
-    private void closeGracefully() {
+    private boolean closeGracefully() {
         endTurn();
         try {
             output.flush();
         } catch (IOException e) {
             close();
-            return;
+            return false;
         }
         output.release(); // everything is out: the next connection reuses the buffer (called on the connection's own thread only)
         if (!lingerOnClose && input.available() == 0) {
             closeCleanly();
             close();
-            return;
+            return false;
         }
-        int s = state;
-        if (s == CLOSED || s == LINGERING || !STATE.compareAndSet(this, s, LINGERING)) return;
-        Thread.ofVirtual().name("wsgiserver-linger").start(this::linger);
+        if (state != BUSY) return false; // closed meanwhile (a forced stop, the write timeout)
+        try {
+            output.timedAsWrite(transport::shutdownOutput); // a close_notify over TLS: timed like any write
+        } catch (IOException e) {
+            close(); // timeout, reset, or closed by a forced stop: either way we are done
+            return false;
+        }
+        halfClosedUntil = System.nanoTime() + LINGER_NANOS; // first: the watchdog reads it once HALF_CLOSED
+        if (STATE.compareAndSet(this, BUSY, HALF_CLOSED)) return true;
+        close(); // closed by a forced stop meanwhile
+        return false;
     }
 
     /**
@@ -1152,30 +1182,6 @@ public final class HttpConnection {
             output.timedAsWrite(transport::closeCleanly);
         } catch (IOException e) {
             // it closes whatever happens
-        }
-    }
-
-    private void linger() {
-        try {
-            output.timedAsWrite(transport::shutdownOutput); // a close_notify over TLS: timed like any write
-            discardUntilEnd(System.nanoTime() + LINGER_NANOS);
-        } catch (IOException e) {
-            // timeout, reset, or closed by a forced stop: either way we are done
-        } finally {
-            close();
-        }
-    }
-
-    /** Reads and drops what the client sends until its end, {@code deadline} or LINGER_MAX_BYTES, while the state stays LINGERING. */
-    private void discardUntilEnd(long deadline) throws IOException {
-        byte[] scratch = new byte[16 * 1024];
-        long total = 0;
-        while (total < LINGER_MAX_BYTES && state == LINGERING) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) break;
-            int n = transport.read(scratch, 0, scratch.length, (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-            if (n < 0) break;
-            total += n;
         }
     }
 }
