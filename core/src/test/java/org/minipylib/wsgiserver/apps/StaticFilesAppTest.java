@@ -10,6 +10,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.http.HttpDate;
+import org.minipylib.wsgiserver.testing.OpenDescriptors;
 import org.minipylib.wsgiserver.testing.OptionalTool;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
@@ -29,7 +30,6 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -500,25 +500,7 @@ class StaticFilesAppTest {
                 assertTrue(r.status() < 500, request + " -> " + r.status());
             }
         }
-        Poll.until(StaticFilesAppTest::openFilesUnderRoot, n -> n == 0, "files under the root to be closed");
-    }
-
-    /** How many of this process's descriptors are files under the root (Linux); 0 elsewhere. */
-    private static long openFilesUnderRoot() {
-        Path fds = Path.of("/proc/self/fd");
-        if (!Files.isDirectory(fds)) return 0;
-        try (Stream<Path> list = Files.list(fds)) {
-            Path realRoot = root.toRealPath();
-            return list.filter(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).startsWith(realRoot);
-                } catch (IOException e) {
-                    return false; // closed meanwhile
-                }
-            }).count();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
+        Poll.until(() -> OpenDescriptors.onFilesUnder(root), n -> n == 0, "files under the root to be closed");
     }
 
     @Test

@@ -12,10 +12,32 @@ public final class OpenDescriptors {
     private OpenDescriptors() {
     }
 
+    private static final Path FDS = Path.of("/proc/self/fd");
+
     /** How many descriptors this process holds open now. */
     public static long count() {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+        try (Stream<Path> fds = Files.list(FDS)) {
             return fds.count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * How many descriptors this process holds open on files under {@code dir} (their entries link
+     * there); 0 where there is no /proc/self/fd to look at.
+     */
+    public static long onFilesUnder(Path dir) {
+        if (!Files.isDirectory(FDS)) return 0;
+        try (Stream<Path> fds = Files.list(FDS)) {
+            Path realDir = dir.toRealPath();
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).startsWith(realDir);
+                } catch (IOException e) {
+                    return false; // closed meanwhile
+                }
+            }).count();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
