@@ -535,7 +535,7 @@ public final class HttpConnection {
             // 1 ms could pass before the loop reports the socket, leaving the bytes unread (1.5 % of
             // refusals ended in a reset so).
             input.discardArrived(OVER_LIMIT_DISCARD_BYTES);
-            // counted (and warned of, RefusalWarning) but not access-logged: this runs on the thread
+            // counted (and warned of: WsgiServer.refusalWarning, a ThrottledWarning) but not access-logged: this runs on the thread
             // that accepts connections, which a slow log must never hold up during a flood
             sendError(503, "The server has too many connections; try again later.", false);
             owner.refused(503);
