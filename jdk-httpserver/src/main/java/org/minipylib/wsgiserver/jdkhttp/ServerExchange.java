@@ -30,7 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * responses have no body whatever the length says (a HEAD or 304 response keeps a Content-Length
  * the handler set itself). A response without a body ends the exchange at once. Once sent, the
  * response headers show the {@code Date} and the framing header the response went out with, as on
- * the JDK's server.
+ * the JDK's server, if the context has filters (they run after the handler, and may read them).
  *
  * <p>Attributes belong to the exchange (the JDK's own server keeps them in the context's map,
  * shared by all its exchanges; the API says they are stored with the exchange).
@@ -157,19 +157,23 @@ class ServerExchange extends HttpExchange {
                     rCode, responseLength, exchange.request().requestLine());
         }
         boolean keepOwnLength = head || rCode == 304; // as the JDK: the handler may say what GET would send
-        if (!responseHeaders.containsKey("Date")) responseHeaders.set("Date", currentDate()); // the server sends this one
         List<Header> headers = headerList(keepOwnLength);
+        // What went out is shown to the filters that run after the handler; without any, it is not
+        // (a sixth of pipelined throughput). The Date is shown, not passed: the server writes its
+        // own (encoded once a second); a handler's own is passed and kept.
+        boolean show = !context.getFilters().isEmpty();
+        if (show && !responseHeaders.containsKey("Date")) responseHeaders.set("Date", ShownDate.now());
         String reason = HttpStatus.reason(rCode);
         if (head || bodiless || responseLength == -1) {
             exchange.response().beginEmpty(rCode, reason, headers);
             responseCode = rCode;
-            showFraming(head || bodiless, responseLength);
+            if (show) showFraming(head || bodiless, responseLength);
             responseStream.headersSent(0, true);
         } else {
             long fixed = responseLength > 0 ? responseLength : -1; // 0: chunked (HTTP/1.1) or till close (1.0)
             exchange.response().begin(rCode, reason, headers, fixed);
             responseCode = rCode;
-            showFraming(false, responseLength);
+            if (show) showFraming(false, responseLength);
             responseStream.headersSent(fixed, false);
         }
     }
@@ -182,17 +186,27 @@ class ServerExchange extends HttpExchange {
      */
     private void showFraming(boolean bodiless, long responseLength) {
         if (bodiless) return;
+        // Names spelt as Headers keeps them (it would make a new string for another spelling).
         if (responseLength != 0) {
-            responseHeaders.set("Content-Length", Long.toString(Math.max(responseLength, 0)));
+            responseHeaders.set("Content-length", responseLength > 0 ? Long.toString(responseLength) : "0");
         } else if (!exchange.request().protocol().equals("HTTP/1.0")) { // 1.0: the body ends at the close
-            responseHeaders.set("Transfer-Encoding", "chunked");
+            responseHeaders.set("Transfer-encoding", "chunked");
         }
     }
 
-    /** The IMF-fixdate of this second, as the server's own {@code Date} header line has it (made once a second). */
-    private static String currentDate() {
-        byte[] line = HttpDate.headerLine(); // "Date: " + date + CRLF
-        return new String(line, 6, line.length - 8, StandardCharsets.US_ASCII);
+    /** The IMF-fixdate the server's own {@code Date} header line has this second, as a string made once a second. */
+    private static final class ShownDate {
+        private record Cached(byte[] line, String text) {
+        }
+
+        private static volatile Cached cached = new Cached(new byte[0], "");
+
+        static String now() {
+            byte[] line = HttpDate.headerLine(); // "Date: " + date + CRLF, the same array all second
+            Cached c = cached;
+            if (c.line != line) cached = c = new Cached(line, new String(line, 6, line.length - 8, StandardCharsets.US_ASCII));
+            return c.text;
+        }
     }
 
     /** The response headers for the server; it writes the framing ones itself. */

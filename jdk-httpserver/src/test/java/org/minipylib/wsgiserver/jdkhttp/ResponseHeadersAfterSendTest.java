@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 /**
  * Once the response headers were sent, the exchange's response headers show the {@code Date} and
  * the framing header the response went out with, as on the JDK's server: a filter after the handler
- * (an access log, {@code SimpleFileServer}'s verbose output) reads them there. Both servers run the
+ * (an access log, {@code SimpleFileServer}'s verbose output) reads them there (ours does so in
+ * contexts with filters only). Both servers run the
  * same handlers; what such a filter sees must be the same, but for {@code Connection}, which the
  * JDK's server also puts there (for HTTP/1.0) and ours does not.
  */
@@ -109,6 +110,31 @@ class ResponseHeadersAfterSendTest {
             assertEquals(OWN_DATE, client.send(request + "\r\nHost: h\r\n\r\n").read().header("Date"));
         }
         assertNotNull(seen.get(ours).poll(5, TimeUnit.SECONDS));
+    }
+
+    /**
+     * Ours shows them only where a filter may read them: in a context without filters the response
+     * headers stay as the handler set them (the JDK's server fills them in anyway), which saves a
+     * sixth of pipelined throughput.
+     */
+    @Test
+    void withoutFiltersOursLeavesTheResponseHeadersAsTheHandlerSetThem() throws Exception {
+        HttpServer server = servers.ours();
+        BlockingQueue<String> afterSend = new LinkedBlockingQueue<>();
+        server.createContext("/", t -> {
+            t.getResponseHeaders().set("Content-Type", "text/plain");
+            t.sendResponseHeaders(200, 2);
+            afterSend.add(new TreeMap<>(t.getResponseHeaders()).toString());
+            t.getResponseBody().write("ok".getBytes());
+            t.close();
+        });
+        server.start();
+        try (RawClient client = new RawClient("127.0.0.1", ServerFixture.port(server)).timeout(5000)) {
+            RawClient.Response r = client.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n").read();
+            assertNotNull(r.header("Date"), "the server sends its Date all the same");
+            assertEquals("2", r.header("Content-Length"));
+        }
+        assertEquals("{Content-type=[text/plain]}", afterSend.poll(5, TimeUnit.SECONDS));
     }
 
     private static String seenBy(HttpServer server, String requestLine) throws Exception {
