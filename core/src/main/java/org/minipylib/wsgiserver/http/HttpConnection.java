@@ -253,7 +253,8 @@ public final class HttpConnection {
      * Waits for the next request and reads its head: up to the keep-alive timeout for the first
      * byte, then up to the request-head timeout for the rest. Blocks; the server runs this on a
      * virtual thread. A malformed or late head is answered (400, 408, 414, 431...) and the
-     * connection closed here.
+     * connection closed here (after reading and dropping what its client still sends, as a
+     * half-closed connection's is).
      *
      * @return true if a request head is ready and the connection is now busy (call {@link #serve()});
      *         false if the connection was closed (client gone, timeout, error, or server shutting down)

@@ -27,7 +27,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * keep-alive connection waiting for its next request) moves to it for good: the channel turns
  * non-blocking, the read after a write first waits for the loop to report bytes (the client
  * cannot have sent its next request before it got the response, pipelining aside), and every wait
- * goes through the loop. A connection closed after one request never registers.
+ * goes through the loop. A connection closed at once after one request never registers (one
+ * whose close lingers, to read what its client still sends, does).
  *
  * <p>Once on the loop, where this JVM allows (see {@link DirectSocketCalls}), reads and writes go
  * through the C library's {@code recv} and {@code send} on a duplicate descriptor the transport owns
@@ -399,8 +400,21 @@ public final class SocketTransport implements Transport {
         return r;
     }
 
+    /**
+     * Before a read, after a write: waits until the socket is readable (a read now would most
+     * likely find nothing yet). Not on the thread a hand-off started, woken for bytes that are
+     * there: a write since the hand-off (over TLS, the close_notify of a half-close, written on a
+     * thread of its own) must not make it wait for them, as an edge-triggered wait would not be
+     * woken for them again.
+     */
+    private void awaitAfterWrite(int timeoutMillis) throws IOException {
+        if (!wroteSinceRead) return;
+        if (resumed) wroteSinceRead = false;
+        else awaitReadable(timeoutMillis);
+    }
+
     private int readPolled(byte[] b, int off, int len, int timeoutMillis) throws IOException {
-        if (wroteSinceRead) awaitReadable(timeoutMillis); // first: it drops the cached view
+        awaitAfterWrite(timeoutMillis); // first: it drops the cached view
         int fd = directFd;
         if (fd < 0) return readPolled(view(b, off, len), timeoutMillis);
         SocketWait r = readiness;
@@ -421,7 +435,7 @@ public final class SocketTransport implements Transport {
     }
 
     private int readPolled(ByteBuffer dst, int timeoutMillis) throws IOException {
-        if (wroteSinceRead) awaitReadable(timeoutMillis); // a read now would most likely find nothing yet
+        awaitAfterWrite(timeoutMillis);
         SocketWait r = readiness;
         int fd = directFd;
         boolean afterHandOff = takeResumed();

@@ -149,9 +149,10 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
 
         /**
          * Queues the connection for a thread (on a loop's thread, the accepting one, or a closing
-         * one). One closed while it waited without a thread (the keep-alive timeout, a stop) has
+         * one). One closed while it waited without a thread (by the watchdog, a forced stop) has
          * nothing left to serve: it is forgotten here, rather than a thread started only to find
-         * it closed (thousands may expire together).
+         * it closed (thousands may expire together). A half-closed one (the keep-alive timeout, a
+         * stop, a lingering close) is queued: its thread reads and drops what its client sent.
          */
         @Override
         public void run() {

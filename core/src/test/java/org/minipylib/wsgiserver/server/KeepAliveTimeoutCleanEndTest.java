@@ -4,12 +4,15 @@ import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.http.HttpConnection;
+import org.minipylib.wsgiserver.testing.LiveThreads;
 import org.minipylib.wsgiserver.testing.OpenDescriptors;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TlsClients;
 import org.minipylib.wsgiserver.tls.JsseSslAdapter;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +29,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * An idle keep-alive connection closed at the keep-alive timeout ends cleanly, and a request its
@@ -67,6 +71,36 @@ class KeepAliveTimeoutCleanEndTest {
             assertEquals(1, server.openConnections(), "half-closed, until the client's end");
             client.close();
             Poll.until(server::openConnections, n -> n == 0, "the connection closed after the client's end");
+        } finally {
+            server.stop();
+        }
+    }
+
+    /**
+     * Over TLS, virtual threads on the edge-triggered loop: one late request after the clean end,
+     * and the client neither sends more nor closes. The thread woken for it reads and drops it, and
+     * ends, while the connection stays half-closed; it must not wait first because the
+     * close_notify was written since the connection's last read (that wait is never woken: the
+     * request's bytes are reported once), which held the thread until the watchdog's close, 2 s on.
+     */
+    @Test
+    void overTlsALateRequestIsDroppedByAThreadThatDoesNotWaitForMore() throws Exception {
+        TestCertificates.LocalhostTls tls = TestCertificates.localhostTls(dir, "keep-alive-late");
+        WsgiServer server = start(counting(new AtomicInteger()), WorkerMode.VIRTUAL, tls);
+        try (RawClient client = connect(server, tls)) {
+            client.timeout(10_000);
+            assertEquals(200, client.send("GET /first HTTP/1.1\r\nHost: t\r\n\r\n").read().status());
+            assertEquals("", client.readToCleanEnd(), "a clean end at the keep-alive timeout");
+            Poll.until(() -> LiveThreads.runningIn(HttpConnection.class), n -> n == 0, "the close_notify written");
+            long readBefore = server.statistics().bytesRead();
+            long sent = System.nanoTime();
+            client.send(REQUEST);
+            // Read, not only woken for: a thread that waits first never reads it (until the close).
+            Poll.until(() -> server.statistics().bytesRead(), n -> n > readBefore, "the late request read");
+            Poll.until(() -> LiveThreads.runningIn(HttpConnection.class), n -> n == 0, "no thread left in the connection");
+            long millis = (System.nanoTime() - sent) / 1_000_000;
+            assertTrue(millis < 1000, "the thread woken for the late request ended " + millis + " ms after it was sent");
+            assertEquals(1, server.openConnections(), "still half-closed, until the client's end");
         } finally {
             server.stop();
         }
