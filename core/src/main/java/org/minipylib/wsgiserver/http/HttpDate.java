@@ -41,25 +41,33 @@ public final class HttpDate {
             new DateTimeFormatterBuilder().appendPattern("EEE MMM ppd HH:mm:ss ").appendValue(ChronoField.YEAR, 4).toFormatter(Locale.ROOT)
                     .withZone(ZoneOffset.UTC).withResolverStyle(ResolverStyle.STRICT);
 
-    private record Cached(long second, byte[] line) {
+    private record Cached(long second, String date, byte[] line) {
     }
 
-    private static volatile Cached cached = new Cached(-1, new byte[0]);
+    private static volatile Cached cached = new Cached(-1, "", new byte[0]);
 
     private HttpDate() {
     }
 
     /** {@code "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"} for the current second, as bytes. */
     public static byte[] headerLine() {
-        long now = System.currentTimeMillis();
-        long second = now / 1000;
+        return current().line;
+    }
+
+    /** The current second as an IMF-fixdate, the value of {@link #headerLine()}. */
+    public static String now() {
+        return current().date;
+    }
+
+    private static Cached current() {
+        long second = System.currentTimeMillis() / 1000;
         Cached c = cached;
         if (c.second != second) {
-            String line = "Date: " + format(second) + "\r\n";
-            c = new Cached(second, line.getBytes(StandardCharsets.US_ASCII));
+            String date = format(second);
+            c = new Cached(second, date, ("Date: " + date + "\r\n").getBytes(StandardCharsets.US_ASCII));
             cached = c;
         }
-        return c.line;
+        return c;
     }
 
     /** {@code epochSecond} as an IMF-fixdate, {@code Sun, 06 Nov 1994 08:49:37 GMT}. */

@@ -414,7 +414,7 @@ public final class SocketTransport implements Transport {
     }
 
     private int readPolled(byte[] b, int off, int len, int timeoutMillis) throws IOException {
-        awaitAfterWrite(timeoutMillis); // first: it drops the cached view
+        awaitAfterWrite(timeoutMillis); // first: a wait drops the cached view
         int fd = directFd;
         if (fd < 0) return readPolled(view(b, off, len), timeoutMillis);
         SocketWait r = readiness;

@@ -45,7 +45,10 @@ final class ServerCore {
     private volatile WsgiServer server;
     private volatile boolean started;
     private Executor executor;
-    /** Requests the gateway is handling (a handler, or the server's own answer, under way); see {@link #stop}. */
+    /**
+     * Requests the gateway is handling (a handler, or the server's own answer, under way); see
+     * {@link #stop}. Not the busy workers: a worker lends its turn while a large write waits for the client.
+     */
     private final AtomicInteger exchangesInProgress = new AtomicInteger();
 
     /**

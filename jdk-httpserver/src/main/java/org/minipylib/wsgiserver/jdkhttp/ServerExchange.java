@@ -15,7 +15,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -162,7 +161,7 @@ class ServerExchange extends HttpExchange {
         // (a sixth of pipelined throughput). The Date is shown, not passed: the server writes its
         // own (encoded once a second); a handler's own is passed and kept.
         boolean show = !context.getFilters().isEmpty();
-        if (show && !responseHeaders.containsKey("Date")) responseHeaders.set("Date", ShownDate.now());
+        if (show && !responseHeaders.containsKey("Date")) responseHeaders.set("Date", HttpDate.now());
         String reason = HttpStatus.reason(rCode);
         if (head || bodiless || responseLength == -1) {
             exchange.response().beginEmpty(rCode, reason, headers);
@@ -191,21 +190,6 @@ class ServerExchange extends HttpExchange {
             responseHeaders.set("Content-length", responseLength > 0 ? Long.toString(responseLength) : "0");
         } else if (!exchange.request().protocol().equals("HTTP/1.0")) { // 1.0: the body ends at the close
             responseHeaders.set("Transfer-encoding", "chunked");
-        }
-    }
-
-    /** The IMF-fixdate the server's own {@code Date} header line has this second, as a string made once a second. */
-    private static final class ShownDate {
-        private record Cached(byte[] line, String text) {
-        }
-
-        private static volatile Cached cached = new Cached(new byte[0], "");
-
-        static String now() {
-            byte[] line = HttpDate.headerLine(); // "Date: " + date + CRLF, the same array all second
-            Cached c = cached;
-            if (c.line != line) cached = c = new Cached(line, new String(line, 6, line.length - 8, StandardCharsets.US_ASCII));
-            return c.text;
         }
     }
 
