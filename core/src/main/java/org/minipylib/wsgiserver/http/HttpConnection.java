@@ -507,16 +507,24 @@ public final class HttpConnection {
         return head == null ? null : head.path();
     }
 
-    /** Answers 503 (the server is too busy to serve this request) and closes. */
-    public void rejectBusy() {
+    /**
+     * Answers 503 (the server is too busy to serve this request) and closes, after reading and
+     * dropping what the client still sends, as {@link #awaitRequest(Runnable)} does for a refused
+     * head: on the calling thread, or, where the transport can wait without one, handed off
+     * ({@code then} runs once input arrives, and its thread calls {@code awaitRequest} to go on).
+     *
+     * @param then null to drop on the calling thread until the close
+     * @return {@link Awaited#HANDED_OFF} if no thread waits now, else {@link Awaited#CLOSED}
+     */
+    public Awaited rejectBusy(Runnable then) {
         STATE.compareAndSet(this, IDLE, BUSY);
         // its head was parsed already (the buffer has moved past it): ask the head, not the buffer
         RequestHead head = pendingHead;
+        pendingHead = null;
         if (refuse(503, "The server is too busy to take this request; try again later.", head)) {
-            // The caller leaves the connection (it waits for no awaitRequest): the lingering close
-            // gets a thread of its own, which waits without a buffer where the transport can.
-            Thread.ofVirtual().name("wsgiserver-linger").start(() -> dropUntilEnd(null, false));
+            return dropUntilEnd(then, false);
         }
+        return Awaited.CLOSED;
     }
 
     /**

@@ -63,7 +63,7 @@ public final class PooledScheduler implements ConnectionScheduler {
                 if (pool.submit(this)) return;
                 if (!monitoring.tryEnter(connection)) {
                     statistics.refusedBusy();
-                    connection.rejectBusy();
+                    connection.rejectBusy(null); // drops what the client still sends on this (virtual) waiter thread
                     return;
                 }
                 Runnable next;

@@ -202,8 +202,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                         }
                         if (!monitoring.tryEnter(connection)) {
                             statistics.refusedBusy();
-                            connection.rejectBusy();
-                            return false;
+                            return connection.rejectBusy(this) == HttpConnection.Awaited.HANDED_OFF;
                         }
                         boolean idle;
                         try {

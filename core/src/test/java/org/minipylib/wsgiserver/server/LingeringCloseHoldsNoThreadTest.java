@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
@@ -50,29 +51,38 @@ class LingeringCloseHoldsNoThreadTest {
         return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
     }
 
-    /** Connections on one loop, served by a virtual-thread scheduler whose threads are counted, each answered once. */
+    /** Connections on one loop, served by a virtual-thread scheduler whose threads are counted. */
     private static final class Lingering implements AutoCloseable {
         final List<Thread> started = new CopyOnWriteArrayList<>();
         final VirtualThreadScheduler scheduler;
-        final ConnectionRegistry registry = new ConnectionRegistry(COUNT);
+        final ConnectionRegistry registry = new ConnectionRegistry(COUNT + 1);
         final List<RawClient> clients = new ArrayList<>();
         final List<SocketTransport> transports = new ArrayList<>();
         final List<HttpConnection> connections = new ArrayList<>();
         private final ServerSocketChannel listener;
         private final ReadinessLoop loop;
+        private final boolean edgeTriggered;
+        private final Gateway gateway;
+        private final HttpSettings settings;
         /** Threads in a connection before these were opened (other tests' that have not ended yet). */
         private final long threadsBefore = LiveThreads.runningIn(HttpConnection.class);
 
-        /** Opens COUNT connections; each client's request is answered "hello" with {@code Connection: close}. */
-        Lingering(boolean edgeTriggered) throws IOException {
+        Lingering(boolean edgeTriggered, int maxConcurrent, Gateway gateway, HttpSettings settings) throws IOException {
             ThreadFactory virtual = Thread.ofVirtual().factory();
-            scheduler = new VirtualThreadScheduler(10, 10, Duration.ofSeconds(5), task -> {
+            scheduler = new VirtualThreadScheduler(maxConcurrent, 0, Duration.ofSeconds(5), task -> {
                 Thread t = virtual.newThread(task);
                 started.add(t);
                 return t;
             });
             listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             loop = new ReadinessLoop("test-readiness", edgeTriggered);
+            this.edgeTriggered = edgeTriggered;
+            this.gateway = gateway;
+            this.settings = settings;
+        }
+
+        /** COUNT connections, each client's request answered "hello" with {@code Connection: close}. */
+        static Lingering answeredOnce(boolean edgeTriggered) throws IOException {
             Gateway hello = exchange -> {
                 HttpResponse response = exchange.response();
                 response.begin(200, "OK", List.of(), 5);
@@ -81,21 +91,29 @@ class LingeringCloseHoldsNoThreadTest {
             };
             HttpSettings oneRequestEach = new HttpSettings(HttpLimits.defaults(), HttpTimeouts.defaults(), null, null, 1,
                     Duration.ZERO);
-            int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
+            Lingering lingering = new Lingering(edgeTriggered, 10, hello, oneRequestEach);
             for (int i = 0; i < COUNT; i++) {
-                RawClient client = new RawClient("127.0.0.1", port).timeout(5000);
-                clients.add(client);
-                SocketTransport transport = new SocketTransport(listener.accept(), loop, null, edgeTriggered);
-                transports.add(transport);
-                HttpConnection connection = new HttpConnection(transport, List.of(), hello, oneRequestEach, registry);
-                connections.add(connection);
-                assertTrue(registry.add(connection));
-                scheduler.start(connection);
+                RawClient client = lingering.open();
                 client.send(get("/"));
                 RawClient.Response response = client.read();
                 assertEquals("hello", response.bodyText());
                 assertEquals("close", response.header("connection"), "the server's close after its last request");
             }
+            return lingering;
+        }
+
+        /** Opens a connection served by the scheduler; returns its client. */
+        RawClient open() throws IOException {
+            int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
+            RawClient client = new RawClient("127.0.0.1", port).timeout(5000);
+            clients.add(client);
+            SocketTransport transport = new SocketTransport(listener.accept(), loop, null, edgeTriggered);
+            transports.add(transport);
+            HttpConnection connection = new HttpConnection(transport, List.of(), gateway, settings, registry);
+            connections.add(connection);
+            assertTrue(registry.add(connection));
+            scheduler.start(connection);
+            return client;
         }
 
         /** Waits until no thread runs in a connection, then asserts that every connection still lingers, registered. */
@@ -128,7 +146,7 @@ class LingeringCloseHoldsNoThreadTest {
     @ParameterizedTest(name = "edge-triggered: {0}")
     @ValueSource(booleans = {false, true})
     void aLingeringCloseWhoseClientSendsNothingHoldsNoThread(boolean edgeTriggered) throws Exception {
-        try (Lingering lingering = new Lingering(edgeTriggered)) {
+        try (Lingering lingering = Lingering.answeredOnce(edgeTriggered)) {
             for (RawClient client : lingering.clients) {
                 assertEquals("", client.readToCleanEnd(), "a clean end right after the response");
             }
@@ -156,7 +174,7 @@ class LingeringCloseHoldsNoThreadTest {
     void whatTheClientSendsAfterTheResponseIsDroppedByThreadsThatEnd(boolean edgeTriggered) throws Exception {
         byte[] more = new byte[64 * 1024];
         Arrays.fill(more, (byte) 'x');
-        try (Lingering lingering = new Lingering(edgeTriggered)) {
+        try (Lingering lingering = Lingering.answeredOnce(edgeTriggered)) {
             for (RawClient client : lingering.clients) {
                 client.send(get("/more"));
                 client.send(more);
@@ -171,6 +189,59 @@ class LingeringCloseHoldsNoThreadTest {
             for (RawClient client : lingering.clients) client.close();
             Poll.until(lingering.registry::size, n -> n == 0, "the connections closed at their clients' end");
             Poll.until(lingering.scheduler::connections, n -> n == 0, "forgotten by the scheduler");
+            awaitEnded(lingering.started);
+        }
+    }
+
+    /**
+     * A request refused with 503 because every turn is taken (one here, held by a request whose
+     * application waits) lingers as the close after a response does: the client reads the whole 503
+     * and a clean end, and the connection then waits for its client's end without a thread (the
+     * refusing thread ends; before, a thread of its own waited for each refused connection), while
+     * the busy request is still served.
+     */
+    @ParameterizedTest(name = "edge-triggered: {0}")
+    @ValueSource(booleans = {false, true})
+    void aRequestRefusedAsBusyLingersWithoutAThread(boolean edgeTriggered) throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Gateway waitsOnBlock = exchange -> {
+            if (exchange.request().path().equals("/block")) {
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            HttpResponse response = exchange.response();
+            response.begin(200, "OK", List.of(), 5);
+            response.write("hello".getBytes(StandardCharsets.US_ASCII), 0, 5);
+            response.finish();
+        };
+        HttpSettings settings = new HttpSettings(HttpLimits.defaults(), HttpTimeouts.defaults(), null, null, 0, Duration.ZERO);
+        try (Lingering lingering = new Lingering(edgeTriggered, 1, waitsOnBlock, settings)) {
+            RawClient blocked = lingering.open();
+            blocked.send(get("/block"));
+            Poll.until(() -> LiveThreads.runningIn(HttpConnection.class), n -> n > lingering.threadsBefore,
+                    "the blocking request served");
+            List<RawClient> refused = new ArrayList<>();
+            for (int i = 0; i < COUNT; i++) {
+                RawClient client = lingering.open();
+                refused.add(client);
+                client.send(get("/"));
+                RawClient.Response response = client.read();
+                assertEquals(503, response.status());
+                assertEquals("close", response.header("connection"));
+                assertEquals("", client.readToCleanEnd(), "a clean end right after the 503");
+            }
+            Poll.until(() -> LiveThreads.runningIn(HttpConnection.class), n -> n <= lingering.threadsBefore + 1,
+                    "no thread left in the refused connections, one in the busy one");
+            assertEquals(COUNT + 1, lingering.registry.size(), "the refused connections linger until their clients' end");
+            for (RawClient client : refused) client.send(get("/late")); // fails after a reset
+            Poll.until(lingering::pendingInput, n -> n == 0, "the late requests read and dropped");
+            release.countDown();
+            assertEquals("hello", blocked.read().bodyText());
+            for (RawClient client : refused) client.close();
+            Poll.until(lingering.registry::size, n -> n == 1, "the refused connections closed at their clients' end");
             awaitEnded(lingering.started);
         }
     }
