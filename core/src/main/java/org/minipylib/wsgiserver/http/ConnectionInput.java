@@ -175,12 +175,13 @@ final class ConnectionInput {
     /**
      * Reads bytes from the transport (the buffer being empty) only to drop them, through the array
      * large reads use ({@link #SCRATCH_SIZE}, dropped at the next idle wait) rather than the small
-     * buffer: for a client that keeps sending what is dropped (a refused body). Returns the bytes
-     * read, or -1 at end of stream.
+     * buffer: for a client that keeps sending what is dropped (a refused body). Takes only what has
+     * arrived ({@link Transport#readArrived}): returns the bytes read, 0 if none could be taken
+     * without waiting (over TLS, part of a record), or -1 at end of stream.
      */
     int readToDrop() throws IOException {
         if (scratch == null) scratch = new byte[SCRATCH_SIZE];
-        return transport.read(scratch, 0, SCRATCH_SIZE, 0);
+        return transport.readArrived(scratch, 0, SCRATCH_SIZE);
     }
 
     /** Reads one byte, or -1 at end of stream. */

@@ -149,6 +149,15 @@ public interface Transport {
      */
     boolean hasPendingInput();
 
+    /**
+     * Reads what has arrived, without waiting for more: 0 if nothing has, or nothing that can be
+     * handed over yet (over TLS: part of a record, whose rest the caller waits for as it would
+     * for any input); else as {@link #read(byte[], int, int, int)}.
+     */
+    default int readArrived(byte[] b, int off, int len) throws IOException {
+        return hasPendingInput() ? read(b, off, len, 0) : 0;
+    }
+
     /** Half-closes: no more writes; the client sees end of stream while we may still read. */
     void shutdownOutput() throws IOException;
 

@@ -487,6 +487,19 @@ final class TlsTransport implements Transport {
         return inputBuffered || wrapped.hasPendingInput();
     }
 
+    /** As the default, but a read that finds only part of a record returns 0 (as after an idle wait) instead of waiting for the rest. */
+    @Override
+    public int readArrived(byte[] b, int off, int len) throws IOException {
+        if (!hasPendingInput()) return 0;
+        readLock.lock();
+        try {
+            wokenFromIdle = true;
+            return read(b, off, len, 0);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
     /**
      * True if nothing decrypted or whole waits here (at most part of a record, kept aside for the
      * wait) and the socket below can wait without a buffer.

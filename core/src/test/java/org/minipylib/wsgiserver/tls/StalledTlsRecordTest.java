@@ -3,8 +3,10 @@ package org.minipylib.wsgiserver.tls;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.EngineTlsClient;
+import org.minipylib.wsgiserver.testing.LiveThreads;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TestServer;
@@ -103,6 +105,34 @@ class StalledTlsRecordTest {
             assertEquals(0, server.server().openConnections());
         } finally {
             server.close();
+        }
+    }
+
+    /**
+     * The close after a last response (maxRequestsPerConnection 1) reads and drops what the client
+     * still sends. A client that then sends a whole record and more than the rest of the buffer's
+     * worth of the next one, and stalls, leaves the connection waiting for the rest as an idle one
+     * does, without a thread; before, a read blocked for the rest (a thread and the TLS buffers held
+     * until the watchdog's close at the linger deadline, 2 s on).
+     */
+    @Test
+    void aLingeringCloseStalledMidRecordHoldsNoThread() throws Exception {
+        JsseSslAdapter adapter = new JsseSslAdapter(config);
+        long threadsBefore = LiveThreads.runningIn(HttpConnection.class);
+        try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "served"),
+                b -> b.sslAdapter(adapter).maxRequestsPerConnection(1));
+             EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+            String filler = "x".repeat(16 * 1024); // one whole record each
+            byte[] request = tls.record(get("/"));
+            byte[] whole = tls.record(filler);
+            byte[] next = tls.record(filler);
+            tls.send(request);
+            assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
+            tls.send(whole, Arrays.copyOf(next, next.length / 2));
+            Poll.until(() -> LiveThreads.runningIn(HttpConnection.class) <= threadsBefore
+                    || server.server().openConnections() == 0, done -> done, "no thread in the connection, or its close");
+            assertEquals(1, server.server().openConnections(),
+                    "a thread stayed in the connection until its close at the linger deadline");
         }
     }
 
