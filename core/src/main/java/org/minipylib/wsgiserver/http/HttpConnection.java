@@ -299,7 +299,10 @@ public final class HttpConnection {
             if (state == SETUP && !setUp()) return Awaited.CLOSED;
             if (pendingHead != null) return isClosed() ? Awaited.CLOSED : Awaited.REQUEST;
             if (!STATE.compareAndSet(this, BUSY, IDLE)) return dropUntilEnd(then, false); // half-closed after its last response, or closed
-            if (owner.isDraining() && closeIfIdleAndQuiet()) return dropUntilEnd(then, false); // stop() may have looked before we were idle
+            // stop() may have looked before we were idle; a head begun (pipelined) is served, as below
+            if (owner.isDraining() && input.available() == 0 && !transport.hasPendingInput() && halfCloseIdle()) {
+                return dropUntilEnd(then, false);
+            }
             // Idle, the connection may wait up to the keep-alive timeout (empty lines do not extend
             // it); once a request has begun, its head must be complete within the head timeout.
             // The clock (about 25 ns a read) is read only where a deadline needs it: the wait starts
@@ -558,12 +561,15 @@ public final class HttpConnection {
      * For stop(): closes the connection if it is waiting for a request (or still in setup) and none
      * has arrived; returns true if it did. Bytes already in the socket (a request, or a PROXY header
      * and a request, whose reader has not run yet) are left to be served: the setup steps stay
-     * bounded by the handshake timeout, and the server's stop() by its shutdown timeout. An idle
-     * connection is half-closed (see halfCloseIdle).
+     * bounded by the handshake timeout, and the server's stop() by its shutdown timeout. So is a
+     * head read in part (the connection then waits, timed, for the rest: idleDeadline is 0 then);
+     * one whose thread has not begun its idle wait yet looks at the drain itself, and stop() looks
+     * again until the connection waits idle.
+     * An idle connection is half-closed (see halfCloseIdle).
      */
     public boolean closeIfIdleAndQuiet() {
         if (state == SETUP) return !transport.hasPendingInput() && closeInSetup();
-        if (state != IDLE || transport.hasPendingInput()) return false;
+        if (state != IDLE || idleDeadline == 0 || transport.hasPendingInput()) return false;
         return halfCloseIdle();
     }
 
