@@ -1,8 +1,10 @@
 package org.minipylib.wsgiserver;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
@@ -28,18 +30,28 @@ import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class AccessLogQueueWaitTest {
 
-    @ParameterizedTest
-    @EnumSource(WorkerMode.class)
-    void aRequestThatWaitedForAWorkerHasTheWaitInItsDuration(WorkerMode mode) throws Exception {
-        CountDownLatch slowEntered = new CountDownLatch(1);
-        WsgiApp app = (env, sr) -> {
+    /** What {@code /slow} does while it holds its worker or turn. */
+    private interface Hold {
+        void hold() throws InterruptedException;
+    }
+
+    /** Answers "ok"; {@code /slow} first counts {@code entered} down and holds. */
+    private static WsgiApp holdingSlow(CountDownLatch entered, Hold hold) {
+        return (env, sr) -> {
             if (env.pathInfo().equals("/slow")) {
-                slowEntered.countDown();
-                Thread.sleep(500);
+                entered.countDown();
+                hold.hold();
             }
             sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
             return List.of("ok".getBytes(StandardCharsets.US_ASCII));
         };
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aRequestThatWaitedForAWorkerHasTheWaitInItsDuration(WorkerMode mode) throws Exception {
+        CountDownLatch slowEntered = new CountDownLatch(1);
+        WsgiApp app = holdingSlow(slowEntered, () -> Thread.sleep(500));
         List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
         try (TestServer server = TestServer.start(app, b -> b.workerMode(mode).minThreads(1).maxThreads(1)
                 .accessLog(entries::add));
@@ -62,6 +74,37 @@ class AccessLogQueueWaitTest {
                             + waited / 1_000_000 + " ms; " + fast.jsonFormat());
             Duration early = Duration.between(sentAt, fast.time());
             assertTrue(early.abs().toMillis() < 100, "its time is its arrival, not when a worker took it: " + early);
+        }
+    }
+
+    /**
+     * In virtual mode a request waits for a turn up to the request-head timeout, then gets 503: its
+     * entry's duration has that wait too (it had 0).
+     */
+    @Test
+    void aRequestRefusedAfterWaitingForATurnHasTheWaitInItsDuration() throws Exception {
+        CountDownLatch slowEntered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        WsgiApp app = holdingSlow(slowEntered, () -> release.await(10, TimeUnit.SECONDS));
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(WorkerMode.VIRTUAL).maxThreads(1).acceptQueueSize(1)
+                .timeouts(HttpTimeouts.defaults().withRequestHead(Duration.ofMillis(300))).accessLog(entries::add));
+             RawClient a = server.connect(); RawClient b = server.connect()) {
+            a.timeout(10_000);
+            b.timeout(10_000);
+            a.send(get("/slow"));
+            assertTrue(slowEntered.await(10, TimeUnit.SECONDS), "/slow holds the only turn");
+            long sent = System.nanoTime();
+            b.send(get("/refused"));
+            assertEquals(503, b.read().status());
+            long waited = System.nanoTime() - sent;
+            release.countDown();
+            a.read();
+            Poll.until(entries::size, n -> n == 2, "both logged");
+            AccessLogEntry refused = entries.stream().filter(e -> e.status() == 503).findFirst().orElseThrow();
+            assertTrue(refused.durationNanos() >= 250_000_000L && refused.durationNanos() <= waited,
+                    "its duration covers the wait for a turn: " + refused.durationNanos() / 1_000_000 + " ms, the client saw "
+                            + waited / 1_000_000 + " ms; " + refused.jsonFormat());
         }
     }
 }

@@ -825,7 +825,9 @@ public final class HttpConnection {
             owner.refused(status);
             if (settings.accessLog() != null) { // the buffer still starts with the refused request
                 String requestLine = head != null ? head.requestLine() : bufferedRequestLine();
-                writeLogEntry(peerText(transport.remoteAddress()), requestLine, status, sent, head, 0);
+                // a parsed head may have waited for a turn (a busy 503): that wait is the refusal's duration
+                long duration = head != null && headCompleteNanos != 0 ? System.nanoTime() - headCompleteNanos : 0;
+                writeLogEntry(peerText(transport.remoteAddress()), requestLine, status, sent, head, duration);
             }
         } catch (IOException e) {
             close();
