@@ -88,6 +88,11 @@ final class TlsTransport implements Transport {
      * back to waiting without buffers or a thread instead of blocking for the rest. Guarded by readLock.
      */
     private boolean wokenFromIdle;
+    /**
+     * Set by {@link #readArrived} for its read: it returns 0 rather than wait on the socket, also
+     * when the records it decrypted (a KeyUpdate) carried no data. Guarded by readLock.
+     */
+    private boolean arrivedOnly;
     /** Records in a row (across reads) that carried no application data; see {@link #MAX_RECORDS_WITHOUT_DATA}. */
     private int recordsWithoutData;
 
@@ -384,7 +389,9 @@ final class TlsTransport implements Transport {
             if (netIn == null) takeReadBuffers();
             long deadline = timeoutMillis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : 0;
             boolean mayReturnNothing = wokenFromIdle;
+            boolean noWait = arrivedOnly;
             wokenFromIdle = false;
+            arrivedOnly = false;
             boolean readSome = false;
             while (true) {
                 if (appIn.hasRemaining()) {
@@ -426,6 +433,7 @@ final class TlsTransport implements Transport {
                 // (else an idle client stalling mid-record would never be closed as idle).
                 inputBuffered = false;
                 if (mayReturnNothing && readSome) return 0; // after an idle wait: wait idle again for the rest
+                if (noWait && (readSome || !wrapped.hasPendingInput())) return 0;
                 int timeout = 0;
                 if (deadline != 0) {
                     long left = deadline - System.nanoTime();
@@ -487,13 +495,16 @@ final class TlsTransport implements Transport {
         return inputBuffered || wrapped.hasPendingInput();
     }
 
-    /** As the default, but a read that finds only part of a record returns 0 (as after an idle wait) instead of waiting for the rest. */
+    /**
+     * As the default, but a read that finds only part of a record, or only records without data,
+     * returns 0 instead of waiting on the socket.
+     */
     @Override
     public int readArrived(byte[] b, int off, int len) throws IOException {
         if (!hasPendingInput()) return 0;
         readLock.lock();
         try {
-            wokenFromIdle = true;
+            arrivedOnly = true;
             return read(b, off, len, 0);
         } finally {
             readLock.unlock();

@@ -117,18 +117,43 @@ class StalledTlsRecordTest {
      */
     @Test
     void aLingeringCloseStalledMidRecordHoldsNoThread() throws Exception {
+        assertLingersWithoutAThread(tls -> {
+            String filler = "x".repeat(16 * 1024); // one whole record each
+            byte[] whole = tls.record(filler);
+            byte[] next = tls.record(filler);
+            return new byte[][] {whole, Arrays.copyOf(next, next.length / 2)};
+        });
+    }
+
+    /**
+     * As above, with a record of data followed by one without (a TLS 1.3 KeyUpdate): once the data
+     * is dropped, the record left decrypts to nothing and the socket has nothing more; the read
+     * returns instead of waiting on the socket.
+     */
+    @Test
+    void aLingeringCloseAfterARecordWithoutDataHoldsNoThread() throws Exception {
+        assertLingersWithoutAThread(tls -> new byte[][] {tls.record("x".repeat(100)), tls.keyUpdates(1)});
+    }
+
+    /** What a client sends after the last response, made with its engine. */
+    private interface AfterResponse {
+        byte[][] records(EngineTlsClient tls) throws Exception;
+    }
+
+    private static void assertLingersWithoutAThread(AfterResponse after) throws Exception {
         JsseSslAdapter adapter = new JsseSslAdapter(config);
         long threadsBefore = LiveThreads.runningIn(HttpConnection.class);
         try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "served"),
                 b -> b.sslAdapter(adapter).maxRequestsPerConnection(1));
              EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
-            String filler = "x".repeat(16 * 1024); // one whole record each
             byte[] request = tls.record(get("/"));
-            byte[] whole = tls.record(filler);
-            byte[] next = tls.record(filler);
+            byte[][] records = after.records(tls); // wrapped in order: records carry sequence numbers
             tls.send(request);
             assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
-            tls.send(whole, Arrays.copyOf(next, next.length / 2));
+            long readBefore = server.server().statistics().bytesRead();
+            tls.send(records);
+            long sent = Arrays.stream(records).mapToLong(r -> r.length).sum();
+            Poll.until(() -> server.server().statistics().bytesRead() - readBefore, n -> n >= sent, "what was sent read");
             Poll.until(() -> LiveThreads.runningIn(HttpConnection.class) <= threadsBefore
                     || server.server().openConnections() == 0, done -> done, "no thread in the connection, or its close");
             assertEquals(1, server.server().openConnections(),
