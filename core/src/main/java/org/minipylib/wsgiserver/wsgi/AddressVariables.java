@@ -11,13 +11,15 @@ import java.net.UnknownHostException;
 import java.util.Map;
 
 /**
- * The environ variables that describe the two ends of a connection, with Cheroot's rules:
- * over TCP, SERVER_NAME (configured, else the address connected to), SERVER_PORT, REMOTE_ADDR and
- * REMOTE_PORT; over a UNIX domain socket, which WSGI does not foresee, SERVER_NAME is the configured
- * name or this host's name, and SERVER_PORT, REMOTE_ADDR and REMOTE_PORT are empty. A UNIX peer whose
- * credentials were read adds X_REMOTE_USER, X_REMOTE_GROUP and REMOTE_USER, and Cheroot's X_REMOTE_UID
- * and X_REMOTE_GID when the numeric ids are known (Cheroot's X_REMOTE_PID is never given: the JDK
- * does not read the peer's pid).
+ * The environ variables that describe the two ends of a connection: over TCP, SERVER_NAME (configured,
+ * else the address connected to), SERVER_PORT, REMOTE_ADDR and REMOTE_PORT; over a UNIX domain socket,
+ * which WSGI does not foresee, SERVER_NAME is the configured name or this host's name, and
+ * SERVER_PORT, REMOTE_ADDR and REMOTE_PORT are empty, as in Cheroot. Unconfigured, Cheroot 9 reports
+ * its own version ("Cheroot/9.0.0", its Server header) as SERVER_NAME, over TCP and UNIX sockets
+ * alike; a host name is what CGI asks for (RFC 3875 section 4.1.14), so that is not followed. A UNIX
+ * peer whose credentials were read adds X_REMOTE_USER, X_REMOTE_GROUP and REMOTE_USER, and Cheroot's
+ * X_REMOTE_UID and X_REMOTE_GID when the numeric ids are known (Cheroot's X_REMOTE_PID is never given:
+ * the JDK does not read the peer's pid).
  */
 final class AddressVariables {
 
@@ -89,7 +91,7 @@ final class AddressVariables {
     private record RemoteHostText(InetAddress host, String text) {
     }
 
-    /** This host's name, looked up once (Cheroot's default server_name, socket.gethostname()). */
+    /** This host's name, looked up once (Python's socket.gethostname()). */
     private String hostName() {
         String name = hostName;
         if (name == null) {
