@@ -16,6 +16,8 @@ public interface BodyWriter {
      * operating system.
      *
      * @throws IOException if the client has gone away or stopped reading
+     * @throws IllegalStateException if {@code data} goes past the response's {@code Content-Length}
+     *         (PEP 3333): what fits was sent, the rest was not, and the connection closes after the response
      */
     void write(byte[] data) throws IOException;
 

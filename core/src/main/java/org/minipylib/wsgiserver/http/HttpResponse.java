@@ -302,6 +302,14 @@ public final class HttpResponse {
         return bodyBytes;
     }
 
+    /**
+     * The Content-Length the body is framed by (the application's, or the length the gateway knew),
+     * or -1: chunked, close-delimited, no framing header, or not begun.
+     */
+    public long declaredLength() {
+        return declaredLength;
+    }
+
     /** True if the connection must close after this response. */
     public boolean closeAfter() {
         return closeAfter;

@@ -93,6 +93,7 @@ public final class WsgiGateway implements Gateway {
                 for (byte[] chunk : body) {
                     response.chunk(chunk, true);
                     if (head && response.headersSent()) break; // nothing more can be sent: spare the app the work
+                    if (response.bodyComplete()) break; // PEP 3333: stop iterating once the Content-Length is sent
                 }
             }
         } catch (Throwable t) {
@@ -127,6 +128,7 @@ public final class WsgiGateway implements Gateway {
         for (Iterator<ByteBuffer> it = body.buffers(); it.hasNext(); ) {
             response.chunk(it.next(), streamed);
             if (head && response.headersSent()) break; // nothing more can be sent: spare the app the work
+            if (response.bodyComplete()) break; // PEP 3333: stop iterating once the Content-Length is sent
         }
     }
 

@@ -29,6 +29,8 @@ final class WsgiResponse implements StartResponse, BodyWriter {
     private String reason;
     private List<Header> headers;
     private long bodyLength = -1;
+    /** Body bytes the application gave (returned or written), sent or not. */
+    private long given;
 
     WsgiResponse(HttpResponse http, CheckedStarts checked) {
         this.http = http;
@@ -94,6 +96,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         sendHeaders(-1);
         http.write(data, offset, length);
         http.flush();
+        checkWithinContentLength(length);
     }
 
     @Override
@@ -101,8 +104,35 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         if (!started) throw new IllegalStateException("write() called before start()");
         if (!data.hasRemaining()) return;
         sendHeaders(-1);
+        int length = data.remaining();
         http.write(data);
         http.flush();
+        checkWithinContentLength(length);
+    }
+
+    /**
+     * Counts {@code length} more bytes given by {@code write()}; if they go past the Content-Length,
+     * whose part was sent (the HTTP layer cut the rest), raises the error PEP 3333 asks for ("raise
+     * an error if the application tries to write() past that point"): the application learns that
+     * its body is not what it meant to send.
+     */
+    private void checkWithinContentLength(int length) {
+        given += length;
+        long declared = http.declaredLength();
+        if (declared >= 0 && given > declared) {
+            throw new IllegalStateException("write() past the response's Content-Length " + declared
+                    + " (" + given + " bytes given; the rest was not sent)");
+        }
+    }
+
+    /**
+     * True once the application gave as many body bytes as the response's Content-Length: PEP 3333
+     * has the server stop iterating over the body then (a streamed body may hold more, e.g. a whole
+     * file behind a Content-Length for part of it).
+     */
+    boolean bodyComplete() {
+        long declared = http.declaredLength();
+        return declared >= 0 && given >= declared;
     }
 
     boolean isStarted() {
@@ -127,6 +157,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         if (data == null || data.length == 0) return;
         if (!started) throw new IllegalStateException("The application produced a body before calling start()");
         sendHeaders(bodyLength);
+        given += data.length;
         http.write(data, 0, data.length);
         if (flush) http.flush();
     }
@@ -136,6 +167,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         if (data == null || !data.hasRemaining()) return;
         if (!started) throw new IllegalStateException("The application produced a body before calling start()");
         sendHeaders(bodyLength);
+        given += data.remaining();
         http.write(data);
         if (flush) http.flush();
     }

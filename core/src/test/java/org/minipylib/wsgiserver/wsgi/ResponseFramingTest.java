@@ -6,6 +6,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.BodyWriter;
+import org.minipylib.wsgiserver.ByteBufferBody;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.LogCapture;
@@ -14,16 +15,20 @@ import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.minipylib.wsgiserver.testing.WsgiTestApps.Streamed;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.minipylib.wsgiserver.testing.WsgiTestApps.ascii;
@@ -76,12 +81,74 @@ class ResponseFramingTest {
     void aBodyLongerThanItsContentLengthIsLoggedOnce(String connection) throws Exception {
         try (LogCapture log = LogCapture.from(Level.WARNING);
              TestServer server = TestServer.start(app(Kind.STREAMED, "200 OK", List.of(Header.of("Content-Length", "3")),
-                     "hel", "lo", "!"));
+                     "he", "llo", "!"));
              RawClient client = server.connect()) {
             RawClient.Response r = client.send(get("/", connection)).read();
             assertEquals("hel", r.bodyText());
             assertTrue(client.isClosedByServer());
             assertEquals(1, log.startingWith("Response to").size(), () -> "logged: " + log.messages());
+        }
+    }
+
+    /**
+     * PEP 3333: the server "should stop iterating over the response when enough data has been sent"
+     * (a streamed body may go on past the Content-Length, as a whole file behind the length of a part
+     * of it): the body is not asked for more, it is closed, and the complete response keeps the connection.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aStreamedBodyIsNotIteratedPastItsContentLength(boolean buffers) throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        Streamed chunks = new Streamed(i -> {
+            asked.incrementAndGet();
+            return i < 3 ? ascii("abc") : null;
+        });
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/next")) return app(Kind.LIST, "200 OK", List.of(), "next").call(env, sr);
+            sr.start("200 OK", List.of(Header.of("Content-Length", "3")));
+            if (!buffers) return chunks;
+            Iterator<byte[]> it = chunks.iterator();
+            return (ByteBufferBody) () -> new Iterator<>() { // streamed: no length of its own
+                public boolean hasNext() {
+                    return it.hasNext();
+                }
+
+                public ByteBuffer next() {
+                    return ByteBuffer.wrap(it.next());
+                }
+            };
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/")).read();
+            assertEquals("3", r.header("Content-Length"));
+            assertEquals("abc", r.bodyText());
+            assertEquals("next", client.send(get("/next")).read().bodyText(), "the connection is kept");
+            assertEquals(1, asked.get(), "chunks asked for");
+            if (!buffers) assertEquals(1, chunks.awaitCloses());
+        }
+    }
+
+    /** PEP 3333: the server should "raise an error if the application tries to write() past" its Content-Length. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void writePastTheContentLengthRaisesAnErrorInTheApplication(boolean buffer) throws Exception {
+        AtomicReference<Exception> raised = new AtomicReference<>();
+        WsgiApp app = (env, sr) -> {
+            BodyWriter write = sr.start("200 OK", List.of(Header.of("Content-Length", "5")));
+            write.write(ascii("hel"));
+            try {
+                if (buffer) write.write(ByteBuffer.wrap(ascii("lo world")));
+                else write.write(ascii("lo world"));
+            } catch (IllegalStateException e) {
+                raised.set(e);
+            }
+            return List.of();
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/")).read();
+            assertEquals("hello", r.bodyText());
+            assertTrue(client.isClosedByServer());
+            assertNotNull(raised.get(), "write() past the Content-Length raised nothing");
         }
     }
 
