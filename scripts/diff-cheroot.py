@@ -91,14 +91,19 @@ public final class DumpEnviron implements WsgiApp {
 """
 
 
-def cheroot_dump_app(environ, start_response):
-    """The Python twin of DumpEnviron."""
-    body_length = 0
+def input_length(environ):
+    """Reads wsgi.input to its end; returns how many bytes it held."""
+    length = 0
     while True:
         block = environ["wsgi.input"].read(8192)
         if not block:
-            break
-        body_length += len(block)
+            return length
+        length += len(block)
+
+
+def cheroot_dump_app(environ, start_response):
+    """The Python twin of DumpEnviron."""
+    body_length = input_length(environ)
     dump = {k: v for k, v in environ.items() if isinstance(v, str)}
     for key in BOOLEAN_WSGI_KEYS:
         if isinstance(environ.get(key), bool):
@@ -110,22 +115,23 @@ def cheroot_dump_app(environ, start_response):
     return [body]
 
 
-def start_cheroot():
+def start_cheroot(app=cheroot_dump_app):
     from cheroot import wsgi
-    server = wsgi.Server(("127.0.0.1", 0), cheroot_dump_app, numthreads=4)
+    server = wsgi.Server(("127.0.0.1", 0), app, numthreads=4)
     server.prepare()
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
     return server, server.bind_addr[1]
 
 
-def start_ours(args, workdir):
-    source = os.path.join(workdir, "DumpEnviron.java")
+def start_ours(args, workdir, app_source=DUMP_APP_JAVA, app_class="DumpEnviron"):
+    """Compiles app_source (the class app_class, in no package) and serves it with the CLI."""
+    source = os.path.join(workdir, app_class + ".java")
     with open(source, "w") as f:
-        f.write(DUMP_APP_JAVA)
+        f.write(app_source)
     subprocess.run([args.javac, "--release", "21", "-cp", args.classes, "-d", workdir, source], check=True)
     command = [args.java, "-cp", args.jar + os.pathsep + workdir, "org.minipylib.wsgiserver.cli.Main",
-               "--bind", "127.0.0.1:0", "DumpEnviron"]
+               "--bind", "127.0.0.1:0", app_class]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in process.stdout:  # "wsgiserver VERSION serving on http://HOST:PORT"
         match = re.search(r"serving on http://127\.0\.0\.1:(\d+)", line)
@@ -133,6 +139,28 @@ def start_ours(args, workdir):
             threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # keep the pipe drained
             return process, int(match.group(1))
     raise RuntimeError("wsgiserver did not start: exit %s" % process.wait())
+
+
+def add_server_arguments(parser):
+    """--java, --javac, --jar, --classes: what start_ours runs and compiles against."""
+    java_home = os.environ.get("JAVA_HOME") or TEMURIN
+    parser.add_argument("--java", default=os.path.join(java_home, "bin", "java"))
+    parser.add_argument("--javac", default=os.path.join(java_home, "bin", "javac"))
+    parser.add_argument("--jar", default=os.path.join(REPO, "cli", "target", "wsgiserver.jar"))
+    parser.add_argument("--classes", default=os.path.join(REPO, "core", "target", "classes"))
+
+
+def stop(ours, cheroot, workdir):
+    """Stops both servers (either may be None) and removes the app's build directory."""
+    if ours is not None:
+        ours.terminate()
+        try:
+            ours.wait(10)
+        except subprocess.TimeoutExpired:
+            ours.kill()
+    if cheroot is not None:
+        cheroot.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,11 +370,7 @@ def show(value):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    java_home = os.environ.get("JAVA_HOME") or TEMURIN
-    parser.add_argument("--java", default=os.path.join(java_home, "bin", "java"))
-    parser.add_argument("--javac", default=os.path.join(java_home, "bin", "javac"))
-    parser.add_argument("--jar", default=os.path.join(REPO, "cli", "target", "wsgiserver.jar"))
-    parser.add_argument("--classes", default=os.path.join(REPO, "core", "target", "classes"))
+    add_server_arguments(parser)
     parser.add_argument("--case", help="run only the cases whose name contains this")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every environ, not only differences")
@@ -413,15 +437,7 @@ def main():
             return 1
         return 0
     finally:
-        if ours is not None:
-            ours.terminate()
-            try:
-                ours.wait(10)
-            except subprocess.TimeoutExpired:
-                ours.kill()
-        if cheroot is not None:
-            cheroot.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        stop(ours, cheroot, workdir)
 
 
 if __name__ == "__main__":
