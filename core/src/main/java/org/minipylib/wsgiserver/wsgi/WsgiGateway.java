@@ -90,11 +90,8 @@ public final class WsgiGateway implements Gateway {
                 for (byte[] chunk : chunks) response.chunk(chunk, false);
             } else {
                 boolean head = exchange.request().isHead();
-                for (byte[] chunk : body) {
-                    response.chunk(chunk, true);
-                    if (head && response.headersSent()) break; // nothing more can be sent: spare the app the work
-                    if (response.bodyComplete()) break; // PEP 3333: stop iterating once the Content-Length is sent
-                }
+                Iterator<byte[]> it = body.iterator();
+                while (wantsMore(response, head) && it.hasNext()) response.chunk(it.next(), true);
             }
         } catch (Throwable t) {
             failure = t;
@@ -125,11 +122,17 @@ public final class WsgiGateway implements Gateway {
         long length = body.length();
         boolean streamed = length < 0;
         if (!streamed) response.bodyLength(length);
-        for (Iterator<ByteBuffer> it = body.buffers(); it.hasNext(); ) {
-            response.chunk(it.next(), streamed);
-            if (head && response.headersSent()) break; // nothing more can be sent: spare the app the work
-            if (response.bodyComplete()) break; // PEP 3333: stop iterating once the Content-Length is sent
-        }
+        Iterator<ByteBuffer> it = body.buffers();
+        while (wantsMore(response, head) && it.hasNext()) response.chunk(it.next(), streamed);
+    }
+
+    /**
+     * False once no more of a streamed body can be sent, looked at before each chunk is asked for (the
+     * first too: write() may have given it all): for HEAD once the headers are out (spare the app the
+     * work), else once the Content-Length is given (PEP 3333: stop iterating then).
+     */
+    private static boolean wantsMore(WsgiResponse response, boolean head) {
+        return !(head && response.headersSent()) && !response.bodyComplete();
     }
 
     private static long totalLength(Collection<byte[]> chunks) {

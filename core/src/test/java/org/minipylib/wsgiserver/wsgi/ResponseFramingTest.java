@@ -107,16 +107,7 @@ class ResponseFramingTest {
             if (env.pathInfo().equals("/next")) return app(Kind.LIST, "200 OK", List.of(), "next").call(env, sr);
             sr.start("200 OK", List.of(Header.of("Content-Length", "3")));
             if (!buffers) return chunks;
-            Iterator<byte[]> it = chunks.iterator();
-            return (ByteBufferBody) () -> new Iterator<>() { // streamed: no length of its own
-                public boolean hasNext() {
-                    return it.hasNext();
-                }
-
-                public ByteBuffer next() {
-                    return ByteBuffer.wrap(it.next());
-                }
-            };
+            return streamedBuffers(chunks);
         };
         try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
             RawClient.Response r = client.send(get("/")).read();
@@ -126,6 +117,47 @@ class ResponseFramingTest {
             assertEquals(1, asked.get(), "chunks asked for");
             if (!buffers) assertEquals(1, chunks.awaitCloses());
         }
+    }
+
+    /**
+     * As above, when write() gave the whole Content-Length before the application returned: the body
+     * it returns is not asked for a chunk at all (one would only cross the length, and close the connection).
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aBodyReturnedAfterWriteGaveItsContentLengthIsNotIterated(boolean buffers) throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        Streamed chunks = new Streamed(i -> {
+            asked.incrementAndGet();
+            return i < 3 ? ascii("surplus") : null;
+        });
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/next")) return app(Kind.LIST, "200 OK", List.of(), "next").call(env, sr);
+            sr.start("200 OK", List.of(Header.of("Content-Length", "5"))).write(ascii("hello"));
+            if (!buffers) return chunks;
+            return streamedBuffers(chunks);
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            assertEquals("hello", client.send(get("/")).read().bodyText());
+            assertEquals("next", client.send(get("/next")).read().bodyText(), "the connection is kept");
+            assertEquals(0, asked.get(), "chunks asked for");
+            if (!buffers) assertEquals(1, chunks.awaitCloses());
+        }
+    }
+
+    /** {@code chunks} as a {@link ByteBufferBody} with no length of its own (streamed), one buffer per chunk. */
+    private static ByteBufferBody streamedBuffers(Iterable<byte[]> chunks) {
+        return () -> new Iterator<>() {
+            private final Iterator<byte[]> it = chunks.iterator();
+
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            public ByteBuffer next() {
+                return ByteBuffer.wrap(it.next());
+            }
+        };
     }
 
     /** PEP 3333: the server should "raise an error if the application tries to write() past" its Content-Length. */
