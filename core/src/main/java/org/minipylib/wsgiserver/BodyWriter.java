@@ -17,7 +17,8 @@ public interface BodyWriter {
      *
      * @throws IOException if the client has gone away or stopped reading
      * @throws IllegalStateException if {@code data} goes past the response's {@code Content-Length}
-     *         (PEP 3333): what fits was sent, the rest was not, and the connection closes after the response
+     *         (PEP 3333): what fits was sent, the rest was not; uncaught, it ends the response as any
+     *         application error after the headers does
      */
     void write(byte[] data) throws IOException;
 
