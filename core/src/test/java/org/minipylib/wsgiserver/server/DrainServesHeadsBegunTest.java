@@ -9,6 +9,7 @@ import org.minipylib.wsgiserver.http.HttpSettings;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.RecordedThreads;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -20,8 +21,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadFactory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -40,7 +39,7 @@ class DrainServesHeadsBegunTest {
 
     /** One connection on a readiness loop, served by a virtual-thread scheduler whose threads are kept. */
     private static final class Served implements AutoCloseable {
-        final List<Thread> started = new CopyOnWriteArrayList<>();
+        final RecordedThreads started = new RecordedThreads();
         final ConnectionRegistry registry = new ConnectionRegistry(1);
         final VirtualThreadScheduler scheduler;
         final ReadinessLoop loop;
@@ -49,12 +48,7 @@ class DrainServesHeadsBegunTest {
         final SocketTransport transport;
 
         Served(boolean edgeTriggered, AccessLog accessLog) throws IOException {
-            ThreadFactory virtual = Thread.ofVirtual().factory();
-            scheduler = new VirtualThreadScheduler(4, 0, Duration.ofSeconds(5), task -> {
-                Thread t = virtual.newThread(task);
-                started.add(t);
-                return t;
-            });
+            scheduler = new VirtualThreadScheduler(4, 0, Duration.ofSeconds(5), started);
             loop = new ReadinessLoop("test-readiness", edgeTriggered);
             listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             client = new RawClient("127.0.0.1", ((InetSocketAddress) listener.getLocalAddress()).getPort()).timeout(5000);
@@ -75,7 +69,7 @@ class DrainServesHeadsBegunTest {
         /** Waits until the connection's thread has read what the client sent and waits, timed, for the rest of the head. */
         void awaitRestOfHead() throws InterruptedException {
             Poll.until(() -> !transport.hasPendingInput()
-                            && started.stream().anyMatch(t -> t.getState() == Thread.State.TIMED_WAITING),
+                            && started.threads().stream().anyMatch(t -> t.getState() == Thread.State.TIMED_WAITING),
                     b -> b, "the head's first part read, the rest waited for");
         }
 
@@ -84,7 +78,7 @@ class DrainServesHeadsBegunTest {
          * rest of a head, or it has ended (the connection waits without a thread, or is closed).
          */
         void awaitThreadsSettled() throws InterruptedException {
-            Poll.until(() -> started.stream().allMatch(t -> t.getState() == Thread.State.TIMED_WAITING
+            Poll.until(() -> started.threads().stream().allMatch(t -> t.getState() == Thread.State.TIMED_WAITING
                     || t.getState() == Thread.State.TERMINATED), b -> b, "the connection's thread waiting timed, or ended");
         }
 

@@ -9,6 +9,7 @@ import org.minipylib.wsgiserver.http.HttpSettings;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.RecordedThreads;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.junit.jupiter.api.Test;
@@ -27,9 +28,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -122,13 +121,9 @@ class IdleConnectionsHoldNoThreadTest {
     @ValueSource(booleans = {false, true})
     void connectionsHalfClosedAtTheKeepAliveTimeoutWaitForTheirClientsWithoutAThread(boolean edgeTriggered) throws Exception {
         int count = 50;
-        List<Thread> started = new CopyOnWriteArrayList<>();
-        ThreadFactory virtual = Thread.ofVirtual().factory();
-        VirtualThreadScheduler scheduler = new VirtualThreadScheduler(10, 10, Duration.ofSeconds(5), task -> {
-            Thread t = virtual.newThread(task);
-            started.add(t);
-            return t;
-        });
+        RecordedThreads recorded = new RecordedThreads();
+        List<Thread> started = recorded.threads();
+        VirtualThreadScheduler scheduler = new VirtualThreadScheduler(10, 10, Duration.ofSeconds(5), recorded);
         Gateway hello = exchange -> {
             HttpResponse response = exchange.response();
             response.begin(200, "OK", List.of(), 5);
@@ -161,7 +156,7 @@ class IdleConnectionsHoldNoThreadTest {
             // Counted only now: a loop thread held up may report a second request late, after it
             // was answered, and start a thread that finds nothing and hands off again (see
             // aLateWakeWithNothingToReadHoldsNoThread); it ends too.
-            awaitEnded(started);
+            recorded.awaitEnded();
             int threadsBefore = started.size();
             assertEquals(count, scheduler.connections(), "the idle connections are known, without a thread");
             registry.checkTimeouts(); // the watchdog's sweep
@@ -180,19 +175,12 @@ class IdleConnectionsHoldNoThreadTest {
             for (RawClient client : clients) client.close();
             Poll.until(registry::size, n -> n == 0, "the connections closed at their clients' end");
             Poll.until(scheduler::connections, n -> n == 0, "forgotten by the scheduler");
-            awaitEnded(started);
+            recorded.awaitEnded();
             System.out.println(count + " connections timed out with a late request each; threads started: "
                     + (started.size() - threadsBefore));
         } finally {
             for (RawClient client : clients) client.close();
             scheduler.shutdown();
-        }
-    }
-
-    private static void awaitEnded(List<Thread> threads) throws InterruptedException {
-        for (Thread t : threads) {
-            assertTrue(t.join(Duration.ofSeconds(5)), () -> "the threads that answered ended: " + t + " of "
-                    + threads.size() + " is at " + java.util.Arrays.toString(t.getStackTrace()));
         }
     }
 

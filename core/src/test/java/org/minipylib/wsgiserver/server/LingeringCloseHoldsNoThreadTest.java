@@ -10,6 +10,7 @@ import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.LiveThreads;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
+import org.minipylib.wsgiserver.testing.RecordedThreads;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.junit.jupiter.api.Test;
@@ -25,9 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,7 +52,7 @@ class LingeringCloseHoldsNoThreadTest {
 
     /** Connections on one loop, served by a virtual-thread scheduler whose threads are counted. */
     private static final class Lingering implements AutoCloseable {
-        final List<Thread> started = new CopyOnWriteArrayList<>();
+        final RecordedThreads started = new RecordedThreads();
         final VirtualThreadScheduler scheduler;
         final ConnectionRegistry registry = new ConnectionRegistry(COUNT + 1);
         final List<RawClient> clients = new ArrayList<>();
@@ -68,12 +67,7 @@ class LingeringCloseHoldsNoThreadTest {
         private final long threadsBefore = LiveThreads.runningIn(HttpConnection.class);
 
         Lingering(boolean edgeTriggered, int maxConcurrent, Gateway gateway, HttpSettings settings) throws IOException {
-            ThreadFactory virtual = Thread.ofVirtual().factory();
-            scheduler = new VirtualThreadScheduler(maxConcurrent, 0, Duration.ofSeconds(5), task -> {
-                Thread t = virtual.newThread(task);
-                started.add(t);
-                return t;
-            });
+            scheduler = new VirtualThreadScheduler(maxConcurrent, 0, Duration.ofSeconds(5), started);
             listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             loop = new ReadinessLoop("test-readiness", edgeTriggered);
             this.edgeTriggered = edgeTriggered;
@@ -122,7 +116,7 @@ class LingeringCloseHoldsNoThreadTest {
                     "no thread left in these connections");
             assertEquals(COUNT, registry.size(), "while no thread runs for them, the connections linger until their clients' end");
             assertEquals(COUNT, scheduler.connections(), "known to the scheduler, without a thread");
-            awaitEnded(started);
+            started.awaitEnded();
         }
 
         long pendingInput() {
@@ -160,7 +154,7 @@ class LingeringCloseHoldsNoThreadTest {
             }
             assertEquals(0, lingering.registry.size());
             Poll.until(lingering.scheduler::connections, n -> n == 0, "forgotten by the scheduler");
-            awaitEnded(lingering.started);
+            lingering.started.awaitEnded();
         }
     }
 
@@ -189,7 +183,7 @@ class LingeringCloseHoldsNoThreadTest {
             for (RawClient client : lingering.clients) client.close();
             Poll.until(lingering.registry::size, n -> n == 0, "the connections closed at their clients' end");
             Poll.until(lingering.scheduler::connections, n -> n == 0, "forgotten by the scheduler");
-            awaitEnded(lingering.started);
+            lingering.started.awaitEnded();
         }
     }
 
@@ -242,7 +236,7 @@ class LingeringCloseHoldsNoThreadTest {
             assertEquals("hello", blocked.read().bodyText());
             for (RawClient client : refused) client.close();
             Poll.until(lingering.registry::size, n -> n == 1, "the refused connections closed at their clients' end");
-            awaitEnded(lingering.started);
+            lingering.started.awaitEnded();
         }
     }
 
@@ -267,13 +261,6 @@ class LingeringCloseHoldsNoThreadTest {
             first.close();
             second.close();
             Poll.until(server.server()::openConnections, n -> n == 0, "the connections closed at their clients' end");
-        }
-    }
-
-    private static void awaitEnded(List<Thread> threads) throws InterruptedException {
-        for (Thread t : threads) {
-            assertTrue(t.join(Duration.ofSeconds(5)), () -> "the threads started ended: " + t + " of "
-                    + threads.size() + " is at " + Arrays.toString(t.getStackTrace()));
         }
     }
 }
