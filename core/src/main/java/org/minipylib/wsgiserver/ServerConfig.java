@@ -25,7 +25,9 @@ import java.util.Objects;
  * @param maxThreads            pool mode: most threads; virtual mode: most requests served at once
  * @param threadIdleTimeout     pool mode: how long an idle thread above the minimum lives
  * @param acceptQueueSize       requests that may wait for a worker; beyond that a request gets 503
- * @param maxConnections        most open connections; beyond that a new one gets 503 and is closed
+ * @param maxConnections        most open connections; beyond that a new one gets 503 and is closed, the close
+ *                              lingering (as after any refusal) for at most a sixteenth as many refusals at
+ *                              once (8 to 256, counted apart from this limit), at once beyond them
  * @param acceptBacklog         the listen backlog of the operating system
  * @param limits                request size limits
  * @param timeouts              client timeouts

@@ -18,8 +18,9 @@ import java.util.Collections;
  * @param startedAt          when the server started; {@code null} if it has not
  * @param uptime             time since the server started (zero if it has not)
  * @param accepts            connections accepted (including those refused over the connection limit)
- * @param refusedConnections connections closed at once because the server already had
- *                           {@link ServerConfig#maxConnections()} open, on every kind of listener:
+ * @param refusedConnections connections refused and closed (after a lingering close, or at once) because
+ *                           the server already had {@link ServerConfig#maxConnections()} open, on every
+ *                           kind of listener:
  *                           answered {@code 503} on a plain one (that response is also in
  *                           {@code requests} and {@code responsesByStatus}), closed unanswered on a
  *                           TLS or PROXY protocol one (nothing can be sent before their setup)
@@ -39,7 +40,8 @@ import java.util.Collections;
  *                           valid PROXY header (a malformed one, or a client that is not the proxy),
  *                           or whose header had not arrived by the handshake timeout; not one closed
  *                           or reset by the client before it sent a whole header
- * @param openConnections    connections open now
+ * @param openConnections    connections open now, refusals over the connection limit still lingering
+ *                           included (a few: see {@link ServerConfig#maxConnections()})
  * @param requests           responses sent, including the server's own error responses
  * @param busyRefusals       requests answered {@code 503} at once because every worker was busy and
  *                           {@link ServerConfig#acceptQueueSize()} requests were waiting already (that

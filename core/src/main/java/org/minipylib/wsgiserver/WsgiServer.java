@@ -262,7 +262,16 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                             + every + " s)"
                     : "Connection limit (" + limit + ") reached; refused " + count
                             + " connections since the last such warning (logged at most every " + every + " s)");
-            connection.refuseOverLimit();
+            // Its close lingers, as any refusal's does, so that a client still sending (an upload)
+            // reads the 503 rather than a reset; a few at once, so that a flood cannot have the
+            // server hold ever more descriptors: beyond them it closes at once.
+            boolean linger = setups.isEmpty() && registry.addLingeringRefusal(connection);
+            try {
+                if (connection.refuseOverLimit(linger)) scheduler.start(connection); // drops what its client sends
+            } catch (RuntimeException | OutOfMemoryError e) { // the listener logs it
+                connection.abort(); // its place in the budget given back
+                throw e;
+            }
             return;
         }
         scheduler.start(connection);

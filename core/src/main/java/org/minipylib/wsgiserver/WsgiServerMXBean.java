@@ -18,7 +18,10 @@ public interface WsgiServerMXBean {
     /** Connections accepted. */
     long getAccepts();
 
-    /** Connections closed at once because the server had its maximum open (also counted in {@link #getAccepts()}). */
+    /**
+     * Connections refused and closed (lingering after their 503, or at once) because the server had
+     * its maximum open (also counted in {@link #getAccepts()}).
+     */
     long getRefusedConnections();
 
     /** TLS handshakes that TLS itself failed (see {@link ServerStats#tlsHandshakeFailures()}). */

@@ -35,7 +35,7 @@ final class PrometheusText {
         counter("wsgiserver_connections_accepted_total", "Connections accepted, those refused at the limit included.",
                 s.accepts());
         counter("wsgiserver_connections_refused_total",
-                "Connections closed at once because the server had maxConnections open (a 503 only on plain listeners).",
+                "Connections refused and closed because the server had maxConnections open (a 503 only on plain listeners).",
                 s.refusedConnections());
         counter("wsgiserver_connections_retired_total",
                 "Connections closed after a response because they had served maxRequestsPerConnection or outlived maxConnectionAge.",

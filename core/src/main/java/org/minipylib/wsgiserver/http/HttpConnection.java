@@ -531,30 +531,49 @@ public final class HttpConnection {
     }
 
     /**
-     * Answers 503 to a connection the server will not take at all (over its connection limit) and
-     * closes it at once: it is not counted, so it must not linger. What the client sent already (its
-     * request, there when the connection is accepted late, as with deferAccept) is read and dropped
-     * first, without waiting: a close with unread bytes would send a reset, which may destroy the
-     * 503 before the client reads it.
+     * Answers 503 to a connection the server will not take at all (over its connection limit). A
+     * connection in setup (a TLS handshake, a PROXY protocol header) cannot be answered before it:
+     * it is closed at once, unanswered.
+     *
+     * <p>With {@code linger} (the owner counts it, within a budget of such refusals) the close
+     * lingers as any refusal's does (see closeGracefully): the output is shut after the 503, and
+     * what the client still sends (an upload's body) is read and dropped until its end by the next
+     * {@link #awaitRequest(Runnable)}, without a thread between reads where the transport can wait
+     * without one; the watchdog closes it at its deadline. Else it closes at once, after reading
+     * and dropping, without waiting, what the client sent already (its request, there when the
+     * connection is accepted late, as with deferAccept): a close with unread bytes would send a
+     * reset, which may destroy the 503 before the client reads it; a client still sending then may
+     * see one all the same.
+     *
+     * <p>Called on the thread that accepts connections: neither way waits for the client.
+     *
+     * @return true if the connection is half-closed: hand it to a thread that calls
+     *         {@code awaitRequest}, which ends it; false if it is closed
      */
-    public void refuseOverLimit() {
-        if (state == SETUP) { // it cannot be answered before its setup (say, a TLS handshake)
+    public boolean refuseOverLimit(boolean linger) {
+        if (state == SETUP) {
             close();
-            return;
+            return false;
         }
         try {
             // Read before writing: after a write, a read first waits on a readiness loop, where its
             // 1 ms could pass before the loop reports the socket, leaving the bytes unread (1.5 % of
-            // refusals ended in a reset so).
-            input.discardArrived(OVER_LIMIT_DISCARD_BYTES);
+            // refusals ended in a reset so). A lingering close reads them later instead.
+            if (!linger) input.discardArrived(OVER_LIMIT_DISCARD_BYTES);
             // counted (and warned of: WsgiServer.refusalWarning, a ThrottledWarning) but not access-logged: this runs on the thread
             // that accepts connections, which a slow log must never hold up during a flood
             sendError(503, "The server has too many connections; try again later.", false);
             owner.refused(503);
-        } catch (IOException e) {
-            // the client is gone
+        } catch (IOException e) { // the client is gone
+            close();
+            return false;
+        }
+        if (linger) {
+            lingerOnClose = true;
+            return closeGracefully();
         }
         close();
+        return false;
     }
 
     /**

@@ -10,7 +10,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The open connections of a server: enforces the connection limit, knows whether the server is
- * draining, and lets shutdown and the watchdog reach every connection.
+ * draining, and lets shutdown and the watchdog reach every connection. Connections refused over
+ * the limit that linger after their 503 (see {@link #addLingeringRefusal}) are open connections
+ * too, counted apart, within a small budget of their own.
  */
 public final class ConnectionRegistry implements HttpConnection.Owner {
 
@@ -19,7 +21,17 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
     /** Input buffers are small (2 KiB) and taken back by every keep-alive request: keep more. */
     private static final int POOLED_INPUT_BUFFERS = 1024;
 
+    /**
+     * The fewest and the most refusals over the connection limit that linger at once (see
+     * {@link #lingeringRefusalBudget}).
+     */
+    private static final int MIN_LINGERING_REFUSALS = 8;
+    private static final int MAX_LINGERING_REFUSALS = 256;
+
     private final Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<HttpConnection> lingeringRefusals = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger refusalCount = new AtomicInteger();
+    private final int refusalBudget;
     private final BufferPool outputBuffers = new BufferPool(HttpConnection.OUTPUT_BUFFER_SIZE, POOLED_OUTPUT_BUFFERS);
     private final BufferPool inputBuffers = new BufferPool(HttpConnection.INPUT_BUFFER_SIZE, POOLED_INPUT_BUFFERS);
     private final RequestParserPool requestParsers = new RequestParserPool(Runtime.getRuntime().availableProcessors());
@@ -36,21 +48,55 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
     public ConnectionRegistry(int maxConnections, ServerStatistics statistics) {
         this.maxConnections = maxConnections;
         this.statistics = statistics;
+        this.refusalBudget = lingeringRefusalBudget(maxConnections);
+    }
+
+    /**
+     * How many connections refused over {@code maxConnections} may linger at once: a sixteenth of
+     * the limit, at least 8 (so that a small server's uploading clients still read their 503) and
+     * at most 256. Each holds a descriptor (two with direct socket calls) beyond those the limit
+     * was sized for, for at most the linger deadline (2 s); 256 stays well inside the 1024
+     * descriptors {@link DirectSocketCalls} leaves beyond the limit for everything else. A
+     * client that reads its 503 and closes gives its place back at once, so a flood of clients
+     * that do finds places; one of clients that keep their connections open gets the immediate
+     * close beyond the budget, and cannot make the server hold more descriptors.
+     */
+    static int lingeringRefusalBudget(int maxConnections) {
+        return Math.clamp(maxConnections / 16, MIN_LINGERING_REFUSALS, MAX_LINGERING_REFUSALS);
     }
 
     /** Registers a new connection; false if the server already has its maximum. */
     public boolean add(HttpConnection connection) {
-        if (count.incrementAndGet() > maxConnections) {
+        return admit(connection, connections, count, maxConnections);
+    }
+
+    /**
+     * Registers a connection refused because the server has its maximum ({@link #add} was false),
+     * to linger after its 503 (closed by the watchdog at its deadline and by {@link #abortAll},
+     * its place given back when it closes, whichever way); false if that budget is used up (it
+     * must then close at once).
+     */
+    public boolean addLingeringRefusal(HttpConnection connection) {
+        return admit(connection, lingeringRefusals, refusalCount, refusalBudget);
+    }
+
+    /** Adds {@code connection} to {@code set}, whose size {@code count} counts, unless that has {@code max} already. */
+    private static boolean admit(HttpConnection connection, Set<HttpConnection> set, AtomicInteger count, int max) {
+        if (count.incrementAndGet() > max) {
             count.decrementAndGet();
             return false;
         }
-        connections.add(connection);
+        set.add(connection);
         return true;
     }
 
     @Override
     public void connectionClosed(HttpConnection connection) {
-        if (connections.remove(connection)) count.decrementAndGet();
+        if (connections.remove(connection)) {
+            count.decrementAndGet();
+        } else if (lingeringRefusals.remove(connection)) {
+            refusalCount.decrementAndGet();
+        }
     }
 
     @Override
@@ -99,19 +145,24 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
         for (HttpConnection c : connections) c.closeIfIdleAndQuiet();
     }
 
-    /** Open connections. */
+    /** Open connections, refusals still lingering included. */
     public int size() {
-        return count.get();
+        return count.get() + refusalCount.get();
     }
 
-    /** Closes connections idle past their keep-alive deadline, or whose client stopped reading. */
+    /**
+     * Closes connections idle past their keep-alive deadline, or whose client stopped reading, and
+     * lingering ones (refusals too) past their deadline.
+     */
     public void checkTimeouts() {
         long now = System.nanoTime();
         for (HttpConnection c : connections) c.checkTimeouts(now);
+        for (HttpConnection c : lingeringRefusals) c.checkTimeouts(now);
     }
 
-    /** Closes every connection at once. */
+    /** Closes every connection at once, lingering refusals too. */
     public void abortAll() {
         for (HttpConnection c : connections) c.abort();
+        for (HttpConnection c : lingeringRefusals) c.abort();
     }
 }

@@ -67,8 +67,8 @@ public final class ServerStatistics {
     }
 
     /**
-     * An accepted connection was closed at once because the server already had its maximum of
-     * connections open (answered 503 first only on a plain listener, which also counts as {@link #refused}).
+     * An accepted connection was refused (and closed, lingering or at once) because the server already
+     * had its maximum of connections open (answered 503 first only on a plain listener, which also counts as {@link #refused}).
      */
     public void connectionRefused() {
         refusedConnections.increment();

@@ -75,7 +75,7 @@ class ConnectionSetupTest {
                     SocketChannel channel = listener.accept();
                     HttpConnection c = new HttpConnection(new SocketTransport(channel), setups, ECHO_REMOTE, settings, registry);
                     if (registry.add(c)) scheduler.start(c);
-                    else c.refuseOverLimit();
+                    else c.refuseOverLimit(false);
                 } catch (IOException e) {
                     return;
                 }
