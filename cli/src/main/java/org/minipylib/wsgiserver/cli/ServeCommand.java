@@ -461,9 +461,9 @@ final class ServeCommand implements Callable<Integer> {
         if (accessLog != null && !checkingOnly) builder.accessLog(openAccessLog());
         HttpLimits limits = limits();
         if (!limits.equals(HttpLimits.defaults())) builder.limits(limits);
-        if (statusPath != null) builder.mount(mountPath("--status-path", statusPath), StatusPage::new);
-        if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath), MetricsApp::new);
-        if (healthPath != null) builder.mount(mountPath("--health-path", healthPath), HealthApp::new);
+        if (statusPath != null) builder.mount(mountPath("--status-path", statusPath, "/server-status"), StatusPage::new);
+        if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath, "/metrics"), MetricsApp::new);
+        if (healthPath != null) builder.mount(mountPath("--health-path", healthPath, "/health"), HealthApp::new);
         if (staticPrecompressed && staticMounts.isEmpty()) throw usageError("--static-precompressed needs --static");
         for (String mount : staticMounts) staticMount(builder, mount);
         if (jmx) builder.jmx(true);
@@ -584,10 +584,13 @@ final class ServeCommand implements Callable<Integer> {
         };
     }
 
-    /** A monitoring mount point: below the root, so that the application keeps serving everything else. */
-    private String mountPath(String option, String path) {
+    /**
+     * A mount point (monitoring or {@code --static}): below the root, so that the application keeps serving
+     * everything else; {@code example} is a typical value of {@code option}, for the usage error.
+     */
+    private String mountPath(String option, String path, String example) {
         if (!path.startsWith("/") || path.replaceAll("/+$", "").isEmpty()) {
-            throw usageError(option + " must be a path below / such as /server-status, got '" + path + "'");
+            throw usageError(option + " must be a path below / such as " + example + ", got '" + path + "'");
         }
         // PATH_INFO is decoded and has no query: a prefix with these would never match a request
         if (path.chars().anyMatch(c -> c == '%' || c == '?' || c == '#' || c <= ' ' || c == 0x7f)) {
@@ -600,7 +603,7 @@ final class ServeCommand implements Callable<Integer> {
     private void staticMount(WsgiServer.Builder builder, String value) {
         int equals = value.indexOf('=');
         if (equals < 0) throw usageError("--static must be URL_PREFIX=DIR such as /assets=./public, got '" + value + "'");
-        String prefix = mountPath("--static", value.substring(0, equals));
+        String prefix = mountPath("--static", value.substring(0, equals), "/assets");
         Path dir = Path.of(value.substring(equals + 1));
         if (!Files.isDirectory(dir)) {
             throw usageError("--static " + value + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));

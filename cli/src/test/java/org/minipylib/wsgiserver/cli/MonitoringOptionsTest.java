@@ -47,7 +47,7 @@ class MonitoringOptionsTest {
 
     @Test
     void aMountPathMustBeBelowTheRoot() {
-        CliRun.usageError("--metrics-path must be a path below /", "--bind", "127.0.0.1:0", "--metrics-path", "/");
+        CliRun.usageError("--metrics-path must be a path below / such as /metrics, got '/'", "--bind", "127.0.0.1:0", "--metrics-path", "/");
         CliRun.usageError("--health-path must be a plain path", "--bind", "127.0.0.1:0", "--health-path", "/he%6clth");
         CliRun.usageError("--status-path must be a plain path", "--bind", "127.0.0.1:0", "--status-path", "/a?b");
     }

@@ -73,7 +73,7 @@ class StaticOptionTest {
     @Test
     void aMalformedValueIsAUsageError() {
         CliRun.usageError("--static must be URL_PREFIX=DIR", "--bind", "127.0.0.1:0", "--static", dir.toString());
-        CliRun.usageError("--static must be a path below /", "--bind", "127.0.0.1:0", "--static", "/=" + dir);
+        CliRun.usageError("--static must be a path below / such as /assets, got '/'", "--bind", "127.0.0.1:0", "--static", "/=" + dir);
         CliRun.usageError("--static must be a path below /", "--bind", "127.0.0.1:0", "--static", "assets=" + dir);
         CliRun.usageError("--static must be a plain path", "--bind", "127.0.0.1:0", "--static", "/a b=" + dir);
         CliRun.usageError("\"/ops\" is mounted twice", "--bind", "127.0.0.1:0", "--static", "/ops=" + dir, "--metrics-path", "/ops");
