@@ -58,10 +58,12 @@ HANDSHAKE_TIMEOUT = 3.0
 MAX_BODY = 1048576
 MAX_CONNECTIONS = 150
 LINGER = 2.0  # the server drops what a refused client still sends for at most this long
-# Known, by design (HttpConnection.refuseOverLimit): a connection over the limit is not counted, so
-# it does not linger; bytes its client sends after the first 64 KiB that had arrived turn the close
-# into a reset, which may destroy the 503. Counted, not an anomaly.
-OVER_LIMIT_RESET = "%s reset: over the connection limit? (its close does not linger, by design)"
+# Known, by design (HttpConnection.refuseOverLimit): a connection over the limit lingers after its
+# 503 only within a budget of its own (ConnectionRegistry.lingeringRefusalBudget: 9 at
+# --max-connections 150); beyond it, it closes at once, and bytes its client sends after the first
+# 64 KiB that had arrived turn the close into a reset, which may destroy the 503. Counted, not an
+# anomaly.
+OVER_LIMIT_RESET = "%s reset: over the connection limit and its lingering budget? (closed at once, by design)"
 
 PHASES = {
     "virtual-plain": dict(workers="virtual", tls=False, mode="busy"),
