@@ -95,12 +95,13 @@ final class ConnectionInput {
      *
      * @param then null to wait on this thread
      * @return {@link #HANDED_OFF}, or what {@link #fill(int)} returned: 0 if the transport woke
-     *         for bytes that are not input yet (see {@link Transport#awaitReadable}), and the
-     *         caller should wait idle again
+     *         for bytes that are not input yet (see {@link Transport#awaitReadable} and
+     *         {@link Transport#readWhenIdle}), and the caller should wait idle again
      */
     int fillWhenIdle(Runnable then) throws IOException {
         scratch = null;
-        if (pool == null || pos != limit || !transport.waitsWithoutBuffer()) return fill(0);
+        if (pos != limit) return fill(0);
+        if (pool == null || !transport.waitsWithoutBuffer()) return fillIdle();
         flushPending();
         pos = 0;
         limit = 0;
@@ -114,6 +115,16 @@ final class ConnectionInput {
             if (!handedOff) buf = pool.take();
         }
         return handedOff ? HANDED_OFF : fill(0);
+    }
+
+    /** {@link #fill(int) fill(0)} into an empty buffer, through {@link Transport#readWhenIdle}. */
+    private int fillIdle() throws IOException {
+        pos = 0;
+        limit = 0;
+        flushPending();
+        int n = transport.readWhenIdle(buf, 0, buf.length);
+        if (n > 0) limit = n;
+        return n;
     }
 
     /** On the thread a hand-off started: takes a buffer again, to read what arrived. */

@@ -150,6 +150,17 @@ public interface Transport {
     boolean hasPendingInput();
 
     /**
+     * {@link #read(byte[], int, int, int) read(b, off, len, 0)} for a connection waiting for its next
+     * request that {@link #waitsWithoutBuffer()} said must read rather than wait without a buffer.
+     * A transport whose input may turn out to carry nothing (over TLS: part of a record, or a whole
+     * record without data, a key update) may return 0 then, once it has looked at what arrived,
+     * instead of blocking for more; the caller waits again (without a buffer if it can by then).
+     */
+    default int readWhenIdle(byte[] b, int off, int len) throws IOException {
+        return read(b, off, len, 0);
+    }
+
+    /**
      * Reads what has arrived, without waiting for more: 0 if nothing has, or nothing that can be
      * handed over yet (over TLS: part of a record, whose rest the caller waits for as it would
      * for any input); else as {@link #read(byte[], int, int, int)}.

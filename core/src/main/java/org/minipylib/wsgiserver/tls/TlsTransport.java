@@ -83,14 +83,16 @@ final class TlsTransport implements Transport {
      */
     private byte[] partialRecord;
     /**
-     * Set by an idle wait: the read after it may return 0 ("nothing yet") once it has read what
-     * arrived, if that was only part of a record or records without data, so the connection goes
-     * back to waiting without buffers or a thread instead of blocking for the rest. Guarded by readLock.
+     * Set by an idle wait, or by {@link #readWhenIdle}: the read after it may return 0 ("nothing
+     * yet") once it has read what arrived, if that was only part of a record or records without
+     * data, so the connection goes back to waiting without buffers or a thread instead of blocking
+     * for the rest. Guarded by readLock.
      */
     private boolean wokenFromIdle;
     /**
-     * Set by {@link #readArrived} for its read: it returns 0 rather than wait on the socket, also
-     * when the records it decrypted (a KeyUpdate) carried no data. Guarded by readLock.
+     * Set by {@link #readArrived}, and by {@link #readWhenIdle} for records already here, for its
+     * read: it returns 0 rather than wait on the socket, also when the records it decrypted (a
+     * KeyUpdate) carried no data. Guarded by readLock.
      */
     private boolean arrivedOnly;
     /** Records in a row (across reads) that carried no application data; see {@link #MAX_RECORDS_WITHOUT_DATA}. */
@@ -375,10 +377,11 @@ final class TlsTransport implements Transport {
     }
 
     /**
-     * {@inheritDoc} The first read after an idle wait ({@link #awaitReadable}) returns 0 if what
-     * arrived decrypted to nothing: part of a record (a client stalling mid-record, or one whose
-     * record came in pieces) or records without data (a key update). The connection then waits idle
-     * again, without buffers, instead of holding them and a thread until the rest arrives.
+     * {@inheritDoc} The first read after an idle wait ({@link #awaitReadable}), and
+     * {@link #readWhenIdle}, return 0 if what arrived decrypted to nothing: part of a record (a
+     * client stalling mid-record, or one whose record came in pieces) or records without data (a key
+     * update). The connection then waits idle again, without buffers, instead of holding them and a
+     * thread until the rest arrives.
      */
     @Override
     public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
@@ -493,6 +496,24 @@ final class TlsTransport implements Transport {
     @Override
     public boolean hasPendingInput() {
         return inputBuffered || wrapped.hasPendingInput();
+    }
+
+    /**
+     * Returns 0 once what arrived decrypted to nothing: records already here that carry no data (a
+     * key update that came behind a request) without a wait on the socket, else after one read
+     * that brought part of a record. The connection then waits idle again, without buffers or a
+     * thread if it can, instead of holding both until its next request.
+     */
+    @Override
+    public int readWhenIdle(byte[] b, int off, int len) throws IOException {
+        readLock.lock();
+        try {
+            wokenFromIdle = true;
+            arrivedOnly = inputBuffered; // else, with nothing here, it would return 0 at once, again and again
+            return read(b, off, len, 0);
+        } finally {
+            readLock.unlock();
+        }
     }
 
     /**

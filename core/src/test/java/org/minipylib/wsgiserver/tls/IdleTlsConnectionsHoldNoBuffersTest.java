@@ -113,6 +113,29 @@ class IdleTlsConnectionsHoldNoBuffersTest {
     }
 
     /**
+     * A record without data (a key update) that came behind a request, in the same write, with
+     * nothing after it: once the response is out, the connection decrypts it, finds nothing, and
+     * waits idle as after any response, without its buffers and without a thread. Before, its
+     * thread read on, blocked for the next record, holding both until the next request or the
+     * keep-alive timeout.
+     */
+    @Test
+    void aKeyUpdateBehindARequestLeavesTheIdleConnectionWithoutBuffersOrAThread() throws Exception {
+        Map<String, Thread> threads = new ConcurrentHashMap<>();
+        JsseSslAdapter adapter = new JsseSslAdapter(config);
+        try (TestServer server = TestServer.start(WsgiTestApps.pathRecordingThreads(threads), b -> b.sslAdapter(adapter).workerMode(WorkerMode.VIRTUAL));
+             EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+            byte[] request = tls.record(get("/one"));
+            tls.send(request, tls.keyUpdates(1)); // wrapped in this order: records carry sequence numbers
+            assertTrue(tls.readUntil("/one").startsWith("HTTP/1.1 200 OK"));
+            assertTrue(threads.get("/one").join(Duration.ofSeconds(5)), "the thread that answered /one ended");
+            assertPoolHoldsUsedBuffers(adapter.buffers(), "idle after /one and the key update behind it");
+            tls.send(tls.record(get("/two")));
+            assertTrue(tls.readUntil("/two").contains("200 OK"), "served after the key update");
+        }
+    }
+
+    /**
      * Waits briefly (the server reads what the client sent on its own thread), then checks that the
      * pool holds the connection's three used buffers (with the old code they stayed taken).
      */
