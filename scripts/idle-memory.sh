@@ -39,9 +39,11 @@ if [ -n "${TLS:-}" ]; then
   IDLE_SCRIPT=scripts/idle-tls-conns.py
 fi
 
+# Timeouts past the 120 s hold: else connections opened early close before the measurement (at the
+# keep-alive timeout; with PARTIAL, a record begun, at the request-head timeout).
 # shellcheck disable=SC2086
 "$JAVA_HOME/bin/java" $JVM_OPTS -jar "$JAR" --bind "127.0.0.1:$PORT" --workers "$WORKERS" --max-connections "$((COUNT + 1000))" \
-  "${tls_options[@]}" >"${TMPDIR:-/tmp}/idle-memory-server.log" 2>&1 &
+  --keep-alive-timeout 180 --request-head-timeout 180 "${tls_options[@]}" >"${TMPDIR:-/tmp}/idle-memory-server.log" 2>&1 &
 server=$!
 idle=
 trap 'kill $idle $server 2>/dev/null || true; wait 2>/dev/null || true' EXIT

@@ -686,7 +686,8 @@ class Soak:
             if end.endswith("timeout"):
                 self.tally.anomaly("tls-stall", "%s: not closed after %.1f s" % (how, waited))
             elif how == "record-header" and end != "fin":
-                # the stall came after a served request: the close is the keep-alive one, promised clean
+                # the stall came after a served request: the close is the begun record's at the head
+                # timeout, a half-close as the keep-alive one is, promised clean
                 self.tally.anomaly("tls-stall", "%s: ended with %s" % (how, end))
         except Exception as error:  # noqa: BLE001
             self.tally.anomaly("tls-stall", outcome(error))

@@ -155,6 +155,14 @@ public final class HttpConnection {
     private final long writeTimeoutNanos;
     /** While waiting idle for a request: System.nanoTime() when the wait ends (0 otherwise); see checkTimeouts. */
     private volatile long idleDeadline;
+    /** The keep-alive deadline of the wait for the next request (kept through a hand-off, as handedOff is). */
+    private long keepAliveUntil;
+    /**
+     * The begun-record deadline: while the transport holds input begun that it cannot hand over yet
+     * (over TLS, part of a record; see {@link Transport#inputBegun()}), the request-head timeout
+     * from when the wait first saw it; 0 if none is begun. Kept through a hand-off.
+     */
+    private long recordBegunUntil;
     /** While running setup steps: System.nanoTime() when they must be done; see checkTimeouts. */
     private volatile long setupDeadline;
     /** Once HALF_CLOSED: System.nanoTime() when the connection closes, whatever the client does. */
@@ -300,7 +308,8 @@ public final class HttpConnection {
             if (pendingHead != null) return isClosed() ? Awaited.CLOSED : Awaited.REQUEST;
             if (!STATE.compareAndSet(this, BUSY, IDLE)) return dropUntilEnd(then, false); // half-closed after its last response, or closed
             // stop() may have looked before we were idle; a head begun (pipelined) is served, as below
-            if (owner.isDraining() && input.available() == 0 && !transport.hasPendingInput() && halfCloseIdle()) {
+            if (owner.isDraining() && input.available() == 0 && !transport.hasPendingInput() && !transport.inputBegun()
+                    && halfCloseIdle()) {
                 return dropUntilEnd(then, false);
             }
             // Idle, the connection may wait up to the keep-alive timeout (empty lines do not extend
@@ -314,6 +323,8 @@ public final class HttpConnection {
             boolean writesWaited = output.takeMayHaveWaited();
             now = end != 0 && !writesWaited ? end : System.nanoTime();
             deadline = now + TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
+            keepAliveUntil = deadline;
+            recordBegunUntil = 0;
         }
         try {
             boolean started = false;
@@ -330,10 +341,15 @@ public final class HttpConnection {
                     }
                     if (!started && input.available() > 0) { // a head has begun and is not complete yet
                         started = true;
-                        now = System.nanoTime();
-                        deadline = now + headTimeoutNanos;
+                        if (recordBegunUntil != 0) { // its first record began before: the head timeout runs from then
+                            deadline = recordBegunUntil;
+                        } else {
+                            now = System.nanoTime();
+                            deadline = now + headTimeoutNanos;
+                        }
                     }
                 }
+                if (!started) deadline = idleWaitDeadline();
                 long left;
                 if (resumed) {
                     left = 1; // input came in time: read it
@@ -392,6 +408,24 @@ public final class HttpConnection {
             close();
         }
         return Awaited.CLOSED;
+    }
+
+    /**
+     * The deadline of a wait for the next request none of which has been read: the keep-alive one;
+     * or, while the transport holds the start of input it cannot hand over yet (over TLS, part of a
+     * record), the begun-record deadline: the request-head timeout from when the wait first saw it,
+     * as for a head read in part; the keep-alive deadline does not end it, nor does a record begun
+     * right behind one without data extend it. Once such a record turns out to carry no data (a key
+     * update) with nothing begun behind it, the keep-alive deadline again: so a wait lasts at most
+     * the keep-alive timeout and one head timeout, as over plain HTTP.
+     */
+    private long idleWaitDeadline() {
+        if (!transport.inputBegun()) {
+            recordBegunUntil = 0;
+            return keepAliveUntil;
+        }
+        if (recordBegunUntil == 0) recordBegunUntil = System.nanoTime() + headTimeoutNanos;
+        return recordBegunUntil;
     }
 
     /** Runs the setup steps; true if the connection is ready for HTTP, false if it was closed. */
@@ -583,12 +617,16 @@ public final class HttpConnection {
      * bounded by the handshake timeout, and the server's stop() by its shutdown timeout. So is a
      * head read in part (the connection then waits, timed, for the rest: idleDeadline is 0 then);
      * one whose thread has not begun its idle wait yet looks at the drain itself, and stop() looks
-     * again until the connection waits idle.
+     * again until the connection waits idle. So is a TLS record begun (nothing decrypted yet: the
+     * connection waits idle), up to its begun-record deadline (see idleWaitDeadline), at which the
+     * watchdog half-closes it. A TLS handshake waiting for its client's next message is not: it is
+     * closed (no request can have been sent on it yet; its client retries as after any failed
+     * connection).
      * An idle connection is half-closed (see halfCloseIdle).
      */
     public boolean closeIfIdleAndQuiet() {
         if (state == SETUP) return !transport.hasPendingInput() && closeInSetup();
-        if (state != IDLE || idleDeadline == 0 || transport.hasPendingInput()) return false;
+        if (state != IDLE || idleDeadline == 0 || transport.hasPendingInput() || transport.inputBegun()) return false;
         return halfCloseIdle();
     }
 
@@ -703,8 +741,8 @@ public final class HttpConnection {
     /**
      * Enforces the timeouts that are not checked by a timed read: closes the connection if its setup
      * steps ran past the handshake deadline, half-closes it if it has waited idle past its keep-alive
-     * deadline (see halfCloseIdle), closes it if it was half-closed {@code LINGER_NANOS} ago, or if a
-     * write has made no progress for longer than the write timeout (the client stopped reading).
+     * deadline, or its begun-record deadline (see idleWaitDeadline, halfCloseIdle), closes it if it
+     * was half-closed {@code LINGER_NANOS} ago, or if a write has made no progress for longer than the write timeout (the client stopped reading).
      * Also has responses held for batching written out when the next pipelined request's
      * application is slow. Called periodically (every 100 ms) by the server's watchdog.
      *

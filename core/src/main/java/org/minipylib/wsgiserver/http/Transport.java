@@ -150,6 +150,16 @@ public interface Transport {
     boolean hasPendingInput();
 
     /**
+     * True if input has begun to arrive that cannot be handed over yet (over TLS: part of a record,
+     * kept until the rest comes): for a connection waiting for its next request, a request begun,
+     * as part of a head is. False by default. Safe to call from another thread while a read is
+     * blocked; ask it after {@link #hasPendingInput()}, whose input a read may turn into this.
+     */
+    default boolean inputBegun() {
+        return false;
+    }
+
+    /**
      * {@link #read(byte[], int, int, int) read(b, off, len, 0)} for a connection waiting for its next
      * request that {@link #waitsWithoutBuffer()} said must read rather than wait without a buffer.
      * A transport whose input may turn out to carry nothing (over TLS: part of a record, or a whole

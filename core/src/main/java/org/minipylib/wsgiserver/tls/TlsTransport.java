@@ -76,6 +76,12 @@ final class TlsTransport implements Transport {
      * read from other threads). Not for part of a record: read() is about to wait for the rest.
      */
     private volatile boolean inputBuffered;
+    /**
+     * True while bytes from the client wait undecrypted (in netIn, or in partialRecord while idle):
+     * for {@link #inputBegun()}, read from other threads. Set before inputBuffered is cleared, so
+     * that a look at both (inputBuffered first) never misses a record begun.
+     */
+    private volatile boolean recordBegun;
     private boolean inboundDone;
     /**
      * While idle without buffers: the start of a record that has not arrived whole (an exact-size
@@ -86,7 +92,8 @@ final class TlsTransport implements Transport {
      * Set by an idle wait, or by {@link #readWhenIdle}: the read after it may return 0 ("nothing
      * yet") once it has read what arrived, if that was only part of a record or records without
      * data, so the connection goes back to waiting without buffers or a thread instead of blocking
-     * for the rest. Guarded by readLock.
+     * for the rest (and the HTTP layer sees a record begun, see {@link #inputBegun()}). Guarded by
+     * readLock.
      */
     private boolean wokenFromIdle;
     /**
@@ -205,6 +212,7 @@ final class TlsTransport implements Transport {
             // TLS 1.3: the session ticket goes out now, not with the first response (a preconnecting
             // client that sends no request could not resume otherwise)
             afterHandshakeMessage(engine.getHandshakeStatus());
+            recordBegun = netIn.position() > 0;
             inputBuffered = inputWaiting();
         } catch (SSLException e) {
             sendAlert();
@@ -400,6 +408,7 @@ final class TlsTransport implements Transport {
                 if (appIn.hasRemaining()) {
                     int n = Math.min(len, appIn.remaining());
                     appIn.get(b, off, n);
+                    recordBegun = netIn.position() > 0;
                     inputBuffered = inputWaiting();
                     return n;
                 }
@@ -433,7 +442,9 @@ final class TlsTransport implements Transport {
                     }
                 }
                 // Nothing decrypted and at most part of a record left: not pending while we wait
-                // (else an idle client stalling mid-record would never be closed as idle).
+                // (else an idle client stalling mid-record would never be closed at its deadline),
+                // but begun (stop() leaves it to be served).
+                recordBegun = netIn.position() > 0;
                 inputBuffered = false;
                 if (mayReturnNothing && readSome) return 0; // after an idle wait: wait idle again for the rest
                 if (noWait && (readSome || !wrapped.hasPendingInput())) return 0;
@@ -496,6 +507,12 @@ final class TlsTransport implements Transport {
     @Override
     public boolean hasPendingInput() {
         return inputBuffered || wrapped.hasPendingInput();
+    }
+
+    /** Part of a record (or records not decrypted yet) waits here. */
+    @Override
+    public boolean inputBegun() {
+        return recordBegun;
     }
 
     /**

@@ -3,6 +3,9 @@ package org.minipylib.wsgiserver.tls;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.EngineTlsClient;
@@ -24,8 +27,10 @@ import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
 
 /**
  * A TLS client that sends a request and, in the same write, the first bytes of its next record,
- * then stalls: nothing decrypted is waiting, so the connection is idle. The keep-alive timeout
- * closes it and a server stop does not wait for it; a whole pipelined record is still served.
+ * then stalls: nothing decrypted is waiting, but a request has begun, as a head read in part has.
+ * Neither the keep-alive timeout nor a server stop closes it as idle: it is closed at the
+ * request-head timeout from when the record began (the begun-record deadline), and a record
+ * completed before that is served. A whole pipelined record is served too.
  */
 class StalledTlsRecordTest {
 
@@ -42,36 +47,78 @@ class StalledTlsRecordTest {
     }
 
     private static TestServer start(Duration keepAlive, Duration shutdownTimeout) throws Exception {
-        JsseSslAdapter adapter = new JsseSslAdapter(config);
-        return TestServer.start(WsgiTestApps.text("200 OK", "served"), b -> b.sslAdapter(adapter)
-                .timeouts(HttpTimeouts.defaults().withKeepAlive(keepAlive)).shutdownTimeout(shutdownTimeout));
+        return start(keepAlive, HttpTimeouts.defaults().requestHead(), shutdownTimeout);
     }
 
-    /** Sends a request plus the first {@code prefix} bytes of the next record in one write; reads the response. */
-    private static void requestThenStall(EngineTlsClient tls, int prefix) throws Exception {
+    private static TestServer start(Duration keepAlive, Duration requestHead, Duration shutdownTimeout) throws Exception {
+        return start(WorkerMode.VIRTUAL, keepAlive, requestHead, shutdownTimeout);
+    }
+
+    /** In virtual mode an idle connection waits on a readiness loop without a thread; in pool mode on a thread of its own. */
+    private static TestServer start(WorkerMode mode, Duration keepAlive, Duration requestHead, Duration shutdownTimeout)
+            throws Exception {
+        JsseSslAdapter adapter = new JsseSslAdapter(config);
+        return TestServer.start(WsgiTestApps.text("200 OK", "served"), b -> b.sslAdapter(adapter).workerMode(mode)
+                .timeouts(HttpTimeouts.defaults().withKeepAlive(keepAlive).withRequestHead(requestHead))
+                .shutdownTimeout(shutdownTimeout));
+    }
+
+    /**
+     * Sends a request plus the first {@code prefix} bytes of the next record in one write; reads the
+     * response. Returns the rest of that record.
+     */
+    private static byte[] requestThenStall(EngineTlsClient tls, int prefix) throws Exception {
         byte[] request = tls.record(get("/"));
         byte[] next = tls.record(get("/next")); // wrapped second: records carry sequence numbers
         tls.send(request, Arrays.copyOf(next, prefix));
         assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
+        return Arrays.copyOfRange(next, prefix, next.length);
     }
 
     @Test
-    void partialRecordAfterARequestIsClosedAtTheKeepAliveTimeout() throws Exception {
-        try (TestServer server = start(Duration.ofSeconds(1), Duration.ofSeconds(30))) {
-            for (int prefix = 1; prefix <= 4; prefix++) { // all within the 5-byte record header
+    void partialRecordAfterARequestIsClosedAtTheHeadTimeout() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofSeconds(30))) {
+            for (int prefix : new int[] {1, 4, 5, 30}) { // within the 5-byte record header, and past it
                 try (EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
                     requestThenStall(tls, prefix);
                     assertTrue(tls.awaitClosedByServer(), // the socket timeout is 10 s
-                            "a " + prefix + "-byte partial record kept the connection past the 1 s keep-alive timeout");
+                            "a " + prefix + "-byte partial record kept the connection past the 1 s head timeout");
                 }
             }
             Poll.until(() -> server.server().openConnections(), n -> n == 0, "no open connections");
         }
     }
 
+    /**
+     * A record begun before the keep-alive timeout (behind the request, or on its own just after
+     * the response, while the connection waits) is a request begun: the connection waits for its
+     * rest up to the head timeout instead. Before, it was half-closed as idle at the keep-alive
+     * timeout, and the request, once sent whole, was dropped.
+     */
+    @ParameterizedTest(name = "{0}, behind the request: {1}")
+    @CsvSource({"VIRTUAL, true", "VIRTUAL, false", "POOL, true", "POOL, false"})
+    void aRecordBegunBeforeTheKeepAliveTimeoutIsServedAfterIt(WorkerMode mode, boolean behindRequest) throws Exception {
+        try (TestServer server = start(mode, Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofSeconds(30));
+             EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+            byte[] rest;
+            if (behindRequest) {
+                rest = requestThenStall(tls, 7);
+            } else {
+                tls.send(tls.record(get("/")));
+                assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
+                byte[] next = tls.record(get("/next"));
+                tls.send(Arrays.copyOf(next, 7)); // at once: well within the 500 ms keep-alive timeout
+                rest = Arrays.copyOfRange(next, 7, next.length);
+            }
+            Thread.sleep(1500); // the keep-alive timeout passes, and the watchdog (every 100 ms) looks
+            tls.send(rest);
+            assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
+        }
+    }
+
     @Test
-    void aRecordTrickledInAByteAtATimeDoesNotExtendTheKeepAliveTimeout() throws Exception {
-        try (TestServer server = start(Duration.ofSeconds(1), Duration.ofSeconds(30));
+    void aRecordTrickledInAByteAtATimeDoesNotExtendTheHeadTimeout() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofSeconds(30));
              EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
             tls.send(tls.record(get("/")));
             assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
@@ -89,20 +136,59 @@ class StalledTlsRecordTest {
             }
             assertTrue(refused || tls.awaitClosedByServer(), "the trickling client kept the connection open");
             long took = System.nanoTime() - start;
-            assertTrue(took < Duration.ofSeconds(4).toNanos(), "closed only after " + took / 1_000_000 + " ms (keep-alive 1 s)");
+            assertTrue(took < Duration.ofSeconds(4).toNanos(), "closed only after " + took / 1_000_000 + " ms (head timeout 1 s)");
         }
     }
 
+    /**
+     * stop() leaves a connection with a record begun to be served, but not past the begun-record
+     * deadline: a client stalled mid-record is closed then, well within the shutdown timeout.
+     */
     @Test
-    void stopClosesAConnectionStalledMidRecordWithoutWaitingOutTheShutdownTimeout() throws Exception {
-        TestServer server = start(Duration.ofSeconds(60), Duration.ofSeconds(60));
+    void stopClosesAConnectionStalledMidRecordAtItsHeadTimeout() throws Exception {
+        TestServer server = start(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofSeconds(60));
         try (EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
             requestThenStall(tls, 3);
             Thread stopping = Thread.ofVirtual().start(server::close);
-            assertTrue(tls.awaitClosedByServer(), "stop() did not close the idle connection");
-            stopping.join(Duration.ofSeconds(10)); // far below the 60 s shutdown timeout it used to wait out
-            assertFalse(stopping.isAlive(), "stop() is still waiting for the idle connection");
+            assertTrue(tls.awaitClosedByServer(), "not closed at the 1 s head timeout after stop()");
+            stopping.join(Duration.ofSeconds(10)); // far below the 60 s shutdown timeout
+            assertFalse(stopping.isAlive(), "stop() is still waiting for the stalled connection");
             assertEquals(0, server.server().openConnections());
+        } finally {
+            server.close();
+        }
+    }
+
+    /**
+     * A client has sent the first half of a request's record (on a new connection, or on a
+     * keep-alive one after a request) when stop() begins: it sends the rest and gets its response,
+     * which closes the connection cleanly (close_notify). Before, stop() half-closed the connection
+     * as idle (nothing was decrypted yet) and the request was dropped unanswered.
+     */
+    @ParameterizedTest(name = "{0}, after a keep-alive request: {1}")
+    @CsvSource({"VIRTUAL, false", "VIRTUAL, true", "POOL, false", "POOL, true"})
+    void aRequestRecordHalfSentWhenStopBeginsIsServed(WorkerMode mode, boolean afterKeepAlive) throws Exception {
+        TestServer server = start(mode, Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(30));
+        try (EngineTlsClient tls = EngineTlsClient.connect(client, server.port())) {
+            if (afterKeepAlive) {
+                tls.send(tls.record(get("/first")));
+                assertTrue(tls.readUntil("served").startsWith("HTTP/1.1 200 OK"));
+            }
+            byte[] record = tls.record(get("/begun"));
+            long readBefore = server.server().statistics().bytesRead();
+            tls.send(Arrays.copyOf(record, record.length / 2));
+            Poll.until(() -> server.server().statistics().bytesRead() - readBefore, n -> n >= record.length / 2,
+                    "the first half read");
+            Thread stopping = Thread.ofVirtual().start(server::close);
+            Poll.until(() -> server.server().isRunning(), running -> !running, "stop() begun");
+            Thread.sleep(200); // stop() looks at its connections every 5 ms
+            tls.send(Arrays.copyOfRange(record, record.length / 2, record.length));
+            String response = tls.readUntil("served");
+            assertTrue(response.startsWith("HTTP/1.1 200 OK"), response);
+            assertTrue(response.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), response);
+            assertTrue(tls.serverSentCloseNotify(), "the connection did not end cleanly");
+            stopping.join(Duration.ofSeconds(10));
+            assertFalse(stopping.isAlive(), "stop() is still waiting");
         } finally {
             server.close();
         }
