@@ -379,7 +379,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         return running;
     }
 
-    /** Open connections right now. */
+    /** Open connections right now, refusals over the connection limit still lingering included (see {@link ServerStats#openConnections()}). */
     public int openConnections() {
         return registry == null ? 0 : registry.size();
     }

@@ -36,7 +36,7 @@ public interface WsgiServerMXBean {
     /** Connections closed after a response because they had served their share ({@link ServerStats#retiredConnections()}). */
     long getRetiredConnections();
 
-    /** Connections open now. */
+    /** Connections open now, refusals over the connection limit still lingering included (see {@link ServerStats#openConnections()}). */
     int getOpenConnections();
 
     /** Responses sent. */

@@ -48,7 +48,7 @@ final class PrometheusText {
         counter("wsgiserver_proxy_protocol_failures_total",
                 "Connections to a PROXY protocol listener without a valid PROXY header by the handshake timeout.",
                 s.proxyProtocolFailures());
-        gauge("wsgiserver_connections_open", "Connections open now.", s.openConnections());
+        gauge("wsgiserver_connections_open", "Connections open now, refusals over maxConnections still lingering after their 503 included.", s.openConnections());
         counter("wsgiserver_requests_total", "Responses sent, including the server's own error responses.", s.requests());
         counter("wsgiserver_requests_refused_busy_total",
                 "Requests answered 503 at once because every worker was busy and the accept queue full.",
