@@ -124,14 +124,14 @@ def start_cheroot(app=cheroot_dump_app):
     return server, server.bind_addr[1]
 
 
-def start_ours(args, workdir, app_source=DUMP_APP_JAVA, app_class="DumpEnviron"):
-    """Compiles app_source (the class app_class, in no package) and serves it with the CLI."""
+def start_ours(args, workdir, app_source=DUMP_APP_JAVA, app_class="DumpEnviron", options=()):
+    """Compiles app_source (the class app_class, in no package) and serves it with the CLI (with options)."""
     source = os.path.join(workdir, app_class + ".java")
     with open(source, "w") as f:
         f.write(app_source)
     subprocess.run([args.javac, "--release", "21", "-cp", args.classes, "-d", workdir, source], check=True)
     command = [args.java, "-cp", args.jar + os.pathsep + workdir, "org.minipylib.wsgiserver.cli.Main",
-               "--bind", "127.0.0.1:0", app_class]
+               "--bind", "127.0.0.1:0", *options, app_class]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in process.stdout:  # "wsgiserver VERSION serving on http://HOST:PORT"
         match = re.search(r"serving on http://127\.0\.0\.1:(\d+)", line)
