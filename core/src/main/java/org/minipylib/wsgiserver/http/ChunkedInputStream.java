@@ -96,7 +96,10 @@ public final class ChunkedInputStream extends InputStream {
         while (p >= 0) {
             int digits = p;
             long size = 0;
-            while (p < to && hexValue(b[p]) >= 0 && p - digits < 15) size = (size << 4) | hexValue(b[p++]);
+            while (p < to && hexValue(b[p]) >= 0) { // every digit: leading zeros may be many (the reader takes them)
+                if (size > (Long.MAX_VALUE >> 4)) return -1; // larger than any body: the reader refuses it
+                size = (size << 4) | hexValue(b[p++]);
+            }
             if (p == digits) return -1;
             p = nextLine(b, p, to); // past the extensions
             if (p < 0) return -1;

@@ -8,6 +8,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
 
@@ -18,6 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Fuzzes {@link ChunkedInputStream} with the bytes arriving in random pieces and read with random
  * read sizes: it must end with a body or its own {@link BadRequestException}, never anything else,
  * never hang, never read past its body, and the outcome must not depend on how the bytes arrived.
+ * Half of the runs encode the fuzzer's bytes as a valid chunked body (leading zeros, extensions,
+ * trailers, bytes behind it), which must decode to exactly those bytes. Of a body that decodes, the
+ * connection's guess made before reading ({@link ChunkedInputStream#dataLeftIfArrived}) must be its
+ * data length.
  * A normal build replays the seed corpus; {@code JAZZER_FUZZ=1} fuzzes (see docs/http-compliance.md).
  */
 class ChunkedInputStreamFuzzTest {
@@ -49,19 +54,82 @@ class ChunkedInputStreamFuzzTest {
             "X-T: v\\x0D\\x0A"})
     void decode(FuzzedDataProvider data) {
         long seed = data.consumeLong();
-        byte[] wire = data.consumeRemainingAsBytes();
+        Random random = new Random(seed);
+        Outcome expected = null;
+        byte[] wire;
+        if (data.consumeBoolean()) {
+            Encoded encoded = encoded(data, random);
+            wire = encoded.wire;
+            expected = new Outcome(encoded.payload, 0, wire.length - encoded.bodyLength);
+        } else {
+            wire = data.consumeRemainingAsBytes();
+        }
         Outcome first = run(wire, new Random(seed), 1);
         Outcome second = run(wire, new Random(~seed), 7);
         assertEquals(first, second, "the outcome depends on how the bytes arrived");
+        if (expected != null) assertEquals(expected, first, "a valid chunked encoding of known data");
         if (first.body != null) {
             assertTrue(first.body.length <= LIMITS.maxBodySize());
             assertTrue(first.rest >= 0 && first.body.length <= wire.length);
+            // the connection's guess, made before reading, of the data left in a body that has all arrived
+            ChunkedInputStream unread = new ChunkedInputStream(input(new byte[0], random, 1), LIMITS, 1000);
+            assertEquals(first.body.length, unread.dataLeftIfArrived(wire, 0, wire.length), "the data left in a body all arrived");
         }
     }
 
-    private static Outcome run(byte[] wire, Random random, int maxPiece) {
+    /** A chunked body of {@code bodyLength} bytes carrying {@code payload}, and other bytes behind it. */
+    private record Encoded(byte[] wire, int bodyLength, byte[] payload) { }
+
+    /**
+     * A valid chunked body carrying up to 4096 of the fuzzer's bytes:
+     * chunk sizes in either letter case with any number of leading zeros, extensions with and without
+     * values (tokens and quoted strings) around whitespace, and trailer fields; the fuzzer's other
+     * bytes behind it.
+     */
+    private static Encoded encoded(FuzzedDataProvider data, Random random) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        for (int chunks = data.consumeInt(0, 8); chunks >= 0; chunks--) {
+            byte[] chunk = chunks == 0 ? new byte[0] : data.consumeBytes(data.consumeInt(1, 512));
+            if (chunks > 0 && chunk.length == 0) continue; // an empty chunk is the last one
+            String size = Integer.toHexString(chunk.length);
+            out.writeBytes(("0".repeat(data.consumeInt(0, 24))
+                    + (data.consumeBoolean() ? size.toUpperCase(java.util.Locale.ROOT) : size)).getBytes(StandardCharsets.US_ASCII));
+            for (int e = data.consumeInt(0, 2); e > 0; e--) {
+                String name = "x" + random.nextInt(100);
+                String value = switch (random.nextInt(3)) {
+                    case 0 -> "";
+                    case 1 -> "=v" + random.nextInt(1000);
+                    default -> " = \"q \\\" " + random.nextInt(100) + "\"";
+                };
+                out.writeBytes((" ".repeat(random.nextInt(2)) + ";" + " ".repeat(random.nextInt(2)) + name + value)
+                        .getBytes(StandardCharsets.US_ASCII));
+            }
+            out.writeBytes(CRLF);
+            if (chunk.length == 0) break;
+            out.writeBytes(chunk);
+            out.writeBytes(CRLF);
+            payload.writeBytes(chunk);
+        }
+        for (int t = data.consumeInt(0, 3); t > 0; t--) {
+            out.writeBytes(("X-T" + t + ":" + " ".repeat(random.nextInt(2)) + "v\t" + random.nextInt(1000)).getBytes(StandardCharsets.US_ASCII));
+            out.writeBytes(CRLF);
+        }
+        out.writeBytes(CRLF);
+        int bodyLength = out.size();
+        out.writeBytes(data.consumeRemainingAsBytes());
+        return new Encoded(out.toByteArray(), bodyLength, payload.toByteArray());
+    }
+
+    private static final byte[] CRLF = {'\r', '\n'};
+
+    private static ConnectionInput input(byte[] wire, Random random, int maxPiece) {
         PieceTransport transport = new PieceTransport(wire, random, maxPiece);
-        ConnectionInput in = new ConnectionInput(transport, new ConnectionOutput(transport, 64), 16, 4096);
+        return new ConnectionInput(transport, new ConnectionOutput(transport, 64), 16, 4096);
+    }
+
+    private static Outcome run(byte[] wire, Random random, int maxPiece) {
+        ConnectionInput in = input(wire, random, maxPiece);
         ChunkedInputStream body = new ChunkedInputStream(in, LIMITS, 1000);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[32];

@@ -470,6 +470,19 @@ class ChunkedInputStreamTest {
             assertEquals(0, unread().dataLeftIfArrived(empty, 0, empty.length));
         }
 
+        /**
+         * A chunk size with 15 or more leading zeros (the reader takes any number) is read whole: its
+         * first 15 digits alone read as the last chunk, so a body of any size seemed arrived and
+         * empty, and keep-alive was promised for a body the drain then could not take.
+         */
+        @Test
+        void aChunkSizeWithManyLeadingZerosIsReadWhole() {
+            byte[] whole = ascii("0000000000000000005\r\nhello\r\n0\r\n\r\n");
+            assertEquals(5, unread().dataLeftIfArrived(whole, 0, whole.length));
+            byte[] cut = ascii("0000000000000000400\r\n" + "x".repeat(100) + "\r\n0\r\n\r\n");
+            assertEquals(-1, unread().dataLeftIfArrived(cut, 0, cut.length), "1024 data bytes, 100 arrived");
+        }
+
         @Test
         void whatIsNotAChunkedBodyHasNotArrived() {
             for (String wire : List.of("zz\r\n\r\n", "\r\n0\r\n\r\n", "ffffffffffffffffff\r\n")) {

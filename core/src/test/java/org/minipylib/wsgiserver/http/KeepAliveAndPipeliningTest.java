@@ -345,4 +345,26 @@ class KeepAliveAndPipeliningTest {
             }
         }
     }
+
+    /**
+     * A chunk size may have any number of leading zeros: the guess of whether a body has all arrived
+     * read only its first 15 digits, took {@code 0000000000000000400} for the last chunk and promised
+     * keep-alive for a body of which 104 of 1024 bytes had arrived (data that, read as lines, ends
+     * the trailer section).
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aChunkSizeWithManyLeadingZerosIsNotTakenForTheLastChunk(WorkerMode mode) throws Exception {
+        org.minipylib.wsgiserver.WsgiApp readsNothing = (env, sr) -> {
+            sr.start("200 OK", List.of());
+            return List.of("answered".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        };
+        try (TestServer server = TestServer.start(readsNothing, b -> b.workerMode(mode));
+             RawClient client = server.connect()) {
+            String head = "POST /none HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+            RawClient.Response r = client.send(head + "0000000000000000400\r\n" + "x".repeat(100) + "\r\n\r\n").read();
+            assertEquals("answered", r.bodyText());
+            assertEquals("close", r.header("Connection"), mode + ": 104 of 1024 data bytes arrived");
+        }
+    }
 }
