@@ -172,6 +172,7 @@ class OverLimitRefusalLingersTest {
 
             full.fillTheBudget(); // they linger again
             Poll.until(full::open, n -> n == 1, "the refusals closed at their deadline (the watchdog's)");
+            for (RawClient client : full.refused) client.close(); // the clients' sockets, closed by the server already
             full.refused.clear();
 
             full.fillTheBudget(); // and again
