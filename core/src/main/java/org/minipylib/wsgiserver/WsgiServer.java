@@ -242,7 +242,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         try {
             statistics.accepted();
             Transport transport = channel.getLocalAddress() instanceof UnixDomainSocketAddress
-                    ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials(), statistics)
+                    ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials(), statistics,
+                            nextReadinessLoop())
                     : new SocketTransport(channel, nextReadinessLoop(), statistics, config.directSocketCalls(),
                             config.maxConnections());
             connection = new HttpConnection(transport, setups, gateway, settings, registry);

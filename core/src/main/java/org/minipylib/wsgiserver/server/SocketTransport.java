@@ -320,13 +320,7 @@ public final class SocketTransport implements Transport {
     public void awaitReadable(int timeoutMillis) throws IOException {
         SocketWait r = beforeReadableWait();
         if (unread) return; // edge-triggered, what is left would not be reported: the read finds it, or waits
-        try {
-            r.awaitReadable(timeoutMillis);
-        } catch (IOException | RuntimeException e) {
-            r.readDone();
-            throw e;
-        }
-        // left WOKEN: the loop ignores the socket until the next read is done (readPolled calls readDone)
+        r.awaitReadableBeforeRead(timeoutMillis); // readPolled calls readDone
     }
 
     /**

@@ -28,6 +28,20 @@ interface SocketWait {
      */
     boolean awaitReadableThen(Runnable then);
 
+    /**
+     * {@link #awaitReadable(int)} for a transport's own wait before its read: if it fails, the
+     * wait is over ({@link #readDone()}); else it is left woken, the loop ignoring the socket
+     * until the read that follows calls {@code readDone()}.
+     */
+    default void awaitReadableBeforeRead(int timeoutMillis) throws IOException {
+        try {
+            awaitReadable(timeoutMillis);
+        } catch (IOException | RuntimeException e) {
+            readDone();
+            throw e;
+        }
+    }
+
     /** True once no wake will come from the loop: the socket was closed, or the loop stopped. */
     boolean cancelled();
 

@@ -2,19 +2,24 @@ package org.minipylib.wsgiserver.http;
 
 import org.minipylib.wsgiserver.server.ReadinessLoop;
 import org.minipylib.wsgiserver.server.SocketTransport;
+import org.minipylib.wsgiserver.server.UnixSocketTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A connection waiting for its next request on a readiness loop lends its input buffer back to the
  * pool, and takes one again when the request arrives; where it cannot wait without a buffer (a new
- * connection, no loop, bytes already buffered) it keeps its own. Real sockets on 127.0.0.1.
+ * connection, no loop, bytes already buffered) it keeps its own. Real sockets on 127.0.0.1, and a
+ * UNIX socket.
  */
 @EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported")
 class IdleInputBufferTest {
@@ -108,6 +114,34 @@ class IdleInputBufferTest {
         for (byte b : own) assertEquals('x', b, "the lent buffer is no longer written");
         assertEquals(new String(REQUEST, StandardCharsets.US_ASCII),
                 new String(in.buf, in.pos, in.available(), StandardCharsets.US_ASCII));
+    }
+
+    /** Over a UNIX socket on the loop too: the idle wait lends the buffer back, the next request reads into a pooled one. */
+    @Test
+    void aUnixSocketConnectionWaitsWithoutItsBufferToo(@TempDir Path dir) throws Exception {
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("idle.sock"));
+        try (ServerSocketChannel unixListener = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(address);
+             SocketChannel unixClient = SocketChannel.open(address)) {
+            UnixSocketTransport transport = new UnixSocketTransport(unixListener.accept(), false, null, loop);
+            try {
+                ConnectionInput in = input(transport);
+                byte[] own = in.buf;
+                transport.write(RESPONSE, 0, RESPONSE.length);
+                ByteBuffer got = ByteBuffer.allocate(RESPONSE.length);
+                while (got.hasRemaining()) unixClient.read(got);
+
+                Future<Integer> read = threads.submit(() -> in.fillWhenIdle(null));
+                assertTrue(poolHands(own, 5000), "the idle connection's buffer went back to the pool");
+                assertFalse(read.isDone(), "still waiting: nothing was sent");
+                unixClient.write(ByteBuffer.wrap(REQUEST));
+                assertEquals(REQUEST.length, read.get(5, TimeUnit.SECONDS));
+                assertNotSame(own, in.buf);
+                assertEquals(new String(REQUEST, StandardCharsets.US_ASCII),
+                        new String(in.buf, in.pos, in.available(), StandardCharsets.US_ASCII));
+            } finally {
+                transport.close();
+            }
+        }
     }
 
     /** Has {@code transport} write a new array of {@code size} bytes (read by the client); only a weak reference stays here. */

@@ -1,29 +1,35 @@
 package org.minipylib.wsgiserver.server;
 
 import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.http.Gateway;
 import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpResponse;
 import org.minipylib.wsgiserver.http.HttpSettings;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.OpenDescriptors;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.RecordedThreads;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.UnixClient;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +52,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * request arrives ({@code SocketTransport.awaitReadableThen}). These tests drive that hand-off on
  * real loopback sockets, through the server and through the transport alone: the callback runs
  * once per wait, whether bytes arrive, the socket is closed or the loop stops, and bytes that came
- * while no one waited are read at once. The transport-level tests run on both kinds of wait: the
+ * while no one waited are read at once. Over a UNIX socket too ({@code UnixSocketTransport}). The transport-level tests run on both kinds of wait: the
  * loop's level-triggered selector, and its edge-triggered epoll (sockets with a descriptor of their own).
  */
 @EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported")
@@ -181,6 +187,91 @@ class IdleConnectionsHoldNoThreadTest {
         } finally {
             for (RawClient client : clients) client.close();
             scheduler.shutdown();
+        }
+    }
+
+    private static final int UNIX_CONNECTIONS = 40;
+
+    /** Opens {@code count} connections to {@code socket}, each answered once ("/name" + its number): all idle after. */
+    private static List<UnixClient> answeredOnce(Path socket, String name, int count) throws IOException {
+        List<UnixClient> clients = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            UnixClient client = UnixClient.connect(socket);
+            clients.add(client);
+            assertEquals("/" + name + i, client.send(get("/" + name + i)).read().body());
+        }
+        return clients;
+    }
+
+    /**
+     * Each thread that answered ends, and the idle connections hold no descriptor besides their
+     * socket (the server's end and the client's here: at most two each). Before, a UNIX connection's
+     * thread stayed parked on a selector of its own until the next request: one thread and two
+     * descriptors more per idle connection.
+     */
+    private static void assertIdleWithoutAThread(Map<String, Thread> threads, String name, long descriptorsBefore)
+            throws InterruptedException {
+        for (int i = 0; i < UNIX_CONNECTIONS; i++) {
+            assertTrue(threads.get("/" + name + i).join(Duration.ofSeconds(2)),
+                    "the thread that answered /" + name + i + " ended while its connection waits");
+        }
+        long held = OpenDescriptors.count() - descriptorsBefore;
+        assertTrue(held <= 2L * UNIX_CONNECTIONS + 8,
+                held + " descriptors for " + UNIX_CONNECTIONS + " idle connections, both ends");
+    }
+
+    /**
+     * Over a UNIX socket too, idle keep-alive connections wait on the readiness loop: no thread,
+     * no descriptor besides their socket; the next request on each is served (by a new thread), and
+     * stop() closes them cleanly, at once.
+     */
+    @Test
+    void idleConnectionsOnAUnixSocketHoldNoThreadNorDescriptorAndStopClosesThemCleanly(@TempDir Path dir) throws Exception {
+        Map<String, Thread> threads = new ConcurrentHashMap<>();
+        Path socket = dir.resolve("idle.sock");
+        List<UnixClient> clients = List.of();
+        try (WsgiServer server = WsgiServer.builder(WsgiTestApps.pathRecordingThreads(threads))
+                .bind(UnixDomainSocketAddress.of(socket)).workerMode(WorkerMode.VIRTUAL).build().start()) {
+            long before = OpenDescriptors.count();
+            clients = answeredOnce(socket, "one", UNIX_CONNECTIONS);
+            assertIdleWithoutAThread(threads, "one", before);
+            for (int i = 0; i < UNIX_CONNECTIONS; i++) {
+                assertEquals("/two" + i, clients.get(i).send(get("/two" + i)).read().body(), "the next request served");
+                assertNotSame(threads.get("/one" + i), threads.get("/two" + i));
+            }
+            assertIdleWithoutAThread(threads, "two", before);
+            long start = System.nanoTime();
+            server.stop();
+            assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 5, "stop() waited for idle connections");
+            for (UnixClient client : clients) assertEquals("", client.readToCleanEnd(), "a clean end at stop()");
+            assertEquals(0, server.openConnections());
+        } finally {
+            for (UnixClient client : clients) client.close();
+        }
+    }
+
+    /**
+     * Idle UNIX connections waiting without a thread are half-closed at the keep-alive timeout (by
+     * the watchdog): each client sees a clean end, and once it closes nothing of the connection stays.
+     */
+    @Test
+    void idleConnectionsOnAUnixSocketEndCleanlyAtTheKeepAliveTimeout(@TempDir Path dir) throws Exception {
+        Map<String, Thread> threads = new ConcurrentHashMap<>();
+        Path socket = dir.resolve("timeout.sock");
+        List<UnixClient> clients = List.of();
+        // longer than the threads' ends may take on a loaded machine, where the idle ones are counted
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withKeepAlive(Duration.ofSeconds(4));
+        try (WsgiServer server = WsgiServer.builder(WsgiTestApps.pathRecordingThreads(threads))
+                .bind(UnixDomainSocketAddress.of(socket)).workerMode(WorkerMode.VIRTUAL).timeouts(timeouts).build().start()) {
+            long before = OpenDescriptors.count();
+            clients = answeredOnce(socket, "idle", UNIX_CONNECTIONS);
+            assertIdleWithoutAThread(threads, "idle", before);
+            for (UnixClient client : clients) assertEquals("", client.readToCleanEnd(), "a clean end at the keep-alive timeout");
+            for (UnixClient client : clients) client.close();
+            Poll.until(server::openConnections, n -> n == 0, "the connections closed at their clients' end");
+            Poll.until(OpenDescriptors::count, n -> n <= before, "the descriptors closed (before: " + before + ")");
+        } finally {
+            for (UnixClient client : clients) client.close();
         }
     }
 

@@ -1,19 +1,24 @@
 package org.minipylib.wsgiserver.server;
 
 import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.testing.LiveThreads;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.UnixClient;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -21,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
 
 /**
@@ -126,6 +132,42 @@ class OverLimitRefusalLingersTest {
             assertEquals(1 + BUDGET, full.open(), "while no thread runs for them, the refusals still linger");
             for (RawClient client : full.refused) client.close();
             Poll.until(full::open, n -> n == 1, "the refusals closed at their clients' end");
+        }
+    }
+
+    /**
+     * Over a UNIX socket too, lingering refusals wait on the readiness loop without a thread (before,
+     * each held one, parked on a selector of its own until its client's end or the deadline); and
+     * the connection kept idle holds none either.
+     */
+    @Test
+    @EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported")
+    void lingeringRefusalsOverAUnixSocketHoldNoThread(@TempDir Path dir) throws Exception {
+        long threadsBefore = LiveThreads.runningIn(HttpConnection.class);
+        Path socket = dir.resolve("full.sock");
+        List<UnixClient> clients = new ArrayList<>();
+        try (WsgiServer server = WsgiServer.builder(WsgiTestApps.text("200 OK", "hi")).bind(UnixDomainSocketAddress.of(socket))
+                .workerMode(WorkerMode.VIRTUAL).maxConnections(1).build().start()) {
+            UnixClient kept = UnixClient.connect(socket);
+            clients.add(kept);
+            assertEquals("HTTP/1.1 200 OK", kept.send(get("/")).read().statusLine(), "the one connection the server takes");
+            for (int i = 0; i < BUDGET; i++) {
+                UnixClient refused = UnixClient.connect(socket);
+                clients.add(refused);
+                UnixClient.Response response = refused.send(get("/over")).read();
+                assertTrue(response.statusLine().startsWith("HTTP/1.1 503 "), response.statusLine());
+                assertEquals("close", response.connection());
+                assertEquals("", refused.readToCleanEnd(), "a clean end right after the 503");
+            }
+            Poll.until(server::openConnections, n -> n == 1 + BUDGET, "the refusals linger, counted as open");
+            Poll.until(() -> LiveThreads.runningIn(HttpConnection.class), n -> n <= threadsBefore,
+                    "no thread left in the connections");
+            assertEquals(1 + BUDGET, server.openConnections(), "while no thread runs for them, the refusals still linger");
+            for (UnixClient client : clients.subList(1, clients.size())) client.close();
+            Poll.until(server::openConnections, n -> n == 1, "the refusals closed at their clients' end");
+            assertEquals("HTTP/1.1 200 OK", kept.send(get("/")).read().statusLine(), "the kept connection goes on");
+        } finally {
+            for (UnixClient client : clients) client.close();
         }
     }
 

@@ -1,9 +1,11 @@
 package org.minipylib.wsgiserver.server;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -28,6 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A UNIX socket connection read with a timeout on one thread while another writes to it (over TLS,
  * the close_notify of an idle connection closed while its thread waits for the next request).
+ * Each test runs waiting on selectors of the transport's own (no loop: pool mode) and on a
+ * {@link ReadinessLoop}, where no wait opens a selector (two descriptors).
  */
 class UnixSocketTransportTest {
 
@@ -37,18 +41,33 @@ class UnixSocketTransportTest {
     private ServerSocketChannel listener;
     private SocketChannel client;
     private UnixSocketTransport transport;
+    private ReadinessLoop loop;
 
     @BeforeEach
     void connect() throws Exception {
         UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("t.sock"));
         listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(address);
         client = SocketChannel.open(address);
-        transport = new UnixSocketTransport(listener.accept(), false);
+    }
+
+    /** The accepted side, waiting on a readiness loop if {@code onLoop}. */
+    private void accept(boolean onLoop) throws Exception {
+        if (onLoop) {
+            Assumptions.assumeTrue(ReadinessLoop.supported());
+            loop = new ReadinessLoop("test-readiness", false); // UNIX sockets wait on its selector
+        }
+        transport = new UnixSocketTransport(listener.accept(), false, null, loop);
+    }
+
+    /** The waits were on the transport's own selectors without a loop; on the loop with one (opening none: two descriptors each). */
+    private void assertWaitedWhereDue() {
+        assertEquals(loop == null, transport.ownSelectorOpened());
     }
 
     @AfterEach
     void close() throws Exception {
-        transport.close();
+        if (transport != null) transport.close();
+        if (loop != null) loop.close();
         client.close();
         listener.close();
     }
@@ -58,8 +77,10 @@ class UnixSocketTransportTest {
      * the channel turned non-blocking by the read and retry at once, a core's worth of CPU until
      * the read ended.
      */
-    @Test
-    void writeToAFullSocketWaitsDuringATimedRead() throws Exception {
+    @ParameterizedTest(name = "on a loop: {0}")
+    @ValueSource(booleans = {false, true})
+    void writeToAFullSocketWaitsDuringATimedRead(boolean onLoop) throws Exception {
+        accept(onLoop);
         CountDownLatch reading = new CountDownLatch(1);
         CompletableFuture<Throwable> read = new CompletableFuture<>();
         Thread reader = Thread.ofPlatform().start(() -> {
@@ -96,22 +117,28 @@ class UnixSocketTransportTest {
         assertEquals(null, written.get(5, TimeUnit.SECONDS));
         reader.join();
         writer.join();
+        assertWaitedWhereDue();
     }
 
     /** A timed read that finds nothing in time fails with a timeout, and the transport still reads and writes. */
-    @Test
-    void timedReadTimesOutAndTheTransportStaysUsable() throws Exception {
+    @ParameterizedTest(name = "on a loop: {0}")
+    @ValueSource(booleans = {false, true})
+    void timedReadTimesOutAndTheTransportStaysUsable(boolean onLoop) throws Exception {
+        accept(onLoop);
         byte[] b = new byte[10];
         assertThrows(SocketTimeoutException.class, () -> transport.read(b, 0, 10, 100));
         client.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
         assertEquals(3, transport.read(b, 0, 10, 1000));
         transport.write(new byte[] {4, 5}, 0, 2);
         drain(2);
+        assertWaitedWhereDue();
     }
 
     /** A file larger than the socket holds goes out whole by the operating system, waiting while the client reads late. */
-    @Test
-    void fileTransferWaitsForAFullSocket() throws Exception {
+    @ParameterizedTest(name = "on a loop: {0}")
+    @ValueSource(booleans = {false, true})
+    void fileTransferWaitsForAFullSocket(boolean onLoop) throws Exception {
+        accept(onLoop);
         int size = 4 << 20;
         Path file = dir.resolve("f");
         Files.write(file, new byte[size]);
@@ -127,6 +154,7 @@ class UnixSocketTransportTest {
             assertEquals(size, transport.transferFrom(channel, 0, size));
         }
         drained.get(10, TimeUnit.SECONDS);
+        assertWaitedWhereDue();
     }
 
     private void drain(int bytes) throws Exception {
