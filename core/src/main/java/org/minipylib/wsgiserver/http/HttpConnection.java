@@ -692,9 +692,10 @@ public final class HttpConnection {
                     resumed = false;
                     input.reclaimBuffer();
                     n = input.fill(0); // 0 for a wake with nothing to read: wait again
-                } else if (readOn && transport.hasPendingInput()) {
+                } else if (readOn) {
                     // A client sending much (a refused body): read in a row and in larger pieces, not
-                    // a wait (a hand-off on a loop) per small buffer.
+                    // a wait (a hand-off on a loop) per small buffer; 0 if nothing is there (as far
+                    // as the transport can tell without waiting: Transport.readArrived), then a wait.
                     n = input.readToDrop();
                 } else {
                     if (then != null) handedOff = true; // read by the thread `then` starts, if handed off

@@ -266,6 +266,19 @@ public final class UnixSocketTransport implements Transport {
         return false;
     }
 
+    /**
+     * What has arrived, without waiting: the channel is non-blocking, so a read tells (0 if nothing
+     * has), where {@link #hasPendingInput()} cannot. A lingering close so drops a large refused body
+     * in a row rather than with a wait (on a loop, a hand-off to a new thread) per buffer.
+     */
+    @Override
+    public int readArrived(byte[] b, int off, int len) throws IOException {
+        Thread.interrupted();
+        int n = channel.read(ByteBuffer.wrap(b, off, len));
+        if (n > 0 && statistics != null) statistics.read(n);
+        return n;
+    }
+
     @Override
     public void shutdownOutput() throws IOException {
         channel.shutdownOutput();

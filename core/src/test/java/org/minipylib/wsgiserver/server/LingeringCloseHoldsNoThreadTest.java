@@ -12,16 +12,21 @@ import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.RecordedThreads;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.UnixClient;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,6 +50,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LingeringCloseHoldsNoThreadTest {
 
     private static final int COUNT = 20;
+
+    private static final Gateway HELLO = exchange -> {
+        HttpResponse response = exchange.response();
+        response.begin(200, "OK", List.of(), 5);
+        response.write("hello".getBytes(StandardCharsets.US_ASCII), 0, 5);
+        response.finish();
+    };
+    /** The server closes after one request on each connection (its {@code Connection: close}). */
+    private static final HttpSettings ONE_REQUEST_EACH = new HttpSettings(HttpLimits.defaults(), HttpTimeouts.defaults(),
+            null, null, 1, Duration.ZERO);
 
     private static String get(String path) {
         return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -77,15 +92,7 @@ class LingeringCloseHoldsNoThreadTest {
 
         /** COUNT connections, each client's request answered "hello" with {@code Connection: close}. */
         static Lingering answeredOnce(boolean edgeTriggered) throws IOException {
-            Gateway hello = exchange -> {
-                HttpResponse response = exchange.response();
-                response.begin(200, "OK", List.of(), 5);
-                response.write("hello".getBytes(StandardCharsets.US_ASCII), 0, 5);
-                response.finish();
-            };
-            HttpSettings oneRequestEach = new HttpSettings(HttpLimits.defaults(), HttpTimeouts.defaults(), null, null, 1,
-                    Duration.ZERO);
-            Lingering lingering = new Lingering(edgeTriggered, 10, hello, oneRequestEach);
+            Lingering lingering = new Lingering(edgeTriggered, 10, HELLO, ONE_REQUEST_EACH);
             for (int i = 0; i < COUNT; i++) {
                 RawClient client = lingering.open();
                 client.send(get("/"));
@@ -237,6 +244,43 @@ class LingeringCloseHoldsNoThreadTest {
             for (RawClient client : refused) client.close();
             Poll.until(lingering.registry::size, n -> n == 1, "the refused connections closed at their clients' end");
             lingering.started.awaitEnded();
+        }
+    }
+
+    /**
+     * Over a UNIX socket, what the client sent after the response is read and dropped in a row while
+     * it is there ({@code UnixSocketTransport.readArrived} reads without waiting), not with a
+     * hand-off to a new thread per input buffer (a UNIX socket cannot tell another thread whether
+     * bytes wait); the connection closes at its client's end. Sent before the server reads, so that
+     * all of it is there at once.
+     */
+    @Test
+    void overAUnixSocketWhatArrivedIsDroppedInARowNotAThreadPerBuffer(@TempDir Path dir) throws Exception {
+        RecordedThreads started = new RecordedThreads();
+        VirtualThreadScheduler scheduler = new VirtualThreadScheduler(10, 0, Duration.ofSeconds(5), started);
+        ConnectionRegistry registry = new ConnectionRegistry(2);
+        Path socket = dir.resolve("linger.sock");
+        try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX)
+                     .bind(UnixDomainSocketAddress.of(socket));
+             ReadinessLoop loop = new ReadinessLoop("test-readiness", false);
+             UnixClient client = UnixClient.connect(socket)) {
+            int moreBytes = 100 * 1024; // 50 input buffers' worth, within what the socket holds
+            client.send(get("/") + "x".repeat(moreBytes));
+            client.shutdownOutput();
+            UnixSocketTransport transport = new UnixSocketTransport(listener.accept(), false, null, loop);
+            HttpConnection connection = new HttpConnection(transport, List.of(), HELLO, ONE_REQUEST_EACH, registry);
+            assertTrue(registry.add(connection));
+            scheduler.start(connection);
+            UnixClient.Response response = client.read();
+            assertEquals("hello", response.body());
+            assertEquals("close", response.connection(), "the server's close after its last request");
+            assertEquals("", client.readToCleanEnd(), "a clean end, not a reset");
+            Poll.until(registry::size, n -> n == 0, "the connection closed at its client's end");
+            started.awaitEnded();
+            assertTrue(started.threads().size() <= 4,
+                    started.threads().size() + " threads started to drop " + moreBytes + " bytes that were there at once");
+        } finally {
+            scheduler.shutdown();
         }
     }
 

@@ -41,6 +41,11 @@ public final class UnixClient implements AutoCloseable {
         return this;
     }
 
+    /** Ends what this client sends: the server reads the end of the stream. */
+    public void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
+    }
+
     /** Reads one response whose body has a {@code Content-Length}. */
     public Response read() throws IOException {
         StringBuilder head = new StringBuilder();
