@@ -296,13 +296,12 @@ public final class HttpConnection {
      */
     public Awaited awaitRequest(Runnable then) {
         boolean resumed = handedOff;
-        long deadline;
+        long deadline = 0; // set in the loop below: the idle wait's (idleWaitDeadline) until a head begins, then the head's
         long now = 0; // the clock, if read in this pass of the loop below
         if (resumed) {
             handedOff = false;
             if (state != IDLE) return dropUntilEnd(then, true); // half-closed while no thread waited
-            input.reclaimBuffer();
-            deadline = idleDeadline; // kept through the hand-off, for the watchdog
+            input.reclaimBuffer(); // keepAliveUntil and recordBegunUntil are kept through the hand-off
         } else {
             if (state == SETUP && !setUp()) return Awaited.CLOSED;
             if (pendingHead != null) return isClosed() ? Awaited.CLOSED : Awaited.REQUEST;
@@ -322,8 +321,7 @@ public final class HttpConnection {
             lastExchangeEndNanos = 0;
             boolean writesWaited = output.takeMayHaveWaited();
             now = end != 0 && !writesWaited ? end : System.nanoTime();
-            deadline = now + TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
-            keepAliveUntil = deadline;
+            keepAliveUntil = now + TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
             recordBegunUntil = 0;
         }
         try {
