@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 import java.util.Iterator;
 
 /**
@@ -77,9 +78,13 @@ public interface FileWrapper {
                 @Override
                 byte[] readBlock() throws IOException {
                     if (ended) return null;
-                    byte[] block = stream.readNBytes(blockSize);
-                    ended = block.length < blockSize;
-                    return block.length > 0 ? block : null;
+                    // Not readNBytes(int): JDK 21's FileInputStream asks it for the stream's position,
+                    // which fails on a pipe ("Illegal seek"); the array form only reads.
+                    byte[] block = new byte[blockSize];
+                    int n = stream.readNBytes(block, 0, blockSize);
+                    ended = n < blockSize;
+                    if (n == 0) return null;
+                    return ended ? Arrays.copyOf(block, n) : block;
                 }
             };
         }
