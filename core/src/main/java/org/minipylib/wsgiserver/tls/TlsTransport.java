@@ -35,6 +35,12 @@ final class TlsTransport implements Transport {
 
     /** The first byte of a TLS record carrying a handshake message (a ClientHello). */
     private static final int TLS_HANDSHAKE_RECORD = 0x16;
+    /** An alert record in the clear: its header (type, version, length 2), then level and description. */
+    private static final byte TLS_ALERT_RECORD = 0x15;
+    private static final int ALERT_RECORD_LENGTH = 7;
+    private static final byte ALERT_WARNING = 1;
+    private static final byte ALERT_CLOSE_NOTIFY = 0;
+    private static final byte ALERT_USER_CANCELED = 90;
     private static final String PLAIN_HTTP_BODY = "The client sent a plain HTTP request to an HTTPS port.\n";
     private static final byte[] PLAIN_HTTP_ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
             + "Content-Length: " + PLAIN_HTTP_BODY.length() + "\r\nConnection: close\r\n\r\n" + PLAIN_HTTP_BODY)
@@ -241,19 +247,35 @@ final class TlsTransport implements Transport {
      * {@link #unwrap()} during the handshake. A client that gives up the handshake closes its side as
      * a TCP close would, whichever way it says so: a bare close_notify (no user_canceled before it),
      * or, in TLS 1.3, user_canceled or close_notify sent in the clear before it read the server's
-     * first flight. The JDK's engine refuses these as unexpected messages, told apart from other
-     * protocol errors only by their messages (were those to change, such closes would count as failed
-     * handshakes again, nothing worse).
+     * first flight. The JDK's engine refuses these: as unexpected messages, told apart from other
+     * protocol errors by their messages, or (JDK 21, in TLS 1.3) as a record too short to decrypt,
+     * told apart by the record itself, a plaintext alert (were either to change, such closes would
+     * count as failed handshakes again, nothing worse).
      */
     private SSLEngineResult unwrapHandshakeRecord() throws IOException {
+        boolean plaintextCancel = startsWithPlaintextCancel(); // before unwrap, which may consume the record
         try {
             return unwrap();
         } catch (SSLException e) {
-            if (isClientsCancel(e)) {
-                throw new EOFException("the client closed the connection during the handshake (" + e.getMessage() + ")");
+            if (plaintextCancel || isClientsCancel(e)) {
+                String how = plaintextCancel ? "an alert in the clear" : e.getMessage();
+                throw new EOFException("the client closed the connection during the handshake (" + how + ")");
             }
             throw e;
         }
+    }
+
+    /**
+     * True if the next record from the client is an alert in the clear, a warning that it closes
+     * (close_notify) or gives up (user_canceled): type 21, any version, length 2, level 1.
+     */
+    private boolean startsWithPlaintextCancel() {
+        if (netIn.position() < ALERT_RECORD_LENGTH || netIn.get(0) != TLS_ALERT_RECORD
+                || netIn.get(3) != 0 || netIn.get(4) != 2 || netIn.get(5) != ALERT_WARNING) {
+            return false;
+        }
+        byte description = netIn.get(6);
+        return description == ALERT_CLOSE_NOTIFY || description == ALERT_USER_CANCELED;
     }
 
     private static boolean isClientsCancel(SSLException e) {
