@@ -13,6 +13,7 @@ import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TlsClients;
 import org.minipylib.wsgiserver.tls.JsseSslAdapter;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,8 +83,11 @@ class KeepAliveTimeoutCleanEndTest {
      * ends, while the connection stays half-closed; it must not wait first because the
      * close_notify was written since the connection's last read (that wait is never woken: the
      * request's bytes are reported once), which held the thread until the watchdog's close, 2 s on.
+     * JDK 24+ only: below, the half-closed connection waits with a thread, blocked in its read
+     * until the client's end or that close (the late request is read and dropped by it: see above).
      */
     @Test
+    @EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported")
     void overTlsALateRequestIsDroppedByAThreadThatDoesNotWaitForMore() throws Exception {
         TestCertificates.LocalhostTls tls = TestCertificates.localhostTls(dir, "keep-alive-late");
         WsgiServer server = start(counting(new AtomicInteger()), WorkerMode.VIRTUAL, tls);
