@@ -8,15 +8,16 @@ import java.io.InputStream;
  * chunked, with {@code 100 Continue} sent at the first read if the client asked for it), which
  * refuses reads once closed. Closing does not read the rest: the server reads or discards it after
  * the exchange, within its limits. Once the exchange's handler returned it refuses reads too (the
- * connection reads its next request then); its reads are synchronized with {@link #handlerReturned()}.
+ * connection reads its next request then); its reads are serialized with {@link #handlerReturned()}
+ * by a {@link HandlerLock}, not a monitor (a read waits for the client).
  * Closing does not wait for a read under way (another thread may close the exchange while the
  * handler's read waits for the client): it tells whether one is, see {@link #isReading()}.
  */
 final class RequestStream extends InputStream {
 
     private final InputStream body;
+    private final HandlerLock lock = new HandlerLock();
     private volatile boolean closed;
-    private boolean handlerReturned;
     private volatile boolean reading;
 
     RequestStream(InputStream body) {
@@ -24,31 +25,40 @@ final class RequestStream extends InputStream {
     }
 
     @Override
-    public synchronized int read() throws IOException {
+    public int read() throws IOException {
+        lock.lock();
         reading = true; // before the check: a close() on another thread is either seen by it or sees this
         try {
             ensureOpen();
             return body.read();
         } finally {
             reading = false;
+            lock.unlock();
         }
     }
 
     @Override
-    public synchronized int read(byte[] b, int off, int len) throws IOException {
+    public int read(byte[] b, int off, int len) throws IOException {
+        lock.lock();
         reading = true; // before the check: a close() on another thread is either seen by it or sees this
         try {
             ensureOpen();
             return body.read(b, off, len);
         } finally {
             reading = false;
+            lock.unlock();
         }
     }
 
     @Override
-    public synchronized int available() throws IOException {
-        ensureOpen();
-        return body.available();
+    public int available() throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            return body.available();
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
@@ -62,12 +72,12 @@ final class RequestStream extends InputStream {
     }
 
     /** From now on reads are refused; waits for a read under way. */
-    synchronized void handlerReturned() {
-        handlerReturned = true;
+    void handlerReturned() {
+        lock.handlerReturned();
     }
 
     private void ensureOpen() throws IOException {
-        if (handlerReturned) throw new IOException("the exchange is over: its handler returned");
+        lock.ensureHandlerRunning();
         if (closed) throw new IOException("Stream is closed");
     }
 }

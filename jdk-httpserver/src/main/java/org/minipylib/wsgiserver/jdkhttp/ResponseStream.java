@@ -14,9 +14,10 @@ import java.util.Objects;
  * write). Small writes of a chunked body are gathered into chunks of up to {@value #BUFFER_SIZE}
  * bytes before they reach the connection.
  *
- * <p>Its methods are synchronized with {@link #handlerReturned()}: once the exchange's handler
- * returned, the connection serves its next request, and a thread the handler left the stream to
- * must not write into it (that request would get the bytes for its answer).
+ * <p>Its methods are serialized with {@link #handlerReturned()} by a {@link HandlerLock}, not a
+ * monitor (a write waits for the client): once the exchange's handler returned, the connection
+ * serves its next request, and a thread the handler left the stream to must not write into it
+ * (that request would get the bytes for its answer).
  */
 final class ResponseStream extends OutputStream {
 
@@ -24,12 +25,11 @@ final class ResponseStream extends OutputStream {
 
     private final HttpResponse response;
     private final Runnable onClose;
+    private final HandlerLock lock = new HandlerLock();
     private byte[] buffer;
     private int count;
     private boolean started;
     private boolean closed;
-    /** The handler returned: the connection is no longer this exchange's. */
-    private boolean handlerReturned;
     /** Bytes a fixed-length body still takes; -1 if the length is not fixed. */
     private long remaining = -1;
 
@@ -45,53 +45,90 @@ final class ResponseStream extends OutputStream {
      * @param fixedLength the body's length if fixed, else -1
      * @param noBody      true if the response has no body: the stream is closed at once
      */
-    synchronized void headersSent(long fixedLength, boolean noBody) throws IOException {
-        started = true;
-        remaining = fixedLength;
-        if (noBody) close();
+    void headersSent(long fixedLength, boolean noBody) throws IOException {
+        lock.lock();
+        try {
+            started = true;
+            remaining = fixedLength;
+            if (noBody) close();
+        } finally {
+            lock.unlock();
+        }
     }
 
-    synchronized boolean isClosed() {
-        return closed;
+    boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** From now on the stream refuses everything (see the class comment); waits for a write under way. */
-    synchronized void handlerReturned() {
-        handlerReturned = true;
+    void handlerReturned() {
+        lock.handlerReturned();
     }
 
     /** @throws IOException once the handler returned (see the class comment) */
-    synchronized void checkHandlerRunning() throws IOException {
-        if (handlerReturned) throw new IOException("the exchange is over: its handler returned");
-    }
-
-    @Override
-    public synchronized void write(int b) throws IOException {
-        take(1);
-        if (buffer == null) buffer = new byte[BUFFER_SIZE];
-        if (count == BUFFER_SIZE) drain();
-        buffer[count++] = (byte) b;
-    }
-
-    @Override
-    public synchronized void write(byte[] b, int off, int len) throws IOException {
-        Objects.checkFromIndexSize(off, len, b.length);
-        take(len);
-        if (len == 0) return;
-        if (remaining >= 0 || len >= BUFFER_SIZE) { // a fixed length has no chunks to gather: the connection's buffer takes it
-            drain();
-            response.write(b, off, len);
-            return;
+    void checkHandlerRunning() throws IOException {
+        lock.lock();
+        try {
+            lock.ensureHandlerRunning();
+        } finally {
+            lock.unlock();
         }
-        if (buffer == null) buffer = new byte[BUFFER_SIZE];
-        if (count + len > BUFFER_SIZE) drain();
-        System.arraycopy(b, off, buffer, count, len);
-        count += len;
+    }
+
+    /**
+     * Takes the stream's lock, which its methods take (it is reentrant): the exchange holds it
+     * where a response must not begin or end on another thread meanwhile; {@link #unlock()} must follow.
+     */
+    void lock() {
+        lock.lock();
+    }
+
+    void unlock() {
+        lock.unlock();
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        lock.lock();
+        try {
+            take(1);
+            if (buffer == null) buffer = new byte[BUFFER_SIZE];
+            if (count == BUFFER_SIZE) drain();
+            buffer[count++] = (byte) b;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        lock.lock();
+        try {
+            Objects.checkFromIndexSize(off, len, b.length);
+            take(len);
+            if (len == 0) return;
+            if (remaining >= 0 || len >= BUFFER_SIZE) { // a fixed length has no chunks to gather: the connection's buffer takes it
+                drain();
+                response.write(b, off, len);
+                return;
+            }
+            if (buffer == null) buffer = new byte[BUFFER_SIZE];
+            if (count + len > BUFFER_SIZE) drain();
+            System.arraycopy(b, off, buffer, count, len);
+            count += len;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Checks that {@code len} more bytes may be written, and counts them against a fixed length. */
     private void take(int len) throws IOException {
-        checkHandlerRunning();
+        lock.ensureHandlerRunning();
         if (!started) throw new IOException("response headers not sent yet");
         if (closed) throw new IOException("stream closed");
         if (remaining >= 0) {
@@ -101,12 +138,17 @@ final class ResponseStream extends OutputStream {
     }
 
     @Override
-    public synchronized void flush() throws IOException {
-        checkHandlerRunning();
-        if (!started) throw new IOException("response headers not sent yet");
-        if (closed) return;
-        drain();
-        response.flush();
+    public void flush() throws IOException {
+        lock.lock();
+        try {
+            lock.ensureHandlerRunning();
+            if (!started) throw new IOException("response headers not sent yet");
+            if (closed) return;
+            drain();
+            response.flush();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -115,19 +157,24 @@ final class ResponseStream extends OutputStream {
      * @throws IOException if a fixed-length body is short (the connection is then closed after it)
      */
     @Override
-    public synchronized void close() throws IOException {
-        if (closed) return;
-        checkHandlerRunning();
-        if (!started) throw new IOException("response headers not sent yet");
-        closed = true;
+    public void close() throws IOException {
+        lock.lock();
         try {
-            drain();
-            response.finish();
-            response.flushUnlessPipelined(); // the handler may go on after close(): the client has its answer now
+            if (closed) return;
+            lock.ensureHandlerRunning();
+            if (!started) throw new IOException("response headers not sent yet");
+            closed = true;
+            try {
+                drain();
+                response.finish();
+                response.flushUnlessPipelined(); // the handler may go on after close(): the client has its answer now
+            } finally {
+                onClose.run();
+            }
+            if (remaining > 0) throw new IOException("insufficient bytes written to stream");
         } finally {
-            onClose.run();
+            lock.unlock();
         }
-        if (remaining > 0) throw new IOException("insufficient bytes written to stream");
     }
 
     private void drain() throws IOException {

@@ -139,9 +139,12 @@ class ServerExchange extends HttpExchange {
     /** @throws IOException also once the handler returned (see {@link #handlerReturned()}) */
     @Override
     public void sendResponseHeaders(int rCode, long responseLength) throws IOException {
-        synchronized (responseStream) { // with handlerReturned(): a late thread must not start a response on the connection
+        responseStream.lock(); // with handlerReturned(): a late thread must not start a response on the connection
+        try {
             responseStream.checkHandlerRunning();
             sendHeaders(rCode, responseLength);
+        } finally {
+            responseStream.unlock();
         }
     }
 
@@ -275,7 +278,8 @@ class ServerExchange extends HttpExchange {
      * @throws IllegalStateException if no response headers were sent: the server answers 500
      */
     boolean complete() {
-        synchronized (responseStream) { // a thread the handler left the exchange to cannot start a response meanwhile
+        responseStream.lock(); // a thread the handler left the exchange to cannot start a response meanwhile
+        try {
             try {
                 if (responseCode < 0) {
                     throw new IllegalStateException(closed ? "The handler closed the exchange before it sent response headers"
@@ -292,6 +296,8 @@ class ServerExchange extends HttpExchange {
             } finally {
                 responseStream.handlerReturned(); // nor after it: the server's 500, or the next request, is next
             }
+        } finally {
+            responseStream.unlock();
         }
     }
 
