@@ -41,12 +41,10 @@ public interface AccessLog extends AutoCloseable {
     static AccessLog to(PrintStream out, AccessLogFormat format) {
         Objects.requireNonNull(out, "out");
         Objects.requireNonNull(format, "format");
-        return entry -> {
-            String line = format.format(entry);
-            synchronized (out) {
-                out.println(line);
-            }
-        };
+        // println writes the line whole (PrintStream locks itself), with no monitor of ours around
+        // it: the write may wait (stdout piped to a reader that stalls), and before JDK 24 a virtual
+        // thread that waits holding a monitor, or to enter one, pins its carrier.
+        return entry -> out.println(format.format(entry));
     }
 
     /**

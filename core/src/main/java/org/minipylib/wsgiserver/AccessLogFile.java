@@ -7,13 +7,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 
-/** {@link AccessLog#toFile(Path, AccessLogFormat)}: lines appended to a file, which {@link #reopen()} opens again under its name. */
+/**
+ * {@link AccessLog#toFile(Path, AccessLogFormat)}: lines appended to a file, which {@link #reopen()}
+ * opens again under its name. Its lock is no monitor: a write may wait (the file may be a pipe, as
+ * {@code /dev/stdout} is when piped to a reader that stalls), and before JDK 24 a virtual thread
+ * that waits holding a monitor, or to enter one, pins its carrier.
+ */
 final class AccessLogFile implements AccessLog {
 
     private final Path file;
     private final AccessLogFormat format;
-    private PrintStream out; // guarded by this
+    private final ReentrantLock lock = new ReentrantLock();
+    private PrintStream out; // guarded by lock
 
     AccessLogFile(Path file, AccessLogFormat format) throws IOException {
         this.file = file;
@@ -29,8 +36,11 @@ final class AccessLogFile implements AccessLog {
     @Override
     public void log(AccessLogEntry entry) {
         String line = format.format(entry); // outside the lock
-        synchronized (this) {
+        lock.lock();
+        try {
             out.println(line);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -38,15 +48,23 @@ final class AccessLogFile implements AccessLog {
     public void reopen() throws IOException {
         PrintStream next = open(file); // first: if it fails, the old file goes on
         PrintStream previous;
-        synchronized (this) {
+        lock.lock();
+        try {
             previous = out;
             out = next;
+        } finally {
+            lock.unlock();
         }
         previous.close();
     }
 
     @Override
-    public synchronized void close() {
-        out.close();
+    public void close() {
+        lock.lock();
+        try {
+            out.close();
+        } finally {
+            lock.unlock();
+        }
     }
 }

@@ -4,38 +4,61 @@ import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code wsgi.errors}: a PrintStream whose lines go to the server's error log
- * ({@code System.Logger} {@code org.minipylib.wsgiserver.errors}, level WARNING).
+ * ({@code System.Logger} {@code org.minipylib.wsgiserver.errors}, level WARNING). Its lock is no
+ * monitor: the logger may wait (its handler writes to a pipe whose reader stalls), and before JDK 24
+ * a virtual thread that waits holding a monitor, or to enter one, pins its carrier.
  */
 final class ErrorLogStream extends OutputStream {
 
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver.errors");
 
-    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream(); // guarded by lock
 
     static PrintStream create() {
         return new PrintStream(new ErrorLogStream(), true, StandardCharsets.UTF_8);
     }
 
     @Override
-    public synchronized void write(int b) {
+    public void write(int b) {
+        lock.lock();
+        try {
+            append(b);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+        lock.lock();
+        try {
+            for (int i = off; i < off + len; i++) append(b[i]);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void flush() {
+        lock.lock();
+        try {
+            if (line.size() > 0) emit();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void append(int b) {
         if (b == '\n') {
             emit();
         } else if (line.size() < 64 * 1024) {
             line.write(b);
         }
-    }
-
-    @Override
-    public synchronized void write(byte[] b, int off, int len) {
-        for (int i = off; i < off + len; i++) write(b[i]);
-    }
-
-    @Override
-    public synchronized void flush() {
-        if (line.size() > 0) emit();
     }
 
     private void emit() {
