@@ -49,6 +49,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
@@ -85,7 +86,12 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
 
     private final ServerConfig config;
     private final Gateway gateway;
-    private final Object lifecycle = new Object();
+    /**
+     * Held by {@link #start()} and {@link #stop()}, which waits (the drain delay, the exchanges in
+     * flight): a lock, not a monitor, since before JDK 24 a virtual thread that waits holding a
+     * monitor, or to enter one, pins its carrier (a stop from a request's thread, say).
+     */
+    private final ReentrantLock lifecycle = new ReentrantLock();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final List<Listener> listeners = new ArrayList<>();
     private final List<Thread> listenerThreads = new ArrayList<>();
@@ -139,7 +145,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
      * @throws IOException if an address cannot be bound (nothing is left listening then)
      */
     public WsgiServer start() throws IOException {
-        synchronized (lifecycle) {
+        lifecycle.lock();
+        try {
             if (running) throw new IllegalStateException("already started");
             if (stopped.getCount() == 0) throw new IllegalStateException("a stopped server cannot be restarted");
             ClassPreloader.loadAllOnce(WsgiServer.class); // before a descriptor flood can fail a class load for good
@@ -203,6 +210,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 mxBean.register();
             }
             return this;
+        } finally {
+            lifecycle.unlock();
         }
     }
 
@@ -424,7 +433,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
      * it off; start it on another thread ({@code Thread.startVirtualThread(server::stop)}).
      */
     public void stop() {
-        synchronized (lifecycle) {
+        lifecycle.lock();
+        try {
             if (!running) {
                 if (stopped.getCount() > 0) { // never started: nothing runs, nothing listens
                     closeAccessLog();
@@ -464,6 +474,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             LOG.log(System.Logger.Level.INFO, "Stopped");
             stopped.countDown();
             draining = false;
+        } finally {
+            lifecycle.unlock();
         }
     }
 
