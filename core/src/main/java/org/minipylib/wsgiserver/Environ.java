@@ -4,7 +4,6 @@ import org.minipylib.wsgiserver.http.RequestBody;
 
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
@@ -254,12 +253,13 @@ public final class Environ extends AbstractMap<String, Object> {
      * new channel over the same stream. The server's own body stream reads a large Content-Length
      * body into a direct buffer with no copy through the heap where its connection allows (see
      * {@link RequestBody#channel()}), and closing that channel leaves the stream alone; any other
-     * stream (a middleware's) is adapted with {@link Channels#newChannel(InputStream)}, whose
-     * {@code close()} closes the stream.
+     * stream (a middleware's) is adapted as {@code Channels.newChannel(InputStream)} does, by a
+     * channel whose {@code close()} closes the stream, though its reads hold no monitor (before
+     * JDK 24 a read that waits for the client inside one pins a virtual thread's carrier).
      */
     public ReadableByteChannel inputChannel() {
         InputStream in = input();
-        return in instanceof RequestBody body ? body.channel() : Channels.newChannel(in);
+        return in instanceof RequestBody body ? body.channel() : new InputStreamChannel(in);
     }
 
     /**
