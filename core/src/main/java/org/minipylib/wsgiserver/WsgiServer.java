@@ -231,7 +231,14 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
 
     /** Virtual mode waits for keep-alive requests on readiness loops; see {@link ServerConfig#readinessLoops()}. */
     private void startReadinessLoops() throws IOException {
-        if (config.workerMode() != WorkerMode.VIRTUAL || !ReadinessLoop.supported()) return;
+        if (config.workerMode() != WorkerMode.VIRTUAL) return;
+        if (!ReadinessLoop.supported()) {
+            LOG.log(System.Logger.Level.INFO, "Virtual workers on Java {0}: each keep-alive connection waits on"
+                    + " a virtual thread of its own in the JDK''s poller, which costs about twice the CPU per request"
+                    + " of Java 24 or later (readiness loops); on this JDK pool workers (WorkerMode.POOL,"
+                    + " --workers pool) cost less", Runtime.version().feature());
+            return;
+        }
         int n = config.readinessLoops() == ServerConfig.AUTO_READINESS_LOOPS
                 ? Math.min(Integer.highestOneBit(Runtime.getRuntime().availableProcessors()), 32)
                 : config.readinessLoops();
