@@ -14,8 +14,10 @@ import java.util.Objects;
 public interface AccessLog extends AutoCloseable {
 
     /**
-     * Records one request. Called on the thread that served it (or refused it) after the response
-     * was written; connections refused for the server's connection limit are counted, not logged.
+     * Records one request. Called on the thread that served it (or refused it) once the response
+     * was written to the connection, which may still hold its last bytes (a small response's, or all
+     * of it) until this returns, so that pipelined responses go out together: a log that waits
+     * delays them. Connections refused for the server's connection limit are counted, not logged.
      */
     void log(AccessLogEntry entry);
 
