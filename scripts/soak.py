@@ -602,9 +602,12 @@ class Soak:
         self.pause(0.05, 0.2)
 
     def over_limit(self):
-        """Opens 170 connections, sends a request on each (over TLS after its handshake), then reads
-        each answer: 200, or the over-limit 503 then a clean end (over TLS: closed unanswered)."""
+        """Opens 170 connections, sends a request on each (over TLS right after its handshake: the
+        170 handshakes may take longer than the keep-alive timeout, which closes a connection still
+        waiting for its first request), then reads each answer: 200, or the over-limit 503 then a
+        clean end (over TLS: closed unanswered)."""
         conns = []
+        deadline = time.time() + 20
         for _ in range(170):
             try:
                 sock = self.target.raw()
@@ -617,12 +620,13 @@ class Soak:
                     self.tally.add("over-limit TLS closed unanswered: %s" % kind)
                 else:
                     self.tally.anomaly("over-limit", "connect: %s" % kind)
+                continue
+            if self.target.tls:
+                self.send_over_limit(conns[-1], deadline)
+        if not self.target.tls:
+            for conn in conns:
+                self.send_over_limit(conn, deadline)
         deadline = time.time() + 20
-        for conn in conns:
-            try:
-                conn.send(request("/plaintext"), deadline)
-            except Exception as error:  # noqa: BLE001
-                self.tally.add("over-limit send %s" % outcome(error))
         for conn in conns:
             try:
                 status, headers, _ = conn.read_response(deadline)
@@ -634,6 +638,12 @@ class Soak:
                 self.tally.anomaly("over-limit", "no answer: %s" % outcome(error))
             conn.close()
         self.pause(8, 12)
+
+    def send_over_limit(self, conn, deadline):
+        try:
+            conn.send(request("/plaintext"), deadline)
+        except Exception as error:  # noqa: BLE001
+            self.tally.add("over-limit send %s" % outcome(error))
 
     def tls_abandon_handshake(self):
         try:
