@@ -101,6 +101,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     private ConnectionRegistry registry;
     private ConnectionScheduler scheduler;
     private volatile ReadinessLoop[] readinessLoops = new ReadinessLoop[0];
+    /** Below JDK 24, the loop every UNIX socket connection waits on, in both worker modes; null if none. */
+    private volatile ReadinessLoop unixWaitLoop;
     private final AtomicInteger connectionsAccepted = new AtomicInteger();
     private HttpSettings settings;
     private Thread watchdog;
@@ -171,7 +173,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             } catch (IOException | RuntimeException e) { // RuntimeException: an unresolved host name, say
                 listeners.forEach(Listener::close); // nothing is left listening
                 listeners.clear();
-                for (ReadinessLoop loop : readinessLoops) loop.close();
+                closeReadinessLoops();
                 String reason = e instanceof UnresolvedAddressException ? "unresolved host name"
                         : e.getMessage() != null ? e.getMessage() : e.toString();
                 throw new IOException("Cannot listen on " + HostAddress.text(binding) + ": " + reason
@@ -229,8 +231,26 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         return loops.length == 0 ? null : loops[Math.floorMod(connectionsAccepted.getAndIncrement(), loops.length)];
     }
 
-    /** Virtual mode waits for keep-alive requests on readiness loops; see {@link ServerConfig#readinessLoops()}. */
+    /** The loop a new UNIX socket connection waits on: below JDK 24 the one for UNIX sockets, else as TCP's. */
+    private ReadinessLoop nextUnixReadinessLoop() {
+        ReadinessLoop loop = unixWaitLoop;
+        return loop != null ? loop : nextReadinessLoop();
+    }
+
+    /**
+     * Virtual mode waits for keep-alive requests on readiness loops; see {@link ServerConfig#readinessLoops()}.
+     * Below JDK 24 there are none, but UNIX sockets get one of their own in both modes: with none, a
+     * UNIX connection waits in a selector of its own, which there blocks a carrier (the JDK adds one
+     * per such wait up to its limit, 256, and past it the server stalls).
+     */
     private void startReadinessLoops() throws IOException {
+        if (!ReadinessLoop.supported() && mayListenOnUnixSocket()) {
+            try {
+                unixWaitLoop = ReadinessLoop.oneShotOnPlatformThread("wsgiserver-unix-wait");
+            } catch (IOException e) {
+                throw new IOException("Cannot open a selector: " + e.getMessage(), e);
+            }
+        }
         if (config.workerMode() != WorkerMode.VIRTUAL) return;
         if (!ReadinessLoop.supported()) {
             LOG.log(System.Logger.Level.INFO, "Virtual workers on Java {0}: each keep-alive connection waits on"
@@ -252,6 +272,18 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         readinessLoops = loops;
     }
 
+    /** True if an address to bind is a UNIX socket's, or may be one (an inherited socket). */
+    private boolean mayListenOnUnixSocket() {
+        return config.bindAddresses().stream()
+                .anyMatch(a -> a instanceof UnixDomainSocketAddress || a instanceof InheritedSocketAddress);
+    }
+
+    private void closeReadinessLoops() {
+        for (ReadinessLoop loop : readinessLoops) loop.close();
+        ReadinessLoop unix = unixWaitLoop;
+        if (unix != null) unix.close();
+    }
+
     /** A new connection on a listener whose connections run {@code setups} first. */
     private void accepted(SocketChannel channel, List<ConnectionSetup> setups) {
         HttpConnection connection;
@@ -259,7 +291,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             statistics.accepted();
             Transport transport = channel.getLocalAddress() instanceof UnixDomainSocketAddress
                     ? new UnixSocketTransport(channel, config.listenOptions().peerCredentials(), statistics,
-                            nextReadinessLoop())
+                            nextUnixReadinessLoop())
                     : new SocketTransport(channel, nextReadinessLoop(), statistics, config.directSocketCalls(),
                             config.maxConnections());
             connection = new HttpConnection(transport, setups, gateway, settings, registry);
@@ -472,7 +504,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             }
             registry.abortAll();
             scheduler.shutdown();
-            for (ReadinessLoop loop : readinessLoops) loop.close(); // a connection accepted after this fails at its first wait
+            closeReadinessLoops(); // a connection accepted after this fails at its first wait
             watching = false;
             watchdog.interrupt();
             awaitAbortedThreads();

@@ -13,7 +13,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Waits for many keep-alive sockets at once on one NIO {@link Selector}, on a virtual thread, and
+ * Waits for many keep-alive sockets at once on one NIO {@link Selector}, on a virtual thread (see
+ * {@link #oneShotOnPlatformThread} for the other kind), and
  * wakes the connection thread of each socket that became readable (or writable), or hands an
  * idle connection that waits without a thread to one (see {@link VirtualThreadScheduler}). This
  * replaces, for an idle keep-alive connection, the JDK's way of blocking a virtual thread on a
@@ -30,7 +31,11 @@ import java.util.concurrent.locks.LockSupport;
  * poller for application I/O) would wait behind it.
  *
  * <p>Needs JDK 24 or later (see {@link #supported()}): the selector parks its thread inside a
- * {@code synchronized} block, which before JDK 24 pins the carrier.
+ * {@code synchronized} block, which before JDK 24 pins the carrier. Below, {@link
+ * #oneShotOnPlatformThread} makes a loop that polls on a platform thread instead, and watches each
+ * socket only while a thread (or callback) waits on it ({@link #oneShot()}): with no yield that lets
+ * a woken thread read before the next poll (on JDK 21 it does not), a socket watched throughout
+ * would be reported again and again until its thread read.
  */
 public final class ReadinessLoop implements AutoCloseable {
 
@@ -39,6 +44,7 @@ public final class ReadinessLoop implements AutoCloseable {
     private final Selector selector;
     private final ConcurrentLinkedQueue<ReadinessWait> interestChanges = new ConcurrentLinkedQueue<>();
     private final EdgeTriggeredLoop edgeTriggered; // null: every socket waits on the selector
+    private final boolean oneShot;
     private volatile boolean closed;
 
     /**
@@ -57,6 +63,7 @@ public final class ReadinessLoop implements AutoCloseable {
      */
     public ReadinessLoop(String name, boolean edgeTriggered) throws IOException {
         this.edgeTriggered = edgeTriggered ? EdgeTriggeredLoop.open(name + "-edge") : null;
+        this.oneShot = false;
         try {
             this.selector = Selector.open();
             Thread.ofVirtual().name(name).start(this::run);
@@ -64,6 +71,39 @@ public final class ReadinessLoop implements AutoCloseable {
             if (this.edgeTriggered != null) this.edgeTriggered.close();
             throw e;
         }
+    }
+
+    private ReadinessLoop(String name, Thread.Builder thread) throws IOException {
+        this.edgeTriggered = null;
+        this.oneShot = true;
+        this.selector = Selector.open();
+        try {
+            thread.name(name).start(this::run);
+        } catch (RuntimeException | Error e) {
+            selector.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A loop for any JDK (21 on): it polls on a platform daemon thread named {@code name}, which
+     * blocks in the selector, and watches each socket {@linkplain #oneShot() one-shot}. Each wait
+     * then costs a hand-over to the loop's thread and back, and a registration change each way:
+     * meant for what has no cheaper wait below JDK 24 (UNIX sockets, whose waits on a selector of
+     * their own would block a carrier each).
+     */
+    public static ReadinessLoop oneShotOnPlatformThread(String name) throws IOException {
+        return new ReadinessLoop(name, Thread.ofPlatform().daemon(true));
+    }
+
+    /**
+     * True if the loop watches a socket's side only while a thread (or callback) waits on it: each
+     * wait asks it to watch again ({@link #watchAgain}), a wake stops it. Else a socket stays watched
+     * for reads for its whole life, and the loop yields after a busy round so that woken threads
+     * read before it polls again.
+     */
+    boolean oneShot() {
+        return oneShot;
     }
 
     /** The edge-triggered part, for sockets with a descriptor of their own; null if this JVM cannot (see {@link EdgeTriggeredEpoll#open()}). */
@@ -77,18 +117,18 @@ public final class ReadinessLoop implements AutoCloseable {
     }
 
     /**
-     * Registers a connected channel (switched to non-blocking mode here) for reads; {@code wait}
-     * becomes the key's attachment.
+     * Registers a connected channel (switched to non-blocking mode here) for reads (on a one-shot
+     * loop for nothing yet: its first wait asks); {@code wait} becomes the key's attachment.
      */
     SelectionKey register(SocketChannel channel, ReadinessWait wait) throws IOException {
         channel.configureBlocking(false); // no system call once a virtual thread has used it: already non-blocking
         SelectionKey key;
         try {
-            key = channel.register(selector, SelectionKey.OP_READ, wait);
+            key = channel.register(selector, oneShot ? 0 : SelectionKey.OP_READ, wait);
         } catch (ClosedSelectorException e) {
             throw new ClosedChannelException(); // the server stopped
         }
-        selector.wakeup(); // a loop parked in its poll applies the new registration only once woken
+        if (!oneShot) selector.wakeup(); // a loop parked in its poll applies the new registration only once woken
         return key;
     }
 
@@ -104,19 +144,9 @@ public final class ReadinessLoop implements AutoCloseable {
     }
 
     private void run() {
-        int busyRounds = 0;
         try {
-            while (!closed) {
-                int n = selector.select(ReadinessLoop::ready);
-                for (ReadinessWait w; (w = interestChanges.poll()) != null; ) w.watch();
-                if (n == 0) {
-                    busyRounds = 0;
-                } else if (++busyRounds % ROUNDS_BEFORE_DRAIN == 0) {
-                    LockSupport.parkNanos(1); // back after every thread queued now, also those woken from outside
-                } else {
-                    Thread.yield(); // let the threads just woken read before the next poll
-                }
-            }
+            if (oneShot) pollOneShot();
+            else pollYielding();
         } catch (IOException | RuntimeException | Error e) {
             if (!closed) {
                 System.getLogger(ReadinessLoop.class.getName()).log(System.Logger.Level.ERROR,
@@ -135,6 +165,33 @@ public final class ReadinessLoop implements AutoCloseable {
             }
             waits.forEach(ReadinessWait::wake);
         }
+    }
+
+    private void pollYielding() throws IOException {
+        int busyRounds = 0;
+        while (!closed) {
+            int n = selector.select(ReadinessLoop::ready);
+            applyInterestChanges();
+            if (n == 0) {
+                busyRounds = 0;
+            } else if (++busyRounds % ROUNDS_BEFORE_DRAIN == 0) {
+                LockSupport.parkNanos(1); // back after every thread queued now, also those woken from outside
+            } else {
+                Thread.yield(); // let the threads just woken read before the next poll
+            }
+        }
+    }
+
+    /** A woken side is no longer watched: nothing to let its thread read before the next poll. */
+    private void pollOneShot() throws IOException {
+        while (!closed) {
+            selector.select(ReadinessLoop::ready);
+            applyInterestChanges();
+        }
+    }
+
+    private void applyInterestChanges() {
+        for (ReadinessWait w; (w = interestChanges.poll()) != null; ) w.watch();
     }
 
     private static void ready(SelectionKey key) {

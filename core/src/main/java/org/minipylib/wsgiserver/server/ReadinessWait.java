@@ -30,18 +30,25 @@ import java.util.concurrent.locks.LockSupport;
  * ({@link ReadinessLoop#watchAgain}); bits no longer needed are dropped by the loop when the socket
  * is reported for them. On the common path the registration never changes, so a keep-alive request
  * costs no {@code epoll_ctl}.
+ *
+ * <p>On a {@linkplain ReadinessLoop#oneShot() one-shot} loop a side is watched only while it is
+ * {@code WAITING}: every wait asks the loop to watch again, and the loop drops the bit when it wakes
+ * the side (a socket woken but not yet read is not watched at all, so a loop that does not yield to
+ * the woken thread cannot spin on it).
  */
 final class ReadinessWait extends AbstractSocketWait {
 
     private static final int MUTED = 3;
 
     private final ReadinessLoop loop;
+    private final boolean oneShot; // the loop's: each wait asks it to watch (a plain read on every path)
     private final SelectionKey key;
     private boolean readInterestStale; // the reading thread's own note: left MUTED without telling the loop
 
     /** Registers {@code channel} (non-blocking from now on) with {@code loop}, for reads. */
     ReadinessWait(ReadinessLoop loop, SocketChannel channel) throws IOException {
         this.loop = loop;
+        this.oneShot = loop.oneShot();
         this.key = loop.register(channel, this);
     }
 
@@ -65,7 +72,7 @@ final class ReadinessWait extends AbstractSocketWait {
                 return; // bytes came while no one waited: read them now
             }
         } while (!READ_STATE.compareAndSet(this, from, WAITING)); // from RUNNING or WOKEN
-        if (readInterestStale) {
+        if (readInterestStale || oneShot) {
             readInterestStale = false;
             loop.watchAgain(this);
         }
@@ -90,7 +97,7 @@ final class ReadinessWait extends AbstractSocketWait {
         readInterestStale = false;
         onReadable = then;
         int from = (int) READ_STATE.getAndSet(this, WAITING); // RUNNING, WOKEN or MUTED: no one else waits
-        if (from == MUTED || stale) loop.watchAgain(this);
+        if (from == MUTED || stale || oneShot) loop.watchAgain(this);
         // Closed meanwhile (its wake may have found no one waiting): run it now, unless a wake did.
         // Never back out of WAITING here: a new thread may own the wait by now.
         if (!key.isValid() && READ_STATE.compareAndSet(this, WAITING, WOKEN)) wakeReader();
@@ -114,7 +121,7 @@ final class ReadinessWait extends AbstractSocketWait {
         writer = Thread.currentThread();
         int from = writeState; // RUNNING or WOKEN: only the writer leaves WAITING otherwise than the loop
         WRITE_STATE.setVolatile(this, WAITING);
-        if (from == RUNNING) loop.watchAgain(this); // the loop drops the write bit between writes
+        if (from == RUNNING || oneShot) loop.watchAgain(this); // the loop drops the write bit between writes (one-shot: at each wake)
         park(WRITE_STATE, 0);
     }
 
@@ -136,6 +143,7 @@ final class ReadinessWait extends AbstractSocketWait {
 
     /** What the loop should watch the socket for, given both states. */
     private int interest() {
+        if (oneShot) return (readState == WAITING ? SelectionKey.OP_READ : 0) | (writeState == WAITING ? SelectionKey.OP_WRITE : 0);
         return (readState == MUTED ? 0 : SelectionKey.OP_READ) | (writeState == RUNNING ? 0 : SelectionKey.OP_WRITE);
     }
 
@@ -169,7 +177,7 @@ final class ReadinessWait extends AbstractSocketWait {
             }
         }
         // A thread changing a state meanwhile asks for watch() if it needs a bit this drops
-        if (stale) selected.interestOps(interest());
+        if (stale || oneShot) selected.interestOps(interest()); // one-shot: a woken side is no longer watched
     }
 
     /**

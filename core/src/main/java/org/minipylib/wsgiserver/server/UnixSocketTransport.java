@@ -29,9 +29,12 @@ import java.util.concurrent.TimeUnit;
  * waits there without a buffer ({@link #waitsWithoutBuffer()}) and without a thread
  * ({@link #awaitReadableThen}), as a TCP connection on the loop's selector does
  * ({@link ReadinessWait}): an idle keep-alive connection holds no thread, no buffer and no
- * descriptor besides its socket's. Without a loop (pool mode, or a JDK without loops), a wait is
- * on a selector of the transport's own per direction, each opened the first time it is needed (on
- * a virtual thread the wait parks in the JDK's poller).
+ * descriptor besides its socket's. Below JDK 24 the server gives UNIX connections, in both worker
+ * modes, a loop of their own on a platform thread ({@link ReadinessLoop#oneShotOnPlatformThread}):
+ * there a virtual thread waiting in a selector of its own blocks its carrier (the JDK adds a carrier
+ * per such wait, up to its limit of 256, and then runs nothing more). Without a loop (pool mode
+ * from JDK 24), a wait is on a selector of the transport's own per direction, each opened the
+ * first time it is needed.
  *
  * <p>{@link #hasPendingInput()} cannot look into a UNIX socket from another thread and says false:
  * a request that arrives at the very moment the server drains may find its connection closed (the

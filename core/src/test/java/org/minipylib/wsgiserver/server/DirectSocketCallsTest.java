@@ -13,7 +13,6 @@ import org.junit.jupiter.api.condition.EnabledIf;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
@@ -299,7 +298,7 @@ class DirectSocketCallsTest {
 
     @Test
     void theDuplicateBudgetLeavesEveryConnectionTheServerMayAdmitADescriptor() {
-        long limit = openFilesLimit();
+        long limit = OpenDescriptors.limit();
         assumeTrue(limit < Integer.MAX_VALUE / 4, "a finite descriptor limit");
         assertEquals(limit / 4, DirectSocketCalls.duplicateBudget(Integer.MAX_VALUE), "a quarter, whatever the server admits");
         for (int maxConnections : new int[] {1, 100, 10_000, (int) (limit / 2), (int) limit}) {
@@ -314,7 +313,7 @@ class DirectSocketCallsTest {
 
     @Test
     void pastItsBudgetAConnectionUsesTheChannelsCallsAndClosingGivesTheBudgetBack() throws Exception {
-        long quarter = openFilesLimit() / 4;
+        long quarter = OpenDescriptors.limit() / 4;
         assumeTrue(quarter < Integer.MAX_VALUE, "a finite descriptor limit");
         int held = steadyDuplicatesHeld(); // a server stopped just before may still be closing sockets
         int reserved = 0; // the rest of the quarter, counted as if held
@@ -410,17 +409,5 @@ class DirectSocketCallsTest {
             Thread.sleep(200);
         }
         return last;
-    }
-
-    /** This process's soft limit on open descriptors ("Max open files" in /proc/self/limits). */
-    private static long openFilesLimit() {
-        try {
-            String line = Files.readAllLines(Path.of("/proc/self/limits")).stream()
-                    .filter(l -> l.startsWith("Max open files")).findFirst().orElseThrow();
-            String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
-            return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -3,9 +3,10 @@ package org.minipylib.wsgiserver.server;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -30,8 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A UNIX socket connection read with a timeout on one thread while another writes to it (over TLS,
  * the close_notify of an idle connection closed while its thread waits for the next request).
- * Each test runs waiting on selectors of the transport's own (no loop: pool mode) and on a
- * {@link ReadinessLoop}, where no wait opens a selector (two descriptors).
+ * Each test runs waiting on selectors of the transport's own (no loop: pool mode from JDK 24), on a
+ * {@link ReadinessLoop} (JDK 24 on) and on a one-shot loop on a platform thread (below JDK 24), where
+ * no wait opens a selector (two descriptors).
  */
 class UnixSocketTransportTest {
 
@@ -43,6 +45,9 @@ class UnixSocketTransportTest {
     private UnixSocketTransport transport;
     private ReadinessLoop loop;
 
+    /** Where the transport waits. */
+    enum Waits { OWN_SELECTORS, LOOP, ONE_SHOT_LOOP }
+
     @BeforeEach
     void connect() throws Exception {
         UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("t.sock"));
@@ -50,11 +55,13 @@ class UnixSocketTransportTest {
         client = SocketChannel.open(address);
     }
 
-    /** The accepted side, waiting on a readiness loop if {@code onLoop}. */
-    private void accept(boolean onLoop) throws Exception {
-        if (onLoop) {
+    /** The accepted side, waiting where {@code waits} says. */
+    private void accept(Waits waits) throws Exception {
+        if (waits == Waits.LOOP) {
             Assumptions.assumeTrue(ReadinessLoop.supported());
             loop = new ReadinessLoop("test-readiness", false); // UNIX sockets wait on its selector
+        } else if (waits == Waits.ONE_SHOT_LOOP) {
+            loop = ReadinessLoop.oneShotOnPlatformThread("test-one-shot");
         }
         transport = new UnixSocketTransport(listener.accept(), false, null, loop);
     }
@@ -77,10 +84,10 @@ class UnixSocketTransportTest {
      * the channel turned non-blocking by the read and retry at once, a core's worth of CPU until
      * the read ended.
      */
-    @ParameterizedTest(name = "on a loop: {0}")
-    @ValueSource(booleans = {false, true})
-    void writeToAFullSocketWaitsDuringATimedRead(boolean onLoop) throws Exception {
-        accept(onLoop);
+    @ParameterizedTest
+    @EnumSource(Waits.class)
+    void writeToAFullSocketWaitsDuringATimedRead(Waits waits) throws Exception {
+        accept(waits);
         CountDownLatch reading = new CountDownLatch(1);
         CompletableFuture<Throwable> read = new CompletableFuture<>();
         Thread reader = Thread.ofPlatform().start(() -> {
@@ -104,12 +111,7 @@ class UnixSocketTransportTest {
             }
         });
         Thread.sleep(300); // the socket is full by now
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        long before = threads.getThreadCpuTime(writer.threadId());
-        Thread.sleep(1000);
-        long used = threads.getThreadCpuTime(writer.threadId()) - before;
-        assertTrue(used < TimeUnit.MILLISECONDS.toNanos(300),
-                "the writer used " + TimeUnit.NANOSECONDS.toMillis(used) + " ms of CPU in 1 s while the socket was full");
+        assertIdleForASecond(writer, "the writer", "while the socket was full");
 
         client.write(ByteBuffer.wrap(new byte[] {'x'})); // the read takes it
         assertEquals(null, read.get(5, TimeUnit.SECONDS));
@@ -121,10 +123,10 @@ class UnixSocketTransportTest {
     }
 
     /** A timed read that finds nothing in time fails with a timeout, and the transport still reads and writes. */
-    @ParameterizedTest(name = "on a loop: {0}")
-    @ValueSource(booleans = {false, true})
-    void timedReadTimesOutAndTheTransportStaysUsable(boolean onLoop) throws Exception {
-        accept(onLoop);
+    @ParameterizedTest
+    @EnumSource(Waits.class)
+    void timedReadTimesOutAndTheTransportStaysUsable(Waits waits) throws Exception {
+        accept(waits);
         byte[] b = new byte[10];
         assertThrows(SocketTimeoutException.class, () -> transport.read(b, 0, 10, 100));
         client.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
@@ -135,10 +137,10 @@ class UnixSocketTransportTest {
     }
 
     /** A file larger than the socket holds goes out whole by the operating system, waiting while the client reads late. */
-    @ParameterizedTest(name = "on a loop: {0}")
-    @ValueSource(booleans = {false, true})
-    void fileTransferWaitsForAFullSocket(boolean onLoop) throws Exception {
-        accept(onLoop);
+    @ParameterizedTest
+    @EnumSource(Waits.class)
+    void fileTransferWaitsForAFullSocket(Waits waits) throws Exception {
+        accept(waits);
         int size = 4 << 20;
         Path file = dir.resolve("f");
         Files.write(file, new byte[size]);
@@ -155,6 +157,38 @@ class UnixSocketTransportTest {
         }
         drained.get(10, TimeUnit.SECONDS);
         assertWaitedWhereDue();
+    }
+
+    /**
+     * A one-shot loop stops watching a socket once it woke its reader: level-triggered, the socket
+     * still readable until its thread reads, and with no yield to that thread (there is none on a
+     * platform thread, and on JDK 21 none that works), the loop would otherwise poll it at once,
+     * again and again.
+     */
+    @Test
+    void aOneShotLoopDoesNotPollASocketWokenButNotYetRead() throws Exception {
+        accept(Waits.ONE_SHOT_LOOP);
+        client.write(ByteBuffer.wrap(new byte[] {'x'}));
+        transport.awaitReadable(0); // woken: the read comes later
+        Thread loopThread = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("test-one-shot")).findFirst().orElseThrow();
+        assertIdleForASecond(loopThread, "the loop", "on a socket woken but not read");
+        byte[] b = new byte[10];
+        assertEquals(1, transport.read(b, 0, 10, 1000));
+        assertThrows(SocketTimeoutException.class, () -> transport.read(b, 0, 10, 100)); // watched again, nothing came
+        client.write(ByteBuffer.wrap(new byte[] {'y'}));
+        assertEquals(1, transport.read(b, 0, 10, 1000));
+        assertEquals('y', b[0]);
+    }
+
+    /** {@code thread} uses less than 300 ms of CPU in the next second: it waits rather than spins. */
+    private static void assertIdleForASecond(Thread thread, String who, String when) throws InterruptedException {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long before = threads.getThreadCpuTime(thread.threadId());
+        Thread.sleep(1000);
+        long used = threads.getThreadCpuTime(thread.threadId()) - before;
+        assertTrue(used < TimeUnit.MILLISECONDS.toNanos(300),
+                who + " used " + TimeUnit.NANOSECONDS.toMillis(used) + " ms of CPU in 1 s " + when);
     }
 
     private void drain(int bytes) throws Exception {

@@ -14,6 +14,18 @@ public final class OpenDescriptors {
 
     private static final Path FDS = Path.of("/proc/self/fd");
 
+    /** This process's soft limit on open descriptors ("Max open files" in /proc/self/limits). */
+    public static long limit() {
+        try {
+            String line = Files.readAllLines(Path.of("/proc/self/limits")).stream()
+                    .filter(l -> l.startsWith("Max open files")).findFirst().orElseThrow();
+            String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+            return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** How many descriptors this process holds open now. */
     public static long count() {
         try (Stream<Path> fds = Files.list(FDS)) {
