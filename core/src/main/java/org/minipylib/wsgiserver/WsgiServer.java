@@ -253,7 +253,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         }
         if (config.workerMode() != WorkerMode.VIRTUAL) return;
         if (!ReadinessLoop.supported()) {
-            LOG.log(System.Logger.Level.INFO, "Virtual workers on Java {0}: each keep-alive connection waits on"
+            LOG.log(System.Logger.Level.INFO, "Virtual workers on Java {0}: each keep-alive TCP connection waits on"
                     + " a virtual thread of its own in the JDK''s poller, which costs about twice the CPU per request"
                     + " of Java 24 or later (readiness loops); on this JDK pool workers (WorkerMode.POOL,"
                     + " --workers pool) cost less", Runtime.version().feature());
