@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the home of a JDK 21, the oldest JDK the library supports, for bin/test's second pass
 # (the tests run again on it). In order: JDK21_HOME if set; a JDK 21 under /usr/lib/jvm; a copy
-# cached under ${XDG_CACHE_HOME:-~/.cache}/wsgiserver/jdk21, made once (about 130 MB, a minute)
+# cached under ${XDG_CACHE_HOME:-~/.cache}/wsgiserver/jdk21, made once (130 MB to fetch, 300 MB on disk, 10 s here)
 # from Debian 13's openjdk-21 packages. Debian 12, what our machines run, has no JDK 21, and
 # Debian 13's needs a newer C library than Debian 12's, so the copy comes with Debian 13's C library
 # and its programs are pointed at it (patchelf, also from Debian 13): nothing is installed on the
