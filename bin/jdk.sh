@@ -31,6 +31,7 @@ MSG
   exit 1
 }
 
+[ -n "${JDK_FUNCTIONS_ONLY:-}" ] && return 0 # scripts/jdk21.sh wants java_major and jdk_ok only
 select_jdk
 export PATH="$JAVA_HOME/bin:$PATH"
 # Maven 3.8's bundled Guava trips a deprecation warning on JDK 24+; silence it.

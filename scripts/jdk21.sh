@@ -11,9 +11,10 @@ set -euo pipefail
 
 fail() { echo "scripts/jdk21.sh: $*" >&2; exit 1; }
 
+JDK_FUNCTIONS_ONLY=1 . "$(dirname "$0")/../bin/jdk.sh" # java_major, jdk_ok
+
 is_jdk21() { # $1 = a JDK home
-  [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] \
-    && "$1/bin/java" -XshowSettings:properties -version 2>&1 | grep -q 'java\.specification\.version = 21$'
+  jdk_ok "$1" && [ "$(java_major "$1/bin/java")" = 21 ]
 }
 
 if [ -n "${JDK21_HOME:-}" ]; then

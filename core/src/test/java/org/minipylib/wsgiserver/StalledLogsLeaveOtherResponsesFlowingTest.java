@@ -28,6 +28,7 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
+import static org.minipylib.wsgiserver.testing.CarrierPinning.CARRIERS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -45,7 +46,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class StalledLogsLeaveOtherResponsesFlowingTest {
 
-    private static final int CARRIERS = Runtime.getRuntime().availableProcessors();
     private static final int LOGGERS = CARRIERS + 1;
     private static final int BIG = 4 << 20;
     private static final int FLOWING = 1 << 20; // well past the server's buffers: it was sent, not buffered

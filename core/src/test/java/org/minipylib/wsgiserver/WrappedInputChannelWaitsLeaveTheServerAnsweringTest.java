@@ -7,7 +7,6 @@ import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 
 import java.io.FilterInputStream;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.time.Duration;
@@ -16,9 +15,9 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.minipylib.wsgiserver.testing.CarrierPinning.CARRIERS;
+import static org.minipylib.wsgiserver.testing.CarrierPinning.assertAnsweredWhile;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@link Environ#inputChannel()} over a {@code wsgi.input} a middleware replaced: reads that wait
@@ -28,7 +27,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class WrappedInputChannelWaitsLeaveTheServerAnsweringTest {
 
-    private static final int CARRIERS = Runtime.getRuntime().availableProcessors();
     private static final int ANSWER_WITHIN_MILLIS = 5000;
 
     @Test
@@ -61,13 +59,8 @@ class WrappedInputChannelWaitsLeaveTheServerAnsweringTest {
                 // Where the waits pin the carriers, the uploads that come after them are not even read.
                 boolean allReading = reading.await(5, TimeUnit.SECONDS);
                 Thread.sleep(300); // lets the reads reach their waits
-                try (RawClient c = server.connect()) {
-                    c.timeout(ANSWER_WITHIN_MILLIS).send("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
-                    assertEquals("hi", c.read().bodyText());
-                } catch (SocketTimeoutException e) {
-                    fail("no answer within " + ANSWER_WITHIN_MILLIS + " ms while " + (2 * CARRIERS - reading.getCount())
-                            + " uploads wait in the channel's reads (" + CARRIERS + " carriers): the waits pin them");
-                }
+                assertAnsweredWhile(server.connect(), "/", "hi", ANSWER_WITHIN_MILLIS,
+                        () -> (2 * CARRIERS - reading.getCount()) + " uploads wait in the channel's reads");
                 assertTrue(allReading, "every upload was read");
             } finally {
                 for (RawClient c : slow) c.close(); // ends the reads

@@ -14,16 +14,15 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.minipylib.wsgiserver.testing.CarrierPinning.CARRIERS;
+import static org.minipylib.wsgiserver.testing.CarrierPinning.assertAnsweredWhile;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Handlers that wait for slow clients, in the request body's reads and the response body's writes,
@@ -34,7 +33,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class SlowClientsDoNotStallOtherExchangesTest {
 
-    private static final int CARRIERS = Runtime.getRuntime().availableProcessors();
     private static final int ANSWER_WITHIN_MILLIS = 5000;
 
     private final ServerFixture servers = new ServerFixture();
@@ -89,13 +87,8 @@ class SlowClientsDoNotStallOtherExchangesTest {
         boolean allWaiting = handlersWaiting.await(5, TimeUnit.SECONDS);
         Thread.sleep(300); // lets the handlers reach their waits: the next read, a write into full socket buffers
 
-        try (RawClient c = new RawClient("127.0.0.1", port)) {
-            c.timeout(ANSWER_WITHIN_MILLIS).send("GET /ping HTTP/1.1\r\nHost: h\r\n\r\n");
-            assertEquals("pong", c.read().bodyText());
-        } catch (SocketTimeoutException e) {
-            fail("no answer within " + ANSWER_WITHIN_MILLIS + " ms while " + (2 * CARRIERS - handlersWaiting.getCount())
-                    + " handlers wait for slow clients (" + CARRIERS + " carriers): the waits pin them");
-        }
+        assertAnsweredWhile(new RawClient("127.0.0.1", port), "/ping", "pong", ANSWER_WITHIN_MILLIS,
+                () -> (2 * CARRIERS - handlersWaiting.getCount()) + " handlers wait for slow clients");
         assertTrue(allWaiting, "every slow client's handler began");
     }
 
