@@ -185,7 +185,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                         config.maxThreads(), config.threadIdleTimeout(), config.acceptQueueSize()), monitoring,
                         statistics);
                 case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
-                        config.timeouts().requestHead(), monitoring, statistics);
+                        config.timeouts().requestHead(), monitoring, statistics, readinessLoops.length == 0);
             };
             for (Listener listener : listeners) {
                 String name = "wsgiserver-accept-" + HostAddress.text(listener.address());
@@ -253,10 +253,9 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         }
         if (config.workerMode() != WorkerMode.VIRTUAL) return;
         if (!ReadinessLoop.supported()) {
-            LOG.log(System.Logger.Level.INFO, "Virtual workers on Java {0}: each keep-alive TCP connection waits on"
-                    + " a virtual thread of its own in the JDK''s poller, which costs about twice the CPU per request"
-                    + " of Java 24 or later (readiness loops); on this JDK pool workers (WorkerMode.POOL,"
-                    + " --workers pool) cost less", Runtime.version().feature());
+            LOG.log(System.Logger.Level.INFO, "Virtual workers on Java {0}: each idle keep-alive TCP connection"
+                    + " waits on a virtual thread of its own in the JDK''s poller, about four times the memory of"
+                    + " Java 24 or later (readiness loops)", Runtime.version().feature());
             return;
         }
         int n = config.readinessLoops() == ServerConfig.AUTO_READINESS_LOOPS

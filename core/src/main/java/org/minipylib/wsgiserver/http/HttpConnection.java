@@ -257,6 +257,11 @@ public final class HttpConnection {
         return state == CLOSED;
     }
 
+    /** True if a pipelined request (its head, or bytes of it) is buffered here already: the next {@link #awaitRequest()} need not wait. */
+    public boolean hasBufferedInput() {
+        return pendingHead != null || input.available() > 0;
+    }
+
     /**
      * Waits for the next request and reads its head: up to the keep-alive timeout for the first
      * byte, then up to the request-head timeout for the rest. Blocks; the server runs this on a

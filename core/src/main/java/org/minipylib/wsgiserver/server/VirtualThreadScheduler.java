@@ -59,6 +59,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     private final ConcurrentLinkedQueue<ConnectionTask> ready = new ConcurrentLinkedQueue<>();
     private final AtomicInteger spares = new AtomicInteger(); // threads started that have not yet polled the queue
     private volatile boolean stopped;
+    private final Runnable beforeIdleWait; // null: none
     private final MonitoringAdmission monitoring;
     private final ServerStatistics statistics;
 
@@ -72,17 +73,39 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
      */
     public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, MonitoringAdmission monitoring,
                                   ServerStatistics statistics) {
+        this(maxConcurrent, maxWaiting, maxWait, monitoring, statistics, false);
+    }
+
+    /**
+     * As above; with {@code yieldBeforeIdleWait}, a connection thread yields once after a response
+     * before it waits for the connection's next request (unless that request is buffered already).
+     * For connections that wait in the JDK's poller (no readiness loops): the other connections'
+     * turns in between often bring this one's next request, which the read then finds without a
+     * round trip through the poller's thread. On one core, JDK 21, 64 keep-alive connections, that
+     * halves the CPU per request (docs/performance.md, "On JDK 21"); on a readiness loop it costs.
+     */
+    public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, MonitoringAdmission monitoring,
+                                  ServerStatistics statistics, boolean yieldBeforeIdleWait) {
         this(maxConcurrent, maxWaiting, maxWait, Thread.ofVirtual().name("wsgiserver-conn").factory(), monitoring,
-                statistics);
+                statistics, yieldBeforeIdleWait ? Thread::yield : null);
     }
 
     /** As the public constructor, with the connection threads made by {@code threads} (tests count them). */
     VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads) {
-        this(maxConcurrent, maxWaiting, maxWait, threads, new MonitoringAdmission(List.of()), new ServerStatistics());
+        this(maxConcurrent, maxWaiting, maxWait, threads, null);
+    }
+
+    /** As above; {@code beforeIdleWait} (if not null) runs where the public constructor's yield would (tests count it). */
+    VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads,
+                           Runnable beforeIdleWait) {
+        this(maxConcurrent, maxWaiting, maxWait, threads, new MonitoringAdmission(List.of()), new ServerStatistics(),
+                beforeIdleWait);
     }
 
     private VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads,
-                                   MonitoringAdmission monitoring, ServerStatistics statistics) {
+                                   MonitoringAdmission monitoring, ServerStatistics statistics,
+                                   Runnable beforeIdleWait) {
+        this.beforeIdleWait = beforeIdleWait;
         this.monitoring = monitoring;
         this.statistics = statistics;
         this.threads = threads;
@@ -225,6 +248,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                         giveBack();
                     }
                     if (!idle) return false;
+                    if (beforeIdleWait != null && !connection.hasBufferedInput()) beforeIdleWait.run();
                 } finally {
                     Thread.interrupted();
                 }

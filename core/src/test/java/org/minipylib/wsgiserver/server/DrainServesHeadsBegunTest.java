@@ -1,15 +1,14 @@
 package org.minipylib.wsgiserver.server;
 
 import org.minipylib.wsgiserver.AccessLog;
-import org.minipylib.wsgiserver.http.Gateway;
 import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.HttpLimits;
-import org.minipylib.wsgiserver.http.HttpResponse;
 import org.minipylib.wsgiserver.http.HttpSettings;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.RecordedThreads;
+import org.minipylib.wsgiserver.testing.TestGateways;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -18,7 +17,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 
@@ -53,15 +51,8 @@ class DrainServesHeadsBegunTest {
             listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             client = new RawClient("127.0.0.1", ((InetSocketAddress) listener.getLocalAddress()).getPort()).timeout(5000);
             transport = new SocketTransport(listener.accept(), loop, null, edgeTriggered);
-            Gateway echoPath = exchange -> {
-                byte[] body = ("served " + exchange.request().path()).getBytes(StandardCharsets.US_ASCII);
-                HttpResponse response = exchange.response();
-                response.begin(200, "OK", List.of(), body.length);
-                response.write(body, 0, body.length);
-                response.finish();
-            };
             HttpSettings settings = new HttpSettings(HttpLimits.defaults(), HttpTimeouts.defaults(), null, accessLog);
-            HttpConnection connection = new HttpConnection(transport, List.of(), echoPath, settings, registry);
+            HttpConnection connection = new HttpConnection(transport, List.of(), TestGateways.servedPath(), settings, registry);
             registry.add(connection);
             scheduler.start(connection);
         }
