@@ -59,7 +59,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     private final ConcurrentLinkedQueue<ConnectionTask> ready = new ConcurrentLinkedQueue<>();
     private final AtomicInteger spares = new AtomicInteger(); // threads started that have not yet polled the queue
     private volatile boolean stopped;
-    private final Runnable beforeIdleWait; // null: none
+    private final boolean freshThreadBeforeIdleWait;
     private final MonitoringAdmission monitoring;
     private final ServerStatistics statistics;
 
@@ -77,35 +77,38 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     }
 
     /**
-     * As above; with {@code yieldBeforeIdleWait}, a connection thread yields once after a response
-     * before it waits for the connection's next request (unless that request is buffered already).
-     * For connections that wait in the JDK's poller (no readiness loops): the other connections'
-     * turns in between often bring this one's next request, which the read then finds without a
-     * round trip through the poller's thread. On one core, JDK 21, 64 keep-alive connections, that
-     * halves the CPU per request (docs/performance.md, "On JDK 21"); on a readiness loop it costs.
+     * As above; with {@code freshThreadBeforeIdleWait}, after a response the connection's wait for
+     * its next request (unless that request is buffered already) is left to a new thread, started
+     * behind the threads already waiting to run. For connections that wait in the JDK's poller (no
+     * readiness loops): the other connections' turns in between often bring this one's next
+     * request, which the new thread's read then finds without a round trip through the poller's
+     * thread. On one core, JDK 21, 64 keep-alive connections, that halves the CPU per request
+     * (docs/performance.md, "On JDK 21"). Not {@code Thread.yield()}: on JDK 21 a virtual thread
+     * that yields while its carrier has other work queued is queued on that carrier before the
+     * threads the poller woke, and those waited hundreds of milliseconds behind the yielding ones.
      */
     public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, MonitoringAdmission monitoring,
-                                  ServerStatistics statistics, boolean yieldBeforeIdleWait) {
+                                  ServerStatistics statistics, boolean freshThreadBeforeIdleWait) {
         this(maxConcurrent, maxWaiting, maxWait, Thread.ofVirtual().name("wsgiserver-conn").factory(), monitoring,
-                statistics, yieldBeforeIdleWait ? Thread::yield : null);
+                statistics, freshThreadBeforeIdleWait);
     }
 
     /** As the public constructor, with the connection threads made by {@code threads} (tests count them). */
     VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads) {
-        this(maxConcurrent, maxWaiting, maxWait, threads, null);
+        this(maxConcurrent, maxWaiting, maxWait, threads, false);
     }
 
-    /** As above; {@code beforeIdleWait} (if not null) runs where the public constructor's yield would (tests count it). */
+    /** As above, with {@code freshThreadBeforeIdleWait} as in the public constructor. */
     VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads,
-                           Runnable beforeIdleWait) {
+                           boolean freshThreadBeforeIdleWait) {
         this(maxConcurrent, maxWaiting, maxWait, threads, new MonitoringAdmission(List.of()), new ServerStatistics(),
-                beforeIdleWait);
+                freshThreadBeforeIdleWait);
     }
 
     private VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads,
                                    MonitoringAdmission monitoring, ServerStatistics statistics,
-                                   Runnable beforeIdleWait) {
-        this.beforeIdleWait = beforeIdleWait;
+                                   boolean freshThreadBeforeIdleWait) {
+        this.freshThreadBeforeIdleWait = freshThreadBeforeIdleWait;
         this.monitoring = monitoring;
         this.statistics = statistics;
         this.threads = threads;
@@ -212,7 +215,10 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
             }
         }
 
-        /** Serves the connection's requests; true if it waits for the next one without a thread (it will be queued again). */
+        /**
+         * Serves the connection's requests; true if another thread has it now, or will: it waits for the
+         * next one without a thread (it will be queued again), or a fresh thread goes on with it.
+         */
         private boolean serveAll() {
             while (true) {
                 HttpConnection.Awaited awaited = connection.awaitRequest(this);
@@ -248,10 +254,26 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                         giveBack();
                     }
                     if (!idle) return false;
-                    if (beforeIdleWait != null && !connection.hasBufferedInput()) beforeIdleWait.run();
+                    if (freshThreadBeforeIdleWait && !connection.hasBufferedInput() && continueOnFreshThread()) {
+                        return true;
+                    }
                 } finally {
                     Thread.interrupted();
                 }
+            }
+        }
+
+        /**
+         * Starts a thread that goes on serving the connection (see the public constructor): true if
+         * it started, and the calling thread must leave the connection alone; false (out of memory)
+         * to go on on this one.
+         */
+        private boolean continueOnFreshThread() {
+            try {
+                threads.newThread(this::serve).start();
+                return true;
+            } catch (RuntimeException | Error e) {
+                return false;
             }
         }
 

@@ -33,6 +33,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -41,7 +42,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -275,9 +275,12 @@ class IdleConnectionsHoldNoThreadTest {
         }
     }
 
-    /** Without a loop the same connection keeps its one thread: the hand-off is the loop's doing. */
+    /**
+     * Without a loop a connection's next request is waited for by a fresh thread after each response
+     * (in the JDK's poller: see {@link FreshThreadBeforeIdleWaitTest}), and the one before it ends.
+     */
     @Test
-    void withoutALoopTheConnectionKeepsItsThread() throws Exception {
+    void withoutALoopAFreshThreadWaitsAfterEachResponse() throws Exception {
         Map<String, Thread> threads = new ConcurrentHashMap<>();
         try (TestServer server = TestServer.start(WsgiTestApps.pathRecordingThreads(threads),
                 b -> b.workerMode(WorkerMode.VIRTUAL).readinessLoops(0));
@@ -286,8 +289,9 @@ class IdleConnectionsHoldNoThreadTest {
                 client.send(get(path));
                 assertEquals(path, client.read().bodyText());
             }
-            assertSame(threads.get("/one"), threads.get("/three"));
-            assertTrue(threads.get("/one").isAlive());
+            assertEquals(3, Set.copyOf(threads.values()).size(), "a thread for each request: " + threads);
+            assertTrue(threads.get("/one").join(Duration.ofSeconds(5)), "the first request's thread ended");
+            assertTrue(threads.get("/two").join(Duration.ofSeconds(5)), "the second request's thread ended");
         }
     }
 

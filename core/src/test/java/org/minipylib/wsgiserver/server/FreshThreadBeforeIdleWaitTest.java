@@ -25,24 +25,23 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A virtual-mode connection that waits for its next request in the JDK's poller (no readiness
- * loops: below JDK 24, or {@code readinessLoops(0)}) first lets the other connections run, once
- * per response it is idle after, and never while its next request is buffered already; and such
- * a server answers keep-alive and pipelined requests in order.
+ * loops: below JDK 24, or {@code readinessLoops(0)}) leaves that wait to a fresh thread, once per
+ * response it is idle after, and never while its next request is buffered already; and such a
+ * server answers keep-alive and pipelined requests in order.
  */
-class YieldBeforeIdleWaitTest {
+class FreshThreadBeforeIdleWaitTest {
 
-    /** One connection waiting in the JDK's poller, served by a scheduler that counts its yields. */
+    /** One connection waiting in the JDK's poller, served by a scheduler that records its threads. */
     private static final class Served implements AutoCloseable {
-        final AtomicInteger yields = new AtomicInteger();
+        final RecordedThreads started = new RecordedThreads();
         final ConnectionRegistry registry = new ConnectionRegistry(1);
-        final VirtualThreadScheduler scheduler =
-                new VirtualThreadScheduler(4, 0, Duration.ofSeconds(5), new RecordedThreads(), yields::incrementAndGet);
+        final VirtualThreadScheduler scheduler = new VirtualThreadScheduler(4, 0, Duration.ofSeconds(5), started, true);
         final ServerSocketChannel listener;
         final RawClient client;
 
@@ -73,28 +72,33 @@ class YieldBeforeIdleWaitTest {
     }
 
     @Test
-    void aThreadYieldsOnceAfterEachKeepAliveResponse() throws Exception {
+    void eachKeepAliveResponseLeavesTheNextWaitToAFreshThread() throws Exception {
         try (Served served = new Served()) {
             for (int i = 1; i <= 5; i++) {
                 served.client.send("GET /r" + i + " HTTP/1.1\r\nHost: x\r\n\r\n");
                 served.assertServed("/r" + i);
-                int expected = i;
-                Poll.until(served.yields::get, n -> n == expected, "a yield after response " + i);
+                int expected = i + 1;
+                Poll.until(() -> served.started.threads().size(), n -> n == expected, "a fresh thread after response " + i);
             }
+            List<Thread> threads = served.started.threads();
+            for (Thread t : threads.subList(0, threads.size() - 1)) {
+                assertTrue(t.join(Duration.ofSeconds(5)), "each thread ends once it started the next");
+            }
+            assertTrue(threads.getLast().isAlive(), "the last one waits for the next request");
         }
     }
 
-    /** Three pipelined, two served a turn: between the turns the third is buffered, and no yield comes before it. */
+    /** Three pipelined, two served a turn: between the turns the third is buffered, and the same thread goes on. */
     @Test
-    void pipelinedRequestsYieldOnlyOnceTheLastIsAnswered() throws Exception {
+    void pipelinedRequestsGoOnOnTheSameThreadUntilTheLastIsAnswered() throws Exception {
         try (Served served = new Served()) {
             served.client.send("GET /p1 HTTP/1.1\r\nHost: x\r\n\r\nGET /p2 HTTP/1.1\r\nHost: x\r\n\r\n"
                     + "GET /p3 HTTP/1.1\r\nHost: x\r\n\r\n");
             for (int i = 1; i <= 3; i++) served.assertServed("/p" + i);
-            Poll.until(served.yields::get, n -> n == 1, "a yield once the third is answered");
+            Poll.until(() -> served.started.threads().size(), n -> n == 2, "a fresh thread once the third is answered");
             served.client.send("GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
             served.assertServed("/after");
-            Poll.until(served.yields::get, n -> n == 2, "one more after the next request's response");
+            Poll.until(() -> served.started.threads().size(), n -> n == 3, "one more after the next request's response");
         }
     }
 
