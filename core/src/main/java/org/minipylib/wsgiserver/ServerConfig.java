@@ -46,9 +46,9 @@ import java.util.Objects;
  *                              wait on ({@link #AUTO_READINESS_LOOPS}: as many as the JDK has pollers, a power
  *                              of two up to the processors, at most 32); 0: they wait in the JDK's own poller,
  *                              a parked virtual thread each, which costs a failed read and an {@code epoll_ctl}
- *                              for each request that has not arrived by the time its connection's thread, having
- *                              yielded once to the others, reads. Ignored before JDK 24, where a selector parks
- *                              its virtual thread pinned to its carrier
+ *                              for each request that has not arrived by the time a fresh thread, started behind
+ *                              the others after the response before it, reads. Ignored before JDK 24, where a
+ *                              selector parks its virtual thread pinned to its carrier
  * @param directSocketCalls     plain TCP connections waiting on a readiness loop read and write with the C
  *                              library's {@code recv} and {@code send}, through the foreign function API, on
  *                              a duplicate of their descriptor (made while the process holds fewer duplicates

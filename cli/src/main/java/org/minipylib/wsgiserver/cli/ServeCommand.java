@@ -134,7 +134,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--readiness-loops", paramLabel = "N", description = {
         "Virtual mode: NIO selector loops on which idle keep-alive connections wait (default: one per JDK poller;"
-                + " 0: they wait in the JDK's poller, a failed read and an epoll_ctl more per request). JDK 24 or later."})
+                + " 0: they wait in the JDK's poller, a parked virtual thread each). JDK 24 or later."})
     Integer readinessLoops;
 
     @Option(names = "--no-direct-socket-calls", description = {

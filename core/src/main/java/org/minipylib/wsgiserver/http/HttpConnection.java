@@ -257,6 +257,11 @@ public final class HttpConnection {
         return state == CLOSED;
     }
 
+    /** True if the wait for the next request needs no thread now: the transport waits on a readiness loop (see {@link #awaitRequest(Runnable)}). */
+    public boolean waitsOnReadinessLoop() {
+        return transport.waitsWithoutBuffer();
+    }
+
     /** True if a pipelined request (its head, or bytes of it) is buffered here already: the next {@link #awaitRequest()} need not wait. */
     public boolean hasBufferedInput() {
         return pendingHead != null || input.available() > 0;

@@ -78,8 +78,9 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
 
     /**
      * As above; with {@code freshThreadBeforeIdleWait}, after a response the connection's wait for
-     * its next request (unless that request is buffered already) is left to a new thread, started
-     * behind the threads already waiting to run. For connections that wait in the JDK's poller (no
+     * its next request (unless that request is buffered already, or the connection waits on a
+     * readiness loop: below JDK 24, a UNIX socket's) is left to a new thread, started behind the
+     * threads already waiting to run. For connections that wait in the JDK's poller (no
      * readiness loops): the other connections' turns in between often bring this one's next
      * request, which the new thread's read then finds without a round trip through the poller's
      * thread. On one core, JDK 21, 64 keep-alive connections, that halves the CPU per request
@@ -254,7 +255,8 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                         giveBack();
                     }
                     if (!idle) return false;
-                    if (freshThreadBeforeIdleWait && !connection.hasBufferedInput() && continueOnFreshThread()) {
+                    if (freshThreadBeforeIdleWait && !connection.hasBufferedInput() && !connection.waitsOnReadinessLoop()
+                            && continueOnFreshThread()) {
                         return true;
                     }
                 } finally {

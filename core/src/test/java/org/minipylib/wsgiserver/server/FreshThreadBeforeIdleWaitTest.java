@@ -12,12 +12,17 @@ import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.RecordedThreads;
 import org.minipylib.wsgiserver.testing.TestGateways;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.UnixClient;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -99,6 +104,32 @@ class FreshThreadBeforeIdleWaitTest {
             served.client.send("GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
             served.assertServed("/after");
             Poll.until(() -> served.started.threads().size(), n -> n == 3, "one more after the next request's response");
+        }
+    }
+
+    /** A UNIX socket connection waiting on a loop (as below JDK 24) hands its wait off there, without a fresh thread. */
+    @Test
+    void aConnectionOnAReadinessLoopGetsNoFreshThread(@TempDir Path dir) throws Exception {
+        RecordedThreads started = new RecordedThreads();
+        VirtualThreadScheduler scheduler = new VirtualThreadScheduler(4, 0, Duration.ofSeconds(5), started, true);
+        Path socket = dir.resolve("loop.sock");
+        try (ReadinessLoop loop = ReadinessLoop.oneShotOnPlatformThread("test-unix-wait");
+             ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX)
+                     .bind(UnixDomainSocketAddress.of(socket));
+             UnixClient client = UnixClient.connect(socket)) {
+            HttpConnection connection = new HttpConnection(new UnixSocketTransport(listener.accept(), false, null, loop),
+                    List.of(), TestGateways.servedPath(), new HttpSettings(HttpLimits.defaults(),
+                    HttpTimeouts.defaults(), null, null), new ConnectionRegistry(1));
+            scheduler.start(connection);
+            for (int i = 1; i <= 3; i++) {
+                client.send("GET /u" + i + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertEquals("served /u" + i, client.read().body());
+                Thread last = started.threads().getLast();
+                Poll.until(last::getState, st -> st == Thread.State.TERMINATED, "the thread gone: the wait is the loop's");
+            }
+            assertEquals(3, started.threads().size(), "a thread per request, queued by the loop: none started for a wait");
+        } finally {
+            scheduler.shutdown();
         }
     }
 
