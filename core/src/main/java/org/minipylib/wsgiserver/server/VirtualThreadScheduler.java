@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * 0.07-0.11 starts per request on one or two carriers; with 1024, 0.008). A thread may thus
  * serve several connections in turn: thread-locals an application sets, or other state it leaves
  * on the thread (its name, its context class loader), may be seen by later requests, as on any
- * pooled thread.
+ * pooled thread. A connection that waits in the JDK's poller instead (below JDK 24, or with no
+ * readiness loops) waits on a fresh thread after each response (see the public constructors).
  *
  * <p>At most {@code maxConcurrent} requests are served at once; up to {@code maxWaiting} more wait
  * (at most {@code maxWait}) for a turn, and beyond that a request is answered 503. A
