@@ -184,7 +184,10 @@ class OverLimitRefusalLingersTest {
             full.fillTheBudget();
             RawClient beyond = full.server.connect().timeout(10_000);
             full.refused.add(beyond); // closed with them
-            assertEquals(503, beyond.send(get("/beyond")).read().status());
+            // Where accepts are deferred, the refusal waits for a request; else it comes at the accept,
+            // and a request sent meanwhile may arrive after the close, whose reset can take the 503 along.
+            if (DeferredAccept.unavailableReason() == null) beyond.send(get("/beyond"));
+            assertEquals(503, beyond.read().status());
             assertEquals(-1, beyond.input().read(), "the end after the 503");
             assertEquals(1 + BUDGET, full.open(), "not lingering: not counted");
             assertThrows(IOException.class, () -> {
