@@ -26,8 +26,9 @@ final class BodyInput {
     /** System.nanoTime() by which reading must be done, or 0 for no deadline. */
     private long deadline;
 
-    /** Also waiting: why the current wait is bounded as it is (the message if it times out). */
-    private String waitLimit;
+    /** For the last wait: how long the minimum rate and the deadline allowed (MAX_VALUE: no bound). */
+    private long rateLeftNanos;
+    private long deadlineLeftNanos;
     private final byte[] one = new byte[1];
 
     BodyInput(ConnectionInput in, HttpTimeouts timeouts, WorkerTurn turn) {
@@ -91,7 +92,7 @@ final class BodyInput {
         try {
             n = dst == null ? in.read(b, off, len, timeout) : in.read(dst, timeout);
         } catch (SocketTimeoutException e) {
-            throw new SocketTimeoutException(waitLimit);
+            throw new SocketTimeoutException(waitLimit());
         } finally {
             waited(start);
         }
@@ -106,25 +107,25 @@ final class BodyInput {
 
     /** The longest the next read may wait, in milliseconds; throws if it may not wait at all. */
     private int nextWaitMillis() throws SocketTimeoutException {
-        long allowed = readTimeoutNanos;
-        String why = "request body read timed out";
-        if (minRate.isEnabled()) {
-            long left = minRate.nanosLeft(bytes, waitedNanos);
-            if (left < allowed) {
-                allowed = left;
-                why = "request body arrived slower than " + minRate.bytesPerSecond() + " bytes/s";
-            }
-        }
-        if (deadline != 0) {
-            long left = deadline - System.nanoTime();
-            if (left < allowed) {
-                allowed = left;
-                why = "request body drain deadline passed";
-            }
-        }
-        if (allowed <= 0) throw new SocketTimeoutException(why);
-        waitLimit = why;
+        // Which bound is nearest changes as a body arrives, and rarely: min() rather than a branch
+        // that compiled code would drop, and have to be compiled again for when it is taken.
+        rateLeftNanos = minRate.isEnabled() ? minRate.nanosLeft(bytes, waitedNanos) : Long.MAX_VALUE;
+        deadlineLeftNanos = deadline != 0 ? deadline - System.nanoTime() : Long.MAX_VALUE;
+        long allowed = Math.min(readTimeoutNanos, Math.min(rateLeftNanos, deadlineLeftNanos));
+        if (allowed <= 0) throw new SocketTimeoutException(waitLimit());
         long millis = TimeUnit.NANOSECONDS.toMillis(Math.min(allowed, TimeUnit.MILLISECONDS.toNanos(Integer.MAX_VALUE)));
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, millis + 1)); // rounded up: never 0 (forever)
+    }
+
+    /** Why the last wait was bounded as it was: the message if it timed out (a tie goes to the first named). */
+    private String waitLimit() {
+        long allowed = readTimeoutNanos;
+        String why = "request body read timed out";
+        if (rateLeftNanos < allowed) {
+            allowed = rateLeftNanos;
+            why = "request body arrived slower than " + minRate.bytesPerSecond() + " bytes/s";
+        }
+        if (deadlineLeftNanos < allowed) why = "request body drain deadline passed";
+        return why;
     }
 }

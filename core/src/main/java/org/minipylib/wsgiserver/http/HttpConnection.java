@@ -922,6 +922,7 @@ public final class HttpConnection {
         // Responses to earlier pipelined requests wait for this one to share a write, but only
         // briefly: if this application is slow, the watchdog has them written (see checkTimeouts).
         output.holdCompleteResponses();
+        if (requests == 1 && head.keepAlive()) transport.expectMoreRequests(); // see SocketTransport's
         RequestBody body = newBody(head);
         currentBody = body;
         HttpResponse response = new HttpResponse(this, head, output, settings.serverHeader());

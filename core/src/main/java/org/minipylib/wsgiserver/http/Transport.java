@@ -150,6 +150,15 @@ public interface Transport {
     boolean hasPendingInput();
 
     /**
+     * Told when a connection's first request turns out to keep the connection open (keep-alive),
+     * before its body is read and its response written. A transport that serves a new connection in
+     * a mode of its own until then may move now to the mode it serves every later request in, so
+     * that the first request's body and response take the same code as the rest. Does nothing by
+     * default.
+     */
+    default void expectMoreRequests() throws IOException {}
+
+    /**
      * True if input has begun to arrive that cannot be handed over yet (over TLS: part of a record,
      * kept until the rest comes): for a connection waiting for its next request, a request begun,
      * as part of a head is. False by default. Safe to call from another thread while a read is

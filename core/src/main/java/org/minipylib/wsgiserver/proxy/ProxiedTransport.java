@@ -71,6 +71,11 @@ final class ProxiedTransport implements Transport {
     }
 
     @Override
+    public void expectMoreRequests() throws IOException {
+        wrapped.expectMoreRequests();
+    }
+
+    @Override
     public void write(byte[] b, int off, int len) throws IOException {
         wrapped.write(b, off, len);
     }

@@ -124,6 +124,24 @@ public final class SocketTransport implements Transport {
         this.duplicateBudget = calls == null ? 0 : DirectSocketCalls.duplicateBudget(maxConnections);
     }
 
+    /**
+     * Moves to the loop now rather than at the read after the first response: a kept connection
+     * moves anyway, and its first body and response then go the way every later one does. Code
+     * the JIT compiled while only later requests ran has dropped the blocking branches, and a new
+     * connection taking them sent it back to be compiled again: 0.2-0.35 s of the compiler's CPU
+     * on a one-core server each time a load's connections were replaced, which put the p99 of
+     * 64 KiB uploads (the harness's g) at 1.7 ms instead of 0.4 (docs/performance-log.md). A
+     * connection closed after its first request stays blocking: it saves the duplicate
+     * descriptor and the registration.
+     */
+    @Override
+    public void expectMoreRequests() throws IOException {
+        if (readiness == null && loop != null) {
+            clearStaleInterrupt();
+            moveToLoop();
+        }
+    }
+
     @Override
     public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length); // before any wait: a bad range fails at once

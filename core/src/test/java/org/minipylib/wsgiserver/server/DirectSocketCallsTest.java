@@ -136,6 +136,7 @@ class DirectSocketCallsTest {
             assertFalse(transport.usesDirectCalls(), "the first request is read blocking, through the channel");
             transport.write("answer".getBytes(StandardCharsets.US_ASCII), 0, 6);
             assertEquals("answer", receive(peer, 6));
+            assertFalse(transport.usesDirectCalls(), "and answered so: a connection closed after it never takes a descriptor");
 
             send(peer, "two");
             int n = transport.read(buf, 10, 20, 5000);
@@ -184,6 +185,39 @@ class DirectSocketCallsTest {
             peer.shutdownOutput();
             assertEquals(-1, transport.read(buf, 0, buf.length, 5000), "the end of the stream");
             assertTrue(transport.usesDirectCalls());
+        }
+    }
+
+    /**
+     * A connection kept after its first request moves to its descriptor and the loop when told so,
+     * before that request's body is read and its response written (one not told answers its first
+     * request blocking: see the test above).
+     */
+    @Test
+    void aKeptConnectionMovesToItsOwnDescriptorBeforeItsFirstResponse() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
+             SocketChannel accepted = listener.accept();
+             ReadinessLoop loop = new ReadinessLoop("test-direct")) {
+            SocketTransport transport = new SocketTransport(accepted, loop, null, true);
+            byte[] buf = new byte[64];
+            send(peer, "head");
+            assertEquals(4, transport.read(buf, 0, buf.length, 5000));
+            assertFalse(transport.usesDirectCalls(), "the head is read blocking");
+
+            transport.expectMoreRequests();
+            assertTrue(transport.usesDirectCalls(), "told the connection is kept: its own descriptor");
+            assertTrue(transport.isEdgeTriggered(), "and the loop's edge-triggered epoll");
+            send(peer, "body");
+            ByteBuffer direct = ByteBuffer.allocateDirect(16);
+            assertEquals(4, transport.read(direct, 5000), "the body goes into a direct buffer as every later one does");
+            assertEquals("body", StandardCharsets.US_ASCII.decode(direct.flip()).toString());
+            transport.write("answer".getBytes(StandardCharsets.US_ASCII), 0, 6);
+            assertEquals("answer", receive(peer, 6));
+            transport.expectMoreRequests(); // once moved, nothing more to do
+            send(peer, "next");
+            assertEquals(4, transport.read(buf, 0, buf.length, 5000));
+            assertEquals("next", new String(buf, 0, 4, StandardCharsets.US_ASCII));
         }
     }
 
