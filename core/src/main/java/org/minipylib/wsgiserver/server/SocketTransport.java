@@ -129,8 +129,8 @@ public final class SocketTransport implements Transport {
      * moves anyway, and its first body and response then go the way every later one does. Code
      * the JIT compiled while only later requests ran has dropped the blocking branches, and a new
      * connection taking them sent it back to be compiled again: 0.2-0.35 s of the compiler's CPU
-     * on a one-core server each time a load's connections were replaced, which put the p99 of
-     * 64 KiB uploads (the harness's g) at 1.7 ms instead of 0.4 (docs/performance-log.md). A
+     * on a one-core server each time a load's connections were replaced (the harness's g after
+     * plaintext: a p99 of 1.7 ms instead of 0.4, docs/performance-log.md). A
      * connection closed after its first request stays blocking: it saves the duplicate
      * descriptor and the registration.
      */
