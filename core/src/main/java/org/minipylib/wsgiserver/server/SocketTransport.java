@@ -23,12 +23,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * adaptor, which supports read timeouts. On a virtual thread a blocked read parks the thread in the
  * JDK's poller instead of holding a carrier.
  *
- * <p>Given a {@link ReadinessLoop}, a connection that has answered a request and reads again (a
- * keep-alive connection waiting for its next request) moves to it for good: the channel turns
- * non-blocking, the read after a write first waits for the loop to report bytes (the client
- * cannot have sent its next request before it got the response, pipelining aside), and every wait
- * goes through the loop. A connection closed at once after one request never registers (one
- * whose close lingers, to read what its client still sends, does).
+ * <p>Given a {@link ReadinessLoop}, a connection moves to it for good once it is known to be kept
+ * ({@link #expectMoreRequests()}, before its first request's body and response), or else when it
+ * has answered a request and reads again: the channel turns non-blocking, the read after a write
+ * first waits for the loop to report bytes (the client cannot have sent its next request before
+ * it got the response, pipelining aside), and every wait goes through the loop. A connection
+ * closed at once after one request never registers (one whose close lingers, to read what its
+ * client still sends, does).
  *
  * <p>Once on the loop, where this JVM allows (see {@link DirectSocketCalls}), reads and writes go
  * through the C library's {@code recv} and {@code send} on a duplicate descriptor the transport owns
