@@ -185,7 +185,10 @@ public final class HttpResponse {
     public void write(ByteBuffer b) throws IOException {
         int len = sendable(b.remaining());
         if (len == 0) return;
-        ByteBuffer piece = b.duplicate();
+        // A read-only view, whatever the application's buffer: the write path below then meets one
+        // class of direct buffer (and one of heap), and the JIT's code for it, compiled for one
+        // application's buffers, is not sent back by another's.
+        ByteBuffer piece = b.asReadOnlyBuffer();
         piece.limit(piece.position() + len);
         if (chunked) out.writeChunkSize(len);
         try {
