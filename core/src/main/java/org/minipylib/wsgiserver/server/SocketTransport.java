@@ -21,7 +21,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A plain TCP connection: a blocking {@link SocketChannel} read and written through its socket
  * adaptor, which supports read timeouts. On a virtual thread a blocked read parks the thread in the
- * JDK's poller instead of holding a carrier.
+ * JDK's poller instead of holding a carrier. A read into a direct buffer (a body's) that finds bytes
+ * arrived already is the channel's own, with no copy through an array (it has no timeout, but cannot
+ * wait then).
  *
  * <p>Given a {@link ReadinessLoop}, a connection moves to it for good once it is known to be kept
  * ({@link #expectMoreRequests()}, before its first request's body and response), or else when it
@@ -51,6 +53,7 @@ public final class SocketTransport implements Transport {
     private boolean resumed; // handed off (awaitReadableThen): the read that follows does not wait, see readPolled
     private final ReentrantLock modeLock = new ReentrantLock();
     private boolean wroteSinceRead;
+    private boolean bytesWaiting; // blocking, readsBuffersDirectly() saw bytes arrived: a channel read cannot block
     private static final ByteBuffer NO_VIEW = ByteBuffer.allocate(0); // never read into: a read wraps its own array
     private ByteBuffer readView = NO_VIEW; // wraps the last array read into
     private ByteBuffer writeView = NO_VIEW; // the last array written from (writes take turns: the output is locked)
@@ -154,6 +157,7 @@ public final class SocketTransport implements Transport {
             n = readPolled(b, off, len, timeoutMillis);
         } else {
             wroteSinceRead = false;
+            bytesWaiting = false;
             if (timeoutMillis != currentTimeout) {
                 socket.setSoTimeout(timeoutMillis);
                 currentTimeout = timeoutMillis;
@@ -316,10 +320,14 @@ public final class SocketTransport implements Transport {
         return view;
     }
 
-    /** True once the socket waits on the loop, or will at its next read: see {@link #read(ByteBuffer, int)}. */
+    /**
+     * True once the socket waits on the loop, or will at its next read; while it blocks (below JDK
+     * 24, or before it moves), true if bytes have arrived already: see {@link #read(ByteBuffer, int)}.
+     */
     @Override
     public boolean readsBuffersDirectly() {
-        return readiness != null || (loop != null && wroteSinceRead);
+        if (readiness != null || (loop != null && wroteSinceRead)) return true;
+        return bytesWaiting = hasPendingInput();
     }
 
     /**
@@ -471,7 +479,9 @@ public final class SocketTransport implements Transport {
     /**
      * Reads straight into {@code dst} once the socket waits on the loop (a direct buffer then
      * takes the bytes with no copy through the heap). Before that the socket blocks, and only its
-     * stream has a read timeout: the bytes go through an array (see {@link #readsBuffersDirectly()}).
+     * stream has a read timeout: the bytes go through an array, unless {@link
+     * #readsBuffersDirectly()} has just seen bytes arrived, when the channel's read (which has no
+     * timeout) cannot wait and takes them straight into a direct {@code dst}.
      */
     @Override
     public int read(ByteBuffer dst, int timeoutMillis) throws IOException {
@@ -479,8 +489,16 @@ public final class SocketTransport implements Transport {
         if (!dst.hasRemaining()) return 0;
         clearStaleInterrupt();
         if (readiness == null && wroteSinceRead && loop != null) moveToLoop();
-        if (readiness == null) return Transport.super.read(dst, timeoutMillis);
-        int n = readPolled(dst, timeoutMillis);
+        int n;
+        if (readiness != null) {
+            n = readPolled(dst, timeoutMillis);
+        } else if (bytesWaiting && dst.isDirect()) {
+            bytesWaiting = false;
+            wroteSinceRead = false;
+            n = channel.read(dst);
+        } else {
+            return Transport.super.read(dst, timeoutMillis);
+        }
         if (n > 0 && statistics != null) statistics.read(n);
         return n;
     }

@@ -1,0 +1,72 @@
+package org.minipylib.wsgiserver.server;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A blocking socket (no readiness loop: JDK 21 to 23, pool workers, or a connection before it moves)
+ * reads a body into a direct buffer with the channel's own read when bytes have arrived already
+ * (that read has no timeout, but cannot wait then), and through its timed stream when none have:
+ * the timeout still bounds every wait.
+ */
+class BlockingSocketReadsBodiesDirectlyTest {
+
+    @Test
+    void arrivedBytesGoStraightIntoADirectBufferAndAWaitStillTimesOut() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
+             SocketChannel accepted = listener.accept()) {
+            SocketTransport transport = new SocketTransport(accepted); // no loop: blocking for good
+            assertFalse(transport.readsBuffersDirectly(), "nothing has arrived: a read would wait, and only the stream times out");
+            assertThrows(SocketTimeoutException.class, () -> transport.read(new byte[8], 0, 8, 200));
+
+            byte[] body = new byte[48 * 1024];
+            for (int i = 0; i < body.length; i++) body[i] = (byte) (i * 7 + i / 1000);
+            ByteBuffer sent = ByteBuffer.wrap(body);
+            while (sent.hasRemaining()) peer.write(sent);
+            awaitArrived(transport);
+
+            assertTrue(transport.readsBuffersDirectly(), "bytes have arrived: the channel's read cannot wait");
+            ByteBuffer direct = ByteBuffer.allocateDirect(body.length + 5).position(5);
+            int n = transport.read(direct, 5000);
+            assertTrue(n > 16 * 1024, "one read takes more than an array-sized piece (the stream's way is 16 KiB at most): " + n);
+            for (int i = 0; i < 500 && direct.hasRemaining(); i++) {
+                if (transport.readsBuffersDirectly()) transport.read(direct, 5000);
+                else Thread.sleep(10);
+            }
+            assertFalse(direct.hasRemaining(), "every byte read, at " + direct.position());
+            byte[] got = new byte[body.length];
+            direct.get(5, got);
+            assertArrayEquals(body, got);
+
+            assertFalse(transport.readsBuffersDirectly(), "all read: the next wait is a timed one again");
+            assertThrows(SocketTimeoutException.class, () -> transport.read(new byte[8], 0, 8, 200));
+            peer.write(ByteBuffer.wrap("more".getBytes()));
+            byte[] more = new byte[8];
+            assertEquals(4, transport.read(more, 0, 8, 5000), "the connection still reads after its timeouts");
+            assertArrayEquals("more".getBytes(), Arrays.copyOf(more, 4));
+
+            peer.shutdownOutput();
+            assertEquals(-1, transport.read(more, 0, 8, 5000), "the end of the stream");
+        }
+    }
+
+    /** Waits (bounded) until the peer's bytes have arrived: loopback delivers a write's segments at once. */
+    private static void awaitArrived(SocketTransport transport) throws InterruptedException {
+        for (int i = 0; i < 500 && !transport.hasPendingInput(); i++) Thread.sleep(10);
+        assertTrue(transport.hasPendingInput(), "the peer's bytes arrive within 5 s");
+        Thread.sleep(50); // the last segments too, should they come a moment after the first
+    }
+}
