@@ -14,7 +14,8 @@ import java.nio.channels.FileChannel;
  * header (when it gave network addresses; one naming UNIX socket paths is taken as the proxy's own
  * connection, like {@code LOCAL}), the scheme is {@code https} when the header says the client connected to
  * the proxy over TLS, and the bytes read after the header with it are read first. Everything else
- * goes to the wrapped transport.
+ * goes to the wrapped transport, each of its calls as itself (a default of {@link Transport} in
+ * between would lose what the wrapped one does instead).
  */
 final class ProxiedTransport implements Transport {
 
@@ -52,6 +53,28 @@ final class ProxiedTransport implements Transport {
             return n;
         }
         return wrapped.read(b, off, len, timeoutMillis);
+    }
+
+    /** The leftover bytes first, as a read; then the wrapped transport's own idle read (TLS's may return 0). */
+    @Override
+    public int readWhenIdle(byte[] b, int off, int len) throws IOException {
+        if (leftoverPos < leftoverEnd) return read(b, off, len, 0);
+        return wrapped.readWhenIdle(b, off, len);
+    }
+
+    /**
+     * The leftover bytes first; then the wrapped transport's own: a UNIX socket reads what has arrived
+     * without asking first (it cannot tell), where the default would find nothing.
+     */
+    @Override
+    public int readArrived(byte[] b, int off, int len) throws IOException {
+        if (leftoverPos < leftoverEnd) return read(b, off, len, 0);
+        return wrapped.readArrived(b, off, len);
+    }
+
+    @Override
+    public boolean inputBegun() {
+        return wrapped.inputBegun();
     }
 
     @Override
@@ -121,6 +144,11 @@ final class ProxiedTransport implements Transport {
     @Override
     public void closeCleanly() {
         wrapped.closeCleanly();
+    }
+
+    @Override
+    public boolean closesWithMessage() {
+        return wrapped.closesWithMessage();
     }
 
     @Override
