@@ -90,8 +90,9 @@ public final class RequestBody extends InputStream {
      * The body as a channel, to read it into {@link ByteBuffer}s. It shares this stream's position;
      * closing it only closes the channel. A large read of a Content-Length body goes from the socket
      * straight into a direct buffer, with no copy through the heap, when the transport {@linkplain
-     * Transport#readsBuffersDirectly() can} (a plain socket on the readiness loop, a Unix socket);
-     * bytes that came with the request head, chunked bodies and TLS go through an array.
+     * Transport#readsBuffersDirectly() can} (a plain socket on the readiness loop, or a blocking one
+     * whose bytes have arrived already; a Unix socket); bytes that came with the request head,
+     * chunked bodies and TLS go through an array.
      */
     public ReadableByteChannel channel() {
         return new ReadableByteChannel() {

@@ -50,7 +50,9 @@ public interface Transport {
 
     /**
      * True if {@link #read(ByteBuffer, int)} would now read into a direct buffer without an array in
-     * between; else the HTTP layer reads through its own buffer instead. False by default.
+     * between; else the HTTP layer reads through its own buffer instead. False by default. Asked by
+     * the reading thread right before the read it is about: a transport may base the answer on
+     * what has arrived and hold it for that next read only (a blocking socket does).
      */
     default boolean readsBuffersDirectly() {
         return false;

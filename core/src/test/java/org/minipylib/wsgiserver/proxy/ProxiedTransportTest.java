@@ -4,9 +4,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.minipylib.wsgiserver.server.SocketTransport;
 import org.minipylib.wsgiserver.server.UnixSocketTransport;
-import org.minipylib.wsgiserver.testing.InMemoryTransport;
+import org.minipylib.wsgiserver.http.Transport;
 
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -14,6 +15,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,7 +36,7 @@ class ProxiedTransportTest {
     Path dir;
 
     /** The header parsed from {@link #SENT}, with what came after it as leftover bytes. */
-    private static ProxiedTransport proxied(org.minipylib.wsgiserver.http.Transport wrapped) throws Exception {
+    private static ProxiedTransport proxied(Transport wrapped) throws Exception {
         ProxyHeader header = ProxyProtocolParser.parse(SENT, SENT.length);
         return new ProxiedTransport(wrapped, header, SENT.clone(), header.length(), SENT.length);
     }
@@ -93,10 +95,92 @@ class ProxiedTransportTest {
     }
 
     @Test
-    void aKeptConnectionIsToldToTheWrappedTransport() throws Exception {
-        InMemoryTransport wrapped = new InMemoryTransport("");
+    void theWrappedTransportsOwnCallsArePassedOnAsThemselves() throws Exception {
+        TlsLikeTransport wrapped = new TlsLikeTransport();
         ProxiedTransport transport = proxied(wrapped);
+        byte[] b = new byte[64];
+        assertEquals(16, transport.readWhenIdle(b, 0, b.length), "the leftover bytes first");
+        assertEquals(0, transport.readWhenIdle(b, 0, b.length), "then the wrapped transport's idle read, which may say 0");
+        assertEquals(0, transport.readArrived(b, 0, b.length));
+        assertTrue(transport.inputBegun());
+        assertTrue(transport.closesWithMessage());
         transport.expectMoreRequests();
-        assertEquals(List.of("expectMoreRequests"), wrapped.events());
+        assertEquals(List.of("readWhenIdle", "readArrived", "inputBegun", "closesWithMessage", "expectMoreRequests"),
+                wrapped.calls);
+    }
+
+    /**
+     * A wrapped transport whose own answers differ from {@link Transport}'s defaults, as TLS's do
+     * (an idle read that found part of a record says 0, a record begun is input begun, a close
+     * sends close_notify); records which of those calls reach it.
+     */
+    private static final class TlsLikeTransport implements Transport {
+        final List<String> calls = new ArrayList<>();
+
+        @Override
+        public int readWhenIdle(byte[] b, int off, int len) {
+            calls.add("readWhenIdle");
+            return 0;
+        }
+
+        @Override
+        public int readArrived(byte[] b, int off, int len) {
+            calls.add("readArrived");
+            return 0;
+        }
+
+        @Override
+        public boolean inputBegun() {
+            calls.add("inputBegun");
+            return true;
+        }
+
+        @Override
+        public boolean closesWithMessage() {
+            calls.add("closesWithMessage");
+            return true;
+        }
+
+        @Override
+        public void expectMoreRequests() {
+            calls.add("expectMoreRequests");
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len, int timeoutMillis) {
+            throw new AssertionError("read instead of the transport's own call");
+        }
+
+        @Override
+        public boolean hasPendingInput() {
+            return true; // the default readArrived would then read: it must not be the one called
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+        }
+
+        @Override
+        public void shutdownOutput() {
+        }
+
+        @Override
+        public SocketAddress localAddress() {
+            return new InetSocketAddress("127.0.0.1", 8080);
+        }
+
+        @Override
+        public SocketAddress remoteAddress() {
+            return new InetSocketAddress("127.0.0.1", 40000);
+        }
+
+        @Override
+        public String scheme() {
+            return "https";
+        }
+
+        @Override
+        public void close() {
+        }
     }
 }

@@ -7,12 +7,14 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -36,7 +38,7 @@ class BlockingSocketReadsBodiesDirectlyTest {
             for (int i = 0; i < body.length; i++) body[i] = (byte) (i * 7 + i / 1000);
             ByteBuffer sent = ByteBuffer.wrap(body);
             while (sent.hasRemaining()) peer.write(sent);
-            awaitArrived(transport);
+            awaitArrived(accepted, body.length);
 
             assertTrue(transport.readsBuffersDirectly(), "bytes have arrived: the channel's read cannot wait");
             ByteBuffer direct = ByteBuffer.allocateDirect(body.length + 5).position(5);
@@ -53,6 +55,16 @@ class BlockingSocketReadsBodiesDirectlyTest {
 
             assertFalse(transport.readsBuffersDirectly(), "all read: the next wait is a timed one again");
             assertThrows(SocketTimeoutException.class, () -> transport.read(new byte[8], 0, 8, 200));
+            // into a direct buffer too, asked first or not: an answer holds for one read only
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+                assertThrows(SocketTimeoutException.class, () -> transport.read(ByteBuffer.allocateDirect(8), 200));
+                peer.write(ByteBuffer.wrap("x".getBytes()));
+                awaitArrived(accepted, 1);
+                assertTrue(transport.readsBuffersDirectly());
+                assertEquals(1, transport.read(ByteBuffer.allocateDirect(8), 200));
+                assertThrows(SocketTimeoutException.class, () -> transport.read(ByteBuffer.allocateDirect(8), 200),
+                        "the read after the one it was asked for waits with the timeout");
+            }, "a read into a direct buffer with nothing there would block for good through the channel");
             peer.write(ByteBuffer.wrap("more".getBytes()));
             byte[] more = new byte[8];
             assertEquals(4, transport.read(more, 0, 8, 5000), "the connection still reads after its timeouts");
@@ -63,10 +75,9 @@ class BlockingSocketReadsBodiesDirectlyTest {
         }
     }
 
-    /** Waits (bounded) until the peer's bytes have arrived: loopback delivers a write's segments at once. */
-    private static void awaitArrived(SocketTransport transport) throws InterruptedException {
-        for (int i = 0; i < 500 && !transport.hasPendingInput(); i++) Thread.sleep(10);
-        assertTrue(transport.hasPendingInput(), "the peer's bytes arrive within 5 s");
-        Thread.sleep(50); // the last segments too, should they come a moment after the first
+    /** Waits (bounded) until {@code n} bytes have arrived on {@code accepted}. */
+    private static void awaitArrived(SocketChannel accepted, int n) throws Exception {
+        for (int i = 0; i < 500 && accepted.socket().getInputStream().available() < n; i++) Thread.sleep(10);
+        assertEquals(n, accepted.socket().getInputStream().available(), "the peer's bytes arrive within 5 s");
     }
 }
