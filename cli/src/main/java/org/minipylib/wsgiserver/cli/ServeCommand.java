@@ -377,9 +377,16 @@ final class ServeCommand implements Callable<Integer> {
     private boolean checkingOnly;
 
     private WsgiApp application() throws ReflectiveOperationException {
-        WsgiApp loaded = loadApplication();
+        return compressed(behindProxies(loadApplication()));
+    }
+
+    /**
+     * {@code app} behind {@code --forwarded-allow-ips}, if given: every application the server
+     * hosts (the main one, static files, monitoring) sees, and logs, the client the proxies name.
+     */
+    private WsgiApp behindProxies(WsgiApp app) {
         TrustedProxies trusted = forwarding();
-        return compressed(trusted == null ? loaded : new ForwardedHeadersApp(loaded, trusted, forwardedSource()));
+        return trusted == null ? app : new ForwardedHeadersApp(app, trusted, forwardedSource());
     }
 
     /** {@code app}, compressed with {@code --gzip}'s settings if it is given. */
@@ -461,9 +468,15 @@ final class ServeCommand implements Callable<Integer> {
         if (accessLog != null && !checkingOnly) builder.accessLog(openAccessLog());
         HttpLimits limits = limits();
         if (!limits.equals(HttpLimits.defaults())) builder.limits(limits);
-        if (statusPath != null) builder.mount(mountPath("--status-path", statusPath, "/server-status"), StatusPage::new);
-        if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath, "/metrics"), MetricsApp::new);
-        if (healthPath != null) builder.mount(mountPath("--health-path", healthPath, "/health"), HealthApp::new);
+        if (statusPath != null) {
+            builder.mount(mountPath("--status-path", statusPath, "/server-status"), status -> behindProxies(new StatusPage(status)));
+        }
+        if (metricsPath != null) {
+            builder.mount(mountPath("--metrics-path", metricsPath, "/metrics"), status -> behindProxies(new MetricsApp(status)));
+        }
+        if (healthPath != null) {
+            builder.mount(mountPath("--health-path", healthPath, "/health"), status -> behindProxies(new HealthApp(status)));
+        }
         if (staticPrecompressed && staticMounts.isEmpty()) throw usageError("--static-precompressed needs --static");
         for (String mount : staticMounts) staticMount(builder, mount);
         if (jmx) builder.jmx(true);
@@ -608,7 +621,7 @@ final class ServeCommand implements Callable<Integer> {
         if (!Files.isDirectory(dir)) {
             throw usageError("--static " + value + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));
         }
-        builder.mountApp(prefix, compressed(StaticFilesApp.of(dir).withPrecompressed(staticPrecompressed)));
+        builder.mountApp(prefix, compressed(behindProxies(StaticFilesApp.of(dir).withPrecompressed(staticPrecompressed))));
     }
 
     private AccessLog openAccessLog() {

@@ -203,6 +203,35 @@ class DeploymentOptionsTest {
         }
     }
 
+    /**
+     * Static files and monitoring pages sit behind --forwarded-allow-ips as the main application
+     * does: each request's environ and access-log line name the client the proxy forwards.
+     */
+    @Test
+    void everyMountedApplicationSeesTheForwardedClient() throws Exception {
+        Path log = dir.resolve("access.log");
+        Path files = Files.createDirectory(dir.resolve("files"));
+        Files.writeString(files.resolve("hello.txt"), "hello\n");
+        List<String> paths = List.of("/plaintext", "/s/hello.txt", "/health", "/metrics", "/status");
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--forwarded-allow-ips", "127.0.0.1", "--access-log", log.toString(),
+                "--static", "/s=" + files, "--health-path", "/health", "--metrics-path", "/metrics", "--status-path", "/status")) {
+            for (String path : paths) {
+                try (Socket s = new Socket("127.0.0.1", cli.server().port())) {
+                    s.setSoTimeout(10_000);
+                    s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 198.51.100.77\r\n"
+                            + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertTrue(response.startsWith("HTTP/1.1 200 OK"), path + ": " + response);
+                }
+            }
+        }
+        List<String> lines = Files.readAllLines(log); // complete once the server has stopped
+        assertEquals(paths.size(), lines.size(), lines.toString());
+        for (int i = 0; i < paths.size(); i++) {
+            assertTrue(lines.get(i).startsWith("198.51.100.77 - - [") && lines.get(i).contains("GET " + paths.get(i) + " "), lines.get(i));
+        }
+    }
+
     @Test
     void fdZeroIsTheInheritedSocket() {
         assertEquals(InheritedSocketAddress.INSTANCE, new BindAddressConverter().convert("fd:0"));

@@ -13,6 +13,7 @@ final class AcceptEncoding {
     /** A weight not stated: the coding is neither named nor covered by {@code *}. */
     private static final int UNSTATED = -1;
     private static final Pattern QVALUE = Pattern.compile("[01](\\.[0-9]{0,3})?");
+    private static final List<String> GZIP_ONLY = List.of("gzip");
 
     private AcceptEncoding() {
     }
@@ -40,12 +41,13 @@ final class AcceptEncoding {
     }
 
     /**
-     * True if {@code field} accepts gzip: {@code gzip} (or {@code x-gzip}) with a weight above 0, or,
-     * when it names neither, {@code *} with a weight above 0. {@code gzip;q=0} refuses it whatever
+     * True if gzip is the coding to send for {@code field}, as {@link #preferred} picks it: {@code
+     * gzip} (or {@code x-gzip}) with a weight above 0, or, when it names neither, {@code *} with a
+     * weight above 0, and {@code identity} not weighted higher. {@code gzip;q=0} refuses it whatever
      * {@code *} says; no field, or an empty one (identity only), accepts nothing.
      */
     static boolean acceptsGzip(String field) {
-        return field != null && weight(field, "gzip") > 0;
+        return preferred(field, GZIP_ONLY) != null;
     }
 
     /**

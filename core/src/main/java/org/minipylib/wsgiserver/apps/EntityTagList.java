@@ -18,7 +18,8 @@ final class EntityTagList {
 
     /**
      * True if a tag of {@code list}, read in order, passes {@code test} before the list ends or
-     * stops parsing (an element that is not a quoted tag: no tag after it is read).
+     * stops parsing: at an element that is not one entity tag ({@code "a"b}, {@code "a b"}), no tag
+     * from there on is read.
      */
     static boolean anyTag(String list, TagTest test) {
         int i = 0;
@@ -31,11 +32,20 @@ final class EntityTagList {
             boolean weak = list.startsWith("W/", i);
             int open = weak ? i + 2 : i;
             if (open >= list.length() || list.charAt(open) != '"') return false;
-            int close = list.indexOf('"', open + 1);
-            if (close < 0) return false;
+            int close = open + 1;
+            while (close < list.length() && isEtagChar(list.charAt(close))) close++;
+            if (close >= list.length() || list.charAt(close) != '"') return false;
+            int next = close + 1;
+            while (next < list.length() && (list.charAt(next) == ' ' || list.charAt(next) == '\t')) next++;
+            if (next < list.length() && list.charAt(next) != ',') return false;
             if (test.test(weak, list.substring(open, close + 1))) return true;
-            i = close + 1;
+            i = next;
         }
         return false;
+    }
+
+    /** etagc: {@code %x21 / %x23-7E / obs-text} (characters are the field's bytes, ISO-8859-1). */
+    private static boolean isEtagChar(char c) {
+        return c == 0x21 || (c >= 0x23 && c <= 0x7E) || (c >= 0x80 && c <= 0xFF);
     }
 }

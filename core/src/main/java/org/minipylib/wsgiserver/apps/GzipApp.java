@@ -17,7 +17,8 @@ import java.util.zip.Deflater;
  * }</pre>
  *
  * <p>A response is compressed when the request's {@code Accept-Encoding} accepts gzip (weights read:
- * {@code gzip;q=0} refuses it, {@code *} counts when gzip is not named) and the response is worth it:
+ * {@code gzip;q=0} refuses it, {@code *} counts when gzip is not named, {@code identity} weighted
+ * higher wins) and the response is worth it:
  * not a {@code 204}, {@code 304} or {@code 206}, no {@code Content-Range}, no {@code Content-Encoding}
  * already, no {@code Cache-Control: no-transform}, no digest of its bytes ({@code Content-Digest},
  * {@code Repr-Digest}, {@code Digest}, {@code Content-MD5}: they would not match compressed ones), a
@@ -25,7 +26,9 @@ import java.util.zip.Deflater;
  * {@code text/event-stream} never),
  * and a length, where it is known before the body goes, of at least the {@linkplain #withMinSize
  * minimum size}. Such a response carries {@code Vary: Accept-Encoding} (merged into the application's
- * Vary) whether it is compressed or not, for caches. Compressed, it has {@code Content-Encoding: gzip},
+ * Vary) whether it is compressed or not, for caches, and so do the {@code 304} and {@code 206}
+ * responses that stand for one (RFC 9110 sections 15.4.5 and 15.3.7: a {@code 304} names no type,
+ * so every one gets it unless what it says rules compression out). Compressed, it has {@code Content-Encoding: gzip},
  * no {@code Content-Length} of the application's, no {@code Accept-Ranges} (the application's ranges
  * are of its own bytes, not of the compressed ones), and a strong {@code ETag} made weak ({@code "x"}
  * becomes {@code W/"x"}, as nginx does): the bytes differ, the content is the same, and the client's

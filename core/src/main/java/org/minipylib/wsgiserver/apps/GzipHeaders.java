@@ -26,17 +26,38 @@ final class GzipHeaders {
      */
     static boolean compressible(int status, List<Header> headers, long knownLength, CompressibleTypes types, long minSize) {
         if (status < 200 || status == 204 || status == 206 || status == 304) return false;
-        if (value(headers, "Content-Range") != null || value(headers, "Content-Encoding") != null) return false;
-        for (String digest : DIGESTS) { // of the bytes as they are: a compressed body would not match them
+        if (value(headers, "Content-Range") != null || !transformable(headers)) return false;
+        if (!types.matches(value(headers, "Content-Type"))) return false;
+        long length = contentLength(headers);
+        if (length < 0) length = knownLength;
+        return length < 0 || length >= minSize;
+    }
+
+    /**
+     * True if a 304 or 206 stands for a response that {@link #compressible} may have found
+     * compressible, so that it must repeat the {@code Vary} that response carries (RFC 9110 sections
+     * 15.4.5 and 15.3.7): nothing it says rules that out (a Content-Encoding, {@code no-transform}, a
+     * digest, a Content-Type that is not compressible; a 304 usually names no type, a 206 of several
+     * parts {@code multipart/byteranges}). The whole length is not known here, so a short one gets the
+     * Vary too: a Vary too many costs a cache a revalidation, one too few lets it serve one coding
+     * for the other.
+     */
+    static boolean mayStandForCompressible(List<Header> headers, CompressibleTypes types) {
+        if (!transformable(headers)) return false;
+        String type = value(headers, "Content-Type");
+        return type == null || types.matches(type) || type.trim().toLowerCase(Locale.ROOT).startsWith("multipart/byteranges");
+    }
+
+    /** No Content-Encoding, no digest of the bytes as they are (a compressed body would not match it), no {@code no-transform}. */
+    private static boolean transformable(List<Header> headers) {
+        if (value(headers, "Content-Encoding") != null) return false;
+        for (String digest : DIGESTS) {
             if (value(headers, digest) != null) return false;
         }
         for (Header h : headers) {
             if (h.is("Cache-Control") && hasToken(h.value(), "no-transform")) return false;
         }
-        if (!types.matches(value(headers, "Content-Type"))) return false;
-        long length = contentLength(headers);
-        if (length < 0) length = knownLength;
-        return length < 0 || length >= minSize;
+        return true;
     }
 
     /**

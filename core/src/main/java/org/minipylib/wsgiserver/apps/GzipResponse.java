@@ -204,7 +204,11 @@ final class GzipResponse implements StartResponse, BodyWriter {
     private Decision decide(String status, List<Header> headers, long knownLength) {
         int code = GzipHeaders.statusCode(status);
         if (!mayCompress) return new Decision(Encoding.IDENTITY, headers);
-        if (code == 304) return new Decision(Encoding.IDENTITY, GzipHeaders.notModified(headers, ifNoneMatch));
+        if (code == 304 || code == 206) { // never compressed, but they repeat the Vary of the 200 they stand for
+            List<Header> out = code == 304 ? GzipHeaders.notModified(headers, ifNoneMatch) : headers;
+            if (GzipHeaders.mayStandForCompressible(out, settings.compressibleTypes())) out = GzipHeaders.withVary(out);
+            return new Decision(Encoding.IDENTITY, out);
+        }
         if (!GzipHeaders.compressible(code, headers, knownLength, settings.compressibleTypes(), settings.minSize())) {
             return new Decision(Encoding.IDENTITY, headers);
         }

@@ -64,7 +64,8 @@ import java.util.concurrent.TimeUnit;
  * ByteRanges#MAX_RANGES} ranges, or whose ranges add up to more than the file, is ignored and the whole
  * file sent ({@code 200}), as sections 14.2 and 17.15 allow against denial of service; so is a malformed
  * field, and any range of an empty file. No satisfiable range is a {@code 416} with {@code
- * Content-Range: bytes *}{@code /SIZE}.
+ * Content-Range: bytes *}{@code /SIZE}. {@code HEAD} ignores a {@code Range} (section 14.2: {@code
+ * GET} is the only method with ranges).
  *
  * <p>{@link #withPrecompressed Precompressed variants}, when enabled: a file {@code NAME.br} or {@code
  * NAME.gz} next to {@code NAME} (a regular file under the root, found by the same rules) is sent
@@ -286,7 +287,7 @@ public final class StaticFilesApp implements WsgiApp {
         headers.add(Header.of("Content-Type", representation.contentType()));
         if (representation.coding() != null) headers.add(Header.of("Content-Encoding", representation.coding()));
         headers.add(NOSNIFF);
-        String range = environ.header("Range");
+        String range = head ? null : environ.header("Range"); // GET is the only method with ranges (RFC 9110 section 14.2)
         List<ByteRanges.Range> ranges = range != null && Preconditions.ifRangeHolds(environ.header("If-Range"), etag, modifiedMillis)
                 ? ByteRanges.parse(range, size) : null;
         if (ranges == null) return send(startResponse, "200 OK", headers, head, FileBody.of(file.channel(), 0, size), size);

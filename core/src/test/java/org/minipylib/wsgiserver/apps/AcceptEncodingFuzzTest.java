@@ -20,7 +20,8 @@ import static org.minipylib.wsgiserver.apps.ByteRangesFuzzTest.ows;
 /**
  * Fuzzes {@link AcceptEncoding} on any {@code Accept-Encoding} value (characters are bytes,
  * ISO-8859-1), and on values built from members with valid weights. Nothing may come out. Any value:
- * every weight is -1 (unstated) or 0 to 1000; {@code acceptsGzip} is {@code weight("gzip") > 0};
+ * every weight is -1 (unstated) or 0 to 1000; {@code acceptsGzip} is {@code weight("gzip") > 0}
+ * with {@code identity} weighing no more;
  * {@code preferred} answers one of the codings offered or null, by the rule of its comment (the
  * highest weight above 0, the first offered among equals, none if identity weighs more); the same
  * value in other (ASCII) letter case, or with whitespace around its commas and semicolons, weighs
@@ -76,7 +77,8 @@ class AcceptEncodingFuzzTest {
             String spaced = spaced(field, random);
             assertEquals(weight, weight(spaced, coding), coding + " with whitespace: " + spaced);
         }
-        assertEquals(weight(field, "gzip") > 0, AcceptEncoding.acceptsGzip(field), "acceptsGzip of " + field);
+        int gzip = weight(field, "gzip");
+        assertEquals(gzip > 0 && weight(field, "identity") <= gzip, AcceptEncoding.acceptsGzip(field), "acceptsGzip of " + field);
         assertFalse(AcceptEncoding.acceptsGzip(null));
         assertNull(AcceptEncoding.preferred(null, offer));
         checkPreferred(field, offer);

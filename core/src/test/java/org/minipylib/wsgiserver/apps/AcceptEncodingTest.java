@@ -58,6 +58,10 @@ class AcceptEncodingTest {
             "identity;q=0 | false",
             "identity;q=0, *;q=0.5 | true",
             ", , gzip | true",
+            "gzip;q=0.1, identity;q=1 | false", // the client's preference: not compressed (as StaticFilesApp's variants)
+            "gzip;q=0.5, *;q=1 | false", // * covers identity, weighted higher
+            "gzip;q=0.5, identity;q=0.5 | true", // equals: the coding
+            "gzip, identity | true",
     })
     void acceptsGzip(String field, boolean expected) {
         assertEquals(expected, AcceptEncoding.acceptsGzip(field));

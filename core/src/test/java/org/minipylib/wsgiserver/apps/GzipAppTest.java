@@ -153,6 +153,10 @@ class GzipAppTest {
                 start.start("206 Partial Content", headers("Content-Type", plain, "Content-Range", "bytes 0-9999/20000"));
                 return List.of(TEXT);
             }
+            case "/partial-png" -> {
+                start.start("206 Partial Content", headers("Content-Type", "image/png", "Content-Range", "bytes 0-9999/20000"));
+                return List.of(TEXT);
+            }
             case "/range-200" -> {
                 start.start("200 OK", headers("Content-Type", plain, "Content-Range", "bytes 0-9999/10000"));
                 return List.of(TEXT);
@@ -364,8 +368,8 @@ class GzipAppTest {
 
     /** Responses never compressed, nor marked Vary: their bytes and headers are the application's. */
     @ParameterizedTest
-    @ValueSource(strings = {"/small", "/small-declared", "/png", "/untyped", "/encoded", "/no-transform", "/digest", "/partial", "/range-200",
-            "/no-content", "/events", "/empty-stream"})
+    @ValueSource(strings = {"/small", "/small-declared", "/png", "/untyped", "/encoded", "/no-transform", "/digest", "/partial-png",
+            "/range-200", "/no-content", "/events", "/empty-stream"})
     void responsesNotWorthCompressingAreLeftAlone(String path) throws IOException {
         RawClient.Response withGzip = fetch(get(path, GZIP));
         RawClient.Response without = fetch(get(path));
@@ -598,7 +602,32 @@ class GzipAppTest {
         RawClient.Response identity = fetch(get("/files/big.txt", "If-None-Match: " + strong + "\r\n"));
         assertEquals(304, identity.status());
         assertEquals(strong, identity.header("ETag"));
-        assertNull(identity.header("Vary"));
+        assertEquals("Accept-Encoding", identity.header("Vary"), "the Vary of the 200 it stands for");
+    }
+
+    /**
+     * RFC 9110 sections 15.4.5 and 15.3.7: a 304 and a 206 carry the Vary the 200 to the same
+     * request would (every 200 of a compressible response has it, compressed or not), never compressed.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", GZIP})
+    void notModifiedAndPartialResponsesRepeatTheVaryOfTheWholeResponse(String acceptEncoding) throws IOException {
+        RawClient.Response whole = fetch(get("/files/big.txt"));
+        assertEquals("Accept-Encoding", whole.header("Vary"));
+        List<RawClient.Response> answers = List.of(
+                fetch(get("/files/big.txt", acceptEncoding, "If-None-Match: " + whole.header("ETag") + "\r\n")),
+                fetch(get("/files/big.txt", acceptEncoding, "If-Modified-Since: " + whole.header("Last-Modified") + "\r\n")),
+                fetch(get("/files/big.txt", acceptEncoding, "Range: bytes=0-9\r\n")),
+                fetch(get("/files/big.txt", acceptEncoding, "Range: bytes=0-9,20-29\r\n")),
+                fetch(get("/partial", acceptEncoding)));
+        List<Integer> statuses = answers.stream().map(RawClient.Response::status).toList();
+        assertEquals(List.of(304, 304, 206, 206, 206), statuses);
+        for (RawClient.Response r : answers) {
+            assertEquals("Accept-Encoding", r.header("Vary"), r.status() + " " + r.header("Content-Range"));
+            assertNull(r.header("Content-Encoding"));
+        }
+        assertArrayEquals(Arrays.copyOf(fileText, 10), answers.get(2).body());
+        assertNull(fetch(get("/partial-png", acceptEncoding)).header("Vary"), "a type never compressed has no Vary");
     }
 
     @Test

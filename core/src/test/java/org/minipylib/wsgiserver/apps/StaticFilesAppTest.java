@@ -410,6 +410,10 @@ class StaticFilesAppTest {
         assertEquals(200, send(get("/files/hello.txt", "If-None-Match: " + etag.substring(0, etag.length() - 2) + "\"\r\n")).status());
         assertEquals(200, send(get("/files/hello.txt", "If-None-Match: \"other\"\r\n",
                 "If-Modified-Since: " + LAST_MODIFIED + "\r\n")).status(), "If-Modified-Since is not used with If-None-Match");
+        // a list that stops being entity tags is read no further, the tag before the bad element included
+        for (String field : new String[] {etag + "garbage", etag + " " + etag, "\"a b\", " + etag, "\"other\"x, " + etag}) {
+            assertEquals(200, send(get("/files/hello.txt", "If-None-Match: " + field + "\r\n")).status(), field);
+        }
     }
 
     @Test
@@ -451,9 +455,9 @@ class StaticFilesAppTest {
         assertEquals(Integer.toString(last - first + 1), r.header("Content-Length"));
         assertEquals("text/plain; charset=utf-8", r.header("Content-Type"));
         RawClient.Response head = send(request("HEAD", "/files/hello.txt", "Range: " + range + "\r\n"));
-        assertEquals(206, head.status());
-        assertEquals(r.header("Content-Range"), head.header("Content-Range"));
-        assertEquals(r.header("Content-Length"), head.header("Content-Length"));
+        assertEquals(200, head.status(), "HEAD ignores Range (RFC 9110 section 14.2)");
+        assertNull(head.header("Content-Range"));
+        assertEquals(Integer.toString(HELLO.length()), head.header("Content-Length"));
     }
 
     @ParameterizedTest
