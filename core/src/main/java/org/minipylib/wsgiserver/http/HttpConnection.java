@@ -818,7 +818,8 @@ public final class HttpConnection {
         }
         int end = RequestParser.findHeadEnd(b, start, start + headScanned, start + avail);
         if (end < 0) {
-            if (!headLineComplete) RequestParser.refuseImpossibleStart(b, start, start + avail);
+            // judged whether or not its line is complete: a TLS ClientHello holds an LF (byte 0x0a) anywhere
+            RequestParser.refuseImpossibleStart(b, start, start + avail);
             headScanned = avail;
             // A section within the limit ends by its empty line within limit + 2 bytes: refuse as soon
             // as more has come without one, not only once the buffer is full.

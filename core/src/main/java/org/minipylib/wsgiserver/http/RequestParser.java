@@ -108,10 +108,11 @@ public final class RequestParser {
 
     /**
      * Refuses at once an unfinished head that can never become a request: a byte in its method (the
-     * bytes before the first space) that is not a token character, such as a TLS handshake sent to
-     * a plain HTTP port (named as such), a binary protocol or noise. Without this, such a client
-     * would hold its connection until the request head timeout (and get a 408). Everything else is
-     * left for {@link #parse} once the head is complete.
+     * bytes before the first space, CR or LF) that is not a token character, such as a TLS handshake
+     * sent to a plain HTTP port (named as such), a binary protocol or noise, whether or not an LF has
+     * arrived (a ClientHello holds bytes 0x0a). Without this, such a client would hold its
+     * connection until the request head timeout (and get a 408). Everything else is left for
+     * {@link #parse} once the head is complete.
      */
     static void refuseImpossibleStart(byte[] b, int start, int end) throws BadRequestException {
         for (int p = start; p < end; p++) {

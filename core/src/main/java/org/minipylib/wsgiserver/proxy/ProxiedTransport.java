@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver.proxy;
 
 import org.minipylib.wsgiserver.http.ProxiedTls;
 import org.minipylib.wsgiserver.http.Transport;
+import org.minipylib.wsgiserver.http.UnixPeerAddress;
 
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -11,13 +12,17 @@ import java.nio.channels.FileChannel;
 
 /**
  * A connection that came through a proxy speaking the PROXY protocol: the addresses are those of the
- * header (when it gave network addresses; one naming UNIX socket paths is taken as the proxy's own
- * connection, like {@code LOCAL}), the scheme is {@code https} when the header says the client connected to
+ * header when it gave network addresses, else the socket's (a client the header names no network
+ * address of, by {@code UNKNOWN}, {@code UNSPEC} or UNIX socket paths, loses the proxy's UNIX peer
+ * credentials: only {@code LOCAL} is the proxy itself), the scheme is {@code https} when the header says the client connected to
  * the proxy over TLS, and the bytes read after the header with it are read first. Everything else
  * goes to the wrapped transport, each of its calls as itself (a default of {@link Transport} in
  * between would lose what the wrapped one does instead).
  */
 final class ProxiedTransport implements Transport {
+
+    /** A UNIX socket peer known by nothing (what the socket gives without peer credentials). */
+    private static final SocketAddress UNIX_CLIENT_WITHOUT_IDENTITY = UnixDomainSocketAddress.of("");
 
     private final Transport wrapped;
     private final SocketAddress remote;
@@ -32,11 +37,14 @@ final class ProxiedTransport implements Transport {
      */
     ProxiedTransport(Transport wrapped, ProxyHeader header, byte[] leftover, int from, int to) {
         this.wrapped = wrapped;
-        // A header naming UNIX socket paths (a client of the proxy's own UNIX socket) is taken as the
-        // proxy's own connection, like LOCAL: that client has no network address, and must not pass
-        // for a UNIX peer of this server (which TrustedProxies' "unix" trusts).
+        // A header naming UNIX socket paths (a client of the proxy's own UNIX socket) keeps the socket's
+        // addresses, as UNKNOWN does: that client has no network address. Only LOCAL is the proxy
+        // itself: any other client loses the proxy's UNIX peer credentials (its REMOTE_USER).
         boolean unixPaths = header.source() instanceof UnixDomainSocketAddress;
-        this.remote = header.source() != null && !unixPaths ? header.source() : wrapped.remoteAddress();
+        boolean addressed = header.source() != null && !unixPaths;
+        SocketAddress peer = wrapped.remoteAddress();
+        this.remote = addressed ? header.source()
+                : !header.local() && peer instanceof UnixPeerAddress ? UNIX_CLIENT_WITHOUT_IDENTITY : peer;
         this.local = header.destination() != null && !unixPaths ? header.destination() : wrapped.localAddress();
         this.tls = header.tls();
         this.leftover = leftover;

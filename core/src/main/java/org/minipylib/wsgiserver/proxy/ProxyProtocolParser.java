@@ -94,7 +94,7 @@ public final class ProxyProtocolParser {
         String line = new String(b, 0, end - 1, StandardCharsets.US_ASCII);
         int length = end + 1;
         String[] parts = line.split(" ", -1);
-        if (parts.length >= 2 && parts[1].equals("UNKNOWN")) return new ProxyHeader(null, null, length);
+        if (parts.length >= 2 && parts[1].equals("UNKNOWN")) return ProxyHeader.unknownClient(length);
         if (parts.length != 6) throw new ProxyProtocolException("malformed PROXY v1 header: " + printable(line));
         int addressLength = switch (parts[1]) {
             case "TCP4" -> 4;
@@ -144,7 +144,8 @@ public final class ProxyProtocolParser {
         if (len < length) return null;
         int addressBlock = length - V2_FIXED_LENGTH;
         // LOCAL (the proxy's own connection) and UNSPEC: addresses and TLVs are ignored
-        if (command == 0 || family == 0) return new ProxyHeader(null, null, length);
+        if (command == 0) return ProxyHeader.local(length);
+        if (family == 0) return ProxyHeader.unknownClient(length);
         if (transport != 1) throw new ProxyProtocolException("PROXY v2: only STREAM connections can carry HTTP");
         int p = V2_FIXED_LENGTH;
         int addresses = switch (family) {

@@ -20,7 +20,10 @@ import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SNIMatcher;
+import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.StandardConstants;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -29,7 +32,8 @@ import javax.net.ssl.TrustManagerFactory;
  * {@link TlsConfig}, and runs each handshake on the connection's thread, bounded by the deadline.
  *
  * <p>A host with its own certificate (SNI) has its own SSL context, chosen from the ClientHello
- * before the handshake, so a session is never resumed under another host's name.
+ * before the handshake, and a session resumes only under the name it began with (RFC 6066 section
+ * 3), also among the names one context serves (a wildcard's, the default certificate's).
  *
  * <p>{@link #reload()} re-reads every file and swaps in new SSL contexts: handshakes that start
  * afterwards use the new certificates, connections already open keep theirs. With a reload interval
@@ -107,6 +111,19 @@ public final class JsseSslAdapter implements SslAdapter {
         }
     }
 
+    /**
+     * Takes every host name: which certificate a name gets was chosen before (the SSL context). With
+     * no matcher at all JSSE would not compare the name with a resumed session's, and a session
+     * would resume under any other name its context serves (the default context's, a wildcard's),
+     * against RFC 6066 section 3; with one, it resumes under its own name only.
+     */
+    private static final List<SNIMatcher> ANY_HOST_NAME = List.of(new SNIMatcher(StandardConstants.SNI_HOST_NAME) {
+        @Override
+        public boolean matches(SNIServerName serverName) {
+            return true;
+        }
+    });
+
     private SSLEngine newEngine(SSLContext context) {
         SSLEngine engine = context.createSSLEngine();
         engine.setUseClientMode(false);
@@ -119,6 +136,7 @@ public final class JsseSslAdapter implements SslAdapter {
             case OPTIONAL -> params.setWantClientAuth(true);
             case NONE -> { }
         }
+        params.setSNIMatchers(ANY_HOST_NAME);
         engine.setSSLParameters(params);
         List<String> ours = config.applicationProtocols();
         if (!ours.isEmpty()) {

@@ -78,6 +78,10 @@ class ErrorResponsesTest {
                 arguments(408, "partial request line", "GET /slow"),
                 // unfinished, but never a request: refused at once, not held until the head timeout
                 arguments(400, "TLS handshake on the plain port", "\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u00fc\u0003\u0003"),
+                // a real ClientHello holds LFs (the supported_groups extension is type 0x000a): its line is "complete"
+                arguments(400, "TLS handshake holding an LF on the plain port",
+                        "\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u00fc\u0003\u0003\u0000\n\u0000\u0017"),
+                arguments(400, "control byte in the method of a complete line", "G\u0001T / HTTP/1.1\r\nHost: a\r\n"),
                 arguments(400, "NUL in an unfinished method", "GE\u0000T /slow"),
                 arguments(400, "binary noise", "\u0000\u00ff\u0010"),
                 arguments(408, "body that stops arriving", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhalf"),

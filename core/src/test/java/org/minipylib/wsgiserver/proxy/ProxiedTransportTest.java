@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.minipylib.wsgiserver.server.SocketTransport;
 import org.minipylib.wsgiserver.server.UnixSocketTransport;
 import org.minipylib.wsgiserver.http.Transport;
+import org.minipylib.wsgiserver.http.UnixPeerAddress;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -16,6 +17,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -92,6 +94,43 @@ class ProxiedTransportTest {
             assertEquals("refused body", new String(b, 0, n, StandardCharsets.US_ASCII));
             transport.close();
         }
+    }
+
+    /**
+     * On a UNIX socket with peer credentials only {@code LOCAL}, the proxy's own connection, keeps
+     * them: a client the header gives no network address of ({@code UNKNOWN}, {@code UNSPEC}, UNIX
+     * socket paths) is someone else, never the proxy's user (its REMOTE_USER).
+     */
+    @Test
+    void onlyTheProxysOwnConnectionKeepsItsUnixPeerCredentials() throws Exception {
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("c.sock"));
+        byte[] v2Local = hex("0d0a0d0a000d0a515549540a" + "20 00 0000");
+        byte[] v2Unspec = hex("0d0a0d0a000d0a515549540a" + "21 00 0000");
+        byte[] v2UnixPaths = hex("0d0a0d0a000d0a515549540a" + "21 31 00d8" + "2f61".repeat(54) + "2f62".repeat(54));
+        byte[][] headers = {v2Local, "PROXY UNKNOWN\r\n".getBytes(StandardCharsets.US_ASCII), v2Unspec, v2UnixPaths};
+        try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(address)) {
+            for (int i = 0; i < headers.length; i++) {
+                try (SocketChannel peer = SocketChannel.open(address); SocketChannel accepted = listener.accept()) {
+                    UnixSocketTransport socket = new UnixSocketTransport(accepted, true);
+                    assertTrue(socket.remoteAddress() instanceof UnixPeerAddress, "the proxy's credentials");
+                    ProxyHeader header = ProxyProtocolParser.parse(headers[i], headers[i].length);
+                    ProxiedTransport transport = new ProxiedTransport(socket, header, headers[i], header.length(), header.length());
+                    if (i == 0) {
+                        assertTrue(header.local());
+                        assertEquals(socket.remoteAddress(), transport.remoteAddress(), "LOCAL: the proxy itself");
+                    } else {
+                        assertFalse(header.local(), "header " + i);
+                        assertEquals(UnixDomainSocketAddress.of(""), transport.remoteAddress(), "header " + i + ": no identity");
+                    }
+                    assertEquals(socket.localAddress(), transport.localAddress());
+                    transport.close();
+                }
+            }
+        }
+    }
+
+    private static byte[] hex(String text) {
+        return HexFormat.of().parseHex(text.replace(" ", ""));
     }
 
     @Test

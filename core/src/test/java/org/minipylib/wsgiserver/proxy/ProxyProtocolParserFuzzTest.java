@@ -227,11 +227,11 @@ class ProxyProtocolParserFuzzTest {
             String rest = data.consumeAsciiString(80).replaceAll("[\r\n]", "");
             String line = "PROXY UNKNOWN" + (rest.isEmpty() ? "" : " " + rest) + "\r\n";
             header = line.getBytes(StandardCharsets.US_ASCII);
-            expected = new ProxyHeader(null, null, header.length);
+            expected = new ProxyHeader(null, null, header.length, null, false); // a client, not the proxy
         } else if (kind == 3) { // v2 LOCAL, or UNSPEC: whatever follows the fixed part is ignored
             boolean local = data.consumeBoolean();
             header = v2(local ? 0x20 : 0x21, local ? data.consumeInt(0, 255) : data.consumeInt(0, 15), data.consumeBytes(60));
-            expected = new ProxyHeader(null, null, header.length);
+            expected = new ProxyHeader(null, null, header.length, null, local);
         } else { // v2 PROXY INET / INET6 with TLVs
             boolean ipv4 = kind == 4;
             byte[] sourceBytes = bytes(data, ipv4 ? 4 : 16);

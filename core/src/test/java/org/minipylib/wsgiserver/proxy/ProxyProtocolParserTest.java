@@ -66,6 +66,7 @@ class ProxyProtocolParserTest {
     void v1UnknownKeepsTheSocketsAddresses() throws Exception {
         ProxyHeader h = parse(ascii("PROXY UNKNOWN\r\n"));
         assertFalse(h.hasAddresses());
+        assertFalse(h.local(), "a client of the proxy's, not the proxy itself");
         assertEquals(15, h.length());
         assertFalse(parse(ascii("PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n")).hasAddresses());
     }
@@ -184,7 +185,9 @@ class ProxyProtocolParserTest {
     void v2LocalAndUnspecKeepTheSocketsAddresses() throws Exception {
         ProxyHeader local = parse(hex(SIGNATURE + "20 00 0000"));
         assertFalse(local.hasAddresses());
+        assertTrue(local.local());
         assertEquals(16, local.length());
+        assertFalse(parse(hex(SIGNATURE + "21 00 0000")).local(), "UNSPEC: a client whose address is not given");
         // LOCAL may still carry an address block, which is ignored
         assertFalse(parse(hex(SIGNATURE + "20 11 000c 7f000001 7f000002 0050 1f90")).hasAddresses());
         assertFalse(parse(hex(SIGNATURE + "21 00 0003 000000")).hasAddresses());

@@ -3,6 +3,8 @@ package org.minipylib.wsgiserver.tls;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.minipylib.wsgiserver.testing.OptionalTool;
@@ -132,6 +134,30 @@ class RealTlsClientsTest {
                 "-CAfile", caPem.toString(), "-sess_in", session.toString(), "-ign_eof");
         assertTrue(other.contains("New, TLSv1.3"), other); // ...and not under another host's name
         assertTrue(other.contains("b.test"), other);
+    }
+
+    /**
+     * Names without a certificate of their own share the default SSL context, yet a session still
+     * resumes under its own name only (RFC 6066 section 3): JSSE compares the names only when the
+     * engine has an SNI matcher.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"-tls1_2", "-tls1_3"})
+    void sessionOfTheDefaultCertificateIsNotResumedUnderAnotherName(String version) throws Exception {
+        assumeOpenssl();
+        Path session = dir.resolve("c" + version + ".session");
+        String request = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        String connect = "127.0.0.1:" + sniServer.port();
+        String protocol = version.equals("-tls1_2") ? "TLSv1.2" : "TLSv1.3";
+        run(0, request, OPENSSL.toString(), "s_client", version, "-connect", connect, "-servername", "c.test",
+                "-sess_out", session.toString(), "-ign_eof");
+        String again = run(0, request, OPENSSL.toString(), "s_client", version, "-connect", connect, "-servername", "c.test",
+                "-sess_in", session.toString(), "-ign_eof");
+        assertTrue(again.contains("Reused, " + protocol), again);
+        String other = run(0, request, OPENSSL.toString(), "s_client", version, "-connect", connect, "-servername", "d.test",
+                "-sess_in", session.toString(), "-ign_eof");
+        assertTrue(other.contains("New, " + protocol), other);
+        assertTrue(other.contains("HTTP/1.1 200 OK"), other);
     }
 
     /**
