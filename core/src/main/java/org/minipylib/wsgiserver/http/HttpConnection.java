@@ -991,6 +991,9 @@ public final class HttpConnection {
             }
         }
         boolean keep = !response.closeAfter() && head.keepAlive();
+        // a close the client did not ask for (the application's Connection: close, an HTTP/1.0 body
+        // that ends at the close): it may have pipelined more requests, and unread input makes a reset
+        if (response.closeAfter() && head.keepAlive()) lingerOnClose = true;
         if (keep && owner.isDraining()) { // stop() began after the response promised keep-alive
             keep = false;
             lingerOnClose = true;

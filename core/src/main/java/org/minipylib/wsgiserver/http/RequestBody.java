@@ -188,9 +188,10 @@ public final class RequestBody extends InputStream {
         long left = max;
         try {
             while (!eof) {
-                if (left <= 0) return false;
-                int n = read(scratch, 0, (int) Math.min(scratch.length, left));
+                // one byte past max: a chunked body of exactly max bytes still has its last chunk to read
+                int n = read(scratch, 0, (int) Math.min(scratch.length, left + 1));
                 if (n > 0) left -= n;
+                if (left < 0) return false;
             }
             return true;
         } catch (IOException e) {

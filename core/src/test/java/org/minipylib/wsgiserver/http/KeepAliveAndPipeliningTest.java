@@ -5,13 +5,20 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -235,6 +242,75 @@ class KeepAliveAndPipeliningTest {
             assertEquals("POST /noread:", r.bodyText());
             assertEquals("close", r.header("Connection"), "one unread byte is not drained");
             assertTrue(client.isClosedByServer());
+        }
+    }
+
+    /**
+     * An unread body of exactly {@code maxDrainSize} bytes is drained, a chunked one too (its last
+     * chunk still to read once the limit's bytes are), and the request pipelined behind it answered;
+     * one byte more is announced as a close.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void anUnreadBodyOfExactlyMaxDrainSizeIsDrained(WorkerMode mode) throws Exception {
+        try (TestServer server = TestServer.start(WsgiTestApps.echo(),
+                b -> b.workerMode(mode).limits(HttpLimits.defaults().withMaxDrainSize(1000)))) {
+            for (String body : List.of(post("/noread", "x".repeat(1000)), postChunked("/noread", "x".repeat(1000)),
+                    postChunked("/noread", "x".repeat(600), "y".repeat(400)))) {
+                try (RawClient client = server.connect()) {
+                    client.send(body + get("/next"));
+                    RawClient.Response r = client.read();
+                    assertEquals("POST /noread:", r.bodyText());
+                    assertNull(r.header("Connection"), body);
+                    assertEquals("GET /next:", client.read().bodyText(), body);
+                }
+            }
+            try (RawClient client = server.connect()) {
+                RawClient.Response r = client.send(postChunked("/noread", "x".repeat(1001)) + get("/next")).read();
+                assertEquals("close", r.header("Connection"));
+                assertTrue(client.isClosedByServer());
+            }
+        }
+    }
+
+    /**
+     * RFC 9112 section 9.6: a close the client did not ask for (the application's {@code Connection:
+     * close}; an HTTP/1.0 keep-alive request answered with a body that ends at the close) lingers: a
+     * request the client pipelined meanwhile, unread, would otherwise make the close a reset that
+     * destroys the end of the response. The client's small receive buffer keeps most of the response
+     * in the server's socket when the server is done writing it.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aCloseTheClientDidNotAskForLingersSoAPipelinedRequestCannotResetTheResponse(WorkerMode mode) throws Exception {
+        byte[] large = new byte[1 << 20];
+        Arrays.fill(large, (byte) 'z');
+        WsgiApp closing = (env, sr) -> {
+            List<Header> headers = env.pathInfo().equals("/closes")
+                    ? List.of(Header.of("Connection", "close"))
+                    : List.of();
+            sr.start("200 OK", headers);
+            List<byte[]> pieces = List.of(Arrays.copyOf(large, 1000), Arrays.copyOfRange(large, 1000, large.length));
+            return pieces::iterator; // not a collection: no length known, so HTTP/1.0's body ends at the close
+        };
+        String[] requests = {"GET /closes HTTP/1.1\r\nHost: t\r\n\r\n", "GET /ends-at-close HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"};
+        try (TestServer server = TestServer.start(closing, b -> b.workerMode(mode))) {
+            for (String request : requests) {
+                try (Socket socket = new Socket()) {
+                    socket.setReceiveBufferSize(4096);
+                    socket.setSoTimeout(10_000);
+                    socket.connect(new InetSocketAddress("127.0.0.1", server.port()));
+                    socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+                    InputStream in = socket.getInputStream();
+                    byte[] buf = new byte[8192];
+                    long total = in.read(buf); // the response has begun: the server read the request
+                    assertTrue(total > 0);
+                    socket.getOutputStream().write(get("/pipelined").getBytes(StandardCharsets.US_ASCII));
+                    Thread.sleep(100); // the server finishes writing, and closes, with the request unread
+                    for (int n; (n = in.read(buf)) >= 0; ) total += n; // a reset throws here
+                    assertTrue(total > large.length && total < large.length + 2000, request + ": " + total + " bytes"); // head, chunk sizes
+                }
+            }
         }
     }
 
