@@ -12,8 +12,10 @@ import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Opens the listening socket for one bind address: TCP (with {@code SO_REUSEADDR}, optionally
@@ -84,53 +86,66 @@ public final class ListeningSocketOpener {
     }
 
     /**
-     * Binds a UNIX socket. With permissions to set, it binds under a temporary name, sets them, and
-     * renames the file into place, so that no client ever finds the socket with the umask's
-     * permissions (say, nginx's workers during a restart). The temporary name is never longer than
-     * the socket's own (or than {@value #SAFE_PATH_BYTES} bytes), whose length the system limits
-     * (the JDK binds paths of up to 106 bytes on Linux); if no such name is free, the socket binds in
-     * place and its permissions are set right after.
+     * Binds a UNIX socket. With permissions to set, it binds in a new directory only its owner may
+     * enter, sets them, and renames the file into place, so that no client ever finds the socket
+     * with the umask's permissions (say, nginx's workers during a restart), nor reaches it before
+     * they are set. The temporary path is never longer than the socket's own (or than {@value
+     * #SAFE_PATH_BYTES} bytes), whose length the system limits (the JDK binds paths of up to 106
+     * bytes on Linux); if no such directory can be made, the socket binds in place and its
+     * permissions are set right after.
      */
     private ServerSocketChannel openUnix(UnixDomainSocketAddress address) throws IOException {
         UnixSocketFile.clearStale(address);
         ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         Path path = address.getPath();
-        Path temporary = null;
+        Path privateDir = null;
         try {
             if (options.unixSocketPermissions() == null) {
                 channel.bind(address, backlog);
                 return channel;
             }
-            temporary = temporaryName(path);
-            if (temporary == null) {
+            privateDir = privateDirectory(path);
+            if (privateDir == null) {
                 channel.bind(address, backlog);
                 Files.setPosixFilePermissions(path, options.unixSocketPermissions());
                 return channel;
             }
+            Path temporary = privateDir.resolve(TEMPORARY_NAME);
             channel.bind(UnixDomainSocketAddress.of(temporary), backlog);
             Files.setPosixFilePermissions(temporary, options.unixSocketPermissions());
             Files.move(temporary, path, StandardCopyOption.ATOMIC_MOVE);
             return channel;
         } catch (IOException | RuntimeException e) {
             channel.close();
-            if (temporary != null) Files.deleteIfExists(temporary);
+            if (privateDir != null) Files.deleteIfExists(privateDir.resolve(TEMPORARY_NAME));
             throw e;
+        } finally {
+            if (privateDir != null) Files.deleteIfExists(privateDir);
         }
     }
 
     /** Socket paths up to this long bind on every system the JDK supports UNIX sockets on. */
     private static final int SAFE_PATH_BYTES = 100;
+    private static final String TEMPORARY_NAME = "s";
 
     /**
-     * A name next to {@code path} for binding first, free, and no longer than {@code path} (or than
-     * {@link #SAFE_PATH_BYTES}); null if there is none.
+     * A new directory next to {@code path}, only its owner may enter ({@code rwx------}), in which
+     * the socket binds first under a path no longer than {@code path} (or than {@link #SAFE_PATH_BYTES});
+     * null if none can be made.
      */
-    private static Path temporaryName(Path path) {
+    private static Path privateDirectory(Path path) {
         int longest = Math.max(bytes(path), SAFE_PATH_BYTES);
         String pid = Long.toString(ProcessHandle.current().pid(), 36);
         for (String name : new String[] {path.getFileName() + "." + pid + ".tmp", "." + pid, "." + pid + "~"}) {
             Path candidate = path.resolveSibling(name);
-            if (bytes(candidate) <= longest && !Files.exists(candidate, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return candidate;
+            if (bytes(candidate.resolve(TEMPORARY_NAME)) > longest) continue;
+            try {
+                return Files.createDirectory(candidate, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (FileAlreadyExistsException e) {
+                // the next name
+            } catch (IOException | UnsupportedOperationException e) {
+                return null;
+            }
         }
         return null;
     }
