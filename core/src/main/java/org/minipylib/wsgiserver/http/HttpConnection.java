@@ -774,6 +774,10 @@ public final class HttpConnection {
         long started = output.writeSeenSince();
         if (started != 0 && nowNanos - started > writeTimeoutNanos && state != CLOSED) {
             LOG.log(System.Logger.Level.DEBUG, "Write to {0} timed out; closing", transport.remoteAddress());
+            // a reset, not a FIN behind the unsent bytes: a client that stopped reading would otherwise
+            // leave the kernel an orphan socket holding its send buffer (megabytes) for minutes, past
+            // maxConnections (as nginx's reset_timedout_connection)
+            transport.resetOnClose();
             abort();
             return true;
         }

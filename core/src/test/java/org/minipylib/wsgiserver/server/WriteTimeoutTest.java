@@ -9,7 +9,10 @@ import org.minipylib.wsgiserver.testing.TestServer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Iterator;
@@ -17,9 +20,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A client that stops reading is cut off after the write timeout, and frees its worker. */
+/** A client that stops reading is cut off (reset) after the write timeout, and frees its worker. */
 class WriteTimeoutTest {
 
     @ParameterizedTest
@@ -62,6 +66,20 @@ class WriteTimeoutTest {
                 long closedBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
                 while (server.server().openConnections() > 0 && System.nanoTime() < closedBy) Thread.sleep(10);
                 assertEquals(0, server.server().openConnections(), "the stalled connection was closed");
+                // reset, not closed behind the unsent bytes (the kernel would keep them, and the socket, for minutes):
+                // the client finds a reset, not the end of a stream after megabytes more
+                stalled.setSoTimeout(10_000);
+                InputStream in = stalled.getInputStream();
+                byte[] buf = new byte[1 << 16];
+                long read = 0;
+                IOException ended = null;
+                try {
+                    for (int n; read < (64 << 20) && (n = in.read(buf)) >= 0; ) read += n;
+                } catch (SocketException e) {
+                    ended = e;
+                }
+                assertNotNull(ended, "a reset, after " + read + " bytes");
+                assertTrue(ended.getMessage().toLowerCase(java.util.Locale.ROOT).contains("reset"), ended.toString());
             }
         }
     }
