@@ -176,8 +176,14 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 closeReadinessLoops();
                 String reason = e instanceof UnresolvedAddressException ? "unresolved host name"
                         : e.getMessage() != null ? e.getMessage() : e.toString();
-                throw new IOException("Cannot listen on " + HostAddress.text(binding) + ": " + reason
-                        + (e instanceof IOException io ? addressInUseHint(binding, io) : ""), e);
+                String message = "Cannot listen on " + HostAddress.text(binding) + ": " + reason
+                        + (e instanceof IOException io ? addressInUseHint(binding, io) : "");
+                if (e instanceof BindException) { // kept for callers that catch it (to try another port, say)
+                    BindException bind = new BindException(message);
+                    bind.initCause(e);
+                    throw bind;
+                }
+                throw new IOException(message, e);
             }
             MonitoringAdmission monitoring = new MonitoringAdmission(monitoringPrefixes);
             scheduler = switch (config.workerMode()) {

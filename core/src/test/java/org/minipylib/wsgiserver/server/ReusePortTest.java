@@ -53,7 +53,7 @@ class ReusePortTest {
                 .build().start()) {
             WsgiServer second = WsgiServer.builder(WsgiTestApps.text("200 OK", "second"))
                     .bind("127.0.0.1", first.port()).build();
-            IOException e = assertThrows(IOException.class, second::start);
+            IOException e = assertThrows(java.net.BindException.class, second::start, "the type callers catch, as the JDK's");
             assertTrue(e.getMessage().startsWith("Cannot listen on 127.0.0.1:" + first.port() + ": "), e.getMessage());
             assertTrue(e.getMessage().contains("in use"), e.getMessage());
             assertTrue(e.getMessage().contains("--reuse-port"), e.getMessage());

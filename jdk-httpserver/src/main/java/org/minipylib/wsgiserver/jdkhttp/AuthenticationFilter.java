@@ -10,10 +10,14 @@ import java.io.IOException;
  * Runs a context's {@link Authenticator} after the application's filters and before the handler,
  * as the JDK's server does: on success the principal is the exchange's; a failure or retry is
  * answered with its status code and no body (a {@code BasicAuthenticator} has set
- * {@code WWW-Authenticate} by then). The request body is left to the server, which reads or
- * discards it (the JDK's server reads it first).
+ * {@code WWW-Authenticate} by then). Credentials the authenticator cannot read (an
+ * {@code IllegalArgumentException}, such as {@code BasicAuthenticator}'s for {@code Basic !!!}) are
+ * a {@code 400} (the JDK's server drops the connection). The request body is left to the server,
+ * which reads or discards it (the JDK's server reads it first).
  */
 final class AuthenticationFilter extends Filter {
+
+    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
 
     private final Authenticator authenticator;
     private final ServerExchange exchange;
@@ -30,7 +34,15 @@ final class AuthenticationFilter extends Filter {
             chain.doFilter(t);
             return;
         }
-        Authenticator.Result result = authenticator.authenticate(t);
+        Authenticator.Result result;
+        try {
+            result = authenticator.authenticate(t);
+        } catch (IllegalArgumentException e) { // BasicAuthenticator's Base64 decoding of "Basic !!!"
+            // the client's malformed credentials: no stack trace in the log for every such request
+            LOG.log(System.Logger.Level.DEBUG, "Malformed credentials refused: {0}", e.toString());
+            t.sendResponseHeaders(400, -1);
+            return;
+        }
         switch (result) {
             case Authenticator.Success s -> {
                 exchange.setPrincipal(s.getPrincipal());

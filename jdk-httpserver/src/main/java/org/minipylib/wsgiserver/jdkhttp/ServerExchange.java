@@ -9,6 +9,7 @@ import org.minipylib.wsgiserver.http.Exchange;
 import org.minipylib.wsgiserver.http.HeaderFields;
 import org.minipylib.wsgiserver.http.HttpDate;
 import org.minipylib.wsgiserver.http.HttpStatus;
+import org.minipylib.wsgiserver.http.RequestParser;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
  * One request and its response, as the JDK's API shows them, on the server's {@link Exchange}.
@@ -196,16 +198,45 @@ class ServerExchange extends HttpExchange {
         }
     }
 
-    /** The response headers for the server; it writes the framing ones itself. */
-    private List<Header> headerList(boolean keepOwnLength) {
+    /**
+     * The response headers for the server; it writes the framing ones itself. Checked here, since
+     * {@link Headers} lets through what the wire must not carry: a name that is no token, a value
+     * with a control character or a char above U+00FF (written as its low byte, U+010A would be an
+     * LF: another header), refused with an {@code IOException}; a line fold ({@code "a\r\n b"},
+     * which RFC 9112 section 5.2 forbids a sender) is sent as one space.
+     */
+    private List<Header> headerList(boolean keepOwnLength) throws IOException {
         List<Header> list = new ArrayList<>(responseHeaders.size() + 2);
         for (Map.Entry<String, List<String>> e : responseHeaders.entrySet()) {
             String name = e.getKey();
             if (name.equalsIgnoreCase("Transfer-Encoding")) continue;
             if (!keepOwnLength && name.equalsIgnoreCase("Content-Length")) continue;
-            for (String value : e.getValue()) list.add(new Header(name, value));
+            if (!isToken(name)) throw new IOException("Invalid response header name: " + printable(name));
+            for (String value : e.getValue()) {
+                String unfolded = value == null ? "" : value.indexOf('\r') < 0 ? value : OBS_FOLD.matcher(value).replaceAll(" ");
+                if (!Header.isValidValue(unfolded)) {
+                    throw new IOException("Invalid character in the value of response header " + name + ": " + printable(unfolded));
+                }
+                list.add(new Header(name, unfolded));
+            }
         }
         return list;
+    }
+
+    private static final Pattern OBS_FOLD = Pattern.compile("[ \\t]*\\r\\n[ \\t]+");
+
+    private static boolean isToken(String name) {
+        if (name.isEmpty()) return false;
+        for (int i = 0; i < name.length(); i++) {
+            if (!RequestParser.isTokenChar(name.charAt(i))) return false;
+        }
+        return true;
+    }
+
+    private static String printable(String text) {
+        StringBuilder sb = new StringBuilder();
+        text.chars().limit(100).forEach(c -> sb.append(c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\u%04x", c)));
+        return sb.toString();
     }
 
     @Override

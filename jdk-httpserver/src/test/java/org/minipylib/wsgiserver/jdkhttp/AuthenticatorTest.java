@@ -84,6 +84,16 @@ class AuthenticatorTest {
         }
     }
 
+    /** BasicAuthenticator cannot decode {@code Basic !!!}: the client's error, a 400, and the connection serves on. */
+    @Test
+    void credentialsThatAreNoBase64AreABadRequest() throws IOException {
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            RawClient.Response r = c.send("GET /basic HTTP/1.1\r\nHost: h\r\nAuthorization: Basic !!!\r\n\r\n").read();
+            assertEquals(400, r.status());
+            assertEquals(200, getBasic(c, "ann", "secret").status(), "the same connection, good credentials");
+        }
+    }
+
     @Test
     void goodCredentialsGiveTheHandlerThePrincipal() throws IOException {
         try (RawClient c = new RawClient("127.0.0.1", port)) {

@@ -118,6 +118,47 @@ class ExchangeApiTest {
         }
     }
 
+    /**
+     * {@code Headers} takes values the wire must not carry. A char above U+00FF would go out as its
+     * low byte (U+010A as an LF: a header of the handler's choosing after it), a NUL or a name that is
+     * no token would go out as they are: sendResponseHeaders refuses them (the handler's exception, a
+     * 500). A line fold, which a sender must not generate (RFC 9112 section 5.2), goes out as a space.
+     */
+    @Test
+    void responseHeadersTheWireMustNotCarryAreRefusedAndFoldsUnfolded() throws IOException {
+        Map<String, String> refused = new ConcurrentHashMap<>();
+        server.createContext("/header", t -> {
+            String kind = t.getRequestURI().getQuery();
+            try {
+                switch (kind) { // Headers itself refuses chars above U+00FF on newer JDKs (25), not on all
+                    case "split" -> t.getResponseHeaders().set("X-A", "a\u010d\u010aX-Injected: 1");
+                    case "nul" -> t.getResponseHeaders().set("X-A", "a\u0000b");
+                    case "name" -> t.getResponseHeaders().set("X(A)", "v");
+                    default -> t.getResponseHeaders().set("X-A", "a\r\n b");
+                }
+                TestHandlers.send(t, 200, 0, "sent");
+            } catch (IOException | IllegalArgumentException e) {
+                refused.put(kind, e.toString());
+                throw e;
+            }
+        });
+        try (RawClient c = new RawClient("127.0.0.1", port)) {
+            for (String kind : new String[] {"split", "nul", "name"}) {
+                RawClient.Response r = c.send("GET /header?" + kind + " HTTP/1.1\r\nHost: h\r\n\r\n").read();
+                assertEquals(500, r.status(), kind);
+                assertNull(r.header("X-Injected"), kind);
+                assertNull(r.header("X-A"), kind);
+                assertTrue(refused.containsKey(kind), kind);
+            }
+            RawClient.Response folded = c.send("GET /header?fold HTTP/1.1\r\nHost: h\r\n\r\n").read();
+            assertEquals(200, folded.status());
+            assertEquals("a b", folded.header("X-A"));
+            assertEquals("sent", folded.bodyText());
+        } finally {
+            server.removeContext("/header");
+        }
+    }
+
     @Test
     void addressesProtocolContextAndResponseCode() throws IOException {
         try (RawClient c = new RawClient("127.0.0.1", port)) {

@@ -55,6 +55,8 @@ class ServerLifecycleTest {
         server.bind(ServerFixture.LOOPBACK_ANY_PORT, 16);
         assertNotEquals(0, server.getAddress().getPort());
         assertThrows(BindException.class, () -> server.bind(ServerFixture.LOOPBACK_ANY_PORT, 0));
+        // a port in use: a BindException too, as the API says (applications catch it to try another port)
+        assertThrows(BindException.class, () -> WsgiHttpServer.create(server.getAddress(), 0));
         server.createContext("/", t -> TestHandlers.send(t, 200, 0, "bound later"));
         server.start();
         try (RawClient c = new RawClient("127.0.0.1", server.getAddress().getPort())) {
