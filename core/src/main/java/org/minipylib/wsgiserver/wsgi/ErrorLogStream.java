@@ -18,9 +18,26 @@ final class ErrorLogStream extends OutputStream {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(); // guarded by lock
+    private final PrintStream printStream = new PrintStream(this, true, StandardCharsets.UTF_8);
+    private volatile boolean closed;
 
-    static PrintStream create() {
-        return new PrintStream(new ErrorLogStream(), true, StandardCharsets.UTF_8);
+    /** The stream applications write to. A plain PrintStream: a subclass would lock with monitors. */
+    PrintStream printStream() {
+        return printStream;
+    }
+
+    /**
+     * True once the PrintStream was closed (by an application's try-with-resources, say): it
+     * writes nothing any more, so the server gives out a new one.
+     */
+    boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        flush();
+        closed = true;
     }
 
     @Override

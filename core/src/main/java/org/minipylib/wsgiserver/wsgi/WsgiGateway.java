@@ -12,6 +12,7 @@ import org.minipylib.wsgiserver.http.RequestHead;
 import org.minipylib.wsgiserver.tls.SslEnviron;
 
 import java.io.PrintStream;
+import java.lang.reflect.UndeclaredThrowableException;
 import java.nio.ByteBuffer;
 import java.util.Collection;
 import java.util.Iterator;
@@ -44,7 +45,7 @@ public final class WsgiGateway implements Gateway {
     private final String software;
     private static final System.Logger LOG = System.getLogger(WsgiGateway.class.getName());
 
-    private final PrintStream errors;
+    private volatile ErrorLogStream errors = new ErrorLogStream(); // replaced if an application closes it
     private final AddressVariables addressVariables;
     private final WsgiResponse.CheckedStarts checkedStarts = new WsgiResponse.CheckedStarts();
 
@@ -56,7 +57,6 @@ public final class WsgiGateway implements Gateway {
     public WsgiGateway(WsgiApp app, String serverName, String software) {
         this.app = app;
         this.software = software;
-        this.errors = ErrorLogStream.create();
         this.addressVariables = new AddressVariables(serverName);
     }
 
@@ -110,6 +110,7 @@ public final class WsgiGateway implements Gateway {
         }
         if (failure instanceof Exception e) throw e;
         if (failure instanceof Error e) throw e;
+        if (failure != null) throw new UndeclaredThrowableException(failure); // a Throwable of neither kind (Kotlin, a sneaky throw)
         response.finish();
     }
 
@@ -128,11 +129,12 @@ public final class WsgiGateway implements Gateway {
 
     /**
      * False once no more of a streamed body can be sent, looked at before each chunk is asked for (the
-     * first too: write() may have given it all): for HEAD once the headers are out (spare the app the
-     * work), else once the Content-Length is given (PEP 3333: stop iterating then).
+     * first too: write() may have given it all): for HEAD, a 204 or a 304 once the headers are out
+     * (spare the app the work: an endless stream behind a 304 would never end), else once the
+     * Content-Length is given (PEP 3333: stop iterating then).
      */
     private static boolean wantsMore(WsgiResponse response, boolean head) {
-        return !(head && response.headersSent()) && !response.bodyComplete();
+        return !((head || response.forbidsBody()) && response.headersSent()) && !response.bodyComplete();
     }
 
     private static long totalLength(Collection<byte[]> chunks) {
@@ -226,13 +228,28 @@ public final class WsgiGateway implements Gateway {
 
         env.put(Environ.WSGI_VERSION, WSGI_VERSION);
         env.put(Environ.WSGI_INPUT_TERMINATED, Boolean.TRUE);
-        env.put(Environ.WSGI_ERRORS, errors);
+        env.put(Environ.WSGI_ERRORS, errorStream());
         env.put(Environ.WSGI_MULTITHREAD, Boolean.TRUE);
         env.put(Environ.WSGI_MULTIPROCESS, Boolean.FALSE);
         env.put(Environ.WSGI_RUN_ONCE, Boolean.FALSE);
         env.put(Environ.WSGI_FILE_WRAPPER, FILE_WRAPPER);
         SslEnviron.addTo(env, exchange.sslSession());
         if (exchange.sslSession() == null) SslEnviron.addTo(env, exchange.proxiedTls()); // our own TLS wins
+    }
+
+    /**
+     * {@code wsgi.errors}, shared by the requests (PEP 3333: the server's); once an application has
+     * closed it, which would silence every later request's lines, a new one.
+     */
+    private PrintStream errorStream() {
+        ErrorLogStream current = errors;
+        if (current.isClosed()) {
+            current = new ErrorLogStream();
+            errors = current;
+            LOG.log(System.Logger.Level.WARNING, "An application closed wsgi.errors, which belongs to the server (PEP 3333);"
+                    + " requests from now on get a new one");
+        }
+        return current.printStream();
     }
 
     /** {@code User-Agent} -> {@code HTTP_USER_AGENT}, cached for names seen often. */

@@ -4,6 +4,7 @@ import org.minipylib.wsgiserver.BodyWriter;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.StartResponse;
 import org.minipylib.wsgiserver.http.HttpResponse;
+import org.minipylib.wsgiserver.http.HttpStatus;
 import org.minipylib.wsgiserver.http.RequestParser;
 
 import java.io.IOException;
@@ -141,6 +142,11 @@ final class WsgiResponse implements StartResponse, BodyWriter {
 
     boolean headersSent() {
         return http.isCommitted();
+    }
+
+    /** True if the status started is one whose response has no body (1xx, 204, 304). */
+    boolean forbidsBody() {
+        return HttpStatus.forbidsBody(status);
     }
 
     /**

@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.minipylib.wsgiserver.BodyWriter;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.LogCapture;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps.Streamed;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -251,13 +253,92 @@ class WsgiContractTest {
             });
         };
         try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
-            client.send(get("/"));
-            List<String> head = readHeadLines(client);
-            assertEquals("HTTP/1.1 200 OK", head.get(0));
-            assertEquals("8", client.readLine());
-            assertEquals("part one", client.readLine());
-            assertNull(client.readLine(), "the chunked body must end without its last chunk: the connection is closed");
+            assertCutAfterPartOne(client);
             assertSame(boom, rethrown.get());
+        }
+    }
+
+    /** Asks for {@code /}: a chunked 200 whose first chunk, "part one", is its last: no last chunk, the connection closed. */
+    private static void assertCutAfterPartOne(RawClient client) throws IOException {
+        client.send(get("/"));
+        assertEquals("HTTP/1.1 200 OK", readHeadLines(client).get(0));
+        assertEquals("8", client.readLine());
+        assertEquals("part one", client.readLine());
+        assertNull(client.readLine(), "the chunked body must end without its last chunk: the connection is closed");
+    }
+
+    /** Throws {@code t} whatever its type, as Kotlin or a "sneaky throw" can: a Throwable that is neither Exception nor Error. */
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> byte[] sneakyThrow(Throwable t) throws T {
+        throw (T) t;
+    }
+
+    /**
+     * A body that throws a Throwable of neither kind fails the response as an exception does: a 500
+     * before anything went out, a cut (no last chunk, the connection closed) after; it was taken for
+     * the body's end (a last chunk, the connection kept).
+     */
+    @Test
+    void aThrowableOfNeitherKindFromTheBodyFailsTheResponse() throws Exception {
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", textPlain());
+            boolean atOnce = env.pathInfo().equals("/at-once");
+            return new Streamed(i -> i == 0 && !atOnce ? ascii("part one") : sneakyThrow(new Throwable("neither kind")));
+        };
+        try (LogCapture log = LogCapture.from(java.util.logging.Level.SEVERE);
+             TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            assertEquals(500, client.send(get("/at-once")).read().status());
+            assertCutAfterPartOne(client);
+            assertEquals(2, log.records().stream().filter(r -> r.getThrown() != null
+                    && r.getThrown().getCause() != null && "neither kind".equals(r.getThrown().getCause().getMessage())).count(), log.messages().toString());
+        }
+    }
+
+    /**
+     * {@code wsgi.errors} belongs to the server and is shared (PEP 3333): an application that closes
+     * it (try-with-resources) silenced every later request's lines; they get a new one.
+     */
+    @Test
+    void anApplicationThatClosesWsgiErrorsSilencesNoLaterRequest() throws Exception {
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/close")) {
+                try (java.io.PrintStream err = env.errors()) {
+                    err.println("closing it");
+                }
+            } else {
+                env.errors().println("line of " + env.pathInfo());
+            }
+            sr.start("200 OK", textPlain());
+            return List.of(ascii("ok"));
+        };
+        try (LogCapture log = LogCapture.from(java.util.logging.Level.WARNING);
+             TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            for (String path : List.of("/one", "/close", "/two", "/three")) {
+                assertEquals(200, client.send(get(path)).read().status(), path);
+            }
+            List<String> messages = log.messages();
+            assertTrue(messages.containsAll(List.of("line of /one", "closing it", "line of /two", "line of /three")), messages.toString());
+        }
+    }
+
+    /** A 304 (or 204) has no body: an endless stream behind one is not iterated past its first chunk, and is closed. */
+    @Test
+    void anEndlessStreamBehindA304IsNotIterated() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        Streamed endless = new Streamed(i -> {
+            asked.incrementAndGet();
+            return ascii("more");
+        });
+        WsgiApp app = (env, sr) -> {
+            sr.start("304 Not Modified", List.of());
+            return endless;
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            RawClient.Response r = client.send(get("/")).read();
+            assertEquals(304, r.status());
+            assertEquals(1, endless.awaitCloses());
+            assertEquals(1, asked.get(), "the first chunk sends the headers; nothing after it is asked for");
+            assertEquals(304, client.send(get("/again")).read().status(), "the connection serves on");
         }
     }
 
