@@ -189,7 +189,7 @@ public final class RequestBody extends InputStream {
         try {
             while (!eof) {
                 // one byte past max: a chunked body of exactly max bytes still has its last chunk to read
-                int n = read(scratch, 0, (int) Math.min(scratch.length, left + 1));
+                int n = read(scratch, 0, left >= scratch.length ? scratch.length : (int) left + 1); // never 0: left + 1 may overflow
                 if (n > 0) left -= n;
                 if (left < 0) return false;
             }

@@ -33,7 +33,8 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <p>A host with its own certificate (SNI) has its own SSL context, chosen from the ClientHello
  * before the handshake, and a session resumes only under the name it began with (RFC 6066 section
- * 3), also among the names one context serves (a wildcard's, the default certificate's).
+ * 3), also among the names one context serves (a wildcard's, the default certificate's), and one
+ * begun without a name only without one.
  *
  * <p>{@link #reload()} re-reads every file and swaps in new SSL contexts: handshakes that start
  * afterwards use the new certificates, connections already open keep theirs. With a reload interval
@@ -97,12 +98,16 @@ public final class JsseSslAdapter implements SslAdapter {
 
     /**
      * The SSL contexts of one load of the files: one per host with its own certificate (so sessions,
-     * kept per context, are never resumed under another host's name), and the default one.
+     * kept per context, are never resumed under another host's name), the default one, and the
+     * default certificate's again for clients that send no SNI: JSSE compares names only when the
+     * client sends one, so a session begun under a name would otherwise resume without any (and
+     * SSL_TLS_SNI, read from the session, name a host this client never asked for).
      */
-    private record Contexts(SSLContext fallback, Map<String, SSLContext> byHost) {
-        /** The context for an SNI host name: exact, then {@code *.domain}, else the default. */
+    private record Contexts(SSLContext fallback, SSLContext withoutName, Map<String, SSLContext> byHost) {
+        /** The context for an SNI host name: exact, then {@code *.domain}, else the default; no name: its own. */
         SSLContext forHost(String host) {
-            if (host == null || byHost.isEmpty()) return fallback;
+            if (host == null) return withoutName;
+            if (byHost.isEmpty()) return fallback;
             SSLContext exact = byHost.get(host);
             if (exact != null) return exact;
             int dot = host.indexOf('.');
@@ -221,7 +226,7 @@ public final class JsseSslAdapter implements SslAdapter {
         }
         ServerCredential fallback = config.credentials().load();
         warnIfNotValidNow(fallback, "the default certificate");
-        return new Contexts(newContext(fallback, trust), Map.copyOf(byHost));
+        return new Contexts(newContext(fallback, trust), newContext(fallback, trust), Map.copyOf(byHost));
     }
 
     private SSLContext newContext(ServerCredential credential, TrustManager[] trust) throws GeneralSecurityException {

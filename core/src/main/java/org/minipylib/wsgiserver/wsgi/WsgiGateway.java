@@ -46,6 +46,7 @@ public final class WsgiGateway implements Gateway {
     private static final System.Logger LOG = System.getLogger(WsgiGateway.class.getName());
 
     private volatile ErrorLogStream errors = new ErrorLogStream(); // replaced if an application closes it
+    private volatile boolean closedErrorsWarned;
     private final AddressVariables addressVariables;
     private final WsgiResponse.CheckedStarts checkedStarts = new WsgiResponse.CheckedStarts();
 
@@ -246,8 +247,10 @@ public final class WsgiGateway implements Gateway {
         if (current.isClosed()) {
             current = new ErrorLogStream();
             errors = current;
-            LOG.log(System.Logger.Level.WARNING, "An application closed wsgi.errors, which belongs to the server (PEP 3333);"
-                    + " requests from now on get a new one");
+            // once a warning: an application that closes it on every request must not flood the log
+            LOG.log(closedErrorsWarned ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                    "An application closed wsgi.errors, which belongs to the server (PEP 3333); requests from now on get a new one");
+            closedErrorsWarned = true;
         }
         return current.printStream();
     }

@@ -271,6 +271,16 @@ class KeepAliveAndPipeliningTest {
                 assertTrue(client.isClosedByServer());
             }
         }
+        // no limit at all (the largest long): the drain's one byte past it must not overflow into reads of nothing
+        try (TestServer server = TestServer.start(WsgiTestApps.echo(),
+                b -> b.workerMode(mode).limits(HttpLimits.defaults().withMaxDrainSize(Long.MAX_VALUE)));
+             RawClient client = server.connect()) {
+            for (String body : List.of(post("/noread", "x".repeat(100)), postChunked("/noread", "y".repeat(100)))) {
+                client.send(body + get("/next"));
+                assertEquals("POST /noread:", client.read().bodyText());
+                assertEquals("GET /next:", client.read().bodyText());
+            }
+        }
     }
 
     /**

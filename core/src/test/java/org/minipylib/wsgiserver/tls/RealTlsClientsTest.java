@@ -139,7 +139,8 @@ class RealTlsClientsTest {
     /**
      * Names without a certificate of their own share the default SSL context, yet a session still
      * resumes under its own name only (RFC 6066 section 3): JSSE compares the names only when the
-     * engine has an SNI matcher.
+     * engine has an SNI matcher, and only when the client sends one (a client without a name gets a
+     * context of its own).
      */
     @ParameterizedTest
     @ValueSource(strings = {"-tls1_2", "-tls1_3"})
@@ -158,6 +159,10 @@ class RealTlsClientsTest {
                 "-sess_in", session.toString(), "-ign_eof");
         assertTrue(other.contains("New, " + protocol), other);
         assertTrue(other.contains("HTTP/1.1 200 OK"), other);
+        String none = run(0, request, OPENSSL.toString(), "s_client", version, "-connect", connect, "-noservername",
+                "-sess_in", session.toString(), "-ign_eof");
+        assertTrue(none.contains("New, " + protocol), "nor without a name: " + none);
+        assertTrue(none.contains("HTTP/1.1 200 OK"), none);
     }
 
     /**

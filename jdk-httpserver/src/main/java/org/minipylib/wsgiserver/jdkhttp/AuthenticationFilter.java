@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.jdkhttp;
 
 import com.sun.net.httpserver.Authenticator;
+import com.sun.net.httpserver.BasicAuthenticator;
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
 
@@ -10,9 +11,9 @@ import java.io.IOException;
  * Runs a context's {@link Authenticator} after the application's filters and before the handler,
  * as the JDK's server does: on success the principal is the exchange's; a failure or retry is
  * answered with its status code and no body (a {@code BasicAuthenticator} has set
- * {@code WWW-Authenticate} by then). Credentials the authenticator cannot read (an
- * {@code IllegalArgumentException}, such as {@code BasicAuthenticator}'s for {@code Basic !!!}) are
- * a {@code 400} (the JDK's server drops the connection). The request body is left to the server,
+ * {@code WWW-Authenticate} by then). Credentials a {@code BasicAuthenticator} cannot decode
+ * ({@code Basic !!!}: its {@code IllegalArgumentException}) are a {@code 400} (the JDK's server
+ * drops the connection). The request body is left to the server,
  * which reads or discards it (the JDK's server reads it first).
  */
 final class AuthenticationFilter extends Filter {
@@ -37,8 +38,9 @@ final class AuthenticationFilter extends Filter {
         Authenticator.Result result;
         try {
             result = authenticator.authenticate(t);
-        } catch (IllegalArgumentException e) { // BasicAuthenticator's Base64 decoding of "Basic !!!"
-            // the client's malformed credentials: no stack trace in the log for every such request
+        } catch (IllegalArgumentException e) {
+            if (!(authenticator instanceof BasicAuthenticator)) throw e; // another's may be a defect: a 500, logged
+            // its Base64 decoding of "Basic !!!": the client's malformed credentials, no stack trace per request
             LOG.log(System.Logger.Level.DEBUG, "Malformed credentials refused: {0}", e.toString());
             t.sendResponseHeaders(400, -1);
             return;
