@@ -226,9 +226,12 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     /** Why a TCP port may be taken, and how servers can share one. */
     private String addressInUseHint(SocketAddress address, IOException e) {
         if (!(e instanceof BindException) || !(address instanceof InetSocketAddress)) return "";
+        InetSocketAddress inet = (InetSocketAddress) address;
+        boolean bothStacks = inet.getAddress() != null && inet.getAddress().isAnyLocalAddress() && config.bindAddresses().size() > 1;
+        String dualStack = bothStacks ? "; [::] takes IPv4 too, so it needs no 0.0.0.0 beside it" : "";
         return config.listenOptions().reusePort()
-                ? " (another process listens there without SO_REUSEPORT, or as another user)"
-                : " (another process listens there; servers that all set SO_REUSEPORT, --reuse-port, may share a port)";
+                ? " (another process listens there without SO_REUSEPORT, or as another user" + dualStack + ")"
+                : " (another process listens there; servers that all set SO_REUSEPORT, --reuse-port, may share a port" + dualStack + ")";
     }
 
     /** The loop the next keep-alive connection waits on, round robin; null to wait in the JDK's poller. */

@@ -35,8 +35,9 @@ public final class Main {
         // The hook goes in before the server starts: a SIGTERM while it starts (say, while its JMX bean
         // registers) must stop it gracefully too, not end the JVM under requests it already accepted.
         CompletableFuture<Launch> started = new CompletableFuture<>();
+        Thread launching = Thread.currentThread();
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("wsgiserver-shutdown")
-                .unstarted(() -> stopGracefully(started.join())));
+                .unstarted(() -> stopGracefully(awaitLaunch(started, launching))));
         SignalHandling.install(started, err);
         Launch launch = null;
         try {
@@ -90,6 +91,26 @@ public final class Main {
      * the server {@code launch} started (if any) gracefully and waits for it. Once only: a later call
      * returns at once.
      */
+    /**
+     * The launch, once it is over; null at once if the launching thread is itself exiting: the
+     * application called {@code System.exit} while it was loaded (bad configuration, say), and that
+     * call waits for this hook, so waiting for the launch would hang the process for good.
+     */
+    private static Launch awaitLaunch(CompletableFuture<Launch> started, Thread launching) {
+        if (!started.isDone() && isExiting(launching)) return null;
+        return started.join();
+    }
+
+    private static boolean isExiting(Thread thread) {
+        for (StackTraceElement frame : thread.getStackTrace()) {
+            if (frame.getClassName().equals("java.lang.Shutdown") || frame.getClassName().equals("java.lang.Runtime")
+                    && (frame.getMethodName().equals("exit") || frame.getMethodName().equals("halt"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static void stopGracefully(Launch launch) {
         if (launch == null || !launch.started() || !STOPPING.compareAndSet(false, true)) return;
         WsgiServer server = launch.server();

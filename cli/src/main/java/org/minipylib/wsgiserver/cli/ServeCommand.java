@@ -617,6 +617,8 @@ final class ServeCommand implements Callable<Integer> {
         int equals = value.indexOf('=');
         if (equals < 0) throw usageError("--static must be URL_PREFIX=DIR such as /assets=./public, got '" + value + "'");
         String prefix = mountPath("--static", value.substring(0, equals), "/assets");
+        // an empty DIR would be the working directory: served by accident, whatever it holds
+        if (equals == value.length() - 1) throw usageError("--static " + value + ": no directory after '='");
         Path dir = Path.of(value.substring(equals + 1));
         if (!Files.isDirectory(dir)) {
             throw usageError("--static " + value + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));

@@ -56,6 +56,23 @@ class MainProcessTest {
     }
 
     /**
+     * An application that calls {@code System.exit} while it is loaded ends the process with its
+     * status at once: the shutdown hook waited for the launch, which waited in that very call, and
+     * the process hung for good (no port, no exit status, only SIGKILL ended it).
+     */
+    @Test
+    void anApplicationThatExitsWhileLoadedEndsTheProcessWithItsStatus() throws Exception {
+        Process process = startMain(dir.resolve("stdout.txt"), dir.resolve("stderr.txt"), "--bind", "127.0.0.1:0",
+                TestApps.class.getName() + "::exitsWhileLoaded");
+        try {
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "the process must end");
+            assertEquals(7, process.exitValue());
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    /**
      * Out of file descriptors, accept() fails for every connection waiting in the backlog, 20 times
      * a second: the log says so once per 10 s (with the count), not at every attempt; once
      * descriptors are free again the server serves.

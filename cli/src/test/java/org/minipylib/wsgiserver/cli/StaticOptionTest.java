@@ -68,6 +68,8 @@ class StaticOptionTest {
         CliRun.usageError("--static /assets=" + dir.resolve("missing") + ": no such directory",
                 "--bind", "127.0.0.1:0", "--static", "/assets=" + dir.resolve("missing"));
         CliRun.usageError("--static /assets=" + file + ": not a directory", "--bind", "127.0.0.1:0", "--static", "/assets=" + file);
+        // not the working directory, served by accident
+        CliRun.usageError("--static /assets=: no directory after '='", "--bind", "127.0.0.1:0", "--static", "/assets=");
     }
 
     @Test

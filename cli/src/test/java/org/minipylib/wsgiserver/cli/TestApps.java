@@ -18,6 +18,12 @@ public final class TestApps {
     /** A public static field holding an app. */
     public static final WsgiApp FIELD = new HelloApp("FIELD");
 
+    /** A factory that gives up with {@code System.exit(7)}, as applications do on a bad configuration. */
+    public static WsgiApp exitsWhileLoaded() {
+        System.exit(7);
+        return null;
+    }
+
     /** A public static no-argument method returning an app. */
     public static WsgiApp factory() {
         return new HelloApp("factory");

@@ -5,6 +5,7 @@ import org.minipylib.wsgiserver.InheritedSocketAddress;
 import org.minipylib.wsgiserver.ListenOptions;
 
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
@@ -51,8 +52,13 @@ public final class ListeningSocketOpener {
         };
     }
 
+    /**
+     * An IPv4 address gets an IPv4 socket: an IPv6 one (the JDK's default) bound to {@code 0.0.0.0}
+     * would listen on {@code [::]}, IPv6 as well. {@code [::]} listens on both (the system's dual stack).
+     */
     private ServerSocketChannel openTcp(InetSocketAddress address) throws IOException {
-        ServerSocketChannel channel = ServerSocketChannel.open();
+        ServerSocketChannel channel = address.getAddress() instanceof Inet4Address
+                ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open();
         try {
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             if (options.reusePort()) {

@@ -93,8 +93,13 @@ public sealed interface TlsCredentials {
         @Override
         public ServerCredential load() throws IOException, GeneralSecurityException {
             List<X509Certificate> certs = new ArrayList<>(PemReader.certificates(certificate));
-            if (chain != null) certs.addAll(PemReader.certificates(chain));
             if (certs.isEmpty()) throw new GeneralSecurityException("No certificate in " + certificate);
+            if (chain != null) {
+                List<X509Certificate> intermediates = PemReader.certificates(chain);
+                // else clients would get the leaf alone and fail their handshakes later, one by one
+                if (intermediates.isEmpty()) throw new GeneralSecurityException("No certificate in the chain file " + chain);
+                certs.addAll(intermediates);
+            }
             PrivateKey key = PemReader.privateKey(privateKey, keyPasswordFile != null ? readPasswordFile(keyPasswordFile) : keyPassword);
             return ServerCredential.of(key, certs, certificate + " / " + privateKey);
         }

@@ -195,5 +195,10 @@ class PemAndKeyStoreCredentialsTest {
         Path empty = Files.writeString(dir.resolve("empty.pem"), "nothing here\n");
         assertThrows(GeneralSecurityException.class, () -> TlsCredentials.pem(empty, certs.pkcs8(ec, "e.key")).load());
         assertThrows(GeneralSecurityException.class, () -> TlsCredentials.pem(ecCert, empty).load());
+        // a chain file without a certificate (garbage, or a key): refused, not a leaf sent alone
+        GeneralSecurityException e = assertThrows(GeneralSecurityException.class,
+                () -> TlsCredentials.pem(ecCert, empty, certs.pkcs8(ec, "e2.key"), null).load());
+        assertTrue(e.getMessage().contains("chain file"), e.getMessage());
+        assertThrows(GeneralSecurityException.class, () -> TlsCredentials.pem(ecCert, certs.pkcs8(ec, "e3.key"), certs.pkcs8(ec, "e4.key"), null).load());
     }
 }
