@@ -87,11 +87,6 @@ public final class Main {
     }
 
     /**
-     * The stop a signal asks for (or, without {@link SignalHandling}, the shutdown hook's): stops
-     * the server {@code launch} started (if any) gracefully and waits for it. Once only: a later call
-     * returns at once.
-     */
-    /**
      * The launch, once it is over; null at once if the launching thread is itself exiting: the
      * application called {@code System.exit} while it was loaded (bad configuration, say), and that
      * call waits for this hook, so waiting for the launch would hang the process for good.
@@ -103,14 +98,19 @@ public final class Main {
 
     private static boolean isExiting(Thread thread) {
         for (StackTraceElement frame : thread.getStackTrace()) {
-            if (frame.getClassName().equals("java.lang.Shutdown") || frame.getClassName().equals("java.lang.Runtime")
-                    && (frame.getMethodName().equals("exit") || frame.getMethodName().equals("halt"))) {
+            if (frame.getClassName().equals("java.lang.Shutdown") || (frame.getClassName().equals("java.lang.Runtime")
+                    && (frame.getMethodName().equals("exit") || frame.getMethodName().equals("halt")))) {
                 return true;
             }
         }
         return false;
     }
 
+    /**
+     * The stop a signal asks for (or, without {@link SignalHandling}, the shutdown hook's): stops
+     * the server {@code launch} started (if any) gracefully and waits for it. Once only: a later call
+     * returns at once.
+     */
     static void stopGracefully(Launch launch) {
         if (launch == null || !launch.started() || !STOPPING.compareAndSet(false, true)) return;
         WsgiServer server = launch.server();
