@@ -1,5 +1,7 @@
 package org.minipylib.wsgiserver;
 
+import org.minipylib.wsgiserver.http.RequestParser;
+
 import java.util.Objects;
 
 /**
@@ -28,6 +30,15 @@ public record Header(String name, String value) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) return false;
+        }
+        return true;
+    }
+
+    /** True if {@code text} may go out as a field name: one or more token characters (RFC 9110 section 5.1). */
+    public static boolean isValidName(String text) {
+        if (text.isEmpty()) return false;
+        for (int i = 0; i < text.length(); i++) {
+            if (!RequestParser.isTokenChar(text.charAt(i))) return false;
         }
         return true;
     }

@@ -6,6 +6,7 @@ import org.minipylib.wsgiserver.AccessLogFormat;
 import org.minipylib.wsgiserver.InheritedSocketAddress;
 import org.minipylib.wsgiserver.ListenOptions;
 import org.minipylib.wsgiserver.ServerConfig;
+import org.minipylib.wsgiserver.ServerStatus;
 import org.minipylib.wsgiserver.Version;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
@@ -44,6 +45,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /**
  * The {@code wsgiserver} command: its options, and starting the server they describe. Options the
@@ -389,6 +391,11 @@ final class ServeCommand implements Callable<Integer> {
         return trusted == null ? app : new ForwardedHeadersApp(app, trusted, forwardedSource());
     }
 
+    /** A monitoring application, made from the server's status, behind {@code --forwarded-allow-ips}. */
+    private Function<ServerStatus, WsgiApp> behindProxies(Function<ServerStatus, ? extends WsgiApp> monitoringApp) {
+        return status -> behindProxies(monitoringApp.apply(status));
+    }
+
     /** {@code app}, compressed with {@code --gzip}'s settings if it is given. */
     private WsgiApp compressed(WsgiApp app) {
         if (!gzip) {
@@ -468,15 +475,9 @@ final class ServeCommand implements Callable<Integer> {
         if (accessLog != null && !checkingOnly) builder.accessLog(openAccessLog());
         HttpLimits limits = limits();
         if (!limits.equals(HttpLimits.defaults())) builder.limits(limits);
-        if (statusPath != null) {
-            builder.mount(mountPath("--status-path", statusPath, "/server-status"), status -> behindProxies(new StatusPage(status)));
-        }
-        if (metricsPath != null) {
-            builder.mount(mountPath("--metrics-path", metricsPath, "/metrics"), status -> behindProxies(new MetricsApp(status)));
-        }
-        if (healthPath != null) {
-            builder.mount(mountPath("--health-path", healthPath, "/health"), status -> behindProxies(new HealthApp(status)));
-        }
+        if (statusPath != null) builder.mount(mountPath("--status-path", statusPath, "/server-status"), behindProxies(StatusPage::new));
+        if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath, "/metrics"), behindProxies(MetricsApp::new));
+        if (healthPath != null) builder.mount(mountPath("--health-path", healthPath, "/health"), behindProxies(HealthApp::new));
         if (staticPrecompressed && staticMounts.isEmpty()) throw usageError("--static-precompressed needs --static");
         for (String mount : staticMounts) staticMount(builder, mount);
         if (jmx) builder.jmx(true);

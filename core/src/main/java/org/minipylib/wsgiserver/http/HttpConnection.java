@@ -994,11 +994,11 @@ public final class HttpConnection {
                 response = errorResponse(head, 500, "The server could not complete your request.", false);
             }
         }
-        boolean keep = !response.closeAfter() && head.keepAlive();
-        // a close the client did not ask for (the application's Connection: close, an HTTP/1.0 body
-        // that ends at the close): it may have pipelined more requests, and unread input makes a reset
-        if (response.closeAfter() && head.keepAlive()) lingerOnClose = true;
-        if (keep && owner.isDraining()) { // stop() began after the response promised keep-alive
+        boolean keep = head.keepAlive();
+        // A close the client did not ask for (the application's Connection: close, an HTTP/1.0 body
+        // that ends at the close, or stop() begun after the response promised keep-alive): it may
+        // have pipelined more requests, and unread input makes a reset.
+        if (keep && (response.closeAfter() || owner.isDraining())) {
             keep = false;
             lingerOnClose = true;
         }

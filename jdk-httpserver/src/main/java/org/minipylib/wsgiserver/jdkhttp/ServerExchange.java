@@ -9,7 +9,6 @@ import org.minipylib.wsgiserver.http.Exchange;
 import org.minipylib.wsgiserver.http.HeaderFields;
 import org.minipylib.wsgiserver.http.HttpDate;
 import org.minipylib.wsgiserver.http.HttpStatus;
-import org.minipylib.wsgiserver.http.RequestParser;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -211,11 +210,11 @@ class ServerExchange extends HttpExchange {
             String name = e.getKey();
             if (name.equalsIgnoreCase("Transfer-Encoding")) continue;
             if (!keepOwnLength && name.equalsIgnoreCase("Content-Length")) continue;
-            if (!isToken(name)) throw new IOException("Invalid response header name: " + printable(name));
+            if (!Header.isValidName(name)) throw new IOException("Invalid response header name: " + name);
             for (String value : e.getValue()) {
                 String unfolded = value == null ? "" : value.indexOf('\r') < 0 ? value : OBS_FOLD.matcher(value).replaceAll(" ");
                 if (!Header.isValidValue(unfolded)) {
-                    throw new IOException("Invalid character in the value of response header " + name + ": " + printable(unfolded));
+                    throw new IOException("Invalid character in the value of response header " + name);
                 }
                 list.add(new Header(name, unfolded));
             }
@@ -225,19 +224,6 @@ class ServerExchange extends HttpExchange {
 
     private static final Pattern OBS_FOLD = Pattern.compile("[ \\t]*\\r\\n[ \\t]+");
 
-    private static boolean isToken(String name) {
-        if (name.isEmpty()) return false;
-        for (int i = 0; i < name.length(); i++) {
-            if (!RequestParser.isTokenChar(name.charAt(i))) return false;
-        }
-        return true;
-    }
-
-    private static String printable(String text) {
-        StringBuilder sb = new StringBuilder();
-        text.chars().limit(100).forEach(c -> sb.append(c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\u%04x", c)));
-        return sb.toString();
-    }
 
     @Override
     public InetSocketAddress getRemoteAddress() {
