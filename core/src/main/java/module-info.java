@@ -9,10 +9,9 @@ module org.minipylib.wsgiserver {
     exports org.minipylib.wsgiserver;
     exports org.minipylib.wsgiserver.apps;
     exports org.minipylib.wsgiserver.http;
-    exports org.minipylib.wsgiserver.proxy;
-    exports org.minipylib.wsgiserver.server;
     exports org.minipylib.wsgiserver.tls;
-    exports org.minipylib.wsgiserver.wsgi;
+    // not exported: proxy (the PROXY protocol), server (sockets, threads, scheduling) and wsgi (the
+    // gateway behind WsgiServer), the machinery behind the API; its tests run on the class path
 
     requires java.management; // the optional JMX view (ServerConfig.jmx)
 }

@@ -28,6 +28,7 @@ public interface BodyWriter {
      * a stream through one buffer).
      *
      * @throws IOException if the client has gone away or stopped reading
+     * @throws IllegalStateException past the response's {@code Content-Length}, as {@link #write(byte[])}
      */
     default void write(byte[] data, int offset, int length) throws IOException {
         java.util.Objects.checkFromIndexSize(offset, length, data.length);
@@ -40,6 +41,7 @@ public interface BodyWriter {
      * (see {@link ByteBufferBody}). {@code data} may be reused once this returns.
      *
      * @throws IOException if the client has gone away or stopped reading
+     * @throws IllegalStateException past the response's {@code Content-Length}, as {@link #write(byte[])}
      */
     default void write(ByteBuffer data) throws IOException {
         byte[] bytes = new byte[data.remaining()];

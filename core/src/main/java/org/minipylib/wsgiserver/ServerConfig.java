@@ -42,8 +42,8 @@ import java.util.Objects;
  *                              or on those of some bind addresses, which must be among {@code bindAddresses}),
  *                              UNIX socket options
  * @param jmx                   register a {@link WsgiServerMXBean} on the platform MBean server while running
- * @param readinessLoops        virtual mode, plain TCP: how many NIO selector loops idle keep-alive connections
- *                              wait on ({@link #AUTO_READINESS_LOOPS}: as many as the JDK has pollers, a power
+ * @param readinessLoops        virtual mode, TCP (plain or TLS) and UNIX sockets: how many NIO selector loops
+ *                              idle keep-alive connections wait on ({@link #AUTO_READINESS_LOOPS}: as many as the JDK has pollers, a power
  *                              of two up to the processors, at most 32); 0: they wait in the JDK's own poller,
  *                              a parked virtual thread each, which costs a failed read and an {@code epoll_ctl}
  *                              for each request that has not arrived by the time a fresh thread, started behind
@@ -83,6 +83,9 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
     /** {@link #readinessLoops()}: one per JDK poller. */
     public static final int AUTO_READINESS_LOOPS = -1;
 
+    /** {@link #minThreads()} when the builder is given none (or {@code maxThreads} if smaller). */
+    private static final int DEFAULT_MIN_THREADS = 10;
+
     public ServerConfig {
         bindAddresses = List.copyOf(bindAddresses);
         if (bindAddresses.isEmpty()) throw new IllegalArgumentException("at least one bind address is needed");
@@ -111,6 +114,10 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         // zero would have each idle thread above the minimum wait no time at all, again and again
         if (!threadIdleTimeout.isPositive()) throw new IllegalArgumentException("threadIdleTimeout must be > 0");
         HttpTimeouts.atMostLongest(threadIdleTimeout, "threadIdleTimeout");
+        if (serverName != null && (serverName.isEmpty() || !Header.isValidValue(serverName))) { // apps build URLs of it
+            throw new IllegalArgumentException("serverName must be null (the address connected to) or a non-empty name"
+                    + " without control characters or characters beyond ISO-8859-1");
+        }
         if (serverHeader != null && !Header.isValidValue(serverHeader)) { // a CR or LF would start another header
             throw new IllegalArgumentException("serverHeader has a control character or one beyond ISO-8859-1");
         }
@@ -141,7 +148,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         b.bindAddresses.addAll(bindAddresses);
         b.serverName = serverName;
         b.workerMode = workerMode;
-        b.minThreads = minThreads;
+        // a minimum the default gave is derived again from the new builder's maxThreads
+        b.minThreads = minThreads == Math.min(DEFAULT_MIN_THREADS, maxThreads) ? null : minThreads;
         b.maxThreads = maxThreads;
         b.threadIdleTimeout = threadIdleTimeout;
         b.acceptQueueSize = acceptQueueSize;
@@ -168,7 +176,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         private final List<SocketAddress> bindAddresses = new ArrayList<>();
         private String serverName;
         private WorkerMode workerMode = WorkerMode.VIRTUAL;
-        private Integer minThreads; // default: min(10, maxThreads)
+        private Integer minThreads; // default: min(DEFAULT_MIN_THREADS, maxThreads)
         private int maxThreads = 200;
         private Duration threadIdleTimeout = Duration.ofSeconds(60);
         private int acceptQueueSize = 1024;
@@ -236,7 +244,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         public ServerConfig build() {
             List<SocketAddress> addresses = bindAddresses.isEmpty()
                     ? List.of(new InetSocketAddress("127.0.0.1", 8080)) : bindAddresses;
-            int min = minThreads != null ? minThreads : Math.min(10, maxThreads);
+            int min = minThreads != null ? minThreads : Math.min(DEFAULT_MIN_THREADS, maxThreads);
             return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
                     acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, drainDelay, accessLog,
                     serverHeader, sslAdapter, listenOptions, jmx, readinessLoops, directSocketCalls,

@@ -114,8 +114,12 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
 
     /** A server for {@code app} with {@code config}; call {@link #start()} to listen. */
     public WsgiServer(WsgiApp app, ServerConfig config) {
-        this(new WsgiGateway(Objects.requireNonNull(app, "app"), config.serverName(), config.serverHeader() == null
-                ? "wsgiserver/" + Version.VERSION : config.serverHeader()), config);
+        this(gateway(app, Objects.requireNonNull(config, "config")), config);
+    }
+
+    private static WsgiGateway gateway(WsgiApp app, ServerConfig config) {
+        return new WsgiGateway(Objects.requireNonNull(app, "app"), config.serverName(),
+                config.serverHeader() == null ? "wsgiserver/" + Version.VERSION : config.serverHeader());
     }
 
     /** A server for any {@link Gateway} (the HTTP layer does not depend on WSGI). */
@@ -171,9 +175,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                     if (proxyProtocol) proxied.add(HostAddress.text(listener.address()));
                 }
             } catch (IOException | RuntimeException e) { // RuntimeException: an unresolved host name, say
-                listeners.forEach(Listener::close); // nothing is left listening
-                listeners.clear();
-                closeReadinessLoops();
+                closeListenersAndLoops(); // nothing is left listening
                 String reason = e instanceof UnresolvedAddressException ? "unresolved host name"
                         : e.getMessage() != null ? e.getMessage() : e.toString();
                 String message = "Cannot listen on " + HostAddress.text(binding) + ": " + reason
@@ -185,25 +187,33 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 }
                 throw new IOException(message, e);
             }
-            MonitoringAdmission monitoring = new MonitoringAdmission(monitoringPrefixes);
-            scheduler = switch (config.workerMode()) {
-                case POOL -> new PooledScheduler(new WorkerPool("wsgiserver-worker", config.minThreads(),
-                        config.maxThreads(), config.threadIdleTimeout(), config.acceptQueueSize()), monitoring,
-                        statistics);
-                case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
-                        config.timeouts().requestHead(), monitoring, statistics, readinessLoops.length == 0);
-            };
-            for (Listener listener : listeners) {
-                String name = "wsgiserver-accept-" + HostAddress.text(listener.address());
-                // With virtual workers the accept loop is a virtual thread too: on the carriers that run
-                // the connections, it hands each new one over without waking another OS thread (context
-                // switches per new connection 0.6 -> 0.2, one core, wrk -c32 with Connection: close).
-                Thread t = config.workerMode() == WorkerMode.VIRTUAL
-                        ? Thread.ofVirtual().name(name).unstarted(listener)
-                        : Thread.ofPlatform().name(name).daemon(true).unstarted(listener);
-                listenerThreads.add(t);
+            try {
+                MonitoringAdmission monitoring = new MonitoringAdmission(monitoringPrefixes);
+                scheduler = switch (config.workerMode()) {
+                    case POOL -> new PooledScheduler(new WorkerPool("wsgiserver-worker", config.minThreads(),
+                            config.maxThreads(), config.threadIdleTimeout(), config.acceptQueueSize()), monitoring,
+                            statistics);
+                    case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
+                            config.timeouts().requestHead(), monitoring, statistics, readinessLoops.length == 0);
+                };
+                for (Listener listener : listeners) {
+                    String name = "wsgiserver-accept-" + HostAddress.text(listener.address());
+                    // With virtual workers the accept loop is a virtual thread too: on the carriers that run
+                    // the connections, it hands each new one over without waking another OS thread (context
+                    // switches per new connection 0.6 -> 0.2, one core, wrk -c32 with Connection: close).
+                    Thread t = config.workerMode() == WorkerMode.VIRTUAL
+                            ? Thread.ofVirtual().name(name).unstarted(listener)
+                            : Thread.ofPlatform().name(name).daemon(true).unstarted(listener);
+                    listenerThreads.add(t);
+                }
+                watchdog = Thread.ofPlatform().name("wsgiserver-watchdog").daemon(true).unstarted(this::watch);
+            } catch (RuntimeException | Error e) { // no thread for the pool (out of memory), say: nothing left listening
+                if (scheduler != null) scheduler.shutdown();
+                scheduler = null;
+                listenerThreads.clear();
+                closeListenersAndLoops();
+                throw e;
             }
-            watchdog = Thread.ofPlatform().name("wsgiserver-watchdog").daemon(true).unstarted(this::watch);
             running = true;
             statistics.started();
             watching = true;
@@ -223,9 +233,18 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         }
     }
 
+    /** Undoes a start that failed once listening: nothing may be left listening, nor loops running. */
+    private void closeListenersAndLoops() {
+        listeners.forEach(Listener::close);
+        listeners.clear();
+        closeReadinessLoops();
+    }
+
     /** Why a TCP port may be taken, and how servers can share one. */
     private String addressInUseHint(SocketAddress address, IOException e) {
-        if (!(e instanceof BindException) || !(address instanceof InetSocketAddress)) return "";
+        // BindException also stands for an address this host does not have, or a port it may not take
+        boolean inUse = e instanceof BindException && e.getMessage() != null && e.getMessage().contains("already in use");
+        if (!inUse || !(address instanceof InetSocketAddress)) return "";
         InetSocketAddress inet = (InetSocketAddress) address;
         boolean bothStacks = inet.getAddress() != null && inet.getAddress().isAnyLocalAddress() && config.bindAddresses().size() > 1;
         String dualStack = bothStacks ? "; [::] takes IPv4 too, so it needs no 0.0.0.0 beside it" : "";
@@ -391,10 +410,12 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             try {
                 registry.checkTimeouts();
                 if (config.sslAdapter() != null) config.sslAdapter().tick();
-            } catch (RuntimeException | OutOfMemoryError e) { // the watchdog outlives a heap that ran out for a moment
+            } catch (RuntimeException | Error e) {
+                // the watchdog outlives a heap that ran out for a moment, a class that could not load (no
+                // descriptor to read it with) and any other error: without it no timeout would be enforced
                 try {
                     LOG.log(System.Logger.Level.ERROR, "Watchdog error", e);
-                } catch (RuntimeException | OutOfMemoryError ignored) {
+                } catch (RuntimeException | Error ignored) {
                     // the log may not have the memory either
                 }
             }
@@ -508,7 +529,9 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 registry.startDraining(); // connections that went idle since
             }
             if (registry.size() > 0) {
-                LOG.log(System.Logger.Level.WARNING, "Shutdown timeout: closing {0} connections with requests in flight", registry.size());
+                LOG.log(System.Logger.Level.WARNING, "Shutdown timeout: closing {0} connections, {1} of them serving a request"
+                        + " (the others in setup, with a request begun, or reading what their clients send after the close)",
+                        registry.size(), registry.busyConnections());
             }
             registry.abortAll();
             scheduler.shutdown();
@@ -641,7 +664,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
          */
         public Builder mount(String prefix, Function<ServerStatus, ? extends WsgiApp> monitoringApp) {
             Objects.requireNonNull(monitoringApp, "monitoringApp");
-            // the same prefix twice, or the root (the main application's), fails here or in build()
+            refuseRoot(prefix);
+            // the same prefix twice fails here, or in build() once trailing slashes are dropped
             if (mounts.putIfAbsent(prefix, monitoringApp::apply) != null) {
                 throw new IllegalArgumentException("\"" + prefix + "\" is mounted twice");
             }
@@ -657,6 +681,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
          */
         public Builder mountApp(String prefix, WsgiApp app) {
             Objects.requireNonNull(app, "app");
+            refuseRoot(prefix);
             if (mounts.putIfAbsent(prefix, status -> app) != null) {
                 throw new IllegalArgumentException("\"" + prefix + "\" is mounted twice");
             }
@@ -664,12 +689,19 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             return this;
         }
 
+        private static void refuseRoot(String prefix) {
+            if (prefix != null && prefix.chars().allMatch(c -> c == '/')) {
+                throw new IllegalArgumentException("\"" + prefix + "\" is the root, where the main application is mounted");
+            }
+        }
+
         /** The server (not started yet). */
         public WsgiServer build() {
             if (mounts.isEmpty()) return new WsgiServer(app, config.build());
             LateServerStatus status = new LateServerStatus();
             PathInfoDispatcher.Builder dispatcher = PathInfoDispatcher.builder().mount("/", app);
-            mounts.forEach((prefix, factory) -> dispatcher.mount(prefix, factory.apply(status)));
+            mounts.forEach((prefix, factory) -> dispatcher.mount(prefix, Objects.requireNonNull(factory.apply(status),
+                    () -> "the application made for \"" + prefix + "\" is null")));
             WsgiServer server = new WsgiServer(dispatcher.build(), config.build());
             server.monitoringPrefixes = mounts.keySet().stream().filter(p -> !ordinaryMounts.contains(p)).toList();
             status.server = server;

@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver;
 
+import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.testing.OpenDescriptors;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
@@ -82,7 +83,17 @@ class WsgiServerTest {
             WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", taken.getLocalPort()).build();
             var e = assertThrows(java.io.IOException.class, server::start);
             assertTrue(e.getMessage().contains("Cannot listen"), e.getMessage());
+            assertTrue(e.getMessage().contains("another process listens there"), e.getMessage());
         }
+    }
+
+    /** An address this host does not have (TEST-NET-1, RFC 5737: no packet is sent) is not blamed on another process. */
+    @Test
+    void anAddressThisHostLacksIsNotCalledInUse() {
+        WsgiServer server = WsgiServer.builder(HELLO).bind("192.0.2.1", 0).build();
+        var e = assertThrows(java.net.BindException.class, server::start);
+        assertTrue(e.getMessage().contains("Cannot listen on 192.0.2.1"), e.getMessage());
+        assertTrue(!e.getMessage().contains("another process"), e.getMessage());
     }
 
     /**
@@ -150,6 +161,54 @@ class WsgiServerTest {
         assertThrows(IllegalArgumentException.class, () -> WsgiServer.builder(HELLO).threadIdleTimeout(Duration.ofSeconds(-1)).build());
         assertThrows(IllegalArgumentException.class, () -> WsgiServer.builder(HELLO).serverHeader("x\r\nSet-Cookie: a=1").build());
         assertEquals("a\tb", WsgiServer.builder(HELLO).serverHeader("a\tb").build().config().serverHeader());
+    }
+
+    @Test
+    void mountsThatCannotWorkAreRefusedAtBuild() {
+        IllegalArgumentException root = assertThrows(IllegalArgumentException.class,
+                () -> WsgiServer.builder(HELLO).mountApp("", HELLO));
+        assertTrue(root.getMessage().contains("is the root, where the main application is mounted"), root.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> WsgiServer.builder(HELLO).mount("//", status -> HELLO));
+        NullPointerException nothing = assertThrows(NullPointerException.class,
+                () -> WsgiServer.builder(HELLO).bind("127.0.0.1", 0).mount("/status", status -> null).build());
+        assertEquals("the application made for \"/status\" is null", nothing.getMessage());
+        assertEquals("config", assertThrows(NullPointerException.class, () -> new WsgiServer(HELLO, null)).getMessage());
+    }
+
+    /** What users write for "no bound": each limit's largest value works, or is refused at build with its name. */
+    @Test
+    void theLargestLimitsServeOrAreRefusedByName() throws Exception {
+        try (WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", 0).workerMode(WorkerMode.POOL)
+                .acceptQueueSize(Integer.MAX_VALUE).build().start();
+             RawClient client = new RawClient("127.0.0.1", server.port())) {
+            assertEquals(200, client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").read().status(), "not a 503: no overflow");
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HttpLimits.defaults().withMaxRequestLineLength(1 << 30).withMaxHeaderSectionSize(1 << 30));
+        assertTrue(e.getMessage().startsWith("maxRequestLineLength + maxHeaderSectionSize must be at most"), e.getMessage());
+        HttpLimits largest = HttpLimits.defaults().withMaxRequestLineLength(1 << 30)
+                .withMaxHeaderSectionSize(HttpLimits.MAX_LINE_AND_SECTION - (1 << 30));
+        try (WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", 0).limits(largest).build().start();
+             RawClient client = new RawClient("127.0.0.1", server.port())) {
+            client.send("GET / HTTP/1.1\r\n");
+            Thread.sleep(50); // the head in two reads: the limit is checked against what is buffered
+            assertEquals(200, client.send("Host: x\r\n\r\n").read().status());
+        }
+    }
+
+    @Test
+    void aPoolConfigCopiedWithAnotherMaxThreadsDerivesItsMinimumAgain() {
+        ServerConfig base = ServerConfig.builder().workerMode(WorkerMode.POOL).build();
+        assertEquals(10, base.minThreads());
+        assertEquals(5, base.toBuilder().maxThreads(5).build().minThreads(), "the default's minimum, not a fixed 10");
+        ServerConfig chosen = ServerConfig.builder().workerMode(WorkerMode.POOL).minThreads(3).maxThreads(50).build();
+        assertEquals(3, chosen.toBuilder().maxThreads(20).build().minThreads(), "a minimum set is kept");
+    }
+
+    @Test
+    void serverNameMustBeANameForUrls() {
+        assertThrows(IllegalArgumentException.class, () -> WsgiServer.builder(HELLO).serverName("").build());
+        assertThrows(IllegalArgumentException.class, () -> WsgiServer.builder(HELLO).serverName("a\r\nb").build());
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Hosts several applications in one server, mounted by path prefix (CherryPy's
@@ -52,7 +53,7 @@ public final class PathInfoDispatcher implements WsgiApp {
             if (other != null) {
                 throw new IllegalArgumentException("prefixes \"" + other + "\" and \"" + e.getKey() + "\" mount at the same place");
             }
-            list.add(new Mount(prefix, e.getValue()));
+            list.add(new Mount(prefix, Objects.requireNonNull(e.getValue(), () -> "the application mounted at \"" + e.getKey() + "\"")));
         }
         list.sort(Comparator.comparingInt((Mount m) -> m.prefix.length()).reversed());
         this.mounts = List.copyOf(list);
@@ -98,6 +99,7 @@ public final class PathInfoDispatcher implements WsgiApp {
 
         /** @throws IllegalArgumentException if {@code prefix} is mounted already (then, or by {@link #build()} after normalizing) */
         public Builder mount(String prefix, WsgiApp app) {
+            Objects.requireNonNull(app, () -> "the application mounted at \"" + prefix + "\"");
             if (apps.putIfAbsent(prefix, app) != null) throw new IllegalArgumentException("\"" + prefix + "\" is mounted twice");
             return this;
         }

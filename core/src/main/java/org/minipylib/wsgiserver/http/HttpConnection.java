@@ -244,17 +244,17 @@ public final class HttpConnection {
         return transport;
     }
 
-    /** Requests answered on this connection so far. */
-    public long requestCount() {
-        return requests;
-    }
-
     /**
      * True once the connection is closed. A half-closed one is not yet: it reads and drops what its
      * client still sends, until its client's end, on the thread that next calls awaitRequest.
      */
     public boolean isClosed() {
         return state == CLOSED;
+    }
+
+    /** True while a request is read, served or answered (not idle, in setup, half-closed or closed). */
+    public boolean isBusy() {
+        return state == BUSY;
     }
 
     /** True if the wait for the next request needs no thread now: the transport waits on a readiness loop (see {@link #awaitRequest(Runnable)}). */

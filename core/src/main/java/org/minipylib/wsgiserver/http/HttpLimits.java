@@ -27,10 +27,21 @@ public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int
     /** The default of {@link #maxPipelinedRequestsPerTurn()}. */
     public static final int DEFAULT_MAX_PIPELINED_REQUESTS_PER_TURN = 64;
 
+    /**
+     * The most {@link #maxRequestLineLength()} and {@link #maxHeaderSectionSize()} may add up to: a
+     * request head, with its line ends and a little slack, must fit in one Java array.
+     */
+    public static final int MAX_LINE_AND_SECTION = Integer.MAX_VALUE - 64;
+
     public HttpLimits {
         java.util.Objects.requireNonNull(compliance, "compliance");
         positive(maxRequestLineLength, "maxRequestLineLength");
         positive(maxHeaderSectionSize, "maxHeaderSectionSize");
+        if ((long) maxRequestLineLength + maxHeaderSectionSize > MAX_LINE_AND_SECTION) { // the head is one array
+            throw new IllegalArgumentException("maxRequestLineLength + maxHeaderSectionSize must be at most "
+                    + MAX_LINE_AND_SECTION + " (a request head is held in one array), got "
+                    + maxRequestLineLength + " + " + maxHeaderSectionSize);
+        }
         positive(maxHeaderCount, "maxHeaderCount");
         positive(maxBodySize, "maxBodySize");
         if (maxDrainSize < 0) throw new IllegalArgumentException("maxDrainSize must be >= 0");

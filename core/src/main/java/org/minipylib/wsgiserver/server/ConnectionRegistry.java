@@ -150,6 +150,15 @@ public final class ConnectionRegistry implements HttpConnection.Owner {
         return count.get() + refusalCount.get();
     }
 
+    /** Open connections serving a request now (see {@link HttpConnection#isBusy()}). */
+    public int busyConnections() {
+        int n = 0;
+        for (HttpConnection c : connections) {
+            if (c.isBusy()) n++;
+        }
+        return n;
+    }
+
     /**
      * Closes connections idle past their keep-alive deadline, or whose client stopped reading, and
      * lingering ones (refusals too) past their deadline.

@@ -90,16 +90,16 @@ public final class Listener implements Runnable {
             outOfMemoryInARow = 0;
             try {
                 onAccept.accept(client);
-            } catch (RuntimeException | OutOfMemoryError e) {
-                // the accept loop must outlive a heap that ran out for a moment: if it ended, the port
-                // would stay open with no one to accept on it
+            } catch (RuntimeException | Error e) {
+                // the accept loop must outlive a heap that ran out for a moment, a class that could not
+                // load, any error: if it ended, the port would stay open with no one to accept on it
                 try {
                     client.close();
                     LOG.log(System.Logger.Level.ERROR, "Could not start serving a connection", e);
-                } catch (IOException | RuntimeException | OutOfMemoryError ignored) {
+                } catch (IOException | RuntimeException | Error ignored) {
                     // closing anyway; the log may not have the memory either
                 }
-                if (e instanceof OutOfMemoryError && !pause()) return;
+                if (e instanceof Error && !pause()) return;
             }
         }
     }

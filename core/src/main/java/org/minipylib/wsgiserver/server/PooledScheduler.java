@@ -119,11 +119,6 @@ public final class PooledScheduler implements ConnectionScheduler {
         }
     }
 
-    /** The pool behind this scheduler. */
-    public WorkerPool pool() {
-        return pool;
-    }
-
     @Override
     public int busy() {
         return busy.get();

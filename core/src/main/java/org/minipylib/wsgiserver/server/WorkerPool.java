@@ -47,7 +47,7 @@ public final class WorkerPool {
         this.name = name;
         this.minThreads = minThreads;
         this.maxThreads = maxThreads;
-        this.maxInFlight = maxThreads + queueSize;
+        this.maxInFlight = (int) Math.min(Integer.MAX_VALUE, (long) maxThreads + queueSize); // MAX_VALUE: no bound
         this.idleNanos = idleTimeout.toNanos();
         for (int i = 0; i < minThreads; i++) addWorker();
     }

@@ -107,6 +107,16 @@ class PathInfoDispatcherTest {
     }
 
     @Test
+    void aNullApplicationIsRefusedWhenMountedNotAtItsFirstRequest() {
+        Map<String, WsgiApp> apps = new java.util.HashMap<>();
+        apps.put("/x", null);
+        NullPointerException e = assertThrows(NullPointerException.class, () -> new PathInfoDispatcher(apps));
+        assertEquals("the application mounted at \"/x\"", e.getMessage());
+        e = assertThrows(NullPointerException.class, () -> PathInfoDispatcher.builder().mount("/y", null));
+        assertEquals("the application mounted at \"/y\"", e.getMessage());
+    }
+
+    @Test
     void prefixesMustStartWithSlash() {
         assertThrows(IllegalArgumentException.class, () -> new PathInfoDispatcher(Map.of("blog", named("b"))));
     }

@@ -26,7 +26,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
+import java.util.logging.LogRecord;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -101,6 +103,33 @@ class GracefulStopTest {
             while (log.startingWith("\"{0}\" was cut off").isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
             assertEquals(1, log.startingWith("\"{0}\" was cut off").size(), () -> "logged: " + log.messages());
             assertTrue(log.startingWith("Error serving").isEmpty(), () -> "logged: " + log.messages());
+            List<LogRecord> timeout = log.startingWith("Shutdown timeout");
+            assertEquals(1, timeout.size(), () -> "logged: " + log.messages());
+            assertArrayEquals(new Object[] {1, 1}, timeout.get(0).getParameters(), "one connection, serving a request");
+        } finally {
+            server.stop();
+        }
+    }
+
+    /**
+     * A keep-alive client that keeps its connection open after stop() half-closed it idle is read
+     * from until it closes, or for 2 s: past a shorter shutdown timeout it is closed, but the warning
+     * does not count it as a request in flight.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void theShutdownTimeoutWarningCountsOnlyConnectionsServingARequest(WorkerMode mode) throws Exception {
+        WsgiServer server = WsgiServer.builder((env, sr) -> {
+            sr.start("200 OK", List.of(Header.of("Content-Length", "0")));
+            return List.of();
+        }).bind("127.0.0.1", 0).workerMode(mode).shutdownTimeout(Duration.ofMillis(300)).build().start();
+        try (LogCapture log = LogCapture.from(Level.WARNING);
+             RawClient idle = new RawClient("127.0.0.1", server.port())) {
+            assertEquals(200, idle.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n").read().status());
+            server.stop();
+            List<LogRecord> timeout = log.startingWith("Shutdown timeout");
+            assertEquals(1, timeout.size(), () -> "logged: " + log.messages());
+            assertArrayEquals(new Object[] {1, 0}, timeout.get(0).getParameters(), "one connection, lingering after its close");
         } finally {
             server.stop();
         }

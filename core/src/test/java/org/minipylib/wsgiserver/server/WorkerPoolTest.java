@@ -37,6 +37,18 @@ class WorkerPoolTest {
     }
 
     @Test
+    void aQueueOfIntegerMaxValueIsUnboundedNotAnOverflowThatRefusesAll() throws Exception {
+        WorkerPool pool = new WorkerPool("test", 1, 2, Duration.ofSeconds(30), Integer.MAX_VALUE);
+        CountDownLatch ran = new CountDownLatch(1);
+        try {
+            assertTrue(pool.submit(ran::countDown));
+            assertTrue(ran.await(5, TimeUnit.SECONDS));
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
     void withoutQueueRefusesAsSoonAsAllThreadsAreBusy() throws Exception {
         WorkerPool pool = oneThreadNoQueue();
         CountDownLatch release = new CountDownLatch(1);
