@@ -187,7 +187,7 @@ final class ServeCommand implements Callable<Integer> {
     Duration bodyReadTimeout;
 
     @Option(names = "--write-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {
-        "Longest a write may block on a client that stopped reading, then close (HttpTimeouts.write)."})
+        "Longest a write may block on a client that stopped reading, then reset the connection (HttpTimeouts.write)."})
     Duration writeTimeout;
 
     @Option(names = "--keep-alive-timeout", paramLabel = "SECONDS", converter = SecondsConverter.class, description = {

@@ -134,7 +134,10 @@ public final class ChunkedInputStream extends InputStream {
             size = (size << 4) | hexValue(line[p]);
             p++;
         }
-        if (p == 0) throw violation(ComplianceViolation.INVALID_CHUNK_SIZE, "Invalid chunk size");
+        // after the digits only whitespace or ';' may follow: "0x5" and "5x" are sizes, not extensions
+        if (p == 0 || p < len && line[p] != ';' && line[p] != ' ' && line[p] != '\t') {
+            throw violation(ComplianceViolation.INVALID_CHUNK_SIZE, "Invalid chunk size");
+        }
         checkExtensions(line, p, len);
         countFraming(len + 2, size); // the size line and the CRLF after the data, as Go counts
         return size;

@@ -292,9 +292,20 @@ public final class RequestParser {
         return nameEnd > from && p < to && b[p] == ':' ? KnownNames.header(b, from, nameEnd - from) : null;
     }
 
+    /** True if {@code b[from, to)} holds a space followed, later, by a byte that is not one. */
+    private static boolean spaceBeforeLastWord(byte[] b, int from, int to) {
+        int last = to - 1;
+        while (last >= from && b[last] == ' ') last--;
+        for (int i = from; i < last; i++) if (b[i] == ' ') return true;
+        return false;
+    }
+
     private static int parseVersion(byte[] b, int p, int lineEnd) throws BadRequestException {
         if (lineEnd - p != 8 || b[p] != 'H' || b[p + 1] != 'T' || b[p + 2] != 'T' || b[p + 3] != 'P'
                 || b[p + 4] != '/' || !isDigit(b[p + 5]) || b[p + 6] != '.' || !isDigit(b[p + 7])) {
+            if (spaceBeforeLastWord(b, p, lineEnd)) { // "GET /a b HTTP/1.1", "GET /a  HTTP/1.1": not the version's fault
+                throw violation(ComplianceViolation.INVALID_REQUEST_LINE, "Malformed request line (a space in the target, or two)");
+            }
             throw violation(ComplianceViolation.INVALID_VERSION, "Malformed HTTP version");
         }
         int major = b[p + 5] - '0';

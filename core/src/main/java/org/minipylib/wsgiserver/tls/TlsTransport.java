@@ -350,6 +350,7 @@ final class TlsTransport implements Transport {
                 netOut.clear();
                 SSLEngineResult result = engine.wrap(src, netOut);
                 if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                    give(netOut); // the pooled one back, if it was one
                     netOut = ByteBuffer.allocate(netOut.capacity() * 2);
                     continue;
                 }
