@@ -110,7 +110,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     private volatile boolean watching;
     private volatile boolean draining;
     /** Where {@link Builder#mount} put monitoring applications: their requests get in when the server is busy. */
-    private List<String> monitoringPrefixes = List.of();
+    private final List<String> monitoringPrefixes;
 
     /** A server for {@code app} with {@code config}; call {@link #start()} to listen. */
     public WsgiServer(WsgiApp app, ServerConfig config) {
@@ -124,8 +124,13 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
 
     /** A server for any {@link Gateway} (the HTTP layer does not depend on WSGI). */
     public WsgiServer(Gateway gateway, ServerConfig config) {
+        this(gateway, config, List.of());
+    }
+
+    private WsgiServer(Gateway gateway, ServerConfig config, List<String> monitoringPrefixes) {
         this.gateway = Objects.requireNonNull(gateway, "gateway");
         this.config = Objects.requireNonNull(config, "config");
+        this.monitoringPrefixes = monitoringPrefixes;
     }
 
     /** A builder for a server running {@code app}. */
@@ -702,8 +707,9 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             PathInfoDispatcher.Builder dispatcher = PathInfoDispatcher.builder().mount("/", app);
             mounts.forEach((prefix, factory) -> dispatcher.mount(prefix, Objects.requireNonNull(factory.apply(status),
                     () -> "the application made for \"" + prefix + "\" is null")));
-            WsgiServer server = new WsgiServer(dispatcher.build(), config.build());
-            server.monitoringPrefixes = mounts.keySet().stream().filter(p -> !ordinaryMounts.contains(p)).toList();
+            ServerConfig built = config.build();
+            WsgiServer server = new WsgiServer(gateway(dispatcher.build(), built), built,
+                    mounts.keySet().stream().filter(p -> !ordinaryMounts.contains(p)).toList());
             status.server = server;
             return server;
         }

@@ -37,74 +37,28 @@ import org.minipylib.wsgiserver.Header;
  */
 public final class HttpConnection {
 
-    /** What a connection needs from the server that owns it. */
-    public interface Owner {
-        /** True while the server is shutting down: responses say {@code Connection: close}. */
-        boolean isDraining();
-
-        /** Called exactly once, when the connection is closed. */
-        void connectionClosed(HttpConnection connection);
-
-        /**
-         * Output buffers shared by the owner's connections (an idle connection holds none), or
-         * {@code null} for a buffer of its own per connection.
-         */
-        default BufferPool outputBuffers() {
-            return null;
-        }
-
-        /**
-         * Input buffers ({@link #INPUT_BUFFER_SIZE} bytes) shared by the owner's connections (one
-         * waiting for its next request on a transport that can wait without a buffer holds none),
-         * or {@code null} for a buffer of its own per connection.
-         */
-        default BufferPool inputBuffers() {
-            return null;
-        }
-
-        /**
-         * Request parsers lent to the owner's connections for one head at a time (a few stay in the
-         * CPU's caches however many connections there are), or {@code null} for a parser of its own
-         * per connection.
-         */
-        default RequestParserPool requestParsers() {
-            return null;
-        }
-
-        /** A request was answered with {@code status}, {@code nanos} after its head was parsed (for statistics). */
-        default void served(int status, long nanos) {
-        }
-
-        /** The server answered {@code status} and closed without serving a request (for statistics). */
-        default void refused(int status) {
-        }
-
-        /** The connection's response says {@code Connection: close} because it has served its share (for statistics). */
-        default void connectionRetired() {
-        }
-
-        /** The connection was lost to a network error while serving (for statistics). */
-        default void socketError() {
-        }
-    }
-
     private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
     private static final byte[] CONTINUE_100 = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    // The connection's states (the field `state`), changed by compare-and-set since stop() and the
+    // watchdog act on connections from other threads:
+    //   (SETUP ->) BUSY <-> IDLE;  IDLE or BUSY -> HALF_CLOSED -> CLOSED;  any -> CLOSED
+    /** Running the connection's setup steps (before any request): stop() may close it. */
+    private static final int SETUP = 4;
     /** Waiting for (the head of) the next request: stop() may close it. */
     private static final int IDLE = 0;
     /** Serving a request. */
     private static final int BUSY = 1;
-    /** The most of what an over-limit client sent that is read (without waiting) before its close. */
-    private static final int OVER_LIMIT_DISCARD_BYTES = 64 * 1024;
-    private static final int CLOSED = 3;
-    /** Running the connection's setup steps (before any request): stop() may close it. */
-    private static final int SETUP = 4;
     /**
      * Output shut, what the client still sends is dropped by the connection's next reader until its
      * end (see dropUntilEnd): idle at stop() or at the keep-alive timeout (see halfCloseIdle), or
      * after a last response the client may still be sending into (see closeGracefully).
      */
     private static final int HALF_CLOSED = 5;
+    private static final int CLOSED = 3;
+
+    /** The most of what an over-limit client sent that is read (without waiting) before its close. */
+    private static final int OVER_LIMIT_DISCARD_BYTES = 64 * 1024;
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
     /**
      * At most this much is read and dropped while lingering: enough for a proxy that sends a whole
@@ -116,7 +70,7 @@ public final class HttpConnection {
     /**
      * Initial size of a connection's input buffer: most request heads fit; a larger one grows it (up
      * to the head size limit); large body reads bypass it. Lent back while idle where the owner
-     * pools input buffers and the transport allows (see {@link Owner#inputBuffers()}).
+     * pools input buffers and the transport allows (see {@link ConnectionOwner#inputBuffers()}).
      */
     public static final int INPUT_BUFFER_SIZE = 2 * 1024;
     /** Response heads and small bodies collect here; larger pieces go straight out. */
@@ -140,7 +94,7 @@ public final class HttpConnection {
     private final List<ConnectionSetup> setups;
     private final Gateway gateway;
     private final HttpSettings settings;
-    private final Owner owner;
+    private final ConnectionOwner owner;
     // created once setup is done, over the final transport
     private RequestParser parser; // own one, where the owner lends none
     private long violationsLogged; // which relaxed violations a lent parser logged for this connection already
@@ -176,9 +130,7 @@ public final class HttpConnection {
     private boolean handedOff;
     /** System.nanoTime() when the last exchange ended, for the wait for the next request (0: read the clock). */
     private long lastExchangeEndNanos;
-    private int headScanned; // bytes of the buffered head already scanned for its end
-    private boolean headLineComplete;
-    private int headSectionStart; // once the request line is complete: where the header section starts in the buffered head
+    private final RequestHeadScanner headScanner;
     private RequestBody currentBody;
     private HttpResponse currentResponse;
     private boolean lingerOnClose;
@@ -192,7 +144,7 @@ public final class HttpConnection {
     private final long retireAtNanos;
 
     /** A connection that speaks HTTP over {@code transport} from its first byte. */
-    public HttpConnection(Transport transport, Gateway gateway, HttpSettings settings, Owner owner) {
+    public HttpConnection(Transport transport, Gateway gateway, HttpSettings settings, ConnectionOwner owner) {
         this(transport, List.of(), gateway, settings, owner);
     }
 
@@ -201,7 +153,7 @@ public final class HttpConnection {
      * then speaks HTTP over the transport they return.
      */
     public HttpConnection(Transport transport, List<ConnectionSetup> setups, Gateway gateway, HttpSettings settings,
-                          Owner owner) {
+                          ConnectionOwner owner) {
         this.transport = transport;
         this.setups = List.copyOf(setups);
         this.gateway = gateway;
@@ -210,6 +162,7 @@ public final class HttpConnection {
         this.state = this.setups.isEmpty() ? BUSY : SETUP;
         if (this.setups.isEmpty()) openHttp();
         this.bareLfAllowed = settings.limits().compliance().allows(ComplianceViolation.BARE_LF_LINE_ENDINGS);
+        this.headScanner = new RequestHeadScanner(settings.limits());
         HttpTimeouts t = settings.timeouts();
         this.keepAliveMillis = HttpTimeouts.millis(t.keepAlive());
         this.drainNanos = t.drain().toNanos();
@@ -338,7 +291,7 @@ public final class HttpConnection {
             boolean started = false;
             while (true) {
                 boolean emptyLineBegun = false;
-                if (headScanned == 0) emptyLineBegun = skipEmptyLines();
+                if (headScanner.atStart()) emptyLineBegun = skipEmptyLines();
                 if (!emptyLineBegun) {
                     RequestHead head = tryParseHead();
                     if (head != null) {
@@ -801,41 +754,16 @@ public final class HttpConnection {
     // ---- request head ----
 
     /**
-     * Parses the head at the front of the input buffer if it is all there; null if more bytes are
-     * needed. Scanning is incremental, so a head that trickles in is not rescanned from its start.
+     * Parses the head at the front of the input buffer if it is all there (see RequestHeadScanner);
+     * null if more bytes are needed.
      */
     private RequestHead tryParseHead() throws BadRequestException {
         int avail = input.available();
         if (avail == 0) return null;
-        HttpLimits limits = settings.limits();
-        byte[] b = input.buf;
         int start = input.pos;
-        if (!headLineComplete) {
-            int lf = RequestParser.indexOf(b, (byte) '\n', start + headScanned, start + avail);
-            headLineComplete = lf >= 0;
-            if (headLineComplete) headSectionStart = lf + 1 - start;
-            // an unfinished line may end in the CR of its CRLF: that byte is not part of the line
-            int lineLength = headLineComplete ? lf - start - 1 : (b[start + avail - 1] == '\r' ? avail - 1 : avail);
-            if (lineLength > limits.maxRequestLineLength()) {
-                throw RequestParser.overlongRequestLine(b, start, limits.maxRequestLineLength());
-            }
-        }
-        int end = RequestParser.findHeadEnd(b, start, start + headScanned, start + avail);
-        if (end < 0) {
-            // judged whether or not its line is complete: a TLS ClientHello holds an LF (byte 0x0a) anywhere
-            RequestParser.refuseImpossibleStart(b, start, start + avail);
-            headScanned = avail;
-            // A section within the limit ends by its empty line within limit + 2 bytes: refuse as soon
-            // as more has come without one, not only once the buffer is full.
-            boolean sectionTooLarge = headLineComplete && avail - headSectionStart > limits.maxHeaderSectionSize() + 1;
-            if (sectionTooLarge || avail >= limits.maxHeadSize()) {
-                throw new BadRequestException(431, "Request header section is larger than " + limits.maxHeaderSectionSize() + " bytes");
-            }
-            return null;
-        }
-        headScanned = 0;
-        headLineComplete = false;
-        RequestHead head = parse(b, start, end);
+        int end = headScanner.findEnd(input.buf, start, avail);
+        if (end < 0) return null;
+        RequestHead head = parse(input.buf, start, end);
         input.skip(end - start);
         return head;
     }

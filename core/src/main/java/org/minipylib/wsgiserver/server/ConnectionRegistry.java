@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.server;
 
 import org.minipylib.wsgiserver.http.BufferPool;
+import org.minipylib.wsgiserver.http.ConnectionOwner;
 import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.RequestParserPool;
 
@@ -14,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the limit that linger after their 503 (see {@link #addLingeringRefusal}) are open connections
  * too, counted apart, within a small budget of their own.
  */
-public final class ConnectionRegistry implements HttpConnection.Owner {
+public final class ConnectionRegistry implements ConnectionOwner {
 
     /** Enough for every request in flight at the default thread limit; more are allocated, then dropped. */
     private static final int POOLED_OUTPUT_BUFFERS = 256;

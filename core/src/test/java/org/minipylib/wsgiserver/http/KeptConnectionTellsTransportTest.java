@@ -66,7 +66,7 @@ class KeptConnectionTellsTransportTest {
         return transport;
     }
 
-    private static final class NoOwner implements HttpConnection.Owner {
+    private static final class NoOwner implements ConnectionOwner {
         @Override public boolean isDraining() { return false; }
         @Override public void connectionClosed(HttpConnection connection) { }
     }

@@ -47,7 +47,7 @@ class PipelinedResponseBatchingTest {
         assertFalse(connection.awaitRequest(), "the client's end of stream closes the connection");
     }
 
-    private static final class NoOwner implements HttpConnection.Owner {
+    private static final class NoOwner implements ConnectionOwner {
         @Override public boolean isDraining() { return false; }
         @Override public void connectionClosed(HttpConnection connection) { }
     }

@@ -71,7 +71,7 @@ class ResponseWriteFailuresTest {
     private static void serveOneRequest(Transport transport) {
         HttpSettings settings = new HttpSettings(HttpLimits.defaults(), HttpTimeouts.defaults(), null, null);
         HttpConnection connection = new HttpConnection(transport, new WsgiGateway(BIG, null, "test"), settings,
-                new HttpConnection.Owner() {
+                new ConnectionOwner() {
                     @Override public boolean isDraining() { return false; }
                     @Override public void connectionClosed(HttpConnection c) { }
                 });

@@ -111,7 +111,7 @@ class WriteStallWatchTest {
             sr.start("200 OK", List.of());
             return List.of("hello".getBytes(StandardCharsets.US_ASCII));
         };
-        return new HttpConnection(transport, new WsgiGateway(hello, null, "test"), settings, new HttpConnection.Owner() {
+        return new HttpConnection(transport, new WsgiGateway(hello, null, "test"), settings, new ConnectionOwner() {
             @Override public boolean isDraining() { return false; }
             @Override public void connectionClosed(HttpConnection c) { }
         });

@@ -1,0 +1,63 @@
+package org.minipylib.wsgiserver.http;
+
+/**
+ * Finds where a request head that arrives in pieces ends, and refuses one that outgrows its limits
+ * before all of it has arrived: a request line longer than {@link HttpLimits#maxRequestLineLength()}
+ * ({@code 414}) or a header section larger than {@link HttpLimits#maxHeaderSectionSize()} ({@code 431})
+ * as soon as that many bytes have come without its end, and a first line no request can start with
+ * ({@code 400}) at once. Each call scans only what arrived since the one before, so a head that
+ * trickles in is not scanned again from its start. No I/O: it reads the connection's input buffer.
+ * One per connection, used by one thread at a time.
+ */
+final class RequestHeadScanner {
+
+    private final HttpLimits limits;
+    private int scanned; // bytes of the head, from its start, already scanned for its end
+    private boolean lineComplete;
+    private int sectionStart; // once the request line is complete: where the header section starts, from the head's start
+
+    RequestHeadScanner(HttpLimits limits) {
+        this.limits = limits;
+    }
+
+    /** True if none of a head has been scanned yet: empty lines before a request line may still be skipped. */
+    boolean atStart() {
+        return scanned == 0;
+    }
+
+    /**
+     * The index just past the empty line that ends the head beginning at {@code b[start]}, of which
+     * {@code available} bytes have arrived; -1 if its end has not arrived yet. Once it returns an end,
+     * the next call scans a new head.
+     *
+     * @throws BadRequestException if the head is already too large, or cannot be a request's
+     */
+    int findEnd(byte[] b, int start, int available) throws BadRequestException {
+        if (!lineComplete) {
+            int lf = RequestParser.indexOf(b, (byte) '\n', start + scanned, start + available);
+            lineComplete = lf >= 0;
+            if (lineComplete) sectionStart = lf + 1 - start;
+            // an unfinished line may end in the CR of its CRLF: that byte is not part of the line
+            int lineLength = lineComplete ? lf - start - 1 : (b[start + available - 1] == '\r' ? available - 1 : available);
+            if (lineLength > limits.maxRequestLineLength()) {
+                throw RequestParser.overlongRequestLine(b, start, limits.maxRequestLineLength());
+            }
+        }
+        int end = RequestParser.findHeadEnd(b, start, start + scanned, start + available);
+        if (end < 0) {
+            // judged whether or not its line is complete: a TLS ClientHello holds an LF (byte 0x0a) anywhere
+            RequestParser.refuseImpossibleStart(b, start, start + available);
+            scanned = available;
+            // A section within the limit ends by its empty line within limit + 2 bytes: refuse as soon
+            // as more has come without one, not only once the buffer is full.
+            boolean sectionTooLarge = lineComplete && available - sectionStart > limits.maxHeaderSectionSize() + 1;
+            if (sectionTooLarge || available >= limits.maxHeadSize()) {
+                throw new BadRequestException(431, "Request header section is larger than " + limits.maxHeaderSectionSize() + " bytes");
+            }
+            return -1;
+        }
+        scanned = 0;
+        lineComplete = false;
+        return end;
+    }
+}

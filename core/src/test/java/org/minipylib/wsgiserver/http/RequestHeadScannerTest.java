@@ -1,0 +1,69 @@
+package org.minipylib.wsgiserver.http;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A head's end is found however it arrives, and a head that outgrows its limits is refused as soon
+ * as enough of it has come, before its end: on byte arrays, as the connection's buffer holds them.
+ */
+class RequestHeadScannerTest {
+
+    private static final HttpLimits LIMITS = HttpLimits.defaults().withMaxRequestLineLength(32).withMaxHeaderSectionSize(64);
+
+    @Test
+    void aHeadArrivingByteByByteEndsAfterItsEmptyLineAndTheNextOneStartsAfresh() throws Exception {
+        byte[] b = bytes("xxGET / HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
+        int start = 2; // where the buffer's unread part begins
+        int headLength = "GET / HTTP/1.1\r\nHost: a\r\n\r\n".length();
+        RequestHeadScanner scanner = new RequestHeadScanner(LIMITS);
+        assertTrue(scanner.atStart());
+        for (int available = 1; available < headLength; available++) {
+            assertEquals(-1, scanner.findEnd(b, start, available), "not all there with " + available + " bytes");
+            assertFalse(scanner.atStart());
+        }
+        assertEquals(start + headLength, scanner.findEnd(b, start, headLength));
+        assertTrue(scanner.atStart(), "the next head is scanned from its own start");
+        int next = start + headLength;
+        assertEquals(b.length, scanner.findEnd(b, next, b.length - next));
+    }
+
+    @Test
+    void anOverlongRequestLineIsA414BeforeItsEnd() throws Exception {
+        byte[] b = bytes("GET /" + "a".repeat(40));
+        RequestHeadScanner scanner = new RequestHeadScanner(LIMITS);
+        assertEquals(-1, scanner.findEnd(b, 0, 32), "exactly the limit, not ended: it may still end");
+        BadRequestException e = assertThrows(BadRequestException.class, () -> scanner.findEnd(b, 0, 33));
+        assertEquals(414, e.status());
+        assertEquals(-1, new RequestHeadScanner(LIMITS).findEnd(bytes("GET /" + "a".repeat(27) + "\r"), 0, 33),
+                "a line of the limit whose CR has come: the CR is not part of the line");
+    }
+
+    @Test
+    void anOversizedHeaderSectionIsA431BeforeItsEnd() throws Exception {
+        String line = "GET / HTTP/1.1\r\n";
+        byte[] b = bytes(line + "X: " + "v".repeat(100));
+        RequestHeadScanner scanner = new RequestHeadScanner(LIMITS);
+        assertEquals(-1, scanner.findEnd(b, 0, line.length() + 64 + 1), "the limit and a CR: it may still end with its LF");
+        BadRequestException e = assertThrows(BadRequestException.class, () -> scanner.findEnd(b, 0, line.length() + 64 + 2));
+        assertEquals(431, e.status());
+    }
+
+    @Test
+    void aTlsClientHelloOnThePlainPortIsA400AtOnce() {
+        byte[] clientHello = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, (byte) 0xfc, 0x03, 0x03, 0x0a};
+        BadRequestException e = assertThrows(BadRequestException.class,
+                () -> new RequestHeadScanner(LIMITS).findEnd(clientHello, 0, clientHello.length));
+        assertEquals(400, e.status());
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+}
