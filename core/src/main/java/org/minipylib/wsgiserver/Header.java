@@ -1,6 +1,6 @@
 package org.minipylib.wsgiserver;
 
-import org.minipylib.wsgiserver.http.RequestParser;
+import org.minipylib.wsgiserver.http.HttpChars;
 
 import java.util.Objects;
 
@@ -38,7 +38,7 @@ public record Header(String name, String value) {
     public static boolean isValidName(String text) {
         if (text.isEmpty()) return false;
         for (int i = 0; i < text.length(); i++) {
-            if (!RequestParser.isTokenChar(text.charAt(i))) return false;
+            if (!HttpChars.isTokenChar(text.charAt(i))) return false;
         }
         return true;
     }

@@ -1,6 +1,6 @@
 package org.minipylib.wsgiserver.apps;
 
-import org.minipylib.wsgiserver.http.RequestParser;
+import org.minipylib.wsgiserver.http.HttpChars;
 
 import java.util.Collection;
 import java.util.List;
@@ -50,7 +50,7 @@ final class CompressibleTypes {
         if (s.isEmpty()) return false;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (!RequestParser.isTokenChar(c) || c == '*' || (c == '+' && !plus)) return false;
+            if (!HttpChars.isTokenChar(c) || c == '*' || (c == '+' && !plus)) return false;
         }
         return true;
     }

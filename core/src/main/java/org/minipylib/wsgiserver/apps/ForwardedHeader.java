@@ -1,5 +1,7 @@
 package org.minipylib.wsgiserver.apps;
 
+import org.minipylib.wsgiserver.http.HttpChars;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,7 +44,7 @@ final class ForwardedHeader {
             i = skipSpaces(value, i);
             if (i >= n && !element.isEmpty()) return element; // a trailing ";"
             int nameStart = i;
-            while (i < n && isTokenChar(value.charAt(i))) i++;
+            while (i < n && HttpChars.isTokenChar(value.charAt(i))) i++;
             if (i == nameStart || i >= n || value.charAt(i) != '=') return null;
             String name = value.substring(nameStart, i).toLowerCase(Locale.ROOT);
             i++;
@@ -61,7 +63,7 @@ final class ForwardedHeader {
                 }
             } else {
                 int start = i;
-                while (i < n && isTokenChar(value.charAt(i))) i++;
+                while (i < n && HttpChars.isTokenChar(value.charAt(i))) i++;
                 if (i == start) return null;
                 v.append(value, start, i);
             }
@@ -75,10 +77,5 @@ final class ForwardedHeader {
     private static int skipSpaces(String s, int i) {
         while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) i++;
         return i;
-    }
-
-    /** RFC 9110 tchar. */
-    private static boolean isTokenChar(char c) {
-        return c < 127 && c > 32 && "()<>@,;:\\\"/[]?={} \t".indexOf(c) < 0;
     }
 }

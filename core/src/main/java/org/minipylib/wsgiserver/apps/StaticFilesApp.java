@@ -6,7 +6,7 @@ import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.StartResponse;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.http.HttpDate;
-import org.minipylib.wsgiserver.http.RequestParser;
+import org.minipylib.wsgiserver.http.HttpChars;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -475,7 +475,7 @@ public final class StaticFilesApp implements WsgiApp {
         for (int i = 0; i < segment.length(); i++) {
             char c = segment.charAt(i);
             if (c > 0xFF || c == 0 || c == '\\') return null;
-            if (c == '%' && i + 2 < segment.length() && RequestParser.isHex(segment.charAt(i + 1)) && RequestParser.isHex(segment.charAt(i + 2))) {
+            if (c == '%' && i + 2 < segment.length() && HttpChars.isHexDigit(segment.charAt(i + 1)) && HttpChars.isHexDigit(segment.charAt(i + 2))) {
                 if (!segment.startsWith("25", i + 1)) return null; // %2F, an encoded slash (the server keeps no other escape)
                 i += 2;
             }
@@ -501,7 +501,7 @@ public final class StaticFilesApp implements WsgiApp {
         StringBuilder sb = new StringBuilder(path.length() + 16);
         for (int i = 0; i < path.length(); i++) {
             char c = path.charAt(i);
-            boolean escape = c == '%' && i + 2 < path.length() && RequestParser.isHex(path.charAt(i + 1)) && RequestParser.isHex(path.charAt(i + 2));
+            boolean escape = c == '%' && i + 2 < path.length() && HttpChars.isHexDigit(path.charAt(i + 1)) && HttpChars.isHexDigit(path.charAt(i + 2));
             if (escape || (c > ' ' && c < 0x7F && "\"%<>\\^`{|}?#[]".indexOf(c) < 0)) {
                 sb.append(c);
             } else {

@@ -96,9 +96,9 @@ public final class ChunkedInputStream extends InputStream {
         while (p >= 0) {
             int digits = p;
             long size = 0;
-            while (p < to && hexValue(b[p]) >= 0) { // every digit: leading zeros may be many (the reader takes them)
+            while (p < to && HttpChars.hexValue(b[p]) >= 0) { // every digit: leading zeros may be many (the reader takes them)
                 if (size > (Long.MAX_VALUE >> 4)) return -1; // larger than any body: the reader refuses it
-                size = (size << 4) | hexValue(b[p++]);
+                size = (size << 4) | HttpChars.hexValue(b[p++]);
             }
             if (p == digits) return -1;
             p = nextLine(b, p, to); // past the extensions
@@ -129,9 +129,9 @@ public final class ChunkedInputStream extends InputStream {
         int len = readLine(line.length);
         int p = 0;
         long size = 0;
-        while (p < len && hexValue(line[p]) >= 0) {
+        while (p < len && HttpChars.hexValue(line[p]) >= 0) {
             if (size > (Long.MAX_VALUE >> 4)) throw violation(ComplianceViolation.INVALID_CHUNK_SIZE, "Chunk size is too large");
-            size = (size << 4) | hexValue(line[p]);
+            size = (size << 4) | HttpChars.hexValue(line[p]);
             p++;
         }
         // after the digits only whitespace or ';' may follow: "0x5" and "5x" are sizes, not extensions
@@ -181,7 +181,7 @@ public final class ChunkedInputStream extends InputStream {
             if (b[p] != ';') throw violation(ComplianceViolation.INVALID_CHUNK_EXTENSION, "Invalid chunk size line");
             p = skipWhitespace(b, p + 1, end);
             int nameStart = p;
-            while (p < end && RequestParser.isTokenChar(b[p] & 0xff)) p++;
+            while (p < end && HttpChars.isTokenChar(b[p] & 0xff)) p++;
             if (p == nameStart) throw violation(ComplianceViolation.INVALID_CHUNK_EXTENSION, "Invalid chunk extension");
             p = skipWhitespace(b, p, end);
             if (p < end && b[p] == '=') {
@@ -205,7 +205,7 @@ public final class ChunkedInputStream extends InputStream {
                     }
                 } else {
                     int valueStart = p;
-                    while (p < end && RequestParser.isTokenChar(b[p] & 0xff)) p++;
+                    while (p < end && HttpChars.isTokenChar(b[p] & 0xff)) p++;
                     if (p == valueStart) throw violation(ComplianceViolation.INVALID_CHUNK_EXTENSION, "Invalid chunk extension");
                 }
             }
@@ -283,12 +283,6 @@ public final class ChunkedInputStream extends InputStream {
         return p;
     }
 
-    private static int hexValue(byte c) {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    }
 
     private static BadRequestException violation(ComplianceViolation v, String message) {
         return BadRequestException.violation(v, message);

@@ -88,17 +88,10 @@ public final class PercentDecoder {
 
     /** Whether the path decoded from {@code raw[from...]} starts with two hex digits. */
     private static boolean twoHexDigitsFollow(String raw, int from) {
-        if (hexValue(decodedAt(raw, from)) < 0) return false;
-        return hexValue(decodedAt(raw, from + (raw.charAt(from) == '%' ? 3 : 1))) >= 0;
+        if (HttpChars.hexValue(decodedAt(raw, from)) < 0) return false;
+        return HttpChars.hexValue(decodedAt(raw, from + (raw.charAt(from) == '%' ? 3 : 1))) >= 0;
     }
 
-    /** The value of an ASCII hex digit, or -1. */
-    private static int hexValue(int c) {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    }
 
     /** The byte the path decodes to at {@code raw[at]}, or -1 past its end or at a malformed escape. */
     private static int decodedAt(String raw, int at) {
@@ -106,8 +99,8 @@ public final class PercentDecoder {
         char c = raw.charAt(at);
         if (c != '%') return c;
         if (at + 2 >= raw.length()) return -1;
-        int hi = hexValue(raw.charAt(at + 1));
-        int lo = hexValue(raw.charAt(at + 2));
+        int hi = HttpChars.hexValue(raw.charAt(at + 1));
+        int lo = HttpChars.hexValue(raw.charAt(at + 2));
         return hi < 0 || lo < 0 ? -1 : (hi << 4) | lo;
     }
 

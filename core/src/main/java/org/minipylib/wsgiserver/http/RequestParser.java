@@ -19,7 +19,7 @@ import java.util.Set;
  */
 public final class RequestParser {
 
-    private static final boolean[] TCHAR = new boolean[256];
+    private static final boolean[] TCHAR = HttpChars.TCHAR;
     /** RFC 3986 reg-name characters: unreserved and sub-delims ({@code %} is checked separately). */
     private static final boolean[] REG_NAME_CHAR = new boolean[256];
     /** What a byte in a request-target is: one of the TARGET_* values. */
@@ -31,10 +31,9 @@ public final class RequestParser {
     private static final byte TARGET_HASH = 4;
 
     static {
-        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) TCHAR[c] = true;
-        for (char c = '0'; c <= '9'; c++) TCHAR[c] = REG_NAME_CHAR[c] = true;
-        for (char c = 'a'; c <= 'z'; c++) TCHAR[c] = REG_NAME_CHAR[c] = true;
-        for (char c = 'A'; c <= 'Z'; c++) TCHAR[c] = REG_NAME_CHAR[c] = true;
+        for (char c = '0'; c <= '9'; c++) REG_NAME_CHAR[c] = true;
+        for (char c = 'a'; c <= 'z'; c++) REG_NAME_CHAR[c] = true;
+        for (char c = 'A'; c <= 'Z'; c++) REG_NAME_CHAR[c] = true;
         for (char c : "-._~!$&'()*+,;=".toCharArray()) REG_NAME_CHAR[c] = true;
         for (int c = 0; c < 0x21; c++) TARGET_CLASS[c] = TARGET_INVALID;
         TARGET_CLASS[0x7f] = TARGET_INVALID;
@@ -99,11 +98,6 @@ public final class RequestParser {
     /** Sets which relaxed violations count as logged already: the record of the connection this parser now parses for. */
     void violationsLogged(long logged) {
         accepted = logged;
-    }
-
-    /** True if {@code c} may appear in a token (RFC 9110 section 5.6.2). */
-    public static boolean isTokenChar(int c) {
-        return c >= 0 && c < 256 && TCHAR[c];
     }
 
     /**
@@ -561,7 +555,7 @@ public final class RequestParser {
             String bare = (semi < 0 ? coding : coding.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
             if (bare.isEmpty()) throw violation(ComplianceViolation.CHUNKED_NOT_FINAL, "Invalid Transfer-Encoding");
             for (int k = 0; k < bare.length(); k++) {
-                if (!isTokenChar(bare.charAt(k))) throw violation(ComplianceViolation.CHUNKED_NOT_FINAL, "Invalid Transfer-Encoding");
+                if (!HttpChars.isTokenChar(bare.charAt(k))) throw violation(ComplianceViolation.CHUNKED_NOT_FINAL, "Invalid Transfer-Encoding");
             }
             if (bare.equals("chunked") && semi >= 0) {
                 throw violation(ComplianceViolation.CHUNKED_NOT_FINAL, "Transfer-Encoding: chunked takes no parameters");
@@ -603,7 +597,7 @@ public final class RequestParser {
             while (i < n && host.charAt(i) != ':') {
                 char c = host.charAt(i);
                 if (c == '%') {
-                    if (i + 2 >= n || !isHex(host.charAt(i + 1)) || !isHex(host.charAt(i + 2))) return false;
+                    if (i + 2 >= n || !HttpChars.isHexDigit(host.charAt(i + 1)) || !HttpChars.isHexDigit(host.charAt(i + 2))) return false;
                     i += 3;
                     continue;
                 }
@@ -628,11 +622,6 @@ public final class RequestParser {
             if (c < 0x20 || c == 0x7f) return true;
         }
         return false;
-    }
-
-    /** Whether {@code c} is an ASCII hexadecimal digit. */
-    public static boolean isHex(char c) {
-        return c < 128 && Character.digit(c, 16) >= 0;
     }
 
     /** {@code http} or {@code https}, in any case (RFC 3986 section 3.1: schemes are case-insensitive). */
