@@ -198,6 +198,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                     case POOL -> new PooledScheduler(new WorkerPool("wsgiserver-worker", config.minThreads(),
                             config.maxThreads(), config.threadIdleTimeout(), config.acceptQueueSize()), monitoring,
                             statistics);
+                    // a request waits for a turn at most as long as its head may take to arrive, then 503
                     case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
                             config.timeouts().requestHead(), monitoring, statistics, readinessLoops.length == 0);
                 };
