@@ -42,7 +42,7 @@ public final class HttpConnection {
 
     // The connection's states (the field `state`), changed by compare-and-set since stop() and the
     // watchdog act on connections from other threads:
-    //   (SETUP ->) BUSY <-> IDLE;  IDLE or BUSY -> HALF_CLOSED -> CLOSED;  any -> CLOSED
+    //   (SETUP ->) BUSY <-> IDLE;  IDLE or BUSY -> HALF_CLOSED -> (CLOSING ->) CLOSED;  BUSY -> CLOSING;  any -> CLOSED
     /** Running the connection's setup steps (before any request): stop() may close it. */
     private static final int SETUP = 4;
     /** Waiting for (the head of) the next request: stop() may close it. */
@@ -55,6 +55,12 @@ public final class HttpConnection {
      * after a last response the client may still be sending into (see closeGracefully).
      */
     private static final int HALF_CLOSED = 5;
+    /**
+     * Done, its output ended, its descriptor kept while the kernel still holds bytes for the client
+     * that the client's full receive window keeps back: the watchdog closes it once they have gone
+     * out, or resets it if they make no progress for the write timeout (see closeOnceSent).
+     */
+    private static final int CLOSING = 6;
     private static final int CLOSED = 3;
 
     /** The most of what an over-limit client sent that is read (without waiting) before its close. */
@@ -121,6 +127,9 @@ public final class HttpConnection {
     private volatile long setupDeadline;
     /** Once HALF_CLOSED: System.nanoTime() when the connection closes, whatever the client does. */
     private volatile long halfClosedUntil;
+    /** Once CLOSING: the unsent bytes the watchdog last saw, and when they last went down. */
+    private int closingUnsent;
+    private long closingProgressNanos;
     /** Once HALF_CLOSED: bytes from the client read and dropped so far (at most about LINGER_MAX_BYTES are). */
     private int halfClosedDropped;
     private RequestHead pendingHead;
@@ -671,9 +680,56 @@ public final class HttpConnection {
         } catch (IOException e) {
             // reset, or closed by the watchdog or a forced stop: done either way
             handedOff = false;
+            close();
+            return Awaited.CLOSED;
+        }
+        if (state == HALF_CLOSED) closeOnceSent(HALF_CLOSED); // else the watchdog closed it, or made it CLOSING
+        return Awaited.CLOSED;
+    }
+
+    /**
+     * Closes a connection in state {@code from} (BUSY or HALF_CLOSED) whose output has ended; but if
+     * the kernel still holds bytes for the client that its full receive window keeps back, it becomes
+     * CLOSING instead, still registered and counted, and the watchdog closes it once they have gone
+     * out, or resets it if they make no progress for the write timeout (see checkClosing): closed
+     * behind them, the kernel would keep an orphan socket holding them (megabytes) for minutes,
+     * uncounted by maxConnections, for a client that never reads. Returns true if it closed.
+     */
+    private boolean closeOnceSent(int from) {
+        int unsent = transport.unsentBytes();
+        if (holdsData(unsent)) {
+            closingUnsent = unsent;
+            closingProgressNanos = System.nanoTime(); // first: the watchdog reads them once CLOSING
+            if (STATE.compareAndSet(this, from, CLOSING) || state == CLOSING) return false; // (or another thread made it so)
         }
         close();
-        return Awaited.CLOSED;
+        return true;
+    }
+
+    /**
+     * True if {@code unsent} (see Transport.unsentBytes) counts bytes of a response: a FIN queued
+     * behind them counts one, and waits for a window too (a client that read all but whose window
+     * update has not come yet), but holds no memory worth a reset.
+     */
+    private static boolean holdsData(int unsent) {
+        return unsent > 1;
+    }
+
+    /** For the watchdog, on a CLOSING connection: closes it once sent, resets it if stalled (see closeOnceSent). */
+    private boolean checkClosing(long nowNanos) {
+        int unsent = transport.unsentBytes();
+        if (holdsData(unsent)) {
+            if (unsent < closingUnsent) {
+                closingUnsent = unsent;
+                closingProgressNanos = nowNanos;
+            }
+            if (nowNanos - closingProgressNanos <= writeTimeoutNanos) return false;
+            LOG.log(System.Logger.Level.DEBUG, "{0} stopped taking the end of its last response; resetting",
+                    transport.remoteAddress());
+            transport.resetOnClose();
+        }
+        close();
+        return true;
     }
 
     private boolean closeInSetup() {
@@ -719,9 +775,9 @@ public final class HttpConnection {
         }
         if (output == null) return false; // closed during setup
         if (state == HALF_CLOSED && nowNanos - halfClosedUntil >= 0) {
-            close(); // the client neither closed nor stopped sending in time
-            return true;
+            return closeOnceSent(HALF_CLOSED); // the client neither closed nor stopped sending in time
         }
+        if (state == CLOSING) return checkClosing(nowNanos);
         long idleUntil = idleDeadline;
         if (idleUntil != 0 && nowNanos - idleUntil >= 0 && closeIfIdleAndQuiet(idleUntil)) return true;
         long started = output.writeSeenSince();
@@ -1166,6 +1222,16 @@ public final class HttpConnection {
         }
         output.release(); // everything is out: the next connection reuses the buffer (called on the connection's own thread only)
         if (!lingerOnClose && input.available() == 0) {
+            if (holdsData(transport.unsentBytes())) { // the client has not taken all yet: its output ends, the rest waits
+                try {
+                    output.timedAsWrite(transport::shutdownOutput); // a FIN (TLS: close_notify) behind what is queued
+                } catch (IOException e) {
+                    close();
+                    return false;
+                }
+                closeOnceSent(BUSY);
+                return false;
+            }
             closeCleanly();
             close();
             return false;

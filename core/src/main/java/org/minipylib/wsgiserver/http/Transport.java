@@ -224,6 +224,16 @@ public interface Transport {
     default void resetOnClose() {
     }
 
+    /**
+     * Bytes written that the kernel holds but has not sent yet, because the client's receive window
+     * is full (over TLS or the PROXY protocol, of the socket below); 0 once all has gone out (it may
+     * still be in flight); -1 if the transport cannot tell (the default; a closed one). Asked when the
+     * server closes a connection (see HttpConnection's CLOSING).
+     */
+    default int unsentBytes() {
+        return -1;
+    }
+
     /** The server-side address the client connected to. */
     SocketAddress localAddress();
 

@@ -170,6 +170,11 @@ final class ProxiedTransport implements Transport {
     }
 
     @Override
+    public int unsentBytes() {
+        return wrapped.unsentBytes();
+    }
+
+    @Override
     public SocketAddress localAddress() {
         return local;
     }

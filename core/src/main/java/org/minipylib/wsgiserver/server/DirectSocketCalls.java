@@ -59,6 +59,14 @@ interface DirectSocketCalls {
     boolean hungUp(int fd);
 
     /**
+     * Bytes in the socket's send queue that the kernel has not sent yet, because the peer's receive
+     * window is full (a FIN queued behind them counts one; what is sent and not yet acknowledged is
+     * not counted): {@code TCP_INFO}'s {@code tcpi_notsent_bytes}. -1 if the connection is over (a
+     * reset: its queue is never sent) or the call failed.
+     */
+    int unsent(int fd);
+
+    /**
      * The calls, if this JVM can make them (Linux, Java 22 or later, {@code --enable-native-access}
      * and {@code --add-exports=java.base/sun.nio.ch} for this library); else null.
      */

@@ -687,6 +687,14 @@ public final class SocketTransport implements Transport {
     }
 
     @Override
+    public int unsentBytes() {
+        DirectSocketCalls unsentCalls = DirectSocketCalls.available();
+        if (unsentCalls == null || !channel.isOpen()) return -1;
+        int fd = NativeAccess.fdOf(channel); // a query only: a number reused after a close meanwhile misleads, harms nothing
+        return fd < 0 ? -1 : unsentCalls.unsent(fd);
+    }
+
+    @Override
     public void resetOnClose() {
         try {
             channel.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);

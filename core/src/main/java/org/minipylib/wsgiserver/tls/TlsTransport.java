@@ -630,6 +630,11 @@ final class TlsTransport implements Transport {
         wrapped.resetOnClose();
     }
 
+    @Override
+    public int unsentBytes() {
+        return wrapped.unsentBytes();
+    }
+
     /** A close_notify, once the handshake has begun. */
     @Override
     public boolean closesWithMessage() {

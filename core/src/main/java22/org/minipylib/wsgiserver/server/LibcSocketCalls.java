@@ -28,6 +28,10 @@ final class LibcSocketCalls implements DirectSocketCalls {
     private static final int POLLRDHUP = 0x2000;
     private static final int POLLERR = 0x8;
     private static final int POLLHUP = 0x10;
+    private static final int IPPROTO_TCP = 6;
+    private static final int TCP_INFO = 11;
+    private static final int TCP_CLOSE = 7; // tcpi_state of a connection that is over (after a reset)
+    private static final int TCP_INFO_NOTSENT_BYTES = 144; // offset of tcpi_notsent_bytes in struct tcp_info (Linux 4.6+)
 
     LibcSocketCalls() {
         // Checked first: calling a restricted method without consent prints a warning on standard error.
@@ -50,6 +54,7 @@ final class LibcSocketCalls implements DirectSocketCalls {
         static final MethodHandle FCNTL;
         static final MethodHandle CLOSE;
         static final MethodHandle POLL;
+        static final MethodHandle GETSOCKOPT;
 
         static {
             Linker linker = Linker.nativeLinker();
@@ -63,6 +68,8 @@ final class LibcSocketCalls implements DirectSocketCalls {
             CLOSE = linker.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
             POLL = linker.downcallHandle(libc.find("poll").orElseThrow(),
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), heapAccess); // timeout 0: never blocks
+            GETSOCKOPT = linker.downcallHandle(libc.find("getsockopt").orElseThrow(), // a query: never blocks
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), heapAccess);
         }
 
         static void link() {
@@ -122,6 +129,23 @@ final class LibcSocketCalls implements DirectSocketCalls {
     public boolean hungUp(int fd) {
         int revents = poll(fd, 0); // no events asked for: POLLHUP and POLLERR are always reported
         return revents > 0 && (revents & (POLLHUP | POLLERR)) != 0;
+    }
+
+    @Override
+    public int unsent(int fd) {
+        int[] info = new int[64]; // struct tcp_info (232 bytes on Linux 6), filled as ints: little-endian
+        int[] length = {info.length * Integer.BYTES};
+        try {
+            int result = (int) Handles.GETSOCKOPT.invokeExact(fd, IPPROTO_TCP, TCP_INFO, MemorySegment.ofArray(info),
+                    MemorySegment.ofArray(length));
+            if (result != 0 || length[0] < TCP_INFO_NOTSENT_BYTES + Integer.BYTES) return -1;
+            if ((info[0] & 0xff) == TCP_CLOSE) return -1; // tcpi_state: reset, nothing more goes out
+            return info[TCP_INFO_NOTSENT_BYTES / Integer.BYTES];
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**

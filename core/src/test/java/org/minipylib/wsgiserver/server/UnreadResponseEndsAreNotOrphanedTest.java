@@ -1,0 +1,119 @@
+package org.minipylib.wsgiserver.server;
+
+import org.minipylib.wsgiserver.Header;
+import org.minipylib.wsgiserver.WorkerMode;
+import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.Poll;
+import org.minipylib.wsgiserver.testing.TestServer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A response that fits in the kernel's buffers leaves the server's writes at once; if the server then
+ * closed the socket behind it while the client is not reading, the kernel would keep an orphan socket
+ * holding the unsent bytes (megabytes) for minutes, uncounted by maxConnections. Instead the
+ * connection stays open and counted until they have gone out, and is reset if they do not move for
+ * the write timeout; a client that reads slowly still gets all of it. Needs the kernel's count of
+ * unsent bytes (Linux, the foreign function API of Java 22+, native access: the tests' JVM flags).
+ */
+@Timeout(60)
+class UnreadResponseEndsAreNotOrphanedTest {
+
+    private static final int BODY = 3_000_000;
+
+    @BeforeAll
+    static void unsentBytesCanBeCounted() {
+        assumeTrue(DirectSocketCalls.available() != null, "no getsockopt(TCP_INFO) on this JVM");
+    }
+
+    @ParameterizedTest(name = "{0}, {1}")
+    @CsvSource({"VIRTUAL, Connection: close", "POOL, Connection: close", "VIRTUAL, keep-alive timeout"})
+    void aClientThatNeverReadsIsCountedThenReset(WorkerMode mode, String end) throws Exception {
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofSeconds(1)).withKeepAlive(Duration.ofSeconds(1));
+        try (TestServer server = TestServer.start(bytes(BODY), b -> b.workerMode(mode).timeouts(timeouts));
+             Socket client = new Socket()) {
+            client.setReceiveBufferSize(64 * 1024);
+            client.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 5000);
+            String close = end.startsWith("Connection") ? "Connection: close\r\n" : "";
+            client.getOutputStream().write(("GET / HTTP/1.1\r\nHost: t\r\n" + close + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            // never read: the response is written into the kernel's buffers, the server's part is done
+            Thread.sleep(close.isEmpty() ? 3500 : 500); // (the keep-alive timeout and the 2 s linger after it)
+            assertEquals(1, server.server().openConnections(), "still counted while the kernel holds its bytes");
+            Poll.until(() -> server.server().openConnections(), n -> n == 0, "reset after the write timeout without progress");
+            client.setSoTimeout(10_000);
+            assertThrows(SocketException.class, () -> readAll(client.getInputStream()), "a reset, not the whole response");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"VIRTUAL", "POOL"})
+    void aClientThatResetsFreesItsConnectionAtOnce(WorkerMode mode) throws Exception {
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofSeconds(60));
+        try (TestServer server = TestServer.start(bytes(BODY), b -> b.workerMode(mode).timeouts(timeouts))) {
+            Socket client = new Socket();
+            client.setReceiveBufferSize(64 * 1024);
+            client.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 5000);
+            client.getOutputStream().write("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            Thread.sleep(500);
+            assertEquals(1, server.server().openConnections(), "counted while the kernel holds its bytes");
+            client.setSoLinger(true, 0);
+            client.close(); // a reset: what the kernel held will never go out
+            Poll.until(() -> server.server().openConnections(), n -> n == 0, "closed at once, not after the write timeout");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"VIRTUAL", "POOL"})
+    void aClientThatReadsSlowlyGetsAllOfIt(WorkerMode mode) throws Exception {
+        int body = 600_000;
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofSeconds(1));
+        try (TestServer server = TestServer.start(bytes(body), b -> b.workerMode(mode).timeouts(timeouts));
+             Socket client = new Socket()) {
+            client.setReceiveBufferSize(64 * 1024);
+            client.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 5000);
+            client.setSoTimeout(10_000);
+            client.getOutputStream().write("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            Thread.sleep(300); // the server has written all and closed its part
+            InputStream in = client.getInputStream();
+            java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+            byte[] piece = new byte[32 * 1024];
+            for (int n; (n = in.read(piece)) > 0; ) {
+                received.write(piece, 0, n);
+                Thread.sleep(40); // about 800 KB/s: slower than loopback, progress well within the write timeout
+            }
+            String response = received.toString(StandardCharsets.ISO_8859_1);
+            assertEquals(body, response.length() - (response.indexOf("\r\n\r\n") + 4), "the whole body, then the end");
+        }
+    }
+
+    private static WsgiApp bytes(int n) {
+        byte[] body = new byte[n];
+        return (env, sr) -> {
+            sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream"),
+                    Header.of("Content-Length", Integer.toString(n))));
+            return List.of(body);
+        };
+    }
+
+    private static long readAll(InputStream in) throws IOException {
+        long total = 0;
+        byte[] piece = new byte[64 * 1024];
+        for (int n; (n = in.read(piece)) > 0; ) total += n;
+        return total;
+    }
+}
