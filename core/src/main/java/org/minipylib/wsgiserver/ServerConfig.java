@@ -43,11 +43,12 @@ import java.util.Objects;
  *                              UNIX socket options
  * @param jmx                   register a {@link WsgiServerMXBean} on the platform MBean server while running
  * @param readinessLoops        virtual mode, TCP (plain or TLS) and UNIX sockets: how many NIO selector loops
- *                              idle keep-alive connections wait on ({@link #AUTO_READINESS_LOOPS}: as many as the JDK has pollers, a power
- *                              of two up to the processors, at most 32); 0: they wait in the JDK's own poller,
- *                              a parked virtual thread each, which costs a failed read and an {@code epoll_ctl}
- *                              for each request that has not arrived by the time a fresh thread, started behind
- *                              the others after the response before it, reads. Ignored before JDK 24, where a
+ *                              idle keep-alive connections wait on ({@link #AUTO_READINESS_LOOPS}: as many as
+ *                              the JDK has pollers, a power of two up to the processors, at most 32); 0: they
+ *                              wait in the JDK's own poller, a parked virtual thread each, which costs a failed
+ *                              read and an {@code epoll_ctl} for each request that has not arrived by the time
+ *                              a fresh thread, started behind the others after the response before it, reads.
+ *                              Ignored before JDK 24, where a
  *                              selector parks its virtual thread pinned to its carrier
  * @param directSocketCalls     plain TCP connections waiting on a readiness loop read and write with the C
  *                              library's {@code recv} and {@code send}, through the foreign function API, on

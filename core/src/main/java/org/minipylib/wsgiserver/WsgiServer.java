@@ -536,7 +536,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             }
             if (registry.size() > 0) {
                 LOG.log(System.Logger.Level.WARNING, "Shutdown timeout: closing {0} connections, {1} of them serving a request"
-                        + " (the others in setup, with a request begun, or reading what their clients send after the close)",
+                        + " (the others in setup, with a request begun, reading what their clients send after the close,"
+                        + " or with the end of a response the kernel has not sent yet)",
                         registry.size(), registry.busyConnections());
             }
             registry.abortAll();

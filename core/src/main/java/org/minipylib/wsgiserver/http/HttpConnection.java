@@ -61,6 +61,8 @@ public final class HttpConnection {
      * out, or resets it if they make no progress for the write timeout (see closeOnceSent).
      */
     private static final int CLOSING = 6;
+    /** Connections that wrote less than this are closed at once, whatever the kernel still holds for them. */
+    private static final long CLOSING_MIN_BYTES = 16 * 1024;
     private static final int CLOSED = 3;
 
     /** The most of what an over-limit client sent that is read (without waiting) before its close. */
@@ -214,7 +216,7 @@ public final class HttpConnection {
         return state == CLOSED;
     }
 
-    /** True while a request is read, served or answered (not idle, in setup, half-closed or closed). */
+    /** True while a request is read, served or answered (not idle, in setup, half-closed, closing or closed). */
     public boolean isBusy() {
         return state == BUSY;
     }
@@ -696,7 +698,7 @@ public final class HttpConnection {
      * uncounted by maxConnections, for a client that never reads. Returns true if it closed.
      */
     private boolean closeOnceSent(int from) {
-        int unsent = transport.unsentBytes();
+        int unsent = mayHoldData() ? transport.unsentBytes() : -1;
         if (holdsData(unsent)) {
             closingUnsent = unsent;
             closingProgressNanos = System.nanoTime(); // first: the watchdog reads them once CLOSING
@@ -704,6 +706,14 @@ public final class HttpConnection {
         }
         close();
         return true;
+    }
+
+    /**
+     * False if the connection has written too little for the kernel to hold much of it: then the
+     * kernel is not asked (a system call per closed connection, where most write a few hundred bytes).
+     */
+    private boolean mayHoldData() {
+        return transport.bytesWritten() >= CLOSING_MIN_BYTES;
     }
 
     /**
@@ -1222,7 +1232,7 @@ public final class HttpConnection {
         }
         output.release(); // everything is out: the next connection reuses the buffer (called on the connection's own thread only)
         if (!lingerOnClose && input.available() == 0) {
-            if (holdsData(transport.unsentBytes())) { // the client has not taken all yet: its output ends, the rest waits
+            if (mayHoldData() && holdsData(transport.unsentBytes())) { // not all taken yet: the output ends, the rest waits
                 try {
                     output.timedAsWrite(transport::shutdownOutput); // a FIN (TLS: close_notify) behind what is queued
                 } catch (IOException e) {

@@ -225,6 +225,14 @@ public interface Transport {
     }
 
     /**
+     * Bytes written to the connection so far (over TLS or the PROXY protocol, to the socket below), as
+     * seen by the thread that asks; -1 if the transport does not count them (the default).
+     */
+    default long bytesWritten() {
+        return -1;
+    }
+
+    /**
      * Bytes written that the kernel holds but has not sent yet, because the client's receive window
      * is full (over TLS or the PROXY protocol, of the socket below); 0 once all has gone out (it may
      * still be in flight); -1 if the transport cannot tell (the default; a closed one). Asked when the

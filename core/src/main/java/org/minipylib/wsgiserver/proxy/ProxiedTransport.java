@@ -175,6 +175,11 @@ final class ProxiedTransport implements Transport {
     }
 
     @Override
+    public long bytesWritten() {
+        return wrapped.bytesWritten();
+    }
+
+    @Override
     public SocketAddress localAddress() {
         return local;
     }

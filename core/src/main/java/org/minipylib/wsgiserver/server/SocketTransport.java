@@ -53,6 +53,7 @@ public final class SocketTransport implements Transport {
     private boolean resumed; // handed off (awaitReadableThen): the read that follows does not wait, see readPolled
     private final ReentrantLock modeLock = new ReentrantLock();
     private boolean wroteSinceRead;
+    private long written; // bytes written so far (writes take turns; read by others only as a hint, see bytesWritten)
     private boolean bytesWaiting; // blocking, readsBuffersDirectly() saw bytes arrived: a channel read cannot block
     private static final ByteBuffer NO_VIEW = ByteBuffer.allocate(0); // never read into: a read wraps its own array
     private ByteBuffer readView = NO_VIEW; // wraps the last array read into
@@ -535,6 +536,7 @@ public final class SocketTransport implements Transport {
                 r.writeDone();
             }
         }
+        written += len;
         if (statistics != null) statistics.written(len);
     }
 
@@ -575,6 +577,7 @@ public final class SocketTransport implements Transport {
                 r.writeDone();
             }
         }
+        written += total;
         if (statistics != null) statistics.written(total);
     }
 
@@ -604,6 +607,7 @@ public final class SocketTransport implements Transport {
                 r.writeDone();
             }
         }
+        written += done[0];
         if (statistics != null) statistics.written(done[0]);
         return done[0];
     }
@@ -684,6 +688,11 @@ public final class SocketTransport implements Transport {
     @Override
     public String scheme() {
         return "http";
+    }
+
+    @Override
+    public long bytesWritten() {
+        return written;
     }
 
     @Override

@@ -635,6 +635,11 @@ final class TlsTransport implements Transport {
         return wrapped.unsentBytes();
     }
 
+    @Override
+    public long bytesWritten() {
+        return wrapped.bytesWritten();
+    }
+
     /** A close_notify, once the handshake has begun. */
     @Override
     public boolean closesWithMessage() {

@@ -30,8 +30,10 @@ class WriteTimeoutTest {
     @EnumSource(WorkerMode.class)
     void clientThatStopsReadingIsDisconnected(WorkerMode mode) throws Exception {
         byte[] mib = new byte[1 << 20];
+        java.util.concurrent.CountDownLatch hugeStarted = new java.util.concurrent.CountDownLatch(1);
         WsgiApp app = (env, sr) -> {
             if (env.pathInfo().equals("/huge")) {
+                hugeStarted.countDown();
                 sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
                 return () -> new Iterator<>() { // endless
                     public boolean hasNext() { return true; }
@@ -48,6 +50,9 @@ class WriteTimeoutTest {
                 stalled.setReceiveBufferSize(4096);
                 stalled.getOutputStream().write("GET /huge HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 // never read: the server's writes block, then the watchdog closes the connection
+                // (the probes below only once it holds the one worker: else one of them may take it first, and
+                // the stalled request get the busy 503)
+                assertTrue(hugeStarted.await(10, TimeUnit.SECONDS), "the stalled request is served");
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
                 int status = 0;
                 while (System.nanoTime() < deadline) {
