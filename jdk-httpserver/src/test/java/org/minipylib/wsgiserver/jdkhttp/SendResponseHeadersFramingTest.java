@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 304 carry none; bytes beyond a length are refused, a body short of it closes the connection; the
  * connection is reused and pipelined requests are answered in order.
  */
-class ResponseFramingTest {
+class SendResponseHeadersFramingTest {
 
     private static final ServerFixture servers = new ServerFixture();
     private static final AtomicReference<String> overrun = new AtomicReference<>();
