@@ -143,14 +143,17 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         return new Builder();
     }
 
-    /** A builder starting from this configuration. */
+    /**
+     * A builder starting from this configuration. Its {@code minThreads} is kept, and lowered to
+     * {@code maxThreads} if the builder is given a smaller one (and no {@code minThreads} of its own).
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.bindAddresses.addAll(bindAddresses);
         b.serverName = serverName;
         b.workerMode = workerMode;
-        // a minimum the default gave is derived again from the new builder's maxThreads
-        b.minThreads = minThreads == Math.min(DEFAULT_MIN_THREADS, maxThreads) ? null : minThreads;
+        b.minThreads = minThreads;
+        b.minThreadsCopied = true; // lowered to a smaller maxThreads given to the copy (see build)
         b.maxThreads = maxThreads;
         b.threadIdleTimeout = threadIdleTimeout;
         b.acceptQueueSize = acceptQueueSize;
@@ -178,6 +181,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         private String serverName;
         private WorkerMode workerMode = WorkerMode.VIRTUAL;
         private Integer minThreads; // default: min(DEFAULT_MIN_THREADS, maxThreads)
+        private boolean minThreadsCopied; // minThreads came with toBuilder(), not from minThreads(n)
         private int maxThreads = 200;
         private Duration threadIdleTimeout = Duration.ofSeconds(60);
         private int acceptQueueSize = 1024;
@@ -216,7 +220,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
 
         public Builder serverName(String name) { this.serverName = name; return this; }
         public Builder workerMode(WorkerMode mode) { this.workerMode = mode; return this; }
-        public Builder minThreads(int n) { this.minThreads = n; return this; }
+        public Builder minThreads(int n) { this.minThreads = n; this.minThreadsCopied = false; return this; }
         public Builder maxThreads(int n) { this.maxThreads = n; return this; }
         public Builder threadIdleTimeout(Duration d) { this.threadIdleTimeout = d; return this; }
         public Builder acceptQueueSize(int n) { this.acceptQueueSize = n; return this; }
@@ -246,6 +250,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
             List<SocketAddress> addresses = bindAddresses.isEmpty()
                     ? List.of(new InetSocketAddress("127.0.0.1", 8080)) : bindAddresses;
             int min = minThreads != null ? minThreads : Math.min(DEFAULT_MIN_THREADS, maxThreads);
+            // a copy given a smaller maxThreads only: its minimum follows (a minimum set here must fit)
+            if (minThreadsCopied && min > maxThreads) min = maxThreads;
             return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
                     acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, drainDelay, accessLog,
                     serverHeader, sslAdapter, listenOptions, jmx, readinessLoops, directSocketCalls,

@@ -213,18 +213,21 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                     listenerThreads.add(t);
                 }
                 watchdog = Thread.ofPlatform().name("wsgiserver-watchdog").daemon(true).unstarted(this::watch);
+                running = true;
+                statistics.started();
+                watching = true;
+                watchdog.start();
+                listenerThreads.forEach(Thread::start);
             } catch (RuntimeException | Error e) { // no thread for the pool (out of memory), say: nothing left listening
+                running = false;
+                watching = false;
+                if (watchdog != null) watchdog.interrupt();
+                closeListenersAndLoops(); // accept loops already started end with their channels
                 if (scheduler != null) scheduler.shutdown();
                 scheduler = null;
                 listenerThreads.clear();
-                closeListenersAndLoops();
                 throw e;
             }
-            running = true;
-            statistics.started();
-            watching = true;
-            watchdog.start();
-            listenerThreads.forEach(Thread::start);
             LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
                     listeningAddresses().stream().map(HostAddress::text).toList(),
                     config.workerMode().name().toLowerCase(java.util.Locale.ROOT));

@@ -197,12 +197,14 @@ class WsgiServerTest {
     }
 
     @Test
-    void aPoolConfigCopiedWithAnotherMaxThreadsDerivesItsMinimumAgain() {
+    void aCopiedPoolConfigKeepsItsMinimumUnlessANewMaximumIsBelowIt() {
         ServerConfig base = ServerConfig.builder().workerMode(WorkerMode.POOL).build();
         assertEquals(10, base.minThreads());
-        assertEquals(5, base.toBuilder().maxThreads(5).build().minThreads(), "the default's minimum, not a fixed 10");
-        ServerConfig chosen = ServerConfig.builder().workerMode(WorkerMode.POOL).minThreads(3).maxThreads(50).build();
-        assertEquals(3, chosen.toBuilder().maxThreads(20).build().minThreads(), "a minimum set is kept");
+        assertEquals(5, base.toBuilder().maxThreads(5).build().minThreads(), "lowered to the new maximum, not refused");
+        ServerConfig four = ServerConfig.builder().workerMode(WorkerMode.POOL).minThreads(4).maxThreads(4).build();
+        assertEquals(4, four.toBuilder().maxThreads(100).build().minThreads(), "a minimum set is kept, never raised");
+        assertThrows(IllegalArgumentException.class, () -> base.toBuilder().minThreads(8).maxThreads(5).build(),
+                "a minimum given to the copy itself must fit");
     }
 
     @Test

@@ -42,7 +42,7 @@ public final class HttpConnection {
 
     // The connection's states (the field `state`), changed by compare-and-set since stop() and the
     // watchdog act on connections from other threads:
-    //   (SETUP ->) BUSY <-> IDLE;  IDLE or BUSY -> HALF_CLOSED -> (CLOSING ->) CLOSED;  BUSY -> CLOSING;  any -> CLOSED
+    //   (SETUP ->) BUSY <-> IDLE;  IDLE or BUSY -> HALF_CLOSED -> (CLOSING ->) CLOSED;  any -> CLOSED
     /** Running the connection's setup steps (before any request): stop() may close it. */
     private static final int SETUP = 4;
     /** Waiting for (the head of) the next request: stop() may close it. */
@@ -685,24 +685,24 @@ public final class HttpConnection {
             close();
             return Awaited.CLOSED;
         }
-        if (state == HALF_CLOSED) closeOnceSent(HALF_CLOSED); // else the watchdog closed it, or made it CLOSING
+        if (state == HALF_CLOSED) closeOnceSent(); // else the watchdog closed it, or made it CLOSING
         return Awaited.CLOSED;
     }
 
     /**
-     * Closes a connection in state {@code from} (BUSY or HALF_CLOSED) whose output has ended; but if
+     * Closes a half-closed connection at the end of its linger; but if
      * the kernel still holds bytes for the client that its full receive window keeps back, it becomes
      * CLOSING instead, still registered and counted, and the watchdog closes it once they have gone
      * out, or resets it if they make no progress for the write timeout (see checkClosing): closed
      * behind them, the kernel would keep an orphan socket holding them (megabytes) for minutes,
      * uncounted by maxConnections, for a client that never reads. Returns true if it closed.
      */
-    private boolean closeOnceSent(int from) {
+    private boolean closeOnceSent() {
         int unsent = mayHoldData() ? transport.unsentBytes() : -1;
         if (holdsData(unsent)) {
             closingUnsent = unsent;
             closingProgressNanos = System.nanoTime(); // first: the watchdog reads them once CLOSING
-            if (STATE.compareAndSet(this, from, CLOSING) || state == CLOSING) return false; // (or another thread made it so)
+            if (STATE.compareAndSet(this, HALF_CLOSED, CLOSING) || state == CLOSING) return false; // (or another thread made it so)
         }
         close();
         return true;
@@ -785,7 +785,7 @@ public final class HttpConnection {
         }
         if (output == null) return false; // closed during setup
         if (state == HALF_CLOSED && nowNanos - halfClosedUntil >= 0) {
-            return closeOnceSent(HALF_CLOSED); // the client neither closed nor stopped sending in time
+            return closeOnceSent(); // the client neither closed nor stopped sending in time
         }
         if (state == CLOSING) return checkClosing(nowNanos);
         long idleUntil = idleDeadline;
@@ -1204,8 +1204,10 @@ public final class HttpConnection {
     private void close() {
         int previous = (int) STATE.getAndSet(this, CLOSED);
         if (previous != CLOSED) {
-            transport.close();
+            // uncounted first: a client that sees the close and connects again at once is not refused
+            // over the connection limit for the moment between the two
             owner.connectionClosed(this);
+            transport.close();
         }
     }
 
@@ -1231,17 +1233,10 @@ public final class HttpConnection {
             return false;
         }
         output.release(); // everything is out: the next connection reuses the buffer (called on the connection's own thread only)
-        if (!lingerOnClose && input.available() == 0) {
-            if (mayHoldData() && holdsData(transport.unsentBytes())) { // not all taken yet: the output ends, the rest waits
-                try {
-                    output.timedAsWrite(transport::shutdownOutput); // a FIN (TLS: close_notify) behind what is queued
-                } catch (IOException e) {
-                    close();
-                    return false;
-                }
-                closeOnceSent(BUSY);
-                return false;
-            }
+        // A response the kernel still holds part of lingers too: its client's close (once it has read
+        // all) ends the linger, and the connection with it; one that never reads becomes CLOSING at the
+        // linger's end (see closeOnceSent). Closed at once, it would stay CLOSING until the watchdog.
+        if (!lingerOnClose && input.available() == 0 && !(mayHoldData() && holdsData(transport.unsentBytes()))) {
             closeCleanly();
             close();
             return false;

@@ -49,7 +49,12 @@ public final class WorkerPool {
         this.maxThreads = maxThreads;
         this.maxInFlight = (int) Math.min(Integer.MAX_VALUE, (long) maxThreads + queueSize); // MAX_VALUE: no bound
         this.idleNanos = idleTimeout.toNanos();
-        for (int i = 0; i < minThreads; i++) addWorker();
+        try {
+            for (int i = 0; i < minThreads; i++) addWorker();
+        } catch (RuntimeException | Error e) { // no thread for one (out of memory, say): none of them left running
+            shutdown();
+            throw e;
+        }
     }
 
     /** Work for the pool that may stop counting before it ends, and may leave a follow-up. */
