@@ -698,7 +698,7 @@ public final class HttpConnection {
      * uncounted by maxConnections, for a client that never reads. Returns true if it closed.
      */
     private boolean closeOnceSent() {
-        int unsent = mayHoldData() ? transport.unsentBytes() : -1;
+        int unsent = unsentOutput();
         if (holdsData(unsent)) {
             closingUnsent = unsent;
             closingProgressNanos = System.nanoTime(); // first: the watchdog reads them once CLOSING
@@ -709,11 +709,12 @@ public final class HttpConnection {
     }
 
     /**
-     * False if the connection has written too little for the kernel to hold much of it: then the
-     * kernel is not asked (a system call per closed connection, where most write a few hundred bytes).
+     * What the kernel still holds of the connection's output (see Transport.unsentBytes); 0 without
+     * asking if the connection has written too little for that to matter (a system call per closed
+     * connection, where most write a few hundred bytes).
      */
-    private boolean mayHoldData() {
-        return transport.bytesWritten() >= CLOSING_MIN_BYTES;
+    private int unsentOutput() {
+        return transport.bytesWritten() < CLOSING_MIN_BYTES ? 0 : transport.unsentBytes();
     }
 
     /**
@@ -727,7 +728,7 @@ public final class HttpConnection {
 
     /** For the watchdog, on a CLOSING connection: closes it once sent, resets it if stalled (see closeOnceSent). */
     private boolean checkClosing(long nowNanos) {
-        int unsent = transport.unsentBytes();
+        int unsent = unsentOutput();
         if (holdsData(unsent)) {
             if (unsent < closingUnsent) {
                 closingUnsent = unsent;
@@ -1236,7 +1237,7 @@ public final class HttpConnection {
         // A response the kernel still holds part of lingers too: its client's close (once it has read
         // all) ends the linger, and the connection with it; one that never reads becomes CLOSING at the
         // linger's end (see closeOnceSent). Closed at once, it would stay CLOSING until the watchdog.
-        if (!lingerOnClose && input.available() == 0 && !(mayHoldData() && holdsData(transport.unsentBytes()))) {
+        if (!lingerOnClose && input.available() == 0 && !holdsData(unsentOutput())) {
             closeCleanly();
             close();
             return false;
