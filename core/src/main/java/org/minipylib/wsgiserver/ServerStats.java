@@ -58,7 +58,8 @@ import java.util.Collections;
  * @param busyWorkers        requests being served now
  * @param socketErrors       connections lost to a network error while a request was being served
  * @param responsesByStatus  responses sent, by status code (only codes sent at least once), ascending
- * @param latency            the distribution of request durations
+ * @param latency            the distribution of the durations of requests that reached the application
+ *                           (as workTime; the server's own refusals are not in it)
  */
 public record ServerStats(ServerState state, Instant startedAt, Duration uptime, long accepts,
                           long refusedConnections, long retiredConnections, long tlsHandshakeFailures, long tlsHandshakeTimeouts,

@@ -92,17 +92,27 @@ final class BodyInput {
         try {
             n = dst == null ? in.read(b, off, len, timeout) : in.read(dst, timeout);
         } catch (SocketTimeoutException e) {
-            throw new SocketTimeoutException(waitLimit());
-        } finally {
-            waited(start);
+            SocketTimeoutException timedOut = new SocketTimeoutException(waitLimit());
+            waited(start, timedOut);
+            throw timedOut;
+        } catch (IOException | RuntimeException | Error e) {
+            waited(start, e);
+            throw e;
         }
+        waited(start, null);
         if (n > 0) bytes += n;
         return n;
     }
 
-    private void waited(long start) throws IOException {
+    /** After a wait for the client, failed with {@code failure} or (null) not: counts it, takes the turn again. */
+    private void waited(long start, Throwable failure) throws IOException {
         waitedNanos += System.nanoTime() - start;
-        turn.takeAgain(); // waiting for a turn is not the client's slowness: not counted
+        // waiting for a turn is not the client's slowness: not counted
+        if (failure == null) {
+            turn.takeAgain();
+        } else {
+            turn.takeAgainAfter(failure); // what the read ran into stays what the caller sees
+        }
     }
 
     /** The longest the next read may wait, in milliseconds; throws if it may not wait at all. */

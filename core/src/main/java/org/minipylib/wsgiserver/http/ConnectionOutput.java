@@ -325,19 +325,23 @@ final class ConnectionOutput {
     private long writeLarge(LargeWrite write) throws IOException {
         mayHaveWaited = true;
         turn.giveBack(); // a large piece (see LEND_TURN_MIN_BYTES)
+        long result;
         try {
             writeLock.lock();
             try {
                 int from = sent;
                 int to = count;
                 clearBuffered();
-                return write.run(from, to);
+                result = write.run(from, to);
             } finally {
                 writeLock.unlock();
             }
-        } finally {
-            turn.takeAgain();
+        } catch (Throwable t) {
+            turn.takeAgainAfter(t);
+            throw t;
         }
+        turn.takeAgain();
+        return result;
     }
 
     /** Writes an ASCII/ISO-8859-1 string (one byte per char, as HTTP heads are). */
@@ -408,9 +412,11 @@ final class ConnectionOutput {
         turn.giveBack();
         try {
             flushBuffered();
-        } finally {
-            turn.takeAgain();
+        } catch (Throwable t) {
+            turn.takeAgainAfter(t);
+            throw t;
         }
+        turn.takeAgain();
     }
 
     private void flushBuffered() throws IOException {

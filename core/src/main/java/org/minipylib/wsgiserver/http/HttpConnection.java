@@ -13,6 +13,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -270,8 +271,7 @@ public final class HttpConnection {
      */
     public Awaited awaitRequest(Runnable then) {
         boolean resumed = handedOff;
-        long deadline = 0; // set in the loop below: the idle wait's (idleWaitDeadline) until a head begins, then the head's
-        long now = 0; // the clock, if read in this pass of the loop below
+        long now = 0; // the clock, if read just now
         if (resumed) {
             handedOff = false;
             if (state != IDLE) return dropUntilEnd(then, true); // half-closed while no thread waited
@@ -285,82 +285,10 @@ public final class HttpConnection {
                     && halfCloseIdle()) {
                 return dropUntilEnd(then, false);
             }
-            // Idle, the connection may wait up to the keep-alive timeout (empty lines do not extend
-            // it); once a request has begun, its head must be complete within the head timeout.
-            // The clock (about 25 ns a read) is read only where a deadline needs it: the wait starts
-            // when the exchange before it ended, unless the response's last writes may have waited
-            // for the client since (else a slow reader would lose its keep-alive time), and a head
-            // that arrives whole needs no head deadline.
-            long end = lastExchangeEndNanos;
-            lastExchangeEndNanos = 0;
-            boolean writesWaited = output.takeMayHaveWaited();
-            now = end != 0 && !writesWaited ? end : System.nanoTime();
-            keepAliveUntil = now + TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
-            recordBegunUntil = 0;
+            now = startKeepAliveWait();
         }
         try {
-            boolean started = false;
-            while (true) {
-                boolean emptyLineBegun = false;
-                if (headScanner.atStart()) emptyLineBegun = skipEmptyLines();
-                if (!emptyLineBegun) {
-                    RequestHead head = tryParseHead();
-                    if (head != null) {
-                        if (!STATE.compareAndSet(this, IDLE, BUSY)) return dropUntilEnd(then, false); // half-closed meanwhile
-                        pendingHead = head;
-                        headCompleteNanos = System.nanoTime(); // the exchange's start: it may wait for a worker first
-                        return Awaited.REQUEST;
-                    }
-                    if (!started && input.available() > 0) { // a head has begun and is not complete yet
-                        started = true;
-                        if (recordBegunUntil != 0) { // its first record began before: the head timeout runs from then
-                            deadline = recordBegunUntil;
-                        } else {
-                            now = System.nanoTime();
-                            deadline = now + headTimeoutNanos;
-                        }
-                    }
-                }
-                if (!started) deadline = idleWaitDeadline();
-                long left;
-                if (resumed) {
-                    left = 1; // input came in time: read it
-                } else {
-                    left = deadline - (now != 0 ? now : System.nanoTime()); // now: read in this pass already
-                    now = 0;
-                }
-                if (left <= 0) throw new SocketTimeoutException(started ? "request head timeout" : "keep-alive timeout");
-                int n;
-                if (started) {
-                    n = input.fill((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
-                } else {
-                    // An untimed read: the watchdog closes the connection at the deadline. A timed read
-                    // would arm and cancel a timer for every request, which costs more than the request.
-                    // (No Thread.yield() before it, though that saves the failed read and the poller
-                    // re-arm under load: with one carrier the yields keep its local queue from ever
-                    // draining, and the JDK's poller, woken from outside, then waits behind them: up to
-                    // 450 ms for the few threads that do park. See docs/performance-log.md.)
-                    idleDeadline = deadline;
-                    if (!resumed && then != null) handedOff = true; // read by the thread `then` starts, if handed off
-                    boolean away = false;
-                    try {
-                        n = resumed ? input.fill(0) : input.fillWhenIdle(then);
-                        away = n == ConnectionInput.HANDED_OFF;
-                    } finally {
-                        if (!away) {
-                            handedOff = false;
-                            idleDeadline = 0;
-                        }
-                    }
-                    if (away) return Awaited.HANDED_OFF; // idleDeadline stays, for the watchdog
-                    resumed = false;
-                }
-                if (n < 0) { // the client closed the connection (over TLS: with close_notify, answered by ours)
-                    closeCleanly();
-                    close();
-                    return Awaited.CLOSED;
-                }
-            }
+            return readHead(then, resumed, now);
         } catch (BadRequestException e) {
             if (refuse(e.status(), e.getMessage())) return dropUntilEnd(then, false);
         } catch (SocketTimeoutException e) {
@@ -380,6 +308,110 @@ public final class HttpConnection {
             close();
         }
         return Awaited.CLOSED;
+    }
+
+    /**
+     * Starts the wait for the next request: idle, the connection may wait up to the keep-alive
+     * timeout (empty lines do not extend it); once a request has begun, its head must be complete
+     * within the head timeout (see readHead). The clock (about 25 ns a read) is read only where a
+     * deadline needs it: the wait starts when the exchange before it ended, unless the response's
+     * last writes may have waited for the client since (else a slow reader would lose its
+     * keep-alive time), and a head that arrives whole needs no head deadline.
+     *
+     * @return the wait's start, System.nanoTime() or as good as
+     */
+    private long startKeepAliveWait() {
+        long end = lastExchangeEndNanos;
+        lastExchangeEndNanos = 0;
+        boolean writesWaited = output.takeMayHaveWaited();
+        long now = end != 0 && !writesWaited ? end : System.nanoTime();
+        keepAliveUntil = now + TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
+        recordBegunUntil = 0;
+        return now;
+    }
+
+    /**
+     * Reads until a request head is complete, within the idle wait's deadline (see
+     * idleWaitDeadline) until a head begins, then the head timeout; throws a SocketTimeoutException
+     * past them, a BadRequestException for a head the server refuses.
+     *
+     * @param resumed continuing a wait handed off: input came in time, read it
+     * @param now     the clock if read just now, else 0
+     */
+    private Awaited readHead(Runnable then, boolean resumed, long now) throws IOException {
+        boolean started = false;
+        long deadline = 0;
+        while (true) {
+            boolean emptyLineBegun = false;
+            if (headScanner.atStart()) emptyLineBegun = skipEmptyLines();
+            if (!emptyLineBegun) {
+                RequestHead head = tryParseHead();
+                if (head != null) {
+                    if (!STATE.compareAndSet(this, IDLE, BUSY)) return dropUntilEnd(then, false); // half-closed meanwhile
+                    pendingHead = head;
+                    headCompleteNanos = System.nanoTime(); // the exchange's start: it may wait for a worker first
+                    return Awaited.REQUEST;
+                }
+                if (!started && input.available() > 0) { // a head has begun and is not complete yet
+                    started = true;
+                    if (recordBegunUntil != 0) { // its first record began before: the head timeout runs from then
+                        deadline = recordBegunUntil;
+                    } else {
+                        now = System.nanoTime();
+                        deadline = now + headTimeoutNanos;
+                    }
+                }
+            }
+            if (!started) deadline = idleWaitDeadline();
+            long left;
+            if (resumed) {
+                left = 1; // input came in time: read it
+            } else {
+                left = deadline - (now != 0 ? now : System.nanoTime()); // now: read in this pass already
+                now = 0;
+            }
+            if (left <= 0) throw new SocketTimeoutException(started ? "request head timeout" : "keep-alive timeout");
+            int n;
+            if (started) {
+                n = input.fill((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
+            } else {
+                n = readWhenIdle(then, resumed, deadline);
+                if (n == ConnectionInput.HANDED_OFF) return Awaited.HANDED_OFF; // idleDeadline stays, for the watchdog
+                resumed = false;
+            }
+            if (n < 0) { // the client closed the connection (over TLS: with close_notify, answered by ours)
+                closeCleanly();
+                close();
+                return Awaited.CLOSED;
+            }
+        }
+    }
+
+    /**
+     * Reads while no request has begun: an untimed read, or, with {@code then}, a wait handed off
+     * without a thread (see awaitRequest(Runnable)); the watchdog closes the connection at
+     * {@code deadline}. A timed read would arm and cancel a timer for every request, which costs
+     * more than the request. (No Thread.yield() before it, though that saves the failed read and
+     * the poller re-arm under load: with one carrier the yields keep its local queue from ever
+     * draining, and the JDK's poller, woken from outside, then waits behind them: up to 450 ms for
+     * the few threads that do park. See docs/performance-log.md.)
+     *
+     * @return bytes read, -1 at the client's end, or ConnectionInput.HANDED_OFF
+     */
+    private int readWhenIdle(Runnable then, boolean resumed, long deadline) throws IOException {
+        idleDeadline = deadline;
+        if (!resumed && then != null) handedOff = true; // read by the thread `then` starts, if handed off
+        boolean away = false;
+        try {
+            int n = resumed ? input.fill(0) : input.fillWhenIdle(then);
+            away = n == ConnectionInput.HANDED_OFF;
+            return n;
+        } finally {
+            if (!away) {
+                handedOff = false;
+                idleDeadline = 0;
+            }
+        }
     }
 
     /**
@@ -916,7 +948,8 @@ public final class HttpConnection {
         if (head.contentLength() > limits.maxBodySize()) { // refused before 100-continue
             long sent = sendError(413, "Request body is larger than " + limits.maxBodySize() + " bytes", head.isHead());
             lingerOnClose = true;
-            log(head, 413, sent, startNanos);
+            owner.refused(413); // as the server's other refusals: the application never saw it
+            writeLogEntry(peerText(transport.remoteAddress()), head.requestLine(), 413, sent, head, System.nanoTime() - startNanos);
             return false;
         }
         // Responses to earlier pipelined requests wait for this one to share a write, but only
@@ -936,59 +969,84 @@ public final class HttpConnection {
         }
         String client = response.loggedClient(); // the gateway's; an error response below replaces the response
         if (failure != null || !response.isFinished()) {
-            if (isClosed() && owner.isDraining()) { // cut off by stop() at the shutdown timeout: expected, no stack trace
-                LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the shutdown timeout", head.requestLine());
-                logIfStarted(head, response, startNanos); // stop() waits a moment for this before it closes the log
-                return false;
-            }
-            if (output.failure() instanceof IOException) { // the client went away mid-response (or the write timed out)
-                // with the write's failure: a reset, a broken pipe and a socket closed under the write differ
-                LOG.log(System.Logger.Level.DEBUG, "Client {0} went away during \"{1}\": {2}", transport.remoteAddress(),
-                        head.requestLine(), output.failure().toString());
-                owner.socketError();
-                logIfStarted(head, response, startNanos);
-                return false;
-            }
-            if (output.failed()) { // not the client: a defect, which must not pass for a client that left
-                LOG.log(System.Logger.Level.ERROR, "Writing the response to \"" + head.requestLine() + "\" failed; closing the connection",
-                        output.failure());
-                abort();
-                logIfStarted(head, response, startNanos);
-                return false;
-            }
-            // A response still wholly in the buffer is dropped: the client gets the error response below instead.
-            if (response.isCommitted() && !output.discardResponse()) {
-                if (failure != null) {
-                    LOG.log(System.Logger.Level.ERROR, "Error after the response to \"" + head.requestLine() + "\" started; closing the connection", failure);
-                }
-                try { // complete responses to earlier pipelined requests, held behind this one, still go out
-                    output.flushHeld();
-                } catch (IOException e) {
-                    // the client is gone: nothing more to send
-                }
-                abort();
-                logIfStarted(head, response, startNanos);
-                return false;
-            }
-            IOException bodyError = body.failure();
-            if (bodyError instanceof BadRequestException bad) {
-                response = errorResponse(head, bad.status(), bad.getMessage(), true);
-            } else if (bodyError instanceof SocketTimeoutException) {
-                response = errorResponse(head, 408, "The request body did not arrive in time", true);
-            } else if (bodyError != null) { // the client went away while sending its body
-                LOG.log(System.Logger.Level.DEBUG, "Client {0} went away sending the body of \"{1}\": {2}", transport.remoteAddress(),
-                        head.requestLine(), bodyError.toString());
-                owner.socketError();
-                return false;
-            } else {
-                if (failure != null) {
-                    LOG.log(System.Logger.Level.ERROR, "Error serving \"" + head.requestLine() + "\"", failure);
-                } else {
-                    LOG.log(System.Logger.Level.ERROR, "Gateway did not finish the response to \"{0}\"", head.requestLine());
-                }
-                response = errorResponse(head, 500, "The server could not complete your request.", false);
-            }
+            response = answerUnfinished(head, body, response, failure, startNanos);
+            if (response == null) return false;
         }
+        boolean keep = keepsConnection(head, body, response);
+        log(head, client, response.status(), response.bodyBytes(), startNanos);
+        currentBody = null;
+        currentResponse = null;
+        return keep;
+    }
+
+    /**
+     * After a gateway that threw {@code failure} or (null) did not finish {@code response}: the
+     * error response the client gets instead (400/408 for a bad or late body, else 500), written;
+     * or null if the connection must close without one (cut off by stop(), the client gone, a
+     * failed write, a response begun and partly sent), counted and logged here.
+     */
+    private HttpResponse answerUnfinished(RequestHead head, RequestBody body, HttpResponse response, Throwable failure,
+                                          long startNanos) throws IOException {
+        if (isClosed() && owner.isDraining()) { // cut off by stop() at the shutdown timeout: expected, no stack trace
+            LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the shutdown timeout", head.requestLine());
+            logIfStarted(head, response, startNanos); // stop() waits a moment for this before it closes the log
+            return null;
+        }
+        if (output.failure() instanceof IOException) { // the client went away mid-response (or the write timed out)
+            // with the write's failure: a reset, a broken pipe and a socket closed under the write differ
+            LOG.log(System.Logger.Level.DEBUG, "Client {0} went away during \"{1}\": {2}", transport.remoteAddress(),
+                    head.requestLine(), output.failure().toString());
+            owner.socketError();
+            logIfStarted(head, response, startNanos);
+            return null;
+        }
+        if (output.failed()) { // not the client: a defect, which must not pass for a client that left
+            LOG.log(System.Logger.Level.ERROR, "Writing the response to \"" + head.requestLine() + "\" failed; closing the connection",
+                    output.failure());
+            abort();
+            logIfStarted(head, response, startNanos);
+            return null;
+        }
+        // A response still wholly in the buffer is dropped: the client gets the error response below instead.
+        if (response.isCommitted() && !output.discardResponse()) {
+            if (failure != null) {
+                LOG.log(System.Logger.Level.ERROR, "Error after the response to \"" + head.requestLine() + "\" started; closing the connection", failure);
+            }
+            try { // complete responses to earlier pipelined requests, held behind this one, still go out
+                output.flushHeld();
+            } catch (IOException e) {
+                // the client is gone: nothing more to send
+            }
+            abort();
+            logIfStarted(head, response, startNanos);
+            return null;
+        }
+        IOException bodyError = body.failure();
+        if (bodyError instanceof BadRequestException bad) {
+            return errorResponse(head, bad.status(), bad.getMessage(), true);
+        }
+        if (bodyError instanceof SocketTimeoutException) {
+            return errorResponse(head, 408, "The request body did not arrive in time", true);
+        }
+        if (bodyError != null) { // the client went away while sending its body
+            LOG.log(System.Logger.Level.DEBUG, "Client {0} went away sending the body of \"{1}\": {2}", transport.remoteAddress(),
+                    head.requestLine(), bodyError.toString());
+            owner.socketError();
+            return null;
+        }
+        if (failure != null) {
+            LOG.log(System.Logger.Level.ERROR, "Error serving \"" + head.requestLine() + "\"", failure);
+        } else {
+            LOG.log(System.Logger.Level.ERROR, "Gateway did not finish the response to \"{0}\"", head.requestLine());
+        }
+        return errorResponse(head, 500, "The server could not complete your request.", false);
+    }
+
+    /**
+     * Whether the connection carries another request after {@code response}: not if the client or
+     * the response closes it, and not if the request's body is left unread and cannot be drained.
+     */
+    private boolean keepsConnection(RequestHead head, RequestBody body, HttpResponse response) {
         boolean keep = head.keepAlive();
         // A close the client did not ask for (the application's Connection: close, an HTTP/1.0 body
         // that ends at the close, or stop() begun after the response promised keep-alive): it may
@@ -1000,13 +1058,10 @@ public final class HttpConnection {
         if (!body.isFullyRead()) {
             if (keep) {
                 boolean neverAskedForBody = head.expectContinue() && !body.isStarted();
-                keep = !neverAskedForBody && body.drain(limits.maxDrainSize(), System.nanoTime() + drainNanos);
+                keep = !neverAskedForBody && body.drain(settings.limits().maxDrainSize(), System.nanoTime() + drainNanos);
             }
             if (!keep) lingerOnClose = true;
         }
-        log(head, client, response.status(), response.bodyBytes(), startNanos);
-        currentBody = null;
-        currentResponse = null;
         return keep;
     }
 
@@ -1099,13 +1154,36 @@ public final class HttpConnection {
         if (response == currentResponse && body != null && body.failure() != null) throw body.failure();
     }
 
+    /**
+     * The header fields of an error response the server writes itself, besides those every response
+     * has (Date, Server, Content-Length, Connection): a plain-text body, not to be sniffed as
+     * anything else, and for a 503 when to try again.
+     */
+    private static List<Header> errorHeaders(int status) {
+        return status == 503
+                ? List.of(Header.of("Content-Type", "text/plain; charset=utf-8"), Header.of("X-Content-Type-Options", "nosniff"),
+                        Header.of("Retry-After", "1"))
+                : List.of(Header.of("Content-Type", "text/plain; charset=utf-8"), Header.of("X-Content-Type-Options", "nosniff"));
+    }
+
+    /** An error response's body: its message on a line. */
+    private static byte[] errorBody(String message) {
+        return (message + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Answers a request the application could not (see answerUnfinished) with an error response
+     * written as the application's would be, through {@link HttpResponse} (HTTP/1.0 or 1.1, HEAD
+     * without content, keep-alive unless {@code close}).
+     */
     private HttpResponse errorResponse(RequestHead head, int status, String message, boolean close) throws IOException {
         HttpResponse response = new HttpResponse(this, head, output, settings.serverHeader());
-        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
-        List<Header> headers = close
-                ? List.of(Header.of("Content-Type", "text/plain; charset=utf-8"), Header.of("X-Content-Type-Options", "nosniff"),
-                        Header.of("Connection", "close"))
-                : List.of(Header.of("Content-Type", "text/plain; charset=utf-8"), Header.of("X-Content-Type-Options", "nosniff"));
+        byte[] body = errorBody(message);
+        List<Header> headers = errorHeaders(status);
+        if (close) {
+            headers = new ArrayList<>(headers);
+            headers.add(Header.of("Connection", "close"));
+        }
         response.begin(status, HttpStatus.reason(status), headers, body.length);
         response.write(body, 0, body.length);
         response.finish();
@@ -1113,19 +1191,20 @@ public final class HttpConnection {
     }
 
     /**
-     * Writes a complete error response when there is no usable request head, and flushes it.
+     * Writes a complete error response that closes the connection when there is no request to
+     * answer through {@link HttpResponse} (a head refused or not parsed, a body refused before the
+     * application ran), and flushes it; returns the body bytes written.
      *
      * @param headRequest the refused request is a HEAD: its response carries the header fields but
      *                    no content (RFC 9110 section 9.3.2)
      */
     private long sendError(int status, String message, boolean headRequest) throws IOException {
-        String extraHeaders = status == 503 ? "Retry-After: 1\r\n" : "";
-        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] body = errorBody(message);
         output.writeLatin1("HTTP/1.1 " + status + " " + HttpStatus.reason(status) + "\r\n");
         output.write(HttpDate.headerLine());
         if (settings.serverHeader() != null) output.writeLatin1("Server: " + settings.serverHeader() + "\r\n");
-        output.writeLatin1("Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n"
-                + extraHeaders + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n");
+        for (Header h : errorHeaders(status)) output.writeLatin1(h.name() + ": " + h.value() + "\r\n");
+        output.writeLatin1("Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n");
         if (!headRequest) output.write(body);
         output.flush();
         return headRequest ? 0 : body.length;

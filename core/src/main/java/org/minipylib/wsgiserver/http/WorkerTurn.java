@@ -33,6 +33,19 @@ public interface WorkerTurn {
     void takeAgain() throws IOException;
 
     /**
+     * As {@link #takeAgain()} after a wait that failed with {@code failure}: a failure to take the
+     * turn (the server stopping) is added to it as suppressed, not put in its place, so that what
+     * the wait ran into is what the caller sees and logs.
+     */
+    default void takeAgainAfter(Throwable failure) {
+        try {
+            takeAgain();
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /**
      * The turn's responses are complete, only their last bytes still to be written: the turn is not
      * taken again. Given back before that write, since a client may send its next request (on this
      * connection or another) as soon as it has them. By default {@link #giveBack()}.

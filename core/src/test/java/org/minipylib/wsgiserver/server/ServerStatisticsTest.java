@@ -5,6 +5,7 @@ import org.minipylib.wsgiserver.ServerStats;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
+import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
@@ -97,6 +98,27 @@ class ServerStatisticsTest {
             assertEquals(0, stats.socketErrors());
             assertNotNull(stats.startedAt());
             assertTrue(stats.uptime().toNanos() > 0);
+        }
+    }
+
+    /**
+     * A body over the limit is refused (413) before the application sees it: counted by status as
+     * the server's other refusals (the 400 above), with no latency of a request served.
+     */
+    @Test
+    void aBodyOverTheLimitIsARefusalWithoutLatency() throws Exception {
+        try (TestServer server = TestServer.start(APP, b -> b.limits(HttpLimits.defaults().withMaxBodySize(100)))) {
+            try (RawClient a = server.connect(); RawClient b = server.connect()) {
+                a.send(get("/ok"));
+                assertEquals(200, a.read().status());
+                b.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n" + "x".repeat(101));
+                assertEquals(413, b.read().status());
+            }
+            ServerStats stats = Poll.until(server.server()::statistics, st -> st.requests() == 2 && st.openConnections() == 0,
+                    "two responses and no open connection");
+            assertEquals(Map.of(200, 1L, 413, 1L), stats.responsesByStatus());
+            assertEquals(1, stats.latency().count(), "only the request that reached the application");
+            assertEquals(stats.workTime().toNanos() / 1e9, stats.latency().sumSeconds(), 1e-9);
         }
     }
 
