@@ -14,16 +14,22 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The gateway from the HTTP layer to the JDK's API: finds the context of each request and runs its
- * filters, its authenticator and its handler, on the worker the server gave the request.
+ * filters, its authenticator and its handler, on the worker the server gave the request, or on the
+ * executor the application set, the worker waiting for it.
  *
  * <p>Requests whose target is not a URI are answered 400, those no context takes 404, and those of
  * a context without a handler 500, with the JDK's bodies. A handler that throws before sending
  * response headers gets a 500; after, the connection is closed (unless the exchange had been
  * closed: the response was whole, the error is logged). A handler that returns without closing
- * the exchange has its response ended for it.
+ * the exchange has its response ended for it. An executor that refuses the handler
+ * ({@link RejectedExecutionException}) gets the request a 503.
  */
 final class ContextGateway implements Gateway {
 
@@ -70,7 +76,10 @@ final class ContextGateway implements Gateway {
         Filter.Chain chain = new Filter.Chain(context.getFilters(), system::doFilter);
         try {
             try {
-                chain.doFilter(api);
+                if (!runChain(chain, api)) {
+                    reject(exchange.response(), 503, "The handler's executor refused the exchange");
+                    return;
+                }
             } catch (Exception | Error e) {
                 if (!plain.responseEnded()) throw e;
                 // a write after the end, say (a HEAD response's body): the JDK's server logs it at TRACE
@@ -82,6 +91,44 @@ final class ContextGateway implements Gateway {
         } finally {
             plain.handlerReturned(); // before the connection reads or answers anything else
         }
+    }
+
+    /**
+     * Runs {@code chain} on the executor the application set ({@code setExecutor}), this thread
+     * waiting for it, or on this thread if none was set. What the chain throws is thrown here.
+     *
+     * @return false if the executor refused the chain (it did not run)
+     */
+    private boolean runChain(Filter.Chain chain, HttpExchange api) throws Exception {
+        Executor executor = core.handlerExecutor();
+        if (executor == null) {
+            chain.doFilter(api);
+            return true;
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            executor.execute(() -> {
+                try {
+                    chain.doFilter(api);
+                    done.complete(null);
+                } catch (Throwable t) {
+                    done.completeExceptionally(t);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.log(System.Logger.Level.WARNING, "The executor refused the handler of " + api.getRequestMethod() + " "
+                    + api.getRequestURI() + ": " + e);
+            return false;
+        }
+        try {
+            done.get(); // interrupted by a stop that closes the connection: the exchange ends under the handler
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception x) throw x;
+            if (cause instanceof Error x) throw x;
+            throw e;
+        }
+        return true;
     }
 
     /** The JDK server's answer to a request it cannot hand to a handler. */

@@ -44,7 +44,8 @@ final class ServerCore {
     private State state = State.NEW;
     private volatile WsgiServer server;
     private volatile boolean started;
-    private Executor executor;
+    /** Set before start() only (then fixed); volatile: read by the request's thread, not under the lock. */
+    private volatile Executor executor;
     /**
      * Requests the gateway is handling (a handler, or the server's own answer, under way); see
      * {@link #stop}. Not the busy workers: a worker lends its turn while a large write waits for the client.
@@ -124,6 +125,11 @@ final class ServerCore {
     }
 
     synchronized Executor getExecutor() {
+        return executor;
+    }
+
+    /** The executor handlers run on, or null for the server's workers; fixed once started. */
+    Executor handlerExecutor() {
         return executor;
     }
 

@@ -20,9 +20,12 @@ import java.util.concurrent.Executor;
  *
  * <p>Where it differs from the JDK's server, or chooses where the API does not say:
  * <ul>
- *   <li>Handlers run on the server's workers ({@link ServerConfig#workerMode()}: pooled platform
- *       threads or a virtual thread each). An {@link Executor} given to {@link #setExecutor} is kept
- *       and reported by {@link #getExecutor()}, not used.</li>
+ *   <li>Without an executor, handlers run on the server's workers ({@link ServerConfig#workerMode()}:
+ *       pooled platform threads or a virtual thread each), as many at once as the server serves
+ *       requests (the JDK's server runs them one at a time, on its dispatcher thread: a handler
+ *       that is not thread-safe wants {@code setExecutor(Executors.newSingleThreadExecutor())}). An
+ *       {@link Executor} given to {@link #setExecutor} runs them, as on the JDK's server, the
+ *       request's worker waiting for it; one that refuses an exchange gets its client a 503.</li>
  *   <li>{@link #stop(int)} stops accepting at once, lets exchanges in progress finish for up to the
  *       delay (their responses say {@code Connection: close}), then closes every connection; the
  *       configuration's shutdown timeout does not apply.</li>

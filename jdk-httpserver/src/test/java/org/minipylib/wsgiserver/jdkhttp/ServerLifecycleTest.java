@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * bind, start, stop and the executor as the JDK's API defines them: binding can come after
+ * bind, start and stop as the JDK's API defines them (the executor: HandlerExecutorTest): binding can come after
  * creation and reports the real port; requests that arrive before start are served once it
  * starts; a started server keeps the JVM up until it stops; stop lets an exchange in progress finish within the delay and cuts it off at delay 0;
  * a stopped server does not start again; a server made from a {@link ServerConfig} uses it.
@@ -166,25 +166,6 @@ class ServerLifecycleTest {
             release.countDown();
         }
         assertThrows(IllegalArgumentException.class, () -> server.stop(-1));
-    }
-
-    @Test
-    void theExecutorIsReportedNotUsed() throws IOException {
-        HttpServer server = servers.ours();
-        AtomicInteger ran = new AtomicInteger();
-        Executor executor = task -> {
-            ran.incrementAndGet();
-            task.run();
-        };
-        server.setExecutor(executor);
-        server.createContext("/", t -> TestHandlers.send(t, 200, 0, "on a server worker"));
-        server.start();
-        assertSame(executor, server.getExecutor());
-        assertThrows(IllegalStateException.class, () -> server.setExecutor(null));
-        try (RawClient c = new RawClient("127.0.0.1", ServerFixture.port(server))) {
-            assertEquals("on a server worker", c.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n").read().bodyText());
-        }
-        assertEquals(0, ran.get());
     }
 
     @Test
