@@ -40,6 +40,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class VirtualThreadScheduler implements ConnectionScheduler {
 
+    private static final System.Logger LOG = System.getLogger(VirtualThreadScheduler.class.getName());
+
     private static final VarHandle CURRENT;
 
     static {
@@ -137,7 +139,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                 connections.remove(c);
                 c.connection.abort();
             }
-            System.getLogger(VirtualThreadScheduler.class.getName()).log(System.Logger.Level.ERROR,
+            LOG.log(System.Logger.Level.ERROR,
                     "Could not start a connection thread; closed the connections waiting for one", e);
         }
     }
@@ -195,8 +197,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
             } catch (OutOfMemoryError e) {
                 connection.abort(); // this connection's: the server goes on (its thread ends normally)
                 try { // else a response cut short by it would leave no trace
-                    System.getLogger(VirtualThreadScheduler.class.getName()).log(System.Logger.Level.ERROR,
-                            "Out of memory serving a connection; closed it", e);
+                    LOG.log(System.Logger.Level.ERROR, "Out of memory serving a connection; closed it", e);
                 } catch (Throwable ignored) {
                     // the log may not have the memory either
                 }
