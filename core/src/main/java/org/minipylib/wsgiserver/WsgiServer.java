@@ -77,7 +77,7 @@ import javax.net.ssl.SSLException;
  */
 public final class WsgiServer implements AutoCloseable, ServerStatus {
 
-    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+    private static final System.Logger LOG = System.getLogger(WsgiServer.class.getName());
 
     /** How often the watchdog enforces keep-alive and write timeouts (their granularity). */
     private static final long WATCHDOG_PERIOD_MILLIS = 100;

@@ -15,6 +15,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 abstract class AbstractSocketWait implements SocketWait {
 
+    private static final System.Logger LOG = System.getLogger(AbstractSocketWait.class.getName());
+
     static final int RUNNING = 0;
     static final int WAITING = 1;
     static final int WOKEN = 2;
@@ -87,8 +89,7 @@ abstract class AbstractSocketWait implements SocketWait {
         try {
             then.run();
         } catch (RuntimeException | Error e) { // on the loop's thread, or a closing one: neither may fail for it
-            System.getLogger(getClass().getName()).log(System.Logger.Level.ERROR,
-                    "A callback for a readable socket failed", e);
+            LOG.log(System.Logger.Level.ERROR, "A callback for a readable socket failed", e);
         }
     }
 

@@ -20,7 +20,7 @@ import java.util.stream.Stream;
  */
 public final class ClassPreloader {
 
-    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+    private static final System.Logger LOG = System.getLogger(ClassPreloader.class.getName());
     private static final String PACKAGE_DIRECTORY = "org/minipylib/wsgiserver";
 
     /** Whether {@link #loadAllOnce} has run: the classes stay loaded, so a second server has nothing to do. */

@@ -24,6 +24,8 @@ import java.util.function.BooleanSupplier;
  */
 final class EdgeTriggeredLoop {
 
+    private static final System.Logger LOG = System.getLogger(EdgeTriggeredLoop.class.getName());
+
     private static final int ROUNDS_BEFORE_DRAIN = 64;
 
     private final EdgeTriggeredEpoll epoll;
@@ -138,8 +140,7 @@ final class EdgeTriggeredLoop {
             }
         } catch (RuntimeException | Error e) {
             if (!closed) {
-                System.getLogger(EdgeTriggeredLoop.class.getName()).log(System.Logger.Level.ERROR,
-                        "Readiness loop failed; its connections fail at their next wait", e);
+                LOG.log(System.Logger.Level.ERROR, "Readiness loop failed; its connections fail at their next wait", e);
             }
             if (e instanceof Error error) throw error;
         } finally {
@@ -173,7 +174,7 @@ final class EdgeTriggeredLoop {
         try {
             while (!epoll.sleep()) LockSupport.unpark(thread);
         } catch (RuntimeException | Error e) { // a defect: the loop cannot sleep without this thread
-            System.getLogger(EdgeTriggeredLoop.class.getName()).log(System.Logger.Level.ERROR,
+            LOG.log(System.Logger.Level.ERROR,
                     "Readiness loop's sleeper failed; its connections fail at their next wait", e);
             close(); // the epoll stays open: the loop may still be polling it
             return;

@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  */
 public final class Listener implements Runnable {
 
-    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
 
     private final ServerSocketChannel channel;
     private final Consumer<SocketChannel> onAccept;

@@ -26,7 +26,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  */
 public final class ListeningSocketOpener {
 
-    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+    private static final System.Logger LOG = System.getLogger(ListeningSocketOpener.class.getName());
 
     private final ListenOptions options;
     private final int backlog;

@@ -39,6 +39,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class ReadinessLoop implements AutoCloseable {
 
+    private static final System.Logger LOG = System.getLogger(ReadinessLoop.class.getName());
+
     private static final int ROUNDS_BEFORE_DRAIN = 64;
 
     private final Selector selector;
@@ -149,8 +151,7 @@ public final class ReadinessLoop implements AutoCloseable {
             else pollYielding();
         } catch (IOException | RuntimeException | Error e) {
             if (!closed) {
-                System.getLogger(ReadinessLoop.class.getName()).log(System.Logger.Level.ERROR,
-                        "Readiness loop failed; its connections fail at their next wait", e);
+                LOG.log(System.Logger.Level.ERROR, "Readiness loop failed; its connections fail at their next wait", e);
             }
             if (e instanceof Error error) throw error;
         } finally {

@@ -78,41 +78,16 @@ public final class SocketTransport implements Transport {
         }
     }
 
-    /** A connection whose waits all block in the JDK's poller. */
-    public SocketTransport(SocketChannel channel) throws IOException {
-        this(channel, null);
-    }
-
-    /** A connection that moves to {@code loop} (if not null) once it waits for a second request. */
-    public SocketTransport(SocketChannel channel, ReadinessLoop loop) throws IOException {
-        this(channel, loop, null);
-    }
-
     /**
-     * As {@link #SocketTransport(SocketChannel, ReadinessLoop)}, counting the bytes read and written
-     * into {@code statistics} (if not null): counted here rather than by a wrapper, one object fewer
-     * per connection.
-     */
-    public SocketTransport(SocketChannel channel, ReadinessLoop loop, ServerStatistics statistics) throws IOException {
-        this(channel, loop, statistics, true);
-    }
-
-    /**
-     * As {@link #SocketTransport(SocketChannel, ReadinessLoop, ServerStatistics)}; with
-     * {@code directCalls}, once on the loop, reads and writes through the C library's {@code recv}
-     * and {@code send} where this JVM can make them (see {@link #usesDirectCalls()}).
-     */
-    public SocketTransport(SocketChannel channel, ReadinessLoop loop, ServerStatistics statistics, boolean directCalls)
-            throws IOException {
-        this(channel, loop, statistics, directCalls, Integer.MAX_VALUE);
-    }
-
-    /**
-     * As {@link #SocketTransport(SocketChannel, ReadinessLoop, ServerStatistics, boolean)}, for a
-     * server that admits at most {@code maxConnections} connections: direct calls need a second
-     * descriptor, made only while every connection the server may admit would still find one for its
-     * socket (with {@code Integer.MAX_VALUE}, while the process holds fewer than a quarter of its
-     * limit in duplicates).
+     * A connection as the server makes it ({@code WsgiServer}; tests mostly use {@link #blocking} or
+     * {@link #withLoop}): it moves to {@code loop} (if not null) once it is known to be kept or waits
+     * for a second request, and counts the bytes read and written into {@code statistics} (if not
+     * null; counted here rather than by a wrapper, one object fewer per connection). With
+     * {@code directCalls}, once on the loop, it reads and writes through the C library's {@code recv}
+     * and {@code send} where this JVM can make them (see {@link #usesDirectCalls()}); those need a
+     * second descriptor, made only while every connection the server may admit
+     * ({@code maxConnections}) would still find one for its socket (with {@code Integer.MAX_VALUE},
+     * while the process holds fewer than a quarter of its limit in duplicates).
      */
     public SocketTransport(SocketChannel channel, ReadinessLoop loop, ServerStatistics statistics, boolean directCalls,
                            int maxConnections) throws IOException {
@@ -127,6 +102,25 @@ public final class SocketTransport implements Transport {
         this.remote = channel.getRemoteAddress();
         this.calls = loop != null && directCalls ? DirectSocketCalls.available() : null;
         this.duplicateBudget = calls == null ? 0 : DirectSocketCalls.duplicateBudget(maxConnections);
+    }
+
+    /**
+     * For tests: a connection whose waits all block in the JDK's poller (no readiness loop, so no
+     * direct calls), its bytes not counted. Public for the tests of other packages (http, proxy,
+     * tls): this package is not exported.
+     */
+    public static SocketTransport blocking(SocketChannel channel) throws IOException {
+        return new SocketTransport(channel, null, null, false, Integer.MAX_VALUE);
+    }
+
+    /**
+     * For tests: a connection that moves to {@code loop} as the server's do, with direct calls (and
+     * so the edge-triggered wait) where this JVM can make them if {@code directCalls}, its bytes not
+     * counted, under no connection limit.
+     */
+    public static SocketTransport withLoop(SocketChannel channel, ReadinessLoop loop, boolean directCalls)
+            throws IOException {
+        return new SocketTransport(channel, loop, null, directCalls, Integer.MAX_VALUE);
     }
 
     /**

@@ -20,7 +20,7 @@ import javax.management.ObjectName;
  */
 public final class StatisticsMXBean implements WsgiServerMXBean {
 
-    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+    private static final System.Logger LOG = System.getLogger(StatisticsMXBean.class.getName());
 
     private final ServerStatus server;
     private ObjectName name;

@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * serve several connections in turn: thread-locals an application sets, or other state it leaves
  * on the thread (its name, its context class loader), may be seen by later requests, as on any
  * pooled thread. A connection that waits in the JDK's poller instead (below JDK 24, or with no
- * readiness loops) waits on a fresh thread after each response (see the public constructors).
+ * readiness loops) waits on a fresh thread after each response (see the public constructor).
  *
  * <p>At most {@code maxConcurrent} requests are served at once; up to {@code maxWaiting} more wait
  * (at most {@code maxWait}) for a turn, and beyond that a request is answered 503. A
@@ -39,6 +39,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * read); {@link #busy()} counts the turns taken.
  */
 public final class VirtualThreadScheduler implements ConnectionScheduler {
+
+    private static final System.Logger LOG = System.getLogger(VirtualThreadScheduler.class.getName());
 
     private static final VarHandle CURRENT;
 
@@ -64,30 +66,22 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     private final MonitoringAdmission monitoring;
     private final ServerStatistics statistics;
 
-    public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait) {
-        this(maxConcurrent, maxWaiting, maxWait, new MonitoringAdmission(List.of()), new ServerStatistics());
-    }
-
     /**
-     * As above; requests for monitoring applications are let in by {@code monitoring} when all turns
-     * are taken, and the others refused with 503 are counted in {@code statistics}.
-     */
-    public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, MonitoringAdmission monitoring,
-                                  ServerStatistics statistics) {
-        this(maxConcurrent, maxWaiting, maxWait, monitoring, statistics, false);
-    }
-
-    /**
-     * As above; with {@code freshThreadBeforeIdleWait}, after a response the connection's wait for
-     * its next request (unless that request is buffered already, or the connection waits on a
-     * readiness loop: below JDK 24, a UNIX socket's) is left to a new thread, started behind the
-     * threads already waiting to run. For connections that wait in the JDK's poller (no
-     * readiness loops): the other connections' turns in between often bring this one's next
-     * request, which the new thread's read then finds without a round trip through the poller's
-     * thread. On one core, JDK 21, 64 keep-alive connections, that halves the CPU per request
-     * (docs/performance.md, "On JDK 21"). Not {@code Thread.yield()}: on JDK 21 a virtual thread
-     * that yields while its carrier has other work queued is queued on that carrier before the
-     * threads the poller woke, and those waited hundreds of milliseconds behind the yielding ones.
+     * The scheduler the server uses in virtual mode ({@code WsgiServer}; tests outside this package
+     * use it too), its connection threads named {@code wsgiserver-conn}. When all turns are taken,
+     * requests for monitoring applications are let in by {@code monitoring}, and the others refused
+     * with 503 are counted in {@code statistics}.
+     *
+     * <p>With {@code freshThreadBeforeIdleWait}, after a response the connection's wait for its next
+     * request (unless that request is buffered already, or the connection waits on a readiness loop:
+     * below JDK 24, a UNIX socket's) is left to a new thread, started behind the threads already
+     * waiting to run. For connections that wait in the JDK's poller (no readiness loops): the other
+     * connections' turns in between often bring this one's next request, which the new thread's read
+     * then finds without a round trip through the poller's thread. On one core, JDK 21, 64 keep-alive
+     * connections, that halves the CPU per request (docs/performance.md, "On JDK 21"). Not
+     * {@code Thread.yield()}: on JDK 21 a virtual thread that yields while its carrier has other work
+     * queued is queued on that carrier before the threads the poller woke, and those waited hundreds
+     * of milliseconds behind the yielding ones.
      */
     public VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, MonitoringAdmission monitoring,
                                   ServerStatistics statistics, boolean freshThreadBeforeIdleWait) {
@@ -95,18 +89,18 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                 statistics, freshThreadBeforeIdleWait);
     }
 
-    /** As the public constructor, with the connection threads made by {@code threads} (tests count them). */
-    VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads) {
-        this(maxConcurrent, maxWaiting, maxWait, threads, false);
-    }
-
-    /** As above, with {@code freshThreadBeforeIdleWait} as in the public constructor. */
+    /**
+     * For tests of this package that count or record the connection threads: they are made by
+     * {@code threads}. No request is let in as a monitoring one, and refusals are counted in
+     * statistics no one reads.
+     */
     VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads,
                            boolean freshThreadBeforeIdleWait) {
         this(maxConcurrent, maxWaiting, maxWait, threads, new MonitoringAdmission(List.of()), new ServerStatistics(),
                 freshThreadBeforeIdleWait);
     }
 
+    /** Both constructors above end here. */
     private VirtualThreadScheduler(int maxConcurrent, int maxWaiting, Duration maxWait, ThreadFactory threads,
                                    MonitoringAdmission monitoring, ServerStatistics statistics,
                                    boolean freshThreadBeforeIdleWait) {
@@ -145,7 +139,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                 connections.remove(c);
                 c.connection.abort();
             }
-            System.getLogger(VirtualThreadScheduler.class.getName()).log(System.Logger.Level.ERROR,
+            LOG.log(System.Logger.Level.ERROR,
                     "Could not start a connection thread; closed the connections waiting for one", e);
         }
     }
@@ -203,8 +197,7 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
             } catch (OutOfMemoryError e) {
                 connection.abort(); // this connection's: the server goes on (its thread ends normally)
                 try { // else a response cut short by it would leave no trace
-                    System.getLogger(VirtualThreadScheduler.class.getName()).log(System.Logger.Level.ERROR,
-                            "Out of memory serving a connection; closed it", e);
+                    LOG.log(System.Logger.Level.ERROR, "Out of memory serving a connection; closed it", e);
                 } catch (Throwable ignored) {
                     // the log may not have the memory either
                 }

@@ -44,7 +44,7 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public final class JsseSslAdapter implements SslAdapter {
 
-    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+    private static final System.Logger LOG = System.getLogger(JsseSslAdapter.class.getName());
 
     private final TlsConfig config;
     /** The connections' TLS buffers (three per connection busy with a request; an idle one holds none). */

@@ -4,6 +4,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.server.ConnectionRegistry;
+import org.minipylib.wsgiserver.server.MonitoringAdmission;
+import org.minipylib.wsgiserver.server.ServerStatistics;
 import org.minipylib.wsgiserver.server.SocketTransport;
 import org.minipylib.wsgiserver.server.VirtualThreadScheduler;
 import org.minipylib.wsgiserver.testing.RawClient;
@@ -67,13 +69,14 @@ class ConnectionSetupTest {
         HttpTimeouts timeouts = HttpTimeouts.defaults().withHandshake(handshake);
         HttpSettings settings = new HttpSettings(HttpLimits.defaults(), timeouts, null, null);
         registry = new ConnectionRegistry(100);
-        scheduler = new VirtualThreadScheduler(10, 10, Duration.ofSeconds(5));
+        scheduler = new VirtualThreadScheduler(10, 10, Duration.ofSeconds(5), new MonitoringAdmission(List.of()),
+                new ServerStatistics(), false);
         listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
         acceptor = Thread.ofPlatform().daemon().start(() -> {
             while (listener.isOpen()) {
                 try {
                     SocketChannel channel = listener.accept();
-                    HttpConnection c = new HttpConnection(new SocketTransport(channel), setups, ECHO_REMOTE, settings, registry);
+                    HttpConnection c = new HttpConnection(SocketTransport.blocking(channel), setups, ECHO_REMOTE, settings, registry);
                     if (registry.add(c)) scheduler.start(c);
                     else c.refuseOverLimit(false);
                 } catch (IOException e) {

@@ -97,7 +97,7 @@ class IdleInputBufferTest {
 
     @Test
     void keepAliveConnectionWaitsWithoutItsBufferAndReadsTheNextRequestIntoAPooledOne() throws Exception {
-        SocketTransport transport = new SocketTransport(accepted, loop);
+        SocketTransport transport = SocketTransport.withLoop(accepted, loop, true);
         ConnectionInput in = input(transport);
         byte[] own = in.buf;
         answer(transport); // a request was answered: the next wait is an idle keep-alive wait
@@ -160,7 +160,7 @@ class IdleInputBufferTest {
     @Test
     @Timeout(30)
     void idleConnectionKeepsNoArrayOfItsLastRequestOrResponseAlive() throws Exception {
-        SocketTransport transport = new SocketTransport(accepted, loop);
+        SocketTransport transport = SocketTransport.withLoop(accepted, loop, true);
         ConnectionInput in = input(transport);
         answer(transport);
         Future<Integer> read = threads.submit(() -> in.fillWhenIdle(null)); // moves the socket to the loop
@@ -185,7 +185,7 @@ class IdleInputBufferTest {
 
     @Test
     void idleWaitEndingInTheClientsCloseReportsEndOfStreamWithABufferBack() throws Exception {
-        SocketTransport transport = new SocketTransport(accepted, loop);
+        SocketTransport transport = SocketTransport.withLoop(accepted, loop, true);
         ConnectionInput in = input(transport);
         byte[] own = in.buf;
         answer(transport);
@@ -198,7 +198,7 @@ class IdleInputBufferTest {
 
     @Test
     void newConnectionReadsItsFirstRequestIntoItsOwnBuffer() throws Exception {
-        ConnectionInput in = input(new SocketTransport(accepted, loop));
+        ConnectionInput in = input(SocketTransport.withLoop(accepted, loop, true));
         byte[] own = in.buf;
         client.write(ByteBuffer.wrap(REQUEST));
         assertEquals(REQUEST.length, in.fillWhenIdle(null));
@@ -207,7 +207,7 @@ class IdleInputBufferTest {
 
     @Test
     void withoutALoopTheConnectionKeepsItsBufferWhileIdle() throws Exception {
-        SocketTransport transport = new SocketTransport(accepted); // waits in the JDK's poller, into the buffer
+        SocketTransport transport = SocketTransport.blocking(accepted); // waits in the JDK's poller, into the buffer
         ConnectionInput in = input(transport);
         byte[] own = in.buf;
         answer(transport);
@@ -220,7 +220,7 @@ class IdleInputBufferTest {
 
     @Test
     void bufferedPipelinedBytesAreParsedFirstWithoutLendingTheBuffer() throws Exception {
-        SocketTransport transport = new SocketTransport(accepted, loop);
+        SocketTransport transport = SocketTransport.withLoop(accepted, loop, true);
         ConnectionInput in = input(transport);
         byte[] own = in.buf;
         client.write(ByteBuffer.wrap(REQUEST));

@@ -48,7 +48,7 @@ class ProxiedTransportTest {
         try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
              SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
              SocketChannel accepted = listener.accept()) {
-            ProxiedTransport transport = proxied(new SocketTransport(accepted));
+            ProxiedTransport transport = proxied(SocketTransport.blocking(accepted));
             assertEquals(new InetSocketAddress("192.0.2.1", 5000), transport.remoteAddress());
             assertEquals(new InetSocketAddress("192.0.2.2", 80), transport.localAddress());
             assertEquals("http", transport.scheme());

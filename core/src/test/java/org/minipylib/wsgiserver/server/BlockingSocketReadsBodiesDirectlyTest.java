@@ -30,7 +30,7 @@ class BlockingSocketReadsBodiesDirectlyTest {
         try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
              SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
              SocketChannel accepted = listener.accept()) {
-            SocketTransport transport = new SocketTransport(accepted); // no loop: blocking for good
+            SocketTransport transport = SocketTransport.blocking(accepted); // no loop: blocking for good
             assertFalse(transport.readsBuffersDirectly(), "nothing has arrived: a read would wait, and only the stream times out");
             assertThrows(SocketTimeoutException.class, () -> transport.read(new byte[8], 0, 8, 200));
 

@@ -129,7 +129,7 @@ class DirectSocketCallsTest {
              SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
              SocketChannel accepted = listener.accept();
              ReadinessLoop loop = new ReadinessLoop("test-direct")) {
-            SocketTransport transport = new SocketTransport(accepted, loop, null, true);
+            SocketTransport transport = SocketTransport.withLoop(accepted, loop, true);
             byte[] buf = new byte[64];
             send(peer, "one");
             assertEquals(3, transport.read(buf, 0, buf.length, 5000));
@@ -199,7 +199,7 @@ class DirectSocketCallsTest {
              SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
              SocketChannel accepted = listener.accept();
              ReadinessLoop loop = new ReadinessLoop("test-direct")) {
-            SocketTransport transport = new SocketTransport(accepted, loop, null, true);
+            SocketTransport transport = SocketTransport.withLoop(accepted, loop, true);
             byte[] buf = new byte[64];
             send(peer, "head");
             assertEquals(4, transport.read(buf, 0, buf.length, 5000));
@@ -390,7 +390,7 @@ class DirectSocketCallsTest {
     /** A transport that answered a first request and read a second one, through recv by then. */
     private static SocketTransport movedToDirectCalls(SocketChannel accepted, SocketChannel peer, ReadinessLoop loop)
             throws IOException {
-        SocketTransport transport = new SocketTransport(accepted, loop, null, true);
+        SocketTransport transport = SocketTransport.withLoop(accepted, loop, true);
         secondRequestRead(transport, peer);
         assertTrue(transport.usesDirectCalls());
         return transport;

@@ -46,11 +46,11 @@ class DrainServesHeadsBegunTest {
         final SocketTransport transport;
 
         Served(boolean edgeTriggered, AccessLog accessLog) throws IOException {
-            scheduler = new VirtualThreadScheduler(4, 0, Duration.ofSeconds(5), started);
+            scheduler = new VirtualThreadScheduler(4, 0, Duration.ofSeconds(5), started, false);
             loop = new ReadinessLoop("test-readiness", edgeTriggered);
             listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             client = new RawClient("127.0.0.1", ((InetSocketAddress) listener.getLocalAddress()).getPort()).timeout(5000);
-            transport = new SocketTransport(listener.accept(), loop, null, edgeTriggered);
+            transport = SocketTransport.withLoop(listener.accept(), loop, edgeTriggered);
             HttpSettings settings = new HttpSettings(HttpLimits.defaults(), HttpTimeouts.defaults(), null, accessLog);
             HttpConnection connection = new HttpConnection(transport, List.of(), TestGateways.servedPath(), settings, registry);
             registry.add(connection);

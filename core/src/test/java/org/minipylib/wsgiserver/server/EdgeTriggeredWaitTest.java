@@ -63,7 +63,7 @@ class EdgeTriggeredWaitTest {
             ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
             SocketChannel accepted = listener.accept();
-            SocketTransport transport = new SocketTransport(accepted, loop, null, true);
+            SocketTransport transport = SocketTransport.withLoop(accepted, loop, true);
             Pair pair = new Pair(listener, peer, accepted, transport);
             pair.answer();
             pair.handOffAndRead("first"); // moves to the loop

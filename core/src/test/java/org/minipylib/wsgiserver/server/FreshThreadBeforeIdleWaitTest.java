@@ -56,7 +56,7 @@ class FreshThreadBeforeIdleWaitTest {
             // two pipelined requests a turn: a third waits buffered while the thread takes its turn again
             HttpSettings settings = new HttpSettings(HttpLimits.defaults().withMaxPipelinedRequestsPerTurn(2),
                     HttpTimeouts.defaults(), null, null);
-            HttpConnection connection = new HttpConnection(new SocketTransport(listener.accept()), List.of(),
+            HttpConnection connection = new HttpConnection(SocketTransport.blocking(listener.accept()), List.of(),
                     TestGateways.servedPath(), settings, registry);
             registry.add(connection);
             scheduler.start(connection);

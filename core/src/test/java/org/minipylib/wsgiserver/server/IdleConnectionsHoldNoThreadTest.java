@@ -129,7 +129,7 @@ class IdleConnectionsHoldNoThreadTest {
         int count = 50;
         RecordedThreads recorded = new RecordedThreads();
         List<Thread> started = recorded.threads();
-        VirtualThreadScheduler scheduler = new VirtualThreadScheduler(10, 10, Duration.ofSeconds(5), recorded);
+        VirtualThreadScheduler scheduler = new VirtualThreadScheduler(10, 10, Duration.ofSeconds(5), recorded, false);
         Gateway hello = exchange -> {
             HttpResponse response = exchange.response();
             response.begin(200, "OK", List.of(), 5);
@@ -147,7 +147,7 @@ class IdleConnectionsHoldNoThreadTest {
             for (int i = 0; i < count; i++) {
                 RawClient client = new RawClient("127.0.0.1", port).timeout(5000);
                 clients.add(client);
-                SocketTransport transport = new SocketTransport(listener.accept(), loop, null, edgeTriggered);
+                SocketTransport transport = SocketTransport.withLoop(listener.accept(), loop, edgeTriggered);
                 transports.add(transport);
                 HttpConnection connection = new HttpConnection(transport, List.of(), hello, settings, registry);
                 assertTrue(registry.add(connection));
@@ -333,7 +333,7 @@ class IdleConnectionsHoldNoThreadTest {
             ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
             ReadinessLoop loop = new ReadinessLoop("test-readiness");
-            SocketTransport transport = new SocketTransport(listener.accept(), loop, null, edgeTriggered);
+            SocketTransport transport = SocketTransport.withLoop(listener.accept(), loop, edgeTriggered);
             transport.write("answer".getBytes(StandardCharsets.US_ASCII), 0, 6);
             return new Pair(listener, peer, transport, loop);
         }

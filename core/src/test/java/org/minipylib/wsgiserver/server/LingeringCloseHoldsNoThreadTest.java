@@ -82,7 +82,7 @@ class LingeringCloseHoldsNoThreadTest {
         private final long threadsBefore = LiveThreads.runningIn(HttpConnection.class);
 
         Lingering(boolean edgeTriggered, int maxConcurrent, Gateway gateway, HttpSettings settings) throws IOException {
-            scheduler = new VirtualThreadScheduler(maxConcurrent, 0, Duration.ofSeconds(5), started);
+            scheduler = new VirtualThreadScheduler(maxConcurrent, 0, Duration.ofSeconds(5), started, false);
             listener = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             loop = new ReadinessLoop("test-readiness", edgeTriggered);
             this.edgeTriggered = edgeTriggered;
@@ -108,7 +108,7 @@ class LingeringCloseHoldsNoThreadTest {
             int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
             RawClient client = new RawClient("127.0.0.1", port).timeout(5000);
             clients.add(client);
-            SocketTransport transport = new SocketTransport(listener.accept(), loop, null, edgeTriggered);
+            SocketTransport transport = SocketTransport.withLoop(listener.accept(), loop, edgeTriggered);
             transports.add(transport);
             HttpConnection connection = new HttpConnection(transport, List.of(), gateway, settings, registry);
             connections.add(connection);
@@ -257,7 +257,7 @@ class LingeringCloseHoldsNoThreadTest {
     @Test
     void overAUnixSocketWhatArrivedIsDroppedInARowNotAThreadPerBuffer(@TempDir Path dir) throws Exception {
         RecordedThreads started = new RecordedThreads();
-        VirtualThreadScheduler scheduler = new VirtualThreadScheduler(10, 0, Duration.ofSeconds(5), started);
+        VirtualThreadScheduler scheduler = new VirtualThreadScheduler(10, 0, Duration.ofSeconds(5), started, false);
         ConnectionRegistry registry = new ConnectionRegistry(2);
         Path socket = dir.resolve("linger.sock");
         try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX)

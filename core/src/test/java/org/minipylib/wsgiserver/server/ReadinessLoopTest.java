@@ -311,7 +311,7 @@ class ReadinessLoopTest {
              SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
              SocketChannel accepted = listener.accept();
              ReadinessLoop loop = new ReadinessLoop("test-readiness")) {
-            SocketTransport transport = new SocketTransport(accepted, loop);
+            SocketTransport transport = SocketTransport.withLoop(accepted, loop, true);
             byte[] buf = new byte[64];
             peer.write(ByteBuffer.wrap("one".getBytes(StandardCharsets.US_ASCII)));
             assertEquals(3, transport.read(buf, 0, buf.length, 1000)); // blocking: not on the loop yet
@@ -368,7 +368,7 @@ class ReadinessLoopTest {
              SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
              SocketChannel accepted = listener.accept();
              ReadinessLoop loop = new ReadinessLoop("test-readiness")) {
-            SocketTransport transport = new SocketTransport(accepted, loop);
+            SocketTransport transport = SocketTransport.withLoop(accepted, loop, true);
             transport.write("x".getBytes(StandardCharsets.US_ASCII), 0, 1);
             assertThrows(SocketTimeoutException.class, () -> transport.read(new byte[8], 0, 8, 100)); // now on the loop
             byte[] big = new byte[8 * 1024 * 1024]; // more than both socket buffers: the write waits until the peer reads
@@ -440,7 +440,7 @@ class ReadinessLoopTest {
              SocketChannel peer = SocketChannel.open(listener.getLocalAddress());
              SocketChannel accepted = listener.accept()) {
             ReadinessLoop loop = new ReadinessLoop("test-readiness");
-            SocketTransport transport = new SocketTransport(accepted, loop);
+            SocketTransport transport = SocketTransport.withLoop(accepted, loop, true);
             transport.write("hello".getBytes(StandardCharsets.US_ASCII), 0, 5);
             for (int timeout : new int[] {0, 500}) { // waiting when the loop stops (untimed), then after
                 java.util.concurrent.CompletableFuture<Object> read = new java.util.concurrent.CompletableFuture<>();

@@ -8,8 +8,9 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * The server's log records ({@code org.minipylib.wsgiserver}, through java.util.logging) from down to a
- * level, kept while open; closing restores the logger. For tests that check what the server logs.
+ * The server's log records (through java.util.logging, {@code org.minipylib.wsgiserver}'s and those of
+ * the loggers below it, named after the classes) from down to a level, kept while open; closing
+ * restores the logger. For tests that check what the server logs.
  */
 public final class LogCapture implements AutoCloseable {
 

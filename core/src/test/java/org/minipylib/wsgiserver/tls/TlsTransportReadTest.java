@@ -41,7 +41,7 @@ class TlsTransportReadTest {
                 }
             });
             SocketChannel accepted = listener.accept();
-            Transport tls = adapter.open(new SocketTransport(accepted), System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+            Transport tls = adapter.open(SocketTransport.blocking(accepted), System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
             handshake.get(10, TimeUnit.SECONDS);
             try {
                 byte[] buf = new byte[16];
