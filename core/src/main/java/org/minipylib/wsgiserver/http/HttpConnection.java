@@ -38,7 +38,7 @@ import org.minipylib.wsgiserver.Header;
  */
 public final class HttpConnection {
 
-    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+    private static final System.Logger LOG = System.getLogger(HttpConnection.class.getName());
     private static final byte[] CONTINUE_100 = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     // The connection's states (the field `state`), changed by compare-and-set since stop() and the

@@ -21,7 +21,7 @@ import java.util.List;
  */
 public final class HttpResponse {
 
-    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+    private static final System.Logger LOG = System.getLogger(HttpResponse.class.getName());
     /** Most responses' status line, copied whole instead of assembled from four pieces. */
     private static final byte[] STATUS_LINE_200_OK = "HTTP/1.1 200 OK\r\n".getBytes(StandardCharsets.US_ASCII);
 

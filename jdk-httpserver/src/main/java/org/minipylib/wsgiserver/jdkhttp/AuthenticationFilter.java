@@ -18,7 +18,7 @@ import java.io.IOException;
  */
 final class AuthenticationFilter extends Filter {
 
-    private static final System.Logger LOG = System.getLogger("org.minipylib.wsgiserver");
+    private static final System.Logger LOG = System.getLogger(AuthenticationFilter.class.getName());
 
     private final Authenticator authenticator;
     private final ServerExchange exchange;
