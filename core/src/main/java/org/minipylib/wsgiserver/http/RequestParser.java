@@ -29,6 +29,9 @@ public final class RequestParser {
     private static final byte TARGET_UNSAFE = 2;  // " < > \ ^ ` { | }
     private static final byte TARGET_OBS_TEXT = 3;
     private static final byte TARGET_HASH = 4;
+    /** What {@link #connectionOptions} found in a Connection field: bits of the options acted on (RFC 9112 section 9.3). */
+    private static final int CONNECTION_CLOSE = 1;
+    private static final int CONNECTION_KEEP_ALIVE = 2;
 
     static {
         for (char c = '0'; c <= '9'; c++) REG_NAME_CHAR[c] = true;
@@ -395,43 +398,23 @@ public final class RequestParser {
         }
     }
 
+    /**
+     * What a parsed head means. The checks run in this order, and the first fault found is the one
+     * answered: the request target's form, then the fields in the order they arrived (Content-Length,
+     * Transfer-Encoding, Expect), then Host, then the body framing, then the path.
+     */
     private RequestHead interpret(String method, String target, int minorVersion, HeaderFields headers)
             throws BadRequestException {
+        String authority = absoluteFormAuthority(method, target);
         String rawPath;
         String query = null;
-        String authority = null;
-        if (method.equals("CONNECT")) throw new BadRequestException(501, "CONNECT is not supported");
-        char first = target.charAt(0);
-        if (first == '/') {
-            int q = target.indexOf('?');
-            rawPath = q < 0 ? target : target.substring(0, q);
-            query = q < 0 ? null : target.substring(q + 1);
-        } else if (target.equals("*")) {
-            if (!method.equals("OPTIONS")) {
-                throw violation(ComplianceViolation.INVALID_TARGET_FORM, "Asterisk-form request target is only for OPTIONS");
-            }
+        if (target.equals("*")) { // asterisk-form, for OPTIONS
             rawPath = "*";
-        } else {
-            int schemeEnd = target.indexOf("://");
-            if (schemeEnd <= 0 || !isScheme(target, schemeEnd)) {
-                throw violation(ComplianceViolation.INVALID_TARGET_FORM, "Invalid request target");
-            }
-            if (!isHttpScheme(target, schemeEnd)) { // RFC 9112 section 3.2.2: an origin server serves http and https URIs
-                throw violation(ComplianceViolation.INVALID_TARGET_FORM, "Request target scheme is not http or https");
-            }
-            int authStart = schemeEnd + 3;
-            int authEnd = authStart;
-            while (authEnd < target.length() && target.charAt(authEnd) != '/' && target.charAt(authEnd) != '?') authEnd++;
-            authority = target.substring(authStart, authEnd);
-            if (authority.indexOf('@') >= 0) {
-                throw violation(ComplianceViolation.USERINFO_IN_TARGET, "Userinfo in request target");
-            }
-            if (authority.isEmpty() || !isValidHost(authority)) {
-                throw violation(ComplianceViolation.INVALID_HOST, "Invalid authority in request target");
-            }
-            int q = target.indexOf('?', authEnd);
-            rawPath = q < 0 ? target.substring(authEnd) : target.substring(authEnd, q);
-            if (rawPath.isEmpty()) rawPath = "/";
+        } else { // origin-form, or absolute-form after its authority
+            int pathStart = authority == null ? 0 : target.indexOf("://") + 3 + authority.length();
+            int q = target.indexOf('?', pathStart);
+            rawPath = q < 0 ? target.substring(pathStart) : target.substring(pathStart, q);
+            if (rawPath.isEmpty()) rawPath = "/"; // an absolute-form without a path
             query = q < 0 ? null : target.substring(q + 1);
         }
 
@@ -440,8 +423,7 @@ public final class RequestParser {
         String contentLength = null;
         boolean transferEncoding = false;
         List<String> codings = null; // made for a Transfer-Encoding field only
-        boolean close = false;
-        boolean keepAliveToken = false;
+        int connection = 0; // CONNECTION_* bits of the Connection fields
         boolean expectContinue = false;
         for (int i = 0; i < headers.size(); i++) {
             String name = headers.name(i);
@@ -456,18 +438,75 @@ public final class RequestParser {
                 if (codings == null) codings = new ArrayList<>(2);
                 parseTransferEncoding(value, codings);
             } else if (is(name, "Connection")) {
-                for (String token : value.split(",")) {
-                    String t = token.trim();
-                    if (t.equalsIgnoreCase("close")) close = true;
-                    else if (t.equalsIgnoreCase("keep-alive")) keepAliveToken = true;
-                }
+                connection |= connectionOptions(value);
             } else if (is(name, "Expect") && minorVersion == 1) {
-                String v = value.trim();
-                if (v.equalsIgnoreCase("100-continue")) expectContinue = true;
-                else if (!v.isEmpty()) throw new BadRequestException(417, "Unsupported expectation: " + v);
+                if (expectsContinue(value)) expectContinue = true;
             }
         }
 
+        checkHostField(hostCount, host, minorVersion);
+        if (authority != null) host = authority; // RFC 9112 section 3.2.2
+        long length = bodyLength(contentLength, transferEncoding, codings, minorVersion);
+        RequestHead.BodyFraming framing = transferEncoding ? RequestHead.BodyFraming.CHUNKED
+                : length > 0 ? RequestHead.BodyFraming.CONTENT_LENGTH : RequestHead.BodyFraming.NONE;
+        boolean keepAlive = staysOpen(minorVersion, connection, transferEncoding);
+        String path = decodedPath(rawPath);
+        return new RequestHead(method, target, rawPath, path, query, minorVersion, headers, host, framing,
+                length, keepAlive, expectContinue);
+    }
+
+    /** RFC 9112 section 3.2: the authority of an absolute-form target, null for origin-form or asterisk-form; refuses any other. */
+    private static String absoluteFormAuthority(String method, String target) throws BadRequestException {
+        if (method.equals("CONNECT")) throw new BadRequestException(501, "CONNECT is not supported"); // authority-form, 3.2.3
+        char first = target.charAt(0);
+        if (first == '/') return null;
+        if (target.equals("*")) { // 3.2.4
+            if (!method.equals("OPTIONS")) {
+                throw violation(ComplianceViolation.INVALID_TARGET_FORM, "Asterisk-form request target is only for OPTIONS");
+            }
+            return null;
+        }
+        int schemeEnd = target.indexOf("://");
+        if (schemeEnd <= 0 || !isScheme(target, schemeEnd)) {
+            throw violation(ComplianceViolation.INVALID_TARGET_FORM, "Invalid request target");
+        }
+        if (!isHttpScheme(target, schemeEnd)) { // RFC 9112 section 3.2.2: an origin server serves http and https URIs
+            throw violation(ComplianceViolation.INVALID_TARGET_FORM, "Request target scheme is not http or https");
+        }
+        int authStart = schemeEnd + 3;
+        int authEnd = authStart;
+        while (authEnd < target.length() && target.charAt(authEnd) != '/' && target.charAt(authEnd) != '?') authEnd++;
+        String authority = target.substring(authStart, authEnd);
+        if (authority.indexOf('@') >= 0) {
+            throw violation(ComplianceViolation.USERINFO_IN_TARGET, "Userinfo in request target");
+        }
+        if (authority.isEmpty() || !isValidHost(authority)) {
+            throw violation(ComplianceViolation.INVALID_HOST, "Invalid authority in request target");
+        }
+        return authority;
+    }
+
+    /** RFC 9112 section 9.3: the close and keep-alive options of one Connection field value, as CONNECTION_* bits. */
+    private static int connectionOptions(String value) {
+        int options = 0;
+        for (String token : value.split(",")) {
+            String t = token.trim();
+            if (t.equalsIgnoreCase("close")) options |= CONNECTION_CLOSE;
+            else if (t.equalsIgnoreCase("keep-alive")) options |= CONNECTION_KEEP_ALIVE;
+        }
+        return options;
+    }
+
+    /** RFC 9110 section 10.1.1: whether an Expect value is 100-continue; any other non-empty expectation is refused (417). */
+    private static boolean expectsContinue(String value) throws BadRequestException {
+        String v = value.trim();
+        if (v.equalsIgnoreCase("100-continue")) return true;
+        if (!v.isEmpty()) throw new BadRequestException(417, "Unsupported expectation: " + v);
+        return false;
+    }
+
+    /** RFC 9112 section 3.2 / RFC 9110 section 7.2: refuses a repeated or invalid Host field, and a missing one in HTTP/1.1. */
+    private void checkHostField(int hostCount, String host, int minorVersion) throws BadRequestException {
         if (hostCount > 1) throw violation(ComplianceViolation.DUPLICATE_HOST, "More than one Host header");
         if (hostCount == 0 && minorVersion == 1) {
             allowOrThrow(ComplianceViolation.MISSING_HOST, "Missing Host header (required in HTTP/1.1)");
@@ -479,35 +518,42 @@ public final class RequestParser {
                 validHost = host;
             }
         }
-        if (authority != null) host = authority; // RFC 9112 section 3.2.2
+    }
 
-        RequestHead.BodyFraming framing = RequestHead.BodyFraming.NONE;
-        long length = -1;
-        boolean keepAlive = minorVersion == 1 ? !close : keepAliveToken && !close;
+    /** RFC 9112 sections 6.1-6.3: the body length Content-Length gives, or -1 (none, or chunked); refuses faulty framing fields. */
+    private long bodyLength(String contentLength, boolean transferEncoding, List<String> codings, int minorVersion)
+            throws BadRequestException {
         if (transferEncoding) {
             if (contentLength != null) {
                 throw violation(ComplianceViolation.TRANSFER_ENCODING_WITH_CONTENT_LENGTH, "Both Transfer-Encoding and Content-Length");
             }
             if (minorVersion == 0) {
                 allowOrThrow(ComplianceViolation.HTTP_1_0_TRANSFER_ENCODING, "Transfer-Encoding is not allowed in an HTTP/1.0 request");
-                keepAlive = false; // RFC 9112 section 6.1: the framing is faulty; close after this request
             }
             checkCodings(codings);
-            framing = RequestHead.BodyFraming.CHUNKED;
-        } else if (contentLength != null) {
-            if (contentLength.length() > 18) { // a valid number (at most 18 digits fit a long), larger than any body limit
-                throw new BadRequestException(413, "Content-Length is larger than the request body limit");
-            }
-            length = Long.parseLong(contentLength);
-            framing = length == 0 ? RequestHead.BodyFraming.NONE : RequestHead.BodyFraming.CONTENT_LENGTH;
+            return -1;
         }
+        if (contentLength == null) return -1;
+        if (contentLength.length() > 18) { // a valid number (at most 18 digits fit a long), larger than any body limit
+            throw new BadRequestException(413, "Content-Length is larger than the request body limit");
+        }
+        return Long.parseLong(contentLength);
+    }
 
+    /** RFC 9112 section 9.3: whether the connection persists after this request (not after an HTTP/1.0 Transfer-Encoding: 6.1). */
+    private static boolean staysOpen(int minorVersion, int connectionOptions, boolean transferEncoding) {
+        if ((connectionOptions & CONNECTION_CLOSE) != 0) return false;
+        if (minorVersion == 1) return true;
+        return (connectionOptions & CONNECTION_KEEP_ALIVE) != 0 && !transferEncoding;
+    }
+
+    /** RFC 3986 sections 2.1 and 5.2.4: the path percent-decoded, without dot segments; an encoded control (7.3) only if relaxed. */
+    private String decodedPath(String rawPath) throws BadRequestException {
         String path = rawPath.equals("*") ? rawPath : PercentDecoder.decodePath(rawPath);
         if (path != rawPath && hasControlCharacter(path)) { // raw ones were refused with the target: these were encoded
             allowOrThrow(ComplianceViolation.ENCODED_CONTROL_IN_PATH, "Percent-encoded control character in the path");
         }
-        return new RequestHead(method, target, rawPath, path, query, minorVersion, headers, host, framing,
-                length, keepAlive, expectContinue);
+        return path;
     }
 
     /**
