@@ -20,7 +20,7 @@ class ConnectionPersistenceTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"close", "Close", "CLOSE", "keep-alive, close", "close, keep-alive", "foo,  close ",
-            "Upgrade,close", ",close,"})
+            "Upgrade,close", ",close,", "\tclose\t", "keep-alive,,close"})
     void http11CloseTokenEndsTheConnection(String value) throws Exception {
         assertFalse(get("/", "Connection: " + value).keepAlive(), value);
     }
@@ -31,7 +31,7 @@ class ConnectionPersistenceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"keep-alive", "Upgrade", "closed", "close-ish", ""})
+    @ValueSource(strings = {"keep-alive", "Upgrade", "closed", "close-ish", "", "clos", "c lose", "close;x", ","})
     void http11OtherTokensKeepTheConnection(String value) throws Exception {
         assertTrue(get("/", "Connection: " + value).keepAlive(), value);
     }
@@ -42,7 +42,7 @@ class ConnectionPersistenceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"keep-alive", "Keep-Alive", "KEEP-ALIVE", "foo, keep-alive"})
+    @ValueSource(strings = {"keep-alive", "Keep-Alive", "KEEP-ALIVE", "foo, keep-alive", " keep-alive\t,"})
     void http10KeepAliveTokenKeepsTheConnection(String value) throws Exception {
         assertTrue(parse(request("GET", "/", "HTTP/1.0", "Connection: " + value)).keepAlive(), value);
     }

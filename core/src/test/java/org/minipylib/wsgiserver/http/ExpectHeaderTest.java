@@ -14,7 +14,8 @@ import static org.minipylib.wsgiserver.http.ParsedHeads.request;
 class ExpectHeaderTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"100-continue", "100-Continue", "  100-CONTINUE  "})
+    @ValueSource(strings = {"100-continue", "100-Continue", "  100-CONTINUE  ", "100-continue, 100-continue",
+            ", 100-continue,", "100-continue ,\t100-continue"})
     void http11ExpectContinue(String value) throws Exception {
         assertTrue(parse(request("POST", "/", "HTTP/1.1", "Host: a", "Content-Length: 1", "Expect: " + value))
                 .expectContinue());
@@ -25,9 +26,10 @@ class ExpectHeaderTest {
         assertFalse(get("/").expectContinue());
     }
 
-    @Test
-    void emptyExpectIsIgnored() throws Exception {
-        assertFalse(get("/", "Expect:").expectContinue());
+    @ParameterizedTest
+    @ValueSource(strings = {"", " ", ",", " , ,"})
+    void emptyExpectIsIgnored(String value) throws Exception {
+        assertFalse(get("/", "Expect:" + value).expectContinue());
     }
 
     @Test
