@@ -55,22 +55,13 @@ public final class UnixSocketTransport implements Transport {
     private final ReadyWait writable = new ReadyWait(SelectionKey.OP_WRITE);
 
     /**
+     * A connection over {@code channel}, waiting on {@code loop} (if not null) rather than on
+     * selectors of its own: an idle keep-alive connection then holds no thread, no buffer and no
+     * descriptor besides its socket's.
+     *
      * @param peerCredentials read the client's user and group, names and ids ({@code SO_PEERCRED}): the remote
      *                        address is then a {@link UnixPeerAddress}
-     */
-    public UnixSocketTransport(SocketChannel channel, boolean peerCredentials) throws IOException {
-        this(channel, peerCredentials, null);
-    }
-
-    /** As {@link #UnixSocketTransport(SocketChannel, boolean)}, counting the bytes read and written into {@code statistics} (if not null). */
-    public UnixSocketTransport(SocketChannel channel, boolean peerCredentials, ServerStatistics statistics) throws IOException {
-        this(channel, peerCredentials, statistics, null);
-    }
-
-    /**
-     * As {@link #UnixSocketTransport(SocketChannel, boolean, ServerStatistics)}, waiting on
-     * {@code loop} (if not null) rather than on selectors of its own: an idle keep-alive connection
-     * then holds no thread, no buffer and no descriptor besides its socket's.
+     * @param statistics      counts the bytes read and written, if not null
      */
     public UnixSocketTransport(SocketChannel channel, boolean peerCredentials, ServerStatistics statistics,
                                ReadinessLoop loop) throws IOException {

@@ -80,7 +80,7 @@ class ProxiedTransportTest {
         try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(address);
              SocketChannel peer = SocketChannel.open(address);
              SocketChannel accepted = listener.accept()) {
-            ProxiedTransport transport = proxied(new UnixSocketTransport(accepted, false));
+            ProxiedTransport transport = proxied(new UnixSocketTransport(accepted, false, null, null));
             byte[] b = new byte[64];
             assertEquals(16, transport.readArrived(b, 0, b.length), "the leftover bytes");
             assertEquals(0, transport.readArrived(b, 0, b.length), "nothing else has arrived: no wait");
@@ -111,7 +111,7 @@ class ProxiedTransportTest {
         try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(address)) {
             for (int i = 0; i < headers.length; i++) {
                 try (SocketChannel peer = SocketChannel.open(address); SocketChannel accepted = listener.accept()) {
-                    UnixSocketTransport socket = new UnixSocketTransport(accepted, true);
+                    UnixSocketTransport socket = new UnixSocketTransport(accepted, true, null, null);
                     assertTrue(socket.remoteAddress() instanceof UnixPeerAddress, "the proxy's credentials");
                     ProxyHeader header = ProxyProtocolParser.parse(headers[i], headers[i].length);
                     ProxiedTransport transport = new ProxiedTransport(socket, header, headers[i], header.length(), header.length());
