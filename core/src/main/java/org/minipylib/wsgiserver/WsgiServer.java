@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver;
 
 import org.minipylib.wsgiserver.http.ConnectionSetup;
 import org.minipylib.wsgiserver.http.Gateway;
+import org.minipylib.wsgiserver.http.HeadMemoryBudget;
 import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpSettings;
@@ -163,7 +164,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             ClassPreloader.loadAllOnce(WsgiServer.class); // before a descriptor flood can fail a class load for good
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog(),
                     config.maxRequestsPerConnection(), config.maxConnectionAge());
-            registry = new ConnectionRegistry(config.maxConnections(), statistics);
+            registry = new ConnectionRegistry(config.maxConnections(), statistics, new HeadMemoryBudget(config.limits().maxHeadMemory()));
             List<ConnectionSetup> plainSetups = connectionSetups(false);
             List<ConnectionSetup> proxiedSetups = connectionSetups(true);
             List<String> proxied = new ArrayList<>();

@@ -85,6 +85,8 @@ class DocumentedDefaultsTest {
         assertDefault(doc, "maxDrainSize", size(LIMITS.maxDrainSize()));
         assertDefault(doc, "maxChunkExtensionLength", size(LIMITS.maxChunkExtensionLength()));
         assertDefault(doc, "maxPipelinedRequestsPerTurn", count(LIMITS.maxPipelinedRequestsPerTurn()));
+        assertEquals(Runtime.getRuntime().maxMemory() / 4, LIMITS.maxHeadMemory());
+        assertDefault(doc, "maxHeadMemory", "a quarter of the heap");
     }
 
     private static void assertTimeouts(List<String> doc) {

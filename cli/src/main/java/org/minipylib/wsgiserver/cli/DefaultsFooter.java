@@ -41,7 +41,8 @@ final class DefaultsFooter {
             "  --max-headers " + limits.maxHeaderCount() + ", --max-body-size " + bytes(limits.maxBodySize())
                     + ", --max-drain-size " + bytes(limits.maxDrainSize()) + ",",
             "  --max-chunk-extension " + bytes(limits.maxChunkExtensionLength())
-                    + ", --max-pipelined-requests " + limits.maxPipelinedRequestsPerTurn() + ";",
+                    + ", --max-pipelined-requests " + limits.maxPipelinedRequestsPerTurn() + ",",
+            "  --max-head-memory " + bytes(limits.maxHeadMemory()) + " (a quarter of the heap);",
             "  client timeouts in seconds: --request-head-timeout " + seconds(timeouts.requestHead()) + ",",
             "  --body-read-timeout " + seconds(timeouts.bodyRead()) + ", --write-timeout " + seconds(timeouts.write())
                     + ", --keep-alive-timeout " + seconds(timeouts.keepAlive()) + ",",

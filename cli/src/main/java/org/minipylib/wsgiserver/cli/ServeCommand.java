@@ -261,6 +261,12 @@ final class ServeCommand implements Callable<Integer> {
         "Longest chunk extension of one chunk-size line, else 400 (HttpLimits.maxChunkExtensionLength)."})
     Long maxChunkExtension;
 
+    @Option(names = "--max-head-memory", paramLabel = "BYTES", converter = ByteSizeConverter.class, description = {
+        "Most memory all connections together hold for long request heads, beyond 2 KiB each; a head that"
+                + " needs more while others hold it all gets 503 (HttpLimits.maxHeadMemory). Default: a quarter"
+                + " of the heap."})
+    Long maxHeadMemory;
+
     @Option(names = "--max-pipelined-requests", paramLabel = "N", description = {
         "Pipelined requests of one connection served in one worker turn before it waits behind other clients"
                 + " (HttpLimits.maxPipelinedRequestsPerTurn)."})
@@ -512,6 +518,7 @@ final class ServeCommand implements Callable<Integer> {
         if (maxBodySize != null) l = l.withMaxBodySize(atLeast(1, "--max-body-size", maxBodySize));
         if (maxDrainSize != null) l = l.withMaxDrainSize(maxDrainSize);
         if (maxChunkExtension != null) l = l.withMaxChunkExtensionLength(intBytes("--max-chunk-extension", maxChunkExtension));
+        if (maxHeadMemory != null) l = l.withMaxHeadMemory(atLeast(1, "--max-head-memory", maxHeadMemory));
         if (maxPipelinedRequests != null) {
             l = l.withMaxPipelinedRequestsPerTurn(atLeast(1, "--max-pipelined-requests", maxPipelinedRequests));
         }

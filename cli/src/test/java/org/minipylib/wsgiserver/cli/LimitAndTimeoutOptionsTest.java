@@ -34,15 +34,16 @@ class LimitAndTimeoutOptionsTest {
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--max-connections", "77", "--accept-queue", "0",
                 "--thread-idle-timeout", "2.5", "--max-request-line", "4k", "--max-header-size", "16K",
                 "--max-headers", "50", "--max-body-size", "1m", "--max-drain-size", "0", "--max-chunk-extension", "256",
-                "--max-pipelined-requests", "8", "--max-requests-per-connection", "500", "--max-connection-age", "90")) {
+                "--max-pipelined-requests", "8", "--max-requests-per-connection", "500", "--max-connection-age", "90",
+                "--max-head-memory", "3m")) {
             ServerConfig config = cli.server().config();
             assertEquals(500, config.maxRequestsPerConnection());
             assertEquals(Duration.ofSeconds(90), config.maxConnectionAge());
             assertEquals(77, config.maxConnections());
             assertEquals(0, config.acceptQueueSize());
             assertEquals(Duration.ofMillis(2500), config.threadIdleTimeout());
-            assertEquals(new HttpLimits(4096, 16384, 50, 1 << 20, 0, 256).withMaxPipelinedRequestsPerTurn(8),
-                    config.limits());
+            assertEquals(new HttpLimits(4096, 16384, 50, 1 << 20, 0, 256).withMaxPipelinedRequestsPerTurn(8)
+                    .withMaxHeadMemory(3 << 20), config.limits());
             assertEquals(HttpTimeouts.defaults(), config.timeouts());
         }
     }
@@ -106,6 +107,7 @@ class LimitAndTimeoutOptionsTest {
         "--max-drain-size=-1           | '-1': bytes must not be negative",
         "--max-chunk-extension=0       | --max-chunk-extension must be at least 1, got 0",
         "--max-pipelined-requests=0    | --max-pipelined-requests must be at least 1, got 0",
+        "--max-head-memory=0           | --max-head-memory must be at least 1, got 0",
         "--max-requests-per-connection=-1 | --max-requests-per-connection must be at least 0, got -1",
         "--max-connection-age=-1       | seconds must not be negative",
         "--request-head-timeout=0      | --request-head-timeout must be more than 0 seconds",
@@ -139,7 +141,8 @@ class LimitAndTimeoutOptionsTest {
                     "--max-body-size " + limits.maxBodySize() / (1024 * 1024) + "m,",
                     "--max-drain-size " + limits.maxDrainSize() / 1024 + "k,",
                     "--max-chunk-extension " + limits.maxChunkExtensionLength() / 1024 + "k,",
-                    "--max-pipelined-requests " + limits.maxPipelinedRequestsPerTurn() + ";",
+                    "--max-pipelined-requests " + limits.maxPipelinedRequestsPerTurn() + ",",
+                    "--max-head-memory " + ByteSizeConverter.format(limits.maxHeadMemory()) + " (a quarter of the heap);",
                     "--max-requests-per-connection " + defaults.maxRequestsPerConnection() + ",",
                     "--max-connection-age " + defaults.maxConnectionAge().toSeconds() + " (0: no limit);",
                     "--request-head-timeout " + timeouts.requestHead().toSeconds() + ",",

@@ -1,6 +1,8 @@
 package org.minipylib.wsgiserver.http;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -20,7 +22,16 @@ final class ConnectionInput {
     private final Transport transport;
     private final ConnectionOutput output;
     private final BufferPool pool; // null: the buffer is this input's own for good
+    private final int initialCapacity;
     private final int maxCapacity;
+    private final HeadMemoryBudget budget; // null: none
+    /**
+     * The bytes of {@link #budget} the buffer holds beyond its initial capacity (changed through
+     * CHARGED: the connection's close gives them back, perhaps on another thread).
+     */
+    private volatile int charged;
+    /** Set by {@link #returnBudget()}: from then on anything charged goes straight back. */
+    private volatile boolean budgetReturned;
     byte[] buf;
     int pos;
     int limit;
@@ -28,15 +39,21 @@ final class ConnectionInput {
     private byte[] scratch;
 
     ConnectionInput(Transport transport, ConnectionOutput output, int initialCapacity, int maxCapacity) {
-        this(transport, output, null, initialCapacity, maxCapacity);
+        this(transport, output, null, initialCapacity, maxCapacity, null);
     }
 
-    /** An input whose buffer comes from {@code pool} (if not null; its buffers are the initial capacity). */
-    ConnectionInput(Transport transport, ConnectionOutput output, BufferPool pool, int initialCapacity, int maxCapacity) {
+    /**
+     * An input whose buffer comes from {@code pool} (if not null; its buffers are the initial
+     * capacity), and grows beyond it only as far as {@code budget} (if not null) has room.
+     */
+    ConnectionInput(Transport transport, ConnectionOutput output, BufferPool pool, int initialCapacity, int maxCapacity,
+                    HeadMemoryBudget budget) {
         this.transport = transport;
         this.output = output;
         this.pool = pool;
+        this.budget = budget;
         this.buf = pool != null ? pool.take() : new byte[initialCapacity];
+        this.initialCapacity = buf.length;
         this.maxCapacity = Math.max(buf.length, maxCapacity);
     }
 
@@ -56,6 +73,9 @@ final class ConnectionInput {
             pos = 0;
             limit = 0;
         } else if (!makeRoom()) {
+            if (buf.length < maxCapacity) { // the budget has no room for a larger buffer
+                throw new BadRequestException(503, "The server holds too many long request heads now; try again later.");
+            }
             throw new IllegalStateException("input buffer full");
         }
         flushPending();
@@ -66,7 +86,8 @@ final class ConnectionInput {
 
     /**
      * Makes room after the unconsumed bytes if there is none: moves them to the buffer's start, or
-     * grows it (up to its maximum). False if the buffer is full of unconsumed bytes at its maximum.
+     * grows it (up to its maximum, and as far as the budget has room). False if the buffer is full
+     * of unconsumed bytes at its maximum, or the budget has no room for a larger one.
      */
     private boolean makeRoom() {
         if (limit < buf.length) return true;
@@ -77,8 +98,39 @@ final class ConnectionInput {
             return true;
         }
         if (buf.length >= maxCapacity) return false;
-        buf = Arrays.copyOf(buf, Math.min(maxCapacity, buf.length * 2));
+        int size = Math.min(maxCapacity, buf.length * 2);
+        if (!charge(size - buf.length)) return false;
+        buf = Arrays.copyOf(buf, size);
         return true;
+    }
+
+    /** Takes {@code n} bytes of the budget for a larger buffer; false if it has no room. */
+    private boolean charge(int n) {
+        if (budget == null) return true;
+        if (!budget.tryTake(n)) return false;
+        CHARGED.getAndAdd(this, n);
+        if (budgetReturned) refund(); // the connection closed meanwhile: give them back
+        return true;
+    }
+
+    /** Gives back what the buffer holds of the budget: it was dropped for one of the initial capacity, or the connection closed. */
+    private void refund() {
+        int n = (int) CHARGED.getAndSet(this, 0);
+        if (n != 0) budget.give(n);
+    }
+
+    /** The connection closed: gives back what its buffer holds of the budget (on any thread, once or more). */
+    void returnBudget() {
+        if (budget == null) return;
+        budgetReturned = true;
+        refund();
+    }
+
+    /** An empty buffer grown for a long head goes back to the initial capacity, and its budget with it. */
+    private void shrinkIfGrown() {
+        if (buf.length == initialCapacity || buf == NO_BUFFER) return;
+        buf = pool != null ? pool.take() : new byte[initialCapacity];
+        if (budget != null) refund();
     }
 
     /** {@link #fillWhenIdle}'s answer when the wait was handed off. */
@@ -106,6 +158,7 @@ final class ConnectionInput {
         pos = 0;
         limit = 0;
         if (buf.length == pool.bufferSize()) pool.give(buf);
+        else if (budget != null) refund(); // a grown one is dropped
         buf = NO_BUFFER; // before a hand-off: the next thread takes a buffer of its own
         boolean handedOff = false;
         try {
@@ -121,6 +174,7 @@ final class ConnectionInput {
     private int fillIdle() throws IOException {
         pos = 0;
         limit = 0;
+        shrinkIfGrown(); // a connection that waits with its buffer keeps no more than the first one
         flushPending();
         int n = transport.readWhenIdle(buf, 0, buf.length);
         if (n > 0) limit = n;
@@ -231,5 +285,15 @@ final class ConnectionInput {
     /** Skips buffered bytes. */
     void skip(int n) {
         pos += n;
+    }
+
+    private static final VarHandle CHARGED;
+
+    static {
+        try {
+            CHARGED = MethodHandles.lookup().findVarHandle(ConnectionInput.class, "charged", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 }

@@ -26,6 +26,18 @@ public interface ConnectionOwner {
     }
 
     /**
+     * The budget of the bytes the owner's connections may hold of long request heads beyond their
+     * first input buffer ({@link HttpLimits#maxHeadMemory()}), or {@code null} for none.
+     */
+    default HeadMemoryBudget headMemory() {
+        return null;
+    }
+
+    /** A request head was refused (503) because the other connections held all of {@link #headMemory()}. */
+    default void headMemoryExhausted() {
+    }
+
+    /**
      * Request parsers lent to the owner's connections for one head at a time (a few stay in the
      * CPU's caches however many connections there are), or {@code null} for a parser of its own
      * per connection.

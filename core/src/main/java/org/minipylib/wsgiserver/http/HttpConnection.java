@@ -201,7 +201,8 @@ public final class HttpConnection {
         if (owner.requestParsers() == null) this.parser = new RequestParser(settings.limits());
         BufferPool buffers = owner.outputBuffers();
         this.output = buffers != null ? new ConnectionOutput(transport, buffers) : new ConnectionOutput(transport, OUTPUT_BUFFER_SIZE);
-        this.input = new ConnectionInput(transport, output, owner.inputBuffers(), INPUT_BUFFER_SIZE, settings.limits().maxHeadSize() + 16);
+        this.input = new ConnectionInput(transport, output, owner.inputBuffers(), INPUT_BUFFER_SIZE, settings.limits().maxHeadSize() + 16,
+                owner.headMemory());
     }
 
     /** The transport this connection speaks over (the plain one while setup steps run). */
@@ -290,6 +291,7 @@ public final class HttpConnection {
         try {
             return readHead(then, resumed, now);
         } catch (BadRequestException e) {
+            if (e.status() == 503) owner.headMemoryExhausted(); // the only 503 a head read throws (see ConnectionInput.fill)
             if (refuse(e.status(), e.getMessage())) return dropUntilEnd(then, false);
         } catch (SocketTimeoutException e) {
             // 408 if part of a request arrived; an idle connection (or one sending only empty lines) just closes
@@ -1288,6 +1290,7 @@ public final class HttpConnection {
             // over the connection limit for the moment between the two
             owner.connectionClosed(this);
             transport.close();
+            if (input != null) input.returnBudget(); // null: closed during setup
         }
     }
 

@@ -19,13 +19,22 @@ package org.minipylib.wsgiserver.http;
  *                                its responses and waits for a turn again, behind requests already waiting,
  *                                so one client cannot keep a worker to itself. The bytes a connection
  *                                buffers are bounded by {@link #maxHeadSize()} anyway.
+ * @param maxHeadMemory           the most bytes of request heads one server holds beyond each connection's
+ *                                first 2 KiB of input buffer, over all its connections (see
+ *                                {@link HeadMemoryBudget}): a head that needs more while the others hold
+ *                                it all is answered 503 and its connection closed, so that many clients
+ *                                sending long heads slowly cannot fill the heap. Default
+ *                                {@link #DEFAULT_MAX_HEAD_MEMORY}: a quarter of the JVM's maximum heap
  */
 public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int maxHeaderCount,
                          long maxBodySize, long maxDrainSize, int maxChunkExtensionLength,
-                         HttpCompliance compliance, int maxPipelinedRequestsPerTurn) {
+                         HttpCompliance compliance, int maxPipelinedRequestsPerTurn, long maxHeadMemory) {
 
     /** The default of {@link #maxPipelinedRequestsPerTurn()}. */
     public static final int DEFAULT_MAX_PIPELINED_REQUESTS_PER_TURN = 64;
+
+    /** The default of {@link #maxHeadMemory()}: a quarter of this JVM's maximum heap ({@link Runtime#maxMemory()}). */
+    public static final long DEFAULT_MAX_HEAD_MEMORY = Math.max(1, Runtime.getRuntime().maxMemory() / 4);
 
     /**
      * The most {@link #maxRequestLineLength()} and {@link #maxHeaderSectionSize()} may add up to: a
@@ -47,9 +56,18 @@ public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int
         if (maxDrainSize < 0) throw new IllegalArgumentException("maxDrainSize must be >= 0");
         positive(maxChunkExtensionLength, "maxChunkExtensionLength");
         positive(maxPipelinedRequestsPerTurn, "maxPipelinedRequestsPerTurn");
+        positive(maxHeadMemory, "maxHeadMemory");
     }
 
-    /** Limits with the default {@link #maxPipelinedRequestsPerTurn()}. */
+    /** Limits with the default {@link #maxHeadMemory()}. */
+    public HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int maxHeaderCount,
+                      long maxBodySize, long maxDrainSize, int maxChunkExtensionLength,
+                      HttpCompliance compliance, int maxPipelinedRequestsPerTurn) {
+        this(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
+                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, DEFAULT_MAX_HEAD_MEMORY);
+    }
+
+    /** Limits with the default {@link #maxPipelinedRequestsPerTurn()} and {@link #maxHeadMemory()}. */
     public HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int maxHeaderCount,
                       long maxBodySize, long maxDrainSize, int maxChunkExtensionLength, HttpCompliance compliance) {
         this(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
@@ -65,7 +83,7 @@ public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int
 
     /**
      * 8 KiB request line, 32 KiB headers, 100 fields, 64 MiB body, 64 KiB drain, 1 KiB extensions, strict parsing,
-     * 64 pipelined requests per turn.
+     * 64 pipelined requests per turn, a quarter of the heap for long request heads.
      */
     public static HttpLimits defaults() {
         return new HttpLimits(8 * 1024, 32 * 1024, 100, 64L * 1024 * 1024, 64 * 1024, 1024);
@@ -73,42 +91,47 @@ public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int
 
     public HttpLimits withMaxRequestLineLength(int v) {
         return new HttpLimits(v, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn);
+                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
     }
 
     public HttpLimits withMaxHeaderSectionSize(int v) {
         return new HttpLimits(maxRequestLineLength, v, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn);
+                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
     }
 
     public HttpLimits withMaxHeaderCount(int v) {
         return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, v, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn);
+                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
     }
 
     public HttpLimits withMaxBodySize(long v) {
         return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, v, maxDrainSize,
-                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn);
+                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
     }
 
     public HttpLimits withMaxDrainSize(long v) {
         return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, v,
-                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn);
+                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
     }
 
     public HttpLimits withMaxChunkExtensionLength(int v) {
         return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                v, compliance, maxPipelinedRequestsPerTurn);
+                v, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
     }
 
     public HttpLimits withCompliance(HttpCompliance v) {
         return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, v, maxPipelinedRequestsPerTurn);
+                maxChunkExtensionLength, v, maxPipelinedRequestsPerTurn, maxHeadMemory);
     }
 
     public HttpLimits withMaxPipelinedRequestsPerTurn(int v) {
         return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, compliance, v);
+                maxChunkExtensionLength, compliance, v, maxHeadMemory);
+    }
+
+    public HttpLimits withMaxHeadMemory(long v) {
+        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
+                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, v);
     }
 
     /** Bytes a whole request head may take: request line, header section and their line ends. */

@@ -2,6 +2,7 @@ package org.minipylib.wsgiserver.server;
 
 import org.minipylib.wsgiserver.http.BufferPool;
 import org.minipylib.wsgiserver.http.ConnectionOwner;
+import org.minipylib.wsgiserver.http.HeadMemoryBudget;
 import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.RequestParserPool;
 
@@ -39,16 +40,22 @@ public final class ConnectionRegistry implements ConnectionOwner {
     private final AtomicInteger count = new AtomicInteger();
     private final int maxConnections;
     private final ServerStatistics statistics;
+    private final HeadMemoryBudget headMemory;
+    private final ThrottledWarning headMemoryWarning = new ThrottledWarning(System.getLogger(ConnectionRegistry.class.getName()));
     private volatile boolean draining;
 
     public ConnectionRegistry(int maxConnections) {
-        this(maxConnections, new ServerStatistics());
+        this(maxConnections, new ServerStatistics(), null);
     }
 
-    /** A registry that also passes what its connections report on to {@code statistics}. */
-    public ConnectionRegistry(int maxConnections, ServerStatistics statistics) {
+    /**
+     * A registry that also passes what its connections report on to {@code statistics}, and lends
+     * them {@code headMemory} (if not null) for long request heads.
+     */
+    public ConnectionRegistry(int maxConnections, ServerStatistics statistics, HeadMemoryBudget headMemory) {
         this.maxConnections = maxConnections;
         this.statistics = statistics;
+        this.headMemory = headMemory;
         this.refusalBudget = lingeringRefusalBudget(maxConnections);
     }
 
@@ -113,6 +120,18 @@ public final class ConnectionRegistry implements ConnectionOwner {
     @Override
     public RequestParserPool requestParsers() {
         return requestParsers;
+    }
+
+    @Override
+    public HeadMemoryBudget headMemory() {
+        return headMemory;
+    }
+
+    @Override
+    public void headMemoryExhausted() {
+        headMemoryWarning.occurred((count, interval) -> "Connections hold all of the memory for long request heads ("
+                + headMemory.capacity() + " bytes, maxHeadMemory): " + count + " request(s) answered 503"
+                + (count > 1 ? " in the last " + interval + " s" : "") + "; many clients may be sending long heads slowly");
     }
 
     @Override

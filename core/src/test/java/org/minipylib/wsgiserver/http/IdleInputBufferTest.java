@@ -69,7 +69,7 @@ class IdleInputBufferTest {
     }
 
     private ConnectionInput input(Transport transport) {
-        return new ConnectionInput(transport, new ConnectionOutput(transport, 1024), pool, 64, 1024);
+        return new ConnectionInput(transport, new ConnectionOutput(transport, 1024), pool, 64, 1024, null);
     }
 
     /** Takes buffers from the pool (for at most {@code millis}) until {@code wanted} is among them; gives it back. */
