@@ -92,6 +92,11 @@ final class TlsOptions {
         "Check the certificate and key files (--ssl-sni's too) this often and reload them when they change (default: never)."})
     Duration reloadInterval;
 
+    @Option(names = "--ssl-max-handshakes", paramLabel = "N", description = {
+        "Most TLS handshakes in progress at once (about 64 KiB each); more wait for one to finish, within the"
+                + " handshake timeout (TlsConfig.maxHandshakes; default: a quarter of the heap's worth)."})
+    Integer maxHandshakes;
+
     /** Refuses a file option naming something that is not a readable file, with the option and the reason. */
     private static void checkFile(String option, Path file) {
         if (file == null) return;
@@ -168,6 +173,9 @@ final class TlsOptions {
         if (reloadInterval != null && !reloadInterval.isPositive()) {
             throw new IllegalArgumentException("--ssl-reload-interval must be > 0 (leave it out to never reload)");
         }
+        if (maxHandshakes != null && maxHandshakes < 1) {
+            throw new IllegalArgumentException("--ssl-max-handshakes must be at least 1, got " + maxHandshakes);
+        }
         try {
             // password files are read with the other files, on every load: a reload picks up a new password too
             TlsCredentials credentials = keyStore != null
@@ -187,6 +195,7 @@ final class TlsOptions {
             if (ciphers != null) config.cipherSuites(ciphers);
             if (reloadInterval != null) config.reloadInterval(reloadInterval);
             if (provider != null) config.provider(loadProvider());
+            if (maxHandshakes != null) config.maxHandshakes(maxHandshakes);
             return new JsseSslAdapter(config.build());
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("TLS: " + describe(e), e);

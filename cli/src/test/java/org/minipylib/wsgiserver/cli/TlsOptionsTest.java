@@ -116,6 +116,7 @@ class TlsOptionsTest {
             {"--ssl-keystore-password-file", file}, {"--ssl-keystore-password", "changeit"}, {"--ssl-client-auth", "optional"},
             {"--ssl-ca", file}, {"--ssl-protocols", "TLSv1.3"}, {"--ssl-ciphers", "TLS_AES_128_GCM_SHA256"},
             {"--ssl-provider", "no.such.Provider"}, {"--ssl-reload-interval", "60"}, {"--ssl-sni", "a.test=" + file},
+            {"--ssl-max-handshakes", "8"},
         };
         for (String[] option : options) {
             assertUsageError(option[0] + " needs --ssl-certificate and --ssl-private-key, or --ssl-keystore",
@@ -149,6 +150,8 @@ class TlsOptionsTest {
                 "--ssl-certificate", certPem.toString(), "--ssl-private-key", dir.toString());
         assertUsageError("--ssl-reload-interval must be > 0", "--bind", "127.0.0.1:0", "--ssl-certificate",
                 certPem.toString(), "--ssl-private-key", keyPem.toString(), "--ssl-reload-interval", "0");
+        assertUsageError("--ssl-max-handshakes must be at least 1, got 0", "--bind", "127.0.0.1:0", "--ssl-certificate",
+                certPem.toString(), "--ssl-private-key", keyPem.toString(), "--ssl-max-handshakes", "0");
         assertUsageError("--ssl-ca needs --ssl-certificate", "--bind", "127.0.0.1:0", "--ssl-ca", certPem.toString());
         assertUsageError("--ssl-provider: cannot load", "--bind", "127.0.0.1:0", "--ssl-keystore", keyStore.toString(),
                 "--ssl-keystore-password-file", passwordFile.toString(), "--ssl-provider", "no.such.Provider");

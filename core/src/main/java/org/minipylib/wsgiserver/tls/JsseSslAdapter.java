@@ -49,6 +49,8 @@ public final class JsseSslAdapter implements SslAdapter {
     private final TlsConfig config;
     /** The connections' TLS buffers (three per connection busy with a request; an idle one holds none). */
     private final BufferPool buffers = TlsTransport.buffers(768);
+    /** Bounds the handshakes in progress ({@link TlsConfig#maxHandshakes()} of the configuration it was made with). */
+    private final HandshakeSlots handshakeSlots;
     private final ReentrantLock reloading = new ReentrantLock();
     private final long reloadIntervalNanos;
     private final String[] cipherSuites;
@@ -70,6 +72,7 @@ public final class JsseSslAdapter implements SslAdapter {
      */
     public JsseSslAdapter(TlsConfig config) throws IOException, GeneralSecurityException {
         this.config = config;
+        this.handshakeSlots = new HandshakeSlots(config.maxHandshakes());
         this.reloadIntervalNanos = config.reloadInterval().toNanos();
         this.fileStamps = stamps();
         this.contexts = newContexts();
@@ -84,6 +87,11 @@ public final class JsseSslAdapter implements SslAdapter {
         return buffers;
     }
 
+    /** The bound on handshakes in progress (for tests). */
+    HandshakeSlots handshakeSlots() {
+        return handshakeSlots;
+    }
+
     /** This adapter's configuration. */
     public TlsConfig config() {
         return config;
@@ -93,7 +101,8 @@ public final class JsseSslAdapter implements SslAdapter {
     public Transport open(Transport transport, long deadlineNanos) throws IOException {
         if (reloadDue()) reloadIfChanged();
         Contexts current = contexts; // one generation for the whole handshake, even if a reload happens meanwhile
-        return SslEngineAdapter.handshake(transport, host -> newEngine(current.forHost(host)), buffers, deadlineNanos);
+        return SslEngineAdapter.handshake(transport, host -> newEngine(current.forHost(host)), buffers, handshakeSlots,
+                deadlineNanos);
     }
 
     /**

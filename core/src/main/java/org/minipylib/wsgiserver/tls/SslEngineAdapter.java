@@ -36,22 +36,35 @@ public final class SslEngineAdapter implements SslAdapter {
     private final EngineFactory engines;
     /** The connections' TLS buffers (three per connection busy with a request; an idle one holds none). */
     private final BufferPool buffers = TlsTransport.buffers(768);
+    private final HandshakeSlots handshakeSlots;
 
-    /** @param engines makes each connection's engine, once its ClientHello is in */
+    /**
+     * @param engines makes each connection's engine, once its ClientHello is in; at most
+     *                {@link TlsConfig#DEFAULT_MAX_HANDSHAKES} handshakes at once
+     */
     public SslEngineAdapter(EngineFactory engines) {
+        this(engines, TlsConfig.DEFAULT_MAX_HANDSHAKES);
+    }
+
+    /**
+     * @param engines       makes each connection's engine, once its ClientHello is in
+     * @param maxHandshakes the most handshakes in progress at once (see {@link TlsConfig#maxHandshakes()})
+     */
+    public SslEngineAdapter(EngineFactory engines, int maxHandshakes) {
         this.engines = Objects.requireNonNull(engines, "engines");
+        this.handshakeSlots = new HandshakeSlots(maxHandshakes);
     }
 
     @Override
     public Transport open(Transport transport, long deadlineNanos) throws IOException {
         SocketAddress client = transport.remoteAddress();
-        return handshake(transport, host -> engines.create(client, host), buffers, deadlineNanos);
+        return handshake(transport, host -> engines.create(client, host), buffers, handshakeSlots, deadlineNanos);
     }
 
     /** Shakes hands over {@code transport} with an engine from {@code engines}; failures as {@link SslAdapter} says. */
     static Transport handshake(Transport transport, Function<String, SSLEngine> engines, BufferPool buffers,
-                               long deadlineNanos) throws IOException {
-        TlsTransport tls = new TlsTransport(transport, engines, buffers);
+                               HandshakeSlots handshakeSlots, long deadlineNanos) throws IOException {
+        TlsTransport tls = new TlsTransport(transport, engines, buffers, handshakeSlots);
         try {
             tls.handshake(deadlineNanos);
         } catch (SetupRefusedException e) {

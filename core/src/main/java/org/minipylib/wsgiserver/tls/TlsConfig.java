@@ -29,13 +29,25 @@ import java.util.Objects;
  *                             {@link Duration#ZERO}: only on {@link JsseSslAdapter#reload()}
  * @param provider             the JCA provider of the TLS implementation (e.g. Conscrypt's, which
  *                             runs BoringSSL); {@code null}: the JDK's own
+ * @param maxHandshakes        the most TLS handshakes in progress at once, from a client's first bytes
+ *                             to the handshake's end (each holds about 64 KiB of buffers and engine
+ *                             state meanwhile); a handshake beyond it waits for one to finish, within the
+ *                             handshake timeout. Default {@link #DEFAULT_MAX_HANDSHAKES}
  */
 public record TlsConfig(TlsCredentials credentials, Map<String, TlsCredentials> sniCredentials, ClientAuth clientAuth,
                         Path clientCa, List<String> protocols, List<String> cipherSuites,
-                        List<String> applicationProtocols, Duration reloadInterval, Provider provider) {
+                        List<String> applicationProtocols, Duration reloadInterval, Provider provider,
+                        int maxHandshakes) {
 
     /** The protocols enabled unless configured otherwise: TLS 1.2 and newer. */
     public static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+    /**
+     * The default of {@link #maxHandshakes()}: as many handshakes as fit in a quarter of this JVM's
+     * maximum heap at 64 KiB each, at least 64 (1024 with a 256 MiB heap, 4096 with 1 GiB).
+     */
+    public static final int DEFAULT_MAX_HANDSHAKES =
+            (int) Math.min(Integer.MAX_VALUE, Math.max(64, Runtime.getRuntime().maxMemory() / 4 / (64 * 1024)));
 
     public TlsConfig {
         Objects.requireNonNull(credentials, "credentials");
@@ -50,6 +62,13 @@ public record TlsConfig(TlsCredentials credentials, Map<String, TlsCredentials> 
         applicationProtocols = List.copyOf(applicationProtocols);
         Objects.requireNonNull(reloadInterval, "reloadInterval");
         if (reloadInterval.isNegative()) throw new IllegalArgumentException("reloadInterval must be >= 0");
+        if (maxHandshakes < 1) throw new IllegalArgumentException("maxHandshakes must be >= 1, got " + maxHandshakes);
+    }
+
+    /** This configuration with {@link #maxHandshakes()} {@code n}. */
+    public TlsConfig withMaxHandshakes(int n) {
+        return new TlsConfig(credentials, sniCredentials, clientAuth, clientCa, protocols, cipherSuites,
+                applicationProtocols, reloadInterval, provider, n);
     }
 
     /** A builder with every default set, serving {@code credentials}. */
@@ -68,6 +87,7 @@ public record TlsConfig(TlsCredentials credentials, Map<String, TlsCredentials> 
         private List<String> applicationProtocols = List.of("http/1.1");
         private Duration reloadInterval = Duration.ZERO;
         private Provider provider;
+        private int maxHandshakes = DEFAULT_MAX_HANDSHAKES;
 
         Builder(TlsCredentials credentials) {
             this.credentials = Objects.requireNonNull(credentials, "credentials");
@@ -109,10 +129,11 @@ public record TlsConfig(TlsCredentials credentials, Map<String, TlsCredentials> 
         public Builder applicationProtocols(List<String> names) { this.applicationProtocols = names; return this; }
         public Builder reloadInterval(Duration interval) { this.reloadInterval = interval; return this; }
         public Builder provider(Provider tlsProvider) { this.provider = tlsProvider; return this; }
+        public Builder maxHandshakes(int n) { this.maxHandshakes = n; return this; }
 
         public TlsConfig build() {
             return new TlsConfig(credentials, sni, clientAuth, clientCa, protocols, cipherSuites,
-                    applicationProtocols, reloadInterval, provider);
+                    applicationProtocols, reloadInterval, provider, maxHandshakes);
         }
     }
 }

@@ -66,6 +66,7 @@ final class TlsTransport implements Transport {
     private final Transport wrapped;
     private final Function<String, SSLEngine> engines;
     private final BufferPool pool;
+    private final HandshakeSlots handshakeSlots;
     private SSLEngine engine;
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -115,12 +116,14 @@ final class TlsTransport implements Transport {
      * @param engines makes the server engine for the host name the client asks for (null: none
      *                named), once the ClientHello is in
      * @param pool    buffers of {@link #BUFFER_SIZE} bytes, shared by the connections of one server
+     * @param handshakeSlots bounds the handshakes in progress, shared by the connections of one server
      */
-    TlsTransport(Transport wrapped, Function<String, SSLEngine> engines, BufferPool pool) {
+    TlsTransport(Transport wrapped, Function<String, SSLEngine> engines, BufferPool pool, HandshakeSlots handshakeSlots) {
         if (pool.bufferSize() != BUFFER_SIZE) throw new IllegalArgumentException("buffers of " + BUFFER_SIZE + " bytes needed");
         this.wrapped = wrapped;
         this.engines = engines;
         this.pool = pool;
+        this.handshakeSlots = handshakeSlots;
         // no buffers yet: a client that connects and sends nothing must not hold 51 KB
     }
 
@@ -154,24 +157,24 @@ final class TlsTransport implements Transport {
      * record, else a plain-HTTP client gets a {@code 400} and this throws.
      */
     void handshake(long deadlineNanos) throws IOException {
+        boolean slotTaken = false;
         readLock.lock();
         try {
-            // The first bytes into a small array: the buffers are taken once the client has said something.
+            // The first bytes into a small array: the buffers are taken once the client has said
+            // something, and a handshake slot is free (see HandshakeSlots).
             byte[] first = new byte[FIRST_READ];
             int n = wrapped.read(first, 0, first.length, millisLeft(deadlineNanos));
             if (n < 0) throw new EOFException("closed before the TLS handshake");
+            if ((first[0] & 0xff) != TLS_HANDSHAKE_RECORD) refuseNonTls(first, n);
+            if (!handshakeSlots.tryTake()) {
+                first = Arrays.copyOf(first, n); // waiting, perhaps among thousands: only the bytes that came
+                if (!handshakeSlots.take(deadlineNanos)) {
+                    throw new SocketTimeoutException("every TLS handshake slot (maxHandshakes) stayed taken until the handshake timeout");
+                }
+            }
+            slotTaken = true;
             takeReadBuffers();
             netIn.put(first, 0, n);
-            if ((netIn.get(0) & 0xff) != TLS_HANDSHAKE_RECORD) {
-                if (Character.isLetter(netIn.get(0))) {
-                    boolean head = RequestParser.startsWithHeadMethod(netIn.array(), 0, netIn.position());
-                    wrapped.write(PLAIN_HTTP_ANSWER, 0, head ? PLAIN_HTTP_HEAD_LENGTH : PLAIN_HTTP_ANSWER.length);
-                    wrapped.shutdownOutput();
-                    throw new SetupRefusedException("TLS handshake failed: plain HTTP request on the HTTPS port", 400,
-                            RequestParser.firstLine(netIn.array(), 0, netIn.position()), head ? 0 : PLAIN_HTTP_BODY.length());
-                }
-                throw new SSLException("not a TLS handshake (first byte 0x" + Integer.toHexString(netIn.get(0) & 0xff) + ")");
-            }
             // The whole ClientHello, to read the host name from it: nearly always one record, but
             // it may come split over several (by the client or a middlebox), the name in any of them.
             ClientHelloSni.Scan hello = new ClientHelloSni.Scan();
@@ -186,7 +189,20 @@ final class TlsTransport implements Transport {
             throw e;
         } finally {
             readLock.unlock();
+            if (slotTaken) handshakeSlots.give();
         }
+    }
+
+    /** The client's first bytes are not a TLS handshake record: a plain-HTTP client gets a {@code 400}; throws either way. */
+    private void refuseNonTls(byte[] first, int n) throws IOException {
+        if (Character.isLetter(first[0])) {
+            boolean head = RequestParser.startsWithHeadMethod(first, 0, n);
+            wrapped.write(PLAIN_HTTP_ANSWER, 0, head ? PLAIN_HTTP_HEAD_LENGTH : PLAIN_HTTP_ANSWER.length);
+            wrapped.shutdownOutput();
+            throw new SetupRefusedException("TLS handshake failed: plain HTTP request on the HTTPS port", 400,
+                    RequestParser.firstLine(first, 0, n), head ? 0 : PLAIN_HTTP_BODY.length());
+        }
+        throw new SSLException("not a TLS handshake (first byte 0x" + Integer.toHexString(first[0] & 0xff) + ")");
     }
 
     /**
