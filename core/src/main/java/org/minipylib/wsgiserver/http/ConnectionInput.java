@@ -126,10 +126,19 @@ final class ConnectionInput {
         refund();
     }
 
-    /** An empty buffer grown for a long head goes back to the initial capacity, and its budget with it. */
-    private void shrinkIfGrown() {
-        if (buf.length == initialCapacity || buf == NO_BUFFER) return;
-        buf = pool != null ? pool.take() : new byte[initialCapacity];
+    /**
+     * A buffer grown for a long head goes back to the initial capacity, and its budget with it, if
+     * what it still holds (pipelined bytes, the start of a body) fits: called once a head has been
+     * parsed (heads hold no reference into the buffer), so that a long-running request (a long
+     * poll, a stream) does not keep the budget from other clients' long heads.
+     */
+    void shrinkIfGrown() {
+        if (buf.length == initialCapacity || buf == NO_BUFFER || limit - pos > initialCapacity) return;
+        byte[] small = pool != null ? pool.take() : new byte[initialCapacity];
+        System.arraycopy(buf, pos, small, 0, limit - pos);
+        limit -= pos;
+        pos = 0;
+        buf = small;
         if (budget != null) refund();
     }
 

@@ -954,6 +954,7 @@ public final class HttpConnection {
             writeLogEntry(peerText(transport.remoteAddress()), head.requestLine(), 413, sent, head, System.nanoTime() - startNanos);
             return false;
         }
+        input.shrinkIfGrown(); // a long head's buffer (and its share of maxHeadMemory) is not kept while the application runs
         // Responses to earlier pipelined requests wait for this one to share a write, but only
         // briefly: if this application is slow, the watchdog has them written (see checkTimeouts).
         output.holdCompleteResponses();

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.minipylib.wsgiserver.ServerStats;
+import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.testing.InMemoryTransport;
 import org.minipylib.wsgiserver.testing.LogCapture;
@@ -17,6 +18,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -77,6 +80,43 @@ class LongHeadsMemoryBudgetTest {
             ServerStats stats = server.server().statistics();
             assertEquals(1, stats.responses(503, 504));
             assertTrue(log.messages().stream().anyMatch(m -> m.contains("memory for long request heads")), log.messages().toString());
+        }
+    }
+
+    /**
+     * A request whose head was long gives the buffer's share back once the head is parsed: a long
+     * poll or a stream that runs for minutes does not keep other clients' long heads out.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aLongRunningRequestDoesNotKeepItsHeadsShare(WorkerMode mode) throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/hold")) {
+                entered.countDown();
+                release.await(20, TimeUnit.SECONDS);
+            }
+            sr.start("200 OK", WsgiTestApps.textPlain());
+            return List.of("ok".getBytes(StandardCharsets.US_ASCII));
+        };
+        try (TestServer server = TestServer.start(app,
+                b -> b.workerMode(mode).limits(HttpLimits.defaults().withMaxHeadMemory(BUDGET)));
+             RawClient held = server.connect(); RawClient second = server.connect(); RawClient third = server.connect()) {
+            String head = unfinishedHead(20_000);
+            held.send(head.replace("GET /long", "GET /hold") + "\r\n");
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            second.send(head); // two more long heads at once: room for both only if the held one gave its share back
+            third.send(head);
+            Poll.until(() -> server.server().statistics().bytesRead(), n -> n >= 3L * head.length(), "all three heads read");
+            second.send("\r\n");
+            third.send("\r\n");
+            assertEquals(200, second.read().status());
+            assertEquals(200, third.read().status());
+            release.countDown();
+            assertEquals(200, held.read().status());
+        } finally {
+            release.countDown();
         }
     }
 
