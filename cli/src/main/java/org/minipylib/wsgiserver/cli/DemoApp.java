@@ -76,6 +76,12 @@ public final class DemoApp implements WsgiApp {
             .put(alphabetBlock(BYTES_CHUNK_SIZE)).flip().asReadOnlyBuffer();
     /** Most {@code /echo} buffers kept for reuse. */
     private static final int ECHO_BUFFERS_KEPT = 64;
+    /**
+     * Most {@code /echo} direct buffers in use at once (16 MiB): a request beyond them reads into a
+     * heap array that grows as its bytes arrive. Each is taken before the body arrives, so without a
+     * bound thousands of slow clients declaring small bodies held 64 KiB each until direct memory ran out.
+     */
+    private static final int ECHO_BUFFERS_IN_USE_MAX = 256;
 
     /**
      * Direct buffers {@code /echo} reads bodies into and sends them back from, one per request
@@ -84,6 +90,7 @@ public final class DemoApp implements WsgiApp {
      */
     private final ConcurrentLinkedDeque<ByteBuffer> echoBuffers = new ConcurrentLinkedDeque<>();
     private final AtomicInteger echoBuffersPooled = new AtomicInteger();
+    private final AtomicInteger echoBuffersInUse = new AtomicInteger();
 
     /** A demo app; it keeps no state but a buffer pool, so one instance serves any number of requests at once. */
     public DemoApp() {
@@ -147,7 +154,7 @@ public final class DemoApp implements WsgiApp {
         String contentType = environ.contentType();
         Header type = contentType == null ? OCTET_STREAM : Header.of("Content-Type", contentType);
         long length = environ.contentLength();
-        if (length < 0 || length > ECHO_BLOCK_SIZE) {
+        if (length < 0 || length > ECHO_BLOCK_SIZE || !takeEchoBuffer()) {
             return respond(startResponse, "200 OK", List.of(type), List.of(readBody(environ)));
         }
         ByteBuffer buffer = echoBuffers.pollFirst();
@@ -164,6 +171,13 @@ public final class DemoApp implements WsgiApp {
             body.close();
             throw e;
         }
+    }
+
+    /** Counts a direct buffer in use, if fewer than {@link #ECHO_BUFFERS_IN_USE_MAX} are; false if not. */
+    private boolean takeEchoBuffer() {
+        if (echoBuffersInUse.incrementAndGet() <= ECHO_BUFFERS_IN_USE_MAX) return true;
+        echoBuffersInUse.decrementAndGet();
+        return false;
     }
 
     /** An echoed body: its pooled buffer goes back to the pool when the server closes the body. */
@@ -189,6 +203,7 @@ public final class DemoApp implements WsgiApp {
         public void close() {
             if (closed) return;
             closed = true;
+            echoBuffersInUse.decrementAndGet();
             if (echoBuffersPooled.incrementAndGet() <= ECHO_BUFFERS_KEPT) {
                 echoBuffers.offerFirst(buffer);
             } else {
@@ -207,24 +222,29 @@ public final class DemoApp implements WsgiApp {
     /**
      * The whole request body, read before answering (a client may send all of it before it reads:
      * answering while still reading could then fill both sides' socket buffers and stall). The
-     * room grows (doubling) as bytes arrive, never ahead of them: an array of the declared size,
-     * made before a byte had arrived, let slow clients declaring large bodies run the server out
-     * of heap.
+     * room grows (doubling) as bytes arrive, never far ahead of them: it starts at 4 KiB (an array
+     * of up to 64 KiB made before a byte had arrived let about 3700 slow clients, declaring large
+     * bodies and sending 100 bytes, run a 256 MiB server out of heap).
      */
     private static byte[] readBody(Environ environ) throws IOException {
         InputStream in = environ.input();
         long declared = environ.contentLength();
-        byte[] body = new byte[(int) Math.min(declared >= 0 ? declared : ECHO_BLOCK_SIZE, ECHO_BLOCK_SIZE)];
+        byte[] body = new byte[(int) Math.min(declared >= 0 ? declared : READ_BODY_START, READ_BODY_START)];
         int length = 0;
         while (true) {
-            int n = in.readNBytes(body, length, body.length - length);
+            if (declared >= 0 && length >= declared) return length == body.length ? body : Arrays.copyOf(body, length);
+            if (length == body.length) {
+                if (body.length > Integer.MAX_VALUE / 2 - 8) throw new IOException("Body too large to echo");
+                body = Arrays.copyOf(body, body.length * 2);
+            }
+            int n = in.read(body, length, body.length - length); // what has come, up to the room
+            if (n < 0) return Arrays.copyOf(body, length); // the end
             length += n;
-            if (length < body.length) return Arrays.copyOf(body, length); // the end
-            if (declared >= 0 && length >= declared) return body; // all of it (exactly the room)
-            if (body.length > Integer.MAX_VALUE / 2 - 8) throw new IOException("Body too large to echo");
-            body = Arrays.copyOf(body, body.length * 2);
         }
     }
+
+    /** The room {@link #readBody} starts with. */
+    private static final int READ_BODY_START = 4 * 1024;
 
     private static Iterable<byte[]> bytes(Environ environ, StartResponse startResponse) {
         long n = byteCount(environ.queryString());

@@ -154,6 +154,16 @@ class DemoAppTest {
         assertEchoed(data, chunked(data), "application/octet-stream", "application/octet-stream");
     }
 
+    /** A body read into a heap array (chunked, or over one block) that grows from 4 KiB as it arrives: each size around a doubling. */
+    @Test
+    void echoOfBodiesAroundEachGrowthOfTheHeapArray() throws Exception {
+        for (int size : new int[] {1, 4095, 4096, 4097, 8192, 8193, 65_537, 131_073}) {
+            byte[] data = randomBytes(size);
+            assertEchoed(data, chunked(data), null, "application/octet-stream");
+            if (size > DemoApp.ECHO_BLOCK_SIZE) assertEchoed(data, BodyPublishers.ofByteArray(data), null, "application/octet-stream");
+        }
+    }
+
     @Test
     void concurrentEchoesThroughTheSharedBuffersNeverMix() throws Exception {
         // bodies larger than one pooled block, all at once: each must come back as it was sent
