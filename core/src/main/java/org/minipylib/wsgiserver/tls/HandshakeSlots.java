@@ -1,27 +1,44 @@
 package org.minipylib.wsgiserver.tls;
 
 import java.io.InterruptedIOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Bounds the TLS handshakes in progress on one adapter ({@link TlsConfig#maxHandshakes()}). From
- * the client's first bytes until it is done, a handshake holds two or three 17 KiB buffers and its
+ * Bounds the TLS handshakes in progress on one adapter ({@link TlsConfig#maxHandshakes()}). Once
+ * its ClientHello is in, until it is done, a handshake holds two or three 17 KiB buffers and its
  * engine's state, about 64 KiB: without a bound, clients that start handshakes and stall could
- * fill the heap (8000 ClientHellos of 1000 bytes, never finished, ended a server with a 256 MiB
- * heap). A handshake beyond the bound waits, holding only its first bytes, for one to finish,
- * within its own deadline (the handshake timeout). Each first wait is counted, and logged as a
- * warning at most every 10 s.
+ * fill the heap. A ClientHello still arriving holds no slot (only its bytes), so clients that stall
+ * before theirs is whole keep nobody out. A handshake that finds every slot taken evicts the
+ * oldest handshake that has held one for over a second (closes its connection: a client that
+ * finishes its handshake takes a few round trips, one that stalls is the likelier to be old), and
+ * again every 100 ms while it waits for a slot within its own deadline (the handshake timeout).
+ * Each wait is counted, and logged as a warning at most every 10 s.
  */
 final class HandshakeSlots {
 
+    /** A handshake holding a slot, which may be evicted for a newer one. */
+    interface Holder {
+        /** Ends the handshake (closes its connection): its thread then gives the slot back. */
+        void evict();
+    }
+
     private static final System.Logger LOG = System.getLogger(HandshakeSlots.class.getName());
     private static final long WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** A handshake may be evicted once it has held its slot this long. */
+    static final long EVICTABLE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How often a waiting handshake evicts again. */
+    private static final long EVICTION_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final int max;
     private final Semaphore slots;
+    /** The holders of slots, and since when (System.nanoTime()). */
+    private final Map<Holder, Long> holders = new ConcurrentHashMap<>();
     private final AtomicLong waits = new AtomicLong();
+    private final AtomicLong evictions = new AtomicLong();
     private final AtomicLong lastWarned = new AtomicLong(System.nanoTime() - WARNING_INTERVAL_NANOS);
 
     /** At most {@code max} (> 0) handshakes at once. */
@@ -31,37 +48,71 @@ final class HandshakeSlots {
         this.slots = new Semaphore(max);
     }
 
-    /** Takes a slot if one is free now; false if not (then {@link #take} waits for one). */
-    boolean tryTake() {
-        return slots.tryAcquire();
-    }
-
     /**
-     * Takes a slot, waiting until {@code deadlineNanos} (System.nanoTime()) if none is free.
+     * Takes a slot for {@code holder}; if none is free, evicts the oldest evictable holder and
+     * waits until {@code deadlineNanos} (System.nanoTime()) for a slot.
      *
      * @return false if none came free in time
      * @throws InterruptedIOException if the waiting thread was interrupted
      */
-    boolean take(long deadlineNanos) throws InterruptedIOException {
-        if (slots.tryAcquire()) return true;
+    boolean take(Holder holder, long deadlineNanos) throws InterruptedIOException {
+        if (!slots.tryAcquire() && !awaitSlot(deadlineNanos)) return false;
+        holders.put(holder, System.nanoTime());
+        return true;
+    }
+
+    /**
+     * Waits for a slot until {@code deadlineNanos}, evicting the oldest evictable holder at once and
+     * again every {@link #EVICTION_PERIOD_NANOS}: holders that were too young when the wait began
+     * age meanwhile, and a handshake behind many waiting ones is not kept waiting for their slots
+     * to come free by themselves.
+     */
+    private boolean awaitSlot(long deadlineNanos) throws InterruptedIOException {
         waits.incrementAndGet();
         warnAtMostEvery10Seconds();
         try {
-            return slots.tryAcquire(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            while (true) {
+                evictOldest();
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) return false;
+                if (slots.tryAcquire(Math.min(left, EVICTION_PERIOD_NANOS), TimeUnit.NANOSECONDS)) return true;
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted waiting for a TLS handshake slot");
         }
     }
 
-    /** Gives back a slot taken. */
-    void give() {
+    /** Gives back the slot {@code holder} took. */
+    void give(Holder holder) {
+        holders.remove(holder);
         slots.release();
     }
 
-    /** Handshakes that found every slot taken and had to wait, since the start. */
+    /** Evicts the holder that has held its slot longest, if for longer than EVICTABLE_AFTER_NANOS. */
+    private void evictOldest() {
+        Holder oldest = null;
+        long oldestSince = System.nanoTime() - EVICTABLE_AFTER_NANOS;
+        for (Map.Entry<Holder, Long> e : holders.entrySet()) {
+            if (e.getValue() - oldestSince < 0) {
+                oldest = e.getKey();
+                oldestSince = e.getValue();
+            }
+        }
+        if (oldest != null && holders.remove(oldest) != null) { // each holder evicted once
+            evictions.incrementAndGet();
+            oldest.evict();
+        }
+    }
+
+    /** Handshakes that found every slot taken, since the start. */
     long waits() {
         return waits.get();
+    }
+
+    /** Handshakes evicted for newer ones, since the start. */
+    long evictions() {
+        return evictions.get();
     }
 
     /** Slots free now. */
@@ -73,8 +124,8 @@ final class HandshakeSlots {
         long now = System.nanoTime();
         long last = lastWarned.get();
         if (now - last < WARNING_INTERVAL_NANOS || !lastWarned.compareAndSet(last, now)) return;
-        LOG.log(System.Logger.Level.WARNING, "TLS handshakes in progress reached maxHandshakes (" + max + "): new ones wait"
-                + " for a slot, within the handshake timeout (" + waits.get() + " waits so far); many clients may be"
-                + " starting handshakes and stalling");
+        LOG.log(System.Logger.Level.WARNING, "TLS handshakes in progress reached maxHandshakes (" + max + "): the oldest"
+                + " stalled ones are closed for new ones, which wait for a slot within the handshake timeout (" + waits.get()
+                + " waits, " + evictions.get() + " closed so far); many clients may be starting handshakes and stalling");
     }
 }

@@ -31,8 +31,9 @@ import javax.net.ssl.SSLSession;
  * TLS itself must answer, e.g. a key update). {@link #close()} closes the wrapped transport from any
  * thread, which makes a blocked read or write fail at once.
  */
-final class TlsTransport implements Transport {
+final class TlsTransport implements Transport, HandshakeSlots.Holder {
 
+    private static final System.Logger LOG = System.getLogger(TlsTransport.class.getName());
     /** The first byte of a TLS record carrying a handshake message (a ClientHello). */
     private static final int TLS_HANDSHAKE_RECORD = 0x16;
     /** An alert record in the clear: its header (type, version, length 2), then level and description. */
@@ -160,28 +161,15 @@ final class TlsTransport implements Transport {
         boolean slotTaken = false;
         readLock.lock();
         try {
-            // The first bytes into a small array: the buffers are taken once the client has said
-            // something, and a handshake slot is free (see HandshakeSlots).
-            byte[] first = new byte[FIRST_READ];
-            int n = wrapped.read(first, 0, first.length, millisLeft(deadlineNanos));
-            if (n < 0) throw new EOFException("closed before the TLS handshake");
-            if ((first[0] & 0xff) != TLS_HANDSHAKE_RECORD) refuseNonTls(first, n);
-            if (!handshakeSlots.tryTake()) {
-                first = Arrays.copyOf(first, n); // waiting, perhaps among thousands: only the bytes that came
-                if (!handshakeSlots.take(deadlineNanos)) {
-                    throw new SocketTimeoutException("every TLS handshake slot (maxHandshakes) stayed taken until the handshake timeout");
-                }
+            // The whole ClientHello, to read the host name from it: nearly always one record, but it
+            // may come split over several (by the client or a middlebox), the name in any of them. Into
+            // an array of its own: the buffers are taken, and a handshake slot, once it is all here.
+            partialRecord = readClientHello(deadlineNanos);
+            if (!handshakeSlots.take(this, deadlineNanos)) {
+                throw new SocketTimeoutException("every TLS handshake slot (maxHandshakes) stayed taken until the handshake timeout");
             }
             slotTaken = true;
-            takeReadBuffers();
-            netIn.put(first, 0, n);
-            // The whole ClientHello, to read the host name from it: nearly always one record, but
-            // it may come split over several (by the client or a middlebox), the name in any of them.
-            ClientHelloSni.Scan hello = new ClientHelloSni.Scan();
-            while (hello.extent(netIn.array(), netIn.position()) == ClientHelloSni.NEED_MORE
-                    && netIn.position() < ClientHelloSni.MAX_HELLO + 1024) { // netIn grows as it fills
-                if (fill(deadlineNanos) < 0) throw new EOFException("closed during the TLS handshake");
-            }
+            takeReadBuffers(); // with the ClientHello in netIn
             engine = engines.apply(ClientHelloSni.hostName(netIn.array(), netIn.position()));
             runHandshake(deadlineNanos);
         } catch (IOException | RuntimeException e) {
@@ -189,8 +177,34 @@ final class TlsTransport implements Transport {
             throw e;
         } finally {
             readLock.unlock();
-            if (slotTaken) handshakeSlots.give();
+            if (slotTaken) handshakeSlots.give(this);
         }
+    }
+
+    /**
+     * The client's first bytes up to the end of its ClientHello (or as much as a ClientHello may
+     * take), in an array of their size; a plain-HTTP client gets a {@code 400} and this throws.
+     */
+    private byte[] readClientHello(long deadlineNanos) throws IOException {
+        byte[] b = new byte[FIRST_READ];
+        int n = wrapped.read(b, 0, b.length, millisLeft(deadlineNanos));
+        if (n < 0) throw new EOFException("closed before the TLS handshake");
+        if ((b[0] & 0xff) != TLS_HANDSHAKE_RECORD) refuseNonTls(b, n);
+        ClientHelloSni.Scan hello = new ClientHelloSni.Scan();
+        while (hello.extent(b, n) == ClientHelloSni.NEED_MORE && n < ClientHelloSni.MAX_HELLO + 1024) {
+            if (n == b.length) b = Arrays.copyOf(b, b.length * 2);
+            int more = wrapped.read(b, n, b.length - n, millisLeft(deadlineNanos));
+            if (more < 0) throw new EOFException("closed during the TLS handshake");
+            n += more;
+        }
+        return Arrays.copyOf(b, n);
+    }
+
+    /** Closes the connection of a handshake evicted for a newer one (see HandshakeSlots): its blocked read fails. */
+    @Override
+    public void evict() {
+        LOG.log(System.Logger.Level.DEBUG, "Closing the TLS handshake with {0}, stalled, for a newer one", wrapped.remoteAddress());
+        wrapped.close();
     }
 
     /** The client's first bytes are not a TLS handshake record: a plain-HTTP client gets a {@code 400}; throws either way. */

@@ -16,11 +16,13 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,10 +30,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * At most {@link TlsConfig#maxHandshakes()} TLS handshakes run at once: clients that begin a
- * ClientHello and stall hold the slots (and the buffers that go with them) up to the handshake
- * timeout; a handshake beyond them waits, holding only its first bytes, and goes on as soon as a
- * slot comes free. One that finds none before its deadline fails as a timed-out handshake.
+ * At most {@link TlsConfig#maxHandshakes()} TLS handshakes run at once, counted from a whole
+ * ClientHello: clients that stall before theirs is whole hold no slot and keep nobody out. A
+ * handshake that finds every slot taken closes the oldest one held for over a second (a client
+ * that stalled after its ClientHello) and takes its slot; one held less is not closed, and the new
+ * handshake waits for a slot, failing as timed out if none comes free before its deadline.
  */
 @Timeout(60)
 class HandshakesInProgressBoundTest {
@@ -57,46 +60,109 @@ class HandshakesInProgressBoundTest {
         return s;
     }
 
-    @Test
-    void aHandshakeBeyondTheBoundWaitsForASlotAndGoesOnWhenOneIsFree() throws Exception {
-        JsseSslAdapter adapter = new JsseSslAdapter(config.withMaxHandshakes(2));
-        try (TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "served"), b -> b.sslAdapter(adapter)
+    /** A client that sends a whole ClientHello, then nothing: its handshake holds a slot, waiting for the client's answer. */
+    private static Socket stalledAfterHello(int port) throws IOException {
+        SSLEngine engine = client.createSSLEngine("localhost", port);
+        engine.setUseClientMode(true);
+        engine.beginHandshake();
+        ByteBuffer hello = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        engine.wrap(ByteBuffer.allocate(0), hello);
+        Socket s = new Socket("127.0.0.1", port);
+        s.getOutputStream().write(hello.array(), 0, hello.position());
+        return s;
+    }
+
+    private static CompletableFuture<HttpResponse<String>> getAsync(int port) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return TlsClients.get(client, port, "/");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    private static TestServer start(JsseSslAdapter adapter) throws IOException {
+        return TestServer.start(WsgiTestApps.text("200 OK", "served"), b -> b.sslAdapter(adapter)
                 .timeouts(HttpTimeouts.defaults().withHandshake(Duration.ofSeconds(30))));
-             Socket first = stalledHello(server.port()); Socket second = stalledHello(server.port())) {
-            HandshakeSlots slots = adapter.handshakeSlots();
-            Poll.until(slots::available, n -> n == 0, "both stalled handshakes hold a slot");
+    }
 
-            CompletableFuture<HttpResponse<String>> third = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return TlsClients.get(client, server.port(), "/");
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            Poll.until(slots::waits, n -> n == 1, "the third handshake waits for a slot");
-            Thread.sleep(200);
-            assertFalse(third.isDone(), "no slot, no handshake");
-
-            first.close(); // that handshake fails (the client left): its slot goes to the waiting one
-            HttpResponse<String> response = third.get(20, TimeUnit.SECONDS);
+    @Test
+    void clientHellosStillArrivingHoldNoSlot() throws Exception {
+        JsseSslAdapter adapter = new JsseSslAdapter(config.withMaxHandshakes(2));
+        try (TestServer server = start(adapter);
+             Socket first = stalledHello(server.port()); Socket second = stalledHello(server.port());
+             Socket third = stalledHello(server.port())) {
+            HttpResponse<String> response = getAsync(server.port()).get(20, TimeUnit.SECONDS);
             assertEquals(200, response.statusCode());
             assertEquals("served", response.body());
-            Poll.until(slots::available, n -> n == 1, "the second still holds one; the third gave its back");
+            assertEquals(2, adapter.handshakeSlots().available());
+            assertEquals(0, adapter.handshakeSlots().waits());
+        }
+    }
+
+    @Test
+    void aHandshakeThatFindsEverySlotTakenClosesTheOldestStalledOne() throws Exception {
+        JsseSslAdapter adapter = new JsseSslAdapter(config.withMaxHandshakes(2));
+        try (TestServer server = start(adapter);
+             Socket first = stalledAfterHello(server.port()); Socket second = stalledAfterHello(server.port())) {
+            HandshakeSlots slots = adapter.handshakeSlots();
+            Poll.until(slots::available, n -> n == 0, "both stalled handshakes hold a slot");
+            Thread.sleep(TimeUnit.NANOSECONDS.toMillis(HandshakeSlots.EVICTABLE_AFTER_NANOS) + 100); // both evictable now
+
+            HttpResponse<String> response = getAsync(server.port()).get(20, TimeUnit.SECONDS);
+            assertEquals(200, response.statusCode());
+            assertEquals(1, slots.waits());
+            assertEquals(1, slots.evictions());
+            // the oldest was closed (its client sees the end after the server's first flight); the other still waits
+            assertEquals(1, closedByServer(first) + closedByServer(second));
+        }
+    }
+
+    @Test
+    void aYoungHandshakeIsNotEvictedANewOneWaitsForASlot() throws Exception {
+        JsseSslAdapter adapter = new JsseSslAdapter(config.withMaxHandshakes(1));
+        try (TestServer server = start(adapter); Socket stalled = stalledAfterHello(server.port())) {
+            HandshakeSlots slots = adapter.handshakeSlots();
+            Poll.until(slots::available, n -> n == 0, "the stalled handshake holds the slot");
+            CompletableFuture<HttpResponse<String>> waiting = getAsync(server.port());
+            Poll.until(slots::waits, n -> n == 1, "the new handshake waits");
+            assertEquals(0, slots.evictions(), "held for less than a second: not evicted");
+            stalled.close(); // that handshake ends: its slot goes to the waiting one
+            assertEquals(200, waiting.get(20, TimeUnit.SECONDS).statusCode());
+        }
+    }
+
+    /** 1 if the server closed {@code s} (after whatever it sent first), 0 if it is still open. */
+    private static int closedByServer(Socket s) throws IOException {
+        try {
+            s.setSoTimeout(500);
+            byte[] b = new byte[8192];
+            while (s.getInputStream().read(b) >= 0) {
+                // the server's first flight: read past it
+            }
+            return 1;
+        } catch (java.net.SocketTimeoutException e) {
+            return 0;
+        } catch (java.net.SocketException e) {
+            return 1; // reset
         }
     }
 
     @Test
     void aWaitPastTheDeadlineFindsNoSlot() throws IOException {
         HandshakeSlots slots = new HandshakeSlots(1);
-        assertTrue(slots.take(System.nanoTime()));
+        HandshakeSlots.Holder holder = () -> { };
+        assertTrue(slots.take(holder, System.nanoTime()));
         long start = System.nanoTime();
-        assertFalse(slots.take(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100)));
+        assertFalse(slots.take(() -> { }, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100)));
         assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(100));
         assertEquals(1, slots.waits());
-        slots.give();
-        assertTrue(slots.take(System.nanoTime()), "a slot given back is taken at once");
+        assertEquals(0, slots.evictions(), "the holder is younger than a second");
+        slots.give(holder);
+        assertTrue(slots.take(() -> { }, System.nanoTime()), "a slot given back is taken at once");
         assertThrows(IllegalArgumentException.class, () -> new HandshakeSlots(0));
         assertThrows(IllegalArgumentException.class, () -> config.withMaxHandshakes(0));
     }
