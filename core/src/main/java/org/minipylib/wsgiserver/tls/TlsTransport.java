@@ -57,6 +57,12 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
      * (Go's crypto/tls allows 16 too).
      */
     private static final int MAX_RECORDS_WITHOUT_DATA = 16;
+    /** How long a read waits for a client with the read buffers before it waits without them (see readWrappedPatiently). */
+    private static final int SLOW_CLIENT_MILLIS = 50;
+    /** readWrappedPatiently's answer when it waited without buffers and bytes have come. */
+    private static final int WAITED_WITHOUT_BUFFERS = -2;
+    /** A write of at least this (one record's data) may wait for the client: the idle read buffers go back first. */
+    private static final int LARGE_WRITE = 16 * 1024;
 
     /**
      * Room for one TLS record, encrypted (16 KiB of data plus header and expansion) or decrypted;
@@ -326,6 +332,57 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
         return readWrapped(millisLeft(deadlineNanos));
     }
 
+    /**
+     * {@link #readWrapped}, but a client that sends nothing for {@link #SLOW_CLIENT_MILLIS} is
+     * waited for without the read buffers (the record it began kept in an array of its size, as for
+     * an idle wait), where the socket below can wait without one: thousands of clients stalled
+     * partway through a request would otherwise hold 34 KiB each (5500 of them filled a 256 MiB heap).
+     *
+     * @param deadline when the whole read times out (System.nanoTime()), 0 for never
+     * @return as readWrapped, or {@link #WAITED_WITHOUT_BUFFERS}: bytes have come, read again
+     */
+    private int readWrappedPatiently(int timeout, long deadline) throws IOException {
+        if ((timeout > 0 && timeout <= SLOW_CLIENT_MILLIS) || !wrapped.waitsWithoutBuffer()) return readWrapped(timeout);
+        try {
+            return readWrapped(SLOW_CLIENT_MILLIS);
+        } catch (SocketTimeoutException e) {
+            // a slow client: the rest of the wait without buffers
+        }
+        if (netIn.position() > 0) partialRecord = Arrays.copyOf(netIn.array(), netIn.position());
+        giveReadBuffers();
+        try {
+            int left = 0;
+            if (deadline != 0) {
+                long nanos = deadline - System.nanoTime();
+                if (nanos <= 0) throw new SocketTimeoutException("read timed out");
+                left = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos));
+            }
+            wrapped.awaitReadable(left);
+        } finally {
+            takeReadBuffers();
+        }
+        return WAITED_WITHOUT_BUFFERS;
+    }
+
+    /**
+     * Before a large write, which may wait for a slow reader: the read buffers go back to the pool
+     * if they hold nothing (the next read takes them again), so that thousands of clients that
+     * stop reading a large response hold only the write's buffers until the write timeout.
+     */
+    private void giveIdleReadBuffers() {
+        // not from inside a read or the handshake (this thread holds the lock: it is using them),
+        // nor while another thread reads
+        if (readLock.isHeldByCurrentThread() || !readLock.tryLock()) return;
+        try {
+            if (netIn != null && netIn.position() == 0 && !appIn.hasRemaining()
+                    && engine.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING) {
+                giveReadBuffers();
+            }
+        } finally {
+            readLock.unlock();
+        }
+    }
+
     private static int millisLeft(long deadlineNanos) throws SocketTimeoutException {
         long left = deadlineNanos - System.nanoTime();
         if (left <= 0) throw new SocketTimeoutException("TLS handshake timeout");
@@ -373,6 +430,7 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
 
     /** Wraps all of {@code src} (nothing, for handshake messages) and sends the records. */
     private HandshakeStatus wrapAndSend(ByteBuffer src) throws IOException {
+        if (src.remaining() >= LARGE_WRITE) giveIdleReadBuffers();
         writeLock.lock();
         try {
             if (netOut == null) netOut = ByteBuffer.wrap(pool.take());
@@ -507,7 +565,8 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
                     if (left <= 0) throw new SocketTimeoutException("read timed out");
                     timeout = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left));
                 }
-                int n = readWrapped(timeout);
+                int n = readWrappedPatiently(timeout, deadline);
+                if (n == WAITED_WITHOUT_BUFFERS) continue; // the buffers are back, with the record begun: read on
                 readSome = true;
                 if (n > 0) inputBuffered = true; // until the loop decrypts it or waits again
                 if (n < 0) {
