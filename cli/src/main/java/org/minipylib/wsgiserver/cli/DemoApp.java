@@ -158,8 +158,16 @@ public final class DemoApp implements WsgiApp {
             return respond(startResponse, "200 OK", List.of(type), List.of(readBody(environ)));
         }
         ByteBuffer buffer = echoBuffers.pollFirst();
-        if (buffer == null) buffer = ByteBuffer.allocateDirect(ECHO_BLOCK_SIZE);
-        else echoBuffersPooled.decrementAndGet();
+        if (buffer != null) {
+            echoBuffersPooled.decrementAndGet();
+        } else {
+            try {
+                buffer = ByteBuffer.allocateDirect(ECHO_BLOCK_SIZE);
+            } catch (OutOfMemoryError e) { // direct memory used up: not counted as in use
+                echoBuffersInUse.decrementAndGet();
+                throw e;
+            }
+        }
         buffer.clear().limit((int) length);
         EchoBody body = new EchoBody(buffer);
         try {

@@ -951,7 +951,9 @@ public final class HttpConnection {
             long sent = sendError(413, "Request body is larger than " + limits.maxBodySize() + " bytes", head.isHead());
             lingerOnClose = true;
             owner.refused(413); // as the server's other refusals: the application never saw it
-            writeLogEntry(peerText(transport.remoteAddress()), head.requestLine(), 413, sent, head, System.nanoTime() - startNanos);
+            if (settings.accessLog() != null) {
+                writeLogEntry(peerText(transport.remoteAddress()), head.requestLine(), 413, sent, head, System.nanoTime() - startNanos);
+            }
             return false;
         }
         input.shrinkIfGrown(); // a long head's buffer (and its share of maxHeadMemory) is not kept while the application runs

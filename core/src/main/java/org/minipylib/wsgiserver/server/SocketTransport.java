@@ -442,6 +442,7 @@ public final class SocketTransport implements Transport {
                     unread = n == len && r instanceof EdgeWait;
                     return n;
                 }
+                unread = false; // the socket is empty: the next arrival is reported
                 if (afterHandOff && !r.cancelled()) return 0; // once cancelled, the wait below fails (or returns for a close)
                 r.awaitReadable(timeoutMillis);
             }
@@ -463,6 +464,7 @@ public final class SocketTransport implements Transport {
                     unread = n == want && r instanceof EdgeWait;
                     return n;
                 }
+                unread = false; // the socket is empty: the next arrival is reported
                 if (afterHandOff && !r.cancelled()) return 0;
                 r.awaitReadable(timeoutMillis);
             }

@@ -1,7 +1,7 @@
 package org.minipylib.wsgiserver.tls;
 
 import java.io.InterruptedIOException;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -13,17 +13,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * engine's state, about 64 KiB: without a bound, clients that start handshakes and stall could
  * fill the heap. A ClientHello still arriving holds no slot (only its bytes), so clients that stall
  * before theirs is whole keep nobody out. A handshake that finds every slot taken evicts the
- * oldest handshake that has held one for over a second (closes its connection: a client that
- * finishes its handshake takes a few round trips, one that stalls is the likelier to be old), and
- * again every 100 ms while it waits for a slot within its own deadline (the handshake timeout).
+ * handshake that has waited longest for its client's next bytes, if for over a second (closes its
+ * connection: a client that finishes its handshake answers within a round trip), and again every
+ * 100 ms while it waits for a slot within its own deadline (the handshake timeout).
  * Each wait is counted, and logged as a warning at most every 10 s.
  */
 final class HandshakeSlots {
 
     /** A handshake holding a slot, which may be evicted for a newer one. */
     interface Holder {
-        /** Ends the handshake (closes its connection): its thread then gives the slot back. */
-        void evict();
+        /** Since when (System.nanoTime()) the handshake has waited for its client's next bytes; 0 if it is not waiting. */
+        long waitingSince();
+
+        /**
+         * Ends the handshake (closes its connection) unless it has ended already: its thread then
+         * gives the slot back. False if it had ended (done or failed): nothing was closed.
+         */
+        boolean evict();
     }
 
     private static final System.Logger LOG = System.getLogger(HandshakeSlots.class.getName());
@@ -35,8 +41,8 @@ final class HandshakeSlots {
 
     private final int max;
     private final Semaphore slots;
-    /** The holders of slots, and since when (System.nanoTime()). */
-    private final Map<Holder, Long> holders = new ConcurrentHashMap<>();
+    /** The holders of slots. */
+    private final Set<Holder> holders = ConcurrentHashMap.newKeySet();
     private final AtomicLong waits = new AtomicLong();
     private final AtomicLong evictions = new AtomicLong();
     private final AtomicLong lastWarned = new AtomicLong(System.nanoTime() - WARNING_INTERVAL_NANOS);
@@ -57,7 +63,7 @@ final class HandshakeSlots {
      */
     boolean take(Holder holder, long deadlineNanos) throws InterruptedIOException {
         if (!slots.tryAcquire() && !awaitSlot(deadlineNanos)) return false;
-        holders.put(holder, System.nanoTime());
+        holders.add(holder);
         return true;
     }
 
@@ -89,20 +95,21 @@ final class HandshakeSlots {
         slots.release();
     }
 
-    /** Evicts the holder that has held its slot longest, if for longer than EVICTABLE_AFTER_NANOS. */
+    /**
+     * Evicts the holder that has waited longest for its client, if for longer than
+     * EVICTABLE_AFTER_NANOS: one computing (a busy CPU) or whose client keeps sending is left alone.
+     */
     private void evictOldest() {
         Holder oldest = null;
         long oldestSince = System.nanoTime() - EVICTABLE_AFTER_NANOS;
-        for (Map.Entry<Holder, Long> e : holders.entrySet()) {
-            if (e.getValue() - oldestSince < 0) {
-                oldest = e.getKey();
-                oldestSince = e.getValue();
+        for (Holder h : holders) {
+            long since = h.waitingSince();
+            if (since != 0 && since - oldestSince < 0) {
+                oldest = h;
+                oldestSince = since;
             }
         }
-        if (oldest != null && holders.remove(oldest) != null) { // each holder evicted once
-            evictions.incrementAndGet();
-            oldest.evict();
-        }
+        if (oldest != null && holders.remove(oldest) && oldest.evict()) evictions.incrementAndGet(); // each evicted once
     }
 
     /** Handshakes that found every slot taken, since the start. */

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import javax.net.ssl.SSLEngine;
@@ -74,6 +75,10 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
     private final Function<String, SSLEngine> engines;
     private final BufferPool pool;
     private final HandshakeSlots handshakeSlots;
+    /** Set once, by the handshake's end or its eviction (see HandshakeSlots): whichever comes first wins. */
+    private final AtomicBoolean handshakeEnded = new AtomicBoolean();
+    /** While the handshake waits for the client's next bytes: since when (System.nanoTime()); else 0. */
+    private volatile long handshakeWaitingSince;
     private SSLEngine engine;
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -183,7 +188,10 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
             throw e;
         } finally {
             readLock.unlock();
-            if (slotTaken) handshakeSlots.give(this);
+            if (slotTaken) {
+                handshakeEnded.set(true); // from now on an eviction leaves the connection alone
+                handshakeSlots.give(this);
+            }
         }
     }
 
@@ -208,9 +216,16 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
 
     /** Closes the connection of a handshake evicted for a newer one (see HandshakeSlots): its blocked read fails. */
     @Override
-    public void evict() {
+    public boolean evict() {
+        if (!handshakeEnded.compareAndSet(false, true)) return false; // done or failed just now: leave it
         LOG.log(System.Logger.Level.DEBUG, "Closing the TLS handshake with {0}, stalled, for a newer one", wrapped.remoteAddress());
         wrapped.close();
+        return true;
+    }
+
+    @Override
+    public long waitingSince() {
+        return handshakeWaitingSince;
     }
 
     /** The client's first bytes are not a TLS handshake record: a plain-HTTP client gets a {@code 400}; throws either way. */
@@ -328,8 +343,15 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
     }
 
     /** Reads more client bytes into netIn, waiting up to the deadline; -1 at end of stream. */
+    /** A handshake's read: waiting for the client meanwhile, as far as HandshakeSlots can tell (see waitingSince). */
     private int fill(long deadlineNanos) throws IOException {
-        return readWrapped(millisLeft(deadlineNanos));
+        int timeout = millisLeft(deadlineNanos);
+        handshakeWaitingSince = System.nanoTime();
+        try {
+            return readWrapped(timeout);
+        } finally {
+            handshakeWaitingSince = 0;
+        }
     }
 
     /**

@@ -135,6 +135,29 @@ class HandshakesInProgressBoundTest {
         }
     }
 
+    /** A holder that has waited for its client since {@code waitingSince} (0: not waiting); evict() gives its slot back, as a closed handshake's thread does. */
+    private static final class FakeHolder implements HandshakeSlots.Holder {
+        final long waitingSince;
+        HandshakeSlots slots;
+        volatile boolean evicted;
+
+        FakeHolder(long waitingSince) {
+            this.waitingSince = waitingSince;
+        }
+
+        @Override
+        public long waitingSince() {
+            return waitingSince;
+        }
+
+        @Override
+        public boolean evict() {
+            evicted = true;
+            if (slots != null) slots.give(this);
+            return true;
+        }
+    }
+
     /** 1 if the server closed {@code s} (after whatever it sent first), 0 if it is still open. */
     private static int closedByServer(Socket s) throws IOException {
         try {
@@ -154,15 +177,22 @@ class HandshakesInProgressBoundTest {
     @Test
     void aWaitPastTheDeadlineFindsNoSlot() throws IOException {
         HandshakeSlots slots = new HandshakeSlots(1);
-        HandshakeSlots.Holder holder = () -> { };
-        assertTrue(slots.take(holder, System.nanoTime()));
+        FakeHolder computing = new FakeHolder(0); // not waiting for its client: never evicted
+        assertTrue(slots.take(computing, System.nanoTime()));
         long start = System.nanoTime();
-        assertFalse(slots.take(() -> { }, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100)));
+        assertFalse(slots.take(new FakeHolder(0), System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100)));
         assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(100));
         assertEquals(1, slots.waits());
-        assertEquals(0, slots.evictions(), "the holder is younger than a second");
-        slots.give(holder);
-        assertTrue(slots.take(() -> { }, System.nanoTime()), "a slot given back is taken at once");
+        assertEquals(0, slots.evictions(), "the holder is not waiting for its client");
+        assertFalse(computing.evicted);
+        slots.give(computing);
+
+        FakeHolder stalled = new FakeHolder(System.nanoTime() - 2 * HandshakeSlots.EVICTABLE_AFTER_NANOS);
+        stalled.slots = slots;
+        assertTrue(slots.take(stalled, System.nanoTime()), "a slot given back is taken at once");
+        assertTrue(slots.take(new FakeHolder(0), System.nanoTime() + TimeUnit.SECONDS.toNanos(5)));
+        assertTrue(stalled.evicted, "waiting for its client for two seconds: evicted");
+        assertEquals(1, slots.evictions());
         assertThrows(IllegalArgumentException.class, () -> new HandshakeSlots(0));
         assertThrows(IllegalArgumentException.class, () -> config.withMaxHandshakes(0));
     }

@@ -121,7 +121,10 @@ final class ContextGateway implements Gateway {
             return false;
         }
         try {
-            done.get(); // interrupted by a stop that closes the connection: the exchange ends under the handler
+            done.get();
+        } catch (InterruptedException e) { // a stop that closes the connection: the exchange ends under the handler
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("stopped while the handler ran on its executor");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof Exception x) throw x;
