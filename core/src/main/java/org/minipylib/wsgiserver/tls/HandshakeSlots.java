@@ -34,7 +34,7 @@ final class HandshakeSlots {
 
     private static final System.Logger LOG = System.getLogger(HandshakeSlots.class.getName());
     private static final long WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-    /** A handshake may be evicted once it has held its slot this long. */
+    /** A handshake may be evicted once it has waited this long for its client's next bytes. */
     static final long EVICTABLE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How often a waiting handshake evicts again. */
     private static final long EVICTION_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);

@@ -32,9 +32,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * At most {@link TlsConfig#maxHandshakes()} TLS handshakes run at once, counted from a whole
  * ClientHello: clients that stall before theirs is whole hold no slot and keep nobody out. A
- * handshake that finds every slot taken closes the oldest one held for over a second (a client
- * that stalled after its ClientHello) and takes its slot; one held less is not closed, and the new
- * handshake waits for a slot, failing as timed out if none comes free before its deadline.
+ * handshake that finds every slot taken closes the one that has waited longest, over a second, for
+ * its client (a client that stalled after its ClientHello) and takes its slot; one that waited less,
+ * or is not waiting for its client, is not closed, and the new handshake waits for a slot, failing
+ * as timed out if none comes free before its deadline.
  */
 @Timeout(60)
 class HandshakesInProgressBoundTest {
@@ -122,7 +123,7 @@ class HandshakesInProgressBoundTest {
     }
 
     @Test
-    void aYoungHandshakeIsNotEvictedANewOneWaitsForASlot() throws Exception {
+    void aHandshakeWaitingLessThanASecondIsNotEvictedANewOneWaitsForASlot() throws Exception {
         JsseSslAdapter adapter = new JsseSslAdapter(config.withMaxHandshakes(1));
         try (TestServer server = start(adapter); Socket stalled = stalledAfterHello(server.port())) {
             HandshakeSlots slots = adapter.handshakeSlots();
@@ -175,7 +176,7 @@ class HandshakesInProgressBoundTest {
     }
 
     @Test
-    void aWaitPastTheDeadlineFindsNoSlot() throws IOException {
+    void onlyAHandshakeWaitingForItsClientIsEvictedAndAWaitPastTheDeadlineFindsNoSlot() throws IOException {
         HandshakeSlots slots = new HandshakeSlots(1);
         FakeHolder computing = new FakeHolder(0); // not waiting for its client: never evicted
         assertTrue(slots.take(computing, System.nanoTime()));
