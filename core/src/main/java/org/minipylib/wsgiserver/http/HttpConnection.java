@@ -921,20 +921,30 @@ public final class HttpConnection {
         // does not close it as idle under the answer, nor close the access log before its entry.
         if (!STATE.compareAndSet(this, IDLE, BUSY) && state == HALF_CLOSED) return true; // too late to answer
         try {
-            long sent = sendError(status, message, head != null ? head.isHead() : bufferedRequestIsHead());
-            owner.refused(status);
-            if (settings.accessLog() != null) { // the buffer still starts with the refused request
-                String requestLine = head != null ? head.requestLine() : bufferedRequestLine();
-                // a parsed head may have waited for a turn (a busy 503): that wait is the refusal's duration
-                long duration = head != null && headCompleteNanos != 0 ? System.nanoTime() - headCompleteNanos : 0;
-                writeLogEntry(peerText(transport.remoteAddress()), requestLine, status, sent, head, duration);
-            }
+            // a parsed head may have waited for a turn (a busy 503): that wait is the refusal's duration
+            answerRefusal(status, message, head, head != null ? headCompleteNanos : 0);
         } catch (IOException e) {
             close();
             return false;
         }
         lingerOnClose = true;
         return closeGracefully();
+    }
+
+    /**
+     * Writes the error response of a refusal and counts and logs it as the server's own (the
+     * application never saw the request); {@code head}: the refused request's head if it was
+     * parsed, else null (the buffer still starts with the refused request); {@code startNanos}: when
+     * the refused request began, for the log's duration, or 0.
+     */
+    private void answerRefusal(int status, String message, RequestHead head, long startNanos) throws IOException {
+        long sent = sendError(status, message, head != null ? head.isHead() : bufferedRequestIsHead());
+        owner.refused(status);
+        if (settings.accessLog() != null) {
+            String requestLine = head != null ? head.requestLine() : bufferedRequestLine();
+            long duration = startNanos != 0 ? System.nanoTime() - startNanos : 0;
+            writeLogEntry(peerText(transport.remoteAddress()), requestLine, status, sent, head, duration);
+        }
     }
 
     // ---- one exchange ----
@@ -948,12 +958,8 @@ public final class HttpConnection {
         HttpLimits limits = settings.limits();
         requests++;
         if (head.contentLength() > limits.maxBodySize()) { // refused before 100-continue
-            long sent = sendError(413, "Request body is larger than " + limits.maxBodySize() + " bytes", head.isHead());
+            answerRefusal(413, "Request body is larger than " + limits.maxBodySize() + " bytes", head, startNanos);
             lingerOnClose = true;
-            owner.refused(413); // as the server's other refusals: the application never saw it
-            if (settings.accessLog() != null) {
-                writeLogEntry(peerText(transport.remoteAddress()), head.requestLine(), 413, sent, head, System.nanoTime() - startNanos);
-            }
             return false;
         }
         input.shrinkIfGrown(); // a long head's buffer (and its share of maxHeadMemory) is not kept while the application runs

@@ -373,13 +373,7 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
         if (netIn.position() > 0) partialRecord = Arrays.copyOf(netIn.array(), netIn.position());
         giveReadBuffers();
         try {
-            int left = 0;
-            if (deadline != 0) {
-                long nanos = deadline - System.nanoTime();
-                if (nanos <= 0) throw new SocketTimeoutException("read timed out");
-                left = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos));
-            }
-            wrapped.awaitReadable(left);
+            wrapped.awaitReadable(deadline != 0 ? millisLeft(deadline, "read timed out") : 0);
         } finally {
             takeReadBuffers();
         }
@@ -406,8 +400,13 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
     }
 
     private static int millisLeft(long deadlineNanos) throws SocketTimeoutException {
+        return millisLeft(deadlineNanos, "TLS handshake timeout");
+    }
+
+    /** Milliseconds until {@code deadlineNanos}, at least 1; throws a timeout with {@code message} once it has passed. */
+    private static int millisLeft(long deadlineNanos, String message) throws SocketTimeoutException {
         long left = deadlineNanos - System.nanoTime();
-        if (left <= 0) throw new SocketTimeoutException("TLS handshake timeout");
+        if (left <= 0) throw new SocketTimeoutException(message);
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left)));
     }
 
@@ -581,12 +580,7 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
                 inputBuffered = false;
                 if (mayReturnNothing && readSome) return 0; // after an idle wait: wait idle again for the rest
                 if (noWait && (readSome || !wrapped.hasPendingInput())) return 0;
-                int timeout = 0;
-                if (deadline != 0) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) throw new SocketTimeoutException("read timed out");
-                    timeout = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left));
-                }
+                int timeout = deadline != 0 ? millisLeft(deadline, "read timed out") : 0;
                 int n = readWrappedPatiently(timeout, deadline);
                 if (n == WAITED_WITHOUT_BUFFERS) continue; // the buffers are back, with the record begun: read on
                 readSome = true;
