@@ -546,10 +546,14 @@ final class ConnectionOutput {
                 // No fence for these two (a volatile write has one): the watchdog needs to see them
                 // within its period, not at once.
                 WRITE_STARTED.setRelease(this, WRITING);
-                if (done == 0 && headLen > 0) transport.write(head, headOff, headLen, b, off, n);
-                else transport.write(b, off + done, n);
+                if (done == 0 && headLen > 0) {
+                    transport.write(head, headOff, headLen, b, off, n);
+                } else {
+                    if (b != buf) giveBackEmptyBuffer(); // a piece of its own (see writeThrough), not the buffer
+                    transport.write(b, off + done, n);
+                }
                 done += n;
-                if (b != head) pieceWritten = done; // a piece of its own (see writeThrough), not the buffer
+                if (b != head) pieceWritten = done;
             }
         } catch (IOException | RuntimeException e) {
             failure = e;
@@ -601,6 +605,20 @@ final class ConnectionOutput {
         }
     }
 
+    /**
+     * Gives the buffer back to the pool while a large piece of a body is written and no buffered
+     * byte rides along (none was buffered, or they went out with its first slice): such a write may
+     * wait long for a slow reader, and thousands of clients that stop reading a large response then
+     * hold no output buffer each. The next write takes one again. Called with the write lock held,
+     * from the connection's own thread.
+     */
+    private void giveBackEmptyBuffer() {
+        if (pool == null || buf == null || count != 0) return;
+        byte[] b = buf;
+        buf = null;
+        pool.give(b);
+    }
+
     /** As {@link #transportWrite(byte[], int, int, byte[], int, int)}, for the remaining bytes of {@code b}. */
     private void transportWrite(byte[] head, int headOff, int headLen, ByteBuffer b) throws IOException {
         int end = b.limit();
@@ -608,7 +626,12 @@ final class ConnectionOutput {
             for (boolean first = true; b.position() < end; first = false) {
                 b.limit(Math.min(end, b.position() + WRITE_SLICE));
                 WRITE_STARTED.setRelease(this, WRITING);
-                transport.write(head, headOff, first ? headLen : 0, b);
+                if (first && headLen > 0) {
+                    transport.write(head, headOff, headLen, b);
+                } else {
+                    giveBackEmptyBuffer();
+                    transport.write(head, headOff, 0, b);
+                }
             }
         } catch (IOException | RuntimeException e) {
             failure = e;
