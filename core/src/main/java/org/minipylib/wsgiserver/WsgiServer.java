@@ -25,6 +25,7 @@ import org.minipylib.wsgiserver.server.UnixSocketTransport;
 import org.minipylib.wsgiserver.server.StatisticsMXBean;
 import org.minipylib.wsgiserver.server.ThrottledWarning;
 import org.minipylib.wsgiserver.server.VirtualThreadScheduler;
+import org.minipylib.wsgiserver.server.Watchdog;
 import org.minipylib.wsgiserver.server.WorkerPool;
 import org.minipylib.wsgiserver.tls.SslAdapter;
 import org.minipylib.wsgiserver.tls.TlsHandshakeException;
@@ -80,8 +81,6 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
 
     private static final System.Logger LOG = System.getLogger(WsgiServer.class.getName());
 
-    /** How often the watchdog enforces keep-alive and write timeouts (their granularity). */
-    private static final long WATCHDOG_PERIOD_MILLIS = 100;
     /** How long {@link #stop()} waits, after closing the connections still busy, for their threads to end. */
     private static final Duration ABORTED_THREADS_GRACE = Duration.ofSeconds(1);
 
@@ -106,9 +105,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     private volatile ReadinessLoop unixWaitLoop;
     private final AtomicInteger connectionsAccepted = new AtomicInteger();
     private HttpSettings settings;
-    private Thread watchdog;
+    private Watchdog watchdog;
     private volatile boolean running;
-    private volatile boolean watching;
     private volatile boolean draining;
     /** Where {@link Builder#mount} put monitoring applications: their requests get in when the server is busy. */
     private final List<String> monitoringPrefixes;
@@ -167,68 +165,9 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             registry = new ConnectionRegistry(config.maxConnections(), statistics, new HeadMemoryBudget(config.limits().maxHeadMemory()));
             List<ConnectionSetup> plainSetups = connectionSetups(false);
             List<ConnectionSetup> proxiedSetups = connectionSetups(true);
-            List<String> proxied = new ArrayList<>();
             startReadinessLoops(); // first: nothing to undo if it fails
-            SocketAddress binding = null;
-            try {
-                ListeningSocketOpener opener = new ListeningSocketOpener(config.listenOptions(), config.acceptBacklog());
-                for (SocketAddress address : config.bindAddresses()) {
-                    binding = address;
-                    boolean proxyProtocol = config.listenOptions().proxyProtocol(address);
-                    List<ConnectionSetup> setups = proxyProtocol ? proxiedSetups : plainSetups;
-                    Listener listener = new Listener(opener.open(address), channel -> accepted(channel, setups));
-                    listeners.add(listener);
-                    if (proxyProtocol) proxied.add(HostAddress.text(listener.address()));
-                }
-            } catch (IOException | RuntimeException e) { // RuntimeException: an unresolved host name, say
-                closeListenersAndLoops(); // nothing is left listening
-                String reason = e instanceof UnresolvedAddressException ? "unresolved host name"
-                        : e.getMessage() != null ? e.getMessage() : e.toString();
-                String message = "Cannot listen on " + HostAddress.text(binding) + ": " + reason
-                        + (e instanceof IOException io ? addressInUseHint(binding, io) : "");
-                if (e instanceof BindException) { // kept for callers that catch it (to try another port, say)
-                    BindException bind = new BindException(message);
-                    bind.initCause(e);
-                    throw bind;
-                }
-                throw new IOException(message, e);
-            }
-            try {
-                MonitoringAdmission monitoring = new MonitoringAdmission(monitoringPrefixes);
-                scheduler = switch (config.workerMode()) {
-                    case POOL -> new PooledScheduler(new WorkerPool("wsgiserver-worker", config.minThreads(),
-                            config.maxThreads(), config.threadIdleTimeout(), config.acceptQueueSize()), monitoring,
-                            statistics);
-                    // a request waits for a turn at most as long as its head may take to arrive, then 503
-                    case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
-                            config.timeouts().requestHead(), monitoring, statistics, readinessLoops.length == 0);
-                };
-                for (Listener listener : listeners) {
-                    String name = "wsgiserver-accept-" + HostAddress.text(listener.address());
-                    // With virtual workers the accept loop is a virtual thread too: on the carriers that run
-                    // the connections, it hands each new one over without waking another OS thread (context
-                    // switches per new connection 0.6 -> 0.2, one core, wrk -c32 with Connection: close).
-                    Thread t = config.workerMode() == WorkerMode.VIRTUAL
-                            ? Thread.ofVirtual().name(name).unstarted(listener)
-                            : Thread.ofPlatform().name(name).daemon(true).unstarted(listener);
-                    listenerThreads.add(t);
-                }
-                watchdog = Thread.ofPlatform().name("wsgiserver-watchdog").daemon(true).unstarted(this::watch);
-                running = true;
-                statistics.started();
-                watching = true;
-                watchdog.start();
-                listenerThreads.forEach(Thread::start);
-            } catch (RuntimeException | Error e) { // no thread for the pool (out of memory), say: nothing left listening
-                running = false;
-                watching = false;
-                if (watchdog != null) watchdog.interrupt();
-                closeListenersAndLoops(); // accept loops already started end with their channels
-                if (scheduler != null) scheduler.shutdown();
-                scheduler = null;
-                listenerThreads.clear();
-                throw e;
-            }
+            List<String> proxied = openListeners(plainSetups, proxiedSetups);
+            startThreads();
             LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
                     listeningAddresses().stream().map(HostAddress::text).toList(),
                     config.workerMode().name().toLowerCase(java.util.Locale.ROOT));
@@ -409,27 +348,82 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         };
     }
 
-    /** Enforces handshake, keep-alive and write timeouts, until the server has stopped (also while it drains). */
-    private void watch() {
-        while (watching) {
-            try {
-                Thread.sleep(WATCHDOG_PERIOD_MILLIS);
-            } catch (InterruptedException e) {
-                return;
+    /**
+     * Opens a listening socket for every address to bind, whose connections take {@code plainSetups}
+     * (or {@code proxiedSetups} where the PROXY protocol is expected); returns the addresses that
+     * expect it. Closes them all (and the readiness loops) if one fails.
+     */
+    private List<String> openListeners(List<ConnectionSetup> plainSetups, List<ConnectionSetup> proxiedSetups) throws IOException {
+        List<String> proxied = new ArrayList<>();
+        SocketAddress binding = null;
+        try {
+            ListeningSocketOpener opener = new ListeningSocketOpener(config.listenOptions(), config.acceptBacklog());
+            for (SocketAddress address : config.bindAddresses()) {
+                binding = address;
+                boolean proxyProtocol = config.listenOptions().proxyProtocol(address);
+                List<ConnectionSetup> setups = proxyProtocol ? proxiedSetups : plainSetups;
+                Listener listener = new Listener(opener.open(address), channel -> accepted(channel, setups));
+                listeners.add(listener);
+                if (proxyProtocol) proxied.add(HostAddress.text(listener.address()));
             }
-            try {
-                registry.checkTimeouts();
-                if (config.sslAdapter() != null) config.sslAdapter().tick();
-            } catch (RuntimeException | Error e) {
-                // the watchdog outlives a heap that ran out for a moment, a class that could not load (no
-                // descriptor to read it with) and any other error: without it no timeout would be enforced
-                try {
-                    LOG.log(System.Logger.Level.ERROR, "Watchdog error", e);
-                } catch (RuntimeException | Error ignored) {
-                    // the log may not have the memory either
-                }
+        } catch (IOException | RuntimeException e) { // RuntimeException: an unresolved host name, say
+            closeListenersAndLoops(); // nothing is left listening
+            String reason = e instanceof UnresolvedAddressException ? "unresolved host name"
+                    : e.getMessage() != null ? e.getMessage() : e.toString();
+            String message = "Cannot listen on " + HostAddress.text(binding) + ": " + reason
+                    + (e instanceof IOException io ? addressInUseHint(binding, io) : "");
+            if (e instanceof BindException) { // kept for callers that catch it (to try another port, say)
+                BindException bind = new BindException(message);
+                bind.initCause(e);
+                throw bind;
             }
+            throw new IOException(message, e);
         }
+        return proxied;
+    }
+
+    /** Starts the workers' scheduler, the watchdog and the accept loops; undoes it all if one cannot start. */
+    private void startThreads() {
+        try {
+            MonitoringAdmission monitoring = new MonitoringAdmission(monitoringPrefixes);
+            scheduler = switch (config.workerMode()) {
+                case POOL -> new PooledScheduler(new WorkerPool("wsgiserver-worker", config.minThreads(),
+                        config.maxThreads(), config.threadIdleTimeout(), config.acceptQueueSize()), monitoring,
+                        statistics);
+                // a request waits for a turn at most as long as its head may take to arrive, then 503
+                case VIRTUAL -> new VirtualThreadScheduler(config.maxThreads(), config.acceptQueueSize(),
+                        config.timeouts().requestHead(), monitoring, statistics, readinessLoops.length == 0);
+            };
+            for (Listener listener : listeners) {
+                String name = "wsgiserver-accept-" + HostAddress.text(listener.address());
+                // With virtual workers the accept loop is a virtual thread too: on the carriers that run
+                // the connections, it hands each new one over without waking another OS thread (context
+                // switches per new connection 0.6 -> 0.2, one core, wrk -c32 with Connection: close).
+                Thread t = config.workerMode() == WorkerMode.VIRTUAL
+                        ? Thread.ofVirtual().name(name).unstarted(listener)
+                        : Thread.ofPlatform().name(name).daemon(true).unstarted(listener);
+                listenerThreads.add(t);
+            }
+            watchdog = new Watchdog(this::checkTimeouts);
+            running = true;
+            statistics.started();
+            watchdog.start();
+            listenerThreads.forEach(Thread::start);
+        } catch (RuntimeException | Error e) { // no thread for the pool (out of memory), say: nothing left listening
+            running = false;
+            if (watchdog != null) watchdog.stop();
+            closeListenersAndLoops(); // accept loops already started end with their channels
+            if (scheduler != null) scheduler.shutdown();
+            scheduler = null;
+            listenerThreads.clear();
+            throw e;
+        }
+    }
+
+    /** The watchdog's work (see {@link Watchdog}); it runs until the server has stopped, also while it drains. */
+    private void checkTimeouts() {
+        registry.checkTimeouts();
+        if (config.sslAdapter() != null) config.sslAdapter().tick();
     }
 
     /** The TCP addresses actually listened on (with the real port where 0 was asked for); still listed once stopped. */
@@ -529,17 +523,20 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             // connections: else it could start after the workers are gone and be refused.
             joinListeners();
             long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+            boolean interrupted = false;
             while (registry.size() > 0 && System.nanoTime() < deadline) {
                 try {
                     Thread.sleep(5);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                    interrupted = true;
                     break;
                 }
                 registry.startDraining(); // connections that went idle since
             }
             if (registry.size() > 0) {
-                LOG.log(System.Logger.Level.WARNING, "Shutdown timeout: closing {0} connections, {1} of them serving a request"
+                LOG.log(System.Logger.Level.WARNING, (interrupted ? "Stop interrupted" : "Shutdown timeout")
+                        + ": closing {0} connections, {1} of them serving a request"
                         + " (the others in setup, with a request begun, reading what their clients send after the close,"
                         + " or with the end of a response the kernel has not sent yet)",
                         registry.size(), registry.busyConnections());
@@ -547,8 +544,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             registry.abortAll();
             scheduler.shutdown();
             closeReadinessLoops(); // a connection accepted after this fails at its first wait
-            watching = false;
-            watchdog.interrupt();
+            watchdog.stop();
             awaitAbortedThreads();
             closeAccessLog();
             if (mxBean != null) mxBean.unregister();
@@ -566,14 +562,20 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
      * before the log closes; an application that ignores the interrupt is not waited for longer.
      */
     private void awaitAbortedThreads() {
-        long deadline = System.nanoTime() + ABORTED_THREADS_GRACE.toNanos();
-        while (!scheduler.idle() && System.nanoTime() - deadline < 0) {
-            try {
-                Thread.sleep(1);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+        // An interrupted stop (a second signal) gives them their moment too; only another interrupt ends it.
+        boolean interrupted = Thread.interrupted();
+        try {
+            long deadline = System.nanoTime() + ABORTED_THREADS_GRACE.toNanos();
+            while (!scheduler.idle() && System.nanoTime() - deadline < 0) {
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    return;
+                }
             }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
         }
     }
 

@@ -8,6 +8,7 @@ import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -26,22 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AccessLogCutResponsesTest {
 
     /** 64 MiB in 64 KiB pieces: far more than the socket buffers hold. */
-    private static final WsgiApp LARGE = (env, sr) -> {
-        sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
-        byte[] piece = new byte[64 * 1024];
-        return () -> new java.util.Iterator<>() {
-            private int left = 1024;
-
-            @Override public boolean hasNext() {
-                return left > 0;
-            }
-
-            @Override public byte[] next() {
-                left--;
-                return piece;
-            }
-        };
-    };
+    private static final WsgiApp LARGE = WsgiTestApps.large();
 
     @Test
     void aDownloadTheClientAbandonsIsLoggedAndCounted() throws Exception {
@@ -103,22 +89,27 @@ class AccessLogCutResponsesTest {
         }
     }
 
+    /** An access log that keeps what it is given before and after its close apart. */
+    private static final class ClosingLog implements AccessLog {
+        final List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        final List<AccessLogEntry> afterClose = new CopyOnWriteArrayList<>();
+        private volatile boolean closed;
+
+        @Override public void log(AccessLogEntry entry) {
+            (closed ? afterClose : entries).add(entry);
+        }
+
+        @Override public void close() {
+            closed = true;
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(WorkerMode.class)
     void aResponseCutByStopIsLoggedBeforeTheLogCloses(WorkerMode mode) throws Exception {
-        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
-        List<AccessLogEntry> afterClose = new CopyOnWriteArrayList<>();
-        AccessLog log = new AccessLog() {
-            private volatile boolean closed;
-
-            @Override public void log(AccessLogEntry entry) {
-                (closed ? afterClose : entries).add(entry);
-            }
-
-            @Override public void close() {
-                closed = true;
-            }
-        };
+        ClosingLog log = new ClosingLog();
+        List<AccessLogEntry> entries = log.entries;
+        List<AccessLogEntry> afterClose = log.afterClose;
         TestServer server = TestServer.start(LARGE, b -> b.workerMode(mode).shutdownTimeout(Duration.ofMillis(200)).accessLog(log));
         try (RawClient client = server.connect()) {
             client.socket().setReceiveBufferSize(16 * 1024);
@@ -129,6 +120,31 @@ class AccessLogCutResponsesTest {
             assertEquals(200, entries.get(0).status());
             assertEquals("GET /in-flight HTTP/1.1", entries.get(0).requestLine());
             assertWrittenInPart(entries.get(0));
+        }
+    }
+
+    /**
+     * A stop interrupted while it waits for requests in flight (the command line's second signal)
+     * closes them at once, and still gives their threads a moment to log what they had sent.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aResponseCutByAnInterruptedStopIsLoggedBeforeTheLogCloses(WorkerMode mode) throws Exception {
+        ClosingLog log = new ClosingLog();
+        TestServer server = TestServer.start(LARGE, b -> b.workerMode(mode).shutdownTimeout(Duration.ofSeconds(60)).accessLog(log));
+        try (RawClient client = server.connect()) {
+            client.socket().setReceiveBufferSize(16 * 1024);
+            client.send("GET /in-flight HTTP/1.1\r\nHost: a\r\n\r\n"); // and never read: the response stays in flight
+            assertEquals("HTTP/1.1 200 OK", client.readLine());
+            Thread stopping = Thread.ofPlatform().start(server::close);
+            Poll.until(() -> server.server().isDraining(), d -> d, "the stop waiting for the request in flight");
+            stopping.interrupt();
+            stopping.join(10_000);
+            assertTrue(!stopping.isAlive(), "the interrupted stop ended long before its 60 s timeout");
+            assertEquals(1, log.entries.size(), "entries before the log closed: " + log.entries + "; after: " + log.afterClose);
+            assertEquals("GET /in-flight HTTP/1.1", log.entries.get(0).requestLine());
+        } finally {
+            server.close();
         }
     }
 }

@@ -53,7 +53,11 @@ final class SignalHandling {
         }
     }
 
-    private void stop(Signal signal) {
+    /**
+     * Synchronized: each signal is handled on a thread of its own, and a second one right behind the
+     * first must find the stopping thread the first started, to interrupt it.
+     */
+    private synchronized void stop(Signal signal) {
         int count = stopSignals.incrementAndGet();
         int status = 128 + signal.getNumber();
         if (count == 1) {

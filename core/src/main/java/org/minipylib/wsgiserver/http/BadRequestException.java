@@ -3,8 +3,9 @@ package org.minipylib.wsgiserver.http;
 import java.io.IOException;
 
 /**
- * A request the server refuses: malformed, too large, or of a kind it does not implement. Carries
- * the status to answer with (400, 408, 411, 413, 414, 417, 431, 501, 505) and a short message that
+ * A request the server refuses: malformed, too large, of a kind it does not implement, or one it
+ * cannot take now (a head too long for the memory left to heads). Carries the status to answer with
+ * (400, 413, 414, 417, 431, 501, 503, 505) and a short message that
  * becomes the response body. After one of these the connection is always closed, because the
  * framing of whatever follows is in doubt.
  *

@@ -123,8 +123,7 @@ final class BodyInput {
         deadlineLeftNanos = deadline != 0 ? deadline - System.nanoTime() : Long.MAX_VALUE;
         long allowed = Math.min(readTimeoutNanos, Math.min(rateLeftNanos, deadlineLeftNanos));
         if (allowed <= 0) throw new SocketTimeoutException(waitLimit());
-        long millis = TimeUnit.NANOSECONDS.toMillis(Math.min(allowed, TimeUnit.MILLISECONDS.toNanos(Integer.MAX_VALUE)));
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, millis + 1)); // rounded up: never 0 (forever)
+        return HttpTimeouts.waitMillis(allowed);
     }
 
     /** Why the last wait was bounded as it was: the message if it timed out (a tie goes to the first named). */

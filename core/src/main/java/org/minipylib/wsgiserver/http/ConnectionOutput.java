@@ -158,6 +158,11 @@ final class ConnectionOutput {
         return stamp;
     }
 
+    /** True while a write to the transport runs (from any thread; it may end at once). */
+    boolean writing() {
+        return writeStartedNanos != 0;
+    }
+
     /** A write to the transport that does not go through this output (see {@link #timedAsWrite}). */
     interface OutsideWrite {
         void run() throws IOException;

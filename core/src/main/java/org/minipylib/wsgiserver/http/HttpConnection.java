@@ -33,8 +33,17 @@ import org.minipylib.wsgiserver.Header;
  * connection nor a slow client holds a worker, and where the transport allows,
  * {@link #awaitRequest(Runnable)} leaves an idle connection with no thread at all), and
  * {@link #serve()} runs the request(s) on a worker.
- * Errors the server itself answers: 400, 408, 413, 414, 417, 431, 500, 501, 503, 505; after any
- * doubt about framing the connection is closed.
+ *
+ * <p>Whether the connection carries another request is decided in four steps, in this order: the
+ * client's wish, from its version and {@code Connection} header ({@code RequestParser.staysOpen});
+ * the server's, before the response head is written so that it can say {@code Connection: close}
+ * ({@link #closesAfterResponse}: limits, an unread body too large to drain, a draining server);
+ * the response's own framing ({@code HttpResponse.begin}: the application's {@code Connection:
+ * close}, an HTTP/1.0 body delimited by the close); and after the response, whether the body left
+ * unread could be drained ({@code keepsAfterResponse}).
+ *
+ * <p>Errors the server itself answers (see {@link ErrorResponse}): 400, 408, 413, 414, 417, 431,
+ * 500, 501, 503, 505; after any doubt about framing the connection is closed.
  */
 public final class HttpConnection {
 
@@ -62,9 +71,11 @@ public final class HttpConnection {
      * out, or resets it if they make no progress for the write timeout (see closeOnceSent).
      */
     private static final int CLOSING = 6;
+    /** Closed, or about to be by the thread that set it. */
+    private static final int CLOSED = 3;
+
     /** Connections that wrote less than this are closed at once, whatever the kernel still holds for them. */
     private static final long CLOSING_MIN_BYTES = 16 * 1024;
-    private static final int CLOSED = 3;
 
     /** The most of what an over-limit client sent that is read (without waiting) before its close. */
     private static final int OVER_LIMIT_DISCARD_BYTES = 64 * 1024;
@@ -109,7 +120,7 @@ public final class HttpConnection {
     private long violationsLogged; // which relaxed violations a lent parser logged for this connection already
     private ConnectionInput input;
     private ConnectionOutput output;
-    /** IDLE, BUSY, CLOSED, SETUP or HALF_CLOSED, changed through STATE (a field: one object fewer per connection). */
+    /** One of the states above, changed through STATE (a field: one object fewer per connection). */
     private volatile int state;
     private volatile boolean heldFlushRunning; // changed through HELD_FLUSH_RUNNING
     private final int keepAliveMillis;
@@ -375,7 +386,7 @@ public final class HttpConnection {
             if (left <= 0) throw new SocketTimeoutException(started ? "request head timeout" : "keep-alive timeout");
             int n;
             if (started) {
-                n = input.fill((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
+                n = input.fill(HttpTimeouts.waitMillis(left));
             } else {
                 n = readWhenIdle(then, resumed, deadline);
                 if (n == ConnectionInput.HANDED_OFF) return Awaited.HANDED_OFF; // idleDeadline stays, for the watchdog
@@ -792,10 +803,15 @@ public final class HttpConnection {
      * its end: but only on the connection's first response, since a reset also drops what the
      * kernel still holds of earlier, complete ones. Read from other threads (stop(), the watchdog),
      * the response and count may be stale: then there is no reset, which is no worse than before.
+     * A write blocked at that moment also ends in a reset: its response is cut off anyway, and its
+     * client is slow to read or stopped, so a FIN would queue behind what the kernel holds for it
+     * (megabytes), which would outlive the server (as at the write timeout; see checkTimeouts).
      */
     public void abort() {
         HttpResponse response = currentResponse;
         if (response != null && requests == 1 && response.isCommitted() && !response.isFinished() && response.endsAtClose()) {
+            transport.resetOnClose();
+        } else if (output != null && output.writing()) {
             transport.resetOnClose();
         }
         close();
@@ -983,8 +999,8 @@ public final class HttpConnection {
             response = answerUnfinished(head, body, response, failure, startNanos);
             if (response == null) return false;
         }
-        boolean keep = keepsConnection(head, body, response);
-        log(head, client, response.status(), response.bodyBytes(), startNanos);
+        boolean keep = keepsAfterResponse(head, body, response);
+        recordExchangeEnd(head, client, response.status(), response.bodyBytes(), startNanos);
         currentBody = null;
         currentResponse = null;
         return keep;
@@ -998,8 +1014,8 @@ public final class HttpConnection {
      */
     private HttpResponse answerUnfinished(RequestHead head, RequestBody body, HttpResponse response, Throwable failure,
                                           long startNanos) throws IOException {
-        if (isClosed() && owner.isDraining()) { // cut off by stop() at the shutdown timeout: expected, no stack trace
-            LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the shutdown timeout", head.requestLine());
+        if (isClosed() && owner.isDraining()) { // cut off by stop() at the shutdown timeout (or sooner): expected, no stack trace
+            LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the server's stop", head.requestLine());
             logIfStarted(head, response, startNanos); // stop() waits a moment for this before it closes the log
             return null;
         }
@@ -1057,7 +1073,7 @@ public final class HttpConnection {
      * Whether the connection carries another request after {@code response}: not if the client or
      * the response closes it, and not if the request's body is left unread and cannot be drained.
      */
-    private boolean keepsConnection(RequestHead head, RequestBody body, HttpResponse response) {
+    private boolean keepsAfterResponse(RequestHead head, RequestBody body, HttpResponse response) {
         boolean keep = head.keepAlive();
         // A close the client did not ask for (the application's Connection: close, an HTTP/1.0 body
         // that ends at the close, or stop() begun after the response promised keep-alive): it may
@@ -1120,7 +1136,7 @@ public final class HttpConnection {
      * close then lingers (see closeGracefully): a close with unread input would be a reset. So does
      * the close of a draining server (stop()) for the same reason.
      */
-    boolean mustCloseAfter(RequestHead request) {
+    boolean closesAfterResponse(RequestHead request) {
         if (!request.keepAlive()) return true;
         if (owner.isDraining()) { // the server's close, which the client may have pipelined more requests into
             lingerOnClose = true;
@@ -1166,31 +1182,14 @@ public final class HttpConnection {
     }
 
     /**
-     * The header fields of an error response the server writes itself, besides those every response
-     * has (Date, Server, Content-Length, Connection): a plain-text body, not to be sniffed as
-     * anything else, and for a 503 when to try again.
-     */
-    private static List<Header> errorHeaders(int status) {
-        return status == 503
-                ? List.of(Header.of("Content-Type", "text/plain; charset=utf-8"), Header.of("X-Content-Type-Options", "nosniff"),
-                        Header.of("Retry-After", "1"))
-                : List.of(Header.of("Content-Type", "text/plain; charset=utf-8"), Header.of("X-Content-Type-Options", "nosniff"));
-    }
-
-    /** An error response's body: its message on a line. */
-    private static byte[] errorBody(String message) {
-        return (message + "\n").getBytes(StandardCharsets.UTF_8);
-    }
-
-    /**
      * Answers a request the application could not (see answerUnfinished) with an error response
      * written as the application's would be, through {@link HttpResponse} (HTTP/1.0 or 1.1, HEAD
      * without content, keep-alive unless {@code close}).
      */
     private HttpResponse errorResponse(RequestHead head, int status, String message, boolean close) throws IOException {
         HttpResponse response = new HttpResponse(this, head, output, settings.serverHeader());
-        byte[] body = errorBody(message);
-        List<Header> headers = errorHeaders(status);
+        byte[] body = ErrorResponse.body(message);
+        List<Header> headers = ErrorResponse.headers(status);
         if (close) {
             headers = new ArrayList<>(headers);
             headers.add(Header.of("Connection", "close"));
@@ -1210,15 +1209,9 @@ public final class HttpConnection {
      *                    no content (RFC 9110 section 9.3.2)
      */
     private long sendError(int status, String message, boolean headRequest) throws IOException {
-        byte[] body = errorBody(message);
-        output.writeLatin1("HTTP/1.1 " + status + " " + HttpStatus.reason(status) + "\r\n");
-        output.write(HttpDate.headerLine());
-        if (settings.serverHeader() != null) output.writeLatin1("Server: " + settings.serverHeader() + "\r\n");
-        for (Header h : errorHeaders(status)) output.writeLatin1(h.name() + ": " + h.value() + "\r\n");
-        output.writeLatin1("Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n");
-        if (!headRequest) output.write(body);
+        output.write(ErrorResponse.closing(status, message, settings.serverHeader(), headRequest));
         output.flush();
-        return headRequest ? 0 : body.length;
+        return headRequest ? 0 : ErrorResponse.bodyLength(message);
     }
 
     /**
@@ -1240,12 +1233,12 @@ public final class HttpConnection {
         return RequestParser.startsWithHeadMethod(input.buf, input.pos, input.available());
     }
 
-    private void log(RequestHead head, int status, long bodyBytes, long startNanos) {
-        log(head, null, status, bodyBytes, startNanos);
-    }
-
-    /** {@code client}: the client the gateway named ({@link HttpResponse#logClientAs}), or null for the peer. */
-    private void log(RequestHead head, String client, int status, long bodyBytes, long startNanos) {
+    /**
+     * Ends an exchange: the keep-alive wait that follows starts now, the statistics count it, and the
+     * access log (if any) gets its line. {@code client}: the client the gateway named
+     * ({@link HttpResponse#logClientAs}), or null for the peer.
+     */
+    private void recordExchangeEnd(RequestHead head, String client, int status, long bodyBytes, long startNanos) {
         long end = System.nanoTime();
         lastExchangeEndNanos = end; // where the keep-alive wait that follows starts
         long duration = end - startNanos;
@@ -1264,7 +1257,7 @@ public final class HttpConnection {
      * started was not, and has no entry.
      */
     private void logIfStarted(RequestHead head, HttpResponse response, long startNanos) {
-        if (response.isCommitted()) log(head, response.loggedClient(), response.status(), response.bodyBytes(), startNanos);
+        if (response.isCommitted()) recordExchangeEnd(head, response.loggedClient(), response.status(), response.bodyBytes(), startNanos);
     }
 
     /**

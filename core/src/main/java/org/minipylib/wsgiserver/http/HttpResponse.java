@@ -81,7 +81,7 @@ public final class HttpResponse {
         out.markResponseStart();
         committed = true;
         this.status = status;
-        closeAfter = connection.mustCloseAfter(request); // first: it may read the rest of the request body
+        closeAfter = connection.closesAfterResponse(request); // first: it may read the rest of the request body
         boolean bodyForbidden = HttpStatus.forbidsBody(status);
         // RFC 9110 section 15.3.6: no content in a 205, which (unlike 204) needs framing to say so
         boolean resetContent = status == 205;

@@ -2,9 +2,15 @@ package org.minipylib.wsgiserver.http;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * How long the server waits for a client. None of these lets a client hold a worker for longer.
+ *
+ * <p>Where each is enforced: the request head by the head's reads ({@code HttpConnection.readHead}),
+ * the body's by the body's reads ({@code BodyInput}), the drain by the drain's; write, keep-alive and
+ * handshake, which no read in progress can time, by the server's watchdog
+ * ({@code server.Watchdog}, through {@code HttpConnection.checkTimeouts}) every 100 ms.
  *
  * @param requestHead the whole request head (request line and headers) must arrive within this
  *                    time of its first byte, however slowly it trickles (else 408)
@@ -82,7 +88,15 @@ public record HttpTimeouts(Duration requestHead, Duration bodyRead, Duration wri
     }
 
     static int millis(Duration d) {
-        long ms = d.toMillis();
-        return ms > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) Math.max(1, ms);
+        return waitMillis(d.toNanos());
+    }
+
+    /**
+     * A read's timeout, in the milliseconds a socket takes, for a wait of {@code nanos} (positive):
+     * rounded up, so never 0 (which would wait forever) and never short of the deadline (a wait
+     * that ends early only wakes up to wait again), and at most {@link Integer#MAX_VALUE}.
+     */
+    public static int waitMillis(long nanos) {
+        return (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(nanos - 1) + 1);
     }
 }

@@ -50,7 +50,7 @@ public final class RequestParser {
     private final HttpLimits limits;
     private final HttpCompliance compliance;
     /** Relaxed violations already logged (one bit per ordinal), so each is logged once (per connection, when lent). */
-    private long accepted;
+    private long violationsLogged;
 
     /**
      * Field values of the previous head this parser parsed, by position: a client sends mostly the
@@ -95,12 +95,12 @@ public final class RequestParser {
 
     /** Relaxed violations logged so far (one bit per {@link ComplianceViolation#ordinal()}). */
     long violationsLogged() {
-        return accepted;
+        return violationsLogged;
     }
 
     /** Sets which relaxed violations count as logged already: the record of the connection this parser now parses for. */
     void violationsLogged(long logged) {
-        accepted = logged;
+        violationsLogged = logged;
     }
 
     /**
@@ -244,8 +244,8 @@ public final class RequestParser {
 
     private void allowOrThrow(ComplianceViolation v, String message) throws BadRequestException {
         if (!compliance.allows(v)) throw violation(v, message);
-        if ((accepted & (1L << v.ordinal())) == 0) { // the first time (on this connection, when lent)
-            accepted |= 1L << v.ordinal();
+        if ((violationsLogged & (1L << v.ordinal())) == 0) { // the first time (on this connection, when lent)
+            violationsLogged |= 1L << v.ordinal();
             LOG.log(System.Logger.Level.DEBUG, "Accepted a relaxed {0} ({1}): {2}", v.name(), v.rfcSection(), message);
         }
     }

@@ -1,13 +1,13 @@
 package org.minipylib.wsgiserver.proxy;
 
 import org.minipylib.wsgiserver.http.ConnectionSetup;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.http.Transport;
 
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The connection-setup step of a listener behind a proxy that speaks the PROXY protocol (HAProxy's
@@ -33,8 +33,7 @@ public final class ProxyProtocolSetup implements ConnectionSetup {
             if (len == buf.length) buf = Arrays.copyOf(buf, buf.length * 2);
             long left = deadlineNanos - System.nanoTime();
             if (left <= 0) throw new SocketTimeoutException("no PROXY protocol header in time");
-            int n = transport.read(buf, len, buf.length - len, (int) Math.max(1, Math.min(Integer.MAX_VALUE,
-                    TimeUnit.NANOSECONDS.toMillis(left))));
+            int n = transport.read(buf, len, buf.length - len, HttpTimeouts.waitMillis(left));
             if (n < 0) throw new EOFException("closed before the end of the PROXY protocol header");
             len += n;
         }

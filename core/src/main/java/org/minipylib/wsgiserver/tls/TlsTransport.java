@@ -1,6 +1,8 @@
 package org.minipylib.wsgiserver.tls;
 
 import org.minipylib.wsgiserver.http.BufferPool;
+import org.minipylib.wsgiserver.http.ErrorResponse;
+import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.http.RequestParser;
 import org.minipylib.wsgiserver.http.SetupRefusedException;
 import org.minipylib.wsgiserver.http.Transport;
@@ -11,7 +13,6 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -43,12 +44,7 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
     private static final byte ALERT_WARNING = 1;
     private static final byte ALERT_CLOSE_NOTIFY = 0;
     private static final byte ALERT_USER_CANCELED = 90;
-    private static final String PLAIN_HTTP_BODY = "The client sent a plain HTTP request to an HTTPS port.\n";
-    private static final byte[] PLAIN_HTTP_ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
-            + "Content-Length: " + PLAIN_HTTP_BODY.length() + "\r\nConnection: close\r\n\r\n" + PLAIN_HTTP_BODY)
-            .getBytes(StandardCharsets.US_ASCII);
-    /** The answer's head alone, for a HEAD request (RFC 9110 section 9.3.2: no content). */
-    private static final int PLAIN_HTTP_HEAD_LENGTH = PLAIN_HTTP_ANSWER.length - PLAIN_HTTP_BODY.length();
+    private static final String PLAIN_HTTP_MESSAGE = "The client sent a plain HTTP request to an HTTPS port.";
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     /** The handshake's first read, before any buffer is taken: a ClientHello's start, or a request line's. */
     private static final int FIRST_READ = 4096;
@@ -232,10 +228,11 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
     private void refuseNonTls(byte[] first, int n) throws IOException {
         if (Character.isLetter(first[0])) {
             boolean head = RequestParser.startsWithHeadMethod(first, 0, n);
-            wrapped.write(PLAIN_HTTP_ANSWER, 0, head ? PLAIN_HTTP_HEAD_LENGTH : PLAIN_HTTP_ANSWER.length);
+            byte[] answer = ErrorResponse.closing(400, PLAIN_HTTP_MESSAGE, null, head);
+            wrapped.write(answer, 0, answer.length);
             wrapped.shutdownOutput();
             throw new SetupRefusedException("TLS handshake failed: plain HTTP request on the HTTPS port", 400,
-                    RequestParser.firstLine(first, 0, n), head ? 0 : PLAIN_HTTP_BODY.length());
+                    RequestParser.firstLine(first, 0, n), head ? 0 : ErrorResponse.bodyLength(PLAIN_HTTP_MESSAGE));
         }
         throw new SSLException("not a TLS handshake (first byte 0x" + Integer.toHexString(first[0] & 0xff) + ")");
     }
@@ -342,8 +339,10 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
         return false;
     }
 
-    /** Reads more client bytes into netIn, waiting up to the deadline; -1 at end of stream. */
-    /** A handshake's read: waiting for the client meanwhile, as far as HandshakeSlots can tell (see waitingSince). */
+    /**
+     * A handshake's read of more client bytes into netIn, waiting up to the deadline; -1 at end of
+     * stream. Waiting for the client meanwhile, as far as HandshakeSlots can tell (see waitingSince).
+     */
     private int fill(long deadlineNanos) throws IOException {
         int timeout = millisLeft(deadlineNanos);
         handshakeWaitingSince = System.nanoTime();
@@ -407,7 +406,7 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
     private static int millisLeft(long deadlineNanos, String message) throws SocketTimeoutException {
         long left = deadlineNanos - System.nanoTime();
         if (left <= 0) throw new SocketTimeoutException(message);
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left)));
+        return HttpTimeouts.waitMillis(left);
     }
 
     private int readWrapped(int timeoutMillis) throws IOException {
@@ -496,7 +495,7 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
         }
     }
 
-    /** After a failed handshake: tell the client why (the engine has an alert ready), best effort. */
+    /** After a handshake or a record the engine refused: tell the client why (the engine has an alert ready), best effort. */
     private void sendAlert() {
         try {
             engine.closeOutbound();

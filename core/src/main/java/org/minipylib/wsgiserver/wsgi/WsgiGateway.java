@@ -39,10 +39,14 @@ public final class WsgiGateway implements Gateway {
     /** Entries of every environ besides the HTTP_* ones (CGI variables and wsgi.*). */
     private static final int FIXED_ENTRIES = 22;
     private static final FileWrapper FILE_WRAPPER = FileWrapper.standard();
-    private static final Map<String, String> CGI_KEYS = new ConcurrentHashMap<>();
 
     private final WsgiApp app;
     private final String software;
+    /**
+     * HTTP_* keys by header name, so that a request's usual headers allocate no key. Emptied when
+     * full: header names a scanner made up do not keep the usual ones out for good.
+     */
+    private final Map<String, String> cgiKeys = new ConcurrentHashMap<>();
     private static final System.Logger LOG = System.getLogger(WsgiGateway.class.getName());
 
     private volatile ErrorLogStream errors = new ErrorLogStream(); // replaced if an application closes it
@@ -256,11 +260,12 @@ public final class WsgiGateway implements Gateway {
     }
 
     /** {@code User-Agent} -> {@code HTTP_USER_AGENT}, cached for names seen often. */
-    private static String cgiKey(String name) {
-        String key = CGI_KEYS.get(name);
+    private String cgiKey(String name) {
+        String key = cgiKeys.get(name);
         if (key != null) return key;
         key = "HTTP_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
-        if (CGI_KEYS.size() < MAX_CACHED_KEYS) CGI_KEYS.put(name, key);
+        if (cgiKeys.size() >= MAX_CACHED_KEYS) cgiKeys.clear();
+        cgiKeys.put(name, key);
         return key;
     }
 }

@@ -71,6 +71,30 @@ public final class WsgiTestApps {
      * Reads the whole request body, then answers {@code METHOD PATH_INFO:body} as a List: lets a test
      * check which request each response belongs to. PATH_INFO starting with {@code /noread} skips the body.
      */
+    /**
+     * 64 MiB of {@code application/octet-stream} in 64 KiB pieces, chunked: far more than the socket
+     * buffers hold, so that a client that does not read leaves the server's write waiting.
+     */
+    public static WsgiApp large() {
+        return (env, sr) -> {
+            sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
+            byte[] piece = new byte[64 * 1024];
+            return () -> new Iterator<>() {
+                private int left = 1024;
+
+                @Override public boolean hasNext() {
+                    return left > 0;
+                }
+
+                @Override public byte[] next() {
+                    if (left == 0) throw new NoSuchElementException();
+                    left--;
+                    return piece;
+                }
+            };
+        };
+    }
+
     public static WsgiApp echo() {
         return (env, sr) -> {
             String body = env.pathInfo().startsWith("/noread") ? "" : new String(env.input().readAllBytes(),

@@ -32,6 +32,7 @@ import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -156,12 +157,14 @@ class MisbehavingTlsClientsTest {
     }
 
     @Test
-    void plainHttpGetsAPlainTextBadRequestAndIsClosed() throws Exception {
+    void plainHttpGetsAPlainTextBadRequestWithADateAndIsClosed() throws Exception {
         try (TestServer server = start(Duration.ofSeconds(10)); RawClient raw = server.connect()) {
             raw.send(get("/"));
             RawClient.Response response = raw.read();
             assertEquals(400, response.status());
-            assertEquals("text/plain", response.header("Content-Type"));
+            assertEquals("text/plain; charset=utf-8", response.header("Content-Type"));
+            assertEquals("nosniff", response.header("X-Content-Type-Options"));
+            assertNotNull(org.minipylib.wsgiserver.http.HttpDate.parse(response.header("Date")), "a 4xx carries a Date (RFC 9110 section 6.6.1)");
             assertTrue(response.bodyText().contains("plain HTTP request to an HTTPS port"), response.bodyText());
             assertTrue(raw.isClosedByServer());
 
