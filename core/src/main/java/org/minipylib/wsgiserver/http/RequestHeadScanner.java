@@ -40,13 +40,13 @@ final class RequestHeadScanner {
             // an unfinished line may end in the CR of its CRLF: that byte is not part of the line
             int lineLength = lineComplete ? lf - start - 1 : (b[start + available - 1] == '\r' ? available - 1 : available);
             if (lineLength > limits.maxRequestLineLength()) {
-                throw RequestParser.overlongRequestLine(b, start, limits.maxRequestLineLength());
+                throw overlongRequestLine(b, start, limits.maxRequestLineLength());
             }
         }
         int end = RequestParser.findHeadEnd(b, start, start + scanned, start + available);
         if (end < 0) {
             // judged whether or not its line is complete: a TLS ClientHello holds an LF (byte 0x0a) anywhere
-            RequestParser.refuseImpossibleStart(b, start, start + available);
+            refuseImpossibleStart(b, start, start + available);
             scanned = available;
             // A section within the limit ends by its empty line within limit + 2 bytes: refuse as soon
             // as more has come without one, not only once the buffer is full.
@@ -59,5 +59,39 @@ final class RequestHeadScanner {
         scanned = 0;
         lineComplete = false;
         return end;
+    }
+
+    /**
+     * Refuses at once an unfinished head that can never become a request: a byte in its method (the
+     * bytes before the first space, CR or LF) that is not a token character, such as a TLS handshake
+     * sent to a plain HTTP port (named as such), a binary protocol or noise, whether or not an LF has
+     * arrived (a ClientHello holds bytes 0x0a). Without this, such a client would hold its
+     * connection until the request head timeout (and get a 408). Everything else is left for
+     * {@link RequestParser#parse} once the head is complete.
+     */
+    private static void refuseImpossibleStart(byte[] b, int start, int end) throws BadRequestException {
+        for (int p = start; p < end; p++) {
+            int c = b[p] & 0xff;
+            if (c == ' ' || c == '\r' || c == '\n') return; // the method ends, or a line end: parse() judges the line
+            if (!HttpChars.TCHAR[c]) {
+                if (p == start && c == 0x16) { // a TLS record of type handshake
+                    throw new BadRequestException(400, "TLS handshake on a plain HTTP port: use http://, or the server's HTTPS port");
+                }
+                throw BadRequestException.violation(ComplianceViolation.INVALID_REQUEST_LINE, "Malformed request line");
+            }
+        }
+    }
+
+    /**
+     * The answer to a request line longer than {@code max} bytes, of which {@code b[start, start + max]}
+     * is there: 501 if all of those bytes are still the method (a method longer than any implemented,
+     * RFC 9112 section 3), else 414 (the request target is what is too long).
+     */
+    static BadRequestException overlongRequestLine(byte[] b, int start, int max) {
+        int p = start;
+        int end = start + max + 1;
+        while (p < end && HttpChars.TCHAR[b[p] & 0xff]) p++;
+        if (p == end) return new BadRequestException(501, "Request method is longer than " + max + " bytes");
+        return new BadRequestException(414, "Request line is longer than " + max + " bytes");
     }
 }

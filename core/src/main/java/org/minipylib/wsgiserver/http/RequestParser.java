@@ -12,7 +12,9 @@ import java.util.Set;
  * byte arrays. Strict by default: anything that could make two parties disagree about where a
  * request ends (request smuggling) is refused, with the status RFC 9110/9112 asks for.
  *
- * <p>Use {@link #findHeadEnd} to learn whether a buffer holds a complete head, then {@link #parse}.
+ * <p>A connection learns that its buffer holds a complete head from a {@link RequestHeadScanner}
+ * (which also refuses heads that outgrow their limits while they arrive), then calls {@link #parse};
+ * {@link #findHeadEnd} is the bare scan for the end, for a head already whole.
  * A parser logs each relaxed violation it accepts at DEBUG the first time; a parser lent to many
  * connections ({@link RequestParserPool}) is given each connection's record of what it logged
  * ({@link #violationsLogged(long)}), so that it logs once per connection. Not thread-safe.
@@ -104,40 +106,6 @@ public final class RequestParser {
     }
 
     /**
-     * Refuses at once an unfinished head that can never become a request: a byte in its method (the
-     * bytes before the first space, CR or LF) that is not a token character, such as a TLS handshake
-     * sent to a plain HTTP port (named as such), a binary protocol or noise, whether or not an LF has
-     * arrived (a ClientHello holds bytes 0x0a). Without this, such a client would hold its
-     * connection until the request head timeout (and get a 408). Everything else is left for
-     * {@link #parse} once the head is complete.
-     */
-    static void refuseImpossibleStart(byte[] b, int start, int end) throws BadRequestException {
-        for (int p = start; p < end; p++) {
-            int c = b[p] & 0xff;
-            if (c == ' ' || c == '\r' || c == '\n') return; // the method ends, or a line end: parse() judges the line
-            if (!TCHAR[c]) {
-                if (p == start && c == 0x16) { // a TLS record of type handshake
-                    throw new BadRequestException(400, "TLS handshake on a plain HTTP port: use http://, or the server's HTTPS port");
-                }
-                throw violation(ComplianceViolation.INVALID_REQUEST_LINE, "Malformed request line");
-            }
-        }
-    }
-
-    /**
-     * The answer to a request line longer than {@code max} bytes, of which {@code b[start, start + max]}
-     * is there: 501 if all of those bytes are still the method (a method longer than any implemented,
-     * RFC 9112 section 3), else 414 (the request target is what is too long).
-     */
-    static BadRequestException overlongRequestLine(byte[] b, int start, int max) {
-        int p = start;
-        int end = start + max + 1;
-        while (p < end && TCHAR[b[p] & 0xff]) p++;
-        if (p == end) return new BadRequestException(501, "Request method is longer than " + max + " bytes");
-        return new BadRequestException(414, "Request line is longer than " + max + " bytes");
-    }
-
-    /**
      * Finds the end of a head that starts at {@code headStart}: the index just past the empty line
      * that ends it, or -1 if it is not complete within {@code b[headStart, to)}. Scanning resumes at
      * {@code from} (bytes before it were scanned already). Bare-LF line ends are recognised too, so
@@ -164,7 +132,7 @@ public final class RequestParser {
         int lf = indexOf(b, (byte) '\n', start, end);
         if (lf < 0) throw violation(ComplianceViolation.INVALID_REQUEST_LINE, "Incomplete request line");
         int lineEnd = lineEnd(b, start, lf);
-        if (lineEnd - start > limits.maxRequestLineLength()) throw overlongRequestLine(b, start, limits.maxRequestLineLength());
+        if (lineEnd - start > limits.maxRequestLineLength()) throw RequestHeadScanner.overlongRequestLine(b, start, limits.maxRequestLineLength());
 
         // method SP request-target SP HTTP-version
         int p = start;
