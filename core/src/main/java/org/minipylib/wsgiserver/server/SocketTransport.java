@@ -648,7 +648,7 @@ public final class SocketTransport implements Transport {
      * restored an interrupt flag (the usual catch-InterruptedException idiom) must not cost the
      * client its response; shutting down does not rely on interrupts (it closes sockets).
      */
-    private static void clearStaleInterrupt() {
+    static void clearStaleInterrupt() {
         Thread.interrupted();
     }
 

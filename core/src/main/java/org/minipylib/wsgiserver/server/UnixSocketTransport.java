@@ -94,7 +94,7 @@ public final class UnixSocketTransport implements Transport {
     @Override
     public int read(ByteBuffer buffer, int timeoutMillis) throws IOException {
         if (!buffer.hasRemaining()) return 0;
-        Thread.interrupted(); // see SocketTransport: a stale interrupt must not close the channel
+        SocketTransport.clearStaleInterrupt(); // a stale interrupt must not close the channel
         wroteSinceRead = false;
         boolean afterHandOff = resumed;
         resumed = false;
@@ -169,7 +169,7 @@ public final class UnixSocketTransport implements Transport {
     }
 
     private SocketWait beforeReadableWait() throws IOException {
-        Thread.interrupted();
+        SocketTransport.clearStaleInterrupt();
         wroteSinceRead = false;
         return register();
     }
@@ -181,7 +181,7 @@ public final class UnixSocketTransport implements Transport {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        Thread.interrupted();
+        SocketTransport.clearStaleInterrupt();
         wroteSinceRead = true;
         ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
         try {
@@ -226,7 +226,7 @@ public final class UnixSocketTransport implements Transport {
      */
     @Override
     public long transferFrom(FileChannel file, long position, long count) throws IOException {
-        Thread.interrupted();
+        SocketTransport.clearStaleInterrupt();
         wroteSinceRead = true;
         long done;
         try {
@@ -239,7 +239,7 @@ public final class UnixSocketTransport implements Transport {
     }
 
     private void writeBoth(ByteBuffer head, ByteBuffer body) throws IOException {
-        Thread.interrupted();
+        SocketTransport.clearStaleInterrupt();
         wroteSinceRead = true;
         int total = head.remaining() + body.remaining(); // the HTTP layer passes slices of at most 32 KiB
         ByteBuffer[] pieces = {head, body};
@@ -267,7 +267,7 @@ public final class UnixSocketTransport implements Transport {
      */
     @Override
     public int readArrived(byte[] b, int off, int len) throws IOException {
-        Thread.interrupted();
+        SocketTransport.clearStaleInterrupt();
         int n = channel.read(ByteBuffer.wrap(b, off, len));
         if (n > 0 && statistics != null) statistics.read(n);
         return n;
