@@ -544,34 +544,7 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
                     return n;
                 }
                 if (inboundDone) return -1;
-                if (netIn.position() > 0) {
-                    // the records of a renegotiation under way (accepted unless the JDK's property refuses it)
-                    // are not counted; the ClientHello that starts one is
-                    boolean midHandshake = engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING;
-                    SSLEngineResult result = unwrapOrAlert();
-                    switch (result.getStatus()) {
-                        case OK -> {
-                            if (result.bytesProduced() > 0) {
-                                recordsWithoutData = 0;
-                            } else if (!midHandshake && ++recordsWithoutData > MAX_RECORDS_WITHOUT_DATA) {
-                                throw new SSLException(recordsWithoutData + " TLS records in a row without application data");
-                            }
-                            afterHandshakeMessageOrAlert(result.getHandshakeStatus());
-                            continue;
-                        }
-                        case BUFFER_OVERFLOW -> {
-                            appIn = grow(appIn, engine.getSession().getApplicationBufferSize(), true);
-                            continue;
-                        }
-                        case CLOSED -> { // close_notify from the client
-                            inboundDone = true;
-                            continue;
-                        }
-                        case BUFFER_UNDERFLOW -> {
-                            // a partial record: read more below
-                        }
-                    }
-                }
+                if (netIn.position() > 0 && unwrapBuffered()) continue;
                 // Nothing decrypted and at most part of a record left: not pending while we wait
                 // (else an idle client stalling mid-record would never be closed at its deadline),
                 // but begun (stop() leaves it to be served).
@@ -596,6 +569,40 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
             }
         } finally {
             readLock.unlock();
+        }
+    }
+
+    /**
+     * Decrypts the next record netIn holds whole into appIn (under readLock): true if the read
+     * should look again (data, a handshake message or the client's close_notify came, or appIn had
+     * to grow), false if only part of a record is there. Counts records in a row that carry no
+     * application data, and fails once there are too many (a flood of KeyUpdates, say): the
+     * records of a renegotiation under way are not counted; the ClientHello that starts one is.
+     */
+    private boolean unwrapBuffered() throws IOException {
+        boolean midHandshake = engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING;
+        SSLEngineResult result = unwrapOrAlert();
+        switch (result.getStatus()) {
+            case OK -> {
+                if (result.bytesProduced() > 0) {
+                    recordsWithoutData = 0;
+                } else if (!midHandshake && ++recordsWithoutData > MAX_RECORDS_WITHOUT_DATA) {
+                    throw new SSLException(recordsWithoutData + " TLS records in a row without application data");
+                }
+                afterHandshakeMessageOrAlert(result.getHandshakeStatus());
+                return true;
+            }
+            case BUFFER_OVERFLOW -> {
+                appIn = grow(appIn, engine.getSession().getApplicationBufferSize(), true);
+                return true;
+            }
+            case CLOSED -> { // close_notify from the client
+                inboundDone = true;
+                return true;
+            }
+            default -> { // BUFFER_UNDERFLOW: a partial record
+                return false;
+            }
         }
     }
 
