@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Binding, the public entry points, and the access log. */
-class WsgiServerTest {
+class BindingTest {
 
     private static final WsgiApp HELLO = (env, sr) -> {
         sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
