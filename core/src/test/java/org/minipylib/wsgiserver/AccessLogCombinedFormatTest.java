@@ -2,9 +2,12 @@ package org.minipylib.wsgiserver;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * README, {@code --access-log} / {@code AccessLog.toFile}: one line per answered request, appended
  * to the file, in the combined log format as Apache writes it ({@code %h %l %u %t "%r" %>s %b
  * "%{Referer}i" "%{User-Agent}i"}): {@code -} for an empty body, quotes in a header escaped, the
- * peer's address as host. Checked over a real socket, by parsing the file the server wrote.
+ * peer's address as host. Checked over a real socket, by parsing the file the server wrote; and
+ * the same format through {@code AccessLog.to(PrintStream)}.
  */
 class AccessLogCombinedFormatTest {
 
@@ -74,6 +78,27 @@ class AccessLogCombinedFormatTest {
         assertEquals("-", second.group(5), "no body: '-' as Apache's %b");
         assertEquals("-", second.group(6), "no Referer");
         assertEquals("-", second.group(7), "no User-Agent");
+    }
+
+    /** {@code AccessLog.to(PrintStream)} (standard output, for {@code --access-log -}) writes the same combined format lines. */
+    @Test
+    void aPrintStreamGetsTheSameCombinedFormatLines() throws Exception {
+        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(sink, true, StandardCharsets.UTF_8);
+        WsgiApp hello = (env, sr) -> {
+            sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return List.of("hello".getBytes(StandardCharsets.US_ASCII));
+        };
+        try (WsgiServer server = WsgiServer.builder(hello).bind("127.0.0.1", 0).accessLog(AccessLog.to(out)).build().start();
+             RawClient c = new RawClient("127.0.0.1", server.port())) {
+            c.send("GET /page?x=1 HTTP/1.1\r\nHost: x\r\nReferer: http://ref/\r\nUser-Agent: tester \"1\"\r\n\r\n");
+            RawClient.Response r = c.read();
+            assertEquals(200, r.status());
+            Poll.until(sink::size, n -> n > 0, "the access log line");
+        }
+        String line = sink.toString(StandardCharsets.UTF_8).trim();
+        assertTrue(line.matches("127\\.0\\.0\\.1 - - \\[\\d{2}/\\w{3}/\\d{4}:\\d{2}:\\d{2}:\\d{2} [+-]\\d{4}] "
+                + "\"GET /page\\?x=1 HTTP/1\\.1\" 200 \\d+ \"http://ref/\" \"tester \\\\\"1\\\\\"\""), line);
     }
 
     private static Matcher match(String line) {

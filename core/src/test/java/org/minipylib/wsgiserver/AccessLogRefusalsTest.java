@@ -60,8 +60,7 @@ class AccessLogRefusalsTest {
             client.send(request);
             assertEquals(status, client.read().status());
             assertTrue(client.isClosedByServer());
-            long deadline = System.nanoTime() + 5_000_000_000L;
-            while (entries.isEmpty() && System.nanoTime() < deadline) Thread.sleep(5);
+            Poll.until(entries::size, n -> n > 0, "the refusal's access-log entry");
         }
         assertEquals(1, entries.size(), () -> "entries: " + entries);
         AccessLogEntry entry = entries.get(0);

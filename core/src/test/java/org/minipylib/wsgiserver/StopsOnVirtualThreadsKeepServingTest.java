@@ -36,12 +36,25 @@ class StopsOnVirtualThreadsKeepServingTest {
             List<Thread> stops = new ArrayList<>();
             for (int i = 0; i < CARRIERS; i++) stops.add(Thread.ofVirtual().start(server.server()::stop));
             Poll.until(server.server()::state, s -> s == ServerState.DRAINING, "the server drains");
-            Thread.sleep(200); // lets the other stops reach the first one's lock
+            Poll.until(() -> stops.stream().filter(t -> !waitsInStop(t)).toList(), List::isEmpty,
+                    "every stop waiting inside stop() (the others at the first one's lock)");
             assertAnsweredWhile(server.connect(), "/", "hi", ANSWER_WITHIN_MILLIS,
                     () -> CARRIERS + " stops wait on virtual threads");
             for (Thread t : stops) t.join(Duration.ofSeconds(15));
             for (Thread t : stops) assertFalse(t.isAlive(), "a stop ended");
             assertEquals(ServerState.STOPPED, server.server().state());
         }
+    }
+
+    /** Whether {@code stop} waits (parked, or blocked on a monitor) inside {@link WsgiServer#stop()}, or has ended. */
+    private static boolean waitsInStop(Thread stop) {
+        StackTraceElement[] stack = stop.getStackTrace();
+        Thread.State state = stop.getState();
+        if (state == Thread.State.TERMINATED) return true;
+        if (state != Thread.State.WAITING && state != Thread.State.TIMED_WAITING && state != Thread.State.BLOCKED) return false;
+        for (StackTraceElement frame : stack) {
+            if (frame.getClassName().equals(WsgiServer.class.getName()) && frame.getMethodName().equals("stop")) return true;
+        }
+        return false;
     }
 }

@@ -8,6 +8,11 @@ import picocli.CommandLine.TypeConversionException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+/**
+ * Byte sizes on the command line: plain numbers and binary suffixes (k, m, g, either case,
+ * surrounding blanks ignored) are read; anything else, negative or overflowing included, is
+ * refused; a size is formatted with the largest suffix that divides it and reads back the same.
+ */
 class ByteSizeConverterTest {
 
     @Test

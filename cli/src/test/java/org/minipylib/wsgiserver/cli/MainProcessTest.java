@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.minipylib.wsgiserver.testing.Poll;
 
 import java.io.IOException;
 import java.net.URI;
@@ -244,14 +245,10 @@ class MainProcessTest {
                 Files.move(log, rotated);
                 Process kill = new ProcessBuilder("kill", "-USR1", Long.toString(process.pid())).start();
                 assertEquals(0, kill.waitFor());
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (Files.notExists(log) && System.nanoTime() < deadline) Thread.sleep(20);
-                assertTrue(Files.exists(log), "a new file under the log's name");
+                Poll.until(() -> Files.exists(log), exists -> exists, "a new file under the log's name after SIGUSR1");
                 assertEquals(200, client.send(get(url, "/plaintext?after"), BodyHandlers.discarding()).statusCode());
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!Files.readString(log).contains("?after") && System.nanoTime() < deadline) Thread.sleep(20);
-            assertTrue(Files.readString(log).contains("/plaintext?after"), () -> "new file: " + read(log));
+            Poll.until(() -> read(log), text -> text.contains("/plaintext?after"), "the request after the rotation in the new file");
             assertTrue(Files.readString(rotated).contains("/plaintext?before"), () -> "rotated: " + read(rotated));
             assertTrue(process.isAlive(), "SIGUSR1 does not stop the server");
         } finally {
@@ -297,13 +294,8 @@ class MainProcessTest {
         Process process = startMain(List.of("-Xlog:gc:file=" + gcLog), stdout, stderr, "--bind", "127.0.0.1:0");
         try {
             awaitServingUrl(process, stdout);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            String log = "";
-            while (System.nanoTime() < deadline && !log.contains("System.gc()")) {
-                Thread.sleep(50);
-                log = Files.exists(gcLog) ? Files.readString(gcLog) : "";
-            }
-            assertTrue(log.contains("System.gc()"), "a collection caused by System.gc() is logged: " + log);
+            Poll.until(() -> Files.exists(gcLog) ? read(gcLog) : "", log -> log.contains("System.gc()"), Duration.ofSeconds(20),
+                    "a collection caused by System.gc() in the GC log");
         } finally {
             process.destroyForcibly();
         }

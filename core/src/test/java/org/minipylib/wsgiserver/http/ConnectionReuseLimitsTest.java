@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
@@ -230,23 +231,26 @@ class ConnectionReuseLimitsTest {
     @ParameterizedTest
     @EnumSource(WorkerMode.class)
     void aRequestPipelinedWhileTheLastOneRunsDoesNotTurnTheCloseIntoAReset(WorkerMode mode) throws Exception {
-        WsgiApp slow = (environ, startResponse) -> {
-            try {
-                Thread.sleep(300);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        WsgiApp held = (environ, startResponse) -> {
+            entered.countDown();
+            release.await(WsgiTestApps.WAIT_SECONDS, TimeUnit.SECONDS);
             startResponse.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
             return List.of(environ.pathInfo().getBytes(StandardCharsets.UTF_8));
         };
-        try (TestServer server = TestServer.start(slow, b -> b.workerMode(mode).maxRequestsPerConnection(1));
+        try (TestServer server = TestServer.start(held, b -> b.workerMode(mode).maxRequestsPerConnection(1));
              RawClient client = server.connect()) {
             client.send(get("/a"));
-            Thread.sleep(100); // the server has read /a and runs its application
-            String text = client.send(get("/b")).readToCleanEnd();
+            WsgiTestApps.await(entered); // the server has read /a and runs its application
+            client.send(get("/b")); // on loopback, in the server's socket once send returns
+            release.countDown();
+            String text = client.readToCleanEnd();
             assertTrue(text.startsWith("HTTP/1.1 200 OK"), text);
             assertTrue(text.contains("Connection: close"), text);
             assertTrue(text.endsWith("/a"), text);
+        } finally {
+            release.countDown();
         }
     }
 

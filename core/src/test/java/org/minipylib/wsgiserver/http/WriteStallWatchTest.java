@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import org.minipylib.wsgiserver.WsgiApp;
+import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.wsgi.WsgiGateway;
 
 import java.io.IOException;
@@ -118,9 +119,8 @@ class WriteStallWatchTest {
     }
 
     private static void awaitCount(AtomicInteger count, int n, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (count.get() < n && System.nanoTime() < deadline) Thread.sleep(1);
-        assertEquals(n, count.get(), what);
+        int reached = Poll.until(count::get, c -> c >= n, what + " (" + n + ")");
+        assertEquals(n, reached, what);
     }
 
     @Test

@@ -4,6 +4,7 @@ import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,7 +15,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,13 +62,8 @@ class ConnectionLifecycleTest {
                 client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
                 assertEquals("read 3", client.read().bodyText());
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while ((server.server().openConnections() > 0 || server.server().busyWorkers() > 0)
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertEquals(0, server.server().openConnections(), "every connection was closed and unregistered");
-            assertEquals(0, server.server().busyWorkers(), "no worker is left serving");
+            Poll.until(server.server()::statistics, st -> st.openConnections() == 0 && st.busyWorkers() == 0,
+                    Duration.ofSeconds(20), "every connection closed and unregistered, and no worker left serving");
             try (RawClient client = server.connect()) { // and the server still serves afterwards
                 client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
                 assertEquals("read 3", client.read().bodyText());
@@ -91,9 +86,7 @@ class ConnectionLifecycleTest {
                     }
                 }
                 for (RawClient c : clients) assertTrue(c.isClosedByServer());
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                while (server.server().openConnections() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
-                assertEquals(0, server.server().openConnections());
+                Poll.until(server.server()::openConnections, n -> n == 0, "the closed connections unregistered");
             } finally {
                 for (RawClient c : clients) if (c != null) c.close();
             }

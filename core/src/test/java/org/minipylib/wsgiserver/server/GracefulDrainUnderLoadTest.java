@@ -5,6 +5,7 @@ import org.minipylib.wsgiserver.ListenOptions;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
+import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -78,13 +79,14 @@ class GracefulDrainUnderLoadTest {
                 }));
             }
             // steady load first
-            while (answered.size() < 300 && System.nanoTime() < deadline && clientError.get() == null) Thread.sleep(5);
+            Poll.until(() -> clientError.get() != null || answered.size() >= 300, done -> done, Duration.ofSeconds(60),
+                    "300 requests answered under steady load (or a client's failure)");
             assertNull(clientError.get());
             try (RawClient held = new RawClient("127.0.0.1", port)) {
                 held.send(preamble + "GET /hold?held HTTP/1.1\r\nHost: t\r\n\r\n");
                 assertTrue(holding.await(30, TimeUnit.SECONDS));
                 Thread stopping = Thread.ofPlatform().start(server::stop);
-                while (server.isRunning() && System.nanoTime() < deadline) Thread.sleep(1);
+                Poll.until(server::isRunning, running -> !running, Duration.ofSeconds(30), "stop() begun");
                 release.countDown();
                 RawClient.Response r = held.read();
                 assertEquals(200, r.status());

@@ -5,6 +5,7 @@ import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.testing.LogCapture;
+import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TlsClients;
@@ -99,8 +100,7 @@ class GracefulStopTest {
             assertTrue(client.isClosedByServer());
             assertTrue(server.awaitStop(Duration.ofSeconds(1)));
             // the cut-off request is reported as what it is: expected, not an error with a stack trace
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (log.startingWith("\"{0}\" was cut off").isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
+            Poll.until(() -> log.startingWith("\"{0}\" was cut off").size(), n -> n > 0, "the cut-off request logged");
             assertEquals(1, log.startingWith("\"{0}\" was cut off").size(), () -> "logged: " + log.messages());
             assertTrue(log.startingWith("Error serving").isEmpty(), () -> "logged: " + log.messages());
             List<LogRecord> timeout = log.startingWith("Shutdown timeout");

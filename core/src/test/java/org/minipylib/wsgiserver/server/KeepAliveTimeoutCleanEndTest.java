@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * An idle keep-alive connection closed at the keep-alive timeout ends cleanly, and a request its
@@ -97,14 +96,15 @@ class KeepAliveTimeoutCleanEndTest {
             assertEquals("", client.readToCleanEnd(), "a clean end at the keep-alive timeout");
             Poll.until(() -> LiveThreads.runningIn(HttpConnection.class), n -> n == 0, "the close_notify written");
             long readBefore = server.statistics().bytesRead();
-            long sent = System.nanoTime();
             client.send(REQUEST);
             // Read, not only woken for: a thread that waits first never reads it (until the close).
             Poll.until(() -> server.statistics().bytesRead(), n -> n > readBefore, "the late request read");
             Poll.until(() -> LiveThreads.runningIn(HttpConnection.class), n -> n == 0, "no thread left in the connection");
-            long millis = (System.nanoTime() - sent) / 1_000_000;
-            assertTrue(millis < 1000, "the thread woken for the late request ended " + millis + " ms after it was sent");
-            assertEquals(1, server.openConnections(), "still half-closed, until the client's end");
+            // Ordering, not a wall-clock bound: the watchdog's close (2 s on) unregisters the connection
+            // before it wakes a waiting thread, so a thread that waited for more would only have left
+            // once the count was 0. Still registered now: the thread left before that close.
+            assertEquals(1, server.openConnections(),
+                    "the thread woken for the late request ended before the watchdog's close; still half-closed, until the client's end");
         } finally {
             server.stop();
         }

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.minipylib.wsgiserver.testing.ThreadWaits;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -100,7 +101,7 @@ class UnixSocketTransportTest {
             }
         });
         reading.await();
-        Thread.sleep(100); // the read waits now
+        ThreadWaits.awaitWaitingIn(reader, UnixSocketTransport.class, "read", "the reader waiting in its timed read");
         CompletableFuture<Throwable> written = new CompletableFuture<>();
         Thread writer = Thread.ofPlatform().start(() -> {
             try {
@@ -110,7 +111,7 @@ class UnixSocketTransportTest {
                 written.complete(t);
             }
         });
-        Thread.sleep(300); // the socket is full by now
+        ThreadWaits.awaitWaitingIn(writer, UnixSocketTransport.class, "write", "the writer waiting at the full socket");
         assertIdleForASecond(writer, "the writer", "while the socket was full");
 
         client.write(ByteBuffer.wrap(new byte[] {'x'})); // the read takes it

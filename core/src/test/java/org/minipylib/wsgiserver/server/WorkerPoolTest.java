@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.server;
 
 import org.junit.jupiter.api.Test;
+import org.minipylib.wsgiserver.testing.Poll;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -82,9 +83,8 @@ class WorkerPoolTest {
             assertTrue(running.await(5, TimeUnit.SECONDS));
             assertEquals(4, pool.threads());
             release.countDown();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (pool.threads() > 1 && System.nanoTime() < deadline) Thread.sleep(20);
-            assertEquals(1, pool.threads(), "shrinks back to minThreads");
+            int left = Poll.until(pool::threads, n -> n <= 1, "the threads above minThreads retired");
+            assertEquals(1, left, "shrinks back to minThreads");
         } finally {
             pool.shutdown();
         }
@@ -149,8 +149,7 @@ class WorkerPoolTest {
     }
 
     private static void waitUntilIdle(WorkerPool pool, int idle) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (pool.idleThreads() < idle && System.nanoTime() < deadline) Thread.sleep(5);
+        Poll.until(pool::idleThreads, n -> n >= idle, idle + " idle thread(s)");
     }
 
     private static void await(CountDownLatch latch) {

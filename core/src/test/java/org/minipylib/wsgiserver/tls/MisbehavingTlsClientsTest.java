@@ -9,6 +9,7 @@ import org.minipylib.wsgiserver.ListenOptions;
 import org.minipylib.wsgiserver.http.BufferPool;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.EngineTlsClient;
+import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TestServer;
@@ -187,10 +188,8 @@ class MisbehavingTlsClientsTest {
             raw.send("GET /over-plain?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
             RawClient.Response response = raw.read();
             assertEquals(400, response.status());
-            long deadline = System.nanoTime() + 5_000_000_000L;
-            while (!sink.toString(java.nio.charset.StandardCharsets.UTF_8).contains("\n") && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            Poll.until(() -> sink.toString(java.nio.charset.StandardCharsets.UTF_8), text -> text.contains("\n"),
+                    "the refusal's access-log line");
             String line = sink.toString(java.nio.charset.StandardCharsets.UTF_8).trim();
             assertTrue(line.matches("127\\.0\\.0\\.1 - - \\[.*] \"GET /over-plain\\?x=1 HTTP/1\\.1\" 400 "
                     + response.bodyText().length() + " \"-\" \"-\""), line);

@@ -55,7 +55,7 @@ import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
  * from {@link WsgiServer#statistics()}, the Prometheus text, the JSON and JMX. Successful handshakes,
  * clients that close before the setup is done and the server's stop count nowhere.
  */
-class ConnectionSetupFailuresTest {
+class ConnectionSetupFailuresAreCountedTest {
 
     private static final String PROXY_HEADER = "PROXY TCP4 203.0.113.7 198.51.100.1 40000 80\r\n";
 
