@@ -83,6 +83,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
 
     /** How long {@link #stop()} waits, after closing the connections still busy, for their threads to end. */
     private static final Duration ABORTED_THREADS_GRACE = Duration.ofSeconds(1);
+    /** How long {@link #stop()} waits, at its timeout, for the 503s to requests still waiting for a worker to be written. */
+    private static final Duration REFUSALS_GRACE = Duration.ofMillis(500);
 
     private final ServerConfig config;
     private final Gateway gateway;
@@ -533,6 +535,12 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                     break;
                 }
                 registry.startDraining(); // connections that went idle since
+            }
+            if (registry.size() > 0) {
+                int refused = scheduler.refuseWaiting(System.nanoTime() + REFUSALS_GRACE.toNanos());
+                if (refused > 0) {
+                    LOG.log(System.Logger.Level.WARNING, "Answered 503 to {0} requests still waiting for a worker", refused);
+                }
             }
             if (registry.size() > 0) {
                 LOG.log(System.Logger.Level.WARNING, (interrupted ? "Stop interrupted" : "Shutdown timeout")

@@ -44,12 +44,18 @@ class SocketActivationTest {
 
     /**
      * argv: pid offset, the descriptor to pass the socket on (0 or 3), what to listen on (127.0.0.1,
-     * ::1, or unix:PATH), the command to exec. Prints {@code PORT=N} for TCP, {@code PATH=P} for UNIX.
+     * ::1, or unix:PATH; or "connection": pass a connected socket instead), the command to exec. Prints {@code PORT=N} for TCP, {@code PATH=P} for UNIX.
      */
     private static final String LAUNCHER = String.join("\n",
             "import os, socket, sys",
             "where = sys.argv[3]",
-            "if where.startswith('unix:'):",
+            "if where == 'connection':",  // what systemd passes with Accept=yes: one connection, not a listener
+            "    l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+            "    l.bind(('127.0.0.1', 0))",
+            "    l.listen(1)",
+            "    c = socket.create_connection(l.getsockname())",
+            "    s = l.accept()[0]",
+            "elif where.startswith('unix:'):",
             "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
             "    s.bind(where[len('unix:'):])",
             "    s.listen(16)",
@@ -118,6 +124,22 @@ class SocketActivationTest {
             String output = Files.readString(stdout);
             assertTrue(output.contains("0<&3"), output);
             assertTrue(output.contains("StandardInput=socket"), output);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    /** systemd's Accept=yes (inetd style) passes each connection, not the listening socket: the message says so. */
+    @Test
+    void aConnectionInsteadOfAListeningSocketIsRefusedWithTheFix() throws Exception {
+        Path stdout = dir.resolve("out.txt");
+        Process process = launch(0, 0, "connection", List.of(), List.of(), stdout);
+        try {
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(1, process.exitValue());
+            String output = Files.readString(stdout);
+            assertTrue(output.contains("standard input is a connection"), output);
+            assertTrue(output.contains("Accept=no"), output);
         } finally {
             process.destroyForcibly();
         }

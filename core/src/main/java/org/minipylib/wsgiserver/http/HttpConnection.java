@@ -582,6 +582,17 @@ public final class HttpConnection {
     }
 
     /**
+     * Answers 503 to the request that waits for a worker when the server stops: it never reached
+     * the application, so its client may send it again. Half-closes the connection, which the
+     * server's stop then closes (what the client still sends is not read).
+     */
+    public void refuseAtStop() {
+        RequestHead head = pendingHead;
+        pendingHead = null;
+        refuse(503, "The server is stopping; try again.", head);
+    }
+
+    /**
      * Answers 503 to a connection the server will not take at all (over its connection limit). A
      * connection in setup (a TLS handshake, a PROXY protocol header) cannot be answered before it:
      * it is closed at once, unanswered.

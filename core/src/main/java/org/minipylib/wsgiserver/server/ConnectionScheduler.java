@@ -26,6 +26,15 @@ public interface ConnectionScheduler {
     /** Threads working on requests right now (pool mode: the pool's threads, idle ones included). */
     int threads();
 
+    /**
+     * Answers {@code 503} with {@code Retry-After} to the requests waiting for a worker (the server
+     * stops before it can serve them: they never reached the application, and a client may send
+     * them again) and half-closes their connections, which the stop closes next; from now on a new
+     * request gets that answer too rather than a place in the queue. Returns how many were answered,
+     * once their answers are written, or at {@code deadlineNanos} (a {@link System#nanoTime()}).
+     */
+    int refuseWaiting(long deadlineNanos);
+
     /** Stops the workers; connections still being served are interrupted. */
     void shutdown();
 

@@ -3,6 +3,9 @@ package org.minipylib.wsgiserver.server;
 import org.minipylib.wsgiserver.http.HttpConnection;
 import org.minipylib.wsgiserver.http.WorkerTurn;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -22,7 +25,7 @@ public final class PooledScheduler implements ConnectionScheduler {
     private final AtomicInteger busy = new AtomicInteger();
 
     public PooledScheduler(WorkerPool pool) {
-        this(pool, new MonitoringAdmission(java.util.List.of()), new ServerStatistics());
+        this(pool, new MonitoringAdmission(List.of()), new ServerStatistics());
     }
 
     /**
@@ -132,6 +135,24 @@ public final class PooledScheduler implements ConnectionScheduler {
     @Override
     public int threads() {
         return pool.threads();
+    }
+
+    @Override
+    public int refuseWaiting(long deadlineNanos) {
+        List<Thread> answering = new ArrayList<>();
+        for (WorkerPool.Task task : pool.drainQueued()) {
+            if (task instanceof PooledConnection c) answering.add(waiters.newThread(c.connection::refuseAtStop));
+        }
+        answering.forEach(Thread::start); // a client that does not read must not hold up the others' answers
+        for (Thread t : answering) {
+            try {
+                if (!t.join(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())))) break;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return answering.size();
     }
 
     @Override

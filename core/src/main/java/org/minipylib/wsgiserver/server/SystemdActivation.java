@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.server;
 import java.io.IOException;
 import java.nio.channels.Channel;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.Map;
 
 /**
@@ -75,6 +76,11 @@ public final class SystemdActivation {
     public ServerSocketChannel inheritedChannel() throws IOException {
         check();
         Channel channel = System.inheritedChannel();
+        if (channel instanceof SocketChannel) {
+            throw new IOException("standard input is a connection, not a listening socket: the socket unit passes"
+                    + " each connection (Accept=yes, or systemd-socket-activate --accept/--inetd); the server needs"
+                    + " the listening socket itself: set Accept=no (systemd's default) in the .socket unit");
+        }
         if (!(channel instanceof ServerSocketChannel server)) {
             throw new IOException("standard input is not a listening socket"
                     + (channel == null ? "" : " (it is a " + channel.getClass().getSimpleName() + ")")

@@ -44,6 +44,11 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
 
     private static final VarHandle CURRENT;
 
+    /** What {@link #acquire()} got: a turn, none (answer 503, or stop), or none because the server stops (refuseWaiting). */
+    private static final int TURN = 1;
+    private static final int NO_TURN = 0;
+    private static final int REFUSED = -1;
+
     static {
         try {
             CURRENT = MethodHandles.lookup().findVarHandle(ConnectionTask.class, "current", Thread.class);
@@ -62,6 +67,11 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
     private final ConcurrentLinkedQueue<ConnectionTask> ready = new ConcurrentLinkedQueue<>();
     private final AtomicInteger spares = new AtomicInteger(); // threads started that have not yet polled the queue
     private volatile boolean stopped;
+    /** Set by {@link #refuseWaiting}: a request that finds no turn is answered 503, not kept waiting. */
+    private volatile boolean refusing;
+    /** Requests refuseWaiting() left to their own threads to answer that have not been answered yet. */
+    private final AtomicInteger answering = new AtomicInteger();
+    private final AtomicInteger refusedAtStop = new AtomicInteger();
     private final boolean freshThreadBeforeIdleWait;
     private final MonitoringAdmission monitoring;
     private final ServerStatistics statistics;
@@ -164,6 +174,8 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
         private final HttpConnection connection;
         private volatile Thread current; // for shutdown(): the serving thread, if any; changed through CURRENT
         private boolean held; // a turn is held; used by one thread at a time: the queue orders them
+        /** Its request waits for a turn (see refuseWaiting). */
+        private volatile boolean waitingForTurn;
 
         ConnectionTask(HttpConnection connection) {
             this.connection = connection;
@@ -219,7 +231,19 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                 HttpConnection.Awaited awaited = connection.awaitRequest(this);
                 if (awaited != HttpConnection.Awaited.REQUEST) return awaited == HttpConnection.Awaited.HANDED_OFF;
                 try {
-                    if (!acquire()) {
+                    waitingForTurn = true; // before acquire() reads `refusing`: refuseWaiting() sees one or the other
+                    int turn = acquire();
+                    waitingForTurn = false;
+                    if (turn == REFUSED) {
+                        refusedAtStop.incrementAndGet();
+                        try {
+                            connection.refuseAtStop();
+                        } finally {
+                            answering.decrementAndGet();
+                        }
+                        return false;
+                    }
+                    if (turn == NO_TURN) {
                         if (stopped) {
                             connection.abort();
                             return false;
@@ -301,20 +325,44 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
      * Takes a turn, waiting (at most maxWait) behind requests already waiting: a connection that gave
      * its turn back after a batch of pipelined requests does not take it again before them.
      */
-    private boolean acquire() {
-        if (!permits.hasQueuedThreads() && permits.tryAcquire()) return true;
-        if (stopped) return false;
+    private int acquire() {
+        if (!permits.hasQueuedThreads() && permits.tryAcquire()) return TURN;
+        if (stopped) return NO_TURN;
+        if (refusing) {
+            answering.incrementAndGet();
+            return REFUSED;
+        }
         if (waiting.incrementAndGet() > maxWaiting) {
             waiting.decrementAndGet();
-            return false;
+            return NO_TURN;
         }
+        boolean got;
         try {
-            return permits.tryAcquire(maxWaitNanos, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            return false;
-        } finally {
-            waiting.decrementAndGet();
+            got = permits.tryAcquire(maxWaitNanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) { // stop(): shutdown() or refuseWaiting()
+            got = false;
         }
+        boolean refused = !got && refusing;
+        if (refused) answering.incrementAndGet(); // before it leaves `waiting`: refuseWaiting() waits for either
+        waiting.decrementAndGet();
+        return got ? TURN : refused ? REFUSED : NO_TURN;
+    }
+
+    @Override
+    public int refuseWaiting(long deadlineNanos) {
+        refusing = true;
+        for (ConnectionTask c : connections) {
+            if (c.waitingForTurn) c.interrupt();
+        }
+        while ((waiting.get() > 0 || answering.get() > 0) && System.nanoTime() - deadlineNanos < 0) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return refusedAtStop.get();
     }
 
     @Override

@@ -1,6 +1,8 @@
 package org.minipylib.wsgiserver.server;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,6 +40,8 @@ public final class WorkerPool {
     private final AtomicInteger sequence = new AtomicInteger();
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
     private volatile boolean shutdown;
+    /** Set by {@link #drainQueued()}: {@link #submit} refuses, the threads go on with what they run. */
+    private volatile boolean closedToNew;
 
     public WorkerPool(String name, int minThreads, int maxThreads, Duration idleTimeout, int queueSize) {
         if (minThreads < 1 || maxThreads < minThreads) {
@@ -81,7 +85,7 @@ public final class WorkerPool {
      * {@code max} tasks run and {@code queueSize} wait already, or shut down.
      */
     public boolean submit(Task task) {
-        if (shutdown) return false;
+        if (shutdown || closedToNew) return false;
         while (true) {
             int n = inFlight.get();
             if (n >= maxInFlight) return false;
@@ -105,6 +109,18 @@ public final class WorkerPool {
     /** Tasks waiting for a thread. */
     public int queued() {
         return queue.size();
+    }
+
+    /**
+     * Removes the tasks waiting for a thread, which will not run, and returns them; from now on
+     * {@link #submit} refuses. The tasks running go on.
+     */
+    public List<Task> drainQueued() {
+        closedToNew = true;
+        List<Task> drained = new ArrayList<>();
+        queue.drainTo(drained);
+        inFlight.addAndGet(-drained.size());
+        return drained;
     }
 
     /** Stops all threads: idle ones at once, busy ones are interrupted. Tasks still waiting are dropped. */

@@ -149,9 +149,14 @@ class SlowAndMisbehavingClientsTest {
         }
     }
 
+    /**
+     * At the shutdown timeout, a request still waiting for a worker never reached the application:
+     * it gets a 503 with Retry-After (its client may send it again), not the bare close of a request
+     * the application was running; and it never runs.
+     */
     @ParameterizedTest
     @EnumSource(WorkerMode.class)
-    void requestsWaitingForAWorkerDoNotRunAfterStop(WorkerMode mode) throws Exception {
+    void requestsWaitingForAWorkerAtStopAreAnswered503AndNeverRun(WorkerMode mode) throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         AtomicInteger lateCalls = new AtomicInteger();
         WsgiApp app = (env, sr) -> {
@@ -172,8 +177,14 @@ class SlowAndMisbehavingClientsTest {
             waiter.send("GET /late HTTP/1.1\r\nHost: t\r\n\r\n");
             awaitOpenConnections(server, 2); // the waiter is accepted (the listener may lag on a busy machine)
             Poll.until(server::statistics, st -> st.queued() == 1, "the late request waiting for the only worker");
-            server.stop();
+            server.stop(); // its shutdown timeout passes with /block running and /late waiting
+            RawClient.Response answer = waiter.read();
+            assertEquals(503, answer.status());
+            assertEquals("1", answer.header("Retry-After"));
+            assertEquals("close", answer.header("Connection"));
+            assertTrue(answer.bodyText().contains("stopping"), answer.bodyText());
             assertTrue(waiter.isClosedByServer());
+            assertTrue(blocker.isClosedByServer(), "the running request is cut");
             Thread.sleep(300); // a negative check: time for the dropped request to run, were it ever to
             assertEquals(0, lateCalls.get(), "a request still waiting when the server stopped is never run");
         } finally {
