@@ -17,13 +17,16 @@ public final class HostAddress {
     }
 
     /**
-     * A listening or connected address as text: {@code host:port} for TCP (IPv6 without brackets, as
-     * the log has always written it), {@code unix:/path} for a UNIX domain socket.
+     * A listening or connected address as text: {@code host:port} for TCP (IPv6 in brackets, as in a
+     * URL: {@code [::1]:8080}, since {@code ::1:8080} is itself an IPv6 address), {@code unix:/path}
+     * for a UNIX domain socket.
      */
     public static String text(SocketAddress address) {
         if (address instanceof InetSocketAddress inet) {
             // an unresolved one (a host name that did not resolve) has no address: its name, then
-            return (inet.isUnresolved() ? inet.getHostString() : text(inet.getAddress())) + ":" + inet.getPort();
+            if (inet.isUnresolved()) return inet.getHostString() + ":" + inet.getPort();
+            String host = text(inet.getAddress());
+            return (inet.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + inet.getPort();
         }
         if (address instanceof UnixDomainSocketAddress unix) return "unix:" + unix.getPath();
         return String.valueOf(address);

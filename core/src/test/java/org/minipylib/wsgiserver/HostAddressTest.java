@@ -1,9 +1,12 @@
 package org.minipylib.wsgiserver;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -25,5 +28,22 @@ class HostAddressTest {
     })
     void canonicalText(String input, String expected) throws Exception {
         assertEquals(expected, HostAddress.text(InetAddress.getByName(input)));
+    }
+
+    /** A socket address as a URL writes it: {@code ::1:8080} would itself be an IPv6 address. */
+    @ParameterizedTest(name = "{0} port {1} -> {2}")
+    @CsvSource({
+            "127.0.0.1,       8080, 127.0.0.1:8080",
+            "0:0:0:0:0:0:0:1, 8080, [::1]:8080",
+            "::,              443,  [::]:443",
+    })
+    void socketAddressText(String host, int port, String expected) throws Exception {
+        assertEquals(expected, HostAddress.text(new InetSocketAddress(InetAddress.getByName(host), port)));
+    }
+
+    @Test
+    void unixSocketAndUnresolvedAddressText() {
+        assertEquals("unix:/run/app.sock", HostAddress.text(UnixDomainSocketAddress.of("/run/app.sock")));
+        assertEquals("no.such.host.invalid:80", HostAddress.text(InetSocketAddress.createUnresolved("no.such.host.invalid", 80)));
     }
 }

@@ -311,6 +311,12 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--jmx", description = "Register the server's statistics as a JMX MXBean (org.minipylib.wsgiserver:type=Server).")
     boolean jmx;
 
+    @Option(names = "--log-level", paramLabel = "error|warning|info|debug", description = {
+        "How much the server logs to standard error: error, warning, info (the default) or debug (also every"
+            + " failed connection setup and relaxed request, each on one line). The level of the loggers under"
+            + " org.minipylib.wsgiserver, the application's wsgi.errors included."})
+    LogLevel logLevel;
+
     @Mixin
     TlsOptions tls = new TlsOptions();
 
@@ -342,6 +348,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, ReflectiveOperationException {
         checkOptions(); // first: the application's own code must not run for a command line that is refused
+        if (logLevel != null) logLevel.apply();
         WsgiApp application = application();
         WsgiServer.Builder builder = WsgiServer.builder(application);
         WsgiServer built;

@@ -3,7 +3,9 @@ package org.minipylib.wsgiserver.server;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
 import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -48,12 +50,30 @@ public final class Listener implements Runnable {
         if (address instanceof InetSocketAddress inet && inet.getAddress().isAnyLocalAddress()) {
             self = new InetSocketAddress(inet.getAddress() instanceof Inet6Address ? "::1" : "127.0.0.1", inet.getPort());
         }
-        try (SocketChannel wake = SocketChannel.open(self)) {
+        // Not a blocking connect: into a full backlog it would wait for room (a UNIX socket) or retry
+        // its SYN (TCP) for long, holding up stop(). A full backlog means the loop is not blocked in
+        // accept() anyway: it sees that it must stop when it comes back.
+        ProtocolFamily family = self instanceof InetSocketAddress inet
+                ? (inet.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET)
+                : StandardProtocolFamily.UNIX;
+        try (SocketChannel wake = SocketChannel.open(family)) {
+            wake.configureBlocking(false);
+            long deadline = System.nanoTime() + WAKE_CONNECT_NANOS;
+            boolean connected = wake.connect(self);
+            while (!connected && System.nanoTime() - deadline < 0) {
+                Thread.sleep(1);
+                connected = wake.finishConnect();
+            }
             // connected: the accept loop returns and sees that it must stop
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "Could not wake the accept loop on {0}: {1}", address, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
+
+    /** How long stop() tries to connect to an inherited socket to wake its accept loop. */
+    private static final long WAKE_CONNECT_NANOS = 1_000_000_000L;
 
     /**
      * Accept failures for want of memory in a row (each 50 ms apart) before the loop gives up and
