@@ -127,12 +127,12 @@ public final class HttpResponse {
         for (int i = 0, n = headers.size(); i < n; i++) {
             Header h = headers.get(i);
             String name = h.name();
-            if (hopByHop != null && containsToken(hopByHop, name)) continue;
+            if (hopByHop != null && FieldValueList.contains(hopByHop, name)) continue;
             if (name.equalsIgnoreCase("Content-Length")) {
                 if (status == 204 || resetContent || appLength >= 0) continue; // never in a 204 (RFC 9110 section 8.6); once
                 appLength = Long.parseLong(h.value().trim());
             } else if (name.equalsIgnoreCase("Connection")) {
-                if (containsToken(h.value(), "close")) appClose = true;
+                if (FieldValueList.contains(h.value(), "close")) appClose = true;
                 continue;
             } else if (name.equalsIgnoreCase("Date")) {
                 hasDate = true;
@@ -391,15 +391,4 @@ public final class HttpResponse {
         return options;
     }
 
-    static boolean containsToken(String value, String token) {
-        int from = 0;
-        int n = value.length();
-        while (from <= n) {
-            int comma = value.indexOf(',', from);
-            if (comma < 0) comma = n;
-            if (value.substring(from, comma).trim().equalsIgnoreCase(token)) return true;
-            from = comma + 1;
-        }
-        return false;
-    }
 }

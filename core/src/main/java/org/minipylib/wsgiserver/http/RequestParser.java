@@ -458,9 +458,9 @@ public final class RequestParser {
     private static int connectionOptions(String value) {
         int options = 0;
         for (int from = 0; from <= value.length(); ) { // a list (RFC 9110 section 5.6.1), scanned without a string per member
-            int to = memberEnd(value, from);
-            if (memberIs(value, from, to, "close")) options |= CONNECTION_CLOSE;
-            else if (memberIs(value, from, to, "keep-alive")) options |= CONNECTION_KEEP_ALIVE;
+            int to = FieldValueList.memberEnd(value, from);
+            if (FieldValueList.memberIs(value, from, to, "close")) options |= CONNECTION_CLOSE;
+            else if (FieldValueList.memberIs(value, from, to, "keep-alive")) options |= CONNECTION_KEEP_ALIVE;
             from = to + 1;
         }
         return options;
@@ -474,32 +474,15 @@ public final class RequestParser {
     private static boolean expectsContinue(String value) throws BadRequestException {
         boolean expects = false;
         for (int from = 0; from <= value.length(); ) {
-            int to = memberEnd(value, from);
-            if (memberIs(value, from, to, "100-continue")) {
+            int to = FieldValueList.memberEnd(value, from);
+            if (FieldValueList.memberIs(value, from, to, "100-continue")) {
                 expects = true;
-            } else if (!memberIs(value, from, to, "")) {
+            } else if (!FieldValueList.memberIs(value, from, to, "")) {
                 throw new BadRequestException(417, "Unsupported expectation: " + value.substring(from, to).strip());
             }
             from = to + 1;
         }
         return expects;
-    }
-
-    /** The end of the list member that starts at {@code from}: the next comma, or the value's end. */
-    private static int memberEnd(String value, int from) {
-        int comma = value.indexOf(',', from);
-        return comma < 0 ? value.length() : comma;
-    }
-
-    /** Whether {@code value[from, to)}, without the optional whitespace around it, is {@code token} (case-insensitive). */
-    private static boolean memberIs(String value, int from, int to, String token) {
-        while (from < to && isOws(value.charAt(from))) from++;
-        while (to > from && isOws(value.charAt(to - 1))) to--;
-        return to - from == token.length() && value.regionMatches(true, from, token, 0, token.length());
-    }
-
-    private static boolean isOws(char c) {
-        return c == ' ' || c == '\t';
     }
 
     /** RFC 9112 section 3.2 / RFC 9110 section 7.2: refuses a repeated or invalid Host field, and a missing one in HTTP/1.1. */
