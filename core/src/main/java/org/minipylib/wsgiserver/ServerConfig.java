@@ -72,6 +72,12 @@ import java.util.Objects;
  *                              closes after it (nginx's {@code keepalive_time}, gRPC's {@code MAX_CONNECTION_AGE});
  *                              an idle connection is left to the keep-alive timeout; {@link Duration#ZERO}
  *                              (the default), or one longer than 2<sup>62</sup> ns (about 146 years): no limit
+ * @param maxStalledWriteMemory the most heap that connections whose write to the client has made no progress
+ *                              for a second or more may hold together (each counted at what its transport
+ *                              holds while it waits: about 8 KiB plain, 36 KiB over TLS); beyond it the
+ *                              connections stalled longest are reset, before their write timeout, so that
+ *                              thousands of clients that stop reading large responses cannot fill the heap.
+ *                              Default {@link #DEFAULT_MAX_STALLED_WRITE_MEMORY}: a quarter of the heap
  */
 public record ServerConfig(List<SocketAddress> bindAddresses, String serverName, WorkerMode workerMode,
                            int minThreads, int maxThreads, Duration threadIdleTimeout, int acceptQueueSize,
@@ -79,13 +85,16 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
                            Duration shutdownTimeout, Duration drainDelay, AccessLog accessLog, String serverHeader,
                            SslAdapter sslAdapter, ListenOptions listenOptions,
                            boolean jmx, int readinessLoops, boolean directSocketCalls,
-                           int maxRequestsPerConnection, Duration maxConnectionAge) {
+                           int maxRequestsPerConnection, Duration maxConnectionAge, long maxStalledWriteMemory) {
 
     /** {@link #readinessLoops()}: one per JDK poller. */
     public static final int AUTO_READINESS_LOOPS = -1;
 
     /** {@link #minThreads()} when the builder is given none (or {@code maxThreads} if smaller). */
     private static final int DEFAULT_MIN_THREADS = 10;
+
+    /** The default of {@link #maxStalledWriteMemory()}: a quarter of this JVM's maximum heap ({@link Runtime#maxMemory()}). */
+    public static final long DEFAULT_MAX_STALLED_WRITE_MEMORY = Math.max(1, Runtime.getRuntime().maxMemory() / 4);
 
     public ServerConfig {
         bindAddresses = List.copyOf(bindAddresses);
@@ -110,6 +119,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         }
         if (acceptQueueSize < 0) throw new IllegalArgumentException("acceptQueueSize must be >= 0");
         if (maxConnections < 1) throw new IllegalArgumentException("maxConnections must be >= 1");
+        if (maxStalledWriteMemory < 1) throw new IllegalArgumentException("maxStalledWriteMemory must be >= 1");
         if (acceptBacklog < 1) throw new IllegalArgumentException("acceptBacklog must be >= 1");
         Objects.requireNonNull(threadIdleTimeout, "threadIdleTimeout");
         // zero would have each idle thread above the minimum wait no time at all, again and again
@@ -158,6 +168,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         b.threadIdleTimeout = threadIdleTimeout;
         b.acceptQueueSize = acceptQueueSize;
         b.maxConnections = maxConnections;
+        b.maxStalledWriteMemory = maxStalledWriteMemory;
         b.acceptBacklog = acceptBacklog;
         b.limits = limits;
         b.timeouts = timeouts;
@@ -186,6 +197,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         private Duration threadIdleTimeout = Duration.ofSeconds(60);
         private int acceptQueueSize = 1024;
         private int maxConnections = 10_000;
+        private long maxStalledWriteMemory = DEFAULT_MAX_STALLED_WRITE_MEMORY;
         private int acceptBacklog = 1024;
         private HttpLimits limits = HttpLimits.defaults();
         private HttpTimeouts timeouts = HttpTimeouts.defaults();
@@ -225,6 +237,8 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         public Builder threadIdleTimeout(Duration d) { this.threadIdleTimeout = d; return this; }
         public Builder acceptQueueSize(int n) { this.acceptQueueSize = n; return this; }
         public Builder maxConnections(int n) { this.maxConnections = n; return this; }
+        /** See {@link ServerConfig#maxStalledWriteMemory()}. */
+        public Builder maxStalledWriteMemory(long bytes) { this.maxStalledWriteMemory = bytes; return this; }
         public Builder acceptBacklog(int n) { this.acceptBacklog = n; return this; }
         public Builder limits(HttpLimits l) { this.limits = l; return this; }
         public Builder timeouts(HttpTimeouts t) { this.timeouts = t; return this; }
@@ -255,7 +269,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
             return new ServerConfig(addresses, serverName, workerMode, min, maxThreads, threadIdleTimeout,
                     acceptQueueSize, maxConnections, acceptBacklog, limits, timeouts, shutdownTimeout, drainDelay, accessLog,
                     serverHeader, sslAdapter, listenOptions, jmx, readinessLoops, directSocketCalls,
-                    maxRequestsPerConnection, maxConnectionAge);
+                    maxRequestsPerConnection, maxConnectionAge, maxStalledWriteMemory);
         }
     }
 }

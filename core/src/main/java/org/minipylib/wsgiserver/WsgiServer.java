@@ -164,7 +164,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             ClassPreloader.loadAllOnce(WsgiServer.class); // before a descriptor flood can fail a class load for good
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog(),
                     config.maxRequestsPerConnection(), config.maxConnectionAge());
-            registry = new ConnectionRegistry(config.maxConnections(), statistics, new HeadMemoryBudget(config.limits().maxHeadMemory()));
+            registry = new ConnectionRegistry(config.maxConnections(), statistics, new HeadMemoryBudget(config.limits().maxHeadMemory()),
+                    config.maxStalledWriteMemory());
             List<ConnectionSetup> plainSetups = connectionSetups(false);
             List<ConnectionSetup> proxiedSetups = connectionSetups(true);
             startReadinessLoops(); // first: nothing to undo if it fails
@@ -651,6 +652,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         public Builder workerMode(WorkerMode mode) { config.workerMode(mode); return this; }
         public Builder minThreads(int n) { config.minThreads(n); return this; }
         public Builder maxThreads(int n) { config.maxThreads(n); return this; }
+        public Builder maxStalledWriteMemory(long bytes) { config.maxStalledWriteMemory(bytes); return this; }
         public Builder threadIdleTimeout(Duration d) { config.threadIdleTimeout(d); return this; }
         public Builder acceptQueueSize(int n) { config.acceptQueueSize(n); return this; }
         public Builder maxConnections(int n) { config.maxConnections(n); return this; }

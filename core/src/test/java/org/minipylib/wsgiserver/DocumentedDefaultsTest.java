@@ -40,6 +40,8 @@ class DocumentedDefaultsTest {
         assertDefault(readme, "threadIdleTimeout", seconds(CONFIG.threadIdleTimeout()));
         assertDefault(readme, "acceptQueueSize", count(CONFIG.acceptQueueSize()));
         assertDefault(readme, "maxConnections", count(CONFIG.maxConnections()));
+        assertEquals(Runtime.getRuntime().maxMemory() / 4, CONFIG.maxStalledWriteMemory());
+        assertDefault(readme, "maxStalledWriteMemory", "a quarter of the heap");
         assertDefault(readme, "acceptBacklog", count(CONFIG.acceptBacklog()));
         assertEquals(0, CONFIG.maxRequestsPerConnection());
         assertDefault(readme, "maxRequestsPerConnection", "0 (no limit)");

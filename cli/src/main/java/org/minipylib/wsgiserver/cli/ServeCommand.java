@@ -150,6 +150,12 @@ final class ServeCommand implements Callable<Integer> {
                 + " closed without one, as behind the PROXY protocol: the answer could only follow the connection's setup)."})
     Integer maxConnections;
 
+    @Option(names = "--max-stalled-write-memory", paramLabel = "BYTES", converter = ByteSizeConverter.class, description = {
+        "Most memory connections whose writes wait for clients that stopped reading may hold together (about"
+            + " 8 KiB each plain, 36 KiB over TLS); beyond it those stalled longest are reset before their write"
+            + " timeout (maxStalledWriteMemory). Default: a quarter of the heap."})
+    Long maxStalledWriteMemory;
+
     @Option(names = "--accept-queue", paramLabel = "N", description = {
         "Requests that may wait for a free worker (acceptQueueSize); beyond them a request gets 503 at once."
                 + " 0: none wait."})
@@ -473,6 +479,9 @@ final class ServeCommand implements Callable<Integer> {
         if (readinessLoops != null) builder.readinessLoops(between(0, 256, "--readiness-loops", readinessLoops));
         if (noDirectSocketCalls) builder.directSocketCalls(false);
         if (maxConnections != null) builder.maxConnections(atLeast(1, "--max-connections", maxConnections));
+        if (maxStalledWriteMemory != null) {
+            builder.maxStalledWriteMemory(atLeast(1, "--max-stalled-write-memory", maxStalledWriteMemory));
+        }
         if (acceptQueueSize != null) builder.acceptQueueSize(atLeast(0, "--accept-queue", acceptQueueSize));
         if (maxRequestsPerConnection != null) {
             builder.maxRequestsPerConnection(atLeast(0, "--max-requests-per-connection", maxRequestsPerConnection));

@@ -158,6 +158,15 @@ final class ConnectionOutput {
         return stamp;
     }
 
+    /**
+     * True if the write the watchdog saw running since {@code seenSince} (a value of
+     * {@link #writeSeenSince()}) still runs: it has made no progress since (each slice of a large
+     * write is a new write).
+     */
+    boolean stillWriting(long seenSince) {
+        return seenSince != 0 && writeStartedNanos == seenSince;
+    }
+
     /** True while a write to the transport runs (from any thread; it may end at once). */
     boolean writing() {
         return writeStartedNanos != 0;

@@ -123,6 +123,8 @@ public final class HttpConnection {
     /** One of the states above, changed through STATE (a field: one object fewer per connection). */
     private volatile int state;
     private volatile boolean heldFlushRunning; // changed through HELD_FLUSH_RUNNING
+    /** The watchdog's last output.writeSeenSince() (see writeStalledSince()). */
+    private volatile long writeSeenSince;
     private final int keepAliveMillis;
     private final long drainNanos;
     private final long headTimeoutNanos;
@@ -829,6 +831,33 @@ public final class HttpConnection {
     }
 
     /**
+     * Since when ({@link System#nanoTime()}) the write under way has made no progress, as the
+     * watchdog last saw it (see checkTimeouts); 0 if no write is under way.
+     */
+    public long writeStalledSince() {
+        long since = writeSeenSince;
+        ConnectionOutput out = output;
+        return out != null && out.stillWriting(since) ? since : 0;
+    }
+
+    /** About how much heap the connection holds while a write waits for its client (see {@link Transport#heapHeldWhileWriting()}). */
+    public int heapHeldWhileWriting() {
+        return transport.heapHeldWhileWriting();
+    }
+
+    /**
+     * Resets the connection, whose write waits for a client that does not read, before its write
+     * timeout: the server's connections hold too much heap in such writes (see the registry's
+     * stalled-write budget).
+     */
+    public void resetStalledWrite() {
+        LOG.log(System.Logger.Level.DEBUG, "Write to {0} stalled while stalled writes hold too much memory; resetting",
+                transport.remoteAddress());
+        transport.resetOnClose();
+        abort();
+    }
+
+    /**
      * Enforces the timeouts that are not checked by a timed read: closes the connection if its setup
      * steps ran past the handshake deadline, half-closes it if it has waited idle past its keep-alive
      * deadline, or its begun-record deadline (see idleWaitDeadline, halfCloseIdle), closes it if it
@@ -853,6 +882,7 @@ public final class HttpConnection {
         long idleUntil = idleDeadline;
         if (idleUntil != 0 && nowNanos - idleUntil >= 0 && closeIfIdleAndQuiet(idleUntil)) return true;
         long started = output.writeSeenSince();
+        if (writeSeenSince != started) writeSeenSince = started;
         if (started != 0 && nowNanos - started > writeTimeoutNanos && state != CLOSED) {
             LOG.log(System.Logger.Level.DEBUG, "Write to {0} timed out; closing", transport.remoteAddress());
             // a reset, not a FIN behind the unsent bytes: a client that stopped reading would otherwise

@@ -42,21 +42,25 @@ public final class ConnectionRegistry implements ConnectionOwner {
     private final ServerStatistics statistics;
     private final HeadMemoryBudget headMemory;
     private final ThrottledWarning headMemoryWarning = new ThrottledWarning(System.getLogger(ConnectionRegistry.class.getName()));
+    private final StalledWriteBudget stalledWrites;
     private volatile boolean draining;
 
     public ConnectionRegistry(int maxConnections) {
-        this(maxConnections, new ServerStatistics(), null);
+        this(maxConnections, new ServerStatistics(), null, Long.MAX_VALUE);
     }
 
     /**
-     * A registry that also passes what its connections report on to {@code statistics}, and lends
-     * them {@code headMemory} (if not null) for long request heads.
+     * A registry that also passes what its connections report on to {@code statistics}, lends them
+     * {@code headMemory} (if not null) for long request heads, and resets those stalled longest in
+     * writes to clients that do not read while such writes hold more than {@code maxStalledWriteMemory}.
      */
-    public ConnectionRegistry(int maxConnections, ServerStatistics statistics, HeadMemoryBudget headMemory) {
+    public ConnectionRegistry(int maxConnections, ServerStatistics statistics, HeadMemoryBudget headMemory,
+                              long maxStalledWriteMemory) {
         this.maxConnections = maxConnections;
         this.statistics = statistics;
         this.headMemory = headMemory;
         this.refusalBudget = lingeringRefusalBudget(maxConnections);
+        this.stalledWrites = new StalledWriteBudget(maxStalledWriteMemory, new ThrottledWarning(System.getLogger(ConnectionRegistry.class.getName())));
     }
 
     /**
@@ -181,12 +185,14 @@ public final class ConnectionRegistry implements ConnectionOwner {
 
     /**
      * Closes connections idle past their keep-alive deadline, or whose client stopped reading, and
-     * lingering ones (refusals too) past their deadline.
+     * lingering ones (refusals too) past their deadline; then, if writes to clients that stopped
+     * reading hold more than their budget, resets those stalled longest (see {@link StalledWriteBudget}).
      */
     public void checkTimeouts() {
         long now = System.nanoTime();
         for (HttpConnection c : connections) c.checkTimeouts(now);
         for (HttpConnection c : lingeringRefusals) c.checkTimeouts(now);
+        stalledWrites.enforce(connections, now);
     }
 
     /** Closes every connection at once, lingering refusals too. */
