@@ -369,6 +369,9 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 listeners.add(listener);
                 if (proxyProtocol) proxied.add(HostAddress.text(listener.address()));
             }
+        } catch (Error e) { // out of memory, say: nothing is left listening either
+            closeListenersAndLoops();
+            throw e;
         } catch (IOException | RuntimeException e) { // RuntimeException: an unresolved host name, say
             closeListenersAndLoops(); // nothing is left listening
             String reason = e instanceof UnresolvedAddressException ? "unresolved host name"

@@ -92,6 +92,12 @@ public final class WorkerPool {
             if (inFlight.compareAndSet(n, n + 1)) break;
         }
         queue.add(task);
+        // drainQueued() may have run between the check above and the add: the task must not stay
+        // behind, neither run nor refused; taken back here, the caller refuses it
+        if (closedToNew && queue.remove(task)) {
+            inFlight.decrementAndGet();
+            return false;
+        }
         ensureThreads();
         return true;
     }

@@ -159,4 +159,40 @@ class WorkerPoolTest {
             Thread.currentThread().interrupt();
         }
     }
+
+    /**
+     * drainQueued() (a stopping server refusing the requests that wait) takes every waiting task,
+     * and none submitted meanwhile stays behind: each is drained, or refused to its caller.
+     */
+    @Test
+    void noTaskSubmittedWhileTheQueueIsDrainedIsLeftWaiting() throws Exception {
+        for (int round = 0; round < 100; round++) {
+            WorkerPool pool = new WorkerPool("drain", 1, 1, Duration.ofSeconds(10), 1_000_000);
+            CountDownLatch running = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            pool.submit(() -> { // the only thread stays busy: everything else waits in the queue
+                running.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(running.await(10, TimeUnit.SECONDS));
+            java.util.concurrent.atomic.AtomicBoolean submitting = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread[] submitters = new Thread[2];
+            for (int i = 0; i < submitters.length; i++) {
+                submitters[i] = Thread.ofPlatform().start(() -> {
+                    while (submitting.get() && pool.submit(() -> { })) Thread.onSpinWait();
+                });
+            }
+            Thread.sleep(1); // not synchronisation: the submitters get going
+            pool.drainQueued();
+            submitting.set(false);
+            for (Thread t : submitters) t.join(10_000);
+            assertEquals(0, pool.queued(), "round " + round + ": a task left waiting after the drain");
+            release.countDown();
+            pool.shutdown();
+        }
+    }
 }
