@@ -822,11 +822,9 @@ public final class HttpConnection {
      */
     public void abort() {
         HttpResponse response = currentResponse;
-        if (response != null && requests == 1 && response.isCommitted() && !response.isFinished() && response.endsAtClose()) {
-            transport.resetOnClose();
-        } else if (output != null && output.writing()) {
-            transport.resetOnClose();
-        }
+        boolean cutBodyEndsAtClose = response != null && requests == 1 && response.isCommitted() && !response.isFinished()
+                && response.endsAtClose();
+        if (cutBodyEndsAtClose || (output != null && output.writing())) transport.resetOnClose();
         close();
     }
 
