@@ -78,6 +78,11 @@ public final class RequestParser {
     private static final int REMEMBERED_VALUE_MAX = 512;
     /** The fields of the head being parsed (reused: a request gets a compact copy). */
     private final HeaderFields fieldsInProgress = new HeaderFields();
+    // The request line parseRequestLine just read, taken by parse(): fields, not a record, because a
+    // record per request was not scalar-replaced (24 bytes more per request, ExchangeBenchmark).
+    private String lineMethod;
+    private String lineTarget;
+    private int lineMinorVersion;
     private final String[] rememberedNames = new String[REMEMBERED_FIELDS];
     private final byte[][] rememberedBytes = new byte[REMEMBERED_FIELDS][];
     private final String[] rememberedValues = new String[REMEMBERED_FIELDS];
@@ -131,10 +136,21 @@ public final class RequestParser {
         rejectBareCr(b, start, end);
         int lf = indexOf(b, (byte) '\n', start, end);
         if (lf < 0) throw violation(ComplianceViolation.INVALID_REQUEST_LINE, "Incomplete request line");
+        parseRequestLine(b, start, lf);
+        String method = lineMethod, target = lineTarget;
+        lineMethod = lineTarget = null; // an idle connection keeps no strings of its last request
+        HeaderFields fields = parseFieldLines(b, lf + 1, end);
+        return interpret(method, target, lineMinorVersion, fields);
+    }
+
+    /**
+     * Parses the request line in {@code b[start, lf)}, {@code lf} the index of its LF (RFC 9112
+     * section 3: {@code method SP request-target SP HTTP-version}), into lineMethod, lineTarget and
+     * lineMinorVersion.
+     */
+    private void parseRequestLine(byte[] b, int start, int lf) throws BadRequestException {
         int lineEnd = lineEnd(b, start, lf);
         if (lineEnd - start > limits.maxRequestLineLength()) throw RequestHeadScanner.overlongRequestLine(b, start, limits.maxRequestLineLength());
-
-        // method SP request-target SP HTTP-version
         int p = start;
         while (p < lineEnd && TCHAR[b[p] & 0xff]) p++;
         if (p == start || p >= lineEnd || b[p] != ' ') throw violation(ComplianceViolation.INVALID_REQUEST_LINE, "Malformed request line");
@@ -151,12 +167,19 @@ public final class RequestParser {
         int targetEnd = fragment >= 0 ? fragment : p; // a relaxed fragment is dropped
         int minorVersion = parseVersion(b, p + 1, lineEnd);
         if (targetEnd == targetStart) throw violation(ComplianceViolation.INVALID_TARGET_FORM, "Empty request target");
+        lineMethod = method;
+        lineTarget = new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
+        lineMinorVersion = minorVersion;
+    }
 
-        String target = new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
-
+    /**
+     * Parses the field lines from {@code b[from, end)} up to the empty line that ends the head
+     * (RFC 9112 section 5), checking the count and size limits.
+     */
+    private HeaderFields parseFieldLines(byte[] b, int from, int end) throws BadRequestException {
         HeaderFields headers = fieldsInProgress;
         headers.clear(); // a parse that failed may have left fields
-        int pos = lf + 1;
+        int pos = from;
         while (true) {
             int nl = indexOf(b, (byte) '\n', pos, end);
             if (nl < 0) throw bad("Incomplete header section");
@@ -174,12 +197,12 @@ public final class RequestParser {
             }
             pos = nl + 1;
         }
-        if (pos - (lf + 1) > limits.maxHeaderSectionSize()) { // field lines with their line ends
+        if (pos - from > limits.maxHeaderSectionSize()) { // field lines with their line ends
             throw new BadRequestException(431, "Header section is larger than " + limits.maxHeaderSectionSize() + " bytes");
         }
         HeaderFields fields = headers.compactCopy(); // arrays of exactly its size: about 120 bytes less per request than a fresh set
         headers.clear(); // an idle connection keeps no strings of its last request
-        return interpret(method, target, minorVersion, fields);
+        return fields;
     }
 
     /** RFC 9112 section 2.2: a CR must be followed by LF, everywhere in the head. */
