@@ -44,6 +44,12 @@ import org.minipylib.wsgiserver.Header;
  *
  * <p>Errors the server itself answers (see {@link ErrorResponse}): 400, 408, 413, 414, 417, 431,
  * 500, 501, 503, 505; after any doubt about framing the connection is closed.
+ *
+ * <p>The boolean results follow two conventions. On the connection's own thread ({@link #serve},
+ * {@link #refuseOverLimit}, and the private refuse and closeGracefully) true means the connection
+ * is still open, idle or half-closed, and the caller's next step is {@code awaitRequest}; false
+ * that it is closed. For stop() and the watchdog ({@link #closeIfIdleAndQuiet},
+ * {@link #checkTimeouts}) true means that this call closed (or half-closed) it.
  */
 public final class HttpConnection {
 
@@ -863,7 +869,7 @@ public final class HttpConnection {
      * Also has responses held for batching written out when the next pipelined request's
      * application is slow. Called periodically (every 100 ms) by the server's watchdog.
      *
-     * @return true if it closed the connection
+     * @return true if it closed the connection, or half-closed it (idle past its deadline)
      */
     public boolean checkTimeouts(long nowNanos) {
         if (state == SETUP) {
