@@ -33,7 +33,8 @@ import java.util.zip.Deflater;
  * are of its own bytes, not of the compressed ones), and a strong {@code ETag} made weak ({@code "x"}
  * becomes {@code W/"x"}, as nginx does): the bytes differ, the content is the same, and the client's
  * {@code If-None-Match: W/"x"} still matches the application's {@code "x"} under the weak comparison
- * RFC 9110 prescribes for it (a {@code 304} to such a request repeats the weak tag and Vary).
+ * RFC 9110 prescribes for it (a {@code 304} to a request that accepts gzip carries the weak tag
+ * too, and the Vary: the ETag a 200 to the same request would).
  * A {@code HEAD} response gets the headers the {@code GET} would and no body: nothing is compressed.
  *
  * <p>The body is never held whole: it is compressed as the server iterates it and goes out in pieces
@@ -156,8 +157,7 @@ public final class GzipApp implements WsgiApp {
     @Override
     public Iterable<byte[]> call(Environ environ, StartResponse startResponse) throws Exception {
         GzipResponse response = new GzipResponse(startResponse, this,
-                AcceptEncoding.acceptsGzip(environ.header("Accept-Encoding")), "HEAD".equals(environ.method()),
-                environ.header("If-None-Match"));
+                AcceptEncoding.acceptsGzip(environ.header("Accept-Encoding")), "HEAD".equals(environ.method()));
         Iterable<byte[]> body;
         try {
             body = app.call(environ, response);

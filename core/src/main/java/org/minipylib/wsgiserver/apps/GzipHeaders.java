@@ -75,17 +75,22 @@ final class GzipHeaders {
     }
 
     /**
-     * A 304's headers: when the client's {@code If-None-Match} holds the weak form of the 304's strong
-     * ETag, what it has cached is the gzip variant, whose ETag and Vary the 304 repeats (RFC 9110
-     * section 15.4.5); otherwise unchanged.
+     * A 304's headers: the ETag the 200 to the same request would carry (RFC 9110 section 15.4.5).
+     * For a client that accepts gzip, a 304 that may stand for a compressible response (see
+     * {@link #mayStandForCompressible}) and gives no Content-Length below {@code minSize} stands for
+     * the gzip variant: its strong ETag is made weak as {@link #encoded} makes it (in doubt the weak
+     * tag is the safe one: it matches either variant under the weak comparison a cache applies).
+     * Otherwise unchanged.
      */
-    static List<Header> notModified(List<Header> headers, String ifNoneMatch) {
+    static List<Header> notModified(List<Header> headers, boolean acceptsGzip, CompressibleTypes types, long minSize) {
         String etag = value(headers, "ETag");
-        if (ifNoneMatch == null || etag == null || !etag.trim().startsWith("\"")) return headers;
-        if (!listsTag(ifNoneMatch, weak(etag))) return headers;
-        List<Header> out = new ArrayList<>(headers.size() + 1);
+        if (!acceptsGzip || etag == null || !etag.trim().startsWith("\"")) return headers;
+        if (!mayStandForCompressible(headers, types)) return headers;
+        long length = contentLength(headers);
+        if (length >= 0 && length < minSize) return headers;
+        List<Header> out = new ArrayList<>(headers.size());
         for (Header h : headers) out.add(h.is("ETag") ? Header.of(h.name(), weak(h.value())) : h);
-        return withVary(out);
+        return out;
     }
 
     /** The headers with {@code Accept-Encoding} added to their Vary (merged into the first one), unless it is there or is {@code *}. */
@@ -157,10 +162,5 @@ final class GzipHeaders {
             if (name.toLowerCase(Locale.ROOT).equals(token)) return true;
         }
         return false;
-    }
-
-    /** True if an entity tag list ({@code If-None-Match}) holds {@code tag} exactly (weakness included). */
-    private static boolean listsTag(String list, String tag) {
-        return EntityTagList.anyTag(list, (weak, opaque) -> ((weak ? "W/" : "") + opaque).equals(tag));
     }
 }

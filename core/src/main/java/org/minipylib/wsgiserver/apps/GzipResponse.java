@@ -42,7 +42,6 @@ final class GzipResponse implements StartResponse, BodyWriter {
     private final GzipApp settings;
     private final boolean acceptsGzip;
     private final boolean head;
-    private final String ifNoneMatch;
 
     private boolean started;
     private String status;
@@ -56,12 +55,11 @@ final class GzipResponse implements StartResponse, BodyWriter {
     /** False once the application's body went back to the server as it is: nothing can be compressed then. */
     private boolean mayCompress = true;
 
-    GzipResponse(StartResponse server, GzipApp settings, boolean acceptsGzip, boolean head, String ifNoneMatch) {
+    GzipResponse(StartResponse server, GzipApp settings, boolean acceptsGzip, boolean head) {
         this.server = server;
         this.settings = settings;
         this.acceptsGzip = acceptsGzip;
         this.head = head;
-        this.ifNoneMatch = ifNoneMatch;
     }
 
     @Override
@@ -205,7 +203,7 @@ final class GzipResponse implements StartResponse, BodyWriter {
         int code = GzipHeaders.statusCode(status);
         if (!mayCompress) return new Decision(Encoding.IDENTITY, headers);
         if (code == 304 || code == 206) { // never compressed, but they repeat the Vary of the 200 they stand for
-            List<Header> out = code == 304 ? GzipHeaders.notModified(headers, ifNoneMatch) : headers;
+            List<Header> out = code == 304 ? GzipHeaders.notModified(headers, acceptsGzip, settings.compressibleTypes(), settings.minSize()) : headers;
             if (GzipHeaders.mayStandForCompressible(out, settings.compressibleTypes())) out = GzipHeaders.withVary(out);
             return new Decision(Encoding.IDENTITY, out);
         }

@@ -401,7 +401,7 @@ class GzipAppTest {
             assertEquals("Accept-Encoding", head.header("Vary"));
             assertEquals("W/\"v1\"", head.header("ETag"));
             assertNull(head.header("Content-Length"));
-            assertNull(head.header("Transfer-Encoding"));
+            assertEquals("chunked", head.header("Transfer-Encoding"), "as the GET's (RFC 9112 section 6.1)");
             // nothing follows the head: the next response on the connection is read whole
             assertCompressed(client.send(get("/text", GZIP)).read(), TEXT);
             RawClient.Response plainHead = client.send(request("HEAD", "/text")).read(true);
@@ -603,6 +603,23 @@ class GzipAppTest {
         assertEquals(304, identity.status());
         assertEquals(strong, identity.header("ETag"));
         assertEquals("Accept-Encoding", identity.header("Vary"), "the Vary of the 200 it stands for");
+    }
+
+    /**
+     * RFC 9110 section 15.4.5: a 304 carries the ETag the 200 to the same request would, so the one
+     * its Accept-Encoding selects, whichever tag its If-None-Match lists (both match weakly).
+     */
+    @Test
+    void theEtagOfA304IsTheOneTheRequestSelectsNotTheOneItLists() throws IOException {
+        String strong = fetch(get("/files/big.txt")).header("ETag");
+        String weak = "W/" + strong;
+        assertEquals(weak, fetch(get("/files/big.txt", GZIP)).header("ETag"));
+        RawClient.Response identity = fetch(get("/files/big.txt", "Accept-Encoding: identity\r\n", "If-None-Match: " + weak + "\r\n"));
+        assertEquals(304, identity.status());
+        assertEquals(strong, identity.header("ETag"), "the identity 200's");
+        RawClient.Response gzip = fetch(get("/files/big.txt", GZIP, "If-None-Match: " + strong + "\r\n"));
+        assertEquals(304, gzip.status());
+        assertEquals(weak, gzip.header("ETag"), "the gzip 200's");
     }
 
     /**

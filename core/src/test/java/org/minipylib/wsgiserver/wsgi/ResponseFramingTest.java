@@ -290,7 +290,9 @@ class ResponseFramingTest {
     @ParameterizedTest
     @ValueSource(strings = {"HTTP/1.1", "HTTP/1.0"})
     void headWithoutABodyOrContentLengthGetsNoInventedContentLength(String version) throws Exception {
-        // The app skips the body for HEAD: what GET would send is unknown, so no "Content-Length: 0".
+        // The app skips the body for HEAD: what GET would send is unknown, so no "Content-Length: 0";
+        // on HTTP/1.1 "Transfer-Encoding: chunked" (RFC 9112 section 6.1: a HEAD response may say the
+        // GET's body would be chunked), without which Node's http client drops the connection.
         WsgiApp app = (env, sr) -> {
             sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
             return env.method().equals("HEAD") ? List.of() : List.of(ascii("a body"));
@@ -300,7 +302,7 @@ class ResponseFramingTest {
             RawClient.Response head = client.send("HEAD / " + version + "\r\nHost: t\r\n" + keepAlive + "\r\n").read(true);
             assertEquals(200, head.status());
             assertNull(head.header("Content-Length"));
-            assertNull(head.header("Transfer-Encoding"));
+            assertEquals(version.equals("HTTP/1.1") ? "chunked" : null, head.header("Transfer-Encoding"));
             assertNotEquals("close", head.header("Connection"), "a HEAD response needs no close to end it");
             assertEquals("a body", client.send(get("/")).read().bodyText()); // the connection is still in step
         }
