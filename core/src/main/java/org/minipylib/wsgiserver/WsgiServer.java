@@ -640,13 +640,25 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     /** Builds a {@link WsgiServer}: the options of {@link ServerConfig.Builder}, plus the application. */
     public static final class Builder {
         private final WsgiApp app;
-        private final ServerConfig.Builder config = ServerConfig.builder();
+        private ServerConfig.Builder config = ServerConfig.builder();
         private final Map<String, Function<ServerStatus, WsgiApp>> mounts = new LinkedHashMap<>();
         /** The prefixes of {@link #mountApp}: not monitoring applications. */
         private final Set<String> ordinaryMounts = new HashSet<>();
 
         Builder(WsgiApp app) {
             this.app = Objects.requireNonNull(app, "app");
+        }
+
+        /**
+         * Takes every setting of {@code config}, for an embedder that makes a {@link ServerConfig} once (from
+         * its own settings file, say) and hands it over whole. It replaces the settings given to this builder
+         * so far (not its mounts); the setters called after it change single settings as on
+         * {@link ServerConfig#toBuilder()}: {@code bind} adds an address to those of {@code config}, and a
+         * {@code maxThreads} below its {@code minThreads} lowers that too.
+         */
+        public Builder config(ServerConfig config) {
+            this.config = Objects.requireNonNull(config, "config").toBuilder();
+            return this;
         }
 
         public Builder bind(String host, int port) { config.bind(host, port); return this; }

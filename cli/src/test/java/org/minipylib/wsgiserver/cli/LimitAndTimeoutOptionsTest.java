@@ -42,8 +42,10 @@ class LimitAndTimeoutOptionsTest {
             assertEquals(77, config.maxConnections());
             assertEquals(0, config.acceptQueueSize());
             assertEquals(Duration.ofMillis(2500), config.threadIdleTimeout());
-            assertEquals(new HttpLimits(4096, 16384, 50, 1 << 20, 0, 256).withMaxPipelinedRequestsPerTurn(8)
-                    .withMaxHeadMemory(3 << 20), config.limits());
+            HttpLimits expected = HttpLimits.builder().maxRequestLineLength(4096).maxHeaderSectionSize(16384)
+                    .maxHeaderCount(50).maxBodySize(1 << 20).maxDrainSize(0).maxChunkExtensionLength(256)
+                    .maxPipelinedRequestsPerTurn(8).maxHeadMemory(3 << 20).build();
+            assertEquals(expected, config.limits());
             assertEquals(HttpTimeouts.defaults(), config.timeouts());
         }
     }

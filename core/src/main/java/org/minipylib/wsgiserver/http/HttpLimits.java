@@ -1,7 +1,8 @@
 package org.minipylib.wsgiserver.http;
 
 /**
- * Size limits on what a client may send. Every limit has a safe default ({@link #defaults()}).
+ * Size limits on what a client may send; immutable. Every limit has a safe default ({@link #defaults()}); set
+ * those that should differ with {@link #builder()}, or change one with a {@code withX} method.
  *
  * @param maxRequestLineLength    longest request line in bytes, without CRLF (else 414)
  * @param maxHeaderSectionSize    largest header section in bytes: all field lines with their line ends, not the
@@ -59,80 +60,54 @@ public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int
         positive(maxHeadMemory, "maxHeadMemory");
     }
 
-    /** Limits with the default {@link #maxHeadMemory()}. */
-    public HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int maxHeaderCount,
-                      long maxBodySize, long maxDrainSize, int maxChunkExtensionLength,
-                      HttpCompliance compliance, int maxPipelinedRequestsPerTurn) {
-        this(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, DEFAULT_MAX_HEAD_MEMORY);
-    }
-
-    /** Limits with the default {@link #maxPipelinedRequestsPerTurn()} and {@link #maxHeadMemory()}. */
-    public HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int maxHeaderCount,
-                      long maxBodySize, long maxDrainSize, int maxChunkExtensionLength, HttpCompliance compliance) {
-        this(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, compliance, DEFAULT_MAX_PIPELINED_REQUESTS_PER_TURN);
-    }
-
-    /** Limits with {@linkplain HttpCompliance#strict() strict} parsing. */
-    public HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int maxHeaderCount,
-                      long maxBodySize, long maxDrainSize, int maxChunkExtensionLength) {
-        this(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, HttpCompliance.strict());
-    }
-
     /**
      * 8 KiB request line, 32 KiB headers, 100 fields, 64 MiB body, 64 KiB drain, 1 KiB extensions, strict parsing,
      * 64 pipelined requests per turn, a quarter of the heap for long request heads.
      */
     public static HttpLimits defaults() {
-        return new HttpLimits(8 * 1024, 32 * 1024, 100, 64L * 1024 * 1024, 64 * 1024, 1024);
+        return builder().build();
     }
 
-    public HttpLimits withMaxRequestLineLength(int v) {
-        return new HttpLimits(v, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
+    /**
+     * A builder starting from the {@linkplain #defaults() defaults}: set only the limits that differ, e.g.
+     * {@code HttpLimits.builder().maxBodySize(1 << 20).maxHeaderCount(50).build()}.
+     */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    public HttpLimits withMaxHeaderSectionSize(int v) {
-        return new HttpLimits(maxRequestLineLength, v, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
+    /** A builder starting from these limits. */
+    public Builder toBuilder() {
+        return new Builder()
+                .maxRequestLineLength(maxRequestLineLength)
+                .maxHeaderSectionSize(maxHeaderSectionSize)
+                .maxHeaderCount(maxHeaderCount)
+                .maxBodySize(maxBodySize)
+                .maxDrainSize(maxDrainSize)
+                .maxChunkExtensionLength(maxChunkExtensionLength)
+                .compliance(compliance)
+                .maxPipelinedRequestsPerTurn(maxPipelinedRequestsPerTurn)
+                .maxHeadMemory(maxHeadMemory);
     }
 
-    public HttpLimits withMaxHeaderCount(int v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, v, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
-    }
-
-    public HttpLimits withMaxBodySize(long v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, v, maxDrainSize,
-                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
-    }
-
-    public HttpLimits withMaxDrainSize(long v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, v,
-                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
-    }
-
-    public HttpLimits withMaxChunkExtensionLength(int v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                v, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
-    }
-
-    public HttpLimits withCompliance(HttpCompliance v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, v, maxPipelinedRequestsPerTurn, maxHeadMemory);
-    }
-
-    public HttpLimits withMaxPipelinedRequestsPerTurn(int v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, compliance, v, maxHeadMemory);
-    }
-
-    public HttpLimits withMaxHeadMemory(long v) {
-        return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize, maxDrainSize,
-                maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, v);
-    }
+    /** These limits with {@link #maxRequestLineLength()} {@code v}. */
+    public HttpLimits withMaxRequestLineLength(int v) { return toBuilder().maxRequestLineLength(v).build(); }
+    /** These limits with {@link #maxHeaderSectionSize()} {@code v}. */
+    public HttpLimits withMaxHeaderSectionSize(int v) { return toBuilder().maxHeaderSectionSize(v).build(); }
+    /** These limits with {@link #maxHeaderCount()} {@code v}. */
+    public HttpLimits withMaxHeaderCount(int v) { return toBuilder().maxHeaderCount(v).build(); }
+    /** These limits with {@link #maxBodySize()} {@code v}. */
+    public HttpLimits withMaxBodySize(long v) { return toBuilder().maxBodySize(v).build(); }
+    /** These limits with {@link #maxDrainSize()} {@code v}. */
+    public HttpLimits withMaxDrainSize(long v) { return toBuilder().maxDrainSize(v).build(); }
+    /** These limits with {@link #maxChunkExtensionLength()} {@code v}. */
+    public HttpLimits withMaxChunkExtensionLength(int v) { return toBuilder().maxChunkExtensionLength(v).build(); }
+    /** These limits with {@link #compliance()} {@code v}. */
+    public HttpLimits withCompliance(HttpCompliance v) { return toBuilder().compliance(v).build(); }
+    /** These limits with {@link #maxPipelinedRequestsPerTurn()} {@code v}. */
+    public HttpLimits withMaxPipelinedRequestsPerTurn(int v) { return toBuilder().maxPipelinedRequestsPerTurn(v).build(); }
+    /** These limits with {@link #maxHeadMemory()} {@code v}. */
+    public HttpLimits withMaxHeadMemory(long v) { return toBuilder().maxHeadMemory(v).build(); }
 
     /** Bytes a whole request head may take: request line, header section and their line ends. */
     public int maxHeadSize() {
@@ -141,5 +116,41 @@ public record HttpLimits(int maxRequestLineLength, int maxHeaderSectionSize, int
 
     private static void positive(long v, String name) {
         if (v <= 0) throw new IllegalArgumentException(name + " must be > 0, got " + v);
+    }
+
+    /**
+     * Builds {@link HttpLimits}, one setter per limit (see the record's components for what each means).
+     * It starts from the {@linkplain #defaults() defaults}; {@link #build()} checks the values as the record does.
+     */
+    public static final class Builder {
+        private int maxRequestLineLength = 8 * 1024;
+        private int maxHeaderSectionSize = 32 * 1024;
+        private int maxHeaderCount = 100;
+        private long maxBodySize = 64L * 1024 * 1024;
+        private long maxDrainSize = 64 * 1024;
+        private int maxChunkExtensionLength = 1024;
+        private HttpCompliance compliance = HttpCompliance.strict();
+        private int maxPipelinedRequestsPerTurn = DEFAULT_MAX_PIPELINED_REQUESTS_PER_TURN;
+        private long maxHeadMemory = DEFAULT_MAX_HEAD_MEMORY;
+
+        private Builder() {
+        }
+
+        public Builder maxRequestLineLength(int bytes) { this.maxRequestLineLength = bytes; return this; }
+        public Builder maxHeaderSectionSize(int bytes) { this.maxHeaderSectionSize = bytes; return this; }
+        public Builder maxHeaderCount(int n) { this.maxHeaderCount = n; return this; }
+        public Builder maxBodySize(long bytes) { this.maxBodySize = bytes; return this; }
+        /** 0: never drain. */
+        public Builder maxDrainSize(long bytes) { this.maxDrainSize = bytes; return this; }
+        public Builder maxChunkExtensionLength(int bytes) { this.maxChunkExtensionLength = bytes; return this; }
+        public Builder compliance(HttpCompliance c) { this.compliance = c; return this; }
+        public Builder maxPipelinedRequestsPerTurn(int n) { this.maxPipelinedRequestsPerTurn = n; return this; }
+        public Builder maxHeadMemory(long bytes) { this.maxHeadMemory = bytes; return this; }
+
+        /** @throws IllegalArgumentException if a limit is out of range (see the record's constructor) */
+        public HttpLimits build() {
+            return new HttpLimits(maxRequestLineLength, maxHeaderSectionSize, maxHeaderCount, maxBodySize,
+                    maxDrainSize, maxChunkExtensionLength, compliance, maxPipelinedRequestsPerTurn, maxHeadMemory);
+        }
     }
 }
