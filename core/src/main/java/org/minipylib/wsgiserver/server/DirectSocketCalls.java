@@ -12,9 +12,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the JDK's temporary direct buffers, no channel lock, and {@code recv} instead of {@code read} (the
  * kernel's socket path without the file layer's). {@link SocketTransport} makes them for keep-alive
  * connections that wait on a {@link ReadinessLoop} (virtual workers, JDK 24 or later), on a duplicate
- * of the channel's descriptor: the duplicate is closed by the transport only, once no call of its own
- * runs, so a number the JDK gives back (on close, or when a thread is interrupted in a channel call)
- * can never be another socket's under one of these calls.
+ * of the channel's descriptor ({@link DirectDescriptor}): the duplicate is closed by the transport
+ * only, once no call of its own runs, so a number the JDK gives back (on close, or when a thread is
+ * interrupted in a channel call) can never be another socket's under one of these calls.
  *
  * <p>A failed call returns -1 and the caller repeats it through the channel, which finds that it
  * would block or throws the JDK's exception for the error: failures are rare on this path, and

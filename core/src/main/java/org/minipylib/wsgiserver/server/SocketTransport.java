@@ -5,8 +5,6 @@ import org.minipylib.wsgiserver.http.Transport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
@@ -35,8 +33,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Once on the loop, where this JVM allows (see {@link DirectSocketCalls}), reads and writes go
  * through the C library's {@code recv} and {@code send} on a duplicate descriptor the transport owns
- * (gathering writes still through the channel: {@code writev} cannot take heap arrays), and the
- * socket waits on the loop's edge-triggered epoll ({@link EdgeTriggeredLoop}) by that descriptor.
+ * ({@link DirectDescriptor}; gathering writes still through the channel: {@code writev} cannot take
+ * heap arrays), and the socket waits on the loop's edge-triggered epoll ({@link EdgeTriggeredLoop})
+ * by that descriptor.
  */
 public final class SocketTransport implements Transport {
 
@@ -60,23 +59,9 @@ public final class SocketTransport implements Transport {
     private ByteBuffer writeView = NO_VIEW; // the last array written from (writes take turns: the output is locked)
     private int currentTimeout = -1;
 
-    // Direct calls (see DirectSocketCalls), once the socket waits on the loop: on a duplicate
-    // descriptor of ours, closed once no call of ours runs on it (the state counts those).
-    private final DirectSocketCalls calls;
-    private final int duplicateBudget; // duplicates the process may hold when this one would be made
-    private volatile int directFd = -1;
-    private volatile int directState; // calls under way, plus CLOSED and RELEASED
-    private static final int CLOSED = 1 << 30; // no new call may start
-    private static final int RELEASED = 1 << 29; // the descriptor is closed (by whoever saw the count reach zero)
-    private static final VarHandle DIRECT_STATE;
-
-    static {
-        try {
-            DIRECT_STATE = MethodHandles.lookup().findVarHandle(SocketTransport.class, "directState", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    // Direct calls (see DirectSocketCalls), once the socket waits on the loop, on a duplicate descriptor
+    // of ours; null if they are off or this JVM cannot make them (a null check is all they cost then).
+    private final DirectDescriptor direct;
 
     /**
      * A connection as the server makes it ({@code WsgiServer}; tests mostly use {@link #blocking} or
@@ -100,8 +85,7 @@ public final class SocketTransport implements Transport {
         this.out = socket.getOutputStream();
         this.local = channel.getLocalAddress();
         this.remote = channel.getRemoteAddress();
-        this.calls = loop != null && directCalls ? DirectSocketCalls.available() : null;
-        this.duplicateBudget = calls == null ? 0 : DirectSocketCalls.duplicateBudget(maxConnections);
+        this.direct = loop != null && directCalls ? DirectDescriptor.forConnection(maxConnections) : null;
     }
 
     /**
@@ -170,9 +154,9 @@ public final class SocketTransport implements Transport {
     private void moveToLoop() throws IOException {
         modeLock.lock();
         try {
-            if (calls != null) useDirectCalls();
+            if (direct != null) direct.duplicate(channel);
             EdgeTriggeredLoop edge = loop.edgeTriggered();
-            if (edge == null || directFd < 0 || !waitEdgeTriggered(edge)) readiness = new ReadinessWait(loop, channel);
+            if (edge == null || !usesDirectCalls() || !waitEdgeTriggered(edge)) readiness = new ReadinessWait(loop, channel);
         } catch (IOException e) {
             close(); // left non-blocking: only failing writes make sense now
             throw e;
@@ -183,79 +167,26 @@ public final class SocketTransport implements Transport {
 
     /** Registers our descriptor with {@code edge}: false if the kernel refused (the selector serves then). */
     private boolean waitEdgeTriggered(EdgeTriggeredLoop edge) throws IOException {
-        if (!enterDirect()) throw new ClosedChannelException(); // the descriptor must stay open while registered
+        if (!direct.enter()) throw new ClosedChannelException(); // the descriptor must stay open while registered
         try {
-            EdgeWait wait = edge.register(channel, directFd, () -> pollDirect(false), () -> pollDirect(true));
+            EdgeWait wait = edge.register(channel, direct.fd(), direct::readable, direct::writable);
             if (wait == null) return false;
-            readiness = wait; // before the call ends: a close that releases the descriptor then forgets the registration
-            if ((directState & CLOSED) != 0) wait.closed(); // closed meanwhile: close() may have found no wait to end
+            direct.watchedBy(wait); // before the call ends: a close that releases the descriptor then forgets the registration
+            readiness = wait;
+            if (direct.isClosed()) wait.closed(); // closed meanwhile: close() may have found no wait to end
             return true;
         } finally {
-            exitDirect();
-        }
-    }
-
-    /**
-     * For edge-triggered waits: whether a write would take bytes now ({@code write}), or a read find
-     * something; true once closed (the read or write then fails).
-     */
-    private boolean pollDirect(boolean write) {
-        if (!enterDirect()) return true;
-        try {
-            return write ? calls.writable(directFd) : calls.readable(directFd);
-        } finally {
-            exitDirect();
-        }
-    }
-
-    /** Duplicates the channel's descriptor for direct calls; without one the channel's calls serve. */
-    private void useDirectCalls() {
-        int fd = NativeAccess.fdOf(channel);
-        if (fd < 0) return;
-        if (!DirectSocketCalls.reserveDuplicate(duplicateBudget)) return;
-        int own = calls.dup(fd);
-        if (own < 0) {
-            DirectSocketCalls.duplicateGone();
-            return;
-        }
-        // Open after the dup, so open during it (a channel never reopens): the number was still this socket's.
-        if (!channel.isOpen()) {
-            calls.close(own);
-            DirectSocketCalls.duplicateGone();
-            return;
-        }
-        directFd = own;
-        if ((directState & CLOSED) != 0) releaseDirectFd(); // closed meanwhile: close() may have missed it
-    }
-
-    /** Starts a direct call: false if the transport is closed (the descriptor may be gone). */
-    private boolean enterDirect() {
-        if (((int) DIRECT_STATE.getAndAdd(this, 1) & CLOSED) == 0) return true;
-        exitDirect();
-        return false;
-    }
-
-    private void exitDirect() {
-        if ((int) DIRECT_STATE.getAndAdd(this, -1) - 1 == CLOSED) releaseDirectFd();
-    }
-
-    /** Closes our descriptor, once: after close(), when no direct call runs. */
-    private void releaseDirectFd() {
-        int fd = directFd;
-        if (fd >= 0 && DIRECT_STATE.compareAndSet(this, CLOSED, CLOSED | RELEASED)) {
-            if (readiness instanceof EdgeWait wait) wait.deregister(); // first: the number may be reused once closed
-            calls.close(fd);
-            DirectSocketCalls.duplicateGone();
+            direct.exit();
         }
     }
 
     /** A read with {@code recv}: bytes read, -1 at the end, 0 if none yet (through the channel when the call fails). */
-    private int recvDirect(int fd, byte[] b, int off, int len) throws IOException {
+    private int recvDirect(byte[] b, int off, int len) throws IOException {
         if (len == 0) return 0; // recv would say 0 for it, which means the end of the stream
-        long n = callDirect(false, fd, b, off, len, null);
+        long n = direct.recv(b, off, len);
         if (n > 0) return (int) n;
         if (n == 0) return -1;
-        return endOrReset(fd, channel.read(view(b, off, len))); // nothing there yet (0), or the JDK's exception for the error
+        return endOrReset(channel.read(view(b, off, len))); // nothing there yet (0), or the JDK's exception for the error
     }
 
     /**
@@ -263,49 +194,33 @@ public final class SocketTransport implements Transport {
      * a reset that {@code recv} met (and consumed): that is a reset, not a client's end (which
      * {@code recv} reports as 0, not as a failure), so that a body cut by it is not answered 400.
      */
-    private int endOrReset(int fd, int n) throws IOException {
+    private int endOrReset(int n) throws IOException {
         if (n >= 0) return n;
-        if (!enterDirect()) throw new ClosedChannelException(); // the descriptor must stay open while asked
-        try {
-            if (calls.hungUp(fd)) throw new SocketException("Connection reset");
-        } finally {
-            exitDirect();
-        }
+        if (direct.hungUp()) throw new SocketException("Connection reset");
         return n;
     }
 
-    private int recvDirect(int fd, ByteBuffer dst) throws IOException {
+    private int recvDirect(ByteBuffer dst) throws IOException {
         if (!dst.hasRemaining()) return 0;
-        long n = callDirect(false, fd, null, 0, 0, dst);
+        long n = direct.recv(dst);
         if (n > 0) {
             dst.position(dst.position() + (int) n);
             return (int) n;
         }
         if (n == 0) return -1;
-        return endOrReset(fd, channel.read(dst));
+        return endOrReset(channel.read(dst));
     }
 
     /** A write with {@code send}: the bytes the socket took, maybe none (through the channel when the call fails). */
-    private int sendDirect(int fd, byte[] b, int off, int len) throws IOException {
-        long n = callDirect(true, fd, b, off, len, null);
+    private int sendDirect(byte[] b, int off, int len) throws IOException {
+        long n = direct.send(b, off, len);
         return n >= 0 ? (int) n : channel.write(ByteBuffer.wrap(b, off, len));
     }
 
-    private void sendDirect(int fd, ByteBuffer src) throws IOException {
-        long n = callDirect(true, fd, null, 0, 0, src);
+    private void sendDirect(ByteBuffer src) throws IOException {
+        long n = direct.send(src);
         if (n >= 0) src.position(src.position() + (int) n);
         else channel.write(src);
-    }
-
-    /** {@code send} or {@code recv} of {@code buffer} if not null, else of the array's range; never on a closed transport. */
-    private long callDirect(boolean send, int fd, byte[] b, int off, int len, ByteBuffer buffer) throws IOException {
-        if (!enterDirect()) throw new ClosedChannelException();
-        try {
-            if (buffer != null) return send ? calls.send(fd, buffer) : calls.recv(fd, buffer);
-            return send ? calls.send(fd, b, off, len) : calls.recv(fd, b, off, len);
-        } finally {
-            exitDirect();
-        }
     }
 
     private ByteBuffer view(byte[] b, int off, int len) {
@@ -353,7 +268,7 @@ public final class SocketTransport implements Transport {
     public boolean awaitReadableThen(Runnable then) throws IOException {
         SocketWait r = beforeReadableWait();
         if (unread) { // edge-triggered, the last read filled its buffer: wait only if the socket is empty now
-            if (pollDirect(false)) return false;
+            if (direct.readable()) return false;
             unread = false;
         }
         resumed = true; // before: from the call on, the thread `then` starts may be reading
@@ -388,9 +303,9 @@ public final class SocketTransport implements Transport {
         if (readiness instanceof AbstractSocketWait wait) wait.wake();
     }
 
-    /** True once reads and writes go through {@code recv} and {@code send} on a descriptor of the transport's own (for tests). */
+    /** True once reads and writes go through {@code recv} and {@code send} on a descriptor of the transport's own. */
     boolean usesDirectCalls() {
-        return directFd >= 0;
+        return direct != null && direct.isDuplicated();
     }
 
     /** True once the socket waits on the loop's edge-triggered epoll (for tests). */
@@ -431,46 +346,49 @@ public final class SocketTransport implements Transport {
 
     private int readPolled(byte[] b, int off, int len, int timeoutMillis) throws IOException {
         awaitAfterWrite(timeoutMillis); // first: a wait drops the cached view
-        int fd = directFd;
-        if (fd < 0) return readPolled(view(b, off, len), timeoutMillis);
+        if (!usesDirectCalls()) return readPolled(view(b, off, len), timeoutMillis);
         SocketWait r = readiness;
         boolean afterHandOff = takeResumed();
         try {
-            while (true) {
-                int n = recvDirect(fd, b, off, len);
-                if (n != 0) {
-                    unread = n == len && r instanceof EdgeWait;
-                    return n;
-                }
-                unread = false; // the socket is empty: the next arrival is reported
-                if (afterHandOff && !r.cancelled()) return 0; // once cancelled, the wait below fails (or returns for a close)
-                r.awaitReadable(timeoutMillis);
+            int n;
+            while ((n = recvDirect(b, off, len)) == 0) {
+                if (!awaitArrival(r, afterHandOff, timeoutMillis)) return 0;
             }
+            unread = n == len && r instanceof EdgeWait;
+            return n;
         } finally {
-            r.readDone();
+            r.readDone(); // also when the read failed: a socket in error is reported on every poll
         }
     }
 
     private int readPolled(ByteBuffer dst, int timeoutMillis) throws IOException {
         awaitAfterWrite(timeoutMillis);
         SocketWait r = readiness;
-        int fd = directFd;
+        boolean directCalls = usesDirectCalls();
         boolean afterHandOff = takeResumed();
+        int want = dst.remaining(); // a read that finds nothing leaves it so
         try {
-            while (true) {
-                int want = dst.remaining();
-                int n = fd >= 0 ? recvDirect(fd, dst) : channel.read(dst);
-                if (n != 0) {
-                    unread = n == want && r instanceof EdgeWait;
-                    return n;
-                }
-                unread = false; // the socket is empty: the next arrival is reported
-                if (afterHandOff && !r.cancelled()) return 0;
-                r.awaitReadable(timeoutMillis);
+            int n;
+            while ((n = directCalls ? recvDirect(dst) : channel.read(dst)) == 0) {
+                if (!awaitArrival(r, afterHandOff, timeoutMillis)) return 0;
             }
+            unread = n == want && r instanceof EdgeWait;
+            return n;
         } finally {
             r.readDone(); // also when the read failed: a socket in error is reported on every poll
         }
+    }
+
+    /**
+     * After a polled read found the socket empty: waits until the loop reports bytes (or the
+     * timeout fails the wait), except on the first read after a hand-off, which returns 0 instead
+     * (false here; see {@link #takeResumed()}).
+     */
+    private boolean awaitArrival(SocketWait r, boolean afterHandOff, int timeoutMillis) throws IOException {
+        unread = false; // the socket is empty: the next arrival is reported
+        if (afterHandOff && !r.cancelled()) return false; // once cancelled, the wait below fails (or returns for a close)
+        r.awaitReadable(timeoutMillis);
+        return true;
     }
 
     /**
@@ -505,11 +423,10 @@ public final class SocketTransport implements Transport {
         clearStaleInterrupt();
         wroteSinceRead = true;
         SocketWait r = readiness != null ? readiness : writeBlocking(() -> out.write(b, off, len));
-        int fd = directFd;
-        if (r != null && fd >= 0) {
+        if (r != null && usesDirectCalls()) {
             try {
                 for (int from = off, left = len; ; ) {
-                    int n = sendDirect(fd, b, from, left);
+                    int n = sendDirect(b, from, left);
                     from += n;
                     left -= n;
                     if (left == 0) break;
@@ -610,9 +527,8 @@ public final class SocketTransport implements Transport {
 
     /** A gathering write of {@code pieces}, or a plain one of {@code body} if there are none. */
     private void writeSome(ByteBuffer[] pieces, ByteBuffer body) throws IOException {
-        int fd = directFd;
         if (pieces != null) channel.write(pieces); // heap arrays cannot be handed to writev directly
-        else if (fd >= 0 && readiness != null) sendDirect(fd, body);
+        else if (readiness != null && usesDirectCalls()) sendDirect(body);
         else channel.write(body);
     }
 
@@ -710,7 +626,7 @@ public final class SocketTransport implements Transport {
 
     @Override
     public void close() {
-        if (((int) DIRECT_STATE.getAndBitwiseOr(this, CLOSED) & ~CLOSED) == 0) releaseDirectFd();
+        if (direct != null) direct.close(); // our descriptor closes once no direct call runs on it
         try {
             channel.close();
         } catch (IOException e) {
