@@ -30,11 +30,13 @@ class StalledWriteAtStopTest {
         try (RawClient client = server.connect()) {
             client.socket().setReceiveBufferSize(16 * 1024);
             client.send("GET /large HTTP/1.1\r\nHost: a\r\n\r\n"); // and not read: the server's write waits
-            server.close(); // its shutdown timeout passes with the write blocked (the socket buffers hold far less)
             client.timeout(10_000);
             InputStream in = client.socket().getInputStream();
+            // the response has begun: a stop before the server read the request would end an idle connection cleanly
+            assertTrue(in.read() >= 0, "the response begins");
+            server.close(); // its shutdown timeout passes with the write blocked (the socket buffers hold far less)
             byte[] buf = new byte[64 * 1024];
-            long[] read = {0};
+            long[] read = {1};
             // what the client's buffer holds, then the reset; with a FIN, all the server's kernel held, then the end
             assertThrows(SocketException.class, () -> {
                 for (int n; (n = in.read(buf)) >= 0 && read[0] < 64L << 20; ) read[0] += n;
