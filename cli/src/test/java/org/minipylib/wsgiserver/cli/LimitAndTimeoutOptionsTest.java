@@ -55,9 +55,10 @@ class LimitAndTimeoutOptionsTest {
         try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--request-head-timeout", "1", "--body-read-timeout", "2",
                 "--write-timeout", "3", "--keep-alive-timeout", "4", "--handshake-timeout", "5", "--drain-timeout", "0.5",
                 "--min-body-rate", "1k/2.5")) {
-            assertEquals(new HttpTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3),
-                    Duration.ofSeconds(4), Duration.ofSeconds(5), Duration.ofMillis(500),
-                    new MinDataRate(1024, Duration.ofMillis(2500))), cli.server().config().timeouts());
+            assertEquals(HttpTimeouts.builder().requestHead(Duration.ofSeconds(1)).bodyRead(Duration.ofSeconds(2))
+                    .write(Duration.ofSeconds(3)).keepAlive(Duration.ofSeconds(4)).handshake(Duration.ofSeconds(5))
+                    .drain(Duration.ofMillis(500)).minBodyRate(new MinDataRate(1024, Duration.ofMillis(2500))).build(),
+                    cli.server().config().timeouts());
             assertEquals(HttpLimits.defaults(), cli.server().config().limits());
         }
     }

@@ -30,8 +30,6 @@ import java.util.concurrent.TimeUnit;
 public record HttpTimeouts(Duration requestHead, Duration bodyRead, Duration write, Duration keepAlive,
                            Duration handshake, Duration drain, MinDataRate minBodyRate) {
 
-    private static final Duration DEFAULT_DRAIN = Duration.ofSeconds(5);
-
     /**
      * The longest duration the server can time (its clock counts nanoseconds in a {@code long}):
      * about 292 years. A longer timeout is refused when the configuration is made, rather than
@@ -49,32 +47,48 @@ public record HttpTimeouts(Duration requestHead, Duration bodyRead, Duration wri
         Objects.requireNonNull(minBodyRate, "minBodyRate");
     }
 
-    /** The five timeouts given, the default {@code drain} timeout and minimum body rate. */
-    public HttpTimeouts(Duration requestHead, Duration bodyRead, Duration write, Duration keepAlive, Duration handshake) {
-        this(requestHead, bodyRead, write, keepAlive, handshake, DEFAULT_DRAIN, MinDataRate.defaults());
-    }
-
     /**
      * 10 s for the head, 30 s per body read and per write, 20 s keep-alive, 10 s for the handshake,
      * 5 s to drain an unread body, and a body must average 240 bytes/s after 5 s.
      */
     public static HttpTimeouts defaults() {
-        return new HttpTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(30),
-                Duration.ofSeconds(20), Duration.ofSeconds(10));
+        return builder().build();
     }
 
     /** The same timeout for everything (the drain timeout included); the default minimum body rate. */
     public static HttpTimeouts all(Duration timeout) {
-        return new HttpTimeouts(timeout, timeout, timeout, timeout, timeout, timeout, MinDataRate.defaults());
+        return builder().requestHead(timeout).bodyRead(timeout).write(timeout).keepAlive(timeout)
+                .handshake(timeout).drain(timeout).build();
     }
 
-    public HttpTimeouts withRequestHead(Duration d) { return new HttpTimeouts(d, bodyRead, write, keepAlive, handshake, drain, minBodyRate); }
-    public HttpTimeouts withBodyRead(Duration d) { return new HttpTimeouts(requestHead, d, write, keepAlive, handshake, drain, minBodyRate); }
-    public HttpTimeouts withWrite(Duration d) { return new HttpTimeouts(requestHead, bodyRead, d, keepAlive, handshake, drain, minBodyRate); }
-    public HttpTimeouts withKeepAlive(Duration d) { return new HttpTimeouts(requestHead, bodyRead, write, d, handshake, drain, minBodyRate); }
-    public HttpTimeouts withHandshake(Duration d) { return new HttpTimeouts(requestHead, bodyRead, write, keepAlive, d, drain, minBodyRate); }
-    public HttpTimeouts withDrain(Duration d) { return new HttpTimeouts(requestHead, bodyRead, write, keepAlive, handshake, d, minBodyRate); }
-    public HttpTimeouts withMinBodyRate(MinDataRate r) { return new HttpTimeouts(requestHead, bodyRead, write, keepAlive, handshake, drain, r); }
+    /**
+     * A builder starting from the {@linkplain #defaults() defaults}: set only the timeouts that
+     * differ, e.g. {@code HttpTimeouts.builder().keepAlive(Duration.ofSeconds(5)).build()}.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from these timeouts. */
+    public Builder toBuilder() {
+        return new Builder().requestHead(requestHead).bodyRead(bodyRead).write(write).keepAlive(keepAlive)
+                .handshake(handshake).drain(drain).minBodyRate(minBodyRate);
+    }
+
+    /** These timeouts with {@link #requestHead()} {@code d}. */
+    public HttpTimeouts withRequestHead(Duration d) { return toBuilder().requestHead(d).build(); }
+    /** These timeouts with {@link #bodyRead()} {@code d}. */
+    public HttpTimeouts withBodyRead(Duration d) { return toBuilder().bodyRead(d).build(); }
+    /** These timeouts with {@link #write()} {@code d}. */
+    public HttpTimeouts withWrite(Duration d) { return toBuilder().write(d).build(); }
+    /** These timeouts with {@link #keepAlive()} {@code d}. */
+    public HttpTimeouts withKeepAlive(Duration d) { return toBuilder().keepAlive(d).build(); }
+    /** These timeouts with {@link #handshake()} {@code d}. */
+    public HttpTimeouts withHandshake(Duration d) { return toBuilder().handshake(d).build(); }
+    /** These timeouts with {@link #drain()} {@code d}. */
+    public HttpTimeouts withDrain(Duration d) { return toBuilder().drain(d).build(); }
+    /** These timeouts with {@link #minBodyRate()} {@code r}. */
+    public HttpTimeouts withMinBodyRate(MinDataRate r) { return toBuilder().minBodyRate(r).build(); }
 
     private static void positive(Duration d, String name) {
         Objects.requireNonNull(d, name);
@@ -98,5 +112,36 @@ public record HttpTimeouts(Duration requestHead, Duration bodyRead, Duration wri
      */
     public static int waitMillis(long nanos) {
         return (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(nanos - 1) + 1);
+    }
+
+    /**
+     * Builds {@link HttpTimeouts}, starting from the {@linkplain #defaults() defaults}; one setter per
+     * timeout, checked by {@link #build()} (each must be positive and at most {@link #LONGEST}).
+     */
+    public static final class Builder {
+        private Duration requestHead = Duration.ofSeconds(10);
+        private Duration bodyRead = Duration.ofSeconds(30);
+        private Duration write = Duration.ofSeconds(30);
+        private Duration keepAlive = Duration.ofSeconds(20);
+        private Duration handshake = Duration.ofSeconds(10);
+        private Duration drain = Duration.ofSeconds(5);
+        private MinDataRate minBodyRate = MinDataRate.defaults();
+
+        private Builder() {
+        }
+
+        public Builder requestHead(Duration d) { this.requestHead = d; return this; }
+        public Builder bodyRead(Duration d) { this.bodyRead = d; return this; }
+        public Builder write(Duration d) { this.write = d; return this; }
+        public Builder keepAlive(Duration d) { this.keepAlive = d; return this; }
+        public Builder handshake(Duration d) { this.handshake = d; return this; }
+        public Builder drain(Duration d) { this.drain = d; return this; }
+        /** {@link MinDataRate#NONE} for no minimum. */
+        public Builder minBodyRate(MinDataRate r) { this.minBodyRate = r; return this; }
+
+        /** @throws IllegalArgumentException if a timeout is not positive or longer than {@link #LONGEST} */
+        public HttpTimeouts build() {
+            return new HttpTimeouts(requestHead, bodyRead, write, keepAlive, handshake, drain, minBodyRate);
+        }
     }
 }
