@@ -67,9 +67,8 @@ public final class HttpResponse {
     /**
      * As {@link #begin}, for a response whose application produced no body at all: {@code Content-Length: 0},
      * except for HEAD, whose Content-Length must be what GET would send (RFC 9110 sections 8.6 and
-     * 9.3.2): not knowing it, the server sends none, unless the application gave one, but says
-     * {@code Transfer-Encoding: chunked} on HTTP/1.1 as the GET would (and keeps the connection, as
-     * a HEAD response has no body to delimit).
+     * 9.3.2): not knowing it, the server sends none (and keeps the connection, as a HEAD response has
+     * no body to delimit), unless the application gave one.
      */
     public void beginEmpty(int status, String reason, List<Header> headers) throws IOException {
         begin(status, reason, headers, 0, true);
@@ -139,10 +138,7 @@ public final class HttpResponse {
         } else if (appLength >= 0) {
             declaredLength = appLength;
         } else if (empty && request.isHead()) {
-            // The length a GET would have is unknown, so no Content-Length; on HTTP/1.1 the GET's body
-            // would be chunked, which a HEAD response may say (RFC 9112 section 6.1), and some clients
-            // (Node's http) reuse the connection only after a HEAD response with a framing field.
-            if (!bodyForbidden && request.minorVersion() == 1) out.writeLatin1("Transfer-Encoding: chunked\r\n");
+            // no framing header: the length a GET would have is unknown, and there is no body to delimit
         } else if (!bodyForbidden) {
             if (knownLength >= 0) {
                 declaredLength = knownLength;

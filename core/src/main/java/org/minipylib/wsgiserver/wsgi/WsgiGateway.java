@@ -77,7 +77,7 @@ public final class WsgiGateway implements Gateway {
     }
 
     private void respond(Exchange exchange, Environ environ) throws Exception {
-        WsgiResponse response = new WsgiResponse(exchange.response(), checkedStarts);
+        WsgiResponse response = new WsgiResponse(exchange.response(), checkedStarts, exchange.request().isHead());
         Iterable<byte[]> body = app.call(environ, response);
         // An interrupt flag the application left (restoring one it caught) is stale now, and a file
         // channel read with it set closes itself: a FileBody, sent or iterated, would fail.

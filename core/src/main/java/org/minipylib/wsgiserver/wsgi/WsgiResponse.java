@@ -24,6 +24,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
 
     private final HttpResponse http;
     private final CheckedStarts checked;
+    private final boolean head;
     private boolean started;
     private int status;
     private String reason;
@@ -32,9 +33,10 @@ final class WsgiResponse implements StartResponse, BodyWriter {
     /** Body bytes the application gave (returned or written), sent or not. */
     private long given;
 
-    WsgiResponse(HttpResponse http, CheckedStarts checked) {
+    WsgiResponse(HttpResponse http, CheckedStarts checked, boolean head) {
         this.http = http;
         this.checked = checked;
+        this.head = head;
     }
 
     /**
@@ -194,12 +196,18 @@ final class WsgiResponse implements StartResponse, BodyWriter {
     }
 
     /**
-     * Ends the response: headers if nothing was sent (with Content-Length 0, but none for HEAD: see
-     * {@link HttpResponse#beginEmpty}), last chunk.
+     * Ends the response: headers if nothing was sent, then the last chunk. An empty body gets
+     * Content-Length 0, except for HEAD (see {@link HttpResponse#beginEmpty}): a HEAD response with
+     * no body and no Content-Length from the application gets the framing a streamed GET body would,
+     * {@code Transfer-Encoding: chunked} on HTTP/1.1 (RFC 9112 section 6.1 allows it on HEAD; without
+     * a framing field Node's http client drops the connection after the response).
      */
     void finish() throws IOException {
         if (!started) throw new IllegalStateException("The application returned without calling start()");
-        if (!http.isCommitted()) http.beginEmpty(status, reason, headers);
+        if (!http.isCommitted()) {
+            if (head) http.begin(status, reason, headers, -1);
+            else http.beginEmpty(status, reason, headers);
+        }
         http.finish();
     }
 
