@@ -18,11 +18,13 @@ import java.util.Locale;
  *                       parsing it (400, 408, 414, 431...), as much of its first line as arrived (any
  *                       bytes, ISO-8859-1), or {@code null} if none did
  * @param status         the status answered
- * @param bodyBytes      response body bytes sent
+ * @param bodyBytes      response body bytes written (into the connection's output buffer: a small response
+ *                       whose client resets the connection before the buffer goes out counts whole)
  * @param referer        the Referer header, or {@code null}
  * @param userAgent      the User-Agent header, or {@code null}
  * @param durationNanos  from the complete request head (a wait for a worker included) to the end of the response;
- *                       0 for a refusal
+ *                       for the server's own refusal of a parsed head the same; 0 for one refused before its
+ *                       head was complete
  * @param host           the Host header as sent, or {@code null}
  */
 public record AccessLogEntry(String remoteAddress, Instant time, String requestLine, int status, long bodyBytes,
@@ -49,7 +51,7 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
      * The entry as one JSON object, its fields named after nginx's variables: {@code time} (ISO 8601,
      * UTC, milliseconds), {@code remote_addr}, {@code request}, {@code status}, {@code body_bytes_sent},
      * {@code http_referer}, {@code http_user_agent}, {@code http_host} and {@code request_time}
-     * (seconds, milliseconds resolution, from the complete request head to the end of the response; 0 for a refusal, and for a
+     * (seconds, milliseconds resolution, from the complete request head to the end of the response; 0 for a refusal before the head was complete, and for a
      * negative {@code durationNanos}). An absent value is {@code null}. Only ASCII is written: any
      * other character, and every control character, is a JSON unicode escape (backslash, {@code u},
      * four hex digits; the bytes of a request as ISO-8859-1 characters, so {@code 00e9} is the byte

@@ -55,7 +55,7 @@ import java.util.Collections;
  *                           included, to a finished response)
  * @param queued             requests waiting for a worker now
  * @param threads            worker threads now (pool mode: pool threads; virtual mode: threads on a request)
- * @param busyWorkers        requests being served now
+ * @param busyWorkers        requests holding a worker now (in virtual mode a request waiting for its client lends it back)
  * @param socketErrors       connections lost to a network error while a request was being served
  * @param responsesByStatus  responses sent, by status code (only codes sent at least once), ascending
  * @param latency            the distribution of the durations of requests that reached the application

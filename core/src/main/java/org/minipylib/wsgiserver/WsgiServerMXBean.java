@@ -60,7 +60,7 @@ public interface WsgiServerMXBean {
     /** Worker threads now. */
     int getThreads();
 
-    /** Requests being served now. */
+    /** Requests holding a worker now (in virtual mode a request waiting for its client lends it back). */
     int getBusyWorkers();
 
     /** Connections lost to network errors while serving. */

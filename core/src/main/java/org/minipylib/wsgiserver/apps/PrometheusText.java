@@ -58,7 +58,7 @@ final class PrometheusText {
         counter("wsgiserver_work_seconds_total", "Time spent serving requests.", s.workTime().toNanos() / 1e9);
         gauge("wsgiserver_queue_length", "Requests waiting for a worker now.", s.queued());
         gauge("wsgiserver_threads", "Worker threads now.", s.threads());
-        gauge("wsgiserver_busy_workers", "Requests being served now.", s.busyWorkers());
+        gauge("wsgiserver_busy_workers", "Requests holding a worker now (a request waiting for its client lends it back).", s.busyWorkers());
         counter("wsgiserver_socket_errors_total", "Connections lost to network errors while serving.", s.socketErrors());
 
         family("wsgiserver_responses_total", "counter", "Responses sent, by status code.");

@@ -1060,7 +1060,8 @@ public final class HttpConnection {
     private HttpResponse answerUnfinished(RequestHead head, RequestBody body, HttpResponse response, Throwable failure,
                                           long startNanos) throws IOException {
         if (isClosed() && owner.isDraining()) { // cut off by stop() at the shutdown timeout (or sooner): expected, no stack trace
-            LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the server's stop", head.requestLine());
+            // '' is MessageFormat's quote: one ' in the line
+            LOG.log(System.Logger.Level.INFO, "\"{0}\" was cut off by the server''s stop", head.requestLine());
             logIfStarted(head, response, startNanos); // stop() waits a moment for this before it closes the log
             return null;
         }

@@ -217,9 +217,7 @@ public final class RequestParser {
     /** The end of the line whose LF is at {@code lf}: before its CR, or (if allowed) at a bare LF. */
     private int lineEnd(byte[] b, int lineStart, int lf) throws BadRequestException {
         if (lf > lineStart && b[lf - 1] == '\r') return lf - 1;
-        if (!compliance.allows(ComplianceViolation.BARE_LF_LINE_ENDINGS)) {
-            throw violation(ComplianceViolation.BARE_LF_LINE_ENDINGS, "Line must end with CRLF");
-        }
+        allowOrThrow(ComplianceViolation.BARE_LF_LINE_ENDINGS, "Line must end with CRLF");
         return lf;
     }
 

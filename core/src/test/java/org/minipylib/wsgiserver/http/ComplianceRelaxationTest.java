@@ -155,6 +155,19 @@ class ComplianceRelaxationTest {
         assertEquals("FRAGMENT_IN_TARGET", records.get(0).getParameters()[0]);
     }
 
+    /** Every relaxable rule goes through the same check: a bare LF (the line ends, checked apart) too. */
+    @Test
+    void anAcceptedBareLfIsLoggedAsTheOtherRelaxedViolationsAre() throws Exception {
+        List<LogRecord> records = relaxedViolationLogs(() -> {
+            RequestParser parser = new RequestParser(HttpLimits.defaults().withCompliance(
+                    HttpCompliance.strict().relaxing(ComplianceViolation.BARE_LF_LINE_ENDINGS)));
+            byte[] b = "GET /a HTTP/1.1\nHost: a\n\n".getBytes(StandardCharsets.ISO_8859_1);
+            assertEquals("/a", parser.parse(b, 0, b.length).path());
+        });
+        assertEquals(1, records.size(), "logged once: " + records);
+        assertEquals("BARE_LF_LINE_ENDINGS", records.get(0).getParameters()[0]);
+    }
+
     /** Parsers are lent to connections one head at a time; a connection's record of what was logged goes with it. */
     @Test
     void aServerLogsAnAcceptedRelaxedViolationOncePerConnection() throws Exception {
