@@ -18,10 +18,15 @@ select_jdk() {
     candidate=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
     if jdk_ok "$candidate"; then export JAVA_HOME="$candidate"; return 0; fi
   fi
-  # Newest first: temurin-25, java-21-openjdk, ...
-  for candidate in $(ls -d /usr/lib/jvm/*/ /opt/java/*/ /opt/jdk*/ 2>/dev/null | sed 's:/$::' | sort -t- -k2 -rV); do
-    if jdk_ok "$candidate"; then export JAVA_HOME="$candidate"; return 0; fi
+  # The newest by the version each reports (directory names say it in many ways: temurin-25-jdk,
+  # java-21-openjdk, zulu21-ca...); symlinks to the same JDK count once.
+  local best="" best_major=0 major
+  for candidate in $(ls -d /usr/lib/jvm/*/ /opt/java/*/ /opt/jdk*/ 2>/dev/null | sed 's:/$::' | sort -u); do
+    jdk_ok "$candidate" || continue
+    major=$(java_major "$candidate/bin/java"); major=${major%%.*}
+    if [ "$major" -gt "$best_major" ] 2>/dev/null; then best=$candidate; best_major=$major; fi
   done
+  if [ -n "$best" ]; then export JAVA_HOME="$best"; return 0; fi
   cat >&2 <<MSG
 wsgiserver needs a JDK 21 or newer, and none was found
 (JAVA_HOME=${JAVA_HOME:-unset}; default java: $(java -version 2>&1 | head -n 1)).
