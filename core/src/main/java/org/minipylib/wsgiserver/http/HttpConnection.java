@@ -1130,8 +1130,9 @@ public final class HttpConnection {
         }
         if (!body.isFullyRead()) {
             if (keep) {
+                long max = settings.limits().maxDrainSize();
                 boolean neverAskedForBody = head.expectContinue() && !body.isStarted();
-                keep = !neverAskedForBody && body.drain(settings.limits().maxDrainSize(), System.nanoTime() + drainNanos);
+                keep = (!neverAskedForBody || bodyArrivedWithin(body, max)) && body.drain(max, System.nanoTime() + drainNanos);
             }
             if (!keep) lingerOnClose = true;
         }
@@ -1196,10 +1197,11 @@ public final class HttpConnection {
         RequestBody body = currentBody;
         if (body == null || body.isFullyRead()) return false;
         if (body.failure() != null) return true;
-        // The client waits for a 100 Continue that never came: it may or may not send the body.
-        if (!body.isStarted() && request.expectContinue()) return true;
-        // What the application leaves is drained after the response, if small; if not, the close is announced.
         long max = settings.limits().maxDrainSize();
+        // The client waits for a 100 Continue that never came: it may or may not send the body,
+        // unless it sent it without waiting, all of it (and then it is drained as any other).
+        if (!body.isStarted() && request.expectContinue()) return !bodyArrivedWithin(body, max);
+        // What the application leaves is drained after the response, if small; if not, the close is announced.
         long known = body.remainingLength();
         if (known >= 0) return known > max;
         // A chunked body's size is unknown until read: the connection is kept only if all the rest
@@ -1210,6 +1212,25 @@ public final class HttpConnection {
             return arrived < 0 || arrived > max;
         } catch (IOException e) { // the client is gone: the response's write will find out
             return true;
+        }
+    }
+
+    /**
+     * True if the rest of the body, at most {@code max} bytes, has arrived already (in the input
+     * buffer, or waiting in the socket: read without waiting); false if the client is gone.
+     */
+    private boolean bodyArrivedWithin(RequestBody body, long max) {
+        try {
+            long known = body.remainingLength();
+            if (known < 0) {
+                long arrived = body.dataLeftIfArrived(input);
+                return arrived >= 0 && arrived <= max;
+            }
+            if (known > max) return false;
+            if (input.available() < known) input.readArrived();
+            return input.available() >= known;
+        } catch (IOException e) { // the client is gone: the response's write will find out
+            return false;
         }
     }
 

@@ -35,7 +35,8 @@ import static org.minipylib.wsgiserver.testing.WsgiTestApps.textPlain;
 /**
  * {@code Expect: 100-continue} (RFC 9110 section 10.1.1): the interim 100 goes out when the application
  * first reads wsgi.input, never when it answers without reading; then the connection closes, because
- * the client may or may not send the body it announced.
+ * the client may or may not send the body it announced (unless all of it has arrived already: a
+ * client that did not wait).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ExpectContinueTest {
@@ -102,6 +103,27 @@ class ExpectContinueTest {
             RawClient.Response r = client.read(); // the first thing on the wire is the final response
             assertEquals(413, r.status());
             assertLastResponse(client, r, "too big for me");
+        }
+    }
+
+    /**
+     * A client that sends the body right behind the head, not waiting for the 100 it asked for: all of
+     * it has arrived when the application answers without reading it, so there is no doubt about
+     * where the next request starts; the body is drained and the connection kept.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aBodySentWithoutWaitingIsDrainedAndTheConnectionKept(WorkerMode mode) throws Exception {
+        WsgiApp app = WsgiTestApps.text("403 Forbidden", "not for you");
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(mode)); RawClient client = server.connect()) {
+            RawClient.Response r = client.send(expecting("upload", 5) + "hello").read();
+            assertEquals(403, r.status());
+            assertNull(r.header("Connection"), "keep-alive: the whole body is there");
+            assertEquals(403, client.send(get("/next")).read().status(), "the next request is read where it starts");
+            RawClient.Response chunked = client.send("POST /c HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n").read();
+            assertNull(chunked.header("Connection"), "a chunked body all arrived too");
+            assertEquals(403, client.send(get("/last")).read().status());
         }
     }
 
