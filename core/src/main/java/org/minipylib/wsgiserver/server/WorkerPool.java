@@ -37,6 +37,7 @@ public final class WorkerPool {
     private final AtomicInteger inFlight = new AtomicInteger(); // accepted, not finished: running + waiting
     private final AtomicInteger threadCount = new AtomicInteger();
     private final AtomicInteger idleCount = new AtomicInteger();
+    private final AtomicInteger releasedRunning = new AtomicInteger(); // threads whose task released its place early and still runs
     private final AtomicInteger sequence = new AtomicInteger();
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
     private volatile boolean shutdown;
@@ -66,7 +67,9 @@ public final class WorkerPool {
     public interface Task {
         /**
          * Does the work; running {@code release} (on this thread) makes it stop counting against the
-         * pool's limit before it ends, and a task that is still running may then wait for this thread.
+         * pool's limit before it ends, and a task that is still running may then wait for this thread
+         * (the pool starts another for work that waits meanwhile, up to its maximum: the released
+         * task still holds this one).
          * Returns what to run next, on the same thread, once this task no longer counts; or null.
          */
         Runnable run(Runnable release);
@@ -137,7 +140,7 @@ public final class WorkerPool {
 
     /** Adds threads until every accepted task has one (up to the maximum). */
     private void ensureThreads() {
-        while (threadCount.get() < Math.min(inFlight.get(), maxThreads)) {
+        while (threadCount.get() - releasedRunning.get() < Math.min(inFlight.get(), maxThreads)) {
             if (!addWorker()) return;
         }
     }
@@ -174,9 +177,13 @@ public final class WorkerPool {
                 Runnable followUp;
                 place.held = true;
                 try {
-                    followUp = runSafely(task, place);
+                    followUp = runSafely(task, place.early);
                 } finally {
                     place.run();
+                    if (place.releasedEarly) {
+                        place.releasedEarly = false;
+                        releasedRunning.decrementAndGet();
+                    }
                 }
                 if (followUp != null) {
                     runSafely(release -> {
@@ -205,6 +212,14 @@ public final class WorkerPool {
     /** A worker's task's place among the {@code max + queueSize} the pool accepts: given back once, by that worker. */
     private final class Place implements Runnable {
         boolean held;
+        boolean releasedEarly;
+        final Runnable early = () -> {
+            if (held) {
+                releasedEarly = true;
+                releasedRunning.incrementAndGet();
+            }
+            run();
+        };
 
         @Override
         public void run() {
@@ -215,7 +230,7 @@ public final class WorkerPool {
     }
 
     /** Runs {@code task}; returns its follow-up, or null (also when it failed). */
-    private static Runnable runSafely(Task task, Place place) {
+    private static Runnable runSafely(Task task, Runnable place) {
         try {
             return task.run(place);
         } catch (Throwable t) {

@@ -195,4 +195,36 @@ class WorkerPoolTest {
             pool.shutdown();
         }
     }
+
+    /**
+     * A task that gives its place back before its last, blocking step (a connection's turn ends
+     * before its last write, which waits for a client that does not read) still holds its thread:
+     * the next task gets a thread of its own, up to the maximum, rather than waiting for that write.
+     */
+    @Test
+    void aTaskBlockedAfterGivingItsPlaceBackDoesNotHoldUpTheNext() throws Exception {
+        WorkerPool pool = new WorkerPool("blocked-after-release", 1, 4, Duration.ofSeconds(60), 10);
+        CountDownLatch unblock = new CountDownLatch(1);
+        try {
+            CountDownLatch released = new CountDownLatch(1);
+            assertTrue(pool.submit((WorkerPool.Task) place -> {
+                place.run(); // WorkerTurn.answered(): the responses are complete
+                released.countDown();
+                try {
+                    unblock.await(); // the last write, blocked
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return null;
+            }));
+            assertTrue(released.await(5, TimeUnit.SECONDS));
+            CountDownLatch secondRan = new CountDownLatch(1);
+            assertTrue(pool.submit(secondRan::countDown));
+            assertTrue(secondRan.await(5, TimeUnit.SECONDS), "the second task waited; pool threads: " + pool.threads());
+            assertEquals(2, pool.threads());
+        } finally {
+            unblock.countDown();
+            pool.shutdown();
+        }
+    }
 }
