@@ -319,7 +319,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         }
         if (config.sslAdapter() != null) {
             steps.add(counted(config.sslAdapter()::open,
-                    e -> e instanceof SetupRefusedException // plain HTTP, answered 400
+                    e -> e instanceof SetupRefusedException // plain HTTP, which the connection answers 400
                             || e instanceof TlsHandshakeException h && h.tlsFailed()
                             || e instanceof SSLException, // from an adapter that does not wrap it (see SslAdapter)
                     statistics::tlsHandshakeFailed, statistics::tlsHandshakeTimedOut));

@@ -465,10 +465,7 @@ public final class HttpConnection {
             }
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "Connection setup with {0} failed: {1}", t.remoteAddress(), e.toString());
-            if (e instanceof SetupRefusedException refusal) {
-                owner.refused(refusal.status());
-                writeLogEntry(peerText(t.remoteAddress()), refusal.requestLine(), refusal.status(), refusal.bodyBytes(), null, 0);
-            }
+            if (e instanceof SetupRefusedException refusal) answerSetupRefusal(t, refusal);
             t.close();
             close();
             return false;
@@ -486,6 +483,23 @@ public final class HttpConnection {
         }
         setupDeadline = 0;
         return true;
+    }
+
+    /**
+     * Answers the HTTP request a setup step refused (plain HTTP on a TLS port) on {@code t}, the
+     * transport that step was given, and counts and logs it as the server's own refusal.
+     */
+    private void answerSetupRefusal(Transport t, SetupRefusedException refusal) {
+        byte[] answer = ErrorResponse.closing(refusal.status(), refusal.answer(), settings.serverHeader(), refusal.headRequest());
+        long bodyBytes = refusal.headRequest() ? 0 : ErrorResponse.bodyLength(refusal.answer());
+        try {
+            t.write(answer, 0, answer.length);
+            t.shutdownOutput();
+        } catch (IOException e) { // the client is gone
+            bodyBytes = 0;
+        }
+        owner.refused(refusal.status());
+        writeLogEntry(peerText(t.remoteAddress()), refusal.requestLine(), refusal.status(), bodyBytes, null, 0);
     }
 
     /**

@@ -3,32 +3,41 @@ package org.minipylib.wsgiserver.http;
 import java.io.IOException;
 
 /**
- * Thrown by a {@link ConnectionSetup} step that answered the client with an HTTP error itself (a
- * TLS port answering a plain-HTTP request with {@code 400}) before the connection ends. The server
- * counts and logs that answer like its own refusals: in the statistics and the access log.
+ * Thrown by a {@link ConnectionSetup} step that found the client speaking HTTP where the step
+ * expected something else (a TLS port given a plain-HTTP request): the connection answers it with
+ * the error response this describes, written by the HTTP layer as its own refusals are (with its
+ * {@code Date} and {@code Server} fields), counts and logs it like them, and closes.
  */
 public final class SetupRefusedException extends IOException {
 
     private final int status;
+    private final String answer;
     private final String requestLine;
-    private final long bodyBytes;
+    private final boolean headRequest;
 
     /**
      * @param message     why, for the debug log
-     * @param status      the status the client was answered with
+     * @param status      the status to answer (400, say)
+     * @param answer      the text of the answer's body, for the client
      * @param requestLine the request line as far as it arrived, or null
-     * @param bodyBytes   the bytes of content sent with the answer
+     * @param headRequest true if the request is a HEAD (the answer then has no body)
      */
-    public SetupRefusedException(String message, int status, String requestLine, long bodyBytes) {
+    public SetupRefusedException(String message, int status, String answer, String requestLine, boolean headRequest) {
         super(message);
         this.status = status;
+        this.answer = answer;
         this.requestLine = requestLine;
-        this.bodyBytes = bodyBytes;
+        this.headRequest = headRequest;
     }
 
-    /** The status the client was answered with. */
+    /** The status to answer. */
     public int status() {
         return status;
+    }
+
+    /** The text of the answer's body. */
+    public String answer() {
+        return answer;
     }
 
     /** The request line as far as it arrived, or null. */
@@ -36,9 +45,9 @@ public final class SetupRefusedException extends IOException {
         return requestLine;
     }
 
-    /** The bytes of content sent with the answer. */
-    public long bodyBytes() {
-        return bodyBytes;
+    /** True if the refused request is a HEAD. */
+    public boolean headRequest() {
+        return headRequest;
     }
 
     /** The message alone: the server's debug line for the connection reads well without the class name. */

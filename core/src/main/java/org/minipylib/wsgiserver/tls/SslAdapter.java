@@ -31,8 +31,8 @@ public interface SslAdapter {
      * @param deadlineNanos {@link System#nanoTime()} by which the handshake must be done
      * @return a transport that reads and writes application data; its {@code sslSession()} is set
      * @throws IOException if the handshake failed or timed out (the caller closes the connection)
-     *                     (a {@link org.minipylib.wsgiserver.http.SetupRefusedException} if the adapter
-     *                     answered the client itself, as it answers plain HTTP with {@code 400})
+     *                     (a {@link org.minipylib.wsgiserver.http.SetupRefusedException} for a client
+     *                     that spoke plain HTTP, which the server then answers with {@code 400})
      */
     Transport open(Transport transport, long deadlineNanos) throws IOException;
 

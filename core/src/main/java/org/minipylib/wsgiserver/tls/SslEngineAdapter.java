@@ -68,7 +68,7 @@ public final class SslEngineAdapter implements SslAdapter {
         try {
             tls.handshake(deadlineNanos);
         } catch (SetupRefusedException e) {
-            throw e; // answered: the server logs it as its own refusal
+            throw e; // the connection answers it, and counts and logs it as its own refusal
         } catch (IOException e) {
             throw new TlsHandshakeException(reason(e), e); // the server logs it as one line at DEBUG
         }

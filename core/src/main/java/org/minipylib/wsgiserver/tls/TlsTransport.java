@@ -1,7 +1,6 @@
 package org.minipylib.wsgiserver.tls;
 
 import org.minipylib.wsgiserver.http.BufferPool;
-import org.minipylib.wsgiserver.http.ErrorResponse;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.http.RequestParser;
 import org.minipylib.wsgiserver.http.SetupRefusedException;
@@ -224,15 +223,14 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
         return handshakeWaitingSince;
     }
 
-    /** The client's first bytes are not a TLS handshake record: a plain-HTTP client gets a {@code 400}; throws either way. */
+    /**
+     * The client's first bytes are not a TLS handshake record: throws, for a plain-HTTP client a
+     * {@link SetupRefusedException}, which the connection answers with a {@code 400}.
+     */
     private void refuseNonTls(byte[] first, int n) throws IOException {
         if (Character.isLetter(first[0])) {
-            boolean head = RequestParser.startsWithHeadMethod(first, 0, n);
-            byte[] answer = ErrorResponse.closing(400, PLAIN_HTTP_MESSAGE, null, head);
-            wrapped.write(answer, 0, answer.length);
-            wrapped.shutdownOutput();
             throw new SetupRefusedException("TLS handshake failed: plain HTTP request on the HTTPS port", 400,
-                    RequestParser.firstLine(first, 0, n), head ? 0 : ErrorResponse.bodyLength(PLAIN_HTTP_MESSAGE));
+                    PLAIN_HTTP_MESSAGE, RequestParser.firstLine(first, 0, n), RequestParser.startsWithHeadMethod(first, 0, n));
         }
         throw new SSLException("not a TLS handshake (first byte 0x" + Integer.toHexString(first[0] & 0xff) + ")");
     }

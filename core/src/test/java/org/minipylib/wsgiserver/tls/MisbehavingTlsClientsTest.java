@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
 
 /**
- * Clients that do not do TLS properly: plain HTTP gets a plain-text 400 and the connection closes;
+ * Clients that do not do TLS properly: plain HTTP gets a plain-text 400 (with Date and Server) and the connection closes;
  * a silent, dribbling or garbage-sending client is closed at the handshake deadline (or at once)
  * while other clients are served meanwhile; a server stop closes connections mid-handshake; each
  * failed handshake is one debug log line without a stack trace.
@@ -166,6 +166,7 @@ class MisbehavingTlsClientsTest {
             assertEquals("text/plain; charset=utf-8", response.header("Content-Type"));
             assertEquals("nosniff", response.header("X-Content-Type-Options"));
             assertNotNull(org.minipylib.wsgiserver.http.HttpDate.parse(response.header("Date")), "a 4xx carries a Date (RFC 9110 section 6.6.1)");
+            assertTrue(response.header("Server").startsWith("wsgiserver/"), "the Server field of every other response");
             assertTrue(response.bodyText().contains("plain HTTP request to an HTTPS port"), response.bodyText());
             assertTrue(raw.isClosedByServer());
 
