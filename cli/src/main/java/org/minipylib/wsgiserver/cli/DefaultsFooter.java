@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.cli;
 import org.minipylib.wsgiserver.ServerConfig;
 import org.minipylib.wsgiserver.http.HttpLimits;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.tls.TlsConfig;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -42,7 +43,9 @@ final class DefaultsFooter {
                     + ", --max-drain-size " + bytes(limits.maxDrainSize()) + ",",
             "  --max-chunk-extension " + bytes(limits.maxChunkExtensionLength())
                     + ", --max-pipelined-requests " + limits.maxPipelinedRequestsPerTurn() + ",",
-            "  --max-head-memory " + bytes(limits.maxHeadMemory()) + " (a quarter of the heap);",
+            "  --max-head-memory " + bytes(limits.maxHeadMemory()) + " and",
+            "  --max-stalled-write-memory " + bytes(defaults.maxStalledWriteMemory()) + " (each a quarter of the heap),",
+            "  --ssl-max-handshakes " + TlsConfig.DEFAULT_MAX_HANDSHAKES + " (64 KiB each in a quarter of the heap);",
             "  client timeouts in seconds: --request-head-timeout " + seconds(timeouts.requestHead()) + ",",
             "  --body-read-timeout " + seconds(timeouts.bodyRead()) + ", --write-timeout " + seconds(timeouts.write())
                     + ", --keep-alive-timeout " + seconds(timeouts.keepAlive()) + ",",

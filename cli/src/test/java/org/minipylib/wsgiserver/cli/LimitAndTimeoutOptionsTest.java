@@ -145,7 +145,10 @@ class LimitAndTimeoutOptionsTest {
                     "--max-drain-size " + limits.maxDrainSize() / 1024 + "k,",
                     "--max-chunk-extension " + limits.maxChunkExtensionLength() / 1024 + "k,",
                     "--max-pipelined-requests " + limits.maxPipelinedRequestsPerTurn() + ",",
-                    "--max-head-memory " + ByteSizeConverter.format(limits.maxHeadMemory()) + " (a quarter of the heap);",
+                    "--max-head-memory " + ByteSizeConverter.format(limits.maxHeadMemory()) + " and",
+                    "--max-stalled-write-memory " + ByteSizeConverter.format(defaults.maxStalledWriteMemory())
+                            + " (each a quarter of the heap),",
+                    "--ssl-max-handshakes " + org.minipylib.wsgiserver.tls.TlsConfig.DEFAULT_MAX_HANDSHAKES + " (64 KiB each",
                     "--max-requests-per-connection " + defaults.maxRequestsPerConnection() + ",",
                     "--max-connection-age " + defaults.maxConnectionAge().toSeconds() + " (0: no limit);",
                     "--request-head-timeout " + timeouts.requestHead().toSeconds() + ",",
