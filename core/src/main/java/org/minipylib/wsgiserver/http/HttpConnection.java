@@ -1221,12 +1221,7 @@ public final class HttpConnection {
         // A chunked body's size is unknown until read: the connection is kept only if all the rest
         // has arrived already and is small, else the drain might fail after keep-alive was promised
         // (and a client that sent its next request would see the connection close under it).
-        try {
-            long arrived = body.dataLeftIfArrived(input);
-            return arrived < 0 || arrived > max;
-        } catch (IOException e) { // the client is gone: the response's write will find out
-            return true;
-        }
+        return !bodyArrivedWithin(body, max);
     }
 
     /**

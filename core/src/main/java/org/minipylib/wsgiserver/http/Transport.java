@@ -242,7 +242,6 @@ public interface Transport {
         return -1;
     }
 
-    /** The server-side address the client connected to. */
     /**
      * About how much heap a connection over this transport holds while a write waits for a client
      * that does not read (its buffers, its thread's stack): what the server counts against its
@@ -252,6 +251,7 @@ public interface Transport {
         return 8 * 1024;
     }
 
+    /** The server-side address the client connected to. */
     SocketAddress localAddress();
 
     /** The client's address. */

@@ -29,8 +29,8 @@ final class StalledWriteBudget {
         this.warning = warning;
     }
 
-    /** Resets the connections stalled longest while the stalled ones hold more than the budget; returns how many. */
-    int enforce(Iterable<HttpConnection> connections, long nowNanos) {
+    /** Resets the connections stalled longest while the stalled ones hold more than the budget. */
+    void enforce(Iterable<HttpConnection> connections, long nowNanos) {
         List<Stalled> stalled = null;
         long held = 0;
         for (HttpConnection c : connections) {
@@ -41,18 +41,15 @@ final class StalledWriteBudget {
             stalled.add(s);
             held += s.bytes();
         }
-        if (held <= maxBytes) return 0;
+        if (held <= maxBytes) return;
         stalled.sort(Comparator.comparingLong(s -> s.since() - nowNanos)); // the longest stalled first (nanoTime may wrap)
-        int reset = 0;
         for (Stalled s : stalled) {
             if (held <= maxBytes) break;
             s.connection().resetStalledWrite();
             held -= s.bytes();
-            reset++;
             warning.occurred((count, interval) -> "Writes to clients that stopped reading held more than " + maxBytes
                     + " bytes (maxStalledWriteMemory): " + count + " connection(s) reset before their write timeout"
                     + (count > 1 ? " in the last " + interval + " s" : "") + "; many clients may be reading slowly on purpose");
         }
-        return reset;
     }
 }
