@@ -18,8 +18,8 @@ import java.util.Locale;
  *                       parsing it (400, 408, 414, 431...), as much of its first line as arrived (any
  *                       bytes, ISO-8859-1), or {@code null} if none did
  * @param status         the status answered
- * @param bodyBytes      response body bytes written (into the connection's output buffer: a small response
- *                       whose client resets the connection before the buffer goes out counts whole)
+ * @param bodyBytes      response body bytes that went out (to the operating system): all of them, or for a
+ *                       response cut off (the client reset the connection, a write timed out) those before the cut
  * @param referer        the Referer header, or {@code null}
  * @param userAgent      the User-Agent header, or {@code null}
  * @param durationNanos  from the complete request head (a wait for a worker included) to the end of the response;

@@ -14,6 +14,8 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,6 +47,37 @@ class AccessLogCutResponsesTest {
             // what was written for it before the reset: the first write, head and 64 KiB, may itself be cut
             assertTrue(entry.bodyBytes() >= 0 && entry.bodyBytes() < 64L << 20, "the bytes written for it: " + entry.bodyBytes());
             assertEquals(1L, server.server().statistics().responsesByStatus().get(200));
+        }
+    }
+
+    /**
+     * A small response sits in the connection's output buffer until its turn ends; if the client
+     * resets the connection first, none of it went out, and it is logged with no body bytes (the
+     * flush failed), not whole. The response before it went out (it was read) and is logged whole.
+     */
+    @Test
+    void aBufferedResponseWhoseClientResetFirstIsLoggedWithTheBytesThatWentOut() throws Exception {
+        CountDownLatch clientGone = new CountDownLatch(1);
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/after-reset")) assertTrue(clientGone.await(10, TimeUnit.SECONDS));
+            sr.start("200 OK", List.of(Header.of("Content-Type", "application/octet-stream")));
+            return List.of(new byte[8000]);
+        };
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        try (TestServer server = TestServer.start(app, b -> b.accessLog(entries::add))) {
+            try (RawClient client = server.connect()) {
+                // pipelined: the first response is held while the second request runs, and written when it runs long
+                client.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /after-reset HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertEquals(8000, client.read().body().length);
+                client.socket().setSoLinger(true, 0); // then gone, with a reset, before the second response is written
+            }
+            clientGone.countDown();
+            Poll.until(entries::size, n -> n == 2, "both entries");
+            assertEquals(List.of("GET /first HTTP/1.1", "GET /after-reset HTTP/1.1"),
+                    entries.stream().map(AccessLogEntry::requestLine).toList());
+            assertEquals(List.of(200, 200), entries.stream().map(AccessLogEntry::status).toList());
+            assertEquals(List.of(8000L, 0L), entries.stream().map(AccessLogEntry::bodyBytes).toList());
+            Poll.until(() -> server.server().statistics().socketErrors(), n -> n == 1, "the reset counted");
         }
     }
 

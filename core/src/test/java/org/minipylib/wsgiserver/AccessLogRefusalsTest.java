@@ -48,6 +48,27 @@ class AccessLogRefusalsTest {
                 arguments(505, "GET / HTTP/2.0\r\nHost: a\r\n\r\n", "GET / HTTP/2.0"));
     }
 
+    /**
+     * A refusal of a request pipelined behind others is logged after their entries, in the order the
+     * client sent them, though theirs wait for the turn's end (to be logged with the bytes that went out).
+     */
+    @Test
+    void aRefusalPipelinedBehindAnsweredRequestsIsLoggedAfterThem() throws Exception {
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        try (TestServer server = TestServer.start(HELLO, b -> b.accessLog(entries::add));
+             RawClient client = server.connect()) {
+            client.send("GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\n\r\nGET  /bad HTTP/1.1\r\n\r\n");
+            assertEquals("hi", client.read().bodyText());
+            assertEquals("hi", client.read().bodyText());
+            assertEquals(400, client.read().status());
+            Poll.until(entries::size, n -> n == 3, "three entries");
+        }
+        assertEquals(List.of("GET /one HTTP/1.1", "GET /two HTTP/1.1", "GET  /bad HTTP/1.1"),
+                entries.stream().map(AccessLogEntry::requestLine).toList());
+        assertEquals(List.of(200, 200, 400), entries.stream().map(AccessLogEntry::status).toList());
+        assertEquals(2L, entries.get(1).bodyBytes());
+    }
+
     @ParameterizedTest(name = "{0} for {1}")
     @MethodSource("refusals")
     void aRefusedRequestIsLogged(int status, String request, String loggedLine) throws Exception {

@@ -100,6 +100,15 @@ final class ConnectionOutput {
     private long pieceWritten;
     /** The turn of the request being served; only the connection's own thread uses it. */
     private WorkerTurn turn = WorkerTurn.KEPT;
+    /**
+     * Where {@code buf[0]} stands among all the bytes this output was given (see {@link #bytesGiven()});
+     * only the connection's own thread changes it.
+     */
+    private long bufferOffset;
+    /** Where the body of the response begun last starts among the bytes given (see {@link #markBodyStart()}). */
+    private long bodyStart;
+    /** Bytes the transport has taken, in all (guarded by writeLock). */
+    private long bytesWritten;
 
     /** An output with a buffer of its own, kept for its whole life. */
     ConnectionOutput(Transport transport, int capacity) {
@@ -210,6 +219,39 @@ final class ConnectionOutput {
         return failure;
     }
 
+    /**
+     * How many bytes this output has been given so far, buffered or written (less those of a
+     * {@linkplain #discardResponse() discarded} response): where the next byte given will stand.
+     * Compared with {@link #bytesWritten()}, it tells whether a response has gone out. For the
+     * connection's own thread.
+     */
+    long bytesGiven() {
+        return bufferOffset + count;
+    }
+
+    /**
+     * How many bytes the transport has taken, from any thread: those of a failed write that did not
+     * go out are not among them.
+     */
+    long bytesWritten() {
+        writeLock.lock();
+        try {
+            return bytesWritten;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Notes that the body of the response begun last starts here (its head has been given). */
+    void markBodyStart() {
+        bodyStart = bufferOffset + count;
+    }
+
+    /** Where the body of the response begun last starts among the {@linkplain #bytesGiven() bytes given}. */
+    long bodyStart() {
+        return bodyStart;
+    }
+
     void write(int b) throws IOException {
         ensureBuffer();
         if (count == capacity) flush();
@@ -277,12 +319,16 @@ final class ConnectionOutput {
         int read = readFully(file, position, buf, this.count, first);
         this.count += read;
         if (read < first || read == count) return read; // all of it buffered: nothing can fail now
-        return writeLarge((from, to) -> {
-            transportWrite(buf, from, to - from);
-            pieceWritten = read;
-            transportTransfer(file, position + read, count - read);
-            return pieceWritten;
-        });
+        try {
+            return writeLarge((from, to) -> {
+                transportWrite(buf, from, to - from);
+                pieceWritten = read;
+                transportTransfer(file, position + read, count - read);
+                return pieceWritten;
+            });
+        } finally {
+            bufferOffset += count - read; // given past the buffer (a file that ends early fails its response anyway)
+        }
     }
 
     /**
@@ -324,6 +370,8 @@ final class ConnectionOutput {
             // a buffer's position is where its writes got to; an array's whole slices are counted as they go
             if (buffer != null) pieceWritten = buffer.position() - start;
             throw e;
+        } finally {
+            bufferOffset += len; // given past the buffer
         }
     }
 
@@ -446,10 +494,11 @@ final class ConnectionOutput {
     }
 
     /**
-     * Empties the buffer; under {@link #writeLock}. The only place {@code count} drops to 0, with
-     * {@code sent} and {@code held}: {@link #release()} relies on it.
+     * Empties the buffer; under {@link #writeLock}, from the connection's own thread. The only place
+     * {@code count} drops to 0, with {@code sent} and {@code held}: {@link #release()} relies on it.
      */
     private void clearBuffered() {
+        bufferOffset += count;
         count = 0;
         sent = 0;
         held = 0;
@@ -562,11 +611,13 @@ final class ConnectionOutput {
                 WRITE_STARTED.setRelease(this, WRITING);
                 if (done == 0 && headLen > 0) {
                     transport.write(head, headOff, headLen, b, off, n);
+                    bytesWritten += headLen;
                 } else {
                     if (b != buf) giveBackEmptyBuffer(); // a piece of its own (see writeThrough), not the buffer
                     transport.write(b, off + done, n);
                 }
                 done += n;
+                bytesWritten += n;
                 if (b != head) pieceWritten = done;
             }
         } catch (IOException | RuntimeException e) {
@@ -608,6 +659,7 @@ final class ConnectionOutput {
             } else {
                 done += sent;
                 pieceWritten += sent;
+                bytesWritten += sent;
                 if (sent == n) continue;
             }
             int len = (int) Math.min(buf.length, count - done);
@@ -638,14 +690,17 @@ final class ConnectionOutput {
         int end = b.limit();
         try {
             for (boolean first = true; b.position() < end; first = false) {
-                b.limit(Math.min(end, b.position() + WRITE_SLICE));
+                int from = b.position();
+                b.limit(Math.min(end, from + WRITE_SLICE));
                 WRITE_STARTED.setRelease(this, WRITING);
                 if (first && headLen > 0) {
                     transport.write(head, headOff, headLen, b);
+                    bytesWritten += headLen;
                 } else {
                     giveBackEmptyBuffer();
                     transport.write(head, headOff, 0, b);
                 }
+                bytesWritten += b.position() - from;
             }
         } catch (IOException | RuntimeException e) {
             failure = e;

@@ -164,6 +164,8 @@ public final class HttpConnection {
     private final RequestHeadScanner headScanner;
     private RequestBody currentBody;
     private HttpResponse currentResponse;
+    /** The access-log entries of this turn, written as it ends; null without an access log. */
+    private final PendingLogEntries pendingLog;
     private boolean lingerOnClose;
     /** The turn of the requests being served (see {@link #serve(WorkerTurn)}), lent back while a body read waits. */
     private WorkerTurn turn = WorkerTurn.KEPT;
@@ -201,6 +203,7 @@ public final class HttpConnection {
         this.writeTimeoutNanos = t.write().toNanos();
         this.lastRequest = settings.maxRequestsPerConnection();
         this.retireAtNanos = retireAt(settings.maxConnectionAge());
+        this.pendingLog = settings.accessLog() != null ? new PendingLogEntries() : null;
     }
 
     /**
@@ -528,6 +531,8 @@ public final class HttpConnection {
         } finally {
             output.useTurn(WorkerTurn.KEPT);
             this.turn = WorkerTurn.KEPT;
+            // the turn's responses went out now (flushed), or as far as they got (the client left)
+            if (pendingLog != null && !pendingLog.isEmpty()) pendingLog.writeTo(settings.accessLog(), output.bytesWritten());
         }
     }
 
@@ -1320,17 +1325,17 @@ public final class HttpConnection {
         long duration = end - startNanos;
         owner.served(status, duration);
         // requestLine() builds a string: only for a log that takes it (40 bytes a request otherwise)
-        if (settings.accessLog() != null) {
+        if (pendingLog != null) { // written as the turn ends, with the body bytes that went out (see serve)
             String addr = client != null ? client : peerText(transport.remoteAddress());
-            writeLogEntry(addr, head.requestLine(), status, bodyBytes, head, duration);
+            pendingLog.add(logEntry(addr, head.requestLine(), status, bodyBytes, head, duration), output.bodyStart(),
+                    output.bytesGiven());
         }
     }
 
     /**
      * Counts and logs a response that started but was cut off (the client went away, a write timed
-     * out), with its status and the body bytes the application had written for it (some may not
-     * have reached the client): it was answered, as far as the client is concerned. One that never
-     * started was not, and has no entry.
+     * out), with its status and the body bytes of it that went out: it was answered, as far as the
+     * client is concerned. One that never started was not, and has no entry.
      */
     private void logIfStarted(RequestHead head, HttpResponse response, long startNanos) {
         if (response.isCommitted()) recordExchangeEnd(head, response.loggedClient(), response.status(), response.bodyBytes(), startNanos);
@@ -1344,14 +1349,26 @@ public final class HttpConnection {
                                long durationNanos) {
         var accessLog = settings.accessLog();
         if (accessLog == null) return;
+        AccessLogEntry entry = logEntry(client, requestLine, status, bodyBytes, head, durationNanos);
+        if (!pendingLog.isEmpty()) { // after the turn's earlier responses, its answer flushed already
+            long end = output.bytesGiven();
+            pendingLog.add(entry, end, end);
+            return;
+        }
         try {
-            accessLog.log(new AccessLogEntry(client, Instant.now().minusNanos(durationNanos), requestLine, status, bodyBytes,
-                    head != null ? head.headers().get("Referer") : null,
-                    head != null ? head.headers().get("User-Agent") : null, durationNanos,
-                    head != null ? head.headers().get("Host") : null));
+            accessLog.log(entry);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "Access log failed", e);
         }
+    }
+
+    /** An access-log entry of a request that arrived {@code durationNanos} ago; see {@link #writeLogEntry}. */
+    private static AccessLogEntry logEntry(String client, String requestLine, int status, long bodyBytes, RequestHead head,
+                                           long durationNanos) {
+        return new AccessLogEntry(client, Instant.now().minusNanos(durationNanos), requestLine, status, bodyBytes,
+                head != null ? head.headers().get("Referer") : null,
+                head != null ? head.headers().get("User-Agent") : null, durationNanos,
+                head != null ? head.headers().get("Host") : null);
     }
 
     /** The access log's text for a connection's peer: an IP address, else what the address says of itself. */

@@ -160,6 +160,7 @@ public final class HttpResponse {
             out.writeLatin1("Connection: keep-alive\r\n");
         }
         out.writeCrlf();
+        out.markBodyStart(); // the access log counts the body bytes that went out from here
     }
 
     /**

@@ -1,0 +1,66 @@
+package org.minipylib.wsgiserver.http;
+
+import org.minipylib.wsgiserver.AccessLog;
+import org.minipylib.wsgiserver.AccessLogEntry;
+
+import java.util.Arrays;
+
+/**
+ * The access-log entries of one connection's worker turn, held until the turn ends: a small response
+ * is still in the connection's output buffer when its exchange ends (with those of the requests
+ * pipelined behind it), and only the flush at the turn's end shows whether it reached the
+ * transport. Each entry goes to the log then, with the body bytes that did: all of them, or, for
+ * a client that reset the connection first, those written before the failure. Used by the
+ * connection's own thread only; positions are among the bytes its output was given
+ * ({@link ConnectionOutput#bytesGiven()}).
+ */
+final class PendingLogEntries {
+
+    private AccessLogEntry[] entries = new AccessLogEntry[4];
+    /** Per entry: where its body starts and where its response ends among the bytes given. */
+    private long[] bodyStarts = new long[4];
+    private long[] ends = new long[4];
+    private int size;
+
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    /** Adds {@code entry}, whose response body starts at {@code bodyStart} and ends at {@code end}. */
+    void add(AccessLogEntry entry, long bodyStart, long end) {
+        if (size == entries.length) {
+            entries = Arrays.copyOf(entries, size * 2);
+            bodyStarts = Arrays.copyOf(bodyStarts, size * 2);
+            ends = Arrays.copyOf(ends, size * 2);
+        }
+        entries[size] = entry;
+        bodyStarts[size] = bodyStart;
+        ends[size] = end;
+        size++;
+    }
+
+    /**
+     * Writes every entry to {@code log} in order, and forgets them: as they are if their responses
+     * went out whole ({@code bytesWritten} is past their ends), else with the body bytes that did.
+     */
+    void writeTo(AccessLog log, long bytesWritten) {
+        for (int i = 0; i < size; i++) {
+            AccessLogEntry entry = entries[i];
+            entries[i] = null;
+            if (bytesWritten < ends[i]) entry = cut(entry, Math.max(0, bytesWritten - bodyStarts[i]));
+            try {
+                log.log(entry);
+            } catch (RuntimeException e) {
+                System.getLogger(HttpConnection.class.getName()).log(System.Logger.Level.WARNING, "Access log failed", e);
+            }
+        }
+        size = 0;
+    }
+
+    /** {@code entry} with at most {@code written} body bytes. */
+    private static AccessLogEntry cut(AccessLogEntry entry, long written) {
+        if (written >= entry.bodyBytes()) return entry;
+        return new AccessLogEntry(entry.remoteAddress(), entry.time(), entry.requestLine(), entry.status(), written,
+                entry.referer(), entry.userAgent(), entry.durationNanos(), entry.host());
+    }
+}

@@ -1,0 +1,94 @@
+package org.minipylib.wsgiserver.http;
+
+import org.junit.jupiter.api.Test;
+import org.minipylib.wsgiserver.AccessLog;
+import org.minipylib.wsgiserver.AccessLogEntry;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A turn's access-log entries are written in order as it ends, each with the body bytes that went
+ * out: all of them if the transport took the whole response, else those before the failure.
+ */
+class PendingLogEntriesTest {
+
+    private final List<AccessLogEntry> logged = new ArrayList<>();
+    private final AccessLog log = new AccessLog() {
+        @Override public void log(AccessLogEntry entry) { logged.add(entry); }
+        @Override public void close() { }
+    };
+
+    private static AccessLogEntry entry(String line, long bodyBytes) {
+        return new AccessLogEntry("127.0.0.1", Instant.EPOCH, line, 200, bodyBytes, null, "ua", 5, "h");
+    }
+
+    /** Three responses, heads of 100 bytes, bodies of 1000: at 0-1100, 1100-2200, 2200-3300. */
+    private PendingLogEntries threeResponses() {
+        PendingLogEntries pending = new PendingLogEntries();
+        for (int i = 0; i < 3; i++) pending.add(entry("GET /" + i + " HTTP/1.1", 1000), i * 1100 + 100, (i + 1) * 1100);
+        return pending;
+    }
+
+    private List<Long> bodyBytesLogged() {
+        return logged.stream().map(AccessLogEntry::bodyBytes).toList();
+    }
+
+    @Test
+    void responsesThatWentOutWholeAreLoggedAsTheyAre() {
+        PendingLogEntries pending = threeResponses();
+        pending.writeTo(log, 3300);
+        assertEquals(List.of(1000L, 1000L, 1000L), bodyBytesLogged());
+        assertEquals(List.of("GET /0 HTTP/1.1", "GET /1 HTTP/1.1", "GET /2 HTTP/1.1"),
+                logged.stream().map(AccessLogEntry::requestLine).toList());
+        assertTrue(pending.isEmpty());
+    }
+
+    @Test
+    void aResponseCutInItsBodyIsLoggedWithTheBytesBeforeTheCut() {
+        threeResponses().writeTo(log, 1100 + 100 + 250);
+        assertEquals(List.of(1000L, 250L, 0L), bodyBytesLogged());
+        AccessLogEntry cut = logged.get(1);
+        assertEquals(entry("GET /1 HTTP/1.1", 250), cut); // every other field kept
+    }
+
+    @Test
+    void aResponseCutInItsHeadIsLoggedWithNoBodyBytes() {
+        threeResponses().writeTo(log, 50);
+        assertEquals(List.of(0L, 0L, 0L), bodyBytesLogged());
+    }
+
+    @Test
+    void entriesAreForgottenOnceWrittenAndTheQueueGrows() {
+        PendingLogEntries pending = new PendingLogEntries();
+        for (int i = 0; i < 100; i++) pending.add(entry("GET /" + i + " HTTP/1.1", 10), i * 20L + 10, (i + 1) * 20L);
+        pending.writeTo(log, 2000);
+        assertEquals(100, logged.size());
+        pending.add(entry("GET /again HTTP/1.1", 10), 2010, 2020);
+        pending.writeTo(log, 2020);
+        assertEquals(101, logged.size());
+        assertEquals("GET /again HTTP/1.1", logged.get(100).requestLine());
+    }
+
+    @Test
+    void aFailingLogDoesNotStopTheEntriesAfterIt() {
+        PendingLogEntries pending = threeResponses();
+        AccessLog failsOnce = new AccessLog() {
+            boolean failed;
+            @Override public void log(AccessLogEntry entry) {
+                if (!failed) {
+                    failed = true;
+                    throw new IllegalStateException("disk full");
+                }
+                logged.add(entry);
+            }
+            @Override public void close() { }
+        };
+        pending.writeTo(failsOnce, 3300);
+        assertEquals(List.of("GET /1 HTTP/1.1", "GET /2 HTTP/1.1"), logged.stream().map(AccessLogEntry::requestLine).toList());
+    }
+}
