@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.proxy;
 
 import org.minipylib.wsgiserver.http.IpLiteral;
+import org.minipylib.wsgiserver.http.LogText;
 import org.minipylib.wsgiserver.http.ProxiedTls;
 
 import java.net.InetAddress;
@@ -95,11 +96,11 @@ public final class ProxyProtocolParser {
         int length = end + 1;
         String[] parts = line.split(" ", -1);
         if (parts.length >= 2 && parts[1].equals("UNKNOWN")) return ProxyHeader.unknownClient(length);
-        if (parts.length != 6) throw new ProxyProtocolException("malformed PROXY v1 header: " + printable(line));
+        if (parts.length != 6) throw new ProxyProtocolException("malformed PROXY v1 header: " + LogText.printable(line));
         int addressLength = switch (parts[1]) {
             case "TCP4" -> 4;
             case "TCP6" -> 16;
-            default -> throw new ProxyProtocolException("unknown PROXY v1 protocol: " + printable(parts[1]));
+            default -> throw new ProxyProtocolException("unknown PROXY v1 protocol: " + LogText.printable(parts[1]));
         };
         InetAddress source = literal(parts[2], addressLength);
         InetAddress destination = literal(parts[3], addressLength);
@@ -115,20 +116,15 @@ public final class ProxyProtocolParser {
     private static InetAddress literal(String text, int addressLength) throws ProxyProtocolException {
         boolean familyMatches = addressLength == 4 ? IpLiteral.ipv4(text) != null : text.indexOf(':') >= 0;
         InetAddress address = familyMatches ? IpLiteral.parse(text) : null;
-        if (address == null) throw new ProxyProtocolException("bad address in PROXY v1 header: " + printable(text));
+        if (address == null) throw new ProxyProtocolException("bad address in PROXY v1 header: " + LogText.printable(text));
         return address;
     }
 
     private static int port(String text) throws ProxyProtocolException {
         if (!text.matches("0|[1-9][0-9]{0,4}") || Integer.parseInt(text) > 65535) {
-            throw new ProxyProtocolException("bad port in PROXY v1 header: " + printable(text));
+            throw new ProxyProtocolException("bad port in PROXY v1 header: " + LogText.printable(text));
         }
         return Integer.parseInt(text);
-    }
-
-    private static String printable(String s) {
-        String cut = s.length() > 60 ? s.substring(0, 60) + "..." : s;
-        return cut.replaceAll("[^\\x20-\\x7e]", "?");
     }
 
     // ---- version 2 ----

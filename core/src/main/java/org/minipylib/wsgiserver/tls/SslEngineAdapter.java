@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver.tls;
 
 import org.minipylib.wsgiserver.http.BufferPool;
+import org.minipylib.wsgiserver.http.LogText;
 import org.minipylib.wsgiserver.http.SetupRefusedException;
 import org.minipylib.wsgiserver.http.Transport;
 
@@ -80,7 +81,8 @@ public final class SslEngineAdapter implements SslAdapter {
         if (e instanceof SocketTimeoutException) return "timed out";
         if (e instanceof EOFException) return "the client closed the connection";
         if (e instanceof java.nio.channels.AsynchronousCloseException) return "closed by the server (timeout or stop)";
-        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        // the JDK's messages may quote what the client sent (an illegal server name, line breaks and all)
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : LogText.printable(e.getMessage());
         return e instanceof SSLException ? message : e.getClass().getSimpleName() + ": " + message;
     }
 }

@@ -5,6 +5,7 @@ import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.StartResponse;
 import org.minipylib.wsgiserver.http.HttpResponse;
 import org.minipylib.wsgiserver.http.HttpStatus;
+import org.minipylib.wsgiserver.http.LogText;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -246,7 +247,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
     private static void validate(Header h) {
         String name = h.name();
         if (name.isEmpty()) throw new IllegalArgumentException("Empty header name");
-        if (!Header.isValidName(name)) throw new IllegalArgumentException("Invalid header name: " + name);
+        if (!Header.isValidName(name)) throw new IllegalArgumentException("Invalid header name: " + LogText.printable(name));
         String value = h.value();
         if (!Header.isValidValue(value)) throw new IllegalArgumentException("Invalid character in the value of header " + name);
         for (String hopByHop : HOP_BY_HOP) {

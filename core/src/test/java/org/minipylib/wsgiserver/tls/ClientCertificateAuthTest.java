@@ -93,6 +93,25 @@ class ClientCertificateAuthTest {
         }
     }
 
+    /**
+     * A name in a certificate the CA vouched for is still the client's text: its control characters
+     * reach the environ escaped as mod_ssl escapes them, never as a line break an application could
+     * log or put in a header.
+     */
+    @Test
+    void controlCharactersInTheClientsNamesAreEscaped() throws Exception {
+        Identity odd = certs.issue("eve\r\nX-Injected: 1\u001b[31m", "EC");
+        var capture = new WsgiTestApps.Capture();
+        try (TestServer s = start(capture.app(), ClientAuth.REQUIRED)) {
+            assertEquals(200, TlsClients.get(certs.clientContext(odd), s.port(), "/").statusCode());
+            Environ env = capture.nextEnviron();
+            assertEquals("SUCCESS", env.get("SSL_CLIENT_VERIFY"));
+            assertEquals("eve\\0D\\0AX-Injected: 1\\1B[31m", env.get("SSL_CLIENT_S_DN_CN"));
+            String dn = (String) env.get("SSL_CLIENT_S_DN");
+            assertFalse(dn.contains("\n") || dn.contains("\r") || dn.contains("\u001b"), dn);
+        }
+    }
+
     @Test
     void requiredRefusesClientsWithoutOrWithAStrangersCertificate() throws Exception {
         try (TestServer s = start(WsgiTestApps.text("200 OK", "secret"), ClientAuth.REQUIRED)) {

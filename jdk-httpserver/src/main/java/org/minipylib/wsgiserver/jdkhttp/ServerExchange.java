@@ -9,6 +9,7 @@ import org.minipylib.wsgiserver.http.Exchange;
 import org.minipylib.wsgiserver.http.HeaderFields;
 import org.minipylib.wsgiserver.http.HttpDate;
 import org.minipylib.wsgiserver.http.HttpStatus;
+import org.minipylib.wsgiserver.http.LogText;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -210,7 +211,7 @@ class ServerExchange extends HttpExchange {
             String name = e.getKey();
             if (name.equalsIgnoreCase("Transfer-Encoding")) continue;
             if (!keepOwnLength && name.equalsIgnoreCase("Content-Length")) continue;
-            if (!Header.isValidName(name)) throw new IOException("Invalid response header name: " + name);
+            if (!Header.isValidName(name)) throw new IOException("Invalid response header name: " + LogText.printable(name));
             for (String value : e.getValue()) {
                 String unfolded = value == null ? "" : value.indexOf('\r') < 0 ? value : OBS_FOLD.matcher(value).replaceAll(" ");
                 if (!Header.isValidValue(unfolded)) {
