@@ -164,7 +164,10 @@ public final class HttpConnection {
     private final RequestHeadScanner headScanner;
     private RequestBody currentBody;
     private HttpResponse currentResponse;
-    /** The access-log entries of this turn, written as it ends; null without an access log. */
+    /**
+     * The access-log entries of this turn, written as it ends (or once the watchdog had them written,
+     * see flushHeldResponses); null without an access log.
+     */
     private final PendingLogEntries pendingLog;
     private boolean lingerOnClose;
     /** The turn of the requests being served (see {@link #serve(WorkerTurn)}), lent back while a body read waits. */
@@ -925,6 +928,8 @@ public final class HttpConnection {
     private void flushHeldResponses() {
         try {
             output.flushHeld();
+            // their entries need not wait for the slow application's turn to end
+            if (pendingLog != null) pendingLog.writeSent(settings.accessLog(), output.bytesWritten());
         } catch (IOException e) {
             abort(); // the client is gone or stopped reading
         } finally {

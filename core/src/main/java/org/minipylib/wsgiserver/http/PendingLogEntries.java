@@ -4,15 +4,18 @@ import org.minipylib.wsgiserver.AccessLog;
 import org.minipylib.wsgiserver.AccessLogEntry;
 
 import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The access-log entries of one connection's worker turn, held until the turn ends: a small response
  * is still in the connection's output buffer when its exchange ends (with those of the requests
  * pipelined behind it), and only the flush at the turn's end shows whether it reached the
  * transport. Each entry goes to the log then, with the body bytes that did: all of them, or, for
- * a client that reset the connection first, those written before the failure. Used by the
- * connection's own thread only; positions are among the bytes its output was given
- * ({@link ConnectionOutput#bytesGiven()}).
+ * a client that reset the connection first, those written before the failure. Entries of responses
+ * the watchdog had written while a slow application holds the turn go out then, from its thread
+ * ({@link #writeSent}); hence the lock (not a monitor: held while the log writes, it would pin a
+ * virtual thread to its carrier on Java 21). Positions are among the bytes the connection's output was
+ * given ({@link ConnectionOutput#bytesGiven()}).
  */
 final class PendingLogEntries {
 
@@ -21,22 +24,33 @@ final class PendingLogEntries {
     private long[] bodyStarts = new long[4];
     private long[] ends = new long[4];
     private int size;
+    private final ReentrantLock lock = new ReentrantLock();
 
     boolean isEmpty() {
-        return size == 0;
+        lock.lock();
+        try {
+            return size == 0;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Adds {@code entry}, whose response body starts at {@code bodyStart} and ends at {@code end}. */
     void add(AccessLogEntry entry, long bodyStart, long end) {
-        if (size == entries.length) {
-            entries = Arrays.copyOf(entries, size * 2);
-            bodyStarts = Arrays.copyOf(bodyStarts, size * 2);
-            ends = Arrays.copyOf(ends, size * 2);
+        lock.lock();
+        try {
+            if (size == entries.length) {
+                entries = Arrays.copyOf(entries, size * 2);
+                bodyStarts = Arrays.copyOf(bodyStarts, size * 2);
+                ends = Arrays.copyOf(ends, size * 2);
+            }
+            entries[size] = entry;
+            bodyStarts[size] = bodyStart;
+            ends[size] = end;
+            size++;
+        } finally {
+            lock.unlock();
         }
-        entries[size] = entry;
-        bodyStarts[size] = bodyStart;
-        ends[size] = end;
-        size++;
     }
 
     /**
@@ -44,17 +58,49 @@ final class PendingLogEntries {
      * went out whole ({@code bytesWritten} is past their ends), else with the body bytes that did.
      */
     void writeTo(AccessLog log, long bytesWritten) {
-        for (int i = 0; i < size; i++) {
-            AccessLogEntry entry = entries[i];
-            entries[i] = null;
-            if (bytesWritten < ends[i]) entry = cut(entry, Math.max(0, bytesWritten - bodyStarts[i]));
-            try {
-                log.log(entry);
-            } catch (RuntimeException e) {
-                System.getLogger(HttpConnection.class.getName()).log(System.Logger.Level.WARNING, "Access log failed", e);
+        lock.lock();
+        try {
+            for (int i = 0; i < size; i++) {
+                AccessLogEntry entry = entries[i];
+                entries[i] = null;
+                if (bytesWritten < ends[i]) entry = cut(entry, Math.max(0, bytesWritten - bodyStarts[i]));
+                write(log, entry);
             }
+            size = 0;
+        } finally {
+            lock.unlock();
         }
-        size = 0;
+    }
+
+    /**
+     * Writes to {@code log}, in order, the first entries whose responses went out whole
+     * ({@code bytesWritten} is past their ends), and forgets them; the others stay.
+     */
+    void writeSent(AccessLog log, long bytesWritten) {
+        lock.lock();
+        try {
+            int sent = 0;
+            while (sent < size && ends[sent] <= bytesWritten) {
+                write(log, entries[sent]);
+                sent++;
+            }
+            if (sent == 0) return;
+            System.arraycopy(entries, sent, entries, 0, size - sent);
+            System.arraycopy(bodyStarts, sent, bodyStarts, 0, size - sent);
+            System.arraycopy(ends, sent, ends, 0, size - sent);
+            Arrays.fill(entries, size - sent, size, null);
+            size -= sent;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void write(AccessLog log, AccessLogEntry entry) {
+        try {
+            log.log(entry);
+        } catch (RuntimeException e) {
+            System.getLogger(HttpConnection.class.getName()).log(System.Logger.Level.WARNING, "Access log failed", e);
+        }
     }
 
     /** {@code entry} with at most {@code written} body bytes. */

@@ -75,6 +75,19 @@ class PendingLogEntriesTest {
     }
 
     @Test
+    void entriesWrittenAsTheirResponsesGoOutKeepTheRestForLater() {
+        PendingLogEntries pending = threeResponses();
+        pending.writeSent(log, 2000); // the first out, the second in part
+        assertEquals(List.of("GET /0 HTTP/1.1"), logged.stream().map(AccessLogEntry::requestLine).toList());
+        pending.writeSent(log, 2000);
+        assertEquals(1, logged.size());
+        pending.add(entry("GET /3 HTTP/1.1", 1000), 3400, 4400);
+        pending.writeTo(log, 3300 + 300); // the turn ends with the fourth cut in its body
+        assertEquals(List.of(1000L, 1000L, 1000L, 200L), bodyBytesLogged());
+        assertTrue(pending.isEmpty());
+    }
+
+    @Test
     void aFailingLogDoesNotStopTheEntriesAfterIt() {
         PendingLogEntries pending = threeResponses();
         AccessLog failsOnce = new AccessLog() {
