@@ -38,7 +38,13 @@ import java.util.concurrent.TimeUnit;
  * <p>PATH_INFO names a file under the root: its bytes are UTF-8 (anything else is a 404). Nothing
  * outside the root is ever served: a segment that is {@code .} or {@code ..}, that holds a NUL, a
  * backslash or an encoded slash ({@code %2F}), is a 404, and so is a file whose real path (symbolic
- * links followed) is not under the root's real path; a link to a file inside the root is served. A
+ * links followed) is not under the root's real path; a link to a file inside the root is served. The
+ * file found is opened only if it is still under the root then ({@link BeneathOpener}: its directory,
+ * held open, is checked to be under the root before the file is opened in it without following a
+ * link), so that a directory on its path replaced meanwhile by a link out of the root fails the open
+ * instead of leading out. Where that cannot be done (no {@link java.nio.file.SecureDirectoryStream}
+ * on the platform, or a file's directory that may be searched but not read), the file is opened by
+ * path and its real path checked again after the open: a narrower window, not a closed one. A
  * segment that starts with a dot ({@code .git}, {@code .env}) is a 404 unless {@link #withDotFiles}
  * says otherwise. Only regular files are served (no devices, pipes or sockets: 404); a file the
  * server may not read is a {@code 403}. A directory serves its {@code index.html} (a 404 without one:
@@ -49,9 +55,10 @@ import java.util.concurrent.TimeUnit;
  * nosniff}, {@code Last-Modified} (never later than now: RFC 9110 section 8.8.2.1), a strong {@code
  * ETag} made of the size and modification time, {@code Accept-Ranges: bytes} and the {@link
  * #withCacheControl Cache-Control} given. Size and time are those of the file opened: its size is the
- * open channel's, its time is read once it is open, and a file replaced meanwhile is looked up again
- * (a {@code 503} with {@code Retry-After: 1} if it is replaced around each of three opens), so that
- * the validators and {@code Content-Length} describe the bytes sent. Conditional requests are
+ * open channel's, its time is read once it is open, and a file replaced meanwhile (or a directory on
+ * its path, or one that fails to open) is looked up again: a {@code 404} if it is gone, a {@code 503}
+ * with {@code Retry-After: 1} if it is replaced around each of three opens or fails each of them, so
+ * that the validators and {@code Content-Length} describe the bytes sent. Conditional requests are
  * evaluated in RFC 9110 section 13.2.2's order ({@code If-Match}, {@code If-Unmodified-Since}: {@code
  * 412}; {@code If-None-Match}, {@code If-Modified-Since}: {@code 304}). Other methods get {@code 405}
  * with {@code Allow: GET, HEAD}.
@@ -121,10 +128,14 @@ public final class StaticFilesApp implements WsgiApp {
     private final boolean precompressed;
     private final Opener opener;
 
-    /** Opens a file for reading: a seam for tests that change the file just before it is opened. */
+    /**
+     * Opens the file at {@code relative} under {@code realRoot} for reading if it is still under it,
+     * or returns null where that cannot be done ({@link BeneathOpener#open}): a seam for tests
+     * that change the file just before it is opened.
+     */
     @FunctionalInterface
     interface Opener {
-        FileChannel open(Path file) throws IOException;
+        FileChannel open(Path realRoot, Path relative) throws IOException;
     }
 
     /** A file that was replaced each time it was opened: which one was opened is not known. */
@@ -176,7 +187,7 @@ public final class StaticFilesApp implements WsgiApp {
      */
     public static StaticFilesApp of(Path root) {
         if (!Files.isDirectory(root)) throw new IllegalArgumentException("not a directory: " + root);
-        return new StaticFilesApp(root.toAbsolutePath(), null, false, false, file -> FileChannel.open(file, StandardOpenOption.READ));
+        return new StaticFilesApp(root.toAbsolutePath(), null, false, false, BeneathOpener::open);
     }
 
     /** This app, sending {@code Cache-Control: value} with its files (null: none). */
@@ -239,12 +250,12 @@ public final class StaticFilesApp implements WsgiApp {
         Map<String, Found> variants = precompressed ? variants(named, found, realRoot) : Map.of();
         // with a variant, which answer this is depends on Accept-Encoding, errors too: another client may get the variant
         List<Header> vary = variants.isEmpty() ? List.of() : List.of(VARY);
-        OpenedVariant variant = openPreferredVariant(environ.header("Accept-Encoding"), variants);
+        OpenedVariant variant = openPreferredVariant(environ.header("Accept-Encoding"), variants, realRoot);
         String coding = variant == null ? null : variant.coding();
         Opened opened = variant == null ? null : variant.opened();
         if (opened == null) {
             try {
-                opened = open(found);
+                opened = open(found, realRoot);
             } catch (AccessDeniedException e) {
                 return plain(startResponse, "403 Forbidden", vary);
             } catch (KeptChanging e) {
@@ -317,26 +328,36 @@ public final class StaticFilesApp implements WsgiApp {
     }
 
     /**
-     * {@code found} opened, described by what was opened: read again after opening, its attributes
-     * must be those of the same file as before (not one that replaced it meanwhile, else it is looked
-     * up again); its size is the open channel's. Null if it is gone or no longer a regular file.
+     * {@code found} opened, if it is still under {@code realRoot}, and described by what was opened:
+     * read again after opening, its attributes must be those of the same file as before (not one that
+     * replaced it meanwhile, else it is looked up again); its size is the open channel's. An open that
+     * fails (a directory on its path replaced by a link, the file gone) is looked up again too. Null if
+     * it is gone or no longer a regular file.
      *
      * @throws AccessDeniedException if the server may not read it
-     * @throws KeptChanging          if it was replaced around each of {@value #OPEN_ATTEMPTS} opens
+     * @throws KeptChanging          if it was replaced around, or failed, each of {@value #OPEN_ATTEMPTS} opens
      */
-    private Opened open(Found found) throws IOException {
+    private Opened open(Found found, Path realRoot) throws IOException {
+        Path relative = realRoot.relativize(found.file());
         BasicFileAttributes before = found.attributes();
         for (int attempt = 0; attempt < OPEN_ATTEMPTS && before != null && before.isRegularFile(); attempt++) {
-            FileChannel channel;
+            FileChannel channel = null;
+            boolean byPath = false;
             try {
-                channel = opener.open(found.file());
+                channel = opener.open(realRoot, relative);
+                if (channel == null) { // it cannot tell here: by path, and checked again below
+                    channel = FileChannel.open(found.file(), StandardOpenOption.READ);
+                    byPath = true;
+                }
             } catch (AccessDeniedException e) {
                 throw e;
-            } catch (IOException e) { // gone since
-                return null;
+            } catch (IOException e) { // gone, or replaced on the way: looked up again below
             }
             BasicFileAttributes after = attributes(found.file());
-            if (after != null && sameFile(before, after)) {
+            // by path, the kernel may have followed a link swapped in since: the real path must still be itself
+            // (not airtight: a link swapped in before the open and out again before this check goes unseen)
+            if (channel != null && after != null && sameFile(before, after)
+                    && (!byPath || found.file().equals(inside(found.file(), realRoot)))) {
                 try {
                     return new Opened(channel, channel.size(), after.lastModifiedTime());
                 } catch (IOException | RuntimeException e) {
@@ -344,7 +365,7 @@ public final class StaticFilesApp implements WsgiApp {
                     throw e;
                 }
             }
-            channel.close(); // replaced around the open: which file the channel has is not known
+            if (channel != null) channel.close(); // replaced around the open: which file the channel has is not known
             before = after;
         }
         if (before == null || !before.isRegularFile()) return null;
@@ -356,11 +377,11 @@ public final class StaticFilesApp implements WsgiApp {
      * {@code acceptEncoding} prefers, opened; if it cannot be opened, the next it accepts, and so on;
      * null if none is accepted or can be opened (the file itself is sent).
      */
-    private OpenedVariant openPreferredVariant(String acceptEncoding, Map<String, Found> variants) throws IOException {
+    private OpenedVariant openPreferredVariant(String acceptEncoding, Map<String, Found> variants, Path realRoot) throws IOException {
         List<String> candidates = new ArrayList<>(variants.keySet());
         String coding;
         while ((coding = AcceptEncoding.preferred(acceptEncoding, candidates)) != null) {
-            Opened opened = openVariant(variants.get(coding));
+            Opened opened = openVariant(variants.get(coding), realRoot);
             if (opened != null) return new OpenedVariant(coding, opened);
             candidates.remove(coding);
         }
@@ -368,9 +389,9 @@ public final class StaticFilesApp implements WsgiApp {
     }
 
     /** A variant opened as {@link #open}, or null if it cannot be. */
-    private Opened openVariant(Found variant) throws IOException {
+    private Opened openVariant(Found variant, Path realRoot) throws IOException {
         try {
-            return open(variant);
+            return open(variant, realRoot);
         } catch (AccessDeniedException | KeptChanging e) {
             return null;
         }

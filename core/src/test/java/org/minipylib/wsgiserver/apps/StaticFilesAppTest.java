@@ -22,7 +22,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
@@ -154,11 +153,11 @@ class StaticFilesAppTest {
         Path next = Files.writeString(dir.resolve("replacement.txt"), "new content"); // the same size
         Files.setLastModifiedTime(next, FileTime.from(MODIFIED.plusSeconds(3600)));
         AtomicBoolean replaced = new AtomicBoolean();
-        StaticFilesApp app = StaticFilesApp.of(root).withOpener(f -> {
-            if (f.getFileName().toString().equals("replaced.txt") && replaced.compareAndSet(false, true)) {
-                Files.move(next, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        StaticFilesApp app = StaticFilesApp.of(root).withOpener((realRoot, relative) -> {
+            if (relative.getFileName().toString().equals("replaced.txt") && replaced.compareAndSet(false, true)) {
+                Files.move(next, realRoot.resolve(relative), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
-            return FileChannel.open(f, StandardOpenOption.READ);
+            return BeneathOpener.open(realRoot, relative);
         });
         try (TestServer own = TestServer.start(app); RawClient client = own.connect()) {
             RawClient.Response r = client.send(get("/replaced.txt")).read();
@@ -174,9 +173,9 @@ class StaticFilesAppTest {
     @Test
     void aFileTruncatedJustBeforeItIsOpenedIsSentWithItsNewLength() throws Exception {
         Path file = Files.writeString(root.resolve("truncated.txt"), "0123456789");
-        StaticFilesApp app = StaticFilesApp.of(root).withOpener(f -> {
-            if (f.getFileName().toString().equals("truncated.txt")) Files.writeString(f, "0123");
-            return FileChannel.open(f, StandardOpenOption.READ);
+        StaticFilesApp app = StaticFilesApp.of(root).withOpener((realRoot, relative) -> {
+            if (relative.getFileName().toString().equals("truncated.txt")) Files.writeString(realRoot.resolve(relative), "0123");
+            return BeneathOpener.open(realRoot, relative);
         });
         try (TestServer own = TestServer.start(app); RawClient client = own.connect()) {
             RawClient.Response r = client.send(get("/truncated.txt")).read();
@@ -192,10 +191,10 @@ class StaticFilesAppTest {
     @Test
     void aFileReplacedAroundEveryOpenIsUnavailable() throws Exception {
         Path file = Files.writeString(root.resolve("churning.txt"), "churn");
-        StaticFilesApp app = StaticFilesApp.of(root).withOpener(f -> {
+        StaticFilesApp app = StaticFilesApp.of(root).withOpener((realRoot, relative) -> {
             Path next = Files.writeString(dir.resolve("churn-next.txt"), "churn");
-            FileChannel channel = FileChannel.open(f, StandardOpenOption.READ);
-            Files.move(next, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE); // a new file at once
+            FileChannel channel = BeneathOpener.open(realRoot, relative);
+            Files.move(next, realRoot.resolve(relative), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE); // a new file at once
             return channel;
         });
         try (TestServer own = TestServer.start(app); RawClient client = own.connect()) {

@@ -16,7 +16,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -52,13 +51,14 @@ class StaticFilesAppUnopenableTest {
         }
         Files.writeString(root.resolve("no-variant-unreadable.js"), "no variant");
         Path churn = Files.createDirectory(dir.resolve("churn"));
-        server = TestServer.start(StaticFilesApp.of(root).withPrecompressed(true).withOpener(file -> open(file, churn)));
+        server = TestServer.start(StaticFilesApp.of(root).withPrecompressed(true).withOpener((realRoot, relative) -> open(realRoot, relative, churn)));
     }
 
-    private static FileChannel open(Path file, Path churn) throws IOException {
+    private static FileChannel open(Path realRoot, Path relative, Path churn) throws IOException {
+        Path file = realRoot.resolve(relative);
         String name = file.getFileName().toString();
         if (UNREADABLE.contains(name)) throw new AccessDeniedException(file.toString());
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+        FileChannel channel = BeneathOpener.open(realRoot, relative);
         if (CHURNING.contains(name)) { // a new file at once, the same bytes and time: which one the channel has is not known
             Path next = Files.write(churn.resolve(name), Files.readAllBytes(file));
             Files.setLastModifiedTime(next, Files.getLastModifiedTime(file)); // not newer than its variants, which would be stale
