@@ -534,9 +534,13 @@ public final class HttpConnection {
         } finally {
             output.useTurn(WorkerTurn.KEPT);
             this.turn = WorkerTurn.KEPT;
-            // the turn's responses went out now (flushed), or as far as they got (the client left)
-            if (pendingLog != null && !pendingLog.isEmpty()) pendingLog.writeTo(settings.accessLog(), output.bytesWritten());
+            writeLogEntries(); // the turn's responses went out now (flushed), or as far as they got (the client left)
         }
+    }
+
+    /** Writes the turn's access-log entries (see PendingLogEntries), with the body bytes that went out. */
+    private void writeLogEntries() {
+        if (pendingLog != null && !pendingLog.isEmpty()) pendingLog.writeTo(settings.accessLog(), output.bytesWritten());
     }
 
     private boolean serveBuffered() {
@@ -1416,6 +1420,7 @@ public final class HttpConnection {
             return false;
         }
         output.release(); // everything is out: the next connection reuses the buffer (called on the connection's own thread only)
+        writeLogEntries(); // before the close, as nginx logs: a client that reads to the end finds its line there
         // A response the kernel still holds part of lingers too: its client's close (once it has read
         // all) ends the linger, and the connection with it; one that never reads becomes CLOSING at the
         // linger's end (see closeOnceSent). Closed at once, it would stay CLOSING until the watchdog.
