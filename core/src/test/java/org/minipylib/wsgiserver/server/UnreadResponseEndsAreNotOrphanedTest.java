@@ -44,20 +44,35 @@ class UnreadResponseEndsAreNotOrphanedTest {
         assumeTrue(DirectSocketCalls.available() != null, "no getsockopt(TCP_INFO) on this JVM");
     }
 
+    /**
+     * The connection is counted until the write timeout after the linger (after the keep-alive
+     * timeout too, in that variant) has passed without progress: an ordinary close at the linger's
+     * end would uncount it a write timeout sooner. Timed from before the request, and observed by
+     * polling, the measured time can only come out longer than the server's, never shorter.
+     */
     @ParameterizedTest(name = "{0}, {1}")
     @CsvSource({"VIRTUAL, Connection: close", "POOL, Connection: close", "VIRTUAL, keep-alive timeout"})
     void aClientThatNeverReadsIsCountedThenReset(WorkerMode mode, String end) throws Exception {
-        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofSeconds(1)).withKeepAlive(Duration.ofSeconds(1));
+        Duration keepAlive = Duration.ofSeconds(1);
+        Duration writeTimeout = Duration.ofSeconds(1);
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(writeTimeout).withKeepAlive(keepAlive);
         try (TestServer server = TestServer.start(bytes(BODY), b -> b.workerMode(mode).timeouts(timeouts));
              Socket client = new Socket()) {
             client.setReceiveBufferSize(64 * 1024);
             client.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 5000);
-            String close = end.startsWith("Connection") ? "Connection: close\r\n" : "";
-            client.getOutputStream().write(("GET / HTTP/1.1\r\nHost: t\r\n" + close + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            boolean close = end.startsWith("Connection");
+            long sent = System.nanoTime();
+            client.getOutputStream().write(("GET / HTTP/1.1\r\nHost: t\r\n" + (close ? "Connection: close\r\n" : "") + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             // never read: the response is written into the kernel's buffers, the server's part is done
-            Thread.sleep(close.isEmpty() ? 3500 : 500); // (the keep-alive timeout and the 2 s linger after it)
-            assertEquals(1, server.server().openConnections(), "still counted while the kernel holds its bytes");
-            Poll.until(() -> server.server().openConnections(), n -> n == 0, "reset after the write timeout without progress");
+            Poll.until(() -> server.server().openConnections(), n -> n == 1, "counted");
+            Poll.until(() -> server.server().openConnections(), n -> n == 0, Duration.ofSeconds(30),
+                    "reset after the write timeout without progress");
+            Duration counted = Duration.ofNanos(System.nanoTime() - sent);
+            Duration atLeast = (close ? LINGER : keepAlive.plus(LINGER)).plus(writeTimeout.dividedBy(2));
+            assertTrue(counted.compareTo(atLeast) >= 0, "counted for " + counted.toMillis()
+                    + " ms while the kernel held its bytes; expected at least the linger and half the write timeout, "
+                    + atLeast.toMillis() + " ms");
             client.setSoTimeout(10_000);
             assertThrows(SocketException.class, () -> readAll(client.getInputStream()), "a reset, not the whole response");
         }
