@@ -173,8 +173,8 @@ class ConnectionSetupFailuresAreCountedTest {
 
     @Test
     void handshakesCutByTheServersStopAreNotCounted() throws Exception {
-        TestServer server = startTls(Duration.ofSeconds(30));
-        try (Socket silent = new Socket("127.0.0.1", server.port())) {
+        try (TestServer server = startTls(Duration.ofSeconds(30)); // closed here, and again (a no-op) at the end
+             Socket silent = new Socket("127.0.0.1", server.port())) {
             settledWith(server, 1, 1);
             server.close();
             awaitClose(silent);

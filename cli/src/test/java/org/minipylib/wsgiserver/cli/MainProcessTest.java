@@ -310,19 +310,22 @@ class MainProcessTest {
     void slowEchoClientsDeclaringLargeBodiesDoNotRunTheHeapOut() throws Exception {
         Path stdout = dir.resolve("slow-out.txt");
         Path stderr = dir.resolve("slow-err.txt");
-        Process process = startMain(List.of("-Xmx64m"), stdout, stderr, "--bind", "127.0.0.1:0");
+        Process process = startMain(List.of("-Xmx64m"), stdout, stderr, "--bind", "127.0.0.1:0", "--metrics-path", "/metrics");
         List<java.net.Socket> slow = new ArrayList<>();
         try {
             String url = awaitServingUrl(process, stdout);
             int port = URI.create(url).getPort();
+            byte[] request = ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000000\r\n\r\n"
+                    + "x".repeat(1000)).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             for (int i = 0; i < 40; i++) {
                 java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
                 slow.add(socket);
-                socket.getOutputStream().write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000000\r\n\r\n"
-                        + "x".repeat(1000)).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(request);
             }
-            Thread.sleep(500); // let the server start reading every body
             try (HttpClient client = HttpClient.newHttpClient()) {
+                long sent = 40L * request.length;
+                Poll.until(() -> bytesRead(client, url), n -> n >= sent, Duration.ofSeconds(20),
+                        "the server read the heads and first body bytes of all 40 clients (" + sent + " bytes)");
                 HttpResponse<String> r = client.send(get(url, "/plaintext"), BodyHandlers.ofString());
                 assertEquals(200, r.statusCode());
             }
@@ -421,6 +424,21 @@ class MainProcessTest {
             long ignored = Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16);
             assumeTrue((ignored & (1L << (number - 1))) == 0,
                     "SIG" + signal + " is ignored in the process started here (inherited), so the JVM does not handle it");
+        }
+    }
+
+    /** The server's count of bytes read from clients, from its JSON statistics at /metrics/json. */
+    private static long bytesRead(HttpClient client, String url) {
+        try {
+            String json = client.send(get(url, "/metrics/json"), BodyHandlers.ofString()).body();
+            Matcher m = Pattern.compile("\"bytesRead\":(\\d+)").matcher(json);
+            if (!m.find()) throw new AssertionError("no bytesRead in " + json);
+            return Long.parseLong(m.group(1));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 

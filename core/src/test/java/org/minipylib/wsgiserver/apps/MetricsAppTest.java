@@ -35,13 +35,18 @@ class MetricsAppTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    /** Three 200s and a 404 went through the server before the scrape. */
+    /** Three 200s and a 404 went through the server before the scrape (stopped again if that fails). */
     private static TestServer serverWithTraffic() throws Exception {
         TestServer server = TestServer.start(WsgiTestApps.text("200 OK", "hi"), b -> b.mount("/metrics", MetricsApp::new));
-        for (int i = 0; i < 3; i++) assertEquals(200, get(server, "/page" + i).statusCode());
-        assertEquals(404, get(server, "/metrics/nothing-here").statusCode());
-        Poll.until(server.server()::statistics, s -> s.requests() == 4, "four requests counted");
-        return server;
+        try {
+            for (int i = 0; i < 3; i++) assertEquals(200, get(server, "/page" + i).statusCode());
+            assertEquals(404, get(server, "/metrics/nothing-here").statusCode());
+            Poll.until(server.server()::statistics, s -> s.requests() == 4, "four requests counted");
+            return server;
+        } catch (Exception | Error e) {
+            server.close();
+            throw e;
+        }
     }
 
     @Test

@@ -223,13 +223,15 @@ class WriteStallWatchTest {
         try {
             awaitCount(transport.writesBegun, 1, "the response's write began"); // and blocks: the client is not reading
             assertFalse(connection.checkTimeouts(System.nanoTime()), "the watchdog sees the write running");
-            Thread.sleep(500); // longer than the keep-alive timeout
+            Thread.sleep(500); // the write waits longer than the keep-alive timeout (a stall here only makes it longer)
+            long released = System.nanoTime(); // the idle wait starts after this, so its deadline is 300 ms later at the earliest
             transport.gate.release();
             awaitCount(transport.readsBegun, 2, "waiting for the next request");
-            assertFalse(connection.checkTimeouts(System.nanoTime()),
+            // the watchdog's clock is passed in: how long the test thread takes to get here does not matter
+            assertFalse(connection.checkTimeouts(released + TimeUnit.MILLISECONDS.toNanos(250)),
                     "the 500 ms the response waited for the client did not count as idle time");
-            Thread.sleep(400);
-            assertTrue(connection.checkTimeouts(System.nanoTime()), "closed once idle for longer than the keep-alive timeout");
+            assertTrue(connection.checkTimeouts(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(400)),
+                    "closed once idle for longer than the keep-alive timeout");
         } finally {
             transport.ended.countDown();
             serving.join(TimeUnit.SECONDS.toMillis(10));

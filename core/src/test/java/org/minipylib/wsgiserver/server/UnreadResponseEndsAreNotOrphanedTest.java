@@ -21,6 +21,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -35,26 +36,43 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class UnreadResponseEndsAreNotOrphanedTest {
 
     private static final int BODY = 3_000_000;
+    /** How long a half-closed connection lingers for the client's end (HttpConnection's LINGER_NANOS). */
+    private static final Duration LINGER = Duration.ofSeconds(2);
 
     @BeforeAll
     static void unsentBytesCanBeCounted() {
         assumeTrue(DirectSocketCalls.available() != null, "no getsockopt(TCP_INFO) on this JVM");
     }
 
+    /**
+     * The connection is counted until the write timeout after the linger (after the keep-alive
+     * timeout too, in that variant) has passed without progress: an ordinary close at the linger's
+     * end would uncount it a write timeout sooner. Timed from before the request, and observed by
+     * polling, the measured time can only come out longer than the server's, never shorter.
+     */
     @ParameterizedTest(name = "{0}, {1}")
     @CsvSource({"VIRTUAL, Connection: close", "POOL, Connection: close", "VIRTUAL, keep-alive timeout"})
     void aClientThatNeverReadsIsCountedThenReset(WorkerMode mode, String end) throws Exception {
-        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofSeconds(1)).withKeepAlive(Duration.ofSeconds(1));
+        Duration keepAlive = Duration.ofSeconds(1);
+        Duration writeTimeout = Duration.ofSeconds(1);
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(writeTimeout).withKeepAlive(keepAlive);
         try (TestServer server = TestServer.start(bytes(BODY), b -> b.workerMode(mode).timeouts(timeouts));
              Socket client = new Socket()) {
             client.setReceiveBufferSize(64 * 1024);
             client.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 5000);
-            String close = end.startsWith("Connection") ? "Connection: close\r\n" : "";
-            client.getOutputStream().write(("GET / HTTP/1.1\r\nHost: t\r\n" + close + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            boolean close = end.startsWith("Connection");
+            long sent = System.nanoTime();
+            client.getOutputStream().write(("GET / HTTP/1.1\r\nHost: t\r\n" + (close ? "Connection: close\r\n" : "") + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             // never read: the response is written into the kernel's buffers, the server's part is done
-            Thread.sleep(close.isEmpty() ? 3500 : 500); // (the keep-alive timeout and the 2 s linger after it)
-            assertEquals(1, server.server().openConnections(), "still counted while the kernel holds its bytes");
-            Poll.until(() -> server.server().openConnections(), n -> n == 0, "reset after the write timeout without progress");
+            Poll.until(() -> server.server().openConnections(), n -> n == 1, "counted");
+            Poll.until(() -> server.server().openConnections(), n -> n == 0, Duration.ofSeconds(30),
+                    "reset after the write timeout without progress");
+            Duration counted = Duration.ofNanos(System.nanoTime() - sent);
+            Duration atLeast = (close ? LINGER : keepAlive.plus(LINGER)).plus(writeTimeout.dividedBy(2));
+            assertTrue(counted.compareTo(atLeast) >= 0, "counted for " + counted.toMillis()
+                    + " ms while the kernel held its bytes; expected at least the linger and half the write timeout, "
+                    + atLeast.toMillis() + " ms");
             client.setSoTimeout(10_000);
             assertThrows(SocketException.class, () -> readAll(client.getInputStream()), "a reset, not the whole response");
         }
@@ -77,27 +95,46 @@ class UnreadResponseEndsAreNotOrphanedTest {
         }
     }
 
+    /**
+     * Reads {@link #BODY} at about 300 KB/s, some 10 s: the server's write ends (into the kernel's
+     * buffers) long before that, its linger 2 s later, and the connection becomes CLOSING with
+     * megabytes unsent; from then on only the progress the watchdog sees keeps it from the reset due
+     * 1 s (the write timeout) after the linger. Its being counted well past both proves it went that
+     * way: an ordinary close would have uncounted it at the linger's end.
+     */
     @ParameterizedTest(name = "{0}")
     @CsvSource({"VIRTUAL", "POOL"})
     void aClientThatReadsSlowlyGetsAllOfIt(WorkerMode mode) throws Exception {
-        int body = 600_000;
-        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(Duration.ofSeconds(1));
-        try (TestServer server = TestServer.start(bytes(body), b -> b.workerMode(mode).timeouts(timeouts));
+        Duration writeTimeout = Duration.ofSeconds(1);
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withWrite(writeTimeout);
+        try (TestServer server = TestServer.start(bytes(BODY), b -> b.workerMode(mode).timeouts(timeouts));
              Socket client = new Socket()) {
             client.setReceiveBufferSize(64 * 1024);
             client.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 5000);
             client.setSoTimeout(10_000);
             client.getOutputStream().write("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            Thread.sleep(300); // the server has written all and closed its part
             InputStream in = client.getInputStream();
             java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
-            byte[] piece = new byte[32 * 1024];
-            for (int n; (n = in.read(piece)) > 0; ) {
+            byte[] piece = new byte[16 * 1024];
+            long written = 0; // when the statistics first showed the response written whole
+            long lastCounted = 0; // the last time the connection was still counted while the client read
+            long giveUpAt = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+            for (int n; (n = in.read(piece)) > 0; ) { // a reset throws here
                 received.write(piece, 0, n);
-                Thread.sleep(40); // about 800 KB/s: slower than loopback, progress well within the write timeout
+                long now = System.nanoTime();
+                if (written == 0 && server.server().statistics().responses(200, 300) == 1) written = now;
+                if (server.server().openConnections() == 1) lastCounted = now;
+                assertTrue(now - giveUpAt < 0, "still reading after 40 s");
+                Thread.sleep(50); // 16 KB per 50 ms: about 300 KB/s
             }
             String response = received.toString(StandardCharsets.ISO_8859_1);
-            assertEquals(body, response.length() - (response.indexOf("\r\n\r\n") + 4), "the whole body, then the end");
+            assertEquals(BODY, response.length() - (response.indexOf("\r\n\r\n") + 4), "the whole body, then a clean end");
+            assertTrue(written != 0, "the response was counted as written");
+            Duration countedAfterWrite = Duration.ofNanos(lastCounted - written);
+            Duration closingWithProgress = LINGER.plus(writeTimeout).plus(Duration.ofSeconds(1));
+            assertTrue(countedAfterWrite.compareTo(closingWithProgress) > 0, "counted, CLOSING, for "
+                    + countedAfterWrite.toMillis() + " ms after the write; the test needs more than " + closingWithProgress.toMillis()
+                    + " ms (the linger, the write timeout without progress, a margin) to exercise CLOSING with progress");
         }
     }
 

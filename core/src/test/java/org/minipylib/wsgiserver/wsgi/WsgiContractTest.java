@@ -8,6 +8,7 @@ import org.minipylib.wsgiserver.BodyWriter;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.LogCapture;
+import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 import org.minipylib.wsgiserver.testing.WsgiTestApps.Streamed;
@@ -565,6 +566,7 @@ class WsgiContractTest {
     void aCutCloseDelimitedResponseDoesNotResetAwayAnEarlierCompleteOne() throws Exception {
         byte[] big = new byte[512 * 1024];
         java.util.Arrays.fill(big, (byte) 'x');
+        CountDownLatch failing = new CountDownLatch(1);
         WsgiApp app = (env, sr) -> {
             if (env.pathInfo().equals("/big")) {
                 sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain"), Header.of("Content-Length", Integer.toString(big.length))));
@@ -573,13 +575,16 @@ class WsgiContractTest {
             sr.start("200 OK", textPlain());
             return new Streamed(i -> {
                 if (i == 0) return ascii("part one");
+                failing.countDown();
                 throw new IllegalStateException("failed mid-stream");
             });
         };
         try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
             client.socket().setReceiveBufferSize(64 * 1024);
             client.send("GET /big HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /fail HTTP/1.0\r\n\r\n");
-            Thread.sleep(1000); // the server writes /big into its send queue, then cuts /fail
+            // the server writes /big into its send queue, then cuts /fail: wait for the cut before reading
+            assertTrue(failing.await(10, TimeUnit.SECONDS), "/fail failed mid-stream");
+            Poll.until(() -> server.server().openConnections(), n -> n == 0, "the connection cut after /fail");
             RawClient.Response first = client.read();
             assertEquals(200, first.status());
             assertEquals(big.length, first.body().length, "the complete response arrives whole");

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
 
 import java.io.ByteArrayOutputStream;
@@ -202,15 +203,15 @@ class SimpleFileServerTest {
             server.createContext("/", SimpleFileServer.createFileHandler(root()))
                     .getFilters().add(SimpleFileServer.createOutputFilter(log, SimpleFileServer.OutputLevel.VERBOSE));
             server.start();
-            for (String request : requests) {
-                int before = logLines(log);
+            for (int i = 0; i < requests.size(); i++) {
+                String request = requests.get(i);
                 try (RawClient client = new RawClient("127.0.0.1", ServerFixture.port(server)).timeout(5000)) {
                     String line = request.contains(" HTTP/") ? request : request + " HTTP/1.1";
                     client.send(line + "\r\nHost: h\r\n\r\n").read(request.startsWith("HEAD"));
                 }
                 // the filter writes after the handler, maybe after the client has its answer
-                for (int i = 0; i < 500 && logLines(log) == before; i++) Thread.sleep(10);
-                Thread.sleep(50); // the rest of the exchange's lines
+                int logged = i + 1;
+                Poll.until(() -> exchangesLogged(log), n -> n == logged, "all the log lines of \"" + request + "\"");
             }
             logs.add(log.toString(StandardCharsets.UTF_8)
                     .replaceAll("\\[[^\\]]*\\]", "[time]")
@@ -220,9 +221,10 @@ class SimpleFileServerTest {
         assertEquals(logs.get(0), logs.get(1));
     }
 
-    private static int logLines(ByteArrayOutputStream log) {
+    /** The exchanges whose lines the verbose log has whole: each ends with the response headers and a line "<". */
+    private static int exchangesLogged(ByteArrayOutputStream log) {
         synchronized (log) {
-            return (int) log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("127.0.0.1")).count();
+            return (int) log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.equals("<")).count();
         }
     }
 
