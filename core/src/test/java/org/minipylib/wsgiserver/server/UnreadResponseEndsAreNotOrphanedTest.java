@@ -73,9 +73,37 @@ class UnreadResponseEndsAreNotOrphanedTest {
             assertTrue(counted.compareTo(atLeast) >= 0, "counted for " + counted.toMillis()
                     + " ms while the kernel held its bytes; expected at least the linger and half the write timeout, "
                     + atLeast.toMillis() + " ms");
+            // The reset goes out once the thread that waited to read from the connection lets go of its
+            // socket, moments after the count drops (a busy machine may delay it): read before, the
+            // client would get more of the response meanwhile. Its arrival takes the client's socket
+            // out of the kernel's table; an orphan that sends all (what this guards against) never does.
+            Poll.until(() -> tcpState(client.getLocalPort(), server.port()), state -> state == null,
+                    "the client's end reset (gone from /proc/net/tcp)");
             client.setSoTimeout(10_000);
             assertThrows(SocketException.class, () -> readAll(client.getInputStream()), "a reset, not the whole response");
         }
+    }
+
+    /**
+     * The state (hex, as the kernel lists it: 01 established) of the IPv4 TCP socket from {@code localPort}
+     * to {@code remotePort}, from Linux's /proc/net/tcp; null if there is none.
+     */
+    private static String tcpState(int localPort, int remotePort) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/tcp"))) {
+                String[] fields = line.trim().split("\\s+");
+                if (fields.length < 4 || !fields[1].contains(":") || fields[0].startsWith("sl")) continue;
+                if (port(fields[1]) == localPort && port(fields[2]) == remotePort) return fields[3];
+            }
+            return null;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The port of an address as /proc/net/tcp writes it ({@code 0100007F:1F90}). */
+    private static int port(String address) {
+        return Integer.parseInt(address.substring(address.indexOf(':') + 1), 16);
     }
 
     @ParameterizedTest(name = "{0}")
