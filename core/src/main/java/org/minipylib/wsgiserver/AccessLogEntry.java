@@ -36,10 +36,11 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
         this(remoteAddress, time, requestLine, status, bodyBytes, referer, userAgent, durationNanos, null);
     }
 
-    private static final DateTimeFormatter CLF_TIME =
-            DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneId.systemDefault());
-    private static final DateTimeFormatter JSON_TIME =
-            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+    private static final LogTimeText CLF_TIME = new LogTimeText(
+            DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneId.systemDefault()));
+    /** JSON's time to the second; the milliseconds follow. */
+    private static final LogTimeText JSON_TIME = new LogTimeText(
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC));
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     /** The entry in Apache's combined log format. */
@@ -59,7 +60,11 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
      */
     public String jsonFormat() {
         StringBuilder sb = new StringBuilder(176 + length(requestLine) + length(referer) + length(userAgent) + length(host));
-        sb.append("{\"time\":\"").append(JSON_TIME.format(time));
+        int timeMillis = time.getNano() / 1_000_000;
+        sb.append("{\"time\":\"").append(JSON_TIME.format(time)).append('.');
+        if (timeMillis < 100) sb.append('0');
+        if (timeMillis < 10) sb.append('0');
+        sb.append(timeMillis).append('Z');
         sb.append("\",\"remote_addr\":");
         jsonString(sb, remoteAddress == null || remoteAddress.isEmpty() ? null : remoteAddress);
         sb.append(",\"request\":");
