@@ -242,6 +242,8 @@ class MainProcessTest {
             String url = awaitServingUrl(process, stdout);
             try (HttpClient client = HttpClient.newHttpClient()) {
                 assertEquals(200, client.send(get(url, "/plaintext?before"), BodyHandlers.discarding()).statusCode());
+                // its line is written once the response has gone out, as the client may already read it
+                Poll.until(() -> read(log), text -> text.contains("/plaintext?before"), "the request before the rotation logged");
                 Files.move(log, rotated);
                 Process kill = new ProcessBuilder("kill", "-USR1", Long.toString(process.pid())).start();
                 assertEquals(0, kill.waitFor());
