@@ -28,8 +28,8 @@ import java.util.Set;
  * <p>It opens that one directory, not each one on the way with {@link
  * SecureDirectoryStream#newDirectoryStream}: up to JDK 25 at least, that call closes a descriptor
  * twice and leaks another when the name is no longer a directory (its error path closes the first
- * descriptor where it means the duplicate: sun.nio.fs.UnixSecureDirectoryStream in JDK 25), which a race that
- * swaps a directory for a file would reach at will. It is also cheaper.
+ * descriptor where it means the duplicate: sun.nio.fs.UnixSecureDirectoryStream), which a race
+ * that swaps a directory for a file would reach at will. It is also cheaper.
  */
 final class BeneathOpener {
 

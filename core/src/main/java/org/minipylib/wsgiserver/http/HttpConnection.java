@@ -1364,11 +1364,7 @@ public final class HttpConnection {
             pendingLog.add(entry, end, end);
             return;
         }
-        try {
-            accessLog.log(entry);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "Access log failed", e);
-        }
+        PendingLogEntries.write(accessLog, entry);
     }
 
     /** An access-log entry of a request that arrived {@code durationNanos} ago; see {@link #writeLogEntry}. */

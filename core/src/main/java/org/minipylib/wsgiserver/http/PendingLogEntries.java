@@ -95,7 +95,8 @@ final class PendingLogEntries {
         }
     }
 
-    private static void write(AccessLog log, AccessLogEntry entry) {
+    /** Writes {@code entry} to {@code log}; a log that fails is warned of, never thrown into the connection. */
+    static void write(AccessLog log, AccessLogEntry entry) {
         try {
             log.log(entry);
         } catch (RuntimeException e) {
