@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -39,14 +40,18 @@ public interface AccessLog extends AutoCloseable {
         return to(out, AccessLogFormat.COMBINED);
     }
 
-    /** Lines in {@code format} to {@code out} (e.g. {@code System.out}). */
+    /** Lines in {@code format} to {@code out} (e.g. {@code System.out}), each written and flushed at once. */
     static AccessLog to(PrintStream out, AccessLogFormat format) {
-        Objects.requireNonNull(out, "out");
-        Objects.requireNonNull(format, "format");
-        // println writes the line whole (PrintStream locks itself), with no monitor of ours around
-        // it: the write may wait (stdout piped to a reader that stalls), and before JDK 24 a virtual
-        // thread that waits holding a monitor, or to enter one, pins its carrier.
-        return entry -> out.println(format.format(entry));
+        return to(out, format, 0, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #to(PrintStream, AccessLogFormat)}, with lines gathered in a buffer as
+     * {@link #toFile(Path, AccessLogFormat, int, Duration)} gathers them; {@code out} is flushed after
+     * each write, and never closed.
+     */
+    static AccessLog to(PrintStream out, AccessLogFormat format, int bufferSize, Duration flushAfter) {
+        return new AccessLogWriter(out, format, bufferSize, flushAfter);
     }
 
     /**
@@ -59,7 +64,22 @@ public interface AccessLog extends AutoCloseable {
 
     /** As {@link #toFile(Path)}, with lines in {@code format}. */
     static AccessLog toFile(Path file, AccessLogFormat format) throws IOException {
-        return new AccessLogFile(file, format);
+        return toFile(file, format, 0, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #toFile(Path, AccessLogFormat)}, with lines gathered in a buffer of {@code bufferSize}
+     * bytes (0: none) and written together, in one write system call, when it is full, when the oldest
+     * has waited {@code flushAfter} (a daemon thread writes them then), at {@link #reopen()} and when
+     * the server stops; as nginx's {@code access_log ... buffer= flush=}. Logging costs less, and a
+     * line reaches the file up to {@code flushAfter} late; lines still in the buffer are lost if the
+     * process ends without stopping the server (killed, or {@code System.exit} with no stop).
+     *
+     * @throws IllegalArgumentException if {@code bufferSize} is negative, or positive with a
+     *         {@code flushAfter} that is not
+     */
+    static AccessLog toFile(Path file, AccessLogFormat format, int bufferSize, Duration flushAfter) throws IOException {
+        return new AccessLogWriter(file, format, bufferSize, flushAfter);
     }
 
     /** Combined log format lines to the {@code System.Logger} named {@code org.minipylib.wsgiserver.access}, at INFO. */

@@ -10,10 +10,12 @@ import org.minipylib.wsgiserver.Version;
 import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.http.ComplianceViolation;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
+import org.minipylib.wsgiserver.testing.Poll;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -169,6 +171,36 @@ class OptionsTest {
     }
 
     /**
+     * {@code --access-log-buffer}: lines wait in the buffer, for {@code --access-log-flush} at most,
+     * and those still there are written at stop.
+     */
+    @Test
+    void accessLogBufferedLinesAreWrittenAfterTheFlushIntervalAndAtStop() throws Exception {
+        Path log = dir.resolve("access.log");
+        String line = "\"GET /plaintext HTTP/1.1\" 200 13";
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--access-log", log.toString(), "--access-log-buffer", "64k",
+                "--access-log-flush", "3600")) {
+            get(cli, "/plaintext");
+            get(cli, "/plaintext");
+            assertEquals("", Files.readString(log), "held in the buffer");
+        }
+        assertEquals(2, Files.readString(log).lines().filter(l -> l.contains(line)).count(), "written at stop");
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--access-log", log.toString(), "--access-log-buffer", "64k",
+                "--access-log-flush", "0.2")) {
+            get(cli, "/plaintext");
+            Poll.until(() -> read(log), text -> text.lines().filter(l -> l.contains(line)).count() == 3, "the flush after 0.2 s");
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
      * {@code --access-log -}: the entries go to the process's standard output (System.out, replaced
      * here while the server runs), and the server's own lines ("serving on") to the command's
      * standard error instead, so that standard output holds the access log alone.
@@ -257,11 +289,21 @@ class OptionsTest {
         "--access-log=/nonexistent-dir/x.log | Cannot open the access log: /nonexistent-dir/x.log: no such file",
         "--access-log-format=json     | --access-log-format needs --access-log",
         "--access-log-format=xml      | Invalid value for option '--access-log-format'",
+        "--access-log-buffer=64k      | --access-log-buffer needs --access-log",
+        "--access-log-flush=2         | --access-log-flush needs --access-log-buffer",
         "--relax=no-such-rule         | --relax: Unknown compliance violation: no-such-rule",
         "--relax=bare-cr              | cannot be relaxed: it enables request smuggling",
     })
     void badOptionsExitWith2AndSayWhy(String option, String expectedMessage) {
         assertUsageError(expectedMessage, "--bind", "127.0.0.1:0", option);
+    }
+
+    @Test
+    void anAccessLogBufferIsAtMost64mAndItsFlushIntervalPositive() {
+        assertUsageError("--access-log-buffer must be at most 64m, not 67109888",
+                "--bind", "127.0.0.1:0", "--access-log", "/dev/null", "--access-log-buffer", "65537k");
+        assertUsageError("--access-log-flush must be more than 0 seconds",
+                "--bind", "127.0.0.1:0", "--access-log", "/dev/null", "--access-log-buffer", "64k", "--access-log-flush", "0");
     }
 
     @Test

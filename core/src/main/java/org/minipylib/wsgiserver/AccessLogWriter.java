@@ -1,0 +1,195 @@
+package org.minipylib.wsgiserver;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The ready-made sinks that write lines: {@link AccessLog#toFile} appends them to a file, which
+ * {@link #reopen()} opens again under its name; {@link AccessLog#to(PrintStream)} writes them to a
+ * stream (standard output), flushed, never reopened nor closed. Unbuffered, each line is one write
+ * system call; with a buffer, lines
+ * gather in it and are written together when it is full, when the oldest has waited the flush
+ * interval (a daemon thread, {@code wsgiserver-access-log-flush}, writes them then), at
+ * {@link #reopen()} and at {@link #close()}.
+ *
+ * <p>Its lock is no monitor: a write may wait (the file may be a pipe, as {@code /dev/stdout} is when
+ * piped to a reader that stalls), and before JDK 24 a virtual thread that waits holding a monitor, or
+ * to enter one, pins its carrier.
+ */
+final class AccessLogWriter implements AccessLog {
+
+    private static final System.Logger LOG = System.getLogger(AccessLogWriter.class.getName());
+
+    private final Path file; // null: a stream, never reopened nor closed
+    private final String name; // in warnings
+    private final AccessLogFormat format;
+    private final int bufferSize; // 0: each line written at once
+    private final long flushNanos;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition linesWaiting = lock.newCondition(); // signalled when the buffer stops being empty, and at close
+    private OutputStream out; // guarded by lock
+    private byte[] bytes; // lines not yet written, from 0 to pending; guarded by lock
+    private int pending; // guarded by lock
+    private long oldestPendingAt; // System.nanoTime() when the oldest pending line came; guarded by lock
+    private boolean failing; // the last write failed (warned of once, until a write succeeds); guarded by lock
+    private boolean closed; // guarded by lock
+
+    /**
+     * Lines appended to {@code file}, gathered in a buffer of {@code bufferSize} bytes (0: none) and
+     * written when it is full or when the oldest has waited {@code flushAfter}.
+     */
+    AccessLogWriter(Path file, AccessLogFormat format, int bufferSize, Duration flushAfter) throws IOException {
+        this(Objects.requireNonNull(file, "file"), open(file), format, bufferSize, flushAfter);
+    }
+
+    /** Lines written to {@code out} and flushed, as {@link #AccessLogWriter(Path, AccessLogFormat, int, Duration)}. */
+    AccessLogWriter(PrintStream out, AccessLogFormat format, int bufferSize, Duration flushAfter) {
+        this(null, Objects.requireNonNull(out, "out"), format, bufferSize, flushAfter);
+    }
+
+    private AccessLogWriter(Path file, OutputStream out, AccessLogFormat format, int bufferSize, Duration flushAfter) {
+        this.file = file;
+        this.name = file != null ? file.toString() : "stream";
+        this.format = Objects.requireNonNull(format, "format");
+        if (bufferSize < 0) throw new IllegalArgumentException("bufferSize < 0: " + bufferSize);
+        if (bufferSize > 0 && (flushAfter == null || flushAfter.isNegative() || flushAfter.isZero())) {
+            throw new IllegalArgumentException("a buffered access log needs a positive flushAfter: " + flushAfter);
+        }
+        this.bufferSize = bufferSize;
+        this.flushNanos = bufferSize > 0 ? saturatedNanos(flushAfter) : 0;
+        this.bytes = new byte[Math.max(bufferSize, 512)];
+        this.out = out;
+        if (bufferSize > 0) {
+            Thread.ofPlatform().daemon().name("wsgiserver-access-log-flush").start(this::writeOldLines);
+        }
+    }
+
+    private static long saturatedNanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private static OutputStream open(Path file) throws IOException {
+        return Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+    }
+
+    @Override
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): the low byte of each char, exact for ASCII
+    public void log(AccessLogEntry entry) {
+        String line = format.format(entry); // outside the lock; ASCII, every format escapes anything else
+        int length = line.length();
+        lock.lock();
+        try {
+            if (pending > 0 && pending + length + 1 > bufferSize) writePending();
+            if (bytes.length < pending + length + 1) bytes = new byte[Math.max(length + 1, bytes.length * 2)]; // pending is 0 here
+            line.getBytes(0, length, bytes, pending);
+            bytes[pending + length] = '\n';
+            if (pending == 0 && bufferSize > 0) {
+                oldestPendingAt = System.nanoTime();
+                linesWaiting.signal();
+            }
+            pending += length + 1;
+            if (pending >= bufferSize || closed) writePending();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Writes the buffer's lines; lost, with one warning until a write works again, if that fails. Under the lock. */
+    private void writePending() {
+        try {
+            out.write(bytes, 0, pending);
+            if (file == null) flush();
+            failing = false;
+        } catch (IOException e) {
+            if (!failing) LOG.log(System.Logger.Level.WARNING, "Writing the access log " + name + " failed; lines are lost until it works again", e);
+            failing = true;
+        } finally {
+            pending = 0;
+        }
+    }
+
+    /** A stream's flush: a {@link PrintStream} reports a failure as {@link PrintStream#checkError()}, not by throwing. */
+    private void flush() throws IOException {
+        out.flush();
+        if (out instanceof PrintStream stream && stream.checkError()) throw new IOException("the stream reports an error");
+    }
+
+    /** The flush thread: writes the buffered lines once the oldest has waited the flush interval. */
+    private void writeOldLines() {
+        lock.lock();
+        try {
+            while (!closed) {
+                if (pending == 0) {
+                    linesWaiting.await();
+                    continue;
+                }
+                long wait = oldestPendingAt + flushNanos - System.nanoTime();
+                if (wait > 0) {
+                    linesWaiting.awaitNanos(wait);
+                } else {
+                    writePending();
+                }
+            }
+        } catch (InterruptedException e) {
+            // nobody interrupts it; if someone does, lines are still written when the buffer fills and at close
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Lines buffered before it go to the file as it was; the lines after it to the new one. */
+    @Override
+    public void reopen() throws IOException {
+        if (file == null) return;
+        OutputStream next = open(file); // first: if it fails, the old file goes on
+        OutputStream previous;
+        lock.lock();
+        try {
+            if (closed) {
+                previous = next; // the server stopped: nothing more to write
+            } else {
+                if (pending > 0) writePending();
+                previous = out;
+                out = next;
+            }
+        } finally {
+            lock.unlock();
+        }
+        closeQuietly(previous);
+    }
+
+    /** Writes the buffered lines and closes the file (a stream stays open); a line logged after this is lost, with a warning. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) return;
+            closed = true;
+            if (pending > 0) writePending();
+            linesWaiting.signal();
+            if (file != null) closeQuietly(out);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void closeQuietly(OutputStream stream) {
+        try {
+            stream.close();
+        } catch (IOException e) {
+            // nothing is buffered in the stream: no line is lost
+        }
+    }
+}
