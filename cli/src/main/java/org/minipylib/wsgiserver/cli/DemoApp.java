@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code GET /json}: {@code {"message":"Hello, World!"}} as {@code application/json}, built
  *       per request;</li>
  *   <li>{@code POST /echo}: the request body sent back (Content-Length or chunked request), with the
- *       request's Content-Type or {@code application/octet-stream};</li>
+ *       request's Content-Type or {@code application/octet-stream}, and {@code X-Content-Type-Options: nosniff};</li>
  *   <li>{@code GET /bytes?n=N}: N bytes (0 to 1 GiB) of {@code application/octet-stream} with
  *       {@code Content-Length: N}, streamed in 64 KiB chunks; every chunk is the start of the same
  *       block of repeated {@code abc...z}, so byte {@code i} is {@code 'a' + (i % 65536) % 26};</li>
@@ -56,6 +56,8 @@ public final class DemoApp implements WsgiApp {
     private static final Header TEXT_UTF8 = Header.of("Content-Type", "text/plain; charset=utf-8");
     private static final Header JSON = Header.of("Content-Type", "application/json");
     private static final Header OCTET_STREAM = Header.of("Content-Type", "application/octet-stream");
+    /** On /echo, whose Content-Type is the request's: a browser must not sniff a body a form sent as HTML. */
+    private static final Header NO_SNIFF = Header.of("X-Content-Type-Options", "nosniff");
 
     private static final List<Header> TEXT_HEADERS = List.of(TEXT);
     private static final List<Header> TEXT_UTF8_HEADERS = List.of(TEXT_UTF8);
@@ -155,7 +157,7 @@ public final class DemoApp implements WsgiApp {
         Header type = contentType == null ? OCTET_STREAM : Header.of("Content-Type", contentType);
         long length = environ.contentLength();
         if (length < 0 || length > ECHO_BLOCK_SIZE || !takeEchoBuffer()) {
-            return respond(startResponse, "200 OK", List.of(type), List.of(readBody(environ)));
+            return respond(startResponse, "200 OK", List.of(type, NO_SNIFF), List.of(readBody(environ)));
         }
         ByteBuffer buffer = echoBuffers.pollFirst();
         if (buffer != null) {
@@ -173,7 +175,7 @@ public final class DemoApp implements WsgiApp {
         try {
             readFully(environ.inputChannel(), buffer); // a short body fails in the server's stream (400)
             buffer.flip();
-            startResponse.start("200 OK", List.of(type));
+            startResponse.start("200 OK", List.of(type, NO_SNIFF));
             return body;
         } catch (IOException | RuntimeException e) {
             body.close();

@@ -126,6 +126,7 @@ class DemoAppTest {
         HttpResponse<byte[]> response = client.send(request.build(), BodyHandlers.ofByteArray());
         assertEquals(200, response.statusCode());
         assertEquals(expectedContentType, header(response, "Content-Type"));
+        assertEquals("nosniff", header(response, "X-Content-Type-Options"), "a form's body is never sniffed as HTML");
         assertArrayEquals(data, response.body());
         assertContentLength(data.length, response);
     }
