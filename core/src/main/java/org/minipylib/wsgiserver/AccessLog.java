@@ -15,10 +15,11 @@ import java.util.Objects;
 public interface AccessLog extends AutoCloseable {
 
     /**
-     * Records one request. Called on the thread that served it (or refused it) once the response
-     * was written to the connection, which may still hold its last bytes (a small response's, or all
-     * of it) until this returns, so that pipelined responses go out together: a log that waits
-     * delays them. Connections refused for the server's connection limit are counted, not logged.
+     * Records one request. Called once its response has gone out to the connection (or as far as
+     * it got, for one cut off, with the body bytes that did), on the thread that served or refused
+     * it, or on the server's thread that wrote responses held while a slow application ran; entries
+     * of one connection come in order. A log that waits delays that connection's later responses.
+     * Connections refused for the server's connection limit are counted, not logged.
      */
     void log(AccessLogEntry entry);
 

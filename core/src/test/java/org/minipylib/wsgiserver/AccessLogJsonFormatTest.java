@@ -96,6 +96,8 @@ class AccessLogJsonFormatTest {
                 client.send("User-Agent: caf\u00e9 \"agent\"\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)); // 0xE9: obs-text
                 assertEquals(200, client.read().status());
             }
+            // a line is written once its response went out: the client may read it first
+            Poll.until(() -> lineCount(file), n -> n >= 1, "the first request logged");
             try (RawClient client = server.connect()) {
                 client.send("GET /\u0001 HTTP/1.1\r\nHost: a\r\n\r\n");
                 assertEquals(400, client.read().status());

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NonReadableChannelException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 
 /**
  * The per-connection output buffer. Response heads and small bodies collect here and go out in one
@@ -109,6 +110,9 @@ final class ConnectionOutput {
     private long bodyStart;
     /** Bytes the transport has taken, in all (guarded by writeLock). */
     private long bytesWritten;
+    /** Told {@link #bytesWritten} once a write takes it to {@link #noticeAt} or past; null if nobody listens. */
+    private LongConsumer writtenListener;
+    private volatile long noticeAt = Long.MAX_VALUE;
 
     /** An output with a buffer of its own, kept for its whole life. */
     ConnectionOutput(Transport transport, int capacity) {
@@ -240,6 +244,27 @@ final class ConnectionOutput {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /**
+     * Has {@code listener} told {@link #bytesWritten()}, under the write lock and on the thread that
+     * writes, whenever a write to the transport takes it to the position set by
+     * {@link #noticeWhenWritten(long)} or past (the access log's entries wait for that: a line is
+     * written once its response has gone out, even while the turn goes on with a long response or a
+     * slow request body). Set before the first write.
+     */
+    void listenForWritten(LongConsumer listener) {
+        this.writtenListener = listener;
+    }
+
+    /** Where the next write that reaches it tells the listener ({@link Long#MAX_VALUE}: no notice), from any thread. */
+    void noticeWhenWritten(long position) {
+        noticeAt = position;
+    }
+
+    /** After a write: tells the listener if it has reached {@link #noticeAt}. Under the write lock. */
+    private void noticeIfReached() {
+        if (bytesWritten >= noticeAt) writtenListener.accept(bytesWritten);
     }
 
     /** Notes that the body of the response begun last starts here (its head has been given). */
@@ -619,6 +644,7 @@ final class ConnectionOutput {
                 done += n;
                 bytesWritten += n;
                 if (b != head) pieceWritten = done;
+                noticeIfReached();
             }
         } catch (IOException | RuntimeException e) {
             failure = e;
@@ -660,6 +686,7 @@ final class ConnectionOutput {
                 done += sent;
                 pieceWritten += sent;
                 bytesWritten += sent;
+                noticeIfReached();
                 if (sent == n) continue;
             }
             int len = (int) Math.min(buf.length, count - done);
@@ -701,6 +728,7 @@ final class ConnectionOutput {
                     transport.write(head, headOff, 0, b);
                 }
                 bytesWritten += b.position() - from;
+                noticeIfReached();
             }
         } catch (IOException | RuntimeException e) {
             failure = e;

@@ -165,10 +165,10 @@ public final class HttpConnection {
     private RequestBody currentBody;
     private HttpResponse currentResponse;
     /**
-     * The access-log entries of this turn, written as it ends (or once the watchdog had them written,
-     * see flushHeldResponses); null without an access log.
+     * The access-log entries of responses not yet gone out, written once they have (or with what
+     * did, as the turn ends); null without an access log, or before the connection's setup ended.
      */
-    private final PendingLogEntries pendingLog;
+    private PendingLogEntries pendingLog;
     private boolean lingerOnClose;
     /** The turn of the requests being served (see {@link #serve(WorkerTurn)}), lent back while a body read waits. */
     private WorkerTurn turn = WorkerTurn.KEPT;
@@ -206,7 +206,6 @@ public final class HttpConnection {
         this.writeTimeoutNanos = t.write().toNanos();
         this.lastRequest = settings.maxRequestsPerConnection();
         this.retireAtNanos = retireAt(settings.maxConnectionAge());
-        this.pendingLog = settings.accessLog() != null ? new PendingLogEntries() : null;
     }
 
     /**
@@ -226,6 +225,7 @@ public final class HttpConnection {
         if (owner.requestParsers() == null) this.parser = new RequestParser(settings.limits());
         BufferPool buffers = owner.outputBuffers();
         this.output = buffers != null ? new ConnectionOutput(transport, buffers) : new ConnectionOutput(transport, OUTPUT_BUFFER_SIZE);
+        if (settings.accessLog() != null) this.pendingLog = new PendingLogEntries(settings.accessLog(), output);
         this.input = new ConnectionInput(transport, output, owner.inputBuffers(), INPUT_BUFFER_SIZE, settings.limits().maxHeadSize() + 16,
                 owner.headMemory());
     }
@@ -540,7 +540,7 @@ public final class HttpConnection {
 
     /** Writes the turn's access-log entries (see PendingLogEntries), with the body bytes that went out. */
     private void writeLogEntries() {
-        if (pendingLog != null && !pendingLog.isEmpty()) pendingLog.writeTo(settings.accessLog(), output.bytesWritten());
+        if (pendingLog != null && !pendingLog.isEmpty()) pendingLog.writeAll(output.bytesWritten());
     }
 
     private boolean serveBuffered() {
@@ -931,9 +931,7 @@ public final class HttpConnection {
     /** Writes the complete responses held while a slow application runs (see ConnectionOutput). */
     private void flushHeldResponses() {
         try {
-            output.flushHeld();
-            // their entries need not wait for the slow application's turn to end
-            if (pendingLog != null) pendingLog.writeSent(settings.accessLog(), output.bytesWritten());
+            output.flushHeld(); // their access-log entries go out with them (see PendingLogEntries)
         } catch (IOException e) {
             abort(); // the client is gone or stopped reading
         } finally {
@@ -1072,8 +1070,9 @@ public final class HttpConnection {
             response = answerUnfinished(head, body, response, failure, startNanos);
             if (response == null) return false;
         }
-        boolean keep = keepsAfterResponse(head, body, response);
+        // the response is complete: its duration and log line need not wait for a drain of the body's rest
         recordExchangeEnd(head, client, response.status(), response.bodyBytes(), startNanos);
+        boolean keep = keepsAfterResponse(head, body, response);
         currentBody = null;
         currentResponse = null;
         return keep;
@@ -1157,6 +1156,7 @@ public final class HttpConnection {
             lingerOnClose = true;
         }
         if (!body.isFullyRead()) {
+            lastExchangeEndNanos = 0; // the keep-alive wait starts after the drain
             if (keep) {
                 long max = settings.limits().maxDrainSize();
                 boolean neverAskedForBody = head.expectContinue() && !body.isStarted();
@@ -1334,10 +1334,12 @@ public final class HttpConnection {
         long duration = end - startNanos;
         owner.served(status, duration);
         // requestLine() builds a string: only for a log that takes it (40 bytes a request otherwise)
-        if (pendingLog != null) { // written as the turn ends, with the body bytes that went out (see serve)
+        if (pendingLog != null) { // written once the response has gone out, with the body bytes that did (see serve)
             String addr = client != null ? client : peerText(transport.remoteAddress());
             pendingLog.add(logEntry(addr, head.requestLine(), status, bodyBytes, head, duration), output.bodyStart(),
                     output.bytesGiven());
+            // written through already (a large or streamed body): no later write of this turn may tell
+            if (!output.hasPending()) pendingLog.writeSent(output.bytesWritten());
         }
     }
 
@@ -1359,7 +1361,7 @@ public final class HttpConnection {
         var accessLog = settings.accessLog();
         if (accessLog == null) return;
         AccessLogEntry entry = logEntry(client, requestLine, status, bodyBytes, head, durationNanos);
-        if (!pendingLog.isEmpty()) { // after the turn's earlier responses, its answer flushed already
+        if (pendingLog != null && !pendingLog.isEmpty()) { // after the turn's earlier responses, its answer flushed already
             long end = output.bytesGiven();
             pendingLog.add(entry, end, end);
             return;

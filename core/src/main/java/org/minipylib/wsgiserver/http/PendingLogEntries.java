@@ -7,24 +7,34 @@ import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The access-log entries of one connection's worker turn, held until the turn ends: a small response
+ * The access-log entries of one connection's responses that have not gone out yet: a small response
  * is still in the connection's output buffer when its exchange ends (with those of the requests
- * pipelined behind it), and only the flush at the turn's end shows whether it reached the
- * transport. Each entry goes to the log then, with the body bytes that did: all of them, or, for
- * a client that reset the connection first, those written before the failure. Entries of responses
- * the watchdog had written while a slow application holds the turn go out then, from its thread
- * ({@link #writeSent}); hence the lock (not a monitor: held while the log writes, it would pin a
- * virtual thread to its carrier on Java 21). Positions are among the bytes the connection's output was
- * given ({@link ConnectionOutput#bytesGiven()}).
+ * pipelined behind it). An entry goes to the log once the transport has taken its response (the
+ * output tells, {@link ConnectionOutput#listenForWritten}: a flush at the turn's end, a read that
+ * waits for a request body, a long response behind it, the watchdog's write of held responses), or
+ * at the turn's end ({@link #writeAll}) with the body bytes that did go out: for a client that reset
+ * the connection first, those written before the failure. The output's writer thread, the serving
+ * thread or the watchdog's, writes them; hence the lock (not a monitor: held while the log writes, it
+ * would pin a virtual thread to its carrier on Java 21). Positions are among the bytes the
+ * connection's output was given ({@link ConnectionOutput#bytesGiven()}).
  */
 final class PendingLogEntries {
 
+    private final AccessLog log;
+    private final ConnectionOutput output;
     private AccessLogEntry[] entries = new AccessLogEntry[4];
     /** Per entry: where its body starts and where its response ends among the bytes given. */
     private long[] bodyStarts = new long[4];
     private long[] ends = new long[4];
     private int size;
     private final ReentrantLock lock = new ReentrantLock();
+
+    /** Entries for {@code log}, of the responses given to {@code output}. */
+    PendingLogEntries(AccessLog log, ConnectionOutput output) {
+        this.log = log;
+        this.output = output;
+        output.listenForWritten(this::writeSent);
+    }
 
     boolean isEmpty() {
         lock.lock();
@@ -47,17 +57,17 @@ final class PendingLogEntries {
             entries[size] = entry;
             bodyStarts[size] = bodyStart;
             ends[size] = end;
-            size++;
+            if (size++ == 0) output.noticeWhenWritten(end);
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * Writes every entry to {@code log} in order, and forgets them: as they are if their responses
+     * Writes every entry to the log in order, and forgets them: as they are if their responses
      * went out whole ({@code bytesWritten} is past their ends), else with the body bytes that did.
      */
-    void writeTo(AccessLog log, long bytesWritten) {
+    void writeAll(long bytesWritten) {
         lock.lock();
         try {
             for (int i = 0; i < size; i++) {
@@ -67,16 +77,17 @@ final class PendingLogEntries {
                 write(log, entry);
             }
             size = 0;
+            output.noticeWhenWritten(Long.MAX_VALUE);
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * Writes to {@code log}, in order, the first entries whose responses went out whole
+     * Writes to the log, in order, the first entries whose responses went out whole
      * ({@code bytesWritten} is past their ends), and forgets them; the others stay.
      */
-    void writeSent(AccessLog log, long bytesWritten) {
+    void writeSent(long bytesWritten) {
         lock.lock();
         try {
             int sent = 0;
@@ -90,6 +101,7 @@ final class PendingLogEntries {
             System.arraycopy(ends, sent, ends, 0, size - sent);
             Arrays.fill(entries, size - sent, size, null);
             size -= sent;
+            output.noticeWhenWritten(size > 0 ? ends[0] : Long.MAX_VALUE);
         } finally {
             lock.unlock();
         }

@@ -144,14 +144,14 @@ public final class SslEnviron {
      */
     private static void addName(Map<String, String> env, String key, X500Principal principal) {
         String dn = principal.getName(X500Principal.RFC2253, KEYWORDS);
-        env.put(key, escapeControls(dn));
+        env.put(key, escapeControls(dn, false)); // RFC 2253 escaped its backslashes
         try {
             Map<String, Integer> seen = new HashMap<>();
             for (Rdn rdn : new LdapName(dn).getRdns()) { // LdapName lists the parts last first
                 String part = DN_PARTS.get(rdn.getType().toUpperCase(Locale.ROOT));
                 if (part == null) continue;
                 int n = seen.merge(part, 1, Integer::sum);
-                env.put(key + "_" + part + (n == 1 ? "" : "_" + (n - 1)), escapeControls(String.valueOf(rdn.getValue())));
+                env.put(key + "_" + part + (n == 1 ? "" : "_" + (n - 1)), escapeControls(String.valueOf(rdn.getValue()), true));
             }
         } catch (InvalidNameException e) {
             // the whole DN is there; the parts are a convenience
@@ -162,20 +162,27 @@ public final class SslEnviron {
      * {@code text} with each control character (below 0x20, and 0x7f) written as a backslash and two
      * upper-case hex digits, as mod_ssl writes them (OpenSSL's ASN1_STRFLGS_ESC_CTRL) and as RFC 4514
      * escapes a byte: a name in a certificate is the client's text, and an application that logs it
-     * or puts it in a header must not get a line break from it.
+     * or puts it in a header must not get a line break from it. With {@code backslashes}, a
+     * backslash is written as two, as OpenSSL writes it then, so that a name holding the text
+     * {@code \0A} differs from one holding a line feed (a DN in RFC 2253 form has its own escaped).
      */
-    static String escapeControls(String text) {
+    static String escapeControls(String text, boolean backslashes) {
         StringBuilder b = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             boolean control = c < 0x20 || c == 0x7f;
-            if (!control) {
+            boolean backslash = c == '\\' && backslashes;
+            if (!control && !backslash) {
                 if (b != null) b.append(c);
                 continue;
             }
             if (b == null) b = new StringBuilder(text.length() + 8).append(text, 0, i);
-            b.append('\\').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-                    .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            if (backslash) {
+                b.append("\\\\");
+            } else {
+                b.append('\\').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
         }
         return b == null ? text : b.toString();
     }

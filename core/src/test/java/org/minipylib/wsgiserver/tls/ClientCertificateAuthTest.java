@@ -100,13 +100,15 @@ class ClientCertificateAuthTest {
      */
     @Test
     void controlCharactersInTheClientsNamesAreEscaped() throws Exception {
-        Identity odd = certs.issue("eve\r\nX-Injected: 1\u001b[31m", "EC");
+        // (the DN escapes the backslash: the name holds the text \0A, not a line feed)
+        Identity odd = certs.issue("eve\r\nX-Injected: 1\u001b[31m \\\\0A", "EC");
         var capture = new WsgiTestApps.Capture();
         try (TestServer s = start(capture.app(), ClientAuth.REQUIRED)) {
             assertEquals(200, TlsClients.get(certs.clientContext(odd), s.port(), "/").statusCode());
             Environ env = capture.nextEnviron();
             assertEquals("SUCCESS", env.get("SSL_CLIENT_VERIFY"));
-            assertEquals("eve\\0D\\0AX-Injected: 1\\1B[31m", env.get("SSL_CLIENT_S_DN_CN"));
+            // the backslash doubled, as OpenSSL does: the text \0A is not a line feed escaped
+            assertEquals("eve\\0D\\0AX-Injected: 1\\1B[31m \\\\0A", env.get("SSL_CLIENT_S_DN_CN"));
             String dn = (String) env.get("SSL_CLIENT_S_DN");
             assertFalse(dn.contains("\n") || dn.contains("\r") || dn.contains("\u001b"), dn);
         }
