@@ -1,5 +1,7 @@
 package org.minipylib.wsgiserver.server;
 
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,7 +20,9 @@ import org.minipylib.wsgiserver.testing.TestGateways;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Field;
 import java.net.InetSocketAddress;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,7 +41,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * thread that sleeps on it) leaves none of them hanging: a connection idle on it without a
  * thread, and one whose application waits on it for the rest of a request body, are both closed and
  * forgotten, and the failure is logged once. Where only the edge-triggered part failed, connections
- * accepted afterwards wait on the selector instead and are served.
+ * accepted afterwards wait on the selector instead and are served. A failed selector does not keep
+ * either promise yet: see the two disabled tests.
  */
 @Timeout(60)
 @EnabledIf("org.minipylib.wsgiserver.server.ReadinessLoop#supported")
@@ -45,6 +50,8 @@ class ConnectionsOnAFailedReadinessLoopEndTest {
 
     /** How the loop fails. */
     enum Failure {
+        /** The selector is closed under the loop (its next poll throws ClosedSelectorException). */
+        SELECTOR_CLOSED(false, "Readiness loop failed"),
         /** The edge-triggered part's poll throws, as a failed downcall does. */
         EDGE_POLL_THROWS(true, "Readiness loop failed"),
         /** The platform thread the edge-triggered part sleeps on throws. */
@@ -101,6 +108,37 @@ class ConnectionsOnAFailedReadinessLoopEndTest {
             }
             assertFalse(served.lastTransport.isEdgeTriggered(), "waits on the selector");
             assertTrue(served.lastTransport.isPolled(), "waits on the loop all the same");
+        }
+    }
+
+    /**
+     * Fails (a defect, left for a decision): the loop's cleanup asks the selector for its keys,
+     * which throws once the selector is closed, so no wait is woken. Idle connections then stay
+     * until their keep-alive timeout and linger; a thread parked in a wait stays parked.
+     */
+    @Disabled("defect: ReadinessLoop.run's finally calls selector.keys(), which throws ClosedSelectorException"
+            + " on a closed selector: no connection waiting on the loop is woken")
+    @Test
+    void connectionsWaitingOnAClosedSelectorAreClosedAndForgotten() throws Exception {
+        connectionsWaitingOnTheLoopAreClosedAndForgotten(Failure.SELECTOR_CLOSED);
+    }
+
+    /**
+     * Fails (a design gap, left for a decision): a failed loop stays in the server's rotation, and
+     * a connection given it that waits on its selector (no direct socket calls) is closed unanswered
+     * at its first keep-alive request, when it moves to the loop.
+     */
+    @Disabled("design gap: a failed readiness loop is not replaced nor taken out of rotation; connections moved"
+            + " to its selector fail at their first keep-alive request, which goes unanswered")
+    @Test
+    void aConnectionAcceptedAfterTheSelectorFailedIsServed() throws Exception {
+        try (Served served = new Served(Failure.SELECTOR_CLOSED); LogCapture ignored = LogCapture.from(Level.SEVERE)) {
+            served.fail();
+            RawClient after = served.connect();
+            for (int i = 0; i < 3; i++) {
+                after.send("GET /r" + i + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertEquals("served /r" + i, after.read().bodyText());
+            }
         }
     }
 
@@ -180,12 +218,19 @@ class ConnectionsOnAFailedReadinessLoopEndTest {
             return client;
         }
 
-        /** Makes the loop's edge-triggered part fail at its next report of a socket. */
-        void fail() {
+        /** Makes the loop fail: at once for the selector, at the next report of a socket for the edge-triggered part. */
+        void fail() throws ReflectiveOperationException, IOException {
             switch (failure) {
+                case SELECTOR_CLOSED -> selectorOf(loop).close();
                 case EDGE_POLL_THROWS -> epoll.pollFails = true;
                 case EDGE_SLEEPER_THROWS -> epoll.sleepFails = true;
             }
+        }
+
+        private static Selector selectorOf(ReadinessLoop loop) throws ReflectiveOperationException {
+            Field field = ReadinessLoop.class.getDeclaredField("selector");
+            field.setAccessible(true);
+            return (Selector) field.get(loop);
         }
 
         @Override

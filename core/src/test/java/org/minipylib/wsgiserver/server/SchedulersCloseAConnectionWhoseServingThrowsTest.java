@@ -1,5 +1,6 @@
 package org.minipylib.wsgiserver.server;
 
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -51,9 +52,26 @@ class SchedulersCloseAConnectionWhoseServingThrowsTest {
         return errors(Mode.VIRTUAL);
     }
 
+    static Stream<Arguments> pooledModeErrors() {
+        return errors(Mode.POOLED);
+    }
+
     private static Stream<Arguments> errors(Mode mode) {
         return Stream.of(arguments(mode, new OutOfMemoryError("no heap for a moment (injected)")),
                 arguments(mode, new StackOverflowError("a defect (injected)")));
+    }
+
+    /**
+     * Fails (a defect, left for a decision): in pool mode the virtual thread that waits for the
+     * request ends with the Error, and nothing closes the connection: it stays open and counted
+     * (idle, with no idle deadline, so the watchdog never closes it) until the server stops.
+     */
+    @Disabled("defect: PooledScheduler.awaitThenServe does not abort a connection whose awaitRequest() throws an Error;"
+            + " it stays open and registered, and the watchdog never closes it")
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("pooledModeErrors")
+    void inPoolModeTooTheConnectionIsClosedAndForgotten(Mode mode, Error failure) throws Exception {
+        theConnectionIsClosedAndForgottenAndTheNextIsServed(mode, failure);
     }
 
     private static final String GET = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
