@@ -40,7 +40,8 @@ final class EdgeTriggeredLoop {
     private volatile boolean stopped; // set under lock: the loop ended, no more registrations, waits fail
     private final Thread thread;
 
-    private EdgeTriggeredLoop(EdgeTriggeredEpoll epoll, String name) {
+    /** A loop named {@code name}, running, polling {@code epoll} (which it closes when it ends); tests may pass one of their own. */
+    EdgeTriggeredLoop(EdgeTriggeredEpoll epoll, String name) {
         this.epoll = epoll;
         this.thread = Thread.ofVirtual().name(name).unstarted(this::run);
         try {

@@ -64,7 +64,12 @@ public final class ReadinessLoop implements AutoCloseable {
      * and a platform thread), where this JVM can call it; other sockets wait on the selector.
      */
     public ReadinessLoop(String name, boolean edgeTriggered) throws IOException {
-        this.edgeTriggered = edgeTriggered ? EdgeTriggeredLoop.open(name + "-edge") : null;
+        this(name, edgeTriggered ? EdgeTriggeredLoop.open(name + "-edge") : null);
+    }
+
+    /** As above, with {@code edgeTriggered} (running, or null) as its edge-triggered part, closed with it (for tests). */
+    ReadinessLoop(String name, EdgeTriggeredLoop edgeTriggered) throws IOException {
+        this.edgeTriggered = edgeTriggered;
         this.oneShot = false;
         try {
             this.selector = Selector.open();
