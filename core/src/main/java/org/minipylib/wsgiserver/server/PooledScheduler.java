@@ -62,21 +62,29 @@ public final class PooledScheduler implements ConnectionScheduler {
 
         void awaitThenServe() {
             waiters.newThread(() -> {
-                if (!connection.awaitRequest()) return;
-                if (pool.submit(this)) return;
-                if (!monitoring.tryEnter(connection)) {
-                    statistics.refusedBusy();
-                    connection.rejectBusy(null); // drops what the client still sends on this (virtual) waiter thread
-                    return;
+                try {
+                    awaitAndServe();
+                } catch (RuntimeException | Error e) { // no thread would serve the connection again
+                    ServingFailure.closeAfter(connection, e);
                 }
-                Runnable next;
-                try { // on this waiter thread (virtual): no pool thread is free
-                    next = serveOne();
-                } finally {
-                    monitoring.exit();
-                }
-                if (next != null) next.run();
             }).start();
+        }
+
+        private void awaitAndServe() {
+            if (!connection.awaitRequest()) return;
+            if (pool.submit(this)) return;
+            if (!monitoring.tryEnter(connection)) {
+                statistics.refusedBusy();
+                connection.rejectBusy(null); // drops what the client still sends on this (virtual) waiter thread
+                return;
+            }
+            Runnable next;
+            try { // on this waiter thread (virtual): no pool thread is free
+                next = serveOne();
+            } finally {
+                monitoring.exit();
+            }
+            if (next != null) next.run();
         }
 
         @Override
@@ -84,6 +92,9 @@ public final class PooledScheduler implements ConnectionScheduler {
             place = release;
             try {
                 return serveOne();
+            } catch (RuntimeException | Error e) { // no thread would serve the connection again
+                ServingFailure.closeAfter(connection, e);
+                return null;
             } finally {
                 place = NO_PLACE;
             }

@@ -206,16 +206,8 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
             boolean handedOff = false;
             try {
                 handedOff = serveAll();
-            } catch (OutOfMemoryError e) {
-                connection.abort(); // this connection's: the server goes on (its thread ends normally)
-                try { // else a response cut short by it would leave no trace
-                    LOG.log(System.Logger.Level.ERROR, "Out of memory serving a connection; closed it", e);
-                } catch (Throwable ignored) {
-                    // the log may not have the memory either
-                }
-            } catch (RuntimeException | Error e) { // no thread would serve the connection again
-                connection.abort();
-                throw e;
+            } catch (RuntimeException | Error e) { // no thread would serve the connection again; the server goes on
+                ServingFailure.closeAfter(connection, e);
             } finally {
                 if (!handedOff) connections.remove(this); // else the connection may be someone else's already
                 CURRENT.compareAndSet(this, self, null); // unless the next thread set itself already: an idle connection keeps no thread
