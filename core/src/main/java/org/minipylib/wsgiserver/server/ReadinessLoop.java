@@ -10,6 +10,7 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -42,11 +43,17 @@ public final class ReadinessLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ReadinessLoop.class.getName());
 
     private static final int ROUNDS_BEFORE_DRAIN = 64;
+    /** After a failure the loop goes on with a new selector, pausing first this long, doubled for each failure in a row (at most 5 s). */
+    private static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** A failure this long after the last one counts as the first of a new row. */
+    private static final long FAILURES_FORGOTTEN_NANOS = TimeUnit.MINUTES.toNanos(1);
 
-    private final Selector selector;
+    private volatile Selector selector; // replaced after a failure
     private final ConcurrentLinkedQueue<ReadinessWait> interestChanges = new ConcurrentLinkedQueue<>();
     private final EdgeTriggeredLoop edgeTriggered; // null: every socket waits on the selector
     private final boolean oneShot;
+    private final Thread thread;
     private volatile boolean closed;
 
     /**
@@ -73,7 +80,7 @@ public final class ReadinessLoop implements AutoCloseable {
         this.oneShot = false;
         try {
             this.selector = Selector.open();
-            Thread.ofVirtual().name(name).start(this::run);
+            this.thread = Thread.ofVirtual().name(name).start(this::run);
         } catch (IOException | RuntimeException | Error e) {
             if (this.edgeTriggered != null) this.edgeTriggered.close();
             throw e;
@@ -85,7 +92,7 @@ public final class ReadinessLoop implements AutoCloseable {
         this.oneShot = true;
         this.selector = Selector.open();
         try {
-            thread.name(name).start(this::run);
+            this.thread = thread.name(name).start(this::run);
         } catch (RuntimeException | Error e) {
             selector.close();
             throw e;
@@ -129,14 +136,27 @@ public final class ReadinessLoop implements AutoCloseable {
      */
     SelectionKey register(SocketChannel channel, ReadinessWait wait) throws IOException {
         channel.configureBlocking(false); // no system call once a virtual thread has used it: already non-blocking
-        SelectionKey key;
-        try {
-            key = channel.register(selector, oneShot ? 0 : SelectionKey.OP_READ, wait);
-        } catch (ClosedSelectorException e) {
-            throw new ClosedChannelException(); // the server stopped
+        while (true) {
+            Selector current = selector;
+            try {
+                SelectionKey key = channel.register(current, oneShot ? 0 : SelectionKey.OP_READ, wait);
+                if (!oneShot) current.wakeup(); // a loop parked in its poll applies the new registration only once woken
+                return key;
+            } catch (ClosedSelectorException e) {
+                // the server stopped, or the loop failed: it opens a new selector at once (unless it cannot)
+                if (closed || !awaitNewSelector(current)) throw new ClosedChannelException();
+            }
         }
-        if (!oneShot) selector.wakeup(); // a loop parked in its poll applies the new registration only once woken
-        return key;
+    }
+
+    /** True once the loop has replaced the failed {@code previous}; false if it stopped or gave up (1 s at most). */
+    private boolean awaitNewSelector(Selector previous) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        while (selector == previous) {
+            if (closed || !thread.isAlive() || System.nanoTime() - deadline > 0) return false;
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        return true;
     }
 
     /** Makes the loop deregister closed channels now. */
@@ -150,30 +170,70 @@ public final class ReadinessLoop implements AutoCloseable {
         selector.wakeup();
     }
 
+    /**
+     * Polls until closed. A failure (an error from the selector, or an {@link Error} such as running
+     * out of memory on this thread) ends the waits on the selector, whose connections fail at their
+     * next wait, and the loop goes on with a new selector, so that the connections the server gives
+     * it later are served.
+     */
     private void run() {
-        try {
-            if (oneShot) pollOneShot();
-            else pollYielding();
-        } catch (IOException | RuntimeException | Error e) {
-            if (!closed) {
-                LOG.log(System.Logger.Level.ERROR, "Readiness loop failed; its connections fail at their next wait", e);
+        int failuresInARow = 0;
+        long lastFailure = 0;
+        while (!closed) {
+            Selector current = selector;
+            try {
+                if (oneShot) pollOneShot(current);
+                else pollYielding(current);
+            } catch (IOException | RuntimeException | Error e) {
+                if (closed) break;
+                long now = System.nanoTime();
+                failuresInARow = failuresInARow > 0 && now - lastFailure < FAILURES_FORGOTTEN_NANOS ? failuresInARow + 1 : 1;
+                lastFailure = now;
+                try {
+                    LOG.log(System.Logger.Level.ERROR, "Readiness loop failed; its connections fail at their next wait,"
+                            + " new ones wait on a new selector", e);
+                } catch (Throwable ignored) {
+                    // out of memory, say: the loop must go on all the same
+                }
+                endWaits(current);
+                if (!replaceSelector()) return;
+                LockSupport.parkNanos(Math.min(MAX_PAUSE_NANOS, FIRST_PAUSE_NANOS << Math.min(failuresInARow - 1, 6)));
             }
-            if (e instanceof Error error) throw error;
-        } finally {
-            List<ReadinessWait> waits = new ArrayList<>();
+        }
+        endWaits(selector);
+    }
+
+    /** Closes {@code selector}, whose keys are cancelled then, and wakes its waits: they fail. */
+    private static void endWaits(Selector selector) {
+        List<ReadinessWait> waits = new ArrayList<>();
+        try {
             for (SelectionKey key : selector.keys()) {
                 if (key.attachment() instanceof ReadinessWait wait) waits.add(wait);
             }
-            try {
-                selector.close(); // cancels every key: a waiting thread woken now fails
-            } catch (IOException e) {
-                // nothing more to do
-            }
-            waits.forEach(ReadinessWait::wake);
+        } catch (ClosedSelectorException e) {
+            // closed under the loop (nothing but close() closes it): its waits cannot be found
+        }
+        try {
+            selector.close(); // cancels every key: a waiting thread woken now fails
+        } catch (IOException e) {
+            // nothing more to do
+        }
+        waits.forEach(ReadinessWait::wake);
+    }
+
+    /** After a failure: a new selector for the connections to come; false if none could be opened. */
+    private boolean replaceSelector() {
+        try {
+            selector = Selector.open();
+            if (closed) selector.close(); // close() may have woken the old one only
+            return true;
+        } catch (IOException | RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.ERROR, "Readiness loop could not open a new selector; connections given it fail", e);
+            return false;
         }
     }
 
-    private void pollYielding() throws IOException {
+    private void pollYielding(Selector selector) throws IOException {
         int busyRounds = 0;
         while (!closed) {
             int n = selector.select(ReadinessLoop::ready);
@@ -189,7 +249,7 @@ public final class ReadinessLoop implements AutoCloseable {
     }
 
     /** A woken side is no longer watched: nothing to let its thread read before the next poll. */
-    private void pollOneShot() throws IOException {
+    private void pollOneShot(Selector selector) throws IOException {
         while (!closed) {
             selector.select(ReadinessLoop::ready);
             applyInterestChanges();
@@ -214,6 +274,7 @@ public final class ReadinessLoop implements AutoCloseable {
     public void close() {
         closed = true;
         selector.wakeup();
+        LockSupport.unpark(thread); // in its pause after a failure
         if (edgeTriggered != null) edgeTriggered.close();
     }
 }
