@@ -440,18 +440,21 @@ public final class StaticFilesApp implements WsgiApp {
     /** The path under the root that PATH_INFO names, or null if it is not one this app serves. */
     private Path path(String pathInfo) {
         if (!pathInfo.isEmpty() && pathInfo.charAt(0) != '/') return null;
-        Path path = root;
+        // joined, then resolved once: a resolve per name copies the path so far each time (a request
+        // of thousands of short names would cost quadratic time); no name holds a '/' or '\\'
+        StringBuilder relative = new StringBuilder(pathInfo.length());
         for (String segment : pathInfo.split("/")) {
             if (segment.isEmpty()) continue; // the root's own "", or "//"
             String name = fileName(segment);
             if (name == null || name.equals(".") || name.equals("..") || (name.startsWith(".") && !dotFiles)) return null;
-            try {
-                path = path.resolve(name);
-            } catch (InvalidPathException e) { // a name this file system cannot have
-                return null;
-            }
+            if (!relative.isEmpty()) relative.append('/');
+            relative.append(name);
         }
-        return path;
+        try {
+            return relative.isEmpty() ? root : root.resolve(relative.toString());
+        } catch (InvalidPathException e) { // a name this file system cannot have
+            return null;
+        }
     }
 
     /** {@code file}'s attributes, or null if it is null or cannot be read (gone since it was found). */

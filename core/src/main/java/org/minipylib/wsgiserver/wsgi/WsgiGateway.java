@@ -36,6 +36,8 @@ public final class WsgiGateway implements Gateway {
 
     private static final List<Integer> WSGI_VERSION = List.of(1, 0);
     private static final int MAX_CACHED_KEYS = 1024;
+    /** Longer header names are not cached: 1024 of them at the header size limit would hold tens of megabytes. */
+    private static final int MAX_CACHED_KEY_LENGTH = 64;
     /** Entries of every environ besides the HTTP_* ones (CGI variables and wsgi.*). */
     private static final int FIXED_ENTRIES = 22;
     private static final FileWrapper FILE_WRAPPER = FileWrapper.standard();
@@ -259,11 +261,20 @@ public final class WsgiGateway implements Gateway {
         return current.printStream();
     }
 
-    /** {@code User-Agent} -> {@code HTTP_USER_AGENT}, cached for names seen often. */
+    /** How many header names the environ's key cache holds (for tests). */
+    int cachedHeaderKeys() {
+        return cgiKeys.size();
+    }
+
+    /**
+     * {@code User-Agent} -> {@code HTTP_USER_AGENT}, cached for names seen often; a long name (a
+     * client's invention: the cache outlives its request) is not kept.
+     */
     private String cgiKey(String name) {
         String key = cgiKeys.get(name);
         if (key != null) return key;
         key = "HTTP_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
+        if (name.length() > MAX_CACHED_KEY_LENGTH) return key;
         if (cgiKeys.size() >= MAX_CACHED_KEYS) cgiKeys.clear();
         cgiKeys.put(name, key);
         return key;
