@@ -269,6 +269,11 @@ public final class VirtualThreadScheduler implements ConnectionScheduler {
                             && continueOnFreshThread()) {
                         return true;
                     }
+                    // The next turn starts at once (a request is buffered: the turn ended at its limit,
+                    // maxPipelinedRequestsPerTurn): let the threads queued for a carrier run first. A
+                    // virtual thread is never preempted, so clients that always have a request waiting
+                    // would otherwise keep every carrier, and the other connections wait.
+                    if (connection.hasBufferedInput()) Thread.yield();
                 } finally {
                     Thread.interrupted();
                 }
