@@ -149,10 +149,21 @@ final class AccessLogWriter implements AccessLog {
         }
     }
 
-    /** Lines buffered before it go to the file as it was; the lines after it to the new one. */
+    /**
+     * Lines buffered before it go to the file as it was; the lines after it to the new one. A stream
+     * is not reopened: its buffered lines are written.
+     */
     @Override
     public void reopen() throws IOException {
-        if (file == null) return;
+        if (file == null) {
+            lock.lock();
+            try {
+                if (pending > 0) writePending();
+            } finally {
+                lock.unlock();
+            }
+            return;
+        }
         OutputStream next = open(file); // first: if it fails, the old file goes on
         OutputStream previous;
         lock.lock();

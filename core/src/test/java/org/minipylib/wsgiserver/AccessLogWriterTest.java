@@ -149,7 +149,7 @@ class AccessLogWriterTest {
     }
 
     @Test
-    void aBufferedStreamGetsItsLinesAfterTheFlushIntervalAndAtCloseAndIsNotClosed() throws Exception {
+    void aBufferedStreamGetsItsLinesAfterTheFlushIntervalAtReopenAndAtCloseAndIsNotClosed() throws Exception {
         ByteArrayOutputStream written = new ByteArrayOutputStream();
         boolean[] closed = {false};
         PrintStream out = new PrintStream(new FilterOutputStream(written) {
@@ -164,9 +164,13 @@ class AccessLogWriterTest {
         assertEquals(entry("/a").commonFormat() + "\n", written.toString(StandardCharsets.US_ASCII)); // flushed through the PrintStream
         AccessLog unflushed = AccessLog.to(out, AccessLogFormat.COMMON, 64 * 1024, Duration.ofHours(1));
         unflushed.log(entry("/b"));
+        unflushed.reopen(); // SIGUSR1: a stream is not reopened, but its buffered lines are written
+        assertEquals(entry("/a").commonFormat() + "\n" + entry("/b").commonFormat() + "\n", written.toString(StandardCharsets.US_ASCII));
+        unflushed.log(entry("/c"));
         unflushed.close();
         log.close();
-        assertEquals(entry("/a").commonFormat() + "\n" + entry("/b").commonFormat() + "\n", written.toString(StandardCharsets.US_ASCII));
+        assertEquals(entry("/a").commonFormat() + "\n" + entry("/b").commonFormat() + "\n" + entry("/c").commonFormat() + "\n",
+                written.toString(StandardCharsets.US_ASCII));
         assertFalse(closed[0], "standard output is not the log's to close");
     }
 

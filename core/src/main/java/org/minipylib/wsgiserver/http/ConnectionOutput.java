@@ -262,9 +262,15 @@ final class ConnectionOutput {
         noticeAt = position;
     }
 
-    /** After a write: tells the listener if it has reached {@link #noticeAt}. Under the write lock. */
+    /**
+     * After a write: tells the listener if it has reached {@link #noticeAt}. Under the write lock.
+     * The write is over: a listener that waits (a stalled access log) is no stalled write for the
+     * watchdog's write timeout, and a write of the rest marks itself again.
+     */
     private void noticeIfReached() {
-        if (bytesWritten >= noticeAt) writtenListener.accept(bytesWritten);
+        if (bytesWritten < noticeAt) return;
+        WRITE_STARTED.setRelease(this, 0L);
+        writtenListener.accept(bytesWritten);
     }
 
     /** Notes that the body of the response begun last starts here (its head has been given). */

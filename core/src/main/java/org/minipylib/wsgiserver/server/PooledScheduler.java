@@ -61,13 +61,17 @@ public final class PooledScheduler implements ConnectionScheduler {
         }
 
         void awaitThenServe() {
-            waiters.newThread(() -> {
-                try {
-                    awaitAndServe();
-                } catch (RuntimeException | Error e) { // no thread would serve the connection again
-                    ServingFailure.closeAfter(connection, e);
-                }
-            }).start();
+            try {
+                waiters.newThread(() -> {
+                    try {
+                        awaitAndServe();
+                    } catch (RuntimeException | Error e) { // no thread would serve the connection again
+                        ServingFailure.closeAfter(connection, e);
+                    }
+                }).start();
+            } catch (RuntimeException | Error e) { // no thread to wait for its next request (out of memory)
+                ServingFailure.closeAfter(connection, e);
+            }
         }
 
         private void awaitAndServe() {

@@ -43,7 +43,7 @@ public final class ReadinessLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ReadinessLoop.class.getName());
 
     private static final int ROUNDS_BEFORE_DRAIN = 64;
-    /** After a failure the loop goes on with a new selector, pausing first this long, doubled for each failure in a row (at most 5 s). */
+    /** After a second failure in a row the loop pauses this long before it polls again, doubled for each further one (at most 5 s). */
     private static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** A failure this long after the last one counts as the first of a new row. */
@@ -197,7 +197,10 @@ public final class ReadinessLoop implements AutoCloseable {
                 }
                 endWaits(current);
                 if (!replaceSelector()) return;
-                LockSupport.parkNanos(Math.min(MAX_PAUSE_NANOS, FIRST_PAUSE_NANOS << Math.min(failuresInARow - 1, 6)));
+                // none after a first failure: connections registered on the new selector meanwhile get no events
+                if (failuresInARow > 1) {
+                    LockSupport.parkNanos(Math.min(MAX_PAUSE_NANOS, FIRST_PAUSE_NANOS << Math.min(failuresInARow - 2, 6)));
+                }
             }
         }
         endWaits(selector);
