@@ -110,7 +110,8 @@ final class AccessLogWriter implements AccessLog {
     private void writePending() {
         try {
             out.write(bytes, 0, pending);
-            if (file == null) flush();
+            // a stream is a PrintStream: checkError() flushes it and tells a failure, which it never throws
+            if (file == null && ((PrintStream) out).checkError()) throw new IOException("the stream reports an error");
             failing = false;
         } catch (IOException e) {
             if (!failing) LOG.log(System.Logger.Level.WARNING, "Writing the access log " + name + " failed; lines are lost until it works again", e);
@@ -118,12 +119,6 @@ final class AccessLogWriter implements AccessLog {
         } finally {
             pending = 0;
         }
-    }
-
-    /** A stream's flush: a {@link PrintStream} reports a failure as {@link PrintStream#checkError()}, not by throwing. */
-    private void flush() throws IOException {
-        out.flush();
-        if (out instanceof PrintStream stream && stream.checkError()) throw new IOException("the stream reports an error");
     }
 
     /** The flush thread: writes the buffered lines once the oldest has waited the flush interval. */

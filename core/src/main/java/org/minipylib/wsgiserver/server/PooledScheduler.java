@@ -62,14 +62,16 @@ public final class PooledScheduler implements ConnectionScheduler {
 
         void awaitThenServe() {
             try {
-                waiters.newThread(() -> {
-                    try {
-                        awaitAndServe();
-                    } catch (RuntimeException | Error e) { // no thread would serve the connection again
-                        ServingFailure.closeAfter(connection, e);
-                    }
-                }).start();
+                waiters.newThread(this::awaitAndServeOrClose).start();
             } catch (RuntimeException | Error e) { // no thread to wait for its next request (out of memory)
+                ServingFailure.closeAfter(connection, e);
+            }
+        }
+
+        private void awaitAndServeOrClose() {
+            try {
+                awaitAndServe();
+            } catch (RuntimeException | Error e) { // no thread would serve the connection again
                 ServingFailure.closeAfter(connection, e);
             }
         }

@@ -227,8 +227,7 @@ public final class ReadinessLoop implements AutoCloseable {
     /** After a failure: a new selector for the connections to come; false if none could be opened. */
     private boolean replaceSelector() {
         try {
-            selector = Selector.open();
-            if (closed) selector.close(); // close() may have woken the old one only
+            selector = Selector.open(); // closed by run()'s end if close() came meanwhile
             return true;
         } catch (IOException | RuntimeException | Error e) {
             LOG.log(System.Logger.Level.ERROR, "Readiness loop could not open a new selector; connections given it fail", e);
