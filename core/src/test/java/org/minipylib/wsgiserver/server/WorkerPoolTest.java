@@ -183,7 +183,13 @@ class WorkerPoolTest {
             Thread[] submitters = new Thread[2];
             for (int i = 0; i < submitters.length; i++) {
                 submitters[i] = Thread.ofPlatform().start(() -> {
-                    while (submitting.get() && pool.submit(() -> { })) Thread.onSpinWait();
+                    // At most about 10,000 waiting: unbounded, two spinning submitters queued up to a
+                    // million tasks per round, and the collector's work on them under a loaded host
+                    // outlasted the 10 s awaits (seen once, at load average 7.6)
+                    while (submitting.get()) {
+                        if (pool.queued() < 10_000 && !pool.submit(() -> { })) break;
+                        Thread.onSpinWait();
+                    }
                 });
             }
             Thread.sleep(1); // not synchronisation: the submitters get going
