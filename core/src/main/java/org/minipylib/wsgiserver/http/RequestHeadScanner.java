@@ -5,7 +5,7 @@ package org.minipylib.wsgiserver.http;
  * before all of it has arrived: a request line longer than {@link HttpLimits#maxRequestLineLength()}
  * ({@code 414}) or a header section larger than {@link HttpLimits#maxHeaderSectionSize()} ({@code 431})
  * as soon as that many bytes have come without its end, and a first line no request can start with
- * ({@code 400}) at once. Each call scans only what arrived since the one before, so a head that
+ * or a complete request line without a version ({@code 400}) at once. Each call scans only what arrived since the one before, so a head that
  * trickles in is not scanned again from its start. No I/O: it reads the connection's input buffer.
  * One per connection, used by one thread at a time.
  */
@@ -33,9 +33,10 @@ final class RequestHeadScanner {
      * @throws BadRequestException if the head is already too large, or cannot be a request's
      */
     int findEnd(byte[] b, int start, int available) throws BadRequestException {
+        boolean lineJustCompleted = false;
         if (!lineComplete) {
             int lf = RequestParser.indexOf(b, (byte) '\n', start + scanned, start + available);
-            lineComplete = lf >= 0;
+            lineComplete = lineJustCompleted = lf >= 0;
             if (lineComplete) sectionStart = lf + 1 - start;
             // an unfinished line may end in the CR of its CRLF: that byte is not part of the line
             int lineLength = lineComplete ? lf - start - 1 : (b[start + available - 1] == '\r' ? available - 1 : available);
@@ -47,6 +48,7 @@ final class RequestHeadScanner {
         if (end < 0) {
             // judged whether or not its line is complete: a TLS ClientHello holds an LF (byte 0x0a) anywhere
             refuseImpossibleStart(b, start, start + available);
+            if (lineJustCompleted) refuseLineWithoutVersion(b, start, start + sectionStart - 1);
             scanned = available;
             // A section within the limit ends by its empty line within limit + 2 bytes: refuse as soon
             // as more has come without one, not only once the buffer is full.
@@ -79,6 +81,28 @@ final class RequestHeadScanner {
                 }
                 throw BadRequestException.violation(ComplianceViolation.INVALID_REQUEST_LINE, "Malformed request line");
             }
+        }
+    }
+
+    /**
+     * Refuses at once a complete request line in {@code b[start, lf)} ({@code lf} the index of its LF)
+     * that has no version: {@code method SP request-target} and nothing more, as an HTTP/0.9 client
+     * sends it ({@code GET /}), or a method alone. No byte still to come can make it a request, and
+     * such a client sends no empty line after it: without this it would hold its connection until
+     * the request head timeout. {@link RequestParser#parse} judges every other line once the head
+     * is complete.
+     */
+    private static void refuseLineWithoutVersion(byte[] b, int start, int lf) throws BadRequestException {
+        int lineEnd = lf > start && b[lf - 1] == '\r' ? lf - 1 : lf;
+        if (lineEnd == start) return; // an empty line where a request line should be: parse() judges its line end
+        int p = start;
+        while (p < lineEnd && HttpChars.TCHAR[b[p] & 0xff]) p++;
+        if (p == lineEnd) throw BadRequestException.violation(ComplianceViolation.INVALID_REQUEST_LINE, "Malformed request line");
+        if (b[p] != ' ') return; // not a version missing: parse() names what is wrong
+        int targetStart = ++p;
+        while (p < lineEnd && b[p] != ' ') p++;
+        if (p == lineEnd && p > targetStart) {
+            throw BadRequestException.violation(ComplianceViolation.INVALID_REQUEST_LINE, "Missing HTTP version in request line");
         }
     }
 

@@ -231,6 +231,25 @@ class ErrorResponsesTest {
         }
     }
 
+    /**
+     * An HTTP/0.9 client sends its request line and nothing more, no version, no empty line: it gets
+     * its 400 when that line is complete, not a 408 at the head timeout (as Jetty and cheroot answer).
+     */
+    @Test
+    void anHttp09RequestLineIsAnswered400AtOnceNotAtTheHeadTimeout() throws Exception {
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withRequestHead(Duration.ofSeconds(60));
+        try (TestServer server = TestServer.start(APP, b -> b.limits(LIMITS).timeouts(timeouts));
+             RawClient client = server.connect()) {
+            client.send("GET /x");
+            Thread.sleep(50); // not synchronisation: the line's end usually comes in a read of its own
+            client.send("\r\n");
+            assertAnsweredAndClosed(400, client); // RawClient's read times out well before 60 s
+            try (RawClient other = server.connect()) {
+                assertServed(other, "/after");
+            }
+        }
+    }
+
     @Test
     void emptyLinesBeforeARequestAreIgnored() throws Exception {
         try (TestServer server = startServer(); RawClient client = server.connect()) {

@@ -63,6 +63,26 @@ class RequestHeadScannerTest {
         assertEquals(400, e.status());
     }
 
+    @Test
+    void aCompleteRequestLineWithoutAVersionIsA400AtOnce() throws Exception {
+        for (String line : new String[] {"GET /\r\n", "GET /plaintext\n", "POST /x?a=b\r\n", "GET\r\n"}) {
+            byte[] b = bytes(line);
+            RequestHeadScanner scanner = new RequestHeadScanner(LIMITS);
+            assertEquals(-1, scanner.findEnd(b, 0, line.indexOf('\n')), "not complete yet: " + line.strip());
+            BadRequestException e = assertThrows(BadRequestException.class, () -> scanner.findEnd(b, 0, b.length), line.strip());
+            assertEquals(400, e.status());
+            assertEquals(ComplianceViolation.INVALID_REQUEST_LINE, e.violation());
+        }
+    }
+
+    @Test
+    void aCompleteRequestLineWithAVersionWaitsForTheRestOfItsHead() throws Exception {
+        for (String line : new String[] {"GET / HTTP/1.1\r\n", "GET / HTTP/9.9\r\n", "GET  / HTTP/1.1\r\n", "GET /a\tb HTTP/1.1\r\n", "\r\n"}) {
+            assertEquals(-1, new RequestHeadScanner(LIMITS).findEnd(bytes(line), 0, line.length()),
+                    "parse() judges it once the head is complete: " + line.strip());
+        }
+    }
+
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.ISO_8859_1);
     }
