@@ -83,6 +83,20 @@ class RequestHeadScannerTest {
         }
     }
 
+    @Test
+    void aValidHeadSplitAnywhereIsNeitherRefusedNorEndedEarly() throws Exception {
+        String[] heads = {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", "OPTIONS * HTTP/1.0\r\n\r\n",
+                "GET http://a/b?c=d HTTP/1.1\r\nHost: a\r\nX: y\r\n\r\n", "POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n"};
+        for (String head : heads) {
+            byte[] b = bytes(head);
+            for (int cut = 1; cut < b.length; cut++) {
+                RequestHeadScanner scanner = new RequestHeadScanner(LIMITS);
+                assertEquals(-1, scanner.findEnd(b, 0, cut), head.strip() + ", first " + cut + " bytes");
+                assertEquals(b.length, scanner.findEnd(b, 0, b.length), head.strip() + ", the rest after " + cut);
+            }
+        }
+    }
+
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.ISO_8859_1);
     }

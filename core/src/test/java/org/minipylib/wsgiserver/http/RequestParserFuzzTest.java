@@ -18,6 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * characters but HTAB) and its framing to its fields; what strict parsing accepts, relaxed parsing
  * reads the same. A parser that parsed the head before (a second head behind the first, as a
  * pipelining client sends it) reads a head as a new parser does, though it reuses what it remembers.
+ * A connection's {@link RequestHeadScanner}, the bytes arriving in two pieces, finds the end of every
+ * head the parser accepts and refuses none of them early.
  * In a normal build this replays the seed corpus (resources, {@code RequestParserFuzzTestInputs});
  * {@code JAZZER_FUZZ=1} fuzzes for real (see docs/http-compliance.md).
  */
@@ -57,6 +59,7 @@ class RequestParserFuzzTest {
             assertEquals(describe(strict), describe(relaxed), "what strict parsing accepts, relaxed parsing reads the same");
         }
         if (relaxed instanceof RequestHead head) check(head, false);
+        if (relaxed instanceof RequestHead) assertScannerFindsTheEnd(b, cut, end);
         // a second head behind the first: a parser that parsed the first reads it as a new parser does
         int second = RequestParser.findHeadEnd(b, end, end, b.length);
         if (second < 0) return;
@@ -65,6 +68,22 @@ class RequestParserFuzzTest {
             outcome(used, b, 0, end);
             assertEquals(describe(outcome(new RequestParser(limits), b, end, second)), describe(outcome(used, b, end, second)),
                     "the second head, by the parser of the first");
+        }
+    }
+
+    /**
+     * A connection's scanner, given the bytes in two pieces (as two reads bring them), finds the end
+     * of a head the parser accepts and never refuses it early: its refusals before the end (limits,
+     * a first line no request can have) must all be heads the parser refuses too.
+     */
+    private static void assertScannerFindsTheEnd(byte[] b, int cut, int end) {
+        RequestHeadScanner scanner = new RequestHeadScanner(RELAXED);
+        try {
+            int found = cut > 0 ? scanner.findEnd(b, 0, cut) : -1;
+            if (found < 0) found = scanner.findEnd(b, 0, b.length);
+            assertEquals(end, found, "the scanner's end");
+        } catch (BadRequestException e) {
+            throw new AssertionError("the scanner refused a head the parser accepts: " + e.getMessage(), e);
         }
     }
 
