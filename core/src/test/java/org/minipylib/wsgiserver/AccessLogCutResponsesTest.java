@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.minipylib.wsgiserver.http.Gateway;
+import org.minipylib.wsgiserver.http.HttpResponse;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
@@ -78,6 +80,46 @@ class AccessLogCutResponsesTest {
             assertEquals(List.of(200, 200), entries.stream().map(AccessLogEntry::status).toList());
             assertEquals(List.of(8000L, 0L), entries.stream().map(AccessLogEntry::bodyBytes).toList());
             Poll.until(() -> server.server().statistics().socketErrors(), n -> n == 1, "the reset counted");
+        }
+    }
+
+    /**
+     * The {@code 100 Continue} the server puts in front of a response begun before the body was read
+     * (a gateway that writes its head first, as the JDK's API may) is no part of that response's
+     * body: one whose head went out with it, and whose body did not (the client reset first), is
+     * logged with no body bytes, not with the interim response's 25.
+     */
+    @Test
+    void aContinueInFrontOfABegunResponseIsNotCountedInItsBody() throws Exception {
+        CountDownLatch bodyRead = new CountDownLatch(1);
+        CountDownLatch clientGone = new CountDownLatch(1);
+        Gateway headFirst = exchange -> {
+            HttpResponse response = exchange.response();
+            response.begin(200, "OK", List.of(), 8000);
+            exchange.body().readAllBytes(); // its first read: 100 Continue in front of the head, both written
+            bodyRead.countDown();
+            WsgiTestApps.await(clientGone);
+            response.write(new byte[8000], 0, 8000); // buffered, and never written: the flush at the turn's end fails
+            response.finish();
+        };
+        List<AccessLogEntry> entries = new CopyOnWriteArrayList<>();
+        WsgiServer server = new WsgiServer(headFirst, ServerConfig.builder().bind("127.0.0.1", 0).accessLog(entries::add).build());
+        server.start();
+        try {
+            try (RawClient client = new RawClient("127.0.0.1", server.port())) {
+                client.send("POST /upload HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+                assertEquals("HTTP/1.1 100 Continue", client.readLine());
+                assertEquals("", client.readLine());
+                assertEquals("HTTP/1.1 200 OK", client.readLine());
+                client.send("hello");
+                WsgiTestApps.await(bodyRead);
+                client.socket().setSoLinger(true, 0); // then gone, with a reset
+            }
+            clientGone.countDown();
+            Poll.until(entries::size, n -> n == 1, "the cut response's entry");
+            assertEquals(0L, entries.get(0).bodyBytes());
+        } finally {
+            server.stop();
         }
     }
 

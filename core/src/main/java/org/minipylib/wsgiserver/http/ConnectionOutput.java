@@ -564,7 +564,8 @@ final class ConnectionOutput {
 
     /**
      * Puts {@code interim} (an interim response: 100 Continue) in front of the response begun last,
-     * if none of that response has gone to the transport yet and the buffer has room for it.
+     * if none of that response has gone to the transport yet and the buffer has room for it. Its body
+     * {@linkplain #bodyStart() starts} that much later.
      *
      * @return true if it was put there; false if some of the response may have been sent
      */
@@ -574,6 +575,8 @@ final class ConnectionOutput {
             if (responseStart < 0 || buf == null || count + interim.length > buf.length) return false;
             System.arraycopy(buf, responseStart, buf, responseStart + interim.length, count - responseStart);
             System.arraycopy(interim, 0, buf, responseStart, interim.length);
+            // its head given already (else bodyStart is the last response's, or this one's to come: marked anew)
+            if (bodyStart > bufferOffset + responseStart) bodyStart += interim.length;
             count += interim.length;
             responseStart += interim.length;
             return true;
