@@ -41,7 +41,14 @@ public interface AccessLog extends AutoCloseable {
         return to(out, AccessLogFormat.COMBINED);
     }
 
-    /** Lines in {@code format} to {@code out} (e.g. {@code System.out}), each written and flushed at once. */
+    /**
+     * Lines in {@code format} to {@code out} (e.g. {@code System.out}), each written and flushed at once.
+     * A failed write is warned of once: a PrintStream tells a failure by its error flag
+     * ({@link PrintStream#checkError()}), which stays set from the first on, so the log cannot tell
+     * whether later writes work, and warns again only if the stream clears its error (a subclass may)
+     * and then reports one anew. (A file, {@link #toFile}, is warned of once each time its writes
+     * start failing.)
+     */
     static AccessLog to(PrintStream out, AccessLogFormat format) {
         return to(out, format, 0, Duration.ZERO);
     }

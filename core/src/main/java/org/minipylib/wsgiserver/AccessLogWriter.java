@@ -39,7 +39,7 @@ final class AccessLogWriter implements AccessLog {
     private byte[] bytes; // lines not yet written, from 0 to pending; guarded by lock
     private int pending; // guarded by lock
     private long oldestPendingAt; // System.nanoTime() when the oldest pending line came; guarded by lock
-    private boolean failing; // the last write failed (warned of once, until a write succeeds); guarded by lock
+    private boolean failing; // the last write failed (warned of once, until a write is known to succeed); guarded by lock
     private boolean closed; // guarded by lock
 
     /**
@@ -111,14 +111,32 @@ final class AccessLogWriter implements AccessLog {
         try {
             out.write(bytes, 0, pending);
             // a stream is a PrintStream: checkError() flushes it and tells a failure, which it never throws
-            if (file == null && ((PrintStream) out).checkError()) throw new IOException("the stream reports an error");
-            failing = false;
+            if (file == null && ((PrintStream) out).checkError()) {
+                streamReportsAnError();
+            } else {
+                failing = false;
+            }
         } catch (IOException e) {
             if (!failing) LOG.log(System.Logger.Level.WARNING, "Writing the access log " + name + " failed; lines are lost until it works again", e);
             failing = true;
         } finally {
             pending = 0;
         }
+    }
+
+    /**
+     * The stream's {@code checkError()} says a write failed, this one or one before: a PrintStream's
+     * error stays set from its first failure on (only the stream itself can clear it), so whether later
+     * writes work cannot be told. Warned of once, saying so; again only after the stream clears its
+     * error (a subclass may) and then reports one anew. Under the lock.
+     */
+    private void streamReportsAnError() {
+        if (!failing) {
+            LOG.log(System.Logger.Level.WARNING, "Writing the access log to the stream failed; lines may be lost from now on,"
+                    + " with no further warning: the stream (a PrintStream) reports an error from its first failure on,"
+                    + " whether later writes work or not");
+        }
+        failing = true;
     }
 
     /** The flush thread: writes the buffered lines once the oldest has waited the flush interval. */

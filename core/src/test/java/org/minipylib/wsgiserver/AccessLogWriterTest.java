@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -76,6 +77,73 @@ class AccessLogWriterTest {
         try (LogCapture captured = LogCapture.from(Level.WARNING); AccessLog log = AccessLog.toFile(full)) {
             for (int i = 0; i < 5; i++) log.log(entry("/" + i)); // no exception
             assertEquals(1, captured.records().size(), captured.messages().toString());
+        }
+    }
+
+    /** Writes into {@link #written}, unless {@link #broken} is set: then every write fails (a full disk). */
+    private static final class FlakyStream extends OutputStream {
+        final ByteArrayOutputStream written = new ByteArrayOutputStream();
+        boolean broken;
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            if (broken) throw new IOException("No space left on device");
+            written.write(b, off, len);
+        }
+    }
+
+    /**
+     * A PrintStream's error stays set from its first failure on, whether later writes work or not:
+     * the log warns once, and says that no later failure will be warned of (it said the lines were
+     * lost until it worked again, which it cannot tell). The stream goes on writing the lines.
+     */
+    @Test
+    void aPrintStreamThatFailsIsWarnedOfOnceSayingNoLaterFailureCanBeTold() {
+        FlakyStream flaky = new FlakyStream();
+        try (LogCapture captured = LogCapture.from(Level.WARNING)) {
+            AccessLog log = AccessLog.to(new PrintStream(flaky, false, StandardCharsets.US_ASCII), AccessLogFormat.COMMON);
+            log.log(entry("/a"));
+            flaky.broken = true;
+            log.log(entry("/lost"));
+            flaky.broken = false;
+            log.log(entry("/b"));
+            flaky.broken = true;
+            log.log(entry("/lost-too"));
+            assertEquals(1, captured.records().size(), captured.messages().toString());
+            assertTrue(captured.messages().get(0).contains("lines may be lost from now on, with no further warning"),
+                    captured.messages().get(0));
+            assertEquals(entry("/a").commonFormat() + "\n" + entry("/b").commonFormat() + "\n",
+                    flaky.written.toString(StandardCharsets.US_ASCII));
+        }
+    }
+
+    /** A PrintStream that clears its error once it reported it (a subclass may) is warned of each time its writes start failing. */
+    @Test
+    void aStreamThatClearsItsErrorIsWarnedOfEachTimeItStartsFailing() {
+        FlakyStream flaky = new FlakyStream();
+        PrintStream clearing = new PrintStream(flaky, false, StandardCharsets.US_ASCII) {
+            @Override
+            public boolean checkError() {
+                boolean error = super.checkError();
+                clearError();
+                return error;
+            }
+        };
+        try (LogCapture captured = LogCapture.from(Level.WARNING)) {
+            AccessLog log = AccessLog.to(clearing, AccessLogFormat.COMMON);
+            for (int episode = 0; episode < 2; episode++) {
+                log.log(entry("/works"));
+                flaky.broken = true;
+                log.log(entry("/lost"));
+                log.log(entry("/lost"));
+                flaky.broken = false;
+            }
+            assertEquals(2, captured.records().size(), captured.messages().toString());
         }
     }
 
