@@ -48,7 +48,7 @@ final class RequestHeadScanner {
         if (end < 0) {
             // judged whether or not its line is complete: a TLS ClientHello holds an LF (byte 0x0a) anywhere
             refuseImpossibleStart(b, start, start + available);
-            if (lineJustCompleted) refuseLineWithoutVersion(b, start, start + sectionStart - 1);
+            if (lineJustCompleted) refuseLineWithoutVersion(b, start, start + sectionStart - 1, limits.maxRequestLineLength());
             scanned = available;
             // A section within the limit ends by its empty line within limit + 2 bytes: refuse as soon
             // as more has come without one, not only once the buffer is full.
@@ -90,11 +90,12 @@ final class RequestHeadScanner {
      * sends it ({@code GET /}), or a method alone. No byte still to come can make it a request, and
      * such a client sends no empty line after it: without this it would hold its connection until
      * the request head timeout. {@link RequestParser#parse} judges every other line once the head
-     * is complete.
+     * is complete, and one longer than {@code maxLength} (a 414 there, however it arrived).
      */
-    private static void refuseLineWithoutVersion(byte[] b, int start, int lf) throws BadRequestException {
+    private static void refuseLineWithoutVersion(byte[] b, int start, int lf, int maxLength) throws BadRequestException {
         int lineEnd = lf > start && b[lf - 1] == '\r' ? lf - 1 : lf;
         if (lineEnd == start) return; // an empty line where a request line should be: parse() judges its line end
+        if (lineEnd - start > maxLength) return; // a bare-LF line one byte over, which findEnd's length check took for CRLF
         int p = start;
         while (p < lineEnd && HttpChars.TCHAR[b[p] & 0xff]) p++;
         if (p == lineEnd) throw BadRequestException.violation(ComplianceViolation.INVALID_REQUEST_LINE, "Malformed request line");

@@ -76,6 +76,18 @@ class RequestHeadScannerTest {
     }
 
     @Test
+    void aBareLfLineWithoutAVersionOneByteOverTheLimitIsLeftForTheParsersA414() throws Exception {
+        String line = "GET /" + "a".repeat(28) + "\n"; // 33 bytes before its LF: one over LIMITS' 32
+        byte[] b = bytes(line);
+        RequestHeadScanner scanner = new RequestHeadScanner(LIMITS);
+        assertEquals(-1, scanner.findEnd(b, 0, b.length), "no 400 for a missing version: the line is too long");
+        BadRequestException e = assertThrows(BadRequestException.class,
+                () -> new RequestParser(LIMITS.withCompliance(HttpCompliance.strict().relaxing(ComplianceViolation.BARE_LF_LINE_ENDINGS)))
+                        .parse(bytes(line + "\n"), 0, b.length + 1));
+        assertEquals(414, e.status(), "as the whole head gets it");
+    }
+
+    @Test
     void aCompleteRequestLineWithAVersionWaitsForTheRestOfItsHead() throws Exception {
         for (String line : new String[] {"GET / HTTP/1.1\r\n", "GET / HTTP/9.9\r\n", "GET  / HTTP/1.1\r\n", "GET /a\tb HTTP/1.1\r\n", "\r\n"}) {
             assertEquals(-1, new RequestHeadScanner(LIMITS).findEnd(bytes(line), 0, line.length()),
