@@ -156,7 +156,7 @@ public final class GzipApp implements WsgiApp {
 
     @Override
     public Iterable<byte[]> call(Environ environ, StartResponse startResponse) throws Exception {
-        GzipResponse response = new GzipResponse(startResponse, this,
+        GzipResponse response = new GzipResponse(startResponse, this, environ,
                 AcceptEncoding.acceptsGzip(environ.header("Accept-Encoding")), "HEAD".equals(environ.method()));
         Iterable<byte[]> body;
         try {

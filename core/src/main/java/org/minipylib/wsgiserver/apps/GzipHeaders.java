@@ -88,10 +88,38 @@ final class GzipHeaders {
         if (!mayStandForCompressible(headers, types)) return headers;
         long length = contentLength(headers);
         if (length >= 0 && length < minSize) return headers;
+        return withWeakEtag(headers);
+    }
+
+    private static List<Header> withWeakEtag(List<Header> headers) {
         List<Header> out = new ArrayList<>(headers.size());
         for (Header h : headers) out.add(h.is("ETag") ? Header.of(h.name(), weak(h.value())) : h);
         return out;
     }
+
+    /**
+     * A 304's headers when the application said what the 200 it stands for would carry
+     * ({@code standsFor}: its Content-Type, Content-Length, Content-Encoding...; see
+     * {@link #NOT_MODIFIED_STANDS_FOR}): that 200 as this middleware would send it decides. One it would
+     * compress gets the weak ETag (for a client that accepts gzip) and the Vary; one it would send as it
+     * is but with a Vary (a client that does not accept gzip) gets the Vary; any other goes unchanged
+     * (RFC 9110 section 15.4.5: the ETag and Vary that 200 would carry).
+     */
+    static List<Header> notModified(List<Header> headers, List<Header> standsFor, boolean acceptsGzip, CompressibleTypes types,
+                                    long minSize) {
+        if (!compressible(200, standsFor, -1, types, minSize)) return headers;
+        String etag = value(headers, "ETag");
+        boolean strong = etag != null && etag.trim().startsWith("\"");
+        return withVary(acceptsGzip && strong ? withWeakEtag(headers) : headers);
+    }
+
+    /**
+     * The environ key under which an application (the {@link StaticFilesApp}) that answers 304 leaves
+     * the headers (a {@code List<Header>}) the 200 it stands for would carry: a 304 names no
+     * Content-Type or length (RFC 9110 section 15.4.5 says it should not), so this middleware could
+     * not tell otherwise whether that 200 would be compressed.
+     */
+    static final String NOT_MODIFIED_STANDS_FOR = "wsgiserver.not_modified_stands_for";
 
     /** The headers with {@code Accept-Encoding} added to their Vary (merged into the first one), unless it is there or is {@code *}. */
     static List<Header> withVary(List<Header> headers) {

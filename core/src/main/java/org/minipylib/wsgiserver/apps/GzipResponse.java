@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -39,6 +40,8 @@ final class GzipResponse implements StartResponse, BodyWriter {
     static final long AT_ONCE_LIMIT = 1024 * 1024;
 
     private final StartResponse server;
+    /** The request's environ: where an application that answers 304 may say what the 200 would carry. */
+    private final Map<String, Object> environ;
     private final GzipApp settings;
     private final boolean acceptsGzip;
     private final boolean head;
@@ -55,8 +58,9 @@ final class GzipResponse implements StartResponse, BodyWriter {
     /** False once the application's body went back to the server as it is: nothing can be compressed then. */
     private boolean mayCompress = true;
 
-    GzipResponse(StartResponse server, GzipApp settings, boolean acceptsGzip, boolean head) {
+    GzipResponse(StartResponse server, GzipApp settings, Map<String, Object> environ, boolean acceptsGzip, boolean head) {
         this.server = server;
+        this.environ = environ;
         this.settings = settings;
         this.acceptsGzip = acceptsGzip;
         this.head = head;
@@ -129,10 +133,12 @@ final class GzipResponse implements StartResponse, BodyWriter {
             mayCompress = false;
             return body;
         }
+        boolean atOnce = headNow && body instanceof Collection && length <= AT_ONCE_LIMIT;
+        // compressed for a HEAD too: its Content-Length is then the GET's, where it would otherwise
+        // announce chunked framing the GET does not use (RFC 9110 section 9.3.2, RFC 9112 section 6.1)
+        if (atOnce && encoding == Encoding.GZIP_HEAD) switchTo(Encoding.GZIP);
         GzipBody compressed = new GzipBody(body, this);
-        if (headNow && encoding == Encoding.GZIP && body instanceof Collection && length <= AT_ONCE_LIMIT) {
-            return atOnce(compressed, body);
-        }
+        if (atOnce && encoding == Encoding.GZIP) return atOnce(compressed, body);
         return compressed;
     }
 
@@ -202,6 +208,12 @@ final class GzipResponse implements StartResponse, BodyWriter {
     private Decision decide(String status, List<Header> headers, long knownLength) {
         int code = GzipHeaders.statusCode(status);
         if (!mayCompress) return new Decision(Encoding.IDENTITY, headers);
+        if (code == 304 && environ.get(GzipHeaders.NOT_MODIFIED_STANDS_FOR) instanceof List<?> standsFor) {
+            @SuppressWarnings("unchecked") // the key's documented type
+            List<Header> okHeaders = (List<Header>) standsFor;
+            return new Decision(Encoding.IDENTITY,
+                    GzipHeaders.notModified(headers, okHeaders, acceptsGzip, settings.compressibleTypes(), settings.minSize()));
+        }
         if (code == 304 || code == 206) { // never compressed, but they repeat the Vary of the 200 they stand for
             List<Header> out = code == 304 ? GzipHeaders.notModified(headers, acceptsGzip, settings.compressibleTypes(), settings.minSize()) : headers;
             if (GzipHeaders.mayStandForCompressible(out, settings.compressibleTypes())) out = GzipHeaders.withVary(out);

@@ -291,6 +291,12 @@ public final class StaticFilesApp implements WsgiApp {
         String failed = Preconditions.evaluate(environ, etag, modifiedSecond);
         if (failed != null) {
             if (failed.startsWith("412")) return plain(startResponse, failed, representation.vary());
+            // for a GzipApp in front: what the 200 would carry, which the 304 leaves out
+            List<Header> ok = new ArrayList<>(headers);
+            ok.add(Header.of("Content-Type", representation.contentType()));
+            if (representation.coding() != null) ok.add(Header.of("Content-Encoding", representation.coding()));
+            ok.add(Header.of("Content-Length", Long.toString(size)));
+            environ.put(GzipHeaders.NOT_MODIFIED_STANDS_FOR, ok);
             startResponse.start(failed, headers); // 304
             return List.of();
         }

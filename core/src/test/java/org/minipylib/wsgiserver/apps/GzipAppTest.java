@@ -87,6 +87,7 @@ class GzipAppTest {
         fileText = text(1024 * 1024);
         Files.write(dir.resolve("big.txt"), fileText);
         Files.write(dir.resolve("photo.png"), TEXT);
+        Files.write(dir.resolve("small.txt"), Arrays.copyOf(TEXT, 10)); // below the minimum size: never compressed
         WsgiApp routes = new PathInfoDispatcher(Map.<String, WsgiApp>of("/", GzipAppTest::route, "/files", StaticFilesApp.of(dir)));
         server = TestServer.start(GzipApp.of(routes).withDeflaters(deflaters));
     }
@@ -400,8 +401,12 @@ class GzipAppTest {
             assertEquals("gzip", head.header("Content-Encoding"));
             assertEquals("Accept-Encoding", head.header("Vary"));
             assertEquals("W/\"v1\"", head.header("ETag"));
-            assertNull(head.header("Content-Length"));
-            assertEquals("chunked", head.header("Transfer-Encoding"), "as the GET's (RFC 9112 section 6.1)");
+            // compressed at once, as for the GET: the same Content-Length, not chunked framing the GET
+            // does not use (RFC 9112 section 6.1)
+            RawClient.Response get = client.send(get("/text", GZIP)).read();
+            assertEquals(Integer.toString(get.body().length), get.header("Content-Length"));
+            assertEquals(get.header("Content-Length"), head.header("Content-Length"));
+            assertNull(head.header("Transfer-Encoding"));
             // nothing follows the head: the next response on the connection is read whole
             assertCompressed(client.send(get("/text", GZIP)).read(), TEXT);
             RawClient.Response plainHead = client.send(request("HEAD", "/text")).read(true);
@@ -603,6 +608,28 @@ class GzipAppTest {
         assertEquals(304, identity.status());
         assertEquals(strong, identity.header("ETag"));
         assertEquals("Accept-Encoding", identity.header("Vary"), "the Vary of the 200 it stands for");
+    }
+
+    /**
+     * RFC 9110 section 15.4.5: a file that is never compressed (a type that is not compressible, a
+     * size below the minimum) keeps its strong ETag and has no Vary in its 304, as in its 200, though
+     * the 304 names neither type nor size: the static app tells the middleware what its 200 would
+     * carry. A weak tag there would end up in caches and make {@code If-Range} fail (full downloads).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"/files/photo.png", "/files/small.txt"})
+    void aFileNeverCompressedKeepsItsStrongEtagAndNoVaryIn304s(String path) throws IOException {
+        RawClient.Response whole = fetch(get(path, GZIP));
+        assertNull(whole.header("Content-Encoding"));
+        assertNull(whole.header("Vary"));
+        String etag = whole.header("ETag");
+        assertTrue(etag.startsWith("\""), etag);
+        for (String acceptEncoding : List.of(GZIP, "")) {
+            RawClient.Response notModified = fetch(get(path, acceptEncoding, "If-None-Match: " + etag + "\r\n"));
+            assertEquals(304, notModified.status());
+            assertEquals(etag, notModified.header("ETag"), "the 200's, for " + acceptEncoding.strip());
+            assertNull(notModified.header("Vary"), "the 200's (none), for " + acceptEncoding.strip());
+        }
     }
 
     /**
