@@ -311,6 +311,17 @@ final class ServeCommand implements Callable<Integer> {
                 + " (StaticFilesApp.withPrecompressed), with Content-Encoding and Vary: Accept-Encoding."})
     boolean staticPrecompressed;
 
+    @Option(names = "--static-type", paramLabel = "EXT=TYPE", description = {
+        "With --static: send Content-Type TYPE for files named *.EXT (e.g. yaml=application/yaml, or"
+                + " txt=\"text/plain; charset=iso-8859-1\" for files that are not UTF-8), in place of the built-in"
+                + " type; repeat for several (StaticFilesApp.withContentType)."})
+    List<String> staticTypes = new ArrayList<>();
+
+    @Option(names = "--static-cache-control", paramLabel = "VALUE", description = {
+        "With --static: send Cache-Control: VALUE with the files and their 304s (e.g. \"public, max-age=3600\";"
+                + " StaticFilesApp.withCacheControl). Default: none."})
+    String staticCacheControl;
+
     @Option(names = "--gzip", description = {
         "Compress responses with gzip for clients that accept it: text and the structured text types (JSON, XML,"
                 + " JavaScript, SVG...) of a known length of at least --gzip-min-size, or unknown; the application's"
@@ -523,6 +534,8 @@ final class ServeCommand implements Callable<Integer> {
         if (metricsPath != null) builder.mount(mountPath("--metrics-path", metricsPath, "/metrics"), behindProxies(MetricsApp::new));
         if (healthPath != null) builder.mount(mountPath("--health-path", healthPath, "/health"), behindProxies(HealthApp::new));
         if (staticPrecompressed && staticMounts.isEmpty()) throw usageError("--static-precompressed needs --static");
+        if (!staticTypes.isEmpty() && staticMounts.isEmpty()) throw usageError("--static-type needs --static");
+        if (staticCacheControl != null && staticMounts.isEmpty()) throw usageError("--static-cache-control needs --static");
         for (String mount : staticMounts) staticMount(builder, mount);
         if (jmx) builder.jmx(true);
         if (checkingOnly) return;
@@ -669,7 +682,27 @@ final class ServeCommand implements Callable<Integer> {
         if (!Files.isDirectory(dir)) {
             throw usageError("--static " + value + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));
         }
-        builder.mountApp(prefix, compressed(behindProxies(StaticFilesApp.of(dir).withPrecompressed(staticPrecompressed))));
+        builder.mountApp(prefix, compressed(behindProxies(staticFiles(dir))));
+    }
+
+    /** The files under {@code dir}, as the --static-* options say. */
+    private StaticFilesApp staticFiles(Path dir) {
+        StaticFilesApp app = StaticFilesApp.of(dir).withPrecompressed(staticPrecompressed);
+        try {
+            app = app.withCacheControl(staticCacheControl);
+        } catch (IllegalArgumentException e) {
+            throw usageError("--static-cache-control: " + e.getMessage());
+        }
+        for (String type : staticTypes) {
+            int equals = type.indexOf('=');
+            if (equals < 0) throw usageError("--static-type must be EXT=TYPE such as yaml=application/yaml, got '" + type + "'");
+            try {
+                app = app.withContentType(type.substring(0, equals), type.substring(equals + 1));
+            } catch (IllegalArgumentException e) {
+                throw usageError("--static-type " + type + ": " + e.getMessage());
+            }
+        }
+        return app;
     }
 
     private AccessLog openAccessLog() {

@@ -61,6 +61,28 @@ class StaticOptionTest {
         CliRun.usageError("--static-precompressed needs --static", "--bind", "127.0.0.1:0", "--static-precompressed");
     }
 
+    @Test
+    void typesAndCacheControlAreSentAsGiven() throws Exception {
+        Files.writeString(dir.resolve("config.yaml"), "a: 1");
+        Files.writeString(dir.resolve("legacy.txt"), "x");
+        Files.writeString(dir.resolve("site.css"), "p {}");
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", "--static", "/assets=" + dir, "--static-type", "yaml=application/yaml",
+                "--static-type", "txt=text/plain; charset=iso-8859-1", "--static-cache-control", "public, max-age=3600")) {
+            HttpResponse<String> yaml = cli.get("/assets/config.yaml");
+            assertEquals("application/yaml", yaml.headers().firstValue("Content-Type").orElseThrow());
+            assertEquals("public, max-age=3600", yaml.headers().firstValue("Cache-Control").orElseThrow());
+            assertEquals("text/plain; charset=iso-8859-1", cli.get("/assets/legacy.txt").headers().firstValue("Content-Type").orElseThrow());
+            assertEquals("text/css; charset=utf-8", cli.get("/assets/site.css").headers().firstValue("Content-Type").orElseThrow());
+            assertTrue(cli.get("/plaintext").headers().firstValue("Cache-Control").isEmpty(), "the files only");
+        }
+        CliRun.usageError("--static-type needs --static", "--bind", "127.0.0.1:0", "--static-type", "yaml=application/yaml");
+        CliRun.usageError("--static-cache-control needs --static", "--bind", "127.0.0.1:0", "--static-cache-control", "no-cache");
+        CliRun.usageError("--static-type must be EXT=TYPE", "--bind", "127.0.0.1:0", "--static", "/assets=" + dir, "--static-type", "yaml");
+        CliRun.usageError("--static-type .yaml=application/yaml: not a file name extension", "--bind", "127.0.0.1:0",
+                "--static", "/assets=" + dir, "--static-type", ".yaml=application/yaml");
+        CliRun.usageError("--static-type yaml=: not a header value", "--bind", "127.0.0.1:0",
+                "--static", "/assets=" + dir, "--static-type", "yaml=");
+    }
 
     @Test
     void aDirectoryThatIsNoneIsAUsageError() throws Exception {

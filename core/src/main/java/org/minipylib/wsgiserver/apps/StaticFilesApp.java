@@ -22,6 +22,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -127,6 +128,8 @@ public final class StaticFilesApp implements WsgiApp {
     private final boolean dotFiles;
     private final boolean precompressed;
     private final Opener opener;
+    /** Content-Types by extension (lower case): the built-in ones and those given to {@link #withContentType}. */
+    private final Map<String, String> types;
 
     /**
      * Opens the file at {@code relative} under {@code realRoot} for reading if it is still under it,
@@ -170,12 +173,14 @@ public final class StaticFilesApp implements WsgiApp {
     private record OpenedVariant(String coding, Opened opened) {
     }
 
-    private StaticFilesApp(Path root, String cacheControl, boolean dotFiles, boolean precompressed, Opener opener) {
+    private StaticFilesApp(Path root, String cacheControl, boolean dotFiles, boolean precompressed, Opener opener,
+                           Map<String, String> types) {
         this.root = root;
         this.cacheControl = cacheControl;
         this.dotFiles = dotFiles;
         this.precompressed = precompressed;
         this.opener = opener;
+        this.types = types;
     }
 
     /**
@@ -187,18 +192,18 @@ public final class StaticFilesApp implements WsgiApp {
      */
     public static StaticFilesApp of(Path root) {
         if (!Files.isDirectory(root)) throw new IllegalArgumentException("not a directory: " + root);
-        return new StaticFilesApp(root.toAbsolutePath(), null, false, false, BeneathOpener::open);
+        return new StaticFilesApp(root.toAbsolutePath(), null, false, false, BeneathOpener::open, TYPES);
     }
 
     /** This app, sending {@code Cache-Control: value} with its files (null: none). */
     public StaticFilesApp withCacheControl(String value) {
         if (value != null && !Header.isValidValue(value)) throw new IllegalArgumentException("not a header value: " + value);
-        return new StaticFilesApp(root, value, dotFiles, precompressed, opener);
+        return new StaticFilesApp(root, value, dotFiles, precompressed, opener, types);
     }
 
     /** This app, serving files and directories whose names start with a dot ({@code true}) or not (the default). */
     public StaticFilesApp withDotFiles(boolean serve) {
-        return new StaticFilesApp(root, cacheControl, serve, precompressed, opener);
+        return new StaticFilesApp(root, cacheControl, serve, precompressed, opener, types);
     }
 
     /**
@@ -207,12 +212,33 @@ public final class StaticFilesApp implements WsgiApp {
      * (the default). See the class comment.
      */
     public StaticFilesApp withPrecompressed(boolean serve) {
-        return new StaticFilesApp(root, cacheControl, dotFiles, serve, opener);
+        return new StaticFilesApp(root, cacheControl, dotFiles, serve, opener, types);
+    }
+
+    /**
+     * This app, sending {@code contentType} for files whose name ends in {@code .extension} (any case;
+     * given without the dot), in place of the built-in type for it, if any: {@code
+     * withContentType("yaml", "application/yaml")}, {@code withContentType("txt", "text/plain;
+     * charset=iso-8859-1")} for files that are not UTF-8.
+     *
+     * @throws IllegalArgumentException if {@code extension} is empty or holds a dot or a slash, or
+     *                                  {@code contentType} is not a valid header value
+     */
+    public StaticFilesApp withContentType(String extension, String contentType) {
+        if (extension.isEmpty() || extension.indexOf('.') >= 0 || extension.indexOf('/') >= 0) {
+            throw new IllegalArgumentException("not a file name extension: '" + extension + "'");
+        }
+        if (contentType.isBlank() || !Header.isValidValue(contentType)) {
+            throw new IllegalArgumentException("not a header value: '" + contentType + "'");
+        }
+        Map<String, String> more = new HashMap<>(types);
+        more.put(extension.toLowerCase(Locale.ROOT), contentType.strip());
+        return new StaticFilesApp(root, cacheControl, dotFiles, precompressed, opener, Map.copyOf(more));
     }
 
     /** This app, opening files with {@code opener} (tests). */
     StaticFilesApp withOpener(Opener opener) {
-        return new StaticFilesApp(root, cacheControl, dotFiles, precompressed, opener);
+        return new StaticFilesApp(root, cacheControl, dotFiles, precompressed, opener, types);
     }
 
     /** The directory served. */
@@ -543,10 +569,10 @@ public final class StaticFilesApp implements WsgiApp {
     }
 
     /** The Content-Type for a file called {@code name}, from its extension. */
-    static String contentType(String name) {
+    String contentType(String name) {
         int dot = name.lastIndexOf('.');
         if (dot < 0) return UNKNOWN_TYPE;
-        return TYPES.getOrDefault(name.substring(dot + 1).toLowerCase(Locale.ROOT), UNKNOWN_TYPE);
+        return types.getOrDefault(name.substring(dot + 1).toLowerCase(Locale.ROOT), UNKNOWN_TYPE);
     }
 
     /** A short plain-text answer with the status as its body. */

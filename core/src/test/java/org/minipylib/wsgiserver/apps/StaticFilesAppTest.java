@@ -249,6 +249,26 @@ class StaticFilesAppTest {
     }
 
     @Test
+    void typesGivenByExtensionAddToAndReplaceTheBuiltInOnes() throws Exception {
+        Files.writeString(root.resolve("config.YAML"), "a: 1\n");
+        Files.writeString(root.resolve("legacy.txt"), "x");
+        Files.writeString(root.resolve("page.html"), "<p>");
+        StaticFilesApp app = StaticFilesApp.of(root).withContentType("yaml", "application/yaml")
+                .withContentType("TXT", "text/plain; charset=iso-8859-1");
+        try (TestServer typed = TestServer.start(app); RawClient client = typed.connect()) {
+            assertEquals("application/yaml", client.send(get("/config.YAML")).read().header("Content-Type"), "any case");
+            assertEquals("text/plain; charset=iso-8859-1", client.send(get("/legacy.txt")).read().header("Content-Type"));
+            assertEquals("text/html; charset=utf-8", client.send(get("/page.html")).read().header("Content-Type"), "the others kept");
+        }
+        assertEquals("text/plain; charset=utf-8", send(get("/files/legacy.txt")).header("Content-Type"), "the original app unchanged");
+        for (String[] bad : new String[][] {{"", "text/plain"}, {".txt", "text/plain"}, {"a/b", "text/plain"}, {"txt", ""},
+                {"txt", "text/plain\r\nX: y"}}) {
+            assertThrows(IllegalArgumentException.class, () -> StaticFilesApp.of(root).withContentType(bad[0], bad[1]),
+                    bad[0] + "=" + bad[1]);
+        }
+    }
+
+    @Test
     void theTypeIsTheNameAsked() throws Exception {
         Files.createSymbolicLink(root.resolve("styles.css"), root.resolve("hello.txt"));
         RawClient.Response r = send(get("/files/styles.css"));
