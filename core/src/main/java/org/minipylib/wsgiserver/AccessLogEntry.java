@@ -124,6 +124,13 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
         return escaped.indexOf(' ') < 0 ? escaped : escaped.replace(" ", "\\x20");
     }
 
+    /**
+     * A field's text for a quoted field of the combined and common formats, as nginx writes it: a
+     * quote, a backslash, a control character and any byte above 0x7E as {@code \xHH} (Apache
+     * writes {@code \"} and {@code \\}, which the {@code "[^"]*"} patterns of common log shippers
+     * cut short: a client could put its own line out of their reach with a quote in its User-Agent).
+     * No quote is left in a field, so none can end it early.
+     */
     private static String escape(String s) {
         if (s == null) return "-";
         StringBuilder sb = null;
@@ -135,9 +142,7 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
                 continue;
             }
             if (sb == null) sb = new StringBuilder(s.length() + 16).append(s, 0, i);
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (c <= 0xff) { // a byte of the request (ISO-8859-1)
+            if (c <= 0xff) { // a byte of the request (ISO-8859-1), or a quote or backslash
                 appendHexByte(sb, c);
             } else { // a character above U+00FF (an application's or a user name's): its UTF-8 bytes
                 int end = Character.isHighSurrogate(c) && i + 1 < s.length() ? i + 2 : i + 1;

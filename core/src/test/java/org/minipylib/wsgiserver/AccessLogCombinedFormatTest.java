@@ -71,7 +71,7 @@ class AccessLogCombinedFormatTest {
         assertEquals("200", first.group(4));
         assertEquals("5", first.group(5), "the body's bytes, not the head's");
         assertEquals("http://example.com/from", first.group(6));
-        assertEquals("test \\\"agent\\\" 1.0", first.group(7), "quotes in a header escaped as Apache does");
+        assertEquals("test \\x22agent\\x22 1.0", first.group(7), "quotes in a header escaped as nginx does");
 
         Matcher second = match(lines.get(2));
         assertEquals("204", second.group(4));
@@ -98,7 +98,7 @@ class AccessLogCombinedFormatTest {
         }
         String line = sink.toString(StandardCharsets.UTF_8).trim();
         assertTrue(line.matches("127\\.0\\.0\\.1 - - \\[\\d{2}/\\w{3}/\\d{4}:\\d{2}:\\d{2}:\\d{2} [+-]\\d{4}] "
-                + "\"GET /page\\?x=1 HTTP/1\\.1\" 200 \\d+ \"http://ref/\" \"tester \\\\\"1\\\\\"\""), line);
+                + "\"GET /page\\?x=1 HTTP/1\\.1\" 200 \\d+ \"http://ref/\" \"tester \\\\x221\\\\x22\""), line);
     }
 
     private static Matcher match(String line) {

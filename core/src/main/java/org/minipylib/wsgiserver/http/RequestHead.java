@@ -84,7 +84,11 @@ public final class RequestHead {
     /** True for HEAD, whose response carries no body. */
     public boolean isHead() { return "HEAD".equals(method); }
 
-    /** The request line as sent, e.g. {@code GET / HTTP/1.1} (for logs). */
+    /**
+     * The request line, e.g. {@code GET / HTTP/1.1} (for logs): the method and target as sent, and the
+     * version the request is served as ({@code HTTP/1.2} and later are served, and so logged, as
+     * {@code HTTP/1.1}: RFC 9110 section 2.5).
+     */
     public String requestLine() {
         return method + ' ' + target + ' ' + protocol();
     }
