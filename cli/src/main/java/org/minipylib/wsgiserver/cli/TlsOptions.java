@@ -80,8 +80,9 @@ final class TlsOptions {
     List<String> protocols;
 
     @Option(names = "--ssl-ciphers", paramLabel = "LIST", split = ",", description = {
-        "Enabled cipher suites (IANA names), comma-separated, in order of preference, used as given"
-                + " (default: the JDK's TLS 1.3 suites and its forward-secret AEAD TLS 1.2 ones)."})
+        "Enabled cipher suites (IANA names), comma-separated, in the server's order of preference (which wins"
+                + " over the client's), used as given (default: the JDK's TLS 1.3 suites and its forward-secret AEAD"
+                + " TLS 1.2 ones, in the client's order)."})
     List<String> ciphers;
 
     @Option(names = "--ssl-provider", paramLabel = "CLASS", description = {

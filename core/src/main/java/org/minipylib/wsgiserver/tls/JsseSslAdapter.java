@@ -144,7 +144,9 @@ public final class JsseSslAdapter implements SslAdapter {
         SSLParameters params = engine.getSSLParameters();
         params.setProtocols(config.protocols().toArray(String[]::new));
         params.setCipherSuites(cipherSuites);
-        params.setUseCipherSuitesOrder(true);
+        // Every default suite is strong: the client's order picks among them (ChaCha20 for one without
+        // AES instructions), as Mozilla's TLS guidance says; a configured list is in the operator's order.
+        params.setUseCipherSuitesOrder(!config.cipherSuites().isEmpty());
         switch (config.clientAuth()) {
             case REQUIRED -> params.setNeedClientAuth(true);
             case OPTIONAL -> params.setWantClientAuth(true);

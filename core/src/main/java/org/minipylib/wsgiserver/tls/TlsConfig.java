@@ -19,9 +19,10 @@ import java.util.Objects;
  * @param clientCa             PEM bundle of the CAs client certificates must chain to; needed unless
  *                             clientAuth is NONE
  * @param protocols            enabled protocols (default {@code TLSv1.3, TLSv1.2})
- * @param cipherSuites         enabled cipher suites in order of preference, used as given; empty: of the JDK's
- *                             defaults, all TLS 1.3 suites and the forward-secret AEAD TLS 1.2 ones
- *                             (ECDHE/DHE with AES-GCM or ChaCha20-Poly1305)
+ * @param cipherSuites         enabled cipher suites in order of preference (the server's, which wins over the
+ *                             client's), used as given; empty: of the JDK's defaults, all TLS 1.3 suites
+ *                             and the forward-secret AEAD TLS 1.2 ones (ECDHE/DHE with AES-GCM or
+ *                             ChaCha20-Poly1305), in the client's order of preference
  * @param applicationProtocols ALPN protocols offered, in order of preference (default {@code http/1.1});
  *                             a client offering none of them is served without ALPN
  * @param reloadInterval       how often the files are checked for changes (and reloaded), by a handshake or

@@ -493,11 +493,15 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
         }
     }
 
-    /** After a handshake or a record the engine refused: tell the client why (the engine has an alert ready), best effort. */
+    /**
+     * After a handshake or a record the engine refused: tell the client why (the engine has an alert
+     * ready), best effort. A handshake that failed after the engine made its first records (a
+     * ServerHello, a Certificate) still has those to send: a wrap gives one record, the alert comes last.
+     */
     private void sendAlert() {
         try {
             engine.closeOutbound();
-            wrapAndSend(EMPTY);
+            for (int records = 0; records < 16 && !engine.isOutboundDone(); records++) wrapAndSend(EMPTY);
         } catch (IOException | RuntimeException e) {
             // the client is gone or the engine has nothing to say
         }

@@ -60,12 +60,17 @@ class DefaultCipherSuitesTest {
 
     /** A TLS 1.2 handshake offering only {@code suite}; returns the suite agreed on. */
     private static String handshakeOffering(String suite, int port) throws Exception {
+        return handshakeOffering(port, suite);
+    }
+
+    /** A TLS 1.2 handshake offering {@code suites} in this order; returns the suite agreed on. */
+    private static String handshakeOffering(int port, String... suites) throws Exception {
         SSLContext client = clientContext(ca);
         try (SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
             socket.setSoTimeout(10_000);
             socket.setEnabledProtocols(new String[] {"TLSv1.2"});
-            socket.setEnabledCipherSuites(new String[] {suite});
+            socket.setEnabledCipherSuites(suites);
             socket.startHandshake();
             return socket.getSession().getCipherSuite();
         }
@@ -103,6 +108,23 @@ class DefaultCipherSuitesTest {
         }
         try (TestServer server = start(List.of(CBC))) {
             assertEquals(CBC, handshakeOffering(CBC, server.port()));
+        }
+    }
+
+    /**
+     * The default suites are all strong: the client's order chooses among them (a client without AES
+     * instructions prefers ChaCha20); a configured list is the operator's order of preference.
+     */
+    @Test
+    void theClientsOrderChoosesAmongTheDefaultSuitesAConfiguredListsOrderWins() throws Exception {
+        String chacha = "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256";
+        String aes = "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384";
+        try (TestServer server = start(List.of())) {
+            assertEquals(chacha, handshakeOffering(server.port(), chacha, aes));
+            assertEquals(aes, handshakeOffering(server.port(), aes, chacha));
+        }
+        try (TestServer server = start(List.of(aes, chacha))) {
+            assertEquals(aes, handshakeOffering(server.port(), chacha, aes));
         }
     }
 

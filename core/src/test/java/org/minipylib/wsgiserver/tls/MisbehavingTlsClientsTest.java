@@ -320,6 +320,67 @@ class MisbehavingTlsClientsTest {
         }
     }
 
+    /**
+     * A handshake the engine fails after it has produced its first records ends with its alert after
+     * them (RFC 8446 section 6.2), not with a bare close: a TLS 1.2 client that names no signature
+     * algorithms gets RFC 5246's default, SHA-1, which the JDK no longer signs with, so the engine
+     * fails once its ServerHello is made.
+     */
+    @Test
+    void aHandshakeFailingAfterTheServersFirstRecordsEndsWithItsAlert() throws Exception {
+        try (TestServer server = start(Duration.ofSeconds(10)); Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.getOutputStream().write(tls12HelloWithoutSignatureAlgorithms());
+            List<Integer> types = recordTypesUntilClosed(socket);
+            assertTrue(types.contains(22), "the server's first handshake records: " + types);
+            assertEquals(21, types.get(types.size() - 1), "its alert last: " + types);
+        }
+    }
+
+    /** A TLS 1.2 ClientHello for localhost with ECDHE-RSA and ECDHE-ECDSA AES-128-GCM, P-256, and no signature_algorithms. */
+    private static byte[] tls12HelloWithoutSignatureAlgorithms() {
+        java.io.ByteArrayOutputStream ext = new java.io.ByteArrayOutputStream();
+        byte[] name = "localhost".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        writeExtension(ext, 0, concat(u16(name.length + 3), new byte[] {0}, u16(name.length), name)); // server_name
+        writeExtension(ext, 10, concat(u16(2), u16(23))); // supported_groups: secp256r1
+        writeExtension(ext, 11, new byte[] {1, 0}); // ec_point_formats: uncompressed
+        writeExtension(ext, 0xff01, new byte[] {0}); // renegotiation_info
+        byte[] extensions = ext.toByteArray();
+        byte[] body = concat(new byte[] {3, 3}, new byte[32], new byte[] {0}, u16(4), u16(0xc02f), u16(0xc02b), new byte[] {1, 0},
+                u16(extensions.length), extensions);
+        byte[] handshake = concat(new byte[] {1, 0, (byte) (body.length >> 8), (byte) body.length}, body);
+        return concat(new byte[] {22, 3, 1}, u16(handshake.length), handshake);
+    }
+
+    private static void writeExtension(java.io.ByteArrayOutputStream out, int type, byte[] data) {
+        out.writeBytes(u16(type));
+        out.writeBytes(u16(data.length));
+        out.writeBytes(data);
+    }
+
+    private static byte[] u16(int n) {
+        return new byte[] {(byte) (n >> 8), (byte) n};
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] part : parts) out.writeBytes(part);
+        return out.toByteArray();
+    }
+
+    /** The content types of the TLS records the server sends until it closes (bounded by a 10 s socket timeout). */
+    private static List<Integer> recordTypesUntilClosed(Socket socket) throws IOException {
+        socket.setSoTimeout(10_000);
+        byte[] all;
+        try {
+            all = socket.getInputStream().readAllBytes();
+        } catch (java.net.SocketException reset) {
+            throw new AssertionError("reset instead of a close after the alert", reset);
+        }
+        List<Integer> types = new java.util.ArrayList<>();
+        for (int p = 0; p + 5 <= all.length; p += 5 + ((all[p + 3] & 0xff) << 8 | (all[p + 4] & 0xff))) types.add(all[p] & 0xff);
+        return types;
+    }
+
     @Test
     void garbageIsClosedAtOnce() throws Exception {
         try (TestServer server = start(Duration.ofSeconds(30)); Socket garbage = new Socket("127.0.0.1", server.port())) {
