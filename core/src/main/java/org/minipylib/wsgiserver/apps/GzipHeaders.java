@@ -14,6 +14,14 @@ final class GzipHeaders {
     /** Integrity fields over the content or representation as sent (RFC 9530, and the obsolete RFC 3230 and RFC 1864). */
     private static final List<String> DIGESTS = List.of("Content-Digest", "Repr-Digest", "Digest", "Content-MD5");
 
+    /**
+     * The environ key under which an application (the {@link StaticFilesApp}) that answers 304 leaves
+     * the headers (a {@code List<Header>}) the 200 it stands for would carry: a 304 names no
+     * Content-Type or length (RFC 9110 section 15.4.5 says it should not), so this middleware could
+     * not tell otherwise whether that 200 would be compressed.
+     */
+    static final String NOT_MODIFIED_STANDS_FOR = "wsgiserver.not_modified_stands_for";
+
     private GzipHeaders() {
     }
 
@@ -108,18 +116,8 @@ final class GzipHeaders {
     static List<Header> notModified(List<Header> headers, List<Header> standsFor, boolean acceptsGzip, CompressibleTypes types,
                                     long minSize) {
         if (!compressible(200, standsFor, -1, types, minSize)) return headers;
-        String etag = value(headers, "ETag");
-        boolean strong = etag != null && etag.trim().startsWith("\"");
-        return withVary(acceptsGzip && strong ? withWeakEtag(headers) : headers);
+        return withVary(acceptsGzip ? withWeakEtag(headers) : headers); // weak() leaves a weak tag as it is
     }
-
-    /**
-     * The environ key under which an application (the {@link StaticFilesApp}) that answers 304 leaves
-     * the headers (a {@code List<Header>}) the 200 it stands for would carry: a 304 names no
-     * Content-Type or length (RFC 9110 section 15.4.5 says it should not), so this middleware could
-     * not tell otherwise whether that 200 would be compressed.
-     */
-    static final String NOT_MODIFIED_STANDS_FOR = "wsgiserver.not_modified_stands_for";
 
     /** The headers with {@code Accept-Encoding} added to their Vary (merged into the first one), unless it is there or is {@code *}. */
     static List<Header> withVary(List<Header> headers) {
