@@ -86,9 +86,10 @@ class AHandshakeFindingEverySlotTakenTimesOutTest {
             assertEquals(1, slots.waits(), "it waited for a slot");
             assertEquals(0, slots.evictions(), "the holder was not evicted");
             String starvedPeer = ":" + starved.getLocalPort();
-            // (the watchdog may close it at the same deadline first, and say so in a line of its own)
-            List<LogRecord> starvedLines = log.startingWith("Connection setup with {0} failed").stream()
-                    .filter(r -> String.valueOf(r.getParameters()[0]).endsWith(starvedPeer)).toList();
+            // (the watchdog may close it at the same deadline first, and say so in a line of its own;
+            // the line may come just after the close the client saw)
+            Poll.until(() -> setupFailedLines(log, starvedPeer).size(), n -> n > 0, "the failed setup's DEBUG line");
+            List<LogRecord> starvedLines = setupFailedLines(log, starvedPeer);
             assertEquals(1, starvedLines.size(), "one DEBUG line for its failed setup: " + log.messages());
             assertEquals(Level.FINE, starvedLines.get(0).getLevel());
             assertEquals("TLS handshake failed: timed out", String.valueOf(starvedLines.get(0).getParameters()[1]));
@@ -102,6 +103,12 @@ class AHandshakeFindingEverySlotTakenTimesOutTest {
             assertEquals(0, stats.tlsHandshakeFailures());
             assertEquals(1, slots.available(), "the slot given back");
         }
+    }
+
+    /** The "Connection setup ... failed" lines logged for the client whose address ends in {@code peer}. */
+    private static List<LogRecord> setupFailedLines(LogCapture log, String peer) {
+        return log.startingWith("Connection setup with {0} failed").stream()
+                .filter(r -> String.valueOf(r.getParameters()[0]).endsWith(peer)).toList();
     }
 
     /** True if the server closed {@code s} (an end, or a reset) before sending it any byte. */
