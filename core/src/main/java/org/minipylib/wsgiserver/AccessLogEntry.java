@@ -1,5 +1,10 @@
 package org.minipylib.wsgiserver;
 
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -55,8 +60,9 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
      * (seconds, milliseconds resolution, from the complete request head to the end of the response; 0 for a refusal before the head was complete, and for a
      * negative {@code durationNanos}). An absent value is {@code null}. Only ASCII is written: any
      * other character, and every control character, is a JSON unicode escape (backslash, {@code u},
-     * four hex digits; the bytes of a request as ISO-8859-1 characters, so {@code 00e9} is the byte
-     * 0xE9), so a line is valid JSON whatever a client sent.
+     * four hex digits), so a line is valid JSON whatever a client sent. A request's bytes above ASCII
+     * (characters 0x80-0xFF here) are read as UTF-8 where they form UTF-8 ({@code c3 a9} is
+     * {@code 00e9}, é) and as ISO-8859-1 where they do not (a lone byte 0xE9 is {@code 00e9} too).
      */
     public String jsonFormat() {
         StringBuilder sb = new StringBuilder(176 + length(requestLine) + length(referer) + length(userAgent) + length(host));
@@ -101,11 +107,40 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
                 sb.append('\\').append(c);
             } else if (c >= 0x20 && c < 0x7f) {
                 sb.append(c);
+            } else if (c >= 0x80 && c <= 0xff) {
+                i = appendRequestBytes(sb, s, i) - 1;
             } else {
-                sb.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xf]).append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
+                appendUnicodeEscape(sb, c);
             }
         }
         sb.append('"');
+    }
+
+    /**
+     * The run of a request's bytes above ASCII that starts at {@code start} (characters 0x80-0xFF, one per
+     * byte): each UTF-8 sequence in it as the character it encodes, any other byte as the ISO-8859-1
+     * character it is; returns where the run ends. Clients that send text beyond ASCII send UTF-8, and
+     * its bytes taken one by one would be mojibake ({@code Ã©} for {@code é}) in every log collector.
+     */
+    private static int appendRequestBytes(StringBuilder sb, String s, int start) {
+        int end = start;
+        while (end < s.length() && s.charAt(end) >= 0x80 && s.charAt(end) <= 0xff) end++;
+        ByteBuffer in = ByteBuffer.wrap(s.substring(start, end).getBytes(StandardCharsets.ISO_8859_1));
+        CharBuffer out = CharBuffer.allocate(end - start);
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder(); // reports malformed input
+        while (true) {
+            CoderResult result = utf8.decode(in, out, true);
+            out.flip();
+            while (out.hasRemaining()) appendUnicodeEscape(sb, out.get());
+            out.clear();
+            if (!result.isError()) break; // underflow: the run is decoded (output cannot overflow: a byte makes at most a char)
+            for (int k = 0; k < result.length(); k++) appendUnicodeEscape(sb, (char) (in.get() & 0xff));
+        }
+        return end;
+    }
+
+    private static void appendUnicodeEscape(StringBuilder sb, char c) {
+        sb.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xf]).append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
     }
 
     /** The entry in the NCSA common log format. */
@@ -146,7 +181,7 @@ public record AccessLogEntry(String remoteAddress, Instant time, String requestL
                 appendHexByte(sb, c);
             } else { // a character above U+00FF (an application's or a user name's): its UTF-8 bytes
                 int end = Character.isHighSurrogate(c) && i + 1 < s.length() ? i + 2 : i + 1;
-                for (byte b : s.substring(i, end).getBytes(java.nio.charset.StandardCharsets.UTF_8)) appendHexByte(sb, b & 0xff);
+                for (byte b : s.substring(i, end).getBytes(StandardCharsets.UTF_8)) appendHexByte(sb, b & 0xff);
                 i = end - 1;
             }
         }

@@ -70,6 +70,24 @@ class AccessLogJsonFormatTest {
     }
 
     @Test
+    void aRequestsUtf8IsLoggedAsItsCharactersAndAnyOtherByteAsItself() throws IOException {
+        String utf8 = new String("caf\u00e9 \u20ac \ud83d\ude00".getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+        // not UTF-8: a lone byte, a lead byte alone, a continuation byte too many, a cut sequence,
+        // an encoded surrogate, an overlong encoding
+        String notUtf8 = " \u00e9 \u00c3 \u00c3\u00a9\u00a9 \u00f0\u009f\u0098 \u00ed\u00a0\u0080 \u00c0\u00af";
+        String sent = utf8 + notUtf8; // one character per byte, as a request's bytes reach the entry
+        AccessLogEntry entry = new AccessLogEntry(null, Instant.now(), "GET /" + sent + " HTTP/1.1", 200, 0, sent, sent, 0, sent);
+        String line = entry.jsonFormat();
+        assertTrue(line.chars().allMatch(c -> c >= 0x20 && c < 0x7f), line);
+        String logged = "caf\u00e9 \u20ac \ud83d\ude00 \u00e9 \u00c3 \u00e9\u00a9 \u00f0\u009f\u0098 \u00ed\u00a0\u0080 \u00c0\u00af";
+        JsonNode node = JSON.readTree(line);
+        assertEquals("GET /" + logged + " HTTP/1.1", node.get("request").asText());
+        assertEquals(logged, node.get("http_referer").asText());
+        assertEquals(logged, node.get("http_user_agent").asText());
+        assertEquals(logged, node.get("http_host").asText());
+    }
+
+    @Test
     void eachAnsweredOrRefusedRequestIsOneJsonLine(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("access.json");
         WsgiApp app = (env, sr) -> {
