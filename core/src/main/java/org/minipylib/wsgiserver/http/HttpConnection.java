@@ -1067,7 +1067,12 @@ public final class HttpConnection {
         }
         String client = response.loggedClient(); // the gateway's; an error response below replaces the response
         if (failure != null || !response.isFinished()) {
-            response = answerUnfinished(head, body, response, failure, startNanos);
+            HttpResponse unfinished = response;
+            try {
+                response = answerUnfinished(head, body, unfinished, failure, startNanos);
+            } finally {
+                unfinished.abandon(); // an application that kept its writer cannot write into the connection any more
+            }
             if (response == null) return false;
         }
         // the response is complete: its duration and log line need not wait for a drain of the body's rest

@@ -33,6 +33,8 @@ public final class HttpResponse {
     private int status;
     private boolean committed;
     private boolean finished;
+    /** The connection gave up on this response (see {@link #abandon()}). */
+    private boolean abandoned;
     private boolean noBody;
     private boolean chunked;
     private long declaredLength = -1;
@@ -78,6 +80,7 @@ public final class HttpResponse {
     // the exchange benchmarks allocated 32-56 more bytes per pipelined request (what the JIT's escape
     // analysis keeps off the heap depends on what it inlines; measured 2026-12-07, 3 forks each).
     private void begin(int status, String reason, List<Header> headers, long knownLength, boolean empty) throws IOException {
+        if (abandoned) throw abandonedError();
         if (committed) throw new IllegalStateException("response already started");
         if (status < 200 || status > 599) throw new IllegalArgumentException("status must be 200-599: " + status);
         connection.rethrowRequestBodyFailure(this); // a broken request body is answered 4xx by the server, not 200 by the app
@@ -240,6 +243,7 @@ public final class HttpResponse {
      * closed afterwards).
      */
     private long sendable(long len) {
+        if (abandoned) throw abandonedError();
         if (!committed) throw new IllegalStateException("response not started");
         if (finished) throw new IllegalStateException("response already finished");
         if (noBody || len == 0) return 0;
@@ -287,6 +291,22 @@ public final class HttpResponse {
                     request.requestLine(), bodyBytes, declaredLength);
             closeAfter = true;
         }
+    }
+
+    /**
+     * Refuses whatever more the application does with this response ({@code begin} and the writes
+     * throw): the connection answered its request with an error response in its place, or closes.
+     * An application that kept its writer past the failed request cannot put a response of its own
+     * into the connection behind the error response, where the client would take it for the next
+     * request's (nor body bytes into the next response, when the error response replaced one still
+     * in the buffer).
+     */
+    void abandon() {
+        abandoned = true;
+    }
+
+    private static IllegalStateException abandonedError() {
+        return new IllegalStateException("response abandoned: its request was answered with an error response, or its connection closed");
     }
 
     /** True once the status line was written. */

@@ -196,6 +196,34 @@ class WsgiContractTest {
     }
 
     @Test
+    void aWriterKeptPastItsFailedRequestCannotWriteIntoTheNextResponse() throws Exception {
+        AtomicReference<BodyWriter> kept = new AtomicReference<>();
+        AtomicReference<Exception> staleWrite = new AtomicReference<>();
+        WsgiApp app = (env, sr) -> {
+            if (env.pathInfo().equals("/fail")) {
+                kept.set(sr.start("200 OK", List.of(Header.of("X-From", "fail"))));
+                throw new IllegalStateException("failing on purpose, its writer kept");
+            }
+            try {
+                kept.get().write(ascii("INJECTED"));
+            } catch (IllegalStateException e) {
+                staleWrite.set(e);
+            }
+            sr.start("200 OK", textPlain());
+            return List.of(ascii("second"));
+        };
+        try (TestServer server = TestServer.start(app); RawClient client = server.connect()) {
+            assertEquals(500, client.send(get("/fail")).read().status());
+            RawClient.Response next = client.send(get("/next")).read();
+            assertEquals(200, next.status());
+            assertNull(next.header("X-From"), "the failed request's response went out behind its 500");
+            assertEquals("second", next.bodyText());
+            assertNothingSent(client);
+            assertInstanceOf(IllegalStateException.class, staleWrite.get(), "the stale write was refused");
+        }
+    }
+
+    @Test
     void excInfoBeforeHeadersAreSentReplacesStatusAndHeaders() throws Exception {
         WsgiApp app = (env, sr) -> {
             sr.start("200 OK", List.of(Header.of("Content-Type", "text/html"), Header.of("X-First", "1")));
