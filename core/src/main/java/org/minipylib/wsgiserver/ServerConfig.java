@@ -148,6 +148,9 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         if (maxConnectionAge.isNegative()) throw new IllegalArgumentException("maxConnectionAge must be >= 0 (0: no limit)");
     }
 
+    /** Where a configuration built without a {@code bind} listens; its list kept as is by the constructor's copy. */
+    private static final List<SocketAddress> DEFAULT_BIND_ADDRESSES = List.of(new InetSocketAddress("127.0.0.1", 8080));
+
     /** A builder with every default set. */
     public static Builder builder() {
         return new Builder();
@@ -156,10 +159,13 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
     /**
      * A builder starting from this configuration. Its {@code minThreads} is kept, and lowered to
      * {@code maxThreads} if the builder is given a smaller one (and no {@code minThreads} of its own).
+     * Its {@code bind} adds to this configuration's addresses, or replaces the default 127.0.0.1:8080
+     * of one built without any.
      */
     public Builder toBuilder() {
         Builder b = new Builder();
-        b.bindAddresses.addAll(bindAddresses);
+        // the default's own list (not an equal one given on purpose): a bind on the copy replaces it
+        if (bindAddresses != DEFAULT_BIND_ADDRESSES) b.bindAddresses.addAll(bindAddresses);
         b.serverName = serverName;
         b.workerMode = workerMode;
         b.minThreads = minThreads;
@@ -261,8 +267,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         public Builder maxConnectionAge(Duration d) { this.maxConnectionAge = d; return this; }
 
         public ServerConfig build() {
-            List<SocketAddress> addresses = bindAddresses.isEmpty()
-                    ? List.of(new InetSocketAddress("127.0.0.1", 8080)) : bindAddresses;
+            List<SocketAddress> addresses = bindAddresses.isEmpty() ? DEFAULT_BIND_ADDRESSES : bindAddresses;
             int min = minThreads != null ? minThreads : Math.min(DEFAULT_MIN_THREADS, maxThreads);
             // a copy given a smaller maxThreads only: its minimum follows (a minimum set here must fit)
             if (minThreadsCopied && min > maxThreads) min = maxThreads;

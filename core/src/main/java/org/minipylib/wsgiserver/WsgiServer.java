@@ -653,7 +653,8 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
          * Takes every setting of {@code config}, for an embedder that makes a {@link ServerConfig} once (from
          * its own settings file, say) and hands it over whole. It replaces the settings given to this builder
          * so far (not its mounts); the setters called after it change single settings as on
-         * {@link ServerConfig#toBuilder()}: {@code bind} adds an address to those of {@code config}, and a
+         * {@link ServerConfig#toBuilder()}: {@code bind} adds an address to those of {@code config} (or replaces the default 127.0.0.1:8080
+         * of one built without a {@code bind}), and a
          * {@code maxThreads} below its {@code minThreads} lowers that too.
          */
         public Builder config(ServerConfig config) {

@@ -6,6 +6,7 @@ import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.tls.SslAdapter;
 
 import java.lang.reflect.Method;
+import java.net.InetSocketAddress;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.RecordComponent;
 import java.time.Duration;
@@ -56,6 +57,20 @@ class ServerBuilderOffersEveryConfigOptionTest {
         assertEquals(config.toBuilder().maxConnections(5).jmx(false).build(), built);
         assertEquals(5, built.maxConnections());
         assertEquals(config.maxThreads(), built.maxThreads());
+    }
+
+    @Test
+    void aBindAfterAConfigWithoutAddressesReplacesTheDefaultAddress() {
+        ServerConfig noAddress = ServerConfig.builder().maxThreads(50).build();
+        assertEquals(List.of(new InetSocketAddress("127.0.0.1", 8080)), noAddress.bindAddresses());
+        ServerConfig built = WsgiServer.builder(APP).config(noAddress).bind("127.0.0.1", 0).build().config();
+        assertEquals(List.of(new InetSocketAddress("127.0.0.1", 0)), built.bindAddresses());
+        assertEquals(List.of(new InetSocketAddress("127.0.0.1", 0)), noAddress.toBuilder().bind("127.0.0.1", 0).build().bindAddresses());
+        assertEquals(noAddress, noAddress.toBuilder().build(), "without a bind, the copy listens where the original does");
+
+        ServerConfig explicit = ServerConfig.builder().bind("127.0.0.1", 8080).build(); // the same address, asked for
+        assertEquals(List.of(new InetSocketAddress("127.0.0.1", 8080), new InetSocketAddress("127.0.0.1", 0)),
+                explicit.toBuilder().bind("127.0.0.1", 0).build().bindAddresses());
     }
 
     /** A config none of whose settings is the default, so that a setting {@code config(..)} dropped would show. */
