@@ -12,6 +12,7 @@ import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
@@ -72,14 +73,46 @@ public sealed interface TlsCredentials {
     /** Reads the files. */
     ServerCredential load() throws IOException, GeneralSecurityException;
 
+    /** A copy of a password (null for none): the caller may clear its array once it has handed it over. */
+    private static char[] copy(char[] password) {
+        return password == null ? null : password.clone();
+    }
+
     /**
      * PEM files; see {@link #pem(Path, Path, Path, char[])} and {@link #pemWithPasswordFile}. The key's
-     * password is {@code keyPassword}, or read from {@code keyPasswordFile} if that is not null.
+     * password is {@code keyPassword}, or read from {@code keyPasswordFile} if that is not null. The
+     * password is copied: the caller may clear its array, and later reloads still have it. Equal
+     * passwords make equal records; {@code toString()} does not show it.
      */
     record Pem(Path certificate, Path chain, Path privateKey, char[] keyPassword, Path keyPasswordFile) implements TlsCredentials {
         public Pem {
             Objects.requireNonNull(certificate, "certificate");
             Objects.requireNonNull(privateKey, "privateKey (the order is certificate, chain, privateKey, password; chain may be null)");
+            keyPassword = copy(keyPassword);
+        }
+
+        /** A copy of the key's password, or null. */
+        @Override
+        public char[] keyPassword() {
+            return copy(keyPassword);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Pem p && certificate.equals(p.certificate) && Objects.equals(chain, p.chain)
+                    && privateKey.equals(p.privateKey) && Arrays.equals(keyPassword, p.keyPassword)
+                    && Objects.equals(keyPasswordFile, p.keyPasswordFile);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(certificate, chain, privateKey, Arrays.hashCode(keyPassword), keyPasswordFile);
+        }
+
+        @Override
+        public String toString() {
+            return "Pem[certificate=" + certificate + ", chain=" + chain + ", privateKey=" + privateKey
+                    + ", keyPassword=" + (keyPassword == null ? "null" : "(hidden)") + ", keyPasswordFile=" + keyPasswordFile + "]";
         }
 
         @Override
@@ -107,12 +140,38 @@ public sealed interface TlsCredentials {
 
     /**
      * A key store; see {@link #keyStore(Path, String, char[])} and {@link #keyStoreWithPasswordFile}. Its
-     * password is {@code password}, or read from {@code passwordFile} if that is not null.
+     * password is {@code password}, or read from {@code passwordFile} if that is not null; copied, as
+     * {@link Pem}'s is. The key is the entry named {@code alias}, or, if that is null (as the factory
+     * methods leave it), the first private-key entry.
      */
     record Store(Path file, String type, char[] password, Path passwordFile, String alias) implements TlsCredentials {
         public Store {
             Objects.requireNonNull(file, "file");
             Objects.requireNonNull(type, "type");
+            password = copy(password);
+        }
+
+        /** A copy of the key store's password, or null. */
+        @Override
+        public char[] password() {
+            return copy(password);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Store st && file.equals(st.file) && type.equals(st.type) && Arrays.equals(password, st.password)
+                    && Objects.equals(passwordFile, st.passwordFile) && Objects.equals(alias, st.alias);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(file, type, Arrays.hashCode(password), passwordFile, alias);
+        }
+
+        @Override
+        public String toString() {
+            return "Store[file=" + file + ", type=" + type + ", password=" + (password == null ? "null" : "(hidden)")
+                    + ", passwordFile=" + passwordFile + ", alias=" + alias + "]";
         }
 
         @Override

@@ -11,9 +11,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.interfaces.ECPrivateKey;
+import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -86,6 +89,31 @@ class PemAndKeyStoreCredentialsTest {
         assertTrue(wrong.getMessage().contains("wrong password"), wrong.getMessage());
         var missing = assertThrows(GeneralSecurityException.class, () -> TlsCredentials.pem(ecCert, ecKey).load());
         assertTrue(missing.getMessage().contains("password is needed"), missing.getMessage());
+    }
+
+    /** The credentials keep a copy of a password: a caller that clears its array still reloads, and no text shows it. */
+    @Test
+    void aPasswordIsCopiedComparedByValueAndNotShown() throws Exception {
+        Path key = certs.encryptedPkcs8(rsa, "rsa-copied.key", PASSWORD);
+        Path store = certs.keyStore(rsa, "PKCS12", "rsa-copied.p12", PASSWORD);
+        char[] pemPassword = PASSWORD.clone();
+        char[] storePassword = PASSWORD.clone();
+        TlsCredentials pem = TlsCredentials.pem(rsaCert, null, key, pemPassword);
+        TlsCredentials keyStore = TlsCredentials.keyStore(store, "PKCS12", storePassword);
+        Arrays.fill(pemPassword, '\0'); // what careful callers do once they handed a password over
+        Arrays.fill(storePassword, '\0');
+        assertLoads(rsa, pem); // as a reload would, after the clearing
+        assertLoads(rsa, keyStore);
+
+        assertEquals(TlsCredentials.pem(rsaCert, null, key, PASSWORD.clone()), pem);
+        assertEquals(TlsCredentials.pem(rsaCert, null, key, PASSWORD.clone()).hashCode(), pem.hashCode());
+        assertEquals(TlsCredentials.keyStore(store, "PKCS12", PASSWORD.clone()), keyStore);
+        ((TlsCredentials.Pem) pem).keyPassword()[0] = 'x'; // the accessor's array is a copy too
+        assertLoads(rsa, pem);
+        for (TlsCredentials c : List.of(pem, keyStore)) {
+            assertFalse(c.toString().contains("s3cret") || c.toString().contains("[C@"), c.toString());
+            assertTrue(c.toString().contains("(hidden)"), c.toString());
+        }
     }
 
     /** A password file is read on every load, so a key re-encrypted with a new password loads once both files are replaced. */
