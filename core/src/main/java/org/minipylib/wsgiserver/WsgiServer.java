@@ -202,7 +202,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         String dualStack = bothStacks ? "; [::] takes IPv4 too, so it needs no 0.0.0.0 beside it" : "";
         return config.listenOptions().reusePort()
                 ? " (another process listens there without SO_REUSEPORT, or as another user" + dualStack + ")"
-                : " (another process listens there; servers that all set SO_REUSEPORT, --reuse-port, may share a port" + dualStack + ")";
+                : " (another process listens there; servers that all set SO_REUSEPORT (ListenOptions.withReusePort(true), --reuse-port on the command line) may share a port" + dualStack + ")";
     }
 
     /** The loop the next keep-alive connection waits on, round robin; null to wait in the JDK's poller. */

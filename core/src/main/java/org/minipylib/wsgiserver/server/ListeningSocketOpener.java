@@ -87,7 +87,7 @@ public final class ListeningSocketOpener {
             // worth an operator's attention only where the system has it
             LOG.log(DeferredAccept.supportedBySystem() ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
                     "TCP_DEFER_ACCEPT not set on {0}, so new connections are accepted before their request arrives: {1}"
-                            + " (a deferAccept of zero, --defer-accept 0, turns it off)", address, notSet);
+                            + " (ListenOptions.withDeferAccept(Duration.ZERO), --defer-accept 0 on the command line, turns it off)", address, notSet);
         }
     }
 

@@ -73,7 +73,13 @@ final class WsgiResponse implements StartResponse, BodyWriter {
             parsed = parseStatus(status);
             checked.status = parsed;
         }
-        List<Header> copy = List.copyOf(headers); // the same list when it is immutable already
+        java.util.Objects.requireNonNull(headers, "headers (List.of() for none)");
+        List<Header> copy;
+        try {
+            copy = List.copyOf(headers); // the same list when it is immutable already
+        } catch (NullPointerException e) { // a malformed header, as the contract says, not a bare NullPointerException
+            throw new IllegalArgumentException("A header is null: " + headers);
+        }
         if (checked.headers != copy) {
             checkHeaders(copy);
             if (copy == headers) checked.headers = copy; // a list made per call is not worth remembering

@@ -91,6 +91,11 @@ class InvalidResponseTest {
         assertRefused(null, List.of());
     }
 
+    @Test
+    void aNullHeaderIsRefused() throws Exception {
+        assertRefused("200 OK", java.util.Arrays.asList(Header.of("Content-Type", "text/plain"), null));
+    }
+
     static Stream<Header> invalidHeaders() {
         return Stream.of(
                 Header.of("", "empty name"),
