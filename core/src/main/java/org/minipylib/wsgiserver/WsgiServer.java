@@ -743,7 +743,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                     () -> "the application made for \"" + prefix + "\" is null")));
             ServerConfig built = config.build();
             WsgiServer server = new WsgiServer(gateway(dispatcher.build(), built), built,
-                    mounts.keySet().stream().filter(p -> !ordinaryMounts.contains(p)).toList());
+                    mounts.keySet().stream().filter(p -> !ordinaryMounts.contains(p)).map(PathInfoDispatcher::asPathInfo).toList());
             status.server = server;
             return server;
         }

@@ -5,6 +5,8 @@ import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.StartResponse;
 import org.minipylib.wsgiserver.WsgiApp;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,7 +24,7 @@ import java.util.Objects;
  * matches gets a 404. Mount an application at {@code "/"} (or {@code ""}) to catch everything else
  * ({@code OPTIONS *} included). Paths match as PATH_INFO has them: the server has resolved dot
  * segments already ({@code /blog/../admin} arrives as {@code /admin}), so a request cannot name one
- * mount through another.
+ * mount through another. A prefix beyond ASCII is matched as its UTF-8 bytes ({@link #asPathInfo}).
  *
  * <pre>{@code
  * WsgiApp root = new PathInfoDispatcher(Map.of("/", home, "/blog", blog));
@@ -64,9 +66,37 @@ public final class PathInfoDispatcher implements WsgiApp {
         return new Builder();
     }
 
+    /**
+     * {@code prefix} in the form PATH_INFO carries it (PEP 3333: one character per byte, ISO-8859-1),
+     * which is how prefixes are matched: ASCII as it is; text beyond ASCII ({@code "/café"}) as its
+     * UTF-8 bytes ({@code "/caf\u00c3\u00a9"}), which is what a request for {@code /caf%C3%A9} has; a
+     * prefix given in that form already (characters up to 0xFF that are UTF-8 as bytes) as it is.
+     */
+    public static String asPathInfo(String prefix) {
+        boolean ascii = true;
+        boolean bytes = true;
+        for (int i = 0; i < prefix.length(); i++) {
+            char c = prefix.charAt(i);
+            if (c >= 0x80) ascii = false;
+            if (c > 0xff) bytes = false;
+        }
+        if (ascii) return prefix;
+        if (bytes && isUtf8(prefix.getBytes(StandardCharsets.ISO_8859_1))) return prefix;
+        return new String(prefix.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    }
+
+    private static boolean isUtf8(byte[] bytes) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)); // reports malformed input
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
+    }
+
     private static String normalize(String prefix) {
         if (prefix == null) throw new IllegalArgumentException("prefix must not be null");
-        String p = prefix;
+        String p = asPathInfo(prefix);
         while (p.endsWith("/")) p = p.substring(0, p.length() - 1); // "/" -> "", "/blog/" -> "/blog"
         if (!p.isEmpty() && !p.startsWith("/")) throw new IllegalArgumentException("prefix must start with /: " + prefix);
         return p;

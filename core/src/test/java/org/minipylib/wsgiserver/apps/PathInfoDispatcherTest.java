@@ -133,4 +133,24 @@ class PathInfoDispatcherTest {
             assertEquals(404, client.read().status());
         }
     }
+
+    @Test
+    void aPrefixBeyondAsciiMatchesTheUtf8ThatRequestsCarry() throws Exception {
+        assertEquals("/caf\u00c3\u00a9", PathInfoDispatcher.asPathInfo("/caf\u00e9"));
+        assertEquals("/caf\u00c3\u00a9", PathInfoDispatcher.asPathInfo("/caf\u00c3\u00a9"), "given in PATH_INFO's form: kept");
+        assertEquals("/\u00e2\u0082\u00ac", PathInfoDispatcher.asPathInfo("/\u20ac"));
+        assertEquals("/plain", PathInfoDispatcher.asPathInfo("/plain"));
+        assertThrows(IllegalArgumentException.class,
+                () -> new PathInfoDispatcher(Map.of("/caf\u00e9", named("a"), "/caf\u00c3\u00a9/", named("b"))), "the same place twice");
+
+        WsgiApp cafe = new PathInfoDispatcher(Map.of("/caf\u00e9", named("cafe"), "/\u20ac", named("euro"), "/", named("root")));
+        try (TestServer server = TestServer.start(cafe); RawClient client = server.connect()) {
+            client.send("GET /caf%C3%A9/menu HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals("cafe|/caf\u00c3\u00a9|/menu", client.read().bodyText());
+            client.send("GET /%E2%82%AC HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals("euro|/\u00e2\u0082\u00ac|", client.read().bodyText());
+            client.send("GET /caf%E9 HTTP/1.1\r\nHost: x\r\n\r\n"); // ISO-8859-1 on the wire: not the mount
+            assertEquals("root||/caf\u00e9", client.read().bodyText());
+        }
+    }
 }
