@@ -23,7 +23,20 @@ public interface AccessLog extends AutoCloseable {
      */
     void log(AccessLogEntry entry);
 
-    /** Releases what the log holds (a file); the server calls this when it stops. Does nothing by default. */
+    /**
+     * Opens what the log writes to, if an earlier {@link #close()} closed it; the server calls this
+     * when it starts, before its first entry. The ready-made logs count the servers started with
+     * them: one {@link ServerConfig} may start one server after another (a stopped server cannot be
+     * started again), or several servers at once, and its log stays open while any of them runs.
+     * Does nothing by default.
+     */
+    default void open() throws IOException {
+    }
+
+    /**
+     * Releases what the log holds (a file); the server calls this when it stops (the ready-made logs
+     * once the last server started with them stops). Does nothing by default.
+     */
     @Override
     default void close() {
     }
@@ -63,8 +76,10 @@ public interface AccessLog extends AutoCloseable {
     }
 
     /**
-     * Combined log format lines appended to {@code file} (created if missing); closed when the server
-     * stops; {@link #reopen() reopened} under the same name after a log rotation renamed it.
+     * Combined log format lines appended to {@code file} (created if missing, and opened now: a
+     * file that cannot be written fails here); closed when the last server started with it stops,
+     * and opened again by a server that starts after that; {@link #reopen() reopened} under the same
+     * name after a log rotation renamed it.
      */
     static AccessLog toFile(Path file) throws IOException {
         return toFile(file, AccessLogFormat.COMBINED);

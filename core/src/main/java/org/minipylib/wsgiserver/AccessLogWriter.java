@@ -41,6 +41,8 @@ final class AccessLogWriter implements AccessLog {
     private long oldestPendingAt; // System.nanoTime() when the oldest pending line came; guarded by lock
     private boolean failing; // the last write failed (warned of once, until a write is known to succeed); guarded by lock
     private boolean closed; // guarded by lock
+    private int servers; // servers started with this log and not stopped yet (open() and close()); guarded by lock
+    private int generation; // of the flush thread: one from an earlier open ends; guarded by lock
 
     /**
      * Lines appended to {@code file}, gathered in a buffer of {@code bufferSize} bytes (0: none) and
@@ -67,9 +69,13 @@ final class AccessLogWriter implements AccessLog {
         this.flushNanos = bufferSize > 0 ? saturatedNanos(flushAfter) : 0;
         this.bytes = new byte[Math.max(bufferSize, 512)];
         this.out = out;
-        if (bufferSize > 0) {
-            Thread.ofPlatform().daemon().name("wsgiserver-access-log-flush").start(this::writeOldLines);
-        }
+        startFlushThread();
+    }
+
+    private void startFlushThread() {
+        if (bufferSize == 0) return;
+        int ownGeneration = generation;
+        Thread.ofPlatform().daemon().name("wsgiserver-access-log-flush").start(() -> writeOldLines(ownGeneration));
     }
 
     private static long saturatedNanos(Duration duration) {
@@ -140,10 +146,10 @@ final class AccessLogWriter implements AccessLog {
     }
 
     /** The flush thread: writes the buffered lines once the oldest has waited the flush interval. */
-    private void writeOldLines() {
+    private void writeOldLines(int ownGeneration) {
         lock.lock();
         try {
-            while (!closed) {
+            while (!closed && generation == ownGeneration) {
                 if (pending == 0) {
                     linesWaiting.await();
                     continue;
@@ -194,12 +200,37 @@ final class AccessLogWriter implements AccessLog {
         closeQuietly(previous);
     }
 
-    /** Writes the buffered lines and closes the file (a stream stays open); a line logged after this is lost, with a warning. */
+    /**
+     * A server starts with this log: one closed by an earlier server's stop opens again (the file
+     * appended to), and stays open until every server started with it has stopped.
+     */
+    @Override
+    public void open() throws IOException {
+        lock.lock();
+        try {
+            if (closed) {
+                if (file != null) out = open(file); // under the lock: a line logged meanwhile must not find the old, closed file
+                closed = false;
+                generation++;
+                startFlushThread();
+            }
+            servers++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A server stops (or the log is closed by whoever made it): once no server started with it runs,
+     * writes the buffered lines and closes the file (a stream stays open); a line logged after this
+     * is lost, with a warning.
+     */
     @Override
     public void close() {
         lock.lock();
         try {
             if (closed) return;
+            if (servers > 0 && --servers > 0) return; // another server still logs here
             closed = true;
             if (pending > 0) writePending();
             linesWaiting.signal();

@@ -168,9 +168,17 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                     config.maxStalledWriteMemory());
             List<ConnectionSetup> plainSetups = connectionSetups(false);
             List<ConnectionSetup> proxiedSetups = connectionSetups(true);
-            startReadinessLoops(); // first: nothing to undo if it fails
-            List<String> proxied = openListeners(plainSetups, proxiedSetups);
-            startThreads();
+            if (config.accessLog() != null) config.accessLog().open(); // one closed by an earlier server's stop
+            List<String> proxied;
+            boolean listening = false;
+            try {
+                startReadinessLoops(); // first: nothing to undo if it fails
+                proxied = openListeners(plainSetups, proxiedSetups);
+                startThreads();
+                listening = true;
+            } finally {
+                if (!listening) closeAccessLog(); // this server's share of it
+            }
             LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
                     listeningAddresses().stream().map(HostAddress::text).toList(),
                     config.workerMode().name().toLowerCase(java.util.Locale.ROOT));
