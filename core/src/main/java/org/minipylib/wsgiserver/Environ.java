@@ -31,28 +31,52 @@ import java.util.function.Consumer;
  */
 public final class Environ extends AbstractMap<String, Object> {
 
-    /** Standard keys. */
+    // The standard keys. Every CGI value is a String (PEP 3333), SERVER_PORT and REMOTE_PORT too; the
+    // typed accessors below parse them.
+
+    /** The method, e.g. {@code GET}. */
     public static final String REQUEST_METHOD = "REQUEST_METHOD";
+    /** Where the application is mounted: the path before PATH_INFO ({@code ""} at the root). */
     public static final String SCRIPT_NAME = "SCRIPT_NAME";
+    /** The rest of the path, percent-decoded, one ISO-8859-1 character per byte. */
     public static final String PATH_INFO = "PATH_INFO";
+    /** The query after {@code ?}, as sent (not decoded); {@code ""} for none. */
     public static final String QUERY_STRING = "QUERY_STRING";
+    /** The request target as sent. */
     public static final String REQUEST_URI = "REQUEST_URI";
+    /** The Content-Type header; absent when the request has none. */
     public static final String CONTENT_TYPE = "CONTENT_TYPE";
+    /** The Content-Length header, as decimal text; absent without one (a chunked body, or none). */
     public static final String CONTENT_LENGTH = "CONTENT_LENGTH";
+    /** The configured server name, else the address the client connected to. */
     public static final String SERVER_NAME = "SERVER_NAME";
+    /** The port the client connected to, as text. */
     public static final String SERVER_PORT = "SERVER_PORT";
+    /** {@code HTTP/1.1} or {@code HTTP/1.0}. */
     public static final String SERVER_PROTOCOL = "SERVER_PROTOCOL";
+    /** The server's name and version. */
     public static final String SERVER_SOFTWARE = "SERVER_SOFTWARE";
+    /** The client's address (an IPv6 one without brackets). */
     public static final String REMOTE_ADDR = "REMOTE_ADDR";
+    /** The client's port, as text. */
     public static final String REMOTE_PORT = "REMOTE_PORT";
+    /** A {@code List<Integer>}: {@code [1, 0]}. */
     public static final String WSGI_VERSION = "wsgi.version";
+    /** {@code "http"} or {@code "https"}. */
     public static final String WSGI_URL_SCHEME = "wsgi.url_scheme";
+    /** The request body: an {@link java.io.InputStream} (see {@link #input()}). */
     public static final String WSGI_INPUT = "wsgi.input";
+    /** A {@code Boolean}: true, reading {@code wsgi.input} to its end is safe whatever the framing. */
     public static final String WSGI_INPUT_TERMINATED = "wsgi.input_terminated";
+    /** A {@link PrintStream} whose lines go to the server's error log (see {@link #errors()}). */
     public static final String WSGI_ERRORS = "wsgi.errors";
+    /** A {@code Boolean}: true, requests may be served on several threads at once. */
     public static final String WSGI_MULTITHREAD = "wsgi.multithread";
+    /** A {@code Boolean}: false, one process serves. */
     public static final String WSGI_MULTIPROCESS = "wsgi.multiprocess";
+    /** A {@code Boolean}: false, the application serves many requests. */
     public static final String WSGI_RUN_ONCE = "wsgi.run_once";
+    /** A {@link FileWrapper} (see {@link #fileWrapper()}). */
     public static final String WSGI_FILE_WRAPPER = "wsgi.file_wrapper";
 
     /** Room for a typical request's entries (about 20, plus one per request header) before growing. */

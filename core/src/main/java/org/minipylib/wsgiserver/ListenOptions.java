@@ -101,6 +101,7 @@ public record ListenOptions(boolean reusePort, boolean proxyProtocol, Set<PosixF
         return (int) deferAccept.getSeconds();
     }
 
+    /** SO_REUSEPORT on TCP listeners: several servers (processes) may listen on one port; see {@link #reusePort()}. */
     public ListenOptions withReusePort(boolean on) {
         return new ListenOptions(on, proxyProtocol, unixSocketPermissions, peerCredentials, proxyProtocolAddresses, deferAccept);
     }
@@ -132,10 +133,12 @@ public record ListenOptions(boolean reusePort, boolean proxyProtocol, Set<PosixF
         return proxyProtocol || proxyProtocolAddresses.contains(bindAddress);
     }
 
+    /** The permissions a UNIX socket file is given (null: the process's umask decides); see {@link #unixSocketPermissions()}. */
     public ListenOptions withUnixSocketPermissions(Set<PosixFilePermission> permissions) {
         return new ListenOptions(reusePort, proxyProtocol, permissions, peerCredentials, proxyProtocolAddresses, deferAccept);
     }
 
+    /** UNIX socket clients named by their user and group (SO_PEERCRED); see {@link #peerCredentials()}. */
     public ListenOptions withPeerCredentials(boolean on) {
         return new ListenOptions(reusePort, proxyProtocol, unixSocketPermissions, on, proxyProtocolAddresses, deferAccept);
     }

@@ -236,26 +236,41 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
             return bind(new InetSocketAddress(host, port));
         }
 
+        /** SERVER_NAME for applications (null: the address the client connected to); see {@link ServerConfig#serverName()}. */
         public Builder serverName(String name) { this.serverName = name; return this; }
+        /** Platform threads from a pool or virtual threads; see {@link ServerConfig#workerMode()}. */
         public Builder workerMode(WorkerMode mode) { this.workerMode = mode; return this; }
+        /** Pool mode: threads kept alive when idle; see {@link ServerConfig#minThreads()}. */
         public Builder minThreads(int n) { this.minThreads = n; this.minThreadsCopied = false; return this; }
+        /** Pool mode: most threads; virtual mode: most requests served at once; see {@link ServerConfig#maxThreads()}. */
         public Builder maxThreads(int n) { this.maxThreads = n; return this; }
+        /** Pool mode: how long an idle thread above the minimum lives; see {@link ServerConfig#threadIdleTimeout()}. */
         public Builder threadIdleTimeout(Duration d) { this.threadIdleTimeout = d; return this; }
+        /** Requests that may wait for a worker; beyond them a request gets 503; see {@link ServerConfig#acceptQueueSize()}. */
         public Builder acceptQueueSize(int n) { this.acceptQueueSize = n; return this; }
+        /** Most open connections; a new one beyond them gets 503 and is closed; see {@link ServerConfig#maxConnections()}. */
         public Builder maxConnections(int n) { this.maxConnections = n; return this; }
-        /** See {@link ServerConfig#maxStalledWriteMemory()}. */
+        /** The most heap connections with stalled writes may hold together; see {@link ServerConfig#maxStalledWriteMemory()}. */
         public Builder maxStalledWriteMemory(long bytes) { this.maxStalledWriteMemory = bytes; return this; }
+        /** The operating system's listen backlog; see {@link ServerConfig#acceptBacklog()}. */
         public Builder acceptBacklog(int n) { this.acceptBacklog = n; return this; }
+        /** Request size limits; see {@link ServerConfig#limits()}. */
         public Builder limits(HttpLimits l) { this.limits = l; return this; }
+        /** Client timeouts; see {@link ServerConfig#timeouts()}. */
         public Builder timeouts(HttpTimeouts t) { this.timeouts = t; return this; }
+        /** How long {@link WsgiServer#stop()} lets requests in flight finish; see {@link ServerConfig#shutdownTimeout()}. */
         public Builder shutdownTimeout(Duration d) { this.shutdownTimeout = d; return this; }
-        /** On stop, first report not ready for {@code d} while still serving; see {@link ServerConfig#drainDelay()}. */
+        /** On stop, first report not ready for this long while still serving; see {@link ServerConfig#drainDelay()}. */
         public Builder drainDelay(Duration d) { this.drainDelay = d; return this; }
+        /** Where requests are logged (null: nowhere); see {@link ServerConfig#accessLog()}. */
         public Builder accessLog(AccessLog log) { this.accessLog = log; return this; }
+        /** The Server response header (null: none); see {@link ServerConfig#serverHeader()}. */
         public Builder serverHeader(String value) { this.serverHeader = value; return this; }
-        /** Serves HTTPS through {@code adapter} (e.g. a {@link org.minipylib.wsgiserver.tls.JsseSslAdapter}); null: plain HTTP. */
+        /** Serves HTTPS through this adapter (e.g. a {@link org.minipylib.wsgiserver.tls.JsseSslAdapter}); null: plain HTTP; see {@link ServerConfig#sslAdapter()}. */
         public Builder sslAdapter(SslAdapter adapter) { this.sslAdapter = adapter; return this; }
+        /** Socket options of the listeners (SO_REUSEPORT, the PROXY protocol, UNIX sockets); see {@link ServerConfig#listenOptions()}. */
         public Builder listenOptions(ListenOptions options) { this.listenOptions = options; return this; }
+        /** Registers a {@link WsgiServerMXBean} while running; see {@link ServerConfig#jmx()}. */
         public Builder jmx(boolean on) { this.jmx = on; return this; }
         /** Selector loops for idle keep-alive connections in virtual mode; see {@link ServerConfig#readinessLoops()}. */
         public Builder readinessLoops(int n) { this.readinessLoops = n; return this; }
@@ -266,6 +281,7 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         /** How long one connection is reused (zero: no limit); see {@link ServerConfig#maxConnectionAge()}. */
         public Builder maxConnectionAge(Duration d) { this.maxConnectionAge = d; return this; }
 
+        /** The configuration; its values are checked here ({@link IllegalArgumentException} for one out of range). */
         public ServerConfig build() {
             List<SocketAddress> addresses = bindAddresses.isEmpty() ? DEFAULT_BIND_ADDRESSES : bindAddresses;
             int min = minThreads != null ? minThreads : Math.min(DEFAULT_MIN_THREADS, maxThreads);

@@ -670,29 +670,52 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             return this;
         }
 
+        /** Adds {@code host:port} to listen on (port 0: any free one); see {@link #bind(SocketAddress)}. */
         public Builder bind(String host, int port) { config.bind(host, port); return this; }
+        /**
+         * Adds an address to listen on; the first replaces the default 127.0.0.1:8080 (after {@link #config},
+         * see there). See {@link ServerConfig.Builder#bind(SocketAddress)} for the kinds of address.
+         */
         public Builder bind(SocketAddress address) { config.bind(address); return this; }
+        /** SERVER_NAME for applications (null: the address the client connected to); see {@link ServerConfig#serverName()}. */
         public Builder serverName(String name) { config.serverName(name); return this; }
+        /** Platform threads from a pool or virtual threads; see {@link ServerConfig#workerMode()}. */
         public Builder workerMode(WorkerMode mode) { config.workerMode(mode); return this; }
+        /** Pool mode: threads kept alive when idle; see {@link ServerConfig#minThreads()}. */
         public Builder minThreads(int n) { config.minThreads(n); return this; }
+        /** Pool mode: most threads; virtual mode: most requests served at once; see {@link ServerConfig#maxThreads()}. */
         public Builder maxThreads(int n) { config.maxThreads(n); return this; }
+        /** The most heap connections with stalled writes may hold together; see {@link ServerConfig#maxStalledWriteMemory()}. */
         public Builder maxStalledWriteMemory(long bytes) { config.maxStalledWriteMemory(bytes); return this; }
+        /** Pool mode: how long an idle thread above the minimum lives; see {@link ServerConfig#threadIdleTimeout()}. */
         public Builder threadIdleTimeout(Duration d) { config.threadIdleTimeout(d); return this; }
+        /** Requests that may wait for a worker; beyond them a request gets 503; see {@link ServerConfig#acceptQueueSize()}. */
         public Builder acceptQueueSize(int n) { config.acceptQueueSize(n); return this; }
+        /** Most open connections; a new one beyond them gets 503 and is closed; see {@link ServerConfig#maxConnections()}. */
         public Builder maxConnections(int n) { config.maxConnections(n); return this; }
+        /** The operating system's listen backlog; see {@link ServerConfig#acceptBacklog()}. */
         public Builder acceptBacklog(int n) { config.acceptBacklog(n); return this; }
+        /** Request size limits; see {@link ServerConfig#limits()}. */
         public Builder limits(HttpLimits limits) { config.limits(limits); return this; }
+        /** Client timeouts; see {@link ServerConfig#timeouts()}. */
         public Builder timeouts(HttpTimeouts timeouts) { config.timeouts(timeouts); return this; }
+        /** How long {@link WsgiServer#stop()} lets requests in flight finish; see {@link ServerConfig#shutdownTimeout()}. */
         public Builder shutdownTimeout(Duration d) { config.shutdownTimeout(d); return this; }
+        /** On stop, first report not ready for this long while still serving; see {@link ServerConfig#drainDelay()}. */
         public Builder drainDelay(Duration d) { config.drainDelay(d); return this; }
+        /** Where requests are logged (null: nowhere); see {@link ServerConfig#accessLog()}. */
         public Builder accessLog(AccessLog log) { config.accessLog(log); return this; }
+        /** The Server response header (null: none); see {@link ServerConfig#serverHeader()}. */
         public Builder serverHeader(String value) { config.serverHeader(value); return this; }
+        /** Serves HTTPS through this adapter (e.g. a {@link org.minipylib.wsgiserver.tls.JsseSslAdapter}); null: plain HTTP; see {@link ServerConfig#sslAdapter()}. */
         public Builder sslAdapter(SslAdapter adapter) { config.sslAdapter(adapter); return this; }
+        /** Socket options of the listeners (SO_REUSEPORT, the PROXY protocol, UNIX sockets); see {@link ServerConfig#listenOptions()}. */
         public Builder listenOptions(ListenOptions options) { config.listenOptions(options); return this; }
+        /** Registers a {@link WsgiServerMXBean} while running; see {@link ServerConfig#jmx()}. */
         public Builder jmx(boolean on) { config.jmx(on); return this; }
-        /** See {@link ServerConfig#readinessLoops()}. */
+        /** Selector loops for idle keep-alive connections in virtual mode; see {@link ServerConfig#readinessLoops()}. */
         public Builder readinessLoops(int n) { config.readinessLoops(n); return this; }
-        /** See {@link ServerConfig#directSocketCalls()}. */
+        /** Reads and writes of keep-alive connections through {@code recv} and {@code send}; see {@link ServerConfig#directSocketCalls()}. */
         public Builder directSocketCalls(boolean on) { config.directSocketCalls(on); return this; }
         /** The most requests one connection serves (0: no limit); see {@link ServerConfig#maxRequestsPerConnection()}. */
         public Builder maxRequestsPerConnection(int n) { config.maxRequestsPerConnection(n); return this; }

@@ -134,6 +134,7 @@ public final class PathInfoDispatcher implements WsgiApp {
             return this;
         }
 
+        /** The dispatcher, with the applications mounted so far. */
         public PathInfoDispatcher build() {
             return new PathInfoDispatcher(apps);
         }

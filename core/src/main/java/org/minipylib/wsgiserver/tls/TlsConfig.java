@@ -123,15 +123,24 @@ public record TlsConfig(TlsCredentials credentials, Map<String, TlsCredentials> 
             return true;
         }
 
+        /** Whether clients are asked for certificates; see {@link TlsConfig#clientAuth()}. */
         public Builder clientAuth(ClientAuth mode) { this.clientAuth = mode; return this; }
+        /** The PEM bundle of CAs client certificates must chain to; see {@link TlsConfig#clientCa()}. */
         public Builder clientCa(Path pemBundle) { this.clientCa = pemBundle; return this; }
+        /** The enabled protocol versions, e.g. {@code List.of("TLSv1.3")}; see {@link TlsConfig#protocols()}. */
         public Builder protocols(List<String> names) { this.protocols = names; return this; }
+        /** The enabled cipher suites, in the server's order of preference; see {@link TlsConfig#cipherSuites()}. */
         public Builder cipherSuites(List<String> names) { this.cipherSuites = names; return this; }
+        /** The ALPN protocols offered; see {@link TlsConfig#applicationProtocols()}. */
         public Builder applicationProtocols(List<String> names) { this.applicationProtocols = names; return this; }
+        /** How often the files are checked for changes and reloaded; see {@link TlsConfig#reloadInterval()}. */
         public Builder reloadInterval(Duration interval) { this.reloadInterval = interval; return this; }
+        /** The JCA provider of the TLS implementation; see {@link TlsConfig#provider()}. */
         public Builder provider(Provider tlsProvider) { this.provider = tlsProvider; return this; }
+        /** The most TLS handshakes in progress at once; see {@link TlsConfig#maxHandshakes()}. */
         public Builder maxHandshakes(int n) { this.maxHandshakes = n; return this; }
 
+        /** The configuration; its values are checked here. */
         public TlsConfig build() {
             return new TlsConfig(credentials, sni, clientAuth, clientCa, protocols, cipherSuites,
                     applicationProtocols, reloadInterval, provider, maxHandshakes);
