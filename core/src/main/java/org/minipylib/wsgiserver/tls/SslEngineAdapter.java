@@ -83,6 +83,13 @@ public final class SslEngineAdapter implements SslAdapter {
         if (e instanceof java.nio.channels.AsynchronousCloseException) return "closed by the server (timeout or stop)";
         // the JDK's messages may quote what the client sent (an illegal server name, line breaks and all)
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : LogText.printable(e.getMessage());
-        return e instanceof SSLException ? message : e.getClass().getSimpleName() + ": " + message;
+        String line = e instanceof SSLException ? message : e.getClass().getSimpleName() + ": " + message;
+        // the JDK wraps some failures in "Unexpected exception": the client's alert (unknown_ca...) is in the cause
+        Throwable deepest = e;
+        while (deepest.getCause() != null && deepest.getCause() != deepest) deepest = deepest.getCause();
+        if (deepest != e && deepest.getMessage() != null && !deepest.getMessage().equals(e.getMessage())) {
+            line += " (" + LogText.printable(deepest.getMessage()) + ")";
+        }
+        return line;
     }
 }

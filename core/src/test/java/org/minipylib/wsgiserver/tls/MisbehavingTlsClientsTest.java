@@ -131,6 +131,33 @@ class MisbehavingTlsClientsTest {
     }
 
     /**
+     * A client that does not trust the certificate ends the handshake with an alert, which the JDK
+     * may report as an "Unexpected exception" whose cause names it: the log line names the alert.
+     */
+    @Test
+    void aClientRefusingTheCertificateIsLoggedWithItsAlert() throws Exception {
+        java.nio.file.Path curl = java.nio.file.Path.of("/usr/bin/curl");
+        org.minipylib.wsgiserver.testing.OptionalTool.assumeInstalled(java.nio.file.Files.isExecutable(curl), "curl is not installed");
+        try (TestServer server = start(Duration.ofSeconds(10))) {
+            // no --cacert: curl does not know the test CA and refuses the certificate (OpenSSL sends unknown_ca)
+            Process p = new ProcessBuilder(curl.toString(), "-sS", "--max-time", "30", "-o", "/dev/null",
+                    "https://127.0.0.1:" + server.port() + "/").redirectErrorStream(true).start();
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "curl ended");
+            assertEquals(60, p.exitValue(), "curl's 'peer certificate cannot be authenticated'");
+            String line = null;
+            for (int i = 0; i < 500 && line == null; i++) {
+                for (LogRecord r : logged) {
+                    Object[] params = r.getParameters();
+                    String last = params == null || params.length == 0 ? "" : String.valueOf(params[params.length - 1]);
+                    if (last.startsWith("TLS handshake failed")) line = last;
+                }
+                if (line == null) Thread.sleep(20);
+            }
+            assertTrue(line != null && line.contains("unknown_ca"), "logged: " + line);
+        }
+    }
+
+    /**
      * A failed handshake (a malformed ClientHello, answered with an alert; plain HTTP) gives the
      * TLS buffers it took back to the adapter's pool, so a flood of them (scanners) makes no garbage.
      */
