@@ -206,11 +206,30 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         boolean inUse = e instanceof BindException && e.getMessage() != null && e.getMessage().contains("already in use");
         if (!inUse || !(address instanceof InetSocketAddress)) return "";
         InetSocketAddress inet = (InetSocketAddress) address;
+        String own = ownListenerOnThePort(inet);
+        if (own != null) {
+            return " (this server's own listener on " + own + " holds that port already: a wildcard address, 0.0.0.0 or [::],"
+                    + " covers every address of its family, [::] IPv4's too; bind either the wildcard or single addresses)";
+        }
         boolean bothStacks = inet.getAddress() != null && inet.getAddress().isAnyLocalAddress() && config.bindAddresses().size() > 1;
         String dualStack = bothStacks ? "; [::] takes IPv4 too, so it needs no 0.0.0.0 beside it" : "";
         return config.listenOptions().reusePort()
                 ? " (another process listens there without SO_REUSEPORT, or as another user" + dualStack + ")"
                 : " (another process listens there; servers that all set SO_REUSEPORT (ListenOptions.withReusePort(true), --reuse-port on the command line) may share a port" + dualStack + ")";
+    }
+
+    /**
+     * The address of a listener this server opened already whose port is {@code address}'s, where
+     * one of the two is a wildcard (so that it covers the other); null if none.
+     */
+    private String ownListenerOnThePort(InetSocketAddress address) {
+        for (Listener listener : listeners) {
+            if (!(listener.address() instanceof InetSocketAddress open) || open.getPort() != address.getPort()) continue;
+            boolean wildcard = open.getAddress().isAnyLocalAddress()
+                    || address.getAddress() != null && address.getAddress().isAnyLocalAddress();
+            if (wildcard) return HostAddress.text(open);
+        }
+        return null;
     }
 
     /** The loop the next keep-alive connection waits on, round robin; null to wait in the JDK's poller. */
@@ -381,11 +400,11 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             closeListenersAndLoops();
             throw e;
         } catch (IOException | RuntimeException e) { // RuntimeException: an unresolved host name, say
-            closeListenersAndLoops(); // nothing is left listening
             String reason = e instanceof UnresolvedAddressException ? "unresolved host name"
                     : e.getMessage() != null ? e.getMessage() : e.toString();
             String message = "Cannot listen on " + HostAddress.text(binding) + ": " + reason
-                    + (e instanceof IOException io ? addressInUseHint(binding, io) : "");
+                    + (e instanceof IOException io ? addressInUseHint(binding, io) : ""); // before the close: it looks at the listeners
+            closeListenersAndLoops(); // nothing is left listening
             if (e instanceof BindException) { // kept for callers that catch it (to try another port, say)
                 BindException bind = new BindException(message);
                 bind.initCause(e);

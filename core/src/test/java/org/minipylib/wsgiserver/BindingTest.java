@@ -88,6 +88,23 @@ class BindingTest {
         }
     }
 
+    /**
+     * A wildcard address beside a single one on the same port: the server's own first listener holds the
+     * port, which the message says rather than blaming another process. The single address comes first,
+     * so that the wildcard is never bound (tests listen on loopback only).
+     */
+    @Test
+    void aWildcardBesideAnAddressOnTheSamePortNamesTheServersOwnListener() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            port = probe.getLocalPort();
+        }
+        WsgiServer server = WsgiServer.builder(HELLO).bind("127.0.0.1", port).bind("0.0.0.0", port).build();
+        var e = assertThrows(java.io.IOException.class, server::start);
+        assertTrue(e.getMessage().contains("this server's own listener on 127.0.0.1:" + port), e.getMessage());
+        assertTrue(!e.getMessage().contains("another process"), e.getMessage());
+    }
+
     /** An address this host does not have (TEST-NET-1, RFC 5737: no packet is sent) is not blamed on another process. */
     @Test
     void anAddressThisHostLacksIsNotCalledInUse() {
