@@ -185,6 +185,11 @@ public sealed interface TlsCredentials {
             KeyStore store = KeyStore.getInstance(type);
             try (InputStream in = Files.newInputStream(file)) {
                 store.load(in, password);
+            } catch (java.nio.file.FileSystemException e) {
+                throw e; // names the file itself
+            } catch (IOException e) { // the JDK's message names neither the file nor what to check
+                String hint = e.getCause() instanceof java.security.UnrecoverableKeyException ? "wrong password?" : "not a " + type + " key store?";
+                throw new IOException("Cannot read the key store " + file + ": " + e.getMessage() + " (" + hint + ")", e);
             }
             for (String name : Collections.list(store.aliases())) {
                 if ((alias == null || alias.equals(name)) && store.isKeyEntry(name)) {

@@ -150,6 +150,13 @@ class PemAndKeyStoreCredentialsTest {
     void pkcs12AndJksKeyStores() throws Exception {
         assertLoads(rsa, TlsCredentials.keyStore(certs.keyStore(rsa, "PKCS12", "rsa.p12", PASSWORD), "PKCS12", PASSWORD));
         assertLoads(ec, TlsCredentials.keyStore(certs.keyStore(ec, "JKS", "ec.jks", PASSWORD), "JKS", PASSWORD));
+
+        Path p12 = certs.keyStore(rsa, "PKCS12", "rsa-wrong.p12", PASSWORD);
+        var wrong = assertThrows(java.io.IOException.class, () -> TlsCredentials.keyStore(p12, "PKCS12", "nope".toCharArray()).load());
+        assertTrue(wrong.getMessage().contains(p12.toString()) && wrong.getMessage().contains("wrong password?"), wrong.getMessage());
+        var notAStore = assertThrows(java.io.IOException.class, () -> TlsCredentials.keyStore(rsaCert, "PKCS12", PASSWORD).load());
+        assertTrue(notAStore.getMessage().contains(rsaCert.toString()) && notAStore.getMessage().contains("not a PKCS12 key store?"),
+                notAStore.getMessage());
     }
 
     @Test
