@@ -112,15 +112,15 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
             }
         }
         Objects.requireNonNull(workerMode, "workerMode");
-        if (maxThreads < 1) throw new IllegalArgumentException("maxThreads must be >= 1");
-        if (minThreads < 1) throw new IllegalArgumentException("minThreads must be >= 1");
+        if (maxThreads < 1) throw new IllegalArgumentException("maxThreads must be >= 1, got " + maxThreads);
+        if (minThreads < 1) throw new IllegalArgumentException("minThreads must be >= 1, got " + minThreads);
         if (maxThreads < minThreads && workerMode == WorkerMode.POOL) { // minThreads means nothing to virtual workers
             throw new IllegalArgumentException("maxThreads must be >= minThreads");
         }
-        if (acceptQueueSize < 0) throw new IllegalArgumentException("acceptQueueSize must be >= 0");
-        if (maxConnections < 1) throw new IllegalArgumentException("maxConnections must be >= 1");
-        if (maxStalledWriteMemory < 1) throw new IllegalArgumentException("maxStalledWriteMemory must be >= 1");
-        if (acceptBacklog < 1) throw new IllegalArgumentException("acceptBacklog must be >= 1");
+        if (acceptQueueSize < 0) throw new IllegalArgumentException("acceptQueueSize must be >= 0, got " + acceptQueueSize);
+        if (maxConnections < 1) throw new IllegalArgumentException("maxConnections must be >= 1, got " + maxConnections);
+        if (maxStalledWriteMemory < 1) throw new IllegalArgumentException("maxStalledWriteMemory must be >= 1, got " + maxStalledWriteMemory);
+        if (acceptBacklog < 1) throw new IllegalArgumentException("acceptBacklog must be >= 1, got " + acceptBacklog);
         Objects.requireNonNull(threadIdleTimeout, "threadIdleTimeout");
         // zero would have each idle thread above the minimum wait no time at all, again and again
         if (!threadIdleTimeout.isPositive()) throw new IllegalArgumentException("threadIdleTimeout must be > 0");
@@ -141,9 +141,9 @@ public record ServerConfig(List<SocketAddress> bindAddresses, String serverName,
         if (drainDelay.isNegative()) throw new IllegalArgumentException("drainDelay must be >= 0");
         HttpTimeouts.atMostLongest(drainDelay, "drainDelay");
         if (readinessLoops < AUTO_READINESS_LOOPS || readinessLoops > 256) {
-            throw new IllegalArgumentException("readinessLoops must be -1 (auto) or 0..256");
+            throw new IllegalArgumentException("readinessLoops must be -1 (auto) or 0..256, got " + readinessLoops);
         }
-        if (maxRequestsPerConnection < 0) throw new IllegalArgumentException("maxRequestsPerConnection must be >= 0 (0: no limit)");
+        if (maxRequestsPerConnection < 0) throw new IllegalArgumentException("maxRequestsPerConnection must be >= 0 (0: no limit), got " + maxRequestsPerConnection);
         Objects.requireNonNull(maxConnectionAge, "maxConnectionAge");
         if (maxConnectionAge.isNegative()) throw new IllegalArgumentException("maxConnectionAge must be >= 0 (0: no limit)");
     }
