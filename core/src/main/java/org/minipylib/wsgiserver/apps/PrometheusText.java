@@ -25,7 +25,10 @@ final class PrometheusText {
     }
 
     private String write(ServerStats s) {
-        gauge("wsgiserver_up", "1 while the server runs and is ready, 0 while draining (drain delay included) or stopped.",
+        // up stays 1 while a drain still serves: an alert on up == 0 must not fire on every rolling deploy
+        gauge("wsgiserver_up", "1 while the server serves (running, or draining on its way to stop), 0 once stopped.",
+                s.state() == ServerState.RUNNING || s.state() == ServerState.DRAINING ? 1 : 0);
+        gauge("wsgiserver_ready", "1 while the server is ready for more work (readyz answers 200), 0 while draining (drain delay included) or stopped.",
                 s.state() == ServerState.RUNNING ? 1 : 0);
         if (s.startedAt() != null) {
             gauge("wsgiserver_start_time_seconds", "When the server started, in seconds since the Unix epoch.",

@@ -3,6 +3,8 @@ package org.minipylib.wsgiserver.server;
 import org.minipylib.wsgiserver.ServerState;
 import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.apps.HealthApp;
+import org.minipylib.wsgiserver.apps.MetricsApp;
+import org.minipylib.wsgiserver.testing.PrometheusExposition;
 import org.minipylib.wsgiserver.testing.LogCapture;
 import org.minipylib.wsgiserver.testing.Poll;
 import org.minipylib.wsgiserver.testing.RawClient;
@@ -35,12 +37,16 @@ class DrainDelayTest {
     @Test
     void notReadyButStillServingDuringTheDelayThenTheListenerCloses() throws Exception {
         WsgiServer server = WsgiServer.builder(WsgiTestApps.text("200 OK", "app")).bind("127.0.0.1", 0)
-                .drainDelay(DELAY).mount("/health", HealthApp::new).build().start();
+                .drainDelay(DELAY).mount("/health", HealthApp::new).mount("/metrics", MetricsApp::new).build().start();
         int port = server.port();
         try {
             try (RawClient before = new RawClient("127.0.0.1", port)) {
                 before.send(get("/health/readyz"));
                 assertEquals(200, before.read().status());
+                before.send(get("/metrics"));
+                var metrics = PrometheusExposition.parse(before.read().bodyText());
+                assertEquals(1, PrometheusExposition.value(metrics, "wsgiserver_ready"));
+                assertEquals(1, PrometheusExposition.value(metrics, "wsgiserver_up"));
             }
             long start = System.nanoTime();
             CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stop);
@@ -58,6 +64,10 @@ class DrainDelayTest {
                 assertEquals("app", served.bodyText());
                 during.send(get("/health/livez"));
                 assertEquals(200, during.read().status(), "still live");
+                during.send(get("/metrics"));
+                var metrics = PrometheusExposition.parse(during.read().bodyText());
+                assertEquals(0, PrometheusExposition.value(metrics, "wsgiserver_ready"), "not ready");
+                assertEquals(1, PrometheusExposition.value(metrics, "wsgiserver_up"), "up while it still serves");
             }
             assertTrue(server.isRunning(), "still accepting within the delay");
             assertFalse(stopping.isDone(), "stop() waits out the delay");
