@@ -220,6 +220,16 @@ final class AccessLogWriter implements AccessLog {
         }
     }
 
+    /** Closes the log unless a server started with it runs (for a server that never ran). */
+    void closeUnlessInUse() {
+        lock.lock();
+        try {
+            if (servers == 0) close();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * A server stops (or the log is closed by whoever made it): once no server started with it runs,
      * writes the buffered lines and closes the file (a stream stays open); a line logged after this

@@ -109,6 +109,10 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
     private HttpSettings settings;
     private Watchdog watchdog;
     private volatile boolean running;
+    /** Whether this server holds a share of its access log: from its start to its stop (or its start's failure); under lifecycle. */
+    private boolean holdsAccessLog;
+    /** It held one and gave it back; under lifecycle. */
+    private boolean gaveAccessLogBack;
     private volatile boolean draining;
     /** Where {@link Builder#mount} put monitoring applications: their requests get in when the server is busy. */
     private final List<String> monitoringPrefixes;
@@ -168,7 +172,10 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                     config.maxStalledWriteMemory());
             List<ConnectionSetup> plainSetups = connectionSetups(false);
             List<ConnectionSetup> proxiedSetups = connectionSetups(true);
-            if (config.accessLog() != null) config.accessLog().open(); // one closed by an earlier server's stop
+            if (config.accessLog() != null) {
+                config.accessLog().open(); // one closed by an earlier server's stop
+                holdsAccessLog = true;
+            }
             List<String> proxied;
             boolean listening = false;
             try {
@@ -177,7 +184,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 startThreads();
                 listening = true;
             } finally {
-                if (!listening) closeAccessLog(); // this server's share of it
+                if (!listening) releaseAccessLog();
             }
             LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
                     listeningAddresses().stream().map(HostAddress::text).toList(),
@@ -542,7 +549,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         try {
             if (!running) {
                 if (stopped.getCount() > 0) { // never started: nothing runs, nothing listens
-                    closeAccessLog();
+                    if (!gaveAccessLogBack) closeUnheldAccessLog(); // (a failed start gave its share back)
                     stopped.countDown();
                 }
                 return;
@@ -585,7 +592,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             closeReadinessLoops(); // a connection accepted after this fails at its first wait
             watchdog.stop();
             awaitAbortedThreads();
-            closeAccessLog();
+            releaseAccessLog();
             if (mxBean != null) mxBean.unregister();
             LOG.log(System.Logger.Level.INFO, "Stopped");
             stopped.countDown();
@@ -618,9 +625,30 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         }
     }
 
-    private void closeAccessLog() {
+    /** Gives back this server's share of its access log (see {@link AccessLog#open()}), if it holds one. */
+    private void releaseAccessLog() {
+        if (!holdsAccessLog) return;
+        holdsAccessLog = false;
+        gaveAccessLogBack = true;
+        closeAccessLog(config.accessLog());
+    }
+
+    /**
+     * A server that never ran closes its access log, which it never opened: the file of a ready-made
+     * one unless another server started with it runs.
+     */
+    private void closeUnheldAccessLog() {
+        AccessLog log = config.accessLog();
+        if (log instanceof AccessLogWriter writer) {
+            writer.closeUnlessInUse();
+        } else if (log != null) {
+            closeAccessLog(log);
+        }
+    }
+
+    private static void closeAccessLog(AccessLog log) {
         try {
-            if (config.accessLog() != null) config.accessLog().close();
+            log.close();
         } catch (RuntimeException e) { // the server is stopped all the same
             LOG.log(System.Logger.Level.WARNING, "Access log close failed", e);
         }

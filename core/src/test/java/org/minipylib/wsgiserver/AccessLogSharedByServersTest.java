@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -95,5 +96,37 @@ class AccessLogSharedByServersTest {
             // the last stop closed it: a line logged now is lost, as before
             assertTrue(Files.size(file) > 0);
         }
+    }
+
+    @Test
+    void aServerThatNeverRanOrFailedToStartLeavesARunningServersLogOpen(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("never-ran.log");
+        ServerConfig config = ServerConfig.builder().bind("127.0.0.1", 0).accessLog(log(file, false)).build();
+        WsgiServer running = new WsgiServer(APP, config).start();
+        try (LogCapture warnings = LogCapture.from(Level.WARNING)) {
+            new WsgiServer(APP, config).stop(); // never started
+            WsgiServer failing = new WsgiServer(APP, config.toBuilder().bind(running.listeningAddresses().get(0)).build());
+            assertThrows(IOException.class, failing::start); // the port is taken: its share is given back
+            failing.stop();
+            request(running, "/still-logged");
+            Poll.until(() -> paths(file).size(), n -> n == 1, "the running server's line");
+            assertEquals(List.of(), writeFailures(warnings), "no write failed");
+        } finally {
+            running.stop();
+        }
+    }
+
+    @Test
+    void aFailedStartThenAStopClosesAnOwnLogOnce() {
+        java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
+        AccessLog counting = new AccessLog() {
+            @Override public void log(AccessLogEntry entry) { }
+            @Override public void close() { closes.incrementAndGet(); }
+        };
+        WsgiServer server = WsgiServer.builder(APP).bind("1::2::3", 0).accessLog(counting).build(); // cannot be bound
+        assertThrows(IOException.class, server::start);
+        assertEquals(1, closes.get(), "the failed start gave its share back");
+        server.stop();
+        assertEquals(1, closes.get(), "not again at the stop");
     }
 }
