@@ -24,7 +24,9 @@ import javax.security.auth.x500.X500Principal;
 /**
  * The environ variables of a TLS connection, named as Apache's mod_ssl (and Cheroot) name them:
  * {@code HTTPS=on}, {@code SSL_PROTOCOL}, {@code SSL_CIPHER}, {@code SSL_CLIENT_S_DN_CN}... Computed
- * once per TLS session and kept in it, so a request costs one {@code putAll}.
+ * once per session and kept in its values, so a request costs one {@code putAll}. The server's
+ * connections give a session whose values are the connection's ({@link ConnectionSslSession}):
+ * bound to the JDK's own session, they would keep a copy of it in the session cache per connection.
  *
  * <p>Differences from mod_ssl: {@code SSL_CIPHER} is the IANA/JSSE suite name
  * ({@code TLS_AES_128_GCM_SHA256}); distinguished names are RFC 2253 strings.

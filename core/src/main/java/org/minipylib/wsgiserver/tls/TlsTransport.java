@@ -75,6 +75,8 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
     /** While the handshake waits for the client's next bytes: since when (System.nanoTime()); else 0. */
     private volatile long handshakeWaitingSince;
     private SSLEngine engine;
+    /** What {@link #sslSession()} gives, made at its first call (after the handshake). */
+    private ConnectionSslSession connectionSession;
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
     // The three buffers are null while the connection waits for its next request with none of them
@@ -798,9 +800,11 @@ final class TlsTransport implements Transport, HandshakeSlots.Holder {
         return "https";
     }
 
+    /** The session, with values of the connection's own (see {@link ConnectionSslSession}). */
     @Override
     public SSLSession sslSession() {
-        return engine.getSession();
+        if (connectionSession == null) connectionSession = new ConnectionSslSession(engine);
+        return connectionSession;
     }
 
     @Override
