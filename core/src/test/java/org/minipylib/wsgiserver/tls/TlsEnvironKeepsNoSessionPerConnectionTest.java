@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSessionContext;
 import javax.net.ssl.SSLSocket;
@@ -38,23 +39,29 @@ class TlsEnvironKeepsNoSessionPerConnectionTest {
 
     private static final int CONNECTIONS = 20;
 
-    @Test
-    void connectionsThatReadTheTlsVariablesLeaveNoSessionInTheServersCache(@TempDir Path dir) throws Exception {
-        TestCertificates.LocalhostTls tls = TestCertificates.localhostTls(dir, "environ-session-ca");
-        AtomicReference<SSLSessionContext> serverSessions = new AtomicReference<>();
+    /** A TLS server whose every response is {@code answer} applied to its connection's session. */
+    private static WsgiServer start(TestCertificates.LocalhostTls tls, Function<SSLSession, String> answer) throws Exception {
         Gateway gateway = exchange -> {
-            SSLSession session = exchange.sslSession();
-            Map<String, Object> environ = new HashMap<>();
-            SslEnviron.addTo(environ, session); // as the WSGI gateway does when the environ is read
-            serverSessions.set(session.getSessionContext());
-            byte[] body = String.valueOf(environ.get("SSL_PROTOCOL")).getBytes(StandardCharsets.US_ASCII);
+            byte[] body = answer.apply(exchange.sslSession()).getBytes(StandardCharsets.US_ASCII);
             HttpResponse response = exchange.response();
             response.begin(200, "OK", List.of(), body.length);
             response.write(body, 0, body.length);
             response.finish();
         };
         ServerConfig config = ServerConfig.builder().bind("127.0.0.1", 0).sslAdapter(new JsseSslAdapter(tls.server())).build();
-        WsgiServer server = new WsgiServer(gateway, config).start();
+        return new WsgiServer(gateway, config).start();
+    }
+
+    @Test
+    void connectionsThatReadTheTlsVariablesLeaveNoSessionInTheServersCache(@TempDir Path dir) throws Exception {
+        TestCertificates.LocalhostTls tls = TestCertificates.localhostTls(dir, "environ-session-ca");
+        AtomicReference<SSLSessionContext> serverSessions = new AtomicReference<>();
+        WsgiServer server = start(tls, session -> {
+            Map<String, Object> environ = new HashMap<>();
+            SslEnviron.addTo(environ, session); // as the WSGI gateway does when the environ is read
+            serverSessions.set(session.getSessionContext());
+            return String.valueOf(environ.get("SSL_PROTOCOL"));
+        });
         try {
             for (int i = 0; i < CONNECTIONS; i++) {
                 try (SSLSocket socket = TlsClients.connect(tls.client(), server.port(), null); RawClient client = new RawClient(socket)) {
@@ -74,19 +81,12 @@ class TlsEnvironKeepsNoSessionPerConnectionTest {
     @Test
     void valuesAnApplicationBindsStayWithItsConnection(@TempDir Path dir) throws Exception {
         TestCertificates.LocalhostTls tls = TestCertificates.localhostTls(dir, "session-values-ca");
-        Gateway gateway = exchange -> {
-            SSLSession session = exchange.sslSession();
+        WsgiServer server = start(tls, session -> {
             Object seen = session.getValue("count");
             int count = seen == null ? 1 : (Integer) seen + 1;
             session.putValue("count", count);
-            byte[] body = (count + " " + String.join(",", session.getValueNames())).getBytes(StandardCharsets.US_ASCII);
-            HttpResponse response = exchange.response();
-            response.begin(200, "OK", List.of(), body.length);
-            response.write(body, 0, body.length);
-            response.finish();
-        };
-        ServerConfig config = ServerConfig.builder().bind("127.0.0.1", 0).sslAdapter(new JsseSslAdapter(tls.server())).build();
-        WsgiServer server = new WsgiServer(gateway, config).start();
+            return count + " " + String.join(",", session.getValueNames());
+        });
         try {
             for (int connection = 0; connection < 2; connection++) {
                 try (SSLSocket socket = TlsClients.connect(tls.client(), server.port(), null); RawClient client = new RawClient(socket)) {
