@@ -4,8 +4,9 @@ package org.minipylib.wsgiserver.http;
  * Finds where a request head that arrives in pieces ends, and refuses one that outgrows its limits
  * before all of it has arrived: a request line longer than {@link HttpLimits#maxRequestLineLength()}
  * ({@code 414}) or a header section larger than {@link HttpLimits#maxHeaderSectionSize()} ({@code 431})
- * as soon as that many bytes have come without its end, and a first line no request can start with
- * or a complete request line without a version ({@code 400}) at once. Each call scans only what arrived since the one before, so a head that
+ * as soon as that many bytes have come without its end, and a first line no request can start with,
+ * a complete request line without a version, or one ending in a bare LF where that is not relaxed
+ * ({@code 400}) at once. Each call scans only what arrived since the one before, so a head that
  * trickles in is not scanned again from its start. No I/O: it reads the connection's input buffer.
  * One per connection, used by one thread at a time.
  */
@@ -48,7 +49,10 @@ final class RequestHeadScanner {
         if (end < 0) {
             // judged whether or not its line is complete: a TLS ClientHello holds an LF (byte 0x0a) anywhere
             refuseImpossibleStart(b, start, start + available);
-            if (lineJustCompleted) refuseLineWithoutVersion(b, start, start + sectionStart - 1, limits.maxRequestLineLength());
+            if (lineJustCompleted) {
+                refuseLineWithoutVersion(b, start, start + sectionStart - 1, limits.maxRequestLineLength());
+                refuseBareLf(b, start, start + sectionStart - 1);
+            }
             scanned = available;
             // A section within the limit ends by its empty line within limit + 2 bytes: refuse as soon
             // as more has come without one, not only once the buffer is full.
@@ -81,6 +85,19 @@ final class RequestHeadScanner {
                 }
                 throw BadRequestException.violation(ComplianceViolation.INVALID_REQUEST_LINE, "Malformed request line");
             }
+        }
+    }
+
+    /**
+     * Refuses at once a first line ending in LF without CR where that is not relaxed, as
+     * {@link RequestParser#parse} refuses it once the head is complete: an empty one too (an LF
+     * before the request line, which the connection skips only where bare LFs are relaxed), which
+     * would leave whatever follows it unjudged until the head timeout.
+     */
+    private void refuseBareLf(byte[] b, int start, int lf) throws BadRequestException {
+        if (lf - start > limits.maxRequestLineLength()) return; // one byte over, which findEnd's length check took for CRLF: the parser's 414
+        if ((lf == start || b[lf - 1] != '\r') && !limits.compliance().allows(ComplianceViolation.BARE_LF_LINE_ENDINGS)) {
+            throw BadRequestException.violation(ComplianceViolation.BARE_LF_LINE_ENDINGS, "Line must end with CRLF");
         }
     }
 

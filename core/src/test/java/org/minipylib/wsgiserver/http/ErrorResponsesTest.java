@@ -250,6 +250,17 @@ class ErrorResponsesTest {
         }
     }
 
+    /** Noise after a leading bare LF (not relaxed) is refused at once too, not left for the head timeout (soak review). */
+    @Test
+    void noiseAfterABareLfIsAnswered400AtOnceNotAtTheHeadTimeout() throws Exception {
+        HttpTimeouts timeouts = HttpTimeouts.defaults().withRequestHead(Duration.ofSeconds(60));
+        try (TestServer server = TestServer.start(APP, b -> b.limits(LIMITS).timeouts(timeouts));
+             RawClient client = server.connect()) {
+            client.send(new byte[] {'\n', 'J', (byte) 0xf7});
+            assertAnsweredAndClosed(400, client); // RawClient's read times out well before 60 s
+        }
+    }
+
     @Test
     void emptyLinesBeforeARequestAreIgnored() throws Exception {
         try (TestServer server = startServer(); RawClient client = server.connect()) {

@@ -88,6 +88,20 @@ class RequestHeadScannerTest {
     }
 
     @Test
+    void aFirstLineEndingInABareLfIsA400AtOnceUnlessRelaxed() throws Exception {
+        HttpLimits relaxed = LIMITS.withCompliance(HttpCompliance.strict().relaxing(ComplianceViolation.BARE_LF_LINE_ENDINGS));
+        for (String start : new String[] {"\nJ\u00f7", "\n\u00f7 noise", "GET / HTTP/1.1\n", "GET / HTTP/1.1\nHost: a\n"}) {
+            byte[] b = start.getBytes(StandardCharsets.ISO_8859_1);
+            BadRequestException e = assertThrows(BadRequestException.class, () -> new RequestHeadScanner(LIMITS).findEnd(b, 0, b.length),
+                    "a client's bytes after a bare LF would wait for the head timeout: " + start.strip());
+            assertEquals(400, e.status());
+            assertEquals(ComplianceViolation.BARE_LF_LINE_ENDINGS, e.violation());
+        }
+        String line = "GET / HTTP/1.1\n";
+        assertEquals(-1, new RequestHeadScanner(relaxed).findEnd(bytes(line), 0, line.length()), "relaxed: the head goes on");
+    }
+
+    @Test
     void aCompleteRequestLineWithAVersionWaitsForTheRestOfItsHead() throws Exception {
         for (String line : new String[] {"GET / HTTP/1.1\r\n", "GET / HTTP/9.9\r\n", "GET  / HTTP/1.1\r\n", "GET /a\tb HTTP/1.1\r\n", "\r\n"}) {
             assertEquals(-1, new RequestHeadScanner(LIMITS).findEnd(bytes(line), 0, line.length()),
