@@ -134,9 +134,11 @@ final class GzipResponse implements StartResponse, BodyWriter {
             return body;
         }
         boolean atOnce = headNow && body instanceof Collection && length <= AT_ONCE_LIMIT;
-        // compressed for a HEAD too: its Content-Length is then the GET's, where it would otherwise
-        // announce chunked framing the GET does not use (RFC 9110 section 9.3.2, RFC 9112 section 6.1)
-        if (atOnce && encoding == Encoding.GZIP_HEAD) switchTo(Encoding.GZIP);
+        // compressed for a HEAD too when the application gave it the GET's body: its Content-Length is
+        // then the GET's, where it would otherwise announce chunked framing the GET does not use (RFC 9110
+        // section 9.3.2, RFC 9112 section 6.1). Not an empty one, as most HEADs get (StaticFilesApp's too):
+        // that compressed would claim the length of a gzip stream of nothing, 20, which section 8.6 forbids.
+        if (atOnce && length > 0 && encoding == Encoding.GZIP_HEAD) switchTo(Encoding.GZIP);
         GzipBody compressed = new GzipBody(body, this);
         if (atOnce && encoding == Encoding.GZIP) return atOnce(compressed, body);
         return compressed;
