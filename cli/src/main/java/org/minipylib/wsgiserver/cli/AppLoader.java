@@ -32,10 +32,20 @@ public final class AppLoader {
             + " (Environ, StartResponse) -> Iterable<byte[]>";
 
     private final ClassLoader classLoader;
+    private final String classPath;
 
     /** Loads application classes with {@code classLoader}. */
     public AppLoader(ClassLoader classLoader) {
+        this(classLoader, System.getProperty("java.class.path", ""));
+    }
+
+    /**
+     * Loads application classes with {@code classLoader}, whose class path, as {@code java.class.path}
+     * gives it, is {@code classPath}: the hints of a class not found depend on it.
+     */
+    AppLoader(ClassLoader classLoader, String classPath) {
         this.classLoader = classLoader;
+        this.classPath = classPath;
     }
 
     /**
@@ -61,12 +71,7 @@ public final class AppLoader {
         try {
             return Class.forName(name, true, classLoader);
         } catch (ClassNotFoundException e) {
-            int dot = name.lastIndexOf('.');
-            String member = dot < 0 ? "" : name.substring(dot + 1);
-            String hint = !member.isEmpty() && Character.isLowerCase(member.charAt(0)) && classExists(name.substring(0, dot))
-                    ? " (a static method or field is named CLASS::MEMBER: " + name.substring(0, dot) + "::" + member + ")"
-                    : " (run with java -cp wsgiserver.jar:YOUR.jar org.minipylib.wsgiserver.cli.Main " + name + ")";
-            throw new AppLoadingException("Class " + name + " not found on the class path" + hint);
+            throw new AppLoadingException("Class " + name + " not found on the class path" + notFoundHint(name));
         } catch (ExceptionInInitializerError e) {
             throw new InvocationTargetException(e.getCause(), "The static initializer of " + name + " failed");
         } catch (LinkageError e) { // e.g. a class it needs is missing
@@ -74,6 +79,26 @@ public final class AppLoader {
         } catch (Error e) { // an Error thrown by a static initializer reaches us as itself, not wrapped
             throw new InvocationTargetException(e, "The static initializer of " + name + " failed");
         }
+    }
+
+    /**
+     * What may be meant instead of the class {@code name}, which is not found: a nested class (named
+     * with {@code $}), a static member (named with {@code ::}), or, when the class path is the jar
+     * alone, a class on a jar that still has to be put there. Empty if none of these.
+     */
+    private String notFoundHint(String name) {
+        String nested = name;
+        for (int dot = name.lastIndexOf('.'); dot > 0; dot = nested.lastIndexOf('.')) {
+            nested = nested.substring(0, dot) + "$" + nested.substring(dot + 1);
+            if (classExists(nested)) return " (did you mean " + nested + "? nested classes are named with $)";
+        }
+        int dot = name.lastIndexOf('.');
+        String member = dot < 0 ? "" : name.substring(dot + 1);
+        if (!member.isEmpty() && Character.isLowerCase(member.charAt(0)) && classExists(name.substring(0, dot))) {
+            return " (a static method or field is named CLASS::MEMBER: " + name.substring(0, dot) + "::" + member + ")";
+        }
+        if (classPath.contains(java.io.File.pathSeparator)) return ""; // the application's jars are there already
+        return " (run with java -cp wsgiserver.jar:YOUR.jar org.minipylib.wsgiserver.cli.Main " + name + ")";
     }
 
     private boolean classExists(String name) {

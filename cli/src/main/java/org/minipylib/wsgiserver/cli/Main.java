@@ -59,7 +59,9 @@ public final class Main {
         rejectClientInitiatedRenegotiation(); // before the first TLS handshake of this JVM, when the JDK reads it
         ServeCommand command = new ServeCommand();
         int exitCode = commandLine(command, out, err).execute(args);
-        return new Launch(exitCode, command.server(), command.statusOutput());
+        boolean started = command.server() != null;
+        return new Launch(exitCode, command.server(), command.statusOutput(), started ? command.pidFile() : null,
+                command.accessLogFile());
     }
 
     /** The picocli command line for {@code command}, set up as {@code main} uses it. */
@@ -119,6 +121,7 @@ public final class Main {
         out.println("wsgiserver stopping (" + (delay.isZero() ? "" : "still serving for " + delay.toMillis() + " ms, then ")
                 + "in-flight requests get up to " + server.config().shutdownTimeout().toMillis() + " ms)");
         server.stop();
+        if (launch.pidFile() != null) PidFile.remove(launch.pidFile());
         out.println("wsgiserver stopped");
     }
 

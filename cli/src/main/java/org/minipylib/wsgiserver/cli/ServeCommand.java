@@ -22,6 +22,7 @@ import org.minipylib.wsgiserver.apps.StaticFilesApp;
 import org.minipylib.wsgiserver.apps.StatusPage;
 import org.minipylib.wsgiserver.http.HttpTimeouts;
 import org.minipylib.wsgiserver.http.MinDataRate;
+import org.minipylib.wsgiserver.tls.ClientAuth;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -226,6 +227,11 @@ final class ServeCommand implements Callable<Integer> {
                 + " closes; then stop gracefully."})
     Duration drainDelay;
 
+    @Option(names = "--pid-file", paramLabel = "FILE", description = {
+        "Write the process id to FILE once the server listens (replaced atomically), for kill -USR1 $(cat FILE);"
+                + " removed after a graceful stop."})
+    Path pidFile;
+
     @Option(names = "--access-log", paramLabel = "FILE", description = {
         "Log requests in the combined log format to FILE (appended to), or to standard output if FILE is -"
             + " (the server's own lines then go to standard error)."})
@@ -351,10 +357,29 @@ final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** The names of {@link org.minipylib.wsgiserver.ServerConfig} fields that options set. */
-    private static final Map<String, String> OPTION_NAMES = Map.of(
-            "minThreads", "--threads", "maxThreads", "--max-threads", "shutdownTimeout", "--shutdown-timeout",
-            "acceptBacklog", "--backlog", "drainDelay", "--drain-delay");
+    /**
+     * The fields of {@link ServerConfig}, {@link HttpLimits} and {@link HttpTimeouts} that an option sets, by
+     * name, with that option: the library's messages about its settings name the fields.
+     */
+    static final Map<String, String> OPTION_NAMES = Map.ofEntries(
+            Map.entry("bindAddresses", "--bind"), Map.entry("serverName", "--server-name"),
+            Map.entry("workerMode", "--workers"), Map.entry("minThreads", "--threads"),
+            Map.entry("maxThreads", "--max-threads"), Map.entry("threadIdleTimeout", "--thread-idle-timeout"),
+            Map.entry("acceptQueueSize", "--accept-queue"), Map.entry("maxConnections", "--max-connections"),
+            Map.entry("acceptBacklog", "--backlog"), Map.entry("shutdownTimeout", "--shutdown-timeout"),
+            Map.entry("drainDelay", "--drain-delay"), Map.entry("accessLog", "--access-log"), Map.entry("jmx", "--jmx"),
+            Map.entry("readinessLoops", "--readiness-loops"), Map.entry("directSocketCalls", "--no-direct-socket-calls"),
+            Map.entry("maxRequestsPerConnection", "--max-requests-per-connection"),
+            Map.entry("maxConnectionAge", "--max-connection-age"),
+            Map.entry("maxStalledWriteMemory", "--max-stalled-write-memory"),
+            Map.entry("maxRequestLineLength", "--max-request-line"), Map.entry("maxHeaderSectionSize", "--max-header-size"),
+            Map.entry("maxHeaderCount", "--max-headers"), Map.entry("maxBodySize", "--max-body-size"),
+            Map.entry("maxDrainSize", "--max-drain-size"), Map.entry("maxChunkExtensionLength", "--max-chunk-extension"),
+            Map.entry("compliance", "--relax"), Map.entry("maxPipelinedRequestsPerTurn", "--max-pipelined-requests"),
+            Map.entry("maxHeadMemory", "--max-head-memory"), Map.entry("requestHead", "--request-head-timeout"),
+            Map.entry("bodyRead", "--body-read-timeout"), Map.entry("write", "--write-timeout"),
+            Map.entry("keepAlive", "--keep-alive-timeout"), Map.entry("handshake", "--handshake-timeout"),
+            Map.entry("drain", "--drain-timeout"), Map.entry("minBodyRate", "--min-body-rate"));
 
     /** 64 MiB: a larger access log buffer only holds lines back longer. */
     private static final long MAX_ACCESS_LOG_BUFFER = 64L << 20;
@@ -390,12 +415,35 @@ final class ServeCommand implements Callable<Integer> {
             throw usageError("Invalid settings: " + withOptionNames(e.getMessage()));
         }
         server = built.start();
+        if (pidFile != null) writePidFile();
         PrintWriter out = statusOutput();
         for (SocketAddress address : server.listeningAddresses()) {
             out.println("wsgiserver " + Version.VERSION + " serving on " + url(address, server.config().sslAdapter() != null));
         }
+        out.println("wsgiserver " + Version.VERSION + " application: " + (app == null ? "the demo app" : app));
         out.flush();
         return 0;
+    }
+
+    /** Writes the {@code --pid-file}; if it cannot, stops the server: a start failure. */
+    private void writePidFile() throws IOException {
+        try {
+            PidFile.write(pidFile);
+        } catch (IOException | RuntimeException e) {
+            server.stop();
+            server = null;
+            throw new IOException("Cannot write the pid file " + pidFile + ": " + (e.getMessage() != null ? e.getMessage() : e), e);
+        }
+    }
+
+    /** The {@code --pid-file}, or null. */
+    Path pidFile() {
+        return pidFile;
+    }
+
+    /** The {@code --access-log} file, or null if there is none or it is standard output. */
+    String accessLogFile() {
+        return accessLog == null || accessLog.equals("-") ? null : accessLog;
     }
 
     /**
@@ -494,10 +542,7 @@ final class ServeCommand implements Callable<Integer> {
         bindAddresses.forEach(builder::bind);
         if (acceptBacklog != null) builder.acceptBacklog(acceptBacklog);
         builder.listenOptions(listenOptions());
-        if (!checkingOnly && workerMode != WorkerMode.POOL && (minThreads != null || threadIdleTimeout != null)) {
-            spec.commandLine().getErr().println("wsgiserver: --threads and --thread-idle-timeout apply to --workers pool only;"
-                    + " ignored with virtual workers");
-        }
+        if (!checkingOnly) warnOfIgnoredOptions();
         if (minThreads != null) builder.minThreads(minThreads);
         if (maxThreads != null) builder.maxThreads(maxThreads);
         if (workerMode != null) builder.workerMode(workerMode);
@@ -513,11 +558,17 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (maxConnectionAge != null) builder.maxConnectionAge(maxConnectionAge);
         if (threadIdleTimeout != null) builder.threadIdleTimeout(positive("--thread-idle-timeout", threadIdleTimeout));
-        if (serverName != null) builder.serverName(serverName);
+        if (serverName != null) {
+            if (serverName.isEmpty()) throw usageError("--server-name is empty: give a name, or leave it out for the address"
+                    + " the client connected to");
+            builder.serverName(serverName);
+        }
         HttpTimeouts timeouts = timeouts();
         if (!timeouts.equals(HttpTimeouts.defaults())) builder.timeouts(timeouts);
         if (shutdownTimeout != null) builder.shutdownTimeout(shutdownTimeout);
         if (drainDelay != null) builder.drainDelay(drainDelay);
+        if (accessLog != null && accessLog.isBlank()) throw usageError("--access-log is empty: give a FILE, or - for standard output");
+        if (pidFile != null && pidFile.toString().isBlank()) throw usageError("--pid-file is empty: give a FILE");
         if (accessLogFormat != null && accessLog == null) throw usageError("--access-log-format needs --access-log");
         if (accessLogBuffer != null && accessLog == null) throw usageError("--access-log-buffer needs --access-log");
         if (accessLogFlush != null && (accessLogBuffer == null || accessLogBuffer == 0)) {
@@ -544,6 +595,38 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usageError(e.getMessage());
         }
+        if (tls.clientCa != null && (tls.clientAuth == null || tls.clientAuth == ClientAuth.NONE)) {
+            warn("--ssl-ca applies to --ssl-client-auth optional or required only; ignored without (no client is asked"
+                    + " for a certificate)");
+        }
+    }
+
+    /**
+     * Warns, on standard error, of options given where they have no effect: they are ignored, not refused,
+     * since the command line still means what it says otherwise.
+     */
+    private void warnOfIgnoredOptions() {
+        if (workerMode != WorkerMode.POOL && (minThreads != null || threadIdleTimeout != null)) {
+            warn("--threads and --thread-idle-timeout apply to --workers pool only; ignored with virtual workers");
+        }
+        if (workerMode == WorkerMode.POOL && (readinessLoops != null || noDirectSocketCalls)) {
+            warn("--readiness-loops and --no-direct-socket-calls apply to --workers virtual only; ignored with pool workers");
+        }
+        boolean unixBind = bindAddresses.stream().anyMatch(UnixDomainSocketAddress.class::isInstance);
+        if (unixSocketMode != null && !unixBind) {
+            warn("--unix-socket-mode applies to --bind unix:PATH only (an inherited socket's file has the mode its maker"
+                    + " gave it); ignored without one");
+        }
+        if (peerCredentials && !unixBind && !bindAddresses.stream().anyMatch(InheritedSocketAddress.class::isInstance)) {
+            warn("--peer-credentials applies to UNIX sockets (--bind unix:PATH, or fd:0) only; ignored without one");
+        }
+        if (forwardedAllowIps != null && forwardedAllowIps.replace(",", "").isBlank()) {
+            warn("--forwarded-allow-ips is empty (an unset variable?): no proxy is trusted, forwarded headers are ignored");
+        }
+    }
+
+    private void warn(String message) {
+        spec.commandLine().getErr().println("wsgiserver: " + message);
     }
 
     /** The library's default timeouts, or all {@code --timeout}, with the specific timeout options given. */
@@ -679,10 +762,24 @@ final class ServeCommand implements Callable<Integer> {
         // an empty DIR would be the working directory: served by accident, whatever it holds
         if (equals == value.length() - 1) throw usageError("--static " + value + ": no directory after '='");
         Path dir = Path.of(value.substring(equals + 1));
-        if (!Files.isDirectory(dir)) {
-            throw usageError("--static " + value + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));
-        }
+        String problem = unservableDirectory(dir);
+        if (problem != null) throw usageError("--static " + value + ": " + problem);
         builder.mountApp(prefix, compressed(behindProxies(staticFiles(dir))));
+    }
+
+    /**
+     * Why this process could not serve the files under {@code dir}, or null if it can: it must be a
+     * directory that this process may enter (search permission). Reading it is not needed: no listing
+     * is ever served, and files are opened by name.
+     */
+    static String unservableDirectory(Path dir) {
+        if (Files.isDirectory(dir)) {
+            return Files.isExecutable(dir) ? null : "the server's user (" + System.getProperty("user.name")
+                    + ") may not enter the directory: it needs execute (search) permission on it to open the files";
+        }
+        if (Files.exists(dir)) return "not a directory";
+        return Files.notExists(dir) ? "no such directory"
+                : "cannot be looked up (the server's user may not search a directory above it)";
     }
 
     /** The files under {@code dir}, as the --static-* options say. */
@@ -713,17 +810,18 @@ final class ServeCommand implements Callable<Integer> {
         try {
             return AccessLog.toFile(Path.of(accessLog), format, bufferSize, flushAfter);
         } catch (IOException | RuntimeException e) {
-            String reason = TlsOptions.describe(e); // the JDK's file errors carry the path alone, or the reason alone
-            throw usageError("Cannot open the access log: " + (reason != null && reason.contains(accessLog) ? reason
-                    : accessLog + ": " + (reason != null ? reason : e.toString())));
+            throw usageError("Cannot open the access log: " + TlsOptions.describe(accessLog, e));
         }
     }
 
-    /** The library's message about its settings, with the names of the options that set them. */
-    private static String withOptionNames(String message) {
-        String result = message;
-        for (Map.Entry<String, String> e : OPTION_NAMES.entrySet()) result = result.replace(e.getKey(), e.getValue());
-        return result;
+    /**
+     * The library's message about its settings, with the names of the options that set them: each word
+     * (between spaces) that is a field's name.
+     */
+    static String withOptionNames(String message) {
+        String[] words = message.split(" ", -1);
+        for (int i = 0; i < words.length; i++) words[i] = OPTION_NAMES.getOrDefault(words[i], words[i]);
+        return String.join(" ", words);
     }
 
     private ParameterException usageError(String message) {
@@ -735,9 +833,9 @@ final class ServeCommand implements Callable<Integer> {
         return url(socketAddress, false);
     }
 
-    /** Like {@link #url(SocketAddress)}, with {@code https://} for TLS. */
+    /** Like {@link #url(SocketAddress)}, with {@code https://} for TLS, and {@code unix:PATH (TLS)}. */
     static String url(SocketAddress socketAddress, boolean https) {
-        if (socketAddress instanceof UnixDomainSocketAddress unix) return "unix:" + unix.getPath();
+        if (socketAddress instanceof UnixDomainSocketAddress unix) return "unix:" + unix.getPath() + (https ? " (TLS)" : "");
         if (!(socketAddress instanceof InetSocketAddress address)) return String.valueOf(socketAddress);
         String host = HostAddress.text(address.getAddress());
         if (address.getAddress() instanceof Inet6Address) host = "[" + host + "]";

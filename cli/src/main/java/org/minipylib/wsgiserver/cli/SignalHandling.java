@@ -21,12 +21,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>A second one while stopping: no more waiting; what is still open is closed now.
  *       A third: the process ends at once.</li>
  *   <li>{@code SIGUSR1}: the access log file is reopened under its name (after a log rotation
- *       renamed it).</li>
+ *       renamed it), which the log says.</li>
  * </ul>
  * Where the JVM keeps a signal for itself ({@code -Xrs}, or a signal it uses), the shutdown hook
  * still stops the server gracefully.
  */
 final class SignalHandling {
+
+    /** Under {@code org.minipylib.wsgiserver}, as the server's own loggers: the same handler, format and {@code --log-level}. */
+    private static final System.Logger LOG = System.getLogger(SignalHandling.class.getName());
 
     private final CompletableFuture<Launch> started;
     private final PrintWriter err;
@@ -75,15 +78,19 @@ final class SignalHandling {
         }
     }
 
+    /** Reopens the access log, saying so in the server's log (at INFO; a failure at WARNING). */
     private void reopenAccessLog() {
         Launch launch = started.getNow(null);
         WsgiServer server = launch == null ? null : launch.server();
         AccessLog log = server == null ? null : server.config().accessLog();
         if (log == null) return;
+        String file = launch.accessLogFile(); // null: standard output, whose buffered lines reopen() writes
         try {
             log.reopen();
+            if (file != null) LOG.log(System.Logger.Level.INFO, "Reopened the access log {0}", file);
         } catch (IOException | RuntimeException e) {
-            err.println("wsgiserver: could not reopen the access log (" + e + "); it goes on in the old file");
+            LOG.log(System.Logger.Level.WARNING, "Could not reopen the access log {0}; it goes on in the old file",
+                    file != null ? TlsOptions.describe(file, e) : e.toString());
         }
     }
 }

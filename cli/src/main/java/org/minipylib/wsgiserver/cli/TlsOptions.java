@@ -120,6 +120,12 @@ final class TlsOptions {
         return e.getMessage();
     }
 
+    /** {@link #describe(Exception)} as {@code FILE: reason}, naming {@code file} once whichever the exception carries. */
+    static String describe(String file, Exception e) {
+        String reason = describe(e);
+        return reason != null && reason.contains(file) ? reason : file + ": " + (reason != null ? reason : e.toString());
+    }
+
     /** Reads {@code none|optional|required} in any case. */
     static final class ClientAuthConverter implements ITypeConverter<ClientAuth> {
         @Override

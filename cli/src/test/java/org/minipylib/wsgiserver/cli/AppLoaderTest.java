@@ -105,6 +105,28 @@ class AppLoaderTest {
         assertTrue(e.getMessage().contains(expectedMessage), e.getMessage());
     }
 
+    /** A nested class named with a dot: the error gives the name with {@code $}, at any depth. */
+    @Test
+    void aNestedClassNamedWithADotGetsItsBinaryNameSuggested() {
+        var loader = new AppLoader(getClass().getClassLoader());
+        AppLoadingException e = assertThrows(AppLoadingException.class, () -> loader.load(TEST_APPS + ".Nested"));
+        assertTrue(e.getMessage().contains("did you mean " + TEST_APPS + "$Nested? nested classes are named with $"), e.getMessage());
+        e = assertThrows(AppLoadingException.class, () -> loader.load(TEST_APPS + ".Outer.Inner::APP"));
+        assertTrue(e.getMessage().contains("did you mean " + TEST_APPS + "$Outer$Inner?"), e.getMessage());
+    }
+
+    /** {@code java -cp} is suggested only where the class path is the jar alone ({@code java -jar}). */
+    @Test
+    void runningWithTheApplicationsJarIsSuggestedOnlyWhenItIsNotThere() {
+        ClassLoader classLoader = getClass().getClassLoader();
+        AppLoadingException e = assertThrows(AppLoadingException.class,
+                () -> new AppLoader(classLoader, "wsgiserver.jar").load("com.example.Missing"));
+        assertTrue(e.getMessage().contains("(run with java -cp wsgiserver.jar:YOUR.jar"), e.getMessage());
+        e = assertThrows(AppLoadingException.class,
+                () -> new AppLoader(classLoader, "wsgiserver.jar" + java.io.File.pathSeparator + "app.jar").load("com.example.Missing"));
+        assertEquals("Class com.example.Missing not found on the class path", e.getMessage());
+    }
+
     @Test
     void aMissingClassIsAUsageError() {
         try (CliRun cli = CliRun.run("--bind", "127.0.0.1:0", "com.example.Missing")) {

@@ -253,6 +253,35 @@ class MainProcessTest {
             Poll.until(() -> read(log), text -> text.contains("/plaintext?after"), "the request after the rotation in the new file");
             assertTrue(Files.readString(rotated).contains("/plaintext?before"), () -> "rotated: " + read(rotated));
             assertTrue(process.isAlive(), "SIGUSR1 does not stop the server");
+            ProcessOutput.awaitLine(process, stderr, line -> line.endsWith(" INFO Reopened the access log " + log));
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    /**
+     * A reopen that fails (here the log's directory was renamed away) is a warning in the server's log,
+     * with the file and the reason in words, and the lines go on into the old file.
+     */
+    @Test
+    void sigusr1ThatCannotReopenTheAccessLogWarnsAndGoesOnInTheOldFile() throws Exception {
+        Path stdout = dir.resolve("rot-out.txt");
+        Path stderr = dir.resolve("rot-err.txt");
+        Path logs = Files.createDirectories(dir.resolve("logs"));
+        Path log = logs.resolve("access.log");
+        Process process = startMain(stdout, stderr, "--bind", "127.0.0.1:0", "--access-log", log.toString());
+        try {
+            String url = awaitServingUrl(process, stdout);
+            Path moved = Files.move(logs, dir.resolve("logs.old"));
+            kill(process, "USR1");
+            String warning = ProcessOutput.awaitLine(process, stderr, line -> line.contains("Could not reopen the access log"));
+            assertTrue(warning.endsWith(" WARNING Could not reopen the access log " + log + ": no such file; it goes on in"
+                    + " the old file"), warning);
+            try (HttpClient client = HttpClient.newHttpClient()) {
+                assertEquals(200, client.send(get(url, "/plaintext?after"), BodyHandlers.discarding()).statusCode());
+            }
+            Path old = moved.resolve("access.log");
+            Poll.until(() -> read(old), text -> text.contains("/plaintext?after"), "the request after the failed reopen in the old file");
         } finally {
             process.destroyForcibly();
         }

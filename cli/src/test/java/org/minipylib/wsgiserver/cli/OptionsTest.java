@@ -67,6 +67,15 @@ class OptionsTest {
                 String line = "wsgiserver " + Version.VERSION + " serving on http://127.0.0.1:" + address.getPort();
                 assertTrue(cli.out().lines().anyMatch(line::equals), cli.out());
             }
+            assertTrue(cli.out().lines().anyMatch(("wsgiserver " + Version.VERSION + " application: the demo app")::equals), cli.out());
+        }
+    }
+
+    @Test
+    void namesTheApplicationItServes() {
+        try (CliRun cli = CliRun.start("--bind", "127.0.0.1:0", HelloApp.class.getName())) {
+            String line = "wsgiserver " + Version.VERSION + " application: " + HelloApp.class.getName();
+            assertTrue(cli.out().lines().anyMatch(line::equals), cli.out());
         }
     }
 

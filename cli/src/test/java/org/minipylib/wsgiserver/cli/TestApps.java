@@ -117,6 +117,21 @@ public final class TestApps {
         }
     }
 
+    /** A class two levels down, {@code TestApps$Outer$Inner}, holding an app. */
+    public static final class Outer {
+        private Outer() {
+        }
+
+        /** The inner class. */
+        public static final class Inner {
+            /** An app. */
+            public static final WsgiApp APP = new HelloApp("Inner");
+
+            private Inner() {
+            }
+        }
+    }
+
     /** An app whose constructor fails. */
     public static final class FailingConstructor extends HelloApp {
         /** Always throws. */

@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.cli;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.minipylib.wsgiserver.Version;
 
 import java.io.InputStream;
 import java.net.URI;
@@ -15,7 +16,9 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -101,6 +104,31 @@ class TlsOptionsTest {
             assertEquals(200, response.statusCode());
             assertEquals("TLSv1.2", response.sslSession().orElseThrow().getProtocol());
             assertTrue(response.body().contains("SSL_PROTOCOL"), response.body());
+        }
+    }
+
+    /** A UNIX socket listener says it speaks TLS: nobody should put {@code http://unix:} in front of it. */
+    @Test
+    void aUnixSocketServingTlsIsAnnouncedAsTls() {
+        Path socket = dir.resolve("tls.sock");
+        try (CliRun cli = CliRun.start("--bind", "unix:" + socket, "--ssl-certificate", certPem.toString(),
+                "--ssl-private-key", keyPem.toString())) {
+            String line = "wsgiserver " + Version.VERSION + " serving on unix:" + socket + " (TLS)";
+            assertTrue(cli.out().lines().anyMatch(line::equals), cli.out());
+        }
+    }
+
+    /** --ssl-ca without client certificates asked for does nothing: the server starts and says so. */
+    @Test
+    void aCaWithoutClientAuthIsIgnoredWithAWarning() {
+        String warning = "wsgiserver: --ssl-ca applies to --ssl-client-auth optional or required only; ignored";
+        for (String clientAuth : new String[] {null, "none", "optional"}) {
+            List<String> args = new ArrayList<>(List.of("--bind", "127.0.0.1:0", "--ssl-certificate", certPem.toString(),
+                    "--ssl-private-key", keyPem.toString(), "--ssl-ca", certPem.toString()));
+            if (clientAuth != null) args.addAll(List.of("--ssl-client-auth", clientAuth));
+            try (CliRun cli = CliRun.start(args.toArray(String[]::new))) {
+                assertEquals(!"optional".equals(clientAuth), cli.err().contains(warning), () -> clientAuth + ": " + cli.err());
+            }
         }
     }
 
