@@ -21,12 +21,14 @@ import javax.net.ssl.SSLSessionContext;
  * stateful one, and keeps a copy of the session (the value with it) in the server's session cache,
  * one per connection, for up to a day. The server binds the environ's TLS variables, which it
  * computes once per connection (see {@link SslEnviron}); an application's values stay with the
- * connection as well.
+ * connection as well. A renegotiation (TLS 1.2), which gives the engine a new session, drops them.
  */
 final class ConnectionSslSession extends ExtendedSSLSession {
 
     private final SSLEngine engine;
     private final Map<String, Object> values = new ConcurrentHashMap<>();
+    /** The engine's session the values belong to: a renegotiation (TLS 1.2) makes a new one, which starts without. */
+    private SSLSession boundTo;
 
     ConnectionSslSession(SSLEngine engine) {
         this.engine = engine;
@@ -37,30 +39,46 @@ final class ConnectionSslSession extends ExtendedSSLSession {
         return engine.getSession();
     }
 
+    /**
+     * The values of the engine's session now: those bound under an earlier one (before a
+     * renegotiation) are dropped, as the JDK's own session values would be, so that nothing computed
+     * from the old session (the environ's client certificate, cipher, session id) outlives it.
+     */
+    private synchronized Map<String, Object> values() {
+        SSLSession now = engine.getSession();
+        if (now != boundTo) {
+            boundTo = now;
+            for (String name : List.copyOf(values.keySet())) unbind(name, values.remove(name));
+        }
+        return values;
+    }
+
+    private void unbind(String name, Object value) {
+        if (value instanceof SSLSessionBindingListener listener) listener.valueUnbound(new SSLSessionBindingEvent(this, name));
+    }
+
     @Override
     public void putValue(String name, Object value) {
         if (name == null || value == null) throw new IllegalArgumentException("name and value must not be null");
-        Object previous = values.put(name, value);
-        if (previous instanceof SSLSessionBindingListener listener) listener.valueUnbound(new SSLSessionBindingEvent(this, name));
+        unbind(name, values().put(name, value));
         if (value instanceof SSLSessionBindingListener listener) listener.valueBound(new SSLSessionBindingEvent(this, name));
     }
 
     @Override
     public Object getValue(String name) {
         if (name == null) throw new IllegalArgumentException("name must not be null");
-        return values.get(name);
+        return values().get(name);
     }
 
     @Override
     public void removeValue(String name) {
         if (name == null) throw new IllegalArgumentException("name must not be null");
-        Object previous = values.remove(name);
-        if (previous instanceof SSLSessionBindingListener listener) listener.valueUnbound(new SSLSessionBindingEvent(this, name));
+        unbind(name, values().remove(name));
     }
 
     @Override
     public String[] getValueNames() {
-        return values.keySet().toArray(new String[0]);
+        return values().keySet().toArray(new String[0]);
     }
 
     // everything else is the engine's session's

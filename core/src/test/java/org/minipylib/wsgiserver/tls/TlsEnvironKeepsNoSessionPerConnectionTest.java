@@ -7,6 +7,7 @@ import org.minipylib.wsgiserver.ServerConfig;
 import org.minipylib.wsgiserver.WsgiServer;
 import org.minipylib.wsgiserver.http.Gateway;
 import org.minipylib.wsgiserver.http.HttpResponse;
+import org.minipylib.wsgiserver.testing.EngineTlsClient;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestCertificates;
 import org.minipylib.wsgiserver.testing.TlsClients;
@@ -99,5 +100,33 @@ class TlsEnvironKeepsNoSessionPerConnectionTest {
         } finally {
             server.stop();
         }
+    }
+
+    /** A renegotiation (TLS 1.2) makes a new session: the variables are computed anew, not kept from the old one. */
+    @Test
+    void aRenegotiationGivesTheNewSessionsVariables(@TempDir Path dir) throws Exception {
+        TestCertificates.LocalhostTls tls = TestCertificates.localhostTls(dir, "renegotiation-environ-ca");
+        WsgiServer server = start(tls, session -> {
+            Map<String, Object> environ = new HashMap<>();
+            SslEnviron.addTo(environ, session);
+            return "id=" + environ.get("SSL_SESSION_ID") + ";";
+        });
+        try (EngineTlsClient tls12 = EngineTlsClient.connectTls12(tls.client(), server.port())) {
+            String first = sessionId(tls12);
+            assertEquals(first, sessionId(tls12), "the same session: the same id");
+            tls12.session().invalidate(); // so that the renegotiation makes a new session, not resumes this one
+            tls12.renegotiate();
+            String second = sessionId(tls12);
+            assertTrue(!second.equals(first), "the new session's id, not " + first);
+            assertEquals(java.util.HexFormat.of().formatHex(tls12.session().getId()), second);
+        } finally {
+            server.stop();
+        }
+    }
+
+    private static String sessionId(EngineTlsClient client) throws java.io.IOException {
+        client.send(client.record("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+        String text = client.readUntil(";");
+        return text.substring(text.indexOf("id=") + 3, text.indexOf(';'));
     }
 }
