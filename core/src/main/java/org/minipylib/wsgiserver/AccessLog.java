@@ -28,7 +28,7 @@ public interface AccessLog extends AutoCloseable {
      * when it starts, before its first entry. The ready-made logs count the servers started with
      * them: one {@link ServerConfig} may start one server after another (a stopped server cannot be
      * started again), or several servers at once, and its log stays open while any of them runs.
-     * Does nothing by default.
+     * Does nothing by default: a log that wraps another must pass this on, as {@link #close()}.
      */
     default void open() throws IOException {
     }

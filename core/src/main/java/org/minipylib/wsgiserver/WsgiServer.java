@@ -184,7 +184,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
                 startThreads();
                 listening = true;
             } finally {
-                if (!listening) releaseAccessLog();
+                if (!listening) giveBackAfterAFailedStart();
             }
             LOG.log(System.Logger.Level.INFO, "Listening on {0} ({1} workers)",
                     listeningAddresses().stream().map(HostAddress::text).toList(),
@@ -227,16 +227,24 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
 
     /**
      * The address of a listener this server opened already whose port is {@code address}'s, where
-     * one of the two is a wildcard (so that it covers the other); null if none.
+     * one of the two is a wildcard that covers the other (its family's, or {@code [::]}, which covers
+     * IPv4's too); null if none.
      */
     private String ownListenerOnThePort(InetSocketAddress address) {
+        if (address.getAddress() == null) return null;
         for (Listener listener : listeners) {
             if (!(listener.address() instanceof InetSocketAddress open) || open.getPort() != address.getPort()) continue;
-            boolean wildcard = open.getAddress().isAnyLocalAddress()
-                    || address.getAddress() != null && address.getAddress().isAnyLocalAddress();
-            if (wildcard) return HostAddress.text(open);
+            if (covers(open.getAddress(), address.getAddress()) || covers(address.getAddress(), open.getAddress())) {
+                return HostAddress.text(open);
+            }
         }
         return null;
+    }
+
+    /** True if listening on {@code wildcard} takes the port from {@code other} too. */
+    private static boolean covers(java.net.InetAddress wildcard, java.net.InetAddress other) {
+        if (!wildcard.isAnyLocalAddress()) return false;
+        return wildcard instanceof java.net.Inet6Address || other instanceof java.net.Inet4Address;
     }
 
     /** The loop the next keep-alive connection waits on, round robin; null to wait in the JDK's poller. */
@@ -631,6 +639,19 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
         holdsAccessLog = false;
         gaveAccessLogBack = true;
         closeAccessLog(config.accessLog());
+    }
+
+    /**
+     * After a failed start: a ready-made access log gets its share back now (another server may start
+     * with it); any other log is left open for {@link #stop()}, as it was before the start (an
+     * embedder that catches the {@link BindException} may try again with the same log).
+     */
+    private void giveBackAfterAFailedStart() {
+        if (config.accessLog() instanceof AccessLogWriter) {
+            releaseAccessLog();
+        } else {
+            holdsAccessLog = false;
+        }
     }
 
     /**

@@ -67,8 +67,7 @@ class AccessLogSharedByServersTest {
                 for (int round = 1; round <= 3; round++) {
                     WsgiServer server = new WsgiServer(APP, config).start();
                     request(server, "/round" + round);
-                    Poll.until(() -> paths(file).size(), n -> n >= 1, "a line, buffered or not, before the stop"); // written at the stop in any case
-                    server.stop();
+                    server.stop(); // writes a buffered line, at the latest
                 }
                 assertEquals(List.of(), writeFailures(warnings), "no write failed");
             }
@@ -117,7 +116,7 @@ class AccessLogSharedByServersTest {
     }
 
     @Test
-    void aFailedStartThenAStopClosesAnOwnLogOnce() {
+    void aFailedStartLeavesAnOwnLogForTheStopToCloseOnce() {
         java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
         AccessLog counting = new AccessLog() {
             @Override public void log(AccessLogEntry entry) { }
@@ -125,8 +124,10 @@ class AccessLogSharedByServersTest {
         };
         WsgiServer server = WsgiServer.builder(APP).bind("1::2::3", 0).accessLog(counting).build(); // cannot be bound
         assertThrows(IOException.class, server::start);
-        assertEquals(1, closes.get(), "the failed start gave its share back");
+        assertEquals(0, closes.get(), "an own log is left open by a failed start: its maker may try again with it");
         server.stop();
-        assertEquals(1, closes.get(), "not again at the stop");
+        assertEquals(1, closes.get(), "closed by the stop");
+        server.stop();
+        assertEquals(1, closes.get(), "once");
     }
 }

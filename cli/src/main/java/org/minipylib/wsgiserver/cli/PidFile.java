@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 
@@ -31,10 +32,9 @@ final class PidFile {
      * @throws IOException if it cannot, with a message that says why (the file's name left to the caller)
      */
     static void write(Path file) throws IOException {
+        checkWritable(file);
         Path absolute = file.toAbsolutePath();
         Path dir = absolute.getParent();
-        if (Files.isDirectory(absolute)) throw new IOException("is a directory");
-        if (!Files.isDirectory(dir)) throw new IOException("no such directory " + dir);
         Path temporary;
         try {
             temporary = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp", readableByAll());
@@ -49,6 +49,24 @@ final class PidFile {
         } finally {
             Files.deleteIfExists(temporary);
         }
+    }
+
+    /**
+     * Throws, saying why, if {@code file} cannot be written where it is: checked before the server
+     * starts too, so that the usual mistakes (a missing or read-only directory) need no stop.
+     */
+    static void checkWritable(Path file) throws IOException {
+        Path absolute = file.toAbsolutePath();
+        if (Files.isDirectory(absolute)) throw new IOException("is a directory");
+        Path dir = absolute.getParent();
+        try {
+            if (!Files.readAttributes(dir, BasicFileAttributes.class).isDirectory()) throw new IOException(dir + " is not a directory");
+        } catch (NoSuchFileException e) {
+            throw new IOException("no such directory " + dir, e);
+        } catch (AccessDeniedException e) {
+            throw new IOException("permission denied: a directory on the way to " + dir + " cannot be searched", e);
+        }
+        if (!Files.isWritable(dir)) throw new IOException("the directory " + dir + " is not writable");
     }
 
     /** What went wrong, without the file names the JDK's file errors carry. */

@@ -414,6 +414,13 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usageError("Invalid settings: " + withOptionNames(e.getMessage()));
         }
+        if (pidFile != null) { // the usual mistakes before the start: a failure after it waits out a stop (--drain-delay)
+            try {
+                PidFile.checkWritable(pidFile);
+            } catch (IOException e) {
+                throw new IOException("Cannot write the pid file " + pidFile + ": " + e.getMessage(), e);
+            }
+        }
         server = built.start();
         if (pidFile != null) writePidFile();
         PrintWriter out = statusOutput();

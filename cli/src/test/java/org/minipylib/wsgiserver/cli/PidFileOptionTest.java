@@ -66,7 +66,7 @@ class PidFileOptionTest {
     }
 
     @Test
-    void aFileThatCannotBeWrittenIsAStartFailureThatStopsTheServer() throws Exception {
+    void aFileThatCannotBeWrittenIsAStartFailureWithNothingLeftListening() throws Exception {
         int port;
         try (ServerSocket probe = new ServerSocket(0)) {
             port = probe.getLocalPort();

@@ -73,6 +73,7 @@ public final class PathInfoDispatcher implements WsgiApp {
      * prefix given in that form already (characters up to 0xFF that are UTF-8 as bytes) as it is.
      */
     public static String asPathInfo(String prefix) {
+        if (prefix == null) throw new IllegalArgumentException("prefix must not be null");
         boolean ascii = true;
         boolean bytes = true;
         for (int i = 0; i < prefix.length(); i++) {
@@ -82,7 +83,12 @@ public final class PathInfoDispatcher implements WsgiApp {
         }
         if (ascii) return prefix;
         if (bytes && isUtf8(prefix.getBytes(StandardCharsets.ISO_8859_1))) return prefix;
-        return new String(prefix.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+        try { // a lone surrogate is no character: refused rather than sent as '?'
+            ByteBuffer utf8 = StandardCharsets.UTF_8.newEncoder().encode(java.nio.CharBuffer.wrap(prefix)); // reports unmappable input
+            return new String(utf8.array(), utf8.arrayOffset() + utf8.position(), utf8.remaining(), StandardCharsets.ISO_8859_1);
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("prefix is not text (a lone surrogate?): " + prefix.length() + " characters", e);
+        }
     }
 
     private static boolean isUtf8(byte[] bytes) {

@@ -33,8 +33,8 @@ public final class HttpResponse {
     private int status;
     private boolean committed;
     private boolean finished;
-    /** The connection gave up on this response (see {@link #abandon()}). */
-    private boolean abandoned;
+    /** The connection gave up on this response (see {@link #abandon()}); volatile: an application may hold its writer on another thread. */
+    private volatile boolean abandoned;
     private boolean noBody;
     private boolean chunked;
     private long declaredLength = -1;
@@ -280,7 +280,7 @@ public final class HttpResponse {
      * Does not flush: the connection decides when (to batch pipelined responses).
      */
     public void finish() throws IOException {
-        if (finished) return;
+        if (finished || abandoned) return; // an abandoned one's last chunk would land in the next response
         if (!committed) throw new IllegalStateException("response not started");
         finished = true;
         if (noBody) return;
@@ -299,7 +299,8 @@ public final class HttpResponse {
      * An application that kept its writer past the failed request cannot put a response of its own
      * into the connection behind the error response, where the client would take it for the next
      * request's (nor body bytes into the next response, when the error response replaced one still
-     * in the buffer).
+     * in the buffer); {@link #finish()} on it does nothing. A writer used on another thread at the
+     * moment the connection gives up may still get one write in: the check and the write are not one step.
      */
     void abandon() {
         abandoned = true;

@@ -86,7 +86,7 @@ public final class SslEngineAdapter implements SslAdapter {
         String line = e instanceof SSLException ? message : e.getClass().getSimpleName() + ": " + message;
         // the JDK wraps some failures in "Unexpected exception": the client's alert (unknown_ca...) is in the cause
         Throwable deepest = e;
-        while (deepest.getCause() != null && deepest.getCause() != deepest) deepest = deepest.getCause();
+        for (int depth = 0; depth < 16 && deepest.getCause() != null; depth++) deepest = deepest.getCause(); // a provider's could loop
         if (deepest != e && deepest.getMessage() != null && !deepest.getMessage().equals(e.getMessage())) {
             line += " (" + LogText.printable(deepest.getMessage()) + ")";
         }

@@ -78,7 +78,7 @@ final class WsgiResponse implements StartResponse, BodyWriter {
         try {
             copy = List.copyOf(headers); // the same list when it is immutable already
         } catch (NullPointerException e) { // a malformed header, as the contract says, not a bare NullPointerException
-            throw new IllegalArgumentException("A header is null: " + headers);
+            throw new IllegalArgumentException("Header " + headers.indexOf(null) + " of " + headers.size() + " is null"); // not the values: cookies, tokens
         }
         if (checked.headers != copy) {
             checkHeaders(copy);

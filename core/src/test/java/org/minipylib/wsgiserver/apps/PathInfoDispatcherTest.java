@@ -140,6 +140,8 @@ class PathInfoDispatcherTest {
         assertEquals("/caf\u00c3\u00a9", PathInfoDispatcher.asPathInfo("/caf\u00c3\u00a9"), "given in PATH_INFO's form: kept");
         assertEquals("/\u00e2\u0082\u00ac", PathInfoDispatcher.asPathInfo("/\u20ac"));
         assertEquals("/plain", PathInfoDispatcher.asPathInfo("/plain"));
+        assertThrows(IllegalArgumentException.class, () -> PathInfoDispatcher.asPathInfo("/lone\ud800"), "no character: not sent as '?'");
+        assertThrows(IllegalArgumentException.class, () -> PathInfoDispatcher.asPathInfo(null));
         assertThrows(IllegalArgumentException.class,
                 () -> new PathInfoDispatcher(Map.of("/caf\u00e9", named("a"), "/caf\u00c3\u00a9/", named("b"))), "the same place twice");
 

@@ -153,7 +153,8 @@ class MisbehavingTlsClientsTest {
                 }
                 if (line == null) Thread.sleep(20);
             }
-            assertTrue(line != null && line.contains("unknown_ca"), "logged: " + line);
+            // OpenSSL's curl sends unknown_ca; whatever the client's TLS library, the line names an alert
+            assertTrue(line != null && line.contains("Alert: "), "logged: " + line);
         }
     }
 
