@@ -153,8 +153,11 @@ class MisbehavingTlsClientsTest {
                 }
                 if (line == null) Thread.sleep(20);
             }
-            // OpenSSL's curl sends unknown_ca; whatever the client's TLS library, the line names an alert
-            assertTrue(line != null && line.contains("Alert: "), "logged: " + line);
+            // OpenSSL's curl sends unknown_ca, which JDK 25 reports as "Unexpected exception" with the alert
+            // in its cause: the line names the alert (whatever the client's TLS library). JDK 21 fails on
+            // the alert's record instead, with a message of its own, which the line gives as it is.
+            assertTrue(line != null, "a handshake failure was logged");
+            assertTrue(!line.contains("Unexpected exception") || line.contains("Alert: "), "logged: " + line);
         }
     }
 
