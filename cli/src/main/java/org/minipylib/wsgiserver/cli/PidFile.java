@@ -27,12 +27,12 @@ final class PidFile {
 
     /**
      * Writes this process's id to {@code file}, replacing what was there; readable by everyone (0644
-     * less the umask).
+     * less the umask). The caller has {@link #checkWritable checked} where it goes (before the server
+     * started); what fails here is what that check cannot see.
      *
      * @throws IOException if it cannot, with a message that says why (the file's name left to the caller)
      */
     static void write(Path file) throws IOException {
-        checkWritable(file);
         Path absolute = file.toAbsolutePath();
         Path dir = absolute.getParent();
         Path temporary;

@@ -418,7 +418,7 @@ final class ServeCommand implements Callable<Integer> {
             try {
                 PidFile.checkWritable(pidFile);
             } catch (IOException e) {
-                throw new IOException("Cannot write the pid file " + pidFile + ": " + e.getMessage(), e);
+                throw pidFileFailure(e);
             }
         }
         server = built.start();
@@ -439,8 +439,12 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IOException | RuntimeException e) {
             server.stop();
             server = null;
-            throw new IOException("Cannot write the pid file " + pidFile + ": " + (e.getMessage() != null ? e.getMessage() : e), e);
+            throw pidFileFailure(e);
         }
+    }
+
+    private IOException pidFileFailure(Exception e) {
+        return new IOException("Cannot write the pid file " + pidFile + ": " + (e.getMessage() != null ? e.getMessage() : e), e);
     }
 
     /** The {@code --pid-file}, or null. */

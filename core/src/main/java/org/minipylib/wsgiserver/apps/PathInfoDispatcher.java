@@ -101,8 +101,7 @@ public final class PathInfoDispatcher implements WsgiApp {
     }
 
     private static String normalize(String prefix) {
-        if (prefix == null) throw new IllegalArgumentException("prefix must not be null");
-        String p = asPathInfo(prefix);
+        String p = asPathInfo(prefix); // refuses null
         while (p.endsWith("/")) p = p.substring(0, p.length() - 1); // "/" -> "", "/blog/" -> "/blog"
         if (!p.isEmpty() && !p.startsWith("/")) throw new IllegalArgumentException("prefix must start with /: " + prefix);
         return p;
