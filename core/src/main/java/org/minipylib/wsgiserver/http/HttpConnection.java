@@ -170,6 +170,8 @@ public final class HttpConnection {
      */
     private PendingLogEntries pendingLog;
     private boolean lingerOnClose;
+    /** The statistics have counted this connection's retirement (its request or age limit). */
+    private boolean retirementCounted;
     /** The turn of the requests being served (see {@link #serve(WorkerTurn)}), lent back while a body read waits. */
     private WorkerTurn turn = WorkerTurn.KEPT;
     private final boolean bareLfAllowed;
@@ -1169,6 +1171,13 @@ public final class HttpConnection {
             }
             if (!keep) lingerOnClose = true;
         }
+        // The client's own close after a body: an old client's extra CRLF after it (RFC 9112 section
+        // 2.2) may be waiting in the socket, and a close with unread input is a reset, which can
+        // destroy the response before the client reads it (section 9.6). Asked after bodies only:
+        // a system call, which bodiless requests with Connection: close (scenario d) are spared.
+        if (!keep && !lingerOnClose && head.framing() != RequestHead.BodyFraming.NONE && transport.hasPendingInput()) {
+            lingerOnClose = true;
+        }
         return keep;
     }
 
@@ -1224,7 +1233,10 @@ public final class HttpConnection {
         }
         if (isRetiring()) {
             lingerOnClose = true;
-            owner.connectionRetired();
+            if (!retirementCounted) { // once: a response replaced by an error response begins again
+                retirementCounted = true;
+                owner.connectionRetired();
+            }
             return true;
         }
         RequestBody body = currentBody;

@@ -261,17 +261,24 @@ public final class HttpResponse {
 
     /** Pushes everything written so far to the client. */
     public void flush() throws IOException {
+        if (abandoned) throw abandonedError(); // its bytes are gone; the buffer holds the next response's
         out.flush();
     }
 
     /**
-     * As {@link #flush()}, unless bytes of the client's next request have arrived already (it
-     * pipelines): the connection then writes this response together with the next ones, once their
-     * exchanges are over. For a gateway whose application may go on working after its response is
-     * complete (the JDK's {@code HttpExchange.close()}), so that the client has it at once.
+     * For a complete response ({@link #finish()} done) whose gateway may go on working before its
+     * exchange ends (the JDK's {@code HttpExchange.close()}, a WSGI body's {@code close()}): pushes it
+     * to the client now, unless bytes of the client's next request have arrived already (it
+     * pipelines). Then it waits to share a write with the next responses, but no longer than a
+     * batching window (as complete responses do behind a slow pipelined application).
      */
     public void flushUnlessPipelined() throws IOException {
-        if (!connection.hasPipelinedInput()) out.flush();
+        if (abandoned) throw abandonedError();
+        if (connection.hasPipelinedInput()) {
+            out.holdCompleteResponses();
+        } else {
+            out.flush();
+        }
     }
 
     /**

@@ -104,12 +104,24 @@ public final class WsgiGateway implements Gateway {
             failure = t;
         }
         if (body instanceof AutoCloseable closeable) {
+            boolean complete = false;
+            if (failure == null) {
+                // The client has its whole response before close() runs, which may go on working
+                // (werkzeug's call_on_close, a metrics middleware), as wsgiref and gunicorn do.
+                try {
+                    response.finish();
+                    exchange.response().flushUnlessPipelined();
+                    complete = true;
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            }
             try {
                 closeable.close();
             } catch (Exception e) {
-                if (failure != null) {
+                if (!complete) {
                     failure.addSuppressed(e);
-                } else { // the body was all produced: the response is whole, only the clean-up after it failed
+                } else { // the response is whole: only the clean-up after it failed
                     LOG.log(System.Logger.Level.ERROR, "The body's close() failed after the response to \""
                             + exchange.request().requestLine() + "\" was produced", e);
                 }
@@ -118,7 +130,7 @@ public final class WsgiGateway implements Gateway {
         if (failure instanceof Exception e) throw e;
         if (failure instanceof Error e) throw e;
         if (failure != null) throw new UndeclaredThrowableException(failure); // a Throwable of neither kind (Kotlin, a sneaky throw)
-        response.finish();
+        response.finish(); // a second call (after the close above) does nothing
     }
 
     /**

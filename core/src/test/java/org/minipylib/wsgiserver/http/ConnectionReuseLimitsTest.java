@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.minipylib.wsgiserver.ByteBufferBody;
 import org.minipylib.wsgiserver.Header;
 import org.minipylib.wsgiserver.ServerConfig;
 import org.minipylib.wsgiserver.WorkerMode;
@@ -30,11 +31,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -222,6 +225,49 @@ class ConnectionReuseLimitsTest {
         assertEquals(Duration.ZERO, defaults.maxConnectionAge());
     }
 
+    /**
+     * A connection's last response begun and then replaced by a 500 (the body failed while all of it
+     * was still in the buffer) retires the connection once: the replacement begins a response again.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void aResponseReplacedByAnErrorResponseCountsTheRetirementOnce(WorkerMode mode) throws Exception {
+        WsgiApp failsAfterBeginning = (environ, startResponse) -> {
+            startResponse.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return new ByteBufferBody() { // a known length: buffered, not flushed piece by piece
+                @Override
+                public Iterator<ByteBuffer> buffers() {
+                    Iterator<ByteBuffer> first = List.of(ByteBuffer.wrap(new byte[50])).iterator();
+                    return new Iterator<>() {
+                        @Override
+                        public boolean hasNext() {
+                            return true;
+                        }
+
+                        @Override
+                        public ByteBuffer next() {
+                            if (first.hasNext()) return first.next();
+                            throw new IllegalStateException("expected by the test: the body fails after 50 of 100 bytes");
+                        }
+                    };
+                }
+
+                @Override
+                public long length() {
+                    return 100;
+                }
+            };
+        };
+        try (TestServer server = TestServer.start(failsAfterBeginning, b -> b.workerMode(mode).maxRequestsPerConnection(1));
+             RawClient client = server.connect()) {
+            client.timeout(5_000);
+            RawClient.Response r = client.send(get("/fails")).read();
+            assertEquals(500, r.status());
+            assertEquals("close", r.header("Connection"));
+            assertTrue(client.isClosedByServer());
+            assertEquals(1, server.server().statistics().retiredConnections());
+        }
+    }
 
     /**
      * A request pipelined while the last allowed one is being served reaches the server's socket

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -321,6 +322,44 @@ class KeepAliveAndPipeliningTest {
                     assertTrue(total > large.length && total < large.length + 2000, request + ": " + total + " bytes"); // head, chunk sizes
                 }
             }
+        }
+    }
+
+    /**
+     * The client's own close after a body (Connection: close, or HTTP/1.0) with bytes behind the body
+     * that arrived while the application ran, such as an old client's extra CRLF (RFC 9112 section
+     * 2.2): unread in the socket, they would make the close a reset (section 9.6), so it lingers.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void bytesAfterABodyTheClientAskedToCloseAfterDoNotTurnTheCloseIntoAReset(WorkerMode mode) throws Exception {
+        Semaphore running = new Semaphore(0);
+        Semaphore release = new Semaphore(0);
+        WsgiApp held = (env, sr) -> {
+            byte[] body = env.input().readAllBytes();
+            running.release();
+            assertTrue(release.tryAcquire(WsgiTestApps.WAIT_SECONDS, TimeUnit.SECONDS));
+            sr.start("200 OK", List.of(Header.of("Content-Type", "text/plain")));
+            return List.of(("got " + body.length).getBytes(StandardCharsets.US_ASCII));
+        };
+        String[] requests = {
+                "POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+                "POST /p HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc"};
+        try (TestServer server = TestServer.start(held, b -> b.workerMode(mode))) {
+            for (String request : requests) {
+                try (RawClient client = server.connect()) {
+                    client.timeout(10_000);
+                    client.send(request);
+                    // the server has read the body, and nothing after it
+                    assertTrue(running.tryAcquire(WsgiTestApps.WAIT_SECONDS, TimeUnit.SECONDS));
+                    client.send("\r\n"); // on loopback, in the server's socket once send returns
+                    release.release();
+                    String text = client.readToCleanEnd();
+                    assertTrue(text.startsWith("HTTP/1.") && text.endsWith("got 3"), request + ": " + text);
+                }
+            }
+        } finally {
+            release.release(2);
         }
     }
 

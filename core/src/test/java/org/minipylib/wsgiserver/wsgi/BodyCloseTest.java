@@ -8,11 +8,13 @@ import org.minipylib.wsgiserver.WorkerMode;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
+import org.minipylib.wsgiserver.testing.WsgiTestApps;
 import org.minipylib.wsgiserver.testing.WsgiTestApps.ChunkSource;
 import org.minipylib.wsgiserver.testing.WsgiTestApps.Streamed;
 
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -72,6 +74,49 @@ class BodyCloseTest {
             assertEquals(200, r.status());
             assertEquals("whole", r.bodyText());
             assertEquals(200, client.send(get("/")).read().status(), "the connection stays usable");
+        }
+    }
+
+    /**
+     * Work an application does in its body's close() (werkzeug's call_on_close, a metrics
+     * middleware) does not hold the response: the client has all of it, a list body's and a streamed
+     * body's last chunk alike, while close() still runs (as with wsgiref and gunicorn).
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void theClientHasTheWholeResponseBeforeCloseReturns(WorkerMode mode) throws Exception {
+        Semaphore responseRead = new Semaphore(0); // a permit per response the client has read
+        Runnable slowClose = () -> {
+            try {
+                responseRead.tryAcquire(WsgiTestApps.WAIT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        final class SlowClose extends java.util.ArrayList<byte[]> implements AutoCloseable {
+            SlowClose() {
+                add(ascii("whole"));
+            }
+
+            @Override
+            public void close() {
+                slowClose.run();
+            }
+        }
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", textPlain());
+            if (env.pathInfo().equals("/list")) return new SlowClose();
+            return new Streamed(i -> i == 0 ? ascii("whole") : null).onClose(slowClose);
+        };
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(mode)); RawClient client = server.connect()) {
+            client.timeout(5_000); // close() waits for twice that: the read must not need it to end
+            for (String path : new String[] {"/list", "/streamed"}) {
+                RawClient.Response r = client.send(get(path)).read();
+                assertEquals("whole", r.bodyText(), path);
+                responseRead.release();
+            }
+        } finally {
+            responseRead.release(2);
         }
     }
 
