@@ -12,6 +12,7 @@ import org.minipylib.wsgiserver.http.Transport;
 import org.minipylib.wsgiserver.proxy.ProxyProtocolException;
 import org.minipylib.wsgiserver.proxy.ProxyProtocolSetup;
 import org.minipylib.wsgiserver.server.ClassPreloader;
+import org.minipylib.wsgiserver.server.VirtualThreadWarmUp;
 import org.minipylib.wsgiserver.server.ConnectionRegistry;
 import org.minipylib.wsgiserver.server.ConnectionScheduler;
 import org.minipylib.wsgiserver.server.Listener;
@@ -166,6 +167,7 @@ public final class WsgiServer implements AutoCloseable, ServerStatus {
             if (running) throw new IllegalStateException("already started");
             if (stopped.getCount() == 0) throw new IllegalStateException("a stopped server cannot be restarted");
             ClassPreloader.loadAllOnce(WsgiServer.class); // before a descriptor flood can fail a class load for good
+            VirtualThreadWarmUp.runOnce(); // and before a shortage of threads or descriptors can fail the JDK's for good
             settings = new HttpSettings(config.limits(), config.timeouts(), config.serverHeader(), config.accessLog(),
                     config.maxRequestsPerConnection(), config.maxConnectionAge());
             registry = new ConnectionRegistry(config.maxConnections(), statistics, new HeadMemoryBudget(config.limits().maxHeadMemory()),

@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -40,11 +41,19 @@ public final class WorkerPool {
     private final AtomicInteger releasedRunning = new AtomicInteger(); // threads whose task released its place early and still runs
     private final AtomicInteger sequence = new AtomicInteger();
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    private final ThrottledWarning threadStartFailures = new ThrottledWarning(LOG);
+    private final ThreadFactory threadFactory;
     private volatile boolean shutdown;
     /** Set by {@link #drainQueued()}: {@link #submit} refuses, the threads go on with what they run. */
     private volatile boolean closedToNew;
 
     public WorkerPool(String name, int minThreads, int maxThreads, Duration idleTimeout, int queueSize) {
+        this(name, minThreads, maxThreads, idleTimeout, queueSize,
+                task -> Thread.ofPlatform().daemon(true).unstarted(task));
+    }
+
+    /** As above, with the pool's threads made by {@code threads} (named here; started by the pool). */
+    WorkerPool(String name, int minThreads, int maxThreads, Duration idleTimeout, int queueSize, ThreadFactory threads) {
         if (minThreads < 1 || maxThreads < minThreads) {
             throw new IllegalArgumentException("need 1 <= minThreads <= maxThreads, got " + minThreads + ", " + maxThreads);
         }
@@ -54,6 +63,7 @@ public final class WorkerPool {
         this.maxThreads = maxThreads;
         this.maxInFlight = (int) Math.min(Integer.MAX_VALUE, (long) maxThreads + queueSize); // MAX_VALUE: no bound
         this.idleNanos = idleTimeout.toNanos();
+        this.threadFactory = threads;
         try {
             for (int i = 0; i < minThreads; i++) addWorker();
         } catch (RuntimeException | Error e) { // no thread for one (out of memory, say): none of them left running
@@ -101,8 +111,19 @@ public final class WorkerPool {
             inFlight.decrementAndGet();
             return false;
         }
-        ensureThreads();
+        try {
+            ensureThreads();
+        } catch (RuntimeException | Error e) { // no new thread (a limit on threads, out of memory)
+            warnThreadStartFailed(e); // the task waits for a running one (the pool never has fewer than its minimum)
+        }
         return true;
+    }
+
+    private void warnThreadStartFailed(Throwable e) {
+        String reason = e.toString();
+        threadStartFailures.occurred((count, every) -> "Could not start a thread for " + name
+                + (count == 1 ? "" : " (" + count + " times since the last such warning)") + ": " + reason
+                + "; work waits for the " + threadCount.get() + " running (logged at most every " + every + " s)");
     }
 
     /** Threads alive. */
@@ -145,16 +166,30 @@ public final class WorkerPool {
         }
     }
 
+    /** Starts a thread; false if the pool has its maximum (or is shut down); throws if no thread could be started. */
     private boolean addWorker() {
+        if (!countThread()) return false;
+        Thread t = null;
+        try {
+            t = threadFactory.newThread(this::work);
+            t.setName(name + "-" + sequence.incrementAndGet());
+            threads.add(t);
+            t.start();
+            return true;
+        } catch (RuntimeException | Error e) { // not started: it must not count, or the pool would wait on it for ever
+            if (t != null) threads.remove(t);
+            threadCount.decrementAndGet();
+            throw e;
+        }
+    }
+
+    /** Counts one more thread, if the pool has fewer than its maximum and is not shut down. */
+    private boolean countThread() {
         while (true) {
             int n = threadCount.get();
             if (n >= maxThreads || shutdown) return false;
-            if (threadCount.compareAndSet(n, n + 1)) break;
+            if (threadCount.compareAndSet(n, n + 1)) return true;
         }
-        Thread t = Thread.ofPlatform().name(name + "-" + sequence.incrementAndGet()).daemon(true).unstarted(this::work);
-        threads.add(t);
-        t.start();
-        return true;
     }
 
     private void work() {
@@ -203,7 +238,12 @@ public final class WorkerPool {
             int n = threadCount.get();
             if (n <= minThreads || n <= Math.min(inFlight.get(), maxThreads)) return false;
             if (threadCount.compareAndSet(n, n - 1)) {
-                ensureThreads(); // work may have arrived just now
+                try {
+                    ensureThreads(); // work may have arrived just now
+                } catch (RuntimeException | Error e) { // with no thread for it: this one stays
+                    warnThreadStartFailed(e);
+                    return !countThread();
+                }
                 return true;
             }
         }

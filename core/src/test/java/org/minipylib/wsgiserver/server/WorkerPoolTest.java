@@ -6,6 +6,7 @@ import org.minipylib.wsgiserver.testing.Poll;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,6 +34,50 @@ class WorkerPoolTest {
             assertFalse(pool.submit(() -> { }), "every thread busy and the queue full: refused");
             release.countDown();
         } finally {
+            pool.shutdown();
+        }
+    }
+
+    /**
+     * A thread that cannot start (a limit on the process's threads, out of memory) is not counted:
+     * counted, the pool waited on threads that did not exist, and retired its real ones for them. The
+     * work waits for the running thread, and threads start again once they can.
+     */
+    @Test
+    void aThreadThatCannotStartIsNotCountedAndItsWorkWaitsForARunningOne() throws Exception {
+        AtomicBoolean startsFail = new AtomicBoolean();
+        WorkerPool pool = new WorkerPool("test", 1, 4, Duration.ofSeconds(30), 10, task -> {
+            Thread t = new Thread(task) {
+                @Override
+                public void start() {
+                    if (startsFail.get()) throw new OutOfMemoryError("unable to create native thread (expected by the test)");
+                    super.start();
+                }
+            };
+            t.setDaemon(true);
+            return t;
+        });
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch ran = new CountDownLatch(3);
+        try {
+            waitUntilIdle(pool, 1);
+            startsFail.set(true);
+            for (int i = 0; i < 3; i++) {
+                assertTrue(pool.submit(() -> {
+                    await(release);
+                    ran.countDown();
+                }), "accepted: it waits for the running thread");
+            }
+            assertEquals(1, pool.threads(), "the threads that could not start are not counted");
+            assertEquals(2, pool.queued());
+            startsFail.set(false);
+            CountDownLatch another = new CountDownLatch(1);
+            assertTrue(pool.submit(another::countDown));
+            assertTrue(another.await(5, TimeUnit.SECONDS), "threads start again once they can, for the waiting work too");
+            release.countDown();
+            assertTrue(ran.await(5, TimeUnit.SECONDS));
+        } finally {
+            release.countDown();
             pool.shutdown();
         }
     }

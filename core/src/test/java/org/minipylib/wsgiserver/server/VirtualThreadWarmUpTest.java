@@ -1,0 +1,19 @@
+package org.minipylib.wsgiserver.server;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The start-up warm-up has a virtual thread wait in the JDK's I/O poller (after a timed wait), so
+ * that what the JDK starts on first use is started while the process has threads and descriptors.
+ */
+class VirtualThreadWarmUpTest {
+
+    @Test
+    void aVirtualThreadWaitsInAReadUntilWoken() throws Exception {
+        assertTrue(VirtualThreadWarmUp.run(), "the warm-up's read was seen waiting before it was woken");
+        VirtualThreadWarmUp.runOnce();
+        VirtualThreadWarmUp.runOnce(); // once it has succeeded, nothing more
+    }
+}
