@@ -86,6 +86,19 @@ public final class HttpConnection {
     /** The most of what an over-limit client sent that is read (without waiting) before its close. */
     private static final int OVER_LIMIT_DISCARD_BYTES = 64 * 1024;
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    /*
+     * A write that blocks waits for the kernel to free room in the socket's send buffer, which Linux
+     * grows to megabytes and wakes a writer in only once about a third of it is free: a client reading
+     * steadily at 20 KB/s frees that more slowly than any write timeout. So the watchdog also looks at
+     * what the kernel still holds unsent (Transport.unsentBytes), at most every WRITE_SAMPLE_NANOS:
+     * a write whose client took WRITE_PROGRESS_BYTES (a slice, as when the timeout was per slice)
+     * since the last such progress is timed from then; one whose client took WRITE_MOVED_BYTES
+     * since the last look is not stalled (the stalled-write budget).
+     */
+    private static final long WRITE_SAMPLE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final int WRITE_PROGRESS_BYTES = 32 * 1024;
+    private static final int WRITE_MOVED_BYTES = 4 * 1024;
     /**
      * At most this much is read and dropped while lingering: enough for a proxy that sends a whole
      * refused body before it reads the answer (nginx, a 413 over TLS: a reset instead made it a 502).
@@ -131,6 +144,13 @@ public final class HttpConnection {
     private volatile boolean heldFlushRunning; // changed through HELD_FLUSH_RUNNING
     /** The watchdog's last output.writeSeenSince() (see writeStalledSince()). */
     private volatile long writeSeenSince;
+    // The watchdog's samples of a blocked write's progress (see WRITE_SAMPLE_NANOS); its thread only,
+    // but writeMovedNanos, which writeStalledSince() reads.
+    private long writeSampledNanos; // 0: none yet for this write
+    private int writeSampledUnsent;
+    private long writeProgressNanos;
+    private int writeProgressUnsent;
+    private volatile long writeMovedNanos;
     private final int keepAliveMillis;
     private final long drainNanos;
     private final long headTimeoutNanos;
@@ -869,7 +889,9 @@ public final class HttpConnection {
     public long writeStalledSince() {
         long since = writeSeenSince;
         ConnectionOutput out = output;
-        return out != null && out.stillWriting(since) ? since : 0;
+        if (out == null || !out.stillWriting(since)) return 0;
+        long moved = writeMovedNanos;
+        return moved - since > 0 ? moved : since;
     }
 
     /** About how much heap the connection holds while a write waits for its client (see {@link Transport#heapHeldWhileWriting()}). */
@@ -914,8 +936,14 @@ public final class HttpConnection {
         long idleUntil = idleDeadline;
         if (idleUntil != 0 && nowNanos - idleUntil >= 0 && closeIfIdleAndQuiet(idleUntil)) return true;
         long started = output.writeSeenSince();
-        if (writeSeenSince != started) writeSeenSince = started;
-        if (started != 0 && nowNanos - started > writeTimeoutNanos && state != CLOSED) {
+        if (writeSeenSince != started) {
+            writeSeenSince = started;
+            writeSampledNanos = 0;
+            writeProgressNanos = started;
+            writeMovedNanos = started;
+        }
+        if (started != 0) sampleWriteProgress(started, nowNanos);
+        if (started != 0 && nowNanos - writeProgressNanos > writeTimeoutNanos && state != CLOSED) {
             LOG.log(System.Logger.Level.DEBUG, "Write to {0} timed out; closing", transport.remoteAddress());
             // a reset, not a FIN behind the unsent bytes: a client that stopped reading would otherwise
             // leave the kernel an orphan socket holding its send buffer (megabytes) for minutes, past
@@ -928,6 +956,27 @@ public final class HttpConnection {
             Thread.ofVirtual().name("wsgiserver-flush").start(this::flushHeldResponses);
         }
         return false;
+    }
+
+    /**
+     * Samples what the kernel holds unsent of a blocked write (see WRITE_SAMPLE_NANOS); nothing
+     * where the transport cannot tell (JDK 21, UNIX sockets): each slice is then timed whole.
+     */
+    private void sampleWriteProgress(long started, long nowNanos) {
+        if (nowNanos - (writeSampledNanos == 0 ? started : writeSampledNanos) < WRITE_SAMPLE_NANOS) return;
+        int unsent = transport.unsentBytes();
+        if (unsent < 0) return;
+        if (writeSampledNanos == 0) {
+            writeProgressUnsent = unsent;
+        } else {
+            if (unsent <= writeSampledUnsent - WRITE_MOVED_BYTES) writeMovedNanos = nowNanos;
+            if (unsent <= writeProgressUnsent - WRITE_PROGRESS_BYTES) {
+                writeProgressNanos = nowNanos;
+                writeProgressUnsent = unsent;
+            }
+        }
+        writeSampledNanos = nowNanos;
+        writeSampledUnsent = unsent;
     }
 
     /** Writes the complete responses held while a slow application runs (see ConnectionOutput). */

@@ -212,6 +212,47 @@ class WriteStallWatchTest {
         }
     }
 
+    /**
+     * A blocked write whose client keeps taking bytes (what the kernel holds unsent goes down by a
+     * slice, 32 KiB, between two looks) is timed from that progress, not from the write's start:
+     * Linux wakes a writer only once about a third of a send buffer of megabytes is free, which a
+     * client reading steadily at 20 KB/s takes longer than the write timeout to free. Such a write is
+     * not stalled either (the stalled-write budget); a client that takes less is cut as before.
+     */
+    @Test
+    @Timeout(20)
+    void aBlockedWriteWhoseClientKeepsReadingIsTimedFromItsLastProgress() throws Exception {
+        AtomicInteger unsent = new AtomicInteger(1 << 20);
+        GatedTransport transport = new GatedTransport("GET / HTTP/1.1\r\nHost: t\r\n\r\n") {
+            @Override
+            public int unsentBytes() {
+                return unsent.get();
+            }
+        };
+        HttpConnection connection = helloConnection(transport, HttpTimeouts.defaults().withWrite(Duration.ofSeconds(1)));
+        Thread serving = Thread.ofVirtual().start(() -> {
+            if (connection.awaitRequest()) connection.serve();
+        });
+        try {
+            awaitCount(transport.writesBegun, 1, "the response's write began"); // and blocks
+            assertFalse(connection.checkTimeouts(System.nanoTime()), "the watchdog sees the write running");
+            long started = connection.writeStalledSince();
+            assertTrue(started != 0);
+            long ms = TimeUnit.MILLISECONDS.toNanos(1); // the watchdog's clock is passed in
+            assertFalse(connection.checkTimeouts(started + 600 * ms), "a first look at what the kernel holds");
+            unsent.addAndGet(-40 * 1024);
+            assertFalse(connection.checkTimeouts(started + 1200 * ms), "past the write timeout, but the client took 40 KiB");
+            assertEquals(started + 1200 * ms, connection.writeStalledSince(), "moving: not stalled since the start");
+            unsent.addAndGet(-2 * 1024);
+            assertFalse(connection.checkTimeouts(started + 2100 * ms), "timed from the progress at 1.2 s");
+            assertTrue(connection.checkTimeouts(started + 2300 * ms), "cut: a write timeout with less than a slice taken");
+        } finally {
+            transport.ended.countDown();
+            transport.gate.release(100);
+            serving.join(TimeUnit.SECONDS.toMillis(10));
+        }
+    }
+
     @Test
     @Timeout(20)
     void keepAliveTimeStartsAfterAResponseWriteThatWaitedForTheClient() throws Exception {
