@@ -3,6 +3,7 @@ package org.minipylib.wsgiserver.server;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -55,7 +56,7 @@ public final class VirtualThreadWarmUp {
                 });
                 boolean parked = awaitState(reader, Thread.State.WAITING);
                 sink.write(ByteBuffer.wrap(new byte[] {1}));
-                if (!reader.join(java.time.Duration.ofNanos(WAIT_NANOS))) {
+                if (!reader.join(Duration.ofNanos(WAIT_NANOS))) {
                     throw new IOException("the warm-up's virtual thread did not end within 5 s");
                 }
                 if (failure.get() != null) throw failure.get();
