@@ -40,7 +40,14 @@ import javax.net.ssl.TrustManagerFactory;
  * afterwards use the new certificates, connections already open keep theirs. With a reload interval
  * set, the files' modification times are compared at most that often, and the files reloaded if one
  * changed: by the first handshake after the interval, or between handshakes by a short-lived thread
- * the server's watchdog starts ({@link #tick()}). A failed reload keeps the old certificates and is logged.
+ * the server's watchdog starts ({@link #tick()}). A failed reload keeps the old certificates and is
+ * logged ({@link ReloadFailureLog}). One that could not read a file (an {@link IOException}: too many
+ * open files, permission denied, a file missing or half written; also a key store's wrong password,
+ * which the JDK reports as one) is tried again at every check until it works, since what made it fail
+ * may pass without changing any file's time or size (descriptors freed, a {@code chown}); a retry costs
+ * reading the files. One whose files were read but refused (a {@link GeneralSecurityException}: no
+ * usable certificate or key, no possible handshake) waits until a file changes: the same files would
+ * be refused again, each time after in-memory handshakes.
  */
 public final class JsseSslAdapter implements SslAdapter {
 
@@ -56,8 +63,10 @@ public final class JsseSslAdapter implements SslAdapter {
     private final String[] cipherSuites;
     private volatile Contexts contexts;
     private volatile Map<Path, List<Long>> fileStamps;
-    /** The files' stamps at the last reload tried: one that failed is not tried again (nor warned of) until a file changes. */
-    private Map<Path, List<Long>> triedStamps;
+    /** The files' stamps when a reload refused what it read: not tried again until a file changes. Guarded by reloading. */
+    private Map<Path, List<Long>> refusedStamps;
+    /** The interval's reloads' failures and recoveries, as logged. Guarded by reloading. */
+    private final ReloadFailureLog reloadLog = new ReloadFailureLog(LOG, System::nanoTime);
     private volatile long nextCheckNanos;
 
     /**
@@ -184,7 +193,8 @@ public final class JsseSslAdapter implements SslAdapter {
             checkHandshakes(fresh);
             contexts = fresh;
             fileStamps = stamps;
-            LOG.log(System.Logger.Level.INFO, "TLS certificates reloaded");
+            refusedStamps = null;
+            reloadLog.reloaded();
         } finally {
             reloading.unlock();
         }
@@ -202,17 +212,23 @@ public final class JsseSslAdapter implements SslAdapter {
         return reloadIntervalNanos > 0 && System.nanoTime() - nextCheckNanos >= 0;
     }
 
-    /** Called once the interval passed: reloads if a file changed; handshakes go on meanwhile. */
+    /**
+     * Called once the interval passed: reloads if a file changed, or if the last reload could not read
+     * one (tried again at each check until it works); handshakes go on meanwhile.
+     */
     private void reloadIfChanged() {
         if (!reloading.tryLock()) return;
+        Map<Path, List<Long>> stamps = null;
         try {
             nextCheckNanos = System.nanoTime() + reloadIntervalNanos;
-            Map<Path, List<Long>> stamps = stamps();
-            if (stamps.equals(fileStamps) || stamps.equals(triedStamps)) return; // unchanged, or failed as they are
-            triedStamps = stamps;
+            stamps = stamps();
+            if (stamps.equals(fileStamps) || stamps.equals(refusedStamps)) return; // unchanged, or refused as they are
             reload();
-        } catch (IOException | GeneralSecurityException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "TLS certificate reload failed; keeping the current ones: {0}", e.toString());
+        } catch (IOException e) { // the environment's, maybe passing (descriptors, permissions, a file mid-write)
+            reloadLog.failed(e, "tried again at the next check");
+        } catch (GeneralSecurityException | RuntimeException e) { // the files' content: the same files fail the same way
+            refusedStamps = stamps;
+            reloadLog.failed(e, "tried again once a file changes");
         } finally {
             reloading.unlock();
         }

@@ -153,7 +153,7 @@ class UnusableCertificateDetectedAtStartTest {
         }
     }
 
-    /** A reload that failed is not tried (nor warned of) again at every interval, only once a file changes again. */
+    /** A reload that read the files but refused them is not tried (nor warned of) again at every interval, only once a file changes again. */
     @Test
     void aFailedReloadIsNotRetriedUntilAFileChanges() throws Exception {
         Path cert = dir.resolve("interval.pem");
