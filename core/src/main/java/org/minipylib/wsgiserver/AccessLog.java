@@ -60,7 +60,8 @@ public interface AccessLog extends AutoCloseable {
      * ({@link PrintStream#checkError()}), which stays set from the first on, so the log cannot tell
      * whether later writes work, and warns again only if the stream clears its error (a subclass may)
      * and then reports one anew. (A file, {@link #toFile}, is warned of once each time its writes
-     * start failing.)
+     * start failing, and once when they work again, with how many lines the failed writes held; a
+     * line that a failed write cut short is ended before the lines after it.)
      */
     static AccessLog to(PrintStream out, AccessLogFormat format) {
         return to(out, format, 0, Duration.ZERO);

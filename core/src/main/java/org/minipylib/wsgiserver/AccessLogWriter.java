@@ -3,6 +3,8 @@ package org.minipylib.wsgiserver;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -20,6 +22,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * interval (a daemon thread, {@code wsgiserver-access-log-flush}, writes them then), at
  * {@link #reopen()} and at {@link #close()}.
  *
+ * <p>A file's write that fails (a full disk) loses its lines, with one warning; the first write that
+ * works again says how many lines the failed writes held. A full disk takes what fits, so a failed
+ * write may leave part of a line at the file's end: before the next lines, if the file (a regular
+ * one) does not end with a line end, one is written, so that they start on a line of their own. A
+ * stream (a PrintStream) tells no such details: see {@code streamReportsAnError}.
+ *
+ * <p>A file is written through {@link Files#newOutputStream}, whose writes an interrupt does not
+ * end: a {@link FileChannel} of one's own would be closed by an interrupt (the server's stop cuts
+ * the requests left), and its close waits for the write in progress, forever on a pipe that is not read.
+ *
  * <p>Its lock is no monitor: a write may wait (the file may be a pipe, as {@code /dev/stdout} is when
  * piped to a reader that stalls), and before JDK 24 a virtual thread that waits holding a monitor, or
  * to enter one, pins its carrier.
@@ -29,6 +41,7 @@ final class AccessLogWriter implements AccessLog {
     private static final System.Logger LOG = System.getLogger(AccessLogWriter.class.getName());
 
     private final Path file; // null: a stream, never reopened nor closed
+    private final Opener opener; // the file's; null for a stream
     private final String name; // in warnings
     private final AccessLogFormat format;
     private final int bufferSize; // 0: each line written at once
@@ -40,6 +53,8 @@ final class AccessLogWriter implements AccessLog {
     private int pending; // guarded by lock
     private long oldestPendingAt; // System.nanoTime() when the oldest pending line came; guarded by lock
     private boolean failing; // the last write failed (warned of once, until a write is known to succeed); guarded by lock
+    private long linesLost; // in a file's failed writes, since they started failing; guarded by lock
+    private boolean mayEndMidLine; // a write to the file failed: it may have left part of a line at its end; guarded by lock
     private boolean closed; // guarded by lock
     private int servers; // servers started with this log and not stopped yet (open() and close()); guarded by lock
     private int generation; // of the flush thread: one from an earlier open ends; guarded by lock
@@ -49,16 +64,28 @@ final class AccessLogWriter implements AccessLog {
      * written when it is full or when the oldest has waited {@code flushAfter}.
      */
     AccessLogWriter(Path file, AccessLogFormat format, int bufferSize, Duration flushAfter) throws IOException {
-        this(Objects.requireNonNull(file, "file"), open(file), format, bufferSize, flushAfter);
+        this(file, AccessLogWriter::open, format, bufferSize, flushAfter);
+    }
+
+    /** Opens the file for appending: a seam for tests, whose stream may fill up as a disk does. */
+    @FunctionalInterface
+    interface Opener {
+        OutputStream open(Path file) throws IOException;
+    }
+
+    /** As {@link #AccessLogWriter(Path, AccessLogFormat, int, Duration)}, the file opened (and reopened) by {@code opener}. */
+    AccessLogWriter(Path file, Opener opener, AccessLogFormat format, int bufferSize, Duration flushAfter) throws IOException {
+        this(Objects.requireNonNull(file, "file"), opener, opener.open(file), format, bufferSize, flushAfter);
     }
 
     /** Lines written to {@code out} and flushed, as {@link #AccessLogWriter(Path, AccessLogFormat, int, Duration)}. */
     AccessLogWriter(PrintStream out, AccessLogFormat format, int bufferSize, Duration flushAfter) {
-        this(null, Objects.requireNonNull(out, "out"), format, bufferSize, flushAfter);
+        this(null, null, Objects.requireNonNull(out, "out"), format, bufferSize, flushAfter);
     }
 
-    private AccessLogWriter(Path file, OutputStream out, AccessLogFormat format, int bufferSize, Duration flushAfter) {
+    private AccessLogWriter(Path file, Opener opener, OutputStream out, AccessLogFormat format, int bufferSize, Duration flushAfter) {
         this.file = file;
+        this.opener = opener;
         this.name = file != null ? file.toString() : "stream";
         this.format = Objects.requireNonNull(format, "format");
         if (bufferSize < 0) throw new IllegalArgumentException("bufferSize < 0: " + bufferSize);
@@ -115,19 +142,57 @@ final class AccessLogWriter implements AccessLog {
     /** Writes the buffer's lines; lost, with one warning until a write works again, if that fails. Under the lock. */
     private void writePending() {
         try {
+            if (mayEndMidLine) endACutLine();
             out.write(bytes, 0, pending);
-            // a stream is a PrintStream: checkError() flushes it and tells a failure, which it never throws
-            if (file == null && ((PrintStream) out).checkError()) {
-                streamReportsAnError();
-            } else {
-                failing = false;
+            if (file == null) {
+                // a stream is a PrintStream: checkError() flushes it and tells a failure, which it never throws
+                if (((PrintStream) out).checkError()) {
+                    streamReportsAnError();
+                } else {
+                    failing = false;
+                }
+            } else if (failing) {
+                writesWorkAgain();
             }
-        } catch (IOException e) {
+        } catch (IOException e) { // a file's: how much of the write went out is not known
+            for (int i = 0; i < pending; i++) {
+                if (bytes[i] == '\n') linesLost++;
+            }
+            mayEndMidLine = true;
             if (!failing) LOG.log(System.Logger.Level.WARNING, "Writing the access log " + name + " failed; lines are lost until it works again", e);
             failing = true;
         } finally {
             pending = 0;
         }
+    }
+
+    /** The first write to the file after a failed one: ends the line the failure cut short, if it did. Under the lock. */
+    private void endACutLine() throws IOException {
+        if (Files.isRegularFile(file) && endsMidLine(file)) out.write('\n');
+        mayEndMidLine = false;
+    }
+
+    /**
+     * Whether the file at {@code path} ends partway through a line: its last byte is no line end. Not
+     * known (it cannot be read): yes, as an empty line is better than two lines glued into one.
+     */
+    private static boolean endsMidLine(Path path) {
+        try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = file.size();
+            if (size == 0) return false; // a new file, after a rotation
+            ByteBuffer last = ByteBuffer.allocate(1);
+            return file.read(last, size - 1) != 1 || last.get(0) != '\n';
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /** A write to the file worked after failed ones: says how many lines those held. Under the lock. */
+    private void writesWorkAgain() {
+        LOG.log(System.Logger.Level.WARNING, "Writing the access log " + name + " works again; the failed writes held " + linesLost
+                + (linesLost == 1 ? " line" : " lines") + (bufferSize > 0 ? " (the first lines of a write cut short may be in the file)" : ""));
+        failing = false;
+        linesLost = 0;
     }
 
     /**
@@ -183,7 +248,7 @@ final class AccessLogWriter implements AccessLog {
             }
             return;
         }
-        OutputStream next = open(file); // first: if it fails, the old file goes on
+        OutputStream next = opener.open(file); // first: if it fails, the old file goes on
         OutputStream previous;
         lock.lock();
         try {
@@ -209,7 +274,7 @@ final class AccessLogWriter implements AccessLog {
         lock.lock();
         try {
             if (closed) {
-                if (file != null) out = open(file); // under the lock: a line logged meanwhile must not find the old, closed file
+                if (file != null) out = opener.open(file); // under the lock: a line logged meanwhile must not find the old, closed file
                 closed = false;
                 generation++;
                 startFlushThread();

@@ -14,12 +14,15 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.logging.Level;
+import java.util.logging.LogRecord;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -77,6 +80,109 @@ class AccessLogWriterTest {
         try (LogCapture captured = LogCapture.from(Level.WARNING); AccessLog log = AccessLog.toFile(full)) {
             for (int i = 0; i < 5; i++) log.log(entry("/" + i)); // no exception
             assertEquals(1, captured.records().size(), captured.messages().toString());
+        }
+    }
+
+    /**
+     * The log file on a disk with {@link #room} bytes free: a write takes what fits, then fails with
+     * "No space left on device", as the JDK's stream over Linux's write(2) does on a full disk.
+     */
+    private static final class FillingDisk extends OutputStream {
+        final OutputStream file;
+        volatile long room;
+
+        FillingDisk(Path path, long room) throws IOException {
+            this.file = Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            this.room = room;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            int fits = (int) Math.min(room, len);
+            file.write(b, off, fits);
+            room -= fits;
+            if (fits < len) throw new IOException("No space left on device");
+        }
+
+        @Override
+        public void close() throws IOException {
+            file.close();
+        }
+    }
+
+    private static List<String> warnings(LogCapture captured) {
+        return captured.records().stream().filter(r -> r.getLevel() == Level.WARNING).map(LogRecord::getMessage).toList();
+    }
+
+    /**
+     * A full disk cuts a line short: the lines logged once there is room again start on a line of
+     * their own (not glued to the cut one), and a warning says logging works again and how many
+     * lines were lost (the cut one and the one that found no room at all).
+     */
+    @Test
+    void afterAFullDiskCutALineTheNextLinesStartOnTheirOwnAndTheLossIsCounted(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("access.log");
+        String a = entry("/a").commonFormat();
+        String b = entry("/b").commonFormat();
+        FillingDisk disk = new FillingDisk(file, a.length() + 1 + b.length() / 2); // /a and half of /b
+        try (LogCapture captured = LogCapture.from(Level.WARNING);
+             AccessLog log = new AccessLogWriter(file, f -> disk, AccessLogFormat.COMMON, 0, Duration.ZERO)) {
+            log.log(entry("/a"));
+            log.log(entry("/b")); // cut short
+            log.log(entry("/c")); // no room at all
+            assertEquals(1, warnings(captured).size(), warnings(captured).toString());
+            disk.room = Long.MAX_VALUE; // room again
+            log.log(entry("/d"));
+            log.log(entry("/e"));
+            assertEquals(List.of(a, b.substring(0, b.length() / 2), entry("/d").commonFormat(), entry("/e").commonFormat()), lines(file));
+            assertEquals(List.of("Writing the access log " + file + " failed; lines are lost until it works again",
+                    "Writing the access log " + file + " works again; the failed writes held 2 lines"), warnings(captured));
+        }
+    }
+
+    /**
+     * A buffered write the disk cuts at a line's end leaves no cut line: the next lines follow with no
+     * empty line between. (Which of its lines went out is not known: the warning says so.)
+     */
+    @Test
+    void aBufferedWriteCutAtALinesEndAddsNoEmptyLine(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("access.log");
+        String a = entry("/a").commonFormat();
+        FillingDisk disk = new FillingDisk(file, 2L * (a.length() + 1)); // two of the three lines of the first write
+        try (LogCapture captured = LogCapture.from(Level.WARNING);
+             AccessLog log = new AccessLogWriter(file, f -> disk, AccessLogFormat.COMMON, 3 * (a.length() + 1), Duration.ofHours(1))) {
+            for (String path : new String[] {"/a", "/b", "/c"}) log.log(entry(path)); // the third fills the buffer: one write
+            disk.room = Long.MAX_VALUE;
+            for (String path : new String[] {"/d", "/e", "/f"}) log.log(entry(path));
+            assertEquals(List.of(a, entry("/b").commonFormat(), entry("/d").commonFormat(), entry("/e").commonFormat(),
+                    entry("/f").commonFormat()), lines(file));
+            assertEquals("Writing the access log " + file + " works again; the failed writes held 3 lines"
+                    + " (the first lines of a write cut short may be in the file)", warnings(captured).get(1));
+        }
+    }
+
+    /** A line cut in the old file does not put an empty line at the start of the new one a rotation made. */
+    @Test
+    void aLineCutBeforeARotationLeavesTheNewFileAsItWas(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("access.log");
+        String a = entry("/a").commonFormat();
+        FillingDisk full = new FillingDisk(file, a.length() / 2);
+        List<OutputStream> opened = new ArrayList<>(List.of(full));
+        AccessLogWriter.Opener opener = f -> opened.isEmpty() ? new FillingDisk(f, Long.MAX_VALUE) : opened.removeFirst();
+        try (LogCapture captured = LogCapture.from(Level.WARNING);
+             AccessLog log = new AccessLogWriter(file, opener, AccessLogFormat.COMMON, 0, Duration.ZERO)) {
+            log.log(entry("/a")); // cut short
+            Path rotated = dir.resolve("access.log.1");
+            Files.move(file, rotated);
+            log.reopen();
+            log.log(entry("/b"));
+            assertEquals(List.of(a.substring(0, a.length() / 2)), lines(rotated));
+            assertEquals(List.of(entry("/b").commonFormat()), lines(file));
         }
     }
 
