@@ -7,6 +7,7 @@ import org.minipylib.wsgiserver.StartResponse;
 import org.minipylib.wsgiserver.WsgiApp;
 import org.minipylib.wsgiserver.http.HttpDate;
 import org.minipylib.wsgiserver.http.HttpChars;
+import org.minipylib.wsgiserver.server.ThrottledWarning;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -59,7 +60,9 @@ import java.util.concurrent.TimeUnit;
  * open channel's, its time is read once it is open, and a file replaced meanwhile (or a directory on
  * its path, or one that fails to open) is looked up again: a {@code 404} if it is gone, a {@code 503}
  * with {@code Retry-After: 1} if it is replaced around each of three opens or fails each of them, so
- * that the validators and {@code Content-Length} describe the bytes sent. Conditional requests are
+ * that the validators and {@code Content-Length} describe the bytes sent (such a {@code 503} is logged
+ * as a warning naming the file and the error, such as too many open files, at most every 10 s with
+ * the count since the last one). Conditional requests are
  * evaluated in RFC 9110 section 13.2.2's order ({@code If-Match}, {@code If-Unmodified-Since}: {@code
  * 412}; {@code If-None-Match}, {@code If-Modified-Since}: {@code 304}). Other methods get {@code 405}
  * with {@code Allow: GET, HEAD}.
@@ -95,6 +98,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class StaticFilesApp implements WsgiApp {
 
+    private static final System.Logger LOG = System.getLogger(StaticFilesApp.class.getName());
     private static final String TEXT = "; charset=utf-8";
     private static final Map<String, String> TYPES = Map.ofEntries(
             Map.entry("html", "text/html" + TEXT), Map.entry("htm", "text/html" + TEXT),
@@ -130,6 +134,8 @@ public final class StaticFilesApp implements WsgiApp {
     private final Opener opener;
     /** Content-Types by extension (lower case): the built-in ones and those given to {@link #withContentType}. */
     private final Map<String, String> types;
+    /** The 503s of files that could not be opened (out of descriptors, say), warned of without flooding the log. */
+    private final ThrottledWarning unopenable = new ThrottledWarning(LOG);
 
     /**
      * Opens the file at {@code relative} under {@code realRoot} for reading if it is still under it,
@@ -141,10 +147,13 @@ public final class StaticFilesApp implements WsgiApp {
         FileChannel open(Path realRoot, Path relative) throws IOException;
     }
 
-    /** A file that was replaced each time it was opened: which one was opened is not known. */
+    /**
+     * A file that was replaced each time it was opened (which one was opened is not known), or whose
+     * opens failed: the last failure is the cause (null if none failed).
+     */
     private static final class KeptChanging extends IOException {
-        KeptChanging(Path file) {
-            super("replaced while it was opened, " + OPEN_ATTEMPTS + " times: " + file);
+        KeptChanging(Path file, IOException lastFailure) {
+            super("replaced while it was opened, or failed to open, " + OPEN_ATTEMPTS + " times: " + file, lastFailure);
         }
     }
 
@@ -285,6 +294,7 @@ public final class StaticFilesApp implements WsgiApp {
             } catch (AccessDeniedException e) {
                 return plain(startResponse, "403 Forbidden", vary);
             } catch (KeptChanging e) {
+                warnUnopenable(found.file(), e);
                 List<Header> extra = new ArrayList<>(vary);
                 extra.add(Header.of("Retry-After", "1"));
                 return plain(startResponse, "503 Service Unavailable", extra);
@@ -298,6 +308,14 @@ public final class StaticFilesApp implements WsgiApp {
         } finally {
             if (!(body instanceof AutoCloseable)) opened.channel().close(); // a body closes it when the response is over
         }
+    }
+
+    /** Warns (at most every 10 s) that {@code file} got a 503: an error the operator may have to mend, such as too many open files. */
+    private void warnUnopenable(Path file, KeptChanging e) {
+        String reason = e.getCause() != null ? e.getCause().toString() : e.getMessage();
+        unopenable.occurred((count, every) -> "Could not open " + file + " to serve it; answered 503 with Retry-After: 1"
+                + (count == 1 ? "" : " (" + count + " times since the last such warning)") + ": " + reason
+                + " (logged at most every " + every + " s)");
     }
 
     /** The answer for a regular file, open: conditions, then ranges. */
@@ -372,6 +390,7 @@ public final class StaticFilesApp implements WsgiApp {
     private Opened open(Found found, Path realRoot) throws IOException {
         Path relative = realRoot.relativize(found.file());
         BasicFileAttributes before = found.attributes();
+        IOException lastFailure = null;
         for (int attempt = 0; attempt < OPEN_ATTEMPTS && before != null && before.isRegularFile(); attempt++) {
             FileChannel channel = null;
             boolean byPath = false;
@@ -383,7 +402,8 @@ public final class StaticFilesApp implements WsgiApp {
                 }
             } catch (AccessDeniedException e) {
                 throw e;
-            } catch (IOException e) { // gone, or replaced on the way: looked up again below
+            } catch (IOException e) { // gone, or replaced on the way: looked up again below (or out of descriptors)
+                lastFailure = e;
             }
             BasicFileAttributes after = attributes(found.file());
             // by path, the kernel may have followed a link swapped in since: the real path must still be itself
@@ -401,7 +421,7 @@ public final class StaticFilesApp implements WsgiApp {
             before = after;
         }
         if (before == null || !before.isRegularFile()) return null;
-        throw new KeptChanging(found.file());
+        throw new KeptChanging(found.file(), lastFailure);
     }
 
     /**

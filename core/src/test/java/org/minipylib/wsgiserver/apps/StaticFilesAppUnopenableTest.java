@@ -7,16 +7,21 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.minipylib.wsgiserver.testing.LogCapture;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -26,7 +31,8 @@ import static org.minipylib.wsgiserver.testing.WsgiTestApps.get;
  * StaticFilesApp with precompressed variants that cannot be opened (an opener refuses them, as the
  * file system would a file the server may not read, or replaces them around each open): the next
  * variant the client accepts is sent, then the file itself; and the errors about a file that has a
- * variant carry {@code Vary: Accept-Encoding}, as another Accept-Encoding may get that variant.
+ * variant carry {@code Vary: Accept-Encoding}, as another Accept-Encoding may get that variant. A
+ * file that cannot be opened for want of descriptors is a {@code 503}, warned of at most every 10 s.
  */
 @Timeout(60)
 class StaticFilesAppUnopenableTest {
@@ -75,6 +81,32 @@ class StaticFilesAppUnopenableTest {
     private static RawClient.Response accepting(String path, String acceptEncoding) throws IOException {
         try (RawClient client = server.connect()) {
             return client.send(acceptEncoding == null ? get(path) : get(path, "Accept-Encoding: " + acceptEncoding + "\r\n")).read();
+        }
+    }
+
+    /**
+     * Out of file descriptors, opening fails (EMFILE) while the file is still there: the client gets
+     * a 503 to retry, and the log says which file and why, once for a flood of them.
+     */
+    @Test
+    void aFileThatCannotBeOpenedForWantOfDescriptorsIsA503AndAWarning() throws Exception {
+        Path root = Files.createDirectory(dir.resolve("descriptors"));
+        Files.writeString(root.resolve("page.html"), "a page");
+        StaticFilesApp app = StaticFilesApp.of(root).withOpener((realRoot, relative) -> {
+            throw new FileSystemException(realRoot.resolve(relative).toString(), null, "Too many open files");
+        });
+        try (LogCapture log = LogCapture.from(Level.WARNING); TestServer starved = TestServer.start(app)) {
+            for (int i = 0; i < 5; i++) {
+                try (RawClient client = starved.connect()) {
+                    RawClient.Response r = client.send(get("/page.html")).read();
+                    assertEquals(503, r.status());
+                    assertEquals("1", r.header("Retry-After"));
+                }
+            }
+            List<String> warnings = log.records().stream().map(LogRecord::getMessage).toList();
+            Path file = root.toRealPath().resolve("page.html");
+            assertEquals(List.of("Could not open " + file + " to serve it; answered 503 with Retry-After: 1: "
+                    + "java.nio.file.FileSystemException: " + file + ": Too many open files (logged at most every 10 s)"), warnings);
         }
     }
 
