@@ -1,6 +1,7 @@
 package org.minipylib.wsgiserver;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.minipylib.wsgiserver.testing.RawClient;
 import org.minipylib.wsgiserver.testing.TestServer;
@@ -44,6 +45,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <p>(A request's access-log entry is written before the end of its connection's turn flushes the
  * last of its response: the large response below is checked as it flows, not whole.)
  */
+@Timeout(value = 120, unit = TimeUnit.SECONDS) // a regression that hangs a stop fails here, not the whole suite
 class StalledLogsLeaveOtherResponsesFlowingTest {
 
     private static final int LOGGERS = CARRIERS + 1;
