@@ -595,6 +595,7 @@ final class ConnectionOutput {
         writeLock.lock();
         try {
             held = count;
+            responseStart = -1; // complete, and may go out at any moment: no longer to be dropped (discardResponse)
             if (heldSinceNanos == 0) heldSinceNanos = System.nanoTime() | 1;
         } finally {
             writeLock.unlock();

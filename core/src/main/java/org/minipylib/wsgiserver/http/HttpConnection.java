@@ -884,7 +884,9 @@ public final class HttpConnection {
 
     /**
      * Since when ({@link System#nanoTime()}) the write under way has made no progress, as the
-     * watchdog last saw it (see checkTimeouts); 0 if no write is under way.
+     * watchdog last saw it (see checkTimeouts): the write's start, or its last look at the kernel's
+     * unsent count that found 4 KiB taken since the look before (see WRITE_SAMPLE_NANOS); 0 if no
+     * write is under way.
      */
     public long writeStalledSince() {
         long since = writeSeenSince;

@@ -10,8 +10,9 @@ import org.minipylib.wsgiserver.http.HttpConnection;
  * or more (clients that stopped reading large responses; see {@code ServerConfig.maxStalledWriteMemory}):
  * while they hold more, those stalled longest are reset, their write timeout come early. Each holds
  * about what its transport says ({@link HttpConnection#heapHeldWhileWriting()}); a slow reader that
- * still takes some of each 32 KiB slice within a second is never stalled this long. Run by the
- * watchdog, on its thread only.
+ * takes 4 KiB between two of the watchdog's looks at what the kernel holds unsent (every half second,
+ * see {@link HttpConnection#writeStalledSince()}), or where the kernel cannot tell, each 32 KiB slice
+ * within a second, is never stalled this long. Run by the watchdog, on its thread only.
  */
 final class StalledWriteBudget {
 

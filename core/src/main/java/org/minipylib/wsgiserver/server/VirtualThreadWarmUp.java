@@ -38,10 +38,22 @@ public final class VirtualThreadWarmUp {
      * A virtual thread sleeps a millisecond (a timed wait), then waits in a pipe read (the poller)
      * until this thread writes a byte.
      *
+     * The caller's interrupt flag (one restored after a catch, say) is set aside meanwhile, and set
+     * again after.
+     *
      * @return true if the read was seen waiting before the byte was written (the poller was used)
      * @throws IOException if the JDK could not start what its virtual threads need
      */
     static boolean run() throws IOException {
+        boolean interrupted = Thread.interrupted();
+        try {
+            return startAndWake();
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    private static boolean startAndWake() throws IOException {
         try {
             Pipe pipe = Pipe.open();
             try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {

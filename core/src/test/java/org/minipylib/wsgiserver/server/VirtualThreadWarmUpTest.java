@@ -16,4 +16,16 @@ class VirtualThreadWarmUpTest {
         VirtualThreadWarmUp.runOnce();
         VirtualThreadWarmUp.runOnce(); // once it has succeeded, nothing more
     }
+
+    /** A caller whose interrupt flag is set (restored after a catch, say) can still start a server: the flag is kept. */
+    @Test
+    void theCallersInterruptFlagNeitherFailsItNorIsLost() throws Exception {
+        Thread.currentThread().interrupt();
+        try {
+            assertTrue(VirtualThreadWarmUp.run());
+            assertTrue(Thread.currentThread().isInterrupted(), "the flag is set again");
+        } finally {
+            Thread.interrupted();
+        }
+    }
 }

@@ -120,6 +120,46 @@ class BodyCloseTest {
         }
     }
 
+    /**
+     * An Error from close() after a whole response that waits to share a write with a pipelined one
+     * (held, and written by the watchdog after the batching window): that response goes out whole,
+     * and the connection closes after it, rather than a 500 written over bytes held or sent already.
+     */
+    @ParameterizedTest
+    @EnumSource(WorkerMode.class)
+    void anErrorFromCloseAfterAPipelinedResponseLeavesItWholeAndClosesTheConnection(WorkerMode mode) throws Exception {
+        final class FailingClose extends java.util.ArrayList<byte[]> implements AutoCloseable {
+            private final long delayMillis;
+
+            FailingClose(long delayMillis) {
+                this.delayMillis = delayMillis;
+                add(ascii("whole"));
+            }
+
+            @Override
+            public void close() throws InterruptedException {
+                Thread.sleep(delayMillis); // 0: before the watchdog writes the held response; 300: after
+                throw new AssertionError("close fails with an Error (expected by the test)");
+            }
+        }
+        WsgiApp app = (env, sr) -> {
+            sr.start("200 OK", textPlain());
+            return env.pathInfo().equals("/fails") ? new FailingClose(Long.parseLong(env.queryString())) : java.util.List.of(ascii("next"));
+        };
+        try (TestServer server = TestServer.start(app, b -> b.workerMode(mode))) {
+            for (String delay : new String[] {"0", "300"}) {
+                try (RawClient client = server.connect()) {
+                    client.timeout(5_000);
+                    client.send(get("/fails?" + delay) + get("/next"));
+                    RawClient.Response r = client.read();
+                    assertEquals(200, r.status(), delay);
+                    assertEquals("whole", r.bodyText(), delay);
+                    assertEquals(true, client.isClosedByServer(), "closed after it, /next not answered (" + delay + " ms)");
+                }
+            }
+        }
+    }
+
     @Test
     void closedOnceWhenIterationFailsBeforeAnyByteWasSent() throws Exception {
         AtomicReference<Streamed> body = new AtomicReference<>();
