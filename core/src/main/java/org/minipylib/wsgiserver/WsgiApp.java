@@ -6,7 +6,8 @@ package org.minipylib.wsgiserver;
  * <p>The server calls {@link #call} once per request on a worker thread. The application must call
  * {@link StartResponse#start} before (or while) producing its body, and returns the body as an
  * iterable of byte chunks. If the returned iterable is {@link AutoCloseable}, the server closes it
- * exactly once when the response is over, whatever happened.
+ * exactly once when the response is over, whatever happened: after a whole response has gone out
+ * (so that work done in {@code close()} does not hold up the client), or after the failure.
  *
  * <pre>{@code
  * WsgiApp hello = (environ, startResponse) -> {
