@@ -69,7 +69,7 @@ class WorkerPoolTest {
                 }), "accepted: it waits for the running thread");
             }
             assertEquals(1, pool.threads(), "the threads that could not start are not counted");
-            assertEquals(2, pool.queued());
+            Poll.until(pool::queued, n -> n == 2, "two tasks waiting, the running thread busy with the first");
             startsFail.set(false);
             CountDownLatch another = new CountDownLatch(1);
             assertTrue(pool.submit(another::countDown));
